@@ -1,0 +1,114 @@
+# SPDX-License-Identifier: GPL-2.0
+# attestio top-level Makefile.  See README.md; "make help" lists the targets.
+
+VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
+PREFIX ?= /usr/local
+DESTDIR ?=
+TOP := $(CURDIR)
+BUILD := $(TOP)/build
+
+# Kernel versions to build the module for: KVER=… if given; else the running
+# kernel when its headers are installed; else every kernel with headers.
+ifneq ($(KVER),)
+KVERS := $(KVER)
+else ifneq ($(wildcard /lib/modules/$(shell uname -r)/build/Makefile),)
+KVERS := $(shell uname -r)
+else
+KVERS := $(sort $(patsubst /lib/modules/%/build/Makefile,%,$(wildcard /lib/modules/*/build/Makefile)))
+endif
+
+KERNEL_SRC := kernel/*.c kernel/*.h kernel/compat-detect.sh Kbuild include/uapi/linux/attestio.h
+
+CC ?= cc
+USER_CFLAGS := -std=c17 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE $(CFLAGS)
+export CC USER_CFLAGS
+
+.PHONY: all help modules user install install-user install-modules dkms-install \
+	dkms-uninstall deps check demo bench clean checkpatch sparse kunit unit \
+	selftests
+
+all: user modules
+
+help:
+	@echo "make [all]          build userspace tools and the module for: $(KVERS)"
+	@echo "make KVER=<release> build the module for one kernel release"
+	@echo "make deps           install the Debian packages the project needs"
+	@echo "make install        install tools under PREFIX=$(PREFIX) and the module (depmod)"
+	@echo "make dkms-install   register, build and install the module with DKMS"
+	@echo "make check          install deps, build, run every test suite"
+	@echo "make demo           boot a VM and show the system working"
+	@echo "make bench          run the benchmarks (ratios against baselines)"
+	@echo "make checkpatch     checkpatch.pl --strict on kernel/"
+	@echo "make sparse         build the module with sparse (C=2)"
+
+deps:
+	@tests/deps.sh
+
+# ---------------------------------------------------------------- module ---
+# Each kernel gets its own shadow tree of symlinks under build/<kver>/ so
+# that builds for several kernels never share object files.
+define module_rules
+$(BUILD)/$(1)/attestio.ko: $(KERNEL_SRC)
+	@mkdir -p $(BUILD)/$(1)/kernel $(BUILD)/$(1)/include
+	@ln -sfn $(TOP)/include/uapi $(BUILD)/$(1)/include/uapi
+	@ln -sf $(TOP)/Kbuild $(BUILD)/$(1)/Kbuild
+	@find $(BUILD)/$(1)/kernel -maxdepth 1 -type l -delete
+	@for f in $(TOP)/kernel/*.[ch] $(TOP)/kernel/*.sh; do ln -sf $$$$f $(BUILD)/$(1)/kernel/; done
+	$(MAKE) -C /lib/modules/$(1)/build M=$(BUILD)/$(1) $(if $(W),W=$(W)) $(if $(C),C=$(C)) modules
+endef
+$(foreach k,$(KVERS),$(eval $(call module_rules,$(k))))
+
+modules: $(foreach k,$(KVERS),$(BUILD)/$(k)/attestio.ko)
+
+install-modules: modules
+	@for k in $(KVERS); do \
+		install -D -m 644 $(BUILD)/$$k/attestio.ko $(DESTDIR)/lib/modules/$$k/updates/attestio.ko && \
+		depmod -a $$k && echo "installed attestio.ko for $$k"; \
+	done
+
+DKMS_SRC := $(DESTDIR)/usr/src/attestio-$(VERSION)
+dkms-install:
+	rm -rf $(DKMS_SRC) && mkdir -p $(DKMS_SRC)
+	cp -r Kbuild dkms.conf kernel include $(DKMS_SRC)/
+	dkms remove attestio/$(VERSION) --all >/dev/null 2>&1 || true
+	dkms add attestio/$(VERSION)
+	@for k in $(KVERS); do dkms build attestio/$(VERSION) -k $$k && \
+		dkms install attestio/$(VERSION) -k $$k --force || exit 1; done
+
+dkms-uninstall:
+	dkms remove attestio/$(VERSION) --all || true
+	rm -rf $(DKMS_SRC)
+
+checkpatch: | $(BUILD)/linux-source-6.1/scripts/checkpatch.pl
+	$(BUILD)/linux-source-6.1/scripts/checkpatch.pl --no-tree --strict --terse \
+		--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG -f kernel/*.[ch]
+
+sparse:
+	rm -f $(foreach k,$(KVERS),$(BUILD)/$(k)/attestio.ko)
+	$(MAKE) modules C=2 W=1
+
+# ------------------------------------------------------------- userspace ---
+include user/user.mk
+include tests/tests.mk
+
+user: $(USER_TARGETS)
+
+install: install-user install-modules
+
+install-user: user
+	install -d $(DESTDIR)$(PREFIX)/bin
+	@for b in $(USER_BINS); do install -m 755 $$b $(DESTDIR)$(PREFIX)/bin/; done
+
+# ----------------------------------------------------------------- tests ---
+check:
+	@tests/check.sh
+
+demo:
+	@tests/demo.sh
+
+bench:
+	@tests/bench/run.sh
+
+clean:
+	rm -rf $(BUILD)/user $(BUILD)/tests $(foreach k,$(KVERS),$(BUILD)/$(k))
+	$(MAKE) -C tests/sensors clean

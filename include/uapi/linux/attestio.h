@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MIT */
+/*
+ * attestio: attested sensor records captured at the IIO driver layer.
+ *
+ * This header is the one contract between attestio.ko and userspace.  Every
+ * structure has fixed-width little-endian fields, natural alignment and
+ * explicit padding, so the byte layout is identical on every architecture.
+ * Documentation/wire-format.rst describes the format in prose.
+ *
+ * A record is a header (struct attestio_rec_hdr) followed by a payload whose
+ * layout depends on hdr.type.  Records are padded with zero bytes to a
+ * multiple of ATTESTIO_REC_ALIGN; hdr.len counts header, payload and padding.
+ */
+#ifndef _UAPI_LINUX_ATTESTIO_H
+#define _UAPI_LINUX_ATTESTIO_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+/* Version of the record format below; bumped on any incompatible change. */
+#define ATTESTIO_REC_VERSION		1
+
+#define ATTESTIO_REC_ALIGN		8
+/* Largest record the module ever emits (checkpoints with many streams). */
+#define ATTESTIO_REC_MAX_LEN		16384
+#define ATTESTIO_HASH_LEN		32	/* SHA-256 */
+#define ATTESTIO_NAME_LEN		32
+#define ATTESTIO_MAX_STREAMS		64
+#define ATTESTIO_MAX_CHANNELS		16
+#define ATTESTIO_MAX_SCAN_BYTES		256
+
+/*
+ * Domain separation tags, each exactly ATTESTIO_TAG_LEN bytes (NUL padded).
+ * head(0)   = SHA-256(TAG_GENESIS || le64 instance || le32 stream)
+ * head(n+1) = SHA-256(TAG_CHAIN || head(n) || record bytes)
+ * epoch     = SHA-256(TAG_EPOCH || le64 instance || le64 epoch ||
+ *                     le32 nheads || struct attestio_cp_head[nheads])
+ */
+#define ATTESTIO_TAG_LEN		16
+#define ATTESTIO_TAG_GENESIS		"attestio/genesis"
+#define ATTESTIO_TAG_CHAIN		"attestio/chain\0\0"
+#define ATTESTIO_TAG_EPOCH		"attestio/epoch\0\0"
+
+enum attestio_rec_type {
+	ATTESTIO_REC_DESCRIPTOR		= 1,
+	ATTESTIO_REC_SAMPLE		= 2,
+	ATTESTIO_REC_GAP		= 3,
+	ATTESTIO_REC_CHECKPOINT		= 4,
+	ATTESTIO_REC_DETACH		= 5,
+	ATTESTIO_REC_ERROR		= 6,
+	/* Reader-local: this reader fell behind; never chained. */
+	ATTESTIO_REC_LOST		= 7,
+	ATTESTIO_REC_TYPE_MAX		= ATTESTIO_REC_LOST,
+};
+
+/* hdr.flags */
+#define ATTESTIO_RF_UNCHAINED		(1U << 0)	/* not part of a chain */
+#define ATTESTIO_RF_ALL			(ATTESTIO_RF_UNCHAINED)
+
+/* 40 bytes */
+struct attestio_rec_hdr {
+	__le16 version;		/* ATTESTIO_REC_VERSION */
+	__le16 type;		/* enum attestio_rec_type */
+	__le32 len;		/* whole record incl. header and padding */
+	__le32 stream;		/* stream id, < ATTESTIO_MAX_STREAMS */
+	__le32 flags;		/* ATTESTIO_RF_* */
+	__le64 seq;		/* per-stream sequence number, no holes */
+	__le64 boottime_ns;	/* CLOCK_BOOTTIME at capture */
+	__le64 realtime_ns;	/* CLOCK_REALTIME at capture */
+};
+
+/* Capture modes (descriptor.mode) */
+enum attestio_mode {
+	ATTESTIO_MODE_BUFFERED		= 1,	/* in-kernel IIO buffer */
+	ATTESTIO_MODE_POLLED		= 2,	/* read_raw every period */
+};
+
+/* Channel endianness in the scan (attestio_channel.endianness) */
+enum attestio_endian {
+	ATTESTIO_LE			= 0,
+	ATTESTIO_BE			= 1,
+};
+
+/*
+ * IIO value encodings (attestio_channel.scale_type/offset_type), equal to the
+ * kernel's IIO_VAL_* constants: INT=1, INT_PLUS_MICRO=2, INT_PLUS_NANO=3,
+ * INT_PLUS_MICRO_DB=4, INT_MULTIPLE=5, FRACTIONAL=10, FRACTIONAL_LOG2=11.
+ * 0 means "not provided" (scale 1, offset 0).
+ */
+
+/* 48 bytes: one channel of the scan, enough to compute SI values. */
+struct attestio_channel {
+	__le16 type;		/* enum iio_chan_type */
+	__le16 modifier;	/* enum iio_modifier */
+	__le16 channel;		/* iio_chan_spec.channel */
+	__le16 scan_index;
+	__le16 offset;		/* byte offset of this channel in the scan */
+	__u8 sign;		/* 's' or 'u' */
+	__u8 endianness;	/* enum attestio_endian */
+	__u8 realbits;
+	__u8 storagebits;
+	__u8 shift;
+	__u8 repeat;
+	__le32 scale_type;	/* IIO_VAL_* */
+	__le32 scale_val;	/* two's complement s32 */
+	__le32 scale_val2;	/* two's complement s32 */
+	__le32 offset_type;	/* IIO_VAL_* */
+	__le32 offset_val;
+	__le32 offset_val2;
+	__u8 reserved[8];
+};
+
+/* ATTESTIO_REC_DESCRIPTOR, first record of every segment. */
+struct attestio_descriptor {
+	__le64 instance;	/* random, chosen at module load */
+	__le32 segment;		/* 0 at first attach, +1 at each re-attach */
+	__le16 mode;		/* enum attestio_mode */
+	__le16 nchannels;	/* entries in chan[] */
+	__le32 scan_bytes;	/* length of a scan in sample records */
+	__le32 poll_period_us;	/* polled mode only, else 0 */
+	char device[ATTESTIO_NAME_LEN];	/* "iio:deviceN", NUL padded */
+	char name[ATTESTIO_NAME_LEN];	/* IIO name attribute */
+	char label[ATTESTIO_NAME_LEN];	/* IIO label, may be empty */
+	__le16 ts_offset;	/* byte offset of the s64 timestamp in the scan */
+	__u8 has_ts;		/* 1 if the scan carries an IIO timestamp */
+	__u8 reserved[5];
+	struct attestio_channel chan[];
+};
+
+/* ATTESTIO_REC_SAMPLE */
+struct attestio_sample {
+	__le64 iio_timestamp;	/* the scan's IIO timestamp, 0 if none */
+	__le32 scan_len;	/* bytes in scan[] (before padding) */
+	__le32 reserved;
+	__u8 scan[];		/* raw scan exactly as the driver pushed it */
+};
+
+/* Why samples were lost (attestio_gap.reason) */
+enum attestio_gap_reason {
+	ATTESTIO_GAP_RING_FULL		= 1,	/* capture ring full */
+	ATTESTIO_GAP_SCAN_TOO_BIG	= 2,	/* scan larger than a slot */
+};
+
+/* ATTESTIO_REC_GAP: chained; samples the capture path had to drop. */
+struct attestio_gap {
+	__le64 lost;		/* samples lost since the previous record */
+	__le32 reason;		/* enum attestio_gap_reason */
+	__le32 reserved;
+};
+
+/* Checkpoint status (attestio_checkpoint.status) */
+enum attestio_cp_status {
+	ATTESTIO_CP_SIGNED		= 0,	/* attest + sig are a TPM quote */
+	ATTESTIO_CP_NO_TPM		= 1,	/* no TPM chip present */
+	ATTESTIO_CP_NO_KEY		= 2,	/* no attestation key configured */
+	ATTESTIO_CP_TPM_ERROR		= 3,	/* TPM failed, see tpm_rc */
+	ATTESTIO_CP_BAD_RESPONSE	= 4,	/* TPM response failed parsing */
+	ATTESTIO_CP_DISABLED		= 5,	/* signing disabled by admin */
+};
+
+/* 48 bytes: one stream's head as covered by an epoch digest. */
+struct attestio_cp_head {
+	__le32 stream;
+	__le32 reserved;
+	__le64 seq;		/* last record of the stream the head covers */
+	__u8 head[ATTESTIO_HASH_LEN];
+};
+
+/*
+ * ATTESTIO_REC_CHECKPOINT.  Followed by:
+ *   struct attestio_cp_head heads[nheads];   (sorted by stream id)
+ *   __u8 attest[attest_len];    TPMS_ATTEST as marshalled by the TPM
+ *   __u8 sig[sig_len];          TPMT_SIGNATURE as marshalled by the TPM
+ * The quote's qualifying data (extraData) is the epoch digest over heads[].
+ */
+struct attestio_checkpoint {
+	__le64 epoch;
+	__le64 instance;
+	__le32 status;		/* enum attestio_cp_status */
+	__le32 tpm_rc;		/* TPM response code, or -errno, of the quote */
+	__le32 ak_handle;	/* persistent handle of the attestation key */
+	__le16 nheads;
+	__le16 self;		/* index of this record's stream in heads[] */
+	__le16 attest_len;
+	__le16 sig_len;
+	__le32 pcr_mask;	/* SHA-256 PCRs selected in the quote */
+};
+
+/* Why a segment ended (attestio_detach.reason) */
+enum attestio_detach_reason {
+	ATTESTIO_DETACH_USER		= 1,	/* written to sysfs detach */
+	ATTESTIO_DETACH_REMOVED		= 2,	/* device unbound / unplugged */
+	ATTESTIO_DETACH_UNLOAD		= 3,	/* module unloading */
+	ATTESTIO_DETACH_ERROR		= 4,	/* capture failed */
+};
+
+/* ATTESTIO_REC_DETACH: last record of a segment. */
+struct attestio_detach {
+	__le32 reason;		/* enum attestio_detach_reason */
+	__le32 segment;
+	__le64 samples;		/* sample records in this segment */
+};
+
+/* Error sources (attestio_error.source) */
+enum attestio_err_source {
+	ATTESTIO_ERR_TPM		= 1,
+	ATTESTIO_ERR_CAPTURE		= 2,
+};
+
+/* ATTESTIO_REC_ERROR */
+struct attestio_error {
+	__le32 source;		/* enum attestio_err_source */
+	__le32 code;		/* TPM RC or -errno */
+	char msg[48];		/* NUL terminated, human readable */
+};
+
+/* ATTESTIO_REC_LOST: reader-local, hdr.stream and hdr.seq are 0. */
+struct attestio_lost {
+	__le64 records;		/* records this reader skipped */
+	__le64 bytes;
+};
+
+/* ioctls on /dev/attestio */
+#define ATTESTIO_IOC_MAGIC		0xA7
+
+/* Select streams: bit i of mask set = deliver stream i. All ones by default. */
+struct attestio_filter {
+	__u64 mask;
+	__u64 reserved[3];	/* must be zero */
+};
+
+struct attestio_info {
+	__u32 rec_version;	/* ATTESTIO_REC_VERSION */
+	__u32 max_streams;
+	__u64 instance;
+	__u64 epoch;		/* last closed epoch */
+	__u64 reserved[4];
+};
+
+#define ATTESTIO_IOC_SET_FILTER	_IOW(ATTESTIO_IOC_MAGIC, 1, struct attestio_filter)
+#define ATTESTIO_IOC_GET_FILTER	_IOR(ATTESTIO_IOC_MAGIC, 2, struct attestio_filter)
+#define ATTESTIO_IOC_GET_INFO	_IOR(ATTESTIO_IOC_MAGIC, 3, struct attestio_info)
+
+#endif /* _UAPI_LINUX_ATTESTIO_H */

@@ -1,0 +1,141 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# make check: install what is needed, build, run every suite, summarise.
+# Suites: userspace unit tests (cmocka), KUnit (UML), the VM harness's own
+# tests, and the in-guest selftests on every supported kernel series.
+# Last line: "N passed, N failed[, N skipped]"; exit status 1 on any failure.
+# Environment: CHECK_KERNELS="6.1 6.12" selects kernel series,
+#              CHECK_SUITES="unit kunit static harness guest" selects suites.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+out=$top/build/check
+rm -rf "$out"
+mkdir -p "$out"
+results=$out/results
+: > "$results"
+kernels=${CHECK_KERNELS:-6.1 6.12}
+suites=${CHECK_SUITES:-unit kunit static harness guest}
+
+want() { case " $suites " in *" $1 "*) return 0 ;; esac; return 1; }
+log() { printf '\n=== %s\n' "$*"; }
+record() { echo "$1 $2" >> "$results"; }	# PASS|FAIL|SKIP name
+
+# Fold TAP lines ("ok N - name", "not ok N name # SKIP why") of a log into
+# results under a prefix.  Indented (nested) lines are ignored.
+tap_collect() {
+	local prefix=$1 file=$2
+	awk -v p="$prefix" '
+		/^(not )?ok [0-9]+/ {
+			st = ($1 == "not") ? "FAIL" : "PASS"
+			line = $0
+			if (line ~ /# *SKIP/) st = "SKIP"
+			sub(/^(not )?ok [0-9]+( -)? */, "", line)
+			sub(/ *#.*$/, "", line)
+			gsub(/ /, "_", line)
+			print st, p "/" line
+		}' "$file" >> "$results"
+}
+
+log "deps"
+tests/deps.sh || { echo "make deps failed"; exit 1; }
+
+log "build"
+if ! make -j"$(nproc)" all tests W=1 > "$out/build.log" 2>&1; then
+	tail -40 "$out/build.log"
+	record FAIL build
+else
+	record PASS build
+	if grep -E '(warning|error):' "$out/build.log" | grep -v '^Skipping BTF' > "$out/warnings"; then
+		cat "$out/warnings"
+		record FAIL build-warnings
+	else
+		record PASS build-warnings
+	fi
+fi
+
+if want unit; then
+	log "unit tests (cmocka)"
+	for t in build/tests/unit/test_*; do
+		[ -x "$t" ] || continue
+		n=$(basename "$t")
+		CMOCKA_MESSAGE_OUTPUT=TAP "$t" > "$out/unit-$n.log" 2>&1
+		rc=$?
+		cat "$out/unit-$n.log"
+		tap_collect "unit/$n" "$out/unit-$n.log"
+		grep -q '^ok\|^not ok' "$out/unit-$n.log" || record FAIL "unit/$n(rc=$rc)"
+	done
+fi
+
+if want kunit; then
+	log "KUnit (UML)"
+	rm -f build/kunit.json
+	tests/kunit/run.sh > "$out/kunit.log" 2>&1
+	rc=$?
+	tail -30 "$out/kunit.log"
+	if [ -s build/kunit.json ]; then
+		python3 tests/kunit/results.py build/kunit.json >> "$results"
+	fi
+	[ $rc -eq 0 ] || record FAIL "kunit/run(rc=$rc)"
+fi
+
+if want static; then
+	log "static checks"
+	if make -s checkpatch > "$out/checkpatch.log" 2>&1 &&
+	   ! grep -qE 'ERROR|WARNING|CHECK' "$out/checkpatch.log"; then
+		record PASS static/checkpatch
+	else
+		cat "$out/checkpatch.log"
+		record FAIL static/checkpatch
+	fi
+	v1=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
+	v2=$(sed -n 's/^#define ATTESTIO_VERSION "\(.*\)"/\1/p' kernel/version.h)
+	if [ "$v1" = "$v2" ]; then record PASS static/version; else
+		echo "dkms.conf version $v1 != kernel/version.h $v2"
+		record FAIL static/version
+	fi
+	if shellcheck -x tests/*.sh tests/vm/run tests/kunit/run.sh .ci/run > "$out/shellcheck.log" 2>&1; then
+		record PASS static/shellcheck
+	else
+		cat "$out/shellcheck.log"
+		record FAIL static/shellcheck
+	fi
+fi
+
+if want harness; then
+	log "VM harness self-tests"
+	tests/vm/selftest.sh > "$out/harness.log" 2>&1
+	cat "$out/harness.log"
+	tap_collect harness "$out/harness.log"
+fi
+
+if want guest; then
+	# One VM per kernel series, run side by side.
+	pids=()
+	for k in $kernels; do
+		log "in-guest selftests on $k (started)"
+		tests/vm/run --kernel "$k" -- tests/selftests/run.sh "$k" \
+			> "$out/guest-$k.log" 2>&1 &
+		pids+=($!)
+	done
+	i=0
+	for k in $kernels; do
+		wait "${pids[$i]}"
+		rc=$?
+		i=$((i + 1))
+		log "in-guest selftests on $k (exit $rc)"
+		cat "$out/guest-$k.log"
+		tap_collect "guest-$k" "$out/guest-$k.log"
+		[ $rc -eq 0 ] || record FAIL "guest-$k/vm(rc=$rc)"
+	done
+fi
+
+log "summary"
+pass=$(grep -c '^PASS' "$results")
+fail=$(grep -c '^FAIL' "$results")
+skip=$(grep -c '^SKIP' "$results")
+grep -E '^(FAIL|SKIP)' "$results" | sed 's/^/  /'
+summary="$pass passed, $fail failed"
+[ "$skip" -gt 0 ] && summary="$summary, $skip skipped"
+echo "$summary"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,337 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Test cases for kernel/record.c, written once and run by two frameworks:
+ * KUnit (tests/kunit, the kernel build of the code) and cmocka (tests/unit,
+ * the userspace build).  The including file defines:
+ *   CASE(name)            begin a case function taking the framework context
+ *   EXPECT_EQ(a, b)       integers equal
+ *   EXPECT_MEMEQ(a, b, n) n bytes equal
+ * Known answers were computed independently (Python hashlib, struct) from
+ * Documentation/wire-format.rst, not from this code.
+ */
+#ifndef ATTESTIO_RECORD_CASES_H
+#define ATTESTIO_RECORD_CASES_H
+
+#include <linux/string.h>
+
+#include "record.h"
+
+#define KAT_INSTANCE 0x0123456789abcdefULL
+
+static const u8 kat_genesis[32] = {
+	0xa0, 0xac, 0xc4, 0x6c, 0x30, 0x93, 0xff, 0x8c, 0xec, 0x04, 0x39,
+	0xe7, 0x7e, 0xe1, 0xe8, 0x24, 0x4c, 0xb0, 0x5e, 0x10, 0x99, 0x6a,
+	0x3e, 0x01, 0xc7, 0xd1, 0x4d, 0x4e, 0xb0, 0xcb, 0xa8, 0x3f,
+};
+
+/* sample: stream 3, seq 7, boottime 1000, realtime 2000, ts 42, scan 1..6 */
+static const u8 kat_sample[64] = {
+	0x01, 0x00, 0x02, 0x00, 0x40, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x07, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0xe8, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xd0,
+	0x07, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x2a, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x06, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x00, 0x00,
+};
+
+static const u8 kat_extend[32] = {
+	0x42, 0x31, 0x47, 0x7c, 0x2d, 0xc9, 0x00, 0xb8, 0x7c, 0x33, 0x0f,
+	0xf8, 0x3d, 0x2b, 0x04, 0x75, 0x11, 0x38, 0xa0, 0x29, 0x03, 0x50,
+	0x84, 0x43, 0x6a, 0xb7, 0xef, 0x61, 0xa1, 0x6d, 0xcf, 0x08,
+};
+
+/* epoch 5 over the single head {stream 3, seq 7, kat_extend} */
+static const u8 kat_epoch[32] = {
+	0x02, 0xe7, 0x98, 0x71, 0x68, 0xbc, 0xdb, 0x58, 0x82, 0x6b, 0x1d,
+	0x3f, 0xff, 0x11, 0x99, 0x1d, 0x61, 0xac, 0xd2, 0xc3, 0x52, 0x00,
+	0x87, 0xdf, 0x1a, 0xb3, 0x26, 0x3f, 0x9b, 0xf3, 0x02, 0x0f,
+};
+
+static const struct attestio_rec_info kat_info = {
+	.stream = 3, .seq = 7, .boottime_ns = 1000, .realtime_ns = 2000,
+};
+
+static const u8 kat_scan[6] = { 1, 2, 3, 4, 5, 6 };
+
+static u32 cases_make_sample(u8 *buf, u32 cap)
+{
+	return attestio_sample_encode(buf, cap, &kat_info, 42, kat_scan,
+				      sizeof(kat_scan));
+}
+
+CASE(hdr_roundtrip)
+{
+	struct attestio_rec_info in = {
+		.type = ATTESTIO_REC_DETACH, .len = 56, .stream = 63,
+		.seq = 0xfedcba9876543210ULL, .boottime_ns = 1,
+		.realtime_ns = 0xffffffffffffffffULL,
+	};
+	struct attestio_rec_info out;
+	u8 buf[56] = { 0 };
+
+	attestio_rec_hdr_encode(buf, &in);
+	EXPECT_EQ(attestio_rec_hdr_decode(buf, sizeof(buf), &out), 0);
+	EXPECT_EQ(out.type, in.type);
+	EXPECT_EQ(out.len, in.len);
+	EXPECT_EQ(out.stream, in.stream);
+	EXPECT_EQ(out.flags, in.flags);
+	EXPECT_EQ(out.seq, in.seq);
+	EXPECT_EQ(out.boottime_ns, in.boottime_ns);
+	EXPECT_EQ(out.realtime_ns, in.realtime_ns);
+	/* little endian on the wire whatever the CPU */
+	EXPECT_EQ(buf[0], 1);
+	EXPECT_EQ(buf[2], ATTESTIO_REC_DETACH);
+	EXPECT_EQ(buf[16], 0x10);
+	EXPECT_EQ(buf[23], 0xfe);
+}
+
+CASE(sample_known_answer)
+{
+	struct attestio_rec_info info;
+	u8 buf[128];
+
+	EXPECT_EQ(cases_make_sample(buf, sizeof(buf)), sizeof(kat_sample));
+	EXPECT_MEMEQ(buf, kat_sample, sizeof(kat_sample));
+	EXPECT_EQ(attestio_rec_validate(buf, sizeof(kat_sample), &info), 0);
+	EXPECT_EQ(info.type, ATTESTIO_REC_SAMPLE);
+	EXPECT_EQ(info.seq, 7);
+	/* does not fit, empty scan, oversized scan */
+	EXPECT_EQ(cases_make_sample(buf, 63), 0);
+	EXPECT_EQ(attestio_sample_encode(buf, sizeof(buf), &kat_info, 0,
+					 kat_scan, 0), 0);
+	EXPECT_EQ(attestio_sample_encode(buf, sizeof(buf), &kat_info, 0,
+					 kat_scan, ATTESTIO_MAX_SCAN_BYTES + 1),
+		  0);
+}
+
+CASE(truncated_records_rejected)
+{
+	struct attestio_rec_info info;
+	u8 buf[64];
+	u32 n;
+
+	cases_make_sample(buf, sizeof(buf));
+	for (n = 0; n < sizeof(buf); n++)
+		EXPECT_EQ(attestio_rec_validate(buf, n, &info) != 0, 1);
+}
+
+CASE(bad_headers_rejected)
+{
+	struct attestio_rec_info info;
+	u8 buf[64];
+	static const struct {
+		u8 off, val;
+	} bad[] = {
+		{ 0, 2 },	/* version */
+		{ 2, 0 },	/* type 0 */
+		{ 2, 8 },	/* type past max */
+		{ 4, 0x41 },	/* len not aligned */
+		{ 4, 0x20 },	/* len below header + payload */
+		{ 4, 0x48 },	/* len past the buffer */
+		{ 6, 1 },	/* len past ATTESTIO_REC_MAX_LEN */
+		{ 8, 64 },	/* stream id out of range */
+		{ 12, 1 },	/* unchained flag on a sample */
+		{ 13, 1 },	/* unknown flag */
+		{ 52, 1 },	/* reserved word nonzero */
+		{ 48, 17 },	/* scan_len disagrees with len */
+		{ 62, 1 },	/* nonzero padding */
+	};
+	u32 i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cases_make_sample(buf, sizeof(buf));
+		buf[bad[i].off] = bad[i].val;
+		EXPECT_EQ(attestio_rec_validate(buf, sizeof(buf), &info) != 0,
+			  1);
+	}
+}
+
+CASE(chain_known_answer)
+{
+	struct attestio_cp_head head = { 0 };
+	u8 h[32], e[32];
+
+	attestio_chain_genesis(h, KAT_INSTANCE, 3);
+	EXPECT_MEMEQ(h, kat_genesis, 32);
+	attestio_chain_extend(h, kat_sample, sizeof(kat_sample));
+	EXPECT_MEMEQ(h, kat_extend, 32);
+	head.stream = cpu_to_le32(3);
+	head.seq = cpu_to_le64(7);
+	memcpy(head.head, h, 32);
+	attestio_epoch_digest(e, KAT_INSTANCE, 5, &head, 1);
+	EXPECT_MEMEQ(e, kat_epoch, 32);
+	/* any change of input changes the head */
+	attestio_chain_genesis(h, KAT_INSTANCE, 4);
+	EXPECT_EQ(memcmp(h, kat_genesis, 32) != 0, 1);
+}
+
+/* An unsigned checkpoint for stream 5 with heads of streams 2 and 5. */
+static u32 cases_make_checkpoint(u8 *buf, u32 cap)
+{
+	struct attestio_rec_info info = {
+		.type = ATTESTIO_REC_CHECKPOINT, .stream = 5, .seq = 9,
+	};
+	struct attestio_checkpoint *cp = attestio_rec_payload(buf);
+	struct attestio_cp_head *heads;
+	struct attestio_cp_layout lay;
+
+	if (attestio_cp_layout(2, 0, 0, &lay) || attestio_rec_align(lay.end) > cap)
+		return 0;
+	memset(buf, 0, attestio_rec_align(lay.end));
+	info.len = attestio_rec_align(lay.end);
+	attestio_rec_hdr_encode(buf, &info);
+	cp->epoch = cpu_to_le64(1);
+	cp->status = cpu_to_le32(ATTESTIO_CP_NO_KEY);
+	cp->nheads = cpu_to_le16(2);
+	cp->self = cpu_to_le16(1);
+	heads = (struct attestio_cp_head *)(buf + lay.heads);
+	heads[0].stream = cpu_to_le32(2);
+	heads[1].stream = cpu_to_le32(5);
+	return info.len;
+}
+
+CASE(checkpoint_validation)
+{
+	struct attestio_rec_info info;
+	struct attestio_checkpoint *cp;
+	struct attestio_cp_head *heads;
+	u8 buf[256];
+	u32 len;
+
+	len = cases_make_checkpoint(buf, sizeof(buf));
+	EXPECT_EQ(len, 40 + 40 + 2 * 48);
+	EXPECT_EQ(attestio_rec_validate(buf, len, &info), 0);
+	cp = attestio_rec_payload(buf);
+	heads = (struct attestio_cp_head *)(buf + 80);
+
+	cp->status = cpu_to_le32(ATTESTIO_CP_SIGNED);	/* signed, no quote */
+	EXPECT_EQ(attestio_rec_validate(buf, len, &info) != 0, 1);
+	cases_make_checkpoint(buf, sizeof(buf));
+	cp->self = cpu_to_le16(0);			/* self is stream 2 */
+	EXPECT_EQ(attestio_rec_validate(buf, len, &info) != 0, 1);
+	cases_make_checkpoint(buf, sizeof(buf));
+	cp->self = cpu_to_le16(2);			/* self out of range */
+	EXPECT_EQ(attestio_rec_validate(buf, len, &info) != 0, 1);
+	cases_make_checkpoint(buf, sizeof(buf));
+	heads[0].stream = cpu_to_le32(5);		/* not sorted */
+	EXPECT_EQ(attestio_rec_validate(buf, len, &info) != 0, 1);
+	cases_make_checkpoint(buf, sizeof(buf));
+	cp->nheads = cpu_to_le16(3);			/* heads past len */
+	EXPECT_EQ(attestio_rec_validate(buf, len, &info) != 0, 1);
+	cases_make_checkpoint(buf, sizeof(buf));
+	cp->status = cpu_to_le32(ATTESTIO_CP_DISABLED + 1);
+	EXPECT_EQ(attestio_rec_validate(buf, len, &info) != 0, 1);
+	EXPECT_EQ(attestio_cp_layout(0, 0, 0, (struct attestio_cp_layout *)buf)
+		  != 0, 1);
+	EXPECT_EQ(attestio_cp_layout(ATTESTIO_MAX_STREAMS + 1, 0, 0,
+				     (struct attestio_cp_layout *)buf) != 0, 1);
+}
+
+static u32 cases_make_fixed(u8 *buf, u16 type, u32 payload, u32 flags)
+{
+	struct attestio_rec_info info = {
+		.type = type, .len = attestio_rec_len(payload), .flags = flags,
+	};
+
+	memset(buf, 0, info.len);
+	attestio_rec_hdr_encode(buf, &info);
+	return info.len;
+}
+
+CASE(fixed_records)
+{
+	struct attestio_rec_info info;
+	u8 buf[128];
+	struct attestio_gap *gap = attestio_rec_payload(buf);
+	struct attestio_detach *det = attestio_rec_payload(buf);
+	struct attestio_lost *lost = attestio_rec_payload(buf);
+	struct attestio_error *err = attestio_rec_payload(buf);
+	u32 len;
+
+	len = cases_make_fixed(buf, ATTESTIO_REC_GAP, sizeof(*gap), 0);
+	EXPECT_EQ(attestio_rec_validate(buf, len, &info) != 0, 1); /* lost 0 */
+	gap->lost = cpu_to_le64(3);
+	gap->reason = cpu_to_le32(ATTESTIO_GAP_RING_FULL);
+	EXPECT_EQ(attestio_rec_validate(buf, len, &info), 0);
+
+	len = cases_make_fixed(buf, ATTESTIO_REC_DETACH, sizeof(*det), 0);
+	det->reason = cpu_to_le32(ATTESTIO_DETACH_ERROR + 1);
+	EXPECT_EQ(attestio_rec_validate(buf, len, &info) != 0, 1);
+	det->reason = cpu_to_le32(ATTESTIO_DETACH_REMOVED);
+	EXPECT_EQ(attestio_rec_validate(buf, len, &info), 0);
+
+	len = cases_make_fixed(buf, ATTESTIO_REC_ERROR, sizeof(*err), 0);
+	err->source = cpu_to_le32(ATTESTIO_ERR_TPM);
+	memset(err->msg, 'x', sizeof(err->msg));		/* no NUL */
+	EXPECT_EQ(attestio_rec_validate(buf, len, &info) != 0, 1);
+	err->msg[sizeof(err->msg) - 1] = 0;
+	EXPECT_EQ(attestio_rec_validate(buf, len, &info), 0);
+
+	len = cases_make_fixed(buf, ATTESTIO_REC_LOST, sizeof(*lost), 0);
+	lost->records = cpu_to_le64(1);
+	EXPECT_EQ(attestio_rec_validate(buf, len, &info) != 0, 1); /* chained */
+	len = cases_make_fixed(buf, ATTESTIO_REC_LOST, sizeof(*lost),
+			       ATTESTIO_RF_UNCHAINED);
+	lost->records = cpu_to_le64(1);
+	EXPECT_EQ(attestio_rec_validate(buf, len, &info), 0);
+	buf[16] = 1;						/* seq != 0 */
+	EXPECT_EQ(attestio_rec_validate(buf, len, &info) != 0, 1);
+}
+
+static u32 cases_make_descriptor(u8 *buf)
+{
+	struct attestio_descriptor *d = attestio_rec_payload(buf);
+	u32 used = sizeof(*d) + sizeof(d->chan[0]);
+	u32 len = cases_make_fixed(buf, ATTESTIO_REC_DESCRIPTOR, used, 0);
+
+	d->mode = cpu_to_le16(ATTESTIO_MODE_BUFFERED);
+	d->nchannels = cpu_to_le16(1);
+	d->scan_bytes = cpu_to_le32(16);
+	d->has_ts = 1;
+	d->ts_offset = cpu_to_le16(8);
+	d->chan[0].sign = 's';
+	d->chan[0].realbits = 32;
+	d->chan[0].storagebits = 32;
+	return len;
+}
+
+CASE(descriptor_validation)
+{
+	struct attestio_rec_info info;
+	struct attestio_descriptor *d;
+	u8 buf[256];
+	u32 len;
+
+	len = cases_make_descriptor(buf);
+	d = attestio_rec_payload(buf);
+	EXPECT_EQ(attestio_rec_validate(buf, len, &info), 0);
+	d->chan[0].storagebits = 24;
+	EXPECT_EQ(attestio_rec_validate(buf, len, &info) != 0, 1);
+	cases_make_descriptor(buf);
+	d->chan[0].offset = cpu_to_le16(13);		/* past the scan */
+	EXPECT_EQ(attestio_rec_validate(buf, len, &info) != 0, 1);
+	cases_make_descriptor(buf);
+	d->ts_offset = cpu_to_le16(9);			/* ts past the scan */
+	EXPECT_EQ(attestio_rec_validate(buf, len, &info) != 0, 1);
+	cases_make_descriptor(buf);
+	memset(d->name, 'a', sizeof(d->name));		/* unterminated */
+	EXPECT_EQ(attestio_rec_validate(buf, len, &info) != 0, 1);
+	cases_make_descriptor(buf);
+	d->poll_period_us = cpu_to_le32(1000);		/* buffered + period */
+	EXPECT_EQ(attestio_rec_validate(buf, len, &info) != 0, 1);
+	cases_make_descriptor(buf);
+	d->nchannels = cpu_to_le16(2);			/* channels past len */
+	EXPECT_EQ(attestio_rec_validate(buf, len, &info) != 0, 1);
+}
+
+#define RECORD_CASES(X)			\
+	X(hdr_roundtrip)		\
+	X(sample_known_answer)		\
+	X(truncated_records_rejected)	\
+	X(bad_headers_rejected)		\
+	X(chain_known_answer)		\
+	X(checkpoint_validation)	\
+	X(fixed_records)		\
+	X(descriptor_validation)
+
+#endif /* ATTESTIO_RECORD_CASES_H */

@@ -1,0 +1,39 @@
+# SPDX-License-Identifier: GPL-2.0
+# Test build rules, included by the top Makefile.
+
+TB := $(BUILD)/tests
+LINUX_SRC := $(BUILD)/linux-source-6.1
+
+# The kernel source tree provides kunit.py, kselftest_harness.h and
+# checkpatch.pl; it is unpacked once from Debian's linux-source-6.1.
+$(LINUX_SRC)/.unpacked:
+	@mkdir -p $(BUILD)
+	tar -C $(BUILD) -xf /usr/src/linux-source-6.1.tar.xz
+	@touch $@
+
+$(LINUX_SRC)/scripts/checkpatch.pl $(LINUX_SRC)/tools/testing/selftests/kselftest_harness.h: $(LINUX_SRC)/.unpacked
+
+SENSORS := tests/sensors/hidsensor tests/sensors/iioread
+sensors:
+	$(MAKE) -C tests/sensors
+.PHONY: sensors
+
+# Userspace unit tests (cmocka): one binary per tests/unit/test_*.c.
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(TB)/unit/%,$(UNIT_SRC))
+$(TB)/unit/%: tests/unit/%.c $(UB)/libattestio.a
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) $(KSHIM_CFLAGS) -Iuser -Itests/common $< -o $@ $(UB)/libattestio.a -lcmocka $(LIB_LDLIBS)
+
+# In-guest selftests (kselftest harness): one binary per tests/selftests/*.c.
+SELF_SRC := $(wildcard tests/selftests/*_test.c)
+SELF_BINS := $(patsubst tests/selftests/%.c,$(TB)/selftests/%,$(SELF_SRC))
+$(TB)/selftests/%: tests/selftests/%.c tests/selftests/*.h $(LINUX_SRC)/.unpacked include/uapi/linux/attestio.h
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -Wno-unused-parameter -Iinclude/uapi \
+		-I$(LINUX_SRC)/tools/testing/selftests $< -o $@ -lpthread
+
+tests: sensors $(UNIT_BINS) $(SELF_BINS)
+.PHONY: tests
+unit: $(UNIT_BINS)
+selftests: $(SELF_BINS) sensors
