@@ -1,56 +1,162 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * attestio: attested capture of IIO sensor samples.
+ *
+ * Module parameters, and the init/uninit ladder of the parts:
+ * log (record ring) -> workqueue -> sysfs -> /dev/attestio -> streams
+ * (IIO bus notifier) -> epochs (TPM checkpoints) -> automatic attach.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/kobject.h>
 #include <linux/module.h>
-#include <linux/sysfs.h>
+#include <linux/moduleparam.h>
+#include <linux/random.h>
+#include <linux/string.h>
 
+#include "attestio.h"
+#include "tpm2_msg.h"
 #include "version.h"
 
-static struct kobject *attestio_kobj;
+#define CREATE_TRACE_POINTS
+#include "trace.h"
 
-static ssize_t version_show(struct kobject *kobj, struct kobj_attribute *attr,
-			    char *buf)
+unsigned int attestio_epoch_ms = 1000;
+module_param_named(epoch_ms, attestio_epoch_ms, uint, 0444);
+MODULE_PARM_DESC(epoch_ms, "Epoch length in ms (10..3600000, default 1000)");
+
+unsigned int attestio_epoch_records = 4096;
+module_param_named(epoch_records, attestio_epoch_records, uint, 0444);
+MODULE_PARM_DESC(epoch_records,
+		 "Close the epoch early when a stream has this many records pending (0 = never)");
+
+unsigned int attestio_key_handle;
+module_param_named(key_handle, attestio_key_handle, uint, 0444);
+MODULE_PARM_DESC(key_handle,
+		 "Persistent TPM handle of the attestation key (0x81xxxxxx; 0 = unsigned)");
+
+unsigned int attestio_pcr_mask;
+module_param_named(pcr_mask, attestio_pcr_mask, uint, 0444);
+MODULE_PARM_DESC(pcr_mask, "SHA-256 PCRs to quote, bit i = PCR i (default none)");
+
+unsigned int attestio_ring_slots = 1024;
+module_param_named(ring_slots, attestio_ring_slots, uint, 0444);
+MODULE_PARM_DESC(ring_slots, "Capture ring slots per stream (16..65536, default 1024)");
+
+static unsigned int attestio_log_kb = 4096;
+module_param_named(log_kb, attestio_log_kb, uint, 0444);
+MODULE_PARM_DESC(log_kb, "Record log size in KiB (64..262144, default 4096)");
+
+unsigned int attestio_poll_ms = 100;
+module_param_named(poll_ms, attestio_poll_ms, uint, 0444);
+MODULE_PARM_DESC(poll_ms, "Polled mode period in ms (1..60000, default 100)");
+
+bool attestio_sign = true;
+module_param_named(sign, attestio_sign, bool, 0444);
+MODULE_PARM_DESC(sign, "Ask the TPM to sign checkpoints (default Y)");
+
+static char *attestio_attach_param;
+module_param_named(attach, attestio_attach_param, charp, 0444);
+MODULE_PARM_DESC(attach,
+		 "Comma-separated IIO device names, name attributes or labels to attach whenever they appear");
+
+u64 attestio_instance;
+struct workqueue_struct *attestio_wq;
+
+static int __init attestio_check_params(void)
 {
-	return sysfs_emit(buf, "%s\n", ATTESTIO_VERSION);
+	if (attestio_epoch_ms < 10 || attestio_epoch_ms > 3600000 ||
+	    attestio_poll_ms < 1 || attestio_poll_ms > 60000 ||
+	    attestio_pcr_mask > 0xffffff || attestio_epoch_records > 1000000) {
+		pr_err("a parameter is out of range: see modinfo attestio\n");
+		return -EINVAL;
+	}
+	if (attestio_key_handle &&
+	    attestio_key_handle >> 24 != ATTESTIO_TPM2_HT_PERSISTENT) {
+		pr_err("key_handle 0x%x is not a persistent handle (0x81xxxxxx)\n",
+		       attestio_key_handle);
+		return -EINVAL;
+	}
+	return 0;
 }
 
-static struct kobj_attribute attestio_attr_version = __ATTR_RO(version);
+static void __init attestio_autoattach(void)
+{
+	char *list, *cur, *spec;
 
-static struct attribute *attestio_attrs[] = {
-	&attestio_attr_version.attr,
-	NULL,
-};
-
-static const struct attribute_group attestio_group = {
-	.attrs = attestio_attrs,
-};
+	if (!attestio_attach_param || !*attestio_attach_param)
+		return;
+	list = kstrdup(attestio_attach_param, GFP_KERNEL);
+	if (!list)
+		return;
+	cur = list;
+	while ((spec = strsep(&cur, ",")) != NULL) {
+		spec = strim(spec);
+		if (!*spec || strlen(spec) >= ATTESTIO_NAME_LEN) {
+			pr_warn("attach: ignoring bad name '%s'\n", spec);
+			continue;
+		}
+		if (attestio_stream_expect(spec))
+			pr_warn("attach: no room for '%s'\n", spec);
+	}
+	kfree(list);
+}
 
 static int __init attestio_init(void)
 {
 	int ret;
 
-	attestio_kobj = kobject_create_and_add("attestio", kernel_kobj);
-	if (!attestio_kobj)
-		return -ENOMEM;
-	ret = sysfs_create_group(attestio_kobj, &attestio_group);
+	ret = attestio_check_params();
 	if (ret)
-		goto err_put_kobj;
-	pr_info("version %s loaded\n", ATTESTIO_VERSION);
+		return ret;
+	attestio_instance = get_random_u64();
+
+	ret = attestio_log_init(attestio_log_kb);
+	if (ret)
+		return ret;
+	attestio_wq = alloc_workqueue("attestio", WQ_UNBOUND | WQ_HIGHPRI, 0);
+	if (!attestio_wq) {
+		ret = -ENOMEM;
+		goto err_uninit_log;
+	}
+	ret = attestio_sysfs_init();
+	if (ret)
+		goto err_destroy_wq;
+	ret = attestio_dev_init();
+	if (ret)
+		goto err_uninit_sysfs;
+	ret = attestio_stream_init();
+	if (ret)
+		goto err_uninit_dev;
+	ret = attestio_epoch_init();
+	if (ret)
+		goto err_uninit_stream;
+	attestio_autoattach();
+	pr_info("version %s loaded (instance %016llx)\n", ATTESTIO_VERSION,
+		attestio_instance);
 	return 0;
 
-err_put_kobj:
-	kobject_put(attestio_kobj);
+err_uninit_stream:
+	attestio_stream_uninit();
+err_uninit_dev:
+	attestio_dev_uninit();
+err_uninit_sysfs:
+	attestio_sysfs_uninit();
+err_destroy_wq:
+	destroy_workqueue(attestio_wq);
+err_uninit_log:
+	attestio_log_uninit();
 	return ret;
 }
 
 static void __exit attestio_exit(void)
 {
-	sysfs_remove_group(attestio_kobj, &attestio_group);
-	kobject_put(attestio_kobj);
+	attestio_epoch_uninit();
+	attestio_stream_uninit();
+	attestio_dev_uninit();
+	attestio_sysfs_uninit();
+	destroy_workqueue(attestio_wq);
+	attestio_log_uninit();
+	pr_info("unloaded\n");
 }
 
 module_init(attestio_init);
@@ -59,3 +165,4 @@ MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("Attested capture of IIO sensor samples");
 MODULE_AUTHOR("attestio developers");
 MODULE_VERSION(ATTESTIO_VERSION);
+MODULE_IMPORT_NS(IIO);

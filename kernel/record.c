@@ -240,7 +240,7 @@ static int attestio_check_fixed(const u8 *p, u16 type)
 	case ATTESTIO_REC_GAP:
 		v = le32_to_cpu(gap->reason);
 		if (!gap->lost || gap->reserved || v < ATTESTIO_GAP_RING_FULL ||
-		    v > ATTESTIO_GAP_SCAN_TOO_BIG)
+		    v > ATTESTIO_GAP_READ_FAILED)
 			return -EBADMSG;
 		return 0;
 	case ATTESTIO_REC_DETACH:

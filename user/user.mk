@@ -7,7 +7,7 @@ LIB_CFLAGS := $(USER_CFLAGS) -fPIC $(KSHIM_CFLAGS)
 LIB_LDLIBS := -lcrypto
 
 # Pure kernel files compiled unchanged into libattestio.
-LIB_KSRC := kernel/record.c
+LIB_KSRC := kernel/record.c kernel/tpm2_msg.c
 LIB_OBJS := $(patsubst kernel/%.c,$(UB)/k/%.o,$(LIB_KSRC))
 
 $(UB)/k/%.o: kernel/%.c kernel/*.h include/uapi/linux/attestio.h $(wildcard user/kshim/*/*.h)

@@ -139,6 +139,7 @@ struct attestio_sample {
 enum attestio_gap_reason {
 	ATTESTIO_GAP_RING_FULL		= 1,	/* capture ring full */
 	ATTESTIO_GAP_SCAN_TOO_BIG	= 2,	/* scan larger than a slot */
+	ATTESTIO_GAP_READ_FAILED	= 3,	/* polled read_raw failed */
 };
 
 /* ATTESTIO_REC_GAP: chained; samples the capture path had to drop. */

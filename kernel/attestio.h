@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Internal interfaces between the parts of attestio.ko.  Each part has an
+ * init/uninit pair called in order by main.c.
+ */
+#ifndef _ATTESTIO_H
+#define _ATTESTIO_H
+
+#include <linux/atomic.h>
+#include <linux/iio/buffer_impl.h>
+#include <linux/iio/iio.h>
+#include <linux/kobject.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/workqueue.h>
+
+#include "record.h"
+
+/* Module parameters (main.c) */
+extern unsigned int attestio_epoch_ms;
+extern unsigned int attestio_epoch_records;
+extern unsigned int attestio_key_handle;
+extern unsigned int attestio_pcr_mask;
+extern unsigned int attestio_ring_slots;
+extern unsigned int attestio_poll_ms;
+extern bool attestio_sign;
+
+extern u64 attestio_instance;
+extern struct workqueue_struct *attestio_wq;
+extern struct kobject *attestio_kobj;
+
+/* log.c: the record log that /dev/attestio readers follow */
+struct attestio_reader {
+	u64 pos;		/* byte position of the next record */
+	u64 index;		/* number of that record */
+	u64 mask;		/* streams this reader wants */
+	struct mutex lock;	/* one read() at a time per file */
+	u8 *bounce;		/* ATTESTIO_REC_MAX_LEN bytes */
+};
+
+struct attestio_log_stats {
+	u64 records;
+	u64 bytes;
+	u64 overwritten;
+	u32 size;
+};
+
+int attestio_log_init(unsigned int size_kb);
+void attestio_log_uninit(void);
+void attestio_log_append(const void *rec, u32 len);
+void attestio_reader_start(struct attestio_reader *r);
+int attestio_reader_next(struct attestio_reader *r, u32 cap);
+bool attestio_reader_ready(struct attestio_reader *r);
+wait_queue_head_t *attestio_log_waitq(void);
+void attestio_log_stats(struct attestio_log_stats *st);
+
+/* dev.c: /dev/attestio */
+int attestio_dev_init(void);
+void attestio_dev_uninit(void);
+
+/* stream.c */
+enum attestio_stream_state {
+	ATTESTIO_STREAM_ATTACHED,
+	ATTESTIO_STREAM_WAITING,	/* device gone, re-attach when back */
+};
+
+/* A captured scan waiting in the ring for the drain worker. */
+struct attestio_slot {
+	u64 boottime_ns;
+	u64 realtime_ns;
+	u64 lost_before;	/* samples dropped just before this one */
+	u8 scan[];
+};
+
+struct attestio_stream {
+	u32 id;
+	struct kobject kobj;		/* streams/<id> */
+	char spec[ATTESTIO_NAME_LEN];	/* what the operator attached */
+	enum attestio_stream_state state;
+	enum attestio_mode mode;
+	bool want_polled;
+
+	/* the device, while attached (reference held) */
+	struct iio_dev *indio_dev;
+	char device[ATTESTIO_NAME_LEN];
+	struct iio_buffer buffer;	/* buffered mode */
+	unsigned long *scan_mask;
+	struct delayed_work poll_work;	/* polled mode */
+	u32 scan_bytes;
+	bool has_ts;
+	u32 ts_offset;
+
+	/* capture ring: filled in atomic context, drained by drain_work */
+	spinlock_t ring_lock;
+	u8 *ring;
+	u32 slot_size;
+	u32 nslots;
+	u64 ring_head;
+	u64 ring_tail;
+	u64 pending_lost;
+	struct work_struct drain_work;
+
+	/* chain state: everything below is under emit_lock */
+	struct mutex emit_lock;
+	u8 head[ATTESTIO_HASH_LEN];
+	u64 seq;
+	u32 segment;
+	u64 segment_samples;
+	u64 since_checkpoint;
+	u64 covered_seq;		/* last seq covered by a checkpoint */
+	u8 *scratch;			/* ATTESTIO_REC_MAX_LEN bytes */
+
+	/* counters, readable at any time */
+	atomic64_t produced;		/* scans the driver pushed to us */
+	atomic64_t samples;		/* sample records emitted */
+	atomic64_t drops;		/* samples lost (declared in gaps) */
+	atomic64_t records;
+	atomic64_t last_epoch;
+	atomic_t last_status;
+	atomic_t last_tpm_rc;
+};
+
+extern struct mutex attestio_streams_lock;
+extern struct attestio_stream *attestio_streams[ATTESTIO_MAX_STREAMS];
+
+int attestio_stream_init(void);
+void attestio_stream_uninit(void);
+int attestio_stream_attach(const char *spec, bool polled);
+int attestio_stream_expect(const char *spec);
+int attestio_stream_detach(const char *spec);
+void attestio_stream_emit(struct attestio_stream *s,
+			  struct attestio_rec_info *info);
+void attestio_stream_drain_locked(struct attestio_stream *s);
+void attestio_stream_head_hex(struct attestio_stream *s, char *out);
+
+/* epoch.c */
+struct attestio_epoch_stats {
+	u64 epoch;
+	u64 checkpoints;
+	u64 signed_checkpoints;
+	u32 last_status;
+	s32 last_tpm_rc;
+};
+
+int attestio_epoch_init(void);
+void attestio_epoch_uninit(void);
+void attestio_epoch_kick(void);
+void attestio_epoch_reschedule(void);
+void attestio_epoch_stats(struct attestio_epoch_stats *st);
+const char *attestio_cp_status_name(u32 status);
+
+/* tpm.c */
+struct attestio_quote {
+	u8 *buf;		/* PAGE_SIZE; attest and sig point into it */
+	const u8 *attest;
+	u16 attest_len;
+	const u8 *sig;
+	u16 sig_len;
+	s32 tpm_rc;		/* TPM RC, or -errno */
+};
+
+enum attestio_cp_status attestio_tpm_quote(const u8 *digest,
+					   struct attestio_quote *q);
+bool attestio_tpm_present(void);
+
+/* sysfs.c */
+int attestio_sysfs_init(void);
+void attestio_sysfs_uninit(void);
+int attestio_stream_kobj_add(struct attestio_stream *s);
+extern const struct kobj_type attestio_stream_ktype;
+extern struct kset *attestio_streams_kset;
+
+#endif /* _ATTESTIO_H */

@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Epochs: every epoch_ms (or sooner when a stream has epoch_records
+ * records pending) the heads of all streams are combined into one digest,
+ * the TPM quotes it once, and every stream receives a checkpoint record
+ * carrying all heads, the quote and its signature.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/slab.h>
+
+#include "attestio.h"
+#include "trace.h"
+
+static struct {
+	struct delayed_work work;
+	bool running;
+	spinlock_t stats_lock;
+	struct attestio_epoch_stats stats;
+	struct attestio_quote quote;
+	struct attestio_cp_head heads[ATTESTIO_MAX_STREAMS];
+	struct attestio_stream *streams[ATTESTIO_MAX_STREAMS];
+	u8 *rec;		/* checkpoint shared by all streams but `self` */
+} attestio_ep;
+
+static const char *const attestio_cp_reason[] = {
+	[ATTESTIO_CP_SIGNED] = "signed",
+	[ATTESTIO_CP_NO_TPM] = "no TPM 2.0 chip",
+	[ATTESTIO_CP_NO_KEY] = "no attestation key (key_handle is 0)",
+	[ATTESTIO_CP_TPM_ERROR] = "TPM error",
+	[ATTESTIO_CP_BAD_RESPONSE] = "malformed TPM response",
+	[ATTESTIO_CP_DISABLED] = "signing disabled",
+};
+
+const char *attestio_cp_status_name(u32 status)
+{
+	return status < ARRAY_SIZE(attestio_cp_reason) ?
+	       attestio_cp_reason[status] : "unknown";
+}
+
+/* Snapshot the heads of every stream with something to cover. */
+static u16 attestio_epoch_collect(void)
+{
+	struct attestio_stream *s;
+	u16 n = 0;
+	int i;
+
+	mutex_lock(&attestio_streams_lock);
+	for (i = 0; i < ATTESTIO_MAX_STREAMS; i++) {
+		s = attestio_streams[i];
+		if (!s)
+			continue;
+		mutex_lock(&s->emit_lock);
+		attestio_stream_drain_locked(s);
+		if (s->seq && (s->state == ATTESTIO_STREAM_ATTACHED ||
+			       s->covered_seq != s->seq - 1)) {
+			attestio_ep.heads[n].stream = cpu_to_le32(s->id);
+			attestio_ep.heads[n].reserved = 0;
+			attestio_ep.heads[n].seq = cpu_to_le64(s->seq - 1);
+			memcpy(attestio_ep.heads[n].head, s->head,
+			       ATTESTIO_HASH_LEN);
+			kobject_get(&s->kobj);
+			attestio_ep.streams[n++] = s;
+		}
+		mutex_unlock(&s->emit_lock);
+	}
+	mutex_unlock(&attestio_streams_lock);
+	return n;
+}
+
+/* Build the checkpoint payload (all but `self`); returns its length. */
+static u32 attestio_epoch_payload(u64 epoch, u16 n, u32 status,
+				  const struct attestio_quote *q)
+{
+	struct attestio_checkpoint *cp = attestio_rec_payload(attestio_ep.rec);
+	u16 alen = status == ATTESTIO_CP_SIGNED ? q->attest_len : 0;
+	u16 slen = status == ATTESTIO_CP_SIGNED ? q->sig_len : 0;
+	struct attestio_cp_layout lay;
+	u8 *base = attestio_ep.rec;
+
+	if (attestio_cp_layout(n, alen, slen, &lay))
+		return 0;
+	memset(cp, 0, attestio_rec_align(lay.end) - ATTESTIO_HDR_LEN);
+	cp->epoch = cpu_to_le64(epoch);
+	cp->instance = cpu_to_le64(attestio_instance);
+	cp->status = cpu_to_le32(status);
+	cp->tpm_rc = cpu_to_le32(q->tpm_rc);
+	cp->ak_handle = cpu_to_le32(READ_ONCE(attestio_key_handle));
+	cp->nheads = cpu_to_le16(n);
+	cp->attest_len = cpu_to_le16(alen);
+	cp->sig_len = cpu_to_le16(slen);
+	cp->pcr_mask = cpu_to_le32(READ_ONCE(attestio_pcr_mask));
+	memcpy(base + lay.heads, attestio_ep.heads,
+	       n * sizeof(attestio_ep.heads[0]));
+	if (alen)
+		memcpy(base + lay.attest, q->attest, alen);
+	if (slen)
+		memcpy(base + lay.sig, q->sig, slen);
+	return attestio_rec_align(lay.end) - ATTESTIO_HDR_LEN;
+}
+
+static void attestio_epoch_emit(u16 n, u32 plen, u64 epoch, u32 status,
+				s32 rc)
+{
+	struct attestio_checkpoint *cp;
+	struct attestio_rec_info info;
+	struct attestio_stream *s;
+	u16 i;
+
+	for (i = 0; i < n; i++) {
+		s = attestio_ep.streams[i];
+		mutex_lock(&s->emit_lock);
+		memset(&info, 0, sizeof(info));
+		info.type = ATTESTIO_REC_CHECKPOINT;
+		info.len = ATTESTIO_HDR_LEN + plen;
+		info.boottime_ns = ktime_get_boottime_ns();
+		info.realtime_ns = ktime_get_real_ns();
+		memcpy(attestio_rec_payload(s->scratch),
+		       attestio_rec_payload(attestio_ep.rec), plen);
+		cp = attestio_rec_payload(s->scratch);
+		cp->self = cpu_to_le16(i);
+		attestio_stream_emit(s, &info);
+		s->covered_seq = le64_to_cpu(attestio_ep.heads[i].seq);
+		s->since_checkpoint = 0;
+		trace_attestio_checkpoint(s->scratch, info.len);
+		mutex_unlock(&s->emit_lock);
+		atomic64_set(&s->last_epoch, epoch);
+		atomic_set(&s->last_status, status);
+		atomic_set(&s->last_tpm_rc, rc);
+		kobject_put(&s->kobj);
+	}
+}
+
+static void attestio_epoch_work(struct work_struct *work)
+{
+	struct attestio_quote *q = &attestio_ep.quote;
+	u8 digest[ATTESTIO_HASH_LEN];
+	u32 status, prev, plen;
+	u64 epoch;
+	u16 n;
+
+	n = attestio_epoch_collect();
+	if (!n)
+		goto resched;
+	spin_lock(&attestio_ep.stats_lock);
+	epoch = ++attestio_ep.stats.epoch;
+	spin_unlock(&attestio_ep.stats_lock);
+
+	attestio_epoch_digest(digest, attestio_instance, epoch,
+			      attestio_ep.heads, n);
+	status = attestio_tpm_quote(digest, q);
+	plen = attestio_epoch_payload(epoch, n, status, q);
+	if (!plen) {
+		/* a quote too big for a record: say so, unsigned */
+		status = ATTESTIO_CP_BAD_RESPONSE;
+		q->tpm_rc = -EMSGSIZE;
+		plen = attestio_epoch_payload(epoch, n, status, q);
+	}
+	attestio_epoch_emit(n, plen, epoch, status, q->tpm_rc);
+
+	spin_lock(&attestio_ep.stats_lock);
+	prev = attestio_ep.stats.last_status;
+	attestio_ep.stats.last_status = status;
+	attestio_ep.stats.last_tpm_rc = q->tpm_rc;
+	attestio_ep.stats.checkpoints += n;
+	if (status == ATTESTIO_CP_SIGNED)
+		attestio_ep.stats.signed_checkpoints += n;
+	spin_unlock(&attestio_ep.stats_lock);
+	if (status != prev)
+		pr_info("epoch %llu: checkpoints now %s%s (tpm_rc %d)\n", epoch,
+			status == ATTESTIO_CP_SIGNED ? "" : "UNSIGNED: ",
+			attestio_cp_status_name(status), q->tpm_rc);
+	else if (status != ATTESTIO_CP_SIGNED)
+		pr_warn_ratelimited("epoch %llu: unsigned: %s (tpm_rc %d)\n",
+				    epoch, attestio_cp_status_name(status),
+				    q->tpm_rc);
+resched:
+	if (READ_ONCE(attestio_ep.running))
+		queue_delayed_work(attestio_wq, &attestio_ep.work,
+				   msecs_to_jiffies(READ_ONCE(attestio_epoch_ms)));
+}
+
+/* Close the current epoch now. */
+void attestio_epoch_kick(void)
+{
+	if (READ_ONCE(attestio_ep.running))
+		mod_delayed_work(attestio_wq, &attestio_ep.work, 0);
+}
+
+/* The period changed: count it from now. */
+void attestio_epoch_reschedule(void)
+{
+	if (READ_ONCE(attestio_ep.running))
+		mod_delayed_work(attestio_wq, &attestio_ep.work,
+				 msecs_to_jiffies(READ_ONCE(attestio_epoch_ms)));
+}
+
+void attestio_epoch_stats(struct attestio_epoch_stats *st)
+{
+	spin_lock(&attestio_ep.stats_lock);
+	*st = attestio_ep.stats;
+	spin_unlock(&attestio_ep.stats_lock);
+}
+
+int attestio_epoch_init(void)
+{
+	attestio_ep.quote.buf = (u8 *)__get_free_page(GFP_KERNEL);
+	if (!attestio_ep.quote.buf)
+		return -ENOMEM;
+	attestio_ep.rec = kmalloc(ATTESTIO_REC_MAX_LEN, GFP_KERNEL);
+	if (!attestio_ep.rec)
+		goto err_free_page;
+	/* no checkpoint has run yet: report "never" as an invalid status */
+	attestio_ep.stats.last_status = U32_MAX;
+	spin_lock_init(&attestio_ep.stats_lock);
+	INIT_DELAYED_WORK(&attestio_ep.work, attestio_epoch_work);
+	WRITE_ONCE(attestio_ep.running, true);
+	queue_delayed_work(attestio_wq, &attestio_ep.work,
+			   msecs_to_jiffies(attestio_epoch_ms));
+	return 0;
+
+err_free_page:
+	free_page((unsigned long)attestio_ep.quote.buf);
+	return -ENOMEM;
+}
+
+void attestio_epoch_uninit(void)
+{
+	WRITE_ONCE(attestio_ep.running, false);
+	cancel_delayed_work_sync(&attestio_ep.work);
+	kfree(attestio_ep.rec);
+	free_page((unsigned long)attestio_ep.quote.buf);
+}

@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The record log: a byte ring of whole records that every /dev/attestio
+ * reader follows with its own cursor.  Writers never wait for readers: when
+ * the ring is full the oldest records are overwritten and a reader that had
+ * not read them is told exactly how many it lost.
+ */
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+#include <linux/wait.h>
+
+#include "attestio.h"
+
+static struct {
+	spinlock_t lock;
+	u8 *buf;
+	u32 size;		/* power of two */
+	u64 head_pos;		/* byte position where the next record goes */
+	u64 head_index;		/* number of the next record */
+	u64 tail_pos;		/* oldest record still held */
+	u64 tail_index;
+	u64 overwritten;
+	wait_queue_head_t waitq;
+} attestio_log;
+
+static void attestio_log_copy_out(u64 pos, void *dst, u32 len)
+{
+	u32 off = pos & (attestio_log.size - 1);
+	u32 first = min(len, attestio_log.size - off);
+
+	memcpy(dst, attestio_log.buf + off, first);
+	memcpy((u8 *)dst + first, attestio_log.buf, len - first);
+}
+
+static void attestio_log_copy_in(u64 pos, const void *src, u32 len)
+{
+	u32 off = pos & (attestio_log.size - 1);
+	u32 first = min(len, attestio_log.size - off);
+
+	memcpy(attestio_log.buf + off, src, first);
+	memcpy(attestio_log.buf, (const u8 *)src + first, len - first);
+}
+
+static u32 attestio_log_len_at(u64 pos)
+{
+	struct attestio_rec_hdr h;
+
+	attestio_log_copy_out(pos, &h, sizeof(h));
+	return le32_to_cpu(h.len);
+}
+
+/* Append one whole, valid record.  Process or softirq context. */
+void attestio_log_append(const void *rec, u32 len)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&attestio_log.lock, flags);
+	while (attestio_log.head_pos + len - attestio_log.tail_pos >
+	       attestio_log.size) {
+		attestio_log.tail_pos += attestio_log_len_at(attestio_log.tail_pos);
+		attestio_log.tail_index++;
+		attestio_log.overwritten++;
+	}
+	attestio_log_copy_in(attestio_log.head_pos, rec, len);
+	attestio_log.head_pos += len;
+	attestio_log.head_index++;
+	spin_unlock_irqrestore(&attestio_log.lock, flags);
+	wake_up_interruptible(&attestio_log.waitq);
+}
+
+/* New readers start at the oldest record still held, like dmesg. */
+void attestio_reader_start(struct attestio_reader *r)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&attestio_log.lock, flags);
+	r->pos = attestio_log.tail_pos;
+	r->index = attestio_log.tail_index;
+	spin_unlock_irqrestore(&attestio_log.lock, flags);
+}
+
+static u32 attestio_reader_lost(struct attestio_reader *r)
+{
+	struct attestio_rec_info info = {
+		.type = ATTESTIO_REC_LOST,
+		.len = attestio_rec_len(sizeof(struct attestio_lost)),
+		.flags = ATTESTIO_RF_UNCHAINED,
+		.boottime_ns = ktime_get_boottime_ns(),
+		.realtime_ns = ktime_get_real_ns(),
+	};
+	struct attestio_lost *lost = attestio_rec_payload(r->bounce);
+
+	attestio_rec_hdr_encode(r->bounce, &info);
+	lost->records = cpu_to_le64(attestio_log.tail_index - r->index);
+	lost->bytes = cpu_to_le64(attestio_log.tail_pos - r->pos);
+	r->pos = attestio_log.tail_pos;
+	r->index = attestio_log.tail_index;
+	return info.len;
+}
+
+/*
+ * Copy the next record this reader wants into r->bounce.  Returns its
+ * length, 0 when there is none yet, or -ENOSPC (nothing consumed) when it is
+ * longer than @cap.
+ */
+int attestio_reader_next(struct attestio_reader *r, u32 cap)
+{
+	const u32 lost_len = attestio_rec_len(sizeof(struct attestio_lost));
+	struct attestio_rec_hdr *h = (void *)r->bounce;
+	unsigned long flags;
+	int ret = 0;
+	u32 len;
+
+	spin_lock_irqsave(&attestio_log.lock, flags);
+	if (r->pos < attestio_log.tail_pos) {
+		ret = cap < lost_len ? -ENOSPC : attestio_reader_lost(r);
+		goto out;
+	}
+	while (r->pos < attestio_log.head_pos) {
+		len = attestio_log_len_at(r->pos);
+		attestio_log_copy_out(r->pos, r->bounce, sizeof(*h));
+		if (!(r->mask & BIT_ULL(le32_to_cpu(h->stream)))) {
+			r->pos += len;
+			r->index++;
+			continue;
+		}
+		if (len > cap) {
+			ret = -ENOSPC;
+			goto out;
+		}
+		attestio_log_copy_out(r->pos, r->bounce, len);
+		r->pos += len;
+		r->index++;
+		ret = len;
+		break;
+	}
+out:
+	spin_unlock_irqrestore(&attestio_log.lock, flags);
+	return ret;
+}
+
+bool attestio_reader_ready(struct attestio_reader *r)
+{
+	return READ_ONCE(attestio_log.head_pos) != READ_ONCE(r->pos);
+}
+
+wait_queue_head_t *attestio_log_waitq(void)
+{
+	return &attestio_log.waitq;
+}
+
+void attestio_log_stats(struct attestio_log_stats *st)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&attestio_log.lock, flags);
+	st->records = attestio_log.head_index;
+	st->bytes = attestio_log.head_pos;
+	st->overwritten = attestio_log.overwritten;
+	st->size = attestio_log.size;
+	spin_unlock_irqrestore(&attestio_log.lock, flags);
+}
+
+int attestio_log_init(unsigned int size_kb)
+{
+	u32 size = roundup_pow_of_two(clamp(size_kb, 64U, 262144U) * 1024);
+
+	attestio_log.buf = vzalloc(size);
+	if (!attestio_log.buf)
+		return -ENOMEM;
+	attestio_log.size = size;
+	spin_lock_init(&attestio_log.lock);
+	init_waitqueue_head(&attestio_log.waitq);
+	return 0;
+}
+
+void attestio_log_uninit(void)
+{
+	vfree(attestio_log.buf);
+	attestio_log.buf = NULL;
+}

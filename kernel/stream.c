@@ -1,0 +1,761 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Streams: attach an IIO device, capture every scan its driver pushes (or
+ * poll it), and turn the scans into chained records.
+ *
+ * Capture (store_to, atomic context) only copies the scan and two clock
+ * readings into a fixed ring of slots.  When the ring is full the newest
+ * scan is dropped and counted on the next slot, so the drain worker emits a
+ * chained gap record exactly where the loss happened.  The drain worker
+ * (process context) encodes, chains and logs the records under emit_lock.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/bitmap.h>
+#include <linux/device.h>
+#include <linux/iio/buffer.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "attestio.h"
+#include "compat.h"
+#include "trace.h"
+
+DEFINE_MUTEX(attestio_streams_lock);
+struct attestio_stream *attestio_streams[ATTESTIO_MAX_STREAMS];
+static bool attestio_streams_closing;
+
+static void attestio_rescan(struct work_struct *work);
+static DECLARE_WORK(attestio_rescan_work, attestio_rescan);
+
+/* ------------------------------------------------------------ records --- */
+
+/* Chain and log the record in s->scratch.  Caller holds s->emit_lock. */
+void attestio_stream_emit(struct attestio_stream *s,
+			  struct attestio_rec_info *info)
+{
+	info->stream = s->id;
+	info->seq = s->seq++;
+	attestio_rec_hdr_encode(s->scratch, info);
+	attestio_chain_extend(s->head, s->scratch, info->len);
+	attestio_log_append(s->scratch, info->len);
+	s->since_checkpoint++;
+	atomic64_inc(&s->records);
+	trace_attestio_record(s->scratch, info->len);
+}
+
+static void attestio_info_now(struct attestio_rec_info *info, u16 type,
+			      u32 payload)
+{
+	memset(info, 0, sizeof(*info));
+	info->type = type;
+	info->len = attestio_rec_len(payload);
+	info->boottime_ns = ktime_get_boottime_ns();
+	info->realtime_ns = ktime_get_real_ns();
+}
+
+static void attestio_emit_gap(struct attestio_stream *s, u64 lost, u32 reason)
+{
+	struct attestio_gap *gap = attestio_rec_payload(s->scratch);
+	struct attestio_rec_info info;
+
+	attestio_info_now(&info, ATTESTIO_REC_GAP, sizeof(*gap));
+	memset(gap, 0, info.len - ATTESTIO_HDR_LEN);
+	gap->lost = cpu_to_le64(lost);
+	gap->reason = cpu_to_le32(reason);
+	attestio_stream_emit(s, &info);
+	atomic64_add(lost, &s->drops);
+}
+
+static void attestio_emit_detach(struct attestio_stream *s, u32 reason)
+{
+	struct attestio_detach *det = attestio_rec_payload(s->scratch);
+	struct attestio_rec_info info;
+
+	attestio_info_now(&info, ATTESTIO_REC_DETACH, sizeof(*det));
+	memset(det, 0, info.len - ATTESTIO_HDR_LEN);
+	det->reason = cpu_to_le32(reason);
+	det->segment = cpu_to_le32(s->segment);
+	det->samples = cpu_to_le64(s->segment_samples);
+	attestio_stream_emit(s, &info);
+}
+
+static void attestio_emit_sample(struct attestio_stream *s,
+				 const struct attestio_slot *slot)
+{
+	struct attestio_rec_info info = {
+		.boottime_ns = slot->boottime_ns,
+		.realtime_ns = slot->realtime_ns,
+	};
+	s64 ts = 0;
+
+	if (s->has_ts)
+		memcpy(&ts, slot->scan + s->ts_offset, sizeof(ts));
+	info.len = attestio_sample_encode(s->scratch, ATTESTIO_REC_MAX_LEN,
+					  &info, ts, slot->scan, s->scan_bytes);
+	info.type = ATTESTIO_REC_SAMPLE;
+	attestio_stream_emit(s, &info);
+	s->segment_samples++;
+	atomic64_inc(&s->samples);
+}
+
+static struct attestio_slot *attestio_slot(struct attestio_stream *s, u64 i)
+{
+	return (void *)(s->ring + (i & (s->nslots - 1)) * s->slot_size);
+}
+
+/*
+ * Turn every captured slot into records, then declare samples lost after
+ * the last slot.  Caller holds s->emit_lock.
+ */
+void attestio_stream_drain_locked(struct attestio_stream *s)
+{
+	struct attestio_slot *slot;
+	unsigned long flags;
+	u64 head, tail, lost = 0;
+
+	if (!s->ring)
+		return;
+	spin_lock_irqsave(&s->ring_lock, flags);
+	head = s->ring_head;
+	tail = s->ring_tail;
+	spin_unlock_irqrestore(&s->ring_lock, flags);
+
+	for (; tail != head; tail++) {
+		slot = attestio_slot(s, tail);
+		if (slot->lost_before)
+			attestio_emit_gap(s, slot->lost_before,
+					  ATTESTIO_GAP_RING_FULL);
+		attestio_emit_sample(s, slot);
+		spin_lock_irqsave(&s->ring_lock, flags);
+		s->ring_tail = tail + 1;
+		spin_unlock_irqrestore(&s->ring_lock, flags);
+	}
+
+	/* Losses after the newest slot belong here, unless a slot came in. */
+	spin_lock_irqsave(&s->ring_lock, flags);
+	if (s->ring_head == head) {
+		lost = s->pending_lost;
+		s->pending_lost = 0;
+	}
+	spin_unlock_irqrestore(&s->ring_lock, flags);
+	if (lost)
+		attestio_emit_gap(s, lost, ATTESTIO_GAP_RING_FULL);
+
+	if (attestio_epoch_records && s->since_checkpoint >= attestio_epoch_records)
+		attestio_epoch_kick();
+}
+
+static void attestio_drain_work(struct work_struct *work)
+{
+	struct attestio_stream *s = container_of(work, struct attestio_stream,
+						 drain_work);
+
+	mutex_lock(&s->emit_lock);
+	attestio_stream_drain_locked(s);
+	mutex_unlock(&s->emit_lock);
+}
+
+/* ------------------------------------------------------------ capture --- */
+
+/* Any context: never sleeps, never allocates, never waits for readers. */
+static void attestio_capture(struct attestio_stream *s, const void *scan,
+			     u64 lost)
+{
+	struct attestio_slot *slot;
+	unsigned long flags;
+
+	spin_lock_irqsave(&s->ring_lock, flags);
+	s->pending_lost += lost;
+	if (!scan) {
+		/* nothing to store: the loss is declared at the next drain */
+	} else if (s->ring_head - s->ring_tail >= s->nslots) {
+		s->pending_lost++;
+	} else {
+		slot = attestio_slot(s, s->ring_head);
+		slot->boottime_ns = ktime_get_boottime_ns();
+		slot->realtime_ns = ktime_get_real_ns();
+		slot->lost_before = s->pending_lost;
+		s->pending_lost = 0;
+		memcpy(slot->scan, scan, s->scan_bytes);
+		s->ring_head++;
+	}
+	spin_unlock_irqrestore(&s->ring_lock, flags);
+	if (scan)
+		atomic64_inc(&s->produced);
+	queue_work(attestio_wq, &s->drain_work);
+}
+
+static int attestio_store_to(struct iio_buffer *buffer, const void *data)
+{
+	struct attestio_stream *s = container_of(buffer, struct attestio_stream,
+						 buffer);
+
+	attestio_capture(s, data, 0);
+	return 0;
+}
+
+static const struct iio_buffer_access_funcs attestio_buffer_access = {
+	.store_to = attestio_store_to,
+	.modes = INDIO_BUFFER_TRIGGERED,
+};
+
+static bool attestio_chan_has(const struct iio_chan_spec *ch,
+			      enum iio_chan_info_enum what)
+{
+	unsigned long all = ch->info_mask_separate | ch->info_mask_shared_by_type |
+			    ch->info_mask_shared_by_dir |
+			    ch->info_mask_shared_by_all;
+
+	return all & BIT(what);
+}
+
+/* Polled mode: one s32 per channel with a raw value, then the timestamp. */
+static void attestio_poll_work(struct work_struct *work)
+{
+	struct attestio_stream *s = container_of(to_delayed_work(work),
+						 struct attestio_stream,
+						 poll_work);
+	struct iio_dev *indio = s->indio_dev;
+	u8 scan[ATTESTIO_MAX_SCAN_BYTES] = { 0 };
+	const struct iio_chan_spec *ch;
+	int i, n = 0, val, val2, ret = 0;
+	__le32 v;
+	s64 ts;
+
+	if (iio_device_claim_direct_mode(indio)) {
+		ret = -EBUSY;
+	} else {
+		for (i = 0; i < indio->num_channels && !ret; i++) {
+			ch = &indio->channels[i];
+			if (ch->type == IIO_TIMESTAMP ||
+			    !attestio_chan_has(ch, IIO_CHAN_INFO_RAW))
+				continue;
+			ret = indio->info->read_raw(indio, ch, &val, &val2,
+						    IIO_CHAN_INFO_RAW);
+			ret = ret == IIO_VAL_INT ? 0 : (ret < 0 ? ret : -EINVAL);
+			v = cpu_to_le32(val);
+			memcpy(scan + 4 * n++, &v, sizeof(v));
+		}
+		iio_device_release_direct_mode(indio);
+	}
+	if (ret) {
+		pr_warn_ratelimited("%s: polled read failed: %d\n", s->device,
+				    ret);
+		attestio_capture(s, NULL, 1);
+	} else {
+		ts = ktime_get_boottime_ns();
+		memcpy(scan + s->ts_offset, &ts, sizeof(ts));
+		attestio_capture(s, scan, 0);
+	}
+	queue_delayed_work(attestio_wq, &s->poll_work,
+			   usecs_to_jiffies(attestio_poll_ms * 1000));
+}
+
+/* --------------------------------------------------------- descriptor --- */
+
+static u32 attestio_chan_bytes(const struct iio_chan_spec *ch)
+{
+	const typeof(ch->scan_type) *st = &ch->scan_type;
+
+	return st->storagebits / 8 * (st->repeat > 1 ? st->repeat : 1);
+}
+
+static const struct iio_chan_spec *attestio_chan_by_si(struct iio_dev *indio,
+							int si)
+{
+	int i;
+
+	for (i = 0; i < indio->num_channels; i++)
+		if (indio->channels[i].scan_index == si)
+			return &indio->channels[i];
+	return NULL;
+}
+
+static void attestio_read_pair(struct iio_dev *indio,
+			       const struct iio_chan_spec *ch,
+			       enum iio_chan_info_enum what, __le32 *type,
+			       __le32 *v1, __le32 *v2)
+{
+	int val = 0, val2 = 0, ret;
+
+	if (!attestio_chan_has(ch, what) || !indio->info->read_raw)
+		return;
+	ret = indio->info->read_raw(indio, ch, &val, &val2, what);
+	if (ret <= 0)
+		return;
+	*type = cpu_to_le32(ret);
+	*v1 = cpu_to_le32(val);
+	*v2 = cpu_to_le32(val2);
+}
+
+static void attestio_fill_channel(struct attestio_stream *s,
+				  const struct iio_chan_spec *ch, u32 offset,
+				  struct attestio_channel *c)
+{
+	const typeof(ch->scan_type) *st = &ch->scan_type;
+	bool polled = s->mode == ATTESTIO_MODE_POLLED;
+
+	memset(c, 0, sizeof(*c));
+	c->type = cpu_to_le16(ch->type);
+	c->modifier = cpu_to_le16(ch->modified ? ch->channel2 : 0);
+	c->channel = cpu_to_le16(ch->channel);
+	c->scan_index = cpu_to_le16(ch->scan_index);
+	c->offset = cpu_to_le16(offset);
+	c->sign = polled ? 's' : st->sign;
+	c->realbits = polled ? 32 : st->realbits;
+	c->storagebits = polled ? 32 : st->storagebits;
+	c->shift = polled ? 0 : st->shift;
+	c->repeat = polled ? 0 : st->repeat;
+	if (polled || st->endianness == IIO_LE)
+		c->endianness = ATTESTIO_LE;
+	else if (st->endianness == IIO_BE)
+		c->endianness = ATTESTIO_BE;
+	else
+		c->endianness = IS_ENABLED(CONFIG_CPU_BIG_ENDIAN) ?
+				ATTESTIO_BE : ATTESTIO_LE;
+	attestio_read_pair(s->indio_dev, ch, IIO_CHAN_INFO_SCALE,
+			   &c->scale_type, &c->scale_val, &c->scale_val2);
+	attestio_read_pair(s->indio_dev, ch, IIO_CHAN_INFO_OFFSET,
+			   &c->offset_type, &c->offset_val, &c->offset_val2);
+}
+
+/*
+ * Work out the scan layout exactly as the IIO core lays out a demuxed scan
+ * (each element aligned to its own size, timestamp last) and emit the
+ * descriptor that lets a verifier compute SI values.
+ */
+static int attestio_describe(struct attestio_stream *s)
+{
+	struct attestio_descriptor *d = attestio_rec_payload(s->scratch);
+	struct iio_dev *indio = s->indio_dev;
+	const struct iio_chan_spec *ch;
+	struct attestio_rec_info info;
+	u32 n = 0, bytes = 0, len, largest = 1;
+	int si, i;
+
+	memset(s->scratch, 0, ATTESTIO_REC_MAX_LEN);
+	for (i = 0, si = -1; i < indio->num_channels; i++) {
+		ch = &indio->channels[i];
+		if (ch->type == IIO_TIMESTAMP && ch->scan_index >= 0)
+			s->has_ts = true;
+	}
+	if (s->mode == ATTESTIO_MODE_BUFFERED) {
+		for_each_set_bit(si, s->scan_mask, iio_get_masklength(indio)) {
+			ch = attestio_chan_by_si(indio, si);
+			if (!ch || n == ATTESTIO_MAX_CHANNELS)
+				return -EINVAL;
+			len = attestio_chan_bytes(ch);
+			bytes = ALIGN(bytes, len);
+			attestio_fill_channel(s, ch, bytes, &d->chan[n++]);
+			bytes += len;
+			largest = max(largest, len);
+		}
+	} else {
+		for (i = 0; i < indio->num_channels; i++) {
+			ch = &indio->channels[i];
+			if (ch->type == IIO_TIMESTAMP ||
+			    !attestio_chan_has(ch, IIO_CHAN_INFO_RAW))
+				continue;
+			if (n == ATTESTIO_MAX_CHANNELS)
+				return -EINVAL;
+			attestio_fill_channel(s, ch, bytes, &d->chan[n++]);
+			bytes += 4;
+			largest = 4;
+		}
+		s->has_ts = true;
+	}
+	if (!n)
+		return -EINVAL;
+	if (s->has_ts) {
+		bytes = ALIGN(bytes, 8);
+		s->ts_offset = bytes;
+		bytes += 8;
+		largest = 8;
+	}
+	bytes = ALIGN(bytes, largest);
+	if (bytes > ATTESTIO_MAX_SCAN_BYTES)
+		return -E2BIG;
+	s->scan_bytes = bytes;
+
+	attestio_info_now(&info, ATTESTIO_REC_DESCRIPTOR,
+			  sizeof(*d) + n * sizeof(d->chan[0]));
+	d->instance = cpu_to_le64(attestio_instance);
+	d->segment = cpu_to_le32(s->segment);
+	d->mode = cpu_to_le16(s->mode);
+	d->nchannels = cpu_to_le16(n);
+	d->scan_bytes = cpu_to_le32(bytes);
+	if (s->mode == ATTESTIO_MODE_POLLED)
+		d->poll_period_us = cpu_to_le32(attestio_poll_ms * 1000);
+	strscpy(d->device, s->device, sizeof(d->device));
+	strscpy(d->name, indio->name ?: "", sizeof(d->name));
+	strscpy(d->label, indio->label ?: "", sizeof(d->label));
+	d->has_ts = s->has_ts;
+	d->ts_offset = cpu_to_le16(s->has_ts ? s->ts_offset : 0);
+	attestio_stream_emit(s, &info);
+	return 0;
+}
+
+/* ------------------------------------------------------ attach/detach --- */
+
+static bool attestio_is_iio_dev(struct device *dev)
+{
+	return !strncmp(dev_name(dev), "iio:device", 10);
+}
+
+static bool attestio_dev_in_use(struct device *dev)
+{
+	int i;
+
+	for (i = 0; i < ATTESTIO_MAX_STREAMS; i++)
+		if (attestio_streams[i] && attestio_streams[i]->indio_dev &&
+		    &attestio_streams[i]->indio_dev->dev == dev)
+			return true;
+	return false;
+}
+
+static int attestio_match(struct device *dev, const void *data)
+{
+	const char *spec = data;
+	struct iio_dev *indio;
+
+	if (!attestio_is_iio_dev(dev) || attestio_dev_in_use(dev))
+		return 0;
+	indio = dev_to_iio_dev(dev);
+	return !strcmp(dev_name(dev), spec) ||
+	       (indio->name && !strcmp(indio->name, spec)) ||
+	       (indio->label && !strcmp(indio->label, spec));
+}
+
+static void attestio_ring_free(struct attestio_stream *s)
+{
+	kvfree(s->ring);
+	s->ring = NULL;
+	bitmap_free(s->scan_mask);
+	s->scan_mask = NULL;
+}
+
+static int attestio_ring_alloc(struct attestio_stream *s)
+{
+	s->nslots = roundup_pow_of_two(clamp(attestio_ring_slots, 16U, 65536U));
+	s->slot_size = ALIGN(sizeof(struct attestio_slot) + s->scan_bytes, 8);
+	s->ring = kvcalloc(s->nslots, s->slot_size, GFP_KERNEL);
+	s->ring_head = 0;
+	s->ring_tail = 0;
+	s->pending_lost = 0;
+	return s->ring ? 0 : -ENOMEM;
+}
+
+static int attestio_scan_mask_alloc(struct attestio_stream *s)
+{
+	struct iio_dev *indio = s->indio_dev;
+	int i;
+
+	s->scan_mask = bitmap_zalloc(iio_get_masklength(indio), GFP_KERNEL);
+	if (!s->scan_mask)
+		return -ENOMEM;
+	for (i = 0; i < indio->num_channels; i++)
+		if (indio->channels[i].scan_index >= 0 &&
+		    indio->channels[i].type != IIO_TIMESTAMP)
+			set_bit(indio->channels[i].scan_index, s->scan_mask);
+	return 0;
+}
+
+/* Start a new segment on @dev (referenced).  Streams lock held. */
+static int attestio_stream_start(struct attestio_stream *s, struct device *dev)
+{
+	struct iio_dev *indio = dev_to_iio_dev(dev);
+	bool buffered = !s->want_polled && (indio->modes & INDIO_BUFFER_TRIGGERED);
+	int ret;
+
+	mutex_lock(&s->emit_lock);
+	s->indio_dev = indio;
+	strscpy(s->device, dev_name(dev), sizeof(s->device));
+	s->mode = buffered ? ATTESTIO_MODE_BUFFERED : ATTESTIO_MODE_POLLED;
+	s->has_ts = false;
+	s->segment_samples = 0;
+	if (buffered) {
+		ret = attestio_scan_mask_alloc(s);
+		if (ret)
+			goto err_clear;
+	}
+	ret = attestio_describe(s);
+	if (ret)
+		goto err_free_ring;
+	ret = attestio_ring_alloc(s);
+	if (ret)
+		goto err_end_segment;
+	if (buffered) {
+		iio_buffer_init(&s->buffer);
+		s->buffer.access = &attestio_buffer_access;
+		s->buffer.scan_mask = s->scan_mask;
+		s->buffer.scan_timestamp = s->has_ts;
+		ret = iio_update_buffers(indio, &s->buffer, NULL);
+		if (ret)
+			goto err_end_segment;
+	} else {
+		queue_delayed_work(attestio_wq, &s->poll_work, 0);
+	}
+	s->state = ATTESTIO_STREAM_ATTACHED;
+	mutex_unlock(&s->emit_lock);
+	pr_info("stream %u: attached %s (%s, %s mode, segment %u)\n", s->id,
+		s->device, indio->name ?: "", buffered ? "buffered" : "polled",
+		s->segment);
+	return 0;
+
+err_end_segment:
+	/* The descriptor went out: close the segment it opened. */
+	attestio_emit_detach(s, ATTESTIO_DETACH_ERROR);
+	s->segment++;
+err_free_ring:
+	attestio_ring_free(s);
+err_clear:
+	s->indio_dev = NULL;
+	mutex_unlock(&s->emit_lock);
+	put_device(dev);
+	return ret;
+}
+
+/* End the current segment.  Streams lock held. */
+static void attestio_stream_stop(struct attestio_stream *s, u32 reason)
+{
+	struct device *dev = &s->indio_dev->dev;
+
+	if (s->mode == ATTESTIO_MODE_BUFFERED)
+		iio_update_buffers(s->indio_dev, NULL, &s->buffer);
+	else
+		cancel_delayed_work_sync(&s->poll_work);
+	cancel_work_sync(&s->drain_work);
+
+	mutex_lock(&s->emit_lock);
+	attestio_stream_drain_locked(s);
+	attestio_emit_detach(s, reason);
+	attestio_ring_free(s);
+	s->indio_dev = NULL;
+	s->segment++;
+	s->state = ATTESTIO_STREAM_WAITING;
+	mutex_unlock(&s->emit_lock);
+	put_device(dev);
+	pr_info("stream %u: detached %s (reason %u)\n", s->id, s->device,
+		reason);
+	attestio_epoch_kick();
+}
+
+static struct attestio_stream *attestio_stream_find(const char *spec)
+{
+	struct attestio_stream *s;
+	int i;
+
+	for (i = 0; i < ATTESTIO_MAX_STREAMS; i++) {
+		s = attestio_streams[i];
+		if (s && (!strcmp(s->spec, spec) ||
+			  (s->indio_dev && !strcmp(s->device, spec))))
+			return s;
+	}
+	return NULL;
+}
+
+static struct attestio_stream *attestio_stream_new(const char *spec,
+						   bool polled)
+{
+	struct attestio_stream *s;
+	int id;
+
+	for (id = 0; id < ATTESTIO_MAX_STREAMS; id++)
+		if (!attestio_streams[id])
+			break;
+	if (id == ATTESTIO_MAX_STREAMS)
+		return ERR_PTR(-ENOSPC);
+	s = kzalloc(sizeof(*s), GFP_KERNEL);
+	if (!s)
+		return ERR_PTR(-ENOMEM);
+	s->scratch = kmalloc(ATTESTIO_REC_MAX_LEN, GFP_KERNEL);
+	if (!s->scratch) {
+		kfree(s);
+		return ERR_PTR(-ENOMEM);
+	}
+	s->id = id;
+	s->want_polled = polled;
+	s->state = ATTESTIO_STREAM_WAITING;
+	strscpy(s->spec, spec, sizeof(s->spec));
+	spin_lock_init(&s->ring_lock);
+	mutex_init(&s->emit_lock);
+	INIT_WORK(&s->drain_work, attestio_drain_work);
+	INIT_DELAYED_WORK(&s->poll_work, attestio_poll_work);
+	attestio_chain_genesis(s->head, attestio_instance, id);
+	if (attestio_stream_kobj_add(s)) {
+		/* the kobject release frees s */
+		return ERR_PTR(-ENOMEM);
+	}
+	attestio_streams[id] = s;
+	return s;
+}
+
+static void attestio_stream_free(struct attestio_stream *s)
+{
+	attestio_streams[s->id] = NULL;
+	kobject_del(&s->kobj);
+	kobject_put(&s->kobj);
+}
+
+int attestio_stream_attach(const char *spec, bool polled)
+{
+	struct attestio_stream *s;
+	struct device *dev;
+	bool fresh = false;
+	int ret;
+
+	mutex_lock(&attestio_streams_lock);
+	s = attestio_stream_find(spec);
+	if (attestio_streams_closing) {
+		ret = -ENODEV;
+		goto out;
+	}
+	if (s && s->state == ATTESTIO_STREAM_ATTACHED) {
+		ret = -EBUSY;
+		goto out;
+	}
+	dev = bus_find_device(&iio_bus_type, NULL, spec, attestio_match);
+	if (!dev) {
+		ret = -ENODEV;
+		goto out;
+	}
+	if (!s) {
+		s = attestio_stream_new(spec, polled);
+		if (IS_ERR(s)) {
+			put_device(dev);
+			ret = PTR_ERR(s);
+			goto out;
+		}
+		fresh = true;
+	}
+	s->want_polled = polled;
+	ret = attestio_stream_start(s, dev);
+	if (ret && fresh)
+		attestio_stream_free(s);
+out:
+	mutex_unlock(&attestio_streams_lock);
+	return ret;
+}
+
+/* Register a stream that attaches whenever a matching device appears. */
+int attestio_stream_expect(const char *spec)
+{
+	struct attestio_stream *s;
+	int ret = 0;
+
+	mutex_lock(&attestio_streams_lock);
+	if (!attestio_stream_find(spec)) {
+		s = attestio_stream_new(spec, false);
+		ret = PTR_ERR_OR_ZERO(s);
+	}
+	mutex_unlock(&attestio_streams_lock);
+	queue_work(attestio_wq, &attestio_rescan_work);
+	return ret;
+}
+
+int attestio_stream_detach(const char *spec)
+{
+	struct attestio_stream *s;
+	int ret = 0;
+
+	mutex_lock(&attestio_streams_lock);
+	s = attestio_stream_find(spec);
+	if (!s) {
+		ret = -ENODEV;
+	} else {
+		if (s->state == ATTESTIO_STREAM_ATTACHED)
+			attestio_stream_stop(s, ATTESTIO_DETACH_USER);
+		attestio_stream_free(s);
+	}
+	mutex_unlock(&attestio_streams_lock);
+	return ret;
+}
+
+/* Re-attach waiting streams whose device has come back. */
+static void attestio_rescan(struct work_struct *work)
+{
+	struct attestio_stream *s;
+	struct device *dev;
+	int i;
+
+	mutex_lock(&attestio_streams_lock);
+	for (i = 0; i < ATTESTIO_MAX_STREAMS && !attestio_streams_closing; i++) {
+		s = attestio_streams[i];
+		if (!s || s->state != ATTESTIO_STREAM_WAITING)
+			continue;
+		dev = bus_find_device(&iio_bus_type, NULL, s->spec,
+				      attestio_match);
+		if (dev && attestio_stream_start(s, dev))
+			pr_warn_ratelimited("stream %u: re-attach to %s failed\n",
+					    s->id, s->spec);
+	}
+	mutex_unlock(&attestio_streams_lock);
+}
+
+/*
+ * A device going away must be detached here, while its driver still
+ * works; a device appearing is attached later from the workqueue, outside
+ * its driver's probe.
+ */
+static int attestio_bus_notify(struct notifier_block *nb, unsigned long action,
+			       void *data)
+{
+	struct device *dev = data;
+	struct attestio_stream *s;
+	int i;
+
+	if (!attestio_is_iio_dev(dev))
+		return NOTIFY_DONE;
+	switch (action) {
+	case BUS_NOTIFY_DEL_DEVICE:
+		mutex_lock(&attestio_streams_lock);
+		for (i = 0; i < ATTESTIO_MAX_STREAMS; i++) {
+			s = attestio_streams[i];
+			if (s && s->indio_dev && &s->indio_dev->dev == dev)
+				attestio_stream_stop(s, ATTESTIO_DETACH_REMOVED);
+		}
+		mutex_unlock(&attestio_streams_lock);
+		break;
+	case BUS_NOTIFY_ADD_DEVICE:
+		queue_work(attestio_wq, &attestio_rescan_work);
+		break;
+	}
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block attestio_bus_nb = {
+	.notifier_call = attestio_bus_notify,
+};
+
+void attestio_stream_head_hex(struct attestio_stream *s, char *out)
+{
+	mutex_lock(&s->emit_lock);
+	bin2hex(out, s->head, ATTESTIO_HASH_LEN);
+	mutex_unlock(&s->emit_lock);
+	out[2 * ATTESTIO_HASH_LEN] = 0;
+}
+
+int attestio_stream_init(void)
+{
+	return bus_register_notifier(&iio_bus_type, &attestio_bus_nb);
+}
+
+void attestio_stream_uninit(void)
+{
+	int i;
+
+	mutex_lock(&attestio_streams_lock);
+	attestio_streams_closing = true;
+	for (i = 0; i < ATTESTIO_MAX_STREAMS; i++) {
+		if (!attestio_streams[i])
+			continue;
+		if (attestio_streams[i]->state == ATTESTIO_STREAM_ATTACHED)
+			attestio_stream_stop(attestio_streams[i],
+					     ATTESTIO_DETACH_UNLOAD);
+		attestio_stream_free(attestio_streams[i]);
+	}
+	mutex_unlock(&attestio_streams_lock);
+	bus_unregister_notifier(&iio_bus_type, &attestio_bus_nb);
+	cancel_work_sync(&attestio_rescan_work);
+}

@@ -1,0 +1,46 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Host-side tests of the VM harness itself; TAP on stdout.
+set -u
+cd "$(dirname "$0")/../.."
+n=0
+fails=0
+check() {	# check NAME EXPECTED-STATUS CMD...
+	local name=$1 want=$2 got
+	shift 2
+	n=$((n + 1))
+	"$@" > /tmp/attestio-harness-$$.out 2>&1
+	got=$?
+	if [ "$got" = "$want" ]; then
+		echo "ok $n $name"
+	else
+		echo "not ok $n $name (exit $got, expected $want)"
+		sed 's/^/# /' /tmp/attestio-harness-$$.out | tail -20
+		fails=$((fails + 1))
+	fi
+}
+check_out() {	# check_out NAME REGEX CMD...
+	local name=$1 re=$2 out
+	shift 2
+	n=$((n + 1))
+	out=$("$@" 2>&1)
+	if printf '%s\n' "$out" | grep -Eq "$re"; then
+		echo "ok $n $name"
+	else
+		echo "not ok $n $name: output did not match /$re/"
+		printf '%s\n' "$out" | sed 's/^/# /' | tail -20
+		fails=$((fails + 1))
+	fi
+}
+echo "TAP version 13"
+check guest_false_fails 1 tests/vm/run -- false
+check guest_status_passed 7 tests/vm/run -- sh -c 'exit 7'
+check_out kernel_6_12 '^6\.12\.' tests/vm/run --kernel 6.12 -- uname -r
+check_out tpm_getrandom '^[0-9a-f]{16}$' tests/vm/run -- tpm2_getrandom --hex 8
+check no_tpm_has_none 0 tests/vm/run --no-tpm -- sh -c \
+	'test ! -e /dev/tpm0 && test ! -e /dev/tpmrm0'
+check kernel_crash_fails_run 125 tests/vm/run -- sh -c \
+	'echo 1 > /proc/sys/kernel/sysrq; echo c > /proc/sysrq-trigger; true'
+rm -f /tmp/attestio-harness-$$.out
+echo "1..$n"
+[ "$fails" -eq 0 ]
