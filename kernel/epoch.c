@@ -7,6 +7,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/ratelimit.h>
 #include <linux/slab.h>
 
 #include "attestio.h"
@@ -15,7 +16,7 @@
 static struct {
 	struct delayed_work work;
 	bool running;
-	spinlock_t stats_lock;
+	spinlock_t stats_lock;	/* protects stats */
 	struct attestio_epoch_stats stats;
 	struct attestio_quote quote;
 	struct attestio_cp_head heads[ATTESTIO_MAX_STREAMS];
@@ -107,8 +108,14 @@ static void attestio_epoch_emit(u16 n, u32 plen, u64 epoch, u32 status,
 	struct attestio_stream *s;
 	u16 i;
 
+	mutex_lock(&attestio_streams_lock);
 	for (i = 0; i < n; i++) {
 		s = attestio_ep.streams[i];
+		if (attestio_streams[s->id] != s) {
+			/* detached by the operator meanwhile: chain ended */
+			kobject_put(&s->kobj);
+			continue;
+		}
 		mutex_lock(&s->emit_lock);
 		memset(&info, 0, sizeof(info));
 		info.type = ATTESTIO_REC_CHECKPOINT;
@@ -129,7 +136,11 @@ static void attestio_epoch_emit(u16 n, u32 plen, u64 epoch, u32 status,
 		atomic_set(&s->last_tpm_rc, rc);
 		kobject_put(&s->kobj);
 	}
+	mutex_unlock(&attestio_streams_lock);
 }
+
+/* While checkpoints stay unsigned, remind the log once a minute. */
+static DEFINE_RATELIMIT_STATE(attestio_unsigned_rs, 60 * HZ, 1);
 
 static void attestio_epoch_work(struct work_struct *work)
 {
@@ -170,10 +181,9 @@ static void attestio_epoch_work(struct work_struct *work)
 		pr_info("epoch %llu: checkpoints now %s%s (tpm_rc %d)\n", epoch,
 			status == ATTESTIO_CP_SIGNED ? "" : "UNSIGNED: ",
 			attestio_cp_status_name(status), q->tpm_rc);
-	else if (status != ATTESTIO_CP_SIGNED)
-		pr_warn_ratelimited("epoch %llu: unsigned: %s (tpm_rc %d)\n",
-				    epoch, attestio_cp_status_name(status),
-				    q->tpm_rc);
+	else if (status != ATTESTIO_CP_SIGNED && __ratelimit(&attestio_unsigned_rs))
+		pr_warn("epoch %llu: checkpoints still unsigned: %s (tpm_rc %d)\n",
+			epoch, attestio_cp_status_name(status), q->tpm_rc);
 resched:
 	if (READ_ONCE(attestio_ep.running))
 		queue_delayed_work(attestio_wq, &attestio_ep.work,

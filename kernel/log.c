@@ -12,7 +12,7 @@
 #include "attestio.h"
 
 static struct {
-	spinlock_t lock;
+	spinlock_t lock;	/* protects everything below */
 	u8 *buf;
 	u32 size;		/* power of two */
 	u64 head_pos;		/* byte position where the next record goes */

@@ -34,6 +34,7 @@ int attestio_rec_hdr_decode(const void *buf, size_t avail,
 			    struct attestio_rec_info *info)
 {
 	const struct attestio_rec_hdr *h = buf;
+	bool unchained, local;
 
 	if (avail < ATTESTIO_HDR_LEN)
 		return -EMSGSIZE;
@@ -59,8 +60,9 @@ int attestio_rec_hdr_decode(const void *buf, size_t avail,
 	if (info->stream >= ATTESTIO_MAX_STREAMS)
 		return -EBADMSG;
 	/* Only reader-local records are outside every chain. */
-	if (!!(info->flags & ATTESTIO_RF_UNCHAINED) !=
-	    (info->type == ATTESTIO_REC_LOST))
+	unchained = info->flags & ATTESTIO_RF_UNCHAINED;
+	local = info->type == ATTESTIO_REC_LOST;
+	if (unchained != local)
 		return -EBADMSG;
 	return 0;
 }
@@ -75,7 +77,7 @@ static bool attestio_zero(const u8 *p, u32 n)
 
 static bool attestio_has_nul(const char *s, u32 n)
 {
-	return memchr(s, 0, n) != NULL;
+	return !!memchr(s, 0, n);
 }
 
 static int attestio_check_channel(const struct attestio_channel *c,
@@ -179,6 +181,7 @@ static int attestio_check_checkpoint(const u8 *rec, u32 len, u32 stream)
 	const struct attestio_checkpoint *cp = attestio_rec_payload((void *)rec);
 	const struct attestio_cp_head *heads;
 	struct attestio_cp_layout lay;
+	bool is_signed, has_quote;
 	u16 n, self, i;
 	u32 status;
 
@@ -195,9 +198,11 @@ static int attestio_check_checkpoint(const u8 *rec, u32 len, u32 stream)
 	if (status > ATTESTIO_CP_DISABLED)
 		return -EBADMSG;
 	/* A signed checkpoint has both parts, an unsigned one neither. */
-	if ((status == ATTESTIO_CP_SIGNED) != (cp->attest_len && cp->sig_len))
+	is_signed = status == ATTESTIO_CP_SIGNED;
+	has_quote = cp->attest_len && cp->sig_len;
+	if (is_signed != has_quote)
 		return -EBADMSG;
-	if (status != ATTESTIO_CP_SIGNED && (cp->attest_len || cp->sig_len))
+	if (!is_signed && (cp->attest_len || cp->sig_len))
 		return -EBADMSG;
 	heads = (const void *)(rec + lay.heads);
 	for (i = 0; i < n; i++) {

@@ -21,12 +21,16 @@
 #include "compat.h"
 #include "trace.h"
 
+/* Protects attestio_streams[] and every stream's attach state. */
 DEFINE_MUTEX(attestio_streams_lock);
 struct attestio_stream *attestio_streams[ATTESTIO_MAX_STREAMS];
 static bool attestio_streams_closing;
 
 static void attestio_rescan(struct work_struct *work);
-static DECLARE_WORK(attestio_rescan_work, attestio_rescan);
+static DECLARE_DELAYED_WORK(attestio_rescan_work, attestio_rescan);
+
+/* Let a new device's driver finish probing before attaching to it. */
+#define ATTESTIO_RESCAN_DELAY (HZ / 2)
 
 /* ------------------------------------------------------------ records --- */
 
@@ -261,8 +265,8 @@ static u32 attestio_chan_bytes(const struct iio_chan_spec *ch)
 	return st->storagebits / 8 * (st->repeat > 1 ? st->repeat : 1);
 }
 
-static const struct iio_chan_spec *attestio_chan_by_si(struct iio_dev *indio,
-							int si)
+static const struct iio_chan_spec *
+attestio_chan_by_si(struct iio_dev *indio, int si)
 {
 	int i;
 
@@ -650,7 +654,7 @@ int attestio_stream_expect(const char *spec)
 		ret = PTR_ERR_OR_ZERO(s);
 	}
 	mutex_unlock(&attestio_streams_lock);
-	queue_work(attestio_wq, &attestio_rescan_work);
+	mod_delayed_work(attestio_wq, &attestio_rescan_work, 0);
 	return ret;
 }
 
@@ -718,7 +722,8 @@ static int attestio_bus_notify(struct notifier_block *nb, unsigned long action,
 		mutex_unlock(&attestio_streams_lock);
 		break;
 	case BUS_NOTIFY_ADD_DEVICE:
-		queue_work(attestio_wq, &attestio_rescan_work);
+		mod_delayed_work(attestio_wq, &attestio_rescan_work,
+				 ATTESTIO_RESCAN_DELAY);
 		break;
 	}
 	return NOTIFY_DONE;
@@ -757,5 +762,5 @@ void attestio_stream_uninit(void)
 	}
 	mutex_unlock(&attestio_streams_lock);
 	bus_unregister_notifier(&iio_bus_type, &attestio_bus_nb);
-	cancel_work_sync(&attestio_rescan_work);
+	cancel_delayed_work_sync(&attestio_rescan_work);
 }

@@ -28,6 +28,7 @@ static ssize_t version_show(struct kobject *k, struct kobj_attribute *a,
 {
 	return sysfs_emit(buf, "%s\n", ATTESTIO_VERSION);
 }
+
 ATTESTIO_RO(version);
 
 static ssize_t rec_version_show(struct kobject *k, struct kobj_attribute *a,
@@ -35,6 +36,7 @@ static ssize_t rec_version_show(struct kobject *k, struct kobj_attribute *a,
 {
 	return sysfs_emit(buf, "%u\n", ATTESTIO_REC_VERSION);
 }
+
 ATTESTIO_RO(rec_version);
 
 static ssize_t instance_show(struct kobject *k, struct kobj_attribute *a,
@@ -42,14 +44,17 @@ static ssize_t instance_show(struct kobject *k, struct kobj_attribute *a,
 {
 	return sysfs_emit(buf, "%016llx\n", attestio_instance);
 }
+
 ATTESTIO_RO(instance);
 
 static ssize_t tpm_show(struct kobject *k, struct kobj_attribute *a,
 			char *buf)
 {
-	return sysfs_emit(buf, "%s\n", attestio_tpm_present() ? "present" :
-							       "absent");
+	bool present = attestio_tpm_present();
+
+	return sysfs_emit(buf, "%s\n", present ? "present" : "absent");
 }
+
 ATTESTIO_RO(tpm);
 
 /* Parse a whole unsigned decimal or 0x-hex value within [min, max]. */
@@ -87,33 +92,56 @@ static ssize_t key_handle_store(struct kobject *k, struct kobj_attribute *a,
 	WRITE_ONCE(attestio_key_handle, v);
 	return count;
 }
+
 ATTESTIO_RW(key_handle);
 
-#define ATTESTIO_UINT_ATTR(_name, _var, _min, _max, _after)		\
-static ssize_t _name##_show(struct kobject *k, struct kobj_attribute *a, \
-			    char *buf)					\
-{									\
-	return sysfs_emit(buf, "%u\n", READ_ONCE(_var));		\
-}									\
-static ssize_t _name##_store(struct kobject *k, struct kobj_attribute *a, \
-			     const char *buf, size_t count)		\
-{									\
-	u32 v;								\
-	int ret = attestio_parse_uint(buf, _min, _max, &v);		\
-									\
-	if (ret)							\
-		return ret;						\
-	WRITE_ONCE(_var, v);						\
-	_after;								\
-	return count;							\
-}									\
-ATTESTIO_RW(_name)
+/* A settable unsigned value with its valid range. */
+struct attestio_uint_attr {
+	struct kobj_attribute attr;
+	unsigned int *var;
+	u32 min;
+	u32 max;
+	void (*changed)(void);
+};
 
-ATTESTIO_UINT_ATTR(epoch_ms, attestio_epoch_ms, 10, 3600000,
-		   attestio_epoch_reschedule());
-ATTESTIO_UINT_ATTR(epoch_records, attestio_epoch_records, 0, 1000000, );
-ATTESTIO_UINT_ATTR(pcr_mask, attestio_pcr_mask, 0, 0xffffff, );
-ATTESTIO_UINT_ATTR(poll_ms, attestio_poll_ms, 1, 60000, );
+#define to_uint_attr(a) container_of(a, struct attestio_uint_attr, attr)
+
+static ssize_t attestio_uint_show(struct kobject *k, struct kobj_attribute *a,
+				  char *buf)
+{
+	return sysfs_emit(buf, "%u\n", READ_ONCE(*to_uint_attr(a)->var));
+}
+
+static ssize_t attestio_uint_store(struct kobject *k, struct kobj_attribute *a,
+				   const char *buf, size_t count)
+{
+	struct attestio_uint_attr *ua = to_uint_attr(a);
+	u32 v;
+	int ret = attestio_parse_uint(buf, ua->min, ua->max, &v);
+
+	if (ret)
+		return ret;
+	WRITE_ONCE(*ua->var, v);
+	if (ua->changed)
+		ua->changed();
+	return count;
+}
+
+#define ATTESTIO_UINT(_name, _var, _min, _max, _changed)		\
+	static struct attestio_uint_attr attestio_attr_##_name = {	\
+		.attr = __ATTR(_name, 0644, attestio_uint_show,		\
+			       attestio_uint_store),			\
+		.var = &(_var),						\
+		.min = (_min),						\
+		.max = (_max),						\
+		.changed = (_changed),					\
+	}
+
+ATTESTIO_UINT(epoch_ms, attestio_epoch_ms, 10, 3600000,
+	      attestio_epoch_reschedule);
+ATTESTIO_UINT(epoch_records, attestio_epoch_records, 0, 1000000, NULL);
+ATTESTIO_UINT(pcr_mask, attestio_pcr_mask, 0, 0xffffff, NULL);
+ATTESTIO_UINT(poll_ms, attestio_poll_ms, 1, 60000, NULL);
 
 static ssize_t sign_show(struct kobject *k, struct kobj_attribute *a,
 			 char *buf)
@@ -131,6 +159,7 @@ static ssize_t sign_store(struct kobject *k, struct kobj_attribute *a,
 	WRITE_ONCE(attestio_sign, v);
 	return count;
 }
+
 ATTESTIO_RW(sign);
 
 static ssize_t epoch_show(struct kobject *k, struct kobj_attribute *a,
@@ -141,6 +170,7 @@ static ssize_t epoch_show(struct kobject *k, struct kobj_attribute *a,
 	attestio_epoch_stats(&st);
 	return sysfs_emit(buf, "%llu\n", st.epoch);
 }
+
 ATTESTIO_RO(epoch);
 
 static ssize_t checkpoints_show(struct kobject *k, struct kobj_attribute *a,
@@ -152,6 +182,7 @@ static ssize_t checkpoints_show(struct kobject *k, struct kobj_attribute *a,
 	return sysfs_emit(buf, "%llu %llu\n", st.checkpoints,
 			  st.signed_checkpoints);
 }
+
 ATTESTIO_RO(checkpoints);
 
 static ssize_t last_status_show(struct kobject *k, struct kobj_attribute *a,
@@ -167,6 +198,7 @@ static ssize_t last_status_show(struct kobject *k, struct kobj_attribute *a,
 								 "unsigned: ",
 			  attestio_cp_status_name(st.last_status));
 }
+
 ATTESTIO_RO(last_status);
 
 static ssize_t last_tpm_rc_show(struct kobject *k, struct kobj_attribute *a,
@@ -179,6 +211,7 @@ static ssize_t last_tpm_rc_show(struct kobject *k, struct kobj_attribute *a,
 		return sysfs_emit(buf, "0x%x\n", st.last_tpm_rc);
 	return sysfs_emit(buf, "%d\n", st.last_tpm_rc);
 }
+
 ATTESTIO_RO(last_tpm_rc);
 
 static ssize_t log_show(struct kobject *k, struct kobj_attribute *a,
@@ -190,6 +223,7 @@ static ssize_t log_show(struct kobject *k, struct kobj_attribute *a,
 	return sysfs_emit(buf, "size %u\nrecords %llu\nbytes %llu\noverwritten %llu\n",
 			  st.size, st.records, st.bytes, st.overwritten);
 }
+
 ATTESTIO_RO(log);
 
 static ssize_t totals_show(struct kobject *k, struct kobj_attribute *a,
@@ -215,6 +249,7 @@ static ssize_t totals_show(struct kobject *k, struct kobj_attribute *a,
 			  "streams %d\nproduced %llu\nsamples %llu\ndrops %llu\nrecords %llu\n",
 			  n, produced, samples, drops, records);
 }
+
 ATTESTIO_RO(totals);
 
 /*
@@ -230,7 +265,7 @@ static int attestio_parse_spec(const char *buf, char *spec, bool *polled)
 	spec[0] = 0;
 	mode[0] = 0;
 	n = sscanf(buf, "%31s%n %15s %n", spec, &end, mode, &end);
-	if (n < 1)
+	if (n < 1 || !spec[0])
 		return -EINVAL;
 	if (strlen(spec) == ATTESTIO_NAME_LEN - 1 && buf[end] && !isspace(buf[end]))
 		return -EINVAL;
@@ -263,6 +298,7 @@ static ssize_t attach_store(struct kobject *k, struct kobj_attribute *a,
 		ret = attestio_stream_attach(spec, polled);
 	return ret ? ret : count;
 }
+
 ATTESTIO_WO(attach);
 
 static ssize_t detach_store(struct kobject *k, struct kobj_attribute *a,
@@ -279,6 +315,7 @@ static ssize_t detach_store(struct kobject *k, struct kobj_attribute *a,
 		ret = attestio_stream_detach(spec);
 	return ret ? ret : count;
 }
+
 ATTESTIO_WO(detach);
 
 static struct attribute *attestio_attrs[] = {
@@ -287,10 +324,10 @@ static struct attribute *attestio_attrs[] = {
 	&attestio_attr_instance.attr,
 	&attestio_attr_tpm.attr,
 	&attestio_attr_key_handle.attr,
-	&attestio_attr_epoch_ms.attr,
-	&attestio_attr_epoch_records.attr,
-	&attestio_attr_pcr_mask.attr,
-	&attestio_attr_poll_ms.attr,
+	&attestio_attr_epoch_ms.attr.attr,
+	&attestio_attr_epoch_records.attr.attr,
+	&attestio_attr_pcr_mask.attr.attr,
+	&attestio_attr_poll_ms.attr.attr,
 	&attestio_attr_sign.attr,
 	&attestio_attr_epoch.attr,
 	&attestio_attr_checkpoints.attr,
@@ -316,6 +353,7 @@ static ssize_t spec_show(struct kobject *k, struct kobj_attribute *a,
 {
 	return sysfs_emit(buf, "%s\n", to_stream(k)->spec);
 }
+
 ATTESTIO_RO(spec);
 
 static ssize_t device_show(struct kobject *k, struct kobj_attribute *a,
@@ -329,10 +367,11 @@ static ssize_t device_show(struct kobject *k, struct kobj_attribute *a,
 	mutex_unlock(&s->emit_lock);
 	return ret;
 }
+
 ATTESTIO_RO(device);
 
 static ssize_t state_show(struct kobject *k, struct kobj_attribute *a,
-			 char *buf)
+			  char *buf)
 {
 	struct attestio_stream *s = to_stream(k);
 
@@ -340,6 +379,7 @@ static ssize_t state_show(struct kobject *k, struct kobj_attribute *a,
 			  READ_ONCE(s->state) == ATTESTIO_STREAM_ATTACHED ?
 			  "attached" : "waiting");
 }
+
 ATTESTIO_RO(state);
 
 static ssize_t mode_show(struct kobject *k, struct kobj_attribute *a,
@@ -350,41 +390,92 @@ static ssize_t mode_show(struct kobject *k, struct kobj_attribute *a,
 	return sysfs_emit(buf, "%s\n", READ_ONCE(s->mode) ==
 			  ATTESTIO_MODE_POLLED ? "polled" : "buffered");
 }
+
 ATTESTIO_RO(mode);
 
 /* Chain state is read under emit_lock so that it is consistent. */
-#define ATTESTIO_STREAM_LOCKED_ATTR(_name, _fmt, ...)			\
-static ssize_t _name##_show(struct kobject *k, struct kobj_attribute *a, \
-			    char *buf)					\
-{									\
-	struct attestio_stream *s = to_stream(k);			\
-	ssize_t ret;							\
-									\
-	mutex_lock(&s->emit_lock);					\
-	ret = sysfs_emit(buf, _fmt "\n", __VA_ARGS__);			\
-	mutex_unlock(&s->emit_lock);					\
-	return ret;							\
-}									\
-ATTESTIO_RO(_name)
+static ssize_t segment_show(struct kobject *k, struct kobj_attribute *a,
+			    char *buf)
+{
+	struct attestio_stream *s = to_stream(k);
+	ssize_t ret;
 
-ATTESTIO_STREAM_LOCKED_ATTR(segment, "%u", s->segment);
-ATTESTIO_STREAM_LOCKED_ATTR(last_seq, "%lld", (long long)s->seq - 1);
-ATTESTIO_STREAM_LOCKED_ATTR(head, "%*phN", ATTESTIO_HASH_LEN, s->head);
+	mutex_lock(&s->emit_lock);
+	ret = sysfs_emit(buf, "%u\n", s->segment);
+	mutex_unlock(&s->emit_lock);
+	return ret;
+}
 
-#define ATTESTIO_STREAM_ATOMIC_ATTR(_name)				\
-static ssize_t _name##_show(struct kobject *k, struct kobj_attribute *a, \
-			    char *buf)					\
-{									\
-	return sysfs_emit(buf, "%lld\n",				\
-			  (long long)atomic64_read(&to_stream(k)->_name)); \
-}									\
-ATTESTIO_RO(_name)
+ATTESTIO_RO(segment);
 
-ATTESTIO_STREAM_ATOMIC_ATTR(produced);
-ATTESTIO_STREAM_ATOMIC_ATTR(samples);
-ATTESTIO_STREAM_ATOMIC_ATTR(drops);
-ATTESTIO_STREAM_ATOMIC_ATTR(records);
-ATTESTIO_STREAM_ATOMIC_ATTR(last_epoch);
+static ssize_t last_seq_show(struct kobject *k, struct kobj_attribute *a,
+			     char *buf)
+{
+	struct attestio_stream *s = to_stream(k);
+	ssize_t ret;
+
+	mutex_lock(&s->emit_lock);
+	ret = sysfs_emit(buf, "%lld\n", (long long)s->seq - 1);
+	mutex_unlock(&s->emit_lock);
+	return ret;
+}
+
+ATTESTIO_RO(last_seq);
+
+static ssize_t head_show(struct kobject *k, struct kobj_attribute *a,
+			 char *buf)
+{
+	struct attestio_stream *s = to_stream(k);
+	ssize_t ret;
+
+	mutex_lock(&s->emit_lock);
+	ret = sysfs_emit(buf, "%*phN\n", ATTESTIO_HASH_LEN, s->head);
+	mutex_unlock(&s->emit_lock);
+	return ret;
+}
+
+ATTESTIO_RO(head);
+
+/* Counters: attribute name -> offset of an atomic64_t in the stream. */
+struct attestio_counter_attr {
+	struct kobj_attribute attr;
+	size_t offset;
+};
+
+static ssize_t attestio_counter_show(struct kobject *k,
+				     struct kobj_attribute *a, char *buf)
+{
+	struct attestio_counter_attr *ca =
+		container_of(a, struct attestio_counter_attr, attr);
+	atomic64_t *v = (void *)((u8 *)to_stream(k) + ca->offset);
+
+	return sysfs_emit(buf, "%lld\n", (long long)atomic64_read(v));
+}
+
+static struct attestio_counter_attr attestio_attr_produced = {
+	.attr = __ATTR(produced, 0444, attestio_counter_show, NULL),
+	.offset = offsetof(struct attestio_stream, produced),
+};
+
+static struct attestio_counter_attr attestio_attr_samples = {
+	.attr = __ATTR(samples, 0444, attestio_counter_show, NULL),
+	.offset = offsetof(struct attestio_stream, samples),
+};
+
+static struct attestio_counter_attr attestio_attr_drops = {
+	.attr = __ATTR(drops, 0444, attestio_counter_show, NULL),
+	.offset = offsetof(struct attestio_stream, drops),
+};
+
+static struct attestio_counter_attr attestio_attr_records = {
+	.attr = __ATTR(records, 0444, attestio_counter_show, NULL),
+	.offset = offsetof(struct attestio_stream, records),
+};
+
+static struct attestio_counter_attr attestio_attr_last_epoch = {
+	.attr = __ATTR(last_epoch, 0444, attestio_counter_show, NULL),
+	.offset = offsetof(struct attestio_stream, last_epoch),
+};
 
 static ssize_t last_tpm_result_show(struct kobject *k,
 				    struct kobj_attribute *a, char *buf)
@@ -397,6 +488,7 @@ static ssize_t last_tpm_result_show(struct kobject *k,
 			  attestio_cp_status_name(atomic_read(&s->last_status)),
 			  atomic_read(&s->last_tpm_rc));
 }
+
 ATTESTIO_RO(last_tpm_result);
 
 static struct attribute *attestio_stream_attrs[] = {
@@ -407,11 +499,11 @@ static struct attribute *attestio_stream_attrs[] = {
 	&attestio_attr_segment.attr,
 	&attestio_attr_last_seq.attr,
 	&attestio_attr_head.attr,
-	&attestio_attr_produced.attr,
-	&attestio_attr_samples.attr,
-	&attestio_attr_drops.attr,
-	&attestio_attr_records.attr,
-	&attestio_attr_last_epoch.attr,
+	&attestio_attr_produced.attr.attr,
+	&attestio_attr_samples.attr.attr,
+	&attestio_attr_drops.attr.attr,
+	&attestio_attr_records.attr.attr,
+	&attestio_attr_last_epoch.attr.attr,
 	&attestio_attr_last_tpm_result.attr,
 	NULL,
 };

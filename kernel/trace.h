@@ -10,36 +10,32 @@
 
 #include <linux/tracepoint.h>
 
-DECLARE_EVENT_CLASS(attestio_rec_class,
-	TP_PROTO(const void *rec, u32 len),
-	TP_ARGS(rec, len),
-	TP_STRUCT__entry(
-		__field(u32, stream)
-		__field(u16, type)
-		__field(u64, seq)
-		__field(u32, len)
-		__dynamic_array(u8, rec, len)
-	),
-	TP_fast_assign(
-		const struct attestio_rec_hdr *h = rec;
+#define attestio_th(rec) ((const struct attestio_rec_hdr *)(rec))
 
-		__entry->stream = le32_to_cpu(h->stream);
-		__entry->type = le16_to_cpu(h->type);
-		__entry->seq = le64_to_cpu(h->seq);
-		__entry->len = len;
-		memcpy(__get_dynamic_array(rec), rec, len);
-	),
-	TP_printk("stream=%u type=%u seq=%llu len=%u", __entry->stream,
-		  __entry->type, __entry->seq, __entry->len)
-);
+DECLARE_EVENT_CLASS(attestio_rec_class,
+		    TP_PROTO(const void *rec, u32 len),
+		    TP_ARGS(rec, len),
+		    TP_STRUCT__entry(__field(u32, stream)
+				     __field(u16, type)
+				     __field(u64, seq)
+				     __field(u32, len)
+				     __dynamic_array(u8, rec, len)),
+		    TP_fast_assign(__entry->stream = le32_to_cpu(attestio_th(rec)->stream);
+				   __entry->type = le16_to_cpu(attestio_th(rec)->type);
+				   __entry->seq = le64_to_cpu(attestio_th(rec)->seq);
+				   __entry->len = len;
+				   memcpy(__get_dynamic_array(rec), rec, len);),
+		    TP_printk("stream=%u type=%u seq=%llu len=%u",
+			      __entry->stream, __entry->type, __entry->seq,
+			      __entry->len));
 
 DEFINE_EVENT(attestio_rec_class, attestio_record,
-	TP_PROTO(const void *rec, u32 len),
-	TP_ARGS(rec, len));
+	     TP_PROTO(const void *rec, u32 len),
+	     TP_ARGS(rec, len));
 
 DEFINE_EVENT(attestio_rec_class, attestio_checkpoint,
-	TP_PROTO(const void *rec, u32 len),
-	TP_ARGS(rec, len));
+	     TP_PROTO(const void *rec, u32 len),
+	     TP_ARGS(rec, len));
 
 #endif /* _ATTESTIO_TRACE_H */
 

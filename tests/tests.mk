@@ -28,10 +28,11 @@ $(TB)/unit/%: tests/unit/%.c $(UB)/libattestio.a
 # In-guest selftests (kselftest harness): one binary per tests/selftests/*.c.
 SELF_SRC := $(wildcard tests/selftests/*_test.c)
 SELF_BINS := $(patsubst tests/selftests/%.c,$(TB)/selftests/%,$(SELF_SRC))
-$(TB)/selftests/%: tests/selftests/%.c tests/selftests/*.h $(LINUX_SRC)/.unpacked include/uapi/linux/attestio.h
+$(TB)/selftests/%: tests/selftests/%.c tests/selftests/*.h $(LINUX_SRC)/.unpacked $(UB)/libattestio.a
 	@mkdir -p $(@D)
-	$(CC) $(USER_CFLAGS) -Wno-unused-parameter -Iinclude/uapi \
-		-I$(LINUX_SRC)/tools/testing/selftests $< -o $@ -lpthread
+	$(CC) $(USER_CFLAGS) -Wno-unused-parameter -Wno-sign-compare $(KSHIM_CFLAGS) \
+		-I$(LINUX_SRC)/tools/testing/selftests $< -o $@ \
+		$(UB)/libattestio.a $(LIB_LDLIBS) -lpthread
 
 tests: sensors $(UNIT_BINS) $(SELF_BINS)
 .PHONY: tests

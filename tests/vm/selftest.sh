@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Host-side tests of the VM harness itself; TAP on stdout.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 n=0
 fails=0
 check() {	# check NAME EXPECTED-STATUS CMD...
@@ -41,6 +41,21 @@ check no_tpm_has_none 0 tests/vm/run --no-tpm -- sh -c \
 	'test ! -e /dev/tpm0 && test ! -e /dev/tpmrm0'
 check kernel_crash_fails_run 125 tests/vm/run -- sh -c \
 	'echo 1 > /proc/sys/kernel/sysrq; echo c > /proc/sysrq-trigger; true'
+check_out kernel_6_1 '^6\.1\.' tests/vm/run -- uname -r
+# shellcheck disable=SC2016  # expanded by the inner shell
+check writes_project_tree 0 sh -c 'f=build/vm/.selftest-write-$$; rm -f "$f"
+	tests/vm/run -- sh -c "echo hi > $f" && [ "$(cat "$f")" = hi ] && rm -f "$f"'
+check uhid_sensor_hub 0 tests/vm/run -- sh -c \
+	'modprobe -a uhid hid-sensor-hub && test -c /dev/uhid'
+check kernel_warning_fails_run 125 tests/vm/run -- sh -c \
+	'echo "<4>WARNING: CPU: 0 PID: 1 at selftest" > /dev/kmsg'
+check timeout_fails_run 124 tests/vm/run --timeout 10 -- sleep 60
+# SIGTERM mid-run: status 143 and no QEMU/swtpm left (found by their run dir).
+# shellcheck disable=SC2016  # expanded by the inner shell
+check sigterm_leaves_nothing 0 sh -c 'd=$(mktemp -d); export TMPDIR=$d
+	tests/vm/run -- sleep 60 & p=$!; sleep 3; kill -TERM $p; wait $p; rc=$?
+	sleep 0.5; left=$(pgrep -f "$d/"); rmdir "$d"
+	[ "$rc" = 143 ] && [ -z "$left" ]'
 rm -f /tmp/attestio-harness-$$.out
 echo "1..$n"
 [ "$fails" -eq 0 ]
