@@ -100,8 +100,27 @@ static u32 attestio_epoch_payload(u64 epoch, u16 n, u32 status,
 	return attestio_rec_align(lay.end) - ATTESTIO_HDR_LEN;
 }
 
+/* An error record: the TPM just started failing (or failing otherwise). */
+static void attestio_epoch_error(struct attestio_stream *s, u32 status, s32 rc)
+{
+	struct attestio_error *err = attestio_rec_payload(s->scratch);
+	struct attestio_rec_info info = {
+		.type = ATTESTIO_REC_ERROR,
+		.len = attestio_rec_len(sizeof(*err)),
+		.boottime_ns = ktime_get_boottime_ns(),
+		.realtime_ns = ktime_get_real_ns(),
+	};
+
+	memset(err, 0, info.len - ATTESTIO_HDR_LEN);
+	err->source = cpu_to_le32(ATTESTIO_ERR_TPM);
+	err->code = cpu_to_le32(rc);
+	snprintf(err->msg, sizeof(err->msg), "TPM2_Quote failed: %s",
+		 attestio_cp_status_name(status));
+	attestio_stream_emit(s, &info);
+}
+
 static void attestio_epoch_emit(u16 n, u32 plen, u64 epoch, u32 status,
-				s32 rc)
+				s32 rc, bool new_error)
 {
 	struct attestio_checkpoint *cp;
 	struct attestio_rec_info info;
@@ -117,6 +136,8 @@ static void attestio_epoch_emit(u16 n, u32 plen, u64 epoch, u32 status,
 			continue;
 		}
 		mutex_lock(&s->emit_lock);
+		if (new_error)
+			attestio_epoch_error(s, status, rc);
 		memset(&info, 0, sizeof(info));
 		info.type = ATTESTIO_REC_CHECKPOINT;
 		info.len = ATTESTIO_HDR_LEN + plen;
@@ -146,7 +167,9 @@ static void attestio_epoch_work(struct work_struct *work)
 {
 	struct attestio_quote *q = &attestio_ep.quote;
 	u8 digest[ATTESTIO_HASH_LEN];
-	u32 status, prev, plen;
+	struct attestio_epoch_stats before;
+	u32 status, plen;
+	bool failed;
 	u64 epoch;
 	u16 n;
 
@@ -167,17 +190,21 @@ static void attestio_epoch_work(struct work_struct *work)
 		q->tpm_rc = -EMSGSIZE;
 		plen = attestio_epoch_payload(epoch, n, status, q);
 	}
-	attestio_epoch_emit(n, plen, epoch, status, q->tpm_rc);
+	attestio_epoch_stats(&before);
+	failed = status == ATTESTIO_CP_TPM_ERROR ||
+		 status == ATTESTIO_CP_BAD_RESPONSE;
+	attestio_epoch_emit(n, plen, epoch, status, q->tpm_rc,
+			    failed && (status != before.last_status ||
+				       q->tpm_rc != before.last_tpm_rc));
 
 	spin_lock(&attestio_ep.stats_lock);
-	prev = attestio_ep.stats.last_status;
 	attestio_ep.stats.last_status = status;
 	attestio_ep.stats.last_tpm_rc = q->tpm_rc;
 	attestio_ep.stats.checkpoints += n;
 	if (status == ATTESTIO_CP_SIGNED)
 		attestio_ep.stats.signed_checkpoints += n;
 	spin_unlock(&attestio_ep.stats_lock);
-	if (status != prev)
+	if (status != before.last_status)
 		pr_info("epoch %llu: checkpoints now %s%s (tpm_rc %d)\n", epoch,
 			status == ATTESTIO_CP_SIGNED ? "" : "UNSIGNED: ",
 			attestio_cp_status_name(status), q->tpm_rc);

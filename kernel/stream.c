@@ -163,17 +163,13 @@ static void attestio_drain_work(struct work_struct *work)
 /* ------------------------------------------------------------ capture --- */
 
 /* Any context: never sleeps, never allocates, never waits for readers. */
-static void attestio_capture(struct attestio_stream *s, const void *scan,
-			     u64 lost)
+static void attestio_capture(struct attestio_stream *s, const void *scan)
 {
 	struct attestio_slot *slot;
 	unsigned long flags;
 
 	spin_lock_irqsave(&s->ring_lock, flags);
-	s->pending_lost += lost;
-	if (!scan) {
-		/* nothing to store: the loss is declared at the next drain */
-	} else if (s->ring_head - s->ring_tail >= s->nslots) {
+	if (s->ring_head - s->ring_tail >= s->nslots) {
 		s->pending_lost++;
 	} else {
 		slot = attestio_slot(s, s->ring_head);
@@ -185,8 +181,7 @@ static void attestio_capture(struct attestio_stream *s, const void *scan,
 		s->ring_head++;
 	}
 	spin_unlock_irqrestore(&s->ring_lock, flags);
-	if (scan)
-		atomic64_inc(&s->produced);
+	atomic64_inc(&s->produced);
 	queue_work(attestio_wq, &s->drain_work);
 }
 
@@ -195,7 +190,7 @@ static int attestio_store_to(struct iio_buffer *buffer, const void *data)
 	struct attestio_stream *s = container_of(buffer, struct attestio_stream,
 						 buffer);
 
-	attestio_capture(s, data, 0);
+	attestio_capture(s, data);
 	return 0;
 }
 
@@ -246,11 +241,16 @@ static void attestio_poll_work(struct work_struct *work)
 	if (ret) {
 		pr_warn_ratelimited("%s: polled read failed: %d\n", s->device,
 				    ret);
-		attestio_capture(s, NULL, 1);
+		/* declared right here, in order, with its own reason */
+		atomic64_inc(&s->produced);
+		mutex_lock(&s->emit_lock);
+		attestio_stream_drain_locked(s);
+		attestio_emit_gap(s, 1, ATTESTIO_GAP_READ_FAILED);
+		mutex_unlock(&s->emit_lock);
 	} else {
 		ts = ktime_get_boottime_ns();
 		memcpy(scan + s->ts_offset, &ts, sizeof(ts));
-		attestio_capture(s, scan, 0);
+		attestio_capture(s, scan);
 	}
 	queue_delayed_work(attestio_wq, &s->poll_work,
 			   usecs_to_jiffies(attestio_poll_ms * 1000));

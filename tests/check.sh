@@ -94,6 +94,17 @@ if want static; then
 		echo "dkms.conf version $v1 != kernel/version.h $v2"
 		record FAIL static/version
 	fi
+	# DKMS builds and installs for every kernel, then is removed again so
+	# that the VM tests load the module just built.
+	if make -s dkms-install > "$out/dkms.log" 2>&1 &&
+	   [ "$(dkms status attestio | grep -c ': installed')" -eq "$(echo "$kernels" | wc -w)" ]; then
+		record PASS static/dkms
+	else
+		tail -30 "$out/dkms.log"
+		dkms status attestio
+		record FAIL static/dkms
+	fi
+	make -s dkms-uninstall >> "$out/dkms.log" 2>&1
 	if shellcheck -x tests/*.sh tests/vm/run tests/kunit/run.sh .ci/run > "$out/shellcheck.log" 2>&1; then
 		record PASS static/shellcheck
 	else

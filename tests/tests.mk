@@ -38,3 +38,8 @@ tests: sensors $(UNIT_BINS) $(SELF_BINS)
 .PHONY: tests
 unit: $(UNIT_BINS)
 selftests: $(SELF_BINS) sensors
+
+# Benchmark of the per-sample path over kernel/record.c (tests/bench/run.sh).
+$(TB)/bench/bench_record: tests/bench/bench_record.c $(UB)/libattestio.a
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) $(KSHIM_CFLAGS) $< -o $@ $(UB)/libattestio.a $(LIB_LDLIBS)

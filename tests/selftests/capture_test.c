@@ -224,6 +224,56 @@ TEST_F_TIMEOUT(cap, checkpoints_signed_or_explicitly_unsigned, 90)
 	EXPECT_LE(2, verified);
 }
 
+/* A failing quote is an error record plus unsigned checkpoints with the RC. */
+TEST_F_TIMEOUT(cap, tpm_error_recorded, 60)
+{
+	struct attestio_rec_info info;
+	const struct attestio_error *err;
+	int errors = 0;
+	size_t off;
+
+	if (!have_tpm())
+		SKIP(return, "no TPM in this guest");
+	/* a persistent handle with no key behind it */
+	ASSERT_EQ(0, load("epoch_ms=250 key_handle=0x81000099"));
+	ASSERT_EQ(0, sensor_start(&self->s, 1, "--rate 100"));
+	self->fd = open("/dev/attestio", O_RDONLY | O_NONBLOCK);
+	attach(_metadata, self->s.dev[0]);
+	read_stream(self->fd, &self->rb, &self->c, 0, 50, true, 20000);
+	ASSERT_EQ(0, self->c.errors) TH_LOG("%s", self->c.why);
+	EXPECT_EQ(0, self->c.signed_checkpoints);
+	EXPECT_EQ(ATTESTIO_CP_TPM_ERROR, self->c.last_status);
+	for (off = 0; off < self->rb.len; off += info.len) {
+		ASSERT_EQ(0, attestio_rec_validate(self->rb.buf + off,
+						   self->rb.len - off, &info));
+		if (info.type != ATTESTIO_REC_ERROR)
+			continue;
+		err = (const void *)(self->rb.buf + off + ATTESTIO_HDR_LEN);
+		EXPECT_EQ(ATTESTIO_ERR_TPM, le32_to_cpu(err->source));
+		/* TPM_RC_HANDLE for handle 1: the key does not exist */
+		EXPECT_EQ(0x18b, le32_to_cpu(err->code));
+		errors++;
+	}
+	/* once when the failure starts, not every epoch */
+	EXPECT_EQ(1, errors);
+	EXPECT_EQ(0, run(NULL, 0, "grep -q 'unsigned: TPM error' " SYS "last_status"));
+	EXPECT_EQ(0, run(NULL, 0, "grep -q 0x18b " SYS "last_tpm_rc"));
+}
+
+/* The attach parameter attaches a device whenever it appears. */
+TEST_F_TIMEOUT(cap, attach_parameter, 60)
+{
+	ASSERT_EQ(0, load("epoch_ms=250 attach=temperature"));
+	EXPECT_EQ(0, run(NULL, 0, "grep -q waiting " SYS "streams/0/state"));
+	ASSERT_EQ(0, sensor_start(&self->s, 1, "--rate 100 --start 42"));
+	self->fd = open("/dev/attestio", O_RDONLY | O_NONBLOCK);
+	read_stream(self->fd, &self->rb, &self->c, 0, 20, false, 20000);
+	ASSERT_EQ(0, self->c.errors) TH_LOG("%s", self->c.why);
+	ASSERT_LE(20, self->c.nvalues);
+	EXPECT_EQ(42, self->c.values[0]);
+	EXPECT_EQ(0, run(NULL, 0, "grep -qx temperature " SYS "streams/0/spec"));
+}
+
 /* A reader that falls behind gets lost records that add up exactly. */
 TEST_F_TIMEOUT(cap, stalled_reader_gets_exact_lost_counts, 60)
 {
