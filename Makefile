@@ -52,9 +52,9 @@ $(BUILD)/$(1)/attestio.ko: $(KERNEL_SRC)
 	@mkdir -p $(BUILD)/$(1)/kernel $(BUILD)/$(1)/include
 	@ln -sfn $(TOP)/include/uapi $(BUILD)/$(1)/include/uapi
 	@ln -sf $(TOP)/Kbuild $(BUILD)/$(1)/Kbuild
-	@find $(BUILD)/$(1)/kernel -maxdepth 1 -type l -delete
+	@find $(BUILD)/$(1)/kernel -maxdepth 1 -xtype l -delete
 	@for f in $(TOP)/kernel/*.[ch] $(TOP)/kernel/*.sh; do ln -sf $$$$f $(BUILD)/$(1)/kernel/; done
-	$(MAKE) -C /lib/modules/$(1)/build M=$(BUILD)/$(1) $(if $(W),W=$(W)) $(if $(C),C=$(C)) modules
+	$$(MAKE) -C /lib/modules/$(1)/build M=$(BUILD)/$(1) $(if $(W),W=$(W)) $(if $(C),C=$(C)) modules
 endef
 $(foreach k,$(KVERS),$(eval $(call module_rules,$(k))))
 

@@ -38,6 +38,7 @@ attestio_kunit-y := $objs
 MAKEFILE
 grep -q 'lib/attestio/Kconfig' "$tree/lib/Kconfig.debug" ||
 	echo 'source "lib/attestio/Kconfig"' >> "$tree/lib/Kconfig.debug"
+# shellcheck disable=SC2016  # a make variable, for make to expand
 grep -q 'attestio/' "$tree/lib/Makefile" ||
 	echo 'obj-$(CONFIG_ATTESTIO_KUNIT_TEST) += attestio/' >> "$tree/lib/Makefile"
 

@@ -368,6 +368,30 @@ TEST_F_TIMEOUT(cap, unplug_detaches_and_replug_resumes, 90)
 	EXPECT_LE(1, self->c.chain_checked);
 }
 
+/* Unbinding the driver detaches; binding it again resumes the stream. */
+TEST_F_TIMEOUT(cap, unbind_detaches_and_rebind_resumes, 90)
+{
+	char cmd[512];
+
+	ASSERT_EQ(0, sensor_start(&self->s, 1, "--rate 200 --start 0"));
+	self->fd = open("/dev/attestio", O_RDONLY | O_NONBLOCK);
+	attach(_metadata, "temperature");
+	read_stream(self->fd, &self->rb, &self->c, 0, 50, false, 10000);
+	snprintf(cmd, sizeof(cmd),
+		 "p=$(readlink -f /sys/bus/iio/devices/%s/..) && "
+		 "drv=$(readlink -f $p/driver) && "
+		 "echo ${p##*/} > $drv/unbind && sleep 0.5 && "
+		 "grep -q waiting " SYS "streams/0/state && "
+		 "echo ${p##*/} > $drv/bind", self->s.dev[0]);
+	ASSERT_EQ(0, run(NULL, 0, "%s", cmd));
+	read_stream(self->fd, &self->rb, &self->c, 0, self->c.nvalues + 50,
+		    true, 20000);
+	ASSERT_EQ(0, self->c.errors) TH_LOG("%s", self->c.why);
+	EXPECT_EQ(1, self->c.detaches);
+	EXPECT_EQ(2, self->c.descriptors);
+	EXPECT_EQ(0, run(NULL, 0, "grep -q attached " SYS "streams/0/state"));
+}
+
 static void expect_write(struct __test_metadata *_metadata, const char *file,
 			 const char *val, size_t len, int err)
 {

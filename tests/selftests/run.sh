@@ -4,7 +4,7 @@
 # build/tests/selftests, TAP on stdout.  $1 is the kernel series expected.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$top"
+cd "$top" || exit 1
 export ATTESTIO_EXPECT_KERNEL=${1:-}
 export ATTESTIO_TOP=$top
 status=0

@@ -1,0 +1,83 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# make bench: measurements, never pass/fail.  Every result is a ratio
+# against a baseline measured in the same run (see tests/bench/README.md).
+#   1. bench_record: the per-sample kernel path (kernel/record.c via kshim)
+#      vs OpenSSL SHA256() one-shot of the same bytes, scans of 16 and 256 B;
+#   2. guest-rate.sh in a 6.1 guest: highest lossless sample rate of attestio
+#      vs a plain userspace IIO buffer reader.
+# Raw output goes to build/bench/.  Environment: BENCH_STEPS="record rate"
+# selects steps; BENCH_RATES="1000 2000 ..." overrides the rates.
+# Exit status is 1 only when a step could not run at all.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top" || exit 1
+out=$top/build/bench
+mkdir -p "$out"
+steps=${BENCH_STEPS:-record rate}
+read -ra rates <<< "${BENCH_RATES:-1000 2000 4000 8000 16000 32000}"
+status=0
+
+want() { case " $steps " in *" $1 "*) return 0 ;; esac; return 1; }
+log() { printf '\n=== %s\n' "$*"; }
+# field KEY LINE: value of KEY=value in a line of key=value words.
+field() { sed -n "s/.*[[:space:]]$1=\([^[:space:]]*\).*/\1/p" <<< " $2"; }
+
+if want record; then
+	log "per-sample path: kernel/record.c in userspace (bench_record, -O2)"
+	bin=$top/build/tests/bench/bench_record
+	if ! make -s "$bin" > "$out/record-build.log" 2>&1; then
+		cat "$out/record-build.log"
+		echo "bench_record: build failed (see $out/record-build.log)"
+		status=1
+	elif ! timeout 120 "$bin" 16 256 > "$out/record.txt"; then
+		echo "bench_record: run failed or timed out"
+		status=1
+	else
+		printf '%-6s %-5s | %10s %10s %10s | %-22s %8s | %8s %10s\n' \
+			scan_B rec_B "ns/sample" capture drain "baseline SHA256()" ratio \
+			hash_ns ratio_hash
+		while read -r line; do
+			printf '%-6s %-5s | %10s %10s %10s | %5s B %9s ns     %8s | %8s %10s\n' \
+				"$(field scan "$line")" "$(field rec "$line")" \
+				"$(field path_ns "$line")" "$(field capture_ns "$line")" \
+				"$(field drain_ns "$line")" "$(field base_bytes "$line")" \
+				"$(field base_ns "$line")" "$(field ratio "$line")" \
+				"$(field hash_ns "$line")" "$(field ratio_hash "$line")"
+		done < "$out/record.txt"
+		echo "ratio = path / SHA256() one-shot of the bytes the chain step hashes"
+		echo "ratio_hash = path / bare SHA256_Init+Update+Final of those bytes"
+		echo "raw: $out/record.txt"
+	fi
+fi
+
+if want rate; then
+	log "sample rate in a 6.1 guest (TCG): attestio vs plain userspace reader"
+	kdirs=(/lib/modules/6.1.*)
+	k61=${kdirs[${#kdirs[@]} - 1]##*/}
+	ko=$top/build/$k61/attestio.ko
+	# kernel/ may be mid-edit: a failed module build falls back to the last
+	# attestio.ko that was built, and says so.
+	if ! make -s modules KVER="$k61" > "$out/rate-build.log" 2>&1; then
+		echo "note: module build failed (see $out/rate-build.log);"
+		echo "note: benchmarking the existing $ko"
+	fi
+	if ! make -s sensors >> "$out/rate-build.log" 2>&1 || [ ! -f "$ko" ]; then
+		cat "$out/rate-build.log"
+		echo "guest-rate: build failed (see $out/rate-build.log)"
+		status=1
+	else
+		echo "module: $ko ($(date -r "$ko" '+%F %T'))"
+		tests/vm/run --kernel 6.1 --timeout 480 -- \
+			tests/bench/guest-rate.sh "${rates[@]}" > "$out/rate.txt" 2>&1
+		st=$?
+		grep -v '^raw: ' "$out/rate.txt" | sed -n '/^ *rate_Hz/,$p'
+		if [ "$st" != 0 ]; then
+			tail -20 "$out/rate.txt"
+			echo "guest-rate: VM run failed with status $st"
+			status=1
+		fi
+		echo "raw: $out/rate.txt"
+	fi
+fi
+exit "$status"
