@@ -145,7 +145,7 @@ run_attestio() {
 	att_got[$r]=$samples
 	att_hz[$r]=$(calc "$produced * 1000000 / ($t1 - $t0)")
 	echo "rate: side=attestio offered=$r n=$n produced=$produced samples=$samples drops=$drops elapsed=$(calc "($t1 - $t0) / 1000000") rate=${att_hz[$r]}"
-	echo "raw: attestio offered=$r produced every 0.5 s: $trace"
+	echo "raw: attestio offered=$r produced every 5th poll (>= 0.5 s): $trace"
 	if [ "$produced" = "$n" ] && [ "$samples" = "$n" ] && [ "$drops" = 0 ]; then
 		att_ok[$r]=yes
 	else

