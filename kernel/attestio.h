@@ -27,7 +27,6 @@ extern bool attestio_sign;
 
 extern u64 attestio_instance;
 extern struct workqueue_struct *attestio_wq;
-extern struct kobject *attestio_kobj;
 
 /* log.c: the record log that /dev/attestio readers follow */
 struct attestio_reader {
@@ -131,7 +130,6 @@ int attestio_stream_detach(const char *spec);
 void attestio_stream_emit(struct attestio_stream *s,
 			  struct attestio_rec_info *info);
 void attestio_stream_drain_locked(struct attestio_stream *s);
-void attestio_stream_head_hex(struct attestio_stream *s, char *out);
 
 /* epoch.c */
 struct attestio_epoch_stats {
@@ -167,7 +165,5 @@ bool attestio_tpm_present(void);
 int attestio_sysfs_init(void);
 void attestio_sysfs_uninit(void);
 int attestio_stream_kobj_add(struct attestio_stream *s);
-extern const struct kobj_type attestio_stream_ktype;
-extern struct kset *attestio_streams_kset;
 
 #endif /* _ATTESTIO_H */

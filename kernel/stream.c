@@ -733,14 +733,6 @@ static struct notifier_block attestio_bus_nb = {
 	.notifier_call = attestio_bus_notify,
 };
 
-void attestio_stream_head_hex(struct attestio_stream *s, char *out)
-{
-	mutex_lock(&s->emit_lock);
-	bin2hex(out, s->head, ATTESTIO_HASH_LEN);
-	mutex_unlock(&s->emit_lock);
-	out[2 * ATTESTIO_HASH_LEN] = 0;
-}
-
 int attestio_stream_init(void)
 {
 	return bus_register_notifier(&iio_bus_type, &attestio_bus_nb);

@@ -13,8 +13,8 @@
 #include "tpm2_msg.h"
 #include "version.h"
 
-struct kobject *attestio_kobj;
-struct kset *attestio_streams_kset;
+static struct kobject *attestio_kobj;
+static struct kset *attestio_streams_kset;
 
 #define ATTESTIO_RO(_name) \
 	static struct kobj_attribute attestio_attr_##_name = __ATTR_RO(_name)
@@ -393,17 +393,32 @@ static ssize_t mode_show(struct kobject *k, struct kobj_attribute *a,
 
 ATTESTIO_RO(mode);
 
-/* Chain state is read under emit_lock so that it is consistent. */
+/* The chain state, read under emit_lock so that it is consistent. */
+struct attestio_chain_state {
+	u32 segment;
+	u64 seq;
+	u8 head[ATTESTIO_HASH_LEN];
+};
+
+static void attestio_chain_state(struct kobject *k,
+				 struct attestio_chain_state *st)
+{
+	struct attestio_stream *s = to_stream(k);
+
+	mutex_lock(&s->emit_lock);
+	st->segment = s->segment;
+	st->seq = s->seq;
+	memcpy(st->head, s->head, ATTESTIO_HASH_LEN);
+	mutex_unlock(&s->emit_lock);
+}
+
 static ssize_t segment_show(struct kobject *k, struct kobj_attribute *a,
 			    char *buf)
 {
-	struct attestio_stream *s = to_stream(k);
-	ssize_t ret;
+	struct attestio_chain_state st;
 
-	mutex_lock(&s->emit_lock);
-	ret = sysfs_emit(buf, "%u\n", s->segment);
-	mutex_unlock(&s->emit_lock);
-	return ret;
+	attestio_chain_state(k, &st);
+	return sysfs_emit(buf, "%u\n", st.segment);
 }
 
 ATTESTIO_RO(segment);
@@ -411,13 +426,10 @@ ATTESTIO_RO(segment);
 static ssize_t last_seq_show(struct kobject *k, struct kobj_attribute *a,
 			     char *buf)
 {
-	struct attestio_stream *s = to_stream(k);
-	ssize_t ret;
+	struct attestio_chain_state st;
 
-	mutex_lock(&s->emit_lock);
-	ret = sysfs_emit(buf, "%lld\n", (long long)s->seq - 1);
-	mutex_unlock(&s->emit_lock);
-	return ret;
+	attestio_chain_state(k, &st);
+	return sysfs_emit(buf, "%lld\n", (long long)st.seq - 1);
 }
 
 ATTESTIO_RO(last_seq);
@@ -425,13 +437,10 @@ ATTESTIO_RO(last_seq);
 static ssize_t head_show(struct kobject *k, struct kobj_attribute *a,
 			 char *buf)
 {
-	struct attestio_stream *s = to_stream(k);
-	ssize_t ret;
+	struct attestio_chain_state st;
 
-	mutex_lock(&s->emit_lock);
-	ret = sysfs_emit(buf, "%*phN\n", ATTESTIO_HASH_LEN, s->head);
-	mutex_unlock(&s->emit_lock);
-	return ret;
+	attestio_chain_state(k, &st);
+	return sysfs_emit(buf, "%*phN\n", ATTESTIO_HASH_LEN, st.head);
 }
 
 ATTESTIO_RO(head);
@@ -517,7 +526,7 @@ static void attestio_stream_release(struct kobject *kobj)
 	kfree(s);
 }
 
-const struct kobj_type attestio_stream_ktype = {
+static const struct kobj_type attestio_stream_ktype = {
 	.release = attestio_stream_release,
 	.sysfs_ops = &kobj_sysfs_ops,
 	.default_groups = attestio_stream_groups,

@@ -5,7 +5,8 @@
 # tests, and the in-guest selftests on every supported kernel series.
 # Last line: "N passed, N failed[, N skipped]"; exit status 1 on any failure.
 # Environment: CHECK_KERNELS="6.1 6.12" selects kernel series,
-#              CHECK_SUITES="unit kunit static harness guest" selects suites.
+#              CHECK_SUITES="unit kunit fuzz static harness guest" selects
+#              suites; FUZZ_SECONDS sets the time per fuzz target.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
@@ -15,7 +16,7 @@ mkdir -p "$out"
 results=$out/results
 : > "$results"
 kernels=${CHECK_KERNELS:-6.1 6.12}
-suites=${CHECK_SUITES:-unit kunit static harness guest}
+suites=${CHECK_SUITES:-unit kunit fuzz static harness guest}
 
 want() { case " $suites " in *" $1 "*) return 0 ;; esac; return 1; }
 log() { printf '\n=== %s\n' "$*"; }
@@ -26,6 +27,7 @@ record() { echo "$1 $2" >> "$results"; }	# PASS|FAIL|SKIP name
 tap_collect() {
 	local prefix=$1 file=$2
 	awk -v p="$prefix" '
+		/^# +RUN +/ { cur = $3 }
 		/^(not )?ok [0-9]+/ {
 			st = ($1 == "not") ? "FAIL" : "PASS"
 			line = $0
@@ -33,6 +35,7 @@ tap_collect() {
 			sub(/^(not )?ok [0-9]+( -)? */, "", line)
 			sub(/ *#.*$/, "", line)
 			gsub(/ /, "_", line)
+			if (line == "") line = cur	# kselftest: "ok N # SKIP why"
 			print st, p "/" line
 		}' "$file" >> "$results"
 }
@@ -79,6 +82,13 @@ if want kunit; then
 	[ $rc -eq 0 ] || record FAIL "kunit/run(rc=$rc)"
 fi
 
+if want fuzz; then
+	log "fuzz targets (libFuzzer, ASan, UBSan)"
+	tests/fuzz/run.sh > "$out/fuzz.log" 2>&1
+	cat "$out/fuzz.log"
+	tap_collect fuzz "$out/fuzz.log"
+fi
+
 if want static; then
 	log "static checks"
 	if make -s checkpatch > "$out/checkpatch.log" 2>&1 &&
@@ -87,6 +97,13 @@ if want static; then
 	else
 		cat "$out/checkpatch.log"
 		record FAIL static/checkpatch
+	fi
+	if make -s sparse > "$out/sparse.log" 2>&1 &&
+	   ! grep -qE '(warning|error):' "$out/sparse.log"; then
+		record PASS static/sparse
+	else
+		grep -E '(warning|error):' "$out/sparse.log" | head -30
+		record FAIL static/sparse
 	fi
 	v1=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
 	v2=$(sed -n 's/^#define ATTESTIO_VERSION "\(.*\)"/\1/p' kernel/version.h)
@@ -105,7 +122,7 @@ if want static; then
 		record FAIL static/dkms
 	fi
 	make -s dkms-uninstall >> "$out/dkms.log" 2>&1
-	if shellcheck -x tests/*.sh tests/vm/run tests/vm/selftest.sh tests/kunit/run.sh tests/selftests/run.sh tests/bench/*.sh .ci/run > "$out/shellcheck.log" 2>&1; then
+	if shellcheck -x tests/*.sh tests/vm/run tests/vm/selftest.sh tests/kunit/run.sh tests/selftests/run.sh tests/bench/*.sh tests/fuzz/run.sh .ci/run > "$out/shellcheck.log" 2>&1; then
 		record PASS static/shellcheck
 	else
 		cat "$out/shellcheck.log"

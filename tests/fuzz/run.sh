@@ -1,0 +1,42 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Build every tests/fuzz/fuzz_*.c with libFuzzer, ASan and UBSan and run it
+# briefly from its seed corpus (tests/fuzz/corpus/<name>); TAP on stdout.
+# FUZZ_SECONDS (default 20) is the time per target.  New inputs go to a
+# scratch corpus under build/fuzz, never into the repository.
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top" || exit 1
+out=$top/build/fuzz
+mkdir -p "$out"
+secs=${FUZZ_SECONDS:-20}
+n=0
+fails=0
+echo "TAP version 13"
+for src in tests/fuzz/fuzz_*.c; do
+	name=$(basename "$src" .c)
+	seeds=tests/fuzz/corpus/${name#fuzz_}
+	n=$((n + 1))
+	if ! clang -g -O1 -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all -Iuser/kshim -Iinclude/uapi -Ikernel \
+		kernel/record.c kernel/tpm2_msg.c "$src" -lcrypto \
+		-o "$out/$name" > "$out/$name.build.log" 2>&1; then
+		echo "not ok $n $name (build failed)"
+		sed 's/^/# /' "$out/$name.build.log" | tail -20
+		fails=$((fails + 1))
+		continue
+	fi
+	mkdir -p "$out/$name.corpus"
+	if "$out/$name" -max_total_time="$secs" -print_final_stats=1 \
+		-artifact_prefix="$out/$name-" "$out/$name.corpus" "$seeds" \
+		> "$out/$name.log" 2>&1; then
+		execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$out/$name.log")
+		echo "ok $n $name ($execs inputs in ${secs}s)"
+	else
+		echo "not ok $n $name (crash: inputs in $out/$name-*)"
+		grep -E 'ERROR|SUMMARY|==' "$out/$name.log" | sed 's/^/# /' | head -20
+		fails=$((fails + 1))
+	fi
+done
+echo "1..$n"
+[ "$fails" -eq 0 ]
