@@ -23,7 +23,7 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(TB)/unit/%,$(UNIT_SRC))
 $(TB)/unit/%: tests/unit/%.c $(UB)/libattestio.a
 	@mkdir -p $(@D)
-	$(CC) $(USER_CFLAGS) $(KSHIM_CFLAGS) -Iuser -Itests/common $< -o $@ $(UB)/libattestio.a -lcmocka $(LIB_LDLIBS)
+	$(CC) $(USER_CFLAGS) $(KSHIM_CFLAGS) -Iuser/include -Iuser/lib -Itests/common $< -o $@ $(UB)/libattestio.a -lcmocka $(LIB_LDLIBS)
 
 # In-guest selftests (kselftest harness): one binary per tests/selftests/*.c.
 SELF_SRC := $(wildcard tests/selftests/*_test.c)
