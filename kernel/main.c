@@ -150,8 +150,12 @@ err_uninit_log:
 
 static void __exit attestio_exit(void)
 {
-	attestio_epoch_uninit();
+	/*
+	 * Streams first: stopping one kicks the epoch worker, which must
+	 * still exist; once no stream is left nothing can kick it again.
+	 */
 	attestio_stream_uninit();
+	attestio_epoch_uninit();
 	attestio_dev_uninit();
 	attestio_sysfs_uninit();
 	destroy_workqueue(attestio_wq);

@@ -407,9 +407,44 @@ static bool attestio_is_iio_dev(struct device *dev)
 	return !strncmp(dev_name(dev), "iio:device", 10);
 }
 
+/*
+ * Devices between BUS_NOTIFY_DEL_DEVICE and BUS_NOTIFY_REMOVED_DEVICE are
+ * still on the bus but going away: never attach to them.  Under the
+ * streams lock; a full table refuses every match until it drains.
+ */
+#define ATTESTIO_MAX_DYING 8
+static struct device *attestio_dying[ATTESTIO_MAX_DYING];
+static unsigned int attestio_dying_overflow;
+
+static void attestio_dying_set(struct device *dev, bool dying)
+{
+	int i;
+
+	for (i = 0; i < ATTESTIO_MAX_DYING; i++) {
+		if (dying && !attestio_dying[i]) {
+			attestio_dying[i] = dev;
+			return;
+		}
+		if (!dying && attestio_dying[i] == dev) {
+			attestio_dying[i] = NULL;
+			return;
+		}
+	}
+	if (dying)
+		attestio_dying_overflow++;
+	else if (attestio_dying_overflow)
+		attestio_dying_overflow--;
+}
+
 static bool attestio_dev_in_use(struct device *dev)
 {
 	int i;
+
+	if (attestio_dying_overflow)
+		return true;
+	for (i = 0; i < ATTESTIO_MAX_DYING; i++)
+		if (attestio_dying[i] == dev)
+			return true;
 
 	for (i = 0; i < ATTESTIO_MAX_STREAMS; i++)
 		if (attestio_streams[i] && attestio_streams[i]->indio_dev &&
@@ -714,11 +749,17 @@ static int attestio_bus_notify(struct notifier_block *nb, unsigned long action,
 	switch (action) {
 	case BUS_NOTIFY_DEL_DEVICE:
 		mutex_lock(&attestio_streams_lock);
+		attestio_dying_set(dev, true);
 		for (i = 0; i < ATTESTIO_MAX_STREAMS; i++) {
 			s = attestio_streams[i];
 			if (s && s->indio_dev && &s->indio_dev->dev == dev)
 				attestio_stream_stop(s, ATTESTIO_DETACH_REMOVED);
 		}
+		mutex_unlock(&attestio_streams_lock);
+		break;
+	case BUS_NOTIFY_REMOVED_DEVICE:
+		mutex_lock(&attestio_streams_lock);
+		attestio_dying_set(dev, false);
 		mutex_unlock(&attestio_streams_lock);
 		break;
 	case BUS_NOTIFY_ADD_DEVICE:
