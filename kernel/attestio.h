@@ -106,7 +106,6 @@ struct attestio_stream {
 	u32 segment;
 	u64 segment_samples;
 	u64 since_checkpoint;
-	u64 covered_seq;		/* last seq covered by a checkpoint */
 	u8 *scratch;			/* ATTESTIO_REC_MAX_LEN bytes */
 
 	/* counters, readable at any time */
@@ -149,6 +148,8 @@ const char *attestio_cp_status_name(u32 status);
 
 /* tpm.c */
 struct attestio_quote {
+	u32 ak_handle;		/* in: key, read once per epoch */
+	u32 pcr_mask;		/* in: PCR selection, read once per epoch */
 	u8 *buf;		/* PAGE_SIZE; attest and sig point into it */
 	const u8 *attest;
 	u16 attest_len;

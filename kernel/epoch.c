@@ -53,8 +53,9 @@ static u16 attestio_epoch_collect(void)
 			continue;
 		mutex_lock(&s->emit_lock);
 		attestio_stream_drain_locked(s);
+		/* a detached stream: until its last records are covered */
 		if (s->seq && (s->state == ATTESTIO_STREAM_ATTACHED ||
-			       s->covered_seq != s->seq - 1)) {
+			       s->since_checkpoint)) {
 			attestio_ep.heads[n].stream = cpu_to_le32(s->id);
 			attestio_ep.heads[n].reserved = 0;
 			attestio_ep.heads[n].seq = cpu_to_le64(s->seq - 1);
@@ -86,11 +87,11 @@ static u32 attestio_epoch_payload(u64 epoch, u16 n, u32 status,
 	cp->instance = cpu_to_le64(attestio_instance);
 	cp->status = cpu_to_le32(status);
 	cp->tpm_rc = cpu_to_le32(q->tpm_rc);
-	cp->ak_handle = cpu_to_le32(READ_ONCE(attestio_key_handle));
+	cp->ak_handle = cpu_to_le32(q->ak_handle);
 	cp->nheads = cpu_to_le16(n);
 	cp->attest_len = cpu_to_le16(alen);
 	cp->sig_len = cpu_to_le16(slen);
-	cp->pcr_mask = cpu_to_le32(READ_ONCE(attestio_pcr_mask));
+	cp->pcr_mask = cpu_to_le32(q->pcr_mask);
 	memcpy(base + lay.heads, attestio_ep.heads,
 	       n * sizeof(attestio_ep.heads[0]));
 	if (alen)
@@ -148,7 +149,6 @@ static void attestio_epoch_emit(u16 n, u32 plen, u64 epoch, u32 status,
 		cp = attestio_rec_payload(s->scratch);
 		cp->self = cpu_to_le16(i);
 		attestio_stream_emit(s, &info);
-		s->covered_seq = le64_to_cpu(attestio_ep.heads[i].seq);
 		s->since_checkpoint = 0;
 		trace_attestio_checkpoint(s->scratch, info.len);
 		mutex_unlock(&s->emit_lock);
@@ -182,6 +182,9 @@ static void attestio_epoch_work(struct work_struct *work)
 
 	attestio_epoch_digest(digest, attestio_instance, epoch,
 			      attestio_ep.heads, n);
+	/* what the quote selects is exactly what the checkpoints say */
+	q->ak_handle = READ_ONCE(attestio_key_handle);
+	q->pcr_mask = READ_ONCE(attestio_pcr_mask);
 	status = attestio_tpm_quote(digest, q);
 	plen = attestio_epoch_payload(epoch, n, status, q);
 	if (!plen) {

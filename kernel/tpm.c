@@ -46,10 +46,10 @@ enum attestio_cp_status attestio_tpm_quote(const u8 *digest,
 					   struct attestio_quote *q)
 {
 	struct attestio_quote_req req = {
-		.ak_handle = READ_ONCE(attestio_key_handle),
+		.ak_handle = q->ak_handle,
 		.qdata = digest,
 		.qlen = ATTESTIO_HASH_LEN,
-		.pcr_mask = READ_ONCE(attestio_pcr_mask),
+		.pcr_mask = q->pcr_mask,
 	};
 	struct attestio_quote_resp resp;
 	struct tpm_chip *chip;

@@ -10,6 +10,7 @@ cd "$top" || exit 1
 out=$top/build/fuzz
 mkdir -p "$out"
 secs=${FUZZ_SECONDS:-20}
+read -r -a tss_libs <<< "$(pkg-config --libs tss2-mu tss2-esys tss2-tctildr tss2-rc)"
 n=0
 fails=0
 echo "TAP version 13"
@@ -19,7 +20,9 @@ for src in tests/fuzz/fuzz_*.c; do
 	n=$((n + 1))
 	if ! clang -g -O1 -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all -Iuser/kshim -Iinclude/uapi -Ikernel \
-		kernel/record.c kernel/tpm2_msg.c "$src" -lcrypto \
+		-Iuser/include -Iuser/lib \
+		kernel/record.c kernel/tpm2_msg.c user/lib/*.c "$src" \
+		"${tss_libs[@]}" -lcrypto \
 		-o "$out/$name" > "$out/$name.build.log" 2>&1; then
 		echo "not ok $n $name (build failed)"
 		sed 's/^/# /' "$out/$name.build.log" | tail -20

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* libattestio internals shared by the files of user/lib (not installed). */
+#ifndef LIBATTESTIO_INTERNAL_H
+#define LIBATTESTIO_INTERNAL_H
+
+#include <openssl/evp.h>
+
+#include "libattestio.h"
+
+struct att_key {
+	EVP_PKEY *pkey;
+};
+
+/*
+ * Fill @err (may be NULL) with @code and a formatted message; returns @code.
+ * att_rerr() also names the record (stream/seq).
+ */
+int att_err(struct att_err *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int att_rerr(struct att_err *err, int code, uint32_t stream, uint64_t seq,
+	     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* The EVP_PKEY behind a key (owned by the key). */
+static inline EVP_PKEY *att_key_pkey(const struct att_key *k)
+{
+	return k ? k->pkey : NULL;
+}
+
+/* Wrap an EVP_PKEY (takes ownership on success). */
+int att_key_wrap(EVP_PKEY *pkey, struct att_key **out, struct att_err *err);
+
+#endif

@@ -1,0 +1,282 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Attestation keys: PEM SubjectPublicKeyInfo or a marshalled TPM2B_PUBLIC
+ * (ECC NIST P-256/P-384/P-521 or RSA), held as an OpenSSL EVP_PKEY.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/param_build.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <tss2/tss2_mu.h>
+
+#include "internal.h"
+
+#define ATT_KEY_FILE_MAX	(64 * 1024)
+
+int att_key_wrap(EVP_PKEY *pkey, struct att_key **out, struct att_err *err)
+{
+	struct att_key *k = calloc(1, sizeof(*k));
+
+	if (!k)
+		return att_err(err, ATT_ENOMEM, "out of memory for a key");
+	k->pkey = pkey;
+	*out = k;
+	return 0;
+}
+
+void att_key_free(struct att_key *key)
+{
+	if (!key)
+		return;
+	EVP_PKEY_free(key->pkey);
+	free(key);
+}
+
+/* Check that a freshly built public key is well formed (point on curve). */
+static int att_key_check(EVP_PKEY *pkey, struct att_err *err)
+{
+	EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
+	int ok;
+
+	if (!c)
+		return att_err(err, ATT_ENOMEM, "out of memory checking a key");
+	ok = EVP_PKEY_public_check(c) == 1;
+	EVP_PKEY_CTX_free(c);
+	return ok ? 0 : att_err(err, ATT_EKEY,
+				"public key fails OpenSSL's validity check");
+}
+
+static int att_fromdata(const char *type, OSSL_PARAM_BLD *bld,
+			EVP_PKEY **pkey, struct att_err *err)
+{
+	OSSL_PARAM *params = OSSL_PARAM_BLD_to_param(bld);
+	EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_name(NULL, type, NULL);
+	int ret = 0;
+
+	*pkey = NULL;
+	if (!params || !c) {
+		ret = att_err(err, ATT_ENOMEM, "out of memory building a key");
+		goto out;
+	}
+	if (EVP_PKEY_fromdata_init(c) != 1 ||
+	    EVP_PKEY_fromdata(c, pkey, EVP_PKEY_PUBLIC_KEY, params) != 1) {
+		ret = att_err(err, ATT_EKEY, "%s public key rejected by OpenSSL",
+			      type);
+		goto out;
+	}
+out:
+	OSSL_PARAM_free(params);
+	EVP_PKEY_CTX_free(c);
+	return ret;
+}
+
+static int att_ecc_from_public(const TPMT_PUBLIC *p, EVP_PKEY **pkey,
+			       struct att_err *err)
+{
+	const TPMS_ECC_POINT *pt = &p->unique.ecc;
+	const char *group;
+	unsigned char pub[1 + 2 * 66];
+	size_t fl;
+	OSSL_PARAM_BLD *bld;
+	int ret;
+
+	switch (p->parameters.eccDetail.curveID) {
+	case TPM2_ECC_NIST_P256:
+		group = "prime256v1";
+		fl = 32;
+		break;
+	case TPM2_ECC_NIST_P384:
+		group = "secp384r1";
+		fl = 48;
+		break;
+	case TPM2_ECC_NIST_P521:
+		group = "secp521r1";
+		fl = 66;
+		break;
+	default:
+		return att_err(err, ATT_EKEY,
+			       "TPM2B_PUBLIC: unsupported ECC curve 0x%04x",
+			       p->parameters.eccDetail.curveID);
+	}
+	if (!pt->x.size || !pt->y.size || pt->x.size > fl || pt->y.size > fl)
+		return att_err(err, ATT_EKEY,
+			       "TPM2B_PUBLIC: ECC point coordinates of %u and %u bytes do not fit %s",
+			       pt->x.size, pt->y.size, group);
+	/* uncompressed point, coordinates left-padded to the field size */
+	memset(pub, 0, sizeof(pub));
+	pub[0] = 0x04;
+	memcpy(pub + 1 + fl - pt->x.size, pt->x.buffer, pt->x.size);
+	memcpy(pub + 1 + 2 * fl - pt->y.size, pt->y.buffer, pt->y.size);
+	bld = OSSL_PARAM_BLD_new();
+	if (!bld)
+		return att_err(err, ATT_ENOMEM, "out of memory building a key");
+	if (!OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME,
+					     group, 0) ||
+	    !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY,
+					      pub, 1 + 2 * fl)) {
+		OSSL_PARAM_BLD_free(bld);
+		return att_err(err, ATT_ENOMEM, "out of memory building a key");
+	}
+	ret = att_fromdata("EC", bld, pkey, err);
+	OSSL_PARAM_BLD_free(bld);
+	return ret;
+}
+
+static int att_rsa_from_public(const TPMT_PUBLIC *p, EVP_PKEY **pkey,
+			       struct att_err *err)
+{
+	const TPM2B_PUBLIC_KEY_RSA *n = &p->unique.rsa;
+	uint32_t exp = p->parameters.rsaDetail.exponent;
+	uint16_t bits = p->parameters.rsaDetail.keyBits;
+	BIGNUM *bn_n = NULL, *bn_e = NULL;
+	OSSL_PARAM_BLD *bld = NULL;
+	int ret;
+
+	if (!exp)
+		exp = 65537;
+	if (bits < 1024 || bits > 4096 || bits % 8 || n->size != bits / 8)
+		return att_err(err, ATT_EKEY,
+			       "TPM2B_PUBLIC: RSA modulus of %u bytes for %u key bits",
+			       n->size, bits);
+	bn_n = BN_bin2bn(n->buffer, n->size, NULL);
+	bn_e = BN_new();
+	bld = OSSL_PARAM_BLD_new();
+	if (!bn_n || !bn_e || !bld || !BN_set_word(bn_e, exp) ||
+	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn_n) ||
+	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, bn_e)) {
+		ret = att_err(err, ATT_ENOMEM, "out of memory building a key");
+		goto out;
+	}
+	ret = att_fromdata("RSA", bld, pkey, err);
+out:
+	OSSL_PARAM_BLD_free(bld);
+	BN_free(bn_n);
+	BN_free(bn_e);
+	return ret;
+}
+
+int att_key_from_tpm2b_public(const uint8_t *buf, size_t len,
+			      struct att_key **out, struct att_err *err)
+{
+	TPM2B_PUBLIC pub;
+	EVP_PKEY *pkey = NULL;
+	size_t off = 0;
+	int ret;
+
+	if (!buf || !out)
+		return att_err(err, ATT_EINVAL, "att_key_from_tpm2b_public: NULL argument");
+	*out = NULL;
+	memset(&pub, 0, sizeof(pub));
+	if (Tss2_MU_TPM2B_PUBLIC_Unmarshal(buf, len, &off, &pub) != 0)
+		return att_err(err, ATT_EKEY,
+			       "TPM2B_PUBLIC: does not unmarshal (%zu bytes)",
+			       len);
+	if (off != len)
+		return att_err(err, ATT_EKEY,
+			       "TPM2B_PUBLIC: %zu trailing bytes after the structure",
+			       len - off);
+	switch (pub.publicArea.type) {
+	case TPM2_ALG_ECC:
+		ret = att_ecc_from_public(&pub.publicArea, &pkey, err);
+		break;
+	case TPM2_ALG_RSA:
+		ret = att_rsa_from_public(&pub.publicArea, &pkey, err);
+		break;
+	default:
+		return att_err(err, ATT_EKEY,
+			       "TPM2B_PUBLIC: unsupported key type 0x%04x",
+			       pub.publicArea.type);
+	}
+	if (ret)
+		return ret;
+	ret = att_key_check(pkey, err);
+	if (!ret)
+		ret = att_key_wrap(pkey, out, err);
+	if (ret)
+		EVP_PKEY_free(pkey);
+	return ret;
+}
+
+static int att_key_from_pem(const uint8_t *buf, size_t len,
+			    struct att_key **out, struct att_err *err,
+			    const char *path)
+{
+	BIO *bio = BIO_new_mem_buf(buf, (int)len);
+	EVP_PKEY *pkey;
+	int ret, id;
+
+	if (!bio)
+		return att_err(err, ATT_ENOMEM, "out of memory reading %s", path);
+	pkey = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+	BIO_free(bio);
+	if (!pkey)
+		return att_err(err, ATT_EKEY,
+			       "%s: not a PEM public key (SubjectPublicKeyInfo)",
+			       path);
+	id = EVP_PKEY_get_base_id(pkey);
+	if (id != EVP_PKEY_EC && id != EVP_PKEY_RSA && id != EVP_PKEY_RSA_PSS) {
+		EVP_PKEY_free(pkey);
+		return att_err(err, ATT_EKEY, "%s: not an EC or RSA public key",
+			       path);
+	}
+	ret = att_key_check(pkey, err);
+	if (!ret)
+		ret = att_key_wrap(pkey, out, err);
+	if (ret)
+		EVP_PKEY_free(pkey);
+	return ret;
+}
+
+int att_key_load(const char *path, struct att_key **out, struct att_err *err)
+{
+	uint8_t *buf;
+	size_t len = 0, n;
+	FILE *f;
+	int ret;
+
+	if (!path || !out)
+		return att_err(err, ATT_EINVAL, "att_key_load: NULL argument");
+	*out = NULL;
+	f = fopen(path, "rb");
+	if (!f)
+		return att_err(err, ATT_EIO, "%s: %s", path, strerror(errno));
+	buf = malloc(ATT_KEY_FILE_MAX + 1);
+	if (!buf) {
+		fclose(f);
+		return att_err(err, ATT_ENOMEM, "out of memory reading %s", path);
+	}
+	while ((n = fread(buf + len, 1, ATT_KEY_FILE_MAX + 1 - len, f)) > 0)
+		len += n;
+	if (ferror(f)) {
+		ret = att_err(err, ATT_EIO, "%s: read error", path);
+		goto out;
+	}
+	if (len > ATT_KEY_FILE_MAX) {
+		ret = att_err(err, ATT_EKEY, "%s: too large for a public key",
+			      path);
+		goto out;
+	}
+	if (len >= 10 && !memcmp(buf, "-----BEGIN", 10)) {
+		ret = att_key_from_pem(buf, len, out, err, path);
+	} else {
+		ret = att_key_from_tpm2b_public(buf, len, out, err);
+		if (ret && err) {
+			char tmp[sizeof(err->msg)];
+
+			memcpy(tmp, err->msg, sizeof(tmp));
+			snprintf(err->msg, sizeof(err->msg), "%s: %.200s", path,
+				 tmp);
+		}
+	}
+out:
+	free(buf);
+	fclose(f);
+	return ret;
+}
