@@ -43,3 +43,9 @@ selftests: $(SELF_BINS) sensors
 $(TB)/bench/bench_record: tests/bench/bench_record.c $(UB)/libattestio.a
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) $(KSHIM_CFLAGS) $< -o $@ $(UB)/libattestio.a $(LIB_LDLIBS)
+
+# Verification throughput of libattestio (tests/bench/run.sh).
+$(TB)/bench/bench_verify: tests/bench/bench_verify.c tests/common/signed_stream.h $(UB)/libattestio.a
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) $(KSHIM_CFLAGS) -Iuser/include -Iuser/lib -Itests/common $< -o $@ \
+		$(UB)/libattestio.a $(LIB_LDLIBS)

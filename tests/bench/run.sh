@@ -4,9 +4,11 @@
 # against a baseline measured in the same run (see tests/bench/README.md).
 #   1. bench_record: the per-sample kernel path (kernel/record.c via kshim)
 #      vs OpenSSL SHA256() one-shot of the same bytes, scans of 16 and 256 B;
-#   2. guest-rate.sh in a 6.1 guest: highest lossless sample rate of attestio
+#   2. bench_verify: libattestio verification throughput (records/s per
+#      core) vs plain SHA-256 over the same record bytes;
+#   3. guest-rate.sh in a 6.1 guest: highest lossless sample rate of attestio
 #      vs a plain userspace IIO buffer reader.
-# Raw output goes to build/bench/.  Environment: BENCH_STEPS="record rate"
+# Raw output goes to build/bench/.  Environment: BENCH_STEPS="record verify rate"
 # selects steps; BENCH_RATES="1000 2000 ..." overrides the rates.
 # Exit status is 1 only when a step could not run at all.
 set -uo pipefail
@@ -14,7 +16,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
 out=$top/build/bench
 mkdir -p "$out"
-steps=${BENCH_STEPS:-record rate}
+steps=${BENCH_STEPS:-record verify rate}
 read -ra rates <<< "${BENCH_RATES:-1000 2000 4000 8000 16000 32000}"
 status=0
 
@@ -48,6 +50,24 @@ if want record; then
 		echo "ratio = path / SHA256() one-shot of the bytes the chain step hashes"
 		echo "ratio_hash = path / bare SHA256_Init+Update+Final of those bytes"
 		echo "raw: $out/record.txt"
+	fi
+fi
+
+if want verify; then
+	log "verification: libattestio, one core (bench_verify)"
+	bin=$top/build/tests/bench/bench_verify
+	if ! make -s "$bin" > "$out/verify-build.log" 2>&1; then
+		cat "$out/verify-build.log"
+		echo "bench_verify: build failed (see $out/verify-build.log)"
+		status=1
+	elif ! timeout 120 "$bin" > "$out/verify.txt"; then
+		echo "bench_verify: run failed or timed out"
+		status=1
+	else
+		line=$(cat "$out/verify.txt")
+		printf '%s records/s per core (%s ns/record); SHA-256 alone: %s ns/record; ratio verify/SHA-256 = %s\n' \
+			"$(field verify_rec_per_s "$line")" "$(field verify_ns_per_rec "$line")" \
+			"$(field sha256_ns_per_rec "$line")" "$(field ratio "$line")"
 	fi
 fi
 

@@ -1,0 +1,305 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Record streams with real quotes for the verifier's tests and benchmark:
+ * records built with kernel/record.c, checkpoints carrying a TPMS_ATTEST
+ * marshalled with libtss2-mu and signed by an OpenSSL P-256 key exactly as
+ * a TPM would.  The includer provides assert_non_null, assert_true and
+ * assert_int_equal (cmocka's, or its own) and may set MAXREC.
+ */
+#ifndef ATTESTIO_SIGNED_STREAM_H
+#define ATTESTIO_SIGNED_STREAM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bn.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <tss2/tss2_mu.h>
+
+#include "record.h"
+
+#define INSTANCE	0x1122334455667788ULL
+#ifndef MAXREC
+#define MAXREC		256
+#endif
+#define PCR_DIGEST_BYTE	0xab
+
+static EVP_PKEY *key1, *key2 __attribute__((unused));
+
+struct recs;
+
+/*
+ * key1 is fixed so that the fuzz seeds written from here verify in
+ * tests/fuzz/fuzz_checkpoint.c, which embeds its public part.
+ */
+static const char key1_pem[] =
+	"-----BEGIN PRIVATE KEY-----\n"
+	"MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg3KD2M6WLhsGYRRfu\n"
+	"gc3HkaG2Sh5CLnoDm6GyQW9HA6ehRANCAARK0xxx1bdOSNxAk4yuTq8oiwuKMdTJ\n"
+	"Ol+CfJ/H8FGZ+uLg8z0FrXlyi4wGu1oOc7L+bG1ceuAK/zERerBB6Bb4\n"
+	"-----END PRIVATE KEY-----\n";
+
+static struct att_key *ak1, *ak2 __attribute__((unused));
+
+/* ------------------------------------------------------ stream model --- */
+
+struct qopt {
+	EVP_PKEY *key;		/* signer */
+	uint64_t clock;
+	uint32_t reset, restart;
+	uint32_t magic;		/* 0: TPM_GENERATED_VALUE */
+	uint16_t type;		/* 0: TPM_ST_ATTEST_QUOTE */
+	bool bad_extra;		/* sign a wrong extraData */
+	uint32_t status;	/* != 0: unsigned checkpoint */
+	uint8_t pcr_byte;	/* 0: PCR_DIGEST_BYTE */
+	int late;		/* samples of ss[0] between heads and checkpoint */
+};
+
+struct rstream {
+	uint32_t id;
+	uint64_t seq;
+	uint8_t head[ATTESTIO_HASH_LEN];
+	uint32_t segment;
+};
+
+struct recs {
+	int n;
+	uint8_t *r[MAXREC];
+	uint32_t len[MAXREC];
+};
+
+static inline void recs_free(struct recs *rs)
+{
+	for (int i = 0; i < rs->n; i++)
+		free(rs->r[i]);
+	rs->n = 0;
+}
+
+static inline uint8_t *recs_new(struct recs *rs, uint32_t len)
+{
+	uint8_t *p = calloc(1, len);
+
+	assert_non_null(p);
+	assert_true(rs->n < MAXREC);
+	rs->r[rs->n] = p;
+	rs->len[rs->n++] = len;
+	return p;
+}
+
+/* Header, chain it into @s. */
+static inline void finish(struct rstream *s, uint8_t *rec, uint16_t type, uint32_t len)
+{
+	struct attestio_rec_info info = {
+		.type = type, .len = len, .stream = s->id, .seq = s->seq,
+		.boottime_ns = 1000 + s->seq, .realtime_ns = 2000 + s->seq,
+	};
+	struct attestio_rec_info chk;
+
+	attestio_rec_hdr_encode(rec, &info);
+	assert_int_equal(0, attestio_rec_validate(rec, len, &chk));
+	attestio_chain_extend(s->head, rec, len);
+	s->seq++;
+}
+
+static inline void stream_init(struct rstream *s, uint32_t id)
+{
+	memset(s, 0, sizeof(*s));
+	s->id = id;
+	attestio_chain_genesis(s->head, INSTANCE, id);
+}
+
+/* One temperature channel, s16 LE, scale 10 (milli degC). */
+static inline void add_desc(struct recs *rs, struct rstream *s)
+{
+	uint32_t used = sizeof(struct attestio_descriptor) +
+			sizeof(struct attestio_channel);
+	uint32_t len = attestio_rec_len(used);
+	uint8_t *rec = recs_new(rs, len);
+	struct attestio_descriptor *d = attestio_rec_payload(rec);
+
+	d->instance = cpu_to_le64(INSTANCE);
+	d->segment = cpu_to_le32(s->segment);
+	d->mode = cpu_to_le16(ATTESTIO_MODE_BUFFERED);
+	d->nchannels = cpu_to_le16(1);
+	d->scan_bytes = cpu_to_le32(4);
+	strcpy(d->device, "iio:device0");
+	strcpy(d->name, "temp");
+	d->chan[0].type = cpu_to_le16(9);
+	d->chan[0].sign = 's';
+	d->chan[0].realbits = 16;
+	d->chan[0].storagebits = 16;
+	d->chan[0].scale_type = cpu_to_le32(1);
+	d->chan[0].scale_val = cpu_to_le32(10);
+	finish(s, rec, ATTESTIO_REC_DESCRIPTOR, len);
+}
+
+static inline void add_sample(struct recs *rs, struct rstream *s, int16_t v)
+{
+	struct attestio_rec_info info = { .stream = s->id, .seq = s->seq };
+	uint8_t scan[4] = { (uint8_t)v, (uint8_t)((uint16_t)v >> 8), 0, 0 };
+	uint32_t len = attestio_rec_len(sizeof(struct attestio_sample) + 4);
+	uint8_t *rec = recs_new(rs, len);
+
+	assert_int_equal(len, attestio_sample_encode(rec, len, &info, 7, scan, 4));
+	finish(s, rec, ATTESTIO_REC_SAMPLE, len);
+}
+
+static inline void add_gap(struct recs *rs, struct rstream *s, uint64_t lost)
+{
+	uint32_t len = attestio_rec_len(sizeof(struct attestio_gap));
+	uint8_t *rec = recs_new(rs, len);
+	struct attestio_gap *g = attestio_rec_payload(rec);
+
+	g->lost = cpu_to_le64(lost);
+	g->reason = cpu_to_le32(ATTESTIO_GAP_RING_FULL);
+	finish(s, rec, ATTESTIO_REC_GAP, len);
+}
+
+static inline void add_detach(struct recs *rs, struct rstream *s)
+{
+	uint32_t len = attestio_rec_len(sizeof(struct attestio_detach));
+	uint8_t *rec = recs_new(rs, len);
+	struct attestio_detach *d = attestio_rec_payload(rec);
+
+	d->reason = cpu_to_le32(ATTESTIO_DETACH_USER);
+	d->segment = cpu_to_le32(s->segment);
+	finish(s, rec, ATTESTIO_REC_DETACH, len);
+	s->segment++;
+}
+
+static inline void add_lost(struct recs *rs, uint64_t n)
+{
+	uint32_t len = attestio_rec_len(sizeof(struct attestio_lost));
+	uint8_t *rec = recs_new(rs, len);
+	struct attestio_lost *l = attestio_rec_payload(rec);
+	struct attestio_rec_info info = {
+		.type = ATTESTIO_REC_LOST, .len = len,
+		.flags = ATTESTIO_RF_UNCHAINED,
+	};
+
+	l->records = cpu_to_le64(n);
+	attestio_rec_hdr_encode(rec, &info);
+}
+
+/* Sign @data with a P-256 key as a TPM would: TPMT_SIGNATURE (ECDSA). */
+static inline size_t tpm_sign(EVP_PKEY *key, const uint8_t *data, size_t len,
+		       uint8_t *out, size_t cap)
+{
+	unsigned char der[128];
+	const unsigned char *p = der;
+	size_t dlen = sizeof(der), off = 0;
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	const BIGNUM *r, *s;
+	TPMT_SIGNATURE ts;
+	ECDSA_SIG *sig;
+
+	assert_non_null(md);
+	assert_int_equal(1, EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key));
+	assert_int_equal(1, EVP_DigestSign(md, der, &dlen, data, len));
+	EVP_MD_CTX_free(md);
+	sig = d2i_ECDSA_SIG(NULL, &p, (long)dlen);
+	assert_non_null(sig);
+	ECDSA_SIG_get0(sig, &r, &s);
+	memset(&ts, 0, sizeof(ts));
+	ts.sigAlg = TPM2_ALG_ECDSA;
+	ts.signature.ecdsa.hash = TPM2_ALG_SHA256;
+	ts.signature.ecdsa.signatureR.size = 32;
+	ts.signature.ecdsa.signatureS.size = 32;
+	BN_bn2binpad(r, ts.signature.ecdsa.signatureR.buffer, 32);
+	BN_bn2binpad(s, ts.signature.ecdsa.signatureS.buffer, 32);
+	ECDSA_SIG_free(sig);
+	assert_int_equal(0, Tss2_MU_TPMT_SIGNATURE_Marshal(&ts, out, cap, &off));
+	return off;
+}
+
+/* A TPM2_Quote over @digest: marshalled TPMS_ATTEST and TPMT_SIGNATURE. */
+static inline void make_quote(const struct qopt *q, const uint8_t *digest,
+		       uint8_t *attest, size_t *alen, uint8_t *sig,
+		       size_t *slen)
+{
+	TPMS_ATTEST a;
+	size_t off = 0;
+
+	memset(&a, 0, sizeof(a));
+	a.magic = q->magic ? q->magic : TPM2_GENERATED_VALUE;
+	a.type = q->type ? q->type : TPM2_ST_ATTEST_QUOTE;
+	a.qualifiedSigner.size = 2;
+	a.extraData.size = 32;
+	memcpy(a.extraData.buffer, digest, 32);
+	if (q->bad_extra)
+		a.extraData.buffer[0] ^= 1;
+	a.clockInfo.clock = q->clock;
+	a.clockInfo.resetCount = q->reset;
+	a.clockInfo.restartCount = q->restart;
+	a.clockInfo.safe = 1;
+	a.firmwareVersion = 0x0102030405060708ULL;
+	a.attested.quote.pcrSelect.count = 1;
+	a.attested.quote.pcrSelect.pcrSelections[0].hash = TPM2_ALG_SHA256;
+	a.attested.quote.pcrSelect.pcrSelections[0].sizeofSelect = 3;
+	a.attested.quote.pcrSelect.pcrSelections[0].pcrSelect[0] = 0x81;
+	a.attested.quote.pcrDigest.size = 32;
+	memset(a.attested.quote.pcrDigest.buffer,
+	       q->pcr_byte ? q->pcr_byte : PCR_DIGEST_BYTE, 32);
+	assert_int_equal(0, Tss2_MU_TPMS_ATTEST_Marshal(&a, attest, 1024, &off));
+	*alen = off;
+	*slen = tpm_sign(q->key, attest, off, sig, 1024);
+}
+
+/*
+ * One epoch: heads of @ns streams, one quote, a checkpoint record appended
+ * to each stream (in stream order).
+ */
+static inline void add_checkpoints(struct recs *rs, struct rstream **ss, int ns,
+			    uint64_t epoch, const struct qopt *q)
+{
+	struct attestio_cp_head heads[ATTESTIO_MAX_STREAMS];
+	uint8_t digest[32], attest[1024], sig[1024];
+	size_t alen = 0, slen = 0;
+	struct attestio_cp_layout lay;
+
+	memset(heads, 0, sizeof(heads));
+	for (int i = 0; i < ns; i++) {
+		heads[i].stream = cpu_to_le32(ss[i]->id);
+		heads[i].seq = cpu_to_le64(ss[i]->seq - 1);
+		memcpy(heads[i].head, ss[i]->head, 32);
+	}
+	/* records made while the TPM works: not covered by these heads */
+	for (int i = 0; i < q->late; i++)
+		add_sample(rs, ss[0], 99);
+	attestio_epoch_digest(digest, INSTANCE, epoch, heads, (u16)ns);
+	if (!q->status)
+		make_quote(q, digest, attest, &alen, sig, &slen);
+	assert_int_equal(0, attestio_cp_layout((u16)ns, (u16)alen, (u16)slen, &lay));
+	for (int i = 0; i < ns; i++) {
+		uint32_t len = attestio_rec_align(lay.end);
+		uint8_t *rec = recs_new(rs, len);
+		struct attestio_checkpoint *cp = attestio_rec_payload(rec);
+
+		cp->epoch = cpu_to_le64(epoch);
+		cp->instance = cpu_to_le64(INSTANCE);
+		cp->status = cpu_to_le32(q->status);
+		cp->ak_handle = cpu_to_le32(0x81000005);
+		cp->nheads = cpu_to_le16((u16)ns);
+		cp->self = cpu_to_le16((u16)i);
+		cp->attest_len = cpu_to_le16((u16)alen);
+		cp->sig_len = cpu_to_le16((u16)slen);
+		cp->pcr_mask = cpu_to_le32(0x81);
+		memcpy(rec + lay.heads, heads, ns * sizeof(heads[0]));
+		memcpy(rec + lay.attest, attest, alen);
+		memcpy(rec + lay.sig, sig, slen);
+		finish(ss[i], rec, ATTESTIO_REC_CHECKPOINT, len);
+	}
+}
+
+static inline void add_cp(struct recs *rs, struct rstream *s, uint64_t epoch,
+		   uint64_t clock)
+{
+	struct qopt q = { .key = key1, .clock = clock };
+
+	add_checkpoints(rs, &s, 1, epoch, &q);
+}
+
+#endif
