@@ -96,8 +96,14 @@ user: $(USER_TARGETS)
 install: install-user install-modules
 
 install-user: user
-	install -d $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib \
+		$(DESTDIR)$(PREFIX)/include/linux
 	@for b in $(USER_BINS); do install -m 755 $$b $(DESTDIR)$(PREFIX)/bin/; done
+	install -m 644 $(UB)/libattestio.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(UB)/libattestio.so $(DESTDIR)$(PREFIX)/lib/libattestio.so.0
+	ln -sf libattestio.so.0 $(DESTDIR)$(PREFIX)/lib/libattestio.so
+	install -m 644 user/include/libattestio.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 include/uapi/linux/attestio.h $(DESTDIR)$(PREFIX)/include/linux/
 
 # ----------------------------------------------------------------- tests ---
 check:
