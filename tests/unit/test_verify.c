@@ -30,6 +30,16 @@
 
 #include "signed_stream.h"
 
+/* @dst borrows the records of @src from index @from on (not freed). */
+static void recs_tail(struct recs *dst, const struct recs *src, int from)
+{
+	dst->n = 0;
+	for (int i = from; i < src->n; i++) {
+		dst->r[dst->n] = src->r[i];
+		dst->len[dst->n++] = src->len[i];
+	}
+}
+
 /* With ATTESTIO_FUZZ_SEEDS=DIR, write a fuzz seed: @mode byte + data. */
 static void seed(const char *name, uint8_t mode, const struct recs *rs,
 		 const uint8_t *raw, size_t rawlen)
@@ -634,30 +644,18 @@ static void t_lost_gap_detach(void **st)
 	o.allow_lost = false;
 
 	/* joined mid-chain at a checkpoint with H = seq - 1: anchors at once */
-	rs2.n = 0;
-	for (int i = 4; i < rs.n; i++) {
-		rs2.r[rs2.n] = rs.r[i];
-		rs2.len[rs2.n++] = rs.len[i];
-	}
+	recs_tail(&rs2, &rs, 4);
 	assert_int_equal(0, feed_all(&rs2, &o, &sum, NULL, NULL));
 	assert_int_equal(4, sum.samples_verified);
 	assert_int_equal(0, sum.samples_unverifiable);
 	/* joined at a checkpoint that cannot anchor: the next one does */
-	rs2.n = 0;
-	for (int i = 8; i < rs.n; i++) {
-		rs2.r[rs2.n] = rs.r[i];
-		rs2.len[rs2.n++] = rs.len[i];
-	}
+	recs_tail(&rs2, &rs, 8);
 	assert_int_equal(0, feed_all(&rs2, &o, &sum, NULL, NULL));
 	assert_int_equal(0, sum.samples_verified);
 	assert_int_equal(1, sum.samples_unverifiable);
 	assert_int_equal(1, sum.checkpoints_verified);
 	/* joined before any checkpoint: refused */
-	rs2.n = 0;
-	for (int i = 7; i < rs.n; i++) {
-		rs2.r[rs2.n] = rs.r[i];
-		rs2.len[rs2.n++] = rs.len[i];
-	}
+	recs_tail(&rs2, &rs, 7);
 	assert_int_equal(ATT_EPARSE, feed_all(&rs2, &o, &sum, &bad, NULL));
 	assert_int_equal(0, bad);
 	assert_int_equal(2, sum.samples_verified);	/* still anchored at seq 8 */

@@ -110,6 +110,16 @@ static void json_result(const struct att_summary *s, bool ok,
 	printf("}\n");
 }
 
+/* The one summary line scripts read; its first part is fixed. */
+static void print_summary_line(const struct att_summary *s)
+{
+	printf("verified %llu samples, %llu checkpoints; %llu pending, %llu unsigned\n",
+	       (unsigned long long)s->samples_verified,
+	       (unsigned long long)s->checkpoints_verified,
+	       (unsigned long long)s->samples_pending,
+	       (unsigned long long)s->samples_unsigned);
+}
+
 static void print_events(const struct att_summary *s)
 {
 	if (s->events & ATT_EV_REBOOT)
@@ -255,11 +265,7 @@ int cmd_verify(int argc, char **argv)
 		if (json) {
 			json_result(&sum, false, NULL, recno, rr.next, why2);
 		} else {
-			printf("verified %llu samples, %llu checkpoints; %llu pending, %llu unsigned\n",
-			       (unsigned long long)sum.samples_verified,
-			       (unsigned long long)sum.checkpoints_verified,
-			       (unsigned long long)sum.samples_pending,
-			       (unsigned long long)sum.samples_unsigned);
+			print_summary_line(&sum);
 			cli_error("verify", "FAILED: %s", why2);
 		}
 		rc = EXIT_FAIL;
@@ -268,11 +274,7 @@ int cmd_verify(int argc, char **argv)
 	if (json) {
 		json_result(&sum, true, NULL, recno, rr.next, NULL);
 	} else {
-		printf("verified %llu samples, %llu checkpoints; %llu pending, %llu unsigned\n",
-		       (unsigned long long)sum.samples_verified,
-		       (unsigned long long)sum.checkpoints_verified,
-		       (unsigned long long)sum.samples_pending,
-		       (unsigned long long)sum.samples_unsigned);
+		print_summary_line(&sum);
 		print_events(&sum);
 	}
 out:
