@@ -62,13 +62,28 @@ static void seed(const char *name, uint8_t mode, const struct recs *rs,
 	fclose(f);
 }
 
+/* ATTESTIO_TEST_VERDICTS=1 prints every verdict (debugging a case). */
+static void print_verdict(void *ctx, const struct att_verdict *vd)
+{
+	(void)ctx;
+	fprintf(stderr, "verdict stream %u seq %llu x%llu type %u state %d cause %d excused %d code %d %s\n",
+		vd->stream, (unsigned long long)vd->seq,
+		(unsigned long long)vd->count, vd->type, vd->state, vd->cause,
+		vd->excused, vd->code, vd->why ? vd->why : "");
+}
+
 /* Feed everything; returns the first error, *bad = its record index. */
 static int feed_all(const struct recs *rs, const struct att_verifier_opts *o,
 		    struct att_summary *sum, int *bad, struct att_err *first)
 {
-	struct att_verifier *v = att_verifier_new(o);
+	struct att_verifier_opts oo = *o;
+	struct att_verifier *v;
 	struct att_err e;
 	int ret = 0;
+
+	if (getenv("ATTESTIO_TEST_VERDICTS") && !oo.on_verdict)
+		oo.on_verdict = print_verdict;
+	v = att_verifier_new(&oo);
 
 	assert_non_null(v);
 	if (bad)
@@ -83,6 +98,19 @@ static int feed_all(const struct recs *rs, const struct att_verifier_opts *o,
 			if (first)
 				*first = e;
 			assert_int_equal(r, e.code);
+			assert_true(e.msg[0]);
+		}
+	}
+	/* the whole input is judged at its end: fail closed */
+	{
+		int r = att_verifier_finish(v, &e);
+
+		if (r && !ret) {
+			ret = r;
+			if (bad)
+				*bad = rs->n;
+			if (first)
+				*first = e;
 			assert_true(e.msg[0]);
 		}
 	}
@@ -544,7 +572,9 @@ static void t_unsigned(void **st)
 	assert_int_equal(2, sum.samples_unsigned);
 	assert_int_equal(0, sum.samples_verified);
 	o.allow_unsigned = true;
-	assert_int_equal(0, feed_all(&rs, &o, &sum, NULL, NULL));
+	/* nothing signed: nothing proven, even with allow_unsigned */
+	assert_int_equal(ATT_EUNSIGNED, feed_all(&rs, &o, &sum, &bad, NULL));
+	assert_int_equal(rs.n, bad);	/* judged at the end */
 	seed("unsigned", 0x10, &rs, NULL, 0);
 	assert_int_equal(1, sum.checkpoints_unsigned);
 	assert_int_equal(0, sum.checkpoints_verified);
@@ -648,17 +678,34 @@ static void t_lost_gap_detach(void **st)
 	assert_int_equal(0, feed_all(&rs2, &o, &sum, NULL, NULL));
 	assert_int_equal(4, sum.samples_verified);
 	assert_int_equal(0, sum.samples_unverifiable);
-	/* joined at a checkpoint that cannot anchor: the next one does */
+	/*
+	 * joined at a checkpoint that cannot anchor: the next one does; what
+	 * came before it is UNVERIFIABLE, a failure unless allow_join
+	 */
 	recs_tail(&rs2, &rs, 8);
-	assert_int_equal(0, feed_all(&rs2, &o, &sum, NULL, NULL));
+	assert_int_equal(ATT_ECHAIN, feed_all(&rs2, &o, &sum, NULL, NULL));
 	assert_int_equal(0, sum.samples_verified);
 	assert_int_equal(1, sum.samples_unverifiable);
+	assert_int_equal(0, sum.unverifiable_excused);
+	o.allow_join = true;
+	assert_int_equal(0, feed_all(&rs2, &o, &sum, NULL, NULL));
+	assert_int_equal(1, sum.samples_unverifiable);
+	assert_int_equal(2, sum.unverifiable_excused);	/* cp 8, sample 9 */
 	assert_int_equal(1, sum.checkpoints_verified);
-	/* joined before any checkpoint: refused */
+	/*
+	 * joined just after heads[self] of the next checkpoint: everything
+	 * chains from its signed head, no flag needed
+	 */
+	o.allow_join = false;
 	recs_tail(&rs2, &rs, 7);
-	assert_int_equal(ATT_EPARSE, feed_all(&rs2, &o, &sum, &bad, NULL));
-	assert_int_equal(0, bad);
-	assert_int_equal(2, sum.samples_verified);	/* still anchored at seq 8 */
+	assert_int_equal(0, feed_all(&rs2, &o, &sum, &bad, NULL));
+	assert_int_equal(2, sum.samples_verified);	/* seq 7 and 9 */
+	assert_int_equal(0, sum.samples_unverifiable);
+	/* joined before that: seq 6 can never be proven */
+	recs_tail(&rs2, &rs, 6);
+	assert_int_equal(ATT_ECHAIN, feed_all(&rs2, &o, &sum, &bad, NULL));
+	assert_int_equal(2, sum.samples_verified);
+	assert_int_equal(1, sum.samples_unverifiable);
 	rs2.n = 0;
 	(void)s2;
 	recs_free(&rs);
@@ -883,6 +930,9 @@ static void t_keys(void **st)
 		memset(&rp, 0, sizeof(rp));
 		rp.publicArea.type = TPM2_ALG_RSA;
 		rp.publicArea.nameAlg = TPM2_ALG_SHA256;
+		rp.publicArea.objectAttributes = TPMA_OBJECT_RESTRICTED |
+			TPMA_OBJECT_SIGN_ENCRYPT | TPMA_OBJECT_FIXEDTPM |
+			TPMA_OBJECT_FIXEDPARENT | TPMA_OBJECT_SENSITIVEDATAORIGIN;
 		rp.publicArea.parameters.rsaDetail.symmetric.algorithm = TPM2_ALG_NULL;
 		rp.publicArea.parameters.rsaDetail.scheme.scheme = TPM2_ALG_NULL;
 		rp.publicArea.parameters.rsaDetail.keyBits = 2048;

@@ -61,6 +61,20 @@ int att_key_load(const char *path, struct att_key **out, struct att_err *err);
 int att_key_from_tpm2b_public(const uint8_t *buf, size_t len,
 			      struct att_key **out, struct att_err *err);
 void att_key_free(struct att_key *key);
+/*
+ * True when the key came with its TPM object attributes (TPM2B_PUBLIC or
+ * enrollment bundle), which att_key_load() checked: restricted signing key,
+ * fixedTPM, fixedParent, sensitiveDataOrigin, not a decryption key.  A PEM
+ * key carries no attributes: its TPM origin is unchecked.
+ */
+bool att_key_origin_checked(const struct att_key *key);
+/*
+ * The qualified name the TPM puts into TPMS_ATTEST.qualifiedSigner for this
+ * key, when known (keys from an enrollment bundle: AK under the EK in the
+ * endorsement hierarchy); *len 0 when unknown.
+ */
+void att_key_qualified_name(const struct att_key *key, const uint8_t **qn,
+			    size_t *len);
 
 /* ------------------------------------------------------------ quotes --- */
 
@@ -107,14 +121,52 @@ int att_policy_check(const struct att_policy *p,
 
 /* ---------------------------------------------------------- verifier --- */
 
-/* Per-record outcome reported by att_verifier_feed(). */
+/*
+ * The verdict on one record (or, for ATT_REC_MISSING, on a range of records
+ * known to exist but absent from the input).  Documentation/wire-format.md
+ * ("Verification rules") states when each applies.  Every record fed gets
+ * exactly one final verdict through att_verifier_opts.on_verdict: at once
+ * (LOCAL, BAD, a verified checkpoint), when a later checkpoint decides it,
+ * or from att_verifier_finish() (PENDING, UNSIGNED).
+ */
 enum att_rec_state {
-	ATT_REC_VERIFIED,	/* covered by a verified checkpoint */
-	ATT_REC_PENDING,	/* chained, no checkpoint yet */
+	ATT_REC_VERIFIED,	/* chained from an anchor and covered by a
+				   verified checkpoint (a checkpoint: its
+				   quote verified) */
+	ATT_REC_PENDING,	/* chained, no checkpoint covers it (yet) */
 	ATT_REC_UNSIGNED,	/* covered only by unsigned checkpoints */
-	ATT_REC_LOCAL,		/* reader-local (lost) record */
-	ATT_REC_BAD,		/* failed a check, see att_err */
+	ATT_REC_LOCAL,		/* reader-local (lost) record, never chained */
+	ATT_REC_BAD,		/* failed a check (code, why) */
+	ATT_REC_UNVERIFIABLE,	/* can never be proven: before the stream's
+				   first anchor, after a hole, or its chain
+				   broke before a checkpoint covered it */
+	ATT_REC_MISSING,	/* absent: a sequence hole, or withheld
+				   (proven to exist by a signed head) */
 };
+
+/* Why a record is UNVERIFIABLE or MISSING (att_verdict.cause). */
+enum att_cause {
+	ATT_CAUSE_NONE = 0,
+	ATT_CAUSE_JOIN,		/* before the stream's first anchor */
+	ATT_CAUSE_HOLE,		/* around a sequence hole */
+	ATT_CAUSE_BROKEN,	/* the chain broke (a bad record, a head
+				   mismatch, too many records unsigned) */
+	ATT_CAUSE_WITHHELD,	/* a signed head proves it exists */
+};
+
+struct att_verdict {
+	uint32_t stream;
+	uint64_t seq;		/* the record; MISSING: the first absent seq */
+	uint64_t count;		/* 1; MISSING: how many records are absent */
+	uint16_t type;		/* ATTESTIO_REC_*, 0 for MISSING */
+	enum att_rec_state state;
+	enum att_cause cause;
+	bool excused;		/* allowed by allow_join / allow_lost */
+	int code;		/* ATT_E* for BAD, UNVERIFIABLE, MISSING */
+	const char *why;	/* short reason (static string), or NULL */
+};
+
+typedef void (*att_verdict_fn)(void *ctx, const struct att_verdict *vd);
 
 /* Events the verifier noticed (flags in att_summary.events). */
 #define ATT_EV_REBOOT	(1u << 0)	/* TPM reset count changed */
@@ -122,29 +174,46 @@ enum att_rec_state {
 #define ATT_EV_LOST	(1u << 2)	/* the reader lost records */
 #define ATT_EV_GAP	(1u << 3)	/* the capture path declared losses */
 
+/* Counts so far.  records_* and samples_* count final verdicts. */
 struct att_summary {
-	uint64_t records;
-	uint64_t samples;		/* sample records seen */
-	uint64_t samples_verified;	/* covered by a verified checkpoint */
-	uint64_t samples_pending;	/* after the last checkpoint */
-	uint64_t samples_unsigned;	/* covered only by unsigned ones */
+	uint64_t records;		/* records fed */
+	uint64_t samples;		/* sample records fed */
+	uint64_t records_verified, samples_verified;
+	uint64_t records_pending, samples_pending;	/* incl. undecided */
+	uint64_t records_unsigned, samples_unsigned;
+	uint64_t records_unverifiable, samples_unverifiable;
+	uint64_t records_bad, samples_bad;
+	uint64_t records_local;		/* lost records fed */
+	uint64_t unverifiable_excused;	/* of records_unverifiable */
+	uint64_t missing;		/* records absent in sequence holes */
+	uint64_t missing_excused;	/* of which lost records account for */
+	uint64_t withheld;		/* absent, proven by signed heads */
 	uint64_t checkpoints;
 	uint64_t checkpoints_verified;
 	uint64_t checkpoints_unsigned;
-	uint64_t gap_lost;		/* samples declared lost */
-	uint64_t lost_records;		/* reader-local losses */
+	uint64_t gap_lost;		/* samples declared lost (gap) */
+	uint64_t lost_records;		/* reader-local losses declared */
 	uint32_t events;		/* ATT_EV_* */
 	uint32_t streams;
-	int first_error;		/* enum att_code of the first failure */
-	uint64_t samples_unverifiable;	/* chain lost (reader loss, error)
-					   before a checkpoint re-anchored it */
+	uint32_t errors;		/* problems reported (feed errors) */
+	int first_error;		/* enum att_code of the first one */
+	bool key_origin_checked;	/* the AK came with its TPM attributes */
 };
 
 struct att_verifier_opts {
 	const struct att_key *ak;	/* NULL: checkpoints cannot verify */
 	const struct att_policy *policy;	/* NULL: any PCR state */
-	bool allow_unsigned;		/* treat unsigned as not an error */
-	bool allow_lost;		/* reader-local losses are not errors */
+	bool allow_unsigned;	/* UNSIGNED records are not a failure */
+	bool allow_lost;	/* holes that earlier lost records account
+				   for, and the records they leave
+				   UNVERIFIABLE, are not a failure */
+	bool allow_join;	/* a stream may start mid-chain: its records
+				   before its first anchor are UNVERIFIABLE
+				   but not a failure */
+	bool complete;		/* records that signed heads prove to exist
+				   but that are absent are a failure */
+	att_verdict_fn on_verdict;	/* may be NULL */
+	void *ctx;			/* passed to on_verdict */
 };
 
 struct att_verifier;
@@ -153,44 +222,53 @@ void att_verifier_free(struct att_verifier *v);
 
 /*
  * Check one record (strict parse, sequence, chain, checkpoint quote,
- * freshness per key, PCR policy).  Returns 0 or a negative ATT_E* code with
- * @err naming the record and check.  A stream may start at seq 0 (its
- * descriptor, chain from genesis) or at any checkpoint, whose heads anchor
- * the chain from there on.  @state, if not NULL, is this record's state.
- *
- * @rec/@len is exactly one record (any alignment).  Rules:
- * - A stream's first record must be its seq-0 descriptor or a checkpoint;
- *   other records before a stream's first checkpoint are ATT_EPARSE
- *   ("joined mid-chain") unless a LOST record came first.  A checkpoint
- *   whose heads[self].seq is not the record just before it anchors once
- *   the records in between have been seen (they are buffered).
- * - Holes: ATT_ESEQ, unless a LOST record came since the stream's last
- *   record and opts.allow_lost; a LOST record itself is ATT_ESEQ without
- *   allow_lost.  After a hole (or any failed record) the stream re-anchors
- *   at a later checkpoint; samples that can then never be proven count as
- *   samples_unverifiable.  Duplicates/older seqs: ATT_ESEQ, ignored.
- * - Checkpoints: instance, heads[self] equal to the recomputed head at that
- *   seq (ATT_ECHAIN), epoch digest == quote extraData and signature
- *   (att_quote_verify), tpm_rc 0 and pcr_mask equal to the quoted SHA-256
- *   selection (ATT_EQUOTE), freshness per key (ATT_EREPLAY; reset/restart
- *   count increases are ATT_EV_REBOOT/ATT_EV_RESTART), policy (ATT_EPOLICY).
- *   Signed checkpoint without opts.ak: ATT_EKEY.  Unsigned: ATT_EUNSIGNED
- *   unless allow_unsigned; covered samples count as unsigned either way.
- * - Records up to heads[self].seq of a verified checkpoint are verified;
- *   after a failed checkpoint they stay pending for a later one.
- * - The last checkpoint of a file is covered by no other: its own header
- *   timestamps and ak_handle are not authenticated (the quote is).
+ * freshness, PCR policy).  @rec/@len is exactly one record (any alignment).
+ * Returns 0 or a negative ATT_E* code with @err naming the record and the
+ * check, for a problem found at this record: the record itself is BAD, a
+ * sequence hole before it that no lost record excuses (ATT_ESEQ), an
+ * unsigned checkpoint without allow_unsigned (ATT_EUNSIGNED), a lost record
+ * without allow_lost (ATT_ESEQ).  @state, if not NULL, is the record's state
+ * now (PENDING until a verdict is known).  Feeding continues after errors:
+ * the stream re-anchors at a later checkpoint.
  */
 int att_verifier_feed(struct att_verifier *v, const uint8_t *rec, size_t len,
 		      enum att_rec_state *state, struct att_err *err);
-/* Counts so far; samples after the last checkpoint count as pending. */
+/*
+ * End of input: every record still undecided gets its final verdict
+ * (PENDING, UNSIGNED, UNVERIFIABLE), withheld records are reported, and
+ * the whole input is judged.  Returns 0 only if no record is BAD, no
+ * record is UNVERIFIABLE or MISSING unless excused, no record is UNSIGNED
+ * unless allow_unsigned, nothing is withheld when opts.complete, at least
+ * one checkpoint verified, and no feed error occurred; else the first
+ * reason, in @err.
+ */
+int att_verifier_finish(struct att_verifier *v, struct att_err *err);
+/* Counts so far (after finish: final). */
 void att_verifier_summary(const struct att_verifier *v, struct att_summary *s);
 /*
- * The last seq of @stream covered by a verified checkpoint (every record up
- * to it is VERIFIED or was reported bad); ATT_ECHAIN if there is none yet.
+ * The last seq of @stream covered by a verified checkpoint: every record
+ * of @stream up to it that was fed already has its final verdict (VERIFIED,
+ * or BAD / UNVERIFIABLE / UNSIGNED reported through on_verdict).
+ * ATT_ECHAIN if there is none yet.
  */
 int att_verifier_verified_upto(const struct att_verifier *v, uint32_t stream,
 			       uint64_t *seq);
+
+/*
+ * Replay protection across runs.  A state file (text, see
+ * Documentation/wire-format.md) holds, per attestation key, the latest TPM
+ * time verified and, per (instance, stream), the last verified checkpoint
+ * epoch.  att_verifier_state_load() before feeding: every checkpoint must
+ * then be newer than what the file records (ATT_EREPLAY).  A missing file
+ * is an empty state.  att_verifier_state_save() writes the old state merged
+ * with this run's (atomically: temporary file, fsync, rename).
+ */
+int att_verifier_state_load(struct att_verifier *v, const char *path,
+			    struct att_err *err);
+int att_verifier_state_parse(struct att_verifier *v, const char *text,
+			     size_t len, struct att_err *err);
+int att_verifier_state_save(const struct att_verifier *v, const char *path,
+			    struct att_err *err);
 
 /* -------------------------------------------------------------- decode --- */
 

@@ -9,6 +9,9 @@
 
 struct att_key {
 	EVP_PKEY *pkey;
+	bool origin_checked;	/* TPM object attributes were checked */
+	uint8_t qn[2 + 64];	/* expected qualifiedSigner, if qn_len */
+	size_t qn_len;
 };
 
 /*

@@ -13,10 +13,12 @@
 #include <openssl/core_names.h>
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
+#include <openssl/sha.h>
 #include <openssl/x509.h>
 #include <tss2/tss2_mu.h>
 
 #include "internal.h"
+#include "tpm_internal.h"
 
 #define ATT_KEY_FILE_MAX	(64 * 1024)
 
@@ -162,6 +164,37 @@ out:
 	return ret;
 }
 
+/*
+ * An attestation key is a restricted signing key the TPM made and never
+ * lets out: restricted, sign, fixedTPM, fixedParent, sensitiveDataOrigin,
+ * not decrypt.  A key without them could be a software key imported into a
+ * TPM (or no TPM key at all) and sign anything.
+ */
+static int att_ak_attributes(const TPMT_PUBLIC *p, struct att_err *err)
+{
+	static const struct {
+		TPMA_OBJECT bit;
+		const char *name;
+	} need[] = {
+		{ TPMA_OBJECT_RESTRICTED, "restricted" },
+		{ TPMA_OBJECT_SIGN_ENCRYPT, "sign" },
+		{ TPMA_OBJECT_FIXEDTPM, "fixedTPM" },
+		{ TPMA_OBJECT_FIXEDPARENT, "fixedParent" },
+		{ TPMA_OBJECT_SENSITIVEDATAORIGIN, "sensitiveDataOrigin" },
+	};
+
+	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
+		if (!(p->objectAttributes & need[i].bit))
+			return att_err(err, ATT_EKEY,
+				       "TPM2B_PUBLIC: not an attestation key: attribute %s is not set (objectAttributes 0x%08x)",
+				       need[i].name, p->objectAttributes);
+	if (p->objectAttributes & TPMA_OBJECT_DECRYPT)
+		return att_err(err, ATT_EKEY,
+			       "TPM2B_PUBLIC: not an attestation key: it is also a decryption key (objectAttributes 0x%08x)",
+			       p->objectAttributes);
+	return 0;
+}
+
 int att_key_from_tpm2b_public(const uint8_t *buf, size_t len,
 			      struct att_key **out, struct att_err *err)
 {
@@ -182,6 +215,9 @@ int att_key_from_tpm2b_public(const uint8_t *buf, size_t len,
 		return att_err(err, ATT_EKEY,
 			       "TPM2B_PUBLIC: %zu trailing bytes after the structure",
 			       len - off);
+	ret = att_ak_attributes(&pub.publicArea, err);
+	if (ret)
+		return ret;
 	switch (pub.publicArea.type) {
 	case TPM2_ALG_ECC:
 		ret = att_ecc_from_public(&pub.publicArea, &pkey, err);
@@ -201,7 +237,73 @@ int att_key_from_tpm2b_public(const uint8_t *buf, size_t len,
 		ret = att_key_wrap(pkey, out, err);
 	if (ret)
 		EVP_PKEY_free(pkey);
+	else
+		(*out)->origin_checked = true;
 	return ret;
+}
+
+/*
+ * The qualified name of the AK, a child of the EK in the endorsement
+ * hierarchy (TPM 2.0 Part 1, "Qualified Name"): QN(EK) = H(handle of
+ * TPM_RH_ENDORSEMENT || Name(EK)), QN(AK) = H(QN(EK) || Name(AK)), each
+ * prefixed with the name algorithm (SHA-256).
+ */
+static int att_bundle_qn(const struct att_enroll_bundle *b, uint8_t *qn,
+			 size_t *qn_len)
+{
+	uint8_t ek_name[66], buf[4 + 66 + 66];
+	size_t ek_name_len;
+	TPM2B_PUBLIC ek;
+
+	if (att_tpm_unmarshal_public(b->ek_pub, b->ek_pub_len, &ek) ||
+	    att_tpm_name(&ek.publicArea, ek_name, &ek_name_len) ||
+	    ek_name_len != 34 || b->ak_name_len != 34)
+		return -1;
+	buf[0] = 0x40;
+	buf[1] = 0x00;
+	buf[2] = 0x00;
+	buf[3] = 0x0b;
+	memcpy(buf + 4, ek_name, 34);
+	qn[0] = 0x00;
+	qn[1] = 0x0b;
+	SHA256(buf, 4 + 34, qn + 2);	/* QN(EK) */
+	memcpy(buf, qn, 34);
+	memcpy(buf + 34, b->ak_name, 34);
+	SHA256(buf, 68, qn + 2);	/* QN(AK) */
+	*qn_len = 34;
+	return 0;
+}
+
+/* The AK of an enrollment bundle, with its expected qualified name. */
+static int att_key_from_bundle(const uint8_t *buf, size_t len,
+			       struct att_key **out, struct att_err *err)
+{
+	struct att_enroll_bundle b;
+	int ret = att_enroll_parse(buf, len, &b, err);
+
+	if (ret)
+		return ret;
+	ret = att_key_from_tpm2b_public(b.ak_pub, b.ak_pub_len, out, err);
+	if (!ret && att_bundle_qn(&b, (*out)->qn, &(*out)->qn_len)) {
+		att_key_free(*out);
+		*out = NULL;
+		ret = att_err(err, ATT_EKEY,
+			      "enrollment bundle: cannot compute the AK's qualified name");
+	}
+	att_enroll_free(&b);
+	return ret;
+}
+
+bool att_key_origin_checked(const struct att_key *key)
+{
+	return key && key->origin_checked;
+}
+
+void att_key_qualified_name(const struct att_key *key, const uint8_t **qn,
+			    size_t *len)
+{
+	*qn = key && key->qn_len ? key->qn : NULL;
+	*len = key ? key->qn_len : 0;
 }
 
 static int att_key_from_pem(const uint8_t *buf, size_t len,
@@ -265,6 +367,8 @@ int att_key_load(const char *path, struct att_key **out, struct att_err *err)
 	}
 	if (len >= 10 && !memcmp(buf, "-----BEGIN", 10)) {
 		ret = att_key_from_pem(buf, len, out, err, path);
+	} else if (len >= 16 && !memcmp(buf, "ATTESTIO-ENROLL", 16)) {
+		ret = att_key_from_bundle(buf, len, out, err);
 	} else {
 		ret = att_key_from_tpm2b_public(buf, len, out, err);
 		if (ret && err) {

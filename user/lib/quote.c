@@ -162,6 +162,17 @@ int att_quote_verify(const struct att_key *key, const uint8_t *attest,
 		return att_err(err, ATT_EQUOTE,
 			       "quote extraData (%u bytes) differs from the expected qualifying data (%zu bytes)",
 			       a.extraData.size, qlen);
+	{
+		const uint8_t *qn;
+		size_t qn_len;
+
+		att_key_qualified_name(key, &qn, &qn_len);
+		if (qn && (a.qualifiedSigner.size != qn_len ||
+			   memcmp(a.qualifiedSigner.name, qn, qn_len)))
+			return att_err(err, ATT_EQUOTE,
+				       "TPMS_ATTEST qualifiedSigner (%u bytes) is not the enrolled AK's qualified name",
+				       a.qualifiedSigner.size);
+	}
 	q = &a.attested.quote;
 	memset(&qi, 0, sizeof(qi));
 	qi.clock = a.clockInfo.clock;

@@ -1,9 +1,17 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * The record verifier: strict parsing, per-stream sequence and hash chain,
- * checkpoints (heads, epoch digest, TPM quote), freshness per key and PCR
- * policy.  The rules are documented in libattestio.h next to
- * att_verifier_feed().
+ * The record verifier.  It fails closed: a record is VERIFIED only when it
+ * was chained from an anchor (a stream's genesis, or a checkpoint's signed
+ * head for its own stream) record by record, and a checkpoint whose TPM
+ * quote verified signs a head at or after it.  Every other record gets one
+ * of PENDING, UNSIGNED, UNVERIFIABLE, BAD or LOCAL, counted, and absent
+ * records are reported as MISSING with their exact range.  The rules are
+ * in Documentation/wire-format.md ("Verification rules").
+ *
+ * Work is linear in the input and memory is bounded: per stream, the heads
+ * of the chained records no verified checkpoint covers yet (a ring) and,
+ * while a stream has no anchor, its records themselves (a ring bounded in
+ * bytes).
  */
 #include "record.h"	/* first: its SHA-256 shim configures OpenSSL */
 
@@ -13,296 +21,353 @@
 #include <openssl/sha.h>
 
 #include "internal.h"
+#include "verify_internal.h"
 
-#define ATT_MAP_MAX		(1u << 22)	/* records between checkpoints */
-#define ATT_SEEK_MAX_BYTES	(16u << 20)	/* buffered while re-anchoring */
+/* ---------------------------------------------------------- verdicts --- */
 
-/* Head after record @seq, kept until a checkpoint covers it. */
-struct att_hent {
-	uint64_t seq;
-	uint8_t head[ATTESTIO_HASH_LEN];
-	uint8_t sample;
-};
-
-/* A record kept while a stream has no known head (waiting for an anchor). */
-struct att_brec {
-	uint64_t seq;
-	uint32_t len;
-	uint8_t sample;
-	uint8_t *rec;
-};
-
-enum att_sstate {
-	ATT_S_NEW = 0,		/* nothing seen yet */
-	ATT_S_CHAINED,		/* head known: records chain from it */
-	ATT_S_SEEK,		/* head unknown: wait for an anchoring checkpoint */
-};
-
-struct att_vstream {
-	enum att_sstate state;
-	bool joined;		/* first seen mid-chain with no reader loss */
-	bool lost_pending;	/* a LOST record came since our last record */
-	bool have_instance;
-	uint64_t instance;
-	uint64_t next_seq;	/* CHAINED: seq expected next */
-	uint8_t head[ATTESTIO_HASH_LEN];	/* CHAINED: head after next_seq-1 */
-
-	struct attestio_descriptor *desc;	/* NULL if unknown */
-	bool seg_known, seg_open;
-	uint32_t segment;
-
-	bool have_covered;	/* map starts after @covered */
-	uint64_t covered;
-	struct att_hent *map;
-	size_t map_start, map_n, map_cap, map_samples;
-
-	bool have_epoch;
-	uint64_t last_epoch;
-
-	struct att_brec *buf;	/* SEEK: contiguous records */
-	size_t buf_n, buf_cap, buf_bytes, buf_samples;
-
-	bool have_verified;
-	uint64_t verified_upto;
-	uint64_t samples_verified, samples_unsigned, samples_unverifiable;
-	uint64_t samples_orphaned;	/* pending when the chain restarted */
-};
-
-struct att_fresh {
-	bool have;
-	uint64_t instance, epoch, clock;
-	uint32_t reset, restart;
-	uint8_t attest_hash[SHA256_DIGEST_LENGTH];
-};
-
-struct att_verifier {
-	struct att_verifier_opts o;
-	uint8_t *scratch;	/* aligned copy of a caller's unaligned record */
-	struct att_summary sum;
-	struct att_fresh fresh;
-	struct att_vstream s[ATTESTIO_MAX_STREAMS];
-};
-
-const char *att_rec_type_name(unsigned int t)
+static void att_verdict(struct att_verifier *v, uint32_t stream, uint64_t seq,
+			uint64_t count, uint16_t type, enum att_rec_state st,
+			enum att_cause cause, bool excused, int code,
+			const char *why)
 {
-	static const char *const n[] = {
-		[ATTESTIO_REC_DESCRIPTOR] = "descriptor",
-		[ATTESTIO_REC_SAMPLE] = "sample",
-		[ATTESTIO_REC_GAP] = "gap",
-		[ATTESTIO_REC_CHECKPOINT] = "checkpoint",
-		[ATTESTIO_REC_DETACH] = "detach",
-		[ATTESTIO_REC_ERROR] = "error",
-		[ATTESTIO_REC_LOST] = "lost",
-	};
+	struct att_summary *s = &v->sum;
+	uint64_t smp = type == ATTESTIO_REC_SAMPLE;
 
-	return t < sizeof(n) / sizeof(n[0]) && n[t] ? n[t] : "unknown";
+	switch (st) {
+	case ATT_REC_VERIFIED:
+		s->records_verified++;
+		s->samples_verified += smp;
+		break;
+	case ATT_REC_PENDING:
+		s->records_pending++;
+		s->samples_pending += smp;
+		break;
+	case ATT_REC_UNSIGNED:
+		s->records_unsigned++;
+		s->samples_unsigned += smp;
+		break;
+	case ATT_REC_LOCAL:
+		s->records_local++;
+		break;
+	case ATT_REC_BAD:
+		s->records_bad++;
+		s->samples_bad += smp;
+		break;
+	case ATT_REC_UNVERIFIABLE:
+		s->records_unverifiable++;
+		s->samples_unverifiable += smp;
+		s->unverifiable_excused += excused;
+		break;
+	case ATT_REC_MISSING:
+		if (cause == ATT_CAUSE_WITHHELD) {
+			s->withheld += count;
+		} else {
+			s->missing += count;
+			if (excused)
+				s->missing_excused += count;
+		}
+		break;
+	}
+	if (st != ATT_REC_MISSING && v->cur_set && stream == v->cur_stream &&
+	    seq == v->cur_seq)
+		v->cur_state = st;
+	if (v->o.on_verdict) {
+		struct att_verdict vd = {
+			.stream = stream, .seq = seq, .count = count,
+			.type = type, .state = st, .cause = cause,
+			.excused = excused, .code = code, .why = why,
+		};
+
+		v->o.on_verdict(v->o.ctx, &vd);
+	}
 }
 
-struct att_verifier *att_verifier_new(const struct att_verifier_opts *o)
+/* Remember a problem (feed error); returns @code. */
+static int att_problem(struct att_verifier *v, int code)
 {
-	struct att_verifier *v = calloc(1, sizeof(*v));
+	v->sum.errors++;
+	if (!v->sum.first_error)
+		v->sum.first_error = code;
+	return code;
+}
 
-	if (!v)
+/* --------------------------------------------------- chained records --- */
+
+static struct att_hent *att_map_find(struct att_vstream *s, uint64_t seq)
+{
+	struct att_hent *f = vring_front(&s->map);
+
+	if (!f || seq < f->seq || seq - f->seq >= s->map.n)
 		return NULL;
-	/* malloc() alignment suffices for every record structure */
-	v->scratch = malloc(ATTESTIO_REC_MAX_LEN);
-	if (!v->scratch) {
-		free(v);
-		return NULL;
-	}
-	if (o)
-		v->o = *o;
-	return v;
+	return vring_at(&s->map, (size_t)(seq - f->seq));
 }
 
-static void att_buf_clear(struct att_vstream *s, bool unverifiable)
+/* The head after record @seq, if still known. */
+static const uint8_t *att_head_at(struct att_vstream *s, uint64_t seq)
 {
-	for (size_t i = 0; i < s->buf_n; i++)
-		free(s->buf[i].rec);
-	if (unverifiable)
-		s->samples_unverifiable += s->buf_samples;
-	s->buf_n = 0;
-	s->buf_bytes = 0;
-	s->buf_samples = 0;
-}
+	const struct att_hent *e = att_map_find(s, seq);
 
-void att_verifier_free(struct att_verifier *v)
-{
-	if (!v)
-		return;
-	for (int i = 0; i < ATTESTIO_MAX_STREAMS; i++) {
-		att_buf_clear(&v->s[i], false);
-		free(v->s[i].buf);
-		free(v->s[i].map);
-		free(v->s[i].desc);
-	}
-	free(v->scratch);
-	free(v);
-}
-
-/* -------------------------------------------------------- head map --- */
-
-static int att_map_push(struct att_vstream *s, uint64_t seq,
-			const uint8_t *head, bool sample)
-{
-	struct att_hent *e;
-
-	if (s->map_start && s->map_start >= s->map_n / 2) {
-		memmove(s->map, s->map + s->map_start,
-			(s->map_n - s->map_start) * sizeof(*s->map));
-		s->map_n -= s->map_start;
-		s->map_start = 0;
-	}
-	if (s->map_n - s->map_start >= ATT_MAP_MAX)
-		return -1;
-	if (s->map_n == s->map_cap) {
-		size_t cap = s->map_cap ? 2 * s->map_cap : 64;
-
-		e = realloc(s->map, cap * sizeof(*e));
-		if (!e)
-			return -1;
-		s->map = e;
-		s->map_cap = cap;
-	}
-	e = &s->map[s->map_n++];
-	e->seq = seq;
-	memcpy(e->head, head, ATTESTIO_HASH_LEN);
-	e->sample = sample;
-	s->map_samples += sample;
-	return 0;
-}
-
-/* The head after record @seq, if it is in the map. */
-static const struct att_hent *att_map_find(const struct att_vstream *s,
-					   uint64_t seq)
-{
-	size_t lo = s->map_start, hi = s->map_n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (s->map[mid].seq == seq)
-			return &s->map[mid];
-		if (s->map[mid].seq < seq)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	if (e)
+		return e->head;
+	if (s->have_last_cov && seq == s->last_cov_seq)
+		return s->last_cov_head;
 	return NULL;
 }
 
-enum att_cover { ATT_COVER_VERIFIED, ATT_COVER_UNSIGNED };
-
-/* A checkpoint covers every record up to @upto. */
-static void att_cover(struct att_vstream *s, uint64_t upto, enum att_cover k)
+static void att_map_pop(struct att_vstream *s)
 {
-	while (s->map_start < s->map_n && s->map[s->map_start].seq <= upto) {
-		if (s->map[s->map_start].sample) {
-			s->map_samples--;
-			if (k == ATT_COVER_VERIFIED)
-				s->samples_verified++;
-			else
-				s->samples_unsigned++;
-		}
-		s->map_start++;
+	const struct att_hent *e = vring_front(&s->map);
+
+	s->have_last_cov = true;
+	s->last_cov_seq = e->seq;
+	memcpy(s->last_cov_head, e->head, ATTESTIO_HASH_LEN);
+	vring_pop(&s->map);
+	if (s->unsig_n)
+		s->unsig_n--;
+}
+
+/* A verified head at @upto: every chained record up to it is VERIFIED. */
+static void att_cover_verified(struct att_verifier *v, struct att_vstream *s,
+			       uint32_t stream, uint64_t upto)
+{
+	struct att_hent *e;
+
+	while ((e = vring_front(&s->map)) && e->seq <= upto) {
+		if (!e->done)
+			att_verdict(v, stream, e->seq, 1, e->type,
+				    ATT_REC_VERIFIED, ATT_CAUSE_NONE, false, 0,
+				    NULL);
+		att_map_pop(s);
 	}
-	if (s->map_start == s->map_n)
-		s->map_start = s->map_n = 0;
-	s->have_covered = true;
-	s->covered = upto;
-	if (k == ATT_COVER_VERIFIED) {
+	if (!s->have_verified || upto > s->verified_upto) {
 		s->have_verified = true;
 		s->verified_upto = upto;
 	}
 }
 
-/* The chain is broken: what it held can no longer be covered. */
-static void att_chain_drop(struct att_vstream *s, bool orphan)
+/* An unsigned checkpoint covers records up to @upto (provisionally). */
+static void att_cover_unsigned(struct att_vstream *s, uint64_t upto)
 {
-	if (orphan)
-		s->samples_orphaned += s->map_samples;
+	struct att_hent *e;
+
+	while (s->unsig_n < s->map.n &&
+	       (e = vring_at(&s->map, s->unsig_n))->seq <= upto) {
+		e->unsig = 1;
+		s->unsig_n++;
+	}
+}
+
+/*
+ * The chain cannot be continued: undecided records get their final
+ * verdict.  Records an unsigned checkpoint covered are UNSIGNED; the others
+ * @st (UNVERIFIABLE, or PENDING when the chain simply ended).
+ */
+static void att_chain_end(struct att_verifier *v, struct att_vstream *s,
+			  uint32_t stream, enum att_rec_state st,
+			  enum att_cause cause, bool excused, int code,
+			  const char *why)
+{
+	struct att_hent *e;
+
+	while ((e = vring_front(&s->map))) {
+		if (!e->done) {
+			if (e->unsig)
+				att_verdict(v, stream, e->seq, 1, e->type,
+					    ATT_REC_UNSIGNED, ATT_CAUSE_NONE,
+					    false, 0, NULL);
+			else
+				att_verdict(v, stream, e->seq, 1, e->type, st,
+					    cause, excused, code, why);
+		}
+		vring_pop(&s->map);
+	}
+	s->unsig_n = 0;
+	s->have_last_cov = false;
+	s->have_cov = false;
+}
+
+/* Append a chained record (its head is s->head). */
+static int att_map_add(struct att_verifier *v, struct att_vstream *s,
+		       uint32_t stream, uint64_t seq, uint16_t type, bool done,
+		       bool unsig)
+{
+	struct att_hent *e;
+
+	/* make room: records only unsigned checkpoints cover are final */
+	while (s->map.n >= ATT_MAP_MAX && s->unsig_n) {
+		e = vring_front(&s->map);
+		if (!e->done)
+			att_verdict(v, stream, e->seq, 1, e->type,
+				    ATT_REC_UNSIGNED, ATT_CAUSE_NONE, false, 0,
+				    NULL);
+		att_map_pop(s);
+	}
+	if (s->map.n >= ATT_MAP_MAX)
+		return -1;
+	e = vring_push(&s->map);
+	if (!e)
+		return -1;
+	e->seq = seq;
+	memcpy(e->head, s->head, ATTESTIO_HASH_LEN);
+	e->type = type;
+	e->done = done;
+	e->unsig = unsig;
+	if (unsig)
+		s->unsig_n = s->map.n;
+	return 0;
+}
+
+/* ---------------------------------------------- records while unanchored --- */
+
+static void att_brec_verdict(struct att_verifier *v, struct att_vstream *s,
+			     uint32_t stream, const struct att_brec *b,
+			     enum att_rec_state st)
+{
+	static const char *const why[] = {
+		[ATT_CAUSE_JOIN] = "before the stream's first anchor (the input starts mid-chain)",
+		[ATT_CAUSE_HOLE] = "next to a sequence hole, before a checkpoint re-anchored the chain",
+		[ATT_CAUSE_BROKEN] = "the chain broke before a checkpoint re-anchored it",
+	};
+
+	if (b->done)
+		return;
+	if (st == ATT_REC_PENDING)
+		att_verdict(v, stream, b->seq, 1, b->type, st, ATT_CAUSE_NONE,
+			    false, 0, "no checkpoint anchors it (yet)");
 	else
-		s->samples_unverifiable += s->map_samples;
-	s->map_samples = 0;
-	s->map_start = s->map_n = 0;
-	s->have_covered = false;
+		att_verdict(v, stream, b->seq, 1, b->type, st, s->seek_cause,
+			    s->seek_excused, s->seek_code,
+			    s->seek_cause < sizeof(why) / sizeof(why[0]) ?
+			    why[s->seek_cause] : NULL);
+}
+
+static void att_buf_pop(struct att_vstream *s)
+{
+	struct att_brec *b = vring_front(&s->buf);
+
+	s->buf_bytes -= b->len;
+	free(b->rec);
+	vring_pop(&s->buf);
+}
+
+/* Drop buffered records with seq <= @upto (all: UINT64_MAX) as @st. */
+static void att_buf_drop(struct att_verifier *v, struct att_vstream *s,
+			 uint32_t stream, uint64_t upto, enum att_rec_state st)
+{
+	struct att_brec *b;
+
+	while ((b = vring_front(&s->buf)) && b->seq <= upto) {
+		att_brec_verdict(v, s, stream, b, st);
+		att_buf_pop(s);
+	}
+}
+
+static int att_buf_add(struct att_verifier *v, struct att_vstream *s,
+		       const uint8_t *rec, const struct attestio_rec_info *ri,
+		       bool done)
+{
+	struct att_brec *b;
+	uint8_t *copy;
+
+	/* the oldest can no longer be anchored */
+	while (s->buf.n && s->buf_bytes + ri->len > ATT_SEEK_MAX_BYTES) {
+		att_brec_verdict(v, s, ri->stream, vring_front(&s->buf),
+				 ATT_REC_UNVERIFIABLE);
+		att_buf_pop(s);
+	}
+	copy = malloc(ri->len);
+	if (!copy)
+		return -1;
+	b = vring_push(&s->buf);
+	if (!b) {
+		free(copy);
+		return -1;
+	}
+	memcpy(copy, rec, ri->len);
+	b->rec = copy;
+	b->len = ri->len;
+	b->seq = ri->seq;
+	b->type = ri->type;
+	b->done = done;
+	s->buf_bytes += ri->len;
+	return 0;
+}
+
+/* The stream loses its anchor: wait for a checkpoint to re-anchor it. */
+static void att_unanchor(struct att_vstream *s, enum att_cause cause,
+			 bool excused, int code)
+{
+	s->state = ATT_S_SEEK;
+	s->seek_cause = cause;
+	s->seek_excused = excused;
+	s->seek_code = code;
 }
 
 /* ------------------------------------------------------- freshness --- */
 
+bool att_time_after(const struct att_tpmtime *a, const struct att_tpmtime *b)
+{
+	if (a->reset != b->reset)
+		return a->reset > b->reset;
+	if (a->restart != b->restart)
+		return a->restart > b->restart;
+	return a->clock > b->clock;
+}
+
 /*
- * Freshness per key: each new quote must be later than the previous one:
- * same reset and restart count and a strictly larger clock, or a larger
- * restart count (event), or a larger reset count (event).  Checkpoints of
- * the same epoch of the same instance share one quote and are no replay.
+ * Freshness of a verified quote.  Per stream, each quote is later in TPM
+ * time (reset count, restart count, clock) than the stream's previous one;
+ * one epoch of one instance has one quote, in whatever stream it appears;
+ * and with a state file, nothing is older than what an earlier run saw.
  */
-static int att_fresh_check(struct att_verifier *v, uint32_t stream,
-			   uint64_t seq, uint64_t instance, uint64_t epoch,
+static int att_fresh_check(struct att_verifier *v, struct att_vstream *s,
+			   const struct attestio_rec_info *ri,
+			   const struct att_cp *c,
 			   const struct att_quote_info *qi,
 			   const uint8_t *attest, size_t attest_len,
 			   struct att_err *err)
 {
-	struct att_fresh *f = &v->fresh;
+	struct att_tpmtime t = {
+		.have = true, .reset = qi->reset_count,
+		.restart = qi->restart_count, .clock = qi->clock,
+	};
 	uint8_t h[SHA256_DIGEST_LENGTH];
-	uint32_t ev = 0;
+	int ret;
 
 	SHA256(attest, attest_len, h);
-	if (f->have) {
-		if (instance == f->instance && epoch == f->epoch) {
-			if (!memcmp(h, f->attest_hash, sizeof(h)))
-				return 0;
-			return att_rerr(err, ATT_EREPLAY, stream, seq,
-					"checkpoint epoch %llu: a different quote for this epoch was already seen",
-					(unsigned long long)epoch);
-		}
-		if (instance == f->instance && epoch < f->epoch)
-			return att_rerr(err, ATT_EREPLAY, stream, seq,
-					"checkpoint epoch %llu is older than epoch %llu already seen",
-					(unsigned long long)epoch,
-					(unsigned long long)f->epoch);
-		if (qi->reset_count < f->reset)
-			return att_rerr(err, ATT_EREPLAY, stream, seq,
-					"checkpoint epoch %llu: TPM reset count went back from %u to %u",
-					(unsigned long long)epoch, f->reset,
-					qi->reset_count);
-		if (qi->reset_count > f->reset) {
-			ev = ATT_EV_REBOOT;
-		} else if (qi->restart_count < f->restart) {
-			return att_rerr(err, ATT_EREPLAY, stream, seq,
-					"checkpoint epoch %llu: TPM restart count went back from %u to %u",
-					(unsigned long long)epoch, f->restart,
-					qi->restart_count);
-		} else if (qi->restart_count > f->restart) {
-			ev = ATT_EV_RESTART;
-		} else if (qi->clock <= f->clock) {
-			return att_rerr(err, ATT_EREPLAY, stream, seq,
-					"checkpoint epoch %llu: TPM clock %llu ms is not after the previous quote's %llu ms",
-					(unsigned long long)epoch,
-					(unsigned long long)qi->clock,
-					(unsigned long long)f->clock);
-		}
+	for (int i = 0; i < ATTESTIO_MAX_STREAMS; i++) {
+		const struct att_vstream *o = &v->s[i];
+
+		if (o->have_q && o->q_instance == c->instance &&
+		    o->q_epoch == c->epoch && memcmp(o->q_hash, h, sizeof(h)))
+			return att_rerr(err, ATT_EREPLAY, ri->stream, ri->seq,
+					"checkpoint epoch %llu: stream %d already showed a different quote for this epoch",
+					(unsigned long long)c->epoch, i);
 	}
-	v->sum.events |= ev;
-	f->have = true;
-	f->instance = instance;
-	f->epoch = epoch;
-	f->clock = qi->clock;
-	f->reset = qi->reset_count;
-	f->restart = qi->restart_count;
-	memcpy(f->attest_hash, h, sizeof(h));
+	if (s->t.have && !att_time_after(&t, &s->t))
+		return att_rerr(err, ATT_EREPLAY, ri->stream, ri->seq,
+				"checkpoint epoch %llu: TPM time (reset %u, restart %u, clock %llu ms) is not after this stream's previous quote (reset %u, restart %u, clock %llu ms)",
+				(unsigned long long)c->epoch, t.reset,
+				t.restart, (unsigned long long)t.clock,
+				s->t.reset, s->t.restart,
+				(unsigned long long)s->t.clock);
+	ret = att_state_check(v, ri, c, &t, h, err);
+	if (ret)
+		return ret;
+	if (s->t.have && t.reset > s->t.reset)
+		v->sum.events |= ATT_EV_REBOOT;
+	else if (s->t.have && t.restart > s->t.restart)
+		v->sum.events |= ATT_EV_RESTART;
+	s->t = t;
+	s->have_q = true;
+	s->q_instance = c->instance;
+	s->q_epoch = c->epoch;
+	memcpy(s->q_hash, h, sizeof(h));
+	att_state_note(v, ri->stream, c->instance, c->epoch, &t, h);
 	return 0;
 }
 
 /* ------------------------------------------------------ checkpoints --- */
-
-struct att_cp {
-	const struct attestio_checkpoint *cp;
-	const struct attestio_cp_head *heads;
-	struct attestio_cp_layout lay;
-	uint16_t n, self;
-	uint64_t epoch, instance, hseq;
-	const uint8_t *hhead;
-};
 
 /* Record already validated: offsets are within it. */
 static void att_cp_decode(const uint8_t *rec, struct att_cp *c)
@@ -320,68 +385,103 @@ static void att_cp_decode(const uint8_t *rec, struct att_cp *c)
 }
 
 /*
- * Everything about checkpoint @rec except the chain position: instance,
- * per-stream epoch order, epoch digest, quote, freshness, policy; then the
- * records up to heads[self].seq are covered.  @anchor: the stream's head
- * was just taken from this checkpoint, nothing to compare.
+ * A verified quote signs the heads of every stream of its epoch.  For the
+ * other streams: remember how far each provably goes (withheld records),
+ * and where a stream's chain already reached that head, the head must match
+ * and covers it.
+ */
+static void att_other_heads(struct att_verifier *v, const struct att_cp *c)
+{
+	for (unsigned int i = 0; i < c->n; i++) {
+		uint32_t id = le32_to_cpu(c->heads[i].stream);
+		uint64_t seq = le64_to_cpu(c->heads[i].seq);
+		struct att_vstream *o = &v->s[id];
+		const uint8_t *h;
+
+		if (!o->have_signed || o->signed_instance != c->instance ||
+		    seq > o->signed_max) {
+			o->have_signed = true;
+			o->signed_instance = c->instance;
+			o->signed_max = seq;
+			o->signed_epoch = c->epoch;
+		}
+		if (i == c->self || o->state != ATT_S_CHAINED ||
+		    o->instance != c->instance ||
+		    (o->have_verified && seq <= o->verified_upto))
+			continue;
+		h = att_head_at(o, seq);
+		if (!h)
+			continue;	/* not reached yet, or before the anchor */
+		if (!memcmp(h, c->heads[i].head, ATTESTIO_HASH_LEN)) {
+			att_cover_verified(v, o, id, seq);
+			continue;
+		}
+		att_problem(v, ATT_ECHAIN);
+		att_chain_end(v, o, id, ATT_REC_UNVERIFIABLE, ATT_CAUSE_BROKEN,
+			      false, ATT_ECHAIN,
+			      "a quote of another stream signs a different head for this chain");
+		att_unanchor(o, ATT_CAUSE_BROKEN, false, ATT_ECHAIN);
+	}
+}
+
+/*
+ * Everything about checkpoint @rec: chain position (unless @anchor: the
+ * stream's head is taken from it), instance, per-stream epoch order, epoch
+ * digest, quote, freshness, policy.  Returns 0 with *unsig set for a
+ * structurally sound unsigned checkpoint; 0 for a verified one, whose
+ * coverage is then applied; else an error.
  */
 static int att_checkpoint(struct att_verifier *v, struct att_vstream *s,
 			  const uint8_t *rec, const struct attestio_rec_info *ri,
-			  const struct att_cp *c, bool anchor,
-			  enum att_rec_state *st, struct att_err *err)
+			  const struct att_cp *c, bool anchor, bool *unsig,
+			  struct att_err *err)
 {
 	uint8_t digest[ATTESTIO_HASH_LEN];
 	struct att_quote_info qi;
 	struct att_err qerr;
-	const struct att_hent *e;
+	const uint8_t *h;
 	uint32_t status = le32_to_cpu(c->cp->status);
 	int ret;
 
-	if (s->have_instance && c->instance != s->instance)
-		return att_rerr(err, ATT_ECHAIN, ri->stream, ri->seq,
-				"checkpoint instance %016llx differs from the stream's %016llx",
-				(unsigned long long)c->instance,
-				(unsigned long long)s->instance);
+	*unsig = false;
 	if (c->hseq >= ri->seq)
 		return att_rerr(err, ATT_ECHAIN, ri->stream, ri->seq,
 				"checkpoint heads[self].seq %llu is not before the checkpoint",
 				(unsigned long long)c->hseq);
 	if (!anchor) {
-		if (s->have_covered && c->hseq <= s->covered)
+		if (c->instance != s->instance)
 			return att_rerr(err, ATT_ECHAIN, ri->stream, ri->seq,
-					"checkpoint covers seq %llu, already covered up to seq %llu",
+					"checkpoint instance %016llx differs from the stream's %016llx",
+					(unsigned long long)c->instance,
+					(unsigned long long)s->instance);
+		if (s->have_cov && c->hseq <= s->cov)
+			return att_rerr(err, ATT_ECHAIN, ri->stream, ri->seq,
+					"checkpoint covers seq %llu, but an earlier checkpoint already covered up to seq %llu",
 					(unsigned long long)c->hseq,
-					(unsigned long long)s->covered);
-		e = att_map_find(s, c->hseq);
-		if (!e)
+					(unsigned long long)s->cov);
+		h = att_head_at(s, c->hseq);
+		if (!h)
 			return att_rerr(err, ATT_ECHAIN, ri->stream, ri->seq,
-					"checkpoint heads[self].seq %llu is not a record of the verified chain",
+					"checkpoint heads[self].seq %llu is not a record of the chain",
 					(unsigned long long)c->hseq);
-		if (memcmp(e->head, c->hhead, ATTESTIO_HASH_LEN))
+		if (memcmp(h, c->hhead, ATTESTIO_HASH_LEN))
 			return att_rerr(err, ATT_ECHAIN, ri->stream, ri->seq,
 					"head after seq %llu differs from the recomputed chain (a record up to seq %llu was altered, dropped or reordered)",
 					(unsigned long long)c->hseq,
 					(unsigned long long)c->hseq);
+		if (s->have_epoch && c->epoch <= s->last_epoch)
+			return att_rerr(err, ATT_EREPLAY, ri->stream, ri->seq,
+					"checkpoint epoch %llu is not after this stream's previous checkpoint epoch %llu",
+					(unsigned long long)c->epoch,
+					(unsigned long long)s->last_epoch);
 	}
-	if (s->have_epoch && c->epoch <= s->last_epoch)
-		return att_rerr(err, ATT_EREPLAY, ri->stream, ri->seq,
-				"checkpoint epoch %llu is not after this stream's previous checkpoint epoch %llu",
-				(unsigned long long)c->epoch,
-				(unsigned long long)s->last_epoch);
-	s->have_epoch = true;
-	s->last_epoch = c->epoch;
-
 	if (status != ATTESTIO_CP_SIGNED) {
-		v->sum.checkpoints_unsigned++;
-		att_cover(s, c->hseq, ATT_COVER_UNSIGNED);
-		*st = ATT_REC_UNSIGNED;
-		if (v->o.allow_unsigned)
-			return 0;
-		*st = ATT_REC_BAD;
-		return att_rerr(err, ATT_EUNSIGNED, ri->stream, ri->seq,
-				"checkpoint epoch %llu is unsigned (status %u, tpm_rc %d)",
-				(unsigned long long)c->epoch, status,
-				(int)le32_to_cpu(c->cp->tpm_rc));
+		if (c->cp->attest_len || c->cp->sig_len)
+			return att_rerr(err, ATT_EPARSE, ri->stream, ri->seq,
+					"unsigned checkpoint epoch %llu carries quote bytes",
+					(unsigned long long)c->epoch);
+		*unsig = true;
+		return 0;
 	}
 	if (le32_to_cpu(c->cp->tpm_rc))
 		return att_rerr(err, ATT_EQUOTE, ri->stream, ri->seq,
@@ -406,33 +506,24 @@ static int att_checkpoint(struct att_verifier *v, struct att_vstream *s,
 				"checkpoint epoch %llu: pcr_mask 0x%06x but the quote selects SHA-256 PCRs 0x%06x",
 				(unsigned long long)c->epoch,
 				le32_to_cpu(c->cp->pcr_mask), qi.pcr_select);
-	ret = att_fresh_check(v, ri->stream, ri->seq, c->instance, c->epoch,
-			      &qi, rec + c->lay.attest,
-			      c->lay.sig - c->lay.attest, err);
-	if (ret)
-		return ret;
 	ret = att_policy_check(v->o.policy, &qi, &qerr);
 	if (ret)
 		return att_rerr(err, ret, ri->stream, ri->seq,
 				"checkpoint epoch %llu: %s",
 				(unsigned long long)c->epoch, qerr.msg);
-	v->sum.checkpoints_verified++;
-	att_cover(s, c->hseq, ATT_COVER_VERIFIED);
-	*st = ATT_REC_VERIFIED;
-	return 0;
+	return att_fresh_check(v, s, ri, c, &qi, rec + c->lay.attest,
+			       c->lay.sig - c->lay.attest, err);
 }
 
 /* ---------------------------------------------------------- records --- */
 
-static int att_set_desc(struct att_vstream *s, const uint8_t *rec,
-			const struct attestio_rec_info *ri)
+static int att_set_desc(struct att_vstream *s, const uint8_t *rec)
 {
 	const struct attestio_descriptor *d = (const void *)(rec + ATTESTIO_HDR_LEN);
 	size_t n = sizeof(*d) + le16_to_cpu(d->nchannels) *
 		   sizeof(struct attestio_channel);
 	struct attestio_descriptor *copy = malloc(n);
 
-	(void)ri;
 	if (!copy)
 		return -1;
 	memcpy(copy, d, n);
@@ -445,8 +536,8 @@ static int att_set_desc(struct att_vstream *s, const uint8_t *rec,
 }
 
 /*
- * Content checks of a record that chains at the expected position.  The
- * record is chained whatever they say.
+ * Content checks of a record at its place in the chain (the record is
+ * chained whatever they say).
  */
 static int att_content(struct att_vstream *s, const uint8_t *rec,
 		       const struct attestio_rec_info *ri, struct att_err *err)
@@ -476,7 +567,7 @@ static int att_content(struct att_vstream *s, const uint8_t *rec,
 			return att_rerr(err, ATT_EPARSE, ri->stream, ri->seq,
 					"first descriptor has segment %u, not 0",
 					le32_to_cpu(d->segment));
-		if (att_set_desc(s, rec, ri))
+		if (att_set_desc(s, rec))
 			return att_rerr(err, ATT_ENOMEM, ri->stream, ri->seq,
 					"out of memory for the descriptor");
 		return 0;
@@ -508,44 +599,28 @@ static int att_content(struct att_vstream *s, const uint8_t *rec,
 	return 0;
 }
 
-/* Chain record @rec at the expected position (s->next_seq). */
-static int att_chained(struct att_verifier *v, struct att_vstream *s,
-		       const uint8_t *rec, const struct attestio_rec_info *ri,
-		       enum att_rec_state *st, struct att_err *err)
+/* Chain a non-checkpoint record at s->next_seq (content checked). */
+static int att_chain_plain(struct att_verifier *v, struct att_vstream *s,
+			   const uint8_t *rec,
+			   const struct attestio_rec_info *ri,
+			   struct att_err *err)
 {
-	struct att_cp c;
-	int ret;
+	int ret = att_content(s, rec, ri, err);
 
-	*st = ATT_REC_PENDING;
-	if (ri->type == ATTESTIO_REC_CHECKPOINT) {
-		att_cp_decode(rec, &c);
-		ret = att_checkpoint(v, s, rec, ri, &c, false, st, err);
-		if (ret)
-			*st = ATT_REC_BAD;
-		if (ret == ATT_ECHAIN) {
-			/*
-			 * Our chain is not the kernel's: drop it and re-anchor
-			 * at a later checkpoint, whose heads[self] covers this
-			 * one (one error per break, not one per checkpoint).
-			 */
-			att_chain_drop(s, false);
-			s->state = ATT_S_SEEK;
-			s->joined = false;
-			return ret;
-		}
-	} else {
-		ret = att_content(s, rec, ri, err);
-		if (ret)
-			*st = ATT_REC_BAD;
-	}
+	if (ret)
+		att_verdict(v, ri->stream, ri->seq, 1, ri->type, ATT_REC_BAD,
+			    ATT_CAUSE_NONE, false, ret, err ? err->msg : NULL);
 	attestio_chain_extend(s->head, rec, ri->len);
-	if (att_map_push(s, ri->seq, s->head,
-			 ri->type == ATTESTIO_REC_SAMPLE)) {
-		/* cannot keep more: the stream must re-anchor */
-		att_chain_drop(s, false);
-		s->state = ATT_S_SEEK;
-		s->samples_unverifiable += ri->type == ATTESTIO_REC_SAMPLE;
-		*st = ATT_REC_BAD;
+	if (att_map_add(v, s, ri->stream, ri->seq, ri->type, ret != 0, false)) {
+		att_chain_end(v, s, ri->stream, ATT_REC_UNVERIFIABLE,
+			      ATT_CAUSE_BROKEN, false, ATT_ENOMEM,
+			      "too many records without a checkpoint");
+		att_unanchor(s, ATT_CAUSE_BROKEN, false, ATT_ENOMEM);
+		if (!ret)
+			att_verdict(v, ri->stream, ri->seq, 1, ri->type,
+				    ATT_REC_UNVERIFIABLE, ATT_CAUSE_BROKEN,
+				    false, ATT_ENOMEM,
+				    "too many records without a checkpoint");
 		return att_rerr(err, ATT_ENOMEM, ri->stream, ri->seq,
 				"more than %u records without a checkpoint",
 				ATT_MAP_MAX);
@@ -554,257 +629,388 @@ static int att_chained(struct att_verifier *v, struct att_vstream *s,
 	return ret;
 }
 
+/*
+ * A checkpoint that passed att_checkpoint() takes its place in the chain:
+ * a verified one covers up to heads[self].seq and is itself VERIFIED; an
+ * unsigned one covers provisionally.
+ */
+static int att_cp_accept(struct att_verifier *v, struct att_vstream *s,
+			 const uint8_t *rec, const struct attestio_rec_info *ri,
+			 const struct att_cp *c, bool unsig,
+			 struct att_err *err)
+{
+	s->have_epoch = true;
+	s->last_epoch = c->epoch;
+	s->have_cov = true;
+	s->cov = c->hseq;
+	if (unsig) {
+		v->sum.checkpoints_unsigned++;
+		att_cover_unsigned(s, c->hseq);
+	} else {
+		v->sum.checkpoints_verified++;
+		att_cover_verified(v, s, ri->stream, c->hseq);
+		att_other_heads(v, c);
+	}
+	attestio_chain_extend(s->head, rec, ri->len);
+	if (!unsig)
+		att_verdict(v, ri->stream, ri->seq, 1, ri->type,
+			    ATT_REC_VERIFIED, ATT_CAUSE_NONE, false, 0, NULL);
+	if (att_map_add(v, s, ri->stream, ri->seq, ri->type, !unsig, unsig)) {
+		att_chain_end(v, s, ri->stream, ATT_REC_UNVERIFIABLE,
+			      ATT_CAUSE_BROKEN, false, ATT_ENOMEM,
+			      "too many records without a checkpoint");
+		att_unanchor(s, ATT_CAUSE_BROKEN, false, ATT_ENOMEM);
+		return att_rerr(err, ATT_ENOMEM, ri->stream, ri->seq,
+				"more than %u records without a checkpoint",
+				ATT_MAP_MAX);
+	}
+	s->next_seq = ri->seq + 1;
+	if (unsig && !v->o.allow_unsigned)
+		return att_rerr(err, ATT_EUNSIGNED, ri->stream, ri->seq,
+				"checkpoint epoch %llu is unsigned (status %u, tpm_rc %d)",
+				(unsigned long long)c->epoch,
+				le32_to_cpu(c->cp->status),
+				(int)le32_to_cpu(c->cp->tpm_rc));
+	return 0;
+}
+
+/* A record at the expected position of a chained stream. */
+static int att_chained(struct att_verifier *v, struct att_vstream *s,
+		       const uint8_t *rec, const struct attestio_rec_info *ri,
+		       struct att_err *err)
+{
+	struct att_cp c;
+	bool unsig;
+	int ret;
+
+	if (ri->type != ATTESTIO_REC_CHECKPOINT)
+		return att_chain_plain(v, s, rec, ri, err);
+	att_cp_decode(rec, &c);
+	ret = att_checkpoint(v, s, rec, ri, &c, false, &unsig, err);
+	if (!ret)
+		return att_cp_accept(v, s, rec, ri, &c, unsig, err);
+	att_verdict(v, ri->stream, ri->seq, 1, ri->type, ATT_REC_BAD,
+		    ATT_CAUSE_NONE, false, ret, err ? err->msg : NULL);
+	if (ret == ATT_ECHAIN) {
+		/*
+		 * Our chain is not the one the kernel signed: what it holds
+		 * can never be proven.  Re-anchor at a later checkpoint.
+		 */
+		att_chain_end(v, s, ri->stream, ATT_REC_UNVERIFIABLE,
+			      ATT_CAUSE_BROKEN, false, ATT_ECHAIN,
+			      "a checkpoint's head differs from the chain through it");
+		att_unanchor(s, ATT_CAUSE_BROKEN, false, ATT_ECHAIN);
+		if (att_buf_add(v, s, rec, ri, true))
+			return att_rerr(err, ATT_ENOMEM, ri->stream, ri->seq,
+					"out of memory buffering records");
+		return ret;
+	}
+	/* a bad quote: the record stays in the chain, covered later */
+	attestio_chain_extend(s->head, rec, ri->len);
+	if (att_map_add(v, s, ri->stream, ri->seq, ri->type, true, false)) {
+		att_chain_end(v, s, ri->stream, ATT_REC_UNVERIFIABLE,
+			      ATT_CAUSE_BROKEN, false, ATT_ENOMEM,
+			      "too many records without a checkpoint");
+		att_unanchor(s, ATT_CAUSE_BROKEN, false, ATT_ENOMEM);
+	}
+	s->next_seq = ri->seq + 1;
+	return ret;
+}
+
+/*
+ * Anchor at checkpoint @rec (already checked by att_checkpoint): its signed
+ * heads[self] is the head after record hseq.  Buffered records up to hseq
+ * are UNVERIFIABLE; hseq+1 .. seq-1 (all buffered) chain from that head.
+ */
+static int att_anchor(struct att_verifier *v, struct att_vstream *s,
+		      const uint8_t *rec, const struct attestio_rec_info *ri,
+		      const struct att_cp *c, bool unsig, struct att_err *err)
+{
+	struct att_err e2;
+	struct att_brec *b;
+
+	att_buf_drop(v, s, ri->stream, c->hseq, ATT_REC_UNVERIFIABLE);
+	/*
+	 * Records before the anchor may have changed the segment (a detach
+	 * and descriptor in a hole): forget the descriptor until the chain
+	 * shows one again.
+	 */
+	free(s->desc);
+	s->desc = NULL;
+	s->seg_known = false;
+	s->seg_open = false;
+	if (!s->have_instance || s->instance != c->instance) {
+		/* first anchor, or the module was reloaded meanwhile */
+		s->have_epoch = false;
+		s->have_verified = false;
+	}
+	s->have_instance = true;
+	s->instance = c->instance;
+	s->anchored_once = true;
+	s->state = ATT_S_CHAINED;
+	memcpy(s->head, c->hhead, ATTESTIO_HASH_LEN);
+	s->have_last_cov = true;
+	s->last_cov_seq = c->hseq;
+	memcpy(s->last_cov_head, c->hhead, ATTESTIO_HASH_LEN);
+	s->next_seq = c->hseq + 1;
+	while ((b = vring_front(&s->buf))) {
+		const struct attestio_rec_info bi = {
+			.type = b->type, .len = b->len,
+			.stream = ri->stream, .seq = b->seq,
+		};
+		int r;
+
+		if (b->done) {
+			/* already judged BAD: chained, no second verdict */
+			if (b->type == ATTESTIO_REC_DESCRIPTOR)
+				att_set_desc(s, b->rec);
+			attestio_chain_extend(s->head, b->rec, b->len);
+			r = att_map_add(v, s, ri->stream, b->seq, b->type,
+					true, false);
+			s->next_seq = b->seq + 1;
+		} else if (b->type == ATTESTIO_REC_CHECKPOINT) {
+			/* a checkpoint that waited for this anchor */
+			struct att_cp bc;
+			bool bu;
+
+			att_cp_decode(b->rec, &bc);
+			r = att_checkpoint(v, s, b->rec, &bi, &bc, false, &bu,
+					   &e2);
+			if (!r) {
+				r = att_cp_accept(v, s, b->rec, &bi, &bc, bu,
+						  &e2);
+			} else {
+				att_verdict(v, ri->stream, b->seq, 1, b->type,
+					    ATT_REC_BAD, ATT_CAUSE_NONE,
+					    false, r, e2.msg);
+				attestio_chain_extend(s->head, b->rec, b->len);
+				att_map_add(v, s, ri->stream, b->seq, b->type,
+					    true, false);
+				s->next_seq = b->seq + 1;
+			}
+			if (r)
+				att_problem(v, r);
+			r = 0;
+		} else {
+			r = att_chain_plain(v, s, b->rec, &bi, &e2);
+			if (r)
+				att_problem(v, r);
+			r = 0;
+		}
+		att_buf_pop(s);
+		if (r || s->state != ATT_S_CHAINED) {
+			att_buf_drop(v, s, ri->stream, UINT64_MAX,
+				     ATT_REC_UNVERIFIABLE);
+			return att_rerr(err, ATT_ENOMEM, ri->stream, ri->seq,
+					"out of memory re-anchoring the chain");
+		}
+	}
+	return att_cp_accept(v, s, rec, ri, c, unsig, err);
+}
+
+/* A sequence hole of @k records before @ri in @s: report, excuse? */
+static int att_hole(struct att_verifier *v, struct att_vstream *s,
+		    const struct attestio_rec_info *ri, uint64_t first,
+		    struct att_err *err)
+{
+	uint64_t k = ri->seq - first;
+	bool excused = v->o.allow_lost && v->lost_budget >= k;
+	int ret = 0;
+
+	if (excused)
+		v->lost_budget -= k;
+	else
+		ret = att_rerr(err, ATT_ESEQ, ri->stream, ri->seq,
+			       "expected seq %llu: %llu records missing (seq %llu..%llu) and %s",
+			       (unsigned long long)first, (unsigned long long)k,
+			       (unsigned long long)first,
+			       (unsigned long long)(ri->seq - 1),
+			       v->o.allow_lost ?
+			       "the lost records seen before do not account for them" :
+			       "no gap record accounts for them");
+	att_verdict(v, ri->stream, first, k, 0, ATT_REC_MISSING,
+		    ATT_CAUSE_HOLE, excused, ret,
+		    excused ? "a lost record accounts for them" :
+			      "sequence hole");
+	if (s->state == ATT_S_CHAINED)
+		att_chain_end(v, s, ri->stream, ATT_REC_UNVERIFIABLE,
+			      ATT_CAUSE_HOLE, excused, ATT_ESEQ,
+			      "a sequence hole follows before a checkpoint covered it");
+	else
+		att_buf_drop(v, s, ri->stream, UINT64_MAX,
+			     ATT_REC_UNVERIFIABLE);
+	att_unanchor(s, ATT_CAUSE_HOLE, excused, ATT_ESEQ);
+	return ret;
+}
+
+/* A record of a stream that has no anchor. */
+static int att_seek(struct att_verifier *v, struct att_vstream *s,
+		    const uint8_t *rec, const struct attestio_rec_info *ri,
+		    struct att_err *err)
+{
+	const struct att_brec *last = vring_back(&s->buf);
+	struct att_cp c;
+	bool unsig;
+	int ret;
+
+	if (last && ri->seq <= last->seq) {
+		ret = att_rerr(err, ATT_ESEQ, ri->stream, ri->seq,
+			       "duplicate or out-of-order record (seq %llu already seen)",
+			       (unsigned long long)ri->seq);
+		att_verdict(v, ri->stream, ri->seq, 1, ri->type, ATT_REC_BAD,
+			    ATT_CAUSE_NONE, false, ret, err ? err->msg : NULL);
+		return ret;
+	}
+	if (last && ri->seq != last->seq + 1) {
+		ret = att_hole(v, s, ri, last->seq + 1, err);
+		if (ret) {
+			struct att_err e2;
+			int r2 = att_seek(v, s, rec, ri, &e2);
+
+			if (r2)
+				att_problem(v, r2);
+			return ret;
+		}
+	}
+	if (ri->type == ATTESTIO_REC_CHECKPOINT) {
+		const struct att_brec *first = vring_front(&s->buf);
+
+		att_cp_decode(rec, &c);
+		if (c.hseq < ri->seq &&
+		    (c.hseq + 1 == ri->seq ||
+		     (first && first->seq <= c.hseq + 1))) {
+			ret = att_checkpoint(v, s, rec, ri, &c, true, &unsig,
+					     err);
+			if (!ret)
+				return att_anchor(v, s, rec, ri, &c, unsig, err);
+			att_verdict(v, ri->stream, ri->seq, 1, ri->type,
+				    ATT_REC_BAD, ATT_CAUSE_NONE, false, ret,
+				    err ? err->msg : NULL);
+			if (att_buf_add(v, s, rec, ri, true))
+				return att_rerr(err, ATT_ENOMEM, ri->stream,
+						ri->seq,
+						"out of memory buffering records");
+			return ret;
+		}
+	}
+	if (att_buf_add(v, s, rec, ri, false))
+		return att_rerr(err, ATT_ENOMEM, ri->stream, ri->seq,
+				"out of memory buffering records until a checkpoint");
+	return 0;
+}
+
 /* Start the chain from genesis at a seq-0 descriptor. */
-static void att_genesis(struct att_vstream *s, const uint8_t *rec,
-			uint32_t stream)
+static int att_genesis(struct att_verifier *v, struct att_vstream *s,
+		       const uint8_t *rec, const struct attestio_rec_info *ri,
+		       struct att_err *err)
 {
 	const struct attestio_descriptor *d = (const void *)(rec + ATTESTIO_HDR_LEN);
 
-	att_buf_clear(s, true);
-	att_chain_drop(s, true);
+	if (s->state == ATT_S_CHAINED)
+		att_chain_end(v, s, ri->stream, ATT_REC_PENDING,
+			      ATT_CAUSE_NONE, false, 0,
+			      "the chain restarted before a checkpoint covered it");
+	att_buf_drop(v, s, ri->stream, UINT64_MAX, ATT_REC_UNVERIFIABLE);
 	s->state = ATT_S_CHAINED;
-	s->joined = false;
+	s->anchored_once = true;
 	s->have_instance = true;
 	s->instance = le64_to_cpu(d->instance);
 	s->next_seq = 0;
 	s->seg_known = false;
 	s->seg_open = false;
 	s->have_epoch = false;
+	s->have_cov = false;
+	s->have_verified = false;
+	s->have_last_cov = false;
 	free(s->desc);
 	s->desc = NULL;
-	attestio_chain_genesis(s->head, s->instance, stream);
+	attestio_chain_genesis(s->head, s->instance, ri->stream);
+	return att_chain_plain(v, s, rec, ri, err);
 }
 
-static int att_buf_add(struct att_vstream *s, const uint8_t *rec,
-		       const struct attestio_rec_info *ri)
+static int att_bad(struct att_verifier *v, const struct attestio_rec_info *ri,
+		   int code, struct att_err *err)
 {
-	struct att_brec *b;
-
-	while (s->buf_n && s->buf_bytes + ri->len > ATT_SEEK_MAX_BYTES) {
-		/* the oldest can no longer be anchored */
-		s->samples_unverifiable += s->buf[0].sample;
-		s->buf_samples -= s->buf[0].sample;
-		s->buf_bytes -= s->buf[0].len;
-		free(s->buf[0].rec);
-		memmove(s->buf, s->buf + 1, (s->buf_n - 1) * sizeof(*s->buf));
-		s->buf_n--;
-	}
-	if (s->buf_n == s->buf_cap) {
-		size_t cap = s->buf_cap ? 2 * s->buf_cap : 16;
-
-		b = realloc(s->buf, cap * sizeof(*b));
-		if (!b)
-			return -1;
-		s->buf = b;
-		s->buf_cap = cap;
-	}
-	b = &s->buf[s->buf_n];
-	b->rec = malloc(ri->len);
-	if (!b->rec)
-		return -1;
-	memcpy(b->rec, rec, ri->len);
-	b->len = ri->len;
-	b->seq = ri->seq;
-	b->sample = ri->type == ATTESTIO_REC_SAMPLE;
-	s->buf_n++;
-	s->buf_bytes += ri->len;
-	s->buf_samples += b->sample;
-	return 0;
+	att_verdict(v, ri->stream, ri->seq, 1, ri->type, ATT_REC_BAD,
+		    ATT_CAUSE_NONE, false, code, err ? err->msg : NULL);
+	return code;
 }
 
-/*
- * Anchor at checkpoint @rec: its heads[self] is the head after record
- * hseq; records hseq+1 .. seq-1 must be in the buffer.  Returns true if
- * the stream is chained again.
- */
-static bool att_anchor(struct att_vstream *s,
-		       const struct attestio_rec_info *ri, const struct att_cp *c)
+/* A record that is not what the kernel emits at that place: a hole. */
+static void att_break(struct att_verifier *v, struct att_vstream *s,
+		      uint32_t stream)
 {
-	size_t i, first = 0;
-	uint8_t head[ATTESTIO_HASH_LEN];
-
-	if (c->hseq >= ri->seq)
-		return false;
-	if (c->hseq + 1 < ri->seq) {
-		if (!s->buf_n || s->buf[0].seq > c->hseq + 1 ||
-		    s->buf[s->buf_n - 1].seq != ri->seq - 1)
-			return false;
-		first = (size_t)(c->hseq + 1 - s->buf[0].seq);
-	} else {
-		first = s->buf_n;
-	}
-	if (s->have_instance && s->instance != c->instance) {
-		/* the module was reloaded while we were lost */
-		free(s->desc);
-		s->desc = NULL;
-		s->seg_known = false;
-		s->have_epoch = false;
-	}
-	if (!s->desc)
-		s->seg_known = false;
-	s->have_instance = true;
-	s->instance = c->instance;
-	att_chain_drop(s, false);
-	s->have_covered = true;
-	s->covered = c->hseq;
-	memcpy(head, c->hhead, sizeof(head));
-	for (i = 0; i < first; i++)
-		s->samples_unverifiable += s->buf[i].sample;
-	for (i = first; i < s->buf_n; i++) {
-		const struct att_brec *b = &s->buf[i];
-		const struct attestio_rec_info bi = {
-			.type = le16_to_cpu(((const struct attestio_rec_hdr *)b->rec)->type),
-			.len = b->len,
-			.stream = ri->stream,
-			.seq = b->seq,
-		};
-
-		if (bi.type == ATTESTIO_REC_DESCRIPTOR) {
-			if (att_set_desc(s, b->rec, &bi))
-				s->seg_known = false;
-		} else if (bi.type == ATTESTIO_REC_DETACH) {
-			s->seg_open = false;
-		}
-		attestio_chain_extend(head, b->rec, b->len);
-		if (att_map_push(s, b->seq, head, b->sample)) {
-			att_chain_drop(s, false);
-			s->samples_unverifiable += b->sample;
-			s->have_covered = false;
-		}
-	}
-	s->buf_samples = 0;
-	att_buf_clear(s, false);
-	memcpy(s->head, head, sizeof(head));
-	s->next_seq = ri->seq;
-	s->state = ATT_S_CHAINED;
-	s->joined = false;
-	return true;
+	if (s->state == ATT_S_CHAINED)
+		att_chain_end(v, s, stream, ATT_REC_UNVERIFIABLE,
+			      ATT_CAUSE_BROKEN, false, ATT_EPARSE,
+			      "a malformed record follows before a checkpoint covered it");
+	else
+		att_buf_drop(v, s, stream, UINT64_MAX, ATT_REC_UNVERIFIABLE);
+	att_unanchor(s, ATT_CAUSE_BROKEN, false, ATT_EPARSE);
 }
 
-/* A record of a stream whose head is unknown. */
-static int att_seek(struct att_verifier *v, struct att_vstream *s,
-		    const uint8_t *rec, const struct attestio_rec_info *ri,
-		    enum att_rec_state *st, struct att_err *err)
+static int att_lost(struct att_verifier *v, const uint8_t *rec,
+		    const struct attestio_rec_info *ri, struct att_err *err)
 {
-	struct att_err e2;
-	struct att_cp c;
-	int ret = 0, r2;
+	const struct attestio_lost *l = (const void *)(rec + ATTESTIO_HDR_LEN);
+	uint64_t n = le64_to_cpu(l->records);
 
-	*st = ATT_REC_PENDING;
-	if (s->buf_n && ri->seq != s->buf[s->buf_n - 1].seq + 1) {
-		if (ri->seq <= s->buf[s->buf_n - 1].seq) {
-			*st = ATT_REC_BAD;
-			return att_rerr(err, ATT_ESEQ, ri->stream, ri->seq,
-					"duplicate or out-of-order record (seq %llu already seen)",
-					(unsigned long long)ri->seq);
-		}
-		if (!(s->lost_pending && v->o.allow_lost))
-			ret = att_rerr(err, ATT_ESEQ, ri->stream, ri->seq,
-				       "expected seq %llu: %llu records missing",
-				       (unsigned long long)(s->buf[s->buf_n - 1].seq + 1),
-				       (unsigned long long)(ri->seq - s->buf[s->buf_n - 1].seq - 1));
-		att_buf_clear(s, true);
-	}
-	s->lost_pending = false;
-	if (ri->type == ATTESTIO_REC_CHECKPOINT) {
-		att_cp_decode(rec, &c);
-		if (att_anchor(s, ri, &c)) {
-			r2 = att_checkpoint(v, s, rec, ri, &c, true, st, &e2);
-			if (r2) {
-				*st = ATT_REC_BAD;
-				if (!ret) {
-					ret = r2;
-					if (err)
-						*err = e2;
-				}
-			}
-			attestio_chain_extend(s->head, rec, ri->len);
-			att_map_push(s, ri->seq, s->head, false);
-			s->next_seq = ri->seq + 1;
-			return ret;
-		}
-		s->joined = false;
-	} else if (s->joined && !ret) {
-		ret = att_rerr(err, ATT_EPARSE, ri->stream, ri->seq,
-			       "cannot verify: stream joined mid-chain before a checkpoint (%s record)",
-			       att_rec_type_name(ri->type));
-	}
-	if (att_buf_add(s, rec, ri) && !ret)
-		ret = att_rerr(err, ATT_ENOMEM, ri->stream, ri->seq,
-			       "out of memory buffering records until a checkpoint");
-	if (ret)
-		*st = ATT_REC_BAD;
-	return ret;
-}
-
-/* A record of @s could not be used: the stream must re-anchor. */
-static void att_break(struct att_verifier *v, struct att_vstream *s)
-{
-	switch (s->state) {
-	case ATT_S_NEW:
-		v->sum.streams++;
-		break;
-	case ATT_S_CHAINED:
-		att_chain_drop(s, false);
-		break;
-	case ATT_S_SEEK:
-		att_buf_clear(s, true);
-		break;
-	}
-	s->state = ATT_S_SEEK;
-	s->joined = false;
+	att_verdict(v, ri->stream, ri->seq, 1, ri->type, ATT_REC_LOCAL,
+		    ATT_CAUSE_NONE, false, 0, NULL);
+	v->sum.lost_records += n;
+	v->sum.events |= ATT_EV_LOST;
+	v->lost_budget = v->lost_budget + n < v->lost_budget ?
+			 UINT64_MAX : v->lost_budget + n;
+	if (v->o.allow_lost)
+		return 0;
+	return att_err(err, ATT_ESEQ,
+		       "this reader lost %llu records (%llu bytes) of unknown streams",
+		       (unsigned long long)n,
+		       (unsigned long long)le64_to_cpu(l->bytes));
 }
 
 static int att_feed(struct att_verifier *v, const uint8_t *rec, size_t len,
-		    enum att_rec_state *st, struct att_err *err)
+		    struct att_err *err)
 {
 	const struct attestio_rec_hdr *h = (const void *)rec;
-	struct attestio_rec_info ri;
+	struct attestio_rec_info ri = {
+		.type = le16_to_cpu(h->type),
+		.stream = le32_to_cpu(h->stream),
+		.seq = le64_to_cpu(h->seq),
+	};
 	struct att_vstream *s;
 	int ret;
 
-	if (len < ATTESTIO_HDR_LEN)
-		return att_err(err, ATT_EPARSE,
-			       "record of %zu bytes is shorter than a header",
-			       len);
-	ret = attestio_rec_hdr_decode(rec, len, &ri);
-	if (ret)
-		return att_rerr(err, ATT_EPARSE, le32_to_cpu(h->stream),
-				le64_to_cpu(h->seq),
-				"bad record header (version %u, type %u, len %u, flags 0x%x)",
-				le16_to_cpu(h->version), le16_to_cpu(h->type),
-				le32_to_cpu(h->len), le32_to_cpu(h->flags));
+	if (attestio_rec_hdr_decode(rec, len, &ri)) {
+		ret = att_rerr(err, ATT_EPARSE, ri.stream, ri.seq,
+			       "bad record header (version %u, type %u, len %u, flags 0x%x)",
+			       le16_to_cpu(h->version), ri.type,
+			       le32_to_cpu(h->len), le32_to_cpu(h->flags));
+		if (ri.stream < ATTESTIO_MAX_STREAMS)
+			att_break(v, &v->s[ri.stream], ri.stream);
+		return att_bad(v, &ri, ret, err);
+	}
 	s = &v->s[ri.stream];
 	if (ri.len != len) {
-		att_break(v, s);
-		return att_rerr(err, ATT_EPARSE, ri.stream, ri.seq,
-				"record header says %u bytes but %zu were given",
-				ri.len, len);
+		att_break(v, s, ri.stream);
+		return att_bad(v, &ri,
+			       att_rerr(err, ATT_EPARSE, ri.stream, ri.seq,
+					"record header says %u bytes but %zu were given",
+					ri.len, len), err);
 	}
-	ret = attestio_rec_validate(rec, len, &ri);
-	if (ret) {
-		att_break(v, s);
-		return att_rerr(err, ATT_EPARSE, ri.stream, ri.seq,
-				"%s record fails validation: a field is out of range, the length does not match or padding is not zero",
-				att_rec_type_name(ri.type));
+	if (attestio_rec_validate(rec, len, &ri)) {
+		att_break(v, s, ri.stream);
+		return att_bad(v, &ri,
+			       att_rerr(err, ATT_EPARSE, ri.stream, ri.seq,
+					"%s record fails validation: a field is out of range, the length does not match or padding is not zero",
+					att_rec_type_name(ri.type)), err);
 	}
-	if (ri.type == ATTESTIO_REC_LOST) {
-		const struct attestio_lost *l = (const void *)(rec + ATTESTIO_HDR_LEN);
-
-		*st = ATT_REC_LOCAL;
-		v->sum.lost_records += le64_to_cpu(l->records);
-		v->sum.events |= ATT_EV_LOST;
-		for (int i = 0; i < ATTESTIO_MAX_STREAMS; i++)
-			v->s[i].lost_pending = true;
-		if (v->o.allow_lost)
-			return 0;
-		return att_err(err, ATT_ESEQ,
-			       "this reader lost %llu records (%llu bytes) of unknown streams",
-			       (unsigned long long)le64_to_cpu(l->records),
-			       (unsigned long long)le64_to_cpu(l->bytes));
-	}
-	if (s->state == ATT_S_NEW)
+	if (ri.type == ATTESTIO_REC_LOST)
+		return att_lost(v, rec, &ri, err);
+	if (!s->seen) {
+		s->seen = true;
 		v->sum.streams++;
+	}
 	switch (ri.type) {
 	case ATTESTIO_REC_SAMPLE:
 		v->sum.samples++;
@@ -818,102 +1024,234 @@ static int att_feed(struct att_verifier *v, const uint8_t *rec, size_t len,
 		v->sum.events |= ATT_EV_GAP;
 		break;
 	}
+	if (ri.seq == 0 || !s->have_max || ri.seq > s->max_seq) {
+		s->have_max = true;
+		s->max_seq = ri.seq;
+	}
 	if (ri.seq == 0) {
-		if (ri.type != ATTESTIO_REC_DESCRIPTOR) {
-			*st = ATT_REC_BAD;
-			return att_rerr(err, ATT_EPARSE, ri.stream, ri.seq,
-					"the first record of a stream (%s) is not a descriptor",
-					att_rec_type_name(ri.type));
-		}
-		if (s->state == ATT_S_CHAINED && s->have_instance &&
-		    le64_to_cpu(((const struct attestio_descriptor *)
-				 (rec + ATTESTIO_HDR_LEN))->instance) == s->instance) {
-			*st = ATT_REC_BAD;
-			return att_rerr(err, ATT_ESEQ, ri.stream, ri.seq,
-					"duplicate start of the chain (expected seq %llu)",
-					(unsigned long long)s->next_seq);
-		}
-		/* a new chain: first attach, or the module was reloaded */
-		att_genesis(s, rec, ri.stream);
-		s->lost_pending = false;
-		return att_chained(v, s, rec, &ri, st, err);
+		uint64_t inst;
+
+		if (ri.type != ATTESTIO_REC_DESCRIPTOR)
+			return att_bad(v, &ri,
+				       att_rerr(err, ATT_EPARSE, ri.stream, 0,
+						"the first record of a stream (%s) is not a descriptor",
+						att_rec_type_name(ri.type)), err);
+		inst = le64_to_cpu(((const struct attestio_descriptor *)
+				    (rec + ATTESTIO_HDR_LEN))->instance);
+		if (s->state == ATT_S_CHAINED && s->instance == inst)
+			return att_bad(v, &ri,
+				       att_rerr(err, ATT_ESEQ, ri.stream, 0,
+						"duplicate start of the chain (expected seq %llu)",
+						(unsigned long long)s->next_seq), err);
+		return att_genesis(v, s, rec, &ri, err);
 	}
 	switch (s->state) {
 	case ATT_S_NEW:
-		s->state = ATT_S_SEEK;
-		s->joined = !s->lost_pending &&
-			    ri.type != ATTESTIO_REC_CHECKPOINT;
-		return att_seek(v, s, rec, &ri, st, err);
+		att_unanchor(s, ATT_CAUSE_JOIN, v->o.allow_join, ATT_ESEQ);
+		return att_seek(v, s, rec, &ri, err);
 	case ATT_S_SEEK:
-		return att_seek(v, s, rec, &ri, st, err);
+		return att_seek(v, s, rec, &ri, err);
 	case ATT_S_CHAINED:
 		break;
 	}
-	if (ri.seq < s->next_seq) {
-		*st = ATT_REC_BAD;
-		return att_rerr(err, ATT_ESEQ, ri.stream, ri.seq,
-				"duplicate or out-of-order record: seq %llu already seen (expected %llu)",
-				(unsigned long long)ri.seq,
-				(unsigned long long)s->next_seq);
-	}
+	if (ri.seq < s->next_seq)
+		return att_bad(v, &ri,
+			       att_rerr(err, ATT_ESEQ, ri.stream, ri.seq,
+					"duplicate or out-of-order record: seq %llu already seen (expected %llu)",
+					(unsigned long long)ri.seq,
+					(unsigned long long)s->next_seq), err);
 	if (ri.seq > s->next_seq) {
-		bool explained = s->lost_pending && v->o.allow_lost;
-
-		ret = explained ? 0 :
-		      att_rerr(err, ATT_ESEQ, ri.stream, ri.seq,
-			       "expected seq %llu: %llu records missing and no gap or lost record accounts for them",
-			       (unsigned long long)s->next_seq,
-			       (unsigned long long)(ri.seq - s->next_seq));
 		struct att_err e2;
 		int r2;
 
-		att_chain_drop(s, false);
-		s->state = ATT_S_SEEK;
-		s->joined = false;
-		r2 = att_seek(v, s, rec, &ri, st, &e2);
-		if (!ret && r2 && err)
-			*err = e2;
-		if (ret || r2)
-			*st = ATT_REC_BAD;
+		ret = att_hole(v, s, &ri, s->next_seq, err);
+		r2 = att_seek(v, s, rec, &ri, ret ? &e2 : err);
+		if (ret && r2)
+			att_problem(v, r2);
 		return ret ? ret : r2;
 	}
-	s->lost_pending = false;
-	return att_chained(v, s, rec, &ri, st, err);
+	return att_chained(v, s, rec, &ri, err);
 }
 
 int att_verifier_feed(struct att_verifier *v, const uint8_t *rec, size_t len,
 		      enum att_rec_state *state, struct att_err *err)
 {
-	enum att_rec_state st = ATT_REC_BAD;
+	const struct attestio_rec_hdr *h;
 	int ret;
 
 	if (!v || !rec)
 		return att_err(err, ATT_EINVAL, "att_verifier_feed: NULL argument");
+	if (v->finished)
+		return att_err(err, ATT_EINVAL, "att_verifier_feed: after att_verifier_finish");
 	v->sum.records++;
-	if (len > ATTESTIO_REC_MAX_LEN) {
+	if (len < ATTESTIO_HDR_LEN || len > ATTESTIO_REC_MAX_LEN) {
 		ret = att_err(err, ATT_EPARSE,
-			      "record of %zu bytes is longer than any record (%u)",
-			      len, ATTESTIO_REC_MAX_LEN);
-		goto out;
+			      "record of %zu bytes: a record is %u to %u bytes",
+			      len, ATTESTIO_HDR_LEN, ATTESTIO_REC_MAX_LEN);
+		v->sum.records_bad++;
+		if (state)
+			*state = ATT_REC_BAD;
+		return att_problem(v, ret);
 	}
 	/* the record structures are read in place: align them */
 	if ((uintptr_t)rec % ATTESTIO_REC_ALIGN) {
 		memcpy(v->scratch, rec, len);
 		rec = v->scratch;
 	}
-	ret = att_feed(v, rec, len, &st, err);
-out:
-	if (ret) {
-		if (st != ATT_REC_LOCAL)
-			st = ATT_REC_BAD;
-		if (!v->sum.first_error)
-			v->sum.first_error = ret;
-	} else if (err) {
+	h = (const void *)rec;
+	v->cur_set = true;
+	v->cur_stream = le32_to_cpu(h->stream);
+	v->cur_seq = le64_to_cpu(h->seq);
+	v->cur_state = ATT_REC_PENDING;
+	ret = att_feed(v, rec, len, err);
+	v->cur_set = false;
+	if (ret)
+		att_problem(v, ret);
+	else if (err)
 		memset(err, 0, sizeof(*err));
-	}
 	if (state)
-		*state = st;
+		*state = v->cur_state;
 	return ret;
+}
+
+/* ------------------------------------------------------------ finish --- */
+
+static void att_finish_stream(struct att_verifier *v, struct att_vstream *s,
+			      uint32_t id)
+{
+	const struct att_brec *b;
+	uint64_t last_cp = 0;
+	bool have_cp = false;
+
+	att_chain_end(v, s, id, ATT_REC_PENDING, ATT_CAUSE_NONE, false, 0,
+		      "no checkpoint covers it (yet)");
+	/* unanchored: up to the last checkpoint nothing can anchor them */
+	for (size_t i = 0; i < s->buf.n; i++) {
+		b = vring_at(&s->buf, i);
+		if (b->type == ATTESTIO_REC_CHECKPOINT) {
+			have_cp = true;
+			last_cp = b->seq;
+		}
+	}
+	if (have_cp)
+		att_buf_drop(v, s, id, last_cp, ATT_REC_UNVERIFIABLE);
+	att_buf_drop(v, s, id, UINT64_MAX, ATT_REC_PENDING);
+
+	/* records signed heads prove to exist */
+	if (s->have_signed &&
+	    !(s->have_instance && s->instance != s->signed_instance)) {
+		uint64_t first = s->have_max ? s->max_seq + 1 : 0;
+
+		if (first <= s->signed_max)
+			att_verdict(v, id, first, s->signed_max - first + 1, 0,
+				    ATT_REC_MISSING, ATT_CAUSE_WITHHELD,
+				    !v->o.complete, ATT_ESEQ,
+				    "withheld: a verified quote signs a head at or after these records");
+	}
+}
+
+int att_verifier_finish(struct att_verifier *v, struct att_err *err)
+{
+	const struct att_summary *s;
+
+	if (!v)
+		return att_err(err, ATT_EINVAL, "att_verifier_finish: NULL argument");
+	if (!v->finished) {
+		v->finished = true;
+		for (uint32_t i = 0; i < ATTESTIO_MAX_STREAMS; i++)
+			att_finish_stream(v, &v->s[i], i);
+	}
+	s = &v->sum;
+	if (s->records_bad)
+		return att_err(err, s->first_error ? s->first_error : ATT_EPARSE,
+			       "%llu records failed a check",
+			       (unsigned long long)s->records_bad);
+	if (s->records_unverifiable > s->unverifiable_excused)
+		return att_err(err, ATT_ECHAIN,
+			       "%llu records can never be verified (before a stream's first anchor, next to a sequence hole, or in a broken chain)",
+			       (unsigned long long)(s->records_unverifiable -
+						    s->unverifiable_excused));
+	if (s->missing > s->missing_excused)
+		return att_err(err, ATT_ESEQ,
+			       "%llu records are missing from sequence holes",
+			       (unsigned long long)(s->missing - s->missing_excused));
+	if (v->o.complete && s->withheld)
+		return att_err(err, ATT_ESEQ,
+			       "%llu records that verified quotes prove to exist are absent (withheld)",
+			       (unsigned long long)s->withheld);
+	if (s->records_unsigned && !v->o.allow_unsigned)
+		return att_err(err, ATT_EUNSIGNED,
+			       "%llu records are covered only by unsigned checkpoints",
+			       (unsigned long long)s->records_unsigned);
+	if (s->errors)
+		return att_err(err, s->first_error,
+			       "%u problems were reported while feeding records",
+			       s->errors);
+	if (!s->records)
+		return att_err(err, ATT_EPARSE, "no records");
+	if (!s->checkpoints_verified)
+		return att_err(err, ATT_EUNSIGNED,
+			       "no checkpoint verified: nothing is proven");
+	if (err)
+		memset(err, 0, sizeof(*err));
+	return 0;
+}
+
+/* ------------------------------------------------------------- setup --- */
+
+const char *att_rec_type_name(unsigned int t)
+{
+	static const char *const n[] = {
+		[ATTESTIO_REC_DESCRIPTOR] = "descriptor",
+		[ATTESTIO_REC_SAMPLE] = "sample",
+		[ATTESTIO_REC_GAP] = "gap",
+		[ATTESTIO_REC_CHECKPOINT] = "checkpoint",
+		[ATTESTIO_REC_DETACH] = "detach",
+		[ATTESTIO_REC_ERROR] = "error",
+		[ATTESTIO_REC_LOST] = "lost",
+	};
+
+	return t < sizeof(n) / sizeof(n[0]) && n[t] ? n[t] : "unknown";
+}
+
+struct att_verifier *att_verifier_new(const struct att_verifier_opts *o)
+{
+	struct att_verifier *v = calloc(1, sizeof(*v));
+
+	if (!v)
+		return NULL;
+	/* malloc() alignment suffices for every record structure */
+	v->scratch = malloc(ATTESTIO_REC_MAX_LEN);
+	if (!v->scratch) {
+		free(v);
+		return NULL;
+	}
+	if (o)
+		v->o = *o;
+	for (int i = 0; i < ATTESTIO_MAX_STREAMS; i++) {
+		v->s[i].map.esz = sizeof(struct att_hent);
+		v->s[i].buf.esz = sizeof(struct att_brec);
+	}
+	v->sum.key_origin_checked = v->o.ak && att_key_origin_checked(v->o.ak);
+	return v;
+}
+
+void att_verifier_free(struct att_verifier *v)
+{
+	if (!v)
+		return;
+	for (int i = 0; i < ATTESTIO_MAX_STREAMS; i++) {
+		struct att_vstream *s = &v->s[i];
+
+		while (s->buf.n)
+			att_buf_pop(s);
+		vring_free(&s->buf);
+		vring_free(&s->map);
+		free(s->desc);
+	}
+	att_state_free(v);
+	free(v->scratch);
+	free(v);
 }
 
 void att_verifier_summary(const struct att_verifier *v, struct att_summary *s)
@@ -924,14 +1262,28 @@ void att_verifier_summary(const struct att_verifier *v, struct att_summary *s)
 	if (!v)
 		return;
 	*s = v->sum;
+	if (v->finished)
+		return;
+	/* undecided so far */
 	for (int i = 0; i < ATTESTIO_MAX_STREAMS; i++) {
 		const struct att_vstream *vs = &v->s[i];
 
-		s->samples_verified += vs->samples_verified;
-		s->samples_unsigned += vs->samples_unsigned;
-		s->samples_unverifiable += vs->samples_unverifiable;
-		s->samples_pending += vs->map_samples + vs->buf_samples +
-				      vs->samples_orphaned;
+		for (size_t j = 0; j < vs->map.n; j++) {
+			const struct att_hent *e = vring_at(&vs->map, j);
+
+			if (e->done)
+				continue;
+			s->records_pending++;
+			s->samples_pending += e->type == ATTESTIO_REC_SAMPLE;
+		}
+		for (size_t j = 0; j < vs->buf.n; j++) {
+			const struct att_brec *b = vring_at(&vs->buf, j);
+
+			if (b->done)
+				continue;
+			s->records_pending++;
+			s->samples_pending += b->type == ATTESTIO_REC_SAMPLE;
+		}
 	}
 }
 

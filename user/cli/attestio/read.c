@@ -54,18 +54,24 @@ static void read_usage(FILE *f)
 		"attestio verify); otherwise each record is shown on one line: stream,\n"
 		"sequence number, time, type, SI values decoded with the stream's\n"
 		"descriptor, and its verification state:\n"
-		"  VERIFIED   covered by a checkpoint whose TPM quote verified (--ak)\n"
-		"  UNCHECKED  covered by a signed checkpoint, chain OK, signature not\n"
-		"             checked because no --ak was given\n"
-		"  UNSIGNED   covered only by an explicitly unsigned checkpoint\n"
-		"  PENDING    no checkpoint covered it yet (shown when reading stops)\n"
-		"  LOST       reader-local record: this reader missed records\n"
-		"  BAD        failed a check (the reason follows)\n"
-		"Lines of a stream are held back until its next checkpoint (one epoch).\n"
+		"  VERIFIED      chained from an anchor and covered by a checkpoint whose\n"
+		"                TPM quote verified (--ak)\n"
+		"  UNCHECKED     no --ak given: nothing can be verified\n"
+		"  UNSIGNED      covered only by explicitly unsigned checkpoints\n"
+		"  PENDING       no checkpoint covered it yet (shown when reading stops)\n"
+		"  UNVERIFIABLE  can never be proven: before its stream's first anchor\n"
+		"                (the reader joined mid-chain), next to a hole, or in a\n"
+		"                chain that broke (the reason follows)\n"
+		"  MISSING       records absent from the sequence (a line per hole)\n"
+		"  LOST          reader-local record: this reader missed records\n"
+		"  BAD           failed a check (the reason follows)\n"
+		"With --ak, lines wait for their verdict: usually the stream's next\n"
+		"checkpoint (one epoch).\n"
 		"\n"
 		"Options:\n"
-		"  -n, --samples N   stop once N sample records and, for every stream that\n"
-		"                    had samples, a checkpoint covering them were read\n"
+		"  -n, --samples N   show N sample records, then stop once, for every\n"
+		"                    stream that had samples, a checkpoint covering them\n"
+		"                    was read (later samples are verified, not shown)\n"
 		"  -f, --follow      keep reading until interrupted (SIGINT/SIGTERM)\n"
 		"  -s, --stream ID   only stream ID (0..63; repeat for several)\n"
 		"                    (ATTESTIO_IOC_SET_FILTER)\n"
@@ -77,23 +83,30 @@ static void read_usage(FILE *f)
 		"  -t, --timeout SEC give up after SEC seconds (exit 1); default: never\n"
 		"  -h, --help        this help\n"
 		"\n"
-		"Exit status 1 also when a rendered record failed a check (BAD).\n"
+		"Exit status 1 also when a record is BAD, or UNVERIFIABLE or MISSING for a\n"
+		"reason other than the reader's own losses or its mid-chain start.\n"
 		"%s", dev_path(), exit_codes_help);
 }
 
 /* --------------------------------------------------------- rendering --- */
 
+/* Lines of one stream waiting for their verdict, in seq order. */
 struct held {
-	uint32_t stream;
 	uint64_t seq;
-	char *text;	/* line without its state */
+	char *text;	/* line without its state; NULL once emitted */
+};
+
+struct hq {
+	struct held *h;
+	size_t start, n, cap;
 };
 
 struct render {
 	bool json;
 	bool have_ak;
+	bool quiet_samples;	/* --samples N reached: verify, do not show */
 	struct att_verifier *v;
-	struct held *held;
+	struct hq q[ATTESTIO_MAX_STREAMS];
 	size_t nheld;
 	int bad;
 };
@@ -111,6 +124,10 @@ static const char *state_name(enum att_rec_state st)
 		return "LOST";
 	case ATT_REC_BAD:
 		return "BAD";
+	case ATT_REC_UNVERIFIABLE:
+		return "UNVERIFIABLE";
+	case ATT_REC_MISSING:
+		return "MISSING";
 	}
 	return "?";
 }
@@ -132,36 +149,102 @@ static void emit(struct render *r, const char *text, const char *state,
 	}
 }
 
+static void hq_drop_front(struct hq *q)
+{
+	while (q->n && !q->h[q->start].text) {
+		q->start++;
+		q->n--;
+	}
+	if (!q->n)
+		q->start = 0;
+}
+
 static void hold(struct render *r, uint32_t stream, uint64_t seq, char *text)
 {
-	if (r->nheld == MAX_HELD) {
-		emit(r, r->held[0].text, "PENDING", NULL);
-		free(r->held[0].text);
-		memmove(r->held, r->held + 1, --r->nheld * sizeof(*r->held));
+	struct hq *q = &r->q[stream];
+
+	if (r->nheld >= MAX_HELD) {
+		/* held too long: show the oldest of this stream as it is */
+		for (size_t i = q->start; i < q->start + q->n; i++)
+			if (q->h[i].text) {
+				emit(r, q->h[i].text, "PENDING", NULL);
+				free(q->h[i].text);
+				q->h[i].text = NULL;
+				r->nheld--;
+				break;
+			}
+		hq_drop_front(q);
 	}
-	r->held[r->nheld].stream = stream;
-	r->held[r->nheld].seq = seq;
-	r->held[r->nheld].text = text;
+	if (q->start + q->n == q->cap) {
+		if (q->start) {
+			memmove(q->h, q->h + q->start, q->n * sizeof(*q->h));
+			q->start = 0;
+		} else {
+			size_t cap = q->cap ? 2 * q->cap : 64;
+			struct held *h = realloc(q->h, cap * sizeof(*h));
+
+			if (!h) {
+				perror("attestio read");
+				exit(EXIT_IO);
+			}
+			q->h = h;
+			q->cap = cap;
+		}
+	}
+	q->h[q->start + q->n].seq = seq;
+	q->h[q->start + q->n].text = text;
+	q->n++;
 	r->nheld++;
 }
 
-/* Emit held lines of @stream up to @seq (all streams if @all) as @state. */
-static void release(struct render *r, bool all, uint32_t stream, uint64_t seq,
-		    const char *state)
+/* The verifier's final word on a record: show its held line. */
+static void on_verdict(void *ctx, const struct att_verdict *vd)
 {
-	size_t i, j = 0;
+	struct render *r = ctx;
+	struct hq *q;
 
-	for (i = 0; i < r->nheld; i++) {
-		struct held *h = &r->held[i];
-
-		if (all || (h->stream == stream && h->seq <= seq)) {
-			emit(r, h->text, state, NULL);
-			free(h->text);
+	if (vd->state == ATT_REC_BAD ||
+	    ((vd->state == ATT_REC_UNVERIFIABLE ||
+	      vd->state == ATT_REC_MISSING) && !vd->excused))
+		r->bad++;
+	if (vd->state == ATT_REC_MISSING) {
+		if (r->json) {
+			printf("{\"stream\": %u, \"seq\": %llu, \"type\": \"missing\", "
+			       "\"count\": %llu, \"state\": \"MISSING\", \"error\": ",
+			       vd->stream, (unsigned long long)vd->seq,
+			       (unsigned long long)vd->count);
+			json_str(stdout, vd->why ? vd->why : "missing");
+			printf("}\n");
 		} else {
-			r->held[j++] = *h;
+			char text[96];
+
+			snprintf(text, sizeof(text), "%2u %7llu  %llu records absent (seq %llu..%llu)",
+				 vd->stream, (unsigned long long)vd->seq,
+				 (unsigned long long)vd->count,
+				 (unsigned long long)vd->seq,
+				 (unsigned long long)(vd->seq + vd->count - 1));
+			emit(r, text, "MISSING", vd->why);
 		}
+		return;
 	}
-	r->nheld = j;
+	if (vd->stream >= ATTESTIO_MAX_STREAMS)
+		return;
+	q = &r->q[vd->stream];
+	for (size_t i = q->start; i < q->start + q->n; i++) {
+		struct held *h = &q->h[i];
+
+		if (!h->text || h->seq != vd->seq)
+			continue;
+		emit(r, h->text, state_name(vd->state),
+		     vd->state == ATT_REC_VERIFIED ||
+		     vd->state == ATT_REC_PENDING ||
+		     vd->state == ATT_REC_LOCAL ? NULL : vd->why);
+		free(h->text);
+		h->text = NULL;
+		r->nheld--;
+		hq_drop_front(q);
+		return;
+	}
 }
 
 static void fmt_time(char *out, size_t cap, uint64_t ns)
@@ -463,7 +546,11 @@ static void describe(struct render *r, struct sbuf *b, const uint8_t *rec,
 	}
 }
 
-/* Feed one record to the verifier and render it. */
+/*
+ * Render one record and feed it to the verifier.  With --ak the line waits
+ * for the record's verdict (on_verdict); without, it is shown at once as
+ * UNCHECKED (no signature can be checked).
+ */
 static void render(struct render *r, const uint8_t *rec, size_t len)
 {
 	unsigned int type = get_le16(rec + 2);
@@ -471,12 +558,11 @@ static void render(struct render *r, const uint8_t *rec, size_t len)
 	uint64_t seq = get_le64(rec + 16);
 	enum att_rec_state st = ATT_REC_BAD;
 	struct att_err err = { 0 };
-	const char *state, *why = NULL;
 	struct sbuf b = { 0 };
+	bool show = !(r->quiet_samples && type == ATTESTIO_REC_SAMPLE);
 	char tbuf[32];
 	int rc;
 
-	rc = att_verifier_feed(r->v, rec, len, &st, &err);
 	fmt_time(tbuf, sizeof(tbuf), get_le64(rec + 32));
 	if (r->json)
 		sb_printf(&b, "{\"stream\": %u, \"seq\": %llu, \"type\": \"%s\", "
@@ -489,38 +575,32 @@ static void render(struct render *r, const uint8_t *rec, size_t len)
 			  (unsigned long long)seq, tbuf, att_rec_type_name(type));
 	describe(r, &b, rec, len);
 
-	if (rc && err.code == ATT_EKEY && !r->have_ak &&
-	    type == ATTESTIO_REC_CHECKPOINT) {
-		/* signed, but there is no key to check the signature with */
-		state = "UNCHECKED";
-	} else if (rc) {
-		state = "BAD";
-		why = err.msg[0] ? err.msg : att_code_name(rc);
-		r->bad++;
-	} else {
-		state = state_name(st);
+	if (r->have_ak && type != ATTESTIO_REC_LOST &&
+	    stream < ATTESTIO_MAX_STREAMS) {
+		if (show)
+			hold(r, stream, seq, b.s);
+		else
+			free(b.s);
+		rc = att_verifier_feed(r->v, rec, len, &st, &err);
+		if (rc && st != ATT_REC_BAD && st != ATT_REC_LOCAL &&
+		    rc != ATT_ESEQ && !r->json)
+			/* a problem found here that is not this record's */
+			fprintf(stderr, "attestio read: %s\n", err.msg);
+		return;
 	}
-
-	if (type == ATTESTIO_REC_CHECKPOINT) {
-		uint64_t covered = seq;
-		uint16_t nheads = get_le16(rec + HDR_LEN +
-					   offsetof(struct attestio_checkpoint, nheads));
-		uint16_t self = get_le16(rec + HDR_LEN +
-					 offsetof(struct attestio_checkpoint, self));
-
-		if (self < nheads && CP_HEADS_OFF + 48ull * nheads <= len)
-			covered = get_le64(rec + CP_HEADS_OFF + 48u * self +
-					   offsetof(struct attestio_cp_head, seq));
-		release(r, false, stream, covered,
-			rc && strcmp(state, "UNCHECKED") ? "PENDING" : state);
-		emit(r, b.s, state, why);
-		free(b.s);
-	} else if (!rc && st == ATT_REC_PENDING) {
-		hold(r, stream, seq, b.s);
-	} else {
-		emit(r, b.s, state, why);
-		free(b.s);
+	/* shown at once: no key, a lost record, or a malformed header */
+	rc = att_verifier_feed(r->v, rec, len, &st, &err);
+	if (show) {
+		if (st == ATT_REC_LOCAL)
+			emit(r, b.s, "LOST", NULL);
+		else if (rc && st == ATT_REC_BAD && rc != ATT_EKEY)
+			emit(r, b.s, "BAD", err.msg[0] ? err.msg : att_code_name(rc));
+		else
+			emit(r, b.s, "UNCHECKED", NULL);
 	}
+	if (rc && st == ATT_REC_BAD && rc != ATT_EKEY && !r->have_ak)
+		r->bad++;	/* with a key, on_verdict counted it */
+	free(b.s);
 }
 
 /* ------------------------------------------------------- stop logic --- */
@@ -706,19 +786,20 @@ int cmd_read(int argc, char **argv)
 			return EXIT_IO;
 		}
 	} else {
-		rc = verifier_setup("read", &cv, ak, NULL, true, true);
+		struct att_verifier_opts vo = {
+			/* a viewer: show every state, fail only on BAD */
+			.allow_unsigned = true, .allow_lost = true,
+			.allow_join = true, .on_verdict = on_verdict,
+			.ctx = &rd,
+		};
+
+		rc = verifier_setup("read", &cv, ak, NULL, &vo);
 		if (rc) {
 			close(fd);
 			return rc;
 		}
 		rd.v = cv.v;
 		rd.have_ak = ak != NULL;
-		rd.held = calloc(MAX_HELD, sizeof(*rd.held));
-		if (!rd.held) {
-			cli_error("read", "out of memory");
-			rc = EXIT_IO;
-			goto out;
-		}
 		if (!rd.json)
 			printf("%2s %7s  %-12s  %-10s  %-40s %s\n", "S", "SEQ",
 			       "TIME", "TYPE", "VALUES / DETAILS", "STATE");
@@ -817,11 +898,24 @@ int cmd_read(int argc, char **argv)
 			}
 			if (goal_track(&goal, rec, len))
 				done = true;
+			/* N samples shown: later ones only serve verification */
+			rd.quiet_samples = goal.armed;
 		}
 	}
 	free(buf);
-	if (rd.held)
-		release(&rd, true, 0, 0, "PENDING");
+	if (rd.v) {
+		/* the final verdicts: PENDING, UNSIGNED */
+		att_verifier_finish(rd.v, NULL);
+		for (c = 0; c < ATTESTIO_MAX_STREAMS; c++) {
+			for (size_t i = rd.q[c].start;
+			     i < rd.q[c].start + rd.q[c].n; i++)
+				if (rd.q[c].h[i].text) {
+					emit(&rd, rd.q[c].h[i].text, "PENDING", NULL);
+					free(rd.q[c].h[i].text);
+				}
+			free(rd.q[c].h);
+		}
+	}
 	if (ofd >= 0) {
 		if (ofd != STDOUT_FILENO && close(ofd) && rc == EXIT_OK) {
 			cli_error("read", "writing %s: %s", out, strerror(errno));
@@ -836,7 +930,6 @@ int cmd_read(int argc, char **argv)
 	if (rd.bad && rc == EXIT_OK)
 		rc = EXIT_FAIL;
 out:
-	free(rd.held);
 	verifier_done(&cv);
 	close(fd);
 	if (fflush(stdout) && rc == EXIT_OK)

@@ -303,9 +303,9 @@ int rec_reader_next(struct rec_reader *r, const uint8_t **rec, size_t *len,
 #include "libattestio.h"
 
 int verifier_setup(const char *cmd, struct cli_verifier *cv, const char *ak,
-		   const char *policy, bool allow_unsigned, bool allow_lost)
+		   const char *policy, const struct att_verifier_opts *base)
 {
-	struct att_verifier_opts o = { 0 };
+	struct att_verifier_opts o = *base;
 	struct att_err err = { 0 };
 
 	memset(cv, 0, sizeof(*cv));
@@ -320,8 +320,6 @@ int verifier_setup(const char *cmd, struct cli_verifier *cv, const char *ak,
 	}
 	o.ak = cv->ak;
 	o.policy = cv->policy;
-	o.allow_unsigned = allow_unsigned;
-	o.allow_lost = allow_lost;
 	cv->v = att_verifier_new(&o);
 	if (!cv->v) {
 		cli_error(cmd, "out of memory");

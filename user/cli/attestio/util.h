@@ -92,6 +92,8 @@ struct cli_verifier {
 	struct att_verifier *v;
 };
 
+struct att_verifier_opts;
+/* @base: the verifier's flags and callback (ak and policy are set here). */
 int verifier_setup(const char *cmd, struct cli_verifier *cv, const char *ak,
-		   const char *policy, bool allow_unsigned, bool allow_lost);
+		   const char *policy, const struct att_verifier_opts *base);
 void verifier_done(struct cli_verifier *cv);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * attestio verify [--ak FILE] [--policy FILE] [--allow-unsigned] [--json]
- *                 [FILE|-]
+ * attestio verify [--ak FILE] [--policy FILE] [--allow-unsigned]
+ *                 [--allow-lost] [--allow-join] [--complete] [--state FILE]
+ *                 [--json] [FILE|-]
  * Feed every record of a raw record file (as written by attestio read -o)
  * or stream to libattestio's verifier.
  */
@@ -22,7 +23,8 @@ static void verify_usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: attestio verify [--ak FILE] [--policy FILE] [--allow-unsigned]\n"
-		"                       [--allow-lost] [--json] [FILE|-]\n"
+		"                       [--allow-lost] [--allow-join] [--complete]\n"
+		"                       [--state FILE] [--json] [FILE|-]\n"
 		"\n"
 		"Verify raw attestio records (as written by attestio read -o, or\n"
 		"/dev/attestio itself) from FILE or standard input: strict parsing,\n"
@@ -30,81 +32,234 @@ static void verify_usage(FILE *f)
 		"TPM quote (qualifying data = epoch digest, signature by the\n"
 		"attestation key, TPM clock freshness, PCR policy).\n"
 		"\n"
-		"On success prints one line\n"
-		"  verified N samples, M checkpoints; P pending, U unsigned\n"
-		"where N counts samples covered by a verified checkpoint, P samples\n"
-		"after the last checkpoint of their stream (reported, not verified)\n"
-		"and U samples covered only by unsigned checkpoints (--allow-unsigned);\n"
-		"following lines name events (TPM reboot/restart, declared gaps, reader\n"
-		"losses).  On the first record that fails a check it prints which\n"
-		"record, stream and sequence number, which check, and exits 1.\n"
+		"Every record ends in exactly one state (Documentation/wire-format.md,\n"
+		"\"Verification rules\"):\n"
+		"  VERIFIED      chained from an anchor (a stream's genesis or a verified\n"
+		"                checkpoint's signed head) and covered by a verified quote\n"
+		"  PENDING       chained, but no checkpoint covers it yet (end of input)\n"
+		"  UNSIGNED      covered only by explicitly unsigned checkpoints\n"
+		"  UNVERIFIABLE  can never be proven: before its stream's first anchor,\n"
+		"                next to a sequence hole, or in a chain that broke\n"
+		"  BAD           failed a check\n"
+		"  LOCAL         a reader-local \"lost\" record\n"
+		"and records known to exist but absent are MISSING (holes; withheld:\n"
+		"proven by another stream's signed head).\n"
+		"\n"
+		"Prints one line\n"
+		"  verified N samples, M checkpoints; P pending, U unsigned, X unverifiable, B bad\n"
+		"(counts of sample records, and of verified checkpoint records), then one\n"
+		"line per problem range (stream, state, seq range, reason) and events.\n"
+		"\n"
+		"Exit status 0 only if no record is BAD, UNVERIFIABLE or MISSING (unless\n"
+		"excused below), none is UNSIGNED (unless --allow-unsigned), at least one\n"
+		"checkpoint verified, and with --complete nothing is withheld.\n"
 		"\n"
 		"Options:\n"
-		"  -k, --ak FILE         attestation key: PEM public key or TPM2B_PUBLIC\n"
-		"                        (ak.pem / ak.pub from attestio provision);\n"
-		"                        without it signed checkpoints cannot verify\n"
+		"  -k, --ak FILE         attestation key: TPM2B_PUBLIC (ak.pub), enrollment\n"
+		"                        bundle (enroll.bin: also checks the quote's\n"
+		"                        qualifiedSigner), or PEM (ak.pem: the key's TPM\n"
+		"                        origin is then not checked, and the output says so)\n"
 		"  -p, --policy FILE     allowed quoted PCR states, one line per state:\n"
 		"                        \"<pcr_select hex mask> <pcr digest hex>\";\n"
 		"                        default: any PCR state\n"
-		"  -u, --allow-unsigned  accept explicitly unsigned checkpoints (their\n"
-		"                        samples are counted as unsigned, not verified)\n"
-		"  -l, --allow-lost      accept reader-local \"lost\" records\n"
+		"  -u, --allow-unsigned  UNSIGNED records are not a failure\n"
+		"  -l, --allow-lost      sequence holes that the reader's own \"lost\" records\n"
+		"                        account for (counted: a lost record excuses at most\n"
+		"                        as many missing records as it declares), and the\n"
+		"                        records they leave UNVERIFIABLE, are not a failure\n"
+		"  -J, --allow-join      a stream may start mid-chain (a reader that opened\n"
+		"                        after the log wrapped): its records before its first\n"
+		"                        anchor are UNVERIFIABLE but not a failure\n"
+		"  -c, --complete        fail if records that verified quotes prove to exist\n"
+		"                        are absent (a withheld stream, or a stream's tail)\n"
+		"  -s, --state FILE      replay protection across runs: refuse any quote not\n"
+		"                        newer than those verified by earlier runs that used\n"
+		"                        FILE; FILE is updated when the run succeeds\n"
 		"  -j, --json            print the result as one JSON object instead\n"
 		"  -h, --help            this help\n"
-		"\n"
-		"The input must contain at least one checkpoint that verifies (or,\n"
-		"with --allow-unsigned, an unsigned one); an empty input fails.\n"
 		"\n%s", exit_codes_help);
 }
 
-static void json_result(const struct att_summary *s, bool ok,
-			const struct att_err *err, uint64_t recno,
-			uint64_t offset, const char *problem)
+#define MAX_RANGES	64
+
+/* Consecutive records of one stream with the same non-verified verdict. */
+struct vrange {
+	uint32_t stream;
+	enum att_rec_state state;
+	enum att_cause cause;
+	bool excused;
+	uint64_t first, last, count;
+	char why[160];
+};
+
+struct vreport {
+	struct vrange open[ATTESTIO_MAX_STREAMS];
+	bool have_open[ATTESTIO_MAX_STREAMS];
+	struct vrange r[MAX_RANGES];
+	size_t n;
+	uint64_t dropped;	/* ranges beyond MAX_RANGES */
+};
+
+static void vr_close(struct vreport *vr, uint32_t stream)
 {
+	if (!vr->have_open[stream])
+		return;
+	if (vr->n < MAX_RANGES)
+		vr->r[vr->n++] = vr->open[stream];
+	else
+		vr->dropped++;
+	vr->have_open[stream] = false;
+}
+
+static void on_verdict(void *ctx, const struct att_verdict *vd)
+{
+	struct vreport *vr = ctx;
+	struct vrange *o;
+	uint32_t id = vd->stream;
+
+	if (vd->state == ATT_REC_VERIFIED || vd->state == ATT_REC_LOCAL)
+		return;
+	if (id >= ATTESTIO_MAX_STREAMS)
+		id = 0;	/* a malformed header: shown with its raw stream */
+	o = &vr->open[id];
+	if (vr->have_open[id] && o->state == vd->state &&
+	    o->cause == vd->cause && o->excused == vd->excused &&
+	    vd->state != ATT_REC_MISSING && vd->state != ATT_REC_BAD &&
+	    vd->seq == o->last + 1) {
+		o->last = vd->seq;
+		o->count++;
+		return;
+	}
+	vr_close(vr, id);
+	memset(o, 0, sizeof(*o));
+	o->stream = vd->stream;
+	o->state = vd->state;
+	o->cause = vd->cause;
+	o->excused = vd->excused;
+	o->first = vd->seq;
+	o->count = vd->count;
+	o->last = vd->seq + vd->count - 1;
+	snprintf(o->why, sizeof(o->why), "%s", vd->why ? vd->why : "");
+	vr->have_open[id] = true;
+}
+
+static const char *state_word(enum att_rec_state st)
+{
+	switch (st) {
+	case ATT_REC_VERIFIED:
+		return "verified";
+	case ATT_REC_PENDING:
+		return "pending";
+	case ATT_REC_UNSIGNED:
+		return "unsigned";
+	case ATT_REC_LOCAL:
+		return "local";
+	case ATT_REC_BAD:
+		return "bad";
+	case ATT_REC_UNVERIFIABLE:
+		return "unverifiable";
+	case ATT_REC_MISSING:
+		return "missing";
+	}
+	return "?";
+}
+
+static const char *cause_word(enum att_cause c)
+{
+	switch (c) {
+	case ATT_CAUSE_NONE:
+		return NULL;
+	case ATT_CAUSE_JOIN:
+		return "join";
+	case ATT_CAUSE_HOLE:
+		return "hole";
+	case ATT_CAUSE_BROKEN:
+		return "broken";
+	case ATT_CAUSE_WITHHELD:
+		return "withheld";
+	}
+	return NULL;
+}
+
+static void json_result(const struct att_summary *s, bool ok,
+			const struct vreport *vr, const char *failure,
+			uint64_t recno, uint64_t offset, const char *problem)
+{
+	static const char *const ev[] = { "reboot", "restart", "lost", "gap" };
+	bool first = true;
+
 	printf("{\"ok\": %s, \"records\": %llu, \"samples\": %llu, "
 	       "\"samples_verified\": %llu, \"samples_pending\": %llu, "
-	       "\"samples_unsigned\": %llu, \"checkpoints\": %llu, "
+	       "\"samples_unsigned\": %llu, \"samples_unverifiable\": %llu, "
+	       "\"samples_bad\": %llu, "
+	       "\"records_verified\": %llu, \"records_pending\": %llu, "
+	       "\"records_unsigned\": %llu, \"records_unverifiable\": %llu, "
+	       "\"records_bad\": %llu, \"records_local\": %llu, "
+	       "\"unverifiable_excused\": %llu, \"missing\": %llu, "
+	       "\"missing_excused\": %llu, \"withheld\": %llu, "
+	       "\"checkpoints\": %llu, "
 	       "\"checkpoints_verified\": %llu, \"checkpoints_unsigned\": %llu, "
 	       "\"gap_lost\": %llu, \"lost_records\": %llu, \"streams\": %u, "
-	       "\"events\": [",
+	       "\"key_origin_checked\": %s, \"events\": [",
 	       ok ? "true" : "false", (unsigned long long)s->records,
 	       (unsigned long long)s->samples,
 	       (unsigned long long)s->samples_verified,
 	       (unsigned long long)s->samples_pending,
 	       (unsigned long long)s->samples_unsigned,
+	       (unsigned long long)s->samples_unverifiable,
+	       (unsigned long long)s->samples_bad,
+	       (unsigned long long)s->records_verified,
+	       (unsigned long long)s->records_pending,
+	       (unsigned long long)s->records_unsigned,
+	       (unsigned long long)s->records_unverifiable,
+	       (unsigned long long)s->records_bad,
+	       (unsigned long long)s->records_local,
+	       (unsigned long long)s->unverifiable_excused,
+	       (unsigned long long)s->missing,
+	       (unsigned long long)s->missing_excused,
+	       (unsigned long long)s->withheld,
 	       (unsigned long long)s->checkpoints,
 	       (unsigned long long)s->checkpoints_verified,
 	       (unsigned long long)s->checkpoints_unsigned,
 	       (unsigned long long)s->gap_lost,
-	       (unsigned long long)s->lost_records, s->streams);
-	{
-		static const char *const ev[] = { "reboot", "restart", "lost", "gap" };
-		bool first = true;
-		unsigned int i;
+	       (unsigned long long)s->lost_records, s->streams,
+	       s->key_origin_checked ? "true" : "false");
+	for (unsigned int i = 0; i < 4; i++)
+		if (s->events & (1u << i)) {
+			printf("%s\"%s\"", first ? "" : ", ", ev[i]);
+			first = false;
+		}
+	printf("], \"problems\": [");
+	for (size_t i = 0; vr && i < vr->n; i++) {
+		const struct vrange *r = &vr->r[i];
+		const char *c = cause_word(r->cause);
 
-		for (i = 0; i < 4; i++)
-			if (s->events & (1u << i)) {
-				printf("%s\"%s\"", first ? "" : ", ", ev[i]);
-				first = false;
-			}
-	}
-	printf("]");
-	if (err) {
-		printf(", \"error\": {\"code\": ");
-		json_str(stdout, att_code_name(err->code));
-		printf(", \"record\": %llu, \"offset\": %llu",
-		       (unsigned long long)recno, (unsigned long long)offset);
-		if (err->has_record)
-			printf(", \"stream\": %u, \"seq\": %llu", err->stream,
-			       (unsigned long long)err->seq);
-		printf(", \"message\": ");
-		json_str(stdout, err->msg);
+		printf("%s{\"stream\": %u, \"state\": \"%s\", \"first\": %llu, "
+		       "\"last\": %llu, \"count\": %llu, \"excused\": %s, "
+		       "\"cause\": ", i ? ", " : "", r->stream,
+		       state_word(r->state), (unsigned long long)r->first,
+		       (unsigned long long)r->last,
+		       (unsigned long long)r->count,
+		       r->excused ? "true" : "false");
+		if (c)
+			json_str(stdout, c);
+		else
+			printf("null");
+		printf(", \"reason\": ");
+		json_str(stdout, r->why);
 		printf("}");
-	} else if (problem) {
+	}
+	printf("], \"problems_not_shown\": %llu",
+	       vr ? (unsigned long long)vr->dropped : 0ULL);
+	if (problem) {
 		printf(", \"error\": {\"code\": \"ATT_EPARSE\", \"record\": %llu, "
 		       "\"offset\": %llu, \"message\": ",
 		       (unsigned long long)recno, (unsigned long long)offset);
 		json_str(stdout, problem);
+		printf("}");
+	} else if (failure) {
+		printf(", \"error\": {\"message\": ");
+		json_str(stdout, failure);
 		printf("}");
 	}
 	printf("}\n");
@@ -113,11 +268,32 @@ static void json_result(const struct att_summary *s, bool ok,
 /* The one summary line scripts read; its first part is fixed. */
 static void print_summary_line(const struct att_summary *s)
 {
-	printf("verified %llu samples, %llu checkpoints; %llu pending, %llu unsigned\n",
+	printf("verified %llu samples, %llu checkpoints; %llu pending, %llu unsigned, "
+	       "%llu unverifiable, %llu bad\n",
 	       (unsigned long long)s->samples_verified,
 	       (unsigned long long)s->checkpoints_verified,
 	       (unsigned long long)s->samples_pending,
-	       (unsigned long long)s->samples_unsigned);
+	       (unsigned long long)s->samples_unsigned,
+	       (unsigned long long)s->samples_unverifiable,
+	       (unsigned long long)s->samples_bad);
+}
+
+static void print_ranges(const struct vreport *vr)
+{
+	for (size_t i = 0; i < vr->n; i++) {
+		const struct vrange *r = &vr->r[i];
+
+		printf("stream %u: %llu record%s %s (seq %llu", r->stream,
+		       (unsigned long long)r->count, r->count == 1 ? "" : "s",
+		       state_word(r->state), (unsigned long long)r->first);
+		if (r->last != r->first)
+			printf("..%llu", (unsigned long long)r->last);
+		printf(")%s%s%s\n", r->why[0] ? ": " : "", r->why,
+		       r->excused ? " [allowed]" : "");
+	}
+	if (vr->dropped)
+		printf("(%llu more problem ranges not shown)\n",
+		       (unsigned long long)vr->dropped);
 }
 
 static void print_events(const struct att_summary *s)
@@ -132,6 +308,9 @@ static void print_events(const struct att_summary *s)
 	if (s->events & ATT_EV_LOST)
 		printf("event: the reader lost %llu records (lost records)\n",
 		       (unsigned long long)s->lost_records);
+	if (s->withheld)
+		printf("note: %llu records that verified quotes prove to exist are not in the input (use --complete to fail on this)\n",
+		       (unsigned long long)s->withheld);
 }
 
 int cmd_verify(int argc, char **argv)
@@ -141,12 +320,17 @@ int cmd_verify(int argc, char **argv)
 		{ "policy", required_argument, NULL, 'p' },
 		{ "allow-unsigned", no_argument, NULL, 'u' },
 		{ "allow-lost", no_argument, NULL, 'l' },
+		{ "allow-join", no_argument, NULL, 'J' },
+		{ "complete", no_argument, NULL, 'c' },
+		{ "state", required_argument, NULL, 's' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *ak = NULL, *policy = NULL, *path = "-";
-	bool allow_unsigned = false, allow_lost = false, json = false;
+	const char *ak = NULL, *policy = NULL, *path = "-", *state = NULL;
+	struct att_verifier_opts vo = { 0 };
+	struct vreport *vr;
+	bool json = false;
 	struct cli_verifier cv;
 	struct rec_reader rr;
 	struct att_summary sum;
@@ -157,7 +341,7 @@ int cmd_verify(int argc, char **argv)
 	size_t len;
 	int c, fd, r, rc;
 
-	while ((c = getopt_long(argc, argv, "k:p:uljh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "k:p:ulJcs:jh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'k':
 			ak = optarg;
@@ -166,10 +350,19 @@ int cmd_verify(int argc, char **argv)
 			policy = optarg;
 			break;
 		case 'u':
-			allow_unsigned = true;
+			vo.allow_unsigned = true;
 			break;
 		case 'l':
-			allow_lost = true;
+			vo.allow_lost = true;
+			break;
+		case 'J':
+			vo.allow_join = true;
+			break;
+		case 'c':
+			vo.complete = true;
+			break;
+		case 's':
+			state = optarg;
 			break;
 		case 'j':
 			json = true;
@@ -186,8 +379,19 @@ int cmd_verify(int argc, char **argv)
 		cli_error("verify", "expected at most one FILE");
 		return EXIT_USAGE;
 	}
+	if (state && !ak) {
+		cli_error("verify", "--state needs --ak: only verified quotes are remembered");
+		return EXIT_USAGE;
+	}
 	if (optind < argc)
 		path = argv[optind];
+	vr = calloc(1, sizeof(*vr));
+	if (!vr) {
+		cli_error("verify", "out of memory");
+		return EXIT_IO;
+	}
+	vo.on_verdict = on_verdict;
+	vo.ctx = vr;
 	if (!strcmp(path, "-")) {
 		fd = STDIN_FILENO;
 		path = "standard input";
@@ -195,93 +399,85 @@ int cmd_verify(int argc, char **argv)
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0) {
 			cli_error("verify", "%s: %s", path, strerror(errno));
+			free(vr);
 			return EXIT_IO;
 		}
 	}
-	rc = verifier_setup("verify", &cv, ak, policy, allow_unsigned, allow_lost);
-	if (rc) {
-		if (fd != STDIN_FILENO)
-			close(fd);
-		return rc;
+	rc = verifier_setup("verify", &cv, ak, policy, &vo);
+	if (rc)
+		goto out_fd;
+	if (state && att_verifier_state_load(cv.v, state, &err)) {
+		cli_error("verify", "%s", err.msg);
+		rc = EXIT_IO;
+		goto out_v;
 	}
 	if (rec_reader_init(&rr, fd)) {
 		cli_error("verify", "out of memory");
-		verifier_done(&cv);
-		return EXIT_IO;
+		rc = EXIT_IO;
+		goto out_v;
 	}
-	memset(&err, 0, sizeof(err));
 	rc = EXIT_OK;
 	for (;;) {
-		enum att_rec_state st;
-
 		r = rec_reader_next(&rr, &rec, &len, why, sizeof(why));
 		if (r == 0)
 			break;
 		if (r < 0) {
-			att_verifier_summary(cv.v, &sum);
-			if (json)
-				json_result(&sum, false, NULL, recno, rr.next, why);
-			else
-				cli_error("verify", "FAILED: %s: %s", path, why);
-			rc = EXIT_FAIL;
-			goto out;
-		}
-		r = att_verifier_feed(cv.v, rec, len, &st, &err);
-		if (r) {
-			if (!err.code)
-				err.code = r;
-			if (!err.msg[0])
-				snprintf(err.msg, sizeof(err.msg), "%s",
-					 att_code_name(r));
+			/* framing lost: nothing after this can be trusted */
+			att_verifier_finish(cv.v, NULL);
+			for (uint32_t i = 0; i < ATTESTIO_MAX_STREAMS; i++)
+				vr_close(vr, i);
 			att_verifier_summary(cv.v, &sum);
 			if (json) {
-				json_result(&sum, false, &err, recno, rr.offset, NULL);
+				json_result(&sum, false, vr, NULL, recno, rr.next, why);
 			} else {
-				/* err.msg names the stream, seq and what failed */
-				cli_error("verify",
-					  "FAILED at record %llu (byte offset %llu): %s [check: %s]",
-					  (unsigned long long)recno,
-					  (unsigned long long)rr.offset, err.msg,
-					  att_code_name(err.code));
+				print_summary_line(&sum);
+				print_ranges(vr);
+				cli_error("verify", "FAILED: %s: %s", path, why);
 			}
 			rc = EXIT_FAIL;
 			goto out;
 		}
+		r = att_verifier_feed(cv.v, rec, len, NULL, &err);
+		if (r && !json)
+			/* err.msg names the stream, seq and what failed */
+			fprintf(stderr,
+				"attestio verify: record %llu (byte offset %llu): %s [check: %s]\n",
+				(unsigned long long)recno,
+				(unsigned long long)rr.offset,
+				err.msg[0] ? err.msg : att_code_name(r),
+				att_code_name(err.code ? err.code : r));
 		recno++;
 	}
+	r = att_verifier_finish(cv.v, &err);
+	for (uint32_t i = 0; i < ATTESTIO_MAX_STREAMS; i++)
+		vr_close(vr, i);
 	att_verifier_summary(cv.v, &sum);
-	if (!recno) {
-		if (json)
-			json_result(&sum, false, NULL, 0, 0, "no records");
-		else
-			cli_error("verify", "FAILED: no records in %s", path);
+	if (!r && state && att_verifier_state_save(cv.v, state, &err)) {
+		cli_error("verify", "%s", err.msg);
+		rc = EXIT_IO;
+	} else if (r) {
 		rc = EXIT_FAIL;
-		goto out;
-	}
-	if (!sum.checkpoints_verified &&
-	    !(allow_unsigned && sum.checkpoints_unsigned)) {
-		const char *why2 = "no checkpoint covers the records: nothing is verified";
-
-		if (json) {
-			json_result(&sum, false, NULL, recno, rr.next, why2);
-		} else {
-			print_summary_line(&sum);
-			cli_error("verify", "FAILED: %s", why2);
-		}
-		rc = EXIT_FAIL;
-		goto out;
 	}
 	if (json) {
-		json_result(&sum, true, NULL, recno, rr.next, NULL);
+		json_result(&sum, rc == EXIT_OK, vr, r ? err.msg : NULL, recno,
+			    rr.next, NULL);
 	} else {
 		print_summary_line(&sum);
+		print_ranges(vr);
 		print_events(&sum);
+		if (ak && !sum.key_origin_checked)
+			printf("note: the attestation key's TPM origin was not checked (a PEM key carries no TPM attributes: pass ak.pub or the enrollment bundle)\n");
+		if (r)
+			cli_error("verify", "FAILED: %s", err.msg);
 	}
 out:
 	rec_reader_free(&rr);
+out_v:
 	verifier_done(&cv);
+out_fd:
 	if (fd != STDIN_FILENO)
 		close(fd);
+	free(vr);
 	if (fflush(stdout) && rc == EXIT_OK)
 		rc = EXIT_IO;
 	return rc;

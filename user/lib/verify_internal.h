@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The verifier's state, shared by verify.c and verify_state.c. */
+#ifndef LIBATTESTIO_VERIFY_INTERNAL_H
+#define LIBATTESTIO_VERIFY_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "record.h"
+#include "libattestio.h"
+#include "vring.h"
+
+#define ATT_MAP_MAX		(1u << 20)	/* chained, undecided, per stream */
+#define ATT_SEEK_MAX_BYTES	(16u << 20)	/* buffered while unanchored */
+
+/* A chained record: the head after it, until a verified head covers it. */
+struct att_hent {
+	uint64_t seq;
+	uint8_t head[ATTESTIO_HASH_LEN];
+	uint16_t type;
+	uint8_t done;		/* its final verdict was given */
+	uint8_t unsig;		/* an unsigned checkpoint covers it */
+};
+
+/* A record kept while its stream has no anchor. */
+struct att_brec {
+	uint64_t seq;
+	uint32_t len;
+	uint16_t type;
+	bool done;		/* judged BAD already */
+	uint8_t *rec;
+};
+
+enum att_sstate {
+	ATT_S_NEW = 0,		/* nothing seen yet */
+	ATT_S_CHAINED,		/* head known: records chain from it */
+	ATT_S_SEEK,		/* head unknown: wait for an anchoring checkpoint */
+};
+
+/* TPM time of a quote: later = larger (reset, restart, clock). */
+struct att_tpmtime {
+	bool have;
+	uint32_t reset, restart;
+	uint64_t clock;
+};
+
+struct att_vstream {
+	enum att_sstate state;
+	bool seen;
+	bool anchored_once;
+	enum att_cause seek_cause;	/* SEEK: why, for UNVERIFIABLE */
+	bool seek_excused;
+	int seek_code;
+
+	bool have_instance;
+	uint64_t instance;
+	uint64_t next_seq;			/* CHAINED: seq expected next */
+	uint8_t head[ATTESTIO_HASH_LEN];	/* CHAINED: head after next_seq-1 */
+
+	struct attestio_descriptor *desc;	/* NULL if unknown */
+	bool seg_known, seg_open;
+	uint32_t segment;
+
+	struct vring map;		/* struct att_hent, contiguous seqs */
+	size_t unsig_n;			/* map[0..unsig_n) unsigned-covered */
+	bool have_last_cov;		/* head at the last covered seq */
+	uint64_t last_cov_seq;
+	uint8_t last_cov_head[ATTESTIO_HASH_LEN];
+	bool have_cov;			/* own checkpoints covered up to cov */
+	uint64_t cov;
+
+	struct vring buf;		/* struct att_brec, contiguous seqs */
+	size_t buf_bytes;
+
+	bool have_epoch;
+	uint64_t last_epoch;
+	struct att_tpmtime t;		/* this stream's last verified quote */
+	bool have_q;
+	uint64_t q_instance, q_epoch;
+	uint8_t q_hash[ATTESTIO_HASH_LEN];
+
+	bool have_verified;
+	uint64_t verified_upto;
+	bool have_max;			/* highest seq since the genesis */
+	uint64_t max_seq;
+	bool have_signed;		/* highest seq a verified quote signs */
+	uint64_t signed_instance, signed_max, signed_epoch;
+
+	bool have_run;			/* for the state file */
+	uint64_t run_instance, run_epoch;
+};
+
+struct att_cp {
+	const struct attestio_checkpoint *cp;
+	const struct attestio_cp_head *heads;
+	struct attestio_cp_layout lay;
+	uint16_t n, self;
+	uint64_t epoch, instance, hseq;
+	const uint8_t *hhead;
+};
+
+/* State file contents (verify_state.c). */
+struct att_state_key {
+	uint8_t fp[ATTESTIO_HASH_LEN];	/* SHA-256 of the key's SPKI DER */
+	struct att_tpmtime t;
+	uint8_t attest_hash[ATTESTIO_HASH_LEN];
+};
+
+struct att_state_chain {
+	uint64_t instance;
+	uint32_t stream;
+	uint64_t epoch;
+};
+
+struct att_state {
+	bool have_fp;
+	uint8_t fp[ATTESTIO_HASH_LEN];	/* this verifier's key */
+	struct att_state_key *keys;
+	size_t nkeys;
+	struct att_state_chain *chains;
+	size_t nchains;
+	struct att_state_key run;	/* latest quote of this run */
+};
+
+struct att_verifier {
+	struct att_verifier_opts o;
+	uint8_t *scratch;	/* aligned copy of a caller's unaligned record */
+	struct att_summary sum;
+	bool finished;
+	uint64_t lost_budget;	/* records lost records declared, unused */
+	bool cur_set;		/* the record being fed, for its state */
+	uint32_t cur_stream;
+	uint64_t cur_seq;
+	enum att_rec_state cur_state;
+	struct att_state st;
+	struct att_vstream s[ATTESTIO_MAX_STREAMS];
+};
+
+bool att_time_after(const struct att_tpmtime *a, const struct att_tpmtime *b);
+int att_state_check(struct att_verifier *v, const struct attestio_rec_info *ri,
+		    const struct att_cp *c, const struct att_tpmtime *t,
+		    const uint8_t *attest_hash, struct att_err *err);
+void att_state_note(struct att_verifier *v, uint32_t stream, uint64_t instance,
+		    uint64_t epoch, const struct att_tpmtime *t,
+		    const uint8_t *attest_hash);
+void att_state_free(struct att_verifier *v);
+
+#endif
