@@ -17,6 +17,7 @@
 #include <openssl/bn.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <tss2/tss2_mu.h>
 
 #include "record.h"
@@ -300,6 +301,32 @@ static inline void add_cp(struct recs *rs, struct rstream *s, uint64_t epoch,
 	struct qopt q = { .key = key1, .clock = clock };
 
 	add_checkpoints(rs, &s, 1, epoch, &q);
+}
+
+/* key1 (fixed), key2 (fresh) and their public halves ak1, ak2. */
+static inline int keys_setup(void)
+{
+	struct att_err e;
+	BIO *bio = BIO_new_mem_buf(key1_pem, -1);
+
+	key1 = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
+	BIO_free(bio);
+	key2 = EVP_EC_gen("P-256");
+	if (!key1 || !key2)
+		return -1;
+	EVP_PKEY_up_ref(key1);
+	EVP_PKEY_up_ref(key2);
+	if (att_key_wrap(key1, &ak1, &e) || att_key_wrap(key2, &ak2, &e))
+		return -1;
+	return 0;
+}
+
+static inline void keys_teardown(void)
+{
+	att_key_free(ak1);
+	att_key_free(ak2);
+	EVP_PKEY_free(key1);
+	EVP_PKEY_free(key2);
 }
 
 #endif

@@ -1053,32 +1053,14 @@ static void t_codes(void **st)
 
 static int setup(void **st)
 {
-	struct att_err e;
-
 	(void)st;
-	{
-		BIO *bio = BIO_new_mem_buf(key1_pem, -1);
-
-		key1 = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
-		BIO_free(bio);
-	}
-	key2 = EVP_EC_gen("P-256");
-	if (!key1 || !key2)
-		return -1;
-	EVP_PKEY_up_ref(key1);
-	EVP_PKEY_up_ref(key2);
-	if (att_key_wrap(key1, &ak1, &e) || att_key_wrap(key2, &ak2, &e))
-		return -1;
-	return 0;
+	return keys_setup();
 }
 
 static int teardown(void **st)
 {
 	(void)st;
-	att_key_free(ak1);
-	att_key_free(ak2);
-	EVP_PKEY_free(key1);
-	EVP_PKEY_free(key2);
+	keys_teardown();
 	return 0;
 }
 

@@ -225,11 +225,13 @@ void att_verifier_free(struct att_verifier *v);
  * freshness, PCR policy).  @rec/@len is exactly one record (any alignment).
  * Returns 0 or a negative ATT_E* code with @err naming the record and the
  * check, for a problem found at this record: the record itself is BAD, a
- * sequence hole before it that no lost record excuses (ATT_ESEQ), an
- * unsigned checkpoint without allow_unsigned (ATT_EUNSIGNED), a lost record
- * without allow_lost (ATT_ESEQ).  @state, if not NULL, is the record's state
- * now (PENDING until a verdict is known).  Feeding continues after errors:
- * the stream re-anchors at a later checkpoint.
+ * sequence hole before it that no lost record excuses (ATT_ESEQ), a lost
+ * record without allow_lost (ATT_ESEQ).  @state, if not NULL, is the
+ * record's state now (PENDING until a verdict is known; UNSIGNED for an
+ * unsigned checkpoint, which a later verified one may still cover).
+ * Feeding continues after errors: the stream re-anchors at a later
+ * checkpoint.  Whether the input as a whole is acceptable is decided by
+ * att_verifier_finish().
  */
 int att_verifier_feed(struct att_verifier *v, const uint8_t *rec, size_t len,
 		      enum att_rec_state *state, struct att_err *err);

@@ -665,12 +665,14 @@ static int att_cp_accept(struct att_verifier *v, struct att_vstream *s,
 				ATT_MAP_MAX);
 	}
 	s->next_seq = ri->seq + 1;
-	if (unsig && !v->o.allow_unsigned)
-		return att_rerr(err, ATT_EUNSIGNED, ri->stream, ri->seq,
-				"checkpoint epoch %llu is unsigned (status %u, tpm_rc %d)",
-				(unsigned long long)c->epoch,
-				le32_to_cpu(c->cp->status),
-				(int)le32_to_cpu(c->cp->tpm_rc));
+	/*
+	 * Not an error by itself: a later verified checkpoint may still
+	 * cover what it covers.  att_verifier_finish() judges what stays
+	 * UNSIGNED.
+	 */
+	if (unsig && v->cur_set && v->cur_seq == ri->seq &&
+	    v->cur_stream == ri->stream)
+		v->cur_state = ATT_REC_UNSIGNED;
 	return 0;
 }
 
