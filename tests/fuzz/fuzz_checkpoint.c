@@ -8,10 +8,14 @@
  *
  * Input: byte 0 selects the path and options, the rest is the payload.
  *   mode % 4 == 0..1: record stream (bit 4: allow_unsigned, bit 5:
- *                     allow_lost, bit 6: with a PCR policy)
+ *                     allow_lost, bit 6: with a PCR policy, bit 7:
+ *                     allow_join and complete, bit 0: the state below);
+ *                     checks that every record gets exactly one verdict
+ *                     and that the counts add up
  *   mode % 4 == 2:    quote: le16 attest_len, attest, le16 sig_len, sig,
  *                     qualifying data (the rest)
- *   mode % 4 == 3:    bit 4 clear: PCR policy text; set: TPM2B_PUBLIC
+ *   mode % 4 == 3:    bit 4 clear: PCR policy text; set: TPM2B_PUBLIC;
+ *                     bit 5: verifier state file text
  * The seeds in tests/fuzz/corpus/checkpoint are signed by the key below
  * (tests/unit/test_verify.c writes them when ATTESTIO_FUZZ_SEEDS is set).
  */
@@ -66,23 +70,54 @@ static void check_err(int ret, const struct att_err *e)
 	}
 }
 
+struct vcount {
+	uint64_t records, missing;
+	uint64_t by_state[ATT_REC_MISSING + 1];
+};
+
+static void on_verdict(void *ctx, const struct att_verdict *vd)
+{
+	struct vcount *c = ctx;
+
+	CHECK(vd->state <= ATT_REC_MISSING);
+	CHECK(vd->count >= 1);
+	CHECK(vd->state == ATT_REC_MISSING || vd->count == 1);
+	CHECK(vd->state != ATT_REC_VERIFIED || !vd->code);
+	c->by_state[vd->state]++;
+	if (vd->state == ATT_REC_MISSING)
+		c->missing += vd->count;
+	else
+		c->records++;
+}
+
+static const char fuzz_state[] =
+	"attestio-verify-state 1\nchain 1122334455667788 3 1\n";
+
 static void fuzz_stream(uint8_t mode, const uint8_t *p, size_t n)
 {
+	struct vcount vc = { 0 };
 	struct att_verifier_opts o = {
 		.ak = ak,
 		.allow_unsigned = mode & 0x10,
 		.allow_lost = mode & 0x20,
 		.policy = (mode & 0x40) ? policy : NULL,
+		.allow_join = mode & 0x80,
+		.complete = mode & 0x80,
+		.on_verdict = on_verdict,
+		.ctx = &vc,
 	};
 	struct att_verifier *v = att_verifier_new(&o);
 	enum att_rec_state st;
 	struct att_summary sum;
 	struct att_err e;
 	size_t off = 0, len;
-	uint64_t seq;
+	uint64_t seq, fed = 0, odd = 0;
 	int ret;
 
 	CHECK(v);
+	if (mode & 1)
+		CHECK(att_verifier_state_parse(v, fuzz_state, strlen(fuzz_state),
+					       &e) == 0);
 	while (off < n) {
 		/* split by the header's length field when it fits (the data
 		 * is deliberately unaligned: the library must cope) */
@@ -97,14 +132,31 @@ static void fuzz_stream(uint8_t mode, const uint8_t *p, size_t n)
 		}
 		ret = att_verifier_feed(v, p + off, len, &st, &e);
 		check_err(ret, &e);
-		CHECK(st <= ATT_REC_BAD);
-		CHECK(!ret || st == ATT_REC_BAD || st == ATT_REC_LOCAL);
+		CHECK(st <= ATT_REC_MISSING && st != ATT_REC_MISSING);
+		fed++;
+		if (len < ATTESTIO_HDR_LEN || len > ATTESTIO_REC_MAX_LEN)
+			odd++;	/* refused before any verdict */
 		off += len;
 	}
+	ret = att_verifier_finish(v, &e);
+	check_err(ret, &e);
 	att_verifier_summary(v, &sum);
-	CHECK(sum.samples_verified + sum.samples_unsigned <= sum.samples);
+	/* every record exactly one verdict, and the counts add up */
+	CHECK(vc.records + odd == fed);
+	CHECK(sum.records == fed);
+	CHECK(sum.records_verified + sum.records_pending + sum.records_unsigned +
+	      sum.records_unverifiable + sum.records_bad + sum.records_local ==
+	      fed);
+	CHECK(sum.records_verified == vc.by_state[ATT_REC_VERIFIED]);
+	CHECK(sum.samples_verified + sum.samples_unsigned + sum.samples_pending +
+	      sum.samples_unverifiable + sum.samples_bad == sum.samples);
 	CHECK(sum.checkpoints_verified + sum.checkpoints_unsigned <=
 	      sum.checkpoints);
+	CHECK(!sum.records_verified || sum.checkpoints_verified);
+	CHECK(sum.unverifiable_excused <= sum.records_unverifiable);
+	CHECK(sum.missing_excused <= sum.missing);
+	if (!ret)
+		CHECK(!sum.records_bad && sum.checkpoints_verified);
 	for (uint32_t i = 0; i < ATTESTIO_MAX_STREAMS; i++) {
 		const struct attestio_descriptor *d = att_verifier_descriptor(v, i);
 
@@ -181,7 +233,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_quote(buf + 1, size - 1);
 		break;
 	case 3:
-		if (buf[0] & 0x10) {
+		if (buf[0] & 0x20) {
+			struct att_verifier_opts o = { .ak = ak };
+			struct att_verifier *v = att_verifier_new(&o);
+
+			CHECK(v);
+			ret = att_verifier_state_parse(v, (const char *)buf + 1,
+						       size - 1, &e);
+			check_err(ret, &e);
+			att_verifier_free(v);
+		} else if (buf[0] & 0x10) {
 			ret = att_key_from_tpm2b_public(buf + 1, size - 1, &k, &e);
 			check_err(ret, &e);
 			if (!ret)

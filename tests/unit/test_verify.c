@@ -567,8 +567,9 @@ static void t_unsigned(void **st)
 	add_sample(&rs, &s, 2);
 	add_checkpoints(&rs, &ps, 1, 1, &q);
 	add_sample(&rs, &s, 3);
+	/* judged at the end: a later signed checkpoint could have covered it */
 	assert_int_equal(ATT_EUNSIGNED, feed_all(&rs, &o, &sum, &bad, NULL));
-	assert_int_equal(3, bad);
+	assert_int_equal(rs.n, bad);
 	assert_int_equal(2, sum.samples_unsigned);
 	assert_int_equal(0, sum.samples_verified);
 	o.allow_unsigned = true;

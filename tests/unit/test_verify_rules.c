@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -584,6 +585,101 @@ static void t_unanchored_flood(void **st)
 	att_verifier_free(v);
 }
 
+/* ------------------------------------------------------------ CLI --- */
+
+static void write_recs(const char *path, const struct recs *rs)
+{
+	FILE *f = fopen(path, "wb");
+
+	assert_non_null(f);
+	for (int i = 0; i < rs->n; i++)
+		assert_int_equal(rs->len[i], fwrite(rs->r[i], 1, rs->len[i], f));
+	assert_int_equal(0, fclose(f));
+}
+
+/* Run @cmd; its exit status, output (stdout+stderr) in @out. */
+static int sh(const char *cmd, char *out, size_t cap)
+{
+	FILE *p = popen(cmd, "r");
+	size_t n = 0, r;
+	int st;
+
+	assert_non_null(p);
+	while (n + 1 < cap && (r = fread(out + n, 1, cap - 1 - n, p)) > 0)
+		n += r;
+	out[n] = 0;
+	st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 255;
+}
+
+/*
+ * The CLI on forgery 1: `verify` fails and says why, `read --ak` (through
+ * ATTESTIO_DEV) never shows a forged value as VERIFIED.
+ */
+static void t_cli_forgery(void **st)
+{
+	const char *cli = getenv("ATTESTIO_CLI") ? getenv("ATTESTIO_CLI") :
+			  "build/bin/attestio";
+	struct recs g = { 0 }, f = { 0 }, file = { 0 };
+	struct rstream s, fs, *pfs = &fs;
+	struct qopt uq = { .status = ATTESTIO_CP_NO_KEY };
+	char dir[] = "/tmp/attestio-cli-XXXXXX", cmd[1024], *out, *line;
+	FILE *k;
+
+	(void)st;
+	if (access(cli, X_OK))
+		skip();
+	out = malloc(1 << 20);
+	assert_non_null(out);
+	assert_non_null(mkdtemp(dir));
+	snprintf(cmd, sizeof(cmd), "%s/ak.pem", dir);
+	k = fopen(cmd, "w");
+	assert_non_null(k);
+	assert_int_equal(1, PEM_write_PUBKEY(k, key1));
+	fclose(k);
+	genuine(&g, &s, 0);
+	stream_init(&fs, 0);
+	fs.seq = 1;
+	add_checkpoints(&f, &pfs, 1, 1, &uq);
+	for (int i = 0; i < 5; i++)
+		add_sample(&f, &fs, FORGED_VALUE);
+	borrow(&file, &f, 0, f.n);
+	borrow(&file, &g, 7, g.n);
+	snprintf(cmd, sizeof(cmd), "%s/forged.bin", dir);
+	write_recs(cmd, &file);
+	snprintf(cmd, sizeof(cmd), "%s/genuine.bin", dir);
+	write_recs(cmd, &g);
+
+	snprintf(cmd, sizeof(cmd), "%s verify --ak %s/ak.pem %s/genuine.bin 2>&1",
+		 cli, dir, dir);
+	assert_int_equal(0, sh(cmd, out, 1 << 20));
+	assert_non_null(strstr(out, "verified 10 samples, 2 checkpoints; 2 pending"));
+	assert_non_null(strstr(out, "origin was not checked"));
+	snprintf(cmd, sizeof(cmd), "%s verify --ak %s/ak.pem %s/forged.bin 2>&1",
+		 cli, dir, dir);
+	assert_int_equal(1, sh(cmd, out, 1 << 20));
+	assert_non_null(strstr(out, "unverifiable"));
+	assert_non_null(strstr(out, "FAILED"));
+	snprintf(cmd, sizeof(cmd), "%s verify --json --allow-join --allow-unsigned "
+		 "--ak %s/ak.pem %s/forged.bin", cli, dir, dir);
+	sh(cmd, out, 1 << 20);
+	if (!strstr(out, "\"samples_unverifiable\": 5") ||
+	    !strstr(out, "\"samples_verified\": 4"))
+		fail_msg("%s", out);
+	snprintf(cmd, sizeof(cmd), "ATTESTIO_DEV=%s/forged.bin %s read --ak %s/ak.pem 2>&1",
+		 dir, cli, dir);
+	sh(cmd, out, 1 << 20);
+	for (line = strtok(out, "\n"); line; line = strtok(NULL, "\n"))
+		if (strstr(line, "31337") && strstr(line, "VERIFIED"))
+			fail_msg("read shows a forged sample as verified: %s", line);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(0, system(cmd));
+	for (int i = 0; i < f.n; i++)
+		free(f.r[i]);
+	recs_free(&g);
+	free(out);
+}
+
 /* ------------------------------------------------------- property --- */
 
 static uint64_t rng_state;
@@ -745,6 +841,7 @@ int main(void)
 		cmocka_unit_test(t_state_file),
 		cmocka_unit_test(t_unanchored_flood),
 		cmocka_unit_test(t_property),
+		cmocka_unit_test(t_cli_forgery),
 	};
 
 	return cmocka_run_group_tests_name("verify_rules", tests, setup, teardown);

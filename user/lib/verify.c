@@ -676,6 +676,10 @@ static int att_cp_accept(struct att_verifier *v, struct att_vstream *s,
 	return 0;
 }
 
+static int att_seek(struct att_verifier *v, struct att_vstream *s,
+		    const uint8_t *rec, const struct attestio_rec_info *ri,
+		    struct att_err *err);
+
 /* A record at the expected position of a chained stream. */
 static int att_chained(struct att_verifier *v, struct att_vstream *s,
 		       const uint8_t *rec, const struct attestio_rec_info *ri,
@@ -691,22 +695,24 @@ static int att_chained(struct att_verifier *v, struct att_vstream *s,
 	ret = att_checkpoint(v, s, rec, ri, &c, false, &unsig, err);
 	if (!ret)
 		return att_cp_accept(v, s, rec, ri, &c, unsig, err);
-	att_verdict(v, ri->stream, ri->seq, 1, ri->type, ATT_REC_BAD,
-		    ATT_CAUSE_NONE, false, ret, err ? err->msg : NULL);
 	if (ret == ATT_ECHAIN) {
+		struct att_err e2;
+
 		/*
 		 * Our chain is not the one the kernel signed: what it holds
-		 * can never be proven.  Re-anchor at a later checkpoint.
+		 * can never be proven.  The checkpoint itself may still
+		 * anchor what follows, as for a stream met mid-chain.
 		 */
 		att_chain_end(v, s, ri->stream, ATT_REC_UNVERIFIABLE,
 			      ATT_CAUSE_BROKEN, false, ATT_ECHAIN,
 			      "a checkpoint's head differs from the chain through it");
 		att_unanchor(s, ATT_CAUSE_BROKEN, false, ATT_ECHAIN);
-		if (att_buf_add(v, s, rec, ri, true))
-			return att_rerr(err, ATT_ENOMEM, ri->stream, ri->seq,
-					"out of memory buffering records");
+		if (att_seek(v, s, rec, ri, &e2))
+			att_problem(v, e2.code);
 		return ret;
 	}
+	att_verdict(v, ri->stream, ri->seq, 1, ri->type, ATT_REC_BAD,
+		    ATT_CAUSE_NONE, false, ret, err ? err->msg : NULL);
 	/* a bad quote: the record stays in the chain, covered later */
 	attestio_chain_extend(s->head, rec, ri->len);
 	if (att_map_add(v, s, ri->stream, ri->seq, ri->type, true, false)) {
@@ -983,6 +989,9 @@ static int att_feed(struct att_verifier *v, const uint8_t *rec, size_t len,
 	struct att_vstream *s;
 	int ret;
 
+	/* by the header's word: a malformed "sample" is a BAD sample */
+	if (ri.type == ATTESTIO_REC_SAMPLE)
+		v->sum.samples++;
 	if (attestio_rec_hdr_decode(rec, len, &ri)) {
 		ret = att_rerr(err, ATT_EPARSE, ri.stream, ri.seq,
 			       "bad record header (version %u, type %u, len %u, flags 0x%x)",
@@ -1014,9 +1023,6 @@ static int att_feed(struct att_verifier *v, const uint8_t *rec, size_t len,
 		v->sum.streams++;
 	}
 	switch (ri.type) {
-	case ATTESTIO_REC_SAMPLE:
-		v->sum.samples++;
-		break;
 	case ATTESTIO_REC_CHECKPOINT:
 		v->sum.checkpoints++;
 		break;
