@@ -27,7 +27,7 @@ export CC USER_CFLAGS
 	dkms-uninstall deps check demo bench clean checkpatch sparse kunit unit \
 	selftests
 
-all: user modules
+all: user modules sensors
 
 help:
 	@echo "make [all]          build userspace tools and the module for: $(KVERS)"

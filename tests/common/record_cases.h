@@ -7,7 +7,7 @@
  *   EXPECT_EQ(a, b)       integers equal
  *   EXPECT_MEMEQ(a, b, n) n bytes equal
  * Known answers were computed independently (Python hashlib, struct) from
- * Documentation/wire-format.rst, not from this code.
+ * Documentation/wire-format.md, not from this code.
  */
 #ifndef ATTESTIO_RECORD_CASES_H
 #define ATTESTIO_RECORD_CASES_H

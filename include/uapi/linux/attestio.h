@@ -5,7 +5,7 @@
  * This header is the one contract between attestio.ko and userspace.  Every
  * structure has fixed-width little-endian fields, natural alignment and
  * explicit padding, so the byte layout is identical on every architecture.
- * Documentation/wire-format.rst describes the format in prose.
+ * Documentation/wire-format.md describes the format in prose.
  *
  * A record is a header (struct attestio_rec_hdr) followed by a payload whose
  * layout depends on hdr.type.  Records are padded with zero bytes to a

@@ -80,7 +80,8 @@ static void verify_usage(FILE *f)
 		"\n%s", exit_codes_help);
 }
 
-#define MAX_RANGES	64
+#define MAX_RANGES	64	/* problem ranges kept for the report */
+#define MAX_ERR_LINES	20	/* per-record messages printed */
 
 /* Consecutive records of one stream with the same non-verified verdict. */
 struct vrange {
@@ -337,7 +338,7 @@ int cmd_verify(int argc, char **argv)
 	struct att_err err;
 	char why[256];
 	const uint8_t *rec;
-	uint64_t recno = 0;
+	uint64_t recno = 0, nerr = 0;
 	size_t len;
 	int c, fd, r, rc;
 
@@ -438,7 +439,9 @@ int cmd_verify(int argc, char **argv)
 			goto out;
 		}
 		r = att_verifier_feed(cv.v, rec, len, NULL, &err);
-		if (r && !json)
+		if (r && !json && ++nerr == MAX_ERR_LINES + 1)
+			fprintf(stderr, "attestio verify: more problems follow; the summary counts them all\n");
+		if (r && !json && nerr <= MAX_ERR_LINES)
 			/* err.msg names the stream, seq and what failed */
 			fprintf(stderr,
 				"attestio verify: record %llu (byte offset %llu): %s [check: %s]\n",
