@@ -68,6 +68,9 @@ if want verify; then
 		printf '%s records/s per core (%s ns/record); SHA-256 alone: %s ns/record; ratio verify/SHA-256 = %s\n' \
 			"$(field verify_rec_per_s "$line")" "$(field verify_ns_per_rec "$line")" \
 			"$(field sha256_ns_per_rec "$line")" "$(field ratio "$line")"
+		printf 'unanchored flood (linearity): %s ns/record at 250k records, %s at 1M; ratio 1M/250k = %s (1.0 = linear)\n' \
+			"$(field flood_ns_per_rec_250k "$line")" "$(field flood_ns_per_rec_1m "$line")" \
+			"$(field flood_ratio "$line")"
 	fi
 fi
 
