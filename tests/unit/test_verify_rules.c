@@ -416,6 +416,79 @@ static void t_other_stream_head(void **st)
 	recs_free(&rs);
 }
 
+/*
+ * Review findings: stream 1's records fed after stream 0's quote that signs
+ * their head (stream 1's own checkpoint dropped): forged ones break the
+ * chain, genuine ones are VERIFIED.  A forged seq-0 descriptor of another
+ * instance does not hide stream 1's withheld tail.
+ */
+static void t_claims_and_instance_switch(void **st)
+{
+	struct recs rs = { 0 }, file = { 0 }, f = { 0 };
+	struct rstream a, b, *both[2] = { &a, &b }, fs;
+	struct qopt q = { .key = key1, .clock = 100 };
+	struct att_verifier_opts o = opts();
+	struct att_summary sum;
+	struct seen seen;
+	int b_cp1 = 0;
+
+	(void)st;
+	stream_init(&a, 0);
+	stream_init(&b, 1);
+	add_desc(&rs, &a);
+	add_desc(&rs, &b);
+	add_sample(&rs, &a, 1);
+	add_sample(&rs, &b, 2);
+	add_checkpoints(&rs, both, 2, 1, &q);	/* b: seq 2 */
+	b_cp1 = rs.n;
+	add_sample(&rs, &a, 3);
+	add_sample(&rs, &b, 4);			/* b: seq 3 */
+	add_sample(&rs, &b, 5);			/* b: seq 4 */
+	q.clock = 200;
+	add_checkpoints(&rs, both, 2, 2, &q);	/* signs b's head at seq 4 */
+	o.complete = true;
+	/* all of stream 0, then stream 1 without its epoch-2 checkpoint */
+	for (int i = 0; i < rs.n; i++)
+		if (rec_stream(rs.r[i]) == 0)
+			borrow(&file, &rs, i, i + 1);
+	for (int i = 0; i < rs.n; i++)
+		if (rec_stream(rs.r[i]) == 1 && rec_seq(rs.r[i]) <= 4)
+			borrow(&file, &rs, i, i + 1);
+	assert_int_equal(0, run(&file, o, &seen, &sum));
+	assert_int_equal(ATT_REC_VERIFIED, seen.st[1][3]);
+	assert_int_equal(ATT_REC_VERIFIED, seen.st[1][4]);
+	/* the same with stream 1's seq 3..4 forged */
+	file.n -= 2;
+	stream_init(&fs, 1);
+	fs.seq = 3;
+	add_sample(&f, &fs, FORGED_VALUE);
+	add_sample(&f, &fs, FORGED_VALUE);
+	borrow(&file, &f, 0, 2);
+	assert_int_equal(ATT_ECHAIN, run(&file, o, &seen, &sum));
+	assert_no_forged_verified(&file, &seen);
+	assert_int_equal(ATT_REC_UNVERIFIABLE, seen.st[1][3]);
+	/* stream 1's tail withheld, then a forged genesis of another instance */
+	file.n = 0;
+	for (int i = 0; i < rs.n; i++)
+		if (rec_stream(rs.r[i]) == 0 || i < b_cp1)
+			borrow(&file, &rs, i, i + 1);
+	{
+		struct rstream g;
+		uint8_t *d;
+
+		stream_init(&g, 1);
+		add_desc(&f, &g);
+		d = f.r[f.n - 1];
+		((struct attestio_descriptor *)attestio_rec_payload(d))->instance =
+			cpu_to_le64(0xdeadbeef);
+		borrow(&file, &f, f.n - 1, f.n);
+	}
+	assert_int_equal(ATT_ESEQ, run(&file, o, &seen, &sum));
+	assert_true(sum.withheld >= 2);
+	recs_free(&f);
+	recs_free(&rs);
+}
+
 /* First covered by an unsigned checkpoint, then by a signed one: VERIFIED. */
 static void t_unsigned_then_signed(void **st)
 {
@@ -836,6 +909,7 @@ int main(void)
 		cmocka_unit_test(t_lost_budget_across_streams),
 		cmocka_unit_test(t_withheld),
 		cmocka_unit_test(t_other_stream_head),
+		cmocka_unit_test(t_claims_and_instance_switch),
 		cmocka_unit_test(t_unsigned_then_signed),
 		cmocka_unit_test(t_concatenated),
 		cmocka_unit_test(t_state_file),

@@ -367,6 +367,63 @@ static int att_fresh_check(struct att_verifier *v, struct att_vstream *s,
 	return 0;
 }
 
+/* ----------------------------------------------- withheld and claims --- */
+
+/*
+ * Records a verified quote proves to exist for @s (in signed_instance) but
+ * that its chain never reached: report them, then forget the claim.
+ */
+static void att_withheld_flush(struct att_verifier *v, struct att_vstream *s,
+			       uint32_t id)
+{
+	uint64_t first = s->have_seen ? s->seen_max + 1 : 0;
+
+	if (s->have_signed && first <= s->signed_max)
+		att_verdict(v, id, first, s->signed_max - first + 1, 0,
+			    ATT_REC_MISSING, ATT_CAUSE_WITHHELD, !v->o.complete,
+			    ATT_ESEQ,
+			    "withheld: a verified quote signs a head at or after these records");
+	s->have_signed = false;
+	s->have_seen = false;
+}
+
+/*
+ * After each record: note how far the chain of the signed instance got,
+ * and check a head another stream's quote signed once the chain reaches
+ * it (it covers the chain, or proves it was altered).
+ */
+static void att_after_record(struct att_verifier *v, struct att_vstream *s,
+			     uint32_t id)
+{
+	const uint8_t *h;
+
+	if (s->state != ATT_S_CHAINED || !s->next_seq)
+		return;
+	if (s->have_signed && s->instance == s->signed_instance &&
+	    (!s->have_seen || s->next_seq - 1 > s->seen_max)) {
+		s->have_seen = true;
+		s->seen_max = s->next_seq - 1;
+	}
+	if (!s->have_claim || s->claim_instance != s->instance ||
+	    s->next_seq <= s->claim_seq)
+		return;
+	s->have_claim = false;
+	if (s->have_verified && s->claim_seq <= s->verified_upto)
+		return;
+	h = att_head_at(s, s->claim_seq);
+	if (!h)
+		return;		/* before this chain's anchor */
+	if (!memcmp(h, s->claim_head, ATTESTIO_HASH_LEN)) {
+		att_cover_verified(v, s, id, s->claim_seq);
+		return;
+	}
+	att_problem(v, ATT_ECHAIN);
+	att_chain_end(v, s, id, ATT_REC_UNVERIFIABLE, ATT_CAUSE_BROKEN, false,
+		      ATT_ECHAIN,
+		      "a quote of another stream signs a different head for this chain");
+	att_unanchor(s, ATT_CAUSE_BROKEN, false, ATT_ECHAIN);
+}
+
 /* ------------------------------------------------------ checkpoints --- */
 
 /* Record already validated: offsets are within it. */
@@ -398,20 +455,39 @@ static void att_other_heads(struct att_verifier *v, const struct att_cp *c)
 		struct att_vstream *o = &v->s[id];
 		const uint8_t *h;
 
-		if (!o->have_signed || o->signed_instance != c->instance ||
-		    seq > o->signed_max) {
+		if (o->have_signed && o->signed_instance != c->instance)
+			att_withheld_flush(v, o, id);	/* the old instance's */
+		if (!o->have_signed || seq > o->signed_max) {
 			o->have_signed = true;
 			o->signed_instance = c->instance;
 			o->signed_max = seq;
 			o->signed_epoch = c->epoch;
 		}
-		if (i == c->self || o->state != ATT_S_CHAINED ||
-		    o->instance != c->instance ||
-		    (o->have_verified && seq <= o->verified_upto))
+		if (o->state == ATT_S_CHAINED && o->instance == c->instance &&
+		    o->next_seq && (!o->have_seen || o->next_seq - 1 > o->seen_max)) {
+			o->have_seen = true;
+			o->seen_max = o->next_seq - 1;
+		}
+		if (i == c->self || (o->have_verified &&
+				     o->instance == c->instance &&
+				     seq <= o->verified_upto))
 			continue;
+		if (o->state != ATT_S_CHAINED || o->instance != c->instance ||
+		    seq >= o->next_seq) {
+			/* not reached yet: check it when the chain gets there */
+			if (!o->have_claim || o->claim_instance != c->instance ||
+			    seq > o->claim_seq) {
+				o->have_claim = true;
+				o->claim_instance = c->instance;
+				o->claim_seq = seq;
+				memcpy(o->claim_head, c->heads[i].head,
+				       ATTESTIO_HASH_LEN);
+			}
+			continue;
+		}
 		h = att_head_at(o, seq);
 		if (!h)
-			continue;	/* not reached yet, or before the anchor */
+			continue;	/* before the anchor */
 		if (!memcmp(h, c->heads[i].head, ATTESTIO_HASH_LEN)) {
 			att_cover_verified(v, o, id, seq);
 			continue;
@@ -747,6 +823,8 @@ static int att_anchor(struct att_verifier *v, struct att_vstream *s,
 	s->desc = NULL;
 	s->seg_known = false;
 	s->seg_open = false;
+	if (s->have_signed && s->signed_instance != c->instance)
+		att_withheld_flush(v, s, ri->stream);
 	if (!s->have_instance || s->instance != c->instance) {
 		/* first anchor, or the module was reloaded meanwhile */
 		s->have_epoch = false;
@@ -914,6 +992,9 @@ static int att_genesis(struct att_verifier *v, struct att_vstream *s,
 {
 	const struct attestio_descriptor *d = (const void *)(rec + ATTESTIO_HDR_LEN);
 
+	if (s->have_signed &&
+	    s->signed_instance != le64_to_cpu(d->instance))
+		att_withheld_flush(v, s, ri->stream);
 	if (s->state == ATT_S_CHAINED)
 		att_chain_end(v, s, ri->stream, ATT_REC_PENDING,
 			      ATT_CAUSE_NONE, false, 0,
@@ -1032,10 +1113,6 @@ static int att_feed(struct att_verifier *v, const uint8_t *rec, size_t len,
 		v->sum.events |= ATT_EV_GAP;
 		break;
 	}
-	if (ri.seq == 0 || !s->have_max || ri.seq > s->max_seq) {
-		s->have_max = true;
-		s->max_seq = ri.seq;
-	}
 	if (ri.seq == 0) {
 		uint64_t inst;
 
@@ -1112,6 +1189,8 @@ int att_verifier_feed(struct att_verifier *v, const uint8_t *rec, size_t len,
 	v->cur_seq = le64_to_cpu(h->seq);
 	v->cur_state = ATT_REC_PENDING;
 	ret = att_feed(v, rec, len, err);
+	if (v->cur_stream < ATTESTIO_MAX_STREAMS)
+		att_after_record(v, &v->s[v->cur_stream], v->cur_stream);
 	v->cur_set = false;
 	if (ret)
 		att_problem(v, ret);
@@ -1146,16 +1225,7 @@ static void att_finish_stream(struct att_verifier *v, struct att_vstream *s,
 	att_buf_drop(v, s, id, UINT64_MAX, ATT_REC_PENDING);
 
 	/* records signed heads prove to exist */
-	if (s->have_signed &&
-	    !(s->have_instance && s->instance != s->signed_instance)) {
-		uint64_t first = s->have_max ? s->max_seq + 1 : 0;
-
-		if (first <= s->signed_max)
-			att_verdict(v, id, first, s->signed_max - first + 1, 0,
-				    ATT_REC_MISSING, ATT_CAUSE_WITHHELD,
-				    !v->o.complete, ATT_ESEQ,
-				    "withheld: a verified quote signs a head at or after these records");
-	}
+	att_withheld_flush(v, s, id);
 }
 
 int att_verifier_finish(struct att_verifier *v, struct att_err *err)

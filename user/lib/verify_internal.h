@@ -81,10 +81,14 @@ struct att_vstream {
 
 	bool have_verified;
 	uint64_t verified_upto;
-	bool have_max;			/* highest seq since the genesis */
-	uint64_t max_seq;
 	bool have_signed;		/* highest seq a verified quote signs */
 	uint64_t signed_instance, signed_max, signed_epoch;
+	bool have_seen;			/* highest seq chained in signed_instance */
+	uint64_t seen_max;
+	bool have_claim;		/* a head another stream's quote signs, */
+	uint64_t claim_instance;	/* not reached by this chain yet */
+	uint64_t claim_seq;
+	uint8_t claim_head[ATTESTIO_HASH_LEN];
 
 	bool have_run;			/* for the state file */
 	uint64_t run_instance, run_epoch;
