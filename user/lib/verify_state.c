@@ -29,6 +29,7 @@
 #define ATT_STATE_MAGIC		"attestio-verify-state 1"
 #define ATT_STATE_MAX_LINES	100000
 #define ATT_STATE_MAX_BYTES	(16u << 20)
+#define ATT_STATE_KEEP_CHAINS	4096	/* chain lines kept when saving */
 
 /* The fingerprint of the verifier's key, computed once. */
 static bool att_state_fp(struct att_verifier *v)
@@ -49,24 +50,53 @@ static bool att_state_fp(struct att_verifier *v)
 	return true;
 }
 
+static int att_key_cmp(const void *a, const void *b)
+{
+	return memcmp(((const struct att_state_key *)a)->fp,
+		      ((const struct att_state_key *)b)->fp, ATTESTIO_HASH_LEN);
+}
+
+static int att_chain_cmp(const void *a, const void *b)
+{
+	const struct att_state_chain *x = a, *y = b;
+
+	if (x->instance != y->instance)
+		return x->instance < y->instance ? -1 : 1;
+	return x->stream < y->stream ? -1 : x->stream > y->stream;
+}
+
+/* Lookups in the sorted arrays (att_verifier_state_parse sorts them). */
 static struct att_state_key *att_state_key_find(struct att_state *st,
 						const uint8_t *fp)
 {
-	for (size_t i = 0; i < st->nkeys; i++)
-		if (!memcmp(st->keys[i].fp, fp, ATTESTIO_HASH_LEN))
-			return &st->keys[i];
-	return NULL;
+	struct att_state_key k;
+
+	memcpy(k.fp, fp, ATTESTIO_HASH_LEN);
+	return st->nkeys ? bsearch(&k, st->keys, st->nkeys, sizeof(k),
+				   att_key_cmp) : NULL;
 }
 
 static struct att_state_chain *att_state_chain_find(struct att_state *st,
 						    uint64_t instance,
 						    uint32_t stream)
 {
-	for (size_t i = 0; i < st->nchains; i++)
-		if (st->chains[i].instance == instance &&
-		    st->chains[i].stream == stream)
-			return &st->chains[i];
-	return NULL;
+	struct att_state_chain c = { .instance = instance, .stream = stream };
+
+	return st->nchains ? bsearch(&c, st->chains, st->nchains, sizeof(c),
+				     att_chain_cmp) : NULL;
+}
+
+/* Room for one more element in a growing array. */
+static void *att_grow(void *arr, size_t n, size_t *cap, size_t esz)
+{
+	void *p;
+
+	if (n < *cap)
+		return arr;
+	p = realloc(arr, (*cap ? 2 * *cap : 16) * esz);
+	if (p)
+		*cap = *cap ? 2 * *cap : 16;
+	return p;
 }
 
 int att_state_check(struct att_verifier *v, const struct attestio_rec_info *ri,
@@ -185,8 +215,8 @@ static int att_tokens(char *line, char **tok, int max)
 	}
 }
 
-static int att_state_line(struct att_state *st, char *line, size_t lineno,
-			  struct att_err *err)
+static int att_state_line(struct att_state *st, size_t *kcap, size_t *ccap,
+			  char *line, size_t lineno, struct att_err *err)
 {
 	char *tok[7];
 	uint64_t a, b, c;
@@ -204,14 +234,10 @@ static int att_state_line(struct att_state *st, char *line, size_t lineno,
 			return att_err(err, ATT_EPARSE,
 				       "state line %zu: expected 'key <64 hex> <reset> <restart> <clock> <64 hex>'",
 				       lineno);
-		if (att_state_key_find(st, k.fp))
-			return att_err(err, ATT_EPARSE,
-				       "state line %zu: a second line for the same key",
-				       lineno);
 		k.t.reset = (uint32_t)a;
 		k.t.restart = (uint32_t)b;
 		k.t.clock = c;
-		p = realloc(st->keys, (st->nkeys + 1) * sizeof(k));
+		p = att_grow(st->keys, st->nkeys, kcap, sizeof(k));
 		if (!p)
 			return att_err(err, ATT_ENOMEM, "out of memory loading the state");
 		st->keys = p;
@@ -234,11 +260,7 @@ static int att_state_line(struct att_state *st, char *line, size_t lineno,
 			ch.instance = ch.instance << 8 | inst[i];
 		ch.stream = (uint32_t)a;
 		ch.epoch = b;
-		if (att_state_chain_find(st, ch.instance, ch.stream))
-			return att_err(err, ATT_EPARSE,
-				       "state line %zu: a second line for the same instance and stream",
-				       lineno);
-		p = realloc(st->chains, (st->nchains + 1) * sizeof(ch));
+		p = att_grow(st->chains, st->nchains, ccap, sizeof(ch));
 		if (!p)
 			return att_err(err, ATT_ENOMEM, "out of memory loading the state");
 		st->chains = p;
@@ -254,7 +276,7 @@ int att_verifier_state_parse(struct att_verifier *v, const char *text,
 			     size_t len, struct att_err *err)
 {
 	struct att_state st = { 0 };
-	size_t pos = 0, lineno = 0;
+	size_t pos = 0, lineno = 0, kcap = 0, ccap = 0;
 	char line[256];
 	int ret = 0;
 
@@ -292,7 +314,7 @@ int att_verifier_state_parse(struct att_verifier *v, const char *text,
 		}
 		if (line[0] == '#')
 			continue;
-		ret = att_state_line(&st, line, lineno, err);
+		ret = att_state_line(&st, &kcap, &ccap, line, lineno, err);
 		if (ret)
 			goto fail;
 	}
@@ -301,6 +323,22 @@ int att_verifier_state_parse(struct att_verifier *v, const char *text,
 			      ATT_STATE_MAGIC);
 		goto fail;
 	}
+	/* sorted for lookups; a repeated key or chain is an error */
+	if (st.nkeys)
+		qsort(st.keys, st.nkeys, sizeof(*st.keys), att_key_cmp);
+	if (st.nchains)
+		qsort(st.chains, st.nchains, sizeof(*st.chains), att_chain_cmp);
+	for (size_t i = 1; i < st.nkeys; i++)
+		if (!att_key_cmp(&st.keys[i - 1], &st.keys[i])) {
+			ret = att_err(err, ATT_EPARSE, "state: two lines for the same key");
+			goto fail;
+		}
+	for (size_t i = 1; i < st.nchains; i++)
+		if (!att_chain_cmp(&st.chains[i - 1], &st.chains[i])) {
+			ret = att_err(err, ATT_EPARSE,
+				      "state: two lines for the same instance and stream");
+			goto fail;
+		}
 	free(v->st.keys);
 	free(v->st.chains);
 	v->st.keys = st.keys;
@@ -396,6 +434,15 @@ static void att_state_write(const struct att_verifier *v, FILE *f)
 		const struct att_state_chain *ch = &st->chains[i];
 		const struct att_vstream *s = &v->s[ch->stream];
 		uint64_t epoch = ch->epoch;
+
+		/*
+		 * Bounded: quotes of older instances are older in TPM time
+		 * than the key line, which refuses them already; keep the
+		 * last ATT_STATE_KEEP_CHAINS lines of other instances.
+		 */
+		if (st->nchains - i > ATT_STATE_KEEP_CHAINS &&
+		    !(s->have_run && s->run_instance == ch->instance))
+			continue;
 
 		if (s->have_run && s->run_instance == ch->instance &&
 		    s->run_epoch > epoch)
