@@ -200,6 +200,16 @@ ek_tools=$(tpm2_createek -T "$T1" -c "$tmp/ek.ctx" -G ecc -u "$tmp/ek.pub" > /de
 [ -n "$ek_tools" ] && od -An -tx1 -v "$tmp/bundle" | tr -d ' \n' | grep -q "$ek_tools"
 ok $? "the bundle's EK public equals tpm2_createek -G ecc's (TCG template)"
 
+# The bundle as the verifier's key: the quote's qualifiedSigner must be the
+# AK's qualified name under the EK, computed from the bundle alone.
+if [ $have_qt -eq 1 ]; then
+	q2=$(openssl rand -hex 32)
+	tpm2_quote -T "$T1" -c $H -q "$q2" -l sha256:0,7 -m "$tmp/msg2" -s "$tmp/sig2" \
+		-o "$tmp/pcrs2" -g sha256 > "$tmp/qb.log" 2>&1 &&
+		"$tmp/quote_test" "$tmp/bundle" "$tmp/msg2" "$tmp/sig2" "$q2" >> "$tmp/qb.log" 2>&1
+	ok $? "a TPM quote verifies with the enrollment bundle (qualifiedSigner checked)" "$tmp/qb.log"
+fi
+
 "$A" enroll --challenge "$tmp/bundle" -o "$tmp/chal" --secret-out "$tmp/secret" > "$tmp/c.log" 2>&1 && \
 	"$A" enroll --activate --tcti "$T1" --cred "$tmp/chal" --secret-out "$tmp/got" >> "$tmp/c.log" 2>&1 && \
 	cmp -s "$tmp/secret" "$tmp/got" && [ "$(stat -c %s "$tmp/got")" = 32 ]
