@@ -547,6 +547,39 @@ static void describe(struct render *r, struct sbuf *b, const uint8_t *rec,
 }
 
 /*
+ * An unsigned checkpoint: what it covers stays undecided in the verifier
+ * (a later signed checkpoint may still verify it), but a viewer should not
+ * hold the lines until then.  Show them, and the checkpoint, as UNSIGNED
+ * now; their final verdict, when it comes, has no line left to change.
+ */
+static void show_unsigned(struct render *r, uint32_t stream,
+			  const uint8_t *rec, size_t len)
+{
+	uint16_t nheads = get_le16(rec + HDR_LEN +
+				   offsetof(struct attestio_checkpoint, nheads));
+	uint16_t self = get_le16(rec + HDR_LEN +
+				 offsetof(struct attestio_checkpoint, self));
+	uint64_t seq = get_le64(rec + 16), covered;
+	struct hq *q = &r->q[stream];
+
+	if (self >= nheads || CP_HEADS_OFF + 48ull * nheads > len)
+		return;
+	covered = get_le64(rec + CP_HEADS_OFF + 48u * self +
+			   offsetof(struct attestio_cp_head, seq));
+	for (size_t i = q->start; i < q->start + q->n; i++) {
+		struct held *h = &q->h[i];
+
+		if (!h->text || (h->seq > covered && h->seq != seq))
+			continue;
+		emit(r, h->text, "UNSIGNED", NULL);
+		free(h->text);
+		h->text = NULL;
+		r->nheld--;
+	}
+	hq_drop_front(q);
+}
+
+/*
  * Render one record and feed it to the verifier.  With --ak the line waits
  * for the record's verdict (on_verdict); without, it is shown at once as
  * UNCHECKED (no signature can be checked).
@@ -586,6 +619,8 @@ static void render(struct render *r, const uint8_t *rec, size_t len)
 		    rc != ATT_ESEQ && !r->json)
 			/* a problem found here that is not this record's */
 			fprintf(stderr, "attestio read: %s\n", err.msg);
+		if (type == ATTESTIO_REC_CHECKPOINT && st == ATT_REC_UNSIGNED)
+			show_unsigned(r, stream, rec, len);
 		return;
 	}
 	/* shown at once: no key, a lost record, or a malformed header */
