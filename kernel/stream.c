@@ -14,6 +14,7 @@
 #include <linux/bitmap.h>
 #include <linux/device.h>
 #include <linux/iio/buffer.h>
+#include <linux/iio/consumer.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 
@@ -209,6 +210,21 @@ static bool attestio_chan_has(const struct iio_chan_spec *ch,
 	return all & BIT(what);
 }
 
+/*
+ * Read one attribute of @ch the way an in-kernel consumer does
+ * (iio_read_channel_raw()): under the core's info_exist_lock, failing once
+ * the driver is gone, and without claiming direct mode, which drivers such
+ * as hts221 claim themselves inside read_raw.
+ */
+static int attestio_read_chan(struct iio_dev *indio,
+			      const struct iio_chan_spec *ch,
+			      enum iio_chan_info_enum what, int *val, int *val2)
+{
+	struct iio_channel chan = { .indio_dev = indio, .channel = ch };
+
+	return iio_read_channel_attribute(&chan, val, val2, what);
+}
+
 /* Polled mode: one s32 per channel with a raw value, then the timestamp. */
 static void attestio_poll_work(struct work_struct *work)
 {
@@ -222,21 +238,16 @@ static void attestio_poll_work(struct work_struct *work)
 	__le32 v;
 	s64 ts;
 
-	if (iio_device_claim_direct_mode(indio)) {
-		ret = -EBUSY;
-	} else {
-		for (i = 0; i < indio->num_channels && !ret; i++) {
-			ch = &indio->channels[i];
-			if (ch->type == IIO_TIMESTAMP ||
-			    !attestio_chan_has(ch, IIO_CHAN_INFO_RAW))
-				continue;
-			ret = indio->info->read_raw(indio, ch, &val, &val2,
-						    IIO_CHAN_INFO_RAW);
-			ret = ret == IIO_VAL_INT ? 0 : (ret < 0 ? ret : -EINVAL);
-			v = cpu_to_le32(val);
-			memcpy(scan + 4 * n++, &v, sizeof(v));
-		}
-		iio_device_release_direct_mode(indio);
+	for (i = 0; i < indio->num_channels && !ret; i++) {
+		ch = &indio->channels[i];
+		if (ch->type == IIO_TIMESTAMP ||
+		    !attestio_chan_has(ch, IIO_CHAN_INFO_RAW))
+			continue;
+		ret = attestio_read_chan(indio, ch, IIO_CHAN_INFO_RAW, &val,
+					 &val2);
+		ret = ret == IIO_VAL_INT ? 0 : (ret < 0 ? ret : -EINVAL);
+		v = cpu_to_le32(val);
+		memcpy(scan + 4 * n++, &v, sizeof(v));
 	}
 	if (ret) {
 		pr_warn_ratelimited("%s: polled read failed: %d\n", s->device,
@@ -283,9 +294,9 @@ static void attestio_read_pair(struct iio_dev *indio,
 {
 	int val = 0, val2 = 0, ret;
 
-	if (!attestio_chan_has(ch, what) || !indio->info->read_raw)
+	if (!attestio_chan_has(ch, what))
 		return;
-	ret = indio->info->read_raw(indio, ch, &val, &val2, what);
+	ret = attestio_read_chan(indio, ch, what, &val, &val2);
 	if (ret <= 0)
 		return;
 	*type = cpu_to_le32(ret);
