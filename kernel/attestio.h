@@ -82,8 +82,7 @@ struct attestio_stream {
 	/* the device, while attached (reference held) */
 	struct iio_dev *indio_dev;
 	char device[ATTESTIO_NAME_LEN];
-	struct iio_buffer buffer;	/* buffered mode */
-	unsigned long *scan_mask;
+	struct attestio_capture *cap;	/* buffered mode */
 	struct delayed_work poll_work;	/* polled mode */
 	u32 scan_bytes;
 	bool has_ts;
@@ -129,6 +128,18 @@ int attestio_stream_detach(const char *spec);
 void attestio_stream_emit(struct attestio_stream *s,
 			  struct attestio_rec_info *info);
 void attestio_stream_drain_locked(struct attestio_stream *s);
+void attestio_stream_capture(struct attestio_stream *s, const void *scan);
+
+/* capture.c: the IIO buffer of one buffered segment */
+struct attestio_capture;
+
+struct attestio_capture *attestio_capture_alloc(struct iio_dev *indio);
+const unsigned long *attestio_capture_mask(struct attestio_capture *cap);
+void attestio_capture_free(struct attestio_capture *cap);
+int attestio_capture_start(struct attestio_capture *cap, struct iio_dev *indio,
+			   struct attestio_stream *s, bool timestamp);
+void attestio_capture_stop(struct attestio_capture *cap, struct iio_dev *indio);
+void attestio_capture_uninit(void);
 
 /* epoch.c */
 struct attestio_epoch_stats {

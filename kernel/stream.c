@@ -164,7 +164,7 @@ static void attestio_drain_work(struct work_struct *work)
 /* ------------------------------------------------------------ capture --- */
 
 /* Any context: never sleeps, never allocates, never waits for readers. */
-static void attestio_capture(struct attestio_stream *s, const void *scan)
+void attestio_stream_capture(struct attestio_stream *s, const void *scan)
 {
 	struct attestio_slot *slot;
 	unsigned long flags;
@@ -185,20 +185,6 @@ static void attestio_capture(struct attestio_stream *s, const void *scan)
 	atomic64_inc(&s->produced);
 	queue_work(attestio_wq, &s->drain_work);
 }
-
-static int attestio_store_to(struct iio_buffer *buffer, const void *data)
-{
-	struct attestio_stream *s = container_of(buffer, struct attestio_stream,
-						 buffer);
-
-	attestio_capture(s, data);
-	return 0;
-}
-
-static const struct iio_buffer_access_funcs attestio_buffer_access = {
-	.store_to = attestio_store_to,
-	.modes = INDIO_BUFFER_TRIGGERED,
-};
 
 static bool attestio_chan_has(const struct iio_chan_spec *ch,
 			      enum iio_chan_info_enum what)
@@ -261,7 +247,7 @@ static void attestio_poll_work(struct work_struct *work)
 	} else {
 		ts = ktime_get_boottime_ns();
 		memcpy(scan + s->ts_offset, &ts, sizeof(ts));
-		attestio_capture(s, scan);
+		attestio_stream_capture(s, scan);
 	}
 	queue_delayed_work(attestio_wq, &s->poll_work,
 			   usecs_to_jiffies(attestio_poll_ms * 1000));
@@ -356,7 +342,8 @@ static int attestio_describe(struct attestio_stream *s)
 			s->has_ts = true;
 	}
 	if (s->mode == ATTESTIO_MODE_BUFFERED) {
-		for_each_set_bit(si, s->scan_mask, iio_get_masklength(indio)) {
+		for_each_set_bit(si, attestio_capture_mask(s->cap),
+				 iio_get_masklength(indio)) {
 			ch = attestio_chan_by_si(indio, si);
 			if (!ch || n == ATTESTIO_MAX_CHANNELS)
 				return -EINVAL;
@@ -481,8 +468,6 @@ static void attestio_ring_free(struct attestio_stream *s)
 {
 	kvfree(s->ring);
 	s->ring = NULL;
-	bitmap_free(s->scan_mask);
-	s->scan_mask = NULL;
 }
 
 static int attestio_ring_alloc(struct attestio_stream *s)
@@ -496,28 +481,14 @@ static int attestio_ring_alloc(struct attestio_stream *s)
 	return s->ring ? 0 : -ENOMEM;
 }
 
-static int attestio_scan_mask_alloc(struct attestio_stream *s)
-{
-	struct iio_dev *indio = s->indio_dev;
-	int i;
-
-	s->scan_mask = bitmap_zalloc(iio_get_masklength(indio), GFP_KERNEL);
-	if (!s->scan_mask)
-		return -ENOMEM;
-	for (i = 0; i < indio->num_channels; i++)
-		if (indio->channels[i].scan_index >= 0 &&
-		    indio->channels[i].type != IIO_TIMESTAMP)
-			set_bit(indio->channels[i].scan_index, s->scan_mask);
-	return 0;
-}
-
-/* Start a new segment on @dev (referenced).  Streams lock held. */
+/* Start a new segment on @dev (referenced). */
 static int attestio_stream_start(struct attestio_stream *s, struct device *dev)
 {
 	struct iio_dev *indio = dev_to_iio_dev(dev);
 	bool buffered = !s->want_polled && (indio->modes & INDIO_BUFFER_TRIGGERED);
 	int ret;
 
+	lockdep_assert_held(&attestio_streams_lock);
 	mutex_lock(&s->emit_lock);
 	s->indio_dev = indio;
 	strscpy(s->device, dev_name(dev), sizeof(s->device));
@@ -525,24 +496,22 @@ static int attestio_stream_start(struct attestio_stream *s, struct device *dev)
 	s->has_ts = false;
 	s->segment_samples = 0;
 	if (buffered) {
-		ret = attestio_scan_mask_alloc(s);
-		if (ret)
+		s->cap = attestio_capture_alloc(indio);
+		if (!s->cap) {
+			ret = -ENOMEM;
 			goto err_clear;
+		}
 	}
 	ret = attestio_describe(s);
 	if (ret)
-		goto err_free_ring;
+		goto err_free_capture;
 	ret = attestio_ring_alloc(s);
 	if (ret)
 		goto err_end_segment;
 	if (buffered) {
-		iio_buffer_init(&s->buffer);
-		s->buffer.access = &attestio_buffer_access;
-		s->buffer.scan_mask = s->scan_mask;
-		s->buffer.scan_timestamp = s->has_ts;
-		ret = iio_update_buffers(indio, &s->buffer, NULL);
+		ret = attestio_capture_start(s->cap, indio, s, s->has_ts);
 		if (ret)
-			goto err_end_segment;
+			goto err_free_ring;
 	} else {
 		queue_delayed_work(attestio_wq, &s->poll_work, 0);
 	}
@@ -553,26 +522,33 @@ static int attestio_stream_start(struct attestio_stream *s, struct device *dev)
 		s->segment);
 	return 0;
 
+err_free_ring:
+	attestio_ring_free(s);
 err_end_segment:
 	/* The descriptor went out: close the segment it opened. */
 	attestio_emit_detach(s, ATTESTIO_DETACH_ERROR);
 	s->segment++;
-err_free_ring:
-	attestio_ring_free(s);
+err_free_capture:
+	if (s->cap)
+		attestio_capture_free(s->cap);
+	s->cap = NULL;
 err_clear:
 	s->indio_dev = NULL;
 	mutex_unlock(&s->emit_lock);
+	/* a scan that came in before the failure queued the drain work */
+	cancel_work_sync(&s->drain_work);
 	put_device(dev);
 	return ret;
 }
 
-/* End the current segment.  Streams lock held. */
+/* End the current segment. */
 static void attestio_stream_stop(struct attestio_stream *s, u32 reason)
 {
 	struct device *dev = &s->indio_dev->dev;
 
+	lockdep_assert_held(&attestio_streams_lock);
 	if (s->mode == ATTESTIO_MODE_BUFFERED)
-		iio_update_buffers(s->indio_dev, NULL, &s->buffer);
+		attestio_capture_stop(s->cap, s->indio_dev);
 	else
 		cancel_delayed_work_sync(&s->poll_work);
 	cancel_work_sync(&s->drain_work);
@@ -581,6 +557,7 @@ static void attestio_stream_stop(struct attestio_stream *s, u32 reason)
 	attestio_stream_drain_locked(s);
 	attestio_emit_detach(s, reason);
 	attestio_ring_free(s);
+	s->cap = NULL;
 	s->indio_dev = NULL;
 	s->segment++;
 	s->state = ATTESTIO_STREAM_WAITING;
@@ -643,6 +620,9 @@ static struct attestio_stream *attestio_stream_new(const char *spec,
 
 static void attestio_stream_free(struct attestio_stream *s)
 {
+	lockdep_assert_held(&attestio_streams_lock);
+	cancel_delayed_work_sync(&s->poll_work);
+	cancel_work_sync(&s->drain_work);
 	attestio_streams[s->id] = NULL;
 	kobject_del(&s->kobj);
 	kobject_put(&s->kobj);
@@ -807,4 +787,5 @@ void attestio_stream_uninit(void)
 	mutex_unlock(&attestio_streams_lock);
 	bus_unregister_notifier(&iio_bus_type, &attestio_bus_nb);
 	cancel_delayed_work_sync(&attestio_rescan_work);
+	attestio_capture_uninit();
 }

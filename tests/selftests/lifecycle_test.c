@@ -25,8 +25,8 @@ static int load(const char *params)
 /* The device holds its own trigger, and with it its module: unbind first. */
 static void testdev_unload(void)
 {
-	run(NULL, 0, "echo attestio-testdev > "
-	    "/sys/bus/platform/drivers/attestio-testdev/unbind 2>/dev/null; "
+	run(NULL, 0, "d=/sys/bus/platform/drivers/attestio-testdev; "
+	    "[ -e $d/attestio-testdev ] && echo attestio-testdev > $d/unbind; "
 	    "rmmod attestio_testdev 2>/dev/null");
 }
 
@@ -37,6 +37,34 @@ static int testdev_load(const char *params)
 	return run(NULL, 0, "modprobe industrialio-triggered-buffer && "
 		   "insmod build/$(uname -r)/testdev/attestio_testdev.ko %s",
 		   params);
+}
+
+/* The iio:deviceN name of the test device into @dev. */
+static int testdev_name(char *dev, size_t cap)
+{
+	char out[64];
+
+	if (run(out, sizeof(out), "grep -lx " TESTDEV
+		" /sys/bus/iio/devices/iio:device*/name | head -1 | "
+		"xargs -r dirname | xargs -r basename"))
+		return -1;
+	out[strcspn(out, "\n")] = 0;
+	snprintf(dev, cap, "%.31s", out);
+	return out[0] ? 0 : -1;
+}
+
+/* Enable (1) or disable (0) the device's own buffer, as a reader would. */
+static int testdev_buffer(const char *dev, int on)
+{
+	return run(NULL, 0, "cd /sys/bus/iio/devices/%s && "
+		   "{ [ %d = 0 ] || echo 1 > scan_elements/in_voltage0_en; } && "
+		   "echo %d > buffer/enable", dev, on, on);
+}
+
+/* No oops, BUG or warning so far (the VM harness checks again at the end). */
+static int kernel_clean(void)
+{
+	return run(NULL, 0, "dmesg | grep -qE 'BUG:|Oops|WARNING:|general protection'");
 }
 
 /* Write to sysfs in a child that may hang: 0, -errno, or -ETIMEDOUT. */
@@ -92,6 +120,40 @@ TEST_F_TIMEOUT(lc, polled_read_raw_claiming_direct_mode, 60)
 	for (i = 1; i < self->c.nvalues; i++)
 		EXPECT_LT(self->c.values[i - 1], self->c.values[i]);
 	ASSERT_EQ(0, write_within(SYS "detach", TESTDEV, 10));
+}
+
+/*
+ * Defect 2: when the IIO core refuses to remove the capture buffer, it
+ * keeps calling it; the stream (and at rmmod the module) must outlive
+ * that, and the buffer must be released once the device lets go.
+ */
+TEST_F_TIMEOUT(lc, buffer_the_core_keeps_is_not_freed, 60)
+{
+	long long deadline;
+	char dev[32];
+	int gone = 0;
+
+	ASSERT_EQ(0, testdev_load("rate_hz=200"));
+	ASSERT_EQ(0, testdev_name(dev, sizeof(dev)));
+	ASSERT_EQ(0, sysfs_puts(SYS "attach", TESTDEV));
+	ASSERT_EQ(0, testdev_buffer(dev, 1));	/* a second buffer stays */
+	usleep(200000);
+	ASSERT_EQ(0, sysfs_puts(TESTDEV_PARAM "refuse_update", "1"));
+	/* the removal fails: the detach still ends the segment */
+	EXPECT_EQ(0, sysfs_puts(SYS "detach", TESTDEV));
+	ASSERT_EQ(0, sysfs_puts(TESTDEV_PARAM "refuse_update", "0"));
+	usleep(300000);		/* the device keeps pushing into it */
+	/* unload only once the buffer is back: never under the device */
+	deadline = now_ms() + 10000;
+	while (!gone && now_ms() < deadline) {
+		gone = !run(NULL, 0, "rmmod attestio 2>/dev/null");
+		usleep(100000);
+	}
+	EXPECT_TRUE(gone);
+	usleep(300000);
+	EXPECT_EQ(0, testdev_buffer(dev, 0));
+	EXPECT_NE(0, kernel_clean());
+	EXPECT_EQ(0, run(NULL, 0, "dmesg | grep -q 'capture buffer released'"));
 }
 
 TEST_HARNESS_MAIN
