@@ -26,6 +26,8 @@
 DEFINE_MUTEX(attestio_streams_lock);
 struct attestio_stream *attestio_streams[ATTESTIO_MAX_STREAMS];
 static bool attestio_streams_closing;
+/* Stream id allocations so far: each chain's genesis has its own. */
+static u32 attestio_generation;
 
 static void attestio_rescan(struct work_struct *work);
 static DECLARE_DELAYED_WORK(attestio_rescan_work, attestio_rescan);
@@ -322,6 +324,37 @@ static void attestio_fill_channel(struct attestio_stream *s,
 }
 
 /*
+ * Which physical device this is, in a way a fake device with the same IIO
+ * name cannot copy: its parent's place in the device tree and driver.
+ */
+static int attestio_describe_identity(struct iio_dev *indio,
+				      struct attestio_descriptor *d)
+{
+	struct device *parent = indio->dev.parent;
+	const char *driver = "";
+	char *path = NULL;
+	size_t len;
+
+	if (parent) {
+		path = kobject_get_path(&parent->kobj, GFP_KERNEL);
+		if (!path)
+			return -ENOMEM;
+		if (parent->driver)
+			driver = parent->driver->name;
+	}
+	attestio_identity(d->identity, path ?: "", driver, indio->name ?: "");
+	len = path ? strlen(path) : 0;
+	/* the tail says most: keep it when the path is too long */
+	if (path)
+		strscpy(d->parent, path + (len >= sizeof(d->parent) ?
+					   len - sizeof(d->parent) + 1 : 0),
+			sizeof(d->parent));
+	strscpy(d->driver, driver, sizeof(d->driver));
+	kfree(path);
+	return 0;
+}
+
+/*
  * Work out the scan layout exactly as the IIO core lays out a demuxed scan
  * (each element aligned to its own size, timestamp last) and emit the
  * descriptor that lets a verifier compute SI values.
@@ -333,7 +366,7 @@ static int attestio_describe(struct attestio_stream *s)
 	const struct iio_chan_spec *ch;
 	struct attestio_rec_info info;
 	u32 n = 0, bytes = 0, len, largest = 1;
-	int si, i;
+	int si, i, ret;
 
 	memset(s->scratch, 0, ATTESTIO_REC_MAX_LEN);
 	for (i = 0, si = -1; i < indio->num_channels; i++) {
@@ -392,6 +425,10 @@ static int attestio_describe(struct attestio_stream *s)
 	strscpy(d->device, s->device, sizeof(d->device));
 	strscpy(d->name, indio->name ?: "", sizeof(d->name));
 	strscpy(d->label, indio->label ?: "", sizeof(d->label));
+	d->generation = cpu_to_le32(s->generation);
+	ret = attestio_describe_identity(indio, d);
+	if (ret)
+		return ret;
 	d->has_ts = s->has_ts;
 	d->ts_offset = cpu_to_le16(s->has_ts ? s->ts_offset : 0);
 	attestio_stream_emit(s, &info);
@@ -575,8 +612,9 @@ static struct attestio_stream *attestio_stream_find(const char *spec)
 
 	for (i = 0; i < ATTESTIO_MAX_STREAMS; i++) {
 		s = attestio_streams[i];
-		if (s && (!strcmp(s->spec, spec) ||
-			  (s->indio_dev && !strcmp(s->device, spec))))
+		if (s && !s->closing && (!strcmp(s->spec, spec) ||
+					 (s->indio_dev &&
+					  !strcmp(s->device, spec))))
 			return s;
 	}
 	return NULL;
@@ -609,7 +647,8 @@ static struct attestio_stream *attestio_stream_new(const char *spec,
 	mutex_init(&s->emit_lock);
 	INIT_WORK(&s->drain_work, attestio_drain_work);
 	INIT_DELAYED_WORK(&s->poll_work, attestio_poll_work);
-	attestio_chain_genesis(s->head, attestio_instance, id);
+	s->generation = ++attestio_generation;
+	attestio_chain_genesis(s->head, attestio_instance, id, s->generation);
 	if (attestio_stream_kobj_add(s)) {
 		/* the kobject release frees s */
 		return ERR_PTR(-ENOMEM);
@@ -684,22 +723,32 @@ int attestio_stream_expect(const char *spec)
 	return ret;
 }
 
+/*
+ * End the stream: its detach record and every record before it are
+ * covered by a final checkpoint before the stream goes away.
+ */
 int attestio_stream_detach(const char *spec)
 {
 	struct attestio_stream *s;
-	int ret = 0;
 
 	mutex_lock(&attestio_streams_lock);
 	s = attestio_stream_find(spec);
 	if (!s) {
-		ret = -ENODEV;
-	} else {
-		if (s->state == ATTESTIO_STREAM_ATTACHED)
-			attestio_stream_stop(s, ATTESTIO_DETACH_USER);
-		attestio_stream_free(s);
+		mutex_unlock(&attestio_streams_lock);
+		return -ENODEV;
 	}
+	if (s->state == ATTESTIO_STREAM_ATTACHED)
+		attestio_stream_stop(s, ATTESTIO_DETACH_USER);
+	s->closing = true;	/* found and re-attached no more */
 	mutex_unlock(&attestio_streams_lock);
-	return ret;
+
+	attestio_epoch_flush("detach");
+
+	mutex_lock(&attestio_streams_lock);
+	if (attestio_streams[s->id] == s)
+		attestio_stream_free(s);
+	mutex_unlock(&attestio_streams_lock);
+	return 0;
 }
 
 /* Re-attach waiting streams whose device has come back. */
@@ -712,7 +761,7 @@ static void attestio_rescan(struct work_struct *work)
 	mutex_lock(&attestio_streams_lock);
 	for (i = 0; i < ATTESTIO_MAX_STREAMS && !attestio_streams_closing; i++) {
 		s = attestio_streams[i];
-		if (!s || s->state != ATTESTIO_STREAM_WAITING)
+		if (!s || s->closing || s->state != ATTESTIO_STREAM_WAITING)
 			continue;
 		dev = bus_find_device(&iio_bus_type, NULL, s->spec,
 				      attestio_match);
@@ -770,20 +819,36 @@ int attestio_stream_init(void)
 	return bus_register_notifier(&iio_bus_type, &attestio_bus_nb);
 }
 
-void attestio_stream_uninit(void)
+/*
+ * End every segment (reboot, unload) and never attach again; the caller
+ * then closes a final epoch.
+ */
+void attestio_stream_stop_all(u32 reason)
 {
+	struct attestio_stream *s;
 	int i;
 
 	mutex_lock(&attestio_streams_lock);
 	attestio_streams_closing = true;
 	for (i = 0; i < ATTESTIO_MAX_STREAMS; i++) {
-		if (!attestio_streams[i])
-			continue;
-		if (attestio_streams[i]->state == ATTESTIO_STREAM_ATTACHED)
-			attestio_stream_stop(attestio_streams[i],
-					     ATTESTIO_DETACH_UNLOAD);
-		attestio_stream_free(attestio_streams[i]);
+		s = attestio_streams[i];
+		if (s && s->state == ATTESTIO_STREAM_ATTACHED)
+			attestio_stream_stop(s, reason);
 	}
+	mutex_unlock(&attestio_streams_lock);
+}
+
+/* Unload: detach records, one final checkpoint over them, then free. */
+void attestio_stream_uninit(void)
+{
+	int i;
+
+	attestio_stream_stop_all(ATTESTIO_DETACH_UNLOAD);
+	attestio_epoch_flush("unload");
+	mutex_lock(&attestio_streams_lock);
+	for (i = 0; i < ATTESTIO_MAX_STREAMS; i++)
+		if (attestio_streams[i])
+			attestio_stream_free(attestio_streams[i]);
 	mutex_unlock(&attestio_streams_lock);
 	bus_unregister_notifier(&iio_bus_type, &attestio_bus_nb);
 	cancel_delayed_work_sync(&attestio_rescan_work);

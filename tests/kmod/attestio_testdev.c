@@ -5,7 +5,7 @@
  * It behaves like the real drivers the review found attestio mishandling,
  * on request, so that each lifecycle defect has a deterministic test:
  *  - read_raw claims direct mode, like hts221 (claim_direct=1);
- *  - a triggered buffer fed by its own hrtimer trigger (rate_hz), with
+ *  - a triggered buffer fed by its own hrtimer trigger (rate_hz, paused), with
  *    garbage in every bit and byte the scan layout calls padding;
  *  - a writable scale on voltage0;
  *  - postenable can fail (fail_postenable=-errno), as an I/O error would;
@@ -33,6 +33,8 @@ static bool claim_direct = true;
 module_param(claim_direct, bool, 0644);
 static unsigned int rate_hz = 100;
 module_param(rate_hz, uint, 0644);
+static bool paused;
+module_param(paused, bool, 0644);
 static int fail_postenable;
 module_param(fail_postenable, int, 0644);
 static unsigned int hold_ms;
@@ -162,7 +164,8 @@ static enum hrtimer_restart testdev_tick(struct hrtimer *t)
 
 	hrtimer_forward_now(t, ns_to_ktime(NSEC_PER_SEC /
 					   clamp(READ_ONCE(rate_hz), 1U, 10000U)));
-	iio_trigger_poll(td->trig);
+	if (!READ_ONCE(paused))
+		iio_trigger_poll(td->trig);
 	return HRTIMER_RESTART;
 }
 

@@ -156,4 +156,201 @@ TEST_F_TIMEOUT(lc, buffer_the_core_keeps_is_not_freed, 60)
 	EXPECT_EQ(0, run(NULL, 0, "dmesg | grep -q 'capture buffer released'"));
 }
 
+/* Read everything there is now (the writer has stopped). */
+static void read_all(int fd, struct recbuf *rb)
+{
+	size_t prev;
+
+	do {
+		prev = rb->len;
+		recbuf_read(fd, rb, 300);
+	} while (rb->len != prev);
+}
+
+/* Type and seq of the last record of @stream in @rb. */
+static int last_of(struct recbuf *rb, u32 stream, u64 *seq)
+{
+	struct attestio_rec_info info;
+	size_t off;
+	int type = 0;
+
+	for (off = 0; off < rb->len; off += info.len) {
+		if (attestio_rec_validate(rb->buf + off, rb->len - off, &info))
+			return -1;
+		if (info.type != ATTESTIO_REC_LOST && info.stream == stream) {
+			type = info.type;
+			*seq = info.seq;
+		}
+	}
+	return type;
+}
+
+/*
+ * Defect 5: a detached stream's tail and detach record were never
+ * covered; now a final checkpoint does, before the stream goes away.
+ */
+TEST_F_TIMEOUT(lc, detach_ends_with_final_checkpoint, 60)
+{
+	u64 seq = 0;
+
+	ASSERT_EQ(0, load("epoch_ms=3600000"));	/* no periodic epoch */
+	ASSERT_EQ(0, testdev_load("rate_hz=200"));
+	self->fd = open("/dev/attestio", O_RDONLY | O_NONBLOCK);
+	ASSERT_EQ(0, sysfs_puts(SYS "attach", TESTDEV));
+	usleep(500000);
+	ASSERT_EQ(0, sysfs_puts(SYS "detach", TESTDEV));
+	read_all(self->fd, &self->rb);
+	check_reset(&self->c, 0);
+	check_stream(&self->rb, &self->c);
+	ASSERT_EQ(0, self->c.errors) TH_LOG("%s", self->c.why);
+	ASSERT_LT(10, self->c.nvalues);
+	EXPECT_EQ(1, self->c.detaches);
+	ASSERT_EQ(1, self->c.checkpoints);
+	EXPECT_EQ(1, self->c.chain_checked);
+	/* the checkpoint is the last record and covers all before it */
+	EXPECT_EQ(ATTESTIO_REC_CHECKPOINT, last_of(&self->rb, 0, &seq));
+	EXPECT_EQ(seq - 1, self->c.last_covered_seq);
+	EXPECT_NE(0, access(SYS "streams/0", F_OK));
+}
+
+/* Defect 5: suspend (here the PM core's freezer test) ends an epoch. */
+TEST_F_TIMEOUT(lc, suspend_ends_with_final_checkpoint, 60)
+{
+	u64 seq = 0;
+
+	if (access("/sys/power/pm_test", W_OK))
+		SKIP(return, "no /sys/power/pm_test");
+	ASSERT_EQ(0, load("epoch_ms=3600000"));
+	ASSERT_EQ(0, testdev_load("rate_hz=200"));
+	self->fd = open("/dev/attestio", O_RDONLY | O_NONBLOCK);
+	ASSERT_EQ(0, sysfs_puts(SYS "attach", TESTDEV));
+	usleep(300000);
+	ASSERT_EQ(0, sysfs_puts(TESTDEV_PARAM "paused", "1"));
+	usleep(100000);
+	ASSERT_EQ(0, run(NULL, 0, "echo freezer > /sys/power/pm_test && "
+			 "echo freeze > /sys/power/state; r=$?; "
+			 "echo none > /sys/power/pm_test; exit $r"));
+	read_all(self->fd, &self->rb);
+	check_reset(&self->c, 0);
+	check_stream(&self->rb, &self->c);
+	ASSERT_EQ(0, self->c.errors) TH_LOG("%s", self->c.why);
+	ASSERT_EQ(1, self->c.checkpoints);
+	EXPECT_EQ(ATTESTIO_REC_CHECKPOINT, last_of(&self->rb, 0, &seq));
+	EXPECT_EQ(seq - 1, self->c.last_covered_seq);
+}
+
+/*
+ * Defect 8: an idle stream gets no checkpoint once its last records are
+ * covered (it got one every epoch, wrapping the log for nothing).
+ */
+TEST_F_TIMEOUT(lc, idle_stream_gets_no_checkpoints, 60)
+{
+	int before;
+	u64 seq = 0;
+
+	ASSERT_EQ(0, load("epoch_ms=50"));
+	ASSERT_EQ(0, testdev_load("rate_hz=500"));
+	self->fd = open("/dev/attestio", O_RDONLY | O_NONBLOCK);
+	ASSERT_EQ(0, sysfs_puts(SYS "attach", TESTDEV));
+	usleep(500000);
+	ASSERT_EQ(0, sysfs_puts(TESTDEV_PARAM "paused", "1"));
+	usleep(300000);		/* the last records get covered */
+	read_all(self->fd, &self->rb);
+	check_reset(&self->c, 0);
+	check_stream(&self->rb, &self->c);
+	ASSERT_EQ(0, self->c.errors) TH_LOG("%s", self->c.why);
+	before = self->c.checkpoints;
+	EXPECT_EQ(ATTESTIO_REC_CHECKPOINT, last_of(&self->rb, 0, &seq));
+	EXPECT_EQ(seq - 1, self->c.last_covered_seq);
+	usleep(500000);		/* 10 epochs, nothing new */
+	read_all(self->fd, &self->rb);
+	check_reset(&self->c, 0);
+	check_stream(&self->rb, &self->c);
+	EXPECT_EQ(before, self->c.checkpoints);
+}
+
+/*
+ * Defect 6: while modprobe is still in its last step, what sysfs offers
+ * must already work: a stream attached then is detached by the bus
+ * notifier when its device goes (the notifier used to come later).
+ */
+TEST_F_TIMEOUT(lc, interfaces_after_the_code_behind_them, 60)
+{
+	long long deadline;
+	char state[32];
+	int attached = -1;
+
+	run(NULL, 0, "rmmod attestio");
+	ASSERT_EQ(0, testdev_load("hold_ms=4000"));
+	/* hold the misc core for 4 s, then load: misc_register() waits */
+	ASSERT_EQ(0, run(NULL, 0, "{ cat /dev/attestio-hold; } >/dev/null 2>&1 &"
+			 " sleep 0.3; { modprobe attestio & } >/dev/null 2>&1"));
+	deadline = now_ms() + 3000;
+	while (attached && now_ms() < deadline) {
+		attached = access(SYS "attach", W_OK) ? -1 :
+			   sysfs_puts(SYS "attach", TESTDEV);
+		usleep(20000);
+	}
+	ASSERT_EQ(0, attached);
+	ASSERT_NE(0, access("/dev/attestio", F_OK));	/* still loading */
+	ASSERT_EQ(0, run(NULL, 0, "echo attestio-testdev > "
+			 "/sys/bus/platform/drivers/attestio-testdev/unbind"));
+	deadline = now_ms() + 8000;
+	while (access("/dev/attestio", F_OK) && now_ms() < deadline)
+		usleep(50000);
+	ASSERT_EQ(0, sysfs_gets(SYS "streams/0/state", state, sizeof(state)));
+	EXPECT_STREQ("waiting", state);
+}
+
+/*
+ * Defect 4: a reused stream id starts a new chain (another generation in
+ * genesis and descriptor), and the descriptor names the physical device.
+ */
+TEST_F_TIMEOUT(lc, reused_stream_id_is_a_new_chain, 60)
+{
+	struct stream_check c2 = { 0 };
+	const struct attestio_descriptor *d;
+	struct attestio_rec_info info;
+	u8 id[ATTESTIO_HASH_LEN];
+	size_t off, first_len;
+
+	ASSERT_EQ(0, load("epoch_ms=100"));
+	ASSERT_EQ(0, testdev_load("rate_hz=200"));
+	self->fd = open("/dev/attestio", O_RDONLY | O_NONBLOCK);
+	ASSERT_EQ(0, sysfs_puts(SYS "attach", TESTDEV));
+	usleep(400000);
+	ASSERT_EQ(0, sysfs_puts(SYS "detach", TESTDEV));
+	read_all(self->fd, &self->rb);
+	first_len = self->rb.len;
+	check_reset(&self->c, 0);
+	check_stream(&self->rb, &self->c);
+	ASSERT_EQ(0, self->c.errors) TH_LOG("%s", self->c.why);
+	ASSERT_LE(1, self->c.chain_checked);
+
+	ASSERT_EQ(0, sysfs_puts(SYS "attach", TESTDEV));	/* id 0 again */
+	usleep(400000);
+	ASSERT_EQ(0, sysfs_puts(SYS "detach", TESTDEV));
+	read_all(self->fd, &self->rb);
+	/* the second chain, checked from its own descriptor's genesis */
+	memmove(self->rb.buf, self->rb.buf + first_len,
+		self->rb.len - first_len);
+	self->rb.len -= first_len;
+	check_reset(&c2, 0);
+	check_stream(&self->rb, &c2);
+	ASSERT_EQ(0, c2.errors) TH_LOG("%s", c2.why);
+	ASSERT_LE(1, c2.chain_checked);
+	EXPECT_NE(self->c.generation, c2.generation);
+	EXPECT_EQ(self->c.instance, c2.instance);
+
+	ASSERT_EQ(0, attestio_rec_validate(self->rb.buf, self->rb.len, &info));
+	ASSERT_EQ(ATTESTIO_REC_DESCRIPTOR, info.type);
+	d = (const void *)(self->rb.buf + ATTESTIO_HDR_LEN);
+	EXPECT_STREQ("/devices/platform/attestio-testdev", d->parent);
+	EXPECT_STREQ("attestio-testdev", d->driver);
+	attestio_identity(id, d->parent, d->driver, d->name);
+	EXPECT_EQ(0, memcmp(id, d->identity, sizeof(id)));
+	(void)off;
+	check_free(&c2);
+}
+
 TEST_HARNESS_MAIN

@@ -53,6 +53,7 @@ struct stream_check {
 	u64 next_seq;
 	bool started;
 	u64 instance;
+	u32 generation;		/* of the chain's descriptor */
 	u8 head[ATTESTIO_HASH_LEN];
 	u8 (*heads)[ATTESTIO_HASH_LEN];	/* head after record seq */
 	size_t nheads;
@@ -176,7 +177,9 @@ static inline void check_stream(struct recbuf *rb, struct stream_check *c)
 			c->started = true;
 			c->first_seq = c->next_seq = 0;
 			c->instance = le64_to_cpu(d->instance);
-			attestio_chain_genesis(c->head, c->instance, c->stream);
+			c->generation = le32_to_cpu(d->generation);
+			attestio_chain_genesis(c->head, c->instance, c->stream,
+					       c->generation);
 		}
 		if (info.seq != c->next_seq) {
 			/* a reader-local loss may explain it; the chain restarts
