@@ -13,6 +13,16 @@
 #include "attestio.h"
 #include "trace.h"
 
+/* No quote more often than this: a TPM serves 5..50 commands a second. */
+#define ATTESTIO_QUOTE_MIN_MS 100
+/*
+ * After an authorization failure the key is not used for this long, then
+ * twice as long after each further failure: every failure counts against
+ * the TPM's dictionary-attack lockout, which also locks other users' keys.
+ */
+#define ATTESTIO_AUTH_BACKOFF_MIN_S 60
+#define ATTESTIO_AUTH_BACKOFF_MAX_S 3600
+
 static struct {
 	struct delayed_work work;
 	struct mutex run_lock;	/* one epoch at a time: everything below */
@@ -23,6 +33,11 @@ static struct {
 	struct attestio_cp_head heads[ATTESTIO_MAX_STREAMS];
 	struct attestio_stream *streams[ATTESTIO_MAX_STREAMS];
 	u64 snap_seq[ATTESTIO_MAX_STREAMS];	/* s->seq at the snapshot */
+	unsigned long next_quote;	/* jiffies: no TPM quote before */
+	unsigned long backoff;		/* jiffies; 0: the key is not backed off */
+	unsigned long backoff_until;
+	u32 backoff_key;
+	s32 backoff_rc;
 	u8 *rec;		/* checkpoint shared by all streams but `self` */
 } attestio_ep;
 
@@ -171,6 +186,51 @@ static void attestio_epoch_emit(u16 n, u32 plen, u64 epoch, u32 status,
 	mutex_unlock(&attestio_streams_lock);
 }
 
+/* TPM_RC_AUTH_FAIL or TPM_RC_BAD_AUTH (format one, any session), or lockout */
+static bool attestio_auth_failed(s32 rc)
+{
+	if (rc <= 0)
+		return false;
+	if (rc == 0x921)	/* TPM_RC_LOCKOUT */
+		return true;
+	return (rc & 0x80) && ((rc & 0x3f) == 0x0e || (rc & 0x3f) == 0x22);
+}
+
+/*
+ * Quote, unless the key is backed off after an authorization failure;
+ * every quote sent to the TPM delays the next by ATTESTIO_QUOTE_MIN_MS.
+ */
+static u32 attestio_epoch_quote(const u8 *digest, struct attestio_quote *q)
+{
+	unsigned long d;
+	u32 status;
+
+	if (attestio_ep.backoff && q->ak_handle == attestio_ep.backoff_key &&
+	    time_before(jiffies, attestio_ep.backoff_until)) {
+		q->tpm_rc = attestio_ep.backoff_rc;
+		return ATTESTIO_CP_TPM_ERROR;
+	}
+	status = attestio_tpm_quote(digest, q);
+	if (status == ATTESTIO_CP_NO_TPM || status == ATTESTIO_CP_NO_KEY ||
+	    status == ATTESTIO_CP_DISABLED)
+		return status;
+	attestio_ep.next_quote = jiffies + msecs_to_jiffies(ATTESTIO_QUOTE_MIN_MS);
+	if (status == ATTESTIO_CP_TPM_ERROR && attestio_auth_failed(q->tpm_rc)) {
+		d = attestio_ep.backoff && q->ak_handle == attestio_ep.backoff_key ?
+		    attestio_ep.backoff * 2 : ATTESTIO_AUTH_BACKOFF_MIN_S * HZ;
+		attestio_ep.backoff = min_t(unsigned long, d,
+					    ATTESTIO_AUTH_BACKOFF_MAX_S * HZ);
+		attestio_ep.backoff_until = jiffies + attestio_ep.backoff;
+		attestio_ep.backoff_key = q->ak_handle;
+		attestio_ep.backoff_rc = q->tpm_rc;
+		pr_warn("key 0x%08x: authorization failed (tpm_rc 0x%x); no quote for %lu s, to spare the TPM's dictionary-attack counter\n",
+			q->ak_handle, q->tpm_rc, attestio_ep.backoff / HZ);
+	} else if (status == ATTESTIO_CP_SIGNED) {
+		attestio_ep.backoff = 0;
+	}
+	return status;
+}
+
 /* While checkpoints stay unsigned, remind the log once a minute. */
 static DEFINE_RATELIMIT_STATE(attestio_unsigned_rs, 60 * HZ, 1);
 
@@ -198,7 +258,7 @@ static u16 attestio_epoch_run(void)
 	/* what the quote selects is exactly what the checkpoints say */
 	q->ak_handle = READ_ONCE(attestio_key_handle);
 	q->pcr_mask = READ_ONCE(attestio_pcr_mask);
-	status = attestio_tpm_quote(digest, q);
+	status = attestio_epoch_quote(digest, q);
 	plen = attestio_epoch_payload(epoch, n, status, q);
 	if (!plen) {
 		/* a quote too big for a record: say so, unsigned */
@@ -232,7 +292,16 @@ static u16 attestio_epoch_run(void)
 
 static void attestio_epoch_work(struct work_struct *work)
 {
+	unsigned long now = jiffies;
+
 	mutex_lock(&attestio_ep.run_lock);
+	if (time_before(now, attestio_ep.next_quote)) {
+		/* too soon after the last quote: come back then */
+		queue_delayed_work(attestio_wq, &attestio_ep.work,
+				   attestio_ep.next_quote - now);
+		mutex_unlock(&attestio_ep.run_lock);
+		return;
+	}
 	attestio_epoch_run();
 	mutex_unlock(&attestio_ep.run_lock);
 	if (READ_ONCE(attestio_ep.running))
@@ -291,6 +360,7 @@ int attestio_epoch_init(void)
 	attestio_ep.stats.last_status = U32_MAX;
 	spin_lock_init(&attestio_ep.stats_lock);
 	mutex_init(&attestio_ep.run_lock);
+	attestio_ep.next_quote = jiffies;
 	INIT_DELAYED_WORK(&attestio_ep.work, attestio_epoch_work);
 	WRITE_ONCE(attestio_ep.running, true);
 	queue_delayed_work(attestio_wq, &attestio_ep.work,

@@ -353,4 +353,74 @@ TEST_F_TIMEOUT(lc, reused_stream_id_is_a_new_chain, 60)
 	check_free(&c2);
 }
 
+static bool have_tpm(void)
+{
+	return access("/dev/tpmrm0", F_OK) == 0;
+}
+
+/* The TPM's dictionary-attack failure count. */
+static long long tpm_lockout_counter(void)
+{
+	char out[64];
+
+	if (run(out, sizeof(out), "tpm2_getcap properties-variable | "
+		"awk '/TPM2_PT_LOCKOUT_COUNTER/ {print $2}'"))
+		return -1;
+	return strtoll(out, NULL, 0);
+}
+
+/*
+ * Defect 8: a key whose authorization fails is not retried every epoch
+ * (each failure counts towards the TPM's dictionary-attack lockout).
+ */
+TEST_F_TIMEOUT(lc, auth_failure_backs_off, 90)
+{
+	long long failures;
+
+	if (!have_tpm())
+		SKIP(return, "no TPM in this guest");
+	/* a signing key that wants a password the module does not have */
+	ASSERT_EQ(0, run(NULL, 0, "cd /tmp && "
+			 "tpm2_createprimary -C o -G ecc -c authp.ctx >/dev/null && "
+			 "tpm2_create -C authp.ctx -G ecc -p secret -c authk.ctx "
+			 ">/dev/null && tpm2_evictcontrol -C o -c authk.ctx "
+			 "0x81010005 >/dev/null && tpm2_flushcontext -t >/dev/null && "
+			 "tpm2_dictionarylockout -c >/dev/null"));
+	ASSERT_EQ(0, load("epoch_ms=100 key_handle=0x81010005"));
+	ASSERT_EQ(0, testdev_load("rate_hz=100"));
+	ASSERT_EQ(0, sysfs_puts(SYS "attach", TESTDEV));
+	sleep(2);		/* 20 epochs */
+	failures = tpm_lockout_counter();
+	EXPECT_EQ(0, run(NULL, 0, "grep -q 'unsigned: TPM error' " SYS "last_status"));
+	EXPECT_EQ(0, run(NULL, 0, "dmesg | grep -q 'authorization failed'"));
+	run(NULL, 0, "tpm2_dictionarylockout -c >/dev/null; "
+	    "tpm2_evictcontrol -C o -c 0x81010005 >/dev/null");
+	EXPECT_EQ(1, failures);
+}
+
+/* Defect 8: epoch_ms=10 does not mean 100 quotes a second. */
+TEST_F_TIMEOUT(lc, quote_rate_is_bounded, 90)
+{
+	long long e0, e1;
+
+	if (!have_tpm())
+		SKIP(return, "no TPM in this guest");
+	ASSERT_EQ(0, run(NULL, 0, "tpm2_readpublic -c 0x81010006 >/dev/null 2>&1 || "
+			 "{ cd /tmp && tpm2_createek -c ek6.ctx -G ecc >/dev/null && "
+			 "tpm2_createak -C ek6.ctx -c ak6.ctx -G ecc -g sha256 "
+			 "-s ecdsa >/dev/null && tpm2_evictcontrol -C o -c ak6.ctx "
+			 "0x81010006 >/dev/null && tpm2_flushcontext -t >/dev/null; }"));
+	ASSERT_EQ(0, load("epoch_ms=10 key_handle=0x81010006"));
+	ASSERT_EQ(0, testdev_load("rate_hz=200"));
+	ASSERT_EQ(0, sysfs_puts(SYS "attach", TESTDEV));
+	usleep(500000);
+	e0 = sysfs_ll(SYS "epoch");
+	sleep(2);
+	e1 = sysfs_ll(SYS "epoch");
+	EXPECT_EQ(0, run(NULL, 0, "grep -qx signed " SYS "last_status"));
+	/* at most one quote per 100 ms */
+	EXPECT_GE(21, e1 - e0) TH_LOG("%lld quotes in 2 s", e1 - e0);
+	EXPECT_LE(5, e1 - e0);
+}
+
 TEST_HARNESS_MAIN
