@@ -73,17 +73,18 @@ struct attestio_slot {
 
 struct attestio_stream {
 	u32 id;
+	u32 generation;			/* in the genesis and descriptors */
 	struct kobject kobj;		/* streams/<id> */
 	char spec[ATTESTIO_NAME_LEN];	/* what the operator attached */
 	enum attestio_stream_state state;
 	enum attestio_mode mode;
 	bool want_polled;
+	bool closing;			/* detached: freed after its last checkpoint */
 
 	/* the device, while attached (reference held) */
 	struct iio_dev *indio_dev;
 	char device[ATTESTIO_NAME_LEN];
-	struct iio_buffer buffer;	/* buffered mode */
-	unsigned long *scan_mask;
+	struct attestio_capture *cap;	/* buffered mode */
 	struct delayed_work poll_work;	/* polled mode */
 	u32 scan_bytes;
 	bool has_ts;
@@ -126,9 +127,22 @@ void attestio_stream_uninit(void);
 int attestio_stream_attach(const char *spec, bool polled);
 int attestio_stream_expect(const char *spec);
 int attestio_stream_detach(const char *spec);
+void attestio_stream_stop_all(u32 reason);
 void attestio_stream_emit(struct attestio_stream *s,
 			  struct attestio_rec_info *info);
 void attestio_stream_drain_locked(struct attestio_stream *s);
+void attestio_stream_capture(struct attestio_stream *s, const void *scan);
+
+/* capture.c: the IIO buffer of one buffered segment */
+struct attestio_capture;
+
+struct attestio_capture *attestio_capture_alloc(struct iio_dev *indio);
+const unsigned long *attestio_capture_mask(struct attestio_capture *cap);
+void attestio_capture_free(struct attestio_capture *cap);
+int attestio_capture_start(struct attestio_capture *cap, struct iio_dev *indio,
+			   struct attestio_stream *s, bool timestamp);
+void attestio_capture_stop(struct attestio_capture *cap, struct iio_dev *indio);
+void attestio_capture_uninit(void);
 
 /* epoch.c */
 struct attestio_epoch_stats {
@@ -142,6 +156,7 @@ struct attestio_epoch_stats {
 int attestio_epoch_init(void);
 void attestio_epoch_uninit(void);
 void attestio_epoch_kick(void);
+void attestio_epoch_flush(const char *why);
 void attestio_epoch_reschedule(void);
 void attestio_epoch_stats(struct attestio_epoch_stats *st);
 const char *attestio_cp_status_name(u32 status);
@@ -161,6 +176,10 @@ struct attestio_quote {
 enum attestio_cp_status attestio_tpm_quote(const u8 *digest,
 					   struct attestio_quote *q);
 bool attestio_tpm_present(void);
+
+/* pm.c: final checkpoints before reboot and suspend */
+int attestio_pm_init(void);
+void attestio_pm_uninit(void);
 
 /* sysfs.c */
 int attestio_sysfs_init(void);

@@ -16,7 +16,4 @@ has include/linux/iio/iio.h 'iio_get_masklength\(' &&
 # 6.10 gave struct tpm_buf an explicit length (tpm_buf rework).
 has include/linux/tpm.h '^[[:space:]]+u32 length;' &&
 	echo -DATTESTIO_HAVE_TPM_BUF_LENGTH
-# 6.15 renamed iio_device_claim_direct_mode() to iio_device_claim_direct().
-has include/linux/iio/iio.h 'int iio_device_claim_direct_mode\(' &&
-	echo -DATTESTIO_HAVE_CLAIM_DIRECT_MODE
 exit 0

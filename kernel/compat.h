@@ -18,18 +18,6 @@ static inline unsigned int iio_get_masklength(const struct iio_dev *indio_dev)
 }
 #endif
 
-#ifndef ATTESTIO_HAVE_CLAIM_DIRECT_MODE
-static inline int iio_device_claim_direct_mode(struct iio_dev *indio_dev)
-{
-	return iio_device_claim_direct(indio_dev) ? 0 : -EBUSY;
-}
-
-static inline void iio_device_release_direct_mode(struct iio_dev *indio_dev)
-{
-	iio_device_release_direct(indio_dev);
-}
-#endif
-
 /*
  * Point @buf at a PAGE_SIZE command buffer holding @len bytes, for
  * tpm_transmit_cmd(), which answers in the same buffer.

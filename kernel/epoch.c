@@ -13,14 +13,31 @@
 #include "attestio.h"
 #include "trace.h"
 
+/* No quote more often than this: a TPM serves 5..50 commands a second. */
+#define ATTESTIO_QUOTE_MIN_MS 100
+/*
+ * After an authorization failure the key is not used for this long, then
+ * twice as long after each further failure: every failure counts against
+ * the TPM's dictionary-attack lockout, which also locks other users' keys.
+ */
+#define ATTESTIO_AUTH_BACKOFF_MIN_S 60
+#define ATTESTIO_AUTH_BACKOFF_MAX_S 3600
+
 static struct {
 	struct delayed_work work;
+	struct mutex run_lock;	/* one epoch at a time: everything below */
 	bool running;
 	spinlock_t stats_lock;	/* protects stats */
 	struct attestio_epoch_stats stats;
 	struct attestio_quote quote;
 	struct attestio_cp_head heads[ATTESTIO_MAX_STREAMS];
 	struct attestio_stream *streams[ATTESTIO_MAX_STREAMS];
+	u64 snap_seq[ATTESTIO_MAX_STREAMS];	/* s->seq at the snapshot */
+	unsigned long next_quote;	/* jiffies: no TPM quote before */
+	unsigned long backoff;		/* jiffies; 0: the key is not backed off */
+	unsigned long backoff_until;
+	u32 backoff_key;
+	s32 backoff_rc;
 	u8 *rec;		/* checkpoint shared by all streams but `self` */
 } attestio_ep;
 
@@ -39,13 +56,17 @@ const char *attestio_cp_status_name(u32 status)
 	       attestio_cp_reason[status] : "unknown";
 }
 
-/* Snapshot the heads of every stream with something to cover. */
+/*
+ * Snapshot the heads of every stream with records no checkpoint covers
+ * yet; idle streams are skipped.
+ */
 static u16 attestio_epoch_collect(void)
 {
 	struct attestio_stream *s;
 	u16 n = 0;
 	int i;
 
+	lockdep_assert_held(&attestio_ep.run_lock);
 	mutex_lock(&attestio_streams_lock);
 	for (i = 0; i < ATTESTIO_MAX_STREAMS; i++) {
 		s = attestio_streams[i];
@@ -53,14 +74,13 @@ static u16 attestio_epoch_collect(void)
 			continue;
 		mutex_lock(&s->emit_lock);
 		attestio_stream_drain_locked(s);
-		/* a detached stream: until its last records are covered */
-		if (s->seq && (s->state == ATTESTIO_STREAM_ATTACHED ||
-			       s->since_checkpoint)) {
+		if (s->since_checkpoint) {
 			attestio_ep.heads[n].stream = cpu_to_le32(s->id);
 			attestio_ep.heads[n].reserved = 0;
 			attestio_ep.heads[n].seq = cpu_to_le64(s->seq - 1);
 			memcpy(attestio_ep.heads[n].head, s->head,
 			       ATTESTIO_HASH_LEN);
+			attestio_ep.snap_seq[n] = s->seq;
 			kobject_get(&s->kobj);
 			attestio_ep.streams[n++] = s;
 		}
@@ -126,19 +146,25 @@ static void attestio_epoch_emit(u16 n, u32 plen, u64 epoch, u32 status,
 	struct attestio_checkpoint *cp;
 	struct attestio_rec_info info;
 	struct attestio_stream *s;
+	u64 later;
 	u16 i;
 
+	lockdep_assert_held(&attestio_ep.run_lock);
 	mutex_lock(&attestio_streams_lock);
 	for (i = 0; i < n; i++) {
 		s = attestio_ep.streams[i];
 		if (attestio_streams[s->id] != s) {
-			/* detached by the operator meanwhile: chain ended */
+			/* freed meanwhile (only at unload): chain ended */
 			kobject_put(&s->kobj);
 			continue;
 		}
 		mutex_lock(&s->emit_lock);
-		if (new_error)
+		/* emitted during the TPM call: for the next checkpoint */
+		later = s->seq - attestio_ep.snap_seq[i];
+		if (new_error) {
 			attestio_epoch_error(s, status, rc);
+			later++;
+		}
 		memset(&info, 0, sizeof(info));
 		info.type = ATTESTIO_REC_CHECKPOINT;
 		info.len = ATTESTIO_HDR_LEN + plen;
@@ -149,7 +175,7 @@ static void attestio_epoch_emit(u16 n, u32 plen, u64 epoch, u32 status,
 		cp = attestio_rec_payload(s->scratch);
 		cp->self = cpu_to_le16(i);
 		attestio_stream_emit(s, &info);
-		s->since_checkpoint = 0;
+		s->since_checkpoint = later;
 		trace_attestio_checkpoint(s->scratch, info.len);
 		mutex_unlock(&s->emit_lock);
 		atomic64_set(&s->last_epoch, epoch);
@@ -160,10 +186,56 @@ static void attestio_epoch_emit(u16 n, u32 plen, u64 epoch, u32 status,
 	mutex_unlock(&attestio_streams_lock);
 }
 
+/* TPM_RC_AUTH_FAIL or TPM_RC_BAD_AUTH (format one, any session), or lockout */
+static bool attestio_auth_failed(s32 rc)
+{
+	if (rc <= 0)
+		return false;
+	if (rc == 0x921)	/* TPM_RC_LOCKOUT */
+		return true;
+	return (rc & 0x80) && ((rc & 0x3f) == 0x0e || (rc & 0x3f) == 0x22);
+}
+
+/*
+ * Quote, unless the key is backed off after an authorization failure;
+ * every quote sent to the TPM delays the next by ATTESTIO_QUOTE_MIN_MS.
+ */
+static u32 attestio_epoch_quote(const u8 *digest, struct attestio_quote *q)
+{
+	unsigned long d;
+	u32 status;
+
+	if (attestio_ep.backoff && q->ak_handle == attestio_ep.backoff_key &&
+	    time_before(jiffies, attestio_ep.backoff_until)) {
+		q->tpm_rc = attestio_ep.backoff_rc;
+		return ATTESTIO_CP_TPM_ERROR;
+	}
+	status = attestio_tpm_quote(digest, q);
+	if (status == ATTESTIO_CP_NO_TPM || status == ATTESTIO_CP_NO_KEY ||
+	    status == ATTESTIO_CP_DISABLED)
+		return status;
+	attestio_ep.next_quote = jiffies + msecs_to_jiffies(ATTESTIO_QUOTE_MIN_MS);
+	if (status == ATTESTIO_CP_TPM_ERROR && attestio_auth_failed(q->tpm_rc)) {
+		d = attestio_ep.backoff && q->ak_handle == attestio_ep.backoff_key ?
+		    attestio_ep.backoff * 2 : ATTESTIO_AUTH_BACKOFF_MIN_S * HZ;
+		attestio_ep.backoff = min_t(unsigned long, d,
+					    ATTESTIO_AUTH_BACKOFF_MAX_S * HZ);
+		attestio_ep.backoff_until = jiffies + attestio_ep.backoff;
+		attestio_ep.backoff_key = q->ak_handle;
+		attestio_ep.backoff_rc = q->tpm_rc;
+		pr_warn("key 0x%08x: authorization failed (tpm_rc 0x%x); no quote for %lu s, to spare the TPM's dictionary-attack counter\n",
+			q->ak_handle, q->tpm_rc, attestio_ep.backoff / HZ);
+	} else if (status == ATTESTIO_CP_SIGNED) {
+		attestio_ep.backoff = 0;
+	}
+	return status;
+}
+
 /* While checkpoints stay unsigned, remind the log once a minute. */
 static DEFINE_RATELIMIT_STATE(attestio_unsigned_rs, 60 * HZ, 1);
 
-static void attestio_epoch_work(struct work_struct *work)
+/* One epoch: collect, quote, emit.  Returns the number of checkpoints. */
+static u16 attestio_epoch_run(void)
 {
 	struct attestio_quote *q = &attestio_ep.quote;
 	u8 digest[ATTESTIO_HASH_LEN];
@@ -173,9 +245,10 @@ static void attestio_epoch_work(struct work_struct *work)
 	u64 epoch;
 	u16 n;
 
+	lockdep_assert_held(&attestio_ep.run_lock);
 	n = attestio_epoch_collect();
 	if (!n)
-		goto resched;
+		return 0;
 	spin_lock(&attestio_ep.stats_lock);
 	epoch = ++attestio_ep.stats.epoch;
 	spin_unlock(&attestio_ep.stats_lock);
@@ -185,7 +258,7 @@ static void attestio_epoch_work(struct work_struct *work)
 	/* what the quote selects is exactly what the checkpoints say */
 	q->ak_handle = READ_ONCE(attestio_key_handle);
 	q->pcr_mask = READ_ONCE(attestio_pcr_mask);
-	status = attestio_tpm_quote(digest, q);
+	status = attestio_epoch_quote(digest, q);
 	plen = attestio_epoch_payload(epoch, n, status, q);
 	if (!plen) {
 		/* a quote too big for a record: say so, unsigned */
@@ -214,10 +287,43 @@ static void attestio_epoch_work(struct work_struct *work)
 	else if (status != ATTESTIO_CP_SIGNED && __ratelimit(&attestio_unsigned_rs))
 		pr_warn("epoch %llu: checkpoints still unsigned: %s (tpm_rc %d)\n",
 			epoch, attestio_cp_status_name(status), q->tpm_rc);
-resched:
+	return n;
+}
+
+static void attestio_epoch_work(struct work_struct *work)
+{
+	unsigned long now = jiffies;
+
+	mutex_lock(&attestio_ep.run_lock);
+	if (time_before(now, attestio_ep.next_quote)) {
+		/* too soon after the last quote: come back then */
+		queue_delayed_work(attestio_wq, &attestio_ep.work,
+				   attestio_ep.next_quote - now);
+		mutex_unlock(&attestio_ep.run_lock);
+		return;
+	}
+	attestio_epoch_run();
+	mutex_unlock(&attestio_ep.run_lock);
 	if (READ_ONCE(attestio_ep.running))
 		queue_delayed_work(attestio_wq, &attestio_ep.work,
 				   msecs_to_jiffies(READ_ONCE(attestio_epoch_ms)));
+}
+
+/*
+ * Close an epoch now and wait for it: when this returns, a checkpoint
+ * covers every record emitted before the call.  Called with no attestio
+ * lock held (detach, unload, reboot, suspend).
+ */
+void attestio_epoch_flush(const char *why)
+{
+	u16 n;
+
+	mutex_lock(&attestio_ep.run_lock);
+	n = attestio_epoch_run();
+	mutex_unlock(&attestio_ep.run_lock);
+	if (n)
+		pr_info("final checkpoint (%s) for %u stream%s\n", why, n,
+			n == 1 ? "" : "s");
 }
 
 /* Close the current epoch now. */
@@ -253,6 +359,8 @@ int attestio_epoch_init(void)
 	/* no checkpoint has run yet: report "never" as an invalid status */
 	attestio_ep.stats.last_status = U32_MAX;
 	spin_lock_init(&attestio_ep.stats_lock);
+	mutex_init(&attestio_ep.run_lock);
+	attestio_ep.next_quote = jiffies;
 	INIT_DELAYED_WORK(&attestio_ep.work, attestio_epoch_work);
 	WRITE_ONCE(attestio_ep.running, true);
 	queue_delayed_work(attestio_wq, &attestio_ep.work,

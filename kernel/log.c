@@ -5,6 +5,7 @@
  * the ring is full the oldest records are overwritten and a reader that had
  * not read them is told exactly how many it lost.
  */
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 #include <linux/wait.h>
@@ -99,18 +100,30 @@ static u32 attestio_reader_lost(struct attestio_reader *r)
 }
 
 /*
+ * Headers a reader may skip (records its filter does not want) per hold of
+ * the log lock, which disables interrupts: a narrow filter over a full
+ * 256 MiB log would otherwise skip millions under one hold.
+ */
+#define ATTESTIO_LOG_SKIP_BATCH 256
+
+/*
  * Copy the next record this reader wants into r->bounce.  Returns its
  * length, 0 when there is none yet, or -ENOSPC (nothing consumed) when it is
- * longer than @cap.
+ * longer than @cap.  Process context: may sleep between batches.
  */
 int attestio_reader_next(struct attestio_reader *r, u32 cap)
 {
 	const u32 lost_len = attestio_rec_len(sizeof(struct attestio_lost));
 	struct attestio_rec_hdr *h = (void *)r->bounce;
 	unsigned long flags;
-	int ret = 0;
+	unsigned int skipped;
+	int ret;
 	u32 len;
 
+	lockdep_assert_held(&r->lock);
+again:
+	ret = 0;
+	skipped = 0;
 	spin_lock_irqsave(&attestio_log.lock, flags);
 	if (r->pos < attestio_log.tail_pos) {
 		ret = cap < lost_len ? -ENOSPC : attestio_reader_lost(r);
@@ -122,7 +135,11 @@ int attestio_reader_next(struct attestio_reader *r, u32 cap)
 		if (!(r->mask & BIT_ULL(le32_to_cpu(h->stream)))) {
 			r->pos += len;
 			r->index++;
-			continue;
+			if (++skipped < ATTESTIO_LOG_SKIP_BATCH)
+				continue;
+			spin_unlock_irqrestore(&attestio_log.lock, flags);
+			cond_resched();
+			goto again;
 		}
 		if (len > cap) {
 			ret = -ENOSPC;

@@ -3,8 +3,10 @@
  * attestio: attested capture of IIO sensor samples.
  *
  * Module parameters, and the init/uninit ladder of the parts:
- * log (record ring) -> workqueue -> sysfs -> /dev/attestio -> streams
- * (IIO bus notifier) -> epochs (TPM checkpoints) -> automatic attach.
+ * log (record ring) -> workqueue -> epochs (TPM checkpoints) -> streams
+ * (IIO bus notifier) -> reboot/suspend notifiers -> sysfs -> /dev/attestio
+ * -> automatic attach.  The user-facing interfaces come last, once the
+ * code behind them works, and go first.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -118,29 +120,35 @@ static int __init attestio_init(void)
 		ret = -ENOMEM;
 		goto err_uninit_log;
 	}
-	ret = attestio_sysfs_init();
+	ret = attestio_epoch_init();
 	if (ret)
 		goto err_destroy_wq;
+	ret = attestio_stream_init();
+	if (ret)
+		goto err_uninit_epoch;
+	ret = attestio_pm_init();
+	if (ret)
+		goto err_uninit_stream;
+	ret = attestio_sysfs_init();
+	if (ret)
+		goto err_uninit_pm;
 	ret = attestio_dev_init();
 	if (ret)
 		goto err_uninit_sysfs;
-	ret = attestio_stream_init();
-	if (ret)
-		goto err_uninit_dev;
-	ret = attestio_epoch_init();
-	if (ret)
-		goto err_uninit_stream;
 	attestio_autoattach();
 	pr_info("version %s loaded (instance %016llx)\n", ATTESTIO_VERSION,
 		attestio_instance);
 	return 0;
 
-err_uninit_stream:
-	attestio_stream_uninit();
-err_uninit_dev:
-	attestio_dev_uninit();
 err_uninit_sysfs:
 	attestio_sysfs_uninit();
+err_uninit_pm:
+	attestio_pm_uninit();
+err_uninit_stream:
+	/* streams attached meanwhile end with a final checkpoint */
+	attestio_stream_uninit();
+err_uninit_epoch:
+	attestio_epoch_uninit();
 err_destroy_wq:
 	destroy_workqueue(attestio_wq);
 err_uninit_log:
@@ -150,14 +158,13 @@ err_uninit_log:
 
 static void __exit attestio_exit(void)
 {
-	/*
-	 * Streams first: stopping one kicks the epoch worker, which must
-	 * still exist; once no stream is left nothing can kick it again.
-	 */
-	attestio_stream_uninit();
-	attestio_epoch_uninit();
+	/* no new reader, attach or detach from here on */
 	attestio_dev_uninit();
 	attestio_sysfs_uninit();
+	attestio_pm_uninit();
+	/* detach records, a final checkpoint over them; then no more kicks */
+	attestio_stream_uninit();
+	attestio_epoch_uninit();
 	destroy_workqueue(attestio_wq);
 	attestio_log_uninit();
 	pr_info("unloaded\n");

@@ -11,6 +11,7 @@
 static const u8 attestio_tag_genesis[ATTESTIO_TAG_LEN] = ATTESTIO_TAG_GENESIS;
 static const u8 attestio_tag_chain[ATTESTIO_TAG_LEN] = ATTESTIO_TAG_CHAIN;
 static const u8 attestio_tag_epoch[ATTESTIO_TAG_LEN] = ATTESTIO_TAG_EPOCH;
+static const u8 attestio_tag_identity[ATTESTIO_TAG_LEN] = ATTESTIO_TAG_IDENTITY;
 
 void attestio_rec_hdr_encode(void *rec, const struct attestio_rec_info *info)
 {
@@ -136,7 +137,10 @@ static int attestio_check_descriptor(const u8 *p, u32 plen)
 	if (d->has_ts > 1 ||
 	    (d->has_ts && (u32)le16_to_cpu(d->ts_offset) + 8 > scan))
 		return -EBADMSG;
-	if (!attestio_zero(d->reserved, sizeof(d->reserved)))
+	if (!attestio_zero(d->reserved, sizeof(d->reserved)) || d->reserved2)
+		return -EBADMSG;
+	if (!attestio_has_nul(d->parent, sizeof(d->parent)) ||
+	    !attestio_has_nul(d->driver, sizeof(d->driver)))
 		return -EBADMSG;
 	for (i = 0; i < n; i++) {
 		ret = attestio_check_channel(&d->chan[i], scan);
@@ -250,7 +254,7 @@ static int attestio_check_fixed(const u8 *p, u16 type)
 		return 0;
 	case ATTESTIO_REC_DETACH:
 		v = le32_to_cpu(det->reason);
-		if (v < ATTESTIO_DETACH_USER || v > ATTESTIO_DETACH_ERROR)
+		if (v < ATTESTIO_DETACH_USER || v > ATTESTIO_DETACH_REASON_MAX)
 			return -EBADMSG;
 		return 0;
 	case ATTESTIO_REC_ERROR:
@@ -326,18 +330,46 @@ u32 attestio_sample_encode(void *rec, u32 cap,
 	return len;
 }
 
+/*
+ * The first head of a chain: unique per (instance, stream, generation),
+ * so that a reused stream id never continues another device's chain.
+ */
 void attestio_chain_genesis(u8 head[ATTESTIO_HASH_LEN], u64 instance,
-			    u32 stream)
+			    u32 stream, u32 generation)
 {
 	struct sha256_state st;
 	__le64 inst = cpu_to_le64(instance);
 	__le32 id = cpu_to_le32(stream);
+	__le32 gen = cpu_to_le32(generation);
 
 	sha256_init(&st);
 	sha256_update(&st, attestio_tag_genesis, ATTESTIO_TAG_LEN);
 	sha256_update(&st, (const u8 *)&inst, sizeof(inst));
 	sha256_update(&st, (const u8 *)&id, sizeof(id));
+	sha256_update(&st, (const u8 *)&gen, sizeof(gen));
 	sha256_final(&st, head);
+}
+
+/*
+ * A device's physical identity, stable across reboots and re-plugs: its
+ * parent's path under /sys/devices, the parent's driver and its IIO name,
+ * each followed by a NUL.
+ */
+void attestio_identity(u8 out[ATTESTIO_HASH_LEN], const char *parent,
+		       const char *driver, const char *name)
+{
+	static const u8 nul;
+	struct sha256_state st;
+
+	sha256_init(&st);
+	sha256_update(&st, attestio_tag_identity, ATTESTIO_TAG_LEN);
+	sha256_update(&st, (const u8 *)parent, strlen(parent));
+	sha256_update(&st, &nul, 1);
+	sha256_update(&st, (const u8 *)driver, strlen(driver));
+	sha256_update(&st, &nul, 1);
+	sha256_update(&st, (const u8 *)name, strlen(name));
+	sha256_update(&st, &nul, 1);
+	sha256_final(&st, out);
 }
 
 void attestio_chain_extend(u8 head[ATTESTIO_HASH_LEN], const void *rec,

@@ -52,7 +52,9 @@ u32 attestio_sample_encode(void *rec, u32 cap,
 			   u64 iio_timestamp, const void *scan, u32 scan_len);
 
 void attestio_chain_genesis(u8 head[ATTESTIO_HASH_LEN], u64 instance,
-			    u32 stream);
+			    u32 stream, u32 generation);
+void attestio_identity(u8 out[ATTESTIO_HASH_LEN], const char *parent,
+		       const char *driver, const char *name);
 void attestio_chain_extend(u8 head[ATTESTIO_HASH_LEN], const void *rec,
 			   u32 len);
 void attestio_epoch_digest(u8 out[ATTESTIO_HASH_LEN], u64 instance, u64 epoch,

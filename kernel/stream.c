@@ -14,6 +14,7 @@
 #include <linux/bitmap.h>
 #include <linux/device.h>
 #include <linux/iio/buffer.h>
+#include <linux/iio/consumer.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 
@@ -25,6 +26,8 @@
 DEFINE_MUTEX(attestio_streams_lock);
 struct attestio_stream *attestio_streams[ATTESTIO_MAX_STREAMS];
 static bool attestio_streams_closing;
+/* Stream id allocations so far: each chain's genesis has its own. */
+static u32 attestio_generation;
 
 static void attestio_rescan(struct work_struct *work);
 static DECLARE_DELAYED_WORK(attestio_rescan_work, attestio_rescan);
@@ -163,7 +166,7 @@ static void attestio_drain_work(struct work_struct *work)
 /* ------------------------------------------------------------ capture --- */
 
 /* Any context: never sleeps, never allocates, never waits for readers. */
-static void attestio_capture(struct attestio_stream *s, const void *scan)
+void attestio_stream_capture(struct attestio_stream *s, const void *scan)
 {
 	struct attestio_slot *slot;
 	unsigned long flags;
@@ -185,20 +188,6 @@ static void attestio_capture(struct attestio_stream *s, const void *scan)
 	queue_work(attestio_wq, &s->drain_work);
 }
 
-static int attestio_store_to(struct iio_buffer *buffer, const void *data)
-{
-	struct attestio_stream *s = container_of(buffer, struct attestio_stream,
-						 buffer);
-
-	attestio_capture(s, data);
-	return 0;
-}
-
-static const struct iio_buffer_access_funcs attestio_buffer_access = {
-	.store_to = attestio_store_to,
-	.modes = INDIO_BUFFER_TRIGGERED,
-};
-
 static bool attestio_chan_has(const struct iio_chan_spec *ch,
 			      enum iio_chan_info_enum what)
 {
@@ -207,6 +196,21 @@ static bool attestio_chan_has(const struct iio_chan_spec *ch,
 			    ch->info_mask_shared_by_all;
 
 	return all & BIT(what);
+}
+
+/*
+ * Read one attribute of @ch the way an in-kernel consumer does
+ * (iio_read_channel_raw()): under the core's info_exist_lock, failing once
+ * the driver is gone, and without claiming direct mode, which drivers such
+ * as hts221 claim themselves inside read_raw.
+ */
+static int attestio_read_chan(struct iio_dev *indio,
+			      const struct iio_chan_spec *ch,
+			      enum iio_chan_info_enum what, int *val, int *val2)
+{
+	struct iio_channel chan = { .indio_dev = indio, .channel = ch };
+
+	return iio_read_channel_attribute(&chan, val, val2, what);
 }
 
 /* Polled mode: one s32 per channel with a raw value, then the timestamp. */
@@ -222,21 +226,16 @@ static void attestio_poll_work(struct work_struct *work)
 	__le32 v;
 	s64 ts;
 
-	if (iio_device_claim_direct_mode(indio)) {
-		ret = -EBUSY;
-	} else {
-		for (i = 0; i < indio->num_channels && !ret; i++) {
-			ch = &indio->channels[i];
-			if (ch->type == IIO_TIMESTAMP ||
-			    !attestio_chan_has(ch, IIO_CHAN_INFO_RAW))
-				continue;
-			ret = indio->info->read_raw(indio, ch, &val, &val2,
-						    IIO_CHAN_INFO_RAW);
-			ret = ret == IIO_VAL_INT ? 0 : (ret < 0 ? ret : -EINVAL);
-			v = cpu_to_le32(val);
-			memcpy(scan + 4 * n++, &v, sizeof(v));
-		}
-		iio_device_release_direct_mode(indio);
+	for (i = 0; i < indio->num_channels && !ret; i++) {
+		ch = &indio->channels[i];
+		if (ch->type == IIO_TIMESTAMP ||
+		    !attestio_chan_has(ch, IIO_CHAN_INFO_RAW))
+			continue;
+		ret = attestio_read_chan(indio, ch, IIO_CHAN_INFO_RAW, &val,
+					 &val2);
+		ret = ret == IIO_VAL_INT ? 0 : (ret < 0 ? ret : -EINVAL);
+		v = cpu_to_le32(val);
+		memcpy(scan + 4 * n++, &v, sizeof(v));
 	}
 	if (ret) {
 		pr_warn_ratelimited("%s: polled read failed: %d\n", s->device,
@@ -250,7 +249,7 @@ static void attestio_poll_work(struct work_struct *work)
 	} else {
 		ts = ktime_get_boottime_ns();
 		memcpy(scan + s->ts_offset, &ts, sizeof(ts));
-		attestio_capture(s, scan);
+		attestio_stream_capture(s, scan);
 	}
 	queue_delayed_work(attestio_wq, &s->poll_work,
 			   usecs_to_jiffies(attestio_poll_ms * 1000));
@@ -283,9 +282,9 @@ static void attestio_read_pair(struct iio_dev *indio,
 {
 	int val = 0, val2 = 0, ret;
 
-	if (!attestio_chan_has(ch, what) || !indio->info->read_raw)
+	if (!attestio_chan_has(ch, what))
 		return;
-	ret = indio->info->read_raw(indio, ch, &val, &val2, what);
+	ret = attestio_read_chan(indio, ch, what, &val, &val2);
 	if (ret <= 0)
 		return;
 	*type = cpu_to_le32(ret);
@@ -325,6 +324,37 @@ static void attestio_fill_channel(struct attestio_stream *s,
 }
 
 /*
+ * Which physical device this is, in a way a fake device with the same IIO
+ * name cannot copy: its parent's place in the device tree and driver.
+ */
+static int attestio_describe_identity(struct iio_dev *indio,
+				      struct attestio_descriptor *d)
+{
+	struct device *parent = indio->dev.parent;
+	const char *driver = "";
+	char *path = NULL;
+	size_t len;
+
+	if (parent) {
+		path = kobject_get_path(&parent->kobj, GFP_KERNEL);
+		if (!path)
+			return -ENOMEM;
+		if (parent->driver)
+			driver = parent->driver->name;
+	}
+	attestio_identity(d->identity, path ?: "", driver, indio->name ?: "");
+	len = path ? strlen(path) : 0;
+	/* the tail says most: keep it when the path is too long */
+	if (path)
+		strscpy(d->parent, path + (len >= sizeof(d->parent) ?
+					   len - sizeof(d->parent) + 1 : 0),
+			sizeof(d->parent));
+	strscpy(d->driver, driver, sizeof(d->driver));
+	kfree(path);
+	return 0;
+}
+
+/*
  * Work out the scan layout exactly as the IIO core lays out a demuxed scan
  * (each element aligned to its own size, timestamp last) and emit the
  * descriptor that lets a verifier compute SI values.
@@ -336,7 +366,7 @@ static int attestio_describe(struct attestio_stream *s)
 	const struct iio_chan_spec *ch;
 	struct attestio_rec_info info;
 	u32 n = 0, bytes = 0, len, largest = 1;
-	int si, i;
+	int si, i, ret;
 
 	memset(s->scratch, 0, ATTESTIO_REC_MAX_LEN);
 	for (i = 0, si = -1; i < indio->num_channels; i++) {
@@ -345,7 +375,8 @@ static int attestio_describe(struct attestio_stream *s)
 			s->has_ts = true;
 	}
 	if (s->mode == ATTESTIO_MODE_BUFFERED) {
-		for_each_set_bit(si, s->scan_mask, iio_get_masklength(indio)) {
+		for_each_set_bit(si, attestio_capture_mask(s->cap),
+				 iio_get_masklength(indio)) {
 			ch = attestio_chan_by_si(indio, si);
 			if (!ch || n == ATTESTIO_MAX_CHANNELS)
 				return -EINVAL;
@@ -394,6 +425,10 @@ static int attestio_describe(struct attestio_stream *s)
 	strscpy(d->device, s->device, sizeof(d->device));
 	strscpy(d->name, indio->name ?: "", sizeof(d->name));
 	strscpy(d->label, indio->label ?: "", sizeof(d->label));
+	d->generation = cpu_to_le32(s->generation);
+	ret = attestio_describe_identity(indio, d);
+	if (ret)
+		return ret;
 	d->has_ts = s->has_ts;
 	d->ts_offset = cpu_to_le16(s->has_ts ? s->ts_offset : 0);
 	attestio_stream_emit(s, &info);
@@ -470,8 +505,6 @@ static void attestio_ring_free(struct attestio_stream *s)
 {
 	kvfree(s->ring);
 	s->ring = NULL;
-	bitmap_free(s->scan_mask);
-	s->scan_mask = NULL;
 }
 
 static int attestio_ring_alloc(struct attestio_stream *s)
@@ -485,28 +518,14 @@ static int attestio_ring_alloc(struct attestio_stream *s)
 	return s->ring ? 0 : -ENOMEM;
 }
 
-static int attestio_scan_mask_alloc(struct attestio_stream *s)
-{
-	struct iio_dev *indio = s->indio_dev;
-	int i;
-
-	s->scan_mask = bitmap_zalloc(iio_get_masklength(indio), GFP_KERNEL);
-	if (!s->scan_mask)
-		return -ENOMEM;
-	for (i = 0; i < indio->num_channels; i++)
-		if (indio->channels[i].scan_index >= 0 &&
-		    indio->channels[i].type != IIO_TIMESTAMP)
-			set_bit(indio->channels[i].scan_index, s->scan_mask);
-	return 0;
-}
-
-/* Start a new segment on @dev (referenced).  Streams lock held. */
+/* Start a new segment on @dev (referenced). */
 static int attestio_stream_start(struct attestio_stream *s, struct device *dev)
 {
 	struct iio_dev *indio = dev_to_iio_dev(dev);
 	bool buffered = !s->want_polled && (indio->modes & INDIO_BUFFER_TRIGGERED);
 	int ret;
 
+	lockdep_assert_held(&attestio_streams_lock);
 	mutex_lock(&s->emit_lock);
 	s->indio_dev = indio;
 	strscpy(s->device, dev_name(dev), sizeof(s->device));
@@ -514,24 +533,22 @@ static int attestio_stream_start(struct attestio_stream *s, struct device *dev)
 	s->has_ts = false;
 	s->segment_samples = 0;
 	if (buffered) {
-		ret = attestio_scan_mask_alloc(s);
-		if (ret)
+		s->cap = attestio_capture_alloc(indio);
+		if (!s->cap) {
+			ret = -ENOMEM;
 			goto err_clear;
+		}
 	}
 	ret = attestio_describe(s);
 	if (ret)
-		goto err_free_ring;
+		goto err_free_capture;
 	ret = attestio_ring_alloc(s);
 	if (ret)
 		goto err_end_segment;
 	if (buffered) {
-		iio_buffer_init(&s->buffer);
-		s->buffer.access = &attestio_buffer_access;
-		s->buffer.scan_mask = s->scan_mask;
-		s->buffer.scan_timestamp = s->has_ts;
-		ret = iio_update_buffers(indio, &s->buffer, NULL);
+		ret = attestio_capture_start(s->cap, indio, s, s->has_ts);
 		if (ret)
-			goto err_end_segment;
+			goto err_free_ring;
 	} else {
 		queue_delayed_work(attestio_wq, &s->poll_work, 0);
 	}
@@ -542,26 +559,33 @@ static int attestio_stream_start(struct attestio_stream *s, struct device *dev)
 		s->segment);
 	return 0;
 
+err_free_ring:
+	attestio_ring_free(s);
 err_end_segment:
 	/* The descriptor went out: close the segment it opened. */
 	attestio_emit_detach(s, ATTESTIO_DETACH_ERROR);
 	s->segment++;
-err_free_ring:
-	attestio_ring_free(s);
+err_free_capture:
+	if (s->cap)
+		attestio_capture_free(s->cap);
+	s->cap = NULL;
 err_clear:
 	s->indio_dev = NULL;
 	mutex_unlock(&s->emit_lock);
+	/* a scan that came in before the failure queued the drain work */
+	cancel_work_sync(&s->drain_work);
 	put_device(dev);
 	return ret;
 }
 
-/* End the current segment.  Streams lock held. */
+/* End the current segment. */
 static void attestio_stream_stop(struct attestio_stream *s, u32 reason)
 {
 	struct device *dev = &s->indio_dev->dev;
 
+	lockdep_assert_held(&attestio_streams_lock);
 	if (s->mode == ATTESTIO_MODE_BUFFERED)
-		iio_update_buffers(s->indio_dev, NULL, &s->buffer);
+		attestio_capture_stop(s->cap, s->indio_dev);
 	else
 		cancel_delayed_work_sync(&s->poll_work);
 	cancel_work_sync(&s->drain_work);
@@ -570,6 +594,7 @@ static void attestio_stream_stop(struct attestio_stream *s, u32 reason)
 	attestio_stream_drain_locked(s);
 	attestio_emit_detach(s, reason);
 	attestio_ring_free(s);
+	s->cap = NULL;
 	s->indio_dev = NULL;
 	s->segment++;
 	s->state = ATTESTIO_STREAM_WAITING;
@@ -587,8 +612,9 @@ static struct attestio_stream *attestio_stream_find(const char *spec)
 
 	for (i = 0; i < ATTESTIO_MAX_STREAMS; i++) {
 		s = attestio_streams[i];
-		if (s && (!strcmp(s->spec, spec) ||
-			  (s->indio_dev && !strcmp(s->device, spec))))
+		if (s && !s->closing && (!strcmp(s->spec, spec) ||
+					 (s->indio_dev &&
+					  !strcmp(s->device, spec))))
 			return s;
 	}
 	return NULL;
@@ -621,7 +647,8 @@ static struct attestio_stream *attestio_stream_new(const char *spec,
 	mutex_init(&s->emit_lock);
 	INIT_WORK(&s->drain_work, attestio_drain_work);
 	INIT_DELAYED_WORK(&s->poll_work, attestio_poll_work);
-	attestio_chain_genesis(s->head, attestio_instance, id);
+	s->generation = ++attestio_generation;
+	attestio_chain_genesis(s->head, attestio_instance, id, s->generation);
 	if (attestio_stream_kobj_add(s)) {
 		/* the kobject release frees s */
 		return ERR_PTR(-ENOMEM);
@@ -632,6 +659,9 @@ static struct attestio_stream *attestio_stream_new(const char *spec,
 
 static void attestio_stream_free(struct attestio_stream *s)
 {
+	lockdep_assert_held(&attestio_streams_lock);
+	cancel_delayed_work_sync(&s->poll_work);
+	cancel_work_sync(&s->drain_work);
 	attestio_streams[s->id] = NULL;
 	kobject_del(&s->kobj);
 	kobject_put(&s->kobj);
@@ -693,22 +723,32 @@ int attestio_stream_expect(const char *spec)
 	return ret;
 }
 
+/*
+ * End the stream: its detach record and every record before it are
+ * covered by a final checkpoint before the stream goes away.
+ */
 int attestio_stream_detach(const char *spec)
 {
 	struct attestio_stream *s;
-	int ret = 0;
 
 	mutex_lock(&attestio_streams_lock);
 	s = attestio_stream_find(spec);
 	if (!s) {
-		ret = -ENODEV;
-	} else {
-		if (s->state == ATTESTIO_STREAM_ATTACHED)
-			attestio_stream_stop(s, ATTESTIO_DETACH_USER);
-		attestio_stream_free(s);
+		mutex_unlock(&attestio_streams_lock);
+		return -ENODEV;
 	}
+	if (s->state == ATTESTIO_STREAM_ATTACHED)
+		attestio_stream_stop(s, ATTESTIO_DETACH_USER);
+	s->closing = true;	/* found and re-attached no more */
 	mutex_unlock(&attestio_streams_lock);
-	return ret;
+
+	attestio_epoch_flush("detach");
+
+	mutex_lock(&attestio_streams_lock);
+	if (attestio_streams[s->id] == s)
+		attestio_stream_free(s);
+	mutex_unlock(&attestio_streams_lock);
+	return 0;
 }
 
 /* Re-attach waiting streams whose device has come back. */
@@ -721,7 +761,7 @@ static void attestio_rescan(struct work_struct *work)
 	mutex_lock(&attestio_streams_lock);
 	for (i = 0; i < ATTESTIO_MAX_STREAMS && !attestio_streams_closing; i++) {
 		s = attestio_streams[i];
-		if (!s || s->state != ATTESTIO_STREAM_WAITING)
+		if (!s || s->closing || s->state != ATTESTIO_STREAM_WAITING)
 			continue;
 		dev = bus_find_device(&iio_bus_type, NULL, s->spec,
 				      attestio_match);
@@ -779,21 +819,38 @@ int attestio_stream_init(void)
 	return bus_register_notifier(&iio_bus_type, &attestio_bus_nb);
 }
 
-void attestio_stream_uninit(void)
+/*
+ * End every segment (reboot, unload) and never attach again; the caller
+ * then closes a final epoch.
+ */
+void attestio_stream_stop_all(u32 reason)
 {
+	struct attestio_stream *s;
 	int i;
 
 	mutex_lock(&attestio_streams_lock);
 	attestio_streams_closing = true;
 	for (i = 0; i < ATTESTIO_MAX_STREAMS; i++) {
-		if (!attestio_streams[i])
-			continue;
-		if (attestio_streams[i]->state == ATTESTIO_STREAM_ATTACHED)
-			attestio_stream_stop(attestio_streams[i],
-					     ATTESTIO_DETACH_UNLOAD);
-		attestio_stream_free(attestio_streams[i]);
+		s = attestio_streams[i];
+		if (s && s->state == ATTESTIO_STREAM_ATTACHED)
+			attestio_stream_stop(s, reason);
 	}
+	mutex_unlock(&attestio_streams_lock);
+}
+
+/* Unload: detach records, one final checkpoint over them, then free. */
+void attestio_stream_uninit(void)
+{
+	int i;
+
+	attestio_stream_stop_all(ATTESTIO_DETACH_UNLOAD);
+	attestio_epoch_flush("unload");
+	mutex_lock(&attestio_streams_lock);
+	for (i = 0; i < ATTESTIO_MAX_STREAMS; i++)
+		if (attestio_streams[i])
+			attestio_stream_free(attestio_streams[i]);
 	mutex_unlock(&attestio_streams_lock);
 	bus_unregister_notifier(&iio_bus_type, &attestio_bus_nb);
 	cancel_delayed_work_sync(&attestio_rescan_work);
+	attestio_capture_uninit();
 }

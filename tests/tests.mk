@@ -34,10 +34,23 @@ $(TB)/selftests/%: tests/selftests/%.c tests/selftests/*.h $(LINUX_SRC)/.unpacke
 		-I$(LINUX_SRC)/tools/testing/selftests $< -o $@ \
 		$(UB)/libattestio.a $(LIB_LDLIBS) -lpthread
 
-tests: sensors $(UNIT_BINS) $(SELF_BINS)
+# Test-only kernel modules (tests/kmod), one tree per kernel like the
+# module's; the selftests insmod build/<kver>/testdev/attestio_testdev.ko.
+define testmod_rules
+$(BUILD)/$(1)/testdev/attestio_testdev.ko: tests/kmod/Kbuild tests/kmod/*.c
+	@mkdir -p $(BUILD)/$(1)/testdev
+	@for f in $(TOP)/tests/kmod/Kbuild $(TOP)/tests/kmod/*.c; do ln -sf $$$$f $(BUILD)/$(1)/testdev/; done
+	$$(MAKE) -C /lib/modules/$(1)/build M=$(BUILD)/$(1)/testdev $(if $(W),W=$(W)) modules
+endef
+$(foreach k,$(KVERS),$(eval $(call testmod_rules,$(k))))
+TESTMODS := $(foreach k,$(KVERS),$(BUILD)/$(k)/testdev/attestio_testdev.ko)
+testmods: $(TESTMODS)
+.PHONY: testmods
+
+tests: sensors testmods $(UNIT_BINS) $(SELF_BINS)
 .PHONY: tests
 unit: $(UNIT_BINS)
-selftests: $(SELF_BINS) sensors
+selftests: $(SELF_BINS) sensors testmods
 
 # Benchmark of the per-sample path over kernel/record.c (tests/bench/run.sh).
 $(TB)/bench/bench_record: tests/bench/bench_record.c $(UB)/libattestio.a

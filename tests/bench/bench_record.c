@@ -246,7 +246,7 @@ int main(int argc, char **argv)
 	logbuf = calloc(1, LOG_SIZE);
 	if (!logbuf)
 		return 1;
-	attestio_chain_genesis(head, 0x0123456789abcdefULL, 0);
+	attestio_chain_genesis(head, 0x0123456789abcdefULL, 0, 0);
 
 	for (k = 0; k < nsizes; k++) {
 		u32 scan_len = sizes[k];

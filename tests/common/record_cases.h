@@ -13,20 +13,22 @@
 #define ATTESTIO_RECORD_CASES_H
 
 #include <linux/string.h>
+#include <linux/stddef.h>
 
 #include "record.h"
 
 #define KAT_INSTANCE 0x0123456789abcdefULL
 
+/* genesis of stream 3, generation 1 (record format v2) */
 static const u8 kat_genesis[32] = {
-	0xa0, 0xac, 0xc4, 0x6c, 0x30, 0x93, 0xff, 0x8c, 0xec, 0x04, 0x39,
-	0xe7, 0x7e, 0xe1, 0xe8, 0x24, 0x4c, 0xb0, 0x5e, 0x10, 0x99, 0x6a,
-	0x3e, 0x01, 0xc7, 0xd1, 0x4d, 0x4e, 0xb0, 0xcb, 0xa8, 0x3f,
+	0x86, 0x37, 0xb7, 0xa8, 0x93, 0x28, 0xe5, 0x95, 0x6a, 0x18, 0x73,
+	0x99, 0x58, 0xad, 0xaf, 0xaf, 0x64, 0x13, 0x23, 0x66, 0xdd, 0x53,
+	0xdc, 0xbe, 0x74, 0x2e, 0x4f, 0x31, 0x6d, 0x69, 0x54, 0x68,
 };
 
 /* sample: stream 3, seq 7, boottime 1000, realtime 2000, ts 42, scan 1..6 */
 static const u8 kat_sample[64] = {
-	0x01, 0x00, 0x02, 0x00, 0x40, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00,
+	0x02, 0x00, 0x02, 0x00, 0x40, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00,
 	0x00, 0x00, 0x00, 0x00, 0x00, 0x07, 0x00, 0x00, 0x00, 0x00, 0x00,
 	0x00, 0x00, 0xe8, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xd0,
 	0x07, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x2a, 0x00, 0x00, 0x00,
@@ -35,16 +37,23 @@ static const u8 kat_sample[64] = {
 };
 
 static const u8 kat_extend[32] = {
-	0x42, 0x31, 0x47, 0x7c, 0x2d, 0xc9, 0x00, 0xb8, 0x7c, 0x33, 0x0f,
-	0xf8, 0x3d, 0x2b, 0x04, 0x75, 0x11, 0x38, 0xa0, 0x29, 0x03, 0x50,
-	0x84, 0x43, 0x6a, 0xb7, 0xef, 0x61, 0xa1, 0x6d, 0xcf, 0x08,
+	0x71, 0x73, 0x1a, 0x23, 0x2d, 0xc8, 0x70, 0x59, 0xc5, 0x64, 0x0c,
+	0x0a, 0x32, 0x36, 0x55, 0x9f, 0xe1, 0xae, 0xc9, 0x65, 0xa7, 0xa3,
+	0x48, 0xc7, 0x9e, 0xeb, 0xde, 0xe8, 0xf8, 0xf9, 0xec, 0xce,
+};
+
+/* identity of /devices/platform/attestio-testdev, its driver, IIO name */
+static const u8 kat_identity[32] = {
+	0x70, 0xae, 0xba, 0x2c, 0xa9, 0xe6, 0x0f, 0x8b, 0x9d, 0x94, 0x45,
+	0x82, 0x90, 0xe0, 0xbe, 0x58, 0x8a, 0xa4, 0xb3, 0x5c, 0x90, 0x32,
+	0xec, 0xcc, 0x56, 0xd4, 0x02, 0xb6, 0x55, 0xab, 0x48, 0xda,
 };
 
 /* epoch 5 over the single head {stream 3, seq 7, kat_extend} */
 static const u8 kat_epoch[32] = {
-	0x02, 0xe7, 0x98, 0x71, 0x68, 0xbc, 0xdb, 0x58, 0x82, 0x6b, 0x1d,
-	0x3f, 0xff, 0x11, 0x99, 0x1d, 0x61, 0xac, 0xd2, 0xc3, 0x52, 0x00,
-	0x87, 0xdf, 0x1a, 0xb3, 0x26, 0x3f, 0x9b, 0xf3, 0x02, 0x0f,
+	0xb2, 0x29, 0xd3, 0x2b, 0x5d, 0x49, 0xbf, 0x8b, 0x57, 0x96, 0x87,
+	0x04, 0xaf, 0xfe, 0x4b, 0x7b, 0x7e, 0xc2, 0x0e, 0xab, 0x53, 0xb7,
+	0x65, 0xff, 0x49, 0x5c, 0xe9, 0x8d, 0x25, 0x0d, 0x9b, 0xfb,
 };
 
 static const struct attestio_rec_info kat_info = {
@@ -79,7 +88,8 @@ CASE(hdr_roundtrip)
 	EXPECT_EQ(out.boottime_ns, in.boottime_ns);
 	EXPECT_EQ(out.realtime_ns, in.realtime_ns);
 	/* little endian on the wire whatever the CPU */
-	EXPECT_EQ(buf[0], 1);
+	EXPECT_EQ(buf[0], ATTESTIO_REC_VERSION);
+	EXPECT_EQ(buf[0], 2);
 	EXPECT_EQ(buf[2], ATTESTIO_REC_DETACH);
 	EXPECT_EQ(buf[16], 0x10);
 	EXPECT_EQ(buf[23], 0xfe);
@@ -122,7 +132,8 @@ CASE(bad_headers_rejected)
 	static const struct {
 		u8 off, val;
 	} bad[] = {
-		{ 0, 2 },	/* version */
+		{ 0, 1 },	/* version 1 */
+		{ 0, 3 },	/* version 3 */
 		{ 2, 0 },	/* type 0 */
 		{ 2, 8 },	/* type past max */
 		{ 4, 0x41 },	/* len not aligned */
@@ -151,7 +162,7 @@ CASE(chain_known_answer)
 	struct attestio_cp_head head = { 0 };
 	u8 h[32], e[32];
 
-	attestio_chain_genesis(h, KAT_INSTANCE, 3);
+	attestio_chain_genesis(h, KAT_INSTANCE, 3, 1);
 	EXPECT_MEMEQ(h, kat_genesis, 32);
 	attestio_chain_extend(h, kat_sample, sizeof(kat_sample));
 	EXPECT_MEMEQ(h, kat_extend, 32);
@@ -161,8 +172,17 @@ CASE(chain_known_answer)
 	attestio_epoch_digest(e, KAT_INSTANCE, 5, &head, 1);
 	EXPECT_MEMEQ(e, kat_epoch, 32);
 	/* any change of input changes the head */
-	attestio_chain_genesis(h, KAT_INSTANCE, 4);
+	attestio_chain_genesis(h, KAT_INSTANCE, 4, 1);
 	EXPECT_EQ(memcmp(h, kat_genesis, 32) != 0, 1);
+	/* a reused stream id starts another chain */
+	attestio_chain_genesis(h, KAT_INSTANCE, 3, 2);
+	EXPECT_EQ(memcmp(h, kat_genesis, 32) != 0, 1);
+	attestio_identity(h, "/devices/platform/attestio-testdev",
+			  "attestio-testdev", "attestio-test");
+	EXPECT_MEMEQ(h, kat_identity, 32);
+	attestio_identity(h, "/devices/platform/attestio-testdev", "",
+			  "attestio-test");
+	EXPECT_EQ(memcmp(h, kat_identity, 32) != 0, 1);
 }
 
 /* An unsigned checkpoint for stream 5 with heads of streams 2 and 5. */
@@ -255,8 +275,10 @@ CASE(fixed_records)
 	EXPECT_EQ(attestio_rec_validate(buf, len, &info), 0);
 
 	len = cases_make_fixed(buf, ATTESTIO_REC_DETACH, sizeof(*det), 0);
-	det->reason = cpu_to_le32(ATTESTIO_DETACH_ERROR + 1);
+	det->reason = cpu_to_le32(ATTESTIO_DETACH_REASON_MAX + 1);
 	EXPECT_EQ(attestio_rec_validate(buf, len, &info) != 0, 1);
+	det->reason = cpu_to_le32(ATTESTIO_DETACH_SHUTDOWN);	/* v2 */
+	EXPECT_EQ(attestio_rec_validate(buf, len, &info), 0);
 	det->reason = cpu_to_le32(ATTESTIO_DETACH_REMOVED);
 	EXPECT_EQ(attestio_rec_validate(buf, len, &info), 0);
 
@@ -299,7 +321,7 @@ CASE(descriptor_validation)
 {
 	struct attestio_rec_info info;
 	struct attestio_descriptor *d;
-	u8 buf[256];
+	u8 buf[512];
 	u32 len;
 
 	len = cases_make_descriptor(buf);
@@ -322,6 +344,24 @@ CASE(descriptor_validation)
 	cases_make_descriptor(buf);
 	d->nchannels = cpu_to_le16(2);			/* channels past len */
 	EXPECT_EQ(attestio_rec_validate(buf, len, &info) != 0, 1);
+	cases_make_descriptor(buf);
+	memset(d->parent, 'p', sizeof(d->parent));	/* unterminated */
+	EXPECT_EQ(attestio_rec_validate(buf, len, &info) != 0, 1);
+	cases_make_descriptor(buf);
+	memset(d->driver, 'd', sizeof(d->driver));	/* unterminated */
+	EXPECT_EQ(attestio_rec_validate(buf, len, &info) != 0, 1);
+	cases_make_descriptor(buf);
+	d->reserved2 = cpu_to_le32(1);
+	EXPECT_EQ(attestio_rec_validate(buf, len, &info) != 0, 1);
+	cases_make_descriptor(buf);
+	d->generation = cpu_to_le32(7);			/* any generation */
+	EXPECT_EQ(attestio_rec_validate(buf, len, &info), 0);
+	/* v2 layout: fields the verifier reads at fixed offsets */
+	EXPECT_EQ(offsetof(struct attestio_descriptor, generation), 128);
+	EXPECT_EQ(offsetof(struct attestio_descriptor, identity), 136);
+	EXPECT_EQ(offsetof(struct attestio_descriptor, parent), 168);
+	EXPECT_EQ(offsetof(struct attestio_descriptor, driver), 232);
+	EXPECT_EQ(sizeof(struct attestio_descriptor), 264);
 }
 
 #define RECORD_CASES(X)			\

@@ -109,7 +109,7 @@ static inline void stream_init(struct rstream *s, uint32_t id)
 {
 	memset(s, 0, sizeof(*s));
 	s->id = id;
-	attestio_chain_genesis(s->head, INSTANCE, id);
+	attestio_chain_genesis(s->head, INSTANCE, id, 0);
 }
 
 /* One temperature channel, s16 LE, scale 10 (milli degC). */

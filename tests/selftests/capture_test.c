@@ -38,32 +38,6 @@ static int load(const char *params)
 	return run(NULL, 0, "modprobe attestio %s", params);
 }
 
-/*
- * Read until @want samples of @stream have arrived and a checkpoint covers
- * them (when @covered), or the timeout.  @c holds the checked result.
- */
-static void read_stream(int fd, struct recbuf *rb, struct stream_check *c,
-			u32 stream, size_t want, bool covered, int timeout_ms)
-{
-	long long deadline = now_ms() + timeout_ms;
-	u64 target = 0;
-
-	for (;;) {
-		recbuf_read(fd, rb, 100);
-		check_reset(c, stream);
-		check_stream(rb, c);
-		if (c->errors)
-			return;
-		if (c->nvalues >= want && !target)
-			target = c->next_seq - 1;
-		if (target && (!covered || (c->checkpoints &&
-					    c->last_covered_seq >= target)))
-			return;
-		if (now_ms() > deadline)
-			return;
-	}
-}
-
 FIXTURE(cap) {
 	struct sensor s;
 	struct recbuf rb;

@@ -53,6 +53,7 @@ struct stream_check {
 	u64 next_seq;
 	bool started;
 	u64 instance;
+	u32 generation;		/* of the chain's descriptor */
 	u8 head[ATTESTIO_HASH_LEN];
 	u8 (*heads)[ATTESTIO_HASH_LEN];	/* head after record seq */
 	size_t nheads;
@@ -176,7 +177,9 @@ static inline void check_stream(struct recbuf *rb, struct stream_check *c)
 			c->started = true;
 			c->first_seq = c->next_seq = 0;
 			c->instance = le64_to_cpu(d->instance);
-			attestio_chain_genesis(c->head, c->instance, c->stream);
+			c->generation = le32_to_cpu(d->generation);
+			attestio_chain_genesis(c->head, c->instance, c->stream,
+					       c->generation);
 		}
 		if (info.seq != c->next_seq) {
 			/* a reader-local loss may explain it; the chain restarts
@@ -227,6 +230,32 @@ static inline void check_reset(struct stream_check *c, u32 stream)
 	check_free(c);
 	memset(c, 0, sizeof(*c));
 	c->stream = stream;
+}
+
+/*
+ * Read until @want samples of @stream have arrived and a checkpoint covers
+ * them (when @covered), or the timeout.  @c holds the checked result.
+ */
+static inline void read_stream(int fd, struct recbuf *rb, struct stream_check *c,
+			u32 stream, size_t want, bool covered, int timeout_ms)
+{
+	long long deadline = now_ms() + timeout_ms;
+	u64 target = 0;
+
+	for (;;) {
+		recbuf_read(fd, rb, 100);
+		check_reset(c, stream);
+		check_stream(rb, c);
+		if (c->errors)
+			return;
+		if (c->nvalues >= want && !target)
+			target = c->next_seq - 1;
+		if (target && (!covered || (c->checkpoints &&
+					    c->last_covered_seq >= target)))
+			return;
+		if (now_ms() > deadline)
+			return;
+	}
 }
 
 #endif

@@ -1013,7 +1013,8 @@ static int att_genesis(struct att_verifier *v, struct att_vstream *s,
 	s->have_last_cov = false;
 	free(s->desc);
 	s->desc = NULL;
-	attestio_chain_genesis(s->head, s->instance, ri->stream);
+	attestio_chain_genesis(s->head, s->instance, ri->stream,
+			       le32_to_cpu(d->generation));
 	return att_chain_plain(v, s, rec, ri, err);
 }
 

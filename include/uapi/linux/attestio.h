@@ -18,20 +18,24 @@
 #include <linux/types.h>
 
 /* Version of the record format below; bumped on any incompatible change. */
-#define ATTESTIO_REC_VERSION		1
+#define ATTESTIO_REC_VERSION		2
 
 #define ATTESTIO_REC_ALIGN		8
 /* Largest record the module ever emits (checkpoints with many streams). */
 #define ATTESTIO_REC_MAX_LEN		16384
 #define ATTESTIO_HASH_LEN		32	/* SHA-256 */
 #define ATTESTIO_NAME_LEN		32
+#define ATTESTIO_PATH_LEN		64
 #define ATTESTIO_MAX_STREAMS		64
 #define ATTESTIO_MAX_CHANNELS		16
 #define ATTESTIO_MAX_SCAN_BYTES		256
 
 /*
  * Domain separation tags, each exactly ATTESTIO_TAG_LEN bytes (NUL padded).
- * head(0)   = SHA-256(TAG_GENESIS || le64 instance || le32 stream)
+ * head(0)   = SHA-256(TAG_GENESIS || le64 instance || le32 stream ||
+ *                     le32 generation)                       (v2)
+ * identity  = SHA-256(TAG_IDENTITY || parent path || 0 || driver || 0 ||
+ *                     IIO name || 0)                          (v2)
  * head(n+1) = SHA-256(TAG_CHAIN || head(n) || record bytes)
  * epoch     = SHA-256(TAG_EPOCH || le64 instance || le64 epoch ||
  *                     le32 nheads || struct attestio_cp_head[nheads])
@@ -40,6 +44,7 @@
 #define ATTESTIO_TAG_GENESIS		"attestio/genesis"
 #define ATTESTIO_TAG_CHAIN		"attestio/chain\0\0"
 #define ATTESTIO_TAG_EPOCH		"attestio/epoch\0\0"
+#define ATTESTIO_TAG_IDENTITY		"attestio/identit"
 
 enum attestio_rec_type {
 	ATTESTIO_REC_DESCRIPTOR		= 1,
@@ -110,7 +115,11 @@ struct attestio_channel {
 	__u8 reserved[8];
 };
 
-/* ATTESTIO_REC_DESCRIPTOR, first record of every segment. */
+/*
+ * ATTESTIO_REC_DESCRIPTOR, first record of every segment.  264 bytes
+ * before chan[] since v2 (v1: 128 bytes, without generation, identity,
+ * parent and driver).
+ */
 struct attestio_descriptor {
 	__le64 instance;	/* random, chosen at module load */
 	__le32 segment;		/* 0 at first attach, +1 at each re-attach */
@@ -124,6 +133,12 @@ struct attestio_descriptor {
 	__le16 ts_offset;	/* byte offset of the s64 timestamp in the scan */
 	__u8 has_ts;		/* 1 if the scan carries an IIO timestamp */
 	__u8 reserved[5];
+	/* v2: which chain this is, and which physical device it reads */
+	__le32 generation;	/* stream id allocation number; in the genesis */
+	__le32 reserved2;
+	__u8 identity[ATTESTIO_HASH_LEN];	/* SHA-256, see above */
+	char parent[ATTESTIO_PATH_LEN];	/* parent under /sys/devices, tail */
+	char driver[ATTESTIO_NAME_LEN];	/* the parent's driver, may be empty */
 	struct attestio_channel chan[];
 };
 
@@ -193,6 +208,8 @@ enum attestio_detach_reason {
 	ATTESTIO_DETACH_REMOVED		= 2,	/* device unbound / unplugged */
 	ATTESTIO_DETACH_UNLOAD		= 3,	/* module unloading */
 	ATTESTIO_DETACH_ERROR		= 4,	/* capture failed */
+	ATTESTIO_DETACH_SHUTDOWN	= 5,	/* reboot or power-off (v2) */
+	ATTESTIO_DETACH_REASON_MAX	= ATTESTIO_DETACH_SHUTDOWN,
 };
 
 /* ATTESTIO_REC_DETACH: last record of a segment. */
