@@ -76,7 +76,8 @@ static u16 attestio_epoch_collect(void)
 		attestio_stream_drain_locked(s);
 		if (s->since_checkpoint) {
 			attestio_ep.heads[n].stream = cpu_to_le32(s->id);
-			attestio_ep.heads[n].reserved = 0;
+			attestio_ep.heads[n].generation =
+				cpu_to_le32(s->generation);
 			attestio_ep.heads[n].seq = cpu_to_le64(s->seq - 1);
 			memcpy(attestio_ep.heads[n].head, s->head,
 			       ATTESTIO_HASH_LEN);

@@ -210,8 +210,7 @@ static int attestio_check_checkpoint(const u8 *rec, u32 len, u32 stream)
 		return -EBADMSG;
 	heads = (const void *)(rec + lay.heads);
 	for (i = 0; i < n; i++) {
-		if (heads[i].reserved ||
-		    le32_to_cpu(heads[i].stream) >= ATTESTIO_MAX_STREAMS)
+		if (le32_to_cpu(heads[i].stream) >= ATTESTIO_MAX_STREAMS)
 			return -EBADMSG;
 		if (i && le32_to_cpu(heads[i].stream) <=
 			 le32_to_cpu(heads[i - 1].stream))

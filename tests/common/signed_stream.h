@@ -61,6 +61,7 @@ struct qopt {
 
 struct rstream {
 	uint32_t id;
+	uint32_t gen;		/* generation: in the genesis and heads */
 	uint64_t seq;
 	uint8_t head[ATTESTIO_HASH_LEN];
 	uint32_t segment;
@@ -112,6 +113,15 @@ static inline void stream_init(struct rstream *s, uint32_t id)
 	attestio_chain_genesis(s->head, INSTANCE, id, 0);
 }
 
+/* A chain of a reused stream id: generation @gen. */
+static inline void stream_init_gen(struct rstream *s, uint32_t id, uint32_t gen)
+{
+	memset(s, 0, sizeof(*s));
+	s->id = id;
+	s->gen = gen;
+	attestio_chain_genesis(s->head, INSTANCE, id, gen);
+}
+
 /* One temperature channel, s16 LE, scale 10 (milli degC). */
 static inline void add_desc(struct recs *rs, struct rstream *s)
 {
@@ -123,6 +133,7 @@ static inline void add_desc(struct recs *rs, struct rstream *s)
 
 	d->instance = cpu_to_le64(INSTANCE);
 	d->segment = cpu_to_le32(s->segment);
+	d->generation = cpu_to_le32(s->gen);
 	d->mode = cpu_to_le16(ATTESTIO_MODE_BUFFERED);
 	d->nchannels = cpu_to_le16(1);
 	d->scan_bytes = cpu_to_le32(4);
@@ -264,6 +275,7 @@ static inline void add_checkpoints(struct recs *rs, struct rstream **ss, int ns,
 	memset(heads, 0, sizeof(heads));
 	for (int i = 0; i < ns; i++) {
 		heads[i].stream = cpu_to_le32(ss[i]->id);
+		heads[i].generation = cpu_to_le32(ss[i]->gen);
 		heads[i].seq = cpu_to_le64(ss[i]->seq - 1);
 		memcpy(heads[i].head, ss[i]->head, 32);
 	}

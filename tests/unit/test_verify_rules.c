@@ -46,6 +46,12 @@ static void collect(void *ctx, const struct att_verdict *vd)
 {
 	struct seen *s = ctx;
 
+	if (getenv("ATTESTIO_TEST_VERDICTS"))
+		fprintf(stderr, "verdict stream %u seq %llu x%llu type %u state %d cause %d %s\n",
+			vd->stream, (unsigned long long)vd->seq,
+			(unsigned long long)vd->count, vd->type, vd->state,
+			vd->cause, vd->why ? vd->why : "");
+
 	s->verdicts++;
 	if (vd->state == ATT_REC_MISSING) {
 		if (vd->cause == ATT_CAUSE_WITHHELD)
@@ -489,6 +495,54 @@ static void t_claims_and_instance_switch(void **st)
 	recs_free(&rs);
 }
 
+/*
+ * A stream id reused for another device: a new chain (generation) in the
+ * same instance.  Verifies in log order and as per-stream files; another
+ * stream's quote signs each generation's heads separately.
+ */
+static void t_stream_id_reuse(void **st)
+{
+	struct recs rs = { 0 }, file = { 0 };
+	struct rstream a, b1, b2, *ab1[2] = { &a, &b1 }, *ab2[2] = { &a, &b2 };
+	struct qopt q = { .key = key1, .clock = 100 };
+	struct att_verifier_opts o = opts();
+	struct att_summary sum;
+	struct seen seen;
+
+	(void)st;
+	stream_init(&a, 0);
+	stream_init_gen(&b1, 1, 1);
+	stream_init_gen(&b2, 1, 2);
+	add_desc(&rs, &a);
+	add_desc(&rs, &b1);
+	add_sample(&rs, &a, 1);
+	add_sample(&rs, &b1, 2);
+	add_checkpoints(&rs, ab1, 2, 1, &q);
+	add_sample(&rs, &b1, 3);
+	add_detach(&rs, &b1);
+	q.clock = 200;
+	add_checkpoints(&rs, ab1, 2, 2, &q);	/* b1's final checkpoint */
+	add_desc(&rs, &b2);			/* the id reused: seq 0 again */
+	add_sample(&rs, &b2, 4);
+	add_sample(&rs, &a, 5);
+	q.clock = 300;
+	add_checkpoints(&rs, ab2, 2, 3, &q);
+	o.complete = true;
+	assert_int_equal(0, run(&rs, o, &seen, &sum));
+	assert_int_equal(5, sum.samples_verified);
+	/* per-stream files concatenated: stream 0 first */
+	for (uint32_t id = 0; id < 2; id++)
+		for (int i = 0; i < rs.n; i++)
+			if (rec_stream(rs.r[i]) == id)
+				borrow(&file, &rs, i, i + 1);
+	assert_int_equal(0, run(&file, o, &seen, &sum));
+	assert_int_equal(5, sum.samples_verified);
+	assert_int_equal(0, sum.withheld);
+	/* a head signed for generation 2 is not compared with generation 1 */
+	assert_int_equal(0, sum.records_bad);
+	recs_free(&rs);
+}
+
 /* First covered by an unsigned checkpoint, then by a signed one: VERIFIED. */
 static void t_unsigned_then_signed(void **st)
 {
@@ -910,6 +964,7 @@ int main(void)
 		cmocka_unit_test(t_withheld),
 		cmocka_unit_test(t_other_stream_head),
 		cmocka_unit_test(t_claims_and_instance_switch),
+		cmocka_unit_test(t_stream_id_reuse),
 		cmocka_unit_test(t_unsigned_then_signed),
 		cmocka_unit_test(t_concatenated),
 		cmocka_unit_test(t_state_file),

@@ -369,52 +369,78 @@ static int att_fresh_check(struct att_verifier *v, struct att_vstream *s,
 
 /* ----------------------------------------------- withheld and claims --- */
 
-/*
- * Records a verified quote proves to exist for @s (in signed_instance) but
- * that its chain never reached: report them, then forget the claim.
- */
-static void att_withheld_flush(struct att_verifier *v, struct att_vstream *s,
-			       uint32_t id)
+/* Records a verified quote proves to exist but the chain never reached. */
+static void att_sig_report(struct att_verifier *v, uint32_t id,
+			   const struct att_signed *g)
 {
-	uint64_t first = s->have_seen ? s->seen_max + 1 : 0;
+	uint64_t first = g->have_seen ? g->seen_max + 1 : 0;
 
-	if (s->have_signed && first <= s->signed_max)
-		att_verdict(v, id, first, s->signed_max - first + 1, 0,
+	if (first <= g->signed_max)
+		att_verdict(v, id, first, g->signed_max - first + 1, 0,
 			    ATT_REC_MISSING, ATT_CAUSE_WITHHELD, !v->o.complete,
 			    ATT_ESEQ,
 			    "withheld: a verified quote signs a head at or after these records");
-	s->have_signed = false;
-	s->have_seen = false;
+}
+
+/* The entry of chain (@instance, @gen) of @s; made if @make (the oldest
+ * entry is reported and dropped when the table is full). */
+static struct att_signed *att_sig(struct att_verifier *v,
+				  struct att_vstream *s, uint32_t id,
+				  uint64_t instance, uint32_t gen, bool make)
+{
+	struct att_signed *g;
+
+	for (unsigned int i = 0; i < s->nsig; i++)
+		if (s->sig[i].instance == instance && s->sig[i].generation == gen)
+			return &s->sig[i];
+	if (!make)
+		return NULL;
+	if (s->nsig == ATT_SIGNED_CHAINS) {
+		att_sig_report(v, id, &s->sig[0]);
+		memmove(s->sig, s->sig + 1, --s->nsig * sizeof(s->sig[0]));
+	}
+	g = &s->sig[s->nsig++];
+	memset(g, 0, sizeof(*g));
+	g->instance = instance;
+	g->generation = gen;
+	return g;
+}
+
+static void att_sig_seen(struct att_signed *g, uint64_t seq)
+{
+	if (!g->have_seen || seq > g->seen_max) {
+		g->have_seen = true;
+		g->seen_max = seq;
+	}
 }
 
 /*
- * After each record: note how far the chain of the signed instance got,
- * and check a head another stream's quote signed once the chain reaches
- * it (it covers the chain, or proves it was altered).
+ * After each record: note how far the chain got, and check a head another
+ * stream's quote signed once the chain reaches it (it covers the chain, or
+ * proves it was altered).
  */
 static void att_after_record(struct att_verifier *v, struct att_vstream *s,
 			     uint32_t id)
 {
+	struct att_signed *g;
 	const uint8_t *h;
 
 	if (s->state != ATT_S_CHAINED || !s->next_seq)
 		return;
-	if (s->have_signed && s->instance == s->signed_instance &&
-	    (!s->have_seen || s->next_seq - 1 > s->seen_max)) {
-		s->have_seen = true;
-		s->seen_max = s->next_seq - 1;
-	}
-	if (!s->have_claim || s->claim_instance != s->instance ||
-	    s->next_seq <= s->claim_seq)
+	g = att_sig(v, s, id, s->instance, s->generation, false);
+	if (!g)
 		return;
-	s->have_claim = false;
-	if (s->have_verified && s->claim_seq <= s->verified_upto)
+	att_sig_seen(g, s->next_seq - 1);
+	if (!g->have_claim || s->next_seq <= g->claim_seq)
 		return;
-	h = att_head_at(s, s->claim_seq);
+	g->have_claim = false;
+	if (s->have_verified && g->claim_seq <= s->verified_upto)
+		return;
+	h = att_head_at(s, g->claim_seq);
 	if (!h)
 		return;		/* before this chain's anchor */
-	if (!memcmp(h, s->claim_head, ATTESTIO_HASH_LEN)) {
-		att_cover_verified(v, s, id, s->claim_seq);
+	if (!memcmp(h, g->claim_head, ATTESTIO_HASH_LEN)) {
+		att_cover_verified(v, s, id, g->claim_seq);
 		return;
 	}
 	att_problem(v, ATT_ECHAIN);
@@ -438,6 +464,7 @@ static void att_cp_decode(const uint8_t *rec, struct att_cp *c)
 	c->epoch = le64_to_cpu(c->cp->epoch);
 	c->instance = le64_to_cpu(c->cp->instance);
 	c->hseq = le64_to_cpu(c->heads[c->self].seq);
+	c->hgen = le32_to_cpu(c->heads[c->self].generation);
 	c->hhead = c->heads[c->self].head;
 }
 
@@ -452,35 +479,27 @@ static void att_other_heads(struct att_verifier *v, const struct att_cp *c)
 	for (unsigned int i = 0; i < c->n; i++) {
 		uint32_t id = le32_to_cpu(c->heads[i].stream);
 		uint64_t seq = le64_to_cpu(c->heads[i].seq);
+		uint32_t gen = le32_to_cpu(c->heads[i].generation);
 		struct att_vstream *o = &v->s[id];
+		bool same = o->state == ATT_S_CHAINED &&
+			    o->instance == c->instance && o->generation == gen;
+		struct att_signed *g;
 		const uint8_t *h;
 
-		if (o->have_signed && o->signed_instance != c->instance)
-			att_withheld_flush(v, o, id);	/* the old instance's */
-		if (!o->have_signed || seq > o->signed_max) {
-			o->have_signed = true;
-			o->signed_instance = c->instance;
-			o->signed_max = seq;
-			o->signed_epoch = c->epoch;
-		}
-		if (o->state == ATT_S_CHAINED && o->instance == c->instance &&
-		    o->next_seq && (!o->have_seen || o->next_seq - 1 > o->seen_max)) {
-			o->have_seen = true;
-			o->seen_max = o->next_seq - 1;
-		}
-		if (i == c->self || (o->have_verified &&
-				     o->instance == c->instance &&
+		g = att_sig(v, o, id, c->instance, gen, true);
+		if (seq > g->signed_max)
+			g->signed_max = seq;
+		if (same && o->next_seq)
+			att_sig_seen(g, o->next_seq - 1);
+		if (i == c->self || (same && o->have_verified &&
 				     seq <= o->verified_upto))
 			continue;
-		if (o->state != ATT_S_CHAINED || o->instance != c->instance ||
-		    seq >= o->next_seq) {
+		if (!same || seq >= o->next_seq) {
 			/* not reached yet: check it when the chain gets there */
-			if (!o->have_claim || o->claim_instance != c->instance ||
-			    seq > o->claim_seq) {
-				o->have_claim = true;
-				o->claim_instance = c->instance;
-				o->claim_seq = seq;
-				memcpy(o->claim_head, c->heads[i].head,
+			if (!g->have_claim || seq > g->claim_seq) {
+				g->have_claim = true;
+				g->claim_seq = seq;
+				memcpy(g->claim_head, c->heads[i].head,
 				       ATTESTIO_HASH_LEN);
 			}
 			continue;
@@ -525,11 +544,12 @@ static int att_checkpoint(struct att_verifier *v, struct att_vstream *s,
 				"checkpoint heads[self].seq %llu is not before the checkpoint",
 				(unsigned long long)c->hseq);
 	if (!anchor) {
-		if (c->instance != s->instance)
+		if (c->instance != s->instance || c->hgen != s->generation)
 			return att_rerr(err, ATT_ECHAIN, ri->stream, ri->seq,
-					"checkpoint instance %016llx differs from the stream's %016llx",
-					(unsigned long long)c->instance,
-					(unsigned long long)s->instance);
+					"checkpoint is for chain %016llx/%u, the stream's chain is %016llx/%u (instance/generation)",
+					(unsigned long long)c->instance, c->hgen,
+					(unsigned long long)s->instance,
+					s->generation);
 		if (s->have_cov && c->hseq <= s->cov)
 			return att_rerr(err, ATT_ECHAIN, ri->stream, ri->seq,
 					"checkpoint covers seq %llu, but an earlier checkpoint already covered up to seq %llu",
@@ -630,6 +650,10 @@ static int att_content(struct att_vstream *s, const uint8_t *rec,
 					"descriptor instance %016llx differs from the chain's %016llx",
 					(unsigned long long)le64_to_cpu(d->instance),
 					(unsigned long long)s->instance);
+		if (le32_to_cpu(d->generation) != s->generation)
+			return att_rerr(err, ATT_ECHAIN, ri->stream, ri->seq,
+					"descriptor generation %u differs from the chain's %u",
+					le32_to_cpu(d->generation), s->generation);
 		if (ri->seq && s->seg_known && s->seg_open)
 			return att_rerr(err, ATT_EPARSE, ri->stream, ri->seq,
 					"descriptor of segment %u while segment %u is still open (no detach record)",
@@ -823,8 +847,6 @@ static int att_anchor(struct att_verifier *v, struct att_vstream *s,
 	s->desc = NULL;
 	s->seg_known = false;
 	s->seg_open = false;
-	if (s->have_signed && s->signed_instance != c->instance)
-		att_withheld_flush(v, s, ri->stream);
 	if (!s->have_instance || s->instance != c->instance) {
 		/* first anchor, or the module was reloaded meanwhile */
 		s->have_epoch = false;
@@ -832,6 +854,7 @@ static int att_anchor(struct att_verifier *v, struct att_vstream *s,
 	}
 	s->have_instance = true;
 	s->instance = c->instance;
+	s->generation = c->hgen;
 	s->anchored_once = true;
 	s->state = ATT_S_CHAINED;
 	memcpy(s->head, c->hhead, ATTESTIO_HASH_LEN);
@@ -992,9 +1015,6 @@ static int att_genesis(struct att_verifier *v, struct att_vstream *s,
 {
 	const struct attestio_descriptor *d = (const void *)(rec + ATTESTIO_HDR_LEN);
 
-	if (s->have_signed &&
-	    s->signed_instance != le64_to_cpu(d->instance))
-		att_withheld_flush(v, s, ri->stream);
 	if (s->state == ATT_S_CHAINED)
 		att_chain_end(v, s, ri->stream, ATT_REC_PENDING,
 			      ATT_CAUSE_NONE, false, 0,
@@ -1004,6 +1024,7 @@ static int att_genesis(struct att_verifier *v, struct att_vstream *s,
 	s->anchored_once = true;
 	s->have_instance = true;
 	s->instance = le64_to_cpu(d->instance);
+	s->generation = le32_to_cpu(d->generation);
 	s->next_seq = 0;
 	s->seg_known = false;
 	s->seg_open = false;
@@ -1124,7 +1145,9 @@ static int att_feed(struct att_verifier *v, const uint8_t *rec, size_t len,
 						att_rec_type_name(ri.type)), err);
 		inst = le64_to_cpu(((const struct attestio_descriptor *)
 				    (rec + ATTESTIO_HDR_LEN))->instance);
-		if (s->state == ATT_S_CHAINED && s->instance == inst)
+		if (s->state == ATT_S_CHAINED && s->instance == inst &&
+		    s->generation == le32_to_cpu(((const struct attestio_descriptor *)
+						 (rec + ATTESTIO_HDR_LEN))->generation))
 			return att_bad(v, &ri,
 				       att_rerr(err, ATT_ESEQ, ri.stream, 0,
 						"duplicate start of the chain (expected seq %llu)",
@@ -1226,7 +1249,9 @@ static void att_finish_stream(struct att_verifier *v, struct att_vstream *s,
 	att_buf_drop(v, s, id, UINT64_MAX, ATT_REC_PENDING);
 
 	/* records signed heads prove to exist */
-	att_withheld_flush(v, s, id);
+	for (unsigned int i = 0; i < s->nsig; i++)
+		att_sig_report(v, id, &s->sig[i]);
+	s->nsig = 0;
 }
 
 int att_verifier_finish(struct att_verifier *v, struct att_err *err)

@@ -37,6 +37,23 @@ enum att_sstate {
 	ATT_S_SEEK,		/* head unknown: wait for an anchoring checkpoint */
 };
 
+/*
+ * What verified quotes proved about one chain of a stream (instance,
+ * generation): how far it goes (withheld records), and the highest head
+ * another stream's quote signed that the chain has not reached yet.
+ */
+#define ATT_SIGNED_CHAINS	8
+struct att_signed {
+	uint64_t instance;
+	uint32_t generation;
+	bool have_seen;			/* highest seq chained so far */
+	uint64_t seen_max;
+	uint64_t signed_max;
+	bool have_claim;
+	uint64_t claim_seq;
+	uint8_t claim_head[ATTESTIO_HASH_LEN];
+};
+
 /* TPM time of a quote: later = larger (reset, restart, clock). */
 struct att_tpmtime {
 	bool have;
@@ -52,8 +69,9 @@ struct att_vstream {
 	bool seek_excused;
 	int seek_code;
 
-	bool have_instance;
+	bool have_instance;		/* the chain: (instance, generation) */
 	uint64_t instance;
+	uint32_t generation;
 	uint64_t next_seq;			/* CHAINED: seq expected next */
 	uint8_t head[ATTESTIO_HASH_LEN];	/* CHAINED: head after next_seq-1 */
 
@@ -81,14 +99,8 @@ struct att_vstream {
 
 	bool have_verified;
 	uint64_t verified_upto;
-	bool have_signed;		/* highest seq a verified quote signs */
-	uint64_t signed_instance, signed_max, signed_epoch;
-	bool have_seen;			/* highest seq chained in signed_instance */
-	uint64_t seen_max;
-	bool have_claim;		/* a head another stream's quote signs, */
-	uint64_t claim_instance;	/* not reached by this chain yet */
-	uint64_t claim_seq;
-	uint8_t claim_head[ATTESTIO_HASH_LEN];
+	struct att_signed sig[ATT_SIGNED_CHAINS];	/* chains quotes sign */
+	unsigned int nsig;
 
 	bool have_run;			/* for the state file */
 	uint64_t run_instance, run_epoch;
@@ -100,6 +112,7 @@ struct att_cp {
 	struct attestio_cp_layout lay;
 	uint16_t n, self;
 	uint64_t epoch, instance, hseq;
+	uint32_t hgen;			/* heads[self].generation */
 	const uint8_t *hhead;
 };
 

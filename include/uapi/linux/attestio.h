@@ -177,7 +177,7 @@ enum attestio_cp_status {
 /* 48 bytes: one stream's head as covered by an epoch digest. */
 struct attestio_cp_head {
 	__le32 stream;
-	__le32 reserved;
+	__le32 generation;	/* the chain's (its genesis); v2, was 0 */
 	__le64 seq;		/* last record of the stream the head covers */
 	__u8 head[ATTESTIO_HASH_LEN];
 };
