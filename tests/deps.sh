@@ -16,7 +16,7 @@ pkgs=(
 	qemu-system-x86 swtpm swtpm-tools tpm2-tools libtss2-dev
 	# userspace libraries
 	libssl-dev libbpf-dev bpftool libmosquitto-dev mosquitto
-	mosquitto-clients libsqlite3-dev
+	mosquitto-clients libsqlite3-dev libsecp256k1-dev libcbor-dev
 	# tests
 	libcmocka-dev libclang-rt-14-dev shellcheck
 )

@@ -21,6 +21,10 @@ sensors:
 # Userspace unit tests (cmocka): one binary per tests/unit/test_*.c.
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(TB)/unit/%,$(UNIT_SRC))
+# Suites named test_oracle_* test liboracle (user/oracle) instead.
+$(TB)/unit/test_oracle_%: tests/unit/test_oracle_%.c $(UB)/liboracle.a
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) $(ORACLE_CFLAGS) $< -o $@ $(UB)/liboracle.a -lcmocka $(ORACLE_LDLIBS)
 $(TB)/unit/%: tests/unit/%.c $(UB)/libattestio.a
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) $(KSHIM_CFLAGS) -Iuser/include -Iuser/lib -Itests/common $< -o $@ $(UB)/libattestio.a -lcmocka $(LIB_LDLIBS)

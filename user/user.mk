@@ -46,4 +46,20 @@ $(BUILD)/bin/$(1): $(wildcard user/cli/$(1)/*.c user/cli/$(1)/*.h) $(UB)/libatte
 endef
 $(foreach p,$(PROGS),$(eval $(call prog_rule,$(p))))
 
-USER_TARGETS := $(UB)/libattestio.a $(UB)/libattestio.so $(USER_BINS)
+# liboracle: the pure logic of attestio-oracle (user/oracle/*.c: aggregation,
+# report core and signatures, CBOR reports), no I/O; shared by the oracle,
+# `attestio verify-report`, unit tests and fuzzers.
+ORACLE_SRC := $(wildcard user/oracle/*.c)
+ORACLE_OBJS := $(patsubst user/oracle/%.c,$(UB)/oracle/%.o,$(ORACLE_SRC))
+ORACLE_CFLAGS := -Iuser/oracle
+ORACLE_LDLIBS := -lsecp256k1 -lcbor -lcrypto
+
+$(UB)/oracle/%.o: user/oracle/%.c $(wildcard user/oracle/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -fPIC $(ORACLE_CFLAGS) -c $< -o $@
+
+$(UB)/liboracle.a: $(ORACLE_OBJS)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+USER_TARGETS := $(UB)/liboracle.a $(UB)/libattestio.a $(UB)/libattestio.so $(USER_BINS)
