@@ -63,3 +63,21 @@ $(UB)/liboracle.a: $(ORACLE_OBJS)
 	$(AR) rcs $@ $^
 
 USER_TARGETS := $(UB)/liboracle.a $(UB)/libattestio.a $(UB)/libattestio.so $(USER_BINS)
+
+# attestiod, the gateway daemon (user/attestiod, Documentation/attestiod.md),
+# and attestio-oracle (user/oracled: the ingest/ack path so far).  Both use
+# libattestio and liboracle (the ack codec).
+DAEMON_CFLAGS := $(LIB_CFLAGS) $(ORACLE_CFLAGS)
+DAEMON_LDLIBS := -lmosquitto -lsqlite3 $(ORACLE_LDLIBS) -lssl $(LIB_LDLIBS)
+
+$(BUILD)/bin/attestiod: $(wildcard user/attestiod/*.c user/attestiod/*.h) $(UB)/libattestio.a $(UB)/liboracle.a
+	@mkdir -p $(@D)
+	$(CC) $(DAEMON_CFLAGS) -Iuser/attestiod $(wildcard user/attestiod/*.c) -o $@ \
+		$(UB)/liboracle.a $(UB)/libattestio.a -linih -lmicrohttpd -lsystemd $(DAEMON_LDLIBS)
+
+$(BUILD)/bin/attestio-oracle: $(wildcard user/oracled/*.c user/oracled/*.h) $(UB)/libattestio.a $(UB)/liboracle.a
+	@mkdir -p $(@D)
+	$(CC) $(DAEMON_CFLAGS) -Iuser/oracled $(wildcard user/oracled/*.c) -o $@ \
+		$(UB)/liboracle.a $(UB)/libattestio.a -linih $(DAEMON_LDLIBS)
+
+USER_TARGETS += $(BUILD)/bin/attestiod $(BUILD)/bin/attestio-oracle

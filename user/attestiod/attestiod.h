@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * attestiod: the gateway daemon (Documentation/attestiod.md).  One
+ * single-threaded epoll loop over parts with one job each: source (records
+ * from /dev/attestio or a file), spool (durable SQLite queue), link (MQTT
+ * over TLS with libmosquitto), metrics (Prometheus text over HTTP).
+ */
+#ifndef ATTESTIOD_H
+#define ATTESTIOD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Exit codes (documented in --help and Documentation/attestiod.md). */
+#define EX_OK		0
+#define EX_RUNTIME	1	/* runtime failure (epoll, signals, …) */
+#define EX_USAGE	2	/* bad command line or configuration */
+#define EX_SPOOL	3	/* the spool cannot be opened or created */
+#define EX_SOURCE	4	/* the record source cannot be opened */
+#define EX_LINK		5	/* TLS/MQTT setup failed (bad cert/key) */
+
+#define MAX_BROKERS	8
+#define MAX_NODES	16
+#define BATCH_MAX_BYTES	(256u * 1024)
+#define PATH_LEN	256
+
+enum on_full { ON_FULL_STOP = 0, ON_FULL_DROP_OLDEST = 1 };
+
+struct config {
+	char gw_id[33];			/* lowercase hex, 16 bytes */
+	char source[8];			/* "dev" */
+	char device[PATH_LEN];
+	char spool_path[PATH_LEN];
+	unsigned int sync_records;	/* fsync at least every N records */
+	unsigned int sync_ms;		/* … or every T ms */
+	uint64_t max_bytes;
+	unsigned int max_age_s;
+	int on_full;
+	char brokers[MAX_BROKERS][PATH_LEN];
+	int nbrokers;
+	char ca[PATH_LEN], cert[PATH_LEN], key[PATH_LEN];
+	unsigned int max_inflight;
+	unsigned int batch_bytes;
+	unsigned int retransmit_ms;
+	unsigned int backoff_min_ms, backoff_max_ms;
+	unsigned int keepalive_s;
+	uint8_t nodes[MAX_NODES][65];	/* oracle node public keys */
+	char node_ids[MAX_NODES][33];
+	int nnodes;
+	unsigned int ack_quorum;	/* 0 in the file: all nodes */
+	char metrics[64];		/* "127.0.0.1:PORT", "" = off */
+};
+
+/* Parse @path into @c.  0, or -1 with @err = "FILE:LINE: what". */
+int config_load(const char *path, struct config *c, char *err, size_t errlen);
+
+struct metrics {
+	uint64_t records_read, records_dup, records_holes, records_lost_declared;
+	uint64_t records_spooled, records_published, records_acked;
+	uint64_t records_dropped, batches_published, retransmits;
+	uint64_t spool_bytes, spool_records, spool_age_s;
+	uint64_t spool_syncs, spool_errors;
+	uint64_t reconnects, connect_failures, tls_failures;
+	uint64_t acks_ok, acks_bad, acks_unknown_node, acks_unsent;
+	uint64_t connected, alarm_spool_full, alarm_disk, source_paused;
+	uint64_t bad_records;
+};
+
+extern struct metrics M;
+
+uint64_t now_ms(void);
+/* Rate-limited log to stderr (the journal): at most 20 lines/s. */
+void logmsg(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---------------------------------------------------------------- spool */
+
+/* Chain of a record: (instance, stream, generation); kind below. */
+enum rec_kind {
+	RK_UNCHAINED = 0,	/* lost record: no chain */
+	RK_CHAINED = 1,
+	RK_UNRESOLVED = 2,	/* chained, chain not known yet */
+};
+
+struct rec_meta {
+	uint64_t instance;
+	uint32_t stream, gen;
+	uint64_t seq;
+	int kind;
+};
+
+struct spool;
+int spool_init(struct spool **sp, const struct config *c);
+void spool_fini(struct spool *s);
+void spool_reconfig(struct spool *s, const struct config *c);
+/* Queue one record in the unsynced batch (copied). */
+int spool_add(struct spool *s, const struct rec_meta *m, const uint8_t *rec,
+	      uint32_t len);
+bool spool_sync_due(const struct spool *s, uint64_t now);
+unsigned int spool_unsynced(const struct spool *s);
+/* Write and fsync the batch (one transaction).  0; -ENOSPC full disk or
+ * bound (batch kept, alarm raised); -EIO. */
+int spool_sync(struct spool *s);
+/* Last seq spooled for a chain, -1 if none. */
+int64_t spool_chain_last(struct spool *s, uint64_t inst, uint32_t stream,
+			 uint32_t gen);
+/* Records of @stream spooled with an unknown chain belong to this one. */
+int spool_resolve(struct spool *s, uint32_t stream, uint64_t inst, uint32_t gen);
+/* Next batch of whole records after the send cursor (≤ cap bytes). */
+int spool_next(struct spool *s, uint8_t *buf, size_t cap, size_t *len,
+	       unsigned int *nrec);
+bool spool_has_unsent(struct spool *s);
+bool spool_has_unacked(struct spool *s);
+void spool_rewind(struct spool *s);
+int64_t spool_oldest(struct spool *s);	/* oldest record id, 0 if none */
+bool spool_sent(struct spool *s, int64_t id);
+/* Apply a verified ack of configured node @node; returns records deleted. */
+struct oracle_ack;
+long spool_ack(struct spool *s, int node, const struct oracle_ack *a);
+/* Bounds: refresh bytes/age metrics, enforce drop-oldest; true when
+ * reading must stop (bound hit with on_full = stop, or disk full). */
+bool spool_tick(struct spool *s, uint64_t now);
+bool spool_empty(struct spool *s);
+
+/* --------------------------------------------------------------- source */
+
+struct source;
+int source_init(struct source **sp, const struct config *c, struct spool *spool);
+void source_fini(struct source *s);
+int source_fd(const struct source *s);		/* -1: not pollable (file) */
+/* Read what is available and queue it into the spool.  1 = got records,
+ * 0 = nothing now, -1 = EOF (file/FIFO writer gone), < -1 = error. */
+int source_read(struct source *s);
+void source_pause(struct source *s, bool paused);
+
+/* ----------------------------------------------------------------- link */
+
+struct link;
+int link_init(struct link **lp, const struct config *c, struct spool *spool);
+void link_fini(struct link *l);
+void link_reconfig(struct link *l, const struct config *c);
+int link_fd(const struct link *l);
+bool link_want_write(const struct link *l);
+void link_io(struct link *l, bool readable, bool writable);
+void link_tick(struct link *l, uint64_t now);
+bool link_idle(const struct link *l);		/* nothing in flight */
+
+/* -------------------------------------------------------------- metrics */
+
+struct metrics_srv;
+int metrics_init(struct metrics_srv **mp, const struct config *c);
+void metrics_fini(struct metrics_srv *m);
+int metrics_fd(const struct metrics_srv *m);
+void metrics_run(struct metrics_srv *m);
+
+#endif

@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: GPL-2.0
+/* attestiod configuration: INI parsed with inih; every key checked. */
+#include <errno.h>
+#include <ini.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ack.h"
+#include "attestiod.h"
+
+struct pctx {
+	struct config *c;
+	char *err;
+	size_t errlen;
+};
+
+static int parse_uint(const char *v, uint64_t min, uint64_t max, uint64_t *out)
+{
+	char *end;
+	unsigned long long x;
+
+	if (!*v || *v == '-')
+		return -1;
+	errno = 0;
+	x = strtoull(v, &end, 10);
+	if (errno || *end || x < min || x > max)
+		return -1;
+	*out = x;
+	return 0;
+}
+
+static int copy_str(char *dst, size_t cap, const char *v)
+{
+	if (strlen(v) >= cap)
+		return -1;
+	strcpy(dst, v);
+	return 0;
+}
+
+#define UINT_KEY(sec, k, field, lo, hi) \
+	if (!strcmp(section, sec) && !strcmp(name, k)) { \
+		uint64_t x; \
+		if (parse_uint(value, lo, hi, &x)) { \
+			snprintf(p->err, p->errlen, \
+				 "%s.%s must be an integer in %llu..%llu", \
+				 sec, k, (unsigned long long)(lo), \
+				 (unsigned long long)(hi)); \
+			return 0; \
+		} \
+		c->field = x; \
+		return 1; \
+	}
+
+#define STR_KEY(sec, k, field) \
+	if (!strcmp(section, sec) && !strcmp(name, k)) { \
+		if (copy_str(c->field, sizeof(c->field), value)) { \
+			snprintf(p->err, p->errlen, "%s.%s is too long", sec, k); \
+			return 0; \
+		} \
+		return 1; \
+	}
+
+static int handler(void *user, const char *section, const char *name,
+		   const char *value)
+{
+	struct pctx *p = user;
+	struct config *c = p->c;
+
+	if (!strcmp(section, "gateway") && !strcmp(name, "id")) {
+		uint8_t id[16];
+
+		if (oracle_unhex(value, id, 16) || strspn(value, "0123456789abcdef") != 32) {
+			snprintf(p->err, p->errlen,
+				 "gateway.id must be 32 lowercase hex digits");
+			return 0;
+		}
+		strcpy(c->gw_id, value);
+		return 1;
+	}
+	if (!strcmp(section, "source") && !strcmp(name, "type")) {
+		if (strcmp(value, "dev")) {
+			snprintf(p->err, p->errlen,
+				 "source.type must be \"dev\" (the eBPF source is not built yet)");
+			return 0;
+		}
+		strcpy(c->source, value);
+		return 1;
+	}
+	STR_KEY("source", "device", device);
+	STR_KEY("spool", "path", spool_path);
+	UINT_KEY("spool", "sync_records", sync_records, 1, 100000);
+	UINT_KEY("spool", "sync_ms", sync_ms, 1, 60000);
+	UINT_KEY("spool", "max_bytes", max_bytes, 65536, UINT64_MAX / 2);
+	UINT_KEY("spool", "max_age", max_age_s, 0, 10u * 365 * 86400);
+	if (!strcmp(section, "spool") && !strcmp(name, "on_full")) {
+		if (!strcmp(value, "stop"))
+			c->on_full = ON_FULL_STOP;
+		else if (!strcmp(value, "drop-oldest"))
+			c->on_full = ON_FULL_DROP_OLDEST;
+		else {
+			snprintf(p->err, p->errlen,
+				 "spool.on_full must be \"stop\" or \"drop-oldest\"");
+			return 0;
+		}
+		return 1;
+	}
+	if (!strcmp(section, "link") && !strcmp(name, "broker")) {
+		if (c->nbrokers >= MAX_BROKERS) {
+			snprintf(p->err, p->errlen, "at most %d brokers", MAX_BROKERS);
+			return 0;
+		}
+		if (strncmp(value, "mqtts://", 8) && strncmp(value, "mqtt://", 7)) {
+			snprintf(p->err, p->errlen,
+				 "link.broker must be mqtts://HOST:PORT (or mqtt:// for tests)");
+			return 0;
+		}
+		if (copy_str(c->brokers[c->nbrokers], PATH_LEN, value)) {
+			snprintf(p->err, p->errlen, "link.broker is too long");
+			return 0;
+		}
+		c->nbrokers++;
+		return 1;
+	}
+	STR_KEY("link", "ca", ca);
+	STR_KEY("link", "cert", cert);
+	STR_KEY("link", "key", key);
+	UINT_KEY("link", "max_inflight", max_inflight, 1, 1000);
+	UINT_KEY("link", "batch_bytes", batch_bytes, 16384, BATCH_MAX_BYTES);
+	UINT_KEY("link", "retransmit_ms", retransmit_ms, 100, 3600000);
+	UINT_KEY("link", "backoff_min_ms", backoff_min_ms, 10, 600000);
+	UINT_KEY("link", "backoff_max_ms", backoff_max_ms, 10, 3600000);
+	UINT_KEY("link", "keepalive", keepalive_s, 5, 3600);
+	if (!strcmp(section, "oracle") && !strcmp(name, "node")) {
+		uint8_t id[16];
+
+		if (c->nnodes >= MAX_NODES) {
+			snprintf(p->err, p->errlen, "at most %d oracle nodes", MAX_NODES);
+			return 0;
+		}
+		if (oracle_unhex(value, c->nodes[c->nnodes], 65) ||
+		    c->nodes[c->nnodes][0] != 4) {
+			snprintf(p->err, p->errlen,
+				 "oracle.node must be a 65-byte uncompressed secp256k1 key in hex (04…)");
+			return 0;
+		}
+		oracle_node_id(c->nodes[c->nnodes], id);
+		oracle_hex(id, 16, c->node_ids[c->nnodes]);
+		for (int i = 0; i < c->nnodes; i++)
+			if (!strcmp(c->node_ids[i], c->node_ids[c->nnodes])) {
+				snprintf(p->err, p->errlen, "oracle.node repeated");
+				return 0;
+			}
+		c->nnodes++;
+		return 1;
+	}
+	UINT_KEY("oracle", "ack_quorum", ack_quorum, 1, MAX_NODES);
+	if (!strcmp(section, "metrics") && !strcmp(name, "listen")) {
+		if (strcmp(value, "off") && strncmp(value, "127.0.0.1:", 10)) {
+			snprintf(p->err, p->errlen,
+				 "metrics.listen must be 127.0.0.1:PORT or off");
+			return 0;
+		}
+		strcpy(c->metrics, strcmp(value, "off") ? value : "");
+		return 1;
+	}
+	snprintf(p->err, p->errlen, "unknown key [%s] %s", section, name);
+	return 0;
+}
+
+int config_load(const char *path, struct config *c, char *err, size_t errlen)
+{
+	char what[200] = "";
+	struct pctx p = { .c = c, .err = what, .errlen = sizeof(what) };
+	const char *dev = getenv("ATTESTIO_DEV");
+	int line;
+
+	memset(c, 0, sizeof(*c));
+	strcpy(c->source, "dev");
+	snprintf(c->device, sizeof(c->device), "%s", dev ? dev : "/dev/attestio");
+	strcpy(c->spool_path, "/var/lib/attestiod/spool.db");
+	c->sync_records = 256;
+	c->sync_ms = 100;
+	c->max_bytes = 1ull << 30;
+	c->max_age_s = 7 * 86400;
+	c->on_full = ON_FULL_STOP;
+	c->max_inflight = 16;
+	c->batch_bytes = 64 * 1024;
+	c->retransmit_ms = 10000;
+	c->backoff_min_ms = 200;
+	c->backoff_max_ms = 30000;
+	c->keepalive_s = 30;
+	strcpy(c->metrics, "127.0.0.1:9469");
+
+	line = ini_parse(path, handler, &p);
+	if (line < 0) {
+		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+		return -1;
+	}
+	if (line > 0) {
+		snprintf(err, errlen, "%s:%d: %s", path, line,
+			 *what ? what : "syntax error");
+		return -1;
+	}
+	if (!*c->gw_id)
+		snprintf(what, sizeof(what), "[gateway] id is required");
+	else if (!c->nbrokers)
+		snprintf(what, sizeof(what), "[link] broker is required");
+	else if (!c->nnodes)
+		snprintf(what, sizeof(what), "[oracle] node is required (at least one)");
+	else if (c->ack_quorum > (unsigned int)c->nnodes)
+		snprintf(what, sizeof(what), "oracle.ack_quorum exceeds the number of nodes");
+	else if (c->backoff_min_ms > c->backoff_max_ms)
+		snprintf(what, sizeof(what), "link.backoff_min_ms exceeds link.backoff_max_ms");
+	else if (!*c->ca && !strncmp(c->brokers[0], "mqtts://", 8))
+		snprintf(what, sizeof(what), "[link] ca is required for mqtts://");
+	else if (!!*c->cert != !!*c->key)
+		snprintf(what, sizeof(what), "[link] cert and key go together");
+	if (*what) {
+		snprintf(err, errlen, "%s: %s", path, what);
+		return -1;
+	}
+	if (!c->ack_quorum)
+		c->ack_quorum = (unsigned int)c->nnodes;
+	return 0;
+}

@@ -1,0 +1,395 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Link: libmosquitto driven from our epoll loop (mosquitto_socket +
+ * mosquitto_loop_read/write/misc, never its thread).  MQTT 3.1.1, QoS 1,
+ * client id = gateway id, clean session off, bounded in-flight window,
+ * brokers tried in turn with jittered exponential backoff.  TLS: our own
+ * OpenSSL 3 SSL_CTX (mutual TLS, PEM key file) handed over with
+ * MOSQ_OPT_SSL_CTX.  Publishes spooled records; receives acks, verifies
+ * them and lets the spool delete what ack_quorum nodes acknowledged; goes
+ * back to the oldest unacked record when acks stop coming.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include <mosquitto.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include "ack.h"
+#include "attestiod.h"
+
+enum lstate { L_DOWN, L_CONNECTING, L_UP };
+
+struct link {
+	const struct config *c;
+	struct spool *spool;
+	struct mosquitto *m;
+	SSL_CTX *ssl;
+	enum lstate state;
+	int broker;		/* index of the broker in use / next */
+	unsigned int fails;	/* consecutive failures (backoff) */
+	uint64_t next_try;
+	unsigned int inflight;
+	int64_t oldest;		/* oldest unacked record id … */
+	uint64_t oldest_since;	/* … and since when it is the oldest */
+	char topic_rec[96], topic_ack[96];
+	uint8_t *batch;
+	struct oracle_ack *ack;
+};
+
+static void ssl_errors(const char *what)
+{
+	unsigned long e;
+	char buf[256];
+
+	while ((e = ERR_get_error())) {
+		ERR_error_string_n(e, buf, sizeof(buf));
+		logmsg(LOG_ERR, "link: %s: %s", what, buf);
+	}
+}
+
+static SSL_CTX *make_ssl(const struct config *c)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+
+	if (!ctx)
+		return NULL;
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	if (SSL_CTX_load_verify_locations(ctx, c->ca, NULL) != 1) {
+		ssl_errors(c->ca);
+		goto fail;
+	}
+	if (*c->cert) {
+		if (SSL_CTX_use_certificate_chain_file(ctx, c->cert) != 1) {
+			ssl_errors(c->cert);
+			goto fail;
+		}
+		/* PEM key file; a TPM-resident key (tpm2-openssl provider) is
+		 * not supported yet (Documentation/attestiod.md). */
+		if (SSL_CTX_use_PrivateKey_file(ctx, c->key, SSL_FILETYPE_PEM) != 1 ||
+		    SSL_CTX_check_private_key(ctx) != 1) {
+			ssl_errors(c->key);
+			goto fail;
+		}
+	}
+	return ctx;
+fail:
+	SSL_CTX_free(ctx);
+	return NULL;
+}
+
+static int parse_url(const char *url, char *host, size_t hcap, int *port,
+		     bool *tls)
+{
+	const char *p = url, *colon;
+	size_t hl;
+
+	*tls = !strncmp(p, "mqtts://", 8);
+	p += *tls ? 8 : 7;
+	colon = strrchr(p, ':');
+	if (!colon)
+		return -1;
+	hl = (size_t)(colon - p);
+	if (!hl || hl >= hcap)
+		return -1;
+	memcpy(host, p, hl);
+	host[hl] = 0;
+	*port = atoi(colon + 1);
+	return *port > 0 && *port < 65536 ? 0 : -1;
+}
+
+static void schedule(struct link *l, const char *why)
+{
+	uint64_t d = l->c->backoff_min_ms;
+
+	for (unsigned int i = 0; i < l->fails && d < l->c->backoff_max_ms; i++)
+		d *= 2;
+	if (d > l->c->backoff_max_ms)
+		d = l->c->backoff_max_ms;
+	d = d / 2 + (uint64_t)random() % (d / 2 + 1);	/* jitter: [d/2, d] */
+	l->fails++;
+	l->next_try = now_ms() + d;
+	l->broker = (l->broker + 1) % l->c->nbrokers;
+	logmsg(LOG_WARNING, "link: %s; next attempt in %" PRIu64 " ms (%s)", why,
+	       d, l->c->brokers[l->broker]);
+}
+
+static void down(struct link *l, const char *why)
+{
+	if (l->state == L_DOWN)
+		return;
+	if (l->state == L_UP)
+		M.reconnects++;
+	l->state = L_DOWN;
+	M.connected = 0;
+	mosquitto_disconnect(l->m);
+	l->inflight = 0;
+	spool_rewind(l->spool);		/* go back to the oldest unacked */
+	schedule(l, why);
+}
+
+static void on_connect(struct mosquitto *m, void *ud, int rc)
+{
+	struct link *l = ud;
+
+	if (rc) {
+		M.connect_failures++;
+		down(l, mosquitto_connack_string(rc));
+		return;
+	}
+	logmsg(LOG_NOTICE, "link: connected to %s", l->c->brokers[l->broker]);
+	l->state = L_UP;
+	l->fails = 0;
+	l->inflight = 0;
+	l->oldest_since = now_ms();
+	M.connected = 1;
+	mosquitto_subscribe(m, NULL, l->topic_ack, 1);
+}
+
+static void on_disconnect(struct mosquitto *m, void *ud, int rc)
+{
+	(void)m;
+	if (rc)
+		down(ud, "connection lost");
+}
+
+static void on_publish(struct mosquitto *m, void *ud, int mid)
+{
+	struct link *l = ud;
+
+	(void)m;
+	(void)mid;
+	if (l->inflight)
+		l->inflight--;
+}
+
+static void on_message(struct mosquitto *m, void *ud,
+		       const struct mosquitto_message *msg)
+{
+	struct link *l = ud;
+	const char *node_hex = strrchr(msg->topic, '/');
+	uint8_t pub[ORACLE_PUB_LEN], gw[16];
+	const char *why = NULL;
+	int node = -1;
+	long n;
+
+	(void)m;
+	if (!node_hex || strncmp(msg->topic, l->topic_ack, strlen(l->topic_ack) - 1))
+		return;
+	node_hex++;
+	for (int i = 0; i < l->c->nnodes; i++)
+		if (!strcmp(l->c->node_ids[i], node_hex))
+			node = i;
+	if (node < 0) {
+		M.acks_unknown_node++;
+		logmsg(LOG_WARNING, "link: ack from unknown node %.40s ignored", node_hex);
+		return;
+	}
+	if (oracle_ack_parse(msg->payload, (size_t)msg->payloadlen, l->ack, &why) ||
+	    oracle_ack_verify(l->ack, pub, &why)) {
+		M.acks_bad++;
+		logmsg(LOG_WARNING, "link: bad ack from %s ignored: %s", node_hex, why);
+		return;
+	}
+	oracle_unhex(l->c->gw_id, gw, 16);
+	if (memcmp(pub, l->c->nodes[node], ORACLE_PUB_LEN) ||
+	    memcmp(l->ack->gw, gw, 16)) {
+		M.acks_bad++;
+		logmsg(LOG_WARNING, "link: ack on %s not signed by that node or "
+		       "not for this gateway: ignored", msg->topic);
+		return;
+	}
+	M.acks_ok++;
+	n = spool_ack(l->spool, node, l->ack);
+	if (n < 0)
+		logmsg(LOG_ERR, "link: cannot apply an ack to the spool");
+}
+
+int link_init(struct link **lp, const struct config *c, struct spool *spool)
+{
+	struct link *l = calloc(1, sizeof(*l));
+	char host[PATH_LEN];
+	bool tls;
+	int port;
+
+	if (!l)
+		return -ENOMEM;
+	l->c = c;
+	l->spool = spool;
+	l->batch = malloc(BATCH_MAX_BYTES);
+	l->ack = malloc(sizeof(*l->ack));
+	if (!l->batch || !l->ack)
+		goto fail;
+	snprintf(l->topic_rec, sizeof(l->topic_rec), "attestio/v1/gw/%s/records", c->gw_id);
+	snprintf(l->topic_ack, sizeof(l->topic_ack), "attestio/v1/gw/%s/ack/+", c->gw_id);
+	mosquitto_lib_init();
+	l->m = mosquitto_new(c->gw_id, false, l);
+	if (!l->m)
+		goto fail;
+	mosquitto_int_option(l->m, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
+	mosquitto_max_inflight_messages_set(l->m, c->max_inflight);
+	mosquitto_connect_callback_set(l->m, on_connect);
+	mosquitto_disconnect_callback_set(l->m, on_disconnect);
+	mosquitto_publish_callback_set(l->m, on_publish);
+	mosquitto_message_callback_set(l->m, on_message);
+	if (parse_url(c->brokers[0], host, sizeof(host), &port, &tls)) {
+		logmsg(LOG_ERR, "link: bad broker URL %s", c->brokers[0]);
+		goto fail;
+	}
+	if (tls) {
+		l->ssl = make_ssl(c);
+		if (!l->ssl)
+			goto fail;
+		mosquitto_void_option(l->m, MOSQ_OPT_SSL_CTX, l->ssl);
+		mosquitto_int_option(l->m, MOSQ_OPT_SSL_CTX_WITH_DEFAULTS, 0);
+	}
+	l->next_try = 0;
+	*lp = l;
+	return 0;
+fail:
+	link_fini(l);
+	return -EINVAL;
+}
+
+void link_reconfig(struct link *l, const struct config *c)
+{
+	l->c = c;
+}
+
+void link_fini(struct link *l)
+{
+	if (!l)
+		return;
+	if (l->m) {
+		mosquitto_disconnect(l->m);
+		mosquitto_destroy(l->m);
+	}
+	mosquitto_lib_cleanup();
+	SSL_CTX_free(l->ssl);
+	free(l->batch);
+	free(l->ack);
+	free(l);
+}
+
+int link_fd(const struct link *l)
+{
+	return l->state == L_DOWN ? -1 : mosquitto_socket(l->m);
+}
+
+bool link_want_write(const struct link *l)
+{
+	return l->state != L_DOWN && mosquitto_want_write(l->m);
+}
+
+bool link_idle(const struct link *l)
+{
+	return l->state == L_UP && !l->inflight;
+}
+
+static void check(struct link *l, int rc, const char *what)
+{
+	char why[128];
+
+	if (rc == MOSQ_ERR_SUCCESS)
+		return;
+	if (rc == MOSQ_ERR_TLS) {
+		M.tls_failures++;
+		ssl_errors("TLS");
+	}
+	if (l->state == L_CONNECTING)
+		M.connect_failures++;
+	snprintf(why, sizeof(why), "%s: %s", what, mosquitto_strerror(rc));
+	down(l, why);
+}
+
+static void try_connect(struct link *l)
+{
+	char host[PATH_LEN];
+	bool tls;
+	int port, rc;
+
+	if (parse_url(l->c->brokers[l->broker], host, sizeof(host), &port, &tls)) {
+		schedule(l, "bad broker URL");
+		return;
+	}
+	if (l->ssl) {	/* the broker's certificate must name this host */
+		X509_VERIFY_PARAM *vp = SSL_CTX_get0_param(l->ssl);
+
+		X509_VERIFY_PARAM_set_hostflags(vp, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+		if (X509_VERIFY_PARAM_set1_host(vp, host, 0) != 1)
+			X509_VERIFY_PARAM_set1_ip_asc(vp, host);
+	}
+	l->state = L_CONNECTING;
+	rc = mosquitto_connect_async(l->m, host, port, (int)l->c->keepalive_s);
+	check(l, rc, "connect");
+}
+
+static void publish_more(struct link *l)
+{
+	while (l->state == L_UP && l->inflight < l->c->max_inflight &&
+	       spool_has_unsent(l->spool)) {
+		size_t len = 0;
+		unsigned int n = 0;
+		int rc;
+
+		if (spool_next(l->spool, l->batch, l->c->batch_bytes, &len, &n) || !n)
+			return;
+		rc = mosquitto_publish(l->m, NULL, l->topic_rec, (int)len, l->batch,
+				       1, false);
+		if (rc) {
+			check(l, rc, "publish");
+			return;
+		}
+		l->inflight++;
+		M.batches_published++;
+		M.records_published += n;
+	}
+}
+
+void link_io(struct link *l, bool readable, bool writable)
+{
+	if (readable && l->state != L_DOWN)
+		check(l, mosquitto_loop_read(l->m, 1), "read");
+	if (writable && l->state != L_DOWN)
+		check(l, mosquitto_loop_write(l->m, 1), "write");
+	publish_more(l);
+}
+
+void link_tick(struct link *l, uint64_t now)
+{
+	if (l->state == L_DOWN) {
+		if (now >= l->next_try)
+			try_connect(l);
+		return;
+	}
+	check(l, mosquitto_loop_misc(l->m), "keepalive");
+	if (l->state != L_UP)
+		return;
+	/* The oldest record sent stayed unacked for retransmit_ms: send
+	 * again from it (go-back-N; the nodes deduplicate). */
+	{
+		int64_t id = spool_oldest(l->spool);
+
+		if (id != l->oldest) {
+			l->oldest = id;
+			l->oldest_since = now;
+		} else if (id > 0 && spool_sent(l->spool, id) &&
+			   now - l->oldest_since >= l->c->retransmit_ms) {
+			M.retransmits++;
+			logmsg(LOG_NOTICE, "link: record %" PRId64 " unacked for %u ms: "
+			       "retransmitting from it", id, l->c->retransmit_ms);
+			spool_rewind(l->spool);
+			l->oldest_since = now;
+		}
+	}
+	publish_more(l);
+	if (mosquitto_want_write(l->m))
+		check(l, mosquitto_loop_write(l->m, 1), "write");
+}

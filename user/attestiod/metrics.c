@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Prometheus metrics over HTTP on 127.0.0.1 (libmicrohttpd in external
+ * epoll mode: its epoll fd joins our loop, no thread of its own).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include <microhttpd.h>
+
+#include "attestiod.h"
+
+struct metrics_srv {
+	struct MHD_Daemon *d;
+	int fd;
+};
+
+#define METRIC(name, type, help, val) \
+	off += (size_t)snprintf(buf + off, sizeof(buf) - off, \
+		"# HELP attestiod_" name " " help "\n# TYPE attestiod_" name " " type \
+		"\nattestiod_" name " %" PRIu64 "\n", (uint64_t)(val))
+
+static enum MHD_Result answer(void *cls, struct MHD_Connection *conn,
+			      const char *url, const char *method,
+			      const char *version, const char *data,
+			      size_t *size, void **state)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	char buf[6144];
+	size_t off = 0;
+
+	(void)cls; (void)version; (void)data; (void)size; (void)state;
+	if (strcmp(method, "GET") || strcmp(url, "/metrics")) {
+		r = MHD_create_response_from_buffer(10, (void *)"not found\n",
+						    MHD_RESPMEM_PERSISTENT);
+		ret = MHD_queue_response(conn, MHD_HTTP_NOT_FOUND, r);
+		MHD_destroy_response(r);
+		return ret;
+	}
+	METRIC("records_read_total", "counter", "records read from the source", M.records_read);
+	METRIC("records_duplicate_total", "counter", "records read again after a restart (already spooled)", M.records_dup);
+	METRIC("records_holes_total", "counter", "records missing in per-stream sequences", M.records_holes);
+	METRIC("records_lost_declared_total", "counter", "records the module's log declared lost to this reader", M.records_lost_declared);
+	METRIC("records_spooled_total", "counter", "records written and fsync'd to the spool", M.records_spooled);
+	METRIC("records_published_total", "counter", "records published (with retransmissions)", M.records_published);
+	METRIC("records_acked_total", "counter", "records deleted after ack_quorum end-to-end acks", M.records_acked);
+	METRIC("records_dropped_total", "counter", "records dropped by on_full = drop-oldest", M.records_dropped);
+	METRIC("records_bad_total", "counter", "8-byte units skipped in a corrupt source", M.bad_records);
+	METRIC("batches_published_total", "counter", "MQTT messages published", M.batches_published);
+	METRIC("retransmits_total", "counter", "go-back-N retransmissions", M.retransmits);
+	METRIC("spool_bytes", "gauge", "bytes of records in the spool", M.spool_bytes);
+	METRIC("spool_records", "gauge", "records in the spool", M.spool_records);
+	METRIC("spool_age_seconds", "gauge", "age of the oldest spooled record", M.spool_age_s);
+	METRIC("spool_syncs_total", "counter", "spool transactions (fsyncs)", M.spool_syncs);
+	METRIC("spool_errors_total", "counter", "failed spool writes", M.spool_errors);
+	METRIC("alarm_spool_full", "gauge", "1 while the spool is over max_bytes or max_age", M.alarm_spool_full);
+	METRIC("alarm_spool_write", "gauge", "1 while spool writes fail (disk full, I/O error)", M.alarm_disk);
+	METRIC("source_paused", "gauge", "1 while reading is paused", M.source_paused);
+	METRIC("connected", "gauge", "1 while connected to a broker", M.connected);
+	METRIC("reconnects_total", "counter", "connections lost after being up", M.reconnects);
+	METRIC("connect_failures_total", "counter", "failed connection attempts", M.connect_failures);
+	METRIC("tls_failures_total", "counter", "TLS handshake or I/O failures", M.tls_failures);
+	METRIC("acks_total", "counter", "valid acks applied", M.acks_ok);
+	METRIC("acks_bad_total", "counter", "malformed or badly signed acks ignored", M.acks_bad);
+	METRIC("acks_unknown_node_total", "counter", "acks from nodes not in the config ignored", M.acks_unknown_node);
+	METRIC("acks_unsent_total", "counter", "ack entries for seqs never sent, ignored", M.acks_unsent);
+	r = MHD_create_response_from_buffer(off, buf, MHD_RESPMEM_MUST_COPY);
+	MHD_add_response_header(r, "Content-Type", "text/plain; version=0.0.4");
+	ret = MHD_queue_response(conn, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+int metrics_init(struct metrics_srv **mp, const struct config *c)
+{
+	struct metrics_srv *m;
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	const union MHD_DaemonInfo *di;
+	int port;
+
+	*mp = NULL;
+	if (!*c->metrics)
+		return 0;
+	port = atoi(strchr(c->metrics, ':') + 1);
+	if (port <= 0 || port > 65535) {
+		logmsg(LOG_ERR, "metrics: bad port in %s", c->metrics);
+		return -EINVAL;
+	}
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	sa.sin_port = htons((uint16_t)port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	m->d = MHD_start_daemon(MHD_USE_EPOLL, (uint16_t)port, NULL, NULL, answer, m,
+				MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+				MHD_OPTION_CONNECTION_LIMIT, 8u,
+				MHD_OPTION_CONNECTION_TIMEOUT, 5u, MHD_OPTION_END);
+	di = m->d ? MHD_get_daemon_info(m->d, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
+	if (!di) {
+		logmsg(LOG_ERR, "metrics: cannot listen on %s", c->metrics);
+		if (m->d)
+			MHD_stop_daemon(m->d);
+		free(m);
+		return -EADDRINUSE;
+	}
+	m->fd = di->epoll_fd;
+	*mp = m;
+	return 0;
+}
+
+void metrics_fini(struct metrics_srv *m)
+{
+	if (!m)
+		return;
+	MHD_stop_daemon(m->d);
+	free(m);
+}
+
+int metrics_fd(const struct metrics_srv *m)
+{
+	return m ? m->fd : -1;
+}
+
+void metrics_run(struct metrics_srv *m)
+{
+	if (m)
+		MHD_run(m->d);
+}

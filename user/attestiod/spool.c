@@ -1,0 +1,569 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Durable spool: SQLite in WAL mode, synchronous=FULL.  Records are
+ * collected in an in-memory batch and written in one transaction (one
+ * fsync) every sync_records records or sync_ms ms; only written records are
+ * published.  A failed write (full disk, I/O error) rolls back and keeps the
+ * batch in memory: nothing read is dropped, reading pauses, the write is
+ * retried.  Schema: Documentation/attestiod.md ("Spool").
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include <sqlite3.h>
+
+#include "ack.h"
+#include "attestiod.h"
+
+static const char schema[] =
+	"PRAGMA journal_mode=WAL;"
+	"PRAGMA synchronous=FULL;"
+	"CREATE TABLE IF NOT EXISTS rec("
+	" id INTEGER PRIMARY KEY,"	/* spool order = read order */
+	" kind INTEGER NOT NULL,"	/* 0 unchained, 1 chained, 2 unresolved */
+	" instance INTEGER NOT NULL, stream INTEGER NOT NULL,"
+	" gen INTEGER NOT NULL, seq INTEGER NOT NULL,"
+	" t_ms INTEGER NOT NULL,"	/* when spooled (unix ms) */
+	" data BLOB NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS rec_chain ON rec(instance, stream, gen, seq);"
+	"CREATE TABLE IF NOT EXISTS chain("
+	" instance INTEGER, stream INTEGER, gen INTEGER, last_seq INTEGER,"
+	" PRIMARY KEY(instance, stream, gen));"
+	"CREATE TABLE IF NOT EXISTS ack("
+	" node TEXT, instance INTEGER, stream INTEGER, gen INTEGER, upto INTEGER,"
+	" PRIMARY KEY(node, instance, stream, gen));"
+	"CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v INTEGER);";
+
+struct pend {
+	struct rec_meta m;
+	uint32_t len;
+	uint8_t *data;
+};
+
+struct sent {
+	uint64_t instance;
+	uint32_t stream, gen;
+	int64_t max;		/* highest seq published in this run */
+};
+
+struct spool {
+	sqlite3 *db;
+	const struct config *c;
+	struct pend *pend;
+	unsigned int npend, cap;
+	uint64_t first_pend_ms;
+	int64_t cursor;		/* last id published */
+	int64_t max_id;		/* last id written */
+	uint64_t bytes, count;
+	struct sent *sent;
+	size_t nsent, capsent;
+	bool blocked;		/* bound hit (stop) or write failing */
+	uint64_t retry_ms;
+};
+
+static int exec(struct spool *s, const char *sql)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		logmsg(LOG_ERR, "spool: %s: %s", sql, msg ? msg : "?");
+		sqlite3_free(msg);
+		return -EIO;
+	}
+	return 0;
+}
+
+static int64_t scalar(struct spool *s, const char *sql, int64_t dflt)
+{
+	sqlite3_stmt *st;
+	int64_t v = dflt;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return dflt;
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+int spool_init(struct spool **sp, const struct config *c)
+{
+	struct spool *s = calloc(1, sizeof(*s));
+	int rc;
+
+	if (!s)
+		return -ENOMEM;
+	s->c = c;
+	rc = sqlite3_open_v2(c->spool_path, &s->db,
+			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+	if (rc != SQLITE_OK) {
+		logmsg(LOG_ERR, "spool %s: %s", c->spool_path, sqlite3_errstr(rc));
+		sqlite3_close(s->db);
+		free(s);
+		return -EIO;
+	}
+	sqlite3_busy_timeout(s->db, 1000);
+	if (exec(s, schema) || exec(s, "PRAGMA quick_check")) {
+		sqlite3_close(s->db);
+		free(s);
+		return -EIO;
+	}
+	s->bytes = (uint64_t)scalar(s, "SELECT sum(length(data)) FROM rec", 0);
+	s->count = (uint64_t)scalar(s, "SELECT count(*) FROM rec", 0);
+	s->max_id = scalar(s, "SELECT max(id) FROM rec", 0);
+	M.spool_bytes = s->bytes;
+	M.spool_records = s->count;
+	logmsg(LOG_INFO, "spool %s: %" PRIu64 " records (%" PRIu64 " bytes) to resume",
+	       c->spool_path, s->count, s->bytes);
+	*sp = s;
+	return 0;
+}
+
+void spool_reconfig(struct spool *s, const struct config *c)
+{
+	s->c = c;
+}
+
+void spool_fini(struct spool *s)
+{
+	if (!s)
+		return;
+	for (unsigned int i = 0; i < s->npend; i++)
+		free(s->pend[i].data);
+	free(s->pend);
+	free(s->sent);
+	sqlite3_close(s->db);
+	free(s);
+}
+
+int spool_add(struct spool *s, const struct rec_meta *m, const uint8_t *rec,
+	      uint32_t len)
+{
+	struct pend *p;
+
+	if (s->npend == s->cap) {
+		unsigned int n = s->cap ? 2 * s->cap : 256;
+		struct pend *np = realloc(s->pend, n * sizeof(*np));
+
+		if (!np)
+			return -ENOMEM;
+		s->pend = np;
+		s->cap = n;
+	}
+	p = &s->pend[s->npend];
+	p->data = malloc(len);
+	if (!p->data)
+		return -ENOMEM;
+	memcpy(p->data, rec, len);
+	p->len = len;
+	p->m = *m;
+	if (!s->npend)
+		s->first_pend_ms = now_ms();
+	s->npend++;
+	return 0;
+}
+
+unsigned int spool_unsynced(const struct spool *s)
+{
+	return s->npend;
+}
+
+bool spool_sync_due(const struct spool *s, uint64_t now)
+{
+	return s->npend && (s->npend >= s->c->sync_records ||
+			    now - s->first_pend_ms >= s->c->sync_ms);
+}
+
+static bool over_bound(struct spool *s, uint64_t extra)
+{
+	return s->bytes + extra > s->c->max_bytes;
+}
+
+static void drop_oldest(struct spool *s, uint64_t need)
+{
+	sqlite3_stmt *st;
+	uint64_t freed = 0, n = 0;
+	int64_t last = 0;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT id, length(data) FROM rec ORDER BY id",
+			       -1, &st, NULL) != SQLITE_OK)
+		return;
+	while (freed < need && sqlite3_step(st) == SQLITE_ROW) {
+		last = sqlite3_column_int64(st, 0);
+		freed += (uint64_t)sqlite3_column_int64(st, 1);
+		n++;
+	}
+	sqlite3_finalize(st);
+	if (!n)
+		return;
+	if (sqlite3_prepare_v2(s->db, "DELETE FROM rec WHERE id <= ?", -1, &st,
+			       NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_int64(st, 1, last);
+	if (sqlite3_step(st) == SQLITE_DONE) {
+		s->bytes -= freed;
+		s->count -= n;
+		M.records_dropped += n;
+		logmsg(LOG_WARNING, "spool: bound hit, dropped the %" PRIu64
+		       " oldest records (on_full = drop-oldest)", n);
+	}
+	sqlite3_finalize(st);
+}
+
+int spool_sync(struct spool *s)
+{
+	sqlite3_stmt *ins = NULL, *ch = NULL;
+	uint64_t bytes = 0, now = now_ms();
+	int rc = SQLITE_OK;
+
+	if (!s->npend)
+		return 0;
+	for (unsigned int i = 0; i < s->npend; i++)
+		bytes += s->pend[i].len;
+	if (over_bound(s, bytes)) {
+		if (!M.alarm_spool_full)
+			logmsg(LOG_ERR, "spool: ALARM: size bound %" PRIu64
+			       " bytes reached", s->c->max_bytes);
+		M.alarm_spool_full = 1;
+		if (s->c->on_full == ON_FULL_DROP_OLDEST)
+			drop_oldest(s, s->bytes + bytes - s->c->max_bytes);
+		if (over_bound(s, bytes)) {
+			s->blocked = true;
+			return -ENOSPC;
+		}
+	}
+	if (exec(s, "BEGIN IMMEDIATE"))
+		goto fail;
+	rc = sqlite3_prepare_v2(s->db,
+		"INSERT INTO rec(kind, instance, stream, gen, seq, t_ms, data) "
+		"VALUES(?,?,?,?,?,?,?)", -1, &ins, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(s->db,
+			"INSERT INTO chain VALUES(?,?,?,?) ON CONFLICT DO UPDATE "
+			"SET last_seq = max(last_seq, excluded.last_seq)", -1, &ch, NULL);
+	for (unsigned int i = 0; rc == SQLITE_OK && i < s->npend; i++) {
+		const struct pend *p = &s->pend[i];
+
+		sqlite3_reset(ins);
+		sqlite3_bind_int(ins, 1, p->m.kind);
+		sqlite3_bind_int64(ins, 2, (int64_t)p->m.instance);
+		sqlite3_bind_int64(ins, 3, p->m.stream);
+		sqlite3_bind_int64(ins, 4, p->m.gen);
+		sqlite3_bind_int64(ins, 5, (int64_t)p->m.seq);
+		sqlite3_bind_int64(ins, 6, (int64_t)now);
+		sqlite3_bind_blob(ins, 7, p->data, (int)p->len, SQLITE_STATIC);
+		rc = sqlite3_step(ins);
+		if (rc != SQLITE_DONE)
+			break;
+		rc = SQLITE_OK;
+		if (p->m.kind != RK_CHAINED)
+			continue;
+		sqlite3_reset(ch);
+		sqlite3_bind_int64(ch, 1, (int64_t)p->m.instance);
+		sqlite3_bind_int64(ch, 2, p->m.stream);
+		sqlite3_bind_int64(ch, 3, p->m.gen);
+		sqlite3_bind_int64(ch, 4, (int64_t)p->m.seq);
+		rc = sqlite3_step(ch);
+		rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+	}
+	sqlite3_finalize(ins);
+	sqlite3_finalize(ch);
+	if (rc != SQLITE_OK || exec(s, "COMMIT")) {
+		exec(s, "ROLLBACK");
+		goto fail;
+	}
+	s->max_id = scalar(s, "SELECT max(id) FROM rec", s->max_id);
+	for (unsigned int i = 0; i < s->npend; i++)
+		free(s->pend[i].data);
+	M.records_spooled += s->npend;
+	s->count += s->npend;
+	s->bytes += bytes;
+	s->npend = 0;
+	M.spool_syncs++;
+	M.spool_bytes = s->bytes;
+	M.spool_records = s->count;
+	if (M.alarm_disk)
+		logmsg(LOG_NOTICE, "spool: writing again");
+	M.alarm_disk = 0;
+	s->blocked = false;
+	return 0;
+fail:
+	M.spool_errors++;
+	if (!M.alarm_disk)
+		logmsg(LOG_ERR, "spool: ALARM: cannot write (%s): %u records kept "
+		       "in memory, reading paused", sqlite3_errmsg(s->db), s->npend);
+	M.alarm_disk = 1;
+	s->blocked = true;
+	s->retry_ms = now + 1000;
+	return -ENOSPC;
+}
+
+int64_t spool_chain_last(struct spool *s, uint64_t inst, uint32_t stream,
+			 uint32_t gen)
+{
+	sqlite3_stmt *st;
+	int64_t v = -1;
+
+	for (unsigned int i = s->npend; i-- > 0;) {
+		const struct rec_meta *m = &s->pend[i].m;
+
+		if (m->kind == RK_CHAINED && m->instance == inst &&
+		    m->stream == stream && m->gen == gen)
+			return (int64_t)m->seq;
+	}
+	if (sqlite3_prepare_v2(s->db, "SELECT last_seq FROM chain WHERE "
+			       "instance=? AND stream=? AND gen=?", -1, &st,
+			       NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(st, 1, (int64_t)inst);
+	sqlite3_bind_int64(st, 2, stream);
+	sqlite3_bind_int64(st, 3, gen);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+int spool_resolve(struct spool *s, uint32_t stream, uint64_t inst, uint32_t gen)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	for (unsigned int i = 0; i < s->npend; i++) {
+		struct rec_meta *m = &s->pend[i].m;
+
+		if (m->kind == RK_UNRESOLVED && m->stream == stream) {
+			m->kind = RK_CHAINED;
+			m->instance = inst;
+			m->gen = gen;
+		}
+	}
+	if (sqlite3_prepare_v2(s->db, "UPDATE rec SET kind=1, instance=?, gen=? "
+			       "WHERE kind=2 AND stream=?", -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, (int64_t)inst);
+	sqlite3_bind_int64(st, 2, gen);
+	sqlite3_bind_int64(st, 3, stream);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return -EIO;
+	return exec(s, "INSERT INTO chain SELECT instance, stream, gen, max(seq) "
+		    "FROM rec WHERE kind=1 GROUP BY instance, stream, gen "
+		    "ON CONFLICT DO UPDATE SET last_seq = max(last_seq, excluded.last_seq)");
+}
+
+static struct sent *sent_find(struct spool *s, uint64_t inst, uint32_t stream,
+			      uint32_t gen, bool add)
+{
+	for (size_t i = 0; i < s->nsent; i++)
+		if (s->sent[i].instance == inst && s->sent[i].stream == stream &&
+		    s->sent[i].gen == gen)
+			return &s->sent[i];
+	if (!add)
+		return NULL;
+	if (s->nsent == s->capsent) {
+		size_t n = s->capsent ? 2 * s->capsent : 64;
+		struct sent *ns = realloc(s->sent, n * sizeof(*ns));
+
+		if (!ns)
+			return NULL;
+		s->sent = ns;
+		s->capsent = n;
+	}
+	s->sent[s->nsent] = (struct sent){ inst, stream, gen, -1 };
+	return &s->sent[s->nsent++];
+}
+
+int spool_next(struct spool *s, uint8_t *buf, size_t cap, size_t *len,
+	       unsigned int *nrec)
+{
+	sqlite3_stmt *st;
+	size_t off = 0;
+	unsigned int n = 0;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT id, kind, instance, stream, gen, seq, "
+			       "data FROM rec WHERE id > ? ORDER BY id LIMIT 2048",
+			       -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, s->cursor);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		size_t l = (size_t)sqlite3_column_bytes(st, 6);
+		struct sent *se;
+
+		if (off + l > cap)
+			break;
+		memcpy(buf + off, sqlite3_column_blob(st, 6), l);
+		off += l;
+		n++;
+		s->cursor = sqlite3_column_int64(st, 0);
+		if (sqlite3_column_int(st, 1) != RK_CHAINED)
+			continue;
+		se = sent_find(s, (uint64_t)sqlite3_column_int64(st, 2),
+			       (uint32_t)sqlite3_column_int64(st, 3),
+			       (uint32_t)sqlite3_column_int64(st, 4), true);
+		if (se && sqlite3_column_int64(st, 5) > se->max)
+			se->max = sqlite3_column_int64(st, 5);
+	}
+	sqlite3_finalize(st);
+	*len = off;
+	*nrec = n;
+	return 0;
+}
+
+bool spool_has_unsent(struct spool *s)
+{
+	return s->max_id > s->cursor && s->count;
+}
+
+bool spool_has_unacked(struct spool *s)
+{
+	return s->count > 0;
+}
+
+bool spool_empty(struct spool *s)
+{
+	return !s->count && !s->npend;
+}
+
+int64_t spool_oldest(struct spool *s)
+{
+	return s->count ? scalar(s, "SELECT min(id) FROM rec", 0) : 0;
+}
+
+bool spool_sent(struct spool *s, int64_t id)
+{
+	return id <= s->cursor;
+}
+
+void spool_rewind(struct spool *s)
+{
+	s->cursor = 0;
+}
+
+/* The quorum-th highest ack of a chain: every record up to it is acked by
+ * ack_quorum distinct nodes. */
+static int64_t quorum_upto(struct spool *s, uint64_t inst, uint32_t stream,
+			   uint32_t gen)
+{
+	sqlite3_stmt *st;
+	int64_t v = -1;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT upto FROM ack WHERE instance=? AND "
+			       "stream=? AND gen=? ORDER BY upto DESC LIMIT 1 "
+			       "OFFSET ?", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(st, 1, (int64_t)inst);
+	sqlite3_bind_int64(st, 2, stream);
+	sqlite3_bind_int64(st, 3, gen);
+	sqlite3_bind_int64(st, 4, s->c->ack_quorum - 1);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+long spool_ack(struct spool *s, int node, const struct oracle_ack *a)
+{
+	sqlite3_stmt *up = NULL, *del = NULL;
+	long deleted = 0;
+	int64_t before = (int64_t)s->count;
+
+	if (exec(s, "BEGIN IMMEDIATE"))
+		return -EIO;
+	sqlite3_prepare_v2(s->db, "INSERT INTO ack VALUES(?,?,?,?,?) ON CONFLICT "
+			   "DO UPDATE SET upto = max(upto, excluded.upto)", -1, &up, NULL);
+	sqlite3_prepare_v2(s->db, "DELETE FROM rec WHERE kind=1 AND instance=? AND "
+			   "stream=? AND gen=? AND seq<=?", -1, &del, NULL);
+	for (size_t i = 0; up && del && i < a->n; i++) {
+		const struct oracle_ack_entry *e = &a->e[i];
+		struct sent *se = sent_find(s, e->instance, e->stream,
+					    e->generation, false);
+		int64_t q;
+
+		if (!se || (int64_t)e->upto > se->max || e->upto > INT64_MAX) {
+			M.acks_unsent++;	/* a seq this run never sent */
+			continue;
+		}
+		sqlite3_reset(up);
+		sqlite3_bind_text(up, 1, s->c->node_ids[node], -1, SQLITE_STATIC);
+		sqlite3_bind_int64(up, 2, (int64_t)e->instance);
+		sqlite3_bind_int64(up, 3, e->stream);
+		sqlite3_bind_int64(up, 4, e->generation);
+		sqlite3_bind_int64(up, 5, (int64_t)e->upto);
+		sqlite3_step(up);
+		q = quorum_upto(s, e->instance, e->stream, e->generation);
+		if (q < 0)
+			continue;
+		sqlite3_reset(del);
+		sqlite3_bind_int64(del, 1, (int64_t)e->instance);
+		sqlite3_bind_int64(del, 2, e->stream);
+		sqlite3_bind_int64(del, 3, e->generation);
+		sqlite3_bind_int64(del, 4, q);
+		if (sqlite3_step(del) == SQLITE_DONE)
+			deleted += sqlite3_changes(s->db);
+	}
+	sqlite3_finalize(up);
+	sqlite3_finalize(del);
+	/* A lost record goes once no chained record read before it remains
+	 * and a chained record read after it was acked (so the nodes got it). */
+	if (deleted)
+		exec(s, "DELETE FROM rec WHERE kind=0 AND id < coalesce((SELECT "
+		     "min(id) FROM rec WHERE kind<>0), (SELECT max(id)+1 FROM rec))");
+	if (exec(s, "COMMIT")) {
+		exec(s, "ROLLBACK");
+		return -EIO;
+	}
+	if (deleted) {
+		s->count = (uint64_t)scalar(s, "SELECT count(*) FROM rec", 0);
+		s->bytes = (uint64_t)scalar(s, "SELECT sum(length(data)) FROM rec", 0);
+		M.records_acked += (uint64_t)(before - (int64_t)s->count);
+		M.spool_bytes = s->bytes;
+		M.spool_records = s->count;
+	}
+	return deleted;
+}
+
+bool spool_tick(struct spool *s, uint64_t now)
+{
+	int64_t oldest = scalar(s, "SELECT t_ms FROM rec ORDER BY id LIMIT 1", -1);
+
+	M.spool_age_s = oldest < 0 ? 0 : (now - (uint64_t)oldest) / 1000;
+	if (s->c->max_age_s && M.spool_age_s > s->c->max_age_s) {
+		if (!M.alarm_spool_full)
+			logmsg(LOG_ERR, "spool: ALARM: oldest record is %" PRIu64
+			       " s old (max_age %u s)", M.spool_age_s, s->c->max_age_s);
+		M.alarm_spool_full = 1;
+		if (s->c->on_full == ON_FULL_DROP_OLDEST) {
+			sqlite3_stmt *st;
+
+			if (sqlite3_prepare_v2(s->db, "DELETE FROM rec WHERE t_ms < ?",
+					       -1, &st, NULL) == SQLITE_OK) {
+				sqlite3_bind_int64(st, 1, (int64_t)(now - 1000ull * s->c->max_age_s));
+				sqlite3_step(st);
+				M.records_dropped += (uint64_t)sqlite3_changes(s->db);
+				sqlite3_finalize(st);
+			}
+			s->count = (uint64_t)scalar(s, "SELECT count(*) FROM rec", 0);
+			s->bytes = (uint64_t)scalar(s, "SELECT sum(length(data)) FROM rec", 0);
+			M.spool_bytes = s->bytes;
+			M.spool_records = s->count;
+		} else {
+			s->blocked = true;
+		}
+	} else if (s->bytes <= s->c->max_bytes - s->c->max_bytes / 10 &&
+		   !M.alarm_disk) {
+		if (M.alarm_spool_full)
+			logmsg(LOG_NOTICE, "spool: back under its bounds");
+		M.alarm_spool_full = 0;
+		s->blocked = false;
+	}
+	if (s->npend && s->blocked && now >= s->retry_ms) {
+		s->retry_ms = now + 1000;
+		spool_sync(s);
+	}
+	return s->blocked;
+}

@@ -1,0 +1,325 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Ack codec (ack.h).  Encoding with libcbor's item encoders (shortest
+ * arguments); decoding with a small strict reader for the one schema, then
+ * a byte-for-byte comparison with the canonical re-encoding of what was
+ * read, which rejects every non-canonical form.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cbor.h>
+#include <openssl/sha.h>
+
+#include "ack.h"
+
+struct cw {
+	uint8_t *buf;
+	size_t cap, len;
+};
+
+static void cw_put(struct cw *w, const void *p, size_t n)
+{
+	if (w->len + n <= w->cap && n)
+		memcpy(w->buf + w->len, p, n);
+	w->len += n;
+}
+
+static void cw_uint(struct cw *w, uint64_t v)
+{
+	unsigned char t[9];
+
+	cw_put(w, t, cbor_encode_uint(v, t, sizeof(t)));
+}
+
+static void cw_bytes(struct cw *w, const uint8_t *p, size_t n)
+{
+	unsigned char t[9];
+
+	cw_put(w, t, cbor_encode_bytestring_start(n, t, sizeof(t)));
+	cw_put(w, p, n);
+}
+
+static void cw_array(struct cw *w, size_t n)
+{
+	unsigned char t[9];
+
+	cw_put(w, t, cbor_encode_array_start(n, t, sizeof(t)));
+}
+
+static void cw_map(struct cw *w, size_t n)
+{
+	unsigned char t[9];
+
+	cw_put(w, t, cbor_encode_map_start(n, t, sizeof(t)));
+}
+
+static int entry_cmp(const void *pa, const void *pb)
+{
+	const struct oracle_ack_entry *a = pa, *b = pb;
+
+	if (a->instance != b->instance)
+		return a->instance < b->instance ? -1 : 1;
+	if (a->stream != b->stream)
+		return a->stream < b->stream ? -1 : 1;
+	if (a->generation != b->generation)
+		return a->generation < b->generation ? -1 : 1;
+	return 0;
+}
+
+int oracle_ack_sort(struct oracle_ack *a)
+{
+	if (a->n > ORACLE_ACK_MAX_ENTRIES)
+		return -EINVAL;
+	qsort(a->e, a->n, sizeof(a->e[0]), entry_cmp);
+	for (size_t i = 1; i < a->n; i++)
+		if (!entry_cmp(&a->e[i - 1], &a->e[i]))
+			return -EINVAL;
+	return 0;
+}
+
+int oracle_ack_encode(const struct oracle_ack *a, int body, uint8_t *buf,
+		      size_t cap, size_t *len)
+{
+	struct cw w = { .buf = buf, .cap = buf ? cap : 0 };
+
+	if (a->n > ORACLE_ACK_MAX_ENTRIES)
+		return -EINVAL;
+	for (size_t i = 1; i < a->n; i++)
+		if (entry_cmp(&a->e[i - 1], &a->e[i]) >= 0)
+			return -EINVAL;
+	cw_map(&w, body ? 3 : 4);
+	cw_uint(&w, OAK_GW);
+	cw_bytes(&w, a->gw, ORACLE_GW_ID_LEN);
+	cw_uint(&w, OAK_NODE);
+	cw_bytes(&w, a->node_id, ORACLE_NODE_ID_LEN);
+	cw_uint(&w, OAK_ENTRIES);
+	cw_array(&w, a->n);
+	for (size_t i = 0; i < a->n; i++) {
+		cw_array(&w, 4);
+		cw_uint(&w, a->e[i].instance);
+		cw_uint(&w, a->e[i].stream);
+		cw_uint(&w, a->e[i].generation);
+		cw_uint(&w, a->e[i].upto);
+	}
+	if (!body) {
+		cw_uint(&w, OAK_SIG);
+		cw_bytes(&w, a->sig, ORACLE_SIG_LEN);
+	}
+	*len = w.len;
+	return buf && w.len <= cap ? 0 : -ENOSPC;
+}
+
+int oracle_ack_digest(const struct oracle_ack *a, uint8_t d[ORACLE_HASH_LEN])
+{
+	uint8_t *body;
+	size_t len = 0;
+	int ret;
+
+	ret = oracle_ack_encode(a, 1, NULL, 0, &len);
+	if (ret != -ENOSPC)
+		return ret ? ret : -EINVAL;
+	body = malloc(ORACLE_TAG_ACK_LEN + len);
+	if (!body)
+		return -ENOMEM;
+	memcpy(body, ORACLE_TAG_ACK, ORACLE_TAG_ACK_LEN);
+	ret = oracle_ack_encode(a, 1, body + ORACLE_TAG_ACK_LEN, len, &len);
+	if (!ret)
+		SHA256(body, ORACLE_TAG_ACK_LEN + len, d);
+	free(body);
+	return ret;
+}
+
+int oracle_ack_sign(struct oracle_ack *a, const struct oracle_signer *s)
+{
+	uint8_t d[ORACLE_HASH_LEN];
+	int ret;
+
+	memcpy(a->node_id, s->node_id, ORACLE_NODE_ID_LEN);
+	ret = oracle_ack_digest(a, d);
+	return ret ? ret : oracle_sign_digest(s, d, a->sig);
+}
+
+/* ------------------------------------------------------------- reader --- */
+
+struct cr {
+	const uint8_t *p;
+	size_t len, off;
+	const char *why;
+};
+
+/* One head: major type @mt, argument in *v.  Definite lengths, no floats. */
+static int cr_head(struct cr *r, int mt, uint64_t *v)
+{
+	uint8_t b, ai;
+	size_t n;
+
+	if (r->why)
+		return -1;
+	if (r->off >= r->len) {
+		r->why = "truncated";
+		return -1;
+	}
+	b = r->p[r->off++];
+	if ((b >> 5) != mt) {
+		r->why = "unexpected CBOR type";
+		return -1;
+	}
+	ai = b & 31;
+	if (ai < 24) {
+		*v = ai;
+		return 0;
+	}
+	if (ai > 27) {
+		r->why = "indefinite or reserved length";
+		return -1;
+	}
+	n = (size_t)1 << (ai - 24);
+	if (r->len - r->off < n) {
+		r->why = "truncated";
+		return -1;
+	}
+	*v = 0;
+	for (size_t i = 0; i < n; i++)
+		*v = *v << 8 | r->p[r->off++];
+	return 0;	/* shortest form is enforced by the re-encoding */
+}
+
+static uint64_t cr_uint(struct cr *r)
+{
+	uint64_t v = 0;
+
+	cr_head(r, 0, &v);
+	return v;
+}
+
+static void cr_key(struct cr *r, uint64_t key)
+{
+	if (cr_uint(r) != key && !r->why)
+		r->why = "missing, unknown or misordered key";
+}
+
+static void cr_bytes(struct cr *r, uint8_t *out, size_t n)
+{
+	uint64_t l = 0;
+
+	if (cr_head(r, 2, &l))
+		return;
+	if (l != n) {
+		r->why = "byte string of the wrong length";
+		return;
+	}
+	if (r->len - r->off < n) {
+		r->why = "truncated";
+		return;
+	}
+	memcpy(out, r->p + r->off, n);
+	r->off += n;
+}
+
+int oracle_ack_parse(const uint8_t *buf, size_t len, struct oracle_ack *a,
+		     const char **why)
+{
+	struct cr r = { .p = buf, .len = len };
+	uint64_t v = 0;
+	uint8_t *re = NULL;
+	size_t rlen = 0;
+
+	memset(a, 0, sizeof(*a));
+	if (len > ORACLE_ACK_MAX_LEN)
+		r.why = "ack larger than 64 KiB";
+	if (!cr_head(&r, 5, &v) && v != 4)
+		r.why = "ack map must have exactly 4 keys";
+	cr_key(&r, OAK_GW);
+	cr_bytes(&r, a->gw, ORACLE_GW_ID_LEN);
+	cr_key(&r, OAK_NODE);
+	cr_bytes(&r, a->node_id, ORACLE_NODE_ID_LEN);
+	cr_key(&r, OAK_ENTRIES);
+	if (!cr_head(&r, 4, &v) && v > ORACLE_ACK_MAX_ENTRIES)
+		r.why = "too many ack entries";
+	for (uint64_t i = 0; !r.why && i < v; i++) {
+		struct oracle_ack_entry *e = &a->e[i];
+		uint64_t n = 0, x;
+
+		if (!cr_head(&r, 4, &n) && n != 4) {
+			r.why = "ack entry must have 4 items";
+			break;
+		}
+		e->instance = cr_uint(&r);
+		x = cr_uint(&r);
+		if (x >= 64 && !r.why)
+			r.why = "stream id out of range";
+		e->stream = (uint32_t)x;
+		x = cr_uint(&r);
+		if (x > UINT32_MAX && !r.why)
+			r.why = "generation out of range";
+		e->generation = (uint32_t)x;
+		e->upto = cr_uint(&r);
+		a->n = i + 1;
+	}
+	cr_key(&r, OAK_SIG);
+	cr_bytes(&r, a->sig, ORACLE_SIG_LEN);
+	if (!r.why && r.off != len)
+		r.why = "trailing bytes";
+	if (!r.why) {
+		for (size_t i = 1; i < a->n; i++)
+			if (entry_cmp(&a->e[i - 1], &a->e[i]) >= 0)
+				r.why = "ack entries not strictly increasing";
+	}
+	if (!r.why) {
+		re = malloc(len);
+		if (!re || oracle_ack_encode(a, 0, re, len, &rlen) ||
+		    rlen != len || memcmp(re, buf, len))
+			r.why = "not in canonical (deterministic) encoding";
+		free(re);
+	}
+	if (r.why) {
+		if (why)
+			*why = r.why;
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+int oracle_ack_verify(const struct oracle_ack *a, uint8_t pub[ORACLE_PUB_LEN],
+		      const char **why)
+{
+	uint8_t d[ORACLE_HASH_LEN], id[ORACLE_NODE_ID_LEN];
+
+	if (oracle_ack_digest(a, d)) {
+		*why = "cannot encode ack";
+		return -EBADMSG;
+	}
+	if (oracle_recover(d, a->sig, pub, why))
+		return -EBADMSG;
+	oracle_node_id(pub, id);
+	if (memcmp(id, a->node_id, ORACLE_NODE_ID_LEN)) {
+		*why = "signer is not the ack's node";
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+int oracle_unhex(const char *s, uint8_t *out, size_t n)
+{
+	if (!s || strlen(s) != 2 * n)
+		return -EINVAL;
+	for (size_t i = 0; i < 2 * n; i++) {
+		int c = s[i], d;
+
+		if (c >= '0' && c <= '9')
+			d = c - '0';
+		else if (c >= 'a' && c <= 'f')
+			d = c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			d = c - 'A' + 10;
+		else
+			return -EINVAL;
+		if (i % 2)
+			out[i / 2] = (uint8_t)(out[i / 2] << 4 | d);
+		else
+			out[i / 2] = (uint8_t)d;
+	}
+	return 0;
+}
