@@ -66,3 +66,10 @@ $(TB)/bench/bench_verify: tests/bench/bench_verify.c tests/common/signed_stream.
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) $(KSHIM_CFLAGS) -Iuser/include -Iuser/lib -Itests/common $< -o $@ \
 		$(UB)/libattestio.a $(LIB_LDLIBS)
+
+# attestiod scenario suite (tests/attestiod/run.sh): a signed record source.
+$(TB)/attestiod/gen_records: tests/attestiod/gen_records.c tests/common/signed_stream.h $(UB)/libattestio.a
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) $(KSHIM_CFLAGS) -Iuser/include -Iuser/lib -Itests/common $< -o $@ \
+		$(UB)/libattestio.a $(LIB_LDLIBS)
+tests: $(TB)/attestiod/gen_records

@@ -41,6 +41,8 @@ struct link {
 	char topic_rec[96], topic_ack[96];
 	uint8_t *batch;
 	struct oracle_ack *ack;
+	bool tls_error;
+	uint64_t connect_start;		/* libmosquitto reported an OpenSSL error */
 };
 
 static void ssl_errors(const char *what)
@@ -123,8 +125,14 @@ static void schedule(struct link *l, const char *why)
 
 static void down(struct link *l, const char *why)
 {
+	if (l->tls_error) {
+		M.tls_failures++;
+		l->tls_error = false;
+	}
 	if (l->state == L_DOWN)
 		return;
+	if (l->state == L_CONNECTING)
+		M.connect_failures++;
 	if (l->state == L_UP)
 		M.reconnects++;
 	l->state = L_DOWN;
@@ -140,7 +148,6 @@ static void on_connect(struct mosquitto *m, void *ud, int rc)
 	struct link *l = ud;
 
 	if (rc) {
-		M.connect_failures++;
 		down(l, mosquitto_connack_string(rc));
 		return;
 	}
@@ -168,6 +175,18 @@ static void on_publish(struct mosquitto *m, void *ud, int mid)
 	(void)mid;
 	if (l->inflight)
 		l->inflight--;
+}
+
+static void on_log(struct mosquitto *m, void *ud, int level, const char *str)
+{
+	struct link *l = ud;
+
+	(void)m;
+	if (level & (MOSQ_LOG_ERR | MOSQ_LOG_WARNING)) {
+		if (strstr(str, "OpenSSL") || strstr(str, "TLS") || strstr(str, "SSL"))
+			l->tls_error = true;
+		logmsg(LOG_WARNING, "link: %s", str);
+	}
 }
 
 static void on_message(struct mosquitto *m, void *ud,
@@ -239,6 +258,7 @@ int link_init(struct link **lp, const struct config *c, struct spool *spool)
 	mosquitto_disconnect_callback_set(l->m, on_disconnect);
 	mosquitto_publish_callback_set(l->m, on_publish);
 	mosquitto_message_callback_set(l->m, on_message);
+	mosquitto_log_callback_set(l->m, on_log);
 	if (parse_url(c->brokers[0], host, sizeof(host), &port, &tls)) {
 		logmsg(LOG_ERR, "link: bad broker URL %s", c->brokers[0]);
 		goto fail;
@@ -285,7 +305,9 @@ int link_fd(const struct link *l)
 
 bool link_want_write(const struct link *l)
 {
-	return l->state != L_DOWN && mosquitto_want_write(l->m);
+	/* while connecting: a non-blocking connect completes as writable */
+	return l->state == L_CONNECTING ||
+	       (l->state == L_UP && mosquitto_want_write(l->m));
 }
 
 bool link_idle(const struct link *l)
@@ -300,11 +322,9 @@ static void check(struct link *l, int rc, const char *what)
 	if (rc == MOSQ_ERR_SUCCESS)
 		return;
 	if (rc == MOSQ_ERR_TLS) {
-		M.tls_failures++;
+		l->tls_error = true;
 		ssl_errors("TLS");
 	}
-	if (l->state == L_CONNECTING)
-		M.connect_failures++;
 	snprintf(why, sizeof(why), "%s: %s", what, mosquitto_strerror(rc));
 	down(l, why);
 }
@@ -327,6 +347,7 @@ static void try_connect(struct link *l)
 			X509_VERIFY_PARAM_set1_ip_asc(vp, host);
 	}
 	l->state = L_CONNECTING;
+	l->connect_start = now_ms();
 	rc = mosquitto_connect_async(l->m, host, port, (int)l->c->keepalive_s);
 	check(l, rc, "connect");
 }
@@ -370,6 +391,9 @@ void link_tick(struct link *l, uint64_t now)
 		return;
 	}
 	check(l, mosquitto_loop_misc(l->m), "keepalive");
+	if (l->state == L_CONNECTING &&
+	    now - l->connect_start > 1000ull * l->c->keepalive_s)
+		down(l, "connect timeout");
 	if (l->state != L_UP)
 		return;
 	/* The oldest record sent stayed unacked for retransmit_ms: send

@@ -1,0 +1,315 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# attestiod scenarios on the host, loopback only: real mosquitto with mutual
+# TLS (certificates made here with openssl), real attestiod, real
+# attestio-oracle ingest node; records from a signed test file the daemon
+# tails (source.device = a regular file, as ATTESTIO_DEV would name it).
+# TAP on stdout.  ATTESTIOD_TESTS="name ..." selects scenarios.
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top" || exit 1
+bin=$top/build/bin
+gen=$top/build/tests/attestiod/gen_records
+base=$top/build/attestiod-test
+rm -rf "$base"
+mkdir -p "$base"
+n=0
+fails=0
+pids=()
+port=$((20000 + $$ % 20000))
+mport=$((port + 1))
+gwid=00112233445566778899aabbccddeeff
+
+cleanup() {
+	for p in "${pids[@]}"; do kill -9 "$p" 2> /dev/null; done
+	wait 2> /dev/null
+}
+trap cleanup EXIT
+
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+notok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
+
+# ------------------------------------------------------------ certificates
+pki=$base/pki
+mkdir -p "$pki"
+mkcert() {	# name CN ca-prefix [ext]
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$pki/$1.key" -subj "/CN=$2" -out "$pki/$1.csr" 2> /dev/null
+	printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' > "$pki/$1.ext"
+	openssl x509 -req -in "$pki/$1.csr" -CA "$pki/$3.crt" -CAkey "$pki/$3.key" \
+		-CAcreateserial -days 2 -extfile "$pki/$1.ext" -out "$pki/$1.crt" 2> /dev/null
+}
+for ca in ca wrongca; do
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$pki/$ca.key" -subj "/CN=attestio test $ca" -days 2 \
+		-out "$pki/$ca.crt" 2> /dev/null
+done
+mkcert broker localhost ca
+mkcert wrongbroker localhost wrongca
+mkcert gw "$gwid" ca
+mkcert oracle oracle ca
+nodekey=$(openssl rand -hex 32)
+read -r nodepub nodeid <<< "$("$bin/attestio-oracle" pubkey "$nodekey")"
+otherkey=$(openssl rand -hex 32)
+read -r otherpub otherid <<< "$("$bin/attestio-oracle" pubkey "$otherkey")"
+
+# ------------------------------------------------------------------ helpers
+broker_start() {	# dir [certname]
+	local c=${2:-broker}
+	cat > "$1/mosquitto.conf" <<-EOC
+	listener $port 127.0.0.1
+	cafile $pki/ca.crt
+	certfile $pki/$c.crt
+	keyfile $pki/$c.key
+	require_certificate true
+	use_identity_as_username true
+	persistence false
+	max_queued_messages 100000
+	log_dest file $1/mosquitto.log
+	user root
+	EOC
+	mosquitto -c "$1/mosquitto.conf" > /dev/null 2>&1 &
+	broker=$!
+	pids+=("$broker")
+	for _ in $(seq 50); do
+		grep -q "Opening ipv4 listen socket on port $port" "$1/mosquitto.log" 2> /dev/null && break
+		sleep 0.1
+	done
+}
+oracle_start() {	# dir
+	cat > "$1/oracle.conf" <<-EOC
+	[node]
+	key = $nodekey
+	db = $1/oracle.db
+	[link]
+	broker = mqtts://localhost:$port
+	ca = $pki/ca.crt
+	cert = $pki/oracle.crt
+	key = $pki/oracle.key
+	[gateways]
+	$gwid = $1/ak.pem
+	EOC
+	"$bin/attestio-oracle" ingest --config "$1/oracle.conf" 2> "$1/oracle.log" &
+	oracle=$!
+	pids+=("$oracle")
+}
+gw_conf() {	# dir [extra lines for [spool]]
+	cat > "$1/gw.conf" <<-EOC
+	[gateway]
+	id = $gwid
+	[source]
+	device = $1/records.bin
+	[spool]
+	path = $1/spool.db
+	sync_records = 64
+	sync_ms = 50
+	${2:-}
+	[link]
+	broker = mqtts://localhost:$port
+	ca = $pki/ca.crt
+	cert = $pki/gw.crt
+	key = $pki/gw.key
+	retransmit_ms = 1500
+	backoff_min_ms = 100
+	backoff_max_ms = 800
+	keepalive = 5
+	[oracle]
+	node = $nodepub
+	[metrics]
+	listen = 127.0.0.1:$mport
+	EOC
+}
+gw_start() {	# dir
+	"$bin/attestiod" --foreground --config "$1/gw.conf" 2>> "$1/gw.log" &
+	gw=$!
+	pids+=("$gw")
+}
+metric() {	# name -> value (empty if unreachable)
+	python3 - "$mport" "$1" <<-'EOP' 2> /dev/null
+	import sys, urllib.request
+	t = urllib.request.urlopen("http://127.0.0.1:%s/metrics" % sys.argv[1], timeout=2).read().decode()
+	for l in t.splitlines():
+	    if l.startswith("attestiod_" + sys.argv[2] + " "):
+	        print(l.split()[1])
+	EOP
+}
+wait_metric() {	# name value timeout_s
+	for _ in $(seq $(($3 * 5))); do
+		[ "$(metric "$1")" = "$2" ] && return 0
+		sleep 0.2
+	done
+	return 1
+}
+file_records() {	# file -> number of chained records
+	python3 - "$1" <<-'EOP'
+	import struct, sys
+	d = open(sys.argv[1], "rb").read(); o = n = 0
+	while o + 40 <= len(d):
+	    l, = struct.unpack_from("<I", d, o + 4); f, = struct.unpack_from("<I", d, o + 12)
+	    n += 0 if f & 1 else 1; o += l
+	print(n)
+	EOP
+}
+# Every record of the file is stored once, contiguous per stream, verified.
+check_db() {	# dir expected -> "" if fine, else why
+	python3 - "$1/oracle.db" "$2" "$gwid" <<-'EOP'
+	import sqlite3, sys
+	db = sqlite3.connect(sys.argv[1]); exp = int(sys.argv[2])
+	n, = db.execute("select count(*) from rec where gw=?", (sys.argv[3],)).fetchone()
+	bad = db.execute("select count(*) from rec where state<>0").fetchone()[0]
+	holes = [r for r in db.execute("select stream, min(seq), max(seq), count(*) from rec group by instance, stream, gen") if r[1] != 0 or r[2] + 1 != r[3]]
+	if n != exp or bad or holes:
+	    print("stored %d of %d, %d not verified, non-contiguous: %s" % (n, exp, bad, holes))
+	EOP
+}
+
+# A stream with an outage in the middle; $1 = name, $2 = action function.
+scenario() {
+	local name=$1 action=$2 d=$base/$1 total why
+	mkdir -p "$d"
+	"$gen" "$d/ak.tmp" "$d/ak.pem" 1 1 1 0 && : > "$d/records.bin"
+	broker_start "$d"
+	oracle_start "$d"
+	gw_conf "$d"
+	# 4 streams, 1 kHz overall, 6 s: 100 samples per stream per epoch
+	"$gen" "$d/records.bin" "$d/ak.pem" 4 100 15 1000 &
+	local genpid=$!
+	pids+=("$genpid")
+	sleep 0.3
+	gw_start "$d"
+	"$action" "$d"
+	wait "$genpid"
+	total=$(file_records "$d/records.bin")
+	if ! wait_metric spool_records 0 60 || ! wait_metric records_acked "$total" 10; then
+		notok "$name" "spool not drained: $(metric spool_records) left, acked $(metric records_acked) of $total" \
+			"$(tail -3 "$d/gw.log")"
+	elif why=$(check_db "$d" "$total") && [ -z "$why" ]; then
+		ok "$name ($total records, retransmits $(metric retransmits_total), reconnects $(metric reconnects_total))"
+	else
+		notok "$name" "$why"
+	fi
+	kill "$gw" "$oracle" "$broker" 2> /dev/null
+	wait "$gw" "$oracle" "$broker" 2> /dev/null
+}
+
+act_broker_restart() {	# stopped three times for a while, then restarted
+	for _ in 1 2 3; do
+		sleep 1
+		kill "$broker"; wait "$broker" 2> /dev/null
+		sleep 1
+		broker_start "$1"
+	done
+}
+act_kill_daemon() {
+	sleep 2
+	kill -9 "$gw"; wait "$gw" 2> /dev/null
+	sleep 1
+	gw_start "$1"
+}
+act_kill_broker() {
+	sleep 2
+	kill -9 "$broker"; wait "$broker" 2> /dev/null
+	sleep 1
+	broker_start "$1"
+}
+
+want() { [ -z "${ATTESTIOD_TESTS:-}" ] || [[ " $ATTESTIOD_TESTS " == *" $1 "* ]]; }
+
+echo "TAP version 13"
+want broker_restart && scenario broker_restart act_broker_restart
+want kill_daemon && scenario kill_daemon act_kill_daemon
+want kill_broker && scenario kill_broker act_kill_broker
+
+if want spool_bound; then
+	for mode in stop drop-oldest; do
+		d=$base/bound-$mode
+		mkdir -p "$d"
+		: > "$d/records.bin"
+		broker_start "$d"	# no oracle: nothing is ever acked
+		gw_conf "$d" "max_bytes = 65536
+on_full = $mode"
+		"$gen" "$d/records.bin" "$d/ak.pem" 2 100 10 0
+		gw_start "$d"
+		if [ $mode = stop ]; then
+			wait_metric source_paused 1 20
+			b=$(metric spool_bytes)
+			if [ "$(metric alarm_spool_full)" = 1 ] && [ "$(metric source_paused)" = 1 ] &&
+			   [ "${b:-999999}" -le 65536 ] && [ "$(metric records_dropped_total)" = 0 ]; then
+				ok "spool_bound_stop (alarm, reading paused at $b bytes, nothing dropped)"
+			else
+				notok "spool_bound_stop" "alarm $(metric alarm_spool_full) paused $(metric source_paused) bytes $b"
+			fi
+		else
+			wait_metric alarm_spool_full 1 20
+			sleep 1
+			b=$(metric spool_bytes)
+			dr=$(metric records_dropped_total)
+			if [ "$(metric alarm_spool_full)" = 1 ] && [ "${dr:-0}" -gt 0 ] &&
+			   [ "${b:-999999}" -le 65536 ] && [ "$(metric source_paused)" = 0 ]; then
+				ok "spool_bound_drop_oldest (alarm, $dr oldest dropped, $b bytes)"
+			else
+				notok "spool_bound_drop_oldest" "alarm $(metric alarm_spool_full) dropped $dr bytes $b paused $(metric source_paused)"
+			fi
+		fi
+		kill "$gw" "$broker" 2> /dev/null
+		wait "$gw" "$broker" 2> /dev/null
+	done
+fi
+
+if want wrong_broker_cert; then
+	d=$base/wrongcert
+	mkdir -p "$d"
+	: > "$d/records.bin"
+	broker_start "$d" wrongbroker
+	gw_conf "$d"
+	gw_start "$d"
+	sleep 3
+	t=$(metric tls_failures_total)
+	if [ "${t:-0}" -gt 0 ] && [ "$(metric connected)" = 0 ] &&
+	   grep -q "certificate verify failed" "$d/gw.log"; then
+		ok "wrong_broker_cert (refused, $t TLS failures counted and logged)"
+	else
+		notok "wrong_broker_cert" "tls_failures ${t:-?} connected $(metric connected)" "$(tail -3 "$d/gw.log")"
+	fi
+	kill "$gw" "$broker" 2> /dev/null
+	wait "$gw" "$broker" 2> /dev/null
+fi
+
+if want bad_acks; then
+	d=$base/badacks
+	mkdir -p "$d"
+	: > "$d/records.bin"
+	broker_start "$d"
+	gw_conf "$d"
+	gw_start "$d"
+	wait_metric connected 1 10
+	pub() { mosquitto_pub -h localhost -p "$port" --cafile "$pki/ca.crt" \
+		--cert "$pki/oracle.crt" --key "$pki/oracle.key" -q 1 -t "$1" -s; }
+	printf 'garbage' | pub "attestio/v1/gw/$gwid/ack/$nodeid"
+	printf 'garbage' | pub "attestio/v1/gw/$gwid/ack/$otherid"
+	sleep 1
+	if [ "$(metric acks_bad_total)" = 1 ] && [ "$(metric acks_unknown_node_total)" = 1 ] &&
+	   [ "$(metric acks_total)" = 0 ]; then
+		ok "bad_acks (malformed and unknown-node acks ignored and counted)"
+	else
+		notok "bad_acks" "bad $(metric acks_bad_total) unknown $(metric acks_unknown_node_total)"
+	fi
+	kill "$gw" "$broker" 2> /dev/null
+	wait "$gw" "$broker" 2> /dev/null
+fi
+
+if want bad_config; then
+	d=$base/badconf
+	mkdir -p "$d"
+	printf '[gateway]\nid = %s\n[spool]\nsync_ms = 0\n' "$gwid" > "$d/gw.conf"
+	out=$("$bin/attestiod" --check-config --config "$d/gw.conf" 2>&1)
+	rc=$?
+	if [ $rc = 2 ] && [[ "$out" == *"gw.conf:4: spool.sync_ms must be"* ]]; then
+		ok "bad_config (exit 2, line 4 named)"
+	else
+		notok "bad_config" "rc $rc: $out"
+	fi
+fi
+
+echo "1..$n"
+[ "$fails" -eq 0 ]
