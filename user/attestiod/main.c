@@ -101,19 +101,19 @@ struct reg {
 
 static int ep;
 
+/*
+ * Keep @fd registered with @ev.  A closed fd leaves the epoll set by
+ * itself and its number may come back for a new socket (libmosquitto
+ * reconnecting): MOD fails with ENOENT then, and the fd is added again.
+ */
 static void epoll_sync(struct reg *r, int fd, uint32_t ev, uint32_t tag)
 {
 	struct epoll_event e = { .events = ev, .data.u32 = tag };
 
-	if (r->fd == fd && r->ev == ev)
-		return;
 	if (r->fd >= 0 && r->fd != fd)
 		epoll_ctl(ep, EPOLL_CTL_DEL, r->fd, NULL);
-	if (fd >= 0) {
-		if (epoll_ctl(ep, r->fd == fd ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &e) &&
-		    errno == EEXIST)
-			epoll_ctl(ep, EPOLL_CTL_MOD, fd, &e);
-	}
+	if (fd >= 0 && epoll_ctl(ep, EPOLL_CTL_MOD, fd, &e) && errno == ENOENT)
+		epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e);
 	r->fd = fd;
 	r->ev = ev;
 }

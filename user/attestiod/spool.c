@@ -531,7 +531,8 @@ bool spool_tick(struct spool *s, uint64_t now)
 {
 	int64_t oldest = scalar(s, "SELECT t_ms FROM rec ORDER BY id LIMIT 1", -1);
 
-	M.spool_age_s = oldest < 0 ? 0 : (now - (uint64_t)oldest) / 1000;
+	M.spool_age_s = oldest < 0 || (uint64_t)oldest > now ? 0 :
+			(now - (uint64_t)oldest) / 1000;
 	if (s->c->max_age_s && M.spool_age_s > s->c->max_age_s) {
 		if (!M.alarm_spool_full)
 			logmsg(LOG_ERR, "spool: ALARM: oldest record is %" PRIu64
