@@ -17,6 +17,7 @@ pkgs=(
 	# userspace libraries
 	libssl-dev libbpf-dev bpftool libmosquitto-dev mosquitto
 	mosquitto-clients libsqlite3-dev libsecp256k1-dev libcbor-dev
+	libinih-dev libmicrohttpd-dev libsystemd-dev
 	# tests
 	libcmocka-dev libclang-rt-14-dev shellcheck
 )

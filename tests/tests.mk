@@ -25,6 +25,11 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(TB)/unit/%,$(UNIT_SRC))
 $(TB)/unit/test_oracle_%: tests/unit/test_oracle_%.c $(UB)/liboracle.a
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) $(ORACLE_CFLAGS) $< -o $@ $(UB)/liboracle.a -lcmocka $(ORACLE_LDLIBS)
+# Suites named test_attestiod_* build attestiod's parts in (spool).
+$(TB)/unit/test_attestiod_%: tests/unit/test_attestiod_%.c user/attestiod/%.c user/attestiod/attestiod.h $(UB)/liboracle.a
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) $(ORACLE_CFLAGS) -Iuser/attestiod $< user/attestiod/$*.c -o $@ \
+		$(UB)/liboracle.a -lcmocka -lsqlite3 $(ORACLE_LDLIBS)
 $(TB)/unit/%: tests/unit/%.c $(UB)/libattestio.a
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) $(KSHIM_CFLAGS) -Iuser/include -Iuser/lib -Itests/common $< -o $@ $(UB)/libattestio.a -lcmocka $(LIB_LDLIBS)

@@ -51,7 +51,7 @@ mkcert oracle oracle ca
 nodekey=$(openssl rand -hex 32)
 read -r nodepub nodeid <<< "$("$bin/attestio-oracle" pubkey "$nodekey")"
 otherkey=$(openssl rand -hex 32)
-read -r otherpub otherid <<< "$("$bin/attestio-oracle" pubkey "$otherkey")"
+read -r _ otherid <<< "$("$bin/attestio-oracle" pubkey "$otherkey")"
 
 # ------------------------------------------------------------------ helpers
 broker_start() {	# dir [certname]

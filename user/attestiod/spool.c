@@ -527,6 +527,15 @@ long spool_ack(struct spool *s, int node, const struct oracle_ack *a)
 	return deleted;
 }
 
+static uint64_t pend_bytes(const struct spool *s)
+{
+	uint64_t b = 0;
+
+	for (unsigned int i = 0; i < s->npend; i++)
+		b += s->pend[i].len;
+	return b;
+}
+
 bool spool_tick(struct spool *s, uint64_t now)
 {
 	int64_t oldest = scalar(s, "SELECT t_ms FROM rec ORDER BY id LIMIT 1", -1);
@@ -556,7 +565,7 @@ bool spool_tick(struct spool *s, uint64_t now)
 			s->blocked = true;
 		}
 	} else if (s->bytes <= s->c->max_bytes - s->c->max_bytes / 10 &&
-		   !M.alarm_disk) {
+		   !over_bound(s, pend_bytes(s)) && !M.alarm_disk) {
 		if (M.alarm_spool_full)
 			logmsg(LOG_NOTICE, "spool: back under its bounds");
 		M.alarm_spool_full = 0;

@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cmocka suite for attestiod's spool (user/attestiod/spool.c, built in):
+ * nothing is published before it is written, a restart resumes, records go
+ * only when ack_quorum distinct nodes acked them, acks for seqs never sent
+ * change nothing, the size bound stops or drops the oldest as configured,
+ * chains learned late are resolved.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "ack.h"
+#include "attestiod.h"
+
+struct metrics M;
+
+uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void logmsg(int prio, const char *fmt, ...)
+{
+	(void)prio;
+	(void)fmt;
+}
+
+static struct config cfg;
+static char dir[] = "/tmp/attestiod-spool-XXXXXX";
+static uint8_t rec[64], out[BATCH_MAX_BYTES];
+static struct oracle_ack ack;
+
+static int setup(void **st)
+{
+	(void)st;
+	memset(&M, 0, sizeof(M));
+	memset(&cfg, 0, sizeof(cfg));
+	strcpy(dir, "/tmp/attestiod-spool-XXXXXX");
+	if (!mkdtemp(dir))
+		return -1;
+	snprintf(cfg.spool_path, sizeof(cfg.spool_path), "%s/spool.db", dir);
+	cfg.sync_records = 1000;
+	cfg.sync_ms = 1000;
+	cfg.max_bytes = 1 << 20;
+	cfg.nnodes = 2;
+	cfg.ack_quorum = 2;
+	strcpy(cfg.node_ids[0], "node0");
+	strcpy(cfg.node_ids[1], "node1");
+	return 0;
+}
+
+static int teardown(void **st)
+{
+	char cmd[128];
+
+	(void)st;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	return system(cmd);
+}
+
+static void add(struct spool *s, uint32_t stream, uint64_t seq)
+{
+	struct rec_meta m = { .instance = 9, .stream = stream, .gen = 1,
+			      .seq = seq, .kind = RK_CHAINED };
+
+	memset(rec, (int)seq, sizeof(rec));
+	assert_int_equal(0, spool_add(s, &m, rec, sizeof(rec)));
+}
+
+static unsigned int next(struct spool *s)
+{
+	size_t len = 0;
+	unsigned int n = 0;
+
+	assert_int_equal(0, spool_next(s, out, sizeof(out), &len, &n));
+	assert_int_equal(n * sizeof(rec), len);
+	return n;
+}
+
+static void ack1(struct spool *s, int node, uint32_t stream, uint64_t upto)
+{
+	memset(&ack, 0, sizeof(ack));
+	ack.n = 1;
+	ack.e[0] = (struct oracle_ack_entry){ 9, stream, 1, upto };
+	spool_ack(s, node, &ack);
+}
+
+static void test_publish_after_sync(void **st)
+{
+	struct spool *s;
+
+	(void)st;
+	assert_int_equal(0, spool_init(&s, &cfg));
+	for (int i = 0; i < 10; i++)
+		add(s, 0, (uint64_t)i);
+	assert_false(spool_has_unsent(s));
+	assert_int_equal(0, next(s));		/* not written: not published */
+	assert_int_equal(0, spool_sync(s));
+	assert_int_equal(10, M.records_spooled);
+	assert_true(spool_has_unsent(s));
+	assert_int_equal(10, next(s));
+	assert_false(spool_has_unsent(s));
+	assert_int_equal(9, spool_chain_last(s, 9, 0, 1));
+	spool_fini(s);
+}
+
+static void test_restart_resumes(void **st)
+{
+	struct spool *s;
+
+	(void)st;
+	assert_int_equal(0, spool_init(&s, &cfg));
+	for (int i = 0; i < 5; i++)
+		add(s, 3, (uint64_t)i);
+	assert_int_equal(0, spool_sync(s));
+	add(s, 3, 5);				/* never synced: gone on a crash */
+	spool_fini(s);
+	assert_int_equal(0, spool_init(&s, &cfg));
+	assert_int_equal(5, M.spool_records);
+	assert_int_equal(4, spool_chain_last(s, 9, 3, 1));
+	assert_int_equal(5, next(s));
+	assert_memory_equal(out + 4 * sizeof(rec), (uint8_t[64]){ [0 ... 63] = 4 }, 64);
+	spool_fini(s);
+}
+
+static void test_quorum(void **st)
+{
+	struct spool *s;
+
+	(void)st;
+	assert_int_equal(0, spool_init(&s, &cfg));
+	for (int i = 0; i < 10; i++)
+		add(s, 1, (uint64_t)i);
+	assert_int_equal(0, spool_sync(s));
+	ack1(s, 0, 1, 4);			/* not sent yet: ignored */
+	assert_int_equal(1, M.acks_unsent);
+	assert_int_equal(10, next(s));
+	ack1(s, 0, 1, 20);			/* beyond what was sent */
+	assert_int_equal(2, M.acks_unsent);
+	assert_int_equal(10, M.spool_records);
+	ack1(s, 0, 1, 6);			/* one node of two */
+	assert_int_equal(10, M.spool_records);
+	ack1(s, 0, 1, 8);			/* the same node again */
+	assert_int_equal(10, M.spool_records);
+	ack1(s, 1, 1, 4);			/* quorum up to 4 */
+	assert_int_equal(5, M.spool_records);
+	assert_int_equal(5, M.records_acked);
+	ack1(s, 1, 1, 9);			/* node 0 is at 8 */
+	assert_int_equal(1, M.spool_records);
+	spool_rewind(s);			/* retransmission: what is left */
+	assert_int_equal(1, next(s));
+	assert_int_equal(9, out[0]);
+	spool_fini(s);
+}
+
+static void test_bound_stop(void **st)
+{
+	struct spool *s;
+
+	(void)st;
+	cfg.max_bytes = 10 * sizeof(rec);
+	cfg.on_full = ON_FULL_STOP;
+	assert_int_equal(0, spool_init(&s, &cfg));
+	for (int i = 0; i < 8; i++)
+		add(s, 0, (uint64_t)i);
+	assert_int_equal(0, spool_sync(s));
+	for (int i = 8; i < 12; i++)
+		add(s, 0, (uint64_t)i);
+	assert_int_equal(-ENOSPC, spool_sync(s));
+	assert_int_equal(1, M.alarm_spool_full);
+	assert_int_equal(4, spool_unsynced(s));	/* kept, not dropped */
+	assert_true(spool_tick(s, now_ms()));	/* reading stops */
+	assert_int_equal(0, M.records_dropped);
+	spool_fini(s);
+}
+
+static void test_bound_drop_oldest(void **st)
+{
+	struct spool *s;
+
+	(void)st;
+	cfg.max_bytes = 10 * sizeof(rec);
+	cfg.on_full = ON_FULL_DROP_OLDEST;
+	assert_int_equal(0, spool_init(&s, &cfg));
+	for (int i = 0; i < 8; i++)
+		add(s, 0, (uint64_t)i);
+	assert_int_equal(0, spool_sync(s));
+	for (int i = 8; i < 12; i++)
+		add(s, 0, (uint64_t)i);
+	assert_int_equal(0, spool_sync(s));
+	assert_int_equal(1, M.alarm_spool_full);
+	assert_int_equal(2, M.records_dropped);
+	assert_int_equal(10, M.spool_records);
+	assert_int_equal(10, next(s));
+	assert_int_equal(2, out[0]);		/* the newest kept */
+	spool_fini(s);
+}
+
+static void test_resolve(void **st)
+{
+	struct spool *s;
+	struct rec_meta m = { .stream = 5, .seq = 40, .kind = RK_UNRESOLVED };
+
+	(void)st;
+	assert_int_equal(0, spool_init(&s, &cfg));
+	assert_int_equal(0, spool_add(s, &m, rec, sizeof(rec)));
+	assert_int_equal(0, spool_sync(s));
+	m.seq = 41;
+	assert_int_equal(0, spool_add(s, &m, rec, sizeof(rec)));
+	assert_int_equal(0, spool_resolve(s, 5, 9, 1));
+	assert_int_equal(41, spool_chain_last(s, 9, 5, 1));
+	assert_int_equal(0, spool_sync(s));
+	assert_int_equal(2, next(s));
+	ack1(s, 0, 5, 41);
+	ack1(s, 1, 5, 41);
+	assert_int_equal(0, M.spool_records);
+	spool_fini(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_publish_after_sync, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restart_resumes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_quorum, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bound_stop, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bound_drop_oldest, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resolve, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
