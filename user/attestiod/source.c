@@ -37,6 +37,7 @@ struct source {
 	bool pollable, paused, eof;
 	char path[PATH_LEN];
 	struct spool *spool;
+	const struct config *c;
 	uint8_t *buf;
 	size_t have;
 	uint64_t instance;	/* module instance (ioctl), 0 unknown */
@@ -67,6 +68,7 @@ int source_init(struct source **sp, const struct config *c, struct spool *spool)
 	if (S_ISCHR(sb.st_mode) && !ioctl(s->fd, ATTESTIO_IOC_GET_INFO, &info))
 		s->instance = info.instance;
 	s->spool = spool;
+	s->c = c;
 	for (int i = 0; i < ATTESTIO_MAX_STREAMS; i++)
 		s->st[i].last = -1;
 	*sp = s;
@@ -183,26 +185,15 @@ static int one(struct source *s, const uint8_t *rec, uint32_t len)
 	return spool_add(s->spool, &m, rec, len);
 }
 
-int source_read(struct source *s)
+/* Queue the whole records in the buffer (at most up to sync_records
+ * unsynced); 1 if any. */
+static int parse(struct source *s)
 {
-	ssize_t n;
 	size_t off = 0;
 	int got = 0;
 
-	if (s->paused || s->eof)
-		return 0;
-	n = read(s->fd, s->buf + s->have, SRC_BUF - s->have);
-	if (n < 0)
-		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
-	if (n == 0) {
-		if (s->pollable) {	/* FIFO: the writer is gone */
-			s->eof = true;
-			return -1;
-		}
-		return s->have ? 0 : -1;	/* file: at its end for now */
-	}
-	s->have += (size_t)n;
-	while (s->have - off >= sizeof(struct attestio_rec_hdr)) {
+	while (s->have - off >= sizeof(struct attestio_rec_hdr) &&
+	       spool_unsynced(s->spool) < s->c->sync_records) {
 		struct attestio_rec_hdr h;
 		uint32_t len;
 
@@ -225,4 +216,28 @@ int source_read(struct source *s)
 	memmove(s->buf, s->buf + off, s->have - off);
 	s->have -= off;
 	return got;
+}
+
+int source_read(struct source *s)
+{
+	ssize_t n;
+	int got;
+
+	if (s->paused || s->eof || spool_unsynced(s->spool) >= s->c->sync_records)
+		return 0;
+	got = parse(s);		/* what an earlier read left */
+	if (got)
+		return got;
+	n = read(s->fd, s->buf + s->have, SRC_BUF - s->have);
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+	if (n == 0) {
+		if (s->pollable) {	/* FIFO: the writer is gone */
+			s->eof = true;
+			return -1;
+		}
+		return -1;	/* file: at its end for now */
+	}
+	s->have += (size_t)n;
+	return parse(s);
 }

@@ -228,8 +228,16 @@ int spool_sync(struct spool *s)
 			logmsg(LOG_ERR, "spool: ALARM: size bound %" PRIu64
 			       " bytes reached", s->c->max_bytes);
 		M.alarm_spool_full = 1;
-		if (s->c->on_full == ON_FULL_DROP_OLDEST)
+		if (s->c->on_full == ON_FULL_DROP_OLDEST) {
 			drop_oldest(s, s->bytes + bytes - s->c->max_bytes);
+			/* the batch alone is too large: its oldest go too */
+			while (s->npend && over_bound(s, bytes)) {
+				bytes -= s->pend[0].len;
+				free(s->pend[0].data);
+				memmove(s->pend, s->pend + 1, --s->npend * sizeof(*s->pend));
+				M.records_dropped++;
+			}
+		}
 		if (over_bound(s, bytes)) {
 			s->blocked = true;
 			return -ENOSPC;
