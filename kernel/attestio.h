@@ -132,6 +132,7 @@ void attestio_stream_emit(struct attestio_stream *s,
 			  struct attestio_rec_info *info);
 void attestio_stream_drain_locked(struct attestio_stream *s);
 void attestio_stream_capture(struct attestio_stream *s, const void *scan);
+void attestio_stream_watch_soon(void);
 
 /* capture.c: the IIO buffer of one buffered segment */
 struct attestio_capture;
@@ -142,6 +143,14 @@ void attestio_capture_free(struct attestio_capture *cap);
 int attestio_capture_start(struct attestio_capture *cap, struct iio_dev *indio,
 			   struct attestio_stream *s, bool timestamp);
 void attestio_capture_stop(struct attestio_capture *cap, struct iio_dev *indio);
+
+enum attestio_capture_health {
+	ATTESTIO_CAPTURE_OK,		/* on the device's list, enabled */
+	ATTESTIO_CAPTURE_SETTLING,	/* disabled: a buffer update is running */
+	ATTESTIO_CAPTURE_LOST,		/* the core took it off the list */
+};
+
+enum attestio_capture_health attestio_capture_health(struct attestio_capture *cap);
 void attestio_capture_uninit(void);
 
 /* epoch.c */

@@ -31,9 +31,17 @@ static u32 attestio_generation;
 
 static void attestio_rescan(struct work_struct *work);
 static DECLARE_DELAYED_WORK(attestio_rescan_work, attestio_rescan);
+static void attestio_watch(struct work_struct *work);
+static DECLARE_DELAYED_WORK(attestio_watch_work, attestio_watch);
 
 /* Let a new device's driver finish probing before attaching to it. */
 #define ATTESTIO_RESCAN_DELAY (HZ / 2)
+/* A failed re-attach is retried after 1 s, doubling up to 64 s. */
+#define ATTESTIO_RETRY_MIN HZ
+#define ATTESTIO_RETRY_MAX (64 * HZ)
+static unsigned long attestio_retry_delay = ATTESTIO_RETRY_MIN;
+/* How often the watch looks again while a buffer update is running. */
+#define ATTESTIO_WATCH_DELAY (HZ / 20)
 
 /* ------------------------------------------------------------ records --- */
 
@@ -751,11 +759,16 @@ int attestio_stream_detach(const char *spec)
 	return 0;
 }
 
-/* Re-attach waiting streams whose device has come back. */
+/*
+ * Re-attach waiting streams whose device has come back.  A device that
+ * is there but refuses the capture (its buffer update fails) is retried
+ * with a backoff, each failed try a descriptor and a detach record.
+ */
 static void attestio_rescan(struct work_struct *work)
 {
 	struct attestio_stream *s;
 	struct device *dev;
+	bool failed = false;
 	int i;
 
 	mutex_lock(&attestio_streams_lock);
@@ -765,11 +778,64 @@ static void attestio_rescan(struct work_struct *work)
 			continue;
 		dev = bus_find_device(&iio_bus_type, NULL, s->spec,
 				      attestio_match);
-		if (dev && attestio_stream_start(s, dev))
+		if (dev && attestio_stream_start(s, dev)) {
 			pr_warn_ratelimited("stream %u: re-attach to %s failed\n",
 					    s->id, s->spec);
+			failed = true;
+		}
+	}
+	if (failed && !attestio_streams_closing) {
+		mod_delayed_work(attestio_wq, &attestio_rescan_work,
+				 attestio_retry_delay);
+		attestio_retry_delay = min(2 * attestio_retry_delay,
+					   (unsigned long)ATTESTIO_RETRY_MAX);
+	} else if (!failed) {
+		attestio_retry_delay = ATTESTIO_RETRY_MIN;
 	}
 	mutex_unlock(&attestio_streams_lock);
+}
+
+/*
+ * End the segment of every buffered stream whose capture the IIO core
+ * stopped (attestio_capture_health()), then re-attach.  Runs when a
+ * capture buffer is disabled, and again while an update is still running.
+ */
+static void attestio_watch(struct work_struct *work)
+{
+	enum attestio_capture_health health;
+	struct attestio_stream *s;
+	bool lost = false, settling = false;
+	int i;
+
+	mutex_lock(&attestio_streams_lock);
+	for (i = 0; i < ATTESTIO_MAX_STREAMS; i++) {
+		s = attestio_streams[i];
+		if (!s || s->state != ATTESTIO_STREAM_ATTACHED ||
+		    s->mode != ATTESTIO_MODE_BUFFERED)
+			continue;
+		health = attestio_capture_health(s->cap);
+		if (health == ATTESTIO_CAPTURE_SETTLING) {
+			settling = true;
+		} else if (health == ATTESTIO_CAPTURE_LOST) {
+			pr_warn_ratelimited("stream %u: the IIO core removed the capture buffer of %s\n",
+					    s->id, s->device);
+			attestio_stream_stop(s, ATTESTIO_DETACH_CAPTURE_LOST);
+			lost = true;
+		}
+	}
+	if (settling && !attestio_streams_closing)
+		mod_delayed_work(attestio_wq, &attestio_watch_work,
+				 ATTESTIO_WATCH_DELAY);
+	if (lost && !attestio_streams_closing)
+		mod_delayed_work(attestio_wq, &attestio_rescan_work, 0);
+	mutex_unlock(&attestio_streams_lock);
+}
+
+/* Any context: a capture buffer was disabled, look at it soon. */
+void attestio_stream_watch_soon(void)
+{
+	mod_delayed_work(attestio_wq, &attestio_watch_work,
+			 ATTESTIO_WATCH_DELAY);
 }
 
 /*
@@ -851,6 +917,7 @@ void attestio_stream_uninit(void)
 			attestio_stream_free(attestio_streams[i]);
 	mutex_unlock(&attestio_streams_lock);
 	bus_unregister_notifier(&iio_bus_type, &attestio_bus_nb);
+	cancel_delayed_work_sync(&attestio_watch_work);
 	cancel_delayed_work_sync(&attestio_rescan_work);
 	attestio_capture_uninit();
 }

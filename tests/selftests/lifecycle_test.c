@@ -353,6 +353,48 @@ TEST_F_TIMEOUT(lc, reused_stream_id_is_a_new_chain, 60)
 	check_free(&c2);
 }
 
+/*
+ * Defect 3: when enabling another buffer on the device fails, the IIO
+ * core removes every buffer, the capture's included.  The segment ends
+ * with a detach record saying so, and capture resumes in a new one once
+ * the device accepts buffers again.
+ */
+TEST_F_TIMEOUT(lc, capture_removed_by_the_core_is_declared, 60)
+{
+	long long deadline;
+	char dev[32], state[32];
+	size_t before;
+
+	ASSERT_EQ(0, testdev_load("rate_hz=200"));
+	ASSERT_EQ(0, testdev_name(dev, sizeof(dev)));
+	self->fd = open("/dev/attestio", O_RDONLY | O_NONBLOCK);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, sysfs_puts(SYS "attach", TESTDEV));
+	usleep(300000);
+	ASSERT_EQ(0, sysfs_puts(TESTDEV_PARAM "fail_postenable", "-5"));
+	EXPECT_NE(0, testdev_buffer(dev, 1));	/* the core removes all */
+	usleep(300000);
+	ASSERT_EQ(0, sysfs_puts(TESTDEV_PARAM "fail_postenable", "0"));
+	/* the stream re-attaches (retried after 1 s) and samples again */
+	deadline = now_ms() + 8000;
+	do {
+		recbuf_read(self->fd, &self->rb, 200);
+		check_reset(&self->c, 0);
+		check_stream(&self->rb, &self->c);
+	} while (!self->c.errors && now_ms() < deadline &&
+		 self->c.nvalues < self->c.detach_nvalues + 50);
+	ASSERT_EQ(0, self->c.errors) TH_LOG("%s", self->c.why);
+	ASSERT_TRUE(self->c.detach_reasons & (1U << ATTESTIO_DETACH_CAPTURE_LOST))
+		TH_LOG("no detach record says the capture was lost "
+		       "(%d detaches, last reason %u)", self->c.detaches,
+		       self->c.last_detach_reason);
+	before = self->c.detach_nvalues;
+	EXPECT_LE(before + 50, self->c.nvalues);
+	EXPECT_LE(2, self->c.descriptors);
+	ASSERT_EQ(0, sysfs_gets(SYS "streams/0/state", state, sizeof(state)));
+	EXPECT_STREQ("attached", state);
+}
+
 static bool have_tpm(void)
 {
 	return access("/dev/tpmrm0", F_OK) == 0;

@@ -209,7 +209,13 @@ enum attestio_detach_reason {
 	ATTESTIO_DETACH_UNLOAD		= 3,	/* module unloading */
 	ATTESTIO_DETACH_ERROR		= 4,	/* capture failed */
 	ATTESTIO_DETACH_SHUTDOWN	= 5,	/* reboot or power-off (v2) */
-	ATTESTIO_DETACH_REASON_MAX	= ATTESTIO_DETACH_SHUTDOWN,
+	/*
+	 * The IIO core stopped the capture behind the module's back: it
+	 * removes every buffer of a device when enabling or disabling any
+	 * of them fails (v2).  A new segment follows once it re-attaches.
+	 */
+	ATTESTIO_DETACH_CAPTURE_LOST	= 6,
+	ATTESTIO_DETACH_REASON_MAX	= ATTESTIO_DETACH_CAPTURE_LOST,
 };
 
 /* ATTESTIO_REC_DETACH: last record of a segment. */
