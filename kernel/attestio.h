@@ -35,6 +35,17 @@ struct attestio_reader {
 	u64 mask;		/* streams this reader wants */
 	struct mutex lock;	/* one read() at a time per file */
 	u8 *bounce;		/* ATTESTIO_REC_MAX_LEN bytes */
+	/* the record last returned, to give it back (attestio_reader_unread) */
+	u64 last_pos;
+	u32 last_stream;
+	u32 last_len;
+	bool last_lost;
+	/* a lost record given back: returned before anything else */
+	u64 pending_records;
+	u64 pending_bytes;
+	/* records and bytes of each stream before pos, read or skipped */
+	u64 passed[ATTESTIO_MAX_STREAMS];
+	u64 passed_bytes[ATTESTIO_MAX_STREAMS];
 };
 
 struct attestio_log_stats {
@@ -49,6 +60,7 @@ void attestio_log_uninit(void);
 void attestio_log_append(const void *rec, u32 len);
 void attestio_reader_start(struct attestio_reader *r);
 int attestio_reader_next(struct attestio_reader *r, u32 cap);
+void attestio_reader_unread(struct attestio_reader *r);
 bool attestio_reader_ready(struct attestio_reader *r);
 wait_queue_head_t *attestio_log_waitq(void);
 void attestio_log_stats(struct attestio_log_stats *st);
@@ -89,6 +101,8 @@ struct attestio_stream {
 	u32 scan_bytes;
 	bool has_ts;
 	u32 ts_offset;
+	/* bits of the scan the layout says are data; the rest is zeroed */
+	u8 scan_keep[ATTESTIO_MAX_SCAN_BYTES];
 
 	/* capture ring: filled in atomic context, drained by drain_work */
 	spinlock_t ring_lock;

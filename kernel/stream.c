@@ -102,13 +102,18 @@ static void attestio_emit_sample(struct attestio_stream *s,
 		.boottime_ns = slot->boottime_ns,
 		.realtime_ns = slot->realtime_ns,
 	};
+	struct attestio_sample *sample = attestio_rec_payload(s->scratch);
 	s64 ts = 0;
+	u32 i;
 
 	if (s->has_ts)
 		memcpy(&ts, slot->scan + s->ts_offset, sizeof(ts));
 	info.len = attestio_sample_encode(s->scratch, ATTESTIO_REC_MAX_LEN,
 					  &info, ts, slot->scan, s->scan_bytes);
 	info.type = ATTESTIO_REC_SAMPLE;
+	/* what drivers leave in padding is not theirs to export */
+	for (i = 0; i < s->scan_bytes; i++)
+		sample->scan[i] &= s->scan_keep[i];
 	attestio_stream_emit(s, &info);
 	s->segment_samples++;
 	atomic64_inc(&s->samples);
@@ -332,6 +337,27 @@ static void attestio_fill_channel(struct attestio_stream *s,
 }
 
 /*
+ * Mark the bits of channel @c (as described) that carry data: realbits
+ * from shift up, in each of its repeat storage words.
+ */
+static void attestio_keep_channel(struct attestio_stream *s,
+				  const struct attestio_channel *c)
+{
+	u32 nbytes = c->storagebits / 8, off = le16_to_cpu(c->offset);
+	u32 r, k, bit, top = min_t(u32, c->shift + c->realbits, 64);
+	u64 data = c->realbits ? GENMASK_ULL(top - 1, c->shift) : 0;
+
+	for (r = 0; r < max_t(u32, c->repeat, 1); r++) {
+		for (k = 0; k < nbytes; k++, off++) {
+			bit = 8 * (c->endianness == ATTESTIO_BE ?
+				   nbytes - 1 - k : k);
+			if (off < sizeof(s->scan_keep))
+				s->scan_keep[off] = data >> bit;
+		}
+	}
+}
+
+/*
  * Which physical device this is, in a way a fake device with the same IIO
  * name cannot copy: its parent's place in the device tree and driver.
  */
@@ -377,6 +403,7 @@ static int attestio_describe(struct attestio_stream *s)
 	int si, i, ret;
 
 	memset(s->scratch, 0, ATTESTIO_REC_MAX_LEN);
+	memset(s->scan_keep, 0, sizeof(s->scan_keep));
 	for (i = 0, si = -1; i < indio->num_channels; i++) {
 		ch = &indio->channels[i];
 		if (ch->type == IIO_TIMESTAMP && ch->scan_index >= 0)
@@ -419,6 +446,10 @@ static int attestio_describe(struct attestio_stream *s)
 	bytes = ALIGN(bytes, largest);
 	if (bytes > ATTESTIO_MAX_SCAN_BYTES)
 		return -E2BIG;
+	for (i = 0; i < n; i++)
+		attestio_keep_channel(s, &d->chan[i]);
+	if (s->has_ts)
+		memset(s->scan_keep + s->ts_offset, 0xff, 8);
 	s->scan_bytes = bytes;
 
 	attestio_info_now(&info, ATTESTIO_REC_DESCRIPTOR,

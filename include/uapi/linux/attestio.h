@@ -147,7 +147,10 @@ struct attestio_sample {
 	__le64 iio_timestamp;	/* the scan's IIO timestamp, 0 if none */
 	__le32 scan_len;	/* bytes in scan[] (before padding) */
 	__le32 reserved;
-	__u8 scan[];		/* raw scan exactly as the driver pushed it */
+	__u8 scan[];		/* raw scan as the driver pushed it, with the
+				 * bits the descriptor's layout calls padding
+				 * zeroed (v2)
+				 */
 };
 
 /* Why samples were lost (attestio_gap.reason) */
