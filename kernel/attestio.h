@@ -103,6 +103,12 @@ struct attestio_stream {
 	u32 ts_offset;
 	/* bits of the scan the layout says are data; the rest is zeroed */
 	u8 scan_keep[ATTESTIO_MAX_SCAN_BYTES];
+	/* the descriptor's channels and the values last recorded for them */
+	const struct iio_chan_spec *chans[ATTESTIO_MAX_CHANNELS];
+	u32 nchans;
+	struct attestio_calib cal;
+	struct attestio_calib_chan calib[ATTESTIO_MAX_CHANNELS];
+	unsigned long calib_next;	/* jiffies: next look for changes */
 
 	/* capture ring: filled in atomic context, drained by drain_work */
 	spinlock_t ring_lock;

@@ -166,12 +166,73 @@ void attestio_stream_drain_locked(struct attestio_stream *s)
 		attestio_epoch_kick();
 }
 
+static void attestio_read_pair(struct iio_dev *indio,
+			       const struct iio_chan_spec *ch,
+			       enum iio_chan_info_enum what, __le32 *type,
+			       __le32 *v1, __le32 *v2);
+
+/* What scale, offset and sampling frequency the driver says now. */
+static void attestio_read_calib(struct attestio_stream *s,
+				struct attestio_calib *cal,
+				struct attestio_calib_chan *cc)
+{
+	struct iio_dev *indio = s->indio_dev;
+	int i;
+
+	memset(cal, 0, sizeof(*cal));
+	memset(cc, 0, s->nchans * sizeof(*cc));
+	cal->segment = cpu_to_le32(s->segment);
+	cal->nchannels = cpu_to_le16(s->nchans);
+	for (i = 0; i < s->nchans; i++) {
+		attestio_read_pair(indio, s->chans[i], IIO_CHAN_INFO_SCALE,
+				   &cc[i].scale_type, &cc[i].scale_val,
+				   &cc[i].scale_val2);
+		attestio_read_pair(indio, s->chans[i], IIO_CHAN_INFO_OFFSET,
+				   &cc[i].offset_type, &cc[i].offset_val,
+				   &cc[i].offset_val2);
+	}
+	for (i = 0; i < indio->num_channels && !cal->freq_type; i++)
+		attestio_read_pair(indio, &indio->channels[i],
+				   IIO_CHAN_INFO_SAMP_FREQ, &cal->freq_type,
+				   &cal->freq_val, &cal->freq_val2);
+}
+
+/*
+ * Root may change a channel's scale or offset, or the sampling frequency,
+ * mid-segment: record the new values before the samples that follow, so
+ * that verifiers compute SI values with them.  Caller holds s->emit_lock.
+ */
+static void attestio_check_calib(struct attestio_stream *s)
+{
+	struct attestio_calib *cal = attestio_rec_payload(s->scratch);
+	struct attestio_calib_chan *cc = (void *)(cal + 1);
+	struct attestio_rec_info info;
+	u32 bytes = s->nchans * sizeof(*cc);
+
+	lockdep_assert_held(&s->emit_lock);
+	if (!s->indio_dev || !s->nchans ||
+	    time_before(jiffies, s->calib_next))
+		return;
+	s->calib_next = jiffies + HZ / 10;
+	attestio_read_calib(s, cal, cc);
+	if (!memcmp(cal, &s->cal, sizeof(*cal)) &&
+	    !memcmp(cc, s->calib, bytes))
+		return;
+	memcpy(&s->cal, cal, sizeof(*cal));
+	memcpy(s->calib, cc, bytes);
+	attestio_info_now(&info, ATTESTIO_REC_CALIB, sizeof(*cal) + bytes);
+	memset((u8 *)cc + bytes, 0,
+	       info.len - ATTESTIO_HDR_LEN - sizeof(*cal) - bytes);
+	attestio_stream_emit(s, &info);
+}
+
 static void attestio_drain_work(struct work_struct *work)
 {
 	struct attestio_stream *s = container_of(work, struct attestio_stream,
 						 drain_work);
 
 	mutex_lock(&s->emit_lock);
+	attestio_check_calib(s);
 	attestio_stream_drain_locked(s);
 	mutex_unlock(&s->emit_lock);
 }
@@ -417,6 +478,7 @@ static int attestio_describe(struct attestio_stream *s)
 				return -EINVAL;
 			len = attestio_chan_bytes(ch);
 			bytes = ALIGN(bytes, len);
+			s->chans[n] = ch;
 			attestio_fill_channel(s, ch, bytes, &d->chan[n++]);
 			bytes += len;
 			largest = max(largest, len);
@@ -429,6 +491,7 @@ static int attestio_describe(struct attestio_stream *s)
 				continue;
 			if (n == ATTESTIO_MAX_CHANNELS)
 				return -EINVAL;
+			s->chans[n] = ch;
 			attestio_fill_channel(s, ch, bytes, &d->chan[n++]);
 			bytes += 4;
 			largest = 4;
@@ -448,6 +511,18 @@ static int attestio_describe(struct attestio_stream *s)
 		return -E2BIG;
 	for (i = 0; i < n; i++)
 		attestio_keep_channel(s, &d->chan[i]);
+	/* the values the descriptor carries are the ones recorded */
+	s->nchans = n;
+	s->calib_next = jiffies + HZ / 10;
+	attestio_read_calib(s, &s->cal, s->calib);
+	for (i = 0; i < n; i++) {
+		s->calib[i].scale_type = d->chan[i].scale_type;
+		s->calib[i].scale_val = d->chan[i].scale_val;
+		s->calib[i].scale_val2 = d->chan[i].scale_val2;
+		s->calib[i].offset_type = d->chan[i].offset_type;
+		s->calib[i].offset_val = d->chan[i].offset_val;
+		s->calib[i].offset_val2 = d->chan[i].offset_val2;
+	}
 	if (s->has_ts)
 		memset(s->scan_keep + s->ts_offset, 0xff, 8);
 	s->scan_bytes = bytes;

@@ -515,6 +515,50 @@ TEST_F_TIMEOUT(lc, scan_padding_is_zeroed, 60)
 				   dirty, samples);
 }
 
+/*
+ * Defect 9: root changing a channel's scale mid-segment is recorded (a
+ * chained calib record before the samples that use it), so verifiers
+ * decode those samples with the new scale.
+ */
+TEST_F_TIMEOUT(lc, scale_change_is_recorded, 60)
+{
+	const struct attestio_calib_chan *cc;
+	const struct attestio_calib *cal;
+	struct attestio_rec_info info;
+	int calibs = 0, after = 0;
+	char dev[32];
+	size_t off;
+
+	ASSERT_EQ(0, testdev_load("rate_hz=200"));
+	ASSERT_EQ(0, testdev_name(dev, sizeof(dev)));
+	self->fd = open("/dev/attestio", O_RDONLY | O_NONBLOCK);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, sysfs_puts(SYS "attach", TESTDEV));
+	usleep(300000);
+	ASSERT_EQ(0, run(NULL, 0, "echo 2.25 > /sys/bus/iio/devices/%s/in_voltage0_scale",
+			 dev));
+	usleep(500000);
+	read_stream(self->fd, &self->rb, &self->c, 0, 80, false, 10000);
+	ASSERT_EQ(0, self->c.errors) TH_LOG("%s", self->c.why);
+	for (off = 0; off < self->rb.len; off += info.len) {
+		ASSERT_EQ(0, attestio_rec_validate(self->rb.buf + off,
+						   self->rb.len - off, &info));
+		if (info.type == ATTESTIO_REC_SAMPLE && calibs)
+			after++;
+		if (info.type != ATTESTIO_REC_CALIB)
+			continue;
+		calibs++;
+		cal = (const void *)(self->rb.buf + off + ATTESTIO_HDR_LEN);
+		cc = (const void *)(cal + 1);
+		EXPECT_EQ(2, le16_to_cpu(cal->nchannels));
+		EXPECT_EQ(2, le32_to_cpu(cc[0].scale_type));	/* INT_PLUS_MICRO */
+		EXPECT_EQ(2, le32_to_cpu(cc[0].scale_val));
+		EXPECT_EQ(250000, le32_to_cpu(cc[0].scale_val2));
+	}
+	EXPECT_EQ(1, calibs);
+	EXPECT_LT(0, after);
+}
+
 static bool have_tpm(void)
 {
 	return access("/dev/tpmrm0", F_OK) == 0;

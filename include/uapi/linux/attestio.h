@@ -55,7 +55,9 @@ enum attestio_rec_type {
 	ATTESTIO_REC_ERROR		= 6,
 	/* Reader-local: this reader fell behind; never chained. */
 	ATTESTIO_REC_LOST		= 7,
-	ATTESTIO_REC_TYPE_MAX		= ATTESTIO_REC_LOST,
+	/* Chained: channel scale/offset or sampling frequency changed (v2). */
+	ATTESTIO_REC_CALIB		= 8,
+	ATTESTIO_REC_TYPE_MAX		= ATTESTIO_REC_CALIB,
 };
 
 /* hdr.flags */
@@ -245,6 +247,35 @@ struct attestio_error {
 struct attestio_lost {
 	__le64 records;		/* records this reader skipped */
 	__le64 bytes;
+};
+
+/* 24 bytes: one channel's value pairs, as in struct attestio_channel. */
+struct attestio_calib_chan {
+	__le32 scale_type;	/* IIO_VAL_*, 0: not provided */
+	__le32 scale_val;
+	__le32 scale_val2;
+	__le32 offset_type;
+	__le32 offset_val;
+	__le32 offset_val2;
+};
+
+/*
+ * ATTESTIO_REC_CALIB (v2): the driver's scale or offset of a channel, or
+ * the device's sampling frequency, changed during the segment (root wrote
+ * it).  Carries every channel of the segment's descriptor, in its order,
+ * as read now; the samples after it decode with these values.  The module
+ * looks for changes at most every 100 ms while samples flow, so samples
+ * captured between the change and this record may carry either value.
+ * Followed by struct attestio_calib_chan chan[nchannels].
+ */
+struct attestio_calib {
+	__le32 segment;		/* the open segment */
+	__le16 nchannels;	/* the descriptor's nchannels */
+	__le16 reserved;
+	__le32 freq_type;	/* IIO_VAL_* of in_sampling_frequency, 0: none */
+	__le32 freq_val;
+	__le32 freq_val2;
+	__le32 reserved2;
 };
 
 /* ioctls on /dev/attestio */
