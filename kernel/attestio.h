@@ -35,6 +35,17 @@ struct attestio_reader {
 	u64 mask;		/* streams this reader wants */
 	struct mutex lock;	/* one read() at a time per file */
 	u8 *bounce;		/* ATTESTIO_REC_MAX_LEN bytes */
+	/* the record last returned, to give it back (attestio_reader_unread) */
+	u64 last_pos;
+	u32 last_stream;
+	u32 last_len;
+	bool last_lost;
+	/* a lost record given back: returned before anything else */
+	u64 pending_records;
+	u64 pending_bytes;
+	/* records and bytes of each stream before pos, read or skipped */
+	u64 passed[ATTESTIO_MAX_STREAMS];
+	u64 passed_bytes[ATTESTIO_MAX_STREAMS];
 };
 
 struct attestio_log_stats {
@@ -49,6 +60,7 @@ void attestio_log_uninit(void);
 void attestio_log_append(const void *rec, u32 len);
 void attestio_reader_start(struct attestio_reader *r);
 int attestio_reader_next(struct attestio_reader *r, u32 cap);
+void attestio_reader_unread(struct attestio_reader *r);
 bool attestio_reader_ready(struct attestio_reader *r);
 wait_queue_head_t *attestio_log_waitq(void);
 void attestio_log_stats(struct attestio_log_stats *st);
@@ -89,6 +101,14 @@ struct attestio_stream {
 	u32 scan_bytes;
 	bool has_ts;
 	u32 ts_offset;
+	/* bits of the scan the layout says are data; the rest is zeroed */
+	u8 scan_keep[ATTESTIO_MAX_SCAN_BYTES];
+	/* the descriptor's channels and the values last recorded for them */
+	const struct iio_chan_spec *chans[ATTESTIO_MAX_CHANNELS];
+	u32 nchans;
+	struct attestio_calib cal;
+	struct attestio_calib_chan calib[ATTESTIO_MAX_CHANNELS];
+	unsigned long calib_next;	/* jiffies: next look for changes */
 
 	/* capture ring: filled in atomic context, drained by drain_work */
 	spinlock_t ring_lock;
@@ -132,6 +152,7 @@ void attestio_stream_emit(struct attestio_stream *s,
 			  struct attestio_rec_info *info);
 void attestio_stream_drain_locked(struct attestio_stream *s);
 void attestio_stream_capture(struct attestio_stream *s, const void *scan);
+void attestio_stream_watch_soon(void);
 
 /* capture.c: the IIO buffer of one buffered segment */
 struct attestio_capture;
@@ -142,6 +163,14 @@ void attestio_capture_free(struct attestio_capture *cap);
 int attestio_capture_start(struct attestio_capture *cap, struct iio_dev *indio,
 			   struct attestio_stream *s, bool timestamp);
 void attestio_capture_stop(struct attestio_capture *cap, struct iio_dev *indio);
+
+enum attestio_capture_health {
+	ATTESTIO_CAPTURE_OK,		/* on the device's list, enabled */
+	ATTESTIO_CAPTURE_SETTLING,	/* disabled: a buffer update is running */
+	ATTESTIO_CAPTURE_LOST,		/* the core took it off the list */
+};
+
+enum attestio_capture_health attestio_capture_health(struct attestio_capture *cap);
 void attestio_capture_uninit(void);
 
 /* epoch.c */

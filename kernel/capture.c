@@ -28,6 +28,7 @@ struct attestio_capture {
 	struct iio_buffer buffer;
 	spinlock_t lock;		/* protects stream */
 	struct attestio_stream *stream;	/* NULL once the stream let go */
+	bool enabled;			/* between the core's enable and disable */
 	unsigned long *scan_mask;
 	struct iio_dev *indio_dev;	/* referenced while an orphan */
 	struct list_head orphan;	/* on attestio_orphans */
@@ -50,6 +51,41 @@ static int attestio_store_to(struct iio_buffer *buffer, const void *data)
 	if (cap->stream)
 		attestio_stream_capture(cap->stream, data);
 	spin_unlock_irqrestore(&cap->lock, flags);
+	return 0;
+}
+
+/*
+ * The IIO core calls these around every change of the device's buffer
+ * list, under the device's lock.  A disable not followed by an enable may
+ * mean the core's error path removed every buffer, ours included: have
+ * the watch look (attestio_stream_watch_soon()).
+ */
+static int attestio_capture_enable(struct iio_buffer *buffer,
+				   struct iio_dev *indio)
+{
+	struct attestio_capture *cap = container_of(buffer,
+						    struct attestio_capture,
+						    buffer);
+
+	WRITE_ONCE(cap->enabled, true);
+	return 0;
+}
+
+static int attestio_capture_disable(struct iio_buffer *buffer,
+				    struct iio_dev *indio)
+{
+	struct attestio_capture *cap = container_of(buffer,
+						    struct attestio_capture,
+						    buffer);
+	unsigned long flags;
+	bool watched;
+
+	WRITE_ONCE(cap->enabled, false);
+	spin_lock_irqsave(&cap->lock, flags);
+	watched = cap->stream;
+	spin_unlock_irqrestore(&cap->lock, flags);
+	if (watched)
+		attestio_stream_watch_soon();
 	return 0;
 }
 
@@ -83,6 +119,8 @@ static void attestio_capture_release(struct iio_buffer *buffer)
 
 static const struct iio_buffer_access_funcs attestio_buffer_access = {
 	.store_to = attestio_store_to,
+	.enable = attestio_capture_enable,
+	.disable = attestio_capture_disable,
 	.release = attestio_capture_release,
 	.modes = INDIO_BUFFER_TRIGGERED,
 };
@@ -116,6 +154,22 @@ struct attestio_capture *attestio_capture_alloc(struct iio_dev *indio)
 const unsigned long *attestio_capture_mask(struct attestio_capture *cap)
 {
 	return cap->scan_mask;
+}
+
+/*
+ * Whether the device still feeds the buffer of a started capture.  The
+ * core's error path (iio_buffer_deactivate_all()) takes every buffer off
+ * the device's list when an enable or disable of any buffer fails; it calls
+ * no hook of ours, but it follows a disable.  Caller holds the streams lock
+ * (a started capture is not stopped under it).
+ */
+enum attestio_capture_health attestio_capture_health(struct attestio_capture *cap)
+{
+	lockdep_assert_held(&attestio_streams_lock);
+	if (list_empty(&cap->buffer.buffer_list))
+		return ATTESTIO_CAPTURE_LOST;
+	return READ_ONCE(cap->enabled) ? ATTESTIO_CAPTURE_OK :
+					 ATTESTIO_CAPTURE_SETTLING;
 }
 
 /* Drop the stream's reference: a buffer never added is freed here. */

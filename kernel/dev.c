@@ -41,7 +41,10 @@ static int attestio_dev_release(struct inode *inode, struct file *file)
 
 /*
  * Whole records only: as many as fit.  A buffer too small for the next
- * record gets -EINVAL and consumes nothing.
+ * record gets -EINVAL and consumes nothing; neither does a record that
+ * faults on the way out: the reader's cursor goes back to it, so the next
+ * read() returns it again (or, if the log overwrote it meanwhile, a lost
+ * record that counts it).
  */
 static ssize_t attestio_dev_read(struct file *file, char __user *ubuf,
 				 size_t count, loff_t *ppos)
@@ -76,6 +79,7 @@ static ssize_t attestio_dev_read(struct file *file, char __user *ubuf,
 			continue;
 		}
 		if (copy_to_user(ubuf + done, r->bounce, len)) {
+			attestio_reader_unread(r);
 			done = done ? done : -EFAULT;
 			break;
 		}

@@ -42,7 +42,7 @@ static struct {
 } attestio_ep;
 
 static const char *const attestio_cp_reason[] = {
-	[ATTESTIO_CP_SIGNED] = "signed",
+	[ATTESTIO_CP_SIGNED] = "quoted",
 	[ATTESTIO_CP_NO_TPM] = "no TPM 2.0 chip",
 	[ATTESTIO_CP_NO_KEY] = "no attestation key (key_handle is 0)",
 	[ATTESTIO_CP_TPM_ERROR] = "TPM error",

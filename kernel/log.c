@@ -21,6 +21,9 @@ static struct {
 	u64 tail_pos;		/* oldest record still held */
 	u64 tail_index;
 	u64 overwritten;
+	/* records and bytes of each stream overwritten so far */
+	u64 gone[ATTESTIO_MAX_STREAMS];
+	u64 gone_bytes[ATTESTIO_MAX_STREAMS];
 	wait_queue_head_t waitq;
 } attestio_log;
 
@@ -42,11 +45,13 @@ static void attestio_log_copy_in(u64 pos, const void *src, u32 len)
 	memcpy(attestio_log.buf, (const u8 *)src + first, len - first);
 }
 
-static u32 attestio_log_len_at(u64 pos)
+static u32 attestio_log_len_at(u64 pos, u32 *stream)
 {
 	struct attestio_rec_hdr h;
 
 	attestio_log_copy_out(pos, &h, sizeof(h));
+	/* the module only logs records of valid streams */
+	*stream = le32_to_cpu(h.stream) % ATTESTIO_MAX_STREAMS;
 	return le32_to_cpu(h.len);
 }
 
@@ -54,11 +59,15 @@ static u32 attestio_log_len_at(u64 pos)
 void attestio_log_append(const void *rec, u32 len)
 {
 	unsigned long flags;
+	u32 gone, stream;
 
 	spin_lock_irqsave(&attestio_log.lock, flags);
 	while (attestio_log.head_pos + len - attestio_log.tail_pos >
 	       attestio_log.size) {
-		attestio_log.tail_pos += attestio_log_len_at(attestio_log.tail_pos);
+		gone = attestio_log_len_at(attestio_log.tail_pos, &stream);
+		attestio_log.gone[stream]++;
+		attestio_log.gone_bytes[stream] += gone;
+		attestio_log.tail_pos += gone;
 		attestio_log.tail_index++;
 		attestio_log.overwritten++;
 	}
@@ -77,10 +86,40 @@ void attestio_reader_start(struct attestio_reader *r)
 	spin_lock_irqsave(&attestio_log.lock, flags);
 	r->pos = attestio_log.tail_pos;
 	r->index = attestio_log.tail_index;
+	memcpy(r->passed, attestio_log.gone, sizeof(r->passed));
+	memcpy(r->passed_bytes, attestio_log.gone_bytes,
+	       sizeof(r->passed_bytes));
 	spin_unlock_irqrestore(&attestio_log.lock, flags);
 }
 
-static u32 attestio_reader_lost(struct attestio_reader *r)
+/*
+ * Move a reader the log overtook to the oldest record held.  Returns the
+ * records (and @bytes) it missed of the streams its filter selects;
+ * other streams' records are none of its losses.  Caller holds the log
+ * lock.
+ */
+static u64 attestio_reader_catch_up(struct attestio_reader *r, u64 *bytes)
+{
+	u64 records = 0;
+	int i;
+
+	*bytes = 0;
+	for (i = 0; i < ATTESTIO_MAX_STREAMS; i++) {
+		if (r->mask & BIT_ULL(i)) {
+			records += attestio_log.gone[i] - r->passed[i];
+			*bytes += attestio_log.gone_bytes[i] - r->passed_bytes[i];
+		}
+		r->passed[i] = attestio_log.gone[i];
+		r->passed_bytes[i] = attestio_log.gone_bytes[i];
+	}
+	r->pos = attestio_log.tail_pos;
+	r->index = attestio_log.tail_index;
+	return records;
+}
+
+/* A lost record of @records records (@bytes) into r->bounce. */
+static u32 attestio_reader_lost(struct attestio_reader *r, u64 records,
+				u64 bytes)
 {
 	struct attestio_rec_info info = {
 		.type = ATTESTIO_REC_LOST,
@@ -92,11 +131,30 @@ static u32 attestio_reader_lost(struct attestio_reader *r)
 	struct attestio_lost *lost = attestio_rec_payload(r->bounce);
 
 	attestio_rec_hdr_encode(r->bounce, &info);
-	lost->records = cpu_to_le64(attestio_log.tail_index - r->index);
-	lost->bytes = cpu_to_le64(attestio_log.tail_pos - r->pos);
-	r->pos = attestio_log.tail_pos;
-	r->index = attestio_log.tail_index;
+	lost->records = cpu_to_le64(records);
+	lost->bytes = cpu_to_le64(bytes);
+	r->last_lost = true;
 	return info.len;
+}
+
+/*
+ * Give back the record the last attestio_reader_next() returned (its copy
+ * to userspace faulted): the next call returns it again.
+ */
+void attestio_reader_unread(struct attestio_reader *r)
+{
+	const struct attestio_lost *lost = attestio_rec_payload(r->bounce);
+
+	lockdep_assert_held(&r->lock);
+	if (r->last_lost) {
+		r->pending_records += le64_to_cpu(lost->records);
+		r->pending_bytes += le64_to_cpu(lost->bytes);
+		return;
+	}
+	r->pos = r->last_pos;
+	r->index--;
+	r->passed[r->last_stream]--;
+	r->passed_bytes[r->last_stream] -= r->last_len;
 }
 
 /*
@@ -114,27 +172,43 @@ static u32 attestio_reader_lost(struct attestio_reader *r)
 int attestio_reader_next(struct attestio_reader *r, u32 cap)
 {
 	const u32 lost_len = attestio_rec_len(sizeof(struct attestio_lost));
-	struct attestio_rec_hdr *h = (void *)r->bounce;
 	unsigned long flags;
 	unsigned int skipped;
+	u64 records, bytes, more;
+	u32 len, stream;
 	int ret;
-	u32 len;
 
 	lockdep_assert_held(&r->lock);
+	r->last_lost = false;
 again:
 	ret = 0;
 	skipped = 0;
 	spin_lock_irqsave(&attestio_log.lock, flags);
-	if (r->pos < attestio_log.tail_pos) {
-		ret = cap < lost_len ? -ENOSPC : attestio_reader_lost(r);
-		goto out;
+	if (r->pos < attestio_log.tail_pos || r->pending_records) {
+		if (cap < lost_len) {
+			ret = -ENOSPC;
+			goto out;
+		}
+		records = r->pending_records;
+		bytes = r->pending_bytes;
+		if (r->pos < attestio_log.tail_pos) {
+			records += attestio_reader_catch_up(r, &more);
+			bytes += more;
+		}
+		r->pending_records = 0;
+		r->pending_bytes = 0;
+		if (records) {
+			ret = attestio_reader_lost(r, records, bytes);
+			goto out;
+		}
 	}
 	while (r->pos < attestio_log.head_pos) {
-		len = attestio_log_len_at(r->pos);
-		attestio_log_copy_out(r->pos, r->bounce, sizeof(*h));
-		if (!(r->mask & BIT_ULL(le32_to_cpu(h->stream)))) {
+		len = attestio_log_len_at(r->pos, &stream);
+		if (!(r->mask & BIT_ULL(stream))) {
 			r->pos += len;
 			r->index++;
+			r->passed[stream]++;
+			r->passed_bytes[stream] += len;
 			if (++skipped < ATTESTIO_LOG_SKIP_BATCH)
 				continue;
 			spin_unlock_irqrestore(&attestio_log.lock, flags);
@@ -146,8 +220,13 @@ again:
 			goto out;
 		}
 		attestio_log_copy_out(r->pos, r->bounce, len);
+		r->last_pos = r->pos;
+		r->last_stream = stream;
+		r->last_len = len;
 		r->pos += len;
 		r->index++;
+		r->passed[stream]++;
+		r->passed_bytes[stream] += len;
 		ret = len;
 		break;
 	}

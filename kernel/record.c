@@ -166,6 +166,22 @@ static int attestio_check_sample(const u8 *p, u32 plen)
 	return attestio_zero(p + used, plen - used) ? 0 : -EBADMSG;
 }
 
+static int attestio_check_calib(const u8 *p, u32 plen)
+{
+	const struct attestio_calib *c = (const void *)p;
+	u32 n, used;
+
+	if (plen < sizeof(*c))
+		return -EBADMSG;
+	n = le16_to_cpu(c->nchannels);
+	if (!n || n > ATTESTIO_MAX_CHANNELS || c->reserved || c->reserved2)
+		return -EBADMSG;
+	used = sizeof(*c) + n * sizeof(struct attestio_calib_chan);
+	if (plen != attestio_rec_len(used) - ATTESTIO_HDR_LEN)
+		return -EBADMSG;
+	return attestio_zero(p + used, plen - used) ? 0 : -EBADMSG;
+}
+
 int attestio_cp_layout(u16 nheads, u16 attest_len, u16 sig_len,
 		       struct attestio_cp_layout *lay)
 {
@@ -289,6 +305,8 @@ int attestio_rec_validate(const void *rec, size_t avail,
 		return attestio_check_descriptor(p, plen);
 	case ATTESTIO_REC_SAMPLE:
 		return attestio_check_sample(p, plen);
+	case ATTESTIO_REC_CALIB:
+		return attestio_check_calib(p, plen);
 	case ATTESTIO_REC_CHECKPOINT:
 		return attestio_check_checkpoint(rec, info->len, info->stream);
 	}

@@ -31,9 +31,17 @@ static u32 attestio_generation;
 
 static void attestio_rescan(struct work_struct *work);
 static DECLARE_DELAYED_WORK(attestio_rescan_work, attestio_rescan);
+static void attestio_watch(struct work_struct *work);
+static DECLARE_DELAYED_WORK(attestio_watch_work, attestio_watch);
 
 /* Let a new device's driver finish probing before attaching to it. */
 #define ATTESTIO_RESCAN_DELAY (HZ / 2)
+/* A failed re-attach is retried after 1 s, doubling up to 64 s. */
+#define ATTESTIO_RETRY_MIN HZ
+#define ATTESTIO_RETRY_MAX (64 * HZ)
+static unsigned long attestio_retry_delay = ATTESTIO_RETRY_MIN;
+/* How often the watch looks again while a buffer update is running. */
+#define ATTESTIO_WATCH_DELAY (HZ / 20)
 
 /* ------------------------------------------------------------ records --- */
 
@@ -94,13 +102,18 @@ static void attestio_emit_sample(struct attestio_stream *s,
 		.boottime_ns = slot->boottime_ns,
 		.realtime_ns = slot->realtime_ns,
 	};
+	struct attestio_sample *sample = attestio_rec_payload(s->scratch);
 	s64 ts = 0;
+	u32 i;
 
 	if (s->has_ts)
 		memcpy(&ts, slot->scan + s->ts_offset, sizeof(ts));
 	info.len = attestio_sample_encode(s->scratch, ATTESTIO_REC_MAX_LEN,
 					  &info, ts, slot->scan, s->scan_bytes);
 	info.type = ATTESTIO_REC_SAMPLE;
+	/* what drivers leave in padding is not theirs to export */
+	for (i = 0; i < s->scan_bytes; i++)
+		sample->scan[i] &= s->scan_keep[i];
 	attestio_stream_emit(s, &info);
 	s->segment_samples++;
 	atomic64_inc(&s->samples);
@@ -153,12 +166,73 @@ void attestio_stream_drain_locked(struct attestio_stream *s)
 		attestio_epoch_kick();
 }
 
+static void attestio_read_pair(struct iio_dev *indio,
+			       const struct iio_chan_spec *ch,
+			       enum iio_chan_info_enum what, __le32 *type,
+			       __le32 *v1, __le32 *v2);
+
+/* What scale, offset and sampling frequency the driver says now. */
+static void attestio_read_calib(struct attestio_stream *s,
+				struct attestio_calib *cal,
+				struct attestio_calib_chan *cc)
+{
+	struct iio_dev *indio = s->indio_dev;
+	int i;
+
+	memset(cal, 0, sizeof(*cal));
+	memset(cc, 0, s->nchans * sizeof(*cc));
+	cal->segment = cpu_to_le32(s->segment);
+	cal->nchannels = cpu_to_le16(s->nchans);
+	for (i = 0; i < s->nchans; i++) {
+		attestio_read_pair(indio, s->chans[i], IIO_CHAN_INFO_SCALE,
+				   &cc[i].scale_type, &cc[i].scale_val,
+				   &cc[i].scale_val2);
+		attestio_read_pair(indio, s->chans[i], IIO_CHAN_INFO_OFFSET,
+				   &cc[i].offset_type, &cc[i].offset_val,
+				   &cc[i].offset_val2);
+	}
+	for (i = 0; i < indio->num_channels && !cal->freq_type; i++)
+		attestio_read_pair(indio, &indio->channels[i],
+				   IIO_CHAN_INFO_SAMP_FREQ, &cal->freq_type,
+				   &cal->freq_val, &cal->freq_val2);
+}
+
+/*
+ * Root may change a channel's scale or offset, or the sampling frequency,
+ * mid-segment: record the new values before the samples that follow, so
+ * that verifiers compute SI values with them.  Caller holds s->emit_lock.
+ */
+static void attestio_check_calib(struct attestio_stream *s)
+{
+	struct attestio_calib *cal = attestio_rec_payload(s->scratch);
+	struct attestio_calib_chan *cc = (void *)(cal + 1);
+	struct attestio_rec_info info;
+	u32 bytes = s->nchans * sizeof(*cc);
+
+	lockdep_assert_held(&s->emit_lock);
+	if (!s->indio_dev || !s->nchans ||
+	    time_before(jiffies, s->calib_next))
+		return;
+	s->calib_next = jiffies + HZ / 10;
+	attestio_read_calib(s, cal, cc);
+	if (!memcmp(cal, &s->cal, sizeof(*cal)) &&
+	    !memcmp(cc, s->calib, bytes))
+		return;
+	memcpy(&s->cal, cal, sizeof(*cal));
+	memcpy(s->calib, cc, bytes);
+	attestio_info_now(&info, ATTESTIO_REC_CALIB, sizeof(*cal) + bytes);
+	memset((u8 *)cc + bytes, 0,
+	       info.len - ATTESTIO_HDR_LEN - sizeof(*cal) - bytes);
+	attestio_stream_emit(s, &info);
+}
+
 static void attestio_drain_work(struct work_struct *work)
 {
 	struct attestio_stream *s = container_of(work, struct attestio_stream,
 						 drain_work);
 
 	mutex_lock(&s->emit_lock);
+	attestio_check_calib(s);
 	attestio_stream_drain_locked(s);
 	mutex_unlock(&s->emit_lock);
 }
@@ -324,6 +398,27 @@ static void attestio_fill_channel(struct attestio_stream *s,
 }
 
 /*
+ * Mark the bits of channel @c (as described) that carry data: realbits
+ * from shift up, in each of its repeat storage words.
+ */
+static void attestio_keep_channel(struct attestio_stream *s,
+				  const struct attestio_channel *c)
+{
+	u32 nbytes = c->storagebits / 8, off = le16_to_cpu(c->offset);
+	u32 r, k, bit, top = min_t(u32, c->shift + c->realbits, 64);
+	u64 data = c->realbits ? GENMASK_ULL(top - 1, c->shift) : 0;
+
+	for (r = 0; r < max_t(u32, c->repeat, 1); r++) {
+		for (k = 0; k < nbytes; k++, off++) {
+			bit = 8 * (c->endianness == ATTESTIO_BE ?
+				   nbytes - 1 - k : k);
+			if (off < sizeof(s->scan_keep))
+				s->scan_keep[off] = data >> bit;
+		}
+	}
+}
+
+/*
  * Which physical device this is, in a way a fake device with the same IIO
  * name cannot copy: its parent's place in the device tree and driver.
  */
@@ -369,6 +464,7 @@ static int attestio_describe(struct attestio_stream *s)
 	int si, i, ret;
 
 	memset(s->scratch, 0, ATTESTIO_REC_MAX_LEN);
+	memset(s->scan_keep, 0, sizeof(s->scan_keep));
 	for (i = 0, si = -1; i < indio->num_channels; i++) {
 		ch = &indio->channels[i];
 		if (ch->type == IIO_TIMESTAMP && ch->scan_index >= 0)
@@ -382,6 +478,7 @@ static int attestio_describe(struct attestio_stream *s)
 				return -EINVAL;
 			len = attestio_chan_bytes(ch);
 			bytes = ALIGN(bytes, len);
+			s->chans[n] = ch;
 			attestio_fill_channel(s, ch, bytes, &d->chan[n++]);
 			bytes += len;
 			largest = max(largest, len);
@@ -394,6 +491,7 @@ static int attestio_describe(struct attestio_stream *s)
 				continue;
 			if (n == ATTESTIO_MAX_CHANNELS)
 				return -EINVAL;
+			s->chans[n] = ch;
 			attestio_fill_channel(s, ch, bytes, &d->chan[n++]);
 			bytes += 4;
 			largest = 4;
@@ -411,6 +509,22 @@ static int attestio_describe(struct attestio_stream *s)
 	bytes = ALIGN(bytes, largest);
 	if (bytes > ATTESTIO_MAX_SCAN_BYTES)
 		return -E2BIG;
+	for (i = 0; i < n; i++)
+		attestio_keep_channel(s, &d->chan[i]);
+	/* the values the descriptor carries are the ones recorded */
+	s->nchans = n;
+	s->calib_next = jiffies + HZ / 10;
+	attestio_read_calib(s, &s->cal, s->calib);
+	for (i = 0; i < n; i++) {
+		s->calib[i].scale_type = d->chan[i].scale_type;
+		s->calib[i].scale_val = d->chan[i].scale_val;
+		s->calib[i].scale_val2 = d->chan[i].scale_val2;
+		s->calib[i].offset_type = d->chan[i].offset_type;
+		s->calib[i].offset_val = d->chan[i].offset_val;
+		s->calib[i].offset_val2 = d->chan[i].offset_val2;
+	}
+	if (s->has_ts)
+		memset(s->scan_keep + s->ts_offset, 0xff, 8);
 	s->scan_bytes = bytes;
 
 	attestio_info_now(&info, ATTESTIO_REC_DESCRIPTOR,
@@ -751,11 +865,16 @@ int attestio_stream_detach(const char *spec)
 	return 0;
 }
 
-/* Re-attach waiting streams whose device has come back. */
+/*
+ * Re-attach waiting streams whose device has come back.  A device that
+ * is there but refuses the capture (its buffer update fails) is retried
+ * with a backoff, each failed try a descriptor and a detach record.
+ */
 static void attestio_rescan(struct work_struct *work)
 {
 	struct attestio_stream *s;
 	struct device *dev;
+	bool failed = false;
 	int i;
 
 	mutex_lock(&attestio_streams_lock);
@@ -765,11 +884,64 @@ static void attestio_rescan(struct work_struct *work)
 			continue;
 		dev = bus_find_device(&iio_bus_type, NULL, s->spec,
 				      attestio_match);
-		if (dev && attestio_stream_start(s, dev))
+		if (dev && attestio_stream_start(s, dev)) {
 			pr_warn_ratelimited("stream %u: re-attach to %s failed\n",
 					    s->id, s->spec);
+			failed = true;
+		}
+	}
+	if (failed && !attestio_streams_closing) {
+		mod_delayed_work(attestio_wq, &attestio_rescan_work,
+				 attestio_retry_delay);
+		attestio_retry_delay = min(2 * attestio_retry_delay,
+					   (unsigned long)ATTESTIO_RETRY_MAX);
+	} else if (!failed) {
+		attestio_retry_delay = ATTESTIO_RETRY_MIN;
 	}
 	mutex_unlock(&attestio_streams_lock);
+}
+
+/*
+ * End the segment of every buffered stream whose capture the IIO core
+ * stopped (attestio_capture_health()), then re-attach.  Runs when a
+ * capture buffer is disabled, and again while an update is still running.
+ */
+static void attestio_watch(struct work_struct *work)
+{
+	enum attestio_capture_health health;
+	struct attestio_stream *s;
+	bool lost = false, settling = false;
+	int i;
+
+	mutex_lock(&attestio_streams_lock);
+	for (i = 0; i < ATTESTIO_MAX_STREAMS; i++) {
+		s = attestio_streams[i];
+		if (!s || s->state != ATTESTIO_STREAM_ATTACHED ||
+		    s->mode != ATTESTIO_MODE_BUFFERED)
+			continue;
+		health = attestio_capture_health(s->cap);
+		if (health == ATTESTIO_CAPTURE_SETTLING) {
+			settling = true;
+		} else if (health == ATTESTIO_CAPTURE_LOST) {
+			pr_warn_ratelimited("stream %u: the IIO core removed the capture buffer of %s\n",
+					    s->id, s->device);
+			attestio_stream_stop(s, ATTESTIO_DETACH_CAPTURE_LOST);
+			lost = true;
+		}
+	}
+	if (settling && !attestio_streams_closing)
+		mod_delayed_work(attestio_wq, &attestio_watch_work,
+				 ATTESTIO_WATCH_DELAY);
+	if (lost && !attestio_streams_closing)
+		mod_delayed_work(attestio_wq, &attestio_rescan_work, 0);
+	mutex_unlock(&attestio_streams_lock);
+}
+
+/* Any context: a capture buffer was disabled, look at it soon. */
+void attestio_stream_watch_soon(void)
+{
+	mod_delayed_work(attestio_wq, &attestio_watch_work,
+			 ATTESTIO_WATCH_DELAY);
 }
 
 /*
@@ -851,6 +1023,7 @@ void attestio_stream_uninit(void)
 			attestio_stream_free(attestio_streams[i]);
 	mutex_unlock(&attestio_streams_lock);
 	bus_unregister_notifier(&iio_bus_type, &attestio_bus_nb);
+	cancel_delayed_work_sync(&attestio_watch_work);
 	cancel_delayed_work_sync(&attestio_rescan_work);
 	attestio_capture_uninit();
 }

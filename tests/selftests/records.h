@@ -64,6 +64,8 @@ struct stream_check {
 	int descriptors;
 	int detaches;
 	u32 last_detach_reason;
+	u32 detach_reasons;	/* bit per reason seen */
+	size_t detach_nvalues;	/* nvalues at the last detach */
 	u32 last_segment;
 	int checkpoints;
 	int signed_checkpoints;
@@ -216,6 +218,8 @@ static inline void check_stream(struct recbuf *rb, struct stream_check *c)
 			c->detaches++;
 			c->last_detach_reason = le32_to_cpu(((const struct attestio_detach *)
 							     (rec + ATTESTIO_HDR_LEN))->reason);
+			c->detach_reasons |= 1U << (c->last_detach_reason & 31);
+			c->detach_nvalues = c->nvalues;
 			break;
 		case ATTESTIO_REC_CHECKPOINT:
 			check_checkpoint(c, rec, info.len);

@@ -642,6 +642,9 @@ static int att_content(struct att_vstream *s, const uint8_t *rec,
 	const struct attestio_descriptor *d = p;
 	const struct attestio_sample *smp = p;
 	const struct attestio_detach *det = p;
+	const struct attestio_calib *cal = p;
+	const struct attestio_calib_chan *cc = (const void *)(cal + 1);
+	unsigned int i;
 
 	switch (ri->type) {
 	case ATTESTIO_REC_DESCRIPTOR:
@@ -694,6 +697,25 @@ static int att_content(struct att_vstream *s, const uint8_t *rec,
 					le32_to_cpu(det->segment), s->segment,
 					s->seg_open ? "open" : "already detached");
 		s->seg_open = false;
+		return 0;
+	case ATTESTIO_REC_CALIB:
+		/* new scale/offset for the samples after it */
+		if (!s->seg_known || !s->desc)
+			return 0;
+		if (!s->seg_open || le32_to_cpu(cal->segment) != s->segment ||
+		    cal->nchannels != s->desc->nchannels)
+			return att_rerr(err, ATT_EPARSE, ri->stream, ri->seq,
+					"calib of segment %u with %u channels does not fit segment %u",
+					le32_to_cpu(cal->segment),
+					le16_to_cpu(cal->nchannels), s->segment);
+		for (i = 0; i < le16_to_cpu(cal->nchannels); i++) {
+			s->desc->chan[i].scale_type = cc[i].scale_type;
+			s->desc->chan[i].scale_val = cc[i].scale_val;
+			s->desc->chan[i].scale_val2 = cc[i].scale_val2;
+			s->desc->chan[i].offset_type = cc[i].offset_type;
+			s->desc->chan[i].offset_val = cc[i].offset_val;
+			s->desc->chan[i].offset_val2 = cc[i].offset_val2;
+		}
 		return 0;
 	}
 	return 0;
@@ -1313,6 +1335,7 @@ const char *att_rec_type_name(unsigned int t)
 		[ATTESTIO_REC_DETACH] = "detach",
 		[ATTESTIO_REC_ERROR] = "error",
 		[ATTESTIO_REC_LOST] = "lost",
+		[ATTESTIO_REC_CALIB] = "calib",
 	};
 
 	return t < sizeof(n) / sizeof(n[0]) && n[t] ? n[t] : "unknown";

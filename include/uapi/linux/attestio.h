@@ -55,7 +55,9 @@ enum attestio_rec_type {
 	ATTESTIO_REC_ERROR		= 6,
 	/* Reader-local: this reader fell behind; never chained. */
 	ATTESTIO_REC_LOST		= 7,
-	ATTESTIO_REC_TYPE_MAX		= ATTESTIO_REC_LOST,
+	/* Chained: channel scale/offset or sampling frequency changed (v2). */
+	ATTESTIO_REC_CALIB		= 8,
+	ATTESTIO_REC_TYPE_MAX		= ATTESTIO_REC_CALIB,
 };
 
 /* hdr.flags */
@@ -147,7 +149,10 @@ struct attestio_sample {
 	__le64 iio_timestamp;	/* the scan's IIO timestamp, 0 if none */
 	__le32 scan_len;	/* bytes in scan[] (before padding) */
 	__le32 reserved;
-	__u8 scan[];		/* raw scan exactly as the driver pushed it */
+	__u8 scan[];		/* raw scan as the driver pushed it, with the
+				 * bits the descriptor's layout calls padding
+				 * zeroed (v2)
+				 */
 };
 
 /* Why samples were lost (attestio_gap.reason) */
@@ -209,7 +214,13 @@ enum attestio_detach_reason {
 	ATTESTIO_DETACH_UNLOAD		= 3,	/* module unloading */
 	ATTESTIO_DETACH_ERROR		= 4,	/* capture failed */
 	ATTESTIO_DETACH_SHUTDOWN	= 5,	/* reboot or power-off (v2) */
-	ATTESTIO_DETACH_REASON_MAX	= ATTESTIO_DETACH_SHUTDOWN,
+	/*
+	 * The IIO core stopped the capture behind the module's back: it
+	 * removes every buffer of a device when enabling or disabling any
+	 * of them fails (v2).  A new segment follows once it re-attaches.
+	 */
+	ATTESTIO_DETACH_CAPTURE_LOST	= 6,
+	ATTESTIO_DETACH_REASON_MAX	= ATTESTIO_DETACH_CAPTURE_LOST,
 };
 
 /* ATTESTIO_REC_DETACH: last record of a segment. */
@@ -236,6 +247,35 @@ struct attestio_error {
 struct attestio_lost {
 	__le64 records;		/* records this reader skipped */
 	__le64 bytes;
+};
+
+/* 24 bytes: one channel's value pairs, as in struct attestio_channel. */
+struct attestio_calib_chan {
+	__le32 scale_type;	/* IIO_VAL_*, 0: not provided */
+	__le32 scale_val;
+	__le32 scale_val2;
+	__le32 offset_type;
+	__le32 offset_val;
+	__le32 offset_val2;
+};
+
+/*
+ * ATTESTIO_REC_CALIB (v2): the driver's scale or offset of a channel, or
+ * the device's sampling frequency, changed during the segment (root wrote
+ * it).  Carries every channel of the segment's descriptor, in its order,
+ * as read now; the samples after it decode with these values.  The module
+ * looks for changes at most every 100 ms while samples flow, so samples
+ * captured between the change and this record may carry either value.
+ * Followed by struct attestio_calib_chan chan[nchannels].
+ */
+struct attestio_calib {
+	__le32 segment;		/* the open segment */
+	__le16 nchannels;	/* the descriptor's nchannels */
+	__le16 reserved;
+	__le32 freq_type;	/* IIO_VAL_* of in_sampling_frequency, 0: none */
+	__le32 freq_val;
+	__le32 freq_val2;
+	__le32 reserved2;
 };
 
 /* ioctls on /dev/attestio */

@@ -496,6 +496,9 @@ static void describe(struct render *r, struct sbuf *b, const uint8_t *rec,
 		      reason == ATTESTIO_DETACH_REMOVED ? "device removed" :
 		      reason == ATTESTIO_DETACH_UNLOAD ? "module unloading" :
 		      reason == ATTESTIO_DETACH_ERROR ? "capture failed" :
+		      reason == ATTESTIO_DETACH_SHUTDOWN ? "reboot or power-off" :
+		      reason == ATTESTIO_DETACH_CAPTURE_LOST ?
+		      "capture stopped by the IIO core" :
 		      "unknown reason";
 		if (j) {
 			sb_printf(b, ", \"segment\": %u, \"samples\": %llu",

@@ -210,7 +210,7 @@ static void status_table(const int *ids, int n)
 		unsigned long long tot, sig;
 
 		if (sscanf(b, "%llu %llu", &tot, &sig) == 2)
-			snprintf(b, sizeof(b), "%llu (%llu signed)", tot, sig);
+			snprintf(b, sizeof(b), "%llu (%llu quoted)", tot, sig);
 	}
 	printf("  %-14s %s   (last epoch %s)\n", "checkpoints", b, a);
 	get("last_status", a, sizeof(a));
