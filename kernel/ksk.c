@@ -349,10 +349,43 @@ static int attestio_ksk_ak_name(struct tpm_chip *chip, u32 ak, u8 *name,
 }
 
 /*
+ * Satisfy the enrolled key's policy for TPM2_Certify in session @sess:
+ * PolicyCommandCode(TPM2_Certify), then PolicyOR over both branches.
+ */
+static int attestio_ksk_policy_certify(struct tpm_chip *chip, u32 sess)
+{
+	u8 branches[2][SHA256_DIGEST_SIZE], policy[SHA256_DIGEST_SIZE];
+	struct attestio_tpm2_cmd c;
+	struct attestio_tpm2_rsp rsp;
+	int len, ret;
+
+	attestio_tpm2_cmd_init(&c, attestio_ksk.buf, PAGE_SIZE,
+			       ATTESTIO_TPM2_CC_POLICY_COMMAND_CODE, NULL, 0);
+	attestio_tpm2_cmd_handle(&c, sess, NULL, 0);
+	attestio_tpm2_cmd_u32(&c, ATTESTIO_TPM2_CC_CERTIFY);
+	len = attestio_tpm2_cmd_finish(&c);
+	ret = len < 0 ? len : attestio_tpm_xfer(chip, attestio_ksk.buf, len,
+				ATTESTIO_TPM2_CC_POLICY_COMMAND_CODE, 0, NULL,
+				0, &rsp);
+	if (ret)
+		return ret;
+	attestio_tpm2_ak_policy(branches, policy);
+	attestio_tpm2_cmd_init(&c, attestio_ksk.buf, PAGE_SIZE,
+			       ATTESTIO_TPM2_CC_POLICY_OR, NULL, 0);
+	attestio_tpm2_cmd_handle(&c, sess, NULL, 0);
+	attestio_tpm2_cmd_u32(&c, 2);
+	attestio_tpm2_cmd_2b(&c, branches[0], SHA256_DIGEST_SIZE);
+	attestio_tpm2_cmd_2b(&c, branches[1], SHA256_DIGEST_SIZE);
+	len = attestio_tpm2_cmd_finish(&c);
+	return len < 0 ? len : attestio_tpm_xfer(chip, attestio_ksk.buf, len,
+				ATTESTIO_TPM2_CC_POLICY_OR, 0, NULL, 0, &rsp);
+}
+
+/*
  * TPM2_Certify of the KSK by the enrolled key @ak, measured as
  * ATTESTIO_MEV_CERT.  An enrolled key provisioned by attestio can only
- * certify (its policy is PolicyCommandCode(TPM2_Certify)); an older one
- * with userWithAuth is authorized by an empty password.
+ * certify or activate credentials (attestio_tpm2_ak_policy()); an older
+ * one with userWithAuth is authorized by an empty password.
  */
 static int attestio_ksk_certify(struct tpm_chip *chip, u32 ak)
 {
@@ -378,15 +411,7 @@ static int attestio_ksk_certify(struct tpm_chip *chip, u32 ak)
 		if (ret)
 			return ret;
 		have_policy = true;
-		attestio_tpm2_cmd_init(&c, attestio_ksk.buf, PAGE_SIZE,
-				       ATTESTIO_TPM2_CC_POLICY_COMMAND_CODE,
-				       NULL, 0);
-		attestio_tpm2_cmd_handle(&c, policy.handle, NULL, 0);
-		attestio_tpm2_cmd_u32(&c, ATTESTIO_TPM2_CC_CERTIFY);
-		len = attestio_tpm2_cmd_finish(&c);
-		ret = len < 0 ? len : attestio_tpm_xfer(chip, attestio_ksk.buf,
-					len, ATTESTIO_TPM2_CC_POLICY_COMMAND_CODE,
-					0, NULL, 0, &rsp);
+		ret = attestio_ksk_policy_certify(chip, policy.handle);
 		if (ret)
 			goto out_flush_policy;
 		get_random_bytes(policy.nonce_caller,

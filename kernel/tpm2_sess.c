@@ -506,3 +506,27 @@ int attestio_tpm2_read_public_parse(const struct attestio_tpm2_rsp *rsp,
 		return -EBADMSG;
 	return 0;
 }
+
+/* policyDigest' = SHA-256(policyDigest || TPM_CC_PolicyCommandCode || code) */
+static void attestio_policy_cc(u32 code, u8 *out)
+{
+	u8 b[SHA256_DIGEST_SIZE + 8] = { 0 };
+
+	attestio_put_be32(b + SHA256_DIGEST_SIZE,
+			  ATTESTIO_TPM2_CC_POLICY_COMMAND_CODE);
+	attestio_put_be32(b + SHA256_DIGEST_SIZE + 4, code);
+	sha256(b, sizeof(b), out);
+}
+
+void attestio_tpm2_ak_policy(u8 branches[2][32], u8 *policy)
+{
+	u8 b[SHA256_DIGEST_SIZE + 4 + 2 * SHA256_DIGEST_SIZE] = { 0 };
+
+	attestio_policy_cc(ATTESTIO_TPM2_CC_CERTIFY, branches[0]);
+	attestio_policy_cc(ATTESTIO_TPM2_CC_ACTIVATE_CREDENTIAL, branches[1]);
+	/* SHA-256(0^32 || TPM_CC_PolicyOR || digest1 || digest2) */
+	attestio_put_be32(b + SHA256_DIGEST_SIZE, ATTESTIO_TPM2_CC_POLICY_OR);
+	memcpy(b + SHA256_DIGEST_SIZE + 4, branches[0], SHA256_DIGEST_SIZE);
+	memcpy(b + 2 * SHA256_DIGEST_SIZE + 4, branches[1], SHA256_DIGEST_SIZE);
+	sha256(b, sizeof(b), policy);
+}

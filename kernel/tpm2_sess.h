@@ -20,6 +20,8 @@
 #define ATTESTIO_TPM2_CC_LOAD			0x00000157
 #define ATTESTIO_TPM2_CC_FLUSH_CONTEXT		0x00000165
 #define ATTESTIO_TPM2_CC_POLICY_COMMAND_CODE	0x0000016c
+#define ATTESTIO_TPM2_CC_POLICY_OR		0x00000171
+#define ATTESTIO_TPM2_CC_ACTIVATE_CREDENTIAL	0x00000147
 #define ATTESTIO_TPM2_CC_READ_PUBLIC		0x00000173
 #define ATTESTIO_TPM2_CC_START_AUTH_SESSION	0x00000176
 #define ATTESTIO_TPM2_CC_PCR_EXTEND		0x00000182
@@ -140,6 +142,17 @@ void attestio_hmac_sha256(const u8 *key, size_t klen, const u8 *const *part,
 /* Marshalled TPMT_PUBLIC templates; return the length written or -ENOSPC. */
 int attestio_tpm2_ksk_template(u8 *buf, size_t cap);
 int attestio_tpm2_parent_template(u8 *buf, size_t cap);
+
+/*
+ * The enrolled attestation key's authPolicy (attestio provision):
+ * PolicyOR(PolicyCommandCode(TPM2_Certify),
+ *          PolicyCommandCode(TPM2_ActivateCredential)),
+ * with userWithAuth clear and adminWithPolicy set, so that the key can
+ * certify and take part in credential activation, and nothing else: no
+ * quote, no signature, no change of its authValue.  @branches receives
+ * the two PolicyOR branches (Certify first), @policy the authPolicy.
+ */
+void attestio_tpm2_ak_policy(u8 branches[2][32], u8 *policy);
 
 /* Name of a TPMT_PUBLIC (nameAlg SHA-256): 0x000b || SHA-256(public). */
 #define ATTESTIO_TPM2_NAME_LEN		34
