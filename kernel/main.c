@@ -37,9 +37,11 @@ module_param_named(key_handle, attestio_key_handle, uint, 0444);
 MODULE_PARM_DESC(key_handle,
 		 "Persistent TPM handle of the attestation key (0x81xxxxxx; 0 = unsigned)");
 
-unsigned int attestio_pcr_mask;
+/* the boot chain (PCRs 0-9) and the module's own PCR */
+unsigned int attestio_pcr_mask = 0x3ff | 1U << ATTESTIO_MLOG_PCR;
 module_param_named(pcr_mask, attestio_pcr_mask, uint, 0444);
-MODULE_PARM_DESC(pcr_mask, "SHA-256 PCRs to quote, bit i = PCR i (default none)");
+MODULE_PARM_DESC(pcr_mask,
+		 "SHA-256 PCRs to quote, bit i = PCR i (default 0x23ff: PCRs 0-9 and 13)");
 
 unsigned int attestio_ring_slots = 1024;
 module_param_named(ring_slots, attestio_ring_slots, uint, 0444);

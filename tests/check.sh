@@ -165,6 +165,23 @@ if want guest; then
 		tap_collect "guest-$k" "$out/guest-$k.log"
 		[ $rc -eq 0 ] || record FAIL "guest-$k/vm(rc=$rc)"
 	done
+	# Reboot on the same TPM state: the module regains key use with no
+	# secret on disk (tests/selftests/ksk_test.sh, two boots).
+	for k in $kernels; do
+		log "kernel-exclusive key across a reboot on $k"
+		st=$(mktemp -d /tmp/attestio-tpmstate.XXXXXX)
+		{
+			tests/vm/run --kernel "$k" --tpm-state "$st" -- \
+				tests/selftests/ksk_test.sh > /dev/null 2>&1
+			tests/vm/run --kernel "$k" --tpm-state "$st" -- \
+				tests/selftests/ksk_test.sh reboot
+		} > "$out/reboot-$k.log" 2>&1
+		rc=$?
+		rm -rf "$st"
+		cat "$out/reboot-$k.log"
+		tap_collect "reboot-$k" "$out/reboot-$k.log"
+		[ $rc -eq 0 ] || record FAIL "reboot-$k/vm(rc=$rc)"
+	done
 	# Without a TPM: streams flow, checkpoints say plainly they are unsigned.
 	k=${kernels%% *}
 	log "in-guest capture selftests on $k without a TPM"
