@@ -47,18 +47,19 @@
 #define ATTESTIO_TPM2_PCR_SELECT_MAX	4
 #define ATTESTIO_TPM2_BANKS_MAX		16
 
+/* Masked, so that sparse sees no truncation when @v is a constant. */
 static inline void attestio_put_be16(u8 *p, u16 v)
 {
-	p[0] = v >> 8;
-	p[1] = v;
+	p[0] = (v >> 8) & 0xff;
+	p[1] = v & 0xff;
 }
 
 static inline void attestio_put_be32(u8 *p, u32 v)
 {
-	p[0] = v >> 24;
-	p[1] = v >> 16;
-	p[2] = v >> 8;
-	p[3] = v;
+	p[0] = (v >> 24) & 0xff;
+	p[1] = (v >> 16) & 0xff;
+	p[2] = (v >> 8) & 0xff;
+	p[3] = v & 0xff;
 }
 
 static inline u16 attestio_get_be16(const u8 *p)
@@ -120,7 +121,7 @@ static inline bool attestio_r32(struct attestio_rd *r, u32 *v)
 
 /* A TPM2B whose contents are @min..@max bytes; NULL data if it is empty. */
 static inline bool attestio_r2b(struct attestio_rd *r, u16 min, u16 max,
-			 const u8 **data, u16 *size)
+				const u8 **data, u16 *size)
 {
 	const u8 *p;
 	u16 n;
