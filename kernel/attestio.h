@@ -191,6 +191,17 @@ enum attestio_cp_status attestio_ksk_quote(struct tpm_chip *chip,
 					   const u8 *digest,
 					   struct attestio_quote *q);
 
+/* salt.c: salted sessions with parameter encryption */
+struct attestio_tpm2_sess;
+struct attestio_tpm2_cmd;
+void attestio_cfb_encrypt(const u8 *key, const u8 *iv, u8 *data, size_t len);
+int attestio_salt_session(struct tpm_chip *chip, u8 *buf, u32 tpm_key,
+			  const u8 *tx, const u8 *ty,
+			  struct attestio_tpm2_sess *sess, u8 *session_key);
+int attestio_salt_encrypt_param1(struct attestio_tpm2_cmd *c,
+				 const struct attestio_tpm2_sess *sess,
+				 const u8 *session_key);
+
 /* mlog.c: measurements into PCR ATTESTIO_MLOG_PCR and their log */
 int attestio_mlog_init(void);
 void attestio_mlog_uninit(void);

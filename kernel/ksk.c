@@ -37,13 +37,14 @@ static struct {
 	struct mutex lock;	/* protects everything below */
 	u8 *buf;		/* PAGE_SIZE command buffer */
 	bool have_key;
-	u32 handle;
+	u32 handle;		/* while loaded for one command */
+	u8 ctx[ATTESTIO_TPM2_CONTEXT_MAX];	/* its saved context */
+	u16 ctx_len;
 	u8 name[ATTESTIO_TPM2_NAME_LEN];
 	u8 pub[2 + ATTESTIO_TPM2_PUBLIC_MAX];
 	u16 pub_len;
 	u8 auth[ATTESTIO_TPM2_AUTH_LEN];
-	struct attestio_tpm2_sess sess;
-	bool have_sess;
+	struct attestio_tpm2_sess sess;	/* for one command at a time */
 	u32 cert_handle;	/* key_handle of the last certification */
 	s32 cert_rc;		/* result of the last certification */
 } attestio_ksk;
@@ -95,31 +96,72 @@ static int attestio_ksk_start_session(struct tpm_chip *chip,
 	ret = attestio_tpm2_start_session_parse(&rsp, sess);
 	if (ret)
 		return ret;
-	sess->attrs = policy ? 0 : ATTESTIO_TPM2_SA_CONTINUE;
+	sess->attrs = 0;	/* used once: the TPM flushes it after use */
 	return 0;
 }
 
-/* The HMAC session for the KSK: started on first use, again after errors. */
-static int attestio_ksk_session(struct tpm_chip *chip)
+/*
+ * The KSK is kept as a saved context and loaded only for the command that
+ * uses it, with a fresh HMAC session that the TPM flushes after that
+ * command: between epochs it holds no TPM object or session slot, which
+ * the resource manager's users (and the TPM's 3 slots) need.
+ */
+static int attestio_ksk_get(struct tpm_chip *chip)
 {
-	int ret;
+	struct attestio_tpm2_cmd c;
+	struct attestio_tpm2_rsp rsp;
+	int len, ret;
 
 	lockdep_assert_held(&attestio_ksk.lock);
-	if (attestio_ksk.have_sess)
-		return 0;
+	attestio_tpm2_cmd_init(&c, attestio_ksk.buf, PAGE_SIZE,
+			       ATTESTIO_TPM2_CC_CONTEXT_LOAD, NULL, 0);
+	attestio_tpm2_cmd_bytes(&c, attestio_ksk.ctx, attestio_ksk.ctx_len);
+	len = attestio_tpm2_cmd_finish(&c);
+	ret = len < 0 ? len : attestio_tpm_xfer(chip, attestio_ksk.buf, len,
+				ATTESTIO_TPM2_CC_CONTEXT_LOAD, 1, NULL, 0,
+				&rsp);
+	if (ret)
+		return ret;
+	if (rsp.plen || rsp.handles[0] >> 24 != ATTESTIO_TPM2_HT_TRANSIENT)
+		return -EBADMSG;
+	attestio_ksk.handle = rsp.handles[0];
 	ret = attestio_ksk_start_session(chip, &attestio_ksk.sess, false);
-	attestio_ksk.have_sess = !ret;
+	if (ret)
+		attestio_ksk_flush(chip, attestio_ksk.handle);
 	return ret;
 }
 
-/* A command in the session failed: its nonces are unknown, start over. */
-static void attestio_ksk_drop_session(struct tpm_chip *chip)
+/* After the command: unload the KSK; flush the session if it failed. */
+static void attestio_ksk_put(struct tpm_chip *chip, bool failed)
 {
-	if (!attestio_ksk.have_sess)
-		return;
-	attestio_ksk_flush(chip, attestio_ksk.sess.handle);
+	if (failed)
+		attestio_ksk_flush(chip, attestio_ksk.sess.handle);
+	attestio_ksk_flush(chip, attestio_ksk.handle);
 	memzero_explicit(&attestio_ksk.sess, sizeof(attestio_ksk.sess));
-	attestio_ksk.have_sess = false;
+}
+
+/* TPM2_ContextSave of the freshly loaded KSK, then unload it. */
+static int attestio_ksk_save(struct tpm_chip *chip)
+{
+	struct attestio_tpm2_cmd c;
+	struct attestio_tpm2_rsp rsp;
+	int len, ret;
+
+	attestio_tpm2_cmd_init(&c, attestio_ksk.buf, PAGE_SIZE,
+			       ATTESTIO_TPM2_CC_CONTEXT_SAVE, NULL, 0);
+	attestio_tpm2_cmd_handle(&c, attestio_ksk.handle, NULL, 0);
+	len = attestio_tpm2_cmd_finish(&c);
+	ret = len < 0 ? len : attestio_tpm_xfer(chip, attestio_ksk.buf, len,
+				ATTESTIO_TPM2_CC_CONTEXT_SAVE, 0, NULL, 0,
+				&rsp);
+	if (!ret)
+		ret = attestio_tpm2_context_parse(&rsp);
+	if (!ret) {
+		memcpy(attestio_ksk.ctx, rsp.params, rsp.plen);
+		attestio_ksk.ctx_len = rsp.plen;
+	}
+	attestio_ksk_flush(chip, attestio_ksk.handle);
+	return ret;
 }
 
 static void attestio_ksk_auth(struct attestio_tpm2_auth *a)
@@ -131,9 +173,16 @@ static void attestio_ksk_auth(struct attestio_tpm2_auth *a)
 	a->auth_len = sizeof(attestio_ksk.auth);
 }
 
-/* CreatePrimary(TPM_RH_NULL, storage template): the KSK's parent. */
-static int attestio_ksk_parent(struct tpm_chip *chip, u32 *parent)
+/*
+ * CreatePrimary(TPM_RH_NULL, storage template): the KSK's parent, its
+ * public point for salting (@x, @y: 32 bytes each) and its @name.
+ */
+static int attestio_ksk_parent(struct tpm_chip *chip, u32 *parent, u8 *x,
+			       u8 *y, u8 *name)
 {
+	const u8 *pub, *area, *px, *py;
+	u16 pub_len, area_len;
+	u32 attrs;
 	struct attestio_tpm2_auth pw = { 0 };
 	struct attestio_tpm2_cmd c;
 	struct attestio_tpm2_rsp rsp;
@@ -161,14 +210,37 @@ static int attestio_ksk_parent(struct tpm_chip *chip, u32 *parent)
 	if (rsp.handles[0] >> 24 != ATTESTIO_TPM2_HT_TRANSIENT)
 		return -EBADMSG;
 	*parent = rsp.handles[0];
+	ret = attestio_tpm2_create_primary_parse(&rsp, &pub, &pub_len);
+	if (!ret)
+		ret = attestio_tpm2_public_parse(pub, pub_len, &attrs, &area,
+						 &area_len);
+	if (!ret)
+		ret = attestio_tpm2_ecc_point(area, area_len, &px, &py);
+	if (ret) {
+		attestio_ksk_flush(chip, *parent);
+		return ret;
+	}
+	memcpy(x, px, 32);
+	memcpy(y, py, 32);
+	attestio_tpm2_name(area, area_len, name);
 	return 0;
 }
 
-/* TPM2_Create of the KSK under @parent; its TPM2B_PRIVATE into @priv. */
-static int attestio_ksk_create(struct tpm_chip *chip, u32 parent, u8 *priv,
-			       u16 *priv_len)
+/*
+ * TPM2_Create of the KSK under @parent; its TPM2B_PRIVATE into @priv.
+ * inSensitive (the authValue) is encrypted by a session salted to the
+ * parent's key (@px, @py), so it never crosses the bus in the clear; if
+ * that session cannot be had (no ecdh-nist-p256), it is sent in the clear
+ * and the kernel log says so.
+ */
+static int attestio_ksk_create(struct tpm_chip *chip, u32 parent,
+			       const u8 *pname, const u8 *px, const u8 *py,
+			       u8 *priv, u16 *priv_len)
 {
-	struct attestio_tpm2_auth pw = { 0 };
+	struct attestio_tpm2_auth auths[2] = { { 0 }, { 0 } };
+	struct attestio_tpm2_sess salted;
+	u8 skey[SHA256_DIGEST_SIZE];
+	unsigned int nauth = 1;
 	struct attestio_tpm2_created out;
 	struct attestio_tpm2_cmd c;
 	struct attestio_tpm2_rsp rsp;
@@ -181,9 +253,24 @@ static int attestio_ksk_create(struct tpm_chip *chip, u32 parent, u8 *priv,
 	tlen = attestio_tpm2_ksk_template(tmpl, sizeof(tmpl));
 	if (tlen < 0)
 		return tlen;
+	ret = attestio_salt_session(chip, attestio_ksk.buf, parent, px, py,
+				    &salted, skey);
+	if (!ret) {
+		get_random_bytes(salted.nonce_caller,
+				 sizeof(salted.nonce_caller));
+		salted.attrs = ATTESTIO_TPM2_SA_DECRYPT;	/* then flushed */
+		auths[1].sess = &salted;
+		auths[1].auth = skey;
+		auths[1].auth_len = sizeof(skey);
+		nauth = 2;
+	} else {
+		pr_warn("no salted session (%d): the session key's authValue crosses the TPM bus in the clear\n",
+			ret);
+	}
 	attestio_tpm2_cmd_init(&c, attestio_ksk.buf, PAGE_SIZE,
-			       ATTESTIO_TPM2_CC_CREATE, &pw, 1);
-	attestio_tpm2_cmd_handle(&c, parent, NULL, 0);
+			       ATTESTIO_TPM2_CC_CREATE, auths, nauth);
+	/* cpHash (salted session) covers the parent's name */
+	attestio_tpm2_cmd_handle(&c, parent, pname, ATTESTIO_TPM2_NAME_LEN);
 	/* inSensitive: userAuth = the KSK's authValue, data "" */
 	attestio_tpm2_cmd_u16(&c, 2 + ATTESTIO_TPM2_AUTH_LEN + 2);
 	attestio_tpm2_cmd_2b(&c, attestio_ksk.auth, ATTESTIO_TPM2_AUTH_LEN);
@@ -191,12 +278,18 @@ static int attestio_ksk_create(struct tpm_chip *chip, u32 parent, u8 *priv,
 	attestio_tpm2_cmd_2b(&c, tmpl, tlen);
 	attestio_tpm2_cmd_u16(&c, 0);		/* outsideInfo */
 	attestio_tpm2_cmd_u32(&c, 0);		/* creationPCR */
-	len = attestio_tpm2_cmd_finish(&c);
+	ret = nauth == 2 ? attestio_salt_encrypt_param1(&c, &salted, skey) : 0;
+	len = ret ? ret : attestio_tpm2_cmd_finish(&c);
 	ret = len < 0 ? len : attestio_tpm_xfer(chip, attestio_ksk.buf, len,
-				ATTESTIO_TPM2_CC_CREATE, 0, &pw, 1, &rsp);
+				ATTESTIO_TPM2_CC_CREATE, 0, auths, nauth,
+				&rsp);
+	memzero_explicit(skey, sizeof(skey));
 	/* the command held the authValue: do not leave it in the buffer */
-	if (ret)
+	if (ret) {
+		if (nauth == 2)
+			attestio_ksk_flush(chip, salted.handle);
 		goto out_wipe;
+	}
 	ret = attestio_tpm2_create_parse(&rsp, &out);
 	if (ret)
 		goto out_wipe;
@@ -271,7 +364,8 @@ static void attestio_ksk_error(u32 step, int rc)
  */
 static void attestio_ksk_register(struct tpm_chip *chip)
 {
-	u8 priv[2 + ATTESTIO_TPM2_PRIVATE_MAX];
+	u8 priv[2 + ATTESTIO_TPM2_PRIVATE_MAX], px[32], py[32];
+	u8 pname[ATTESTIO_TPM2_NAME_LEN];
 	u16 priv_len = 0;
 	u32 parent;
 	int ret;
@@ -280,12 +374,13 @@ static void attestio_ksk_register(struct tpm_chip *chip)
 	/* the TPM strips trailing zeros from an authValue: keep all 32 */
 	attestio_ksk.auth[ATTESTIO_TPM2_AUTH_LEN - 1] |= 1;
 
-	ret = attestio_ksk_parent(chip, &parent);
+	ret = attestio_ksk_parent(chip, &parent, px, py, pname);
 	if (ret) {
 		attestio_ksk_error(ATTESTIO_KSK_STEP_CREATE, ret);
 		return;
 	}
-	ret = attestio_ksk_create(chip, parent, priv, &priv_len);
+	ret = attestio_ksk_create(chip, parent, pname, px, py, priv,
+				  &priv_len);
 	if (ret) {
 		attestio_ksk_error(ATTESTIO_KSK_STEP_CREATE, ret);
 		goto out_flush_parent;
@@ -295,22 +390,19 @@ static void attestio_ksk_register(struct tpm_chip *chip)
 		attestio_ksk_error(ATTESTIO_KSK_STEP_LOAD, ret);
 		goto out_flush_parent;
 	}
-	ret = attestio_ksk_session(chip);
+	pr_info("kernel session key loaded at 0x%08x\n", attestio_ksk.handle);
+	ret = attestio_ksk_save(chip);
 	if (ret) {
 		attestio_ksk_error(ATTESTIO_KSK_STEP_SESSION, ret);
-		attestio_ksk_flush(chip, attestio_ksk.handle);
 		goto out_flush_parent;
 	}
 	/* unregistered, the key is useless to verifiers: do not use it */
 	if (attestio_mlog_measure(ATTESTIO_MEV_KEY, attestio_ksk.pub,
-				  attestio_ksk.pub_len, NULL, 0)) {
-		attestio_ksk_drop_session(chip);
-		attestio_ksk_flush(chip, attestio_ksk.handle);
+				  attestio_ksk.pub_len, NULL, 0))
 		goto out_flush_parent;
-	}
 	attestio_ksk.have_key = true;
-	pr_info("kernel session key registered in PCR %d (handle 0x%08x)\n",
-		ATTESTIO_MLOG_PCR, attestio_ksk.handle);
+	pr_info("kernel session key registered in PCR %d\n",
+		ATTESTIO_MLOG_PCR);
 out_flush_parent:
 	attestio_ksk_flush(chip, parent);
 	memzero_explicit(priv, sizeof(priv));
@@ -418,7 +510,7 @@ static int attestio_ksk_certify(struct tpm_chip *chip, u32 ak)
 				 sizeof(policy.nonce_caller));
 		auths[1].sess = &policy;
 	}
-	ret = attestio_ksk_session(chip);
+	ret = attestio_ksk_get(chip);
 	if (ret)
 		goto out_flush_policy;
 
@@ -439,10 +531,9 @@ static int attestio_ksk_certify(struct tpm_chip *chip, u32 ak)
 	len = attestio_tpm2_cmd_finish(&c);
 	ret = len < 0 ? len : attestio_tpm_xfer(chip, attestio_ksk.buf, len,
 				ATTESTIO_TPM2_CC_CERTIFY, 0, auths, 2, &rsp);
-	if (ret) {
-		attestio_ksk_drop_session(chip);
+	attestio_ksk_put(chip, ret);
+	if (ret)
 		goto out_flush_policy;
-	}
 	have_policy = false;	/* not continued: the TPM flushed it */
 	ret = attestio_tpm2_attest_params(rsp.params, rsp.plen,
 					  ATTESTIO_TPM2_ST_ATTEST_CERTIFY, &q);
@@ -495,9 +586,11 @@ enum attestio_cp_status attestio_ksk_quote(struct tpm_chip *chip,
 		q->tpm_rc = attestio_ksk.cert_rc;
 		goto out_unlock;
 	}
-	ret = attestio_ksk_session(chip);
+	ret = attestio_ksk_get(chip);
 	if (ret) {
 		q->tpm_rc = ret;
+		status = ret > 0 ? ATTESTIO_CP_TPM_ERROR :
+				   ATTESTIO_CP_BAD_RESPONSE;
 		goto out_unlock;
 	}
 	attestio_ksk_auth(&auth);
@@ -520,8 +613,8 @@ enum attestio_cp_status attestio_ksk_quote(struct tpm_chip *chip,
 	len = attestio_tpm2_cmd_finish(&c);
 	ret = len < 0 ? len : attestio_tpm_xfer(chip, q->buf, len,
 				ATTESTIO_TPM2_CC_QUOTE, 0, &auth, 1, &rsp);
+	attestio_ksk_put(chip, ret);
 	if (ret) {
-		attestio_ksk_drop_session(chip);
 		q->tpm_rc = ret;
 		status = ret > 0 ? ATTESTIO_CP_TPM_ERROR :
 				   ATTESTIO_CP_BAD_RESPONSE;
@@ -570,6 +663,13 @@ int attestio_ksk_init(void)
 				   0)) {
 		mutex_lock(&attestio_ksk.lock);
 		attestio_ksk_register(chip);
+		/* certified before modprobe returns, when the key is known */
+		if (attestio_ksk.have_key && attestio_key_handle) {
+			attestio_ksk.cert_rc =
+				attestio_ksk_certify(chip, attestio_key_handle);
+			if (!attestio_ksk.cert_rc)
+				attestio_ksk.cert_handle = attestio_key_handle;
+		}
 		mutex_unlock(&attestio_ksk.lock);
 	}
 	put_device(&chip->dev);
@@ -581,14 +681,11 @@ void attestio_ksk_uninit(void)
 	struct tpm_chip *chip = tpm_default_chip();
 
 	mutex_lock(&attestio_ksk.lock);
-	if (chip && attestio_ksk.have_key) {
-		attestio_ksk_drop_session(chip);
-		attestio_ksk_flush(chip, attestio_ksk.handle);
-	}
 	/* a later load's key is then visibly not the first of this boot */
 	if (chip && tpm_is_tpm2(chip) > 0)
 		attestio_mlog_measure(ATTESTIO_MEV_UNLOAD, NULL, 0, NULL, 0);
 	memzero_explicit(attestio_ksk.auth, sizeof(attestio_ksk.auth));
+	memzero_explicit(attestio_ksk.ctx, sizeof(attestio_ksk.ctx));
 	attestio_ksk.have_key = false;
 	mutex_unlock(&attestio_ksk.lock);
 	if (chip)

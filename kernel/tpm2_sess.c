@@ -530,3 +530,115 @@ void attestio_tpm2_ak_policy(u8 branches[2][32], u8 *policy)
 	memcpy(b + 2 * SHA256_DIGEST_SIZE + 4, branches[1], SHA256_DIGEST_SIZE);
 	sha256(b, sizeof(b), policy);
 }
+
+void attestio_tpm2_kdfa(const u8 *key, size_t klen, const char *label,
+			const u8 *u, size_t ulen, const u8 *v, size_t vlen,
+			u8 *out, size_t outlen)
+{
+	u8 ctr[4], bits[4], block[SHA256_DIGEST_SIZE];
+	const u8 *part[5] = { ctr, (const u8 *)label, u, v, bits };
+	size_t plen[5] = { 4, strlen(label) + 1, ulen, vlen, 4 };
+	u32 i;
+	size_t n;
+
+	attestio_put_be32(bits, outlen * 8);
+	for (i = 1; outlen; i++) {
+		attestio_put_be32(ctr, i);
+		attestio_hmac_sha256(key, klen, part, plen, 5, block);
+		n = outlen < sizeof(block) ? outlen : sizeof(block);
+		memcpy(out, block, n);
+		out += n;
+		outlen -= n;
+	}
+	memset(block, 0, sizeof(block));
+}
+
+void attestio_tpm2_kdfe(const u8 *z, size_t zlen, const char *label,
+			const u8 *u, size_t ulen, const u8 *v, size_t vlen,
+			u8 *out)
+{
+	struct sha256_state st;
+	u8 ctr[4];
+
+	attestio_put_be32(ctr, 1);
+	sha256_init(&st);
+	sha256_update(&st, ctr, 4);
+	sha256_update(&st, z, zlen);
+	sha256_update(&st, (const u8 *)label, strlen(label) + 1);
+	sha256_update(&st, u, ulen);
+	sha256_update(&st, v, vlen);
+	sha256_final(&st, out);
+}
+
+int attestio_tpm2_ecc_point(const u8 *area, size_t len, const u8 **x,
+			    const u8 **y)
+{
+	struct attestio_rd r = { area, len };
+	u16 type, v, curve;
+	u16 n;
+
+	if (!attestio_r16(&r, &type) || type != ATTESTIO_TPM2_ALG_ECC ||
+	    !attestio_take(&r, 2 + 4) ||
+	    !attestio_r2b(&r, 0, ATTESTIO_TPM2_DIGEST_MAX, NULL, NULL))
+		return -EBADMSG;
+	/* symmetric: NULL, or algorithm, keyBits, mode */
+	if (!attestio_r16(&r, &v) ||
+	    (v != ATTESTIO_TPM2_ALG_NULL && !attestio_take(&r, 4)))
+		return -EBADMSG;
+	/* scheme: NULL, or ECDSA with its hash */
+	if (!attestio_r16(&r, &v) ||
+	    (v != ATTESTIO_TPM2_ALG_NULL &&
+	     (v != ATTESTIO_TPM2_ALG_ECDSA || !attestio_take(&r, 2))))
+		return -EBADMSG;
+	if (!attestio_r16(&r, &curve) ||
+	    curve != ATTESTIO_TPM2_ECC_NIST_P256 ||
+	    !attestio_r16(&r, &v) || v != ATTESTIO_TPM2_ALG_NULL)
+		return -EBADMSG;
+	if (!attestio_r2b(&r, 32, 32, x, &n) ||
+	    !attestio_r2b(&r, 32, 32, y, &n) || r.left)
+		return -EBADMSG;
+	return 0;
+}
+
+u8 *attestio_tpm2_cmd_param1(struct attestio_tpm2_cmd *c, u16 *len)
+{
+	if (c->overflow || !c->param_off || c->len - c->param_off < 2)
+		return NULL;
+	*len = attestio_get_be16(c->buf + c->param_off);
+	if (*len > c->len - c->param_off - 2)
+		return NULL;
+	return c->buf + c->param_off + 2;
+}
+
+int attestio_tpm2_create_primary_parse(const struct attestio_tpm2_rsp *rsp,
+				       const u8 **pub, u16 *pub_len)
+{
+	struct attestio_rd r = { rsp->params, rsp->plen };
+
+	*pub = r.p;
+	if (!attestio_r2b(&r, 1, ATTESTIO_TPM2_PUBLIC_MAX, NULL, NULL))
+		return -EBADMSG;
+	*pub_len = r.p - *pub;
+	/* creationData, creationHash, creationTicket, name */
+	if (!attestio_r2b(&r, 0, 0xffff, NULL, NULL) ||
+	    !attestio_r2b(&r, 0, ATTESTIO_TPM2_DIGEST_MAX, NULL, NULL) ||
+	    !attestio_take(&r, 2 + 4) ||
+	    !attestio_r2b(&r, 0, ATTESTIO_TPM2_DIGEST_MAX, NULL, NULL) ||
+	    !attestio_r2b(&r, 1, ATTESTIO_TPM2_NAME_MAX, NULL, NULL) ||
+	    r.left)
+		return -EBADMSG;
+	return 0;
+}
+
+int attestio_tpm2_context_parse(const struct attestio_tpm2_rsp *rsp)
+{
+	struct attestio_rd r = { rsp->params, rsp->plen };
+
+	/* sequence, savedHandle, hierarchy, contextBlob */
+	if (rsp->plen > ATTESTIO_TPM2_CONTEXT_MAX ||
+	    !attestio_take(&r, 8 + 4 + 4) ||
+	    !attestio_r2b(&r, 1, ATTESTIO_TPM2_CONTEXT_MAX, NULL, NULL) ||
+	    r.left)
+		return -EBADMSG;
+	return 0;
+}

@@ -19,6 +19,10 @@
 #define ATTESTIO_TPM2_CC_CREATE			0x00000153
 #define ATTESTIO_TPM2_CC_LOAD			0x00000157
 #define ATTESTIO_TPM2_CC_FLUSH_CONTEXT		0x00000165
+#define ATTESTIO_TPM2_CC_CONTEXT_LOAD		0x00000161
+#define ATTESTIO_TPM2_CC_CONTEXT_SAVE		0x00000162
+/* Largest TPMS_CONTEXT accepted (a saved ECC P-256 object). */
+#define ATTESTIO_TPM2_CONTEXT_MAX		2048
 #define ATTESTIO_TPM2_CC_POLICY_COMMAND_CODE	0x0000016c
 #define ATTESTIO_TPM2_CC_POLICY_OR		0x00000171
 #define ATTESTIO_TPM2_CC_ACTIVATE_CREDENTIAL	0x00000147
@@ -30,6 +34,7 @@
 #define ATTESTIO_TPM2_SE_HMAC			0x00
 #define ATTESTIO_TPM2_SE_POLICY			0x01
 #define ATTESTIO_TPM2_SA_CONTINUE		0x01
+#define ATTESTIO_TPM2_SA_DECRYPT		0x20
 #define ATTESTIO_TPM2_ALG_ECC			0x0023
 #define ATTESTIO_TPM2_ALG_AES			0x0006
 #define ATTESTIO_TPM2_ALG_CFB			0x0043
@@ -153,6 +158,31 @@ int attestio_tpm2_parent_template(u8 *buf, size_t cap);
  * the two PolicyOR branches (Certify first), @policy the authPolicy.
  */
 void attestio_tpm2_ak_policy(u8 branches[2][32], u8 *policy);
+
+/*
+ * KDFa (Part 1, 11.4.10.2) with HMAC-SHA256: @outlen bytes from @key,
+ * @label (NUL included in the derivation), @u and @v.
+ */
+void attestio_tpm2_kdfa(const u8 *key, size_t klen, const char *label,
+			const u8 *u, size_t ulen, const u8 *v, size_t vlen,
+			u8 *out, size_t outlen);
+/* KDFe (Part 1, 11.4.10.3) with SHA-256: 32 bytes from Z, @label, @u, @v. */
+void attestio_tpm2_kdfe(const u8 *z, size_t zlen, const char *label,
+			const u8 *u, size_t ulen, const u8 *v, size_t vlen,
+			u8 *out);
+/*
+ * The ECC point of a P-256 TPMT_PUBLIC (symmetric and schemes as in our
+ * templates): 32-byte @x and @y inside @area.  0 or -EBADMSG.
+ */
+int attestio_tpm2_ecc_point(const u8 *area, size_t len, const u8 **x,
+			    const u8 **y);
+/* The first parameter's TPM2B contents (what a decrypt session encrypts). */
+u8 *attestio_tpm2_cmd_param1(struct attestio_tpm2_cmd *c, u16 *len);
+/* TPM2_ContextSave: the parameters are exactly one TPMS_CONTEXT. */
+int attestio_tpm2_context_parse(const struct attestio_tpm2_rsp *rsp);
+/* TPM2_CreatePrimary: the object's TPM2B_PUBLIC (size field included). */
+int attestio_tpm2_create_primary_parse(const struct attestio_tpm2_rsp *rsp,
+				       const u8 **pub, u16 *pub_len);
 
 /* Name of a TPMT_PUBLIC (nameAlg SHA-256): 0x000b || SHA-256(public). */
 #define ATTESTIO_TPM2_NAME_LEN		34

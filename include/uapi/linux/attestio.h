@@ -316,7 +316,7 @@ struct attestio_mev_setting {
 
 /* 8 bytes: creating or registering the KSK failed at this step */
 struct attestio_mev_error {
-	__le32 step;		/* 1 create, 2 load, 3 session */
+	__le32 step;		/* 1 create, 2 load, 3 context save */
 	__le32 rc;		/* TPM response code or -errno */
 };
 
