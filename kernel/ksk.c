@@ -47,6 +47,7 @@ static struct {
 	struct attestio_tpm2_sess sess;	/* for one command at a time */
 	u32 cert_handle;	/* key_handle of the last certification */
 	s32 cert_rc;		/* result of the last certification */
+	u32 cert_failed;	/* key_handle whose certification at load failed */
 } attestio_ksk;
 
 static void attestio_ksk_flush(struct tpm_chip *chip, u32 handle)
@@ -577,7 +578,15 @@ enum attestio_cp_status attestio_ksk_quote(struct tpm_chip *chip,
 		q->tpm_rc = -ENOKEY;
 		goto out_unlock;
 	}
-	if (attestio_ksk.cert_handle != q->ak_handle) {
+	if (attestio_ksk.cert_handle != q->ak_handle &&
+	    attestio_ksk.cert_failed == q->ak_handle) {
+		/*
+		 * It failed at load, a moment ago: report that once rather
+		 * than try again (an authorization failure counts towards the
+		 * TPM's lockout; epoch.c then backs off before the next try).
+		 */
+		attestio_ksk.cert_failed = 0;
+	} else if (attestio_ksk.cert_handle != q->ak_handle) {
 		attestio_ksk.cert_rc = attestio_ksk_certify(chip, q->ak_handle);
 		if (!attestio_ksk.cert_rc)
 			attestio_ksk.cert_handle = q->ak_handle;
@@ -669,6 +678,8 @@ int attestio_ksk_init(void)
 				attestio_ksk_certify(chip, attestio_key_handle);
 			if (!attestio_ksk.cert_rc)
 				attestio_ksk.cert_handle = attestio_key_handle;
+			else
+				attestio_ksk.cert_failed = attestio_key_handle;
 		}
 		mutex_unlock(&attestio_ksk.lock);
 	}

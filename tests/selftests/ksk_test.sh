@@ -99,6 +99,40 @@ if [ "${1:-}" = reboot ]; then
 	exit
 fi
 
+# The KSK is loaded only while the module uses it; in between it is a saved
+# context that root does not have.  Root's best move: catch it loaded,
+# TPM2_ContextSave it itself (no authorization needed) and load its own
+# copy at leisure.  Every attack below then runs against that copy.
+steal_ksk() {
+	python3 - "$T0" "$W/ak/../ksk.name" <<'PY'
+import subprocess, sys, struct
+tcti = sys.argv[1]
+want = open(sys.argv[2], "rb").read()
+def send(cmd):
+    r = subprocess.run(["tpm2_send", "-T", tcti], input=cmd, capture_output=True)
+    return r.stdout
+for attempt in range(3000):
+    for h in (0x80000000, 0x80000001, 0x80000002):
+        rsp = send(struct.pack(">HIII", 0x8001, 14, 0x162, h))
+        if len(rsp) < 10 or struct.unpack(">I", rsp[6:10])[0] != 0:
+            continue
+        ctx = rsp[10:]
+        rsp = send(struct.pack(">HII", 0x8001, 10 + len(ctx), 0x161) + ctx)
+        if len(rsp) < 14 or struct.unpack(">I", rsp[6:10])[0] != 0:
+            continue
+        mine = struct.unpack(">I", rsp[10:14])[0]
+        rsp = send(struct.pack(">HIII", 0x8001, 14, 0x173, mine))
+        # ReadPublic: outPublic 2B, name 2B
+        n = struct.unpack(">H", rsp[10:12])[0]
+        name = rsp[14 + n:14 + n + 34]
+        if name == want:
+            print("0x%08x" % mine)
+            sys.exit(0)
+        send(struct.pack(">HIII", 0x8001, 14, 0x165, mine))
+sys.exit(1)
+PY
+}
+
 # ------------------------------------------------------------ setup ---
 "$A" provision --out "$W/ak" > "$W/prov.log" 2>&1
 ok $? "attestio provision creates the certify-only AK" "$W/prov.log"
@@ -110,35 +144,36 @@ ok $? "measurement log: load, key, certification by the certify-only AK" "$W/m.l
 
 # The KSK is loaded only while the module uses it (a saved context in
 # between, which root does not have): attacks on it race for that window.
-dmesg | grep -q "kernel session key registered in PCR 13"
-ok $? "the kernel says it registered its session key" "$W/load.log"
-# ksk_attack NAME HIT CMD...: run CMD (KSK in it = each loaded transient
-# handle) until its error matches the regular expression HIT, i.e. the TPM
-# judged the attempt against the loaded key (not "no such handle": the
-# race for the window was lost); fails if CMD ever succeeds or never
-# reached the key.
+python3 - "$W/ksk.name" > "$W/name.log" 2>&1 <<'PY'
+import hashlib, struct, sys
+b = open("/sys/kernel/attestio/measurements", "rb").read()
+off = 0
+while off < len(b):
+    t, _, ln = struct.unpack_from("<HHI", b, off)
+    if t == 2:
+        area = b[off + 16 + 2:off + 16 + ln]
+        open(sys.argv[1], "wb").write(b"\x00\x0b" + hashlib.sha256(area).digest())
+        sys.exit(0)
+    off += 16 + ln
+sys.exit(1)
+PY
+ok $? "the session key's name, from its registration in the log" "$W/name.log"
+ksk=$(steal_ksk)
+[ -n "$ksk" ]
+ok $? "root catches the session key loaded and keeps its own copy (TPM2_ContextSave)"
+AUTHFAIL='tpm:session\(1\)'
+# ksk_attack NAME HIT CMD...: CMD (KSK in it = root's copy) must fail, and
+# with an error matching HIT (the TPM judged the key's authorization)
 ksk_attack() {
-	local name=$1 hitre=$2 won=0 hit=0 h i log
+	local name=$1 hitre=$2 log=$W/attack.$((n + 1)).log
 	shift 2
-	log=$W/attack.$((n + 1)).log
-	for i in $(seq 1 400); do
-		for h in $(tpm2_getcap -T $T0 handles-transient 2> /dev/null | sed -n 's/^- //p'); do
-			[ "$h" = "${npx:-}" ] && continue
-			if "${@//KSK/$h}" > "$log" 2>&1; then
-				won=1
-				break 2
-			fi
-			if grep -qE "$hitre" "$log"; then
-				hit=1
-				break 2
-			fi
-		done
-	done
-	echo "# attempts: $i" >> "$log"
-	[ $won = 0 ] && [ $hit = 1 ]
+	if [ -z "$ksk" ]; then
+		ok 1 "$name (no copy of the key to attack)"
+		return
+	fi
+	! "${@//KSK/$ksk}" > "$log" 2>&1 && grep -qE "$hitre" "$log"
 	ok $? "$name" "$log"
 }
-AUTHFAIL='tpm:session\(1\)'
 q=$(openssl rand -hex 32)
 
 # -------------------------------------------- attacks on the enrolled AK ---
@@ -208,25 +243,22 @@ ksk_attack "tpm2_sign by the session key (hash ticket)" "$AUTHFAIL" attack_sign 
 attack_changeauth_ksk() {
 	tpm2_changeauth -T $T0 -c "$1" -C "$2" -r "$W/newksk.priv" newpassword
 }
-# a NULL primary as would-be parent, by its raw handle (a context file
-# would be loaded again, and leak, on every attempt)
-before=$(tpm2_getcap -T $T0 handles-transient | sed -n 's/^- //p')
 tpm2_createprimary -T $T0 -C n -g sha256 -G ecc -c "$W/np.ctx" > /dev/null 2>&1
-npx=$(tpm2_getcap -T $T0 handles-transient | sed -n 's/^- //p' | grep -vxF "$before" | head -1)
 ksk_attack "tpm2_changeauth of the session key" "$AUTHFAIL" \
-	attack_changeauth_ksk KSK "$npx"
-[ -n "$npx" ] && tpm2_flushcontext -T $T0 "$npx" > /dev/null 2>&1
+	attack_changeauth_ksk KSK "$W/np.ctx"
 ksk_attack "tpm2_evictcontrol cannot persist the session key (NULL hierarchy, stClear)" \
 	'tpm:(handle|parameter)\([0-9]\):.*(hierarch|attribute)' \
 	tpm2_evictcontrol -T $T0 -C o -c KSK 0x81010099
 refused "tpm2_pcrreset of PCR 13 (not resettable from locality 0)" tpm2_pcrreset -T $RM 13
 
-# /dev/tpm0 has no resource manager: drop what the attacks left loaded
+# /dev/tpm0 has no resource manager: drop what the attacks left loaded,
+# root's copy of the key included
 # (also the module's key if it is loaded right now: that is a denial of
 # service root can do, and the module must survive it)
 for h in $(tpm2_getcap -T $T0 handles-transient | sed -n 's/^- //p'); do
 	tpm2_flushcontext -T $T0 "$h" > /dev/null 2>&1
 done
+ksk=
 
 # -------------------------------------------------------- still fine ---
 wait_signed 3 && [ "$(cat $SYS/last_status)" = signed ]
@@ -256,19 +288,15 @@ for is_cmd, b in blocks:
 PY
 )
 	cand=${cand%%$'\n'*}
+	ksk=$(steal_ksk)
 	if [ -z "$cand" ]; then
 		ok 1 "bus interposer: no TPM2_Create found in the traffic log"
 	elif dmesg | grep -q 'no salted session'; then
 		# the known gap on kernels without salted sessions: show it
 		rm -f "$W/s"
 		res=fails
-		for _ in $(seq 1 300); do
-			for h in $(tpm2_getcap -T $T0 handles-transient 2> /dev/null | sed -n 's/^- //p'); do
-				tpm2_quote -T $T0 -c "$h" -p "hex:$cand" -q "$q" -l sha256:13 \
-					-m "$W/m" -s "$W/s" > /dev/null 2>&1 && res=works
-			done
-			[ $res = works ] && break
-		done
+		[ -n "$ksk" ] && tpm2_quote -T $T0 -c "$ksk" -p "hex:$cand" -q "$q" \
+			-l sha256:13 -m "$W/m" -s "$W/s" > /dev/null 2>&1 && res=works
 		n=$((n + 1))
 		echo "ok $n - bus interposer: the authValue crossed in the clear, replaying it $res # SKIP no salted sessions on this kernel (design.md)"
 	else
