@@ -282,9 +282,12 @@ for is_cmd, b in blocks:
     if not is_cmd or len(b) < 20 or struct.unpack(">HII", b[:10]) [2] != 0x153:
         continue
     asz = struct.unpack(">I", b[14:18])[0]
-    p = 18 + asz				# inSensitive: size, userAuth 2B, data 2B
-    n = struct.unpack(">H", b[p + 2:p + 4])[0]
-    print(b[p + 4:p + 4 + min(n, 32)].hex())
+    p = 18 + asz
+    # the module's TPM2_Create: inSensitive of 36 bytes = size, a 32-byte
+    # userAuth, empty data (attestio provision's AK has an empty one);
+    # where to find the authValue if it is sent in the clear
+    if struct.unpack(">H", b[p:p + 2])[0] == 36:
+        print(b[p + 4:p + 36].hex())
 PY
 )
 	cand=${cand%%$'\n'*}
