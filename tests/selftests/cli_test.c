@@ -569,10 +569,13 @@ TEST_F_TIMEOUT(cli, read_rendered, 120)
 		SKIP(return, "no TPM in this guest");
 	ASSERT_EQ(0, provision(AK1, WORK "/ak1"));
 	ASSERT_EQ(0, load("epoch_ms=250 key_handle=" AK1));
+	/* this load's session key (not the recording's) */
+	ASSERT_EQ(0, run(NULL, 0, "mkdir -p " WORK "/ak1r"));
+	ASSERT_EQ(0, ksk_pem(AK1, WORK "/ak1r"));
 	ASSERT_EQ(0, sensor_start(&self->s, 1, "--rate 50 --start 2150"));
 	ASSERT_EQ(0, run(NULL, 0, CLI " attach %s >/dev/null", self->s.dev[0]));
 	ASSERT_EQ(0, run(self->out, OUT_CAP, CLI " read --samples 20 --timeout 60 --ak "
-			 WORK "/ak1/ksk.pem 2>&1")) TH_LOG("%s", self->out);
+			 WORK "/ak1r/ksk.pem 2>&1")) TH_LOG("%s", self->out);
 	EXPECT_NE(NULL, strstr(self->out, "descriptor")) TH_LOG("%s", self->out);
 	/* hid-sensor-temperature: raw 2150 with scale 10 milli-degC = 21.5 degC */
 	EXPECT_NE(NULL, strstr(self->out, "21.5")) TH_LOG("%s", self->out);
@@ -580,7 +583,7 @@ TEST_F_TIMEOUT(cli, read_rendered, 120)
 	EXPECT_EQ(NULL, strstr(self->out, "BAD")) TH_LOG("%s", self->out);
 	/* --json: every line an object; samples carry values and a state */
 	ASSERT_EQ(0, run(self->out, OUT_CAP, CLI " read --samples 20 --timeout 60 --json "
-			 "--stream 0 --ak " WORK "/ak1/ksk.pem | python3 -c '"
+			 "--stream 0 --ak " WORK "/ak1r/ksk.pem | python3 -c '"
 			 "import json,sys\n"
 			 "recs=[json.loads(l) for l in sys.stdin]\n"
 			 "s=[r for r in recs if r[\"type\"]==\"sample\"]\n"
