@@ -16,7 +16,8 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
 A=$top/build/bin/attestio
 SYS=/sys/kernel/attestio
-H=0x81010002
+# its own handle: other suites leave conventional AKs at 0x81010002
+H=0x81010020
 W=${ATTESTIO_KSK_WORK:-/tmp/ksk}
 RM=device:/dev/tpmrm0
 T0=device:/dev/tpm0
@@ -134,7 +135,7 @@ PY
 }
 
 # ------------------------------------------------------------ setup ---
-"$A" provision --out "$W/ak" > "$W/prov.log" 2>&1
+"$A" provision --handle $H --out "$W/ak" > "$W/prov.log" 2>&1
 ok $? "attestio provision creates the certify-only AK" "$W/prov.log"
 start_module > "$W/load.log" 2>&1 || { dmesg | tail -20 >> "$W/load.log"; false; }
 ok $? "the module loads, registers its session key and signs checkpoints" "$W/load.log"
