@@ -253,6 +253,10 @@ attack_changeauth_ksk() {
 	tpm2_changeauth -T $T0 -c "$1" -C "$2" -r "$W/newksk.priv" newpassword
 }
 tpm2_createprimary -T $T0 -C n -g sha256 -G ecc -c "$W/np.ctx" > /dev/null 2>&1
+# only its saved context is needed: free the slot (3 in swtpm; no RM here)
+for h in $(tpm2_getcap -T $T0 handles-transient | sed -n 's/^- //p'); do
+	[ "$h" = "$ksk" ] || tpm2_flushcontext -T $T0 "$h" > /dev/null 2>&1
+done
 ksk_attack "tpm2_changeauth of the session key" "$AUTHFAIL" \
 	attack_changeauth_ksk KSK "$W/np.ctx"
 ksk_attack "tpm2_evictcontrol cannot persist the session key (NULL hierarchy, stClear)" \
