@@ -17,59 +17,7 @@
 #include <cbor.h>
 
 #include "report_cbor.h"
-
-/* ------------------------------------------------------------- writer --- */
-
-struct cw {
-	uint8_t *buf;
-	size_t cap, len;
-};
-
-static void cw_put(struct cw *w, const void *p, size_t n)
-{
-	if (w->len + n <= w->cap && n)
-		memcpy(w->buf + w->len, p, n);
-	w->len += n;
-}
-
-static void cw_uint(struct cw *w, uint64_t v)
-{
-	unsigned char t[9];
-
-	cw_put(w, t, cbor_encode_uint(v, t, sizeof(t)));
-}
-
-static void cw_int(struct cw *w, int64_t v)
-{
-	unsigned char t[9];
-
-	if (v >= 0)
-		cw_put(w, t, cbor_encode_uint((uint64_t)v, t, sizeof(t)));
-	else	/* major type 1 carries -1 - v */
-		cw_put(w, t, cbor_encode_negint((uint64_t)(-1 - v), t, sizeof(t)));
-}
-
-static void cw_bytes(struct cw *w, const uint8_t *p, size_t n)
-{
-	unsigned char t[9];
-
-	cw_put(w, t, cbor_encode_bytestring_start(n, t, sizeof(t)));
-	cw_put(w, p, n);
-}
-
-static void cw_array(struct cw *w, size_t n)
-{
-	unsigned char t[9];
-
-	cw_put(w, t, cbor_encode_array_start(n, t, sizeof(t)));
-}
-
-static void cw_map(struct cw *w, size_t n)
-{
-	unsigned char t[9];
-
-	cw_put(w, t, cbor_encode_map_start(n, t, sizeof(t)));
-}
+#include "cbor_w.h"
 
 static int report_check(const struct oracle_report *r, const char **why)
 {
