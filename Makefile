@@ -105,6 +105,16 @@ install-user: user
 	install -m 644 user/include/libattestio.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 include/uapi/linux/attestio.h $(DESTDIR)$(PREFIX)/include/linux/
 
+# Load attestio from the initramfs (Documentation/operations.md); then
+# run update-initramfs -u.
+INITRAMFS_DIR ?= /etc/initramfs-tools
+install-initramfs:
+	install -D -m 755 user/initramfs-tools/hooks/attestio \
+		$(DESTDIR)$(INITRAMFS_DIR)/hooks/attestio
+	install -D -m 755 user/initramfs-tools/scripts/init-top/attestio \
+		$(DESTDIR)$(INITRAMFS_DIR)/scripts/init-top/attestio
+.PHONY: install-initramfs
+
 # ----------------------------------------------------------------- tests ---
 check:
 	@tests/check.sh

@@ -205,6 +205,40 @@ struct attestio_quote {
 enum attestio_cp_status attestio_tpm_quote(const u8 *digest,
 					   struct attestio_quote *q);
 bool attestio_tpm_present(void);
+struct tpm_chip;
+struct attestio_tpm2_auth;
+struct attestio_tpm2_rsp;
+int attestio_tpm_xfer(struct tpm_chip *chip, u8 *page, int len, u32 cc,
+		      unsigned int nhandles,
+		      const struct attestio_tpm2_auth *auths,
+		      unsigned int nauth, struct attestio_tpm2_rsp *rsp);
+
+/* ksk.c: the kernel session key that signs checkpoints */
+int attestio_ksk_init(void);
+void attestio_ksk_uninit(void);
+enum attestio_cp_status attestio_ksk_quote(struct tpm_chip *chip,
+					   const u8 *digest,
+					   struct attestio_quote *q);
+
+/* salt.c: salted sessions with parameter encryption */
+struct attestio_tpm2_sess;
+struct attestio_tpm2_cmd;
+void attestio_cfb_encrypt(const u8 *key, const u8 *iv, u8 *data, size_t len);
+int attestio_salt_session(struct tpm_chip *chip, u8 *buf, u32 tpm_key,
+			  const u8 *tx, const u8 *ty,
+			  struct attestio_tpm2_sess *sess, u8 *session_key);
+int attestio_salt_encrypt_param1(struct attestio_tpm2_cmd *c,
+				 const struct attestio_tpm2_sess *sess,
+				 const u8 *session_key);
+
+/* mlog.c: measurements into PCR ATTESTIO_MLOG_PCR and their log */
+int attestio_mlog_init(void);
+void attestio_mlog_uninit(void);
+int attestio_mlog_measure(u16 type, const void *a, u32 alen, const void *b,
+			  u32 blen);
+void attestio_mlog_setting(u32 setting, u32 old_value, u32 new_value);
+ssize_t attestio_mlog_read(char *buf, loff_t off, size_t count);
+u32 attestio_mlog_unmeasured(void);
 
 /* pm.c: final checkpoints before reboot and suspend */
 int attestio_pm_init(void);

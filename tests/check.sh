@@ -174,6 +174,30 @@ if want guest; then
 		tap_collect "guest-$k" "$out/guest-$k.log"
 		[ $rc -eq 0 ] || record FAIL "guest-$k/vm(rc=$rc)"
 	done
+	# Kernel-exclusive key use (tests/selftests/ksk_test.sh), in a fresh
+	# boot each, with the TPM traffic logged for the bus-interposer case;
+	# then a reboot on the same TPM state: the module regains key use with
+	# no secret on disk.
+	for k in $kernels; do
+		log "kernel-exclusive key, bus interposer, reboot on $k"
+		st=$(mktemp -d /tmp/attestio-tpmstate.XXXXXX)
+		traffic=$PWD/build/tpm-traffic-$k.log
+		rm -f "$traffic"
+		tests/vm/run --kernel "$k" --tpm-state "$st" --tpm-traffic "$traffic" -- \
+			env ATTESTIO_TPM_TRAFFIC="$traffic" tests/selftests/ksk_test.sh \
+			> "$out/ksk-$k.log" 2>&1
+		rc=$?
+		cat "$out/ksk-$k.log"
+		tap_collect "ksk-$k" "$out/ksk-$k.log"
+		[ $rc -eq 0 ] || record FAIL "ksk-$k/vm(rc=$rc)"
+		tests/vm/run --kernel "$k" --tpm-state "$st" -- \
+			tests/selftests/ksk_test.sh reboot > "$out/reboot-$k.log" 2>&1
+		rc=$?
+		rm -rf "$st" "$traffic"
+		cat "$out/reboot-$k.log"
+		tap_collect "reboot-$k" "$out/reboot-$k.log"
+		[ $rc -eq 0 ] || record FAIL "reboot-$k/vm(rc=$rc)"
+	done
 	# Without a TPM: streams flow, checkpoints say plainly they are unsigned.
 	k=${kernels%% *}
 	log "in-guest capture selftests on $k without a TPM"

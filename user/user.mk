@@ -12,7 +12,7 @@ TSS_LIBS := $(shell pkg-config --libs tss2-esys tss2-mu tss2-tctildr tss2-rc 2>/
 LIB_CFLAGS := $(USER_CFLAGS) -fPIC $(KSHIM_CFLAGS) -Iuser/include -Iuser/lib
 LIB_LDLIBS := $(TSS_LIBS) -lcrypto
 
-LIB_KSRC := kernel/record.c kernel/tpm2_msg.c
+LIB_KSRC := kernel/record.c kernel/tpm2_msg.c kernel/tpm2_sess.c
 LIB_USRC := $(wildcard user/lib/*.c)
 LIB_OBJS := $(patsubst kernel/%.c,$(UB)/k/%.o,$(LIB_KSRC)) \
 	    $(patsubst user/lib/%.c,$(UB)/lib/%.o,$(LIB_USRC))

@@ -21,7 +21,7 @@ for src in tests/fuzz/fuzz_*.c; do
 	if ! clang -g -O1 -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all -Iuser/kshim -Iinclude/uapi -Ikernel \
 		-Iuser/include -Iuser/lib -Iuser/oracle \
-		kernel/record.c kernel/tpm2_msg.c user/lib/*.c user/oracle/*.c \
+		kernel/record.c kernel/tpm2_msg.c kernel/tpm2_sess.c user/lib/*.c user/oracle/*.c \
 		"$src" "${tss_libs[@]}" -lsecp256k1 -lcbor -lcrypto \
 		-o "$out/$name" > "$out/$name.build.log" 2>&1; then
 		echo "not ok $n $name (build failed)"

@@ -350,6 +350,75 @@ int att_activate_credential(const char *tcti, uint32_t ak_handle,
 			    uint8_t *secret, size_t *secret_len,
 			    struct att_err *err);
 
+/* ------------------------------------ kernel-exclusive key (issue 8) --- */
+
+/*
+ * attestio.ko signs checkpoints with a kernel session key (KSK) it creates
+ * at load with an authValue only the kernel knows, registers in PCR
+ * ATTESTIO_MLOG_PCR (its measurement log, /sys/kernel/attestio/measurements,
+ * format in <linux/attestio.h>) and has certified by the enrolled AK.
+ * These functions decide whether a checkpoint's quote proves that the
+ * kernel, and nothing else, made it (Documentation/design.md).
+ */
+struct att_mlog_event {
+	uint16_t type;			/* ATTESTIO_MEV_* */
+	uint64_t instance;
+	const uint8_t *data;		/* points into the parsed buffer */
+	uint32_t len;
+	uint8_t digest[32];		/* what was extended */
+};
+
+struct att_mlog {
+	struct att_mlog_event *ev;
+	size_t n;
+};
+
+/* Strict parse of a measurement log; @buf must outlive @log. */
+int att_mlog_parse(const uint8_t *buf, size_t len, struct att_mlog *log,
+		   struct att_err *err);
+void att_mlog_free(struct att_mlog *log);
+/* PCR ATTESTIO_MLOG_PCR (SHA-256) after the first @n events. */
+void att_mlog_replay(const struct att_mlog *log, size_t n, uint8_t pcr[32]);
+
+struct att_ksk {
+	uint64_t instance;		/* the load that registered it */
+	uint8_t name[34];
+	struct att_key *key;		/* its public key (att_ksk_clear) */
+	int ak_certify_only;		/* the AK cannot quote (attestio AK) */
+};
+
+/*
+ * The KSK of the first load in @log, checked: event 0 is a LOAD, event 1
+ * its KEY (a restricted ECC P-256 signing key with attestio's KSK
+ * attributes), and a CERT of the same load is a TPM2_Certify of exactly
+ * that key by @ak (the enrolled AK; its TPM2B_PUBLIC, ak.pub, in
+ * @ak_pub) with qualifying data SHA-256(ATTESTIO_TAG_KSK || instance ||
+ * name).  ATT_EKEY with the reason otherwise.
+ */
+int att_mlog_ksk(const struct att_mlog *log, const struct att_key *ak,
+		 const uint8_t *ak_pub, size_t ak_pub_len, struct att_ksk *ksk,
+		 struct att_err *err);
+void att_ksk_clear(struct att_ksk *ksk);
+
+/*
+ * THE VERIFIER HOOK, for every signed checkpoint of instance @instance:
+ * the quote (@attest, @sig as carried by the checkpoint) must be signed by
+ * @ksk, select SHA-256 PCR ATTESTIO_MLOG_PCR, and its PCR digest must
+ * equal SHA-256 over the selected PCRs where PCR ATTESTIO_MLOG_PCR is the
+ * replay of a prefix of @log that registered exactly one key (the KSK)
+ * in exactly one load (@instance) and nothing else: no unload, no second
+ * load or key.  The other selected PCRs come from @pcrs (bit i of
+ * @pcrs_known set: pcrs[i] holds SHA-256 PCR i as the firmware policy
+ * accepted it).  Returns 0, or ATT_EKEY / ATT_ESIG / ATT_EQUOTE with the
+ * reason.  @prefix (may be NULL) receives the number of events matched.
+ */
+int att_mlog_check_quote(const struct att_mlog *log,
+			 const struct att_ksk *ksk, uint64_t instance,
+			 const uint8_t *attest, size_t attest_len,
+			 const uint8_t *sig, size_t sig_len,
+			 const uint8_t (*pcrs)[32], uint32_t pcrs_known,
+			 size_t *prefix, struct att_err *err);
+
 #ifdef __cplusplus
 }
 #endif

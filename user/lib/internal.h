@@ -29,6 +29,12 @@ static inline EVP_PKEY *att_key_pkey(const struct att_key *k)
 	return k ? k->pkey : NULL;
 }
 
+/* A TPMT_SIGNATURE by @key over SHA-256 (or the scheme's hash) of @attest. */
+struct TPMT_SIGNATURE;
+int att_sig_verify(const struct att_key *key, const uint8_t *attest,
+		   size_t attest_len, const struct TPMT_SIGNATURE *ts,
+		   struct att_err *err);
+
 /* Wrap an EVP_PKEY (takes ownership on success). */
 int att_key_wrap(EVP_PKEY *pkey, struct att_key **out, struct att_err *err);
 
