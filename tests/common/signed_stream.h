@@ -57,6 +57,8 @@ struct qopt {
 	uint32_t status;	/* != 0: unsigned checkpoint */
 	uint8_t pcr_byte;	/* 0: PCR_DIGEST_BYTE */
 	int late;		/* samples of ss[0] between heads and checkpoint */
+	uint32_t pcr_mask;	/* 0: PCRs 0 and 7 (0x81) */
+	const uint8_t *pcr_digest;	/* NULL: 32 x pcr_byte */
 };
 
 struct rstream {
@@ -251,10 +253,15 @@ static inline void make_quote(const struct qopt *q, const uint8_t *digest,
 	a.attested.quote.pcrSelect.count = 1;
 	a.attested.quote.pcrSelect.pcrSelections[0].hash = TPM2_ALG_SHA256;
 	a.attested.quote.pcrSelect.pcrSelections[0].sizeofSelect = 3;
-	a.attested.quote.pcrSelect.pcrSelections[0].pcrSelect[0] = 0x81;
+	for (int i = 0; i < 3; i++)
+		a.attested.quote.pcrSelect.pcrSelections[0].pcrSelect[i] =
+			(uint8_t)((q->pcr_mask ? q->pcr_mask : 0x81) >> (8 * i));
 	a.attested.quote.pcrDigest.size = 32;
-	memset(a.attested.quote.pcrDigest.buffer,
-	       q->pcr_byte ? q->pcr_byte : PCR_DIGEST_BYTE, 32);
+	if (q->pcr_digest)
+		memcpy(a.attested.quote.pcrDigest.buffer, q->pcr_digest, 32);
+	else
+		memset(a.attested.quote.pcrDigest.buffer,
+		       q->pcr_byte ? q->pcr_byte : PCR_DIGEST_BYTE, 32);
 	assert_int_equal(0, Tss2_MU_TPMS_ATTEST_Marshal(&a, attest, 1024, &off));
 	*alen = off;
 	*slen = tpm_sign(q->key, attest, off, sig, 1024);
@@ -299,7 +306,7 @@ static inline void add_checkpoints(struct recs *rs, struct rstream **ss, int ns,
 		cp->self = cpu_to_le16((u16)i);
 		cp->attest_len = cpu_to_le16((u16)alen);
 		cp->sig_len = cpu_to_le16((u16)slen);
-		cp->pcr_mask = cpu_to_le32(0x81);
+		cp->pcr_mask = cpu_to_le32(q->pcr_mask ? q->pcr_mask : 0x81);
 		memcpy(rec + lay.heads, heads, ns * sizeof(heads[0]));
 		memcpy(rec + lay.attest, attest, alen);
 		memcpy(rec + lay.sig, sig, slen);

@@ -275,7 +275,12 @@ ksk=
 
 # -------------------------------------------------------- still fine ---
 wait_signed 3 && [ "$(cat $SYS/last_status)" = signed ]
-ok $? "the module still signs after every attack (noDA: no lockout)"
+rc=$?
+[ $rc -eq 0 ] || { grep . $SYS/last_status $SYS/checkpoints 2>&1
+	for c in handles-transient handles-loaded-session handles-saved-session; do
+		echo "$c:"; tpm2_getcap -T $RM $c; done 2>&1
+	dmesg | grep -i attestio | tail -20; } > "$W/alive.log"
+ok $rc "the module still signs after every attack (noDA: no lockout)" "$W/alive.log"
 
 # -------------------------------------------------- bus interposer ---
 # With tests/vm/run --tpm-traffic FILE (ATTESTIO_TPM_TRAFFIC=FILE here),
@@ -333,6 +338,13 @@ ok $? "the module's checkpoints prove kernel-exclusive key use" "$W/v.log"
 # the session key's signatures, so a reader's declared loss is allowed)
 "$A" verify --allow-lost --allow-join --ak "$W/ksk.pem" "$W/rec.bin" > "$W/v2.log" 2>&1
 ok $? "attestio verify accepts the stream with the session key" "$W/v2.log"
+"$A" verify --allow-lost --allow-join --ak "$W/ak/ak.pub" "$W/rec.bin" > "$W/v3.log" 2>&1
+[ $? -eq 1 ] && grep -q "certify-only" "$W/v3.log"
+ok $? "attestio verify with the certify-only AK alone verifies nothing, and says why" "$W/v3.log"
+"$A" verify --allow-lost --allow-join --ak "$W/ak/ak.pub" --measurements $SYS/measurements \
+	--pcrs "$W/pcrs.bin" "$W/rec.bin" > "$W/v4.log" 2>&1 &&
+	grep -q "^key: every verified quote was made by the kernel session key" "$W/v4.log"
+ok $? "attestio verify --measurements: the stream proves kernel-exclusive key use" "$W/v4.log"
 
 # A key that root creates, has certified by the AK and registers itself.
 tpm2_getcap -T $T0 handles-transient > "$W/transient.log" 2>&1
@@ -385,7 +397,9 @@ ts = open(w + "/own.sig", "rb").read()	# TPMT_SIGNATURE
 assert len(m) == alen and len(ts) == slen, (len(m), alen, len(ts), slen)
 rec[attest:attest + alen] = m
 rec[sig:sig + slen] = ts
-open(w + "/forged.bin", "wb").write(rec[last:last + struct.unpack_from("<I", rec, last + 4)[0]])
+end = last + struct.unpack_from("<I", rec, last + 4)[0]
+open(w + "/forged.bin", "wb").write(rec[last:end])
+open(w + "/forged_stream.bin", "wb").write(rec[:end])	# the stream up to it
 PY
 ok $? "root's key quotes a chosen digest with the current PCRs" "$W/splice.log"
 tpm2_pcrread -T $RM "$PCRS" -o "$W/pcrs2.bin" > /dev/null 2>&1
@@ -396,6 +410,12 @@ ok $? "verifier: a quote by root's key is rejected with the genuine log" "$W/f1.
 	"$W/forged.bin" > "$W/f2.log" 2>&1
 [ $? -eq 1 ] && grep -q "REJECTED" "$W/f2.log"
 ok $? "verifier: ... and with root's registration appended to the log" "$W/f2.log"
+for l in $SYS/measurements "$W/forged.mlog"; do
+	"$A" verify --allow-lost --allow-join --ak "$W/ak/ak.pub" --measurements "$l" \
+		--pcrs "$W/pcrs2.bin" "$W/forged_stream.bin" > "$W/f2v.log" 2>&1
+	[ $? -eq 1 ] && grep -q "not signed by the kernel session key" "$W/f2v.log" || break
+done
+ok $? "attestio verify --measurements: root's spliced quote is BAD with either log" "$W/f2v.log"
 wait_signed 2
 timeout 30 "$A" read -o "$W/rec2.bin" > /dev/null 2>&1	# all the log holds now
 "$A" measurements --ak "$W/ak/ak.pub" --pcrs "$W/pcrs2.bin" "$W/rec2.bin" > "$W/f3.log" 2>&1

@@ -198,6 +198,9 @@ struct att_summary {
 	uint32_t errors;		/* problems reported (feed errors) */
 	int first_error;		/* enum att_code of the first one */
 	bool key_origin_checked;	/* the AK came with its TPM attributes */
+	bool kernel_key;		/* every verified quote was by a kernel
+					   session key that a measurement log
+					   proved the only key of its boot */
 };
 
 struct att_verifier_opts {
@@ -214,6 +217,19 @@ struct att_verifier_opts {
 				   but that are absent are a failure */
 	att_verdict_fn on_verdict;	/* may be NULL */
 	void *ctx;			/* passed to on_verdict */
+	/*
+	 * Kernel-exclusive key use (issue 8): one struct att_boot per boot
+	 * of the gateway (att_boot_new()).  Given any, every signed
+	 * checkpoint must be quoted by the kernel session key of the boot
+	 * whose load matches its instance, under the rule of
+	 * att_mlog_check_quote(); @ak is the enrolled AK and @policy judges
+	 * the quoted PCRs other than ATTESTIO_MLOG_PCR.  Given none, quotes
+	 * are verified with @ak itself, which proves nothing about who
+	 * asked for them (summary.kernel_key stays false); a certify-only
+	 * AK then verifies nothing.
+	 */
+	const struct att_boot *const *boots;
+	size_t nboots;
 };
 
 struct att_verifier;
@@ -418,6 +434,26 @@ int att_mlog_check_quote(const struct att_mlog *log,
 			 const uint8_t *sig, size_t sig_len,
 			 const uint8_t (*pcrs)[32], uint32_t pcrs_known,
 			 size_t *prefix, struct att_err *err);
+
+/*
+ * One boot of a gateway as a verifier sees it: its measurement log (the
+ * bytes of /sys/kernel/attestio/measurements, read any time during that
+ * boot) and optionally its SHA-256 PCRs 0-23 (24 x 32 bytes, as
+ * tpm2_pcrread writes them; untrusted: a quote only counts if they and
+ * the log's replay give the quoted PCR digest).  att_boot_new() checks
+ * the log's first load registered a kernel session key that @ak (the
+ * enrolled AK, loaded from its TPM2B_PUBLIC or enrollment bundle)
+ * certified; ATT_EKEY with the reason otherwise.
+ */
+struct att_boot;
+int att_boot_new(const struct att_key *ak, const uint8_t *mlog,
+		 size_t mlog_len, const uint8_t *pcrs, size_t pcrs_len,
+		 struct att_boot **out, struct att_err *err);
+void att_boot_free(struct att_boot *b);
+/* The instance (module load) whose session key this boot registered. */
+uint64_t att_boot_instance(const struct att_boot *b);
+/* Does @key carry attestio's certify-only AK policy (it never quotes)? */
+bool att_key_certify_only(const struct att_key *key);
 
 #ifdef __cplusplus
 }

@@ -12,6 +12,8 @@ struct att_key {
 	bool origin_checked;	/* TPM object attributes were checked */
 	uint8_t qn[2 + 64];	/* expected qualifiedSigner, if qn_len */
 	size_t qn_len;
+	uint8_t *pub;		/* its TPM2B_PUBLIC, if it came as one */
+	size_t pub_len;
 };
 
 /*
@@ -37,5 +39,19 @@ int att_sig_verify(const struct att_key *key, const uint8_t *attest,
 
 /* Wrap an EVP_PKEY (takes ownership on success). */
 int att_key_wrap(EVP_PKEY *pkey, struct att_key **out, struct att_err *err);
+
+/* measure.c: attestio's certify-only AK policy on a TPM2B_PUBLIC? */
+bool att_tpm2b_certify_only(const uint8_t *pub, size_t len);
+/*
+ * A checkpoint's quote under a boot's evidence: signed by its session key
+ * over @digest, and PCR 13 proves that key the only one (see
+ * att_mlog_check_quote()).  @pol receives the quote as a firmware policy
+ * judges it: the other selected PCRs and their digest.
+ */
+int att_boot_quote(const struct att_boot *b, uint64_t instance,
+		   const uint8_t *attest, size_t attest_len,
+		   const uint8_t *sig, size_t sig_len, const uint8_t *digest,
+		   size_t digest_len, struct att_quote_info *qi,
+		   struct att_quote_info *pol, struct att_err *err);
 
 #endif

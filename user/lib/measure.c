@@ -130,6 +130,31 @@ void att_mlog_replay(const struct att_mlog *log, size_t n, uint8_t pcr[32])
 	}
 }
 
+/* Does this TPM2B_PUBLIC carry attestio's certify-only AK policy? */
+bool att_tpm2b_certify_only(const uint8_t *pub, size_t len)
+{
+	uint8_t br[2][32], policy[32];
+	TPM2B_PUBLIC p;
+	TPMA_OBJECT at;
+	size_t off = 0;
+
+	memset(&p, 0, sizeof(p));	/* libtss2-mu wants size 0 */
+	if (!pub || Tss2_MU_TPM2B_PUBLIC_Unmarshal(pub, len, &off, &p) ||
+	    off != len)
+		return false;
+	at = p.publicArea.objectAttributes;
+	attestio_tpm2_ak_policy(br, policy);
+	return !(at & TPMA_OBJECT_USERWITHAUTH) &&
+	       (at & TPMA_OBJECT_ADMINWITHPOLICY) &&
+	       p.publicArea.authPolicy.size == 32 &&
+	       !memcmp(p.publicArea.authPolicy.buffer, policy, 32);
+}
+
+bool att_key_certify_only(const struct att_key *key)
+{
+	return key && att_tpm2b_certify_only(key->pub, key->pub_len);
+}
+
 void att_ksk_clear(struct att_ksk *ksk)
 {
 	att_key_free(ksk->key);
@@ -207,8 +232,7 @@ int att_mlog_ksk(const struct att_mlog *log, const struct att_key *ak,
 		 struct att_err *err)
 {
 	struct att_err cerr = { 0 };
-	TPM2B_PUBLIC pub;
-	size_t i, off = 0;
+	size_t i;
 	int ret;
 
 	memset(ksk, 0, sizeof(*ksk));
@@ -253,18 +277,7 @@ int att_mlog_ksk(const struct att_mlog *log, const struct att_key *ak,
 				"the kernel session key was never certified by the enrolled AK");
 		goto fail;
 	}
-	memset(&pub, 0, sizeof(pub));	/* libtss2-mu wants size 0 */
-	if (ak_pub && !Tss2_MU_TPM2B_PUBLIC_Unmarshal(ak_pub, ak_pub_len, &off,
-						     &pub) && off == ak_pub_len) {
-		uint8_t br[2][32], policy[32];
-		TPMA_OBJECT at = pub.publicArea.objectAttributes;
-
-		attestio_tpm2_ak_policy(br, policy);
-		ksk->ak_certify_only = !(at & TPMA_OBJECT_USERWITHAUTH) &&
-			(at & TPMA_OBJECT_ADMINWITHPOLICY) &&
-			pub.publicArea.authPolicy.size == 32 &&
-			!memcmp(pub.publicArea.authPolicy.buffer, policy, 32);
-	}
+	ksk->ak_certify_only = att_tpm2b_certify_only(ak_pub, ak_pub_len);
 	return 0;
 fail:
 	att_ksk_clear(ksk);
@@ -389,5 +402,110 @@ int att_mlog_check_quote(const struct att_mlog *log,
 		return ret;
 	if (prefix)
 		*prefix = n;
+	return 0;
+}
+
+/* ------------------------------------------------ one boot's evidence --- */
+
+struct att_boot {
+	uint8_t *buf;			/* the log's bytes (log points in) */
+	struct att_mlog log;
+	struct att_ksk ksk;
+	uint8_t pcrs[24][32];
+	uint32_t pcrs_known;
+};
+
+int att_boot_new(const struct att_key *ak, const uint8_t *mlog,
+		 size_t mlog_len, const uint8_t *pcrs, size_t pcrs_len,
+		 struct att_boot **out, struct att_err *err)
+{
+	struct att_boot *b;
+	int ret;
+
+	if (!ak || !mlog || !out)
+		return att_err(err, ATT_EINVAL, "att_boot_new: NULL argument");
+	*out = NULL;
+	if (!ak->pub)
+		return att_err(err, ATT_EKEY,
+			       "the enrolled AK must be given as its TPM2B_PUBLIC or enrollment bundle to check the kernel session key's certification");
+	if (pcrs && pcrs_len != sizeof(b->pcrs))
+		return att_err(err, ATT_EINVAL,
+			       "PCR values: %zu bytes, not 24 SHA-256 PCRs (%zu bytes)",
+			       pcrs_len, sizeof(b->pcrs));
+	b = calloc(1, sizeof(*b));
+	if (!b || !(b->buf = malloc(mlog_len ? mlog_len : 1))) {
+		free(b);
+		return att_err(err, ATT_ENOMEM, "out of memory");
+	}
+	memcpy(b->buf, mlog, mlog_len);
+	if (pcrs) {
+		memcpy(b->pcrs, pcrs, sizeof(b->pcrs));
+		b->pcrs_known = 0xffffff;
+	}
+	ret = att_mlog_parse(b->buf, mlog_len, &b->log, err);
+	if (!ret)
+		ret = att_mlog_ksk(&b->log, ak, ak->pub, ak->pub_len, &b->ksk,
+				   err);
+	if (ret) {
+		att_boot_free(b);
+		return ret;
+	}
+	*out = b;
+	return 0;
+}
+
+void att_boot_free(struct att_boot *b)
+{
+	if (!b)
+		return;
+	att_ksk_clear(&b->ksk);
+	att_mlog_free(&b->log);
+	free(b->buf);
+	free(b);
+}
+
+uint64_t att_boot_instance(const struct att_boot *b)
+{
+	return b->ksk.instance;
+}
+
+int att_boot_quote(const struct att_boot *b, uint64_t instance,
+		   const uint8_t *attest, size_t attest_len,
+		   const uint8_t *sig, size_t sig_len, const uint8_t *digest,
+		   size_t digest_len, struct att_quote_info *qi,
+		   struct att_quote_info *pol, struct att_err *err)
+{
+	EVP_MD_CTX *md;
+	unsigned int dl = 0;
+	int i, ret;
+
+	ret = att_quote_verify(b->ksk.key, attest, attest_len, sig, sig_len,
+			       digest, digest_len, qi, err);
+	if (ret == ATT_ESIG)
+		return att_err(err, ATT_ESIG,
+			       "the quote is not signed by the kernel session key that load %016llx registered in PCR %d",
+			       (unsigned long long)b->ksk.instance,
+			       ATTESTIO_MLOG_PCR);
+	if (!ret)
+		ret = att_mlog_check_quote(&b->log, &b->ksk, instance, attest,
+					   attest_len, sig, sig_len,
+					   (const uint8_t (*)[32])b->pcrs,
+					   b->pcrs_known, NULL, err);
+	if (ret)
+		return ret;
+	/* what a firmware policy judges: the other PCRs, as quoted */
+	*pol = *qi;
+	pol->pcr_select &= ~(1u << ATTESTIO_MLOG_PCR);
+	pol->pcr_digest_len = 32;
+	md = EVP_MD_CTX_new();
+	if (!md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
+		EVP_MD_CTX_free(md);
+		return att_err(err, ATT_ENOMEM, "out of memory");
+	}
+	for (i = 0; i < 24; i++)
+		if (pol->pcr_select & (1u << i))
+			EVP_DigestUpdate(md, b->pcrs[i], 32);
+	EVP_DigestFinal_ex(md, pol->pcr_digest, &dl);
+	EVP_MD_CTX_free(md);
 	return 0;
 }

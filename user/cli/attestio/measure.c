@@ -54,45 +54,6 @@ static void usage(FILE *f)
 		exit_codes_help);
 }
 
-static int read_all(const char *path, uint8_t **buf, size_t *len)
-{
-	size_t cap = 0, n = 0;
-	uint8_t *b = NULL, *nb;
-	ssize_t r;
-	int fd = strcmp(path, "-") ? open(path, O_RDONLY) : 0;
-
-	if (fd < 0)
-		return -errno;
-	for (;;) {
-		if (n == cap) {
-			cap = cap ? 2 * cap : 65536;
-			nb = realloc(b, cap);
-			if (!nb) {
-				free(b);
-				if (fd)
-					close(fd);
-				return -ENOMEM;
-			}
-			b = nb;
-		}
-		r = read(fd, b + n, cap - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		n += r;
-	}
-	if (fd)
-		close(fd);
-	if (r < 0) {
-		free(b);
-		return -EIO;
-	}
-	*buf = b;
-	*len = n;
-	return 0;
-}
-
 static void print_log(const struct att_mlog *log)
 {
 	uint8_t pcr[32];
@@ -227,7 +188,7 @@ int cmd_measurements(int argc, char **argv)
 		snprintf(deflog, sizeof(deflog), "%s/measurements", sysfs_root());
 		logpath = deflog;
 	}
-	if (read_all(logpath, &lbuf, &llen)) {
+	if (read_file_all(logpath, &lbuf, &llen)) {
 		cli_error("measurements", "cannot read %s", logpath);
 		return EXIT_IO;
 	}
@@ -239,7 +200,7 @@ int cmd_measurements(int argc, char **argv)
 	print_log(&log);
 	if (!akpath)
 		goto out;
-	if (read_all(akpath, &akbuf, &aklen) ||
+	if (read_file_all(akpath, &akbuf, &aklen) ||
 	    att_key_from_tpm2b_public(akbuf, aklen, &ak, &err)) {
 		cli_error("measurements", "%s: not a TPM2B_PUBLIC key file%s%s",
 			  akpath, err.code ? ": " : "", err.msg);
@@ -262,7 +223,7 @@ int cmd_measurements(int argc, char **argv)
 	}
 	if (optind == argc)
 		goto out;
-	if (pcrpath && (read_all(pcrpath, &pbuf, &plen) || plen != 24 * 32)) {
+	if (pcrpath && (read_file_all(pcrpath, &pbuf, &plen) || plen != 24 * 32)) {
 		cli_error("measurements", "%s: not 24 SHA-256 PCR values", pcrpath);
 		ret = EXIT_IO;
 		goto out;

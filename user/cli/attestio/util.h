@@ -86,14 +86,36 @@ extern const char exit_codes_help[];
 struct att_key;
 struct att_policy;
 struct att_verifier;
+#define CLI_MAX_BOOTS	16
+
 struct cli_verifier {
 	struct att_key *ak;
 	struct att_policy *policy;
+	struct att_boot *boot[CLI_MAX_BOOTS];
+	int nboots;
 	struct att_verifier *v;
 };
 
+/* --measurements LOG, each with the --pcrs FILE given after it (or NULL). */
+struct cli_boots {
+	const char *log[CLI_MAX_BOOTS];
+	const char *pcrs[CLI_MAX_BOOTS];
+	int n;
+};
+/* Parse one of --measurements / --pcrs (@is_log) into @b; 0 or EXIT_USAGE. */
+int cli_boots_add(const char *cmd, struct cli_boots *b, bool is_log,
+		  const char *arg);
+extern const char cli_boots_help[];
+
+/* The whole of @path ("-": standard input); 0 or -errno. */
+int read_file_all(const char *path, uint8_t **buf, size_t *len);
+
 struct att_verifier_opts;
-/* @base: the verifier's flags and callback (ak and policy are set here). */
+/*
+ * @base: the verifier's flags and callback (ak, policy and the boots'
+ * evidence, from @boots (may be NULL), are set here).
+ */
 int verifier_setup(const char *cmd, struct cli_verifier *cv, const char *ak,
-		   const char *policy, const struct att_verifier_opts *base);
+		   const char *policy, const struct cli_boots *boots,
+		   const struct att_verifier_opts *base);
 void verifier_done(struct cli_verifier *cv);
