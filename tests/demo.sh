@@ -51,7 +51,12 @@ What you saw (VM with kernel $kernel, ${took}s; full output in build/demo/guest.
    drivers and attached with "attestio attach": capture happens in the
    kernel at the IIO buffer, before any userspace process sees a sample;
  - "attestio status": the module's settings, counters and streams;
- - the live attested stream ("attestio read --samples 40 --ak ak.pem"):
+ - the key only the kernel can use: at load the module created a session
+   key whose secret never leaves the kernel, registered it in PCR 13 and
+   had the AK certify it ("attestio measurements"); root's own
+   "tpm2_quote" with the AK: $(field root_quote);
+ - the live attested stream ("attestio read --samples 40 --ak ak.pub
+   --measurements ..."): every quote is checked to be the kernel's:
    $(field read_lines) records, values in SI units decoded with each stream's
    signed descriptor, $(field read_verified) of them VERIFIED against a TPM quote
    once the next per-second checkpoint covered them;
