@@ -274,7 +274,7 @@ done
 ksk=
 
 # -------------------------------------------------------- still fine ---
-wait_signed 3 && [ "$(cat $SYS/last_status)" = signed ]
+wait_signed 3 && [ "$(cat $SYS/last_status)" = quoted ]
 rc=$?
 [ $rc -eq 0 ] || { dmesg | grep -i attestio | tail -4
 	grep . $SYS/last_status $SYS/last_tpm_rc $SYS/checkpoints $SYS/epoch \
