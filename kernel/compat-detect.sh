@@ -16,10 +16,4 @@ has include/linux/iio/iio.h 'iio_get_masklength\(' &&
 # 6.10 gave struct tpm_buf an explicit length (tpm_buf rework).
 has include/linux/tpm.h '^[[:space:]]+u32 length;' &&
 	echo -DATTESTIO_HAVE_TPM_BUF_LENGTH
-# 6.10 brought the TPM core's own salted sessions (tpm2-sessions.c), which
-# rely on ecdh-nist-p256: from then on attestio salts with it too.  (On
-# Debian's 6.1 the ecdh-nist-p256 self-test fails under QEMU: "test failed
-# on vector 2, err=-14", a WARN at module load; never touch it there.)
-has include/linux/tpm.h 'tpm_buf_append_hmac_session\(' &&
-	echo -DATTESTIO_HAVE_TPM2_SESSIONS
 exit 0

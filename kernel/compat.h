@@ -32,14 +32,4 @@ static inline void attestio_tpm_buf_wrap(struct tpm_buf *buf, u8 *page,
 #endif
 }
 
-/*
- * Salted sessions (kernel/salt.c) need a working "ecdh-nist-p256" kpp:
- * used where the TPM core itself uses it for its sessions (6.10+).
- */
-#ifdef ATTESTIO_HAVE_TPM2_SESSIONS
-#define ATTESTIO_SALTED_SESSIONS	1
-#else
-#define ATTESTIO_SALTED_SESSIONS	0
-#endif
-
 #endif /* _ATTESTIO_COMPAT_H */

@@ -4,17 +4,15 @@
  * to carry a secret to the TPM: TPM2_Create of the kernel session key,
  * whose inSensitive holds the key's authValue.
  *
- * The salt is agreed by ECDH P-256 (the crypto API's "ecdh-nist-p256"
- * kpp, the same interface on 6.1 and 6.12) with the NULL-hierarchy
+ * The salt is agreed by ECDH P-256 (the kernel's ECC library, the same
+ * interface on 6.1 and 6.12) with the NULL-hierarchy
  * storage primary that is the key's parent:
  *   salt       = KDFe(SHA-256, Z.x, "SECRET", ephemeral.x, tpmKey.x)
  *   sessionKey = KDFa(SHA-256, salt, "ATH", nonceTPM, nonceCaller, 256)
  * and the first command parameter is encrypted with AES-128-CFB, key and
  * IV = KDFa(SHA-256, sessionKey, "CFB", nonceCaller, nonceTPM, 256) (TPM
  * 2.0 Part 1, 19.6 and 21).  AES is lib/crypto's, present on both
- * kernels; CFB over it is a few lines here.  Only on kernels whose TPM
- * core salts its own sessions (compat.h); elsewhere the caller is told
- * -EOPNOTSUPP and says so.
+ * kernels; CFB over it is a few lines here.
  *
  * A passive bus interposer then never sees the authValue.  The parent's
  * public key comes from the TPM unauthenticated, so an active interposer
@@ -24,10 +22,8 @@
 
 #include <crypto/aes.h>
 #include <crypto/ecdh.h>
-#include <crypto/kpp.h>
+#include <crypto/internal/ecc.h>
 #include <linux/random.h>
-#include <linux/scatterlist.h>
-#include <linux/slab.h>
 #include <linux/tpm.h>
 
 #include "attestio.h"
@@ -60,79 +56,54 @@ void attestio_cfb_encrypt(const u8 *key, const u8 *iv, u8 *data, size_t len)
 	memzero_explicit(ks, sizeof(ks));
 }
 
-#if ATTESTIO_SALTED_SESSIONS
 /*
  * An ephemeral ECDH P-256 key: its public point into @qx/@qy and the
- * shared x coordinate with (@tx, @ty) into @z.
+ * shared x coordinate with (@tx, @ty) into @z.  The kernel's ECC library
+ * (crypto/ecc.c, the code behind "ecdh-nist-p256") is called directly:
+ * the kpp's self-test needs the default RNG, which Debian's 6.1 builds as
+ * a module that is not there when the test runs ("test failed on vector
+ * 2, err=-14"); the private key here comes from get_random_bytes().
+ * Points and the shared secret are big-endian bytes at this interface.
  */
 static int attestio_ecdh(const u8 *tx, const u8 *ty, u8 *qx, u8 *qy, u8 *z)
 {
-	struct ecdh p = { 0 };
-	struct crypto_kpp *kpp;
-	struct kpp_request *req;
-	struct scatterlist in[2], out[2];
-	DECLARE_CRYPTO_WAIT(wait);
-	unsigned int slen;
-	u8 *secret, *pt;
+	u64 priv[ECC_CURVE_NIST_P256_DIGITS];
+	u64 pub[2 * ECC_CURVE_NIST_P256_DIGITS];
+	u64 peer[2 * ECC_CURVE_NIST_P256_DIGITS];
+	u64 secret[ECC_CURVE_NIST_P256_DIGITS];
+	u8 *k = (u8 *)priv;
 	int ret;
 
-	kpp = crypto_alloc_kpp("ecdh-nist-p256", 0, 0);
-	if (IS_ERR(kpp))
-		return PTR_ERR(kpp);
-	/* an empty private key: the kpp generates a random one */
-	slen = crypto_ecdh_key_len(&p);
-	secret = kzalloc(slen, GFP_KERNEL);
-	/* scatterlists need linear memory, not the stack */
-	pt = kmalloc(4 * ATTESTIO_EC_LEN, GFP_KERNEL);
-	req = kpp_request_alloc(kpp, GFP_KERNEL);
-	if (!secret || !pt || !req) {
-		ret = -ENOMEM;
-		goto out_free;
-	}
-	ret = crypto_ecdh_encode_key(secret, slen, &p);
+	/*
+	 * crypto/ecc.c reads a private key as native digits in
+	 * ecc_is_key_valid() and as big-endian bytes in ecc_make_pub_key():
+	 * below n - 1 either way (n = 0xffffffff00000000ff...).
+	 */
+	get_random_bytes(priv, sizeof(priv));
+	k[0] &= 0x7f;
+	k[sizeof(priv) - 1] &= 0x7f;
+	ret = ecc_is_key_valid(ECC_CURVE_NIST_P256, ECC_CURVE_NIST_P256_DIGITS,
+			       priv, sizeof(priv));
 	if (!ret)
-		ret = crypto_kpp_set_secret(kpp, secret, slen);
+		ret = ecc_make_pub_key(ECC_CURVE_NIST_P256,
+				       ECC_CURVE_NIST_P256_DIGITS, priv, pub);
 	if (ret)
-		goto out_free;
-	kpp_request_set_callback(req, CRYPTO_TFM_REQ_MAY_SLEEP,
-				 crypto_req_done, &wait);
-	sg_init_table(out, 2);
-	sg_set_buf(&out[0], pt, ATTESTIO_EC_LEN);
-	sg_set_buf(&out[1], pt + ATTESTIO_EC_LEN, ATTESTIO_EC_LEN);
-	kpp_request_set_input(req, NULL, 0);
-	kpp_request_set_output(req, out, 2 * ATTESTIO_EC_LEN);
-	ret = crypto_wait_req(crypto_kpp_generate_public_key(req), &wait);
-	if (ret)
-		goto out_free;
-	memcpy(qx, pt, ATTESTIO_EC_LEN);
-	memcpy(qy, pt + ATTESTIO_EC_LEN, ATTESTIO_EC_LEN);
-
-	memcpy(pt + 2 * ATTESTIO_EC_LEN, tx, ATTESTIO_EC_LEN);
-	memcpy(pt + 3 * ATTESTIO_EC_LEN, ty, ATTESTIO_EC_LEN);
-	sg_init_table(in, 2);
-	sg_set_buf(&in[0], pt + 2 * ATTESTIO_EC_LEN, ATTESTIO_EC_LEN);
-	sg_set_buf(&in[1], pt + 3 * ATTESTIO_EC_LEN, ATTESTIO_EC_LEN);
-	sg_init_one(out, pt, ATTESTIO_EC_LEN);
-	kpp_request_set_input(req, in, 2 * ATTESTIO_EC_LEN);
-	kpp_request_set_output(req, out, ATTESTIO_EC_LEN);
-	ret = crypto_wait_req(crypto_kpp_compute_shared_secret(req), &wait);
+		goto out;
+	memcpy(qx, pub, ATTESTIO_EC_LEN);
+	memcpy(qy, (u8 *)pub + ATTESTIO_EC_LEN, ATTESTIO_EC_LEN);
+	memcpy(peer, tx, ATTESTIO_EC_LEN);
+	memcpy((u8 *)peer + ATTESTIO_EC_LEN, ty, ATTESTIO_EC_LEN);
+	/* also checks that the TPM's point is on the curve */
+	ret = crypto_ecdh_shared_secret(ECC_CURVE_NIST_P256,
+					ECC_CURVE_NIST_P256_DIGITS, priv, peer,
+					secret);
 	if (!ret)
-		memcpy(z, pt, ATTESTIO_EC_LEN);
-out_free:
-	kpp_request_free(req);
-	if (pt)
-		memzero_explicit(pt, 4 * ATTESTIO_EC_LEN);
-	kfree(pt);
-	kfree_sensitive(secret);
-	crypto_free_kpp(kpp);
+		memcpy(z, secret, ATTESTIO_EC_LEN);
+out:
+	memzero_explicit(priv, sizeof(priv));
+	memzero_explicit(secret, sizeof(secret));
 	return ret;
 }
-#else
-static int attestio_ecdh(const u8 *tx, const u8 *ty, u8 *qx, u8 *qy, u8 *z)
-{
-	return -EOPNOTSUPP;	/* no trustworthy ecdh-nist-p256 (compat.h) */
-}
-#endif
 
 /*
  * StartAuthSession salted to the ECC storage key @tpm_key whose public

@@ -316,13 +316,8 @@ PY
 	if [ -z "$cand" ]; then
 		ok 1 "bus interposer: no TPM2_Create found in the traffic log"
 	elif dmesg | grep -q 'no salted session'; then
-		# the known gap on kernels without salted sessions: show it
-		rm -f "$W/s"
-		res=fails
-		[ -n "$ksk" ] && tpm2_quote -T $T0 -c "$ksk" -p "hex:$cand" -q "$q" \
-			-l sha256:13 -m "$W/m" -s "$W/s" > /dev/null 2>&1 && res=works
-		n=$((n + 1))
-		echo "ok $n - bus interposer: the authValue crossed in the clear, replaying it $res # SKIP no salted sessions on this kernel (design.md)"
+		dmesg | grep 'no salted session' > "$W/salt.log"
+		ok 1 "bus interposer: the module sent the authValue in the clear (no salted session)" "$W/salt.log"
 	else
 		rm -f "$W/s"
 		ksk_attack "bus interposer: what TPM2_Create carried (encrypted) does not authorize the session key" "$AUTHFAIL" \
