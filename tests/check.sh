@@ -160,7 +160,7 @@ if want guest; then
 	pids=()
 	for k in $kernels; do
 		log "in-guest selftests on $k (started)"
-		tests/vm/run --kernel "$k" -- tests/selftests/run.sh "$k" \
+		tests/vm/run --kernel "$k" --timeout 1800 -- tests/selftests/run.sh "$k" \
 			> "$out/guest-$k.log" 2>&1 &
 		pids+=($!)
 	done
@@ -183,14 +183,14 @@ if want guest; then
 		st=$(mktemp -d /tmp/attestio-tpmstate.XXXXXX)
 		traffic=$PWD/build/tpm-traffic-$k.log
 		rm -f "$traffic"
-		tests/vm/run --kernel "$k" --tpm-state "$st" --tpm-traffic "$traffic" -- \
+		tests/vm/run --kernel "$k" --timeout 1200 --tpm-state "$st" --tpm-traffic "$traffic" -- \
 			env ATTESTIO_TPM_TRAFFIC="$traffic" tests/selftests/ksk_test.sh \
 			> "$out/ksk-$k.log" 2>&1
 		rc=$?
 		cat "$out/ksk-$k.log"
 		tap_collect "ksk-$k" "$out/ksk-$k.log"
 		[ $rc -eq 0 ] || record FAIL "ksk-$k/vm(rc=$rc)"
-		tests/vm/run --kernel "$k" --tpm-state "$st" -- \
+		tests/vm/run --kernel "$k" --timeout 600 --tpm-state "$st" -- \
 			tests/selftests/ksk_test.sh reboot > "$out/reboot-$k.log" 2>&1
 		rc=$?
 		rm -rf "$st" "$traffic"
