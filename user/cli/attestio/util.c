@@ -23,7 +23,8 @@ const char exit_codes_help[] =
 	"  2  bad command line\n"
 	"  3  no TPM, or the TPM refused\n"
 	"  4  attestio.ko not loaded, or a sysfs write was refused\n"
-	"  5  a file or device could not be read or written\n";
+	"  5  a file or device could not be read or written\n"
+	"  6  settle: too few settled rounds, deposits refunded\n";
 
 const char *sysfs_root(void)
 {
@@ -338,4 +339,38 @@ void verifier_done(struct cli_verifier *cv)
 	if (cv->ak)
 		att_key_free(cv->ak);
 	memset(cv, 0, sizeof(*cv));
+}
+
+int cli_read_file(const char *cmd, const char *path, size_t max, uint8_t **out,
+		  size_t *len)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+	uint8_t *buf;
+	size_t n;
+
+	if (!f) {
+		cli_error(cmd, "cannot open %s: %s", path, strerror(errno));
+		return EXIT_IO;
+	}
+	buf = malloc(max + 1);
+	if (!buf) {
+		if (f != stdin)
+			fclose(f);
+		cli_error(cmd, "out of memory");
+		return EXIT_IO;
+	}
+	n = fread(buf, 1, max + 1, f);
+	if (ferror(f) || n > max) {
+		cli_error(cmd, "cannot read %s: %s", path,
+			  n > max ? "file too large" : strerror(errno));
+		if (f != stdin)
+			fclose(f);
+		free(buf);
+		return n > max ? EXIT_FAIL : EXIT_IO;
+	}
+	if (f != stdin)
+		fclose(f);
+	*out = buf;
+	*len = n;
+	return 0;
 }
