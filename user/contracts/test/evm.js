@@ -3,7 +3,8 @@
 // contracts with the npm solc's bundled compiler, runs them on an
 // in-process EVM (@ethereumjs/vm), encodes calls with a small ABI coder
 // (only the types these contracts use) and decodes custom errors.
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
@@ -38,7 +39,18 @@ export function compile() {
 			outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object', 'evm.methodIdentifiers'] } },
 		},
 	};
-	const out = JSON.parse(solc.compile(JSON.stringify(input)));
+	// solc-js takes ~10 s: cache the output by input and compiler version.
+	const key = createHash('sha256').update(solc.version() + JSON.stringify(input)).digest('hex');
+	const cacheDir = join(top, 'build', 'contracts');
+	const cacheFile = join(cacheDir, `solc-${key.slice(0, 16)}.json`);
+	let out;
+	if (existsSync(cacheFile)) {
+		out = JSON.parse(readFileSync(cacheFile, 'utf8'));
+	} else {
+		out = JSON.parse(solc.compile(JSON.stringify(input)));
+		mkdirSync(cacheDir, { recursive: true });
+		writeFileSync(cacheFile, JSON.stringify(out));
+	}
 	const errors = (out.errors || []).filter((e) => e.severity === 'error' ||
 		e.severity === 'warning');
 	if (errors.length)
@@ -122,6 +134,11 @@ function decodeWord(type, w, data, comps) {
 		return x;
 	if (/^int\d+$/.test(type))
 		return x >= 1n << 255n ? x - (1n << 256n) : x;
+	if (type === 'string') {
+		const off = Number(x) * 2;
+		const n = Number(BigInt('0x' + data.slice(off, off + 64)));
+		return Buffer.from(data.slice(off + 64, off + 64 + 2 * n), 'hex').toString('utf8');
+	}
 	if (type === 'address[]') {
 		const off = Number(x) * 2;
 		const n = Number(BigInt('0x' + data.slice(off, off + 64)));
