@@ -105,6 +105,15 @@ contract TemperatureOption {
         return terms;
     }
 
+    /// Everything that decides what can happen next, in one call.
+    function progress() external view returns (State state_, bool buyerPaid_,
+        bool sellerPaid_, uint64 settled_, uint64 halted_, uint64 windowEnd_,
+        uint64 deadline_)
+    {
+        return (state, buyerPaid, sellerPaid, settledCount, haltedCount,
+                windowEnd, deadline);
+    }
+
     function pool() public view returns (uint256) {
         return uint256(terms.buyerDeposit) + uint256(terms.sellerDeposit);
     }

@@ -9,7 +9,6 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
 
-import solc from 'solc';
 import { createVM, runTx } from '@ethereumjs/vm';
 import { createLegacyTx } from '@ethereumjs/tx';
 import { createBlock } from '@ethereumjs/block';
@@ -24,7 +23,20 @@ export const top = join(contractsDir, '..', '..');
 // ------------------------------------------------------------- compile ---
 
 let compiled;
-export function compile() {
+let solc;
+export async function loadSolc() {
+	// soljson.js is large and slow to load: only when compiling.
+	if (!solc)
+		solc = (await import('solc')).default;
+	return solc;
+}
+
+// Sources, settings and the compiler version, without loading the compiler.
+function solcVersion() {
+	return JSON.parse(readFileSync(join(contractsDir, 'node_modules', 'solc', 'package.json'), 'utf8')).version;
+}
+
+export async function compile() {
 	if (compiled)
 		return compiled;
 	const sources = {};
@@ -40,14 +52,14 @@ export function compile() {
 		},
 	};
 	// solc-js takes ~10 s: cache the output by input and compiler version.
-	const key = createHash('sha256').update(solc.version() + JSON.stringify(input)).digest('hex');
+	const key = createHash('sha256').update(solcVersion() + JSON.stringify(input)).digest('hex');
 	const cacheDir = join(top, 'build', 'contracts');
 	const cacheFile = join(cacheDir, `solc-${key.slice(0, 16)}.json`);
 	let out;
 	if (existsSync(cacheFile)) {
 		out = JSON.parse(readFileSync(cacheFile, 'utf8'));
 	} else {
-		out = JSON.parse(solc.compile(JSON.stringify(input)));
+		out = JSON.parse((await loadSolc()).compile(JSON.stringify(input)));
 		mkdirSync(cacheDir, { recursive: true });
 		writeFileSync(cacheFile, JSON.stringify(out));
 	}
@@ -56,7 +68,7 @@ export function compile() {
 	if (errors.length)
 		throw new Error('solc:\n' + errors.map((e) => e.formattedMessage).join('\n'));
 	compiled = {
-		version: solc.version(),
+		version: solcVersion(),
 		verifier: out.contracts['AttestioFeedVerifier.sol'].AttestioFeedVerifier,
 		option: out.contracts['TemperatureOption.sol'].TemperatureOption,
 	};
@@ -209,14 +221,13 @@ export class Chain {
 		c.common = new Common({ chain: Mainnet, hardfork: Hardfork.Cancun });
 		c.vm = await createVM({ common: c.common });
 		c.now = T0;
-		c.number = 1n;
 		for (let i = 1; i <= 8; i++) {
 			const a = account(i);
 			await c.vm.stateManager.putAccount(a.address,
 				createAccount({ nonce: 0n, balance: 10n ** 24n }));
 		}
 		c.errors = {};
-		const { verifier, option } = compile();
+		const { verifier, option } = await compile();
 		for (const abi of [verifier.abi, option.abi])
 			for (const e of abi.filter((x) => x.type === 'error'))
 				c.errors[selector(e)] = e;
@@ -225,9 +236,17 @@ export class Chain {
 		return c;
 	}
 
+	// Blocks differ only by their timestamp (building one is slow: cache).
 	block() {
-		return createBlock({ header: { timestamp: this.now, number: this.number,
-			gasLimit: 60_000_000n, baseFeePerGas: 1n } }, { common: this.common });
+		if (!this.blocks)
+			this.blocks = new Map();
+		let b = this.blocks.get(this.now);
+		if (!b) {
+			b = createBlock({ header: { timestamp: this.now, number: 1n,
+				gasLimit: 60_000_000n, baseFeePerGas: 1n } }, { common: this.common });
+			this.blocks.set(this.now, b);
+		}
+		return b;
 	}
 
 	async balance(addr) {
@@ -243,7 +262,6 @@ export class Chain {
 		const tx = createLegacyTx({ nonce: acct.nonce, gasPrice: 1n, gasLimit: 30_000_000n,
 			to: to ?? undefined, value, data: unhex(data) }, { common: this.common }).sign(from.pk);
 		const r = await runTx(this.vm, { tx, block: this.block(), skipBlockGasLimitValidation: true });
-		this.number += 1n;
 		const ex = r.execResult;
 		const ret = Buffer.from(ex.returnValue).toString('hex');
 		if (ex.exceptionError) {

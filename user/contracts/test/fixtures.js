@@ -55,7 +55,7 @@ export const keeper = account(4);
 export async function setup({ n = 4, f = 1, config = CONFIG } = {}) {
 	const chain = await Chain.create();
 	const idx = Array.from({ length: n }, (_, i) => i + 1);
-	const verifier = await chain.deploy(gov, compile().verifier,
+	const verifier = await chain.deploy(gov, (await compile()).verifier,
 		[gov.hex, DAY, nodeAddresses(idx), f, config]);
 	return { chain, verifier, idx };
 }
@@ -72,7 +72,7 @@ export function defaultTerms(over = {}) {
 }
 
 export async function deployOption(chain, verifier, terms) {
-	return chain.deploy(gov, compile().option, [verifier.hex, terms]);
+	return chain.deploy(gov, (await compile()).option, [verifier.hex, terms]);
 }
 
 export async function funded(chain, verifier, terms) {
