@@ -120,19 +120,20 @@ if want gas; then
 	else
 		head -1 "$out/gas.txt"
 		printf '%-12s %3s %3s | %10s %10s %12s | %10s\n' step t n \
-			gas_first gas_next gas_per_sig deploy
+			gas_first gas_next per_extra_sig deploy
 		grep '^step=verify' "$out/gas.txt" | while read -r line; do
 			printf '%-12s %3s %3s | %10s %10s %12s | %10s\n' verify \
 				"$(field t "$line")" "$(field n "$line")" \
 				"$(field gas_first "$line")" "$(field gas_next "$line")" \
-				"$(field gas_per_sig "$line")" "$(field deploy "$line")"
+				"$(field per_extra_sig "$line")" "$(field deploy "$line")"
 		done
 		line=$(grep '^step=option' "$out/gas.txt")
 		printf 'TemperatureOption (t=2): deploy %s, submit %s (first) / %s (next), settle %s, withdraw %s\n' \
 			"$(field deploy "$line")" "$(field submit_first "$line")" \
 			"$(field submit_next "$line")" "$(field settle "$line")" \
 			"$(field withdraw "$line")"
-		echo "gas_first: a feed's first round (new storage); gas_next: a later round"
+		echo "gas_first: a feed's first round (new storage); gas_next: a later round;"
+		echo "per_extra_sig: what each signature beyond t = 2 adds to gas_next"
 		echo "raw: $out/gas.txt"
 	fi
 fi
