@@ -90,32 +90,24 @@ if want fuzz; then
 	tap_collect fuzz "$out/fuzz.log"
 fi
 
-if want tpm; then
-	log "provisioning and enrollment against swtpm (host, loopback)"
-	tests/tpm/run.sh > "$out/tpm.log" 2>&1
+# A host-side suite: one script that prints TAP; a non-zero exit is a
+# failure of its own.  host_suite NAME "DESCRIPTION" SCRIPT
+host_suite() {
+	local rc
+	want "$1" || return 0
+	log "$2"
+	"$3" > "$out/$1.log" 2>&1
 	rc=$?
-	cat "$out/tpm.log"
-	tap_collect tpm "$out/tpm.log"
-	[ $rc -eq 0 ] || record FAIL "tpm/run(rc=$rc)"
-fi
+	cat "$out/$1.log"
+	tap_collect "$1" "$out/$1.log"
+	[ $rc -eq 0 ] || record FAIL "$1/run(rc=$rc)"
+}
 
-if want attestiod; then
-	log "attestiod scenarios (mosquitto, TLS, oracle ingest; host loopback)"
-	tests/attestiod/run.sh > "$out/attestiod.log" 2>&1
-	rc=$?
-	cat "$out/attestiod.log"
-	tap_collect attestiod "$out/attestiod.log"
-	[ $rc -eq 0 ] || record FAIL "attestiod/run(rc=$rc)"
-fi
-
-if want contracts; then
-	log "settlement contracts (solc, in-process EVM, liboracle-signed reports)"
-	tests/contracts/run.sh > "$out/contracts.log" 2>&1
-	rc=$?
-	cat "$out/contracts.log"
-	tap_collect contracts "$out/contracts.log"
-	[ $rc -eq 0 ] || record FAIL "contracts/run(rc=$rc)"
-fi
+host_suite tpm "provisioning and enrollment against swtpm (host, loopback)" tests/tpm/run.sh
+host_suite attestiod "attestiod scenarios (mosquitto, TLS, oracle ingest; host loopback)" \
+	tests/attestiod/run.sh
+host_suite contracts "settlement contracts (solc, in-process EVM, liboracle-signed reports)" \
+	tests/contracts/run.sh
 
 if want static; then
 	log "static checks"

@@ -95,6 +95,9 @@ contract TemperatureOption {
         if (t.depositDeadline > t.expiry) revert BadTerms("depositDeadline after expiry");
         if (uint256(t.expiry) + t.extensionTime > type(uint64).max)
             revert BadTerms("extensionTime");
+        // extension rounds need time to arrive before the next settle()
+        if (t.extensionRounds != 0 && t.extensionTime == 0)
+            revert BadTerms("extensionRounds without extensionTime");
         verifier = verifier_;
         terms = t;
         windowEnd = t.lastRound;

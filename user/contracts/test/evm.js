@@ -91,12 +91,12 @@ function word(v) {
 	return x.toString(16).padStart(64, '0');
 }
 
+// Tuples here have static fields only, so they are static too.
 function isDynamic(type) {
-	return type === 'bytes' || type === 'string' || type.endsWith('[]') ||
-		(type.startsWith('tuple') && false);
+	return type === 'bytes' || type === 'string' || type.endsWith('[]');
 }
 
-// Encode one head/tail value; tuples are static here (all fields static).
+// Encode one head or tail value.
 function encodeValue(type, v, comps) {
 	if (type === 'tuple')
 		return comps.map((c) => encodeValue(c.type, v[c.name], c.components)).join('');
@@ -135,7 +135,7 @@ export function encodeArgs(inputs, args) {
 	return head + tail;
 }
 
-function decodeWord(type, w, data, comps) {
+function decodeWord(type, w, data) {
 	const x = BigInt('0x' + w);
 	if (type === 'address')
 		return '0x' + w.slice(24);
@@ -160,7 +160,6 @@ function decodeWord(type, w, data, comps) {
 			r.push('0x' + data.slice(off + 64 + i * 64 + 24, off + 128 + i * 64));
 		return r;
 	}
-	void comps;
 	throw new Error(`ABI decode not supported: ${type}`);
 }
 

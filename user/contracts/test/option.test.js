@@ -255,6 +255,7 @@ test('constructor refuses inconsistent terms', async () => {
 	await rejects(deployOption(chain, verifier, defaultTerms({ seller: buyer.hex })), 'BadTerms');
 	await rejects(deployOption(chain, verifier,
 		defaultTerms({ depositDeadline: T0 + 20n * DAY })), 'BadTerms');
+	await rejects(deployOption(chain, verifier, defaultTerms({ extensionTime: 0n })), 'BadTerms');
 });
 
 test('the calldata from attestio settle --evm is accepted as sent', async () => {
