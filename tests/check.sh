@@ -1,11 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # make check: install what is needed, build, run every suite, summarise.
-# Suites: userspace unit tests (cmocka), KUnit (UML), the VM harness's own
+# Suites: userspace unit tests (cmocka), KUnit (UML), the settlement
+# contracts on an in-process EVM (node), the VM harness's own
 # tests, and the in-guest selftests on every supported kernel series.
 # Last line: "N passed, N failed[, N skipped]"; exit status 1 on any failure.
 # Environment: CHECK_KERNELS="6.1 6.12" selects kernel series,
-#              CHECK_SUITES="unit kunit fuzz tpm attestiod static harness guest" selects
+#              CHECK_SUITES="unit kunit fuzz tpm attestiod contracts static harness guest" selects
 #              suites; FUZZ_SECONDS sets the time per fuzz target.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -16,7 +17,7 @@ mkdir -p "$out"
 results=$out/results
 : > "$results"
 kernels=${CHECK_KERNELS:-6.1 6.12}
-suites=${CHECK_SUITES:-unit kunit fuzz tpm attestiod static harness guest}
+suites=${CHECK_SUITES:-unit kunit fuzz tpm attestiod contracts static harness guest}
 
 want() { case " $suites " in *" $1 "*) return 0 ;; esac; return 1; }
 log() { printf '\n=== %s\n' "$*"; }
@@ -89,23 +90,24 @@ if want fuzz; then
 	tap_collect fuzz "$out/fuzz.log"
 fi
 
-if want tpm; then
-	log "provisioning and enrollment against swtpm (host, loopback)"
-	tests/tpm/run.sh > "$out/tpm.log" 2>&1
+# A host-side suite: one script that prints TAP; a non-zero exit is a
+# failure of its own.  host_suite NAME "DESCRIPTION" SCRIPT
+host_suite() {
+	local rc
+	want "$1" || return 0
+	log "$2"
+	"$3" > "$out/$1.log" 2>&1
 	rc=$?
-	cat "$out/tpm.log"
-	tap_collect tpm "$out/tpm.log"
-	[ $rc -eq 0 ] || record FAIL "tpm/run(rc=$rc)"
-fi
+	cat "$out/$1.log"
+	tap_collect "$1" "$out/$1.log"
+	[ $rc -eq 0 ] || record FAIL "$1/run(rc=$rc)"
+}
 
-if want attestiod; then
-	log "attestiod scenarios (mosquitto, TLS, oracle ingest; host loopback)"
-	tests/attestiod/run.sh > "$out/attestiod.log" 2>&1
-	rc=$?
-	cat "$out/attestiod.log"
-	tap_collect attestiod "$out/attestiod.log"
-	[ $rc -eq 0 ] || record FAIL "attestiod/run(rc=$rc)"
-fi
+host_suite tpm "provisioning and enrollment against swtpm (host, loopback)" tests/tpm/run.sh
+host_suite attestiod "attestiod scenarios (mosquitto, TLS, oracle ingest; host loopback)" \
+	tests/attestiod/run.sh
+host_suite contracts "settlement contracts (solc, in-process EVM, liboracle-signed reports)" \
+	tests/contracts/run.sh
 
 if want static; then
 	log "static checks"
@@ -140,7 +142,7 @@ if want static; then
 		record FAIL static/dkms
 	fi
 	make -s dkms-uninstall >> "$out/dkms.log" 2>&1
-	if shellcheck -x tests/*.sh tests/vm/run tests/vm/selftest.sh tests/kunit/run.sh tests/selftests/run.sh tests/bench/*.sh tests/fuzz/run.sh tests/tpm/run.sh tests/attestiod/run.sh .ci/run > "$out/shellcheck.log" 2>&1; then
+	if shellcheck -x tests/*.sh tests/vm/run tests/vm/selftest.sh tests/kunit/run.sh tests/selftests/run.sh tests/bench/*.sh tests/fuzz/run.sh tests/tpm/run.sh tests/attestiod/run.sh tests/contracts/run.sh .ci/run > "$out/shellcheck.log" 2>&1; then
 		record PASS static/shellcheck
 	else
 		cat "$out/shellcheck.log"

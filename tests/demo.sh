@@ -5,7 +5,9 @@
 # with attestio provision, two emulated HID sensors captured by attestio,
 # the live attested stream (attestio read) with SI values and verification
 # state, a saved recording verified (attestio verify), and tampering caught.
-# Ends by itself in about two minutes; a summary follows.
+# Then the chain end: oracle-signed rounds settle a TemperatureOption on an
+# in-process EVM with the payout attestio settle computes.
+# Ends by itself in about three minutes; a summary follows.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -32,6 +34,15 @@ rc=0
 tests/vm/run --kernel "$kernel" --timeout 240 -- tests/demo-guest.sh |
 	tee "$out/guest.log" || rc=$?
 took=$((SECONDS - start))
+
+say "settlement: TemperatureOption on an in-process EVM (user/contracts)"
+settle_rc=0
+if ! tests/contracts/setup.sh; then
+	settle_rc=1
+elif ! (cd user/contracts && node test/demo.js) | tee "$out/settle.log"; then
+	settle_rc=1
+fi
+settled=$(sed -n 's/^contract on the EVM/the contract on the EVM/p' "$out/settle.log" 2> /dev/null || true)
 
 say "summary"
 result=$(sed -n 's/^demo-result: //p' "$out/guest.log" | tr -d '\r' | tail -n1)
@@ -65,4 +76,17 @@ What you saw (VM with kernel $kernel, ${took}s; full output in build/demo/guest.
  - one temperature reading raised by 0.01 degC in that file: "attestio
    verify" refused it (exit $(field tamper_rc)) naming the record and the check
    that failed; deleting one record was caught too (exit $(field drop_rc)).
+EOF
+if [ "$settle_rc" -ne 0 ]; then
+	echo "The settlement step FAILED; see $out/settle.log."
+	exit 1
+fi
+cat <<EOF
+ - the chain end (build/demo/settle.log): four oracle nodes (f = 1) signed
+   four temperature rounds with liboracle (t = 2 signatures each; the round
+   values are given, the oracle's round daemon is not built yet);
+   "attestio settle --evm" computed the option's payout and the calldata,
+   and that calldata settled a TemperatureOption checked by
+   AttestioFeedVerifier on an in-process EVM:
+   $settled
 EOF

@@ -78,3 +78,10 @@ $(TB)/attestiod/gen_records: tests/attestiod/gen_records.c tests/common/signed_s
 	$(CC) $(USER_CFLAGS) $(KSHIM_CFLAGS) -Iuser/include -Iuser/lib -Itests/common $< -o $@ \
 		$(UB)/libattestio.a $(LIB_LDLIBS)
 tests: $(TB)/attestiod/gen_records
+
+# Contract tests (user/contracts/test, tests/contracts/run.sh): signs report
+# cores with liboracle as the oracle nodes do.
+$(TB)/contracts/mkreport: tests/contracts/mkreport.c $(UB)/liboracle.a
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) $(ORACLE_CFLAGS) $< -o $@ $(UB)/liboracle.a $(ORACLE_LDLIBS)
+tests: $(TB)/contracts/mkreport

@@ -38,11 +38,12 @@ $(UB)/libattestio.so: $(LIB_OBJS)
 PROGS := $(notdir $(wildcard user/cli/*))
 USER_BINS := $(addprefix $(BUILD)/bin/,$(PROGS))
 
+# They link liboracle too (attestio settle: final reports and payouts).
 define prog_rule
-$(BUILD)/bin/$(1): $(wildcard user/cli/$(1)/*.c user/cli/$(1)/*.h) $(UB)/libattestio.a
+$(BUILD)/bin/$(1): $(wildcard user/cli/$(1)/*.c user/cli/$(1)/*.h) $(UB)/libattestio.a $(UB)/liboracle.a
 	@mkdir -p $$(@D)
-	$$(CC) $(LIB_CFLAGS) -Iuser/cli/$(1) $(wildcard user/cli/$(1)/*.c) -o $$@ \
-		$(UB)/libattestio.a $(LIB_LDLIBS)
+	$$(CC) $(LIB_CFLAGS) -Iuser/oracle -Iuser/cli/$(1) $(wildcard user/cli/$(1)/*.c) -o $$@ \
+		$(UB)/libattestio.a $(UB)/liboracle.a -lsecp256k1 -lcbor $(LIB_LDLIBS)
 endef
 $(foreach p,$(PROGS),$(eval $(call prog_rule,$(p))))
 

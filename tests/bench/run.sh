@@ -7,8 +7,12 @@
 #   2. bench_verify: libattestio verification throughput (records/s per
 #      core) vs plain SHA-256 over the same record bytes;
 #   3. guest-rate.sh in a 6.1 guest: highest lossless sample rate of attestio
-#      vs a plain userspace IIO buffer reader.
-# Raw output goes to build/bench/.  Environment: BENCH_STEPS="record verify rate"
+#      vs a plain userspace IIO buffer reader;
+#   4. gas: the settlement contracts on an in-process EVM (user/contracts):
+#      gas per AttestioFeedVerifier.verify at t = 2, 3, 5 and per step of a
+#      TemperatureOption (submit, settle, withdraw); absolute gas, since gas
+#      is deterministic (no baseline needed).
+# Raw output goes to build/bench/.  Environment: BENCH_STEPS="record verify rate gas"
 # selects steps; BENCH_RATES="1000 2000 ..." overrides the rates.
 # Exit status is 1 only when a step could not run at all.
 set -uo pipefail
@@ -16,7 +20,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
 out=$top/build/bench
 mkdir -p "$out"
-steps=${BENCH_STEPS:-record verify rate}
+steps=${BENCH_STEPS:-record verify rate gas}
 read -ra rates <<< "${BENCH_RATES:-1000 2000 4000 8000 16000 32000}"
 status=0
 
@@ -101,6 +105,36 @@ if want rate; then
 			status=1
 		fi
 		echo "raw: $out/rate.txt"
+	fi
+fi
+if want gas; then
+	log "gas: settlement contracts on an in-process EVM (whole transactions)"
+	if ! msg=$(tests/contracts/setup.sh); then
+		echo "$msg"
+		echo "gas: setup failed"
+		status=1
+	elif ! (cd user/contracts && timeout 300 node test/gas.js) > "$out/gas.txt" 2>&1; then
+		cat "$out/gas.txt"
+		echo "gas: run failed"
+		status=1
+	else
+		head -1 "$out/gas.txt"
+		printf '%-12s %3s %3s | %10s %10s %12s | %10s\n' step t n \
+			gas_first gas_next per_extra_sig deploy
+		grep '^step=verify' "$out/gas.txt" | while read -r line; do
+			printf '%-12s %3s %3s | %10s %10s %12s | %10s\n' verify \
+				"$(field t "$line")" "$(field n "$line")" \
+				"$(field gas_first "$line")" "$(field gas_next "$line")" \
+				"$(field per_extra_sig "$line")" "$(field deploy "$line")"
+		done
+		line=$(grep '^step=option' "$out/gas.txt")
+		printf 'TemperatureOption (t=2): deploy %s, submit %s (first) / %s (next), settle %s, withdraw %s\n' \
+			"$(field deploy "$line")" "$(field submit_first "$line")" \
+			"$(field submit_next "$line")" "$(field settle "$line")" \
+			"$(field withdraw "$line")"
+		echo "gas_first: a feed's first round (new storage); gas_next: a later round;"
+		echo "per_extra_sig: what each signature beyond t = 2 adds to gas_next"
+		echo "raw: $out/gas.txt"
 	fi
 fi
 exit "$status"

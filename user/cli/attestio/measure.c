@@ -188,10 +188,9 @@ int cmd_measurements(int argc, char **argv)
 		snprintf(deflog, sizeof(deflog), "%s/measurements", sysfs_root());
 		logpath = deflog;
 	}
-	if (read_file_all(logpath, &lbuf, &llen)) {
-		cli_error("measurements", "cannot read %s", logpath);
-		return EXIT_IO;
-	}
+	ret = cli_read_file("measurements", logpath, CLI_MLOG_MAX, &lbuf, &llen);
+	if (ret)
+		return ret;
 	if (att_mlog_parse(lbuf, llen, &log, &err)) {
 		cli_error("measurements", "%s: %s", logpath, err.msg);
 		ret = EXIT_FAIL;
@@ -200,8 +199,10 @@ int cmd_measurements(int argc, char **argv)
 	print_log(&log);
 	if (!akpath)
 		goto out;
-	if (read_file_all(akpath, &akbuf, &aklen) ||
-	    att_key_from_tpm2b_public(akbuf, aklen, &ak, &err)) {
+	ret = cli_read_file("measurements", akpath, 64 * 1024, &akbuf, &aklen);
+	if (ret)
+		goto out;
+	if (att_key_from_tpm2b_public(akbuf, aklen, &ak, &err)) {
 		cli_error("measurements", "%s: not a TPM2B_PUBLIC key file%s%s",
 			  akpath, err.code ? ": " : "", err.msg);
 		ret = EXIT_IO;
@@ -223,7 +224,11 @@ int cmd_measurements(int argc, char **argv)
 	}
 	if (optind == argc)
 		goto out;
-	if (pcrpath && (read_file_all(pcrpath, &pbuf, &plen) || plen != 24 * 32)) {
+	ret = pcrpath ? cli_read_file("measurements", pcrpath, 24 * 32, &pbuf,
+				      &plen) : 0;
+	if (ret)
+		goto out;
+	if (pcrpath && plen != 24 * 32) {
 		cli_error("measurements", "%s: not 24 SHA-256 PCR values", pcrpath);
 		ret = EXIT_IO;
 		goto out;

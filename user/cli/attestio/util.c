@@ -23,7 +23,8 @@ const char exit_codes_help[] =
 	"  2  bad command line\n"
 	"  3  no TPM, or the TPM refused\n"
 	"  4  attestio.ko not loaded, or a sysfs write was refused\n"
-	"  5  a file or device could not be read or written\n";
+	"  5  a file or device could not be read or written\n"
+	"  6  settle: too few settled rounds, deposits refunded\n";
 
 const char *sysfs_root(void)
 {
@@ -302,45 +303,6 @@ int rec_reader_next(struct rec_reader *r, const uint8_t **rec, size_t *len,
 
 #include "libattestio.h"
 
-int read_file_all(const char *path, uint8_t **buf, size_t *len)
-{
-	size_t cap = 0, n = 0;
-	uint8_t *b = NULL, *nb;
-	ssize_t r;
-	int fd = strcmp(path, "-") ? open(path, O_RDONLY) : 0;
-
-	if (fd < 0)
-		return -errno;
-	for (;;) {
-		if (n == cap) {
-			cap = cap ? 2 * cap : 65536;
-			nb = realloc(b, cap);
-			if (!nb) {
-				free(b);
-				if (fd)
-					close(fd);
-				return -ENOMEM;
-			}
-			b = nb;
-		}
-		r = read(fd, b + n, cap - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		n += r;
-	}
-	if (fd)
-		close(fd);
-	if (r < 0) {
-		free(b);
-		return -EIO;
-	}
-	*buf = b;
-	*len = n;
-	return 0;
-}
-
 const char cli_boots_help[] =
 	"  -m, --measurements LOG  the gateway's measurement log of one boot (a copy\n"
 	"                     of /sys/kernel/attestio/measurements): checkpoints of\n"
@@ -380,16 +342,13 @@ static int boot_load(const char *cmd, struct cli_verifier *cv,
 	struct att_err err = { 0 };
 	int ret;
 
-	ret = read_file_all(log, &lb, &ll);
+	ret = cli_read_file(cmd, log, CLI_MLOG_MAX, &lb, &ll);
+	if (ret)
+		return ret;
+	ret = pcrs ? cli_read_file(cmd, pcrs, 24 * 32, &pb, &pl) : 0;
 	if (ret) {
-		cli_error(cmd, "measurement log %s: %s", log, strerror(-ret));
-		return EXIT_IO;
-	}
-	ret = pcrs ? read_file_all(pcrs, &pb, &pl) : 0;
-	if (ret) {
-		cli_error(cmd, "PCR values %s: %s", pcrs, strerror(-ret));
 		free(lb);
-		return EXIT_IO;
+		return ret;
 	}
 	ret = att_boot_new(cv->ak, lb, ll, pb, pl, &cv->boot[cv->nboots], &err);
 	free(lb);
@@ -454,4 +413,38 @@ void verifier_done(struct cli_verifier *cv)
 	if (cv->ak)
 		att_key_free(cv->ak);
 	memset(cv, 0, sizeof(*cv));
+}
+
+int cli_read_file(const char *cmd, const char *path, size_t max, uint8_t **out,
+		  size_t *len)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+	uint8_t *buf;
+	size_t n;
+
+	if (!f) {
+		cli_error(cmd, "cannot open %s: %s", path, strerror(errno));
+		return EXIT_IO;
+	}
+	buf = malloc(max + 1);
+	if (!buf) {
+		if (f != stdin)
+			fclose(f);
+		cli_error(cmd, "out of memory");
+		return EXIT_IO;
+	}
+	n = fread(buf, 1, max + 1, f);
+	if (ferror(f) || n > max) {
+		cli_error(cmd, "cannot read %s: %s", path,
+			  n > max ? "file too large" : strerror(errno));
+		if (f != stdin)
+			fclose(f);
+		free(buf);
+		return n > max ? EXIT_FAIL : EXIT_IO;
+	}
+	if (f != stdin)
+		fclose(f);
+	*out = buf;
+	*len = n;
+	return 0;
 }

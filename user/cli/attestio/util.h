@@ -73,6 +73,14 @@ uint64_t get_le64(const uint8_t *p);
 /* Name of a record type ("sample", ...) and of a checkpoint status. */
 const char *cp_status_name(unsigned int status);
 
+/*
+ * Read a whole file ("-" = standard input) of at most @max bytes into a
+ * malloc'd buffer.  0, or an exit code after printing why: EXIT_IO when it
+ * cannot be read, EXIT_FAIL when it is larger than @max.
+ */
+int cli_read_file(const char *cmd, const char *path, size_t max, uint8_t **out,
+		  size_t *len);
+
 /* Exit codes block shared by every --help. */
 extern const char exit_codes_help[];
 
@@ -107,8 +115,8 @@ int cli_boots_add(const char *cmd, struct cli_boots *b, bool is_log,
 		  const char *arg);
 extern const char cli_boots_help[];
 
-/* The whole of @path ("-": standard input); 0 or -errno. */
-int read_file_all(const char *path, uint8_t **buf, size_t *len);
+/* The largest measurement log read (4096 events of at most 2 KiB). */
+#define CLI_MLOG_MAX	(9 * 1024 * 1024)
 
 struct att_verifier_opts;
 /*
