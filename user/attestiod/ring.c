@@ -101,7 +101,8 @@ int ring_init(struct ring **rp, const struct config *c, ring_cb cb, void *ctx)
 		err = attestiod_bpf__load(r->skel);
 	if (err) {
 		logmsg(LOG_ERR, "source bpf: cannot load the BPF program: %s "
-		       "(needs CAP_BPF and CAP_PERFMON, or root)", strerror(-err));
+		       "(the verifier's log is above; loading needs CAP_BPF and "
+		       "CAP_PERFMON, or root)", strerror(-err));
 		goto fail;
 	}
 	err = attestiod_bpf__attach(r->skel);

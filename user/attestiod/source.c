@@ -140,6 +140,10 @@ void source_tick(struct source *s)
 
 	if (!s->ring)
 		return;
+	/* an empty log never polls readable: find out by reading */
+	for (int k = 0; !s->drained && !s->paused && k < 64; k++)
+		if (source_read(s) <= 0)
+			break;
 	ring_counters(s->ring, v);
 	M.bpf_seen = v[0];
 	M.bpf_out = v[1];

@@ -69,11 +69,12 @@ static __always_inline int out_record(void *ctx)
 	len = loc >> 16;
 	if (len < sizeof(struct attestio_rec_hdr) || len > ATTESTIOD_BPF_REC_MAX)
 		goto bad;
-	if (bpf_probe_read_kernel(s->buf, len & (ATTESTIOD_BPF_SCRATCH - 1),
-				  ctx + off))
+	/* keep the mask below: clang would drop it, the verifier needs it */
+	asm volatile("" : "+r"(len));
+	len &= ATTESTIOD_BPF_SCRATCH - 1;
+	if (bpf_probe_read_kernel(s->buf, len, ctx + off))
 		goto bad;
-	if (bpf_ringbuf_output(&records, s->buf,
-			       len & (ATTESTIOD_BPF_SCRATCH - 1), 0)) {
+	if (bpf_ringbuf_output(&records, s->buf, len, 0)) {
 		count(ATTESTIOD_BPF_RING_FULL);
 		return 0;
 	}
