@@ -45,45 +45,8 @@ ok() { n=$((n + 1)); echo "ok $n - $1"; }
 notok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
 want() { [ -z "${ATTESTIOD_GUEST_TESTS:-}" ] || [[ " $ATTESTIOD_GUEST_TESTS " == *" $1 "* ]]; }
 
-# (bash's /dev/tcp: a python3 start costs seconds under TCG)
-metric() {	# name -> value (empty if unreachable; 3 tries)
-	local v
-	for _ in 1 2 3; do
-		v=$(metric1 "$1")
-		[ -n "$v" ] && break
-	done
-	echo "$v"
-}
-metric1() {
-	local l
-	{
-		exec 3<> "/dev/tcp/127.0.0.1/$mport" || return
-		printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3
-		while read -r -t 5 l <&3; do
-			[[ $l == "attestiod_$1 "* ]] && echo "${l#* }"
-		done
-		exec 3<&-
-	} 2> /dev/null | tr -d '\r'
-}
-wait_metric() {	# name value timeout_s
-	local end=$((SECONDS + $3))
-	while [ $SECONDS -le $end ]; do
-		[ "$(metric "$1")" = "$2" ] && return 0
-		sleep 0.2
-	done
-	return 1
-}
-# Until METRIC has not changed for 1 s (at most $2 s).
-settle() {
-	local prev=x cur end=$((SECONDS + $2))
-	while [ $SECONDS -le $end ]; do
-		cur=$(metric "$1")
-		[ "$cur" = "$prev" ] && return 0
-		prev=$cur
-		sleep 1
-	done
-	return 1
-}
+# shellcheck source=tests/attestiod/metrics.sh
+. "$top/tests/attestiod/metrics.sh"
 
 gw_conf() {	# dir extra-lines
 	cat > "$1/gw.conf" <<-EOC
@@ -124,7 +87,7 @@ start_sensors() {
 
 # Stop the sensors and wait until no stream emits any more (last epoch).
 quiesce() {
-	local prev= cur i
+	local prev='' cur i
 	kill -STOP "$sensor"
 	for ((i = 0; i < 40; i++)); do
 		sleep 0.5

@@ -381,9 +381,14 @@ int main(int argc, char **argv)
 	if (spool_sync(spool))
 		logmsg(LOG_ERR, "exit: %u records could not be written to the spool",
 		       spool_unsynced(spool));
-	logmsg(LOG_NOTICE, "stopped: %llu read, %llu spooled, %llu published, "
+	source_tick(src);
+	logmsg(LOG_NOTICE, "stopped: %llu read, %llu holes, %llu declared lost, "
+	       "%llu backfilled, %llu spooled, %llu published, "
 	       "%llu acked, %llu still spooled",
-	       (unsigned long long)M.records_read, (unsigned long long)M.records_spooled,
+	       (unsigned long long)M.records_read, (unsigned long long)M.records_holes,
+	       (unsigned long long)M.records_lost_declared,
+	       (unsigned long long)M.records_backfilled,
+	       (unsigned long long)M.records_spooled,
 	       (unsigned long long)M.records_published,
 	       (unsigned long long)M.records_acked, (unsigned long long)M.spool_records);
 out:
