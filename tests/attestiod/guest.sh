@@ -13,7 +13,9 @@
 #     (EPERM), the kernel's own TPM use still works, the daemon reads
 #     records and connects to its broker (mosquitto on the guest's
 #     loopback), a process in the daemon's cgroup cannot connect anywhere
-#     else; after the daemon exits the devices open again.
+#     else; in the root cgroup, mode = required refuses to start (exit 6,
+#     "guard: CANNOT BE ENFORCED: ..."); after the daemon exits the devices
+#     open again.
 # Brokers and everything else stay on the guest's loopback.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -236,6 +238,16 @@ except OSError as e:
 		notok "guard_connect" "in cgroup: other $in_other, broker $in_broker; outside: $out_other; denied $cdenied"
 	fi
 	kill "$gw"; wait "$gw"
+	# The same configuration in the root cgroup: cannot be told apart, so
+	# not enforced; with mode = required that is exit 6, said plainly.
+	: > "$d/gw2.log"
+	sh -c "echo \$\$ > /sys/fs/cgroup/cgroup.procs && exec timeout 20 $bin/attestiod --foreground --config $d/gw.conf" 2> "$d/gw2.log"
+	rc=$?
+	if [ $rc = 6 ] && grep -q "guard: CANNOT BE ENFORCED: the daemon runs in the root cgroup" "$d/gw2.log"; then
+		ok "guard_not_enforceable (required, root cgroup: exit 6, the log says why)"
+	else
+		notok "guard_not_enforceable" "rc $rc" "$(tail -3 "$d/gw2.log")"
+	fi
 	a=$(tryopen /dev/attestio 0)
 	if [ "$a" = ok ]; then
 		ok "guard_gone (the devices open again once the daemon is gone)"

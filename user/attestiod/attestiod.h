@@ -32,6 +32,7 @@ enum guard_mode { GUARD_OFF = 0, GUARD_ON = 1, GUARD_REQUIRED = 2 };
 struct config {
 	char gw_id[33];			/* lowercase hex, 16 bytes */
 	char source[8];			/* "bpf" or "dev" */
+	bool source_set;		/* chosen by the file or --source */
 	char device[PATH_LEN];
 	unsigned int ring_bytes;	/* BPF ring buffer (source bpf) */
 	int guard;			/* enum guard_mode */

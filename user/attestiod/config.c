@@ -86,6 +86,7 @@ static int handler(void *user, const char *section, const char *name,
 			return 0;
 		}
 		strcpy(c->source, value);
+		c->source_set = true;
 		return 1;
 	}
 	STR_KEY("source", "device", device);
@@ -202,7 +203,7 @@ int config_load(const char *path, struct config *c, char *err, size_t errlen)
 	int line;
 
 	memset(c, 0, sizeof(*c));
-	strcpy(c->source, "dev");
+	strcpy(c->source, "bpf");	/* measured faster: attestiod.md */
 	c->ring_bytes = 4u << 20;
 	/* on by default under systemd, which sets INVOCATION_ID */
 	c->guard = getenv("INVOCATION_ID") ? GUARD_ON : GUARD_OFF;

@@ -132,6 +132,7 @@ static void reload(const char *path, struct config *c)
 		return;
 	}
 	strcpy(n.source, c->source);	/* --source, or the file's at start */
+	n.source_set = c->source_set;
 	if (strcmp(n.gw_id, c->gw_id) || strcmp(n.device, c->device) ||
 	    n.ring_bytes != c->ring_bytes || n.guard != c->guard ||
 	    strcmp(n.spool_path, c->spool_path) || strcmp(n.ca, c->ca) ||
@@ -208,8 +209,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "attestiod: %s\n", err);
 		return EX_USAGE;
 	}
-	if (source)
+	if (source) {
 		strcpy(cfg.source, source);
+		cfg.source_set = true;
+	}
 	if (check) {
 		printf("%s: ok (gateway %s, %d brokers, %d oracle nodes, quorum %u)\n",
 		       path, cfg.gw_id, cfg.nbrokers, cfg.nnodes, cfg.ack_quorum);

@@ -90,7 +90,12 @@ int source_init(struct source **sp, const struct config *c, struct spool *spool)
 		s->st[i].last = -1;
 		s->bf_fd[i] = -1;
 	}
-	if (!strcmp(c->source, "bpf")) {
+	/*
+	 * bpf by default; when it was not asked for by name, a file or FIFO
+	 * (tests), or a kernel or privileges that do not let the program
+	 * load, mean dev, and the log says so.
+	 */
+	if (!strcmp(c->source, "bpf") && (S_ISCHR(sb.st_mode) || c->source_set)) {
 		int err;
 
 		if (!S_ISCHR(sb.st_mode)) {
@@ -103,9 +108,14 @@ int source_init(struct source **sp, const struct config *c, struct spool *spool)
 		s->bfbuf = malloc(BF_BUF);
 		/* attach first, then read what the log holds: nothing between */
 		err = s->bfbuf ? ring_init(&s->ring, c, ring_rec, s) : -ENOMEM;
-		if (err) {
+		if (err && c->source_set) {
 			source_fini(s);
 			return err;
+		}
+		if (err) {
+			logmsg(LOG_WARNING, "source: the BPF source is not available "
+			       "(above); reading %s only (source.type = dev)", c->device);
+			s->bpf = false;
 		}
 	}
 	*sp = s;
