@@ -89,7 +89,7 @@ DAEMON_LDLIBS := -lmosquitto -lsqlite3 $(ORACLE_LDLIBS) -lssl $(LIB_LDLIBS)
 $(BUILD)/bin/attestiod: $(wildcard user/attestiod/*.c user/attestiod/*.h user/bpf/*.h) $(BPF_SKELS) $(UB)/libattestio.a $(UB)/liboracle.a
 	@mkdir -p $(@D)
 	$(CC) $(DAEMON_CFLAGS) -Iuser/attestiod -I$(UB)/bpf $(wildcard user/attestiod/*.c) -o $@ \
-		$(UB)/liboracle.a $(UB)/libattestio.a -linih -lmicrohttpd -lsystemd -lbpf -lelf -lz $(DAEMON_LDLIBS)
+		$(UB)/liboracle.a $(UB)/libattestio.a -linih -lmicrohttpd -lsystemd -lbpf $(DAEMON_LDLIBS)
 
 $(BUILD)/bin/attestio-oracle: $(wildcard user/oracled/*.c user/oracled/*.h) $(UB)/libattestio.a $(UB)/liboracle.a
 	@mkdir -p $(@D)
