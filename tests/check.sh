@@ -142,7 +142,7 @@ if want static; then
 		record FAIL static/dkms
 	fi
 	make -s dkms-uninstall >> "$out/dkms.log" 2>&1
-	if shellcheck -x tests/*.sh tests/vm/run tests/vm/selftest.sh tests/kunit/run.sh tests/selftests/run.sh tests/bench/*.sh tests/fuzz/run.sh tests/tpm/run.sh tests/attestiod/run.sh tests/contracts/run.sh .ci/run > "$out/shellcheck.log" 2>&1; then
+	if shellcheck -x tests/*.sh tests/vm/run tests/vm/selftest.sh tests/kunit/run.sh tests/selftests/run.sh tests/bench/*.sh tests/fuzz/run.sh tests/tpm/run.sh tests/attestiod/run.sh tests/attestiod/guest.sh tests/contracts/run.sh .ci/run > "$out/shellcheck.log" 2>&1; then
 		record PASS static/shellcheck
 	else
 		cat "$out/shellcheck.log"
@@ -158,24 +158,31 @@ if want harness; then
 fi
 
 if want guest; then
-	# One VM per kernel series, run side by side.
-	pids=()
-	for k in $kernels; do
-		log "in-guest selftests on $k (started)"
-		tests/vm/run --kernel "$k" --timeout 1800 -- tests/selftests/run.sh "$k" \
-			> "$out/guest-$k.log" 2>&1 &
-		pids+=($!)
-	done
-	i=0
-	for k in $kernels; do
-		wait "${pids[$i]}"
-		rc=$?
-		i=$((i + 1))
-		log "in-guest selftests on $k (exit $rc)"
-		cat "$out/guest-$k.log"
-		tap_collect "guest-$k" "$out/guest-$k.log"
-		[ $rc -eq 0 ] || record FAIL "guest-$k/vm(rc=$rc)"
-	done
+	# One VM per kernel series, run side by side: TITLE NAME CMD... ("%k"
+	# in CMD is the kernel series); results under guest-<k>[/NAME].
+	guest_each() {
+		local title=$1 name=$2 k i=0 rc pids=() a
+		shift 2
+		for k in $kernels; do
+			log "$title on $k (started)"
+			a=("${@//%k/$k}")
+			tests/vm/run --kernel "$k" --timeout 1800 -- "${a[@]}" \
+				> "$out/guest-$k${name:+-$name}.log" 2>&1 &
+			pids+=($!)
+		done
+		for k in $kernels; do
+			wait "${pids[$i]}"
+			rc=$?
+			i=$((i + 1))
+			log "$title on $k (exit $rc)"
+			cat "$out/guest-$k${name:+-$name}.log"
+			tap_collect "guest-$k${name:+/$name}" "$out/guest-$k${name:+-$name}.log"
+			[ $rc -eq 0 ] || record FAIL "guest-$k${name:+/$name}/vm(rc=$rc)"
+		done
+	}
+	guest_each "in-guest selftests" "" tests/selftests/run.sh %k
+	# attestiod: BPF ring overflow and backfill, guards
+	guest_each "attestiod in the guest" attestiod tests/attestiod/guest.sh
 	# Kernel-exclusive key use (tests/selftests/ksk_test.sh), in a fresh
 	# boot each, with the TPM traffic logged for the bus-interposer case;
 	# then a reboot on the same TPM state: the module regains key use with

@@ -65,16 +65,32 @@ $(UB)/liboracle.a: $(ORACLE_OBJS)
 
 USER_TARGETS := $(UB)/liboracle.a $(UB)/libattestio.a $(UB)/libattestio.so $(USER_BINS)
 
+# BPF programs (user/bpf, libbpf-bootstrap layout): X.bpf.c -> X.bpf.o
+# (clang -target bpf, CO-RE) -> X.skel.h (bpftool gen skeleton), which
+# attestiod includes; X.h next to them is shared with userspace.
+BPF_SRC := $(wildcard user/bpf/*.bpf.c)
+BPF_SKELS := $(patsubst user/bpf/%.bpf.c,$(UB)/bpf/%.skel.h,$(BPF_SRC))
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror \
+	-Iinclude/uapi -Iuser/bpf -I/usr/include/$(shell $(CC) -dumpmachine)
+
+$(UB)/bpf/%.bpf.o: user/bpf/%.bpf.c $(wildcard user/bpf/*.h) include/uapi/linux/attestio.h
+	@mkdir -p $(@D)
+	clang $(BPF_CFLAGS) -c $< -o $@
+
+$(UB)/bpf/%.skel.h: $(UB)/bpf/%.bpf.o
+	bpftool gen skeleton $< name $(subst .,_,$*)_bpf > $@.tmp
+	mv $@.tmp $@
+
 # attestiod, the gateway daemon (user/attestiod, Documentation/attestiod.md),
 # and attestio-oracle (user/oracled: the ingest/ack path so far).  Both use
 # libattestio and liboracle (the ack codec).
 DAEMON_CFLAGS := $(LIB_CFLAGS) $(ORACLE_CFLAGS)
 DAEMON_LDLIBS := -lmosquitto -lsqlite3 $(ORACLE_LDLIBS) -lssl $(LIB_LDLIBS)
 
-$(BUILD)/bin/attestiod: $(wildcard user/attestiod/*.c user/attestiod/*.h) $(UB)/libattestio.a $(UB)/liboracle.a
+$(BUILD)/bin/attestiod: $(wildcard user/attestiod/*.c user/attestiod/*.h user/bpf/*.h) $(BPF_SKELS) $(UB)/libattestio.a $(UB)/liboracle.a
 	@mkdir -p $(@D)
-	$(CC) $(DAEMON_CFLAGS) -Iuser/attestiod $(wildcard user/attestiod/*.c) -o $@ \
-		$(UB)/liboracle.a $(UB)/libattestio.a -linih -lmicrohttpd -lsystemd $(DAEMON_LDLIBS)
+	$(CC) $(DAEMON_CFLAGS) -Iuser/attestiod -I$(UB)/bpf $(wildcard user/attestiod/*.c) -o $@ \
+		$(UB)/liboracle.a $(UB)/libattestio.a -linih -lmicrohttpd -lsystemd -lbpf $(DAEMON_LDLIBS)
 
 $(BUILD)/bin/attestio-oracle: $(wildcard user/oracled/*.c user/oracled/*.h) $(UB)/libattestio.a $(UB)/liboracle.a
 	@mkdir -p $(@D)
