@@ -5,7 +5,7 @@
 # tests, and the in-guest selftests on every supported kernel series.
 # Last line: "N passed, N failed[, N skipped]"; exit status 1 on any failure.
 # Environment: CHECK_KERNELS="6.1 6.12" selects kernel series,
-#              CHECK_SUITES="unit kunit fuzz tpm attestiod static harness guest" selects
+#              CHECK_SUITES="unit kunit fuzz tpm attestiod oracle static harness guest" selects
 #              suites; FUZZ_SECONDS sets the time per fuzz target.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -16,7 +16,7 @@ mkdir -p "$out"
 results=$out/results
 : > "$results"
 kernels=${CHECK_KERNELS:-6.1 6.12}
-suites=${CHECK_SUITES:-unit kunit fuzz tpm attestiod static harness guest}
+suites=${CHECK_SUITES:-unit kunit fuzz tpm attestiod oracle static harness guest}
 
 want() { case " $suites " in *" $1 "*) return 0 ;; esac; return 1; }
 log() { printf '\n=== %s\n' "$*"; }
@@ -107,6 +107,15 @@ if want attestiod; then
 	[ $rc -eq 0 ] || record FAIL "attestiod/run(rc=$rc)"
 fi
 
+if want oracle; then
+	log "oracle scenarios (mosquitto, TLS, 4 attestio-oracle nodes; host loopback)"
+	tests/oracle/run.sh > "$out/oracle.log" 2>&1
+	rc=$?
+	cat "$out/oracle.log"
+	tap_collect oracle "$out/oracle.log"
+	[ $rc -eq 0 ] || record FAIL "oracle/run(rc=$rc)"
+fi
+
 if want static; then
 	log "static checks"
 	if make -s checkpatch > "$out/checkpatch.log" 2>&1 &&
@@ -140,7 +149,7 @@ if want static; then
 		record FAIL static/dkms
 	fi
 	make -s dkms-uninstall >> "$out/dkms.log" 2>&1
-	if shellcheck -x tests/*.sh tests/vm/run tests/vm/selftest.sh tests/kunit/run.sh tests/selftests/run.sh tests/bench/*.sh tests/fuzz/run.sh tests/tpm/run.sh tests/attestiod/run.sh .ci/run > "$out/shellcheck.log" 2>&1; then
+	if shellcheck -x tests/*.sh tests/vm/run tests/vm/selftest.sh tests/kunit/run.sh tests/selftests/run.sh tests/bench/*.sh tests/fuzz/run.sh tests/tpm/run.sh tests/attestiod/run.sh tests/oracle/run.sh .ci/run > "$out/shellcheck.log" 2>&1; then
 		record PASS static/shellcheck
 	else
 		cat "$out/shellcheck.log"

@@ -78,3 +78,11 @@ $(TB)/attestiod/gen_records: tests/attestiod/gen_records.c tests/common/signed_s
 	$(CC) $(USER_CFLAGS) $(KSHIM_CFLAGS) -Iuser/include -Iuser/lib -Itests/common $< -o $@ \
 		$(UB)/libattestio.a $(LIB_LDLIBS)
 tests: $(TB)/attestiod/gen_records
+
+# oracle scenario suite (tests/oracle/run.sh): one gateway's records, in
+# real time, one batch file per epoch.
+$(TB)/oracle/gen_feed: tests/oracle/gen_feed.c tests/common/signed_stream.h $(UB)/libattestio.a
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) $(KSHIM_CFLAGS) -Iuser/include -Iuser/lib -Itests/common $< -o $@ \
+		$(UB)/libattestio.a $(LIB_LDLIBS)
+tests: $(TB)/oracle/gen_feed
