@@ -20,9 +20,10 @@ for src in tests/fuzz/fuzz_*.c; do
 	n=$((n + 1))
 	if ! clang -g -O1 -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all -Iuser/kshim -Iinclude/uapi -Ikernel \
-		-Iuser/include -Iuser/lib -Iuser/oracle \
+		-Iuser/include -Iuser/lib -Iuser/oracle -Iuser/oracled \
 		kernel/record.c kernel/tpm2_msg.c user/lib/*.c user/oracle/*.c \
-		"$src" "${tss_libs[@]}" -lsecp256k1 -lcbor -lcrypto \
+		user/oracled/config.c \
+		"$src" "${tss_libs[@]}" -lsecp256k1 -lcbor -linih -lcrypto \
 		-o "$out/$name" > "$out/$name.build.log" 2>&1; then
 		echo "not ok $n $name (build failed)"
 		sed 's/^/# /' "$out/$name.build.log" | tail -20

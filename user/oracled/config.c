@@ -397,7 +397,8 @@ static void digest_feed(const struct od_config *c, struct od_feed_conf *f)
 	EVP_MD_CTX_free(h);
 }
 
-int config_load(const char *path, struct od_config *c, char *err, size_t len)
+static int config_parse(const char *path, const char *text,
+			struct od_config *c, char *err, size_t len)
 {
 	char what[512] = "";
 	struct pctx p = { c, what, sizeof(what) };
@@ -408,7 +409,8 @@ int config_load(const char *path, struct od_config *c, char *err, size_t len)
 	c->path = path;
 	c->keepalive = 30;
 	c->retain_s = 7 * 86400;
-	line = ini_parse(path, handler, &p);
+	line = text ? ini_parse_string(text, handler, &p) :
+		      ini_parse(path, handler, &p);
 	if (line) {
 		snprintf(err, len, "%s:%d: %s", path, line,
 			 line < 0 ? "cannot read the file" :
@@ -449,4 +451,15 @@ int config_load(const char *path, struct od_config *c, char *err, size_t len)
 	}
 #undef REQ
 	return 0;
+}
+
+int config_load(const char *path, struct od_config *c, char *err, size_t len)
+{
+	return config_parse(path, NULL, c, err, len);
+}
+
+int config_load_string(const char *name, const char *text,
+		       struct od_config *c, char *err, size_t len)
+{
+	return config_parse(name, text, c, err, len);
 }

@@ -91,6 +91,9 @@ struct od_config {
 
 /* 0, or -1 with "FILE:LINE: what is wrong" in err. */
 int config_load(const char *path, struct od_config *c, char *err, size_t len);
+/* The same from a NUL-terminated string; @name stands for the file. */
+int config_load_string(const char *name, const char *text,
+		       struct od_config *c, char *err, size_t len);
 int config_gw_index(const struct od_config *c, const char *id);
 
 /* ------------------------------------------------------------- store --- */
