@@ -42,6 +42,7 @@ struct chain {
 	int64_t frontier;	/* acked up to, -1 none */
 	struct fed *q;		/* fed, not yet acked, oldest first */
 	size_t qh, qn, qcap;
+	bool saved;		/* its row is in the chain table */
 };
 
 struct gw {
@@ -392,6 +393,7 @@ static int resume(struct ingest *in, struct gw *g)
 		if (!c)
 			break;
 		c->frontier = sqlite3_column_int64(st, 3);
+		c->saved = true;
 		c->expected = sqlite3_column_type(st, 4) == SQLITE_NULL ? -1 :
 			      sqlite3_column_int64(st, 4) + 1;
 		if (sqlite3_column_type(st, 5) != SQLITE_NULL &&
@@ -526,8 +528,9 @@ static void advance(struct ingest *in, struct gw *g)
 			c->qn--;
 			moved = true;
 		}
-		if (!c->known || (!moved && c->frontier >= 0))
+		if (!c->known || (!moved && c->saved))
 			continue;
+		c->saved = true;
 		g->changed |= moved;
 		sqlite3_reset(in->chup);
 		sqlite3_bind_text(in->chup, 1, g->reg->conf->id, -1, SQLITE_STATIC);

@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,17 +26,6 @@ static void on_sig(int s)
 {
 	(void)s;
 	stop = 1;
-}
-
-void od_log(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("attestio-oracle: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
 }
 
 static const char usage[] =
