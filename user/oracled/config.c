@@ -191,8 +191,10 @@ static int feed_key(struct pctx *p, struct od_feed_conf *f, const char *name,
 {
 	struct oracle_feed_params *fp = &f->p;
 	const char *sec = f->name;
+	char where[80];
 	uint64_t x;
 
+	snprintf(where, sizeof(where), "feed %s", f->name);
 	if (!strcmp(name, "streams"))
 		return feed_streams(p, f, value);
 	if (!strcmp(name, "decimals")) {
@@ -212,7 +214,7 @@ static int feed_key(struct pctx *p, struct od_feed_conf *f, const char *name,
 	}
 #define FU(k, field, lo, hi) \
 	if (!strcmp(name, k)) { \
-		if (!u64_key(p, &x, lo, hi, sec, k, value)) \
+		if (!u64_key(p, &x, lo, hi, where, k, value)) \
 			return 0; \
 		field = x; \
 		return 1; \

@@ -155,7 +155,7 @@ static int gather(struct round *rd, const struct od_feed_conf *f, size_t i,
 {
 	const struct od_feed_stream *fs = &f->s[i];
 	struct reg_gw *g = registry_at(rd->reg, fs->gw);
-	sqlite3_stmt *st, *raw;
+	sqlite3_stmt *st, *raw, *last;
 	int64_t vals[4096], newest = -1;
 	size_t n = 0;
 
@@ -171,39 +171,45 @@ static int gather(struct round *rd, const struct od_feed_conf *f, size_t i,
 			"reading WHERE gw=? AND stream=? AND channel=? AND "
 			"time_ns>=? AND time_ns<? ORDER BY time_ns, instance, "
 			"gen, seq");
+	last = store_prep(rd->s, "SELECT time_ns, value FROM reading WHERE "
+			  "gw=? AND stream=? AND channel=? AND time_ns<? "
+			  "ORDER BY time_ns DESC LIMIT 1");
 	raw = store_prep(rd->s, "SELECT data FROM rec WHERE gw=? AND instance=? "
 			 "AND stream=? AND gen=? AND seq=?");
-	if (!st || !raw) {
+	if (!st || !raw || !last) {
 		sqlite3_finalize(st);
+		sqlite3_finalize(last);
 		sqlite3_finalize(raw);
 		return -EIO;
 	}
-	for (int pass = 0; pass < 2 && !n; pass++) {
-		sqlite3_reset(st);
-		sqlite3_bind_text(st, 1, g->conf->id, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, fs->stream);
-		sqlite3_bind_int64(st, 3, fs->channel);
-		/* pass 1: nothing in the window: the newest earlier reading */
-		sqlite3_bind_int64(st, 4, pass ? INT64_MIN : t0);
-		sqlite3_bind_int64(st, 5, pass ? t0 : t1);
-		while (sqlite3_step(st) == SQLITE_ROW && n < 4096) {
-			if (pass)
-				n = 0;	/* keep only the last row */
-			newest = sqlite3_column_int64(st, 0);
-			vals[n++] = to_fixed(sqlite3_column_double(st, 1), f->p.decimals);
-			if (pass)
-				continue;
-			sqlite3_reset(raw);
-			sqlite3_bind_text(raw, 1, g->conf->id, -1, SQLITE_STATIC);
-			sqlite3_bind_int64(raw, 2, sqlite3_column_int64(st, 2));
-			sqlite3_bind_int64(raw, 3, fs->stream);
-			sqlite3_bind_int64(raw, 4, sqlite3_column_int64(st, 3));
-			sqlite3_bind_int64(raw, 5, sqlite3_column_int64(st, 4));
-			if (sqlite3_step(raw) == SQLITE_ROW)
-				item_add(d, sqlite3_column_blob(raw, 0),
-					 (size_t)sqlite3_column_bytes(raw, 0));
-		}
+	sqlite3_bind_text(st, 1, g->conf->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, fs->stream);
+	sqlite3_bind_int64(st, 3, fs->channel);
+	sqlite3_bind_int64(st, 4, t0);
+	sqlite3_bind_int64(st, 5, t1);
+	while (sqlite3_step(st) == SQLITE_ROW && n < 4096) {
+		newest = sqlite3_column_int64(st, 0);
+		vals[n++] = to_fixed(sqlite3_column_double(st, 1), f->p.decimals);
+		sqlite3_reset(raw);
+		sqlite3_bind_text(raw, 1, g->conf->id, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(raw, 2, sqlite3_column_int64(st, 2));
+		sqlite3_bind_int64(raw, 3, fs->stream);
+		sqlite3_bind_int64(raw, 4, sqlite3_column_int64(st, 3));
+		sqlite3_bind_int64(raw, 5, sqlite3_column_int64(st, 4));
+		if (sqlite3_step(raw) == SQLITE_ROW)
+			item_add(d, sqlite3_column_blob(raw, 0),
+				 (size_t)sqlite3_column_bytes(raw, 0));
 	}
+	/* nothing in the window: the newest earlier reading (heartbeat judges) */
+	sqlite3_bind_text(last, 1, g->conf->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(last, 2, fs->stream);
+	sqlite3_bind_int64(last, 3, fs->channel);
+	sqlite3_bind_int64(last, 4, t0);
+	if (!n && sqlite3_step(last) == SQLITE_ROW) {
+		newest = sqlite3_column_int64(last, 0);
+		vals[n++] = to_fixed(sqlite3_column_double(last, 1), f->p.decimals);
+	}
+	sqlite3_finalize(last);
 	sqlite3_finalize(st);
 	sqlite3_finalize(raw);
 	d->have = n > 0;
