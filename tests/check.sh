@@ -6,7 +6,7 @@
 # tests, and the in-guest selftests on every supported kernel series.
 # Last line: "N passed, N failed[, N skipped]"; exit status 1 on any failure.
 # Environment: CHECK_KERNELS="6.1 6.12" selects kernel series,
-#              CHECK_SUITES="unit kunit fuzz tpm attestiod contracts static harness guest" selects
+#              CHECK_SUITES="unit kunit fuzz tpm attestiod oracle contracts static harness guest" selects
 #              suites; FUZZ_SECONDS sets the time per fuzz target.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,7 +17,7 @@ mkdir -p "$out"
 results=$out/results
 : > "$results"
 kernels=${CHECK_KERNELS:-6.1 6.12}
-suites=${CHECK_SUITES:-unit kunit fuzz tpm attestiod contracts static harness guest}
+suites=${CHECK_SUITES:-unit kunit fuzz tpm attestiod oracle contracts static harness guest}
 
 want() { case " $suites " in *" $1 "*) return 0 ;; esac; return 1; }
 log() { printf '\n=== %s\n' "$*"; }
@@ -106,8 +106,11 @@ host_suite() {
 host_suite tpm "provisioning and enrollment against swtpm (host, loopback)" tests/tpm/run.sh
 host_suite attestiod "attestiod scenarios (mosquitto, TLS, oracle ingest; host loopback)" \
 	tests/attestiod/run.sh
+host_suite oracle "oracle scenarios (mosquitto, TLS, 4 attestio-oracle nodes; host loopback)" \
+	tests/oracle/run.sh
 host_suite contracts "settlement contracts (solc, in-process EVM, liboracle-signed reports)" \
 	tests/contracts/run.sh
+
 
 if want static; then
 	log "static checks"
@@ -142,7 +145,7 @@ if want static; then
 		record FAIL static/dkms
 	fi
 	make -s dkms-uninstall >> "$out/dkms.log" 2>&1
-	if shellcheck -x tests/*.sh tests/vm/run tests/vm/selftest.sh tests/kunit/run.sh tests/selftests/run.sh tests/bench/*.sh tests/fuzz/run.sh tests/tpm/run.sh tests/attestiod/run.sh tests/attestiod/guest.sh tests/contracts/run.sh .ci/run > "$out/shellcheck.log" 2>&1; then
+	if shellcheck -x tests/*.sh tests/vm/run tests/vm/selftest.sh tests/kunit/run.sh tests/selftests/run.sh tests/bench/*.sh tests/fuzz/run.sh tests/tpm/run.sh tests/attestiod/run.sh tests/attestiod/guest.sh tests/oracle/run.sh tests/contracts/run.sh .ci/run > "$out/shellcheck.log" 2>&1; then
 		record PASS static/shellcheck
 	else
 		cat "$out/shellcheck.log"

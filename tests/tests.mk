@@ -30,6 +30,11 @@ $(TB)/unit/test_attestiod_%: tests/unit/test_attestiod_%.c user/attestiod/%.c us
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) $(ORACLE_CFLAGS) -Iuser/attestiod $< user/attestiod/$*.c -o $@ \
 		$(UB)/liboracle.a -lcmocka -lsqlite3 $(ORACLE_LDLIBS)
+# Suites named test_oracled_* build attestio-oracle's parts in (config).
+$(TB)/unit/test_oracled_%: tests/unit/test_oracled_%.c user/oracled/%.c user/oracled/oracled.h $(UB)/liboracle.a
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) $(ORACLE_CFLAGS) -Iuser/oracled -Iinclude/uapi $< user/oracled/$*.c -o $@ \
+		$(UB)/liboracle.a -lcmocka -linih $(ORACLE_LDLIBS)
 $(TB)/unit/%: tests/unit/%.c $(UB)/libattestio.a
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) $(KSHIM_CFLAGS) -Iuser/include -Iuser/lib -Itests/common $< -o $@ $(UB)/libattestio.a -lcmocka $(LIB_LDLIBS)
@@ -85,3 +90,10 @@ $(TB)/contracts/mkreport: tests/contracts/mkreport.c $(UB)/liboracle.a
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) $(ORACLE_CFLAGS) $< -o $@ $(UB)/liboracle.a $(ORACLE_LDLIBS)
 tests: $(TB)/contracts/mkreport
+# oracle scenario suite (tests/oracle/run.sh): one gateway's records, in
+# real time, one batch file per epoch.
+$(TB)/oracle/gen_feed: tests/oracle/gen_feed.c tests/common/signed_stream.h $(UB)/libattestio.a
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) $(KSHIM_CFLAGS) -Iuser/include -Iuser/lib -Itests/common $< -o $@ \
+		$(UB)/libattestio.a $(LIB_LDLIBS)
+tests: $(TB)/oracle/gen_feed

@@ -82,7 +82,7 @@ $(UB)/bpf/%.skel.h: $(UB)/bpf/%.bpf.o
 	mv $@.tmp $@
 
 # attestiod, the gateway daemon (user/attestiod, Documentation/attestiod.md),
-# and attestio-oracle (user/oracled: the ingest/ack path so far).  Both use
+# and attestio-oracle (user/oracled, Documentation/oracle.md).  Both use
 # libattestio and liboracle (the ack codec).
 DAEMON_CFLAGS := $(LIB_CFLAGS) $(ORACLE_CFLAGS)
 DAEMON_LDLIBS := -lmosquitto -lsqlite3 $(ORACLE_LDLIBS) -lssl $(LIB_LDLIBS)
@@ -95,6 +95,6 @@ $(BUILD)/bin/attestiod: $(wildcard user/attestiod/*.c user/attestiod/*.h user/bp
 $(BUILD)/bin/attestio-oracle: $(wildcard user/oracled/*.c user/oracled/*.h) $(UB)/libattestio.a $(UB)/liboracle.a
 	@mkdir -p $(@D)
 	$(CC) $(DAEMON_CFLAGS) -Iuser/oracled $(wildcard user/oracled/*.c) -o $@ \
-		$(UB)/liboracle.a $(UB)/libattestio.a -linih $(DAEMON_LDLIBS)
+		$(UB)/liboracle.a $(UB)/libattestio.a -linih -lmicrohttpd -lsystemd -lm $(DAEMON_LDLIBS)
 
 USER_TARGETS += $(BUILD)/bin/attestiod $(BUILD)/bin/attestio-oracle

@@ -93,12 +93,18 @@ static inline uint8_t *recs_new(struct recs *rs, uint32_t len)
 	return p;
 }
 
+/* The capture time a record gets; an includer may define its own. */
+#ifndef SIGNED_STREAM_REALTIME
+#define SIGNED_STREAM_REALTIME(s)	(2000 + (s)->seq)
+#endif
+
 /* Header, chain it into @s. */
 static inline void finish(struct rstream *s, uint8_t *rec, uint16_t type, uint32_t len)
 {
 	struct attestio_rec_info info = {
 		.type = type, .len = len, .stream = s->id, .seq = s->seq,
-		.boottime_ns = 1000 + s->seq, .realtime_ns = 2000 + s->seq,
+		.boottime_ns = 1000 + s->seq,
+		.realtime_ns = SIGNED_STREAM_REALTIME(s),
 	};
 	struct attestio_rec_info chk;
 

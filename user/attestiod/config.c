@@ -16,21 +16,6 @@ struct pctx {
 	size_t errlen;
 };
 
-static int parse_uint(const char *v, uint64_t min, uint64_t max, uint64_t *out)
-{
-	char *end;
-	unsigned long long x;
-
-	if (!*v || *v == '-')
-		return -1;
-	errno = 0;
-	x = strtoull(v, &end, 10);
-	if (errno || *end || x < min || x > max)
-		return -1;
-	*out = x;
-	return 0;
-}
-
 static int copy_str(char *dst, size_t cap, const char *v)
 {
 	if (strlen(v) >= cap)
@@ -42,7 +27,7 @@ static int copy_str(char *dst, size_t cap, const char *v)
 #define UINT_KEY(sec, k, field, lo, hi) \
 	if (!strcmp(section, sec) && !strcmp(name, k)) { \
 		uint64_t x; \
-		if (parse_uint(value, lo, hi, &x)) { \
+		if (oracle_parse_u64(value, lo, hi, &x)) { \
 			snprintf(p->err, p->errlen, \
 				 "%s.%s must be an integer in %llu..%llu", \
 				 sec, k, (unsigned long long)(lo), \
@@ -93,7 +78,7 @@ static int handler(void *user, const char *section, const char *name,
 	if (!strcmp(section, "source") && !strcmp(name, "ring_bytes")) {
 		uint64_t x;
 
-		if (parse_uint(value, 4096, 1u << 30, &x) || (x & (x - 1))) {
+		if (oracle_parse_u64(value, 4096, 1u << 30, &x) || (x & (x - 1))) {
 			snprintf(p->err, p->errlen,
 				 "source.ring_bytes must be a power of two in 4096..1073741824");
 			return 0;
