@@ -15,6 +15,7 @@
 #include <linux/device.h>
 #include <linux/iio/buffer.h>
 #include <linux/iio/consumer.h>
+#include <linux/iio/trigger.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 
@@ -646,6 +647,11 @@ static int attestio_stream_start(struct attestio_stream *s, struct device *dev)
 	s->mode = buffered ? ATTESTIO_MODE_BUFFERED : ATTESTIO_MODE_POLLED;
 	s->has_ts = false;
 	s->segment_samples = 0;
+	if (buffered && indio->trig && !device_is_registered(&indio->trig->dev)) {
+		/* a removed trigger would never fire: wait for a live one */
+		ret = -ENODEV;
+		goto err_clear;
+	}
 	if (buffered) {
 		s->cap = attestio_capture_alloc(indio);
 		if (!s->cap) {
@@ -944,6 +950,42 @@ void attestio_stream_watch_soon(void)
 			 ATTESTIO_WATCH_DELAY);
 }
 
+static bool attestio_is_trigger(struct device *dev)
+{
+	return !strncmp(dev_name(dev), "trigger", 7);
+}
+
+/*
+ * A trigger is going away (iio_trigger_unregister()): a device capturing
+ * through it would get no scan any more, silently.  End those segments
+ * while the trigger can still be detached from; the rescan re-attaches
+ * once the device has a live trigger again.
+ */
+static void attestio_trigger_gone(struct device *dev)
+{
+	struct iio_trigger *trig = to_iio_trigger(dev);
+	struct attestio_stream *s;
+	bool lost = false;
+	int i;
+
+	mutex_lock(&attestio_streams_lock);
+	for (i = 0; i < ATTESTIO_MAX_STREAMS; i++) {
+		s = attestio_streams[i];
+		if (!s || s->state != ATTESTIO_STREAM_ATTACHED ||
+		    s->mode != ATTESTIO_MODE_BUFFERED ||
+		    s->indio_dev->trig != trig)
+			continue;
+		pr_warn_ratelimited("stream %u: the trigger of %s went away\n",
+				    s->id, s->device);
+		attestio_stream_stop(s, ATTESTIO_DETACH_TRIGGER_LOST);
+		lost = true;
+	}
+	if (lost && !attestio_streams_closing)
+		mod_delayed_work(attestio_wq, &attestio_rescan_work,
+				 ATTESTIO_RETRY_MIN);
+	mutex_unlock(&attestio_streams_lock);
+}
+
 /*
  * A device going away must be detached here, while its driver still
  * works; a device appearing is attached later from the workqueue, outside
@@ -956,6 +998,14 @@ static int attestio_bus_notify(struct notifier_block *nb, unsigned long action,
 	struct attestio_stream *s;
 	int i;
 
+	if (attestio_is_trigger(dev)) {
+		if (action == BUS_NOTIFY_DEL_DEVICE)
+			attestio_trigger_gone(dev);
+		else if (action == BUS_NOTIFY_ADD_DEVICE)
+			mod_delayed_work(attestio_wq, &attestio_rescan_work,
+					 ATTESTIO_RESCAN_DELAY);
+		return NOTIFY_DONE;
+	}
 	if (!attestio_is_iio_dev(dev))
 		return NOTIFY_DONE;
 	switch (action) {
