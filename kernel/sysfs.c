@@ -520,10 +520,7 @@ ATTRIBUTE_GROUPS(attestio_stream);
 
 static void attestio_stream_release(struct kobject *kobj)
 {
-	struct attestio_stream *s = to_stream(kobj);
-
-	kfree(s->scratch);
-	kfree(s);
+	attestio_stream_destroy(to_stream(kobj));
 }
 
 static const struct kobj_type attestio_stream_ktype = {
