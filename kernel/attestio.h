@@ -72,9 +72,10 @@ void attestio_dev_uninit(void);
 
 /* stream.c: the lifecycle of streams */
 /*
- * Locking.  Order, outermost first: attestio_streams_lock, a stream's
- * emit_lock, the log's spinlock; a capture buffer's cap->lock (taken in
- * the driver's push, under the driver's own locks), then ring_lock.
+ * Locking.  Order, outermost first: epoch.c's run_lock,
+ * attestio_streams_lock, a stream's emit_lock, the log's spinlock; a
+ * capture buffer's cap->lock (taken in the driver's push, under the
+ * driver's own locks), then ring_lock.
  *
  * attestio_streams_lock (stream.c) protects attestio_streams[], the
  * dying-device table, the rescan backoff, and every stream's attach state.
@@ -202,6 +203,13 @@ void attestio_emit_gap(struct attestio_stream *s, u64 lost, u32 reason);
 void attestio_emit_detach(struct attestio_stream *s, u32 reason);
 void attestio_emit_sample(struct attestio_stream *s,
 			  const struct attestio_slot *slot);
+
+/* hash.c: the chain's hash, accelerated where the CPU can */
+int attestio_hash_init(void);
+void attestio_hash_uninit(void);
+const char *attestio_hash_name(void);
+void attestio_hash_extend(u8 head[ATTESTIO_HASH_LEN], const void *rec,
+			  u32 len);
 
 /* ring.c: the capture ring and its drain worker */
 void attestio_ring_init(struct attestio_stream *s);

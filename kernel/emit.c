@@ -19,7 +19,7 @@ void attestio_stream_emit(struct attestio_stream *s,
 	info->stream = s->id;
 	info->seq = s->seq++;
 	attestio_rec_hdr_encode(s->scratch, info);
-	attestio_chain_extend(s->head, s->scratch, info->len);
+	attestio_hash_extend(s->head, s->scratch, info->len);
 	attestio_log_append(s->scratch, info->len);
 	s->since_checkpoint++;
 	atomic64_inc(&s->records);
