@@ -35,8 +35,6 @@ static unsigned int scans[4] = { 16, 256 };
 static int nscans = 2;
 module_param_array(scans, uint, &nscans, 0444);
 
-u64 attestio_instance;
-
 struct bench {
 	struct attestio_stream *s;
 	struct attestio_slot *slot;

@@ -160,7 +160,7 @@ slab1=$(sed -n 's/^Slab: *\([0-9]*\).*/\1/p' /proc/meminfo)
 exec 7<&-
 report stalled /dev/null
 echo "# stalled: slab ${slab0} kB -> ${slab1} kB over ${stall_s}s"
-if [ $((p1 - p0)) -gt $((stall_s * 500)) ] && [ $((slab1 - slab0)) -lt 16384 ]; then
+if [ $((p1 - p0)) -gt $((stall_s * 100)) ] && [ $((slab1 - slab0)) -lt 16384 ]; then
 	tap ok "stalled_reader_${stall_s}s"
 else
 	tap fail "stalled_reader_${stall_s}s" "produced +$((p1 - p0)), slab +$((slab1 - slab0)) kB"
