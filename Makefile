@@ -25,7 +25,7 @@ export CC USER_CFLAGS
 
 .PHONY: all help modules user install install-user install-modules dkms-install \
 	dkms-uninstall deps check demo bench clean checkpatch sparse kunit unit \
-	selftests
+	selftests stress
 
 all: user modules sensors
 
@@ -38,6 +38,7 @@ help:
 	@echo "make check          install deps, build, run every test suite"
 	@echo "make demo           boot a VM and show the system working"
 	@echo "make bench          run the benchmarks (ratios against baselines)"
+	@echo "make stress         build the debug kernel (once) and run the stress scenarios on it"
 	@echo "make checkpatch     checkpatch.pl --strict on kernel/"
 	@echo "make sparse         build the module with sparse (C=2)"
 
@@ -124,6 +125,9 @@ demo:
 
 bench:
 	@tests/bench/run.sh
+
+stress:
+	@tests/stress/stress.sh
 
 clean:
 	rm -rf $(BUILD)/user $(BUILD)/tests $(foreach k,$(KVERS),$(BUILD)/$(k))

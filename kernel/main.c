@@ -115,9 +115,12 @@ static int __init attestio_init(void)
 		return ret;
 	attestio_instance = get_random_u64();
 
-	ret = attestio_log_init(attestio_log_kb);
+	ret = attestio_hash_init();
 	if (ret)
 		return ret;
+	ret = attestio_log_init(attestio_log_kb);
+	if (ret)
+		goto err_uninit_hash;
 	attestio_wq = alloc_workqueue("attestio", WQ_UNBOUND | WQ_HIGHPRI, 0);
 	if (!attestio_wq) {
 		ret = -ENOMEM;
@@ -166,6 +169,8 @@ err_destroy_wq:
 	destroy_workqueue(attestio_wq);
 err_uninit_log:
 	attestio_log_uninit();
+err_uninit_hash:
+	attestio_hash_uninit();
 	return ret;
 }
 
@@ -183,6 +188,7 @@ static void __exit attestio_exit(void)
 	attestio_mlog_uninit();
 	destroy_workqueue(attestio_wq);
 	attestio_log_uninit();
+	attestio_hash_uninit();
 	pr_info("unloaded\n");
 }
 

@@ -253,6 +253,15 @@ static ssize_t log_show(struct kobject *k, struct kobj_attribute *a,
 
 ATTESTIO_RO(log);
 
+/* What computes the chain's SHA-256: a crypto API driver or "library". */
+static ssize_t hash_show(struct kobject *k, struct kobj_attribute *a,
+			 char *buf)
+{
+	return sysfs_emit(buf, "%s\n", attestio_hash_name());
+}
+
+ATTESTIO_RO(hash);
+
 static ssize_t totals_show(struct kobject *k, struct kobj_attribute *a,
 			   char *buf)
 {
@@ -385,6 +394,7 @@ static struct attribute *attestio_attrs[] = {
 	&attestio_attr_last_status.attr,
 	&attestio_attr_last_tpm_rc.attr,
 	&attestio_attr_log.attr,
+	&attestio_attr_hash.attr,
 	&attestio_attr_totals.attr,
 	&attestio_attr_attach.attr,
 	&attestio_attr_detach.attr,
@@ -572,10 +582,7 @@ ATTRIBUTE_GROUPS(attestio_stream);
 
 static void attestio_stream_release(struct kobject *kobj)
 {
-	struct attestio_stream *s = to_stream(kobj);
-
-	kfree(s->scratch);
-	kfree(s);
+	attestio_stream_destroy(to_stream(kobj));
 }
 
 static const struct kobj_type attestio_stream_ktype = {

@@ -3,10 +3,12 @@
 # make check: install what is needed, build, run every suite, summarise.
 # Suites: userspace unit tests (cmocka), KUnit (UML), the settlement
 # contracts on an in-process EVM (node), the VM harness's own
-# tests, and the in-guest selftests on every supported kernel series.
+# tests, the in-guest selftests on every supported kernel series, and the
+# short stress scenarios (tests/stress/run.sh --short) on each.
 # Last line: "N passed, N failed[, N skipped]"; exit status 1 on any failure.
 # Environment: CHECK_KERNELS="6.1 6.12" selects kernel series,
-#              CHECK_SUITES="unit kunit fuzz tpm attestiod oracle contracts static harness guest" selects
+#              CHECK_SUITES="unit kunit fuzz tpm attestiod oracle contracts static
+#              harness guest stress" selects
 #              suites; FUZZ_SECONDS sets the time per fuzz target.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,7 +19,7 @@ mkdir -p "$out"
 results=$out/results
 : > "$results"
 kernels=${CHECK_KERNELS:-6.1 6.12}
-suites=${CHECK_SUITES:-unit kunit fuzz tpm attestiod oracle contracts static harness guest}
+suites=${CHECK_SUITES:-unit kunit fuzz tpm attestiod oracle contracts static harness guest stress}
 
 want() { case " $suites " in *" $1 "*) return 0 ;; esac; return 1; }
 log() { printf '\n=== %s\n' "$*"; }
@@ -145,7 +147,7 @@ if want static; then
 		record FAIL static/dkms
 	fi
 	make -s dkms-uninstall >> "$out/dkms.log" 2>&1
-	if shellcheck -x tests/*.sh tests/vm/run tests/vm/selftest.sh tests/kunit/run.sh tests/selftests/run.sh tests/bench/*.sh tests/fuzz/run.sh tests/tpm/run.sh tests/attestiod/run.sh tests/attestiod/guest.sh tests/oracle/run.sh tests/contracts/run.sh .ci/run > "$out/shellcheck.log" 2>&1; then
+	if shellcheck -x tests/*.sh tests/vm/run tests/vm/selftest.sh tests/kunit/run.sh tests/selftests/run.sh tests/bench/*.sh tests/stress/*.sh tests/fuzz/run.sh tests/tpm/run.sh tests/attestiod/run.sh tests/attestiod/guest.sh tests/oracle/run.sh tests/contracts/run.sh .ci/run > "$out/shellcheck.log" 2>&1; then
 		record PASS static/shellcheck
 	else
 		cat "$out/shellcheck.log"
@@ -219,6 +221,20 @@ if want guest; then
 	cat "$out/guest-notpm.log"
 	tap_collect "guest-$k-notpm" "$out/guest-notpm.log"
 	[ $rc -eq 0 ] || record FAIL "guest-$k-notpm/vm(rc=$rc)"
+fi
+
+if want stress; then
+	# The short stress scenarios (make stress runs the full ones on the
+	# debug kernel); one VM at a time.
+	for k in $kernels; do
+		log "stress scenarios (short) on $k"
+		tests/vm/run --kernel "$k" --timeout 900 -- tests/stress/run.sh --short \
+			> "$out/stress-$k.log" 2>&1
+		rc=$?
+		cat "$out/stress-$k.log"
+		tap_collect "stress-$k" "$out/stress-$k.log"
+		[ $rc -eq 0 ] || record FAIL "stress-$k/vm(rc=$rc)"
+	done
 fi
 
 log "summary"

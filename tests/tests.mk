@@ -51,9 +51,12 @@ $(TB)/selftests/%: tests/selftests/%.c tests/selftests/*.h $(LINUX_SRC)/.unpacke
 # Test-only kernel modules (tests/kmod), one tree per kernel like the
 # module's; the selftests insmod build/<kver>/testdev/attestio_testdev.ko.
 define testmod_rules
-$(BUILD)/$(1)/testdev/attestio_testdev.ko: tests/kmod/Kbuild tests/kmod/*.c
+$(BUILD)/$(1)/testdev/attestio_testdev.ko: tests/kmod/Kbuild tests/kmod/*.c $(KERNEL_SRC)
 	@mkdir -p $(BUILD)/$(1)/testdev
 	@for f in $(TOP)/tests/kmod/Kbuild $(TOP)/tests/kmod/*.c; do ln -sf $$$$f $(BUILD)/$(1)/testdev/; done
+	@for f in emit hash record log; do ln -sf $(TOP)/kernel/$$$$f.c $(BUILD)/$(1)/testdev/; done
+	@ln -sfn $(TOP)/kernel $(BUILD)/$(1)/testdev/kinc
+	@ln -sfn $(TOP)/include/uapi $(BUILD)/$(1)/testdev/uapi
 	$$(MAKE) -C /lib/modules/$(1)/build M=$(BUILD)/$(1)/testdev $(if $(W),W=$(W)) modules
 endef
 $(foreach k,$(KVERS),$(eval $(call testmod_rules,$(k))))

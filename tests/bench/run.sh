@@ -6,24 +6,28 @@
 #      vs OpenSSL SHA256() one-shot of the same bytes, scans of 16 and 256 B;
 #   2. bench_verify: libattestio verification throughput (records/s per
 #      core) vs plain SHA-256 over the same record bytes;
-#   3. guest-rate.sh in a 6.1 guest: highest lossless sample rate of attestio
+#   3. guest-kernel.sh in a 6.1 and a 6.12 guest: the module's per-record
+#      drain path in the kernel (attestio_bench.ko, linked from kernel/)
+#      vs the kernel's fastest SHA-256 of the same bytes;
+#   4. guest-rate.sh in a 6.1 guest: highest lossless sample rate of attestio
 #      vs a plain userspace IIO buffer reader;
-#   4. gas: the settlement contracts on an in-process EVM (user/contracts):
+#   5. gas: the settlement contracts on an in-process EVM (user/contracts):
 #      gas per AttestioFeedVerifier.verify at t = 2, 3, 5 and per step of a
 #      TemperatureOption (submit, settle, withdraw); absolute gas, since gas
 #      is deterministic (no baseline needed);
-#   5. guest-source.sh in a 6.1 guest: attestiod's record sources side by
+#   6. guest-source.sh in a 6.1 guest: attestiod's record sources side by
 #      side, bpf (tracepoints + ring buffer) vs dev (/dev/attestio): records
 #      read per second and daemon CPU per record at 1, 8 and 32 streams.
-# Raw output goes to build/bench/.  Environment: BENCH_STEPS="record verify rate"
-# selects steps; BENCH_RATES="1000 2000 ..." overrides the rates.
+# Raw output goes to build/bench/.  Environment: BENCH_STEPS="record verify
+# kernel rate gas source" selects steps; BENCH_RATES="1000 2000 ..."
+# overrides the rates.
 # Exit status is 1 only when a step could not run at all.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
 out=$top/build/bench
 mkdir -p "$out"
-steps=${BENCH_STEPS:-record verify rate gas source}
+steps=${BENCH_STEPS:-record verify kernel rate gas source}
 read -ra rates <<< "${BENCH_RATES:-1000 2000 4000 8000 16000 32000}"
 status=0
 
@@ -79,6 +83,40 @@ if want verify; then
 			"$(field flood_ns_per_rec_250k "$line")" "$(field flood_ns_per_rec_1m "$line")" \
 			"$(field flood_ratio "$line")"
 	fi
+fi
+
+if want kernel; then
+	log "per-record drain path in the kernel (attestio_bench.ko) vs the kernel's fastest SHA-256"
+	printf '%-7s %-6s %-5s | %-14s %-14s | %9s %11s %11s | %6s %14s\n' \
+		kernel scan_B rec_B hash fastest path_ns fastest_ns library_ns \
+		ratio library_ratio
+	for series in 6.1 6.12; do
+		kdirs=(/lib/modules/"$series".*)
+		kv=${kdirs[${#kdirs[@]} - 1]##*/}
+		if ! make -s testmods KVER="$kv" > "$out/kernel-$series-build.log" 2>&1; then
+			echo "attestio_bench for $kv: build failed (see $out/kernel-$series-build.log)"
+			status=1
+			continue
+		fi
+		if ! tests/vm/run --kernel "$series" --timeout 300 -- \
+			tests/bench/guest-kernel.sh > "$out/kernel-$series.txt" 2>&1; then
+			tail -20 "$out/kernel-$series.txt"
+			echo "guest-kernel on $series: VM run failed"
+			status=1
+			continue
+		fi
+		while read -r line; do
+			printf '%-7s %-6s %-5s | %-14s %-14s | %9s %11s %11s | %6s %14s\n' \
+				"$series" "$(field scan "$line")" "$(field rec "$line")" \
+				"$(field hash "$line")" "$(field fastest "$line")" \
+				"$(field path_ns "$line")" "$(field fastest_ns "$line")" \
+				"$(field library_ns "$line")" "$(field ratio "$line")" \
+				"$(field library_ratio "$line")"
+		done < <(grep '^scan=' "$out/kernel-$series.txt")
+	done
+	echo "ratio = per-record path (attestio_emit_sample) / one-shot digest of the same"
+	echo "bytes by the fastest crypto API sha256; library_ratio = the library SHA-256"
+	echo "(the module's hash before) / that digest.  raw: $out/kernel-*.txt"
 fi
 
 if want rate; then

@@ -220,7 +220,13 @@ enum attestio_detach_reason {
 	 * of them fails (v2).  A new segment follows once it re-attaches.
 	 */
 	ATTESTIO_DETACH_CAPTURE_LOST	= 6,
-	ATTESTIO_DETACH_REASON_MAX	= ATTESTIO_DETACH_CAPTURE_LOST,
+	/*
+	 * The device's trigger went away (unregistered: its driver or
+	 * configfs removed it), so no scan would come any more (v2).  The
+	 * stream re-attaches once the device has a live trigger again.
+	 */
+	ATTESTIO_DETACH_TRIGGER_LOST	= 7,
+	ATTESTIO_DETACH_REASON_MAX	= ATTESTIO_DETACH_TRIGGER_LOST,
 };
 
 /* ATTESTIO_REC_DETACH: last record of a segment. */

@@ -500,6 +500,8 @@ static void describe(struct render *r, struct sbuf *b, const uint8_t *rec,
 		      reason == ATTESTIO_DETACH_SHUTDOWN ? "reboot or power-off" :
 		      reason == ATTESTIO_DETACH_CAPTURE_LOST ?
 		      "capture stopped by the IIO core" :
+		      reason == ATTESTIO_DETACH_TRIGGER_LOST ?
+		      "the device's trigger went away" :
 		      "unknown reason";
 		if (j) {
 			sb_printf(b, ", \"segment\": %u, \"samples\": %llu",
