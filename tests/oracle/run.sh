@@ -329,7 +329,7 @@ node_stop 1
 # The nodes' own final reports, exported with `attestio-oracle final`,
 # settle a TemperatureOption on the in-process EVM (user/contracts/test/
 # node-reports.js) with the payout `attestio settle` computes, to the wei.
-# honest: rounds 1-6, those with data settle 23.15, the others (no data)
+# honest: rounds 1-8, those with data settle 23.15, the others (no data)
 # halted, never values; liar2: rounds 1-4 all halted (disagree), the
 # window extends, nothing comes, both deposits are refunded.
 contracts=$top/user/contracts
@@ -352,23 +352,23 @@ settle_feed() {	# node feed expect rounds terms... -> "" or why
 	echo "$out" > "$dir/node-reports.log"
 	[[ "$out" == "node-reports: ok "* ]] || echo "$out" | tail -5
 }
-terms=("first_round = 1" "last_round = 6" "extension_rounds = 2" "min_rounds = 3"
+terms=("first_round = 1" "last_round = 8" "extension_rounds = 2" "min_rounds = 3"
        "strike = 2300" "notional = 1000000000000000"
        "buyer_deposit = 100000000000000000" "seller_deposit = 1000000000000000000")
-why=$(settle_feed 1 honest settled "1 2 3 4 5 6" "${terms[@]}")
+why=$(settle_feed 1 honest settled "1 2 3 4 5 6 7 8" "${terms[@]}")
 out=$(cat "$base/settle-honest/node-reports.log" 2> /dev/null)
-# what the contract must do, from node 1's own view of rounds 1-6 (status
+# what the contract must do, from node 1's own view of rounds 1-8 (status
 # --json): status-0 rounds averaged (truncated), halted rounds only counted
 status 1 > "$base/s6.json"
 want=$("$py" - "$base/s6.json" <<-'EOP'
 import json, sys
 d = json.load(open(sys.argv[1]))
 f = [x for x in d["feeds"] if x["name"] == "honest"][0]
-r = {x["round"]: x for x in f["final"] if 1 <= x["round"] <= 6}
+r = {x["round"]: x for x in f["final"] if 1 <= x["round"] <= 8}
 vals = [r[k]["value"] for k in sorted(r) if r[k]["status"] == 0]
 halted = len(r) - len(vals)
-if len(r) != 6 or halted == 0 or len(vals) < 3:
-    print("rounds 1-6 on node 1: %d final, %d halted" % (len(r), halted)); sys.exit()
+if len(r) != 8 or halted == 0 or len(vals) < 3:
+    print("rounds 1-8 on node 1: %d final, %d halted" % (len(r), halted)); sys.exit()
 mean = abs(sum(vals)) // len(vals) * (1 if sum(vals) >= 0 else -1)
 buyer = min(max(mean - 2300, 0) * 10**15, 11 * 10**17)
 print("settled %d settled %d halted mean %d buyer %d seller %d wei" % (len(vals), halted, mean, buyer, 11 * 10**17 - buyer))
@@ -380,7 +380,7 @@ if [ -z "$why" ] && [[ "$want" == settled* ]] && [[ "$out" == *"contract: $want;
 else
 	notok "nodes' final reports settle the option" "${why:-$out}" "expected from node 1's status: $want"
 fi
-why=$(settle_feed 3 liar2 refund "1 2 3 4" "${terms[@]/last_round = 6/last_round = 4}")
+why=$(settle_feed 3 liar2 refund "1 2 3 4" "${terms[@]/last_round = 8/last_round = 4}")
 out=$(cat "$base/settle-liar2/node-reports.log" 2> /dev/null)
 if [ -z "$why" ] && [[ "$out" == *"refund 0 settled 4 halted buyer 100000000000000000 seller 1000000000000000000 wei; attestio settle (exit 6): refund "* ]]; then
 	ok "halted rounds are never values: every liar2 round halted, the option is refunded on chain and off"
