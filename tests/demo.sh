@@ -84,7 +84,8 @@ fi
 cat <<EOF
  - the chain end (build/demo/settle.log): four oracle nodes (f = 1) signed
    four temperature rounds with liboracle (t = 2 signatures each; the round
-   values are given, the oracle's round daemon is not built yet);
+   values are given: the demo does not run the node daemons, which
+   tests/oracle/run.sh settles the same way from their own rounds);
    "attestio settle --evm" computed the option's payout and the calldata,
    and that calldata settled a TemperatureOption checked by
    AttestioFeedVerifier on an in-process EVM:

@@ -34,6 +34,9 @@ static const char usage[] =
 "       attestio-oracle admin --config FILE quarantine|revoke|release GATEWAY\n"
 "                             [--reason TEXT]\n"
 "       attestio-oracle pubkey SECRET_KEY_HEX\n"
+"       attestio-oracle final --config FILE --feed NAME (--round N | --all)\n"
+"                             -o FILE|DIR\n"
+"       attestio-oracle contract-params --config FILE --feed NAME\n"
 "       attestio-oracle ingest --config FILE   (the same as run)\n"
 "\n"
 "One node of the attestio oracle network.  `run` subscribes (persistent\n"
@@ -56,12 +59,23 @@ static const char usage[] =
 "           is earned back from 0).\n"
 "  pubkey   the public key (130 hex) and node id of a secret key, for\n"
 "           [quorum] node = lines and gateway configs.\n"
+"  final    export the feed's final reports in liboracle's final-report\n"
+"           format (Documentation/protocol.md, \"Final report\"), what\n"
+"           `attestio settle` and the settlement contract take: one round\n"
+"           to FILE (\"-\" = stdout), or --all into DIR as FEED-ROUND.cbor\n"
+"           (halted rounds included: they are evidence, never values).\n"
+"           Each is first checked as the contract's verifier checks it.\n"
+"           Read only; works while the daemon runs.\n"
+"  contract-params  the node-derived lines of `attestio settle`'s\n"
+"           description file for the feed: feed_id, decimals,\n"
+"           config_digest, f and one signer = <address> per [quorum] node.\n"
 "\n"
 "The configuration file is described in Documentation/oracle.md.\n"
 "\n"
 "Exit status: 0 ok; 1 runtime failure; 2 bad usage or configuration (the\n"
 "message names FILE:LINE); 3 database corrupt, locked by another node or\n"
-"of a newer schema; 4 admin: no such gateway in the configuration;\n"
+"of a newer schema; 4 admin: no such gateway in the configuration, final:\n"
+"no final report (yet) for that round or feed;\n"
 "5 TLS setup failed.\n";
 
 /* ------------------------------------------------------------ daemon --- */
@@ -311,6 +325,9 @@ static int admin_main(const char *path, const char *verb, const char *gw,
 }
 
 int status_main(const char *path, bool json);
+int final_main(const char *path, const char *feed, int64_t round,
+	       const char *out);
+int contract_params_main(const char *path, const char *feed);
 
 int main(int argc, char **argv)
 {
@@ -319,11 +336,17 @@ int main(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "check-config", no_argument, NULL, 'k' },
 		{ "reason", required_argument, NULL, 'r' },
+		{ "feed", required_argument, NULL, 'f' },
+		{ "round", required_argument, NULL, 'n' },
+		{ "all", no_argument, NULL, 'a' },
+		{ "output", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	const char *cmd, *config = NULL, *reason = NULL;
-	bool json = false, check = false;
+	const char *cmd, *config = NULL, *reason = NULL, *feed = NULL, *out = NULL;
+	bool json = false, check = false, all = false;
+	int64_t round = -1;
+	char *end;
 	int o;
 
 	if (argc < 2) {
@@ -336,12 +359,23 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	optind = 2;
-	while ((o = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "c:o:h", opts, NULL)) != -1) {
 		switch (o) {
 		case 'c': config = optarg; break;
 		case 'j': json = true; break;
 		case 'k': check = true; break;
 		case 'r': reason = optarg; break;
+		case 'f': feed = optarg; break;
+		case 'a': all = true; break;
+		case 'o': out = optarg; break;
+		case 'n':
+			errno = 0;
+			round = strtoll(optarg, &end, 10);
+			if (errno || *end || end == optarg || round < 1) {
+				od_log("--round %s: not a round number (1, 2, ...)", optarg);
+				return OD_EXIT_USAGE;
+			}
+			break;
 		case 'h': fputs(usage, stdout); return 0;
 		default: fputs(usage, stderr); return OD_EXIT_USAGE;
 		}
@@ -370,6 +404,15 @@ int main(int argc, char **argv)
 		return run_main(config, check);
 	if (!strcmp(cmd, "status") && optind == argc)
 		return status_main(config, json);
+	if (!strcmp(cmd, "final") && optind == argc) {
+		if (all == (round >= 0)) {
+			od_log("final: give either --round N or --all");
+			return OD_EXIT_USAGE;
+		}
+		return final_main(config, feed, round, out);
+	}
+	if (!strcmp(cmd, "contract-params") && optind == argc)
+		return contract_params_main(config, feed);
 	if (!strcmp(cmd, "admin") && optind == argc - 2)
 		return admin_main(config, argv[optind], argv[optind + 1], reason);
 	fputs(usage, stderr);
