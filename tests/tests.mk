@@ -95,8 +95,8 @@ $(TB)/contracts/mkreport: tests/contracts/mkreport.c $(UB)/liboracle.a
 tests: $(TB)/contracts/mkreport
 # oracle scenario suite (tests/oracle/run.sh): one gateway's records, in
 # real time, one batch file per epoch.
-$(TB)/oracle/gen_feed: tests/oracle/gen_feed.c tests/common/signed_stream.h $(UB)/libattestio.a
+$(TB)/oracle/gen_feed: tests/oracle/gen_feed.c tests/common/signed_stream.h tests/common/ksk_log.h $(UB)/libattestio.a $(UB)/liboracle.a
 	@mkdir -p $(@D)
-	$(CC) $(USER_CFLAGS) $(KSHIM_CFLAGS) -Iuser/include -Iuser/lib -Itests/common $< -o $@ \
-		$(UB)/libattestio.a $(LIB_LDLIBS)
+	$(CC) $(USER_CFLAGS) $(KSHIM_CFLAGS) -Iuser/include -Iuser/lib -Iuser/oracle -Itests/common $< -o $@ \
+		$(UB)/liboracle.a $(UB)/libattestio.a -lsecp256k1 -lcbor $(LIB_LDLIBS)
 tests: $(TB)/oracle/gen_feed

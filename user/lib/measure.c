@@ -321,59 +321,34 @@ static int prefix_ok(const struct att_mlog *log, size_t n,
 	return 0;
 }
 
-int att_mlog_check_quote(const struct att_mlog *log,
-			 const struct att_ksk *ksk, uint64_t instance,
-			 const uint8_t *attest, size_t attest_len,
-			 const uint8_t *sig, size_t sig_len,
-			 const uint8_t (*pcrs)[32], uint32_t pcrs_known,
-			 size_t *prefix, struct att_err *err)
+/*
+ * The PCR 13 half of the rule, on a quote whose signature by @ksk was
+ * already verified (@qi): it selects PCR 13, and its PCR digest is the
+ * replay of a prefix of @log that registers exactly the KSK, once.
+ */
+static int mlog_check_pcrs(const struct att_mlog *log,
+			   const struct att_ksk *ksk,
+			   const struct att_quote_info *qi,
+			   const uint8_t (*pcrs)[32], uint32_t pcrs_known,
+			   size_t *prefix, struct att_err *err)
 {
-	struct att_quote_info qi;
 	uint8_t p13[32], d[32];
 	EVP_MD_CTX *md;
 	size_t n;
 	int i, ret;
 
-	if (!log || !ksk || !ksk->key || !attest || !sig)
-		return att_err(err, ATT_EINVAL,
-			       "att_mlog_check_quote: NULL argument");
-	if (instance != ksk->instance)
-		return att_err(err, ATT_EKEY,
-			       "checkpoint instance %016llx is not the load that registered the key (%016llx)",
-			       (unsigned long long)instance,
-			       (unsigned long long)ksk->instance);
-	ret = att_quote_verify(ksk->key, attest, attest_len, sig, sig_len,
-			       NULL, 0, &qi, err);
-	if (ret == ATT_EQUOTE) {
-		/* any qualifying data: only the signer and PCRs matter here */
-		TPMS_ATTEST a;
-		size_t off = 0;
-
-		memset(&a, 0, sizeof(a));
-		if (Tss2_MU_TPMS_ATTEST_Unmarshal(attest, attest_len, &off, &a))
-			return ret;
-		ret = att_quote_verify(ksk->key, attest, attest_len, sig,
-				       sig_len, a.extraData.buffer,
-				       a.extraData.size, &qi, err);
-	}
-	if (ret == ATT_ESIG)
-		return att_err(err, ATT_ESIG,
-			       "the quote is not signed by the kernel session key registered in PCR %d",
-			       ATTESTIO_MLOG_PCR);
-	if (ret)
-		return ret;
-	if (!(qi.pcr_select & (1u << ATTESTIO_MLOG_PCR)))
+	if (!(qi->pcr_select & (1u << ATTESTIO_MLOG_PCR)))
 		return att_err(err, ATT_EKEY,
 			       "the quote does not cover PCR %d (pcr_mask 0x%x): nothing proves the key was the kernel's",
-			       ATTESTIO_MLOG_PCR, qi.pcr_select);
+			       ATTESTIO_MLOG_PCR, qi->pcr_select);
 	for (i = 0; i < 24; i++)
-		if ((qi.pcr_select & (1u << i)) && i != ATTESTIO_MLOG_PCR &&
+		if ((qi->pcr_select & (1u << i)) && i != ATTESTIO_MLOG_PCR &&
 		    (!pcrs || !(pcrs_known & (1u << i))))
 			return att_err(err, ATT_EINVAL,
 				       "the quote covers PCR %d but no value for it was given", i);
-	if (qi.pcr_digest_len != 32)
+	if (qi->pcr_digest_len != 32)
 		return att_err(err, ATT_EQUOTE, "quote PCR digest of %u bytes",
-			       qi.pcr_digest_len);
+			       qi->pcr_digest_len);
 	md = EVP_MD_CTX_new();
 	if (!md)
 		return att_err(err, ATT_ENOMEM, "out of memory");
@@ -383,13 +358,13 @@ int att_mlog_check_quote(const struct att_mlog *log,
 		att_mlog_replay(log, n, p13);
 		EVP_DigestInit_ex(md, EVP_sha256(), NULL);
 		for (i = 0; i < 24; i++) {
-			if (!(qi.pcr_select & (1u << i)))
+			if (!(qi->pcr_select & (1u << i)))
 				continue;
 			EVP_DigestUpdate(md, i == ATTESTIO_MLOG_PCR ? p13 :
 					 pcrs[i], 32);
 		}
 		EVP_DigestFinal_ex(md, d, &dl);
-		if (!memcmp(d, qi.pcr_digest, 32))
+		if (!memcmp(d, qi->pcr_digest, 32))
 			break;
 	}
 	EVP_MD_CTX_free(md);
@@ -403,6 +378,45 @@ int att_mlog_check_quote(const struct att_mlog *log,
 	if (prefix)
 		*prefix = n;
 	return 0;
+}
+
+int att_mlog_check_quote(const struct att_mlog *log,
+			 const struct att_ksk *ksk, uint64_t instance,
+			 const uint8_t *attest, size_t attest_len,
+			 const uint8_t *sig, size_t sig_len,
+			 const uint8_t (*pcrs)[32], uint32_t pcrs_known,
+			 size_t *prefix, struct att_err *err)
+{
+	struct att_quote_info qi;
+	int ret;
+
+	if (!log || !ksk || !ksk->key || !attest || !sig)
+		return att_err(err, ATT_EINVAL,
+			       "att_mlog_check_quote: NULL argument");
+	if (instance != ksk->instance)
+		return att_err(err, ATT_EKEY,
+			       "checkpoint instance %016llx is not the load that registered the key (%016llx)",
+			       (unsigned long long)instance,
+			       (unsigned long long)ksk->instance);
+	/* any qualifying data: only the signer and PCRs matter here */
+	{
+		TPMS_ATTEST a;
+		size_t off = 0;
+
+		memset(&a, 0, sizeof(a));
+		if (Tss2_MU_TPMS_ATTEST_Unmarshal(attest, attest_len, &off, &a))
+			a.extraData.size = 0;	/* att_quote_verify says why */
+		ret = att_quote_verify(ksk->key, attest, attest_len, sig,
+				       sig_len, a.extraData.buffer,
+				       a.extraData.size, &qi, err);
+	}
+	if (ret == ATT_ESIG)
+		return att_err(err, ATT_ESIG,
+			       "the quote is not signed by the kernel session key registered in PCR %d",
+			       ATTESTIO_MLOG_PCR);
+	if (ret)
+		return ret;
+	return mlog_check_pcrs(log, ksk, &qi, pcrs, pcrs_known, prefix, err);
 }
 
 /* ------------------------------------------------ one boot's evidence --- */
@@ -486,11 +500,16 @@ int att_boot_quote(const struct att_boot *b, uint64_t instance,
 			       "the quote is not signed by the kernel session key that load %016llx registered in PCR %d",
 			       (unsigned long long)b->ksk.instance,
 			       ATTESTIO_MLOG_PCR);
+	if (!ret && instance != b->ksk.instance)
+		ret = att_err(err, ATT_EKEY,
+			      "checkpoint instance %016llx is not the load that registered the key (%016llx)",
+			      (unsigned long long)instance,
+			      (unsigned long long)b->ksk.instance);
+	/* the signature is verified once, above; here only PCR 13 */
 	if (!ret)
-		ret = att_mlog_check_quote(&b->log, &b->ksk, instance, attest,
-					   attest_len, sig, sig_len,
-					   (const uint8_t (*)[32])b->pcrs,
-					   b->pcrs_known, NULL, err);
+		ret = mlog_check_pcrs(&b->log, &b->ksk, qi,
+				      (const uint8_t (*)[32])b->pcrs,
+				      b->pcrs_known, NULL, err);
 	if (ret)
 		return ret;
 	/* what a firmware policy judges: the other PCRs, as quoted */

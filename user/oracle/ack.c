@@ -13,6 +13,7 @@
 #include <openssl/sha.h>
 
 #include "ack.h"
+#include "cbor_r.h"
 #include "cbor_w.h"
 
 static int entry_cmp(const void *pa, const void *pb)
@@ -99,83 +100,6 @@ int oracle_ack_sign(struct oracle_ack *a, const struct oracle_signer *s)
 	memcpy(a->node_id, s->node_id, ORACLE_NODE_ID_LEN);
 	ret = oracle_ack_digest(a, d);
 	return ret ? ret : oracle_sign_digest(s, d, a->sig);
-}
-
-/* ------------------------------------------------------------- reader --- */
-
-struct cr {
-	const uint8_t *p;
-	size_t len, off;
-	const char *why;
-};
-
-/* One head: major type @mt, argument in *v.  Definite lengths, no floats. */
-static int cr_head(struct cr *r, int mt, uint64_t *v)
-{
-	uint8_t b, ai;
-	size_t n;
-
-	if (r->why)
-		return -1;
-	if (r->off >= r->len) {
-		r->why = "truncated";
-		return -1;
-	}
-	b = r->p[r->off++];
-	if ((b >> 5) != mt) {
-		r->why = "unexpected CBOR type";
-		return -1;
-	}
-	ai = b & 31;
-	if (ai < 24) {
-		*v = ai;
-		return 0;
-	}
-	if (ai > 27) {
-		r->why = "indefinite or reserved length";
-		return -1;
-	}
-	n = (size_t)1 << (ai - 24);
-	if (r->len - r->off < n) {
-		r->why = "truncated";
-		return -1;
-	}
-	*v = 0;
-	for (size_t i = 0; i < n; i++)
-		*v = *v << 8 | r->p[r->off++];
-	return 0;	/* shortest form is enforced by the re-encoding */
-}
-
-static uint64_t cr_uint(struct cr *r)
-{
-	uint64_t v = 0;
-
-	cr_head(r, 0, &v);
-	return v;
-}
-
-static void cr_key(struct cr *r, uint64_t key)
-{
-	if (cr_uint(r) != key && !r->why)
-		r->why = "missing, unknown or misordered key";
-}
-
-static void cr_bytes(struct cr *r, uint8_t *out, size_t n)
-{
-	uint64_t l = 0;
-
-	if (cr_head(r, 2, &l))
-		return;
-	if (l != n) {
-		r->why = "byte string of the wrong length";
-		return;
-	}
-	if (r->len - r->off < n) {
-		r->why = "truncated";
-		return;
-	}
-	memcpy(out, r->p + r->off, n);
-	r->off += n;
 }
 
 int oracle_ack_parse(const uint8_t *buf, size_t len, struct oracle_ack *a,

@@ -266,6 +266,9 @@ static int handler(void *user, const char *sec, const char *name,
 			return str_key(p, c->db, sizeof(c->db), sec, name, value);
 		if (!strcmp(name, "retain"))
 			return u64_key(p, &c->retain_s, 60, 86400 * 3660, sec, name, value);
+		if (!strcmp(name, "evidence_timeout"))
+			return u64_key(p, &c->evidence_timeout_s, 1, 86400, sec,
+				       name, value);
 	} else if (!strcmp(sec, "link")) {
 		if (!strcmp(name, "broker")) {
 			const char *hp = value + (strncmp(value, "mqtts://", 8) ? 7 : 8);
@@ -325,6 +328,17 @@ static int handler(void *user, const char *sec, const char *name,
 			if (!u64_key(p, &x, 0, ORACLE_TIER_MAX, sec, name, value))
 				return 0;
 			g->tier = (int)x;
+			return 1;
+		}
+		if (!strcmp(name, "kernel_key")) {
+			if (!strcmp(value, "auto"))
+				g->kernel_key = OD_KK_AUTO;
+			else if (!strcmp(value, "required"))
+				g->kernel_key = OD_KK_REQUIRED;
+			else if (!strcmp(value, "off"))
+				g->kernel_key = OD_KK_OFF;
+			else
+				FAIL("%s.kernel_key must be auto, required or off", sec);
 			return 1;
 		}
 	} else if (!strncmp(sec, "feed ", 5)) {
@@ -411,6 +425,7 @@ static int config_parse(const char *path, const char *text,
 	c->path = path;
 	c->keepalive = 30;
 	c->retain_s = 7 * 86400;
+	c->evidence_timeout_s = 60;
 	line = text ? ini_parse_string(text, handler, &p) :
 		      ini_parse(path, handler, &p);
 	if (line) {

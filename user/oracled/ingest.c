@@ -27,7 +27,10 @@
 #include <libattestio.h>
 
 #include "ack.h"
+#include "evidence.h"
 #include "oracled.h"
+
+#define OD_MAX_BOOTS	8	/* boots (module loads) kept per gateway */
 
 struct fed {
 	uint64_t seq;
@@ -56,6 +59,15 @@ struct gw {
 	bool changed;
 	bool replaying;
 	struct att_err last;	/* the last feed error (exact reason) */
+	/* kernel-exclusive key use: the boots' evidence, and the checkpoint
+	 * held (with every record stored after it) until its boot's arrives */
+	struct att_boot *boot[OD_MAX_BOOTS];
+	size_t nboot;
+	int64_t held_from;	/* rowid of the held checkpoint, 0: none */
+	uint64_t held_since, held_inst, held_seq;
+	uint32_t held_stream;
+	bool gaveup;		/* timed out: this instance is not held */
+	uint64_t gaveup_inst;
 };
 
 struct ingest {
@@ -186,6 +198,9 @@ static void on_verdict(void *ctx, const struct att_verdict *vd)
 			break;
 		}
 	}
+	if (vd->state == ATT_REC_VERIFIED && vd->type == ATTESTIO_REC_CHECKPOINT &&
+	    g->reg->kernel_key)
+		g->reg->kernel_key_proven = true;
 	/* A record gets its verdict once: only a PENDING row changes. */
 	sqlite3_reset(in->upd);
 	sqlite3_bind_int(in->upd, 1, (int)vd->state);
@@ -282,15 +297,94 @@ static struct chain *chain_of(struct gw *g, const uint8_t *rec, uint32_t len,
 	return c;
 }
 
-static void feed(struct gw *g, const uint8_t *rec, uint32_t len)
+static bool has_boot(const struct gw *g, uint64_t inst)
 {
+	for (size_t i = 0; i < g->nboot; i++)
+		if (att_boot_instance(g->boot[i]) == inst)
+			return true;
+	return false;
+}
+
+/* A checkpoint of a load whose evidence has not arrived: hold it. */
+static bool must_hold(struct gw *g, const uint8_t *rec, uint32_t len)
+{
+	struct attestio_rec_hdr h;
+	uint64_t inst;
+	uint32_t gen;
+	uint16_t type;
+
+	if (!g->reg->kernel_key)
+		return false;
+	memcpy(&h, rec, sizeof(h));
+	type = le16toh(h.type);
+	if (type != ATTESTIO_REC_CHECKPOINT || !reveals(rec, len, type, &inst, &gen) ||
+	    has_boot(g, inst) || (g->gaveup && g->gaveup_inst == inst))
+		return false;
+	g->held_inst = inst;
+	g->held_stream = le32toh(h.stream);
+	g->held_seq = le64toh(h.seq);
+	return true;
+}
+
+/*
+ * Feed one record to the verifier, unless a checkpoint is held: then it
+ * waits in the store (@rowid: its row; 0 for records that have none) and
+ * is fed, in arrival order, when the evidence arrives or the wait times
+ * out.  Held records have no verdict, so nothing after them is acked.
+ */
+static void feed(struct gw *g, const uint8_t *rec, uint32_t len, int64_t rowid)
+{
+	if (rowid > 0 && g->held_from)
+		return;
+	if (rowid > 0 && must_hold(g, rec, len)) {
+		g->held_from = rowid;
+		g->held_since = (uint64_t)time(NULL);
+		g->in->st.held++;
+		od_log("gateway %s: stream %u seq %" PRIu64 " (checkpoint) held: "
+		       "no evidence yet for load %016" PRIx64 " (waiting up to %"
+		       PRIu64 " s)", g->reg->conf->id, g->held_stream,
+		       g->held_seq, g->held_inst, g->in->c->evidence_timeout_s);
+		return;
+	}
 	memset(&g->last, 0, sizeof(g->last));
 	att_verifier_feed(g->v, rec, len, NULL, &g->last);
+}
+
+/* Feed the held records again, in arrival order (they may hold again). */
+static int release(struct ingest *in, struct gw *g)
+{
+	int64_t from = g->held_from;
+	sqlite3_stmt *st;
+
+	if (!from)
+		return 0;
+	g->held_from = 0;
+	st = store_prep(in->s, "SELECT rowid, data, stream FROM rec WHERE gw=? "
+			"AND rowid>=? ORDER BY rowid");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, g->reg->conf->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, from);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const uint8_t *rec = sqlite3_column_blob(st, 1);
+		int len = sqlite3_column_bytes(st, 1);
+		struct attestio_rec_hdr h;
+
+		if (len < (int)sizeof(h))
+			continue;
+		memcpy(&h, rec, sizeof(h));
+		chain_of(g, rec, (uint32_t)len, le16toh(h.type),
+			 (uint32_t)sqlite3_column_int(st, 2));
+		feed(g, rec, (uint32_t)len, sqlite3_column_int64(st, 0));
+	}
+	sqlite3_finalize(st);
+	return 0;
 }
 
 static void one(struct ingest *in, struct gw *g, const uint8_t *rec, uint32_t len)
 {
 	struct attestio_rec_hdr h;
+	int64_t rowid = 0;
 	struct chain *c;
 	uint64_t seq;
 	uint32_t stream;
@@ -308,7 +402,7 @@ static void one(struct ingest *in, struct gw *g, const uint8_t *rec, uint32_t le
 		if (len >= sizeof(h) + sizeof(l))
 			memcpy(&l, rec + sizeof(h), sizeof(l));
 		g->allowance += le64toh(l.records);
-		feed(g, rec, len);
+		feed(g, rec, len, 0);
 		st = store_prep(in->s, "INSERT INTO lost(gw, records, data) VALUES(?,?,?)");
 		if (st) {
 			sqlite3_bind_text(st, 1, g->reg->conf->id, -1, SQLITE_STATIC);
@@ -352,9 +446,134 @@ static void one(struct ingest *in, struct gw *g, const uint8_t *rec, uint32_t le
 	sqlite3_bind_int(in->ins, 6, type);
 	sqlite3_bind_blob(in->ins, 7, rec, (int)len, SQLITE_STATIC);
 	sqlite3_bind_int64(in->ins, 8, (int64_t)time(NULL));
-	if (sqlite3_step(in->ins) == SQLITE_DONE && sqlite3_changes(in->s->db))
+	if (sqlite3_step(in->ins) == SQLITE_DONE && sqlite3_changes(in->s->db)) {
 		in->st.stored++;
-	feed(g, rec, len);
+		rowid = sqlite3_last_insert_rowid(in->s->db);
+	}
+	feed(g, rec, len, rowid);
+}
+
+/* The log's registrations after the first load and key: a second key, a
+ * reload, an unload or a failed registration ends kernel-exclusive use. */
+static int second_registration(const uint8_t *mlog, size_t len, char *why,
+			       size_t cap)
+{
+	struct att_mlog log;
+	struct att_err e = { 0 };
+	size_t loads = 0, keys = 0;
+	int ret = 0;
+
+	if (att_mlog_parse(mlog, len, &log, &e))
+		return 0;	/* att_boot_new() said why */
+	for (size_t i = 0; i < log.n && !ret; i++) {
+		const struct att_mlog_event *ev = &log.ev[i];
+		const char *what = NULL;
+
+		if (ev->type == ATTESTIO_MEV_LOAD && ++loads > 1)
+			what = "a second load of the module (reload)";
+		else if (ev->type == ATTESTIO_MEV_KEY && ++keys > 1)
+			what = "a second key registration";
+		else if (ev->type == ATTESTIO_MEV_UNLOAD)
+			what = "an unload of the module";
+		else if (ev->type == ATTESTIO_MEV_KEY_ERROR)
+			what = "a failed key registration";
+		if (what) {
+			snprintf(why, cap, "evidence: measurement log event %zu "
+				 "(load %016" PRIx64 ") is %s: PCR %d no longer "
+				 "proves kernel-exclusive key use", i,
+				 ev->instance, what, ATTESTIO_MLOG_PCR);
+			ret = 1;
+		}
+	}
+	att_mlog_free(&log);
+	return ret;
+}
+
+/*
+ * One evidence message for @g (parsed: @e points into @buf): check the
+ * boot (att_boot_new: the log's first load registered a KSK the AK
+ * certified), quarantine on a failure or a second registration, keep the
+ * boot for the verifier (replacing the same load's older evidence), store
+ * it (@fresh) and release a checkpoint held for it.
+ */
+static void evidence_apply(struct ingest *in, struct gw *g, const uint8_t *buf,
+			   size_t len, const struct oracle_evidence *e, bool fresh)
+{
+	struct att_err err = { 0 };
+	struct att_boot *b = NULL;
+	char why[512];
+	uint64_t inst;
+	size_t i;
+
+	if (att_boot_new(g->reg->ak, e->mlog, e->mlog_len,
+			 e->pcrs_len ? e->pcrs : NULL, e->pcrs_len, &b, &err)) {
+		in->st.evidence_bad++;
+		snprintf(why, sizeof(why), "evidence: %.400s", err.msg);
+		if (fresh && g->reg->kernel_key)
+			registry_quarantine(in->reg, g->reg, why);
+		else if (fresh)
+			od_log("gateway %s: %s", g->reg->conf->id, why);
+		return;
+	}
+	inst = att_boot_instance(b);
+	if (second_registration(e->mlog, e->mlog_len, why, sizeof(why)) &&
+	    fresh && g->reg->kernel_key)
+		registry_quarantine(in->reg, g->reg, why);
+	for (i = 0; i < g->nboot; i++)
+		if (att_boot_instance(g->boot[i]) == inst)
+			break;
+	if (i == OD_MAX_BOOTS) {	/* full: forget the oldest boot */
+		att_boot_free(g->boot[0]);
+		memmove(g->boot, g->boot + 1, (OD_MAX_BOOTS - 1) * sizeof(g->boot[0]));
+		i = OD_MAX_BOOTS - 1;
+		g->boot[i] = NULL;
+	}
+	if (i < g->nboot)
+		att_boot_free(g->boot[i]);
+	else
+		g->nboot = i + 1;
+	g->boot[i] = b;
+	if (fresh) {
+		sqlite3_stmt *st = store_prep(in->s, "INSERT OR REPLACE INTO "
+					      "evidence(gw, instance, received, data) "
+					      "VALUES(?,?,?,?)");
+
+		in->st.evidence++;
+		if (st) {
+			sqlite3_bind_text(st, 1, g->reg->conf->id, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(st, 2, (int64_t)inst);
+			sqlite3_bind_int64(st, 3, (int64_t)time(NULL));
+			sqlite3_bind_blob(st, 4, buf, (int)len, SQLITE_STATIC);
+			sqlite3_step(st);
+			sqlite3_finalize(st);
+		}
+	}
+	if (g->held_from && g->held_inst == inst) {
+		od_log("gateway %s: evidence for load %016" PRIx64 " arrived: "
+		       "held checkpoint released", g->reg->conf->id, inst);
+		release(in, g);
+	}
+}
+
+/* The stored evidence of @g's boots, oldest first. */
+static int evidence_load(struct ingest *in, struct gw *g)
+{
+	sqlite3_stmt *st = store_prep(in->s, "SELECT data FROM evidence WHERE "
+				      "gw=? ORDER BY received, rowid");
+
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, g->reg->conf->id, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const uint8_t *buf = sqlite3_column_blob(st, 0);
+		size_t len = (size_t)sqlite3_column_bytes(st, 0);
+		struct oracle_evidence e;
+
+		if (!oracle_evidence_parse(buf, len, &e, NULL))
+			evidence_apply(in, g, buf, len, &e, false);
+	}
+	sqlite3_finalize(st);
+	return 0;
 }
 
 /*
@@ -424,8 +643,8 @@ static int resume(struct ingest *in, struct gw *g)
 	if (from < 0)
 		return 0;
 	/* The verifier: stored records again, in arrival order. */
-	st = store_prep(in->s, "SELECT data, stream FROM rec WHERE gw=? AND "
-			"rowid>=? ORDER BY rowid");
+	st = store_prep(in->s, "SELECT data, stream, rowid FROM rec WHERE gw=? "
+			"AND rowid>=? ORDER BY rowid");
 	if (!st)
 		return -EIO;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -438,7 +657,7 @@ static int resume(struct ingest *in, struct gw *g)
 		if (len >= (int)sizeof(struct attestio_rec_hdr)) {
 			chain_of(g, rec, (uint32_t)len, le16toh(((const struct attestio_rec_hdr *)rec)->type),
 				 (uint32_t)sqlite3_column_int(st, 1));
-			feed(g, rec, (uint32_t)len);
+			feed(g, rec, (uint32_t)len, sqlite3_column_int64(st, 2));
 			nrec++;
 		}
 	}
@@ -485,9 +704,14 @@ int ingest_init(struct ingest **ip, const struct od_config *c,
 			g->cur[k] = -1;
 		o.ak = g->reg->ak;
 		o.policy = g->reg->policy;
+		if (g->reg->kernel_key) {	/* g->boot fills as evidence comes */
+			o.boots = (const struct att_boot *const *)g->boot;
+			o.nboots = OD_MAX_BOOTS;
+		}
 		g->v = att_verifier_new(&o);
 		in->ngw = i + 1;
-		if (!g->v || store_begin(s) || resume(in, g) || store_commit(s))
+		if (!g->v || store_begin(s) || evidence_load(in, g) ||
+		    resume(in, g) || store_commit(s))
 			goto fail;
 	}
 	*ip = in;
@@ -503,6 +727,8 @@ void ingest_fini(struct ingest *in)
 		return;
 	for (int i = 0; i < in->ngw; i++) {
 		att_verifier_free(in->gw[i].v);
+		for (size_t k = 0; k < in->gw[i].nboot; k++)
+			att_boot_free(in->gw[i].boot[k]);
 		for (size_t k = 0; k < in->gw[i].nch; k++)
 			free(in->gw[i].ch[k].q);
 		free(in->gw[i].ch);
@@ -542,6 +768,80 @@ static void advance(struct ingest *in, struct gw *g)
 	}
 }
 
+static int make_ack(struct ingest *in, struct gw *g, uint8_t *ack, size_t cap,
+		    size_t *acklen);
+
+static struct gw *gw_of(struct ingest *in, const char *gwid)
+{
+	for (int i = 0; i < in->ngw; i++)
+		if (!strcmp(in->gw[i].reg->conf->id, gwid))
+			return &in->gw[i];
+	in->st.unknown_gw++;
+	return NULL;
+}
+
+int ingest_evidence(struct ingest *in, const char *gwid, const uint8_t *buf,
+		    size_t len, uint8_t *ack, size_t cap, size_t *acklen)
+{
+	struct oracle_evidence e;
+	const char *why = NULL;
+	struct gw *g;
+
+	*acklen = 0;
+	g = gw_of(in, gwid);
+	if (!g)
+		return -ENOENT;
+	if (g->reg->state == GW_REVOKED) {
+		in->st.revoked_gw++;
+		return -EPERM;
+	}
+	if (oracle_evidence_parse(buf, len, &e, &why) ||
+	    memcmp(e.gw, g->reg->bin, sizeof(e.gw))) {
+		in->st.evidence_bad++;
+		od_log("gateway %s: evidence rejected: %s", gwid,
+		       why ? why : "it names another gateway");
+		return -EBADMSG;
+	}
+	if (store_begin(in->s))
+		return -EIO;
+	evidence_apply(in, g, buf, len, &e, true);
+	advance(in, g);
+	if (store_commit(in->s))
+		return -EIO;
+	return make_ack(in, g, ack, cap, acklen);
+}
+
+void ingest_tick(struct ingest *in, uint64_t now, od_ack_fn out, void *ctx)
+{
+	static uint8_t ack[ORACLE_ACK_MAX_LEN];
+
+	for (int i = 0; i < in->ngw; i++) {
+		struct gw *g = &in->gw[i];
+		size_t acklen = 0;
+		char why[512];
+
+		if (!g->held_from || now < g->held_since + in->c->evidence_timeout_s)
+			continue;
+		in->st.held_timeout++;
+		snprintf(why, sizeof(why), "stream %u seq %" PRIu64 " (checkpoint): "
+			 "no evidence: no measurement log of load %016" PRIx64
+			 " arrived within %" PRIu64 " s, kernel-exclusive key use "
+			 "unproven", g->held_stream, g->held_seq, g->held_inst,
+			 in->c->evidence_timeout_s);
+		if (store_begin(in->s))
+			continue;
+		registry_quarantine(in->reg, g->reg, why);
+		g->gaveup = true;
+		g->gaveup_inst = g->held_inst;
+		release(in, g);
+		advance(in, g);
+		if (store_commit(in->s))
+			continue;
+		if (!make_ack(in, g, ack, sizeof(ack), &acklen) && acklen)
+			out(ctx, g->reg->conf->id, ack, acklen);
+	}
+}
+
 int ingest_message(struct ingest *in, const char *gwid, const uint8_t *buf,
 		   size_t len, uint8_t *ack, size_t cap, size_t *acklen)
 {
@@ -550,13 +850,9 @@ int ingest_message(struct ingest *in, const char *gwid, const uint8_t *buf,
 	size_t off = 0;
 
 	*acklen = 0;
-	for (int i = 0; i < in->ngw; i++)
-		if (!strcmp(in->gw[i].reg->conf->id, gwid))
-			g = &in->gw[i];
-	if (!g) {
-		in->st.unknown_gw++;
+	g = gw_of(in, gwid);
+	if (!g)
 		return -ENOENT;
-	}
 	if (g->reg->state == GW_REVOKED) {
 		in->st.revoked_gw++;
 		return -EPERM;
@@ -592,6 +888,14 @@ int ingest_message(struct ingest *in, const char *gwid, const uint8_t *buf,
 					    (t1.tv_nsec - t0.tv_nsec) / 1000);
 	in->st.latency_n++;
 	/* Stored and committed: ack. */
+	return make_ack(in, g, ack, cap, acklen);
+}
+
+/* The signed cumulative ack of @g's chains, if anything changed. */
+static int make_ack(struct ingest *in, struct gw *g, uint8_t *ack, size_t cap,
+		    size_t *acklen)
+{
+	*acklen = 0;
 	if (!g->changed)
 		return 0;
 	g->changed = false;

@@ -99,6 +99,16 @@ static int publish(void *ctx, const char *topic, const void *buf, size_t len)
 	       MOSQ_ERR_SUCCESS ? 0 : -EIO;
 }
 
+static void ack_out(void *ctx, const char *gw, const uint8_t *ack, size_t len)
+{
+	struct node *n = ctx;
+	char topic[160];
+
+	snprintf(topic, sizeof(topic), "attestio/v1/gw/%s/ack/%s", gw,
+		 n->node_hex);
+	publish(n, topic, ack, len);
+}
+
 static void on_message(struct mosquitto *m, void *ud,
 		       const struct mosquitto_message *msg)
 {
@@ -111,6 +121,17 @@ static void on_message(struct mosquitto *m, void *ud,
 		if (sscanf(t + 19, "%63[^/]/%40[^/]", a, b) == 2)
 			reports_message(n->parts.rp, a, b, msg->payload,
 					(size_t)msg->payloadlen);
+		return;
+	}
+	if (!strncmp(t, "attestio/v1/gw/", 15) && strlen(t) == 15 + 32 + 9 &&
+	    !strcmp(t + 47, "/evidence")) {
+		size_t acklen = 0;
+
+		snprintf(a, sizeof(a), "%.32s", t + 15);
+		if (!ingest_evidence(n->parts.in, a, msg->payload,
+				     (size_t)msg->payloadlen, n->ackbuf,
+				     sizeof(n->ackbuf), &acklen) && acklen)
+			ack_out(n, a, n->ackbuf, acklen);
 		return;
 	}
 	if (!strncmp(t, "attestio/v1/gw/", 15) && strlen(t) == 15 + 32 + 8 &&
@@ -134,6 +155,7 @@ static void on_connect(struct mosquitto *m, void *ud, int rc)
 
 	if (!rc) {
 		mosquitto_subscribe(m, NULL, "attestio/v1/gw/+/records", 1);
+		mosquitto_subscribe(m, NULL, "attestio/v1/gw/+/evidence", 1);
 		mosquitto_subscribe(m, NULL, "attestio/v1/report/+/+", 1);
 		n->parts.connected = true;
 	}
@@ -269,6 +291,7 @@ static int run_main(const char *path, bool check_only)
 			if (now != last_tick) {
 				last_tick = now;
 				registry_refresh(n.parts.reg);
+				ingest_tick(n.parts.in, (uint64_t)now, ack_out, &n);
 				round_tick(n.parts.rd, (uint64_t)now);
 				sd_notify(0, "WATCHDOG=1");
 			}

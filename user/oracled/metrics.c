@@ -83,6 +83,10 @@ size_t metrics_render(struct od_parts *p, char *buf, size_t cap)
 	    is->dups, is->out_of_order, is->failed - is->bad, is->bad, is->malformed,
 	    is->oversized, is->unknown_gw, is->revoked_gw);
 	one(&o, "readings_total", "counter", "verified readings stored", is->readings);
+	one(&o, "evidence_total", "counter", "gateway evidence messages accepted", is->evidence);
+	one(&o, "evidence_rejected_total", "counter", "gateway evidence rejected (malformed, another gateway's, a log that proves nothing)", is->evidence_bad);
+	one(&o, "checkpoints_held_total", "counter", "checkpoints held waiting for their boot's evidence", is->held);
+	one(&o, "checkpoints_held_timeout_total", "counter", "held checkpoints whose evidence never came (gateway quarantined)", is->held_timeout);
 	one(&o, "acks_total", "counter", "signed acks published", is->acks_sent);
 	head(&o, "verify_seconds", "summary", "time to verify and store one batch");
 	put(&o, "attestio_oracle_verify_seconds_sum %.6f\nattestio_oracle_verify_seconds_count %"

@@ -48,7 +48,12 @@ struct od_gw_conf {
 	char policy[OD_PATH];	/* PCR policy file, "" = any PCR state */
 	char site[64];		/* site name, "" = the gateway id */
 	int tier;		/* 0..3 */
+	int kernel_key;		/* OD_KK_*: check kernel-exclusive key use */
 };
+
+/* [gateway ID] kernel_key: auto = required when the AK is attestio's
+ * certify-only AK (it never quotes), else off. */
+enum { OD_KK_AUTO = 0, OD_KK_REQUIRED = 1, OD_KK_OFF = 2 };
 
 struct od_feed_stream {
 	char gwid[33];
@@ -80,6 +85,8 @@ struct od_config {
 	int keepalive;
 	char metrics[64];	/* host:port, "" = off */
 	uint64_t retain_s;	/* readings and records kept this long */
+	uint64_t evidence_timeout_s;	/* a checkpoint waits this long for
+					   its boot's evidence */
 	int ngw;
 	struct od_gw_conf gw[OD_MAX_GW];
 	int nfeeds;
@@ -98,7 +105,7 @@ int config_gw_index(const struct od_config *c, const char *id);
 
 /* ------------------------------------------------------------- store --- */
 
-#define STORE_SCHEMA	1
+#define STORE_SCHEMA	2
 
 struct store {
 	sqlite3 *db;
@@ -141,6 +148,9 @@ struct reg_gw {
 	struct att_policy *policy;
 	enum gw_state state;
 	char reason[256];
+	bool kernel_key;	/* checkpoints verified only under the
+				   kernel-exclusive rule (evidence) */
+	bool kernel_key_proven;	/* a checkpoint verified under it */
 };
 
 int registry_init(struct registry **rp, const struct od_config *c,
@@ -169,6 +179,7 @@ struct ingest_stats {
 	uint64_t messages, records, stored, dups, out_of_order;
 	uint64_t unknown_gw, revoked_gw, malformed, oversized;
 	uint64_t acks_sent, verified, failed, bad, readings;
+	uint64_t evidence, evidence_bad, held, held_timeout;
 	uint64_t latency_us_sum, latency_n;
 };
 
@@ -182,6 +193,16 @@ void ingest_fini(struct ingest *in);
 int ingest_message(struct ingest *in, const char *gw, const uint8_t *buf,
 		   size_t len, uint8_t *ack, size_t cap, size_t *acklen);
 const struct ingest_stats *ingest_stats(const struct ingest *in);
+/* One evidence message of gateway @gw (protocol.md "Evidence"): strict
+ * parse, store, check the boot's kernel session key, release checkpoints
+ * held for it; fills @ack like ingest_message(). */
+int ingest_evidence(struct ingest *in, const char *gw, const uint8_t *buf,
+		    size_t len, uint8_t *ack, size_t cap, size_t *acklen);
+/* Checkpoints held longer than evidence_timeout: quarantine their gateway
+ * with the reason, then give them their verdicts; @out publishes acks. */
+typedef void (*od_ack_fn)(void *ctx, const char *gw, const uint8_t *ack,
+			  size_t len);
+void ingest_tick(struct ingest *in, uint64_t now, od_ack_fn out, void *ctx);
 /* Delete records and readings older than the retention (keeping what
  * a restart needs to resume its chains). */
 void ingest_prune(struct ingest *in, uint64_t now);

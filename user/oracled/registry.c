@@ -109,6 +109,16 @@ int registry_init(struct registry **rp, const struct od_config *c,
 				 s->path);
 			goto fail;
 		}
+		g->kernel_key = g->conf->kernel_key == OD_KK_REQUIRED ||
+				(g->conf->kernel_key == OD_KK_AUTO &&
+				 att_key_certify_only(g->ak));
+		if (g->kernel_key && !att_key_origin_checked(g->ak)) {
+			snprintf(err, len, "%s: gateway %s: kernel_key = required "
+				 "needs the AK as its TPM2B_PUBLIC or enrollment "
+				 "bundle (ak %s is a PEM key)", c->path,
+				 g->conf->id, g->conf->ak);
+			goto fail;
+		}
 		if (!att_key_origin_checked(g->ak))
 			od_log("gateway %s: AK %s is a PEM key: its TPM origin is "
 			       "unchecked (give its TPM2B_PUBLIC or enrollment "

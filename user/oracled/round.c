@@ -162,7 +162,11 @@ static int gather(struct round *rd, const struct od_feed_conf *f, size_t i,
 	device_id(g->bin, fs->stream, d->in.device);
 	memcpy(d->in.gateway, g->bin, 16);
 	memcpy(d->in.site, g->site, 16);
-	d->in.tier = g->state == GW_ACTIVE ? (uint8_t)g->conf->tier : 0;
+	/* what the device proved: without kernel-exclusive key use proven
+	 * (evidence), the operator's word alone counts at most tier 1 */
+	d->in.tier = g->state != GW_ACTIVE ? 0 :
+		     g->kernel_key_proven ? (uint8_t)g->conf->tier :
+		     (uint8_t)(g->conf->tier < 1 ? g->conf->tier : 1);
 	d->in.reputation = reputation(rd, d->in.device);
 	d->ilen = 0;
 	if (item_add(d, d->in.device, 16))

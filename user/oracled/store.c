@@ -56,6 +56,10 @@ static const char *const migrations[STORE_SCHEMA + 1] = {
 	" BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
 	"CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit"
 	" BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
+	/* gateway evidence (protocol.md "Evidence"), newest per boot */
+	[2] =
+	"CREATE TABLE IF NOT EXISTS evidence(gw TEXT, instance INTEGER,"
+	" received INTEGER, data BLOB, PRIMARY KEY(gw, instance));",
 };
 
 sqlite3_stmt *store_prep(struct store *s, const char *sql)
