@@ -16,7 +16,7 @@ mkdir -p "$base"
 n=0
 fails=0
 pids=()
-port=$((20000 + $$ % 20000))
+port=${ATTESTIOD_TEST_PORT:-$((20000 + $$ % 20000))}
 mport=$((port + 1))
 gwid=00112233445566778899aabbccddeeff
 
@@ -300,6 +300,62 @@ if want bad_acks; then
 	fi
 	kill "$gw" "$broker" 2> /dev/null
 	wait "$gw" "$broker" 2> /dev/null
+fi
+
+# Evidence (protocol.md "Evidence"): a gateway whose quotes are by the
+# kernel session key (tests/oracle/gen_feed -k: certify-only AK, measurement
+# log, PCRs); the daemon publishes its measurement log, PCR files and boot
+# event log, retained; the oracle node verifies every checkpoint under the
+# kernel-exclusive rule and acks; a grown log is published again.
+if want evidence; then
+	d=$base/evidence
+	mkdir -p "$d/g" "$d/pcrs"
+	"$top/build/tests/oracle/gen_feed" -k "$gwid" "$d/g" "$d/ak.pem" 2 3 \
+		"$(( $(date +%s) * 1000 ))" 1000 20 2315 || echo "Bail out! gen_feed"
+	cat "$d"/g/e00?.bin > "$d/records.bin"
+	cp "$d/g/mlog.bin" "$d/mlog.bin"
+	head -c 3000 /dev/urandom > "$d/bios.bin"
+	python3 - "$d/g/pcrs.bin" "$d/pcrs" <<-'EOP'
+	import sys
+	b = open(sys.argv[1], "rb").read()
+	for i in range(24):
+	    open("%s/%d" % (sys.argv[2], i), "w").write(b[32 * i:32 * i + 32].hex().upper() + "\n")
+	EOP
+	broker_start "$d"
+	oracle_start "$d"
+	gw_conf "$d"
+	printf '[evidence]\nmlog = %s\npcrs = %s\nboot_log = %s\nima_log = %s\ninterval_ms = 200\n' \
+		"$d/mlog.bin" "$d/pcrs" "$d/bios.bin" "$d/absent" >> "$d/gw.conf"
+	gw_start "$d"
+	total=$(file_records "$d/records.bin")
+	for _ in $(seq 150); do
+		why=$(check_db "$d" "$total")
+		[ -z "$why" ] && [ "$(metric spool_records)" = 0 ] && break
+		sleep 0.2
+	done
+	ev() {	# -> the retained evidence message, hex
+		timeout 5 mosquitto_sub -h localhost -p "$port" --cafile "$pki/ca.crt" \
+			--cert "$pki/oracle.crt" --key "$pki/oracle.key" -C 1 \
+			-t "attestio/v1/gw/$gwid/evidence" -F %x 2> /dev/null
+	}
+	e1=$(ev)
+	# the module measured a setting change: the log grows by one event
+	python3 -c 'import struct,sys; open(sys.argv[1], "ab").write(struct.pack("<HHIQIIII", 4, 0, 16, 0x1122334455667788, 1, 1, 0, 0))' "$d/mlog.bin"
+	wait_metric evidence_published_total 2 10
+	e2=$(ev)
+	mh=$(xxd -p "$d/g/mlog.bin" | tr -d '\n')
+	bh=$(xxd -p "$d/bios.bin" | tr -d '\n')
+	gh=$(xxd -p "$d/mlog.bin" | tr -d '\n')
+	if [ -z "$why" ] && [ "$(metric spool_records)" = 0 ] &&
+	   [[ "$e1" == *"$mh"* ]] && [[ "$e1" == *"$bh"* ]] && [[ "$e2" == *"$gh"* ]] &&
+	   [[ "$e1" != *"$gh"* ]] && [ "$(metric evidence_published_total)" = 2 ]; then
+		ok "evidence ($total records verified under the kernel-exclusive rule and acked; log, PCRs, boot log published retained; republished when the log grew)"
+	else
+		notok "evidence" "${why:-} spool $(metric spool_records) published $(metric evidence_published_total)" \
+			"retained: ${#e1} / ${#e2} hex digits" "$(tail -3 "$d/gw.log")" "$(tail -3 "$d/oracle.log")"
+	fi
+	kill "$gw" "$oracle" "$broker" 2> /dev/null
+	wait "$gw" "$oracle" "$broker" 2> /dev/null
 fi
 
 if want bad_config; then

@@ -83,17 +83,27 @@ pub() {	# topic file
 #   g4 lies on s1 and s2                    2315  9000  9000  -
 #   g5 tampers with epoch 2 (altered sample after chaining)
 #   g6 forges epoch 2's quote (another key)
+# Kernel-exclusive key use (gen_feed -k: certify-only AK, quotes by the
+# kernel session key over PCRs 0 and 13, measurement log and evidence):
+#   g7 evidence published (retained) before its records: proven, tier 2
+#   g8 root registers a second key from epoch 3: its evidence shows it
+#   g9 never publishes evidence: its checkpoints are held, then it times out
+#   g10 publishes its evidence only after its records: held, then released
 T0=$(( $(date +%s) + 16 ))	# round 1 starts; period 2 s: rounds 1-4 hold data
 epochs=8
 declare -A gw
 vals=([1]="2315,2315,2315,2315" [2]="2315,2316,2315,2315" [3]="2315,2314,9000,2315"
-      [4]="2315,9000,9000,2315" [5]="2315" [6]="2315")
+      [4]="2315,9000,9000,2315" [5]="2315" [6]="2315" [7]="2315" [8]="2315" [9]="2315" [10]="2315")
 opts=([5]="-t 2" [6]="-f 2")
-for i in 1 2 3 4 5 6; do
+gws="1 2 3 4 5 6 7 8 9 10"
+ngw=10
+for i in $gws; do
 	gw[$i]=$(openssl rand -hex 16)
+	[ "$i" -ge 7 ] && opts[$i]="-k ${gw[$i]}"
+	[ "$i" = 8 ] && opts[$i]="${opts[$i]} -2 3"
 	mkdir -p "$base/g$i"
 	# shellcheck disable=SC2086
-	"$gen" ${opts[$i]:-} "$base/g$i" "$base/g$i/ak.pem" 4 "$epochs" \
+	"$gen" ${opts[$i]:-} "$base/g$i" "$base/g$i/ak.pem" "$([ "$i" -ge 7 ] && echo 1 || echo 4)" "$epochs" \
 		"$((T0 * 1000))" 1000 10 "${vals[$i]}" || { echo "Bail out! gen_feed"; exit 1; }
 done
 
@@ -107,14 +117,15 @@ node_conf() {	# k
 	local d=$base/n$1 k common
 	mkdir -p "$d"
 	{
-		printf '[node]\nkey = %s\ndb = %s/node.db\n' "${nkey[$1]}" "$d"
+		printf '[node]\nkey = %s\ndb = %s/node.db\nevidence_timeout = 30\n' "${nkey[$1]}" "$d"
 		printf '[link]\nbroker = mqtts://localhost:%s\nca = %s\ncert = %s\nkey = %s\nkeepalive = 5\n' \
 			"$port" "$pki/ca.crt" "$pki/client.crt" "$pki/client.key"
 		[ "$1" = 1 ] && printf '[metrics]\nlisten = 127.0.0.1:%s\n' "$mport"
 		printf '[quorum]\n'
 		for k in 1 2 3 4; do printf 'node = %s\n' "${npub[$k]}"; done
 		printf '[gateways]\n'
-		for i in 1 2 3 4 5 6; do printf '%s = %s\n' "${gw[$i]}" "$base/g$i/ak.pem"; done
+		for i in $gws; do printf '%s = %s\n' "${gw[$i]}" "$base/g$i/ak.pem"; done
+		printf '[gateway %s]\ntier = 2\n' "${gw[7]}"
 		common="period = 2
 start = $T0
 grace = 1
@@ -172,9 +183,13 @@ mosquitto_sub -h localhost -p "$port" --cafile "$pki/ca.crt" --cert "$pki/client
 subpid=$!
 pids+=("$subpid")
 sleep 0.3
+pubr() {	# topic file: retained, as attestiod publishes evidence
+	mosquitto_pub -h localhost -p "$port" --cafile "$pki/ca.crt" \
+		--cert "$pki/client.crt" --key "$pki/client.key" -q 1 -r -t "$1" -f "$2"
+}
 publish_epochs() {	# from to: one batch per gateway
 	local e i
-	for i in 1 2 3 4 5 6; do
+	for i in $gws; do
 		for e in $(seq "$1" "$2"); do cat "$(printf '%s/g%d/e%03d.bin' "$base" "$i" "$e")"; done > "$base/g$i/batch"
 		pub "attestio/v1/gw/${gw[$i]}/records" "$base/g$i/batch"
 	done
@@ -186,16 +201,38 @@ wait_stored() {	# k count
 	for _ in $(seq 100); do [ "$(stored "$1")" = "$2" ] && return 0; sleep 0.2; done
 	return 1
 }
+pubr "attestio/v1/gw/${gw[7]}/evidence" "$base/g7/evidence.cbor"
+pubr "attestio/v1/gw/${gw[8]}/evidence" "$base/g8/evidence.cbor"
 publish_epochs 1 4
-wait_stored 4 $((6 * 4 * (1 + 4 * 11))) || echo "# node 4 stored only $(stored 4) records"
+wait_stored 4 $(((6 * 4 + ngw - 6) * (1 + 4 * 11))) || echo "# node 4 stored only $(stored 4) records"
 node_stop 4		# restarted below, mid-chain
 publish_epochs 5 "$epochs"
 node_start 4
 # a replay: g1's first epoch again, byte for byte
 pub "attestio/v1/gw/${gw[1]}/records" "$base/g1/e001.bin"
 for k in 1 2 3 4; do
-	wait_stored "$k" $((6 * 4 * (1 + 8 * 11))) || echo "# node $k stored only $(stored "$k") records"
+	wait_stored "$k" $(((6 * 4 + ngw - 6) * (1 + 8 * 11))) || echo "# node $k stored only $(stored "$k") records"
 done
+# g9 and g10 have published no evidence: every record of theirs is stored
+# and pending (their first checkpoint is held, nothing after it is fed),
+# none acked, the gateways still active; then g10's evidence arrives.
+gwjson() {	# node gateway -> that gateway's status object (JSON)
+	status "$1" | "$py" -c 'import json,sys; d=json.load(sys.stdin); print(json.dumps([x for x in d["gateways"] if x["id"]==sys.argv[1]][0]))' "$2"
+}
+acked() {	# node gateway -> highest acked seq of its chains (-1: none)
+	"$py" -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select coalesce(max(acked),-1) from chain where gw=?", (sys.argv[2],)).fetchone()[0])' "$base/n$1/node.db" "$2"
+}
+why=""
+for i in 9 10; do
+	why="$why$(gwjson 1 "${gw[$i]}" | "$py" -c 'import json,sys; g=json.load(sys.stdin)
+if g["state"] != "active" or g["pending"] != 89 or g["verified"] != 0 or g["kernel_key"] != "unproven" or g["tier_effective"] != 1:
+    print("held gateway: %s;" % g)')"
+	[ "$(acked 1 "${gw[$i]}")" = -1 ] || why="$why g$i acked up to $(acked 1 "${gw[$i]}") while held;"
+done
+h=$(metric checkpoints_held_total)
+[ "${h:-0}" -ge 2 ] || why="$why checkpoints_held_total ${h:-?};"
+check "evidence missing: checkpoints held, nothing acked or rejected, gateway active (tier 1 while unproven)" "$why"
+pubr "attestio/v1/gw/${gw[10]}/evidence" "$base/g10/evidence.cbor"
 echo "# records in at t+$(( $(date +%s) - started )) s; round 1 runs at t+$((T0 + 3 - started)) s"
 why=""
 for k in 1 2 3; do
@@ -267,6 +304,19 @@ EOP
 )
 check "tampered and forged records rejected, their gateways quarantined with the reason" "$why"
 
+# ------------------------------------------- kernel-exclusive key use
+proven() {	# gateway tier -> "" or why: active, proven, all verified, tier
+	gwjson 1 "$1" | "$py" -c 'import json,sys; g=json.load(sys.stdin)
+if g["state"] != "active" or g["kernel_key"] != "proven" or g["verified"] != 89 or g["pending"] != 0 or g["tier_effective"] != int(sys.argv[1]):
+    print("%s;" % g)' "$2"
+	[ "$(acked 1 "$1")" = 88 ] || echo "acked up to $(acked 1 "$1");"
+}
+check "evidence present: kernel-exclusive key use proven, every record verified and acked, tier 2 counts" "$(proven "${gw[7]}" 2)"
+check "evidence after the records: held checkpoints released, verified, acked" "$(proven "${gw[10]}" 1)"
+why=$(gwjson 1 "${gw[8]}" | "$py" -c 'import json,sys; g=json.load(sys.stdin)
+if g["state"] != "quarantined" or "measurement log event 3 (load 1122334455667788) is a second key registration" not in g["reason"] or g["tier_effective"] != 0:
+    print(g)')
+check "second key registered in PCR 13: gateway quarantined with the exact event" "$why"
 dups=$(metric 'records_rejected_total{reason="duplicate"}')
 gw1=$("$py" -c 'import json,sys; d=json.load(open(sys.argv[1])); print([x for x in d["gateways"] if x["id"]==sys.argv[2]][0]["state"])' "$base/status1.json" "${gw[1]}")
 if [ "${dups:-0}" -ge 48 ] && [ "$gw1" = active ]; then
@@ -322,6 +372,30 @@ else
 	notok "t-of-n" "report saved: $(stat -c %s "$base/r5.cbor") bytes; final after node 1 alone: $final5," \
 		"after replays: $final5b (rejected +$((rej1 - rej0))), after node 2: $final5c"
 fi
+# g9 (no evidence, held since its first batch) is quarantined once
+# evidence_timeout (30 s) passed, its records still held, none acked; its
+# evidence arriving late still verifies them, the quarantine stays.
+for _ in $(seq 40); do
+	gwjson 1 "${gw[9]}" | grep -q quarantined && break
+	sleep 0.5
+done
+why=$(gwjson 1 "${gw[9]}" | "$py" -c 'import json,sys; g=json.load(sys.stdin)
+if g["state"] != "quarantined" or "stream 0 seq 11 (checkpoint): no evidence: no measurement log of load 1122334455667788 arrived within 30 s" not in g["reason"] or g["pending"] != 89 or g["tier_effective"] != 0:
+    print("g9: %s" % g)')
+[ "$(acked 1 "${gw[9]}")" = -1 ] || why="$why g9 acked up to $(acked 1 "${gw[9]}") while held;"
+t=$(metric checkpoints_held_timeout_total)
+[ "${t:-0}" = 1 ] || why="$why checkpoints_held_timeout_total ${t:-?};"
+check "evidence never comes: quarantined after evidence_timeout with the reason, records still held, none acked" "$why"
+pubr "attestio/v1/gw/${gw[9]}/evidence" "$base/g9/evidence.cbor"
+for _ in $(seq 40); do
+	[ "$(acked 1 "${gw[9]}")" = 88 ] && break
+	sleep 0.25
+done
+why=$(gwjson 1 "${gw[9]}" | "$py" -c 'import json,sys; g=json.load(sys.stdin)
+if g["state"] != "quarantined" or g["verified"] != 89 or g["kernel_key"] != "proven":
+    print("g9: %s" % g)')
+[ "$(acked 1 "${gw[9]}")" = 88 ] || why="$why g9 acked up to $(acked 1 "${gw[9]}");"
+check "late evidence: the held records are verified and acked, the quarantine stays for an operator" "$why"
 node_stop 2
 node_stop 1
 

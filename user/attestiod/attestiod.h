@@ -55,6 +55,12 @@ struct config {
 	int nnodes;
 	unsigned int ack_quorum;	/* 0 in the file: all nodes */
 	char metrics[64];		/* "127.0.0.1:PORT", "" = off */
+	/* [evidence]: what is published on attestio/v1/gw/<gw>/evidence */
+	char ev_mlog[PATH_LEN];		/* the module's measurement log, "" = off */
+	char ev_pcrs[PATH_LEN];		/* dir of SHA-256 PCR files 0..23 */
+	char ev_boot_log[PATH_LEN];	/* boot event log (absent: none) */
+	char ev_ima_log[PATH_LEN];	/* IMA log (absent: none) */
+	unsigned int ev_interval_ms;	/* how often the logs are looked at */
 };
 
 /* Parse @path into @c.  0, or -1 with @err = "FILE:LINE: what". */
@@ -75,6 +81,8 @@ struct metrics {
 	uint64_t records_backfilled, records_backfill_lost;
 	/* guards */
 	uint64_t guard_enforced, guard_open_denied, guard_connect_denied;
+	/* evidence */
+	uint64_t evidence_published, evidence_errors, evidence_bytes;
 };
 
 extern struct metrics M;
@@ -178,6 +186,16 @@ bool link_want_write(const struct link *l);
 void link_io(struct link *l, bool readable, bool writable);
 void link_tick(struct link *l, uint64_t now);
 bool link_idle(const struct link *l);		/* nothing in flight */
+/* The evidence message to publish (retained, QoS 1) now and after every
+ * (re)connect; copied. */
+int link_evidence(struct link *l, const uint8_t *buf, size_t len);
+
+/* ------------------------------------------------------------- evidence */
+
+/* Gather the evidence (protocol.md "Evidence") from the configured files:
+ * 1 = it changed since the last call (*buf, *len: the new message, owned
+ * by the caller), 0 = unchanged or nothing to publish, < 0 = error. */
+int evidence_gather(const struct config *c, uint8_t **buf, size_t *len);
 
 /* -------------------------------------------------------------- metrics */
 

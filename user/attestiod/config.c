@@ -167,6 +167,16 @@ static int handler(void *user, const char *section, const char *name,
 		return 1;
 	}
 	UINT_KEY("oracle", "ack_quorum", ack_quorum, 1, MAX_NODES);
+	if (!strcmp(section, "evidence") && !strcmp(name, "mlog") &&
+	    !strcmp(value, "off")) {
+		c->ev_mlog[0] = 0;
+		return 1;
+	}
+	STR_KEY("evidence", "mlog", ev_mlog)
+	STR_KEY("evidence", "pcrs", ev_pcrs)
+	STR_KEY("evidence", "boot_log", ev_boot_log)
+	STR_KEY("evidence", "ima_log", ev_ima_log)
+	UINT_KEY("evidence", "interval_ms", ev_interval_ms, 100, 3600000)
 	if (!strcmp(section, "metrics") && !strcmp(name, "listen")) {
 		if (strcmp(value, "off") && strncmp(value, "127.0.0.1:", 10)) {
 			snprintf(p->err, p->errlen,
@@ -206,6 +216,11 @@ int config_load(const char *path, struct config *c, char *err, size_t errlen)
 	c->backoff_max_ms = 30000;
 	c->keepalive_s = 30;
 	strcpy(c->metrics, "127.0.0.1:9469");
+	strcpy(c->ev_mlog, "/sys/kernel/attestio/measurements");
+	strcpy(c->ev_pcrs, "/sys/class/tpm/tpm0/pcr-sha256");
+	strcpy(c->ev_boot_log, "/sys/kernel/security/tpm0/binary_bios_measurements");
+	strcpy(c->ev_ima_log, "/sys/kernel/security/ima/binary_runtime_measurements");
+	c->ev_interval_ms = 1000;
 
 	line = ini_parse(path, handler, &p);
 	if (line < 0) {

@@ -38,7 +38,10 @@ struct link {
 	unsigned int inflight;
 	int64_t oldest;		/* oldest unacked record id … */
 	uint64_t oldest_since;	/* … and since when it is the oldest */
-	char topic_rec[96], topic_ack[96];
+	char topic_rec[96], topic_ack[96], topic_ev[96];
+	uint8_t *ev;		/* the evidence message (retained) */
+	size_t ev_len;
+	bool ev_sent;		/* published on this connection */
 	uint8_t *batch;
 	struct oracle_ack *ack;
 	bool tls_error;
@@ -158,6 +161,43 @@ static void on_connect(struct mosquitto *m, void *ud, int rc)
 	l->oldest_since = now_ms();
 	M.connected = 1;
 	mosquitto_subscribe(m, NULL, l->topic_ack, 1);
+	l->ev_sent = false;	/* again on every connection */
+}
+
+static void check(struct link *l, int rc, const char *what);
+
+/* The evidence, retained (a node that starts later gets it), QoS 1. */
+static void publish_evidence(struct link *l)
+{
+	int rc;
+
+	if (l->state != L_UP || !l->ev || l->ev_sent)
+		return;
+	rc = mosquitto_publish(l->m, NULL, l->topic_ev, (int)l->ev_len, l->ev,
+			       1, true);
+	if (rc) {
+		check(l, rc, "publish evidence");
+		return;
+	}
+	l->ev_sent = true;
+	M.evidence_published++;
+	M.evidence_bytes = l->ev_len;
+	logmsg(LOG_INFO, "link: evidence published (%zu bytes)", l->ev_len);
+}
+
+int link_evidence(struct link *l, const uint8_t *buf, size_t len)
+{
+	uint8_t *b = malloc(len ? len : 1);
+
+	if (!b)
+		return -ENOMEM;
+	memcpy(b, buf, len);
+	free(l->ev);
+	l->ev = b;
+	l->ev_len = len;
+	l->ev_sent = false;
+	publish_evidence(l);
+	return 0;
 }
 
 static void on_disconnect(struct mosquitto *m, void *ud, int rc)
@@ -248,6 +288,7 @@ int link_init(struct link **lp, const struct config *c, struct spool *spool)
 		goto fail;
 	snprintf(l->topic_rec, sizeof(l->topic_rec), "attestio/v1/gw/%s/records", c->gw_id);
 	snprintf(l->topic_ack, sizeof(l->topic_ack), "attestio/v1/gw/%s/ack/+", c->gw_id);
+	snprintf(l->topic_ev, sizeof(l->topic_ev), "attestio/v1/gw/%s/evidence", c->gw_id);
 	mosquitto_lib_init();
 	l->m = mosquitto_new(c->gw_id, false, l);
 	if (!l->m)
@@ -294,6 +335,7 @@ void link_fini(struct link *l)
 	mosquitto_lib_cleanup();
 	SSL_CTX_free(l->ssl);
 	free(l->batch);
+	free(l->ev);
 	free(l->ack);
 	free(l);
 }
@@ -354,6 +396,7 @@ static void try_connect(struct link *l)
 
 static void publish_more(struct link *l)
 {
+	publish_evidence(l);	/* first: the nodes check checkpoints with it */
 	while (l->state == L_UP && l->inflight < l->c->max_inflight &&
 	       spool_has_unsent(l->spool)) {
 		size_t len = 0;

@@ -179,7 +179,7 @@ int main(int argc, char **argv)
 	struct metrics_srv *met = NULL;
 	struct reg rsrc = { -1, 0 }, rlink = { -1, 0 };
 	struct itimerspec its = { { 0, 50000000 }, { 0, 50000000 } };
-	uint64_t wd_usec = 0, wd_last = 0;
+	uint64_t wd_usec = 0, wd_last = 0, ev_last = 0;
 	bool src_done = false;
 	char err[512];
 	sigset_t ss;
@@ -367,6 +367,15 @@ int main(int argc, char **argv)
 			source_tick(src);
 			guard_counters(guard, &M.guard_open_denied,
 				       &M.guard_connect_denied);
+			if (now - ev_last >= cfg.ev_interval_ms) {
+				uint8_t *eb = NULL;
+				size_t el = 0;
+
+				ev_last = now;
+				if (evidence_gather(&cfg, &eb, &el) == 1)
+					link_evidence(link, eb, el);
+				free(eb);
+			}
 			link_tick(link, now);
 			metrics_run(met);
 			if (wd_usec && now - wd_last >= wd_usec / 2000) {

@@ -61,6 +61,9 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn,
 	METRIC("guard_enforced", "gauge", "1 while the BPF LSM and connect guards are attached", M.guard_enforced);
 	METRIC("guard_open_denied_total", "counter", "opens of /dev/attestio or the TPM refused by the guard", M.guard_open_denied);
 	METRIC("guard_connect_denied_total", "counter", "connects to non-brokers refused by the guard", M.guard_connect_denied);
+	METRIC("evidence_published_total", "counter", "evidence messages published (retained)", M.evidence_published);
+	METRIC("evidence_errors_total", "counter", "evidence that could not be gathered", M.evidence_errors);
+	METRIC("evidence_bytes", "gauge", "size of the evidence last published", M.evidence_bytes);
 	METRIC("batches_published_total", "counter", "MQTT messages published", M.batches_published);
 	METRIC("retransmits_total", "counter", "go-back-N retransmissions", M.retransmits);
 	METRIC("spool_bytes", "gauge", "bytes of records in the spool", M.spool_bytes);

@@ -66,8 +66,7 @@ struct gw {
 	int64_t held_from;	/* rowid of the held checkpoint, 0: none */
 	uint64_t held_since, held_inst, held_seq;
 	uint32_t held_stream;
-	bool gaveup;		/* timed out: this instance is not held */
-	uint64_t gaveup_inst;
+	bool held_timed_out;	/* quarantined for it; still held */
 };
 
 struct ingest {
@@ -318,7 +317,7 @@ static bool must_hold(struct gw *g, const uint8_t *rec, uint32_t len)
 	memcpy(&h, rec, sizeof(h));
 	type = le16toh(h.type);
 	if (type != ATTESTIO_REC_CHECKPOINT || !reveals(rec, len, type, &inst, &gen) ||
-	    has_boot(g, inst) || (g->gaveup && g->gaveup_inst == inst))
+	    has_boot(g, inst))
 		return false;
 	g->held_inst = inst;
 	g->held_stream = le32toh(h.stream);
@@ -359,6 +358,7 @@ static int release(struct ingest *in, struct gw *g)
 	if (!from)
 		return 0;
 	g->held_from = 0;
+	g->held_timed_out = false;
 	st = store_prep(in->s, "SELECT rowid, data, stream FROM rec WHERE gw=? "
 			"AND rowid>=? ORDER BY rowid");
 	if (!st)
@@ -811,16 +811,14 @@ int ingest_evidence(struct ingest *in, const char *gwid, const uint8_t *buf,
 	return make_ack(in, g, ack, cap, acklen);
 }
 
-void ingest_tick(struct ingest *in, uint64_t now, od_ack_fn out, void *ctx)
+void ingest_tick(struct ingest *in, uint64_t now)
 {
-	static uint8_t ack[ORACLE_ACK_MAX_LEN];
-
 	for (int i = 0; i < in->ngw; i++) {
 		struct gw *g = &in->gw[i];
-		size_t acklen = 0;
 		char why[512];
 
-		if (!g->held_from || now < g->held_since + in->c->evidence_timeout_s)
+		if (!g->held_from || g->held_timed_out ||
+		    now < g->held_since + in->c->evidence_timeout_s)
 			continue;
 		in->st.held_timeout++;
 		snprintf(why, sizeof(why), "stream %u seq %" PRIu64 " (checkpoint): "
@@ -828,17 +826,14 @@ void ingest_tick(struct ingest *in, uint64_t now, od_ack_fn out, void *ctx)
 			 " arrived within %" PRIu64 " s, kernel-exclusive key use "
 			 "unproven", g->held_stream, g->held_seq, g->held_inst,
 			 in->c->evidence_timeout_s);
+		/* quarantined; the records stay held: should the evidence
+		 * still come, they are verified (the quarantine stays until
+		 * an operator releases the gateway) */
+		g->held_timed_out = true;
 		if (store_begin(in->s))
 			continue;
 		registry_quarantine(in->reg, g->reg, why);
-		g->gaveup = true;
-		g->gaveup_inst = g->held_inst;
-		release(in, g);
-		advance(in, g);
-		if (store_commit(in->s))
-			continue;
-		if (!make_ack(in, g, ack, sizeof(ack), &acklen) && acklen)
-			out(ctx, g->reg->conf->id, ack, acklen);
+		store_commit(in->s);
 	}
 }
 

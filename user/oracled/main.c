@@ -291,7 +291,7 @@ static int run_main(const char *path, bool check_only)
 			if (now != last_tick) {
 				last_tick = now;
 				registry_refresh(n.parts.reg);
-				ingest_tick(n.parts.in, (uint64_t)now, ack_out, &n);
+				ingest_tick(n.parts.in, (uint64_t)now);
 				round_tick(n.parts.rd, (uint64_t)now);
 				sd_notify(0, "WATCHDOG=1");
 			}

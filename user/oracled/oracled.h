@@ -199,10 +199,9 @@ const struct ingest_stats *ingest_stats(const struct ingest *in);
 int ingest_evidence(struct ingest *in, const char *gw, const uint8_t *buf,
 		    size_t len, uint8_t *ack, size_t cap, size_t *acklen);
 /* Checkpoints held longer than evidence_timeout: quarantine their gateway
- * with the reason, then give them their verdicts; @out publishes acks. */
-typedef void (*od_ack_fn)(void *ctx, const char *gw, const uint8_t *ack,
-			  size_t len);
-void ingest_tick(struct ingest *in, uint64_t now, od_ack_fn out, void *ctx);
+ * with the reason (they stay held: evidence that still comes verifies
+ * them). */
+void ingest_tick(struct ingest *in, uint64_t now);
 /* Delete records and readings older than the retention (keeping what
  * a restart needs to resume its chains). */
 void ingest_prune(struct ingest *in, uint64_t now);

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <libattestio.h>
+
 #include "ack.h"
 #include "oracled.h"
 
@@ -43,6 +45,28 @@ static int64_t count(struct store *s, const char *sql, const char *arg)
 	return n;
 }
 
+/* Kernel-exclusive key use as the daemon judges it (registry.c, round.c):
+ * "off", "proven" (a checkpoint of a boot whose evidence is stored
+ * verified) or "unproven"; the tier the rounds use follows from it. */
+static const char *kernel_key(const struct od_gw_conf *g, struct store *s,
+			      int state, int *tier)
+{
+	struct att_key *ak = NULL;
+	struct att_err e = { 0 };
+	bool on = g->kernel_key == OD_KK_REQUIRED;
+	int64_t proven;
+
+	if (g->kernel_key == OD_KK_AUTO && !att_key_load(g->ak, &ak, &e))
+		on = att_key_certify_only(ak);
+	att_key_free(ak);
+	proven = on ? count(s, "SELECT count(*) FROM evidence e WHERE e.gw=?1 "
+			    "AND EXISTS (SELECT 1 FROM rec r WHERE r.gw=e.gw AND "
+			    "r.instance=e.instance AND r.type=4 AND r.state=0)",
+			    g->id) : 0;
+	*tier = state != GW_ACTIVE ? 0 : proven > 0 || g->tier < 1 ? g->tier : 1;
+	return !on ? "off" : proven > 0 ? "proven" : "unproven";
+}
+
 static void gateways(struct od_config *c, struct store *s, bool json)
 {
 	sqlite3_stmt *st = store_prep(s, "SELECT state, reason FROM gateway WHERE id=?");
@@ -51,7 +75,9 @@ static void gateways(struct od_config *c, struct store *s, bool json)
 	for (int i = 0; st && i < c->ngw; i++) {
 		const char *id = c->gw[i].id, *reason = "";
 		int state = 0;
-		int64_t recs, ver, bad;
+		int64_t recs, ver, bad, held, boots;
+		const char *kk;
+		int tier;
 
 		sqlite3_reset(st);
 		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -62,18 +88,26 @@ static void gateways(struct od_config *c, struct store *s, bool json)
 		recs = count(s, "SELECT count(*) FROM rec WHERE gw=?", id);
 		ver = count(s, "SELECT count(*) FROM rec WHERE gw=? AND state=0", id);
 		bad = count(s, "SELECT count(*) FROM rec WHERE gw=? AND state=4", id);
+		held = count(s, "SELECT count(*) FROM rec WHERE gw=? AND state=1", id);
+		boots = count(s, "SELECT count(*) FROM evidence WHERE gw=?", id);
+		kk = kernel_key(&c->gw[i], s, state, &tier);
 		if (json) {
-			printf("%s{\"id\":\"%s\",\"state\":\"%s\",\"tier\":%d,\"reason\":",
+			printf("%s{\"id\":\"%s\",\"state\":\"%s\",\"tier\":%d,"
+			       "\"tier_effective\":%d,\"kernel_key\":\"%s\","
+			       "\"evidence_boots\":%" PRId64 ",\"reason\":",
 			       i ? "," : "", id, gw_state_name((enum gw_state)state),
-			       c->gw[i].tier);
+			       c->gw[i].tier, tier, kk, boots);
 			jstr(reason);
 			printf(",\"records\":%" PRId64 ",\"verified\":%" PRId64
-			       ",\"bad\":%" PRId64 "}", recs, ver, bad);
+			       ",\"bad\":%" PRId64 ",\"pending\":%" PRId64 "}",
+			       recs, ver, bad, held);
 		} else {
-			printf("  %s  %-11s tier %d  %" PRId64 " records, %" PRId64
-			       " verified, %" PRId64 " bad%s%s\n", id,
+			printf("  %s  %-11s tier %d (counts %d)  kernel key %s  %"
+			       PRId64 " records, %" PRId64 " verified, %" PRId64
+			       " bad, %" PRId64 " pending%s%s\n", id,
 			       gw_state_name((enum gw_state)state), c->gw[i].tier,
-			       recs, ver, bad, reason && *reason ? "\n    reason: " : "",
+			       tier, kk, recs, ver, bad, held,
+			       reason && *reason ? "\n    reason: " : "",
 			       reason ? reason : "");
 		}
 	}
