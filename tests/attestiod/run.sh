@@ -163,6 +163,17 @@ check_db() {	# dir expected -> "" if fine, else why
 	EOP
 }
 
+# Done when the oracle holds every record and the spool is empty.
+drained() {	# dir total tries -> "" or why
+	local why
+	for _ in $(seq "$3"); do
+		why=$(check_db "$1" "$2")
+		[ -z "$why" ] && [ "$(metric spool_records)" = 0 ] && return
+		sleep 0.2
+	done
+	echo "$why"
+}
+
 # A stream with an outage in the middle; $1 = name, $2 = action function.
 scenario() {
 	local name=$1 action=$2 d=$base/$1 total why
@@ -180,12 +191,7 @@ scenario() {
 	"$action" "$d"
 	wait "$genpid"
 	total=$(file_records "$d/records.bin")
-	# done when the oracle holds every record and the spool is empty
-	for _ in $(seq 300); do
-		why=$(check_db "$d" "$total")
-		[ -z "$why" ] && [ "$(metric spool_records)" = 0 ] && break
-		sleep 0.2
-	done
+	why=$(drained "$d" "$total" 300)
 	if [ -n "$why" ] || [ "$(metric spool_records)" != 0 ]; then
 		notok "$name" "${why:-spool not drained: $(metric spool_records) left}" \
 			"$(tail -3 "$d/gw.log")"
@@ -328,11 +334,7 @@ if want evidence; then
 		"$d/mlog.bin" "$d/pcrs" "$d/bios.bin" "$d/absent" >> "$d/gw.conf"
 	gw_start "$d"
 	total=$(file_records "$d/records.bin")
-	for _ in $(seq 150); do
-		why=$(check_db "$d" "$total")
-		[ -z "$why" ] && [ "$(metric spool_records)" = 0 ] && break
-		sleep 0.2
-	done
+	why=$(drained "$d" "$total" 150)
 	ev() {	# -> the retained evidence message, hex
 		timeout 5 mosquitto_sub -h localhost -p "$port" --cafile "$pki/ca.crt" \
 			--cert "$pki/oracle.crt" --key "$pki/oracle.key" -C 1 \

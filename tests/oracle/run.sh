@@ -1,9 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # attestio-oracle scenarios on the host, loopback only: real mosquitto with
-# mutual TLS, four oracle nodes (n = 4, f = 1, t = 2), six gateways whose
+# mutual TLS, four oracle nodes (n = 4, f = 1, t = 2), ten gateways whose
 # genuine records (tests/oracle/gen_feed: real chains, software-signed
-# quotes, capture times in real time) are published as records batches;
+# quotes, capture times in real time; four of them quoted by a kernel
+# session key, with measurement logs and evidence) are published as
+# records batches;
 # then the nodes' exported final reports settle a TemperatureOption on the
 # in-process EVM (user/contracts/test/node-reports.js, needs the contracts'
 # toolchain: tests/contracts/setup.sh).  TAP on stdout.  Ports 18840-18849

@@ -771,12 +771,20 @@ static void advance(struct ingest *in, struct gw *g)
 static int make_ack(struct ingest *in, struct gw *g, uint8_t *ack, size_t cap,
 		    size_t *acklen);
 
-static struct gw *gw_of(struct ingest *in, const char *gwid)
+/* The gateway of a message: NULL (counted) when unknown or revoked. */
+static struct gw *gw_of(struct ingest *in, const char *gwid, int *ret)
 {
-	for (int i = 0; i < in->ngw; i++)
-		if (!strcmp(in->gw[i].reg->conf->id, gwid))
+	for (int i = 0; i < in->ngw; i++) {
+		if (strcmp(in->gw[i].reg->conf->id, gwid))
+			continue;
+		if (in->gw[i].reg->state != GW_REVOKED)
 			return &in->gw[i];
+		in->st.revoked_gw++;
+		*ret = -EPERM;
+		return NULL;
+	}
 	in->st.unknown_gw++;
+	*ret = -ENOENT;
 	return NULL;
 }
 
@@ -786,15 +794,12 @@ int ingest_evidence(struct ingest *in, const char *gwid, const uint8_t *buf,
 	struct oracle_evidence e;
 	const char *why = NULL;
 	struct gw *g;
+	int ret;
 
 	*acklen = 0;
-	g = gw_of(in, gwid);
+	g = gw_of(in, gwid, &ret);
 	if (!g)
-		return -ENOENT;
-	if (g->reg->state == GW_REVOKED) {
-		in->st.revoked_gw++;
-		return -EPERM;
-	}
+		return ret;
 	if (oracle_evidence_parse(buf, len, &e, &why) ||
 	    memcmp(e.gw, g->reg->bin, sizeof(e.gw))) {
 		in->st.evidence_bad++;
@@ -843,15 +848,12 @@ int ingest_message(struct ingest *in, const char *gwid, const uint8_t *buf,
 	struct gw *g = NULL;
 	struct timespec t0, t1;
 	size_t off = 0;
+	int ret;
 
 	*acklen = 0;
-	g = gw_of(in, gwid);
+	g = gw_of(in, gwid, &ret);
 	if (!g)
-		return -ENOENT;
-	if (g->reg->state == GW_REVOKED) {
-		in->st.revoked_gw++;
-		return -EPERM;
-	}
+		return ret;
 	if (len > 256 * 1024) {
 		in->st.oversized++;
 		return -EMSGSIZE;
