@@ -580,7 +580,9 @@ static int evidence_load(struct ingest *in, struct gw *g)
  * Rebuild gateway @g's chains and verifier from the store: chains with
  * their acked frontier and next expected seq; the queue of records not
  * acked yet; the verifier fed again from the earliest last-verified
- * checkpoint of its chains (records already final keep their verdict).
+ * checkpoint of its chains, or from the first pending record of a chain
+ * without one (held for evidence: it is held again), records already
+ * final keeping their verdict.
  */
 static int resume(struct ingest *in, struct gw *g)
 {
@@ -593,12 +595,17 @@ static int resume(struct ingest *in, struct gw *g)
 			" (SELECT max(seq) FROM rec r WHERE r.gw=c.gw AND"
 			"  r.instance=c.instance AND r.stream=c.stream AND"
 			"  r.gen=c.gen),"
-			" (SELECT min(rowid) FROM rec r WHERE r.gw=c.gw AND"
+			" coalesce((SELECT min(rowid) FROM rec r WHERE r.gw=c.gw AND"
 			"  r.instance=c.instance AND r.stream=c.stream AND"
 			"  r.gen=c.gen AND r.seq=(SELECT max(seq) FROM rec r2"
 			"  WHERE r2.gw=c.gw AND r2.instance=c.instance AND"
 			"  r2.stream=c.stream AND r2.gen=c.gen AND r2.type=?"
-			"  AND r2.state=0))"
+			"  AND r2.state=0)),"
+			/* no checkpoint verified yet (held for its evidence, or
+			 * never signed): all of the chain's records again */
+			"  (SELECT min(rowid) FROM rec r WHERE r.gw=c.gw AND"
+			"  r.instance=c.instance AND r.stream=c.stream AND"
+			"  r.gen=c.gen AND r.state=1))"
 			" FROM chain c WHERE c.gw=? ORDER BY c.rowid");
 	if (!st)
 		return -EIO;
