@@ -82,6 +82,16 @@ static void digest(void **s)
 	assert_memory_not_equal(c.feed[0].config_digest, d.feed[0].config_digest, 32);
 	assert_int_equal(0, load("[quorum]\nt = 1\n", &d));
 	assert_memory_equal(c.feed[0].config_digest, d.feed[0].config_digest, 32);
+	/* evidence settings: defaults, values, and they decide no round */
+	assert_int_equal(OD_KK_AUTO, c.gw[0].kernel_key);
+	assert_int_equal(60, c.evidence_timeout_s);
+	assert_int_equal(0, load("[gateway " GW "]\nkernel_key = off\n"
+				 "[node]\nevidence_timeout = 5\n", &d));
+	assert_int_equal(OD_KK_OFF, d.gw[0].kernel_key);
+	assert_int_equal(5, d.evidence_timeout_s);
+	assert_memory_equal(c.feed[0].config_digest, d.feed[0].config_digest, 32);
+	assert_int_equal(0, load("[gateway " GW "]\nkernel_key = required\n", &d));
+	assert_int_equal(OD_KK_REQUIRED, d.gw[0].kernel_key);
 }
 
 static void refused(const char *extra, const char *want)
@@ -114,6 +124,10 @@ static void errors(void **s)
 		"feed y: stream of unknown gateway ffeeddccbbaa99887766554433221100");
 	refused("[feed temp]\nmin_gateways = 9\nmin_devices = 2\n", "t.conf: feed temp:");
 	refused("garbage\n", "t.conf:18: syntax error");
+	refused("[gateway " GW "]\nkernel_key = maybe\n",
+		"t.conf:19: gateway " GW ".kernel_key must be auto, required or off");
+	refused("[node]\nevidence_timeout = 0\n",
+		"t.conf:19: node.evidence_timeout must be an integer in 1..86400");
 }
 
 int main(void)
