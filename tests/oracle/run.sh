@@ -318,24 +318,6 @@ EOP
 )
 check "tampered and forged records rejected, their gateways quarantined with the reason" "$why"
 
-# ------------------------------------------- kernel-exclusive key use
-proven() {	# gateway tier -> "" or why: active, proven, all verified, tier
-	gwjson 1 "$1" | "$py" -c 'import json,sys; g=json.load(sys.stdin)
-if g["state"] != "active" or g["kernel_key"] != "proven" or g["verified"] != 89 or g["pending"] != 0 or g["tier_effective"] != int(sys.argv[1]):
-    print("%s;" % g)' "$2"
-	[ "$(acked 1 "$1")" = 88 ] || echo "acked up to $(acked 1 "$1");"
-}
-check "evidence present: kernel-exclusive key use proven, every record verified and acked, tier 2 counts" "$(proven "${gw[7]}" 2)"
-# node 4 was restarted while g10's checkpoints were held: held again, then
-# released by the evidence like on the others
-why=$(proven "${gw[10]}" 1)
-why="$why$(gwjson 4 "${gw[10]}" | "$py" -c 'import json,sys; g=json.load(sys.stdin)
-if g["verified"] != 89: print("node 4 (restarted while held): %s" % g)')"
-check "evidence after the records: held checkpoints released, verified, acked (node 4 too, restarted while they were held)" "$why"
-why=$(gwjson 1 "${gw[8]}" | "$py" -c 'import json,sys; g=json.load(sys.stdin)
-if g["state"] != "quarantined" or "measurement log event 3 (load 1122334455667788) is a second key registration" not in g["reason"] or g["tier_effective"] != 0:
-    print(g)')
-check "second key registered in PCR 13: gateway quarantined with the exact event" "$why"
 dups=$(metric 'records_rejected_total{reason="duplicate"}')
 gw1=$("$py" -c 'import json,sys; d=json.load(open(sys.argv[1])); print([x for x in d["gateways"] if x["id"]==sys.argv[2]][0]["state"])' "$base/status1.json" "${gw[1]}")
 if [ "${dups:-0}" -ge 48 ] && [ "$gw1" = active ]; then
@@ -391,6 +373,25 @@ else
 	notok "t-of-n" "report saved: $(stat -c %s "$base/r5.cbor") bytes; final after node 1 alone: $final5," \
 		"after replays: $final5b (rejected +$((rej1 - rej0))), after node 2: $final5c"
 fi
+# ------------------------------------------- kernel-exclusive key use
+# (after t-of-n, whose window is timed; node 1 still runs)
+proven() {	# gateway tier -> "" or why: active, proven, all verified, tier
+	gwjson 1 "$1" | "$py" -c 'import json,sys; g=json.load(sys.stdin)
+if g["state"] != "active" or g["kernel_key"] != "proven" or g["verified"] != 89 or g["pending"] != 0 or g["tier_effective"] != int(sys.argv[1]):
+    print("%s;" % g)' "$2"
+	[ "$(acked 1 "$1")" = 88 ] || echo "acked up to $(acked 1 "$1");"
+}
+check "evidence present: kernel-exclusive key use proven, every record verified and acked, tier 2 counts" "$(proven "${gw[7]}" 2)"
+# node 4 was restarted while g10's checkpoints were held: held again, then
+# released by the evidence like on the others
+why=$(proven "${gw[10]}" 1)
+why="$why$(gwjson 4 "${gw[10]}" | "$py" -c 'import json,sys; g=json.load(sys.stdin)
+if g["verified"] != 89: print("node 4 (restarted while held): %s" % g)')"
+check "evidence after the records: held checkpoints released, verified, acked (node 4 too, restarted while they were held)" "$why"
+why=$(gwjson 1 "${gw[8]}" | "$py" -c 'import json,sys; g=json.load(sys.stdin)
+if g["state"] != "quarantined" or "measurement log event 3 (load 1122334455667788) is a second key registration" not in g["reason"] or g["tier_effective"] != 0:
+    print(g)')
+check "second key registered in PCR 13: gateway quarantined with the exact event" "$why"
 # g9 (no evidence, held since its first batch) is quarantined once
 # evidence_timeout (30 s) passed, its records still held, none acked; its
 # evidence arriving late still verifies them, the quarantine stays.
