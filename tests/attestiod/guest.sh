@@ -13,7 +13,9 @@
 #     (EPERM), the kernel's own TPM use still works, the daemon reads
 #     records and connects to its broker (mosquitto on the guest's
 #     loopback), a process in the daemon's cgroup cannot connect anywhere
-#     else; in the root cgroup, mode = required refuses to start (exit 6,
+#     else; the daemon publishes the module's measurement log and the PCRs
+#     as its evidence (retained); in the root cgroup, mode = required
+#     refuses to start (exit 6,
 #     "guard: CANNOT BE ENFORCED: ..."); after the daemon exits the devices
 #     open again.
 # Brokers and everything else stay on the guest's loopback.
@@ -236,6 +238,19 @@ except OSError as e:
 		ok "guard_connect (daemon's cgroup: broker ok, anything else EPERM; other cgroups unaffected)"
 	else
 		notok "guard_connect" "in cgroup: other $in_other, broker $in_broker; outside: $out_other; denied $cdenied"
+	fi
+	# Evidence: the real module's measurement log and the TPM's PCRs, as
+	# the daemon (guarded) published them, retained, on the broker.
+	sleep 1
+	ml=$(xxd -p "$sys/measurements" | tr -d '\n')
+	p0=$(tr 'A-F' 'a-f' < /sys/class/tpm/tpm0/pcr-sha256/0)
+	ev=$(timeout 5 mosquitto_sub -h 127.0.0.1 -p "$bport" -C 1 \
+		-t "attestio/v1/gw/$gwid/evidence" -F %x 2> /dev/null)
+	if [ ${#ml} -gt 64 ] && [[ "$ev" == *"$ml"* ]] && [[ "$ev" == *"$p0"* ]] &&
+	   [ "$(metric evidence_published_total)" -ge 1 ]; then
+		ok "evidence (the module's measurement log, $(( ${#ml} / 2 )) bytes, and PCR 0 published retained by the guarded daemon)"
+	else
+		notok "evidence" "log ${#ml} hex digits, retained ${#ev}, published $(metric evidence_published_total)" "$(grep evidence "$d/gw.log" | tail -2)"
 	fi
 	kill "$gw"; wait "$gw"
 	# The same configuration in the root cgroup: cannot be told apart, so
