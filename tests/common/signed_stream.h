@@ -190,6 +190,22 @@ static inline void add_detach(struct recs *rs, struct rstream *s)
 	s->segment++;
 }
 
+/* A calib record of @s's open segment: channel 0's scale becomes @scale. */
+static inline void add_calib(struct recs *rs, struct rstream *s, int32_t scale)
+{
+	uint32_t len = attestio_rec_len(sizeof(struct attestio_calib) +
+					sizeof(struct attestio_calib_chan));
+	uint8_t *rec = recs_new(rs, len);
+	struct attestio_calib *c = attestio_rec_payload(rec);
+	struct attestio_calib_chan *cc = (void *)(c + 1);
+
+	c->segment = cpu_to_le32(s->segment);
+	c->nchannels = cpu_to_le16(1);
+	cc->scale_type = cpu_to_le32(1);
+	cc->scale_val = cpu_to_le32((uint32_t)scale);
+	finish(s, rec, ATTESTIO_REC_CALIB, len);
+}
+
 static inline void add_lost(struct recs *rs, uint64_t n)
 {
 	uint32_t len = attestio_rec_len(sizeof(struct attestio_lost));

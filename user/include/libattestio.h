@@ -290,7 +290,14 @@ int att_verifier_state_save(const struct att_verifier *v, const char *path,
 
 /* -------------------------------------------------------------- decode --- */
 
-/* The stream's current descriptor as seen by the verifier, or NULL. */
+/*
+ * The stream's current descriptor as seen by the verifier (calib records
+ * applied), or NULL.  Inside an on_verdict callback, for the stream of the
+ * record being judged: the descriptor in force where that record was
+ * chained (NULL if none was known there), so that a sample VERIFIED at a
+ * later checkpoint decodes with its own scale and offset, not with those
+ * of a calib record or segment that came after it.
+ */
 const struct attestio_descriptor *
 att_verifier_descriptor(const struct att_verifier *v, uint32_t stream);
 
