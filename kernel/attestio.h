@@ -209,6 +209,7 @@ void attestio_emit_sample(struct attestio_stream *s,
 int attestio_hash_init(void);
 void attestio_hash_uninit(void);
 const char *attestio_hash_name(void);
+int attestio_hash_describe(char *buf);
 void attestio_hash_extend(u8 head[ATTESTIO_HASH_LEN], const void *rec,
 			  u32 len);
 

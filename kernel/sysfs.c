@@ -276,7 +276,7 @@ ATTESTIO_RO(log);
 static ssize_t hash_show(struct kobject *k, struct kobj_attribute *a,
 			 char *buf)
 {
-	return sysfs_emit(buf, "%s\n", attestio_hash_name());
+	return attestio_hash_describe(buf);
 }
 
 ATTESTIO_RO(hash);
