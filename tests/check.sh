@@ -234,6 +234,14 @@ if want stress; then
 		cat "$out/stress-$k.log"
 		tap_collect "stress-$k" "$out/stress-$k.log"
 		[ $rc -eq 0 ] || record FAIL "stress-$k/vm(rc=$rc)"
+		# TPM faults injected between QEMU and swtpm (~2.5 min)
+		log "TPM fault scenarios (short) on $k"
+		tests/vm/run --kernel "$k" --timeout 600 --tpm-faults "$out/tpm-faults-$k" \
+			-- tests/stress/tpm-faults.sh --short > "$out/tpm-faults-$k.log" 2>&1
+		rc=$?
+		cat "$out/tpm-faults-$k.log"
+		tap_collect "tpm-faults-$k" "$out/tpm-faults-$k.log"
+		[ $rc -eq 0 ] || record FAIL "tpm-faults-$k/vm(rc=$rc)"
 	done
 fi
 

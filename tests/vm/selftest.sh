@@ -49,6 +49,15 @@ check uhid_sensor_hub 0 tests/vm/run -- sh -c \
 	'modprobe -a uhid hid-sensor-hub && test -c /dev/uhid'
 check kernel_warning_fails_run 125 tests/vm/run -- sh -c \
 	'echo "<4>WARNING: CPU: 0 PID: 1 at selftest" > /dev/kmsg'
+# What the debug kernel's checkers print (make stress): each header alone
+# must fail the run.
+for splat in "BUG: KASAN: slab-out-of-bounds in selftest+0x1/0x2" \
+	"WARNING: possible circular locking dependency detected" \
+	"UBSAN: shift-out-of-bounds in selftest.c:1:2" \
+	"kmemleak: 1 new suspected memory leaks (see /sys/kernel/debug/kmemleak)"; do
+	check "splat_fails_run: ${splat%% *}" 125 tests/vm/run -- sh -c \
+		"echo '<3>$splat' > /dev/kmsg"
+done
 check timeout_fails_run 124 tests/vm/run --timeout 10 -- sleep 60
 # SIGTERM mid-run: status 143 and no QEMU/swtpm left (found by their run dir).
 # shellcheck disable=SC2016  # expanded by the inner shell
