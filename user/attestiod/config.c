@@ -180,12 +180,9 @@ static int handler(void *user, const char *section, const char *name,
 	return 0;
 }
 
-int config_load(const char *path, struct config *c, char *err, size_t errlen)
+void config_defaults(struct config *c)
 {
-	char what[200] = "";
-	struct pctx p = { .c = c, .err = what, .errlen = sizeof(what) };
 	const char *dev = getenv("ATTESTIO_DEV");
-	int line;
 
 	memset(c, 0, sizeof(*c));
 	strcpy(c->source, "bpf");	/* measured faster: attestiod.md */
@@ -206,6 +203,15 @@ int config_load(const char *path, struct config *c, char *err, size_t errlen)
 	c->backoff_max_ms = 30000;
 	c->keepalive_s = 30;
 	strcpy(c->metrics, "127.0.0.1:9469");
+}
+
+int config_load(const char *path, struct config *c, char *err, size_t errlen)
+{
+	char what[200] = "";
+	struct pctx p = { .c = c, .err = what, .errlen = sizeof(what) };
+	int line;
+
+	config_defaults(c);
 
 	line = ini_parse(path, handler, &p);
 	if (line < 0) {

@@ -266,6 +266,12 @@ static int handler(void *user, const char *sec, const char *name,
 			return str_key(p, c->db, sizeof(c->db), sec, name, value);
 		if (!strcmp(name, "retain"))
 			return u64_key(p, &c->retain_s, 60, 86400 * 3660, sec, name, value);
+		if (!strcmp(name, "allow_simulated")) {
+			if (strcmp(value, "true") && strcmp(value, "false"))
+				FAIL("node.allow_simulated must be true or false");
+			c->allow_simulated = !strcmp(value, "true");
+			return 1;
+		}
 	} else if (!strcmp(sec, "link")) {
 		if (!strcmp(name, "broker")) {
 			const char *hp = value + (strncmp(value, "mqtts://", 8) ? 7 : 8);

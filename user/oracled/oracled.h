@@ -24,7 +24,7 @@
 #include "agg.h"
 #include "report.h"
 
-#define OD_MAX_GW	256
+#define OD_MAX_GW	4096
 #define OD_MAX_FEEDS	32
 #define OD_MAX_FEED_STREAMS	256
 #define OD_MAX_NODES	ORACLE_QUORUM_MAX
@@ -80,6 +80,7 @@ struct od_config {
 	int keepalive;
 	char metrics[64];	/* host:port, "" = off */
 	uint64_t retain_s;	/* readings and records kept this long */
+	bool allow_simulated;	/* admit attestio-sim keys (tests only) */
 	int ngw;
 	struct od_gw_conf gw[OD_MAX_GW];
 	int nfeeds;
