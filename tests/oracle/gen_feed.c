@@ -97,8 +97,8 @@ int main(int argc, char **argv)
 		return 2;
 	key = EVP_EC_gen("P-256");
 	other = EVP_EC_gen("P-256");
-	f = fopen(argv[1], "w");
-	if (!key || !other || !f || !PEM_write_PUBKEY(f, key) || fclose(f))
+	/* labelled as simulated: a node admits it only with allow_simulated */
+	if (!key || !other || att_sim_write_ak(key, argv[1]))
 		return 1;
 	cur_ns = start_ms * 1000000;
 	for (int s = 0; s < S; s++) {
