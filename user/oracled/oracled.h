@@ -166,11 +166,19 @@ void device_id(const uint8_t gw[16], uint32_t stream, uint8_t id[16]);
 
 /* ------------------------------------------------------------ ingest --- */
 
+#define OD_LAT_BUCKETS	14
+#define OD_LAT_BOUNDS_MS	{ 10, 25, 50, 100, 250, 500, 750, 1000, 1500, 2000, \
+				  3000, 5000, 10000, 30000 }
+
 struct ingest_stats {
 	uint64_t messages, records, stored, dups, out_of_order;
 	uint64_t unknown_gw, revoked_gw, malformed, oversized;
 	uint64_t acks_sent, verified, failed, bad, readings;
 	uint64_t latency_us_sum, latency_n;
+	/* sample captured -> verified and stored here (record realtime to
+	 * now): a histogram over OD_LAT_BOUNDS_MS, the last bucket +Inf */
+	uint64_t sample_lat[OD_LAT_BUCKETS + 1];
+	double sample_lat_sum;
 };
 
 struct ingest;

@@ -269,7 +269,7 @@ static int produce(struct sgw *g, long e)
 	}
 	if (act && first && gr->behaviour == B_FORGE)
 		q.key = g->other;
-	if (act && first && gr->behaviour == B_UNSIGNED)
+	if (act && gr->behaviour == B_UNSIGNED)	/* no quote in the window */
 		q.status = 1;
 	if (att_sim_cp_prepare(&cp, ss, S, (uint64_t)e, &q))
 		goto fail;
@@ -462,6 +462,9 @@ static int run(void)
 					ret = EX_RUNTIME;
 				}
 				g->epoch = done;
+				if (g->link)	/* publish now, not at the next tick */
+					link_tick(g->link, now);
+				epoll_sync(g);
 			}
 		}
 		if (now >= next_tick) {	/* links: keepalive, retransmission */
