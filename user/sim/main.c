@@ -354,7 +354,7 @@ static int run(void)
 {
 	struct itimerspec its = { { 0, 20000000 }, { 0, 20000000 } };
 	uint64_t started = now_ms(), drain_until = 0, next_tick = 0;
-	int tfd, sfd, ret = EX_OK, unacked = 0;
+	int tfd, sfd, ret = EX_OK, unacked = 0, pnext = 0;
 	long done = 0;
 	bool stop = false;
 	struct rlimit rl;
@@ -441,31 +441,38 @@ static int run(void)
 		if (!tick)
 			continue;
 		now = now_ms();
-		/* epochs due: every gateway produces the epochs that ended */
-		while ((!sc.epochs || done < sc.epochs) &&
-		       now >= sc.start_ms + (uint64_t)(done + 1) * sc.epoch_ms) {
-			done++;
-			for (int i = 0; i < ngw; i++) {
-				struct sgw *g = &gws[i];
-				const struct sim_group *gr = &sc.group[g->group];
-				bool off = gr->behaviour == B_OFFLINE && sim_active(gr, done);
+		/* epochs due: every gateway produces the epochs that ended, a
+		 * slice at a time (~20 ms) so that the links keep running */
+		for (uint64_t budget = now + 20; now_ms() < budget;) {
+			struct sgw *g;
+			const struct sim_group *gr;
+			bool off;
 
-				if (off && g->link) {	/* network down: the spool keeps */
-					link_fini(g->link);
-					g->link = NULL;
-					epoll_sync(g);
-				} else if (!off && !g->link && link_init(&g->link, &g->cfg, g->spool)) {
-					return EX_LINK;
-				}
-				if (produce(g, done)) {
-					logmsg(LOG_ERR, "gateway %s: epoch %ld could not be spooled", g->id, done);
-					ret = EX_RUNTIME;
-				}
-				g->epoch = done;
-				if (g->link)	/* publish now, not at the next tick */
-					link_tick(g->link, now);
-				epoll_sync(g);
+			if (!pnext) {
+				if ((sc.epochs && done >= sc.epochs) ||
+				    now < sc.start_ms + (uint64_t)(done + 1) * sc.epoch_ms)
+					break;
+				done++;
 			}
+			g = &gws[pnext];
+			gr = &sc.group[g->group];
+			off = gr->behaviour == B_OFFLINE && sim_active(gr, done);
+			if (off && g->link) {	/* network down: the spool keeps */
+				link_fini(g->link);
+				g->link = NULL;
+				epoll_sync(g);
+			} else if (!off && !g->link && link_init(&g->link, &g->cfg, g->spool)) {
+				return EX_LINK;
+			}
+			if (produce(g, done)) {
+				logmsg(LOG_ERR, "gateway %s: epoch %ld could not be spooled", g->id, done);
+				ret = EX_RUNTIME;
+			}
+			g->epoch = done;
+			if (g->link)	/* publish now, not at the next tick */
+				link_tick(g->link, now);
+			epoll_sync(g);
+			pnext = (pnext + 1) % ngw;
 		}
 		if (now >= next_tick) {	/* links: keepalive, retransmission */
 			for (int i = 0; i < ngw; i++) {
@@ -475,7 +482,7 @@ static int run(void)
 			}
 			next_tick = now + 100;
 		}
-		if (sc.epochs && done >= sc.epochs) {
+		if (sc.epochs && done >= sc.epochs && !pnext) {
 			unacked = 0;
 			for (int i = 0; i < ngw; i++)
 				unacked += !spool_empty(gws[i].spool);
