@@ -60,6 +60,7 @@ amplitude = 0.3
 count = $N
 site = A
 EOC
+[ -n "${SYSTEM_SCALE_SIMDIR:-}" ] && mkdir -p "$(dirname "$SYSTEM_SCALE_SIMDIR")"
 "$bin/attestio-sim" init --config "$base/sim.conf" > "$base/sim-init.log" 2>&1 ||
 	{ echo "Bail out! attestio-sim init: $(cat "$base/sim-init.log")"; exit 1; }
 [ -n "${SYSTEM_SCALE_SIMDIR:-}" ] && mkdir -p "$base/sim" && cp "$SYSTEM_SCALE_SIMDIR/gateways.txt" "$base/sim/"
@@ -86,6 +87,7 @@ while kill -0 "$simpid" 2> /dev/null; do
 done
 wait "$simpid"
 simrc=$?
+[ -n "${SYSTEM_SCALE_SIMDIR:-}" ] && cp "$SYSTEM_SCALE_SIMDIR/report.json" "$base/sim/"
 echo "# $(cat "$base/sim.log")"
 "$py" -c 'import sys, urllib.request; print(urllib.request.urlopen("http://127.0.0.1:%s/metrics" % sys.argv[1], timeout=5).read().decode())' \
 	"$mport" > "$base/metrics.txt" 2>&1
@@ -116,7 +118,7 @@ rows = [r for r in rows if int(r["t"]) >= 0 and int(r["rss_kib"]) > 0]
 third = rows[len(rows) // 3] if rows else None
 end = rows[-1] if rows else None
 cpu = (int(end["cpu_ticks"]) - int(rows[0]["cpu_ticks"])) / hz if rows else 0
-simcpu = (int(end["sim_cpu_ticks"]) - int(rows[0]["sim_cpu_ticks"])) / hz if rows else 0
+simcpu = (max(int(x["sim_cpu_ticks"]) for x in rows) - int(rows[0]["sim_cpu_ticks"])) / hz if rows else 0
 span = max(int(end["t"]) - int(rows[0]["t"]), 1) if rows else 1
 bad = m.get('attestio_oracle_records_rejected_total{reason="bad"}', 0)
 r = {"gateways": N, "seconds": S, "epoch_ms": E, "produced": a["produced"], "verified": a["verified"], "lost": a["lost"],

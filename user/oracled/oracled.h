@@ -104,6 +104,7 @@ int config_gw_index(const struct od_config *c, const char *id);
 struct store {
 	sqlite3 *db;
 	char path[OD_PATH];
+	bool group;	/* in a group commit: store_begin/commit are no-ops */
 };
 
 enum store_mode {
@@ -120,6 +121,13 @@ void store_fini(struct store *s);
 int store_exec(struct store *s, const char *sql);
 int store_begin(struct store *s);
 int store_commit(struct store *s);
+/*
+ * Group commit: one transaction around everything the daemon handles in
+ * one pass of its MQTT loop (many records batches, one fsync); inside it
+ * store_begin/store_commit do nothing.  Acks are sent after the group end.
+ */
+int store_group_begin(struct store *s);
+int store_group_end(struct store *s);
 /* Append one decision to the audit log (append-only: triggers refuse
  * UPDATE and DELETE). */
 void store_audit(struct store *s, const char *event, const char *subject,
