@@ -27,6 +27,7 @@ cat > "$base/mosquitto.conf" <<EOC
 listener $port 127.0.0.1
 allow_anonymous true
 persistence false
+max_inflight_messages 1000
 max_queued_messages 100000
 log_dest file $base/mosquitto.log
 user root

@@ -170,6 +170,10 @@ static int group_pass(struct node *n)
 		if (pfd.fd < 0 || poll(&pfd, 1, 0) != 1)
 			break;
 		rc = mosquitto_loop_read(n->m, 1);
+		/* PUBACK now: the broker's in-flight window refills while the
+		 * group grows (end-to-end acks still wait for the commit) */
+		if (rc == MOSQ_ERR_SUCCESS && mosquitto_want_write(n->m))
+			rc = mosquitto_loop_write(n->m, 1);
 	}
 	n->grouping = false;
 	if (grp && store_group_end(&n->st))

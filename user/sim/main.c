@@ -27,8 +27,8 @@
 
 #include "attestiod.h"
 #include "ack.h"
+#include "fleet.h"
 #include "sim.h"
-#include "../lib/sim.h"
 
 #define EX_OK		0
 #define EX_RUNTIME	1

@@ -12,7 +12,7 @@
 #include <ini.h>
 #include <openssl/sha.h>
 
-#include "sim.h"
+#include "fleet.h"
 
 static const char *const bnames[B_COUNT] = {
 	"honest", "biased", "stuck", "noisy", "liar", "spoof", "replay",
@@ -208,19 +208,23 @@ static int handler(void *user, const char *sec, const char *name, const char *va
 	FAIL("unknown section [%s] (sim, site NAME, group NAME)", sec);
 }
 
-int sim_conf_load(const char *path, struct sim_conf *c, char *err, size_t len)
+static void conf_defaults(struct sim_conf *c, const char *path)
 {
-	char what[256] = "";
-	struct pctx p = { c, what, sizeof(what) };
-	int line, total = 0;
-
 	memset(c, 0, sizeof(*c));
 	c->path = path;
 	c->epoch_ms = 1000;
 	c->samples = 10;
 	c->seed = 1;
 	c->drain_s = 30;
-	line = ini_parse(path, handler, &p);
+}
+
+/* After parsing (@line from inih): the cross-section rules. */
+static int conf_finish(struct sim_conf *c, int line, char *what, size_t wlen,
+		       char *err, size_t len)
+{
+	const char *path = c->path;
+	int total = 0;
+
 	if (line < 0) {
 		snprintf(err, len, "%s: cannot read: %s", path, strerror(errno));
 		return -1;
@@ -230,9 +234,9 @@ int sim_conf_load(const char *path, struct sim_conf *c, char *err, size_t len)
 		return -1;
 	}
 	if (!*c->gateway_conf || !*c->dir)
-		snprintf(what, sizeof(what), "[sim] gateway_conf and dir are required");
+		snprintf(what, wlen, "[sim] gateway_conf and dir are required");
 	else if (!c->ngroups)
-		snprintf(what, sizeof(what), "at least one [group NAME] is required");
+		snprintf(what, wlen, "at least one [group NAME] is required");
 	for (int i = 0; !*what && i < c->ngroups; i++) {
 		struct sim_group *g = &c->group[i];
 
@@ -240,26 +244,45 @@ int sim_conf_load(const char *path, struct sim_conf *c, char *err, size_t len)
 		if (g->site < 0 && c->nsites)
 			g->site = 0;
 		if (g->site < 0)
-			snprintf(what, sizeof(what), "group %s: no [site NAME] defined", g->name);
+			snprintf(what, wlen, "group %s: no [site NAME] defined", g->name);
 		else if (g->until && g->until < g->from)
-			snprintf(what, sizeof(what), "group %s: until < from", g->name);
+			snprintf(what, wlen, "group %s: until < from", g->name);
 		if (g->behaviour == B_SPOOF) {
 			for (int k = 0; k < c->ngroups; k++)
 				if (k != i && !strcmp(c->group[k].name, g->target))
 					g->target_group = k;
 			if (g->target_group < 0)
-				snprintf(what, sizeof(what), "group %s: spoof needs target = another group", g->name);
+				snprintf(what, wlen, "group %s: spoof needs target = another group", g->name);
 		}
 		if (g->behaviour == B_REPLAY && g->from < 2)
-			snprintf(what, sizeof(what), "group %s: replay needs from >= 2 (it replays epoch from - 1)", g->name);
+			snprintf(what, wlen, "group %s: replay needs from >= 2 (it replays epoch from - 1)", g->name);
 	}
 	if (!*what && total > SIM_MAX_GW)
-		snprintf(what, sizeof(what), "%d gateways: at most %d", total, SIM_MAX_GW);
+		snprintf(what, wlen, "%d gateways: at most %d", total, SIM_MAX_GW);
 	if (*what) {
 		snprintf(err, len, "%s: %s", path, what);
 		return -1;
 	}
 	return 0;
+}
+
+int sim_conf_load(const char *path, struct sim_conf *c, char *err, size_t len)
+{
+	char what[256] = "";
+	struct pctx p = { c, what, sizeof(what) };
+
+	conf_defaults(c, path);
+	return conf_finish(c, ini_parse(path, handler, &p), what, sizeof(what), err, len);
+}
+
+int sim_conf_parse(const char *name, const char *text, struct sim_conf *c,
+		   char *err, size_t len)
+{
+	char what[256] = "";
+	struct pctx p = { c, what, sizeof(what) };
+
+	conf_defaults(c, name);
+	return conf_finish(c, ini_parse_string(text, handler, &p), what, sizeof(what), err, len);
 }
 
 double sim_truth(const struct sim_site *s, uint64_t t_ms)

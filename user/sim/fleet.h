@@ -7,8 +7,8 @@
  * (user/attestiod/spool.c, link.c): the same durable queue, MQTT session,
  * retransmission and signed end-to-end acks.
  */
-#ifndef ATTESTIO_SIM_H
-#define ATTESTIO_SIM_H
+#ifndef ATTESTIO_SIM_FLEET_H
+#define ATTESTIO_SIM_FLEET_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -53,6 +53,9 @@ struct sim_conf {
 
 /* model.c: configuration and the pure value model */
 int sim_conf_load(const char *path, struct sim_conf *c, char *err, size_t len);
+/* The same from a string (@name names it in errors): the fuzz target. */
+int sim_conf_parse(const char *name, const char *text, struct sim_conf *c,
+		   char *err, size_t len);
 const char *sim_behaviour_name(int b);
 /* The site's true temperature at @t_ms, degC. */
 double sim_truth(const struct sim_site *s, uint64_t t_ms);
