@@ -136,10 +136,13 @@ EOC
 T0=$(( $(date +%s) + 10 ))	# nodes start and subscribe first (~5 s on a loaded machine)
 sed -i "s/^start_ms = .*/start_ms = $((T0 * 1000))/" "$base/sim.conf"
 
-# Feeds: period 2 s (2 epochs), tau 0.5 degC, rounds 1 .. epochs/2.
+# Feeds: period 2 s (2 epochs), tau 0.5 degC, rounds 1 .. epochs/2; a
+# round runs 4 s after its end (grace: records in flight on a loaded CI
+# machine; staleness is judged at the round's end, not when it runs).
+grace=4
 common="start = $T0
 period = 2
-grace = 1
+grace = $grace
 heartbeat = 3
 decimals = 2
 tau = 0.5
@@ -185,7 +188,7 @@ wait_nodes 4
 simrc=$?
 echo "# $(cat "$base/sim.log")"
 # the last round with data runs at T0 + epochs + grace
-while [ "$(date +%s)" -lt $((T0 + epochs + 2)) ]; do sleep 0.5; done
+while [ "$(date +%s)" -lt $((T0 + epochs + grace + 1)) ]; do sleep 0.5; done
 sleep 2
 for k in 1 2 3 4; do status "$k" > "$base/status$k.json"; done
 "$py" -c 'import sys, urllib.request; print(urllib.request.urlopen("http://127.0.0.1:%s/metrics" % sys.argv[1], timeout=2).read().decode())' \

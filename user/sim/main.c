@@ -442,8 +442,10 @@ static int run(void)
 			continue;
 		now = now_ms();
 		/* epochs due: every gateway produces the epochs that ended, a
-		 * slice at a time (~20 ms) so that the links keep running */
-		for (uint64_t budget = now + 20; now_ms() < budget;) {
+		 * slice at a time (at least 16 gateways, then up to 50 ms) so
+		 * that the links keep running */
+		for (uint64_t k = 0, budget = now_ms() + 50;
+		     k < 16 || now_ms() < budget; k++) {
 			struct sgw *g;
 			const struct sim_group *gr;
 			bool off;
