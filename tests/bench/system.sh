@@ -85,5 +85,5 @@ if command -v gnuplot > /dev/null; then
 	     "$lat_csv" using "epoch_ms":"p99_ms" with linespoints title "p99", \
 	     "$lat_csv" using "epoch_ms":"epoch_ms" with lines dashtype 2 title "epoch length"
 	EOG
-	ls "$out"/system-*.png 2> /dev/null | sed 's/^/plot: /'
+	for f in "$out"/system-*.png; do [ -e "$f" ] && echo "plot: $f"; done
 fi

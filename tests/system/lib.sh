@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # Shared by tests/system/*.sh (sourced): oracle nodes in front of an
 # attestio-sim fleet on loopback.  Callers set: top, base, bin, py.
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2154,SC2034
+# (bin, base, py, mport are the caller's; nid is for callers)
 
 pids=()
 cleanup() {

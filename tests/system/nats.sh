@@ -49,7 +49,7 @@ nats_start() {	# i: client p0+i-1, cluster p0+3+i-1, mqtt p0+6+i-1
 	nats[$i]=$!
 	pids+=("${nats[$i]}")
 }
-for i in 1 2 3; do nats_start "$i"; url[$i]=mqtt://127.0.0.1:$((p0 + 5 + i)); done
+for i in 1 2 3; do nats_start "$i"; url[i]=mqtt://127.0.0.1:$((p0 + 5 + i)); done
 # the MQTT streams are made on the first MQTT connection, once the
 # JetStream cluster has a meta leader
 for _ in $(seq 100); do
