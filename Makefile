@@ -128,6 +128,7 @@ bench:
 
 stress:
 	@tests/stress/stress.sh
+	@tests/system/stress.sh
 
 clean:
 	rm -rf $(BUILD)/user $(BUILD)/tests $(foreach k,$(KVERS),$(BUILD)/$(k))

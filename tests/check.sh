@@ -7,7 +7,7 @@
 # short stress scenarios (tests/stress/run.sh --short) on each.
 # Last line: "N passed, N failed[, N skipped]"; exit status 1 on any failure.
 # Environment: CHECK_KERNELS="6.1 6.12" selects kernel series,
-#              CHECK_SUITES="unit kunit fuzz tpm attestiod oracle contracts static
+#              CHECK_SUITES="unit kunit fuzz tpm attestiod oracle system contracts static
 #              harness guest stress" selects
 #              suites; FUZZ_SECONDS sets the time per fuzz target.
 set -uo pipefail
@@ -19,7 +19,7 @@ mkdir -p "$out"
 results=$out/results
 : > "$results"
 kernels=${CHECK_KERNELS:-6.1 6.12}
-suites=${CHECK_SUITES:-unit kunit fuzz tpm attestiod oracle contracts static harness guest stress}
+suites=${CHECK_SUITES:-unit kunit fuzz tpm attestiod oracle system contracts static harness guest stress}
 
 want() { case " $suites " in *" $1 "*) return 0 ;; esac; return 1; }
 log() { printf '\n=== %s\n' "$*"; }
@@ -110,6 +110,8 @@ host_suite attestiod "attestiod scenarios (mosquitto, TLS, oracle ingest; host l
 	tests/attestiod/run.sh
 host_suite oracle "oracle scenarios (mosquitto, TLS, 4 attestio-oracle nodes; host loopback)" \
 	tests/oracle/run.sh
+host_suite system "system scenarios (attestio-sim fleet, 4 oracle nodes, mosquitto; 3-node NATS JetStream cluster; scale; host loopback)" \
+	tests/system/check.sh
 host_suite contracts "settlement contracts (solc, in-process EVM, liboracle-signed reports)" \
 	tests/contracts/run.sh
 
@@ -147,7 +149,7 @@ if want static; then
 		record FAIL static/dkms
 	fi
 	make -s dkms-uninstall >> "$out/dkms.log" 2>&1
-	if shellcheck -x tests/*.sh tests/vm/run tests/vm/selftest.sh tests/kunit/run.sh tests/selftests/run.sh tests/bench/*.sh tests/stress/*.sh tests/fuzz/run.sh tests/tpm/run.sh tests/attestiod/run.sh tests/attestiod/guest.sh tests/oracle/run.sh tests/contracts/run.sh .ci/run > "$out/shellcheck.log" 2>&1; then
+	if shellcheck -x tests/*.sh tests/vm/run tests/vm/selftest.sh tests/kunit/run.sh tests/selftests/run.sh tests/bench/*.sh tests/stress/*.sh tests/fuzz/run.sh tests/tpm/run.sh tests/attestiod/run.sh tests/attestiod/guest.sh tests/oracle/run.sh tests/system/*.sh tests/contracts/run.sh .ci/run > "$out/shellcheck.log" 2>&1; then
 		record PASS static/shellcheck
 	else
 		cat "$out/shellcheck.log"

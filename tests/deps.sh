@@ -20,6 +20,9 @@ pkgs=(
 	libinih-dev libmicrohttpd-dev libsystemd-dev
 	# tests
 	libcmocka-dev libclang-rt-14-dev shellcheck
+	# system scenarios and bench (tests/system, tests/bench): the clustered
+	# broker (NATS JetStream with its MQTT listener) and the plots
+	nats-server gnuplot-nox
 )
 
 missing=()

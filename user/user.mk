@@ -98,3 +98,12 @@ $(BUILD)/bin/attestio-oracle: $(wildcard user/oracled/*.c user/oracled/*.h) $(UB
 		$(UB)/liboracle.a $(UB)/libattestio.a -linih -lmicrohttpd -lsystemd -lm $(DAEMON_LDLIBS)
 
 USER_TARGETS += $(BUILD)/bin/attestiod $(BUILD)/bin/attestio-oracle
+
+# attestio-sim, the fleet simulator (user/sim, Documentation/system.md):
+# attestiod's own spool, link and configuration parts, many gateways.
+SIM_ATTESTIOD := user/attestiod/spool.c user/attestiod/link.c user/attestiod/config.c
+$(BUILD)/bin/attestio-sim: $(wildcard user/sim/*.c user/sim/*.h) $(SIM_ATTESTIOD) user/attestiod/attestiod.h $(UB)/libattestio.a $(UB)/liboracle.a
+	@mkdir -p $(@D)
+	$(CC) $(DAEMON_CFLAGS) -Iuser/attestiod -Iuser/sim $(wildcard user/sim/*.c) $(SIM_ATTESTIOD) -o $@ \
+		$(UB)/liboracle.a $(UB)/libattestio.a -linih -lm $(DAEMON_LDLIBS)
+USER_TARGETS += $(BUILD)/bin/attestio-sim

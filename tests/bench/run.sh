@@ -17,9 +17,13 @@
 #      is deterministic (no baseline needed);
 #   6. guest-source.sh in a 6.1 guest: attestiod's record sources side by
 #      side, bpf (tracepoints + ring buffer) vs dev (/dev/attestio): records
-#      read per second and daemon CPU per record at 1, 8 and 32 streams.
+#      read per second and daemon CPU per record at 1, 8 and 32 streams;
+#   7. system.sh: the whole pipeline (attestio-sim fleet -> mosquitto ->
+#      one oracle node): gateways per core at 1 epoch/s, checkpoints
+#      verified/s/core vs openssl speed ecdsap256 verify, sample -> verified
+#      latency vs epoch length; CSV and PNG plots (build/bench/system-*).
 # Raw output goes to build/bench/.  Environment: BENCH_STEPS="record verify
-# kernel rate gas source" selects steps; BENCH_RATES="1000 2000 ..."
+# kernel rate gas source system" selects steps; BENCH_RATES="1000 2000 ..."
 # overrides the rates.
 # Exit status is 1 only when a step could not run at all.
 set -uo pipefail
@@ -27,7 +31,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
 out=$top/build/bench
 mkdir -p "$out"
-steps=${BENCH_STEPS:-record verify kernel rate gas source}
+steps=${BENCH_STEPS:-record verify kernel rate gas source system}
 read -ra rates <<< "${BENCH_RATES:-1000 2000 4000 8000 16000 32000}"
 status=0
 
@@ -207,6 +211,16 @@ if want source; then
 			status=1
 		fi
 		echo "raw: $out/source.txt"
+	fi
+fi
+
+if want system; then
+	log "system: attestio-sim fleet -> mosquitto -> one attestio-oracle node (tests/bench/system.sh)"
+	if ! make -s "$top/build/bin/attestio-sim" "$top/build/bin/attestio-oracle" > "$out/system-build.log" 2>&1; then
+		tail -20 "$out/system-build.log"
+		status=1
+	else
+		tests/bench/system.sh || status=1
 	fi
 fi
 exit "$status"

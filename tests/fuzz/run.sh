@@ -23,6 +23,7 @@ for src in tests/fuzz/fuzz_*.c; do
 	fuzz_oracle_*) extra=(user/oracled/config.c user/oracled/ingest.c
 		user/oracled/registry.c user/oracled/store.c user/oracled/log.c
 		-linih -lsqlite3) ;;
+	fuzz_sim_*) extra=(-Iuser/sim user/sim/model.c -linih -lm) ;;
 	esac
 	if ! clang -g -O1 -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all -Iuser/kshim -Iinclude/uapi -Ikernel \

@@ -125,7 +125,7 @@ node_conf() {	# k
 	local d=$base/n$1 k common
 	mkdir -p "$d"
 	{
-		printf '[node]\nkey = %s\ndb = %s/node.db\nevidence_timeout = 60\n' "${nkey[$1]}" "$d"
+		printf '[node]\nkey = %s\ndb = %s/node.db\nevidence_timeout = 60\nallow_simulated = true\n' "${nkey[$1]}" "$d"
 		printf '[link]\nbroker = mqtts://localhost:%s\nca = %s\ncert = %s\nkey = %s\nkeepalive = 5\n' \
 			"$port" "$pki/ca.crt" "$pki/client.crt" "$pki/client.key"
 		[ "$1" = 1 ] && printf '[metrics]\nlisten = 127.0.0.1:%s\n' "$mport"

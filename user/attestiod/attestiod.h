@@ -31,6 +31,7 @@ enum guard_mode { GUARD_OFF = 0, GUARD_ON = 1, GUARD_REQUIRED = 2 };
 
 struct config {
 	char gw_id[33];			/* lowercase hex, 16 bytes */
+	char client_id[33];		/* MQTT client id, "" = gw_id (attestio-sim) */
 	char source[8];			/* "bpf" or "dev" */
 	bool source_set;		/* chosen by the file or --source */
 	char device[PATH_LEN];
@@ -63,6 +64,8 @@ struct config {
 	unsigned int ev_interval_ms;	/* how often the logs are looked at */
 };
 
+/* The defaults of every key (config_load starts from them). */
+void config_defaults(struct config *c);
 /* Parse @path into @c.  0, or -1 with @err = "FILE:LINE: what". */
 int config_load(const char *path, struct config *c, char *err, size_t errlen);
 

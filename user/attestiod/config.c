@@ -190,12 +190,9 @@ static int handler(void *user, const char *section, const char *name,
 	return 0;
 }
 
-int config_load(const char *path, struct config *c, char *err, size_t errlen)
+void config_defaults(struct config *c)
 {
-	char what[200] = "";
-	struct pctx p = { .c = c, .err = what, .errlen = sizeof(what) };
 	const char *dev = getenv("ATTESTIO_DEV");
-	int line;
 
 	memset(c, 0, sizeof(*c));
 	strcpy(c->source, "bpf");	/* measured faster: attestiod.md */
@@ -221,6 +218,15 @@ int config_load(const char *path, struct config *c, char *err, size_t errlen)
 	strcpy(c->ev_boot_log, "/sys/kernel/security/tpm0/binary_bios_measurements");
 	strcpy(c->ev_ima_log, "/sys/kernel/security/ima/binary_runtime_measurements");
 	c->ev_interval_ms = 1000;
+}
+
+int config_load(const char *path, struct config *c, char *err, size_t errlen)
+{
+	char what[200] = "";
+	struct pctx p = { .c = c, .err = what, .errlen = sizeof(what) };
+	int line;
+
+	config_defaults(c);
 
 	line = ini_parse(path, handler, &p);
 	if (line < 0) {

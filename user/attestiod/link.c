@@ -290,7 +290,7 @@ int link_init(struct link **lp, const struct config *c, struct spool *spool)
 	snprintf(l->topic_ack, sizeof(l->topic_ack), "attestio/v1/gw/%s/ack/+", c->gw_id);
 	snprintf(l->topic_ev, sizeof(l->topic_ev), "attestio/v1/gw/%s/evidence", c->gw_id);
 	mosquitto_lib_init();
-	l->m = mosquitto_new(c->gw_id, false, l);
+	l->m = mosquitto_new(*c->client_id ? c->client_id : c->gw_id, false, l);
 	if (!l->m)
 		goto fail;
 	mosquitto_int_option(l->m, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);

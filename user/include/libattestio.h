@@ -73,6 +73,13 @@ bool att_key_origin_checked(const struct att_key *key);
  * key, when known (keys from an enrollment bundle: AK under the EK in the
  * endorsement hierarchy); *len 0 when unknown.
  */
+/*
+ * True when the key file was a simulated gateway's software key (PEM label
+ * "ATTESTIO SIMULATED PUBLIC KEY", written by attestio-sim and the test
+ * generators): no TPM holds it.  Verifiers must refuse it unless they were
+ * explicitly told to admit simulated gateways (tests, benchmarks).
+ */
+bool att_key_simulated(const struct att_key *key);
 void att_key_qualified_name(const struct att_key *key, const uint8_t **qn,
 			    size_t *len);
 

@@ -91,6 +91,25 @@ size_t metrics_render(struct od_parts *p, char *buf, size_t cap)
 	head(&o, "verify_seconds", "summary", "time to verify and store one batch");
 	put(&o, "attestio_oracle_verify_seconds_sum %.6f\nattestio_oracle_verify_seconds_count %"
 	    PRIu64 "\n", (double)is->latency_us_sum / 1e6, is->latency_n);
+	head(&o, "sample_verified_seconds", "histogram",
+	     "a sample's capture time to its verification and storage on this node");
+	{
+		static const uint64_t bounds[] = OD_LAT_BOUNDS_MS;
+		uint64_t cum = 0;
+
+		for (int b = 0; b <= OD_LAT_BUCKETS; b++) {
+			cum += is->sample_lat[b];
+			if (b < OD_LAT_BUCKETS)
+				put(&o, "attestio_oracle_sample_verified_seconds_bucket{le=\"%.3f\"} %"
+				    PRIu64 "\n", (double)bounds[b] / 1000, cum);
+			else
+				put(&o, "attestio_oracle_sample_verified_seconds_bucket{le=\"+Inf\"} %"
+				    PRIu64 "\n", cum);
+		}
+		put(&o, "attestio_oracle_sample_verified_seconds_sum %.6f\n"
+		    "attestio_oracle_sample_verified_seconds_count %" PRIu64 "\n",
+		    is->sample_lat_sum, cum);
+	}
 	one(&o, "rounds_reported_total", "counter", "rounds settled (value reports)", rs->reported);
 	one(&o, "rounds_halted_total", "counter", "rounds halted (halt reports)", rs->halted);
 	head(&o, "rounds_total", "counter", "rounds by status");

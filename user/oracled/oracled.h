@@ -24,7 +24,7 @@
 #include "agg.h"
 #include "report.h"
 
-#define OD_MAX_GW	256
+#define OD_MAX_GW	4096
 #define OD_MAX_FEEDS	32
 #define OD_MAX_FEED_STREAMS	256
 #define OD_MAX_NODES	ORACLE_QUORUM_MAX
@@ -87,6 +87,7 @@ struct od_config {
 	uint64_t retain_s;	/* readings and records kept this long */
 	uint64_t evidence_timeout_s;	/* a checkpoint waits this long for
 					   its boot's evidence */
+	bool allow_simulated;	/* admit attestio-sim keys (tests only) */
 	int ngw;
 	struct od_gw_conf gw[OD_MAX_GW];
 	int nfeeds;
@@ -110,6 +111,7 @@ int config_gw_index(const struct od_config *c, const char *id);
 struct store {
 	sqlite3 *db;
 	char path[OD_PATH];
+	bool group;	/* in a group commit: store_begin/commit are no-ops */
 };
 
 enum store_mode {
@@ -126,6 +128,13 @@ void store_fini(struct store *s);
 int store_exec(struct store *s, const char *sql);
 int store_begin(struct store *s);
 int store_commit(struct store *s);
+/*
+ * Group commit: one transaction around everything the daemon handles in
+ * one pass of its MQTT loop (many records batches, one fsync); inside it
+ * store_begin/store_commit do nothing.  Acks are sent after the group end.
+ */
+int store_group_begin(struct store *s);
+int store_group_end(struct store *s);
 /* Append one decision to the audit log (append-only: triggers refuse
  * UPDATE and DELETE). */
 void store_audit(struct store *s, const char *event, const char *subject,
@@ -175,12 +184,20 @@ void device_id(const uint8_t gw[16], uint32_t stream, uint8_t id[16]);
 
 /* ------------------------------------------------------------ ingest --- */
 
+#define OD_LAT_BUCKETS	14
+#define OD_LAT_BOUNDS_MS	{ 10, 25, 50, 100, 250, 500, 750, 1000, 1500, 2000, \
+				  3000, 5000, 10000, 30000 }
+
 struct ingest_stats {
 	uint64_t messages, records, stored, dups, out_of_order;
 	uint64_t unknown_gw, revoked_gw, malformed, oversized;
 	uint64_t acks_sent, verified, failed, bad, readings;
 	uint64_t evidence, evidence_bad, held, held_timeout;
 	uint64_t latency_us_sum, latency_n;
+	/* sample captured -> verified and stored here (record realtime to
+	 * now): a histogram over OD_LAT_BOUNDS_MS, the last bucket +Inf */
+	uint64_t sample_lat[OD_LAT_BUCKETS + 1];
+	double sample_lat_sum;
 };
 
 struct ingest;
