@@ -18,6 +18,8 @@ pkgs=(
 	libssl-dev libbpf-dev bpftool libmosquitto-dev mosquitto
 	mosquitto-clients libsqlite3-dev libsecp256k1-dev libcbor-dev
 	libinih-dev libmicrohttpd-dev libsystemd-dev
+	# Debian packaging (make deb) and its checks
+	dpkg-dev debhelper dh-dkms lintian
 	# tests
 	libcmocka-dev libclang-rt-14-dev shellcheck
 )

@@ -32,7 +32,7 @@ $(UB)/libattestio.a: $(LIB_OBJS)
 	$(AR) rcs $@ $^
 
 $(UB)/libattestio.so: $(LIB_OBJS)
-	$(CC) -shared -Wl,-soname,libattestio.so.0 -o $@ $^ $(LIB_LDLIBS)
+	$(CC) -shared -Wl,-soname,libattestio.so.0 $(LDFLAGS) -o $@ $^ $(LIB_LDLIBS)
 
 # Programs: one directory per program under user/cli/.
 PROGS := $(notdir $(wildcard user/cli/*))
@@ -41,7 +41,7 @@ USER_BINS := $(addprefix $(BUILD)/bin/,$(PROGS))
 define prog_rule
 $(BUILD)/bin/$(1): $(wildcard user/cli/$(1)/*.c user/cli/$(1)/*.h) $(UB)/libattestio.a
 	@mkdir -p $$(@D)
-	$$(CC) $(LIB_CFLAGS) -Iuser/cli/$(1) $(wildcard user/cli/$(1)/*.c) -o $$@ \
+	$$(CC) $(LIB_CFLAGS) $(LDFLAGS) -Iuser/cli/$(1) $(wildcard user/cli/$(1)/*.c) -o $$@ \
 		$(UB)/libattestio.a $(LIB_LDLIBS)
 endef
 $(foreach p,$(PROGS),$(eval $(call prog_rule,$(p))))
@@ -72,12 +72,12 @@ DAEMON_LDLIBS := -lmosquitto -lsqlite3 $(ORACLE_LDLIBS) -lssl $(LIB_LDLIBS)
 
 $(BUILD)/bin/attestiod: $(wildcard user/attestiod/*.c user/attestiod/*.h) $(UB)/libattestio.a $(UB)/liboracle.a
 	@mkdir -p $(@D)
-	$(CC) $(DAEMON_CFLAGS) -Iuser/attestiod $(wildcard user/attestiod/*.c) -o $@ \
+	$(CC) $(DAEMON_CFLAGS) $(LDFLAGS) -Iuser/attestiod $(wildcard user/attestiod/*.c) -o $@ \
 		$(UB)/liboracle.a $(UB)/libattestio.a -linih -lmicrohttpd -lsystemd $(DAEMON_LDLIBS)
 
 $(BUILD)/bin/attestio-oracle: $(wildcard user/oracled/*.c user/oracled/*.h) $(UB)/libattestio.a $(UB)/liboracle.a
 	@mkdir -p $(@D)
-	$(CC) $(DAEMON_CFLAGS) -Iuser/oracled $(wildcard user/oracled/*.c) -o $@ \
+	$(CC) $(DAEMON_CFLAGS) $(LDFLAGS) -Iuser/oracled $(wildcard user/oracled/*.c) -o $@ \
 		$(UB)/liboracle.a $(UB)/libattestio.a -linih $(DAEMON_LDLIBS)
 
 USER_TARGETS += $(BUILD)/bin/attestiod $(BUILD)/bin/attestio-oracle
