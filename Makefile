@@ -85,6 +85,7 @@ dkms-uninstall:
 # contain stale build products; the .debs land in build/deb/.
 DEB_DIR := $(BUILD)/deb
 deb:
+	@tests/deps.sh
 	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/attestio-$(VERSION)
 	tar -c --exclude=./.git --exclude=./build --exclude-vcs-ignores . | \
 		tar -x -C $(DEB_DIR)/attestio-$(VERSION)
