@@ -30,6 +30,14 @@ $(TB)/unit/test_attestiod_%: tests/unit/test_attestiod_%.c user/attestiod/%.c us
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) $(ORACLE_CFLAGS) -Iuser/attestiod $< user/attestiod/$*.c -o $@ \
 		$(UB)/liboracle.a -lcmocka -lsqlite3 $(ORACLE_LDLIBS)
+# Suites named test_cli_* build the attestio command's file of that name
+# (user/cli/attestio/<name>.c) and util.c in.
+$(TB)/unit/test_cli_%: tests/unit/test_cli_%.c user/cli/attestio/%.c user/cli/attestio/util.c \
+		$(wildcard user/cli/attestio/*.h) $(UB)/libattestio.a
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) $(KSHIM_CFLAGS) -Iuser/include -Iuser/cli/attestio $< \
+		user/cli/attestio/$*.c user/cli/attestio/util.c -o $@ \
+		$(UB)/libattestio.a -lcmocka $(LIB_LDLIBS)
 $(TB)/unit/%: tests/unit/%.c $(UB)/libattestio.a
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) $(KSHIM_CFLAGS) -Iuser/include -Iuser/lib -Itests/common $< -o $@ $(UB)/libattestio.a -lcmocka $(LIB_LDLIBS)

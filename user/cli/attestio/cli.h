@@ -21,5 +21,6 @@ int cmd_attach(int argc, char **argv);
 int cmd_detach(int argc, char **argv);
 int cmd_read(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+int cmd_setup(int argc, char **argv);
 
 #endif
