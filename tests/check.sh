@@ -146,7 +146,8 @@ if want static; then
 		fi
 		make -s dkms-uninstall >> "$out/dkms.log" 2>&1
 	) 9> "$dkmslock/attestio-dkms.lock"
-	if shellcheck -x tests/*.sh tests/vm/run tests/vm/selftest.sh tests/kunit/run.sh tests/selftests/run.sh tests/bench/*.sh tests/fuzz/run.sh tests/tpm/run.sh tests/attestiod/run.sh tests/deb/*.sh .ci/run > "$out/shellcheck.log" 2>&1; then
+	if shellcheck -x tests/*.sh tests/vm/run tests/vm/selftest.sh tests/kunit/run.sh tests/selftests/run.sh tests/bench/*.sh tests/fuzz/run.sh tests/tpm/run.sh tests/attestiod/run.sh tests/deb/*.sh .ci/run > "$out/shellcheck.log" 2>&1 &&
+	   shellcheck -s sh debian/*.postinst debian/*.postrm >> "$out/shellcheck.log" 2>&1; then
 		record PASS static/shellcheck
 	else
 		cat "$out/shellcheck.log"
