@@ -41,23 +41,24 @@ for h in /lib/modules/*/build/include; do
 	kernels+=("${k%/build/include}")
 done
 
-# with_locks CMD...: run CMD holding the lock of DKMS's attestio entry
-# (tests/check.sh's static suite takes it too) and the VM harness's module
-# locks, as apt/DKMS run depmod on the kernels the harness installs into.
+# with_locks CMD...: run CMD holding the lock of DKMS's attestio entry,
+# which tests/check.sh's static suite takes around `make dkms-install`.
+# (The VM harness's per-kernel module locks are not taken: they would stall
+# every VM run for the minutes DKMS builds take; depmod replaces its files
+# atomically.)
 with_locks() {
-	local k files=("$lockdir/attestio-dkms.lock")
-	for k in "${kernels[@]}"; do
-		files+=("$lockdir/attestio-vm-modules-$k.lock")
-	done
-	_locked "${#files[@]}" "${files[@]}" "$@"
-}
-_locked() {	# _locked N LOCKFILE*N CMD...
-	local left=$1 lfd f
-	shift
-	if [ "$left" -eq 0 ]; then "$@"; return; fi
-	f=$1
-	shift
-	{ flock "$lfd" && _locked $((left - 1)) "$@"; } {lfd}> "$f"
+	local lfd rc
+	# {lfd}> keeps the descriptor open after the command: close it here,
+	# or the lock would outlive the call.
+	exec {lfd}> "$lockdir/attestio-dkms.lock" || return 1
+	if flock "$lfd"; then
+		"$@"
+		rc=$?
+	else
+		rc=1
+	fi
+	exec {lfd}>&-
+	return $rc
 }
 
 purge() {
