@@ -200,7 +200,7 @@ ok $? "dkms status empty, /var/lib/dkms/attestio and /usr/src/attestio-$ver gone
 : > "$tmp/left"
 while read -r f; do
 	[ -e "$f" ] || continue
-	[ -d "$f" ] && [ ! -L "$f" ] && continue	# shared directories (/usr/bin, ...)
+	[ -d "$f" ] && continue	# shared directories (/usr/bin, /lib -> usr/lib, ...)
 	echo "$f" >> "$tmp/left"
 done < "$tmp/files"
 for f in /etc/attestio /var/lib/attestio-oracle /var/lib/attestiod \
