@@ -25,7 +25,7 @@ export CC USER_CFLAGS
 
 .PHONY: all help modules user install install-user install-modules dkms-install \
 	dkms-uninstall deps check demo bench clean checkpatch sparse kunit unit \
-	selftests deb
+	selftests deb stress
 
 all: user modules sensors
 
@@ -39,6 +39,7 @@ help:
 	@echo "make check          install deps, build, run every test suite"
 	@echo "make demo           boot a VM and show the system working"
 	@echo "make bench          run the benchmarks (ratios against baselines)"
+	@echo "make stress         build the debug kernel (once) and run the stress scenarios on it"
 	@echo "make checkpatch     checkpatch.pl --strict on kernel/"
 	@echo "make sparse         build the module with sparse (C=2)"
 
@@ -121,6 +122,16 @@ install-user: user
 	install -m 644 user/include/libattestio.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 include/uapi/linux/attestio.h $(DESTDIR)$(PREFIX)/include/linux/
 
+# Load attestio from the initramfs (Documentation/operations.md); then
+# run update-initramfs -u.
+INITRAMFS_DIR ?= /etc/initramfs-tools
+install-initramfs:
+	install -D -m 755 user/initramfs-tools/hooks/attestio \
+		$(DESTDIR)$(INITRAMFS_DIR)/hooks/attestio
+	install -D -m 755 user/initramfs-tools/scripts/init-top/attestio \
+		$(DESTDIR)$(INITRAMFS_DIR)/scripts/init-top/attestio
+.PHONY: install-initramfs
+
 # ----------------------------------------------------------------- tests ---
 check:
 	@tests/check.sh
@@ -130,6 +141,9 @@ demo:
 
 bench:
 	@tests/bench/run.sh
+
+stress:
+	@tests/stress/stress.sh
 
 clean:
 	rm -rf $(BUILD)/user $(BUILD)/tests $(foreach k,$(KVERS),$(BUILD)/$(k))

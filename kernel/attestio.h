@@ -9,6 +9,7 @@
 #include <linux/atomic.h>
 #include <linux/iio/buffer_impl.h>
 #include <linux/iio/iio.h>
+#include <linux/iio/trigger.h>
 #include <linux/kobject.h>
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
@@ -69,7 +70,45 @@ void attestio_log_stats(struct attestio_log_stats *st);
 int attestio_dev_init(void);
 void attestio_dev_uninit(void);
 
-/* stream.c */
+/* stream.c: the lifecycle of streams */
+/*
+ * Locking.  Order, outermost first: epoch.c's run_lock,
+ * attestio_streams_lock, a stream's emit_lock, the log's spinlock; a
+ * capture buffer's cap->lock (taken in the driver's push, under the
+ * driver's own locks), then ring_lock.
+ *
+ * attestio_streams_lock (stream.c) protects attestio_streams[], the
+ * dying-device table, the rescan backoff, and every stream's attach state.
+ * Per field of struct attestio_stream:
+ *
+ *   id, generation, kobj, spec     set before the stream is published
+ *                                  in attestio_streams[], then constant
+ *   want_polled, closing           attestio_streams_lock
+ *   state, mode, indio_dev, device, cap, and the segment's layout
+ *   (scan_bytes, has_ts, ts_offset, scan_keep, chans, nchans)
+ *                                  written under attestio_streams_lock and
+ *                                  emit_lock (start and stop take both),
+ *                                  read under either; constant while a
+ *                                  segment's capture runs, so capture and
+ *                                  the poll work read them without locks;
+ *                                  sysfs reads state and mode with
+ *                                  READ_ONCE()
+ *   ring, slot_size, nslots        as the attach state: (re)allocated and
+ *                                  freed only while capture is stopped
+ *   ring_head, ring_tail,
+ *   pending_lost                   ring_lock (irqsave: any context)
+ *   head, seq, segment,
+ *   segment_samples,
+ *   since_checkpoint, scratch,
+ *   cal, calib, calib_next         emit_lock
+ *   poll_work, drain_work          queued by capture; cancelled (synced)
+ *                                  under attestio_streams_lock only
+ *   produced ... last_tpm_rc       atomics, no lock
+ *
+ * The stream itself is freed by its kobject's release
+ * (attestio_stream_destroy()), after attestio_stream_free() removed it
+ * from attestio_streams[] under attestio_streams_lock.
+ */
 enum attestio_stream_state {
 	ATTESTIO_STREAM_ATTACHED,
 	ATTESTIO_STREAM_WAITING,	/* device gone, re-attach when back */
@@ -148,11 +187,57 @@ int attestio_stream_attach(const char *spec, bool polled);
 int attestio_stream_expect(const char *spec);
 int attestio_stream_detach(const char *spec);
 void attestio_stream_stop_all(u32 reason);
+void attestio_stream_destroy(struct attestio_stream *s);
+void attestio_stream_watch_soon(void);
+bool attestio_is_iio_dev(struct device *dev);
+void attestio_stream_device_gone(struct device *dev);
+void attestio_stream_device_removed(struct device *dev);
+void attestio_stream_trigger_gone(struct iio_trigger *trig);
+void attestio_stream_rescan_soon(void);
+
+/* emit.c: encode, chain and log a stream's records (under emit_lock) */
 void attestio_stream_emit(struct attestio_stream *s,
 			  struct attestio_rec_info *info);
-void attestio_stream_drain_locked(struct attestio_stream *s);
+void attestio_info_now(struct attestio_rec_info *info, u16 type, u32 payload);
+void attestio_emit_gap(struct attestio_stream *s, u64 lost, u32 reason);
+void attestio_emit_detach(struct attestio_stream *s, u32 reason);
+void attestio_emit_sample(struct attestio_stream *s,
+			  const struct attestio_slot *slot);
+
+/* hash.c: the chain's hash, accelerated where the CPU can */
+int attestio_hash_init(void);
+void attestio_hash_uninit(void);
+const char *attestio_hash_name(void);
+void attestio_hash_extend(u8 head[ATTESTIO_HASH_LEN], const void *rec,
+			  u32 len);
+
+/* ring.c: the capture ring and its drain worker */
+void attestio_ring_init(struct attestio_stream *s);
+int attestio_ring_alloc(struct attestio_stream *s);
+void attestio_ring_free(struct attestio_stream *s);
 void attestio_stream_capture(struct attestio_stream *s, const void *scan);
-void attestio_stream_watch_soon(void);
+void attestio_stream_drain_locked(struct attestio_stream *s);
+
+/* poll.c: polled mode */
+void attestio_poll_init(struct attestio_stream *s);
+void attestio_poll_start(struct attestio_stream *s);
+void attestio_poll_stop(struct attestio_stream *s);
+
+/* layout.c: scan layout, descriptor and calibration records */
+bool attestio_chan_has(const struct iio_chan_spec *ch,
+		       enum iio_chan_info_enum what);
+int attestio_read_chan(struct iio_dev *indio, const struct iio_chan_spec *ch,
+		       enum iio_chan_info_enum what, int *val, int *val2);
+int attestio_describe(struct attestio_stream *s);
+void attestio_calib_check(struct attestio_stream *s);
+
+/* dying.c: devices going away (under attestio_streams_lock) */
+void attestio_dying_set(struct device *dev, bool dying);
+bool attestio_dying_has(struct device *dev);
+
+/* notify.c: the IIO bus notifier */
+int attestio_notify_init(void);
+void attestio_notify_uninit(void);
 
 /* capture.c: the IIO buffer of one buffered segment */
 struct attestio_capture;
@@ -205,6 +290,40 @@ struct attestio_quote {
 enum attestio_cp_status attestio_tpm_quote(const u8 *digest,
 					   struct attestio_quote *q);
 bool attestio_tpm_present(void);
+struct tpm_chip;
+struct attestio_tpm2_auth;
+struct attestio_tpm2_rsp;
+int attestio_tpm_xfer(struct tpm_chip *chip, u8 *page, int len, u32 cc,
+		      unsigned int nhandles,
+		      const struct attestio_tpm2_auth *auths,
+		      unsigned int nauth, struct attestio_tpm2_rsp *rsp);
+
+/* ksk.c: the kernel session key that signs checkpoints */
+int attestio_ksk_init(void);
+void attestio_ksk_uninit(void);
+enum attestio_cp_status attestio_ksk_quote(struct tpm_chip *chip,
+					   const u8 *digest,
+					   struct attestio_quote *q);
+
+/* salt.c: salted sessions with parameter encryption */
+struct attestio_tpm2_sess;
+struct attestio_tpm2_cmd;
+void attestio_cfb_encrypt(const u8 *key, const u8 *iv, u8 *data, size_t len);
+int attestio_salt_session(struct tpm_chip *chip, u8 *buf, u32 tpm_key,
+			  const u8 *tx, const u8 *ty,
+			  struct attestio_tpm2_sess *sess, u8 *session_key);
+int attestio_salt_encrypt_param1(struct attestio_tpm2_cmd *c,
+				 const struct attestio_tpm2_sess *sess,
+				 const u8 *session_key);
+
+/* mlog.c: measurements into PCR ATTESTIO_MLOG_PCR and their log */
+int attestio_mlog_init(void);
+void attestio_mlog_uninit(void);
+int attestio_mlog_measure(u16 type, const void *a, u32 alen, const void *b,
+			  u32 blen);
+void attestio_mlog_setting(u32 setting, u32 old_value, u32 new_value);
+ssize_t attestio_mlog_read(char *buf, loff_t off, size_t count);
+u32 attestio_mlog_unmeasured(void);
 
 /* pm.c: final checkpoints before reboot and suspend */
 int attestio_pm_init(void);

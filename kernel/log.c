@@ -5,6 +5,7 @@
  * the ring is full the oldest records are overwritten and a reader that had
  * not read them is told exactly how many it lost.
  */
+#include <linux/lockdep.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
@@ -103,6 +104,7 @@ static u64 attestio_reader_catch_up(struct attestio_reader *r, u64 *bytes)
 	u64 records = 0;
 	int i;
 
+	lockdep_assert_held(&attestio_log.lock);
 	*bytes = 0;
 	for (i = 0; i < ATTESTIO_MAX_STREAMS; i++) {
 		if (r->mask & BIT_ULL(i)) {

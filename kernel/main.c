@@ -3,7 +3,8 @@
  * attestio: attested capture of IIO sensor samples.
  *
  * Module parameters, and the init/uninit ladder of the parts:
- * log (record ring) -> workqueue -> epochs (TPM checkpoints) -> streams
+ * log (record ring) -> workqueue -> measurement log -> kernel session key
+ * (registered in PCR 13) -> epochs (TPM checkpoints) -> streams
  * (IIO bus notifier) -> reboot/suspend notifiers -> sysfs -> /dev/attestio
  * -> automatic attach.  The user-facing interfaces come last, once the
  * code behind them works, and go first.
@@ -36,9 +37,11 @@ module_param_named(key_handle, attestio_key_handle, uint, 0444);
 MODULE_PARM_DESC(key_handle,
 		 "Persistent TPM handle of the attestation key (0x81xxxxxx; 0 = unsigned)");
 
-unsigned int attestio_pcr_mask;
+/* the boot chain (PCRs 0-9) and the module's own PCR */
+unsigned int attestio_pcr_mask = 0x3ff | 1U << ATTESTIO_MLOG_PCR;
 module_param_named(pcr_mask, attestio_pcr_mask, uint, 0444);
-MODULE_PARM_DESC(pcr_mask, "SHA-256 PCRs to quote, bit i = PCR i (default none)");
+MODULE_PARM_DESC(pcr_mask,
+		 "SHA-256 PCRs to quote, bit i = PCR i (default 0x23ff: PCRs 0-9 and 13)");
 
 unsigned int attestio_ring_slots = 1024;
 module_param_named(ring_slots, attestio_ring_slots, uint, 0444);
@@ -112,17 +115,26 @@ static int __init attestio_init(void)
 		return ret;
 	attestio_instance = get_random_u64();
 
-	ret = attestio_log_init(attestio_log_kb);
+	ret = attestio_hash_init();
 	if (ret)
 		return ret;
+	ret = attestio_log_init(attestio_log_kb);
+	if (ret)
+		goto err_uninit_hash;
 	attestio_wq = alloc_workqueue("attestio", WQ_UNBOUND | WQ_HIGHPRI, 0);
 	if (!attestio_wq) {
 		ret = -ENOMEM;
 		goto err_uninit_log;
 	}
-	ret = attestio_epoch_init();
+	ret = attestio_mlog_init();
 	if (ret)
 		goto err_destroy_wq;
+	ret = attestio_ksk_init();
+	if (ret)
+		goto err_uninit_mlog;
+	ret = attestio_epoch_init();
+	if (ret)
+		goto err_uninit_ksk;
 	ret = attestio_stream_init();
 	if (ret)
 		goto err_uninit_epoch;
@@ -149,10 +161,16 @@ err_uninit_stream:
 	attestio_stream_uninit();
 err_uninit_epoch:
 	attestio_epoch_uninit();
+err_uninit_ksk:
+	attestio_ksk_uninit();
+err_uninit_mlog:
+	attestio_mlog_uninit();
 err_destroy_wq:
 	destroy_workqueue(attestio_wq);
 err_uninit_log:
 	attestio_log_uninit();
+err_uninit_hash:
+	attestio_hash_uninit();
 	return ret;
 }
 
@@ -165,8 +183,12 @@ static void __exit attestio_exit(void)
 	/* detach records, a final checkpoint over them; then no more kicks */
 	attestio_stream_uninit();
 	attestio_epoch_uninit();
+	/* the session key signed that final checkpoint: now it goes */
+	attestio_ksk_uninit();
+	attestio_mlog_uninit();
 	destroy_workqueue(attestio_wq);
 	attestio_log_uninit();
+	attestio_hash_uninit();
 	pr_info("unloaded\n");
 }
 

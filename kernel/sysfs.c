@@ -15,6 +15,20 @@
 
 static struct kobject *attestio_kobj;
 static struct kset *attestio_streams_kset;
+/* a security-relevant setting changes and is measured as one step */
+static DEFINE_MUTEX(attestio_settings_lock);
+
+static void attestio_set_measured(u32 setting, unsigned int *var, u32 v)
+{
+	u32 old;
+
+	mutex_lock(&attestio_settings_lock);
+	old = READ_ONCE(*var);
+	WRITE_ONCE(*var, v);
+	if (old != v)
+		attestio_mlog_setting(setting, old, v);
+	mutex_unlock(&attestio_settings_lock);
+}
 
 #define ATTESTIO_RO(_name) \
 	static struct kobj_attribute attestio_attr_##_name = __ATTR_RO(_name)
@@ -89,7 +103,7 @@ static ssize_t key_handle_store(struct kobject *k, struct kobj_attribute *a,
 		return ret;
 	if (v && v >> 24 != ATTESTIO_TPM2_HT_PERSISTENT)
 		return -EINVAL;
-	WRITE_ONCE(attestio_key_handle, v);
+	attestio_set_measured(ATTESTIO_SET_KEY_HANDLE, &attestio_key_handle, v);
 	return count;
 }
 
@@ -102,6 +116,7 @@ struct attestio_uint_attr {
 	u32 min;
 	u32 max;
 	void (*changed)(void);
+	u32 setting;		/* measured as this enum attestio_setting */
 };
 
 #define to_uint_attr(a) container_of(a, struct attestio_uint_attr, attr)
@@ -121,13 +136,16 @@ static ssize_t attestio_uint_store(struct kobject *k, struct kobj_attribute *a,
 
 	if (ret)
 		return ret;
-	WRITE_ONCE(*ua->var, v);
+	if (ua->setting)
+		attestio_set_measured(ua->setting, ua->var, v);
+	else
+		WRITE_ONCE(*ua->var, v);
 	if (ua->changed)
 		ua->changed();
 	return count;
 }
 
-#define ATTESTIO_UINT(_name, _var, _min, _max, _changed)		\
+#define ATTESTIO_UINT_M(_name, _var, _min, _max, _changed, _setting)	\
 	static struct attestio_uint_attr attestio_attr_##_name = {	\
 		.attr = __ATTR(_name, 0644, attestio_uint_show,		\
 			       attestio_uint_store),			\
@@ -135,12 +153,16 @@ static ssize_t attestio_uint_store(struct kobject *k, struct kobj_attribute *a,
 		.min = (_min),						\
 		.max = (_max),						\
 		.changed = (_changed),					\
+		.setting = (_setting),					\
 	}
+#define ATTESTIO_UINT(_name, _var, _min, _max, _changed)		\
+	ATTESTIO_UINT_M(_name, _var, _min, _max, _changed, 0)
 
 ATTESTIO_UINT(epoch_ms, attestio_epoch_ms, 10, 3600000,
 	      attestio_epoch_reschedule);
 ATTESTIO_UINT(epoch_records, attestio_epoch_records, 0, 1000000, NULL);
-ATTESTIO_UINT(pcr_mask, attestio_pcr_mask, 0, 0xffffff, NULL);
+ATTESTIO_UINT_M(pcr_mask, attestio_pcr_mask, 0, 0xffffff, NULL,
+		ATTESTIO_SET_PCR_MASK);
 ATTESTIO_UINT(poll_ms, attestio_poll_ms, 1, 60000, NULL);
 
 static ssize_t sign_show(struct kobject *k, struct kobj_attribute *a,
@@ -152,11 +174,16 @@ static ssize_t sign_show(struct kobject *k, struct kobj_attribute *a,
 static ssize_t sign_store(struct kobject *k, struct kobj_attribute *a,
 			  const char *buf, size_t count)
 {
-	bool v;
+	bool old, v;
 
 	if (kstrtobool(buf, &v))
 		return -EINVAL;
+	mutex_lock(&attestio_settings_lock);
+	old = READ_ONCE(attestio_sign);
 	WRITE_ONCE(attestio_sign, v);
+	if (old != v)
+		attestio_mlog_setting(ATTESTIO_SET_SIGN, old, v);
+	mutex_unlock(&attestio_settings_lock);
 	return count;
 }
 
@@ -225,6 +252,15 @@ static ssize_t log_show(struct kobject *k, struct kobj_attribute *a,
 }
 
 ATTESTIO_RO(log);
+
+/* What computes the chain's SHA-256: a crypto API driver or "library". */
+static ssize_t hash_show(struct kobject *k, struct kobj_attribute *a,
+			 char *buf)
+{
+	return sysfs_emit(buf, "%s\n", attestio_hash_name());
+}
+
+ATTESTIO_RO(hash);
 
 static ssize_t totals_show(struct kobject *k, struct kobj_attribute *a,
 			   char *buf)
@@ -318,7 +354,31 @@ static ssize_t detach_store(struct kobject *k, struct kobj_attribute *a,
 
 ATTESTIO_WO(detach);
 
+/* The measurement log (include/uapi/linux/attestio.h), read-only. */
+static ssize_t measurements_read(struct file *f, struct kobject *k,
+				 struct bin_attribute *a, char *buf,
+				 loff_t off, size_t count)
+{
+	return attestio_mlog_read(buf, off, count);
+}
+
+static BIN_ATTR_RO(measurements, 0);
+
+static struct bin_attribute *attestio_bin_attrs[] = {
+	&bin_attr_measurements,
+	NULL,
+};
+
+static ssize_t unmeasured_show(struct kobject *k, struct kobj_attribute *a,
+			       char *buf)
+{
+	return sysfs_emit(buf, "%u\n", attestio_mlog_unmeasured());
+}
+
+ATTESTIO_RO(unmeasured);
+
 static struct attribute *attestio_attrs[] = {
+	&attestio_attr_unmeasured.attr,
 	&attestio_attr_version.attr,
 	&attestio_attr_rec_version.attr,
 	&attestio_attr_instance.attr,
@@ -334,6 +394,7 @@ static struct attribute *attestio_attrs[] = {
 	&attestio_attr_last_status.attr,
 	&attestio_attr_last_tpm_rc.attr,
 	&attestio_attr_log.attr,
+	&attestio_attr_hash.attr,
 	&attestio_attr_totals.attr,
 	&attestio_attr_attach.attr,
 	&attestio_attr_detach.attr,
@@ -342,6 +403,7 @@ static struct attribute *attestio_attrs[] = {
 
 static const struct attribute_group attestio_group = {
 	.attrs = attestio_attrs,
+	.bin_attrs = attestio_bin_attrs,
 };
 
 /* ------------------------------------------------------------ streams --- */
@@ -520,10 +582,7 @@ ATTRIBUTE_GROUPS(attestio_stream);
 
 static void attestio_stream_release(struct kobject *kobj)
 {
-	struct attestio_stream *s = to_stream(kobj);
-
-	kfree(s->scratch);
-	kfree(s);
+	attestio_stream_destroy(to_stream(kobj));
 }
 
 static const struct kobj_type attestio_stream_ktype = {

@@ -10,7 +10,7 @@
 
 #include "attestio.h"
 #include "compat.h"
-#include "tpm2_msg.h"
+#include "tpm2_sess.h"
 
 bool attestio_tpm_present(void)
 {
@@ -25,8 +25,9 @@ bool attestio_tpm_present(void)
 }
 
 /*
- * tpm_transmit_cmd() with no description: a failing quote is reported by
- * the caller, rate limited, instead of by the TPM core on every epoch.
+ * tpm_transmit_cmd() with no description: a failing command is reported
+ * by the caller, rate limited, instead of by the TPM core on every epoch.
+ * The response replaces the command in @page.
  */
 static int attestio_tpm_transmit(struct tpm_chip *chip, u8 *page, u32 len)
 {
@@ -42,18 +43,41 @@ static int attestio_tpm_transmit(struct tpm_chip *chip, u8 *page, u32 len)
 	return ret;
 }
 
+/*
+ * Send the @len byte command in @page (PAGE_SIZE) and split the response
+ * (tpm2_sess.c verifies the HMAC of every session in @auths).  Returns 0,
+ * a negative errno, or the TPM's response code (positive).
+ */
+int attestio_tpm_xfer(struct tpm_chip *chip, u8 *page, int len, u32 cc,
+		      unsigned int nhandles,
+		      const struct attestio_tpm2_auth *auths,
+		      unsigned int nauth, struct attestio_tpm2_rsp *rsp)
+{
+	int ret;
+
+	ret = attestio_tpm_transmit(chip, page, len);
+	if (ret < 0)
+		return ret;
+	/* a positive ret is an error response, parsed strictly below */
+	len = attestio_tpm2_rsp_size(page, PAGE_SIZE);
+	if (len < 0)
+		return len;
+	ret = attestio_tpm2_rsp_parse(page, len, cc, nhandles, auths, nauth,
+				      rsp);
+	if (ret == -EREMOTEIO)
+		return rsp->rc;
+	return ret;
+}
+
+/*
+ * One checkpoint signature: TPM2_Quote by the kernel session key (ksk.c),
+ * which the enrolled key at key_handle has certified.
+ */
 enum attestio_cp_status attestio_tpm_quote(const u8 *digest,
 					   struct attestio_quote *q)
 {
-	struct attestio_quote_req req = {
-		.ak_handle = q->ak_handle,
-		.qdata = digest,
-		.qlen = ATTESTIO_HASH_LEN,
-		.pcr_mask = q->pcr_mask,
-	};
-	struct attestio_quote_resp resp;
 	struct tpm_chip *chip;
-	int len, ret;
+	enum attestio_cp_status status;
 
 	q->tpm_rc = 0;
 	if (!READ_ONCE(attestio_sign))
@@ -65,35 +89,12 @@ enum attestio_cp_status attestio_tpm_quote(const u8 *digest,
 		put_device(&chip->dev);
 		return ATTESTIO_CP_NO_TPM;
 	}
-	if (!req.ak_handle) {
+	if (!q->ak_handle) {
 		put_device(&chip->dev);
 		return ATTESTIO_CP_NO_KEY;
 	}
 	memset(q->buf, 0, PAGE_SIZE);
-	len = attestio_tpm2_quote_cmd(q->buf, PAGE_SIZE, &req);
-	ret = len < 0 ? len : attestio_tpm_transmit(chip, q->buf, len);
+	status = attestio_ksk_quote(chip, digest, q);
 	put_device(&chip->dev);
-	if (ret) {
-		/* negative errno, or the TPM's response code */
-		q->tpm_rc = ret;
-		return ATTESTIO_CP_TPM_ERROR;
-	}
-	len = attestio_tpm2_rsp_size(q->buf, PAGE_SIZE);
-	ret = len < 0 ? len : attestio_tpm2_quote_parse(q->buf, len, &resp);
-	if (ret == -EREMOTEIO) {
-		q->tpm_rc = resp.rc;
-		return ATTESTIO_CP_TPM_ERROR;
-	}
-	if (!ret && (resp.extra_len != ATTESTIO_HASH_LEN ||
-		     memcmp(resp.extra, digest, ATTESTIO_HASH_LEN)))
-		ret = -EBADMSG;	/* quote over something else */
-	if (ret) {
-		q->tpm_rc = ret;
-		return ATTESTIO_CP_BAD_RESPONSE;
-	}
-	q->attest = resp.attest;
-	q->attest_len = resp.attest_len;
-	q->sig = resp.sig;
-	q->sig_len = resp.sig_len;
-	return ATTESTIO_CP_SIGNED;
+	return status;
 }

@@ -107,77 +107,12 @@ int attestio_tpm2_rsp_size(const u8 *buf, size_t cap)
 	return size;
 }
 
-/* A bounds-checked reader over an untrusted area. */
-struct attestio_rd {
-	const u8 *p;
-	size_t left;
-};
-
-static const u8 *attestio_take(struct attestio_rd *r, size_t n)
-{
-	const u8 *p = r->p;
-
-	if (n > r->left)
-		return NULL;
-	r->p += n;
-	r->left -= n;
-	return p;
-}
-
-static bool attestio_r8(struct attestio_rd *r, u8 *v)
-{
-	const u8 *p = attestio_take(r, 1);
-
-	if (!p)
-		return false;
-	*v = *p;
-	return true;
-}
-
-static bool attestio_r16(struct attestio_rd *r, u16 *v)
-{
-	const u8 *p = attestio_take(r, 2);
-
-	if (!p)
-		return false;
-	*v = attestio_get_be16(p);
-	return true;
-}
-
-static bool attestio_r32(struct attestio_rd *r, u32 *v)
-{
-	const u8 *p = attestio_take(r, 4);
-
-	if (!p)
-		return false;
-	*v = attestio_get_be32(p);
-	return true;
-}
-
-/* A TPM2B whose contents are @min..@max bytes; NULL data if it is empty. */
-static bool attestio_r2b(struct attestio_rd *r, u16 min, u16 max,
-			 const u8 **data, u16 *size)
-{
-	const u8 *p;
-	u16 n;
-
-	if (!attestio_r16(r, &n) || n < min || n > max)
-		return false;
-	p = attestio_take(r, n);
-	if (!p)
-		return false;
-	if (data)
-		*data = n ? p : NULL;
-	if (size)
-		*size = n;
-	return true;
-}
-
 /*
- * TPMS_ATTEST of a quote: magic, type, qualifiedSigner, extraData,
- * clockInfo, firmwareVersion and TPMS_QUOTE_INFO, filling exactly @len bytes.
+ * TPMS_ATTEST of a quote or a certification: magic, type, qualifiedSigner,
+ * extraData, clockInfo, firmwareVersion and TPMS_QUOTE_INFO or
+ * TPMS_CERTIFY_INFO, filling exactly @len bytes.
  */
-static int attestio_parse_attest(const u8 *attest, u16 len,
+static int attestio_parse_attest(const u8 *attest, u16 len, u16 want,
 				 struct attestio_quote_resp *out)
 {
 	struct attestio_rd r = { attest, len };
@@ -188,7 +123,7 @@ static int attestio_parse_attest(const u8 *attest, u16 len,
 
 	if (!attestio_r32(&r, &magic) || magic != ATTESTIO_TPM2_GENERATED_VALUE)
 		return -EBADMSG;
-	if (!attestio_r16(&r, &type) || type != ATTESTIO_TPM2_ST_ATTEST_QUOTE)
+	if (!attestio_r16(&r, &type) || type != want)
 		return -EBADMSG;
 	if (!attestio_r2b(&r, 0, ATTESTIO_TPM2_NAME_MAX, NULL, NULL))
 		return -EBADMSG;
@@ -201,6 +136,14 @@ static int attestio_parse_attest(const u8 *attest, u16 len,
 		return -EBADMSG;
 	if (!attestio_take(&r, ATTESTIO_TPM2_FW_VERSION_LEN))
 		return -EBADMSG;
+	if (type == ATTESTIO_TPM2_ST_ATTEST_CERTIFY) {
+		/* name, qualifiedName */
+		if (!attestio_r2b(&r, 1, ATTESTIO_TPM2_NAME_MAX,
+				  &out->cert_name, &out->cert_name_len) ||
+		    !attestio_r2b(&r, 1, ATTESTIO_TPM2_NAME_MAX, NULL, NULL))
+			return -EBADMSG;
+		return r.left ? -EBADMSG : 0;
+	}
 	if (!attestio_r32(&r, &count) || count > ATTESTIO_TPM2_BANKS_MAX)
 		return -EBADMSG;
 	for (i = 0; i < count; i++) {
@@ -237,6 +180,33 @@ static int attestio_parse_sig(struct attestio_rd *r, u16 *alg)
 		return 0;
 	}
 	return -EBADMSG;
+}
+
+/*
+ * The response parameters of TPM2_Quote or TPM2_Certify (@type is the
+ * TPMS_ATTEST type expected): a TPM2B_ATTEST and a TPMT_SIGNATURE filling
+ * exactly @len bytes.  Fills attest, sig, sig_alg, extra (and cert_name for
+ * a certification) of @q; 0 or -EBADMSG.
+ */
+int attestio_tpm2_attest_params(const u8 *p, size_t len, u16 type,
+				struct attestio_quote_resp *q)
+{
+	struct attestio_rd par = { p, len };
+	int ret;
+
+	if (!attestio_r2b(&par, 1, 0xffff, &q->attest, &q->attest_len))
+		return -EBADMSG;
+	ret = attestio_parse_attest(q->attest, q->attest_len, type, q);
+	if (ret)
+		return ret;
+	q->sig = par.p;
+	ret = attestio_parse_sig(&par, &q->sig_alg);
+	if (ret)
+		return ret;
+	if (par.left)
+		return -EBADMSG;
+	q->sig_len = par.p - q->sig;
+	return 0;
 }
 
 /*
@@ -289,18 +259,10 @@ int attestio_tpm2_quote_parse(const u8 *buf, size_t len,
 	if (!par.p)
 		return -EBADMSG;
 
-	if (!attestio_r2b(&par, 1, 0xffff, &q.attest, &q.attest_len))
-		return -EBADMSG;
-	ret = attestio_parse_attest(q.attest, q.attest_len, &q);
+	ret = attestio_tpm2_attest_params(par.p, par.left,
+					  ATTESTIO_TPM2_ST_ATTEST_QUOTE, &q);
 	if (ret)
 		return ret;
-	q.sig = par.p;
-	ret = attestio_parse_sig(&par, &q.sig_alg);
-	if (ret)
-		return ret;
-	if (par.left)
-		return -EBADMSG;
-	q.sig_len = par.p - q.sig;
 
 	/* One TPMS_AUTH_RESPONSE of a password session: nothing but attrs. */
 	if (!attestio_r2b(&r, 0, 0, NULL, NULL) || !attestio_r8(&r, &attrs) ||

@@ -20,6 +20,7 @@
 #define ATTESTIO_TPM2_ST_NO_SESSIONS	0x8001
 #define ATTESTIO_TPM2_ST_SESSIONS	0x8002
 #define ATTESTIO_TPM2_ST_ATTEST_QUOTE	0x8018
+#define ATTESTIO_TPM2_ST_ATTEST_CERTIFY	0x8017
 #define ATTESTIO_TPM2_CC_QUOTE		0x00000158
 #define ATTESTIO_TPM2_RS_PW		0x40000009
 #define ATTESTIO_TPM2_GENERATED_VALUE	0xff544347
@@ -46,18 +47,19 @@
 #define ATTESTIO_TPM2_PCR_SELECT_MAX	4
 #define ATTESTIO_TPM2_BANKS_MAX		16
 
+/* Masked, so that sparse sees no truncation when @v is a constant. */
 static inline void attestio_put_be16(u8 *p, u16 v)
 {
-	p[0] = v >> 8;
-	p[1] = v;
+	p[0] = (v >> 8) & 0xff;
+	p[1] = v & 0xff;
 }
 
 static inline void attestio_put_be32(u8 *p, u32 v)
 {
-	p[0] = v >> 24;
-	p[1] = v >> 16;
-	p[2] = v >> 8;
-	p[3] = v;
+	p[0] = (v >> 24) & 0xff;
+	p[1] = (v >> 16) & 0xff;
+	p[2] = (v >> 8) & 0xff;
+	p[3] = v & 0xff;
 }
 
 static inline u16 attestio_get_be16(const u8 *p)
@@ -68,6 +70,72 @@ static inline u16 attestio_get_be16(const u8 *p)
 static inline u32 attestio_get_be32(const u8 *p)
 {
 	return (u32)p[0] << 24 | (u32)p[1] << 16 | (u32)p[2] << 8 | p[3];
+}
+
+/* A bounds-checked reader over an untrusted area. */
+struct attestio_rd {
+	const u8 *p;
+	size_t left;
+};
+
+static inline const u8 *attestio_take(struct attestio_rd *r, size_t n)
+{
+	const u8 *p = r->p;
+
+	if (n > r->left)
+		return NULL;
+	r->p += n;
+	r->left -= n;
+	return p;
+}
+
+static inline bool attestio_r8(struct attestio_rd *r, u8 *v)
+{
+	const u8 *p = attestio_take(r, 1);
+
+	if (!p)
+		return false;
+	*v = *p;
+	return true;
+}
+
+static inline bool attestio_r16(struct attestio_rd *r, u16 *v)
+{
+	const u8 *p = attestio_take(r, 2);
+
+	if (!p)
+		return false;
+	*v = attestio_get_be16(p);
+	return true;
+}
+
+static inline bool attestio_r32(struct attestio_rd *r, u32 *v)
+{
+	const u8 *p = attestio_take(r, 4);
+
+	if (!p)
+		return false;
+	*v = attestio_get_be32(p);
+	return true;
+}
+
+/* A TPM2B whose contents are @min..@max bytes; NULL data if it is empty. */
+static inline bool attestio_r2b(struct attestio_rd *r, u16 min, u16 max,
+				const u8 **data, u16 *size)
+{
+	const u8 *p;
+	u16 n;
+
+	if (!attestio_r16(r, &n) || n < min || n > max)
+		return false;
+	p = attestio_take(r, n);
+	if (!p)
+		return false;
+	if (data)
+		*data = n ? p : NULL;
+	if (size)
+		*size = n;
+	return true;
 }
 
 struct attestio_quote_req {
@@ -92,6 +160,8 @@ struct attestio_quote_resp {
 	u16 sig_alg;		/* ATTESTIO_TPM2_ALG_{ECDSA,RSASSA,RSAPSS} */
 	const u8 *extra;
 	u16 extra_len;
+	const u8 *cert_name;	/* TPMS_CERTIFY_INFO name (certifications) */
+	u16 cert_name_len;
 };
 
 int attestio_tpm2_quote_cmd(u8 *buf, size_t cap,
@@ -99,5 +169,7 @@ int attestio_tpm2_quote_cmd(u8 *buf, size_t cap,
 int attestio_tpm2_rsp_size(const u8 *buf, size_t cap);
 int attestio_tpm2_quote_parse(const u8 *buf, size_t len,
 			      struct attestio_quote_resp *out);
+int attestio_tpm2_attest_params(const u8 *p, size_t len, u16 type,
+				struct attestio_quote_resp *q);
 
 #endif /* _ATTESTIO_TPM2_MSG_H */

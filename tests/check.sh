@@ -1,11 +1,14 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # make check: install what is needed, build, run every suite, summarise.
-# Suites: userspace unit tests (cmocka), KUnit (UML), the VM harness's own
-# tests, and the in-guest selftests on every supported kernel series.
+# Suites: userspace unit tests (cmocka), KUnit (UML), the settlement
+# contracts on an in-process EVM (node), the VM harness's own
+# tests, the in-guest selftests on every supported kernel series, and the
+# short stress scenarios (tests/stress/run.sh --short) on each.
 # Last line: "N passed, N failed[, N skipped]"; exit status 1 on any failure.
 # Environment: CHECK_KERNELS="6.1 6.12" selects kernel series,
-#              CHECK_SUITES="unit kunit fuzz tpm attestiod static deb harness guest" selects
+#              CHECK_SUITES="unit kunit fuzz tpm attestiod oracle contracts static
+#              deb harness guest stress" selects
 #              suites; FUZZ_SECONDS sets the time per fuzz target.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -16,7 +19,7 @@ mkdir -p "$out"
 results=$out/results
 : > "$results"
 kernels=${CHECK_KERNELS:-6.1 6.12}
-suites=${CHECK_SUITES:-unit kunit fuzz tpm attestiod static deb harness guest}
+suites=${CHECK_SUITES:-unit kunit fuzz tpm attestiod oracle contracts static deb harness guest stress}
 
 want() { case " $suites " in *" $1 "*) return 0 ;; esac; return 1; }
 log() { printf '\n=== %s\n' "$*"; }
@@ -89,23 +92,27 @@ if want fuzz; then
 	tap_collect fuzz "$out/fuzz.log"
 fi
 
-if want tpm; then
-	log "provisioning and enrollment against swtpm (host, loopback)"
-	tests/tpm/run.sh > "$out/tpm.log" 2>&1
+# A host-side suite: one script that prints TAP; a non-zero exit is a
+# failure of its own.  host_suite NAME "DESCRIPTION" SCRIPT
+host_suite() {
+	local rc
+	want "$1" || return 0
+	log "$2"
+	"$3" > "$out/$1.log" 2>&1
 	rc=$?
-	cat "$out/tpm.log"
-	tap_collect tpm "$out/tpm.log"
-	[ $rc -eq 0 ] || record FAIL "tpm/run(rc=$rc)"
-fi
+	cat "$out/$1.log"
+	tap_collect "$1" "$out/$1.log"
+	[ $rc -eq 0 ] || record FAIL "$1/run(rc=$rc)"
+}
 
-if want attestiod; then
-	log "attestiod scenarios (mosquitto, TLS, oracle ingest; host loopback)"
-	tests/attestiod/run.sh > "$out/attestiod.log" 2>&1
-	rc=$?
-	cat "$out/attestiod.log"
-	tap_collect attestiod "$out/attestiod.log"
-	[ $rc -eq 0 ] || record FAIL "attestiod/run(rc=$rc)"
-fi
+host_suite tpm "provisioning and enrollment against swtpm (host, loopback)" tests/tpm/run.sh
+host_suite attestiod "attestiod scenarios (mosquitto, TLS, oracle ingest; host loopback)" \
+	tests/attestiod/run.sh
+host_suite oracle "oracle scenarios (mosquitto, TLS, 4 attestio-oracle nodes; host loopback)" \
+	tests/oracle/run.sh
+host_suite contracts "settlement contracts (solc, in-process EVM, liboracle-signed reports)" \
+	tests/contracts/run.sh
+
 
 if want static; then
 	log "static checks"
@@ -146,7 +153,7 @@ if want static; then
 		fi
 		make -s dkms-uninstall >> "$out/dkms.log" 2>&1
 	) 9> "$dkmslock/attestio-dkms.lock"
-	if shellcheck -x tests/*.sh tests/vm/run tests/vm/selftest.sh tests/kunit/run.sh tests/selftests/run.sh tests/bench/*.sh tests/fuzz/run.sh tests/tpm/run.sh tests/attestiod/run.sh tests/deb/*.sh .ci/run > "$out/shellcheck.log" 2>&1 &&
+	if shellcheck -x tests/*.sh tests/vm/run tests/vm/selftest.sh tests/kunit/run.sh tests/selftests/run.sh tests/bench/*.sh tests/stress/*.sh tests/fuzz/run.sh tests/tpm/run.sh tests/attestiod/run.sh tests/attestiod/guest.sh tests/oracle/run.sh tests/contracts/run.sh tests/deb/*.sh .ci/run > "$out/shellcheck.log" 2>&1 &&
 	   shellcheck -s sh debian/*.postinst debian/*.postrm >> "$out/shellcheck.log" 2>&1; then
 		record PASS static/shellcheck
 	else
@@ -172,23 +179,54 @@ if want harness; then
 fi
 
 if want guest; then
-	# One VM per kernel series, run side by side.
-	pids=()
+	# One VM per kernel series, run side by side: TITLE NAME CMD... ("%k"
+	# in CMD is the kernel series); results under guest-<k>[/NAME].
+	guest_each() {
+		local title=$1 name=$2 k i=0 rc pids=() a
+		shift 2
+		for k in $kernels; do
+			log "$title on $k (started)"
+			a=("${@//%k/$k}")
+			tests/vm/run --kernel "$k" --timeout 1800 -- "${a[@]}" \
+				> "$out/guest-$k${name:+-$name}.log" 2>&1 &
+			pids+=($!)
+		done
+		for k in $kernels; do
+			wait "${pids[$i]}"
+			rc=$?
+			i=$((i + 1))
+			log "$title on $k (exit $rc)"
+			cat "$out/guest-$k${name:+-$name}.log"
+			tap_collect "guest-$k${name:+/$name}" "$out/guest-$k${name:+-$name}.log"
+			[ $rc -eq 0 ] || record FAIL "guest-$k${name:+/$name}/vm(rc=$rc)"
+		done
+	}
+	guest_each "in-guest selftests" "" tests/selftests/run.sh %k
+	# attestiod: BPF ring overflow and backfill, guards
+	guest_each "attestiod in the guest" attestiod tests/attestiod/guest.sh
+	# Kernel-exclusive key use (tests/selftests/ksk_test.sh), in a fresh
+	# boot each, with the TPM traffic logged for the bus-interposer case;
+	# then a reboot on the same TPM state: the module regains key use with
+	# no secret on disk.
 	for k in $kernels; do
-		log "in-guest selftests on $k (started)"
-		tests/vm/run --kernel "$k" -- tests/selftests/run.sh "$k" \
-			> "$out/guest-$k.log" 2>&1 &
-		pids+=($!)
-	done
-	i=0
-	for k in $kernels; do
-		wait "${pids[$i]}"
+		log "kernel-exclusive key, bus interposer, reboot on $k"
+		st=$(mktemp -d /tmp/attestio-tpmstate.XXXXXX)
+		traffic=$PWD/build/tpm-traffic-$k.log
+		rm -f "$traffic"
+		tests/vm/run --kernel "$k" --timeout 1200 --tpm-state "$st" --tpm-traffic "$traffic" -- \
+			env ATTESTIO_TPM_TRAFFIC="$traffic" tests/selftests/ksk_test.sh \
+			> "$out/ksk-$k.log" 2>&1
 		rc=$?
-		i=$((i + 1))
-		log "in-guest selftests on $k (exit $rc)"
-		cat "$out/guest-$k.log"
-		tap_collect "guest-$k" "$out/guest-$k.log"
-		[ $rc -eq 0 ] || record FAIL "guest-$k/vm(rc=$rc)"
+		cat "$out/ksk-$k.log"
+		tap_collect "ksk-$k" "$out/ksk-$k.log"
+		[ $rc -eq 0 ] || record FAIL "ksk-$k/vm(rc=$rc)"
+		tests/vm/run --kernel "$k" --timeout 600 --tpm-state "$st" -- \
+			tests/selftests/ksk_test.sh reboot > "$out/reboot-$k.log" 2>&1
+		rc=$?
+		rm -rf "$st" "$traffic"
+		cat "$out/reboot-$k.log"
+		tap_collect "reboot-$k" "$out/reboot-$k.log"
+		[ $rc -eq 0 ] || record FAIL "reboot-$k/vm(rc=$rc)"
 	done
 	# Without a TPM: streams flow, checkpoints say plainly they are unsigned.
 	k=${kernels%% *}
@@ -199,6 +237,20 @@ if want guest; then
 	cat "$out/guest-notpm.log"
 	tap_collect "guest-$k-notpm" "$out/guest-notpm.log"
 	[ $rc -eq 0 ] || record FAIL "guest-$k-notpm/vm(rc=$rc)"
+fi
+
+if want stress; then
+	# The short stress scenarios (make stress runs the full ones on the
+	# debug kernel); one VM at a time.
+	for k in $kernels; do
+		log "stress scenarios (short) on $k"
+		tests/vm/run --kernel "$k" --timeout 900 -- tests/stress/run.sh --short \
+			> "$out/stress-$k.log" 2>&1
+		rc=$?
+		cat "$out/stress-$k.log"
+		tap_collect "stress-$k" "$out/stress-$k.log"
+		[ $rc -eq 0 ] || record FAIL "stress-$k/vm(rc=$rc)"
+	done
 fi
 
 log "summary"

@@ -70,6 +70,7 @@ if ! show $cli provision --handle $handle --out "$akdir"; then
 		tpm2_createak -C ek.ctx -c ak.ctx -G ecc -g sha256 -s ecdsa \
 			-u ak.pem -f pem > /dev/null &&
 		tpm2_evictcontrol -C o -c ak.ctx $handle > /dev/null &&
+		tpm2_readpublic -c $handle -o ak.pub > /dev/null &&
 		tpm2_flushcontext -t > /dev/null)
 fi
 echo "the private key stays in the TPM at $handle; its public part:"
@@ -97,12 +98,31 @@ sleep 2
 step "attestio status"
 show $cli status
 
-step "the live attested stream: attestio read --samples 40 --ak ak.pem"
+step "only the kernel can make the TPM sign: its session key, registered in PCR 13"
+echo "(the module created a key at load that only it can use, registered it in"
+echo " PCR 13 and had the AK certify it; the AK itself can only certify)"
+show $cli measurements --ak "$akdir/ak.pub"
+echo "\$ tpm2_quote -c $handle -q 00ff -l sha256:13   # root asks the AK for a quote"
+if tpm2_quote -c $handle -q 00ff -l sha256:13 -m "$work/q.msg" -s "$work/q.sig" \
+	> "$work/rootquote.log" 2>&1; then
+	echo "the TPM QUOTED for root (an AK not made by attestio provision)"
+	result+=("root_quote=yes")
+else
+	grep -m1 -i 'error\|ERROR' "$work/rootquote.log" || true
+	echo "(refused: the AK's policy allows only TPM2_Certify and ActivateCredential)"
+	result+=("root_quote=refused")
+fi
+tpm2_pcrread sha256:0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23 \
+	-o "$work/pcrs.bin" > /dev/null
+keyopts=(--ak "$akdir/ak.pub" --measurements /sys/kernel/attestio/measurements
+	--pcrs "$work/pcrs.bin")
+
+step "the live attested stream: attestio read --samples 40 --ak ak.pub --measurements ..."
 echo "(each line: stream, seq, capture time, type, SI value from the stream's"
 echo " signed descriptor, and its state once a TPM-signed checkpoint covers it)"
 read_rc=0
-echo "\$ $cli read --samples 40 --timeout 60 --ak $akdir/ak.pem"
-$cli read --samples 40 --timeout 60 --ak "$akdir/ak.pem" | tee "$work/read.txt" ||
+echo "\$ $cli read --samples 40 --timeout 60 ${keyopts[*]}"
+$cli read --samples 40 --timeout 60 "${keyopts[@]}" | tee "$work/read.txt" ||
 	read_rc=$?
 lines=$(($(wc -l < "$work/read.txt") - 1))
 verified=$(grep -c ' VERIFIED$' "$work/read.txt" || true)
@@ -113,7 +133,7 @@ result+=("read_lines=$lines" "read_verified=$verified" "read_bad=$bad")
 step "saving a recording and verifying it: attestio read -o / attestio verify"
 show $cli read --samples 100 --timeout 60 -o "$work/rec.bin"
 verify_rc=0
-show $cli verify --ak "$akdir/ak.pem" "$work/rec.bin" | tee "$work/verify.txt" ||
+show $cli verify "${keyopts[@]}" "$work/rec.bin" | tee "$work/verify.txt" ||
 	verify_rc=$?
 summary=$(grep -m1 '^verified ' "$work/verify.txt" || true)
 echo "(exit status $verify_rc)"
@@ -141,7 +161,7 @@ while off < len(data):
 open(sys.argv[2], "wb").write(data)
 EOF
 tamper_rc=0
-show $cli verify --ak "$akdir/ak.pem" "$work/tampered.bin" || tamper_rc=$?
+show $cli verify "${keyopts[@]}" "$work/tampered.bin" || tamper_rc=$?
 echo "(exit status $tamper_rc: the chain up to the next checkpoint no longer matches"
 echo " the heads the TPM signed, so the forged reading was caught)"
 result+=("tamper_rc=$tamper_rc")
@@ -164,7 +184,7 @@ while off < len(data):
 open(sys.argv[2], "wb").write(data)
 EOF
 drop_rc=0
-show $cli verify --ak "$akdir/ak.pem" "$work/dropped.bin" || drop_rc=$?
+show $cli verify "${keyopts[@]}" "$work/dropped.bin" || drop_rc=$?
 echo "(exit status $drop_rc)"
 result+=("drop_rc=$drop_rc")
 

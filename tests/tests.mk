@@ -38,6 +38,12 @@ $(TB)/unit/test_cli_%: tests/unit/test_cli_%.c user/cli/attestio/%.c user/cli/at
 	$(CC) $(USER_CFLAGS) $(KSHIM_CFLAGS) -Iuser/include -Iuser/cli/attestio $< \
 		user/cli/attestio/$*.c user/cli/attestio/util.c -o $@ \
 		$(UB)/libattestio.a -lcmocka $(LIB_LDLIBS)
+
+# Suites named test_oracled_* build attestio-oracle's parts in (config).
+$(TB)/unit/test_oracled_%: tests/unit/test_oracled_%.c user/oracled/%.c user/oracled/oracled.h $(UB)/liboracle.a
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) $(ORACLE_CFLAGS) -Iuser/oracled -Iinclude/uapi $< user/oracled/$*.c -o $@ \
+		$(UB)/liboracle.a -lcmocka -linih $(ORACLE_LDLIBS)
 $(TB)/unit/%: tests/unit/%.c $(UB)/libattestio.a
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) $(KSHIM_CFLAGS) -Iuser/include -Iuser/lib -Itests/common $< -o $@ $(UB)/libattestio.a -lcmocka $(LIB_LDLIBS)
@@ -54,9 +60,12 @@ $(TB)/selftests/%: tests/selftests/%.c tests/selftests/*.h $(LINUX_SRC)/.unpacke
 # Test-only kernel modules (tests/kmod), one tree per kernel like the
 # module's; the selftests insmod build/<kver>/testdev/attestio_testdev.ko.
 define testmod_rules
-$(BUILD)/$(1)/testdev/attestio_testdev.ko: tests/kmod/Kbuild tests/kmod/*.c
+$(BUILD)/$(1)/testdev/attestio_testdev.ko: tests/kmod/Kbuild tests/kmod/*.c $(KERNEL_SRC)
 	@mkdir -p $(BUILD)/$(1)/testdev
 	@for f in $(TOP)/tests/kmod/Kbuild $(TOP)/tests/kmod/*.c; do ln -sf $$$$f $(BUILD)/$(1)/testdev/; done
+	@for f in emit hash record log; do ln -sf $(TOP)/kernel/$$$$f.c $(BUILD)/$(1)/testdev/; done
+	@ln -sfn $(TOP)/kernel $(BUILD)/$(1)/testdev/kinc
+	@ln -sfn $(TOP)/include/uapi $(BUILD)/$(1)/testdev/uapi
 	$$(MAKE) -C /lib/modules/$(1)/build M=$(BUILD)/$(1)/testdev $(if $(W),W=$(W)) modules
 endef
 $(foreach k,$(KVERS),$(eval $(call testmod_rules,$(k))))
@@ -86,3 +95,17 @@ $(TB)/attestiod/gen_records: tests/attestiod/gen_records.c tests/common/signed_s
 	$(CC) $(USER_CFLAGS) $(KSHIM_CFLAGS) -Iuser/include -Iuser/lib -Itests/common $< -o $@ \
 		$(UB)/libattestio.a $(LIB_LDLIBS)
 tests: $(TB)/attestiod/gen_records
+
+# Contract tests (user/contracts/test, tests/contracts/run.sh): signs report
+# cores with liboracle as the oracle nodes do.
+$(TB)/contracts/mkreport: tests/contracts/mkreport.c $(UB)/liboracle.a
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) $(ORACLE_CFLAGS) $< -o $@ $(UB)/liboracle.a $(ORACLE_LDLIBS)
+tests: $(TB)/contracts/mkreport
+# oracle scenario suite (tests/oracle/run.sh): one gateway's records, in
+# real time, one batch file per epoch.
+$(TB)/oracle/gen_feed: tests/oracle/gen_feed.c tests/common/signed_stream.h $(UB)/libattestio.a
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) $(KSHIM_CFLAGS) -Iuser/include -Iuser/lib -Itests/common $< -o $@ \
+		$(UB)/libattestio.a $(LIB_LDLIBS)
+tests: $(TB)/oracle/gen_feed

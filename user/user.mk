@@ -12,7 +12,7 @@ TSS_LIBS := $(shell pkg-config --libs tss2-esys tss2-mu tss2-tctildr tss2-rc 2>/
 LIB_CFLAGS := $(USER_CFLAGS) -fPIC $(KSHIM_CFLAGS) -Iuser/include -Iuser/lib
 LIB_LDLIBS := $(TSS_LIBS) -lcrypto
 
-LIB_KSRC := kernel/record.c kernel/tpm2_msg.c
+LIB_KSRC := kernel/record.c kernel/tpm2_msg.c kernel/tpm2_sess.c
 LIB_USRC := $(wildcard user/lib/*.c)
 LIB_OBJS := $(patsubst kernel/%.c,$(UB)/k/%.o,$(LIB_KSRC)) \
 	    $(patsubst user/lib/%.c,$(UB)/lib/%.o,$(LIB_USRC))
@@ -38,11 +38,12 @@ $(UB)/libattestio.so: $(LIB_OBJS)
 PROGS := $(notdir $(wildcard user/cli/*))
 USER_BINS := $(addprefix $(BUILD)/bin/,$(PROGS))
 
+# They link liboracle too (attestio settle: final reports and payouts).
 define prog_rule
-$(BUILD)/bin/$(1): $(wildcard user/cli/$(1)/*.c user/cli/$(1)/*.h) $(UB)/libattestio.a
+$(BUILD)/bin/$(1): $(wildcard user/cli/$(1)/*.c user/cli/$(1)/*.h) $(UB)/libattestio.a $(UB)/liboracle.a
 	@mkdir -p $$(@D)
-	$$(CC) $(LIB_CFLAGS) $(LDFLAGS) -Iuser/cli/$(1) $(wildcard user/cli/$(1)/*.c) -o $$@ \
-		$(UB)/libattestio.a $(LIB_LDLIBS)
+	$$(CC) $(LIB_CFLAGS) $(LDFLAGS) -Iuser/oracle -Iuser/cli/$(1) $(wildcard user/cli/$(1)/*.c) -o $$@ \
+		$(UB)/libattestio.a $(UB)/liboracle.a -lsecp256k1 -lcbor $(LIB_LDLIBS)
 endef
 $(foreach p,$(PROGS),$(eval $(call prog_rule,$(p))))
 
@@ -64,20 +65,36 @@ $(UB)/liboracle.a: $(ORACLE_OBJS)
 
 USER_TARGETS := $(UB)/liboracle.a $(UB)/libattestio.a $(UB)/libattestio.so $(USER_BINS)
 
+# BPF programs (user/bpf, libbpf-bootstrap layout): X.bpf.c -> X.bpf.o
+# (clang -target bpf, CO-RE) -> X.skel.h (bpftool gen skeleton), which
+# attestiod includes; X.h next to them is shared with userspace.
+BPF_SRC := $(wildcard user/bpf/*.bpf.c)
+BPF_SKELS := $(patsubst user/bpf/%.bpf.c,$(UB)/bpf/%.skel.h,$(BPF_SRC))
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror \
+	-Iinclude/uapi -Iuser/bpf -I/usr/include/$(shell $(CC) -dumpmachine)
+
+$(UB)/bpf/%.bpf.o: user/bpf/%.bpf.c $(wildcard user/bpf/*.h) include/uapi/linux/attestio.h
+	@mkdir -p $(@D)
+	clang $(BPF_CFLAGS) -c $< -o $@
+
+$(UB)/bpf/%.skel.h: $(UB)/bpf/%.bpf.o
+	bpftool gen skeleton $< name $(subst .,_,$*)_bpf > $@.tmp
+	mv $@.tmp $@
+
 # attestiod, the gateway daemon (user/attestiod, Documentation/attestiod.md),
-# and attestio-oracle (user/oracled: the ingest/ack path so far).  Both use
+# and attestio-oracle (user/oracled, Documentation/oracle.md).  Both use
 # libattestio and liboracle (the ack codec).
 DAEMON_CFLAGS := $(LIB_CFLAGS) $(ORACLE_CFLAGS)
 DAEMON_LDLIBS := -lmosquitto -lsqlite3 $(ORACLE_LDLIBS) -lssl $(LIB_LDLIBS)
 
-$(BUILD)/bin/attestiod: $(wildcard user/attestiod/*.c user/attestiod/*.h) $(UB)/libattestio.a $(UB)/liboracle.a
+$(BUILD)/bin/attestiod: $(wildcard user/attestiod/*.c user/attestiod/*.h user/bpf/*.h) $(BPF_SKELS) $(UB)/libattestio.a $(UB)/liboracle.a
 	@mkdir -p $(@D)
-	$(CC) $(DAEMON_CFLAGS) $(LDFLAGS) -Iuser/attestiod $(wildcard user/attestiod/*.c) -o $@ \
-		$(UB)/liboracle.a $(UB)/libattestio.a -linih -lmicrohttpd -lsystemd $(DAEMON_LDLIBS)
+	$(CC) $(DAEMON_CFLAGS) $(LDFLAGS) -Iuser/attestiod -I$(UB)/bpf $(wildcard user/attestiod/*.c) -o $@ \
+		$(UB)/liboracle.a $(UB)/libattestio.a -linih -lmicrohttpd -lsystemd -lbpf $(DAEMON_LDLIBS)
 
 $(BUILD)/bin/attestio-oracle: $(wildcard user/oracled/*.c user/oracled/*.h) $(UB)/libattestio.a $(UB)/liboracle.a
 	@mkdir -p $(@D)
 	$(CC) $(DAEMON_CFLAGS) $(LDFLAGS) -Iuser/oracled $(wildcard user/oracled/*.c) -o $@ \
-		$(UB)/liboracle.a $(UB)/libattestio.a -linih $(DAEMON_LDLIBS)
+		$(UB)/liboracle.a $(UB)/libattestio.a -linih -lmicrohttpd -lsystemd -lm $(DAEMON_LDLIBS)
 
 USER_TARGETS += $(BUILD)/bin/attestiod $(BUILD)/bin/attestio-oracle

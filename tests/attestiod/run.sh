@@ -313,6 +313,18 @@ if want bad_config; then
 	else
 		notok "bad_config" "rc $rc: $out"
 	fi
+	printf '[gateway]\nid = %s\n[source]\ntype = bpf\nring_bytes = 5000\n' "$gwid" > "$d/gw.conf"
+	out=$("$bin/attestiod" --check-config --config "$d/gw.conf" 2>&1)
+	rc=$?
+	printf '[gateway]\nid = %s\n[guard]\nmode = maybe\n' "$gwid" > "$d/gw.conf"
+	out2=$("$bin/attestiod" --check-config --config "$d/gw.conf" 2>&1)
+	rc2=$?
+	if [ $rc = 2 ] && [[ "$out" == *"gw.conf:5: source.ring_bytes must be a power of two"* ]] &&
+	   [ $rc2 = 2 ] && [[ "$out2" == *"gw.conf:4: guard.mode must be"* ]]; then
+		ok "bad_config_bpf (ring_bytes not a power of two, unknown guard mode: exit 2, line named)"
+	else
+		notok "bad_config_bpf" "rc $rc: $out" "rc $rc2: $out2"
+	fi
 fi
 
 echo "1..$n"

@@ -57,6 +57,8 @@ struct qopt {
 	uint32_t status;	/* != 0: unsigned checkpoint */
 	uint8_t pcr_byte;	/* 0: PCR_DIGEST_BYTE */
 	int late;		/* samples of ss[0] between heads and checkpoint */
+	uint32_t pcr_mask;	/* 0: PCRs 0 and 7 (0x81) */
+	const uint8_t *pcr_digest;	/* NULL: 32 x pcr_byte */
 };
 
 struct rstream {
@@ -91,12 +93,18 @@ static inline uint8_t *recs_new(struct recs *rs, uint32_t len)
 	return p;
 }
 
+/* The capture time a record gets; an includer may define its own. */
+#ifndef SIGNED_STREAM_REALTIME
+#define SIGNED_STREAM_REALTIME(s)	(2000 + (s)->seq)
+#endif
+
 /* Header, chain it into @s. */
 static inline void finish(struct rstream *s, uint8_t *rec, uint16_t type, uint32_t len)
 {
 	struct attestio_rec_info info = {
 		.type = type, .len = len, .stream = s->id, .seq = s->seq,
-		.boottime_ns = 1000 + s->seq, .realtime_ns = 2000 + s->seq,
+		.boottime_ns = 1000 + s->seq,
+		.realtime_ns = SIGNED_STREAM_REALTIME(s),
 	};
 	struct attestio_rec_info chk;
 
@@ -251,10 +259,15 @@ static inline void make_quote(const struct qopt *q, const uint8_t *digest,
 	a.attested.quote.pcrSelect.count = 1;
 	a.attested.quote.pcrSelect.pcrSelections[0].hash = TPM2_ALG_SHA256;
 	a.attested.quote.pcrSelect.pcrSelections[0].sizeofSelect = 3;
-	a.attested.quote.pcrSelect.pcrSelections[0].pcrSelect[0] = 0x81;
+	for (int i = 0; i < 3; i++)
+		a.attested.quote.pcrSelect.pcrSelections[0].pcrSelect[i] =
+			(uint8_t)((q->pcr_mask ? q->pcr_mask : 0x81) >> (8 * i));
 	a.attested.quote.pcrDigest.size = 32;
-	memset(a.attested.quote.pcrDigest.buffer,
-	       q->pcr_byte ? q->pcr_byte : PCR_DIGEST_BYTE, 32);
+	if (q->pcr_digest)
+		memcpy(a.attested.quote.pcrDigest.buffer, q->pcr_digest, 32);
+	else
+		memset(a.attested.quote.pcrDigest.buffer,
+		       q->pcr_byte ? q->pcr_byte : PCR_DIGEST_BYTE, 32);
 	assert_int_equal(0, Tss2_MU_TPMS_ATTEST_Marshal(&a, attest, 1024, &off));
 	*alen = off;
 	*slen = tpm_sign(q->key, attest, off, sig, 1024);
@@ -299,7 +312,7 @@ static inline void add_checkpoints(struct recs *rs, struct rstream **ss, int ns,
 		cp->self = cpu_to_le16((u16)i);
 		cp->attest_len = cpu_to_le16((u16)alen);
 		cp->sig_len = cpu_to_le16((u16)slen);
-		cp->pcr_mask = cpu_to_le32(0x81);
+		cp->pcr_mask = cpu_to_le32(q->pcr_mask ? q->pcr_mask : 0x81);
 		memcpy(rec + lay.heads, heads, ns * sizeof(heads[0]));
 		memcpy(rec + lay.attest, attest, alen);
 		memcpy(rec + lay.sig, sig, slen);

@@ -18,11 +18,17 @@ for src in tests/fuzz/fuzz_*.c; do
 	name=$(basename "$src" .c)
 	seeds=tests/fuzz/corpus/${name#fuzz_}
 	n=$((n + 1))
+	extra=()	# the oracle node's parts, for its targets
+	case $name in
+	fuzz_oracle_*) extra=(user/oracled/config.c user/oracled/ingest.c
+		user/oracled/registry.c user/oracled/store.c user/oracled/log.c
+		-linih -lsqlite3) ;;
+	esac
 	if ! clang -g -O1 -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all -Iuser/kshim -Iinclude/uapi -Ikernel \
-		-Iuser/include -Iuser/lib -Iuser/oracle \
-		kernel/record.c kernel/tpm2_msg.c user/lib/*.c user/oracle/*.c \
-		"$src" "${tss_libs[@]}" -lsecp256k1 -lcbor -lcrypto \
+		-Iuser/include -Iuser/lib -Iuser/oracle -Iuser/oracled \
+		kernel/record.c kernel/tpm2_msg.c kernel/tpm2_sess.c user/lib/*.c user/oracle/*.c \
+		"$src" "${extra[@]}" "${tss_libs[@]}" -lsecp256k1 -lcbor -lcrypto \
 		-o "$out/$name" > "$out/$name.build.log" 2>&1; then
 		echo "not ok $n $name (build failed)"
 		sed 's/^/# /' "$out/$name.build.log" | tail -20

@@ -9,6 +9,10 @@
  *    garbage in every bit and byte the scan layout calls padding;
  *  - a writable scale on voltage0;
  *  - postenable can fail (fail_postenable=-errno), as an I/O error would;
+ *  - its trigger can be removed (drop_trigger=1: unregistered, and it
+ *    stops firing, as a removed hrtimer or sysfs trigger does) and a new
+ *    one registered in its place (drop_trigger=0: "attestio-test-trig<n>",
+ *    for userspace to make current);
  *  - buffer updates can be refused (refuse_update=1): the device stops
  *    advertising triggered-buffer mode, so the IIO core refuses any change
  *    of the buffer list while another buffer stays enabled;
@@ -42,7 +46,10 @@ module_param(hold_ms, uint, 0644);
 
 struct testdev {
 	struct iio_dev *indio;
-	struct iio_trigger *trig;
+	struct device *dev;
+	struct iio_trigger *trig;	/* the newest one */
+	bool trig_registered;
+	unsigned int ntrig;
 	struct hrtimer timer;
 	struct mutex lock;	/* counter, scale */
 	u32 counter;
@@ -164,8 +171,8 @@ static enum hrtimer_restart testdev_tick(struct hrtimer *t)
 
 	hrtimer_forward_now(t, ns_to_ktime(NSEC_PER_SEC /
 					   clamp(READ_ONCE(rate_hz), 1U, 10000U)));
-	if (!READ_ONCE(paused))
-		iio_trigger_poll(td->trig);
+	if (!READ_ONCE(paused) && READ_ONCE(td->trig_registered))
+		iio_trigger_poll(READ_ONCE(td->trig));
 	return HRTIMER_RESTART;
 }
 
@@ -183,6 +190,35 @@ static int testdev_set_trigger_state(struct iio_trigger *trig, bool state)
 static const struct iio_trigger_ops testdev_trigger_ops = {
 	.set_trigger_state = testdev_set_trigger_state,
 };
+
+static void testdev_trig_unregister(void *data)
+{
+	struct testdev *td = data;
+
+	if (td->trig_registered)
+		iio_trigger_unregister(td->trig);
+	WRITE_ONCE(td->trig_registered, false);
+}
+
+/* A new trigger "attestio-test-trig<n>" (devm-allocated, registered). */
+static int testdev_trig_add(struct testdev *td)
+{
+	struct iio_trigger *trig;
+	int ret;
+
+	trig = devm_iio_trigger_alloc(td->dev, "attestio-test-trig%u",
+				      td->ntrig++);
+	if (!trig)
+		return -ENOMEM;
+	trig->ops = &testdev_trigger_ops;
+	iio_trigger_set_drvdata(trig, td);
+	ret = iio_trigger_register(trig);
+	if (ret)
+		return ret;
+	WRITE_ONCE(td->trig, trig);
+	WRITE_ONCE(td->trig_registered, true);
+	return 0;
+}
 
 static void testdev_forget(void *data)
 {
@@ -219,12 +255,11 @@ static int testdev_probe(struct platform_device *pdev)
 	indio->channels = testdev_channels;
 	indio->num_channels = ARRAY_SIZE(testdev_channels);
 
-	td->trig = devm_iio_trigger_alloc(&pdev->dev, "attestio-test-trig");
-	if (!td->trig)
-		return -ENOMEM;
-	td->trig->ops = &testdev_trigger_ops;
-	iio_trigger_set_drvdata(td->trig, td);
-	ret = devm_iio_trigger_register(&pdev->dev, td->trig);
+	td->dev = &pdev->dev;
+	ret = testdev_trig_add(td);
+	if (ret)
+		return ret;
+	ret = devm_add_action_or_reset(&pdev->dev, testdev_trig_unregister, td);
 	if (ret)
 		return ret;
 	indio->trig = iio_trigger_get(td->trig);
@@ -265,6 +300,33 @@ static const struct kernel_param_ops testdev_refuse_ops = {
 	.set = testdev_refuse_set,
 };
 module_param_cb(refuse_update, &testdev_refuse_ops, NULL, 0200);
+
+/* drop_trigger: remove the trigger (1) or register a new one (0) */
+static int testdev_drop_set(const char *val, const struct kernel_param *kp)
+{
+	bool drop;
+	int ret = kstrtobool(val, &drop);
+
+	if (ret)
+		return ret;
+	if (!testdev_cur)
+		return -ENODEV;
+	if (drop) {
+		if (!testdev_cur->trig_registered)
+			return -ENOENT;
+		WRITE_ONCE(testdev_cur->trig_registered, false);
+		iio_trigger_unregister(testdev_cur->trig);
+		return 0;
+	}
+	if (testdev_cur->trig_registered)
+		return -EEXIST;
+	return testdev_trig_add(testdev_cur);
+}
+
+static const struct kernel_param_ops testdev_drop_ops = {
+	.set = testdev_drop_set,
+};
+module_param_cb(drop_trigger, &testdev_drop_ops, NULL, 0200);
 
 static int testdev_misc_open(struct inode *inode, struct file *file)
 {

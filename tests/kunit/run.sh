@@ -14,7 +14,7 @@ dir=$tree/lib/attestio
 mkdir -p "$dir"
 find "$dir" -maxdepth 1 -type l -delete
 # Pure kernel logic only: files that include no device, IIO or TPM headers.
-pure=(record tpm2_msg)
+pure=(record tpm2_msg tpm2_sess)
 objs=""
 for f in "${pure[@]}"; do
 	ln -sf "$top/kernel/$f.c" "$dir/$f.c"

@@ -51,6 +51,17 @@ static int provision(const char *handle, const char *dir)
 		   "tpm2_flushcontext -t >/dev/null", dir, handle);
 }
 
+/*
+ * The module signs with its kernel session key (KSK), certified by the AK
+ * at @handle: @dir/ksk.pem from the measurement log of the loaded module.
+ */
+static int ksk_pem(const char *handle, const char *dir)
+{
+	return run(NULL, 0, "tpm2_readpublic -c %s -o %s/ak.tpub >/dev/null 2>&1 && "
+		   CLI " measurements --ak %s/ak.tpub --ksk-pem %s/ksk.pem "
+		   ">%s/ksk.log 2>&1", handle, dir, dir, dir, dir);
+}
+
 static int load(const char *params)
 {
 	run(NULL, 0, "rmmod attestio 2>/dev/null");
@@ -134,7 +145,7 @@ static long nth(const struct recs *r, u16 type, long k)
 
 static int verify_file(const char *path, const char *extra, char *out)
 {
-	return run(out, out ? OUT_CAP : 0, CLI " verify --ak " WORK "/ak1/ak.pem %s %s 2>&1",
+	return run(out, out ? OUT_CAP : 0, CLI " verify --ak " WORK "/ak1/ksk.pem %s %s 2>&1",
 		   extra ? extra : "", path);
 }
 
@@ -177,6 +188,10 @@ static int make_recording(char *log, size_t cap)
 	}
 	if (load("epoch_ms=250 key_handle=" AK1)) {
 		snprintf(log, cap, "modprobe failed");
+		return -1;
+	}
+	if (ksk_pem(AK1, WORK "/ak1")) {
+		snprintf(log, cap, "no certified kernel session key");
 		return -1;
 	}
 	if (sensor_start(&s, 1, "--rate 200 --start 2000")) {
@@ -316,9 +331,9 @@ TEST_F_TIMEOUT(cli, read_500_and_verify, 120)
 	EXPECT_LE(2, m);
 	/* from standard input, and as JSON */
 	EXPECT_EQ(0, run(self->out, OUT_CAP, CLI " verify --ak " WORK
-			 "/ak1/ak.pem - < " REC " 2>&1")) TH_LOG("%s", self->out);
+			 "/ak1/ksk.pem - < " REC " 2>&1")) TH_LOG("%s", self->out);
 	EXPECT_EQ(0, run(self->out, OUT_CAP, CLI " verify --json --ak " WORK
-			 "/ak1/ak.pem " REC " | python3 -c 'import json,sys; "
+			 "/ak1/ksk.pem " REC " | python3 -c 'import json,sys; "
 			 "d=json.load(sys.stdin); assert d[\"ok\"] and "
 			 "d[\"samples_verified\"]>=500, d' 2>&1")) TH_LOG("%s", self->out);
 	/* without the key the signatures cannot be checked */
@@ -516,11 +531,12 @@ TEST_F_TIMEOUT(cli, different_key_fails, 120)
 			 "/ak2/ak.pem " REC " 2>&1")) TH_LOG("%s", self->out);
 
 	ASSERT_EQ(0, load("epoch_ms=250 key_handle=" AK2));
+	ASSERT_EQ(0, ksk_pem(AK2, WORK "/ak2"));
 	ASSERT_EQ(0, sensor_start(&self->s, 1, "--rate 100"));
 	ASSERT_EQ(0, run(NULL, 0, CLI " attach %s >/dev/null", self->s.dev[0]));
 	ASSERT_EQ(0, run(self->out, OUT_CAP, CLI " read --samples 50 --timeout 60 -o "
 			 WORK "/ak2.bin 2>&1")) TH_LOG("%s", self->out);
-	EXPECT_EQ(0, run(self->out, OUT_CAP, CLI " verify --ak " WORK "/ak2/ak.pem "
+	EXPECT_EQ(0, run(self->out, OUT_CAP, CLI " verify --ak " WORK "/ak2/ksk.pem "
 			 WORK "/ak2.bin 2>&1")) TH_LOG("%s", self->out);
 	EXPECT_EQ(1, verify_file(WORK "/ak2.bin", NULL, self->out)) TH_LOG("%s", self->out);
 }
@@ -553,10 +569,13 @@ TEST_F_TIMEOUT(cli, read_rendered, 120)
 		SKIP(return, "no TPM in this guest");
 	ASSERT_EQ(0, provision(AK1, WORK "/ak1"));
 	ASSERT_EQ(0, load("epoch_ms=250 key_handle=" AK1));
+	/* this load's session key (not the recording's) */
+	ASSERT_EQ(0, run(NULL, 0, "mkdir -p " WORK "/ak1r"));
+	ASSERT_EQ(0, ksk_pem(AK1, WORK "/ak1r"));
 	ASSERT_EQ(0, sensor_start(&self->s, 1, "--rate 50 --start 2150"));
 	ASSERT_EQ(0, run(NULL, 0, CLI " attach %s >/dev/null", self->s.dev[0]));
 	ASSERT_EQ(0, run(self->out, OUT_CAP, CLI " read --samples 20 --timeout 60 --ak "
-			 WORK "/ak1/ak.pem 2>&1")) TH_LOG("%s", self->out);
+			 WORK "/ak1r/ksk.pem 2>&1")) TH_LOG("%s", self->out);
 	EXPECT_NE(NULL, strstr(self->out, "descriptor")) TH_LOG("%s", self->out);
 	/* hid-sensor-temperature: raw 2150 with scale 10 milli-degC = 21.5 degC */
 	EXPECT_NE(NULL, strstr(self->out, "21.5")) TH_LOG("%s", self->out);
@@ -564,7 +583,7 @@ TEST_F_TIMEOUT(cli, read_rendered, 120)
 	EXPECT_EQ(NULL, strstr(self->out, "BAD")) TH_LOG("%s", self->out);
 	/* --json: every line an object; samples carry values and a state */
 	ASSERT_EQ(0, run(self->out, OUT_CAP, CLI " read --samples 20 --timeout 60 --json "
-			 "--stream 0 --ak " WORK "/ak1/ak.pem | python3 -c '"
+			 "--stream 0 --ak " WORK "/ak1r/ksk.pem | python3 -c '"
 			 "import json,sys\n"
 			 "recs=[json.loads(l) for l in sys.stdin]\n"
 			 "s=[r for r in recs if r[\"type\"]==\"sample\"]\n"

@@ -77,6 +77,23 @@ static int write_within(const char *path, const char *val, int timeout_s)
 	return rc == 124 ? -ETIMEDOUT : rc ? -EIO : 0;
 }
 
+/*
+ * Read and check the stream until 50 samples followed its last detach
+ * record (capture resumed in a new segment), an error, or @ms passed.
+ */
+static void read_until_resumed(int fd, struct recbuf *rb,
+			       struct stream_check *c, int ms)
+{
+	long long deadline = now_ms() + ms;
+
+	do {
+		recbuf_read(fd, rb, 200);
+		check_reset(c, 0);
+		check_stream(rb, c);
+	} while (!c->errors && now_ms() < deadline &&
+		 c->nvalues < c->detach_nvalues + 50);
+}
+
 FIXTURE(lc) {
 	struct recbuf rb;
 	struct stream_check c;
@@ -362,7 +379,6 @@ TEST_F_TIMEOUT(lc, reused_stream_id_is_a_new_chain, 60)
  */
 TEST_F_TIMEOUT(lc, capture_removed_by_the_core_is_declared, 60)
 {
-	long long deadline;
 	char dev[32], state[32];
 	size_t before;
 
@@ -377,13 +393,7 @@ TEST_F_TIMEOUT(lc, capture_removed_by_the_core_is_declared, 60)
 	usleep(300000);
 	ASSERT_EQ(0, sysfs_puts(TESTDEV_PARAM "fail_postenable", "0"));
 	/* the stream re-attaches (retried after 1 s) and samples again */
-	deadline = now_ms() + 8000;
-	do {
-		recbuf_read(self->fd, &self->rb, 200);
-		check_reset(&self->c, 0);
-		check_stream(&self->rb, &self->c);
-	} while (!self->c.errors && now_ms() < deadline &&
-		 self->c.nvalues < self->c.detach_nvalues + 50);
+	read_until_resumed(self->fd, &self->rb, &self->c, 8000);
 	ASSERT_EQ(0, self->c.errors) TH_LOG("%s", self->c.why);
 	ASSERT_TRUE(self->c.detach_reasons & (1U << ATTESTIO_DETACH_CAPTURE_LOST))
 		TH_LOG("no detach record says the capture was lost "
@@ -394,6 +404,43 @@ TEST_F_TIMEOUT(lc, capture_removed_by_the_core_is_declared, 60)
 	EXPECT_LE(2, self->c.descriptors);
 	ASSERT_EQ(0, sysfs_gets(SYS "streams/0/state", state, sizeof(state)));
 	EXPECT_STREQ("attached", state);
+}
+
+/*
+ * Defect 3, triggers: a trigger unregistered under a capture (its driver
+ * or configfs removed it) never fires again.  The segment ends with a
+ * detach record saying so, and capture resumes in a new segment once the
+ * device has a live trigger again.
+ */
+TEST_F_TIMEOUT(lc, removed_trigger_is_declared, 60)
+{
+	char dev[32], path[96], state[32];
+
+	ASSERT_EQ(0, testdev_load("rate_hz=200"));
+	ASSERT_EQ(0, testdev_name(dev, sizeof(dev)));
+	self->fd = open("/dev/attestio", O_RDONLY | O_NONBLOCK);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, sysfs_puts(SYS "attach", TESTDEV));
+	usleep(300000);
+	ASSERT_EQ(0, sysfs_puts(TESTDEV_PARAM "drop_trigger", "1"));
+	usleep(300000);
+	ASSERT_EQ(0, sysfs_puts(TESTDEV_PARAM "drop_trigger", "0"));
+	snprintf(path, sizeof(path),
+		 "/sys/bus/iio/devices/%s/trigger/current_trigger", dev);
+	/* the core refuses while a buffer is enabled: ours must be gone */
+	ASSERT_EQ(0, sysfs_puts(path, "attestio-test-trig1"))
+		TH_LOG("the capture still holds the removed trigger");
+	read_until_resumed(self->fd, &self->rb, &self->c, 15000);
+	ASSERT_EQ(0, self->c.errors) TH_LOG("%s", self->c.why);
+	ASSERT_TRUE(self->c.detach_reasons & (1U << ATTESTIO_DETACH_TRIGGER_LOST))
+		TH_LOG("no detach record says the trigger went away "
+		       "(%d detaches, last reason %u)", self->c.detaches,
+		       self->c.last_detach_reason);
+	EXPECT_LE(self->c.detach_nvalues + 50, self->c.nvalues);
+	EXPECT_LE(2, self->c.descriptors);
+	ASSERT_EQ(0, sysfs_gets(SYS "streams/0/state", state, sizeof(state)));
+	EXPECT_STREQ("attached", state);
+	EXPECT_NE(0, kernel_clean());
 }
 
 /*

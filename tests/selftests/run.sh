@@ -8,6 +8,7 @@ cd "$top" || exit 1
 export ATTESTIO_EXPECT_KERNEL=${1:-}
 export ATTESTIO_TOP=$top
 status=0
+# (tests/selftests/ksk_test.sh needs a fresh boot: check.sh runs it alone)
 for t in build/tests/selftests/*_test; do
 	[ -x "$t" ] || continue
 	echo "# running $(basename "$t")"

@@ -117,8 +117,8 @@ ok $? "ak.pem, ak.pub, ak.name written; ak.name is the AK name" "$tmp/pem.err"
 
 tpm2_readpublic -T "$T1" -c $H -n "$tmp/tools.name" > "$tmp/rp.out" 2>&1 && \
 	cmp -s "$tmp/tools.name" "$out/ak.name" && \
-	grep -q 'fixedtpm|fixedparent|sensitivedataorigin|userwithauth|restricted|sign' "$tmp/rp.out"
-ok $? "tpm2_readpublic agrees: name and restricted signing attributes" "$tmp/rp.out"
+	grep -q 'fixedtpm|fixedparent|sensitivedataorigin|adminwithpolicy|restricted|sign$' "$tmp/rp.out"
+ok $? "tpm2_readpublic agrees: name, restricted signing, no userWithAuth, adminWithPolicy" "$tmp/rp.out"
 
 "$A" provision --tcti "$T1" --out "$out" --force --json > "$tmp/p3.json" 2> "$tmp/p3.err"
 rc=$?
@@ -137,18 +137,40 @@ ATTESTIO_SYSFS=$tmp/nonexistent "$A" provision --tcti "$T1" --out "$out" > "$tmp
 ok $? "provision without the module: a note, exit 0" "$tmp/p5.out"
 
 # ------------------------------------------------------------ quote ---
+# The provisioned AK is certify-only (Documentation/design.md): the TPM
+# itself refuses a quote by it, with or without a password or a policy
+# session for another command.
 q=$(openssl rand -hex 32)
-tpm2_quote -T "$T1" -c $H -q "$q" -l sha256:0,1,2,3,7 -m "$tmp/msg" -s "$tmp/sig" \
+! tpm2_quote -T "$T1" -c $H -q "$q" -l sha256:0 -m "$tmp/msg" -s "$tmp/sig" \
+	-g sha256 > "$tmp/quote.log" 2>&1 && [ ! -s "$tmp/sig" ]
+ok $? "the TPM refuses tpm2_quote by the provisioned AK" "$tmp/quote.log"
+rm -f "$tmp/msg" "$tmp/sig"
+tpm2_startauthsession -T "$T1" --policy-session -S "$tmp/qs.ctx" > "$tmp/quote2.log" 2>&1
+tpm2_policycommandcode -T "$T1" -S "$tmp/qs.ctx" TPM2_CC_Quote >> "$tmp/quote2.log" 2>&1
+! tpm2_quote -T "$T1" -c $H -p "session:$tmp/qs.ctx" -q "$q" -l sha256:0 -m "$tmp/msg" \
+	-s "$tmp/sig" -g sha256 >> "$tmp/quote2.log" 2>&1 && [ ! -s "$tmp/sig" ]
+ok $? "the TPM refuses tpm2_quote by the AK in a PolicyCommandCode(Quote) session" "$tmp/quote2.log"
+tpm2_flushcontext -T "$T1" "$tmp/qs.ctx" > /dev/null 2>&1
+
+# The verifier of quotes, with a conventional (tpm2_createak) AK.
+tpm2_flushcontext -T "$T1" -t > /dev/null 2>&1
+tpm2_createek -T "$T1" -c "$tmp/qek.ctx" -G ecc > "$tmp/lak.log" 2>&1 && \
+	tpm2_createak -T "$T1" -C "$tmp/qek.ctx" -c "$tmp/lak.ctx" -G ecc -g sha256 -s ecdsa \
+		-u "$tmp/lak.pub" >> "$tmp/lak.log" 2>&1 && \
+	tpm2_flushcontext -T "$T1" -t >> "$tmp/lak.log" 2>&1 && \
+	tpm2_readpublic -T "$T1" -c "$tmp/lak.ctx" -f pem -o "$tmp/lak.pem" >> "$tmp/lak.log" 2>&1
+tpm2_quote -T "$T1" -c "$tmp/lak.ctx" -q "$q" -l sha256:0,1,2,3,7 -m "$tmp/msg" -s "$tmp/sig" \
 	-o "$tmp/pcrs" -g sha256 > "$tmp/quote.log" 2>&1
-tpm2_checkquote -u "$out/ak.pem" -m "$tmp/msg" -s "$tmp/sig" -f "$tmp/pcrs" \
+tpm2_checkquote -u "$tmp/lak.pem" -m "$tmp/msg" -s "$tmp/sig" -f "$tmp/pcrs" \
 	-q "$q" -g sha256 >> "$tmp/quote.log" 2>&1
-ok $? "a userspace tpm2_quote verifies with tpm2_checkquote -u ak.pem" "$tmp/quote.log"
+ok $? "a userspace tpm2_quote (conventional AK) verifies with tpm2_checkquote" "$tmp/quote.log"
+tpm2_flushcontext -T "$T1" -t > /dev/null 2>&1
 if [ $have_qt -eq 1 ]; then
-	"$tmp/quote_test" "$out/ak.pem" "$tmp/msg" "$tmp/sig" "$q" > "$tmp/qt.log" 2>&1
-	ok $? "the quote verifies with att_quote_verify and ak.pem" "$tmp/qt.log"
-	"$tmp/quote_test" "$out/ak.pub" "$tmp/msg" "$tmp/sig" "$q" > "$tmp/qt.log" 2>&1
-	ok $? "the quote verifies with att_quote_verify and ak.pub" "$tmp/qt.log"
-	"$tmp/quote_test" "$out/ak.pub" "$tmp/msg" "$tmp/sig" "00${q:2}" > "$tmp/qt.log" 2>&1
+	"$tmp/quote_test" "$tmp/lak.pem" "$tmp/msg" "$tmp/sig" "$q" > "$tmp/qt.log" 2>&1
+	ok $? "the quote verifies with att_quote_verify and a PEM key" "$tmp/qt.log"
+	"$tmp/quote_test" "$tmp/lak.pub" "$tmp/msg" "$tmp/sig" "$q" > "$tmp/qt.log" 2>&1
+	ok $? "the quote verifies with att_quote_verify and a TPM2B_PUBLIC" "$tmp/qt.log"
+	"$tmp/quote_test" "$tmp/lak.pub" "$tmp/msg" "$tmp/sig" "00${q:2}" > "$tmp/qt.log" 2>&1
 	[ $? -eq 1 ] && [ -s "$tmp/msg" ] && ! grep -q "does not unmarshal" "$tmp/qt.log"
 	ok $? "att_quote_verify refuses other qualifying data" "$tmp/qt.log"
 else
@@ -207,11 +229,22 @@ ok $? "the bundle's EK public equals tpm2_createek -G ecc's (TCG template)"
 
 # The bundle as the verifier's key: the quote's qualifiedSigner must be the
 # AK's qualified name under the EK, computed from the bundle alone.
+# The AK attestio provisions never quotes (issue 8), so this uses a
+# conventional AK made by tpm2_createak under the same EK, enrolled from
+# its own handle.
 if [ $have_qt -eq 1 ]; then
 	q2=$(openssl rand -hex 32)
-	tpm2_quote -T "$T1" -c $H -q "$q2" -l sha256:0,7 -m "$tmp/msg2" -s "$tmp/sig2" \
-		-o "$tmp/pcrs2" -g sha256 > "$tmp/qb.log" 2>&1 &&
-		"$tmp/quote_test" "$tmp/bundle" "$tmp/msg2" "$tmp/sig2" "$q2" >> "$tmp/qb.log" 2>&1
+	tpm2_flushcontext -T "$T1" -t > /dev/null 2>&1
+	tpm2_createek -T "$T1" -c "$tmp/qbek.ctx" -G ecc > "$tmp/qb.log" 2>&1 &&
+		tpm2_createak -T "$T1" -C "$tmp/qbek.ctx" -c "$tmp/qbak.ctx" -G ecc -g sha256 \
+			-s ecdsa >> "$tmp/qb.log" 2>&1 &&
+		tpm2_flushcontext -T "$T1" -t >> "$tmp/qb.log" 2>&1 &&
+		tpm2_evictcontrol -T "$T1" -C o -c "$tmp/qbak.ctx" 0x81010012 >> "$tmp/qb.log" 2>&1 &&
+		tpm2_flushcontext -T "$T1" -t >> "$tmp/qb.log" 2>&1 &&
+		"$A" enroll --tcti "$T1" --handle 0x81010012 -o "$tmp/bundle12" >> "$tmp/qb.log" 2>&1 &&
+		tpm2_quote -T "$T1" -c 0x81010012 -q "$q2" -l sha256:0,7 -m "$tmp/msg2" -s "$tmp/sig2" \
+			-o "$tmp/pcrs2" -g sha256 >> "$tmp/qb.log" 2>&1 &&
+		"$tmp/quote_test" "$tmp/bundle12" "$tmp/msg2" "$tmp/sig2" "$q2" >> "$tmp/qb.log" 2>&1
 	ok $? "a TPM quote verifies with the enrollment bundle (qualifiedSigner checked)" "$tmp/qb.log"
 fi
 
@@ -252,12 +285,24 @@ n2 = struct.unpack(">H", c[22 + n1:24 + n1])[0]
 open(d + "/rchal.tools", "wb").write(struct.pack(">II", 0xBADCC0DE, 1) +
     c[22:22 + n1] + c[24 + n1:24 + n1 + n2])
 PY
+	# the AK's policy: PolicyOR(CommandCode(Certify), CommandCode(ActivateCredential))
+	for cc in Certify ActivateCredential; do
+		tpm2_startauthsession -T "$T1" -S "$tmp/t.ctx" >> "$tmp/r.log" 2>&1
+		tpm2_policycommandcode -T "$T1" -S "$tmp/t.ctx" -L "$tmp/cc-$cc.dig" \
+			TPM2_CC_$cc >> "$tmp/r.log" 2>&1
+		tpm2_flushcontext -T "$T1" "$tmp/t.ctx" > /dev/null 2>&1
+	done
 	tpm2_startauthsession -T "$T1" --policy-session -S "$tmp/s.ctx" >> "$tmp/r.log" 2>&1 && \
 		tpm2_policysecret -T "$T1" -S "$tmp/s.ctx" -c e >> "$tmp/r.log" 2>&1 && \
-		tpm2_activatecredential -T "$T1" -c $H -C "$tmp/rsaek.ctx" -i "$tmp/rchal.tools" \
-			-o "$tmp/rgot" -P "session:$tmp/s.ctx" >> "$tmp/r.log" 2>&1
+		tpm2_startauthsession -T "$T1" --policy-session -S "$tmp/a.ctx" >> "$tmp/r.log" 2>&1 && \
+		tpm2_policycommandcode -T "$T1" -S "$tmp/a.ctx" TPM2_CC_ActivateCredential >> "$tmp/r.log" 2>&1 && \
+		tpm2_policyor -T "$T1" -S "$tmp/a.ctx" \
+			-l "sha256:$tmp/cc-Certify.dig,$tmp/cc-ActivateCredential.dig" >> "$tmp/r.log" 2>&1 && \
+		tpm2_activatecredential -T "$T1" -c $H -p "session:$tmp/a.ctx" -C "$tmp/rsaek.ctx" \
+			-i "$tmp/rchal.tools" -o "$tmp/rgot" -P "session:$tmp/s.ctx" >> "$tmp/r.log" 2>&1
 	rc=$?
 	tpm2_flushcontext -T "$T1" "$tmp/s.ctx" > /dev/null 2>&1
+	tpm2_flushcontext -T "$T1" "$tmp/a.ctx" > /dev/null 2>&1
 	tpm2_flushcontext -T "$T1" -t > /dev/null 2>&1
 	[ $rc -eq 0 ] && cmp -s "$tmp/rgot" "$tmp/rsecret"
 	ok $? "RSA EK: software MakeCredential activates with tpm2_activatecredential" "$tmp/r.log"

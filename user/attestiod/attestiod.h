@@ -19,6 +19,7 @@
 #define EX_SPOOL	3	/* the spool cannot be opened or created */
 #define EX_SOURCE	4	/* the record source cannot be opened */
 #define EX_LINK		5	/* TLS/MQTT setup failed (bad cert/key) */
+#define EX_GUARD	6	/* guard.mode = required and it cannot be enforced */
 
 #define MAX_BROKERS	8
 #define MAX_NODES	16
@@ -26,11 +27,15 @@
 #define PATH_LEN	256
 
 enum on_full { ON_FULL_STOP = 0, ON_FULL_DROP_OLDEST = 1 };
+enum guard_mode { GUARD_OFF = 0, GUARD_ON = 1, GUARD_REQUIRED = 2 };
 
 struct config {
 	char gw_id[33];			/* lowercase hex, 16 bytes */
-	char source[8];			/* "dev" */
+	char source[8];			/* "bpf" or "dev" */
+	bool source_set;		/* chosen by the file or --source */
 	char device[PATH_LEN];
+	unsigned int ring_bytes;	/* BPF ring buffer (source bpf) */
+	int guard;			/* enum guard_mode */
 	char spool_path[PATH_LEN];
 	unsigned int sync_records;	/* fsync at least every N records */
 	unsigned int sync_ms;		/* … or every T ms */
@@ -65,6 +70,11 @@ struct metrics {
 	uint64_t acks_ok, acks_bad, acks_unknown_node, acks_unsent;
 	uint64_t connected, alarm_spool_full, alarm_disk, source_paused;
 	uint64_t bad_records;
+	/* source bpf: the BPF program's counters, and the backfill */
+	uint64_t bpf_seen, bpf_out, bpf_ring_full, bpf_bad;
+	uint64_t records_backfilled, records_backfill_lost;
+	/* guards */
+	uint64_t guard_enforced, guard_open_denied, guard_connect_denied;
 };
 
 extern struct metrics M;
@@ -132,6 +142,30 @@ int source_fd(const struct source *s);		/* -1: not pollable (file) */
  * 0 = nothing now, -1 = EOF (file/FIFO writer gone), < -1 = error. */
 int source_read(struct source *s);
 void source_pause(struct source *s, bool paused);
+/* Refresh the source's metrics (BPF counters). */
+void source_tick(struct source *s);
+
+/* ----------------------------------------------- source bpf: ring.c */
+
+#define RING_NCOUNTERS 4	/* enum attestiod_bpf_counter */
+/* Called for each record in the ring; < 0 stops the consume. */
+typedef int (*ring_cb)(void *ctx, const uint8_t *rec, uint32_t len);
+struct ring;
+int ring_init(struct ring **rp, const struct config *c, ring_cb cb, void *ctx);
+void ring_fini(struct ring *r);
+int ring_fd(const struct ring *r);
+int ring_consume(struct ring *r);
+void ring_counters(const struct ring *r, uint64_t out[RING_NCOUNTERS]);
+
+/* --------------------------------------------------------------- guard */
+
+struct guard;
+/* 0 (enforced, or not and mode = on: said so in the log), or -errno when
+ * mode = required and it cannot be enforced. */
+int guard_init(struct guard **gp, const struct config *c);
+void guard_fini(struct guard *g);
+void guard_counters(const struct guard *g, uint64_t *open_denied,
+		    uint64_t *connect_denied);
 
 /* ----------------------------------------------------------------- link */
 

@@ -68,7 +68,7 @@ void logmsg(int prio, const char *fmt, ...)
 static void usage(FILE *f)
 {
 	fprintf(f,
-"Usage: attestiod --config FILE [--foreground] [--once]\n"
+"Usage: attestiod --config FILE [--foreground] [--once] [--source bpf|dev]\n"
 "       attestiod --check-config --config FILE\n"
 "\n"
 "Carries the attested records of this gateway (/dev/attestio) to the oracle\n"
@@ -81,6 +81,9 @@ static void usage(FILE *f)
 "                       started by systemd, which Type=notify expects)\n"
 "  -1, --once           read what the source holds now, publish everything\n"
 "                       spooled, wait until all of it is acked, exit\n"
+"  -s, --source TYPE    bpf: the module's tracepoints through a BPF ring\n"
+"                       buffer, holes filled from /dev/attestio; dev:\n"
+"                       /dev/attestio only (overrides [source] type)\n"
 "  -n, --check-config   parse the configuration, report, exit\n"
 "  -h, --help           this text\n"
 "\n"
@@ -89,7 +92,8 @@ static void usage(FILE *f)
 "write the spool and exit.\n"
 "Environment: ATTESTIO_DEV overrides the default source.device.\n"
 "Exit status: 0 ok, 1 runtime failure, 2 bad usage or configuration,\n"
-"3 spool cannot be opened, 4 source cannot be opened, 5 TLS/MQTT setup.\n");
+"3 spool cannot be opened, 4 source cannot be opened, 5 TLS/MQTT setup,\n"
+"6 guard.mode = required and the guard cannot be enforced.\n");
 }
 
 enum { T_TIMER = 1, T_SIG, T_SRC, T_LINK, T_METRICS };
@@ -127,12 +131,15 @@ static void reload(const char *path, struct config *c)
 		logmsg(LOG_ERR, "reload refused, configuration unchanged: %s", err);
 		return;
 	}
+	strcpy(n.source, c->source);	/* --source, or the file's at start */
+	n.source_set = c->source_set;
 	if (strcmp(n.gw_id, c->gw_id) || strcmp(n.device, c->device) ||
+	    n.ring_bytes != c->ring_bytes || n.guard != c->guard ||
 	    strcmp(n.spool_path, c->spool_path) || strcmp(n.ca, c->ca) ||
 	    strcmp(n.cert, c->cert) || strcmp(n.key, c->key) ||
 	    strcmp(n.metrics, c->metrics) || n.nbrokers != c->nbrokers ||
 	    memcmp(n.brokers, c->brokers, sizeof(n.brokers)))
-		logmsg(LOG_WARNING, "reload: gateway id, source, spool path, "
+		logmsg(LOG_WARNING, "reload: gateway id, source, guard, spool path, "
 		       "brokers, TLS files and metrics need a restart; kept");
 	c->sync_records = n.sync_records;
 	c->sync_ms = n.sync_ms;
@@ -158,11 +165,13 @@ int main(int argc, char **argv)
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "once", no_argument, NULL, '1' },
 		{ "check-config", no_argument, NULL, 'n' },
+		{ "source", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	static struct config cfg;
-	const char *path = NULL;
+	const char *path = NULL, *source = NULL;
+	struct guard *guard = NULL;
 	bool fg = false, once = false, check = false, stop = false;
 	struct source *src = NULL;
 	struct spool *spool = NULL;
@@ -176,12 +185,13 @@ int main(int argc, char **argv)
 	sigset_t ss;
 	int o, tfd, sfd, ret = EX_RUNTIME;
 
-	while ((o = getopt_long(argc, argv, "c:f1nh", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "c:f1ns:h", opts, NULL)) != -1) {
 		switch (o) {
 		case 'c': path = optarg; break;
 		case 'f': fg = true; break;
 		case '1': once = true; break;
 		case 'n': check = true; break;
+		case 's': source = optarg; break;
 		case 'h': usage(stdout); return EX_OK;
 		default: usage(stderr); return EX_USAGE;
 		}
@@ -191,9 +201,17 @@ int main(int argc, char **argv)
 		return EX_USAGE;
 	}
 	journal = getenv("JOURNAL_STREAM") != NULL;
+	if (source && strcmp(source, "bpf") && strcmp(source, "dev")) {
+		fprintf(stderr, "attestiod: --source must be bpf or dev\n");
+		return EX_USAGE;
+	}
 	if (config_load(path, &cfg, err, sizeof(err))) {
 		fprintf(stderr, "attestiod: %s\n", err);
 		return EX_USAGE;
+	}
+	if (source) {
+		strcpy(cfg.source, source);
+		cfg.source_set = true;
 	}
 	if (check) {
 		printf("%s: ok (gateway %s, %d brokers, %d oracle nodes, quorum %u)\n",
@@ -226,6 +244,10 @@ int main(int argc, char **argv)
 		ret = EX_SPOOL;
 		goto out;
 	}
+	if (guard_init(&guard, &cfg)) {
+		ret = EX_GUARD;
+		goto out;
+	}
 	if (source_init(&src, &cfg, spool)) {
 		ret = EX_SOURCE;
 		goto out;
@@ -252,8 +274,9 @@ int main(int argc, char **argv)
 	if (sd_watchdog_enabled(0, &wd_usec) <= 0)
 		wd_usec = 0;
 	sd_notifyf(0, "READY=1\nSTATUS=gateway %s, %d brokers", cfg.gw_id, cfg.nbrokers);
-	logmsg(LOG_NOTICE, "attestiod %s: gateway %s, source %s, spool %s%s",
-	       "started", cfg.gw_id, cfg.device, cfg.spool_path, once ? " (once)" : "");
+	logmsg(LOG_NOTICE, "attestiod %s: gateway %s, source %s %s, spool %s%s",
+	       "started", cfg.gw_id, cfg.source, cfg.device, cfg.spool_path,
+	       once ? " (once)" : "");
 
 	while (!stop) {
 		struct epoll_event evs[8];
@@ -341,6 +364,9 @@ int main(int argc, char **argv)
 			if (spool_sync_due(spool, now))
 				spool_sync(spool);
 			source_pause(src, spool_tick(spool, now));
+			source_tick(src);
+			guard_counters(guard, &M.guard_open_denied,
+				       &M.guard_connect_denied);
 			link_tick(link, now);
 			metrics_run(met);
 			if (wd_usec && now - wd_last >= wd_usec / 2000) {
@@ -358,15 +384,21 @@ int main(int argc, char **argv)
 	if (spool_sync(spool))
 		logmsg(LOG_ERR, "exit: %u records could not be written to the spool",
 		       spool_unsynced(spool));
-	logmsg(LOG_NOTICE, "stopped: %llu read, %llu spooled, %llu published, "
+	source_tick(src);
+	logmsg(LOG_NOTICE, "stopped: %llu read, %llu holes, %llu declared lost, "
+	       "%llu backfilled, %llu spooled, %llu published, "
 	       "%llu acked, %llu still spooled",
-	       (unsigned long long)M.records_read, (unsigned long long)M.records_spooled,
+	       (unsigned long long)M.records_read, (unsigned long long)M.records_holes,
+	       (unsigned long long)M.records_lost_declared,
+	       (unsigned long long)M.records_backfilled,
+	       (unsigned long long)M.records_spooled,
 	       (unsigned long long)M.records_published,
 	       (unsigned long long)M.records_acked, (unsigned long long)M.spool_records);
 out:
 	metrics_fini(met);
 	link_fini(link);
 	source_fini(src);
+	guard_fini(guard);
 	spool_fini(spool);
 	return ret;
 }

@@ -52,6 +52,15 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn,
 	METRIC("records_acked_total", "counter", "records deleted after ack_quorum end-to-end acks", M.records_acked);
 	METRIC("records_dropped_total", "counter", "records dropped by on_full = drop-oldest", M.records_dropped);
 	METRIC("records_bad_total", "counter", "8-byte units skipped in a corrupt source", M.bad_records);
+	METRIC("bpf_records_seen_total", "counter", "tracepoint hits the BPF source took", M.bpf_seen);
+	METRIC("bpf_records_out_total", "counter", "records the BPF source put into the ring", M.bpf_out);
+	METRIC("bpf_ring_full_total", "counter", "records the BPF source could not output (ring full)", M.bpf_ring_full);
+	METRIC("bpf_bad_total", "counter", "trace entries the BPF source could not read", M.bpf_bad);
+	METRIC("records_backfilled_total", "counter", "records missing from the BPF ring read from /dev/attestio", M.records_backfilled);
+	METRIC("records_backfill_lost_total", "counter", "records missing from the BPF ring the log no longer held (declared lost)", M.records_backfill_lost);
+	METRIC("guard_enforced", "gauge", "1 while the BPF LSM and connect guards are attached", M.guard_enforced);
+	METRIC("guard_open_denied_total", "counter", "opens of /dev/attestio or the TPM refused by the guard", M.guard_open_denied);
+	METRIC("guard_connect_denied_total", "counter", "connects to non-brokers refused by the guard", M.guard_connect_denied);
 	METRIC("batches_published_total", "counter", "MQTT messages published", M.batches_published);
 	METRIC("retransmits_total", "counter", "go-back-N retransmissions", M.retransmits);
 	METRIC("spool_bytes", "gauge", "bytes of records in the spool", M.spool_bytes);

@@ -198,6 +198,9 @@ struct att_summary {
 	uint32_t errors;		/* problems reported (feed errors) */
 	int first_error;		/* enum att_code of the first one */
 	bool key_origin_checked;	/* the AK came with its TPM attributes */
+	bool kernel_key;		/* every verified quote was by a kernel
+					   session key that a measurement log
+					   proved the only key of its boot */
 };
 
 struct att_verifier_opts {
@@ -214,6 +217,19 @@ struct att_verifier_opts {
 				   but that are absent are a failure */
 	att_verdict_fn on_verdict;	/* may be NULL */
 	void *ctx;			/* passed to on_verdict */
+	/*
+	 * Kernel-exclusive key use (issue 8): one struct att_boot per boot
+	 * of the gateway (att_boot_new()).  Given any, every signed
+	 * checkpoint must be quoted by the kernel session key of the boot
+	 * whose load matches its instance, under the rule of
+	 * att_mlog_check_quote(); @ak is the enrolled AK and @policy judges
+	 * the quoted PCRs other than ATTESTIO_MLOG_PCR.  Given none, quotes
+	 * are verified with @ak itself, which proves nothing about who
+	 * asked for them (summary.kernel_key stays false); a certify-only
+	 * AK then verifies nothing.
+	 */
+	const struct att_boot *const *boots;
+	size_t nboots;
 };
 
 struct att_verifier;
@@ -349,6 +365,95 @@ int att_activate_credential(const char *tcti, uint32_t ak_handle,
 			    const uint8_t *enc_secret, size_t enc_secret_len,
 			    uint8_t *secret, size_t *secret_len,
 			    struct att_err *err);
+
+/* ------------------------------------ kernel-exclusive key (issue 8) --- */
+
+/*
+ * attestio.ko signs checkpoints with a kernel session key (KSK) it creates
+ * at load with an authValue only the kernel knows, registers in PCR
+ * ATTESTIO_MLOG_PCR (its measurement log, /sys/kernel/attestio/measurements,
+ * format in <linux/attestio.h>) and has certified by the enrolled AK.
+ * These functions decide whether a checkpoint's quote proves that the
+ * kernel, and nothing else, made it (Documentation/design.md).
+ */
+struct att_mlog_event {
+	uint16_t type;			/* ATTESTIO_MEV_* */
+	uint64_t instance;
+	const uint8_t *data;		/* points into the parsed buffer */
+	uint32_t len;
+	uint8_t digest[32];		/* what was extended */
+};
+
+struct att_mlog {
+	struct att_mlog_event *ev;
+	size_t n;
+};
+
+/* Strict parse of a measurement log; @buf must outlive @log. */
+int att_mlog_parse(const uint8_t *buf, size_t len, struct att_mlog *log,
+		   struct att_err *err);
+void att_mlog_free(struct att_mlog *log);
+/* PCR ATTESTIO_MLOG_PCR (SHA-256) after the first @n events. */
+void att_mlog_replay(const struct att_mlog *log, size_t n, uint8_t pcr[32]);
+
+struct att_ksk {
+	uint64_t instance;		/* the load that registered it */
+	uint8_t name[34];
+	struct att_key *key;		/* its public key (att_ksk_clear) */
+	int ak_certify_only;		/* the AK cannot quote (attestio AK) */
+};
+
+/*
+ * The KSK of the first load in @log, checked: event 0 is a LOAD, event 1
+ * its KEY (a restricted ECC P-256 signing key with attestio's KSK
+ * attributes), and a CERT of the same load is a TPM2_Certify of exactly
+ * that key by @ak (the enrolled AK; its TPM2B_PUBLIC, ak.pub, in
+ * @ak_pub) with qualifying data SHA-256(ATTESTIO_TAG_KSK || instance ||
+ * name).  ATT_EKEY with the reason otherwise.
+ */
+int att_mlog_ksk(const struct att_mlog *log, const struct att_key *ak,
+		 const uint8_t *ak_pub, size_t ak_pub_len, struct att_ksk *ksk,
+		 struct att_err *err);
+void att_ksk_clear(struct att_ksk *ksk);
+
+/*
+ * THE VERIFIER HOOK, for every signed checkpoint of instance @instance:
+ * the quote (@attest, @sig as carried by the checkpoint) must be signed by
+ * @ksk, select SHA-256 PCR ATTESTIO_MLOG_PCR, and its PCR digest must
+ * equal SHA-256 over the selected PCRs where PCR ATTESTIO_MLOG_PCR is the
+ * replay of a prefix of @log that registered exactly one key (the KSK)
+ * in exactly one load (@instance) and nothing else: no unload, no second
+ * load or key.  The other selected PCRs come from @pcrs (bit i of
+ * @pcrs_known set: pcrs[i] holds SHA-256 PCR i as the firmware policy
+ * accepted it).  Returns 0, or ATT_EKEY / ATT_ESIG / ATT_EQUOTE with the
+ * reason.  @prefix (may be NULL) receives the number of events matched.
+ */
+int att_mlog_check_quote(const struct att_mlog *log,
+			 const struct att_ksk *ksk, uint64_t instance,
+			 const uint8_t *attest, size_t attest_len,
+			 const uint8_t *sig, size_t sig_len,
+			 const uint8_t (*pcrs)[32], uint32_t pcrs_known,
+			 size_t *prefix, struct att_err *err);
+
+/*
+ * One boot of a gateway as a verifier sees it: its measurement log (the
+ * bytes of /sys/kernel/attestio/measurements, read any time during that
+ * boot) and optionally its SHA-256 PCRs 0-23 (24 x 32 bytes, as
+ * tpm2_pcrread writes them; untrusted: a quote only counts if they and
+ * the log's replay give the quoted PCR digest).  att_boot_new() checks
+ * the log's first load registered a kernel session key that @ak (the
+ * enrolled AK, loaded from its TPM2B_PUBLIC or enrollment bundle)
+ * certified; ATT_EKEY with the reason otherwise.
+ */
+struct att_boot;
+int att_boot_new(const struct att_key *ak, const uint8_t *mlog,
+		 size_t mlog_len, const uint8_t *pcrs, size_t pcrs_len,
+		 struct att_boot **out, struct att_err *err);
+void att_boot_free(struct att_boot *b);
+/* The instance (module load) whose session key this boot registered. */
+uint64_t att_boot_instance(const struct att_boot *b);
+/* Does @key carry attestio's certify-only AK policy (it never quotes)? */
+bool att_key_certify_only(const struct att_key *key);
 
 #ifdef __cplusplus
 }

@@ -724,6 +724,7 @@ int att_activate_credential(const char *tcti, uint32_t ak_handle,
 	TPM2B_PUBLIC *akpub = NULL;
 	TPM2B_NAME *akname = NULL;
 	ESYS_TR ek = ESYS_TR_NONE, ak = ESYS_TR_NONE, sess = ESYS_TR_NONE;
+	ESYS_TR aksess = ESYS_TR_PASSWORD;
 	struct att_tpm t;
 	size_t off;
 	TSS2_RC rc;
@@ -759,7 +760,14 @@ int att_activate_credential(const char *tcti, uint32_t ak_handle,
 	ret = att_tpm_ek_session(&t, &sess, err);
 	if (ret)
 		goto out;
-	rc = Esys_ActivateCredential(t.esys, ak, ek, ESYS_TR_PASSWORD, sess,
+	/* an AK provisioned by attestio: its policy, not a password */
+	if (akpub->publicArea.objectAttributes & TPMA_OBJECT_ADMINWITHPOLICY) {
+		ret = att_tpm_ak_session(&t, TPM2_CC_ActivateCredential,
+					 &aksess, err);
+		if (ret)
+			goto out;
+	}
+	rc = Esys_ActivateCredential(t.esys, ak, ek, aksess, sess,
 				     ESYS_TR_NONE, &id, &es, &out);
 	if (rc != TSS2_RC_SUCCESS) {
 		TSS2_RC base = att_tpm_rc_base(rc);
@@ -792,6 +800,8 @@ out:
 	}
 	if (sess != ESYS_TR_NONE)
 		Esys_FlushContext(t.esys, sess);
+	if (aksess != ESYS_TR_PASSWORD)
+		Esys_FlushContext(t.esys, aksess);
 	if (ek != ESYS_TR_NONE)
 		Esys_FlushContext(t.esys, ek);
 	if (ak != ESYS_TR_NONE)

@@ -38,6 +38,7 @@ void att_key_free(struct att_key *key)
 	if (!key)
 		return;
 	EVP_PKEY_free(key->pkey);
+	free(key->pub);
 	free(key);
 }
 
@@ -235,11 +236,20 @@ int att_key_from_tpm2b_public(const uint8_t *buf, size_t len,
 	ret = att_key_check(pkey, err);
 	if (!ret)
 		ret = att_key_wrap(pkey, out, err);
-	if (ret)
+	if (ret) {
 		EVP_PKEY_free(pkey);
-	else
-		(*out)->origin_checked = true;
-	return ret;
+		return ret;
+	}
+	(*out)->origin_checked = true;
+	(*out)->pub = malloc(len);
+	if (!(*out)->pub) {
+		att_key_free(*out);
+		*out = NULL;
+		return att_err(err, ATT_ENOMEM, "out of memory for a key");
+	}
+	memcpy((*out)->pub, buf, len);
+	(*out)->pub_len = len;
+	return 0;
 }
 
 /*

@@ -9,7 +9,11 @@
  *  3. Create the EK (TCG EK profile template L-2, ECC P-256, endorsement
  *     hierarchy, transient; deterministic, so it is the same key every time)
  *     and read its certificate from NV when present.
- *  4. Create the AK as a child of the EK (TPM2_Create + TPM2_Load, each
+ *  4. Create the AK as a child of the EK, certify-only: no userWithAuth,
+ *     adminWithPolicy, authPolicy PolicyOR(CommandCode(Certify),
+ *     CommandCode(ActivateCredential)), so that it can never quote or sign
+ *     anything but a certification of another key (attestio.ko's kernel
+ *     session key, Documentation/design.md); (TPM2_Create + TPM2_Load, each
  *     authorized with a policy session satisfying PolicySecret(endorsement),
  *     the EK's authPolicy), like tpm2_createak does, so that the credential
  *     activation of `attestio enroll` can prove AK and EK share a TPM.
@@ -208,6 +212,13 @@ int att_provision(const struct att_provision_opts *o,
 					"handle 0x%08x is taken by a key that is "
 					"not an attestio AK; use --force or "
 					"another --handle", handle);
+				goto out;
+			}
+			if (!att_tpm_ak_kernel_only(&pub->publicArea)) {
+				ret = att_tpm_seterr(err, ATT_EKEY,
+					"the AK at 0x%08x can be used by anyone "
+					"with TPM access (userWithAuth): replace "
+					"it with --force", handle);
 				goto out;
 			}
 			goto done;	/* reuse */

@@ -50,9 +50,9 @@ static int att_ecdsa_der(const TPMS_SIGNATURE_ECC *e, unsigned char **der)
 	return len > 0 ? len : 0;
 }
 
-static int att_sig_verify(const struct att_key *key, const uint8_t *attest,
-			  size_t attest_len, const TPMT_SIGNATURE *ts,
-			  struct att_err *err)
+int att_sig_verify(const struct att_key *key, const uint8_t *attest,
+		   size_t attest_len, const TPMT_SIGNATURE *ts,
+		   struct att_err *err)
 {
 	EVP_PKEY *pkey = att_key_pkey(key);
 	const unsigned char *sig;

@@ -19,6 +19,7 @@
 #include <tss2/tss2_rc.h>
 #include <tss2/tss2_tctildr.h>
 
+#include "tpm2_sess.h"
 #include "tpm_internal.h"
 
 int att_tpm_seterr(struct att_err *err, int code, const char *fmt, ...)
@@ -150,13 +151,21 @@ void att_tpm_ek_template(TPM2B_PUBLIC *pub)
 void att_tpm_ak_template(TPM2B_PUBLIC *pub)
 {
 	TPMT_PUBLIC *p = &pub->publicArea;
+	uint8_t branches[2][32];
 
 	memset(pub, 0, sizeof(*pub));
 	p->type = TPM2_ALG_ECC;
 	p->nameAlg = TPM2_ALG_SHA256;
+	/*
+	 * No userWithAuth and adminWithPolicy: every use needs the policy,
+	 * which allows TPM2_Certify and TPM2_ActivateCredential only.  The
+	 * AK certifies the kernel session key; it never quotes or signs.
+	 */
 	p->objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
-		TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_USERWITHAUTH |
+		TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_ADMINWITHPOLICY |
 		TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_SIGN_ENCRYPT;
+	attestio_tpm2_ak_policy(branches, p->authPolicy.buffer);
+	p->authPolicy.size = 32;
 	p->parameters.eccDetail.symmetric.algorithm = TPM2_ALG_NULL;
 	p->parameters.eccDetail.scheme.scheme = TPM2_ALG_ECDSA;
 	p->parameters.eccDetail.scheme.details.ecdsa.hashAlg = TPM2_ALG_SHA256;
@@ -224,6 +233,53 @@ int att_tpm_ek_session(struct att_tpm *t, ESYS_TR *sess, struct att_err *err)
 		*sess = ESYS_TR_NONE;
 		return att_tpm_fail(err,
 			"PolicySecret(endorsement) for the EK", rc, false);
+	}
+	return 0;
+}
+
+bool att_tpm_ak_kernel_only(const TPMT_PUBLIC *p)
+{
+	uint8_t branches[2][32], policy[32];
+
+	attestio_tpm2_ak_policy(branches, policy);
+	return att_tpm_is_ak(p) &&
+	       !(p->objectAttributes & TPMA_OBJECT_USERWITHAUTH) &&
+	       (p->objectAttributes & TPMA_OBJECT_ADMINWITHPOLICY) &&
+	       p->authPolicy.size == sizeof(policy) &&
+	       !memcmp(p->authPolicy.buffer, policy, sizeof(policy));
+}
+
+int att_tpm_ak_session(struct att_tpm *t, TPM2_CC cc, ESYS_TR *sess,
+		       struct att_err *err)
+{
+	TPMT_SYM_DEF sym = { .algorithm = TPM2_ALG_NULL };
+	TPML_DIGEST list = { .count = 2 };
+	uint8_t branches[2][32], policy[32];
+	TSS2_RC rc;
+	int i;
+
+	attestio_tpm2_ak_policy(branches, policy);
+	for (i = 0; i < 2; i++) {
+		list.digests[i].size = 32;
+		memcpy(list.digests[i].buffer, branches[i], 32);
+	}
+	rc = Esys_StartAuthSession(t->esys, ESYS_TR_NONE, ESYS_TR_NONE,
+				   ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+				   NULL, TPM2_SE_POLICY, &sym, TPM2_ALG_SHA256,
+				   sess);
+	if (rc != TSS2_RC_SUCCESS)
+		return att_tpm_fail(err, "starting a policy session", rc,
+				    false);
+	rc = Esys_PolicyCommandCode(t->esys, *sess, ESYS_TR_NONE, ESYS_TR_NONE,
+				    ESYS_TR_NONE, cc);
+	if (rc == TSS2_RC_SUCCESS)
+		rc = Esys_PolicyOR(t->esys, *sess, ESYS_TR_NONE, ESYS_TR_NONE,
+				   ESYS_TR_NONE, &list);
+	if (rc != TSS2_RC_SUCCESS) {
+		Esys_FlushContext(t->esys, *sess);
+		*sess = ESYS_TR_NONE;
+		return att_tpm_fail(err, "satisfying the AK policy", rc,
+				    false);
 	}
 	return 0;
 }

@@ -56,6 +56,15 @@ TSS2_RC att_tpm_rc_base(TSS2_RC rc);
 void att_tpm_ek_template(TPM2B_PUBLIC *pub);
 /* attestio AK: restricted ECC P-256 ECDSA-SHA256 signing key. */
 void att_tpm_ak_template(TPM2B_PUBLIC *pub);
+/*
+ * Is @pub an AK only attestio.ko can make sign: no userWithAuth,
+ * adminWithPolicy, authPolicy = attestio_tpm2_ak_policy() (certify and
+ * activate credentials only)?
+ */
+bool att_tpm_ak_kernel_only(const TPMT_PUBLIC *pub);
+/* Policy session satisfying the AK's policy for command @cc. */
+int att_tpm_ak_session(struct att_tpm *t, TPM2_CC cc, ESYS_TR *sess,
+		       struct att_err *err);
 /* Is @pub an attestio AK (restricted, sign, !decrypt, ECC P-256, ECDSA-SHA256, fixedTPM)? */
 bool att_tpm_is_ak(const TPMT_PUBLIC *pub);
 

@@ -526,13 +526,23 @@ static void att_other_heads(struct att_verifier *v, const struct att_cp *c)
  * structurally sound unsigned checkpoint; 0 for a verified one, whose
  * coverage is then applied; else an error.
  */
+/* The boot whose module load is @instance, or NULL. */
+static const struct att_boot *att_boot_of(const struct att_verifier *v,
+					  uint64_t instance)
+{
+	for (size_t i = 0; i < v->o.nboots; i++)
+		if (v->o.boots[i] && att_boot_instance(v->o.boots[i]) == instance)
+			return v->o.boots[i];
+	return NULL;
+}
+
 static int att_checkpoint(struct att_verifier *v, struct att_vstream *s,
 			  const uint8_t *rec, const struct attestio_rec_info *ri,
 			  const struct att_cp *c, bool anchor, bool *unsig,
 			  struct att_err *err)
 {
 	uint8_t digest[ATTESTIO_HASH_LEN];
-	struct att_quote_info qi;
+	struct att_quote_info qi, pol;
 	struct att_err qerr;
 	const uint8_t *h;
 	uint32_t status = le32_to_cpu(c->cp->status);
@@ -589,10 +599,29 @@ static int att_checkpoint(struct att_verifier *v, struct att_vstream *s,
 				"checkpoint epoch %llu is signed but no attestation key was given",
 				(unsigned long long)c->epoch);
 	attestio_epoch_digest(digest, c->instance, c->epoch, c->heads, c->n);
-	ret = att_quote_verify(v->o.ak, rec + c->lay.attest,
-			       c->lay.sig - c->lay.attest, rec + c->lay.sig,
-			       c->lay.end - c->lay.sig, digest, sizeof(digest),
-			       &qi, &qerr);
+	if (v->o.nboots) {
+		const struct att_boot *b = att_boot_of(v, c->instance);
+
+		if (!b)
+			return att_rerr(err, ATT_EKEY, ri->stream, ri->seq,
+					"checkpoint epoch %llu: no measurement log given registers a kernel session key for instance %016llx",
+					(unsigned long long)c->epoch,
+					(unsigned long long)c->instance);
+		ret = att_boot_quote(b, c->instance, rec + c->lay.attest,
+				     c->lay.sig - c->lay.attest,
+				     rec + c->lay.sig, c->lay.end - c->lay.sig,
+				     digest, sizeof(digest), &qi, &pol, &qerr);
+	} else if (att_key_certify_only(v->o.ak)) {
+		return att_rerr(err, ATT_EKEY, ri->stream, ri->seq,
+				"checkpoint epoch %llu: the AK is certify-only (it never quotes); the module's kernel session key signed this quote: give the gateway's measurement log to verify it",
+				(unsigned long long)c->epoch);
+	} else {
+		ret = att_quote_verify(v->o.ak, rec + c->lay.attest,
+				       c->lay.sig - c->lay.attest,
+				       rec + c->lay.sig, c->lay.end - c->lay.sig,
+				       digest, sizeof(digest), &qi, &qerr);
+		pol = qi;
+	}
 	if (ret)
 		return att_rerr(err, ret, ri->stream, ri->seq,
 				"checkpoint epoch %llu: %s",
@@ -602,7 +631,7 @@ static int att_checkpoint(struct att_verifier *v, struct att_vstream *s,
 				"checkpoint epoch %llu: pcr_mask 0x%06x but the quote selects SHA-256 PCRs 0x%06x",
 				(unsigned long long)c->epoch,
 				le32_to_cpu(c->cp->pcr_mask), qi.pcr_select);
-	ret = att_policy_check(v->o.policy, &qi, &qerr);
+	ret = att_policy_check(v->o.policy, &pol, &qerr);
 	if (ret)
 		return att_rerr(err, ret, ri->stream, ri->seq,
 				"checkpoint epoch %llu: %s",
@@ -1389,6 +1418,7 @@ void att_verifier_summary(const struct att_verifier *v, struct att_summary *s)
 	if (!v)
 		return;
 	*s = v->sum;
+	s->kernel_key = v->o.nboots && s->checkpoints_verified;
 	if (v->finished)
 		return;
 	/* undecided so far */

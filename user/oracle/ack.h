@@ -56,5 +56,8 @@ int oracle_ack_verify(const struct oracle_ack *a, uint8_t pub[ORACLE_PUB_LEN],
 
 /* Hex helpers: 0 or -EINVAL (exactly 2n hex digits). */
 int oracle_unhex(const char *s, uint8_t *out, size_t n);
+/* A decimal integer in [min, max], nothing else (no sign, no spaces, no
+ * trailing text): 0 or -EINVAL.  For configuration files. */
+int oracle_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 
 #endif

@@ -1,11 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Ingest (ingest.h).  Per gateway one libattestio verifier (allow_join,
- * allow_lost: a node stores every record with its verdict, whatever it is)
- * fed strictly in seq order per stream: a record after a hole that no
- * `lost` record excuses is dropped (the gateway retransmits it after the
- * missing ones), a record already fed is a duplicate.  A chain is acked up
- * to N once every record up to N has its final verdict and is committed.
+ * Ingest: records batches from gateways.  Per gateway one libattestio
+ * verifier (allow_join, allow_lost: a node stores every record with its
+ * verdict, whatever it is) fed strictly in seq order per chain: a record
+ * after a hole that no `lost` record excuses is dropped (the gateway
+ * retransmits it after the missing ones), a record already fed is a
+ * duplicate (dedup by instance, stream, generation, seq).  A chain is
+ * acked up to N once every record up to N has its final verdict and is
+ * committed.  A BAD verdict, or a chain that broke, quarantines the
+ * gateway with the exact reason.
+ *
+ * Restart: the records are in the store with their verdicts; each
+ * gateway's verifier is rebuilt by feeding again, in arrival order, the
+ * stored records from its chains' last verified checkpoints on, so the
+ * chains resume where they were (no record becomes unverifiable because
+ * the node restarted).
  */
 #include <endian.h>
 #include <errno.h>
@@ -13,12 +22,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <libattestio.h>
-#include <sqlite3.h>
 
 #include "ack.h"
-#include "ingest.h"
+#include "oracled.h"
 
 struct fed {
 	uint64_t seq;
@@ -31,15 +40,13 @@ struct chain {
 	uint32_t stream, gen;
 	int64_t expected;	/* next seq to feed, -1: accept any first */
 	int64_t frontier;	/* acked up to, -1 none */
-	struct fed *q;		/* fed, oldest first */
+	struct fed *q;		/* fed, not yet acked, oldest first */
 	size_t qh, qn, qcap;
-	bool current;
+	bool saved;		/* its row is in the chain table */
 };
 
 struct gw {
-	char id[33];
-	uint8_t bin[16];
-	struct att_key *ak;
+	struct reg_gw *reg;
 	struct att_verifier *v;
 	uint64_t allowance;	/* records lost records excuse */
 	struct chain *ch;	/* all chains seen */
@@ -47,31 +54,21 @@ struct gw {
 	int cur[ATTESTIO_MAX_STREAMS];	/* index of each stream's chain, -1 */
 	struct ingest *in;
 	bool changed;
+	bool replaying;
+	struct att_err last;	/* the last feed error (exact reason) */
 };
 
 struct ingest {
-	const struct ingest_config *c;
-	sqlite3 *db;
-	sqlite3_stmt *ins, *upd;
-	struct oracle_signer signer;
-	char node_hex[33];
-	struct gw gw[INGEST_MAX_GW];
+	const struct od_config *c;
+	struct store *s;
+	struct registry *reg;
+	const struct oracle_signer *signer;
+	sqlite3_stmt *ins, *upd, *get, *rd, *chup;
+	struct gw gw[OD_MAX_GW];
 	int ngw;
 	struct ingest_stats st;
 	struct oracle_ack ack;
 };
-
-static int exec(sqlite3 *db, const char *sql)
-{
-	char *m = NULL;
-
-	if (sqlite3_exec(db, sql, NULL, NULL, &m) != SQLITE_OK) {
-		fprintf(stderr, "attestio-oracle: %s: %s\n", sql, m ? m : "?");
-		sqlite3_free(m);
-		return -EIO;
-	}
-	return 0;
-}
 
 static struct chain *chain_get(struct gw *g, uint32_t stream, bool known,
 			       uint64_t inst, uint32_t gen)
@@ -104,20 +101,83 @@ static struct chain *chain_get(struct gw *g, uint32_t stream, bool known,
 	return c;
 }
 
+static int q_push(struct chain *c, uint64_t seq, int final)
+{
+	if (c->qn == c->qcap) {
+		size_t n = c->qcap ? 2 * c->qcap : 256;
+		struct fed *nq = malloc(n * sizeof(*nq));
+
+		if (!nq)
+			return -ENOMEM;
+		for (size_t i = 0; i < c->qn; i++)
+			nq[i] = c->q[(c->qh + i) % c->qcap];
+		free(c->q);
+		c->q = nq;
+		c->qh = 0;
+		c->qcap = n;
+	}
+	c->q[(c->qh + c->qn++) % c->qcap] = (struct fed){ seq, final };
+	return 0;
+}
+
+/* Readings of a verified sample: every channel, SI units (descriptor). */
+static void store_readings(struct gw *g, const struct chain *c, uint64_t seq)
+{
+	struct ingest *in = g->in;
+	const struct attestio_descriptor *d = att_verifier_descriptor(g->v, c->stream);
+	struct attestio_rec_hdr h;
+	const uint8_t *rec;
+	size_t len;
+
+	if (!d)
+		return;
+	sqlite3_reset(in->get);
+	sqlite3_bind_text(in->get, 1, g->reg->conf->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(in->get, 2, (int64_t)c->instance);
+	sqlite3_bind_int64(in->get, 3, c->stream);
+	sqlite3_bind_int64(in->get, 4, c->gen);
+	sqlite3_bind_int64(in->get, 5, (int64_t)seq);
+	if (sqlite3_step(in->get) != SQLITE_ROW)
+		return;
+	rec = sqlite3_column_blob(in->get, 0);
+	len = (size_t)sqlite3_column_bytes(in->get, 0);
+	if (len < sizeof(h) + sizeof(struct attestio_sample))
+		return;
+	memcpy(&h, rec, sizeof(h));
+	for (unsigned int ch = 0; ch < le16toh(d->nchannels) &&
+	     ch < ATTESTIO_MAX_CHANNELS; ch++) {
+		const struct attestio_sample *sm = (const void *)(rec + sizeof(h));
+		size_t scan_len = le32toh(sm->scan_len);
+		double v;
+
+		if (scan_len > len - sizeof(h) - sizeof(*sm) ||
+		    att_decode_channel(d, ch, sm->scan, scan_len, &v, NULL))
+			continue;
+		sqlite3_reset(in->rd);
+		sqlite3_bind_text(in->rd, 1, g->reg->conf->id, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(in->rd, 2, c->stream);
+		sqlite3_bind_int64(in->rd, 3, ch);
+		sqlite3_bind_int64(in->rd, 4, (int64_t)c->instance);
+		sqlite3_bind_int64(in->rd, 5, c->gen);
+		sqlite3_bind_int64(in->rd, 6, (int64_t)seq);
+		sqlite3_bind_int64(in->rd, 7, (int64_t)le64toh(h.realtime_ns));
+		sqlite3_bind_double(in->rd, 8, v);
+		if (sqlite3_step(in->rd) == SQLITE_DONE && sqlite3_changes(in->s->db))
+			in->st.readings++;
+	}
+}
+
 static void on_verdict(void *ctx, const struct att_verdict *vd)
 {
 	struct gw *g = ctx;
 	struct ingest *in = g->in;
 	struct chain *c;
+	bool changed;
 
 	if (vd->state == ATT_REC_MISSING || vd->state == ATT_REC_LOCAL ||
 	    vd->stream >= ATTESTIO_MAX_STREAMS || g->cur[vd->stream] < 0)
 		return;
 	c = &g->ch[g->cur[vd->stream]];
-	if (vd->state == ATT_REC_VERIFIED)
-		in->st.verified++;
-	else
-		in->st.failed++;
 	for (size_t i = 0; i < c->qn; i++) {
 		struct fed *f = &c->q[(c->qh + i) % c->qcap];
 
@@ -126,88 +186,40 @@ static void on_verdict(void *ctx, const struct att_verdict *vd)
 			break;
 		}
 	}
+	/* A record gets its verdict once: only a PENDING row changes. */
 	sqlite3_reset(in->upd);
 	sqlite3_bind_int(in->upd, 1, (int)vd->state);
-	sqlite3_bind_text(in->upd, 2, g->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(in->upd, 2, g->reg->conf->id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(in->upd, 3, (int64_t)c->instance);
 	sqlite3_bind_int64(in->upd, 4, vd->stream);
 	sqlite3_bind_int64(in->upd, 5, c->gen);
 	sqlite3_bind_int64(in->upd, 6, (int64_t)vd->seq);
-	sqlite3_step(in->upd);
-}
-
-int ingest_init(struct ingest **ip, const struct ingest_config *c)
-{
-	struct ingest *in = calloc(1, sizeof(*in));
-	struct att_err e;
-
-	if (!in)
-		return -ENOMEM;
-	in->c = c;
-	if (oracle_signer_init(&in->signer, c->seckey)) {
-		fprintf(stderr, "attestio-oracle: invalid node key\n");
-		free(in);
-		return -EINVAL;
-	}
-	oracle_hex(in->signer.node_id, 16, in->node_hex);
-	if (sqlite3_open(c->db, &in->db) != SQLITE_OK ||
-	    exec(in->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-		 "CREATE TABLE IF NOT EXISTS rec(gw TEXT, instance INTEGER,"
-		 " stream INTEGER, gen INTEGER, seq INTEGER, type INTEGER,"
-		 " state INTEGER, data BLOB,"
-		 " PRIMARY KEY(gw, instance, stream, gen, seq));"
-		 "CREATE TABLE IF NOT EXISTS lost(id INTEGER PRIMARY KEY, gw TEXT,"
-		 " records INTEGER, data BLOB);") ||
-	    sqlite3_prepare_v2(in->db, "INSERT OR IGNORE INTO rec VALUES"
-			       "(?,?,?,?,?,?,1,?)", -1, &in->ins, NULL) ||
-	    sqlite3_prepare_v2(in->db, "UPDATE rec SET state=? WHERE gw=? AND "
-			       "instance=? AND stream=? AND gen=? AND seq=?", -1,
-			       &in->upd, NULL)) {
-		ingest_fini(in);
-		return -EIO;
-	}
-	for (int i = 0; i < c->ngw; i++) {
-		struct gw *g = &in->gw[i];
-		struct att_verifier_opts o = {
-			.allow_join = true, .allow_lost = true,
-			.on_verdict = on_verdict, .ctx = g,
-		};
-
-		strcpy(g->id, c->gw_id[i]);
-		oracle_unhex(g->id, g->bin, 16);
-		g->in = in;
-		for (int s = 0; s < ATTESTIO_MAX_STREAMS; s++)
-			g->cur[s] = -1;
-		if (att_key_load(c->gw_ak[i], &g->ak, &e)) {
-			fprintf(stderr, "attestio-oracle: gateway %s: %s\n", g->id, e.msg);
-			in->ngw = i;
-			ingest_fini(in);
-			return -EINVAL;
-		}
-		o.ak = g->ak;
-		g->v = att_verifier_new(&o);
-	}
-	in->ngw = c->ngw;
-	*ip = in;
-	return 0;
-}
-
-void ingest_fini(struct ingest *in)
-{
-	if (!in)
+	changed = sqlite3_step(in->upd) == SQLITE_DONE &&
+		  sqlite3_changes(in->s->db) > 0;
+	if (!changed)
 		return;
-	for (int i = 0; i < in->ngw; i++) {
-		att_verifier_free(in->gw[i].v);
-		att_key_free(in->gw[i].ak);
-		for (size_t k = 0; k < in->gw[i].nch; k++)
-			free(in->gw[i].ch[k].q);
-		free(in->gw[i].ch);
+	if (vd->state == ATT_REC_VERIFIED) {
+		in->st.verified++;
+		if (vd->type == ATTESTIO_REC_SAMPLE)
+			store_readings(g, c, vd->seq);
+		return;
 	}
-	sqlite3_finalize(in->ins);
-	sqlite3_finalize(in->upd);
-	sqlite3_close(in->db);
-	oracle_signer_fini(&in->signer);
-	free(in);
+	in->st.failed++;
+	/* A failed check, or a chain that broke (a record altered after it
+	 * was chained): the gateway is quarantined.  Records before the
+	 * first anchor (join) or next to declared losses are not failures. */
+	if (vd->state == ATT_REC_BAD ||
+	    (vd->state == ATT_REC_UNVERIFIABLE && vd->cause == ATT_CAUSE_BROKEN)) {
+		char why[512];
+
+		in->st.bad++;
+		snprintf(why, sizeof(why), "stream %u seq %" PRIu64 " (%s): %s: %.200s",
+			 vd->stream, vd->seq, att_rec_type_name(vd->type),
+			 att_code_name(vd->code),
+			 g->last.code && g->last.seq == vd->seq ? g->last.msg :
+			 vd->why ? vd->why : "failed a check");
+		registry_quarantine(in->reg, g->reg, why);
+	}
 }
 
 static bool reveals(const uint8_t *rec, uint32_t len, uint16_t type,
@@ -240,32 +252,48 @@ static bool reveals(const uint8_t *rec, uint32_t len, uint16_t type,
 	return false;
 }
 
-static int q_push(struct chain *c, uint64_t seq)
+/* The chain a record belongs to (creating it), tracking chain switches. */
+static struct chain *chain_of(struct gw *g, const uint8_t *rec, uint32_t len,
+			      uint16_t type, uint32_t stream)
 {
-	if (c->qn == c->qcap) {
-		size_t n = c->qcap ? 2 * c->qcap : 256;
-		struct fed *nq = malloc(n * sizeof(*nq));
+	struct chain *c = g->cur[stream] >= 0 ? &g->ch[g->cur[stream]] : NULL;
+	uint64_t inst;
+	uint32_t gen;
 
-		if (!nq)
-			return -ENOMEM;
-		for (size_t i = 0; i < c->qn; i++)
-			nq[i] = c->q[(c->qh + i) % c->qcap];
-		free(c->q);
-		c->q = nq;
-		c->qh = 0;
-		c->qcap = n;
+	if (reveals(rec, len, type, &inst, &gen) &&
+	    (!c || !c->known || c->instance != inst || c->gen != gen)) {
+		if (c && !c->known) {	/* the stream's unknown chain is this one */
+			c->known = true;
+			c->instance = inst;
+			c->gen = gen;
+		} else {
+			c = chain_get(g, stream, true, inst, gen);
+			if (!c)
+				return NULL;
+			g->cur[stream] = (int)(c - g->ch);
+		}
 	}
-	c->q[(c->qh + c->qn++) % c->qcap] = (struct fed){ seq, 0 };
-	return 0;
+	if (!c) {
+		c = chain_get(g, stream, false, 0, 0);
+		if (!c)
+			return NULL;
+		g->cur[stream] = (int)(c - g->ch);
+	}
+	return c;
+}
+
+static void feed(struct gw *g, const uint8_t *rec, uint32_t len)
+{
+	memset(&g->last, 0, sizeof(g->last));
+	att_verifier_feed(g->v, rec, len, NULL, &g->last);
 }
 
 static void one(struct ingest *in, struct gw *g, const uint8_t *rec, uint32_t len)
 {
 	struct attestio_rec_hdr h;
-	struct att_err e;
 	struct chain *c;
-	uint64_t seq, inst;
-	uint32_t stream, gen;
+	uint64_t seq;
+	uint32_t stream;
 	uint16_t type;
 
 	memcpy(&h, rec, sizeof(h));
@@ -280,10 +308,10 @@ static void one(struct ingest *in, struct gw *g, const uint8_t *rec, uint32_t le
 		if (len >= sizeof(h) + sizeof(l))
 			memcpy(&l, rec + sizeof(h), sizeof(l));
 		g->allowance += le64toh(l.records);
-		att_verifier_feed(g->v, rec, len, NULL, &e);
-		if (!sqlite3_prepare_v2(in->db, "INSERT INTO lost(gw, records, data) "
-					"VALUES(?,?,?)", -1, &st, NULL)) {
-			sqlite3_bind_text(st, 1, g->id, -1, SQLITE_STATIC);
+		feed(g, rec, len);
+		st = store_prep(in->s, "INSERT INTO lost(gw, records, data) VALUES(?,?,?)");
+		if (st) {
+			sqlite3_bind_text(st, 1, g->reg->conf->id, -1, SQLITE_STATIC);
 			sqlite3_bind_int64(st, 2, (int64_t)le64toh(l.records));
 			sqlite3_bind_blob(st, 3, rec, (int)len, SQLITE_STATIC);
 			sqlite3_step(st);
@@ -291,30 +319,13 @@ static void one(struct ingest *in, struct gw *g, const uint8_t *rec, uint32_t le
 		}
 		return;
 	}
-	if (stream >= ATTESTIO_MAX_STREAMS)
+	if (stream >= ATTESTIO_MAX_STREAMS) {
+		in->st.malformed++;
 		return;
-	c = g->cur[stream] >= 0 ? &g->ch[g->cur[stream]] : NULL;
-	if (reveals(rec, len, type, &inst, &gen) &&
-	    (!c || !c->known || c->instance != inst || c->gen != gen)) {
-		if (c && !c->known) {	/* the stream's unknown chain is this one */
-			c->known = true;
-			c->instance = inst;
-			c->gen = gen;
-		} else {
-			struct chain *n = chain_get(g, stream, true, inst, gen);
-
-			if (!n)
-				return;
-			g->cur[stream] = (int)(n - g->ch);
-			c = n;
-		}
 	}
-	if (!c) {
-		c = chain_get(g, stream, false, 0, 0);
-		if (!c)
-			return;
-		g->cur[stream] = (int)(c - g->ch);
-	}
+	c = chain_of(g, rec, len, type, stream);
+	if (!c)
+		return;
 	if (c->expected >= 0 && (int64_t)seq < c->expected) {
 		in->st.dups++;
 		g->changed = true;	/* re-ack: the gateway may have lost it */
@@ -330,37 +341,233 @@ static void one(struct ingest *in, struct gw *g, const uint8_t *rec, uint32_t le
 		g->allowance -= hole;
 	}
 	c->expected = (int64_t)seq + 1;
-	if (q_push(c, seq))
+	if (q_push(c, seq, 0))
 		return;
 	sqlite3_reset(in->ins);
-	sqlite3_bind_text(in->ins, 1, g->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(in->ins, 1, g->reg->conf->id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(in->ins, 2, (int64_t)c->instance);
 	sqlite3_bind_int64(in->ins, 3, stream);
 	sqlite3_bind_int64(in->ins, 4, c->gen);
 	sqlite3_bind_int64(in->ins, 5, (int64_t)seq);
 	sqlite3_bind_int(in->ins, 6, type);
 	sqlite3_bind_blob(in->ins, 7, rec, (int)len, SQLITE_STATIC);
-	if (sqlite3_step(in->ins) == SQLITE_DONE && sqlite3_changes(in->db))
+	sqlite3_bind_int64(in->ins, 8, (int64_t)time(NULL));
+	if (sqlite3_step(in->ins) == SQLITE_DONE && sqlite3_changes(in->s->db))
 		in->st.stored++;
-	att_verifier_feed(g->v, rec, len, NULL, &e);
+	feed(g, rec, len);
+}
+
+/*
+ * Rebuild gateway @g's chains and verifier from the store: chains with
+ * their acked frontier and next expected seq; the queue of records not
+ * acked yet; the verifier fed again from the earliest last-verified
+ * checkpoint of its chains (records already final keep their verdict).
+ */
+static int resume(struct ingest *in, struct gw *g)
+{
+	const char *id = g->reg->conf->id;
+	sqlite3_stmt *st;
+	int64_t from = -1;
+	uint64_t nrec = 0;
+
+	st = store_prep(in->s, "SELECT c.instance, c.stream, c.gen, c.acked,"
+			" (SELECT max(seq) FROM rec r WHERE r.gw=c.gw AND"
+			"  r.instance=c.instance AND r.stream=c.stream AND"
+			"  r.gen=c.gen),"
+			" (SELECT min(rowid) FROM rec r WHERE r.gw=c.gw AND"
+			"  r.instance=c.instance AND r.stream=c.stream AND"
+			"  r.gen=c.gen AND r.seq=(SELECT max(seq) FROM rec r2"
+			"  WHERE r2.gw=c.gw AND r2.instance=c.instance AND"
+			"  r2.stream=c.stream AND r2.gen=c.gen AND r2.type=?"
+			"  AND r2.state=0))"
+			" FROM chain c WHERE c.gw=? ORDER BY c.rowid");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int(st, 1, ATTESTIO_REC_CHECKPOINT);
+	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		struct chain *c = chain_get(g, (uint32_t)sqlite3_column_int64(st, 1),
+					    true, (uint64_t)sqlite3_column_int64(st, 0),
+					    (uint32_t)sqlite3_column_int64(st, 2));
+
+		if (!c)
+			break;
+		c->frontier = sqlite3_column_int64(st, 3);
+		c->saved = true;
+		c->expected = sqlite3_column_type(st, 4) == SQLITE_NULL ? -1 :
+			      sqlite3_column_int64(st, 4) + 1;
+		if (sqlite3_column_type(st, 5) != SQLITE_NULL &&
+		    (from < 0 || sqlite3_column_int64(st, 5) < from))
+			from = sqlite3_column_int64(st, 5);
+		g->cur[c->stream] = (int)(c - g->ch);	/* latest chain wins */
+	}
+	sqlite3_finalize(st);
+	/* Records not acked: back in the queue, final if they have a verdict. */
+	for (size_t i = 0; i < g->nch; i++) {
+		struct chain *c = &g->ch[i];
+
+		st = store_prep(in->s, "SELECT seq, state FROM rec WHERE gw=? AND "
+				"instance=? AND stream=? AND gen=? AND seq>? "
+				"ORDER BY seq");
+		if (!st)
+			return -EIO;
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, (int64_t)c->instance);
+		sqlite3_bind_int64(st, 3, c->stream);
+		sqlite3_bind_int64(st, 4, c->gen);
+		sqlite3_bind_int64(st, 5, c->frontier);
+		while (sqlite3_step(st) == SQLITE_ROW)
+			q_push(c, (uint64_t)sqlite3_column_int64(st, 0),
+			       sqlite3_column_int(st, 1) != ATT_REC_PENDING);
+		sqlite3_finalize(st);
+	}
+	if (from < 0)
+		return 0;
+	/* The verifier: stored records again, in arrival order. */
+	st = store_prep(in->s, "SELECT data, stream FROM rec WHERE gw=? AND "
+			"rowid>=? ORDER BY rowid");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, from);
+	g->replaying = true;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const uint8_t *rec = sqlite3_column_blob(st, 0);
+		int len = sqlite3_column_bytes(st, 0);
+
+		if (len >= (int)sizeof(struct attestio_rec_hdr)) {
+			chain_of(g, rec, (uint32_t)len, le16toh(((const struct attestio_rec_hdr *)rec)->type),
+				 (uint32_t)sqlite3_column_int(st, 1));
+			feed(g, rec, (uint32_t)len);
+			nrec++;
+		}
+	}
+	sqlite3_finalize(st);
+	g->replaying = false;
+	od_log("gateway %s: resumed %zu chains (%" PRIu64 " stored records "
+	       "fed again from the last verified checkpoints)", id, g->nch, nrec);
+	return 0;
+}
+
+int ingest_init(struct ingest **ip, const struct od_config *c,
+		struct store *s, struct registry *r,
+		const struct oracle_signer *signer)
+{
+	struct ingest *in = calloc(1, sizeof(*in));
+
+	if (!in)
+		return -ENOMEM;
+	in->c = c;
+	in->s = s;
+	in->reg = r;
+	in->signer = signer;
+	in->ins = store_prep(s, "INSERT OR IGNORE INTO rec(gw, instance, stream, "
+			     "gen, seq, type, state, data, received) "
+			     "VALUES(?,?,?,?,?,?,1,?,?)");
+	in->upd = store_prep(s, "UPDATE rec SET state=? WHERE gw=? AND "
+			     "instance=? AND stream=? AND gen=? AND seq=? AND state=1");
+	in->get = store_prep(s, "SELECT data FROM rec WHERE gw=? AND instance=? "
+			     "AND stream=? AND gen=? AND seq=?");
+	in->rd = store_prep(s, "INSERT OR IGNORE INTO reading VALUES(?,?,?,?,?,?,?,?)");
+	in->chup = store_prep(s, "INSERT OR REPLACE INTO chain VALUES(?,?,?,?,?)");
+	if (!in->ins || !in->upd || !in->get || !in->rd || !in->chup)
+		goto fail;
+	for (int i = 0; i < c->ngw; i++) {
+		struct gw *g = &in->gw[i];
+		struct att_verifier_opts o = {
+			.allow_join = true, .allow_lost = true,
+			.on_verdict = on_verdict, .ctx = g,
+		};
+
+		g->reg = registry_at(r, i);
+		g->in = in;
+		for (int k = 0; k < ATTESTIO_MAX_STREAMS; k++)
+			g->cur[k] = -1;
+		o.ak = g->reg->ak;
+		o.policy = g->reg->policy;
+		g->v = att_verifier_new(&o);
+		in->ngw = i + 1;
+		if (!g->v || store_begin(s) || resume(in, g) || store_commit(s))
+			goto fail;
+	}
+	*ip = in;
+	return 0;
+fail:
+	ingest_fini(in);
+	return -EIO;
+}
+
+void ingest_fini(struct ingest *in)
+{
+	if (!in)
+		return;
+	for (int i = 0; i < in->ngw; i++) {
+		att_verifier_free(in->gw[i].v);
+		for (size_t k = 0; k < in->gw[i].nch; k++)
+			free(in->gw[i].ch[k].q);
+		free(in->gw[i].ch);
+	}
+	sqlite3_finalize(in->ins);
+	sqlite3_finalize(in->upd);
+	sqlite3_finalize(in->get);
+	sqlite3_finalize(in->rd);
+	sqlite3_finalize(in->chup);
+	free(in);
+}
+
+/* Advance each chain over final verdicts; persist the frontier. */
+static void advance(struct ingest *in, struct gw *g)
+{
+	for (size_t i = 0; i < g->nch; i++) {
+		struct chain *c = &g->ch[i];
+		bool moved = false;
+
+		while (c->qn && c->q[c->qh].final) {
+			c->frontier = (int64_t)c->q[c->qh].seq;
+			c->qh = (c->qh + 1) % c->qcap;
+			c->qn--;
+			moved = true;
+		}
+		if (!c->known || (!moved && c->saved))
+			continue;
+		c->saved = true;
+		g->changed |= moved;
+		sqlite3_reset(in->chup);
+		sqlite3_bind_text(in->chup, 1, g->reg->conf->id, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(in->chup, 2, (int64_t)c->instance);
+		sqlite3_bind_int64(in->chup, 3, c->stream);
+		sqlite3_bind_int64(in->chup, 4, c->gen);
+		sqlite3_bind_int64(in->chup, 5, c->frontier);
+		sqlite3_step(in->chup);
+	}
 }
 
 int ingest_message(struct ingest *in, const char *gwid, const uint8_t *buf,
 		   size_t len, uint8_t *ack, size_t cap, size_t *acklen)
 {
 	struct gw *g = NULL;
+	struct timespec t0, t1;
 	size_t off = 0;
 
 	*acklen = 0;
 	for (int i = 0; i < in->ngw; i++)
-		if (!strcmp(in->gw[i].id, gwid))
+		if (!strcmp(in->gw[i].reg->conf->id, gwid))
 			g = &in->gw[i];
 	if (!g) {
-		in->st.bad_gw++;
+		in->st.unknown_gw++;
 		return -ENOENT;
 	}
+	if (g->reg->state == GW_REVOKED) {
+		in->st.revoked_gw++;
+		return -EPERM;
+	}
+	if (len > 256 * 1024) {
+		in->st.oversized++;
+		return -EMSGSIZE;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	in->st.messages++;
-	if (exec(in->db, "BEGIN IMMEDIATE"))
+	if (store_begin(in->s))
 		return -EIO;
 	while (len - off >= sizeof(struct attestio_rec_hdr)) {
 		struct attestio_rec_hdr h;
@@ -368,31 +575,28 @@ int ingest_message(struct ingest *in, const char *gwid, const uint8_t *buf,
 
 		memcpy(&h, buf + off, sizeof(h));
 		l = le32toh(h.len);
-		if (l < sizeof(h) || l > ATTESTIO_REC_MAX_LEN || l > len - off)
+		if (l < sizeof(h) || l > ATTESTIO_REC_MAX_LEN || l > len - off) {
+			in->st.malformed++;
 			break;	/* malformed batch: the rest is ignored */
+		}
 		one(in, g, buf + off, l);
 		off += l;
 	}
-	if (exec(in->db, "COMMIT")) {
-		exec(in->db, "ROLLBACK");
+	if (off < len && len - off < sizeof(struct attestio_rec_hdr))
+		in->st.malformed++;
+	advance(in, g);
+	if (store_commit(in->s))
 		return -EIO;
-	}
-	/* Stored and committed: advance each chain over final verdicts. */
-	for (size_t i = 0; i < g->nch; i++) {
-		struct chain *c = &g->ch[i];
-
-		while (c->qn && c->q[c->qh].final) {
-			c->frontier = (int64_t)c->q[c->qh].seq;
-			c->qh = (c->qh + 1) % c->qcap;
-			c->qn--;
-			g->changed = true;
-		}
-	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	in->st.latency_us_sum += (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000 +
+					    (t1.tv_nsec - t0.tv_nsec) / 1000);
+	in->st.latency_n++;
+	/* Stored and committed: ack. */
 	if (!g->changed)
 		return 0;
 	g->changed = false;
 	memset(&in->ack, 0, sizeof(in->ack));
-	memcpy(in->ack.gw, g->bin, 16);
+	memcpy(in->ack.gw, g->reg->bin, 16);
 	for (size_t i = 0; i < g->nch && in->ack.n < ORACLE_ACK_MAX_ENTRIES; i++) {
 		struct chain *c = &g->ch[i];
 
@@ -401,19 +605,43 @@ int ingest_message(struct ingest *in, const char *gwid, const uint8_t *buf,
 				c->instance, c->stream, c->gen, (uint64_t)c->frontier };
 	}
 	if (!in->ack.n || oracle_ack_sort(&in->ack) ||
-	    oracle_ack_sign(&in->ack, &in->signer) ||
+	    oracle_ack_sign(&in->ack, in->signer) ||
 	    oracle_ack_encode(&in->ack, 0, ack, cap, acklen))
 		return *acklen = 0, 0;
 	in->st.acks_sent++;
 	return 0;
 }
 
+void ingest_prune(struct ingest *in, uint64_t now)
+{
+	sqlite3_stmt *st;
+	int64_t cut = (int64_t)(now > in->c->retain_s ? now - in->c->retain_s : 0);
+
+	/* Readings by age; records by age but never at or after a chain's
+	 * acked frontier's last verified checkpoint (resume needs them). */
+	if (store_begin(in->s))
+		return;
+	st = store_prep(in->s, "DELETE FROM reading WHERE time_ns < ?");
+	if (st) {
+		sqlite3_bind_int64(st, 1, cut * 1000000000);
+		sqlite3_step(st);
+		sqlite3_finalize(st);
+	}
+	st = store_prep(in->s, "DELETE FROM rec WHERE received < ? AND seq < "
+			"(SELECT coalesce(max(r2.seq), -1) FROM rec r2 WHERE "
+			"r2.gw=rec.gw AND r2.instance=rec.instance AND "
+			"r2.stream=rec.stream AND r2.gen=rec.gen AND r2.type=? AND "
+			"r2.state=0)");
+	if (st) {
+		sqlite3_bind_int64(st, 1, cut);
+		sqlite3_bind_int(st, 2, ATTESTIO_REC_CHECKPOINT);
+		sqlite3_step(st);
+		sqlite3_finalize(st);
+	}
+	store_commit(in->s);
+}
+
 const struct ingest_stats *ingest_stats(const struct ingest *in)
 {
 	return &in->st;
-}
-
-const char *ingest_node_id(const struct ingest *in)
-{
-	return in->node_hex;
 }

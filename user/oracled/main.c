@@ -1,21 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * attestio-oracle: the oracle node.  So far only `ingest` (records in,
- * signed acks out; issue 11 builds rounds, reports and the rest) and
- * `pubkey` (a node key's public key and node id, for gateway configs).
+ * attestio-oracle: one node of the oracle network (Documentation/oracle.md).
+ * Thin: parses the command line and wires the parts of oracled.h into one
+ * single-threaded loop (libmosquitto's socket, a 1 s tick for rounds and
+ * registry changes, the metrics server, sd_notify).
  */
 #include <errno.h>
-#include <ini.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <mosquitto.h>
+#include <systemd/sd-daemon.h>
 
 #include "ack.h"
-#include "ingest.h"
+#include "oracled.h"
 
 static volatile sig_atomic_t stop;
 
@@ -25,190 +28,393 @@ static void on_sig(int s)
 	stop = 1;
 }
 
-struct pctx {
-	struct ingest_config *c;
-	char *err;
+static const char usage[] =
+"Usage: attestio-oracle run --config FILE [--check-config]\n"
+"       attestio-oracle status --config FILE [--json]\n"
+"       attestio-oracle admin --config FILE quarantine|revoke|release GATEWAY\n"
+"                             [--reason TEXT]\n"
+"       attestio-oracle pubkey SECRET_KEY_HEX\n"
+"       attestio-oracle final --config FILE --feed NAME (--round N | --all)\n"
+"                             -o FILE|DIR\n"
+"       attestio-oracle contract-params --config FILE --feed NAME\n"
+"       attestio-oracle ingest --config FILE   (the same as run)\n"
+"\n"
+"One node of the attestio oracle network.  `run` subscribes (persistent\n"
+"MQTT session, QoS 1) to every gateway's records, verifies them with\n"
+"libattestio, stores them (SQLite, WAL), acknowledges what is verified and\n"
+"stored, quarantines a gateway that fails a check (with the exact reason),\n"
+"runs each feed's rounds (weighted median, halt rules), signs and\n"
+"publishes the round reports and assembles final reports once t\n"
+"whitelisted nodes signed the same one.\n"
+"\n"
+"  run      the daemon; --check-config only checks the configuration and\n"
+"           the database, then exits.  SIGTERM/SIGINT stop it cleanly.\n"
+"  status   gateways (state, reason), chains, feeds (last round, final\n"
+"           reports), device reputation, from the database; --json for\n"
+"           scripts.  Works while the daemon runs.\n"
+"  admin    quarantine / revoke / release a gateway (an audit event; the\n"
+"           running daemon applies it within a second).  Revoked: its\n"
+"           records are dropped unread.  Quarantined: stored and acked but\n"
+"           its readings never count.  Release: active again (reputation\n"
+"           is earned back from 0).\n"
+"  pubkey   the public key (130 hex) and node id of a secret key, for\n"
+"           [quorum] node = lines and gateway configs.\n"
+"  final    export the feed's final reports in liboracle's final-report\n"
+"           format (Documentation/protocol.md, \"Final report\"), what\n"
+"           `attestio settle` and the settlement contract take: one round\n"
+"           to FILE (\"-\" = stdout), or --all into DIR as FEED-ROUND.cbor\n"
+"           (halted rounds included: they are evidence, never values).\n"
+"           Each is first checked as the contract's verifier checks it.\n"
+"           Read only; works while the daemon runs.\n"
+"  contract-params  the node-derived lines of `attestio settle`'s\n"
+"           description file for the feed: feed_id, decimals,\n"
+"           config_digest, f and one signer = <address> per [quorum] node.\n"
+"\n"
+"The configuration file is described in Documentation/oracle.md.\n"
+"\n"
+"Exit status: 0 ok; 1 runtime failure; 2 bad usage or configuration (the\n"
+"message names FILE:LINE); 3 database corrupt, locked by another node or\n"
+"of a newer schema; 4 admin: no such gateway in the configuration, final:\n"
+"no final report (yet) for that round or feed;\n"
+"5 TLS setup failed.\n";
+
+/* ------------------------------------------------------------ daemon --- */
+
+struct node {
+	struct od_config *cfg;
+	struct store st;
+	struct oracle_signer signer;
+	struct od_parts parts;
+	struct metrics *metrics;
+	struct mosquitto *m;
+	char node_hex[ORACLE_NODE_ID_HEX];
+	uint8_t ackbuf[ORACLE_ACK_MAX_LEN];
 };
 
-static int handler(void *user, const char *sec, const char *name,
-		   const char *value)
+static int publish(void *ctx, const char *topic, const void *buf, size_t len)
 {
-	struct pctx *p = user;
-	struct ingest_config *c = p->c;
+	struct node *n = ctx;
 
-#define STR(s, k, f) if (!strcmp(sec, s) && !strcmp(name, k)) { \
-		if (strlen(value) >= sizeof(c->f)) { strcpy(p->err, k " too long"); return 0; } \
-		strcpy(c->f, value); return 1; }
-	STR("node", "db", db);
-	STR("link", "ca", ca);
-	STR("link", "cert", cert);
-	STR("link", "key", key);
-	if (!strcmp(sec, "node") && !strcmp(name, "key")) {
-		if (oracle_unhex(value, c->seckey, 32)) {
-			strcpy(p->err, "node.key must be 64 hex digits");
-			return 0;
-		}
-		return 1;
-	}
-	if (!strcmp(sec, "link") && !strcmp(name, "broker")) {
-		if (c->nbrokers >= 8 || strlen(value) >= 256 ||
-		    (strncmp(value, "mqtts://", 8) && strncmp(value, "mqtt://", 7))) {
-			strcpy(p->err, "link.broker must be mqtts://HOST:PORT (at most 8)");
-			return 0;
-		}
-		strcpy(c->brokers[c->nbrokers++], value);
-		return 1;
-	}
-	if (!strcmp(sec, "gateways")) {
-		uint8_t id[16];
-
-		if (c->ngw >= INGEST_MAX_GW || oracle_unhex(name, id, 16) ||
-		    strspn(name, "0123456789abcdef") != 32 || strlen(value) >= 256) {
-			strcpy(p->err, "[gateways] lines are <32 lowercase hex id> = <AK file>");
-			return 0;
-		}
-		strcpy(c->gw_id[c->ngw], name);
-		strcpy(c->gw_ak[c->ngw++], value);
-		return 1;
-	}
-	snprintf(p->err, 200, "unknown key [%s] %s", sec, name);
-	return 0;
+	return mosquitto_publish(n->m, NULL, topic, (int)len, buf, 1, false) ==
+	       MOSQ_ERR_SUCCESS ? 0 : -EIO;
 }
-
-int ingest_config_load(const char *path, struct ingest_config *c, char *err,
-		       size_t errlen)
-{
-	char what[200] = "";
-	struct pctx p = { c, what };
-	int line;
-
-	memset(c, 0, sizeof(*c));
-	line = ini_parse(path, handler, &p);
-	if (line) {
-		snprintf(err, errlen, "%s:%d: %s", path, line,
-			 line < 0 ? "cannot read" : *what ? what : "syntax error");
-		return -1;
-	}
-	if (!*c->db || !c->nbrokers || !c->ngw) {
-		snprintf(err, errlen, "%s: node.db, link.broker and [gateways] are required", path);
-		return -1;
-	}
-	return 0;
-}
-
-static struct ingest *g_in;
-static uint8_t ackbuf[ORACLE_ACK_MAX_LEN];
 
 static void on_message(struct mosquitto *m, void *ud,
 		       const struct mosquitto_message *msg)
 {
-	char gw[40];
-	const char *p = msg->topic + strlen("attestio/v1/gw/");
-	const char *e = strchr(p, '/');
-	size_t acklen = 0;
-	char topic[128];
+	struct node *n = ud;
+	const char *t = msg->topic;
+	char a[72], b[72], topic[160];
 
-	(void)ud;
-	if (strncmp(msg->topic, "attestio/v1/gw/", 15) || !e || e - p != 32)
+	(void)m;
+	if (!strncmp(t, "attestio/v1/report/", 19)) {
+		if (sscanf(t + 19, "%63[^/]/%40[^/]", a, b) == 2)
+			reports_message(n->parts.rp, a, b, msg->payload,
+					(size_t)msg->payloadlen);
 		return;
-	memcpy(gw, p, 32);
-	gw[32] = 0;
-	if (ingest_message(g_in, gw, msg->payload, (size_t)msg->payloadlen, ackbuf,
-			   sizeof(ackbuf), &acklen) || !acklen)
-		return;
-	snprintf(topic, sizeof(topic), "attestio/v1/gw/%s/ack/%s", gw,
-		 ingest_node_id(g_in));
-	mosquitto_publish(m, NULL, topic, (int)acklen, ackbuf, 1, false);
+	}
+	if (!strncmp(t, "attestio/v1/gw/", 15) && strlen(t) == 15 + 32 + 8 &&
+	    !strcmp(t + 47, "/records")) {
+		size_t acklen = 0;
+
+		snprintf(a, sizeof(a), "%.32s", t + 15);
+		if (ingest_message(n->parts.in, a, msg->payload,
+				   (size_t)msg->payloadlen, n->ackbuf,
+				   sizeof(n->ackbuf), &acklen) || !acklen)
+			return;
+		snprintf(topic, sizeof(topic), "attestio/v1/gw/%s/ack/%s", a,
+			 n->node_hex);
+		publish(n, topic, n->ackbuf, acklen);
+	}
 }
 
 static void on_connect(struct mosquitto *m, void *ud, int rc)
 {
-	(void)ud;
-	if (!rc)
+	struct node *n = ud;
+
+	if (!rc) {
 		mosquitto_subscribe(m, NULL, "attestio/v1/gw/+/records", 1);
-	fprintf(stderr, "attestio-oracle: connect: %s\n", mosquitto_connack_string(rc));
+		mosquitto_subscribe(m, NULL, "attestio/v1/report/+/+", 1);
+		n->parts.connected = true;
+	}
+	od_log("broker: %s", mosquitto_connack_string(rc));
 }
 
-static int ingest_main(const char *path)
+static void on_disconnect(struct mosquitto *m, void *ud, int rc)
 {
-	static struct ingest_config cfg;
-	const struct ingest_stats *s;
-	struct mosquitto *m;
-	char err[400], host[256];
-	int port = 0, b = 0;
+	struct node *n = ud;
 
-	if (ingest_config_load(path, &cfg, err, sizeof(err))) {
-		fprintf(stderr, "attestio-oracle: %s\n", err);
-		return 2;
+	(void)m;
+	n->parts.connected = false;
+	if (rc && !stop)
+		od_log("broker connection lost (%s); reconnecting", mosquitto_strerror(rc));
+}
+
+static int load(const char *path, struct od_config *c)
+{
+	char err[600];
+
+	if (config_load(path, c, err, sizeof(err))) {
+		od_log("%s", err);
+		return OD_EXIT_USAGE;
 	}
-	if (ingest_init(&g_in, &cfg))
-		return 1;
+	return 0;
+}
+
+static void node_fini(struct node *n)
+{
+	metrics_fini(n->metrics);
+	reports_fini(n->parts.rp);
+	round_fini(n->parts.rd);
+	ingest_fini(n->parts.in);
+	registry_fini(n->parts.reg);
+	store_fini(&n->st);
+	oracle_signer_fini(&n->signer);
+	if (n->m)
+		mosquitto_destroy(n->m);
+	mosquitto_lib_cleanup();
+}
+
+static int node_init(struct node *n, bool check_only)
+{
+	struct od_config *c = n->cfg;
+	char err[600];
+
 	mosquitto_lib_init();
-	m = mosquitto_new(ingest_node_id(g_in), false, NULL);
-	mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
-	mosquitto_connect_callback_set(m, on_connect);
-	mosquitto_message_callback_set(m, on_message);
-	if (*cfg.ca && mosquitto_tls_set(m, cfg.ca, NULL, *cfg.cert ? cfg.cert : NULL,
-					 *cfg.key ? cfg.key : NULL, NULL)) {
-		fprintf(stderr, "attestio-oracle: TLS setup failed\n");
-		return 5;
+	if (oracle_signer_init(&n->signer, c->seckey)) {
+		od_log("%s: node.key is not a valid secp256k1 secret key", c->path);
+		return OD_EXIT_USAGE;
+	}
+	oracle_hex(n->signer.node_id, ORACLE_NODE_ID_LEN, n->node_hex);
+	if (store_init(&n->st, c->db, STORE_DAEMON, err, sizeof(err))) {
+		od_log("%s", err);
+		return OD_EXIT_DB;
+	}
+	n->parts.st = &n->st;
+	if (registry_init(&n->parts.reg, c, &n->st, err, sizeof(err))) {
+		od_log("%s", err);
+		return OD_EXIT_USAGE;
+	}
+	if (check_only)
+		return 0;
+	if (ingest_init(&n->parts.in, c, &n->st, n->parts.reg, &n->signer) ||
+	    reports_init(&n->parts.rp, c, &n->st) ||
+	    round_init(&n->parts.rd, c, &n->st, n->parts.reg, &n->signer,
+		       publish, n))
+		return OD_EXIT_RUNTIME;
+	if (*c->metrics && metrics_init(&n->metrics, c->metrics, &n->parts))
+		return OD_EXIT_RUNTIME;
+	n->m = mosquitto_new(n->node_hex, false, n);
+	if (!n->m)
+		return OD_EXIT_RUNTIME;
+	mosquitto_int_option(n->m, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
+	mosquitto_connect_callback_set(n->m, on_connect);
+	mosquitto_disconnect_callback_set(n->m, on_disconnect);
+	mosquitto_message_callback_set(n->m, on_message);
+	mosquitto_max_inflight_messages_set(n->m, 100);
+	if (*c->ca && mosquitto_tls_set(n->m, c->ca, NULL, *c->cert ? c->cert : NULL,
+					*c->key ? c->key : NULL, NULL)) {
+		od_log("%s: TLS setup failed: check link.ca, link.cert and link.key",
+		       c->path);
+		return OD_EXIT_TLS;
+	}
+	return 0;
+}
+
+static int run_main(const char *path, bool check_only)
+{
+	static struct od_config cfg;
+	static struct node n;
+	time_t last_tick = 0, last_prune = 0;
+	int b = 0, rc;
+
+	if ((rc = load(path, &cfg)))
+		return rc;
+	n.cfg = &cfg;
+	rc = node_init(&n, check_only);
+	if (rc || check_only) {
+		if (!rc)
+			printf("%s: configuration and database are fine (node %s, "
+			       "%d gateways, %d feeds)\n", path, n.node_hex,
+			       cfg.ngw, cfg.nfeeds);
+		node_fini(&n);
+		return rc;
 	}
 	signal(SIGTERM, on_sig);
 	signal(SIGINT, on_sig);
-	fprintf(stderr, "attestio-oracle: node %s ingesting for %d gateways\n",
-		ingest_node_id(g_in), cfg.ngw);
+	signal(SIGPIPE, SIG_IGN);
+	od_log("node %s: %d gateways, %d feeds, %zu whitelisted nodes (t = %zu)",
+	       n.node_hex, cfg.ngw, cfg.nfeeds, cfg.nnodes, cfg.t);
+	sd_notify(0, "READY=1");
 	while (!stop) {
 		const char *u = cfg.brokers[b];
 		const char *hp = u + (strncmp(u, "mqtts://", 8) ? 7 : 8);
 		const char *colon = strrchr(hp, ':');
+		char host[OD_PATH];
+		time_t now;
 
 		snprintf(host, sizeof(host), "%.*s", (int)(colon - hp), hp);
-		port = atoi(colon + 1);
-		if (mosquitto_connect(m, host, port, 30)) {
+		if (mosquitto_connect(n.m, host, atoi(colon + 1), cfg.keepalive)) {
 			b = (b + 1) % cfg.nbrokers;
-			sleep(1);
+			for (int i = 0; i < 10 && !stop; i++) {
+				metrics_poll(n.metrics);
+				usleep(100000);
+			}
+			round_tick(n.parts.rd, (uint64_t)time(NULL));
 			continue;
 		}
-		while (!stop && mosquitto_loop(m, 100, 1) == MOSQ_ERR_SUCCESS)
-			;
+		while (!stop && mosquitto_loop(n.m, 100, 1) == MOSQ_ERR_SUCCESS) {
+			metrics_poll(n.metrics);
+			now = time(NULL);
+			if (now != last_tick) {
+				last_tick = now;
+				registry_refresh(n.parts.reg);
+				round_tick(n.parts.rd, (uint64_t)now);
+				sd_notify(0, "WATCHDOG=1");
+			}
+			if (now - last_prune >= 600) {
+				last_prune = now;
+				ingest_prune(n.parts.in, (uint64_t)now);
+			}
+		}
 		if (!stop)
 			usleep(300000);
 	}
-	s = ingest_stats(g_in);
-	fprintf(stderr, "attestio-oracle: %llu messages, %llu records, %llu stored, "
-		"%llu duplicates, %llu out of order, %llu verified, %llu not, %llu acks\n",
-		(unsigned long long)s->messages, (unsigned long long)s->records,
-		(unsigned long long)s->stored, (unsigned long long)s->dups,
-		(unsigned long long)s->out_of_order, (unsigned long long)s->verified,
-		(unsigned long long)s->failed, (unsigned long long)s->acks_sent);
-	mosquitto_destroy(m);
-	mosquitto_lib_cleanup();
-	ingest_fini(g_in);
+	sd_notify(0, "STOPPING=1");
+	{
+		const struct ingest_stats *s = ingest_stats(n.parts.in);
+
+		od_log("stopping: %llu messages, %llu records, %llu stored, "
+		       "%llu duplicates, %llu out of order, %llu verified, %llu not, "
+		       "%llu acks", (unsigned long long)s->messages,
+		       (unsigned long long)s->records, (unsigned long long)s->stored,
+		       (unsigned long long)s->dups, (unsigned long long)s->out_of_order,
+		       (unsigned long long)s->verified, (unsigned long long)s->failed,
+		       (unsigned long long)s->acks_sent);
+	}
+	mosquitto_disconnect(n.m);
+	node_fini(&n);
 	return 0;
 }
 
+/* -------------------------------------------------------------- main --- */
+
+static int admin_main(const char *path, const char *verb, const char *gw,
+		      const char *reason)
+{
+	static struct od_config cfg;
+	struct store st;
+	char err[600];
+	int rc;
+
+	if ((rc = load(path, &cfg)))
+		return rc;
+	if (config_gw_index(&cfg, gw) < 0) {
+		od_log("admin: gateway %s is not in %s", gw, path);
+		return OD_EXIT_NOTFOUND;
+	}
+	if (store_init(&st, cfg.db, STORE_ADMIN, err, sizeof(err))) {
+		od_log("%s", err);
+		return OD_EXIT_DB;
+	}
+	rc = registry_admin(&st, verb, gw, reason);
+	store_fini(&st);
+	if (!rc)
+		printf("gateway %s: %s\n", gw, verb);
+	return rc;
+}
+
+int status_main(const char *path, bool json);
+int final_main(const char *path, const char *feed, int64_t round,
+	       const char *out);
+int contract_params_main(const char *path, const char *feed);
+
 int main(int argc, char **argv)
 {
-	if (argc == 4 && !strcmp(argv[1], "ingest") && !strcmp(argv[2], "--config"))
-		return ingest_main(argv[3]);
-	if (argc == 3 && !strcmp(argv[1], "pubkey")) {
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "check-config", no_argument, NULL, 'k' },
+		{ "reason", required_argument, NULL, 'r' },
+		{ "feed", required_argument, NULL, 'f' },
+		{ "round", required_argument, NULL, 'n' },
+		{ "all", no_argument, NULL, 'a' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	const char *cmd, *config = NULL, *reason = NULL, *feed = NULL, *out = NULL;
+	bool json = false, check = false, all = false;
+	int64_t round = -1;
+	char *end;
+	int o;
+
+	if (argc < 2) {
+		fputs(usage, stderr);
+		return OD_EXIT_USAGE;
+	}
+	cmd = argv[1];
+	if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	optind = 2;
+	while ((o = getopt_long(argc, argv, "c:o:h", opts, NULL)) != -1) {
+		switch (o) {
+		case 'c': config = optarg; break;
+		case 'j': json = true; break;
+		case 'k': check = true; break;
+		case 'r': reason = optarg; break;
+		case 'f': feed = optarg; break;
+		case 'a': all = true; break;
+		case 'o': out = optarg; break;
+		case 'n':
+			errno = 0;
+			round = strtoll(optarg, &end, 10);
+			if (errno || *end || end == optarg || round < 1) {
+				od_log("--round %s: not a round number (1, 2, ...)", optarg);
+				return OD_EXIT_USAGE;
+			}
+			break;
+		case 'h': fputs(usage, stdout); return 0;
+		default: fputs(usage, stderr); return OD_EXIT_USAGE;
+		}
+	}
+	if (!strcmp(cmd, "pubkey") && optind == argc - 1) {
 		struct oracle_signer s;
 		uint8_t k[32];
-		char hex[131], id[33];
+		char hex[2 * ORACLE_PUB_LEN + 1], id[ORACLE_NODE_ID_HEX];
 
-		if (oracle_unhex(argv[2], k, 32) || oracle_signer_init(&s, k)) {
-			fprintf(stderr, "attestio-oracle: bad secret key\n");
-			return 2;
+		if (oracle_unhex(argv[optind], k, 32) || oracle_signer_init(&s, k)) {
+			od_log("pubkey: not a secp256k1 secret key (64 hex digits, "
+			       "not 0, below the group order)");
+			return OD_EXIT_USAGE;
 		}
-		oracle_hex(s.pub, 65, hex);
-		oracle_hex(s.node_id, 16, id);
+		oracle_hex(s.pub, ORACLE_PUB_LEN, hex);
+		oracle_hex(s.node_id, ORACLE_NODE_ID_LEN, id);
 		printf("%s %s\n", hex, id);
 		oracle_signer_fini(&s);
 		return 0;
 	}
-	fprintf(stderr,
-		"Usage: attestio-oracle ingest --config FILE\n"
-		"       attestio-oracle pubkey SECRET_KEY_HEX   (prints public key, node id)\n"
-		"Exit status: 0 ok, 1 runtime failure, 2 usage/config, 5 TLS setup.\n");
-	return 2;
+	if (!config) {
+		od_log("%s: --config FILE is required (see --help)", cmd);
+		return OD_EXIT_USAGE;
+	}
+	if ((!strcmp(cmd, "run") || !strcmp(cmd, "ingest")) && optind == argc)
+		return run_main(config, check);
+	if (!strcmp(cmd, "status") && optind == argc)
+		return status_main(config, json);
+	if (!strcmp(cmd, "final") && optind == argc) {
+		if (all == (round >= 0)) {
+			od_log("final: give either --round N or --all");
+			return OD_EXIT_USAGE;
+		}
+		return final_main(config, feed, round, out);
+	}
+	if (!strcmp(cmd, "contract-params") && optind == argc)
+		return contract_params_main(config, feed);
+	if (!strcmp(cmd, "admin") && optind == argc - 2)
+		return admin_main(config, argv[optind], argv[optind + 1], reason);
+	fputs(usage, stderr);
+	return OD_EXIT_USAGE;
 }

@@ -220,7 +220,13 @@ enum attestio_detach_reason {
 	 * of them fails (v2).  A new segment follows once it re-attaches.
 	 */
 	ATTESTIO_DETACH_CAPTURE_LOST	= 6,
-	ATTESTIO_DETACH_REASON_MAX	= ATTESTIO_DETACH_CAPTURE_LOST,
+	/*
+	 * The device's trigger went away (unregistered: its driver or
+	 * configfs removed it), so no scan would come any more (v2).  The
+	 * stream re-attaches once the device has a live trigger again.
+	 */
+	ATTESTIO_DETACH_TRIGGER_LOST	= 7,
+	ATTESTIO_DETACH_REASON_MAX	= ATTESTIO_DETACH_TRIGGER_LOST,
 };
 
 /* ATTESTIO_REC_DETACH: last record of a segment. */
@@ -276,6 +282,88 @@ struct attestio_calib {
 	__le32 freq_val;
 	__le32 freq_val2;
 	__le32 reserved2;
+};
+
+/*
+ * Measurement log: /sys/kernel/attestio/measurements (read-only).
+ *
+ * The module measures its own security-relevant events into PCR
+ * ATTESTIO_MLOG_PCR (SHA-256 bank) and keeps every measured event in this
+ * log, so that a verifier can replay the log against the PCR value a quote
+ * covers.  The file is the concatenation of events, each a struct
+ * attestio_mevent header followed by exactly hdr.len bytes of data (no
+ * padding).  For each event, in order:
+ *
+ *   PCR := SHA-256(PCR || SHA-256(ATTESTIO_TAG_MEVENT || header || data))
+ *
+ * The kernel session key (KSK) that signs checkpoints is created by the
+ * module at load, in the TPM, with an authValue only the module knows; it
+ * is registered by one ATTESTIO_MEV_KEY event and certified (TPM2_Certify)
+ * by the enrolled attestation key with
+ *
+ *   qualifyingData = SHA-256(ATTESTIO_TAG_KSK || le64 instance || KSK name)
+ *
+ * where the name is 0x000b || SHA-256(TPMT_PUBLIC of the KSK).
+ * Documentation/wire-format.md and design.md give the verifier's rules.
+ */
+#define ATTESTIO_MLOG_PCR		13
+#define ATTESTIO_TAG_MEVENT		"attestio/mevent\0"
+#define ATTESTIO_TAG_KSK		"attestio/ksk\0\0\0\0"
+
+enum attestio_mevent_type {
+	ATTESTIO_MEV_LOAD	= 1,	/* struct attestio_mev_load */
+	ATTESTIO_MEV_KEY	= 2,	/* the KSK's TPM2B_PUBLIC (TPM byte order) */
+	ATTESTIO_MEV_CERT	= 3,	/* struct attestio_mev_cert + attest + sig */
+	ATTESTIO_MEV_SETTING	= 4,	/* struct attestio_mev_setting */
+	ATTESTIO_MEV_UNLOAD	= 5,	/* no data */
+	ATTESTIO_MEV_KEY_ERROR	= 6,	/* struct attestio_mev_error */
+	ATTESTIO_MEV_TYPE_MAX	= ATTESTIO_MEV_KEY_ERROR,
+};
+
+/* 16 bytes */
+struct attestio_mevent {
+	__le16 type;
+	__le16 reserved;	/* zero */
+	__le32 len;		/* bytes of data after this header */
+	__le64 instance;	/* the load that measured it */
+};
+
+#define ATTESTIO_MEVENT_MAX_LEN		2048
+
+/* 32 bytes */
+struct attestio_mev_load {
+	char version[16];	/* module version, NUL padded */
+	__le32 key_handle;
+	__le32 pcr_mask;
+	__le32 sign;
+	__le32 reserved;
+};
+
+/* 8 bytes + attest_len + sig_len (TPMS_ATTEST, TPMT_SIGNATURE marshalled) */
+struct attestio_mev_cert {
+	__le32 ak_handle;	/* the certifying (enrolled) key */
+	__le16 attest_len;
+	__le16 sig_len;
+};
+
+enum attestio_setting {
+	ATTESTIO_SET_SIGN	= 1,
+	ATTESTIO_SET_PCR_MASK	= 2,
+	ATTESTIO_SET_KEY_HANDLE	= 3,
+};
+
+/* 16 bytes */
+struct attestio_mev_setting {
+	__le32 setting;		/* enum attestio_setting */
+	__le32 old_value;
+	__le32 new_value;
+	__le32 reserved;
+};
+
+/* 8 bytes: creating or registering the KSK failed at this step */
+struct attestio_mev_error {
+	__le32 step;		/* 1 create, 2 load, 3 context save */
+	__le32 rc;		/* TPM response code or -errno */
 };
 
 /* ioctls on /dev/attestio */

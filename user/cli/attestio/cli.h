@@ -13,6 +13,7 @@
 #define EXIT_NOTPM	3	/* no TPM, or the TPM refused */
 #define EXIT_NOMOD	4	/* attestio.ko not loaded / sysfs write refused */
 #define EXIT_IO		5	/* a file or device could not be read/written */
+#define EXIT_REFUND	6	/* settle: too few settled rounds, deposits refunded */
 
 int cmd_provision(int argc, char **argv);
 int cmd_enroll(int argc, char **argv);
@@ -22,5 +23,7 @@ int cmd_detach(int argc, char **argv);
 int cmd_read(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_setup(int argc, char **argv);
+int cmd_measurements(int argc, char **argv);
+int cmd_settle(int argc, char **argv);
 
 #endif

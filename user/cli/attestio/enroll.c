@@ -94,35 +94,7 @@ static int exit_for(int code)
 
 static int read_file(const char *path, uint8_t **out, size_t *len)
 {
-	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-	uint8_t *buf;
-	size_t n;
-
-	if (!f) {
-		cli_error(CMD, "cannot open %s: %s", path, strerror(errno));
-		return EXIT_IO;
-	}
-	buf = malloc(MAX_FILE + 1);
-	if (!buf) {
-		if (f != stdin)
-			fclose(f);
-		cli_error(CMD, "out of memory");
-		return EXIT_IO;
-	}
-	n = fread(buf, 1, MAX_FILE + 1, f);
-	if (ferror(f) || n > MAX_FILE) {
-		cli_error(CMD, "cannot read %s: %s", path,
-			  n > MAX_FILE ? "file too large" : strerror(errno));
-		if (f != stdin)
-			fclose(f);
-		free(buf);
-		return n > MAX_FILE ? EXIT_FAIL : EXIT_IO;
-	}
-	if (f != stdin)
-		fclose(f);
-	*out = buf;
-	*len = n;
-	return 0;
+	return cli_read_file(CMD, path, MAX_FILE, out, len);
 }
 
 static int write_file(const char *path, const void *data, size_t len,

@@ -24,6 +24,8 @@ static const struct {
 	{ "read", cmd_read, "read attested records from /dev/attestio" },
 	{ "verify", cmd_verify, "verify a raw record file or stream" },
 	{ "setup", cmd_setup, "first run: key, enrollment, certificates, attestiod config" },
+	{ "measurements", cmd_measurements, "the module's measurement log; kernel-exclusive key checks" },
+	{ "settle", cmd_settle, "payout of a TemperatureOption from final oracle reports; EVM calldata" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

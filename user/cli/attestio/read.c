@@ -80,12 +80,13 @@ static void read_usage(FILE *f)
 		"  -j, --json        one JSON object per record and line\n"
 		"  -k, --ak FILE     attestation key (PEM or TPM2B_PUBLIC) to verify\n"
 		"                    checkpoints with\n"
+		"%s"
 		"  -t, --timeout SEC give up after SEC seconds (exit 1); default: never\n"
 		"  -h, --help        this help\n"
 		"\n"
 		"Exit status 1 also when a record is BAD, or UNVERIFIABLE or MISSING for a\n"
 		"reason other than the reader's own losses or its mid-chain start.\n"
-		"%s", dev_path(), exit_codes_help);
+		"%s", dev_path(), cli_boots_help, exit_codes_help);
 }
 
 /* --------------------------------------------------------- rendering --- */
@@ -499,6 +500,8 @@ static void describe(struct render *r, struct sbuf *b, const uint8_t *rec,
 		      reason == ATTESTIO_DETACH_SHUTDOWN ? "reboot or power-off" :
 		      reason == ATTESTIO_DETACH_CAPTURE_LOST ?
 		      "capture stopped by the IIO core" :
+		      reason == ATTESTIO_DETACH_TRIGGER_LOST ?
+		      "the device's trigger went away" :
 		      "unknown reason";
 		if (j) {
 			sb_printf(b, ", \"segment\": %u, \"samples\": %llu",
@@ -723,9 +726,12 @@ int cmd_read(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "ak", required_argument, NULL, 'k' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "measurements", required_argument, NULL, 'm' },
+		{ "pcrs", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct cli_boots boots = { 0 };
 	struct attestio_filter filter = { .mask = 0 };
 	struct goal goal = { 0 };
 	struct render rd = { 0 };
@@ -738,8 +744,13 @@ int cmd_read(int argc, char **argv)
 	uint8_t *buf;
 	struct sigaction sa;
 
-	while ((c = getopt_long(argc, argv, "n:fs:o:jk:t:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:fs:o:jk:t:m:P:h", opts, NULL)) != -1) {
 		switch (c) {
+		case 'm':
+		case 'P':
+			if (cli_boots_add("read", &boots, c == 'm', optarg))
+				return EXIT_USAGE;
+			break;
 		case 'n':
 			if (parse_u64(optarg, &v) || !v) {
 				cli_error("read", "--samples wants a positive number, not '%s'",
@@ -792,6 +803,10 @@ int cmd_read(int argc, char **argv)
 		cli_error("read", "-o writes raw records; --json renders them: pick one");
 		return EXIT_USAGE;
 	}
+	if (boots.n && !ak) {
+		cli_error("read", "--measurements needs --ak: the enrolled AK certifies the session key");
+		return EXIT_USAGE;
+	}
 	if (out && ak) {
 		cli_error("read", "-o writes raw records; verify them with attestio verify --ak");
 		return EXIT_USAGE;
@@ -831,7 +846,7 @@ int cmd_read(int argc, char **argv)
 			.ctx = &rd,
 		};
 
-		rc = verifier_setup("read", &cv, ak, NULL, &vo);
+		rc = verifier_setup("read", &cv, ak, NULL, &boots, &vo);
 		if (rc) {
 			close(fd);
 			return rc;

@@ -23,7 +23,8 @@ const char exit_codes_help[] =
 	"  2  bad command line\n"
 	"  3  no TPM, or the TPM refused\n"
 	"  4  attestio.ko not loaded, or a sysfs write was refused\n"
-	"  5  a file or device could not be read or written\n";
+	"  5  a file or device could not be read or written\n"
+	"  6  settle: too few settled rounds, deposits refunded\n";
 
 const char *sysfs_root(void)
 {
@@ -302,16 +303,86 @@ int rec_reader_next(struct rec_reader *r, const uint8_t **rec, size_t *len,
 
 #include "libattestio.h"
 
+const char cli_boots_help[] =
+	"  -m, --measurements LOG  the gateway's measurement log of one boot (a copy\n"
+	"                     of /sys/kernel/attestio/measurements): checkpoints of\n"
+	"                     that boot then verify only if quoted by the kernel\n"
+	"                     session key it registered and certified with --ak\n"
+	"                     (repeat for several boots); needed for an AK made by\n"
+	"                     attestio provision, which never quotes itself\n"
+	"  -P, --pcrs FILE    SHA-256 PCRs 0-23 of the boot of the --measurements\n"
+	"                     before it (24 x 32 bytes: tpm2_pcrread\n"
+	"                     sha256:0,...,23 -o FILE); the quote confirms them\n";
+
+int cli_boots_add(const char *cmd, struct cli_boots *b, bool is_log,
+		  const char *arg)
+{
+	if (is_log) {
+		if (b->n == CLI_MAX_BOOTS) {
+			cli_error(cmd, "at most %d --measurements", CLI_MAX_BOOTS);
+			return EXIT_USAGE;
+		}
+		b->log[b->n++] = arg;
+		return 0;
+	}
+	if (!b->n || b->pcrs[b->n - 1]) {
+		cli_error(cmd, "--pcrs %s: give it after the --measurements of its boot, once", arg);
+		return EXIT_USAGE;
+	}
+	b->pcrs[b->n - 1] = arg;
+	return 0;
+}
+
+/* One boot's measurement log and PCR values, as att_boot_new() wants. */
+static int boot_load(const char *cmd, struct cli_verifier *cv,
+		     const char *log, const char *pcrs)
+{
+	uint8_t *lb = NULL, *pb = NULL;
+	size_t ll = 0, pl = 0;
+	struct att_err err = { 0 };
+	int ret;
+
+	ret = cli_read_file(cmd, log, CLI_MLOG_MAX, &lb, &ll);
+	if (ret)
+		return ret;
+	ret = pcrs ? cli_read_file(cmd, pcrs, 24 * 32, &pb, &pl) : 0;
+	if (ret) {
+		free(lb);
+		return ret;
+	}
+	ret = att_boot_new(cv->ak, lb, ll, pb, pl, &cv->boot[cv->nboots], &err);
+	free(lb);
+	free(pb);
+	if (ret) {
+		cli_error(cmd, "measurement log %s%s%s: %s", log,
+			  pcrs ? " with PCR values " : "", pcrs ? pcrs : "",
+			  err.msg);
+		return ret == ATT_EKEY || ret == ATT_ESIG || ret == ATT_EQUOTE ?
+		       EXIT_FAIL : EXIT_IO;
+	}
+	cv->nboots++;
+	return 0;
+}
+
 int verifier_setup(const char *cmd, struct cli_verifier *cv, const char *ak,
-		   const char *policy, const struct att_verifier_opts *base)
+		   const char *policy, const struct cli_boots *boots,
+		   const struct att_verifier_opts *base)
 {
 	struct att_verifier_opts o = *base;
 	struct att_err err = { 0 };
+	int ret;
 
 	memset(cv, 0, sizeof(*cv));
 	if (ak && att_key_load(ak, &cv->ak, &err)) {
 		cli_error(cmd, "attestation key %s: %s", ak, err.msg);
 		return EXIT_IO;
+	}
+	for (int i = 0; boots && i < boots->n; i++) {
+		ret = boot_load(cmd, cv, boots->log[i], boots->pcrs[i]);
+		if (ret) {
+			verifier_done(cv);
+			return ret;
+		}
 	}
 	if (policy && att_policy_load(policy, &cv->policy, &err)) {
 		cli_error(cmd, "policy %s: %s", policy, err.msg);
@@ -320,6 +391,8 @@ int verifier_setup(const char *cmd, struct cli_verifier *cv, const char *ak,
 	}
 	o.ak = cv->ak;
 	o.policy = cv->policy;
+	o.boots = (const struct att_boot *const *)cv->boot;
+	o.nboots = (size_t)cv->nboots;
 	cv->v = att_verifier_new(&o);
 	if (!cv->v) {
 		cli_error(cmd, "out of memory");
@@ -335,6 +408,8 @@ void verifier_done(struct cli_verifier *cv)
 		att_verifier_free(cv->v);
 	if (cv->policy)
 		att_policy_free(cv->policy);
+	for (int i = 0; i < cv->nboots; i++)
+		att_boot_free(cv->boot[i]);
 	if (cv->ak)
 		att_key_free(cv->ak);
 	memset(cv, 0, sizeof(*cv));
@@ -350,5 +425,39 @@ int parse_handle(const char *cmd, const char *arg, uint32_t *out)
 		return -1;
 	}
 	*out = (uint32_t)h;
+	return 0;
+}
+
+int cli_read_file(const char *cmd, const char *path, size_t max, uint8_t **out,
+		  size_t *len)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+	uint8_t *buf;
+	size_t n;
+
+	if (!f) {
+		cli_error(cmd, "cannot open %s: %s", path, strerror(errno));
+		return EXIT_IO;
+	}
+	buf = malloc(max + 1);
+	if (!buf) {
+		if (f != stdin)
+			fclose(f);
+		cli_error(cmd, "out of memory");
+		return EXIT_IO;
+	}
+	n = fread(buf, 1, max + 1, f);
+	if (ferror(f) || n > max) {
+		cli_error(cmd, "cannot read %s: %s", path,
+			  n > max ? "file too large" : strerror(errno));
+		if (f != stdin)
+			fclose(f);
+		free(buf);
+		return n > max ? EXIT_FAIL : EXIT_IO;
+	}
+	if (f != stdin)
+		fclose(f);
+	*out = buf;
+	*len = n;
 	return 0;
 }

@@ -79,6 +79,14 @@ uint64_t get_le64(const uint8_t *p);
 /* Name of a record type ("sample", ...) and of a checkpoint status. */
 const char *cp_status_name(unsigned int status);
 
+/*
+ * Read a whole file ("-" = standard input) of at most @max bytes into a
+ * malloc'd buffer.  0, or an exit code after printing why: EXIT_IO when it
+ * cannot be read, EXIT_FAIL when it is larger than @max.
+ */
+int cli_read_file(const char *cmd, const char *path, size_t max, uint8_t **out,
+		  size_t *len);
+
 /* Exit codes block shared by every --help. */
 extern const char exit_codes_help[];
 
@@ -92,14 +100,36 @@ extern const char exit_codes_help[];
 struct att_key;
 struct att_policy;
 struct att_verifier;
+#define CLI_MAX_BOOTS	16
+
 struct cli_verifier {
 	struct att_key *ak;
 	struct att_policy *policy;
+	struct att_boot *boot[CLI_MAX_BOOTS];
+	int nboots;
 	struct att_verifier *v;
 };
 
+/* --measurements LOG, each with the --pcrs FILE given after it (or NULL). */
+struct cli_boots {
+	const char *log[CLI_MAX_BOOTS];
+	const char *pcrs[CLI_MAX_BOOTS];
+	int n;
+};
+/* Parse one of --measurements / --pcrs (@is_log) into @b; 0 or EXIT_USAGE. */
+int cli_boots_add(const char *cmd, struct cli_boots *b, bool is_log,
+		  const char *arg);
+extern const char cli_boots_help[];
+
+/* The largest measurement log read (4096 events of at most 2 KiB). */
+#define CLI_MLOG_MAX	(9 * 1024 * 1024)
+
 struct att_verifier_opts;
-/* @base: the verifier's flags and callback (ak and policy are set here). */
+/*
+ * @base: the verifier's flags and callback (ak, policy and the boots'
+ * evidence, from @boots (may be NULL), are set here).
+ */
 int verifier_setup(const char *cmd, struct cli_verifier *cv, const char *ak,
-		   const char *policy, const struct att_verifier_opts *base);
+		   const char *policy, const struct cli_boots *boots,
+		   const struct att_verifier_opts *base);
 void verifier_done(struct cli_verifier *cv);

@@ -24,7 +24,8 @@ static void verify_usage(FILE *f)
 	fprintf(f,
 		"Usage: attestio verify [--ak FILE] [--policy FILE] [--allow-unsigned]\n"
 		"                       [--allow-lost] [--allow-join] [--complete]\n"
-		"                       [--state FILE] [--json] [FILE|-]\n"
+		"                       [--state FILE] [--json]\n"
+		"                       [--measurements LOG [--pcrs FILE]]... [FILE|-]\n"
 		"\n"
 		"Verify raw attestio records (as written by attestio read -o, or\n"
 		"/dev/attestio itself) from FILE or standard input: strict parsing,\n"
@@ -76,8 +77,9 @@ static void verify_usage(FILE *f)
 		"                        newer than those verified by earlier runs that used\n"
 		"                        FILE; FILE is updated when the run succeeds\n"
 		"  -j, --json            print the result as one JSON object instead\n"
+		"%s"
 		"  -h, --help            this help\n"
-		"\n%s", exit_codes_help);
+		"\n%s", cli_boots_help, exit_codes_help);
 }
 
 #define MAX_RANGES	64	/* problem ranges kept for the report */
@@ -201,7 +203,7 @@ static void json_result(const struct att_summary *s, bool ok,
 	       "\"checkpoints\": %llu, "
 	       "\"checkpoints_verified\": %llu, \"checkpoints_unsigned\": %llu, "
 	       "\"gap_lost\": %llu, \"lost_records\": %llu, \"streams\": %u, "
-	       "\"key_origin_checked\": %s, \"events\": [",
+	       "\"key_origin_checked\": %s, \"kernel_key\": %s, \"events\": [",
 	       ok ? "true" : "false", (unsigned long long)s->records,
 	       (unsigned long long)s->samples,
 	       (unsigned long long)s->samples_verified,
@@ -224,7 +226,8 @@ static void json_result(const struct att_summary *s, bool ok,
 	       (unsigned long long)s->checkpoints_unsigned,
 	       (unsigned long long)s->gap_lost,
 	       (unsigned long long)s->lost_records, s->streams,
-	       s->key_origin_checked ? "true" : "false");
+	       s->key_origin_checked ? "true" : "false",
+	       s->kernel_key ? "true" : "false");
 	for (unsigned int i = 0; i < 4; i++)
 		if (s->events & (1u << i)) {
 			printf("%s\"%s\"", first ? "" : ", ", ev[i]);
@@ -325,10 +328,13 @@ int cmd_verify(int argc, char **argv)
 		{ "complete", no_argument, NULL, 'c' },
 		{ "state", required_argument, NULL, 's' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "measurements", required_argument, NULL, 'm' },
+		{ "pcrs", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *ak = NULL, *policy = NULL, *path = "-", *state = NULL;
+	struct cli_boots boots = { 0 };
 	struct att_verifier_opts vo = { 0 };
 	struct vreport *vr;
 	bool json = false;
@@ -342,8 +348,13 @@ int cmd_verify(int argc, char **argv)
 	size_t len;
 	int c, fd, r, rc;
 
-	while ((c = getopt_long(argc, argv, "k:p:ulJcs:jh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "k:p:ulJcs:jm:P:h", opts, NULL)) != -1) {
 		switch (c) {
+		case 'm':
+		case 'P':
+			if (cli_boots_add("verify", &boots, c == 'm', optarg))
+				return EXIT_USAGE;
+			break;
 		case 'k':
 			ak = optarg;
 			break;
@@ -380,6 +391,10 @@ int cmd_verify(int argc, char **argv)
 		cli_error("verify", "expected at most one FILE");
 		return EXIT_USAGE;
 	}
+	if (boots.n && !ak) {
+		cli_error("verify", "--measurements needs --ak: the enrolled AK certifies the session key");
+		return EXIT_USAGE;
+	}
 	if (state && !ak) {
 		cli_error("verify", "--state needs --ak: only verified quotes are remembered");
 		return EXIT_USAGE;
@@ -404,7 +419,7 @@ int cmd_verify(int argc, char **argv)
 			return EXIT_IO;
 		}
 	}
-	rc = verifier_setup("verify", &cv, ak, policy, &vo);
+	rc = verifier_setup("verify", &cv, ak, policy, &boots, &vo);
 	if (rc)
 		goto out_fd;
 	if (state && att_verifier_state_load(cv.v, state, &err)) {
@@ -468,6 +483,10 @@ int cmd_verify(int argc, char **argv)
 		print_summary_line(&sum);
 		print_ranges(vr);
 		print_events(&sum);
+		if (sum.kernel_key)
+			printf("key: every verified quote was made by the kernel session key that its boot's measurement log proves the only key registered, certified by the AK\n");
+		else if (ak && sum.checkpoints_verified)
+			printf("note: kernel-exclusive key use was not checked: quotes were verified with the given key itself, which anyone with TPM access may have used (pass --measurements)\n");
 		if (ak && !sum.key_origin_checked)
 			printf("note: the attestation key's TPM origin was not checked (a PEM key carries no TPM attributes: pass ak.pub or the enrollment bundle)\n");
 		if (r)

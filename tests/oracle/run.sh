@@ -1,0 +1,458 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# attestio-oracle scenarios on the host, loopback only: real mosquitto with
+# mutual TLS, four oracle nodes (n = 4, f = 1, t = 2), six gateways whose
+# genuine records (tests/oracle/gen_feed: real chains, software-signed
+# quotes, capture times in real time) are published as records batches;
+# then the nodes' exported final reports settle a TemperatureOption on the
+# in-process EVM (user/contracts/test/node-reports.js, needs the contracts'
+# toolchain: tests/contracts/setup.sh).  TAP on stdout.  Ports 18840-18849
+# (ORACLE_TEST_PORT moves them).
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top" || exit 1
+bin=$top/build/bin
+gen=$top/build/tests/oracle/gen_feed
+base=$top/build/oracle-test
+rm -rf "$base"
+mkdir -p "$base"
+n=0
+fails=0
+pids=()
+port=${ORACLE_TEST_PORT:-18840}
+mport=$((port + 1))
+started=$(date +%s)
+# the system python: a version manager's shim can take seconds to start
+py=/usr/bin/python3
+[ -x "$py" ] || py=python3
+
+cleanup() {
+	for p in "${pids[@]}"; do kill -9 "$p" 2> /dev/null; done
+	wait 2> /dev/null
+}
+trap cleanup EXIT
+
+ok() { n=$((n + 1)); echo "ok $n - $1"; echo "# t+$(( $(date +%s) - started )) s"; }
+notok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
+check() {	# name condition-output: empty = pass
+	if [ -z "$2" ]; then ok "$1"; else notok "$1" "$2"; fi
+}
+
+# ------------------------------------------------------------ certificates
+pki=$base/pki
+mkdir -p "$pki"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	-keyout "$pki/ca.key" -subj "/CN=attestio oracle test ca" -days 2 \
+	-out "$pki/ca.crt" 2> /dev/null
+for c in broker client; do
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$pki/$c.key" -subj "/CN=$c" -out "$pki/$c.csr" 2> /dev/null
+	printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' > "$pki/$c.ext"
+	openssl x509 -req -in "$pki/$c.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" \
+		-CAcreateserial -days 2 -extfile "$pki/$c.ext" -out "$pki/$c.crt" 2> /dev/null
+done
+
+cat > "$base/mosquitto.conf" <<EOC
+listener $port 127.0.0.1
+cafile $pki/ca.crt
+certfile $pki/broker.crt
+keyfile $pki/broker.key
+require_certificate true
+use_identity_as_username true
+persistence false
+max_queued_messages 100000
+log_dest file $base/mosquitto.log
+user root
+EOC
+mosquitto -c "$base/mosquitto.conf" > /dev/null 2>&1 &
+pids+=($!)
+for _ in $(seq 50); do
+	grep -q "Opening ipv4 listen socket on port $port" "$base/mosquitto.log" 2> /dev/null && break
+	sleep 0.1
+done
+pub() {	# topic file
+	mosquitto_pub -h localhost -p "$port" --cafile "$pki/ca.crt" \
+		--cert "$pki/client.crt" --key "$pki/client.key" -q 1 -t "$1" -f "$2"
+}
+
+# ------------------------------------------------------------------ gateways
+# Streams (raw values; 2315 = 23.15 degC):   s0    s1    s2    s3
+#   g1 honest                               2315  2315  2315  2315
+#   g2 honest                               2315  2316  2315  2315
+#   g3 honest, lies on s2                   2315  2314  9000  -
+#   g4 lies on s1 and s2                    2315  9000  9000  -
+#   g5 tampers with epoch 2 (altered sample after chaining)
+#   g6 forges epoch 2's quote (another key)
+T0=$(( $(date +%s) + 16 ))	# round 1 starts; period 2 s: rounds 1-4 hold data
+epochs=8
+declare -A gw
+vals=([1]="2315,2315,2315,2315" [2]="2315,2316,2315,2315" [3]="2315,2314,9000,2315"
+      [4]="2315,9000,9000,2315" [5]="2315" [6]="2315")
+opts=([5]="-t 2" [6]="-f 2")
+for i in 1 2 3 4 5 6; do
+	gw[$i]=$(openssl rand -hex 16)
+	mkdir -p "$base/g$i"
+	# shellcheck disable=SC2086
+	"$gen" ${opts[$i]:-} "$base/g$i" "$base/g$i/ak.pem" 4 "$epochs" \
+		"$((T0 * 1000))" 1000 10 "${vals[$i]}" || { echo "Bail out! gen_feed"; exit 1; }
+done
+
+# ------------------------------------------------------------------- nodes
+declare -A nkey npub nid
+for k in 1 2 3 4; do
+	nkey[$k]=$(openssl rand -hex 32)
+	read -r "npub[$k]" "nid[$k]" <<< "$("$bin/attestio-oracle" pubkey "${nkey[$k]}")"
+done
+node_conf() {	# k
+	local d=$base/n$1 k common
+	mkdir -p "$d"
+	{
+		printf '[node]\nkey = %s\ndb = %s/node.db\n' "${nkey[$1]}" "$d"
+		printf '[link]\nbroker = mqtts://localhost:%s\nca = %s\ncert = %s\nkey = %s\nkeepalive = 5\n' \
+			"$port" "$pki/ca.crt" "$pki/client.crt" "$pki/client.key"
+		[ "$1" = 1 ] && printf '[metrics]\nlisten = 127.0.0.1:%s\n' "$mport"
+		printf '[quorum]\n'
+		for k in 1 2 3 4; do printf 'node = %s\n' "${npub[$k]}"; done
+		printf '[gateways]\n'
+		for i in 1 2 3 4 5 6; do printf '%s = %s\n' "${gw[$i]}" "$base/g$i/ak.pem"; done
+		common="period = 2
+start = $T0
+grace = 1
+heartbeat = 3
+decimals = 2
+tau = 0.05
+delta = 100"
+		printf '[feed honest]\nstreams = %s:0 %s:0 %s:0 %s:0 %s:0\n%s\nmin_devices = 3\n' \
+			"${gw[1]}" "${gw[2]}" "${gw[3]}" "${gw[4]}" "${gw[5]}" "$common"
+		printf '[feed liar1]\nstreams = %s:1 %s:1 %s:1 %s:1\n%s\nmin_devices = 3\n' \
+			"${gw[1]}" "${gw[2]}" "${gw[3]}" "${gw[4]}" "$common"
+		printf '[feed liar2]\nstreams = %s:2 %s:2 %s:2 %s:2\n%s\nmin_devices = 3\n' \
+			"${gw[1]}" "${gw[2]}" "${gw[3]}" "${gw[4]}" "$common"
+		printf '[feed few]\nstreams = %s:3 %s:3 %s:0\n%s\nmin_devices = 3\nmin_gateways = 2\n' \
+			"${gw[1]}" "${gw[2]}" "${gw[6]}" "$common"
+		printf '[feed late]\nstreams = %s:0\n%s\n' "${gw[1]}" "${common/start = $T0/start = $((T0 + 30))}"
+	} > "$d/oracle.conf"
+}
+declare -A node
+node_start() {	# k
+	"$bin/attestio-oracle" run --config "$base/n$1/oracle.conf" 2>> "$base/n$1/oracle.log" &
+	node[$1]=$!
+	pids+=("${node[$1]}")
+}
+node_stop() {
+	kill "${node[$1]}" 2> /dev/null
+	wait "${node[$1]}" 2> /dev/null
+}
+status() {	# k -> JSON
+	"$bin/attestio-oracle" status --json --config "$base/n$1/oracle.conf"
+}
+metric() {	# prometheus line prefix -> value (node 1)
+	"$py" - "$mport" "$1" <<-'EOP' 2> /dev/null
+	import sys, urllib.request
+	t = urllib.request.urlopen("http://127.0.0.1:%s/metrics" % sys.argv[1], timeout=2).read().decode()
+	for l in t.splitlines():
+	    if l.startswith("attestio_oracle_" + sys.argv[2] + " "):
+	        print(l.split()[1])
+	EOP
+}
+for k in 1 2 3 4; do node_conf "$k"; node_start "$k"; done
+for _ in $(seq 50); do
+	c=0
+	for k in 1 2 3 4; do grep -q "broker: Connection Accepted" "$base/n$k/oracle.log" 2> /dev/null && c=$((c + 1)); done
+	[ $c = 4 ] && break
+	sleep 0.1
+done
+
+echo "TAP version 13"
+
+# ------------------------------------------------------ records and acks
+mosquitto_sub -h localhost -p "$port" --cafile "$pki/ca.crt" --cert "$pki/client.crt" \
+	--key "$pki/client.key" -q 1 -t "attestio/v1/gw/${gw[1]}/ack/+" -v -W 20 \
+	> "$base/acks.txt" 2> /dev/null &
+subpid=$!
+pids+=("$subpid")
+sleep 0.3
+publish_epochs() {	# from to: one batch per gateway
+	local e i
+	for i in 1 2 3 4 5 6; do
+		for e in $(seq "$1" "$2"); do cat "$(printf '%s/g%d/e%03d.bin' "$base" "$i" "$e")"; done > "$base/g$i/batch"
+		pub "attestio/v1/gw/${gw[$i]}/records" "$base/g$i/batch"
+	done
+}
+stored() {	# k -> records stored on node k
+	"$py" -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from rec").fetchone()[0])' "$base/n$1/node.db" 2> /dev/null
+}
+wait_stored() {	# k count
+	for _ in $(seq 100); do [ "$(stored "$1")" = "$2" ] && return 0; sleep 0.2; done
+	return 1
+}
+publish_epochs 1 4
+wait_stored 4 $((6 * 4 * (1 + 4 * 11))) || echo "# node 4 stored only $(stored 4) records"
+node_stop 4		# restarted below, mid-chain
+publish_epochs 5 "$epochs"
+node_start 4
+# a replay: g1's first epoch again, byte for byte
+pub "attestio/v1/gw/${gw[1]}/records" "$base/g1/e001.bin"
+for k in 1 2 3 4; do
+	wait_stored "$k" $((6 * 4 * (1 + 8 * 11))) || echo "# node $k stored only $(stored "$k") records"
+done
+echo "# records in at t+$(( $(date +%s) - started )) s; round 1 runs at t+$((T0 + 3 - started)) s"
+why=""
+for k in 1 2 3; do
+	grep -q "/ack/${nid[$k]}" "$base/acks.txt" || why="$why no ack from node $k;"
+done
+check "acks: every node acks g1's chains on attestio/v1/gw/<gw>/ack/<node>" "$why"
+
+# ------------------------------------------------------------ the rounds
+# Round 4 (the last with data) runs at T0 + 8 + grace.
+while [ "$(date +%s)" -lt $((T0 + 10)) ]; do sleep 0.5; done
+for _ in $(seq 20); do
+	all=1
+	for k in 1 2 3 4; do
+		status "$k" > "$base/status$k.json" 2> /dev/null || all=0
+		"$py" -c 'import json,sys; d=json.load(open(sys.argv[1])); f={x["name"]:x for x in d["feeds"]}; sys.exit(0 if all(len(f[n]["final"])>=4 for n in f if n != "late") else 1)' \
+			"$base/status$k.json" 2> /dev/null || all=0
+	done
+	[ $all = 1 ] && break
+	sleep 0.5
+done
+expect() {	# feed status value -> "" or why, for rounds 1-4 on nodes 1-4
+	"$py" - "$base" "$1" "$2" "$3" <<-'EOP'
+	import json, sys
+	base, feed, st, val = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+	for k in range(1, 5):
+	    d = json.load(open("%s/status%d.json" % (base, k)))
+	    f = [x for x in d["feeds"] if x["name"] == feed][0]
+	    for rnd in range(1, 5):
+	        r = [x for x in f["final"] if x["round"] == rnd]
+	        if not r:
+	            print("node %d %s round %d: no final report;" % (k, feed, rnd))
+	        elif r[0]["status"] != st or (val != "*" and r[0]["value"] != int(val)) or r[0]["signers"] < 2:
+	            print("node %d %s round %d: %s, expected status %d value %s;" % (k, feed, rnd, r[0], st, val))
+	EOP
+}
+for spec in "honest 0 2315:honest feed settles 23.15 on every node (final, t = 2 of 4 signed)" \
+	    "liar1 0 2315:f = 1 liar of 3f+1 = 4 devices is outvoted" \
+	    "liar2 4 *:f+1 = 2 liars of 4 halt the round (disagree)" \
+	    "few 1 0:too few sources (1 device of 3 needed) halt the round (few-devices)"; do
+	read -r feed st val <<< "${spec%%:*}"
+	check "${spec#*:}" "$(expect "$feed" "$st" "$val")"
+done
+
+# node 4 stopped after epoch 4 and restarted: every record of the honest
+# gateways verified, none unverifiable (it resumed the chains mid-way)
+why=$("$py" - "$base/n4/node.db" "${gw[1]}" "${gw[2]}" <<-'EOP'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+for g in sys.argv[2:]:
+    n, v = db.execute("select count(*), sum(state=0) from rec where gw=?", (g,)).fetchone()
+    if n != v or n != 4 * (1 + 8 * 11):
+        print("gateway %s: %s records, %s verified (expected %d)" % (g, n, v, 4 * 89))
+EOP
+)
+grep -q "resumed" "$base/n4/oracle.log" || why="$why no resume logged;"
+check "restart mid-chain: node 4 resumes its chains, every record verified" "$why"
+
+why=$("$py" - "$base/status1.json" "${gw[5]}" "${gw[6]}" "${gw[1]}" <<-'EOP'
+import json, sys
+d = json.load(open(sys.argv[1])); g = {x["id"]: x for x in d["gateways"]}
+t, f, h = g[sys.argv[2]], g[sys.argv[3]], g[sys.argv[4]]
+if t["state"] != "quarantined" or "differs from the chain" not in t["reason"]:
+    print("tampered: %s" % t)
+if f["state"] != "quarantined" or "ESIG" not in f["reason"] and "signature" not in f["reason"]:
+    print("forged: %s" % f)
+if h["state"] != "active":
+    print("honest g1: %s" % h)
+EOP
+)
+check "tampered and forged records rejected, their gateways quarantined with the reason" "$why"
+
+dups=$(metric 'records_rejected_total{reason="duplicate"}')
+gw1=$("$py" -c 'import json,sys; d=json.load(open(sys.argv[1])); print([x for x in d["gateways"] if x["id"]==sys.argv[2]][0]["state"])' "$base/status1.json" "${gw[1]}")
+if [ "${dups:-0}" -ge 48 ] && [ "$gw1" = active ]; then
+	ok "replayed batch: $dups duplicate records dropped, gateway still active"
+else
+	notok "replayed batch" "duplicates ${dups:-?} gateway $gw1"
+fi
+
+m=$(metric 'rounds_total{status="disagree"}')
+v=$(metric records_verified_total)
+if [ "${m:-0}" -ge 4 ] && [ "${v:-0}" -gt 0 ]; then
+	ok "metrics: rounds by status, records verified ($v)"
+else
+	notok "metrics" "disagree rounds ${m:-?}, verified ${v:-?}"
+fi
+
+# ------------------------------------------------------------------ t-of-n
+# Feed "late" has its first round at T0 + 30..32, when only node 1 runs:
+# one signature is not final, nor the same report again or relabelled as
+# node 2's; node 2 comes back, catches the round up, signs: final.
+for k in 2 3 4; do node_stop "$k"; done
+[ "$(date +%s)" -ge $((T0 + 33)) ] && echo "# too slow: nodes 2-4 stopped after late round 1 ran"
+while [ "$(date +%s)" -lt $((T0 + 35)) ]; do sleep 0.5; done
+finals() {	# file feed round -> count
+	"$py" -c 'import json,sys; d=json.load(open(sys.argv[1])); print(len([r for x in d["feeds"] if x["name"]==sys.argv[2] for r in x["final"] if r["round"]==int(sys.argv[3])]))' "$@"
+}
+status 1 > "$base/s5.json"
+final5=$(finals "$base/s5.json" late 1)
+"$py" - "$base/n1/node.db" "${nid[1]}" "$base/r5.cbor" <<-'EOP'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+r = db.execute("select data from report where feed='late' and round=1 and node=?", (sys.argv[2],)).fetchone()
+open(sys.argv[3], "wb").write(r[0] if r else b"")
+EOP
+rej0=$(metric reports_rejected_total)
+pub "attestio/v1/report/late/${nid[2]}" "$base/r5.cbor"
+pub "attestio/v1/report/late/${nid[1]}" "$base/r5.cbor"
+sleep 1
+rej1=$(metric reports_rejected_total)
+status 1 > "$base/s5b.json"
+final5b=$(finals "$base/s5b.json" late 1)
+node_start 2
+for _ in $(seq 50); do
+	status 1 > "$base/s5c.json"
+	final5c=$(finals "$base/s5c.json" late 1)
+	[ "$final5c" = 1 ] && break
+	sleep 0.3
+done
+if [ -s "$base/r5.cbor" ] && [ "$final5" = 0 ] && [ "$final5b" = 0 ] &&
+   [ $((rej1 - rej0)) = 1 ] && [ "$final5c" = 1 ]; then
+	ok "t-of-n: one node's report is not final, nor when replayed or relabelled; final once node 2 signs"
+else
+	notok "t-of-n" "report saved: $(stat -c %s "$base/r5.cbor") bytes; final after node 1 alone: $final5," \
+		"after replays: $final5b (rejected +$((rej1 - rej0))), after node 2: $final5c"
+fi
+node_stop 2
+node_stop 1
+
+# -------------------------------------------------------------- settlement
+# The nodes' own final reports, exported with `attestio-oracle final`,
+# settle a TemperatureOption on the in-process EVM (user/contracts/test/
+# node-reports.js) with the payout `attestio settle` computes, to the wei.
+# honest: rounds 1-8, those with data settle 23.15, the others (no data)
+# halted, never values; liar2: rounds 1-4 all halted (disagree), the
+# window extends, nothing comes, both deposits are refunded.
+contracts=$top/user/contracts
+if [ ! -d "$contracts/node_modules/@ethereumjs/vm" ] || [ ! -x "$bin/attestio" ]; then
+	setup_msg=$(tests/contracts/setup.sh) || echo "# contracts setup: $setup_msg"
+fi
+settle_feed() {	# node feed expect rounds terms... -> "" or why
+	local k=$1 feed=$2 want=$3 rounds=$4 dir=$base/settle-$2 r files="" out
+	shift 4
+	mkdir -p "$dir"
+	"$bin/attestio-oracle" final --config "$base/n$k/oracle.conf" --feed "$feed" --all \
+		-o "$dir" 2> "$dir/final.err" || { echo "export: $(cat "$dir/final.err")"; return; }
+	for r in $rounds; do files="$files $(printf '%s/%s-%08d.cbor' "$dir" "$feed" "$r")"; done
+	{
+		"$bin/attestio-oracle" contract-params --config "$base/n$k/oracle.conf" --feed "$feed"
+		printf '%s\n' "$@"
+	} > "$dir/option.conf" 2> "$dir/params.err" || { echo "contract-params: $(cat "$dir/params.err")"; return; }
+	out=$(cd "$contracts" && ATTESTIO_DESC=$dir/option.conf ATTESTIO_REPORTS=$files \
+		ATTESTIO_EXPECT=$want node test/node-reports.js 2>&1)
+	echo "$out" > "$dir/node-reports.log"
+	[[ "$out" == "node-reports: ok "* ]] || echo "$out" | tail -5
+}
+terms=("first_round = 1" "last_round = 8" "extension_rounds = 2" "min_rounds = 3"
+       "strike = 2300" "notional = 1000000000000000"
+       "buyer_deposit = 100000000000000000" "seller_deposit = 1000000000000000000")
+why=$(settle_feed 1 honest settled "1 2 3 4 5 6 7 8" "${terms[@]}")
+out=$(cat "$base/settle-honest/node-reports.log" 2> /dev/null)
+# what the contract must do, from node 1's own view of rounds 1-8 (status
+# --json): status-0 rounds averaged (truncated), halted rounds only counted
+status 1 > "$base/s6.json"
+want=$("$py" - "$base/s6.json" <<-'EOP'
+import json, sys
+d = json.load(open(sys.argv[1]))
+f = [x for x in d["feeds"] if x["name"] == "honest"][0]
+r = {x["round"]: x for x in f["final"] if 1 <= x["round"] <= 8}
+vals = [r[k]["value"] for k in sorted(r) if r[k]["status"] == 0]
+halted = len(r) - len(vals)
+if len(r) != 8 or halted == 0 or len(vals) < 3:
+    print("rounds 1-8 on node 1: %d final, %d halted" % (len(r), halted)); sys.exit()
+mean = abs(sum(vals)) // len(vals) * (1 if sum(vals) >= 0 else -1)
+buyer = min(max(mean - 2300, 0) * 10**15, 11 * 10**17)
+print("settled %d settled %d halted mean %d buyer %d seller %d wei" % (len(vals), halted, mean, buyer, 11 * 10**17 - buyer))
+EOP
+)
+if [ -z "$why" ] && [[ "$want" == settled* ]] && [[ "$out" == *"contract: $want;"* ]]; then
+	ok "nodes' final reports accepted by AttestioFeedVerifier; TemperatureOption pays what attestio settle computes, to the wei; halted rounds not values"
+	echo "# ${out#node-reports: ok }"
+else
+	notok "nodes' final reports settle the option" "${why:-$out}" "expected from node 1's status: $want"
+fi
+why=$(settle_feed 3 liar2 refund "1 2 3 4" "${terms[@]/last_round = 8/last_round = 4}")
+out=$(cat "$base/settle-liar2/node-reports.log" 2> /dev/null)
+if [ -z "$why" ] && [[ "$out" == *"refund 0 settled 4 halted buyer 100000000000000000 seller 1000000000000000000 wei; attestio settle (exit 6): refund "* ]]; then
+	ok "halted rounds are never values: every liar2 round halted, the option is refunded on chain and off"
+else
+	notok "halted feed refunds" "${why:-$out}"
+fi
+# the same report with one signature byte changed: the verifier refuses it
+d=$base/settle-honest
+cp "$d/honest-00000002.cbor" "$d/bad.cbor"
+"$py" -c 'import sys; b = bytearray(open(sys.argv[1], "rb").read()); b[240] ^= 1; open(sys.argv[1], "wb").write(b)' "$d/bad.cbor"
+out=$(cd "$contracts" && ATTESTIO_DESC=$d/option.conf \
+	ATTESTIO_REPORTS="$d/honest-00000001.cbor $d/bad.cbor" node test/node-reports.js 2>&1)
+o1=$("$bin/attestio-oracle" final --config "$base/n2/oracle.conf" --feed honest --round 3 -o "$d/r3.cbor" 2>&1) &&
+	cmp -s -n 228 "$d/r3.cbor" "$d/honest-00000003.cbor" || o1="round 3 from node 2: another core than node 1's: $o1"
+o2=$("$bin/attestio-oracle" final --config "$base/n2/oracle.conf" --feed honest --round 100000 -o "$d/x.cbor" 2>&1); rc=$?
+if [[ "$out" == *"bad.cbor (round 2) rejected by the contract"* ]] && [ -z "$o1" ] &&
+   [ $rc = 4 ] && [[ "$o2" == *"round 100000 has no final report"* ]]; then
+	ok "a tampered final report is rejected on chain; node 2 exports the same round 3 core as node 1; no such round: exit 4"
+else
+	notok "final export checks" "tampered: $out" "${o1:-}" "rc $rc: $o2"
+fi
+
+# ------------------------------------------------------------------ admin
+c=$base/n3/oracle.conf
+"$bin/attestio-oracle" admin --config "$c" quarantine "${gw[2]}" --reason "site flooded" > /dev/null 2>&1 &&
+	s1=$(status 3 | "$py" -c 'import json,sys; d=json.load(sys.stdin); print([x["state"]+"|"+x["reason"] for x in d["gateways"] if x["id"]==sys.argv[1]][0])' "${gw[2]}")
+"$bin/attestio-oracle" admin --config "$c" release "${gw[2]}" > /dev/null 2>&1
+s2=$(status 3 | "$py" -c 'import json,sys; d=json.load(sys.stdin); print([x["state"] for x in d["gateways"] if x["id"]==sys.argv[1]][0])' "${gw[2]}")
+audit=$("$py" -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from audit where subject=?", (sys.argv[2],)).fetchone()[0])' "$base/n3/node.db" "${gw[2]}")
+tamper=$("$py" -c 'import sqlite3,sys
+try:
+    sqlite3.connect(sys.argv[1]).execute("delete from audit"); print("deleted")
+except Exception as e: print(e)' "$base/n3/node.db")
+"$bin/attestio-oracle" admin --config "$c" quarantine 00000000000000000000000000000000 > /dev/null 2>&1
+rc=$?
+if [ "${s1:-}" = "quarantined|site flooded" ] && [ "$s2" = active ] && [ "$audit" = 2 ] &&
+   [[ "$tamper" == *append-only* ]] && [ $rc = 4 ]; then
+	ok "admin quarantine/release: audit events, append-only audit log, unknown gateway exit 4"
+else
+	notok "admin" "after quarantine: ${s1:-?}; after release: $s2; audit events $audit; delete: $tamper; rc $rc"
+fi
+
+# ------------------------------------------------------ config and database
+d=$base/bad
+mkdir -p "$d"
+printf '[node]\nkey = %s\ndb = %s/x.db\n[link]\nbroker = mqtts://localhost:%s\n[gateways]\n%s = %s\n[feed f]\nstreams = %s:0\ntau = 0.001\n' \
+	"${nkey[1]}" "$d" "$port" "${gw[1]}" "$base/g1/ak.pem" "${gw[1]}" > "$d/c1.conf"
+out=$("$bin/attestio-oracle" run --check-config --config "$d/c1.conf" 2>&1); rc=$?
+if [ $rc = 2 ] && [[ "$out" == *"c1.conf:10: feed f: tau must be a number"* ]]; then
+	ok "bad config: exit 2, FILE:LINE and the rule named"
+else
+	notok "bad config" "rc $rc: $out"
+fi
+cp "$base/n3/oracle.conf" "$d/c2.conf"
+sed -i "s#^db = .*#db = $d/corrupt.db#" "$d/c2.conf"
+head -c 8192 /dev/urandom > "$d/corrupt.db"
+out=$("$bin/attestio-oracle" run --check-config --config "$d/c2.conf" 2>&1); rc=$?
+if [ $rc = 3 ] && [[ "$out" == *"corrupt.db is corrupt or not an SQLite database"* ]]; then
+	ok "corrupt database: exit 3, named"
+else
+	notok "corrupt database" "rc $rc: $out"
+fi
+node_start 3
+sleep 0.5
+out=$("$bin/attestio-oracle" run --check-config --config "$base/n3/oracle.conf" 2>&1); rc=$?
+if [ $rc = 3 ] && [[ "$out" == *"is locked by another attestio-oracle"* ]]; then
+	ok "database in use by a running node: exit 3, named"
+else
+	notok "locked database" "rc $rc: $out"
+fi
+node_stop 3
+
+echo "# took $(( $(date +%s) - started )) s"
+echo "1..$n"
+[ "$fails" -eq 0 ]

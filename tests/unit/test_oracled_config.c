@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cmocka suite for attestio-oracle's configuration (user/oracled/config.c):
+ * a full configuration parses with its feeds' ids and digests; each bad
+ * value is refused with FILE:LINE and the rule; fixed-point tau/delta are
+ * exact; the config digest changes with anything that decides a round and
+ * not with node-local settings.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "oracled.h"
+
+#define GW "00112233445566778899aabbccddeeff"
+#define KEY "4242424242424242424242424242424242424242424242424242424242424242"
+#define PUB "04" "abababababababababababababababababababababababababababababababab" \
+	    "abababababababababababababababababababababababababababababababab"
+
+static struct od_config c, d;
+static char err[600], text[8192];
+
+/* The base configuration with @extra appended (lines 1-17 are fixed). */
+static int load(const char *extra, struct od_config *out)
+{
+	snprintf(text, sizeof(text),
+		 "[node]\n"				/* 1 */
+		 "key = " KEY "\n"			/* 2 */
+		 "db = /var/lib/x.db\n"			/* 3 */
+		 "[link]\n"				/* 4 */
+		 "broker = mqtts://localhost:8883\n"	/* 5 */
+		 "[quorum]\n"				/* 6 */
+		 "node = " PUB "\n"			/* 7 */
+		 "[gateway " GW "]\n"			/* 8 */
+		 "ak = /etc/ak.pem\n"			/* 9 */
+		 "tier = 2\n"				/* 10 */
+		 "[feed temp]\n"			/* 11 */
+		 "streams = " GW ":0 " GW ":1:2\n"	/* 12 */
+		 "start = 1000\n"			/* 13 */
+		 "decimals = 2\n"			/* 14 */
+		 "tau = 0.05\n"				/* 15 */
+		 "delta = 12.5\n"			/* 16 */
+		 "period = 10\n"			/* 17 */
+		 "%s", extra);
+	return config_load_string("t.conf", text, out, err, sizeof(err));
+}
+
+static void full(void **s)
+{
+	(void)s;
+	assert_int_equal(0, load("", &c));
+	assert_int_equal(1, c.ngw);
+	assert_int_equal(2, c.gw[0].tier);
+	assert_int_equal(1, c.nfeeds);
+	assert_int_equal(2, c.feed[0].nstreams);
+	assert_int_equal(1, c.feed[0].s[1].stream);
+	assert_int_equal(2, c.feed[0].s[1].channel);
+	assert_int_equal(0, c.feed[0].s[1].gw);
+	assert_int_equal(5, c.feed[0].p.tau);	/* 0.05 at 2 decimals */
+	assert_int_equal(1250, c.feed[0].p.delta);
+	assert_int_equal(1, c.t);		/* f + 1 for one node */
+	assert_int_equal(1000, c.feed[0].start);
+}
+
+static void digest(void **s)
+{
+	(void)s;
+	assert_int_equal(0, load("", &c));
+	/* node-local settings do not change the digest */
+	assert_int_equal(0, load("[metrics]\nlisten = 127.0.0.1:9000\n", &d));
+	assert_memory_equal(c.feed[0].config_digest, d.feed[0].config_digest, 32);
+	assert_memory_equal(c.feed[0].feed_id, d.feed[0].feed_id, 32);
+	/* anything that decides a round does */
+	assert_int_equal(0, load("min_devices = 2\n", &d));
+	assert_memory_not_equal(c.feed[0].config_digest, d.feed[0].config_digest, 32);
+	assert_int_equal(0, load("[gateway " GW "]\ntier = 3\n", &d));
+	assert_memory_not_equal(c.feed[0].config_digest, d.feed[0].config_digest, 32);
+	assert_int_equal(0, load("[quorum]\nt = 1\n", &d));
+	assert_memory_equal(c.feed[0].config_digest, d.feed[0].config_digest, 32);
+}
+
+static void refused(const char *extra, const char *want)
+{
+	if (load(extra, &d) != -1)
+		fail_msg("\"%s\" was accepted", extra);
+	if (!strstr(err, want))
+		fail_msg("\"%s\": got \"%s\", want \"%s\"", extra, err, want);
+}
+
+static void errors(void **s)
+{
+	(void)s;
+	refused("tau = 0.001\n", "t.conf:18: feed temp: tau must be a number >= 0 with at most `decimals` (2)");
+	refused("tau = -1\n", "t.conf:18: feed temp: tau must be");
+	refused("period = 0\n", "t.conf:18: feed temp.period must be an integer in 1..");
+	refused("period = 10s\n", "t.conf:18:");
+	refused("colour = red\n", "t.conf:18: unknown key \"colour\" in [feed temp]");
+	refused("streams = " GW ":64\n", "t.conf:18: feed temp: streams are GATEWAY:STREAM");
+	refused("streams = " GW ":0\n", "t.conf:18: feed temp: stream " GW ":0 listed twice");
+	refused("[feed a/b]\nstart = 5\n", "t.conf:19: feed name \"a/b\" must be");
+	refused("[gateway 00]\ntier = 1\n", "t.conf:19: [gateway ID]: ID must be 32 lowercase hex");
+	refused("[gateway " GW "]\ntier = 4\n", "t.conf:19: gateway " GW ".tier must be an integer in 0..3");
+	refused("[link]\nbroker = http://x:1\n", "t.conf:19: link.broker must be mqtts://");
+	refused("[quorum]\nnode = 0011\n", "t.conf:19: quorum.node must be a 130-hex-digit");
+	refused("[quorum]\nt = 2\n", "quorum.t = 2 is more than the 1 whitelisted nodes");
+	refused("[feed late]\nstreams = " GW ":3\n", "t.conf: feed late needs start = UNIX-TIME");
+	refused("[feed x]\nstart = 5\n", "t.conf: feed x has no streams");
+	refused("[feed y]\nstart = 5\nstreams = ffeeddccbbaa99887766554433221100:0\n",
+		"feed y: stream of unknown gateway ffeeddccbbaa99887766554433221100");
+	refused("[feed temp]\nmin_gateways = 9\nmin_devices = 2\n", "t.conf: feed temp:");
+	refused("garbage\n", "t.conf:18: syntax error");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(full),
+		cmocka_unit_test(digest),
+		cmocka_unit_test(errors),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,467 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * attestio-oracle configuration (INI, inih).  Every key is checked; an
+ * error names the file, the line and what is allowed.  The keys are
+ * documented in Documentation/oracle.md ("Configuration").
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <ini.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/attestio.h>
+#include <openssl/evp.h>
+
+#include "ack.h"
+#include "oracled.h"
+
+struct pctx {
+	struct od_config *c;
+	char *err;
+	size_t errlen;
+};
+
+/*
+ * "12.5" at @dec decimals -> 1250 (exact: more fraction digits than @dec
+ * is an error, not a rounding).  Optional leading '-' when @neg_ok.
+ */
+static int parse_fixed(const char *v, int dec, bool neg_ok, int64_t *out)
+{
+	bool neg = false, frac = false;
+	int fd = 0;
+	__int128 x = 0;
+
+	if (*v == '-') {
+		if (!neg_ok)
+			return -1;
+		neg = true;
+		v++;
+	}
+	if (!isdigit((unsigned char)*v))
+		return -1;
+	for (; *v; v++) {
+		if (*v == '.' && !frac) {
+			frac = true;
+			continue;
+		}
+		if (!isdigit((unsigned char)*v) || (frac && ++fd > dec))
+			return -1;
+		x = x * 10 + (*v - '0');
+		if (x > INT64_MAX)
+			return -1;
+	}
+	for (; fd < dec; fd++) {
+		x *= 10;
+		if (x > INT64_MAX)
+			return -1;
+	}
+	*out = (int64_t)(neg ? -x : x);
+	return 0;
+}
+
+static int is_hexid(const char *s)
+{
+	return strlen(s) == 32 && strspn(s, "0123456789abcdef") == 32;
+}
+
+int config_gw_index(const struct od_config *c, const char *id)
+{
+	for (int i = 0; i < c->ngw; i++)
+		if (!strcmp(c->gw[i].id, id))
+			return i;
+	return -1;
+}
+
+static struct od_gw_conf *gw_get(struct pctx *p, const char *id)
+{
+	struct od_config *c = p->c;
+	int i = config_gw_index(c, id);
+
+	if (i >= 0)
+		return &c->gw[i];
+	if (c->ngw >= OD_MAX_GW) {
+		snprintf(p->err, p->errlen, "more than %d gateways", OD_MAX_GW);
+		return NULL;
+	}
+	memset(&c->gw[c->ngw], 0, sizeof(c->gw[0]));
+	strcpy(c->gw[c->ngw].id, id);
+	c->gw[c->ngw].tier = 1;
+	return &c->gw[c->ngw++];
+}
+
+static struct od_feed_conf *feed_get(struct pctx *p, const char *name)
+{
+	struct od_config *c = p->c;
+	struct od_feed_conf *f;
+
+	for (int i = 0; i < c->nfeeds; i++)
+		if (!strcmp(c->feed[i].name, name))
+			return &c->feed[i];
+	if (!*name || strlen(name) >= sizeof(f->name) ||
+	    strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			 "0123456789_.-") != strlen(name)) {
+		snprintf(p->err, p->errlen, "feed name \"%s\" must be 1-63 of "
+			 "[A-Za-z0-9_.-] (it is an MQTT topic level)", name);
+		return NULL;
+	}
+	if (c->nfeeds >= OD_MAX_FEEDS) {
+		snprintf(p->err, p->errlen, "more than %d feeds", OD_MAX_FEEDS);
+		return NULL;
+	}
+	f = &c->feed[c->nfeeds++];
+	memset(f, 0, sizeof(*f));
+	strcpy(f->name, name);
+	f->p.decimals = 2;
+	f->p.min_devices = 1;
+	f->p.min_gateways = 1;
+	f->p.heartbeat = 60;
+	f->period = 60;
+	f->grace = 2;
+	return f;
+}
+
+#define FAIL(...) do { snprintf(p->err, p->errlen, __VA_ARGS__); return 0; } while (0)
+
+static int str_key(struct pctx *p, char *dst, size_t cap, const char *sec,
+		   const char *name, const char *value)
+{
+	if (strlen(value) >= cap || !*value)
+		FAIL("%s.%s must be a non-empty string shorter than %zu bytes",
+		     sec, name, cap);
+	strcpy(dst, value);
+	return 1;
+}
+
+static int u64_key(struct pctx *p, uint64_t *dst, uint64_t lo, uint64_t hi,
+		   const char *sec, const char *name, const char *value)
+{
+	if (oracle_parse_u64(value, lo, hi, dst))
+		FAIL("%s.%s must be an integer in %" PRIu64 "..%" PRIu64 ", not \"%s\"",
+		     sec, name, lo, hi, value);
+	return 1;
+}
+
+static int feed_streams(struct pctx *p, struct od_feed_conf *f, const char *v)
+{
+	char buf[4096], *save = NULL, *tok;
+
+	if (strlen(v) >= sizeof(buf))
+		FAIL("feed %s: streams line too long (use several streams = lines)",
+		     f->name);
+	strcpy(buf, v);
+	for (tok = strtok_r(buf, " \t,", &save); tok;
+	     tok = strtok_r(NULL, " \t,", &save)) {
+		struct od_feed_stream *s = &f->s[f->nstreams];
+		char *c1 = strchr(tok, ':'), *c2;
+		uint64_t st = 0, ch = 0;
+
+		if (f->nstreams >= OD_MAX_FEED_STREAMS)
+			FAIL("feed %s: more than %d streams", f->name,
+			     OD_MAX_FEED_STREAMS);
+		if (!c1)
+			goto bad;
+		*c1++ = 0;
+		c2 = strchr(c1, ':');
+		if (c2)
+			*c2++ = 0;
+		if (!is_hexid(tok) || oracle_parse_u64(c1, 0, ATTESTIO_MAX_STREAMS - 1, &st) ||
+		    (c2 && oracle_parse_u64(c2, 0, ATTESTIO_MAX_CHANNELS - 1, &ch)))
+			goto bad;
+		strcpy(s->gwid, tok);
+		s->stream = (uint32_t)st;
+		s->channel = (uint32_t)ch;
+		for (size_t i = 0; i < f->nstreams; i++)
+			if (!strcmp(f->s[i].gwid, s->gwid) && f->s[i].stream == s->stream)
+				FAIL("feed %s: stream %s:%u listed twice (a device "
+				     "counts once)", f->name, s->gwid, s->stream);
+		f->nstreams++;
+	}
+	return 1;
+bad:
+	FAIL("feed %s: streams are GATEWAY:STREAM[:CHANNEL] (32 lowercase hex, "
+	     "0..%d, 0..%d)", f->name, ATTESTIO_MAX_STREAMS - 1,
+	     ATTESTIO_MAX_CHANNELS - 1);
+}
+
+static int feed_key(struct pctx *p, struct od_feed_conf *f, const char *name,
+		    const char *value)
+{
+	struct oracle_feed_params *fp = &f->p;
+	const char *sec = f->name;
+	char where[80];
+	uint64_t x;
+
+	snprintf(where, sizeof(where), "feed %s", f->name);
+	if (!strcmp(name, "streams"))
+		return feed_streams(p, f, value);
+	if (!strcmp(name, "decimals")) {
+		if (oracle_parse_u64(value, 0, 18, &x))
+			FAIL("feed %s: decimals must be 0..18 (set it before tau and delta)", sec);
+		fp->decimals = (int8_t)x;
+		return 1;
+	}
+	if (!strcmp(name, "tau") || !strcmp(name, "delta")) {
+		int64_t *dst = name[0] == 't' ? &fp->tau : &fp->delta;
+
+		if (parse_fixed(value, fp->decimals, false, dst))
+			FAIL("feed %s: %s must be a number >= 0 with at most "
+			     "`decimals` (%d) fraction digits, not \"%s\"", sec,
+			     name, fp->decimals, value);
+		return 1;
+	}
+#define FU(k, field, lo, hi) \
+	if (!strcmp(name, k)) { \
+		if (!u64_key(p, &x, lo, hi, where, k, value)) \
+			return 0; \
+		field = x; \
+		return 1; \
+	}
+	FU("period", f->period, 1, 86400 * 366);
+	FU("start", f->start, 1, UINT32_MAX * 4ULL);
+	FU("grace", f->grace, 0, 3600);
+	FU("heartbeat", fp->heartbeat, 1, 86400 * 366);
+	FU("confirm_rounds", fp->confirm_rounds, 0, 1000);
+	FU("min_devices", fp->min_devices, 1, ORACLE_AGG_MAX_DEVICES);
+	FU("min_gateways", fp->min_gateways, 1, ORACLE_AGG_MAX_DEVICES);
+	FU("min_weight", fp->min_weight, 0, UINT64_MAX);
+	FU("gateway_cap", fp->gateway_cap, 0, UINT64_MAX);
+	FU("site_cap", fp->site_cap, 0, UINT64_MAX);
+#undef FU
+	FAIL("unknown key \"%s\" in [feed %s]", name, sec);
+}
+
+static int handler(void *user, const char *sec, const char *name,
+		   const char *value)
+{
+	struct pctx *p = user;
+	struct od_config *c = p->c;
+	uint64_t x;
+
+	if (!strcmp(sec, "node")) {
+		if (!strcmp(name, "key")) {
+			if (oracle_unhex(value, c->seckey, 32))
+				FAIL("node.key must be 64 hex digits (a secp256k1 secret key)");
+			c->have_key = true;
+			return 1;
+		}
+		if (!strcmp(name, "key_file")) {
+			char hex[80] = "";
+			FILE *f = fopen(value, "r");
+
+			if (!f)
+				FAIL("node.key_file %s: %s", value, strerror(errno));
+			if (!fgets(hex, sizeof(hex), f))
+				hex[0] = 0;
+			fclose(f);
+			hex[strcspn(hex, "\r\n")] = 0;
+			if (oracle_unhex(hex, c->seckey, 32))
+				FAIL("node.key_file %s must hold 64 hex digits", value);
+			c->have_key = true;
+			return 1;
+		}
+		if (!strcmp(name, "db"))
+			return str_key(p, c->db, sizeof(c->db), sec, name, value);
+		if (!strcmp(name, "retain"))
+			return u64_key(p, &c->retain_s, 60, 86400 * 3660, sec, name, value);
+	} else if (!strcmp(sec, "link")) {
+		if (!strcmp(name, "broker")) {
+			const char *hp = value + (strncmp(value, "mqtts://", 8) ? 7 : 8);
+			const char *colon = strrchr(hp, ':');
+
+			if (c->nbrokers >= 8 || strlen(value) >= OD_PATH ||
+			    (strncmp(value, "mqtts://", 8) && strncmp(value, "mqtt://", 7)) ||
+			    !colon || colon == hp || oracle_parse_u64(colon + 1, 1, 65535, &x))
+				FAIL("link.broker must be mqtts://HOST:PORT or mqtt://HOST:PORT (at most 8 lines)");
+			strcpy(c->brokers[c->nbrokers++], value);
+			return 1;
+		}
+		if (!strcmp(name, "ca"))
+			return str_key(p, c->ca, sizeof(c->ca), sec, name, value);
+		if (!strcmp(name, "cert"))
+			return str_key(p, c->cert, sizeof(c->cert), sec, name, value);
+		if (!strcmp(name, "key"))
+			return str_key(p, c->key, sizeof(c->key), sec, name, value);
+		if (!strcmp(name, "keepalive")) {
+			if (!u64_key(p, &x, 5, 3600, sec, name, value))
+				return 0;
+			c->keepalive = (int)x;
+			return 1;
+		}
+	} else if (!strcmp(sec, "metrics")) {
+		if (!strcmp(name, "listen")) {
+			const char *colon = strrchr(value, ':');
+
+			if (!colon || oracle_parse_u64(colon + 1, 1, 65535, &x) ||
+			    strlen(value) >= sizeof(c->metrics))
+				FAIL("metrics.listen must be ADDRESS:PORT (e.g. 127.0.0.1:9478)");
+			strcpy(c->metrics, value);
+			return 1;
+		}
+	} else if (!strcmp(sec, "gateways")) {
+		struct od_gw_conf *g;
+
+		if (!is_hexid(name))
+			FAIL("[gateways] lines are <gateway id: 32 lowercase hex> = <AK file>");
+		g = gw_get(p, name);
+		return g ? str_key(p, g->ak, sizeof(g->ak), sec, name, value) : 0;
+	} else if (!strncmp(sec, "gateway ", 8)) {
+		struct od_gw_conf *g;
+
+		if (!is_hexid(sec + 8))
+			FAIL("[gateway ID]: ID must be 32 lowercase hex digits");
+		g = gw_get(p, sec + 8);
+		if (!g)
+			return 0;
+		if (!strcmp(name, "ak"))
+			return str_key(p, g->ak, sizeof(g->ak), sec, name, value);
+		if (!strcmp(name, "policy"))
+			return str_key(p, g->policy, sizeof(g->policy), sec, name, value);
+		if (!strcmp(name, "site"))
+			return str_key(p, g->site, sizeof(g->site), sec, name, value);
+		if (!strcmp(name, "tier")) {
+			if (!u64_key(p, &x, 0, ORACLE_TIER_MAX, sec, name, value))
+				return 0;
+			g->tier = (int)x;
+			return 1;
+		}
+	} else if (!strncmp(sec, "feed ", 5)) {
+		struct od_feed_conf *f = feed_get(p, sec + 5);
+
+		return f ? feed_key(p, f, name, value) : 0;
+	} else if (!strcmp(sec, "quorum")) {
+		if (!strcmp(name, "node")) {
+			if (c->nnodes >= OD_MAX_NODES ||
+			    oracle_unhex(value, c->nodes[c->nnodes], ORACLE_PUB_LEN) ||
+			    c->nodes[c->nnodes][0] != 4)
+				FAIL("quorum.node must be a 130-hex-digit uncompressed "
+				     "secp256k1 key (04...), at most %d lines; "
+				     "`attestio-oracle pubkey` prints it", OD_MAX_NODES);
+			c->nnodes++;
+			return 1;
+		}
+		if (!strcmp(name, "t"))
+			return u64_key(p, &x, 1, OD_MAX_NODES, sec, name, value) ?
+				(c->t = x, 1) : 0;
+	}
+	FAIL("unknown key \"%s\" in section [%s]", name, sec);
+}
+
+static void digest_feed(const struct od_config *c, struct od_feed_conf *f)
+{
+	static const char ftag[] = "attestio/v1/feed";
+	static const char ctag[] = "attestio/v1/feed-config";
+	const struct oracle_feed_params *fp = &f->p;
+	EVP_MD_CTX *h = EVP_MD_CTX_new();
+	char line[512];
+	int n;
+
+	if (!h)		/* out of memory at startup */
+		abort();
+	EVP_DigestInit_ex(h, EVP_sha256(), NULL);
+	EVP_DigestUpdate(h, ftag, sizeof(ftag));
+	EVP_DigestUpdate(h, f->name, strlen(f->name));
+	EVP_DigestFinal_ex(h, f->feed_id, NULL);
+
+	/* The canonical text of everything that decides a round's result. */
+	EVP_DigestInit_ex(h, EVP_sha256(), NULL);
+	EVP_DigestUpdate(h, ctag, sizeof(ctag));
+	n = snprintf(line, sizeof(line),
+		     "feed %s\ndecimals %d\nperiod %" PRIu64 "\nstart %" PRIu64
+		     "\nheartbeat %" PRIu64 "\ntau %" PRId64 "\ndelta %" PRId64
+		     "\nconfirm_rounds %u\nmin_devices %u\nmin_gateways %u\n"
+		     "min_weight %" PRIu64 "\ngateway_cap %" PRIu64 "\nsite_cap %"
+		     PRIu64 "\n", f->name, fp->decimals, f->period, f->start,
+		     fp->heartbeat, fp->tau, fp->delta, fp->confirm_rounds,
+		     fp->min_devices, fp->min_gateways, fp->min_weight,
+		     fp->gateway_cap, fp->site_cap);
+	EVP_DigestUpdate(h, line, (size_t)n);
+	for (size_t i = 0; i < f->nstreams; i++) {
+		const struct od_gw_conf *g = &c->gw[f->s[i].gw];
+
+		n = snprintf(line, sizeof(line), "stream %s %u %u tier %d site %s\n",
+			     g->id, f->s[i].stream, f->s[i].channel, g->tier,
+			     *g->site ? g->site : g->id);
+		EVP_DigestUpdate(h, line, (size_t)n);
+	}
+	for (size_t i = 0; i < c->nnodes; i++) {
+		char hex[2 * ORACLE_PUB_LEN + 1];
+
+		oracle_hex(c->nodes[i], ORACLE_PUB_LEN, hex);
+		n = snprintf(line, sizeof(line), "node %s\n", hex);
+		EVP_DigestUpdate(h, line, (size_t)n);
+	}
+	n = snprintf(line, sizeof(line), "t %zu\n", c->t);
+	EVP_DigestUpdate(h, line, (size_t)n);
+	EVP_DigestFinal_ex(h, f->config_digest, NULL);
+	EVP_MD_CTX_free(h);
+}
+
+static int config_parse(const char *path, const char *text,
+			struct od_config *c, char *err, size_t len)
+{
+	char what[512] = "";
+	struct pctx p = { c, what, sizeof(what) };
+	const char *why;
+	int line;
+
+	memset(c, 0, sizeof(*c));
+	c->path = path;
+	c->keepalive = 30;
+	c->retain_s = 7 * 86400;
+	line = text ? ini_parse_string(text, handler, &p) :
+		      ini_parse(path, handler, &p);
+	if (line) {
+		snprintf(err, len, "%s:%d: %s", path, line,
+			 line < 0 ? "cannot read the file" :
+			 *what ? what : "syntax error (expected [section] or key = value)");
+		return -1;
+	}
+#define REQ(cond, ...) if (!(cond)) { snprintf(err, len, __VA_ARGS__); return -1; }
+	REQ(c->have_key, "%s: [node] key (or key_file) is required: the node's "
+	    "secp256k1 secret key, 64 hex digits", path);
+	REQ(*c->db, "%s: [node] db is required: the SQLite database path", path);
+	REQ(c->nbrokers, "%s: [link] broker is required: mqtts://HOST:PORT", path);
+	REQ(c->ngw, "%s: no gateways: add [gateways] ID = AK-FILE lines or "
+	    "[gateway ID] sections", path);
+	for (int i = 0; i < c->ngw; i++)
+		REQ(*c->gw[i].ak, "%s: gateway %s has no ak = AK file", path,
+		    c->gw[i].id);
+	REQ(!c->nfeeds || c->nnodes, "%s: feeds need a [quorum] with the node "
+	    "= public keys of every whitelisted node (this one included)", path);
+	if (c->nnodes && !c->t)
+		c->t = oracle_quorum_threshold(c->nnodes);
+	REQ(c->t <= c->nnodes, "%s: quorum.t = %zu is more than the %zu "
+	    "whitelisted nodes", path, c->t, c->nnodes);
+	for (int i = 0; i < c->nfeeds; i++) {
+		struct od_feed_conf *f = &c->feed[i];
+
+		REQ(f->nstreams, "%s: feed %s has no streams", path, f->name);
+		REQ(f->start, "%s: feed %s needs start = UNIX-TIME (round 1 "
+		    "starts then; the same on every node)", path, f->name);
+		for (size_t k = 0; k < f->nstreams; k++) {
+			f->s[k].gw = config_gw_index(c, f->s[k].gwid);
+			REQ(f->s[k].gw >= 0, "%s: feed %s: stream of unknown "
+			    "gateway %s (declare it under [gateways])", path,
+			    f->name, f->s[k].gwid);
+		}
+		REQ(!oracle_feed_params_check(&f->p, &why), "%s: feed %s: %s",
+		    path, f->name, why);
+		digest_feed(c, f);
+	}
+#undef REQ
+	return 0;
+}
+
+int config_load(const char *path, struct od_config *c, char *err, size_t len)
+{
+	return config_parse(path, NULL, c, err, len);
+}
+
+int config_load_string(const char *name, const char *text,
+		       struct od_config *c, char *err, size_t len)
+{
+	return config_parse(name, text, c, err, len);
+}

@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Prometheus metrics (text format 0.0.4) over HTTP: libmicrohttpd with no
+ * thread of its own; main.c calls metrics_poll() from its loop, so the
+ * counters are read on the thread that writes them.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <microhttpd.h>
+
+#include "oracled.h"
+
+struct metrics {
+	struct MHD_Daemon *d;
+	struct od_parts *p;
+};
+
+struct out {
+	char *buf;
+	size_t cap, len;
+};
+
+static void put(struct out *o, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void put(struct out *o, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(o->buf + o->len, o->len < o->cap ? o->cap - o->len : 0, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		o->len += (size_t)n;
+	if (o->len >= o->cap)
+		o->len = o->cap ? o->cap - 1 : 0;
+}
+
+static void head(struct out *o, const char *name, const char *type,
+		 const char *help)
+{
+	put(o, "# HELP attestio_oracle_%s %s\n# TYPE attestio_oracle_%s %s\n",
+	    name, help, name, type);
+}
+
+static void one(struct out *o, const char *name, const char *type,
+		const char *help, uint64_t v)
+{
+	head(o, name, type, help);
+	put(o, "attestio_oracle_%s %" PRIu64 "\n", name, v);
+}
+
+size_t metrics_render(struct od_parts *p, char *buf, size_t cap)
+{
+	struct out o = { buf, cap, 0 };
+	const struct ingest_stats *is = ingest_stats(p->in);
+	const struct round_stats *rs = round_stats(p->rd);
+	const struct reports_stats *ps = reports_stats(p->rp);
+	unsigned int by[3][ORACLE_TIER_MAX + 1] = { { 0 } };
+	struct reg_gw *g;
+
+	buf[0] = 0;
+	one(&o, "connected", "gauge", "1 while connected to a broker", p->connected);
+	one(&o, "messages_total", "counter", "records batches received", is->messages);
+	one(&o, "records_total", "counter", "records received (with duplicates)", is->records);
+	one(&o, "records_stored_total", "counter", "records stored (once each)", is->stored);
+	one(&o, "records_verified_total", "counter", "records verified (chain and quote)", is->verified);
+	head(&o, "records_rejected_total", "counter", "records or batches not accepted, by reason");
+	put(&o, "attestio_oracle_records_rejected_total{reason=\"duplicate\"} %" PRIu64 "\n"
+		"attestio_oracle_records_rejected_total{reason=\"out_of_order\"} %" PRIu64 "\n"
+		"attestio_oracle_records_rejected_total{reason=\"unverified\"} %" PRIu64 "\n"
+		"attestio_oracle_records_rejected_total{reason=\"bad\"} %" PRIu64 "\n"
+		"attestio_oracle_records_rejected_total{reason=\"malformed\"} %" PRIu64 "\n"
+		"attestio_oracle_records_rejected_total{reason=\"oversized\"} %" PRIu64 "\n"
+		"attestio_oracle_records_rejected_total{reason=\"unknown_gateway\"} %" PRIu64 "\n"
+		"attestio_oracle_records_rejected_total{reason=\"revoked_gateway\"} %" PRIu64 "\n",
+	    is->dups, is->out_of_order, is->failed - is->bad, is->bad, is->malformed,
+	    is->oversized, is->unknown_gw, is->revoked_gw);
+	one(&o, "readings_total", "counter", "verified readings stored", is->readings);
+	one(&o, "acks_total", "counter", "signed acks published", is->acks_sent);
+	head(&o, "verify_seconds", "summary", "time to verify and store one batch");
+	put(&o, "attestio_oracle_verify_seconds_sum %.6f\nattestio_oracle_verify_seconds_count %"
+	    PRIu64 "\n", (double)is->latency_us_sum / 1e6, is->latency_n);
+	one(&o, "rounds_reported_total", "counter", "rounds settled (value reports)", rs->reported);
+	one(&o, "rounds_halted_total", "counter", "rounds halted (halt reports)", rs->halted);
+	head(&o, "rounds_total", "counter", "rounds by status");
+	for (int s = 0; s <= ORACLE_STATUS_MAX; s++)
+		put(&o, "attestio_oracle_rounds_total{status=\"%s\"} %" PRIu64 "\n",
+		    oracle_status_name((unsigned int)s), rs->by_status[s]);
+	one(&o, "reports_received_total", "counter", "node reports received", ps->received);
+	one(&o, "reports_rejected_total", "counter", "node reports rejected", ps->rejected);
+	one(&o, "reports_final_total", "counter", "reports made final (t signatures)", ps->final);
+	for (int i = 0; (g = registry_at(p->reg, i)); i++)
+		by[g->state][g->conf->tier]++;
+	head(&o, "gateways", "gauge", "gateways by state and tier");
+	for (int s = 0; s < 3; s++)
+		for (int t = 0; t <= ORACLE_TIER_MAX; t++)
+			put(&o, "attestio_oracle_gateways{state=\"%s\",tier=\"%d\"} %u\n",
+			    gw_state_name((enum gw_state)s), t, by[s][t]);
+	return o.len;
+}
+
+static enum MHD_Result answer(void *cls, struct MHD_Connection *conn,
+			      const char *url, const char *method,
+			      const char *version, const char *data,
+			      size_t *size, void **state)
+{
+	struct metrics *m = cls;
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	static char buf[16384];
+	size_t n;
+
+	(void)version; (void)data; (void)size; (void)state;
+	if (strcmp(method, "GET") || strcmp(url, "/metrics")) {
+		r = MHD_create_response_from_buffer(10, (void *)"not found\n",
+						    MHD_RESPMEM_PERSISTENT);
+		ret = MHD_queue_response(conn, MHD_HTTP_NOT_FOUND, r);
+		MHD_destroy_response(r);
+		return ret;
+	}
+	n = metrics_render(m->p, buf, sizeof(buf));
+	r = MHD_create_response_from_buffer(n, buf, MHD_RESPMEM_MUST_COPY);
+	MHD_add_response_header(r, "Content-Type", "text/plain; version=0.0.4");
+	ret = MHD_queue_response(conn, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+int metrics_init(struct metrics **mp, const char *listen, struct od_parts *p)
+{
+	struct metrics *m = calloc(1, sizeof(*m));
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	char host[64];
+	const char *colon = strrchr(listen, ':');
+
+	if (!m || !colon)
+		return free(m), -EINVAL;
+	snprintf(host, sizeof(host), "%.*s", (int)(colon - listen), listen);
+	sa.sin_port = htons((uint16_t)atoi(colon + 1));
+	if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
+		od_log("metrics.listen %s: not an IPv4 address:port", listen);
+		free(m);
+		return -EINVAL;
+	}
+	m->p = p;
+	m->d = MHD_start_daemon(MHD_USE_ERROR_LOG, 0, NULL, NULL, answer, m,
+				MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+				MHD_OPTION_END);
+	if (!m->d) {
+		od_log("metrics: cannot listen on %s (in use?)", listen);
+		free(m);
+		return -EADDRINUSE;
+	}
+	*mp = m;
+	return 0;
+}
+
+void metrics_poll(struct metrics *m)
+{
+	if (m)
+		MHD_run(m->d);
+}
+
+void metrics_fini(struct metrics *m)
+{
+	if (!m)
+		return;
+	MHD_stop_daemon(m->d);
+	free(m);
+}

@@ -1,0 +1,247 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * attestio-oracle, the oracle node daemon: shared declarations of its
+ * parts (Documentation/oracle.md).  Each part is an x_init()/x_fini() pair
+ * over a context struct; main.c only wires them together.
+ *
+ *   config    the INI file (every key checked, errors name the line)
+ *   store     SQLite (WAL), versioned schema, append-only audit log
+ *   registry  gateways: AK, tier, site, state (active/quarantined/revoked)
+ *   ingest    records batches in: dedup, verify (libattestio), store, ack
+ *   round     per feed: schedule, readings -> agg.c -> signed report
+ *   reports   collect node reports: t-of-n assembly of final reports
+ *   metrics   Prometheus text over HTTP (libmicrohttpd)
+ */
+#ifndef ATTESTIO_ORACLED_H
+#define ATTESTIO_ORACLED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "agg.h"
+#include "report.h"
+
+#define OD_MAX_GW	256
+#define OD_MAX_FEEDS	32
+#define OD_MAX_FEED_STREAMS	256
+#define OD_MAX_NODES	ORACLE_QUORUM_MAX
+#define OD_PATH		256
+
+/* Exit codes (documented in --help and oracle.md). */
+enum {
+	OD_EXIT_OK = 0,
+	OD_EXIT_RUNTIME = 1,	/* runtime failure */
+	OD_EXIT_USAGE = 2,	/* bad usage or configuration */
+	OD_EXIT_DB = 3,		/* database corrupt, locked or too new */
+	OD_EXIT_NOTFOUND = 4,	/* admin: no such gateway / nothing to do */
+	OD_EXIT_TLS = 5,	/* TLS setup failed */
+};
+
+/* ------------------------------------------------------------ config --- */
+
+struct od_gw_conf {
+	char id[33];		/* 32 lowercase hex */
+	char ak[OD_PATH];	/* AK: PEM, TPM2B_PUBLIC or enrollment bundle */
+	char policy[OD_PATH];	/* PCR policy file, "" = any PCR state */
+	char site[64];		/* site name, "" = the gateway id */
+	int tier;		/* 0..3 */
+};
+
+struct od_feed_stream {
+	char gwid[33];
+	int gw;			/* index into config.gw */
+	uint32_t stream;
+	uint32_t channel;
+};
+
+struct od_feed_conf {
+	char name[64];		/* [A-Za-z0-9_.-], the <feed> of topics */
+	struct oracle_feed_params p;
+	uint64_t period;	/* seconds per round */
+	uint64_t start;		/* unix time round 1 starts */
+	uint64_t grace;		/* seconds after a round's end before it runs */
+	size_t nstreams;
+	struct od_feed_stream s[OD_MAX_FEED_STREAMS];
+	uint8_t feed_id[32];
+	uint8_t config_digest[32];
+};
+
+struct od_config {
+	const char *path;
+	uint8_t seckey[32];
+	bool have_key;
+	char db[OD_PATH];
+	char brokers[8][OD_PATH];
+	int nbrokers;
+	char ca[OD_PATH], cert[OD_PATH], key[OD_PATH];
+	int keepalive;
+	char metrics[64];	/* host:port, "" = off */
+	uint64_t retain_s;	/* readings and records kept this long */
+	int ngw;
+	struct od_gw_conf gw[OD_MAX_GW];
+	int nfeeds;
+	struct od_feed_conf feed[OD_MAX_FEEDS];
+	size_t nnodes;		/* whitelist ([quorum] nodes) */
+	uint8_t nodes[OD_MAX_NODES][ORACLE_PUB_LEN];
+	size_t t;		/* signatures a final report needs */
+};
+
+/* 0, or -1 with "FILE:LINE: what is wrong" in err. */
+int config_load(const char *path, struct od_config *c, char *err, size_t len);
+/* The same from a NUL-terminated string; @name stands for the file. */
+int config_load_string(const char *name, const char *text,
+		       struct od_config *c, char *err, size_t len);
+int config_gw_index(const struct od_config *c, const char *id);
+
+/* ------------------------------------------------------------- store --- */
+
+#define STORE_SCHEMA	1
+
+struct store {
+	sqlite3 *db;
+	char path[OD_PATH];
+};
+
+enum store_mode {
+	STORE_DAEMON,	/* the one writer: flock(DB.lock), migrations */
+	STORE_READ,	/* status: read only, schema must be current */
+	STORE_ADMIN,	/* admin commands: short writes beside the daemon */
+};
+
+/* Opens (creating or migrating) the database; a corrupt, locked or newer
+ * database is an error naming the file and what to do.  0 or -1. */
+int store_init(struct store *s, const char *path, enum store_mode mode,
+	       char *err, size_t len);
+void store_fini(struct store *s);
+int store_exec(struct store *s, const char *sql);
+int store_begin(struct store *s);
+int store_commit(struct store *s);
+/* Append one decision to the audit log (append-only: triggers refuse
+ * UPDATE and DELETE). */
+void store_audit(struct store *s, const char *event, const char *subject,
+		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+sqlite3_stmt *store_prep(struct store *s, const char *sql);
+
+/* ---------------------------------------------------------- registry --- */
+
+enum gw_state { GW_ACTIVE = 0, GW_QUARANTINED = 1, GW_REVOKED = 2 };
+
+struct registry;
+struct att_key;
+struct att_policy;
+
+struct reg_gw {
+	const struct od_gw_conf *conf;
+	uint8_t bin[16];
+	uint8_t site[16];	/* SHA-256(site name)[0..16] */
+	struct att_key *ak;
+	struct att_policy *policy;
+	enum gw_state state;
+	char reason[256];
+};
+
+int registry_init(struct registry **rp, const struct od_config *c,
+		  struct store *s, char *err, size_t len);
+void registry_fini(struct registry *r);
+struct reg_gw *registry_gw(struct registry *r, const char *id);
+struct reg_gw *registry_at(struct registry *r, int i);
+/* Quarantine (state GW_QUARANTINED) with the exact reason; audit event;
+ * its devices' reputation drops to 0.  Idempotent. */
+void registry_quarantine(struct registry *r, struct reg_gw *g,
+			 const char *reason);
+const char *gw_state_name(enum gw_state s);
+/* Re-read states the admin command changed in the database. */
+void registry_refresh(struct registry *r);
+/* Admin commands on a database (no daemon needed): 0, or OD_EXIT_*. */
+int registry_admin(struct store *s, const char *verb, const char *gw,
+		   const char *reason);
+
+/* Device id of (gateway, stream): SHA-256("attestio/v1/device" NUL ||
+ * gateway id (16) || stream (le32))[0..16]. */
+void device_id(const uint8_t gw[16], uint32_t stream, uint8_t id[16]);
+
+/* ------------------------------------------------------------ ingest --- */
+
+struct ingest_stats {
+	uint64_t messages, records, stored, dups, out_of_order;
+	uint64_t unknown_gw, revoked_gw, malformed, oversized;
+	uint64_t acks_sent, verified, failed, bad, readings;
+	uint64_t latency_us_sum, latency_n;
+};
+
+struct ingest;
+int ingest_init(struct ingest **ip, const struct od_config *c,
+		struct store *s, struct registry *r,
+		const struct oracle_signer *signer);
+void ingest_fini(struct ingest *in);
+/* One records message of gateway @gw: store, verify; fills @ack (CBOR,
+ * signed) with *acklen > 0 when an ack must be published. */
+int ingest_message(struct ingest *in, const char *gw, const uint8_t *buf,
+		   size_t len, uint8_t *ack, size_t cap, size_t *acklen);
+const struct ingest_stats *ingest_stats(const struct ingest *in);
+/* Delete records and readings older than the retention (keeping what
+ * a restart needs to resume its chains). */
+void ingest_prune(struct ingest *in, uint64_t now);
+
+/* ------------------------------------------------------------- round --- */
+
+struct round_stats {
+	uint64_t reported, halted;
+	uint64_t by_status[ORACLE_STATUS_MAX + 1];
+};
+
+struct round;
+/* publish(ctx, topic, payload, len) sends one QoS 1 message. */
+typedef int (*od_publish_fn)(void *ctx, const char *topic, const void *buf,
+			     size_t len);
+int round_init(struct round **rp, const struct od_config *c, struct store *s,
+	       struct registry *r, const struct oracle_signer *signer,
+	       od_publish_fn pub, void *pubctx);
+void round_fini(struct round *rd);
+/* Run every round that is due at @now (catching up missed ones). */
+void round_tick(struct round *rd, uint64_t now);
+const struct round_stats *round_stats(const struct round *rd);
+
+/* ----------------------------------------------------------- reports --- */
+
+struct reports_stats {
+	uint64_t received, rejected, final;
+};
+
+struct reports;
+int reports_init(struct reports **rp, const struct od_config *c,
+		 struct store *s);
+void reports_fini(struct reports *r);
+/* One message on attestio/v1/report/<feed>/<node>. */
+void reports_message(struct reports *r, const char *feed, const char *node,
+		     const uint8_t *buf, size_t len);
+const struct reports_stats *reports_stats(const struct reports *r);
+
+/* ----------------------------------------------------------- metrics --- */
+
+struct od_parts {
+	struct ingest *in;
+	struct round *rd;
+	struct reports *rp;
+	struct registry *reg;
+	struct store *st;
+	bool connected;
+};
+
+struct metrics;
+int metrics_init(struct metrics **mp, const char *listen, struct od_parts *p);
+void metrics_fini(struct metrics *m);
+/* Answer pending HTTP requests (non-blocking). */
+void metrics_poll(struct metrics *m);
+/* The metrics text (also used by `status`); returns its length. */
+size_t metrics_render(struct od_parts *p, char *buf, size_t cap);
+
+/* -------------------------------------------------------------- misc --- */
+
+/* Logs to stderr (journald adds the time): "attestio-oracle: ..." */
+void od_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

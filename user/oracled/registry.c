@@ -1,0 +1,239 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Registry: the gateways this node accepts records from, with their
+ * attestation key (libattestio checks it: TPM2B_PUBLIC or enrollment
+ * bundle carry the key's TPM attributes), PCR policy, assurance tier and
+ * site from the configuration, and their state (active, quarantined,
+ * revoked) from the database, where the node and `attestio-oracle admin`
+ * write it, each change an audit event.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libattestio.h>
+#include <openssl/sha.h>
+
+#include "ack.h"
+#include "oracled.h"
+
+struct registry {
+	const struct od_config *c;
+	struct store *s;
+	int n;
+	struct reg_gw gw[OD_MAX_GW];
+};
+
+static const char *const state_names[] = { "active", "quarantined", "revoked" };
+
+const char *gw_state_name(enum gw_state s)
+{
+	return (unsigned int)s < 3 ? state_names[s] : "unknown";
+}
+
+void device_id(const uint8_t gw[16], uint32_t stream, uint8_t id[16])
+{
+	static const char tag[] = "attestio/v1/device";
+	uint8_t buf[sizeof(tag) + 20], d[32];
+
+	memcpy(buf, tag, sizeof(tag));
+	memcpy(buf + sizeof(tag), gw, 16);
+	buf[sizeof(tag) + 16] = (uint8_t)stream;
+	buf[sizeof(tag) + 17] = (uint8_t)(stream >> 8);
+	buf[sizeof(tag) + 18] = (uint8_t)(stream >> 16);
+	buf[sizeof(tag) + 19] = (uint8_t)(stream >> 24);
+	SHA256(buf, sizeof(buf), d);
+	memcpy(id, d, 16);
+}
+
+static int load_state(struct registry *r, struct reg_gw *g, bool log)
+{
+	sqlite3_stmt *st = store_prep(r->s, "SELECT state, reason FROM gateway "
+				      "WHERE id=?");
+	enum gw_state old = g->state;
+
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, g->conf->id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		const char *why = (const char *)sqlite3_column_text(st, 1);
+
+		g->state = (enum gw_state)sqlite3_column_int(st, 0);
+		snprintf(g->reason, sizeof(g->reason), "%s", why ? why : "");
+	} else {
+		g->state = GW_ACTIVE;
+		g->reason[0] = 0;
+	}
+	sqlite3_finalize(st);
+	if (log && old != g->state)
+		od_log("gateway %s is now %s%s%s", g->conf->id,
+		       gw_state_name(g->state), *g->reason ? ": " : "", g->reason);
+	return 0;
+}
+
+int registry_init(struct registry **rp, const struct od_config *c,
+		  struct store *s, char *err, size_t len)
+{
+	struct registry *r = calloc(1, sizeof(*r));
+	struct att_err e;
+
+	if (!r)
+		return -ENOMEM;
+	r->c = c;
+	r->s = s;
+	for (int i = 0; i < c->ngw; i++) {
+		struct reg_gw *g = &r->gw[i];
+		const char *site = *c->gw[i].site ? c->gw[i].site : c->gw[i].id;
+		uint8_t d[32];
+
+		g->conf = &c->gw[i];
+		oracle_unhex(g->conf->id, g->bin, 16);
+		SHA256((const uint8_t *)site, strlen(site), d);
+		memcpy(g->site, d, 16);
+		r->n = i + 1;
+		if (att_key_load(g->conf->ak, &g->ak, &e)) {
+			snprintf(err, len, "%s: gateway %s: ak %s: %s", c->path,
+				 g->conf->id, g->conf->ak, e.msg);
+			goto fail;
+		}
+		if (*g->conf->policy &&
+		    att_policy_load(g->conf->policy, &g->policy, &e)) {
+			snprintf(err, len, "%s: gateway %s: policy %s: %s",
+				 c->path, g->conf->id, g->conf->policy, e.msg);
+			goto fail;
+		}
+		if (load_state(r, g, false)) {
+			snprintf(err, len, "database %s: cannot read gateway states",
+				 s->path);
+			goto fail;
+		}
+		if (!att_key_origin_checked(g->ak))
+			od_log("gateway %s: AK %s is a PEM key: its TPM origin is "
+			       "unchecked (give its TPM2B_PUBLIC or enrollment "
+			       "bundle)", g->conf->id, g->conf->ak);
+	}
+	*rp = r;
+	return 0;
+fail:
+	registry_fini(r);
+	return -EINVAL;
+}
+
+void registry_fini(struct registry *r)
+{
+	if (!r)
+		return;
+	for (int i = 0; i < r->n; i++) {
+		att_key_free(r->gw[i].ak);
+		att_policy_free(r->gw[i].policy);
+	}
+	free(r);
+}
+
+struct reg_gw *registry_gw(struct registry *r, const char *id)
+{
+	for (int i = 0; i < r->n; i++)
+		if (!strcmp(r->gw[i].conf->id, id))
+			return &r->gw[i];
+	return NULL;
+}
+
+struct reg_gw *registry_at(struct registry *r, int i)
+{
+	return i >= 0 && i < r->n ? &r->gw[i] : NULL;
+}
+
+void registry_refresh(struct registry *r)
+{
+	for (int i = 0; i < r->n; i++)
+		load_state(r, &r->gw[i], true);
+}
+
+static int set_state(struct store *s, const char *id, enum gw_state st,
+		     const char *reason)
+{
+	sqlite3_stmt *q = store_prep(s, "INSERT OR REPLACE INTO gateway(id, "
+				     "state, reason, since) VALUES(?,?,?,?)");
+	int rc;
+
+	if (!q)
+		return -EIO;
+	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int(q, 2, (int)st);
+	sqlite3_bind_text(q, 3, reason, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 4, (int64_t)time(NULL));
+	rc = sqlite3_step(q) == SQLITE_DONE ? 0 : -EIO;
+	sqlite3_finalize(q);
+	return rc;
+}
+
+/* Reputation 0 for every device of gateway @id in any feed. */
+static void zero_reputation(struct registry *r, const struct reg_gw *g)
+{
+	sqlite3_stmt *q = store_prep(r->s, "INSERT OR REPLACE INTO "
+				     "reputation(device, rep, updated) "
+				     "VALUES(?,0,?)");
+
+	if (!q)
+		return;
+	for (int f = 0; f < r->c->nfeeds; f++)
+		for (size_t i = 0; i < r->c->feed[f].nstreams; i++) {
+			const struct od_feed_stream *fs = &r->c->feed[f].s[i];
+			uint8_t dev[16];
+
+			if (&r->c->gw[fs->gw] != g->conf)
+				continue;
+			device_id(g->bin, fs->stream, dev);
+			sqlite3_reset(q);
+			sqlite3_bind_blob(q, 1, dev, 16, SQLITE_STATIC);
+			sqlite3_bind_int64(q, 2, (int64_t)time(NULL));
+			sqlite3_step(q);
+		}
+	sqlite3_finalize(q);
+}
+
+void registry_quarantine(struct registry *r, struct reg_gw *g,
+			 const char *reason)
+{
+	if (g->state != GW_ACTIVE)
+		return;
+	g->state = GW_QUARANTINED;
+	snprintf(g->reason, sizeof(g->reason), "%s", reason);
+	set_state(r->s, g->conf->id, GW_QUARANTINED, g->reason);
+	zero_reputation(r, g);
+	store_audit(r->s, "quarantined", g->conf->id, "%s", g->reason);
+}
+
+int registry_admin(struct store *s, const char *verb, const char *gw,
+		   const char *reason)
+{
+	enum gw_state st;
+	uint8_t id[16];
+
+	if (oracle_unhex(gw, id, 16) || strspn(gw, "0123456789abcdef") != 32) {
+		fprintf(stderr, "attestio-oracle: admin: \"%s\" is not a gateway id "
+			"(32 lowercase hex digits)\n", gw);
+		return OD_EXIT_USAGE;
+	}
+	if (!strcmp(verb, "quarantine"))
+		st = GW_QUARANTINED;
+	else if (!strcmp(verb, "revoke"))
+		st = GW_REVOKED;
+	else if (!strcmp(verb, "release"))
+		st = GW_ACTIVE;
+	else {
+		fprintf(stderr, "attestio-oracle: admin: unknown command \"%s\" "
+			"(quarantine, revoke, release)\n", verb);
+		return OD_EXIT_USAGE;
+	}
+	if (store_begin(s) || set_state(s, gw, st, reason ? reason : "")) {
+		store_exec(s, "ROLLBACK");
+		return OD_EXIT_DB;
+	}
+	store_audit(s, st == GW_ACTIVE ? "released" : st == GW_REVOKED ?
+		    "revoked" : "quarantined", gw, "by admin: %s",
+		    reason && *reason ? reason : "(no reason given)");
+	return store_commit(s) ? OD_EXIT_DB : OD_EXIT_OK;
+}

@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The node's store: one SQLite database in WAL mode, one writer (this
+ * process: an flock on DB.lock keeps a second daemon out).  The schema is
+ * versioned with PRAGMA user_version and migrated step by step; a
+ * database from a newer version is refused, never rewritten.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "oracled.h"
+
+/* Migration N creates schema version N from N-1. */
+static const char *const migrations[STORE_SCHEMA + 1] = {
+	[1] =
+	"CREATE TABLE IF NOT EXISTS rec(gw TEXT, instance INTEGER,"
+	" stream INTEGER, gen INTEGER, seq INTEGER, type INTEGER,"
+	" state INTEGER, data BLOB, received INTEGER,"
+	" PRIMARY KEY(gw, instance, stream, gen, seq));"
+	"CREATE TABLE IF NOT EXISTS lost(id INTEGER PRIMARY KEY, gw TEXT,"
+	" records INTEGER, data BLOB);"
+	/* per-chain verifier state: acked frontier (the rest is in rec) */
+	"CREATE TABLE IF NOT EXISTS chain(gw TEXT, instance INTEGER,"
+	" stream INTEGER, gen INTEGER, acked INTEGER,"
+	" PRIMARY KEY(gw, instance, stream, gen));"
+	"CREATE TABLE IF NOT EXISTS gateway(id TEXT PRIMARY KEY,"
+	" state INTEGER NOT NULL, reason TEXT, since INTEGER);"
+	"CREATE TABLE IF NOT EXISTS reading(gw TEXT, stream INTEGER,"
+	" channel INTEGER, instance INTEGER, gen INTEGER, seq INTEGER,"
+	" time_ns INTEGER, value REAL,"
+	" PRIMARY KEY(gw, stream, channel, instance, gen, seq));"
+	"CREATE INDEX IF NOT EXISTS reading_time ON reading(gw, stream,"
+	" channel, time_ns);"
+	"CREATE TABLE IF NOT EXISTS reputation(device BLOB PRIMARY KEY,"
+	" rep INTEGER NOT NULL, updated INTEGER);"
+	"CREATE TABLE IF NOT EXISTS feed_state(feed TEXT PRIMARY KEY,"
+	" last_round INTEGER, settled INTEGER, last_value INTEGER,"
+	" last_settled_round INTEGER, pending_value INTEGER,"
+	" pending_count INTEGER);"
+	"CREATE TABLE IF NOT EXISTS report(feed TEXT, round INTEGER,"
+	" node TEXT, core BLOB, status INTEGER, value INTEGER, data BLOB,"
+	" received INTEGER, PRIMARY KEY(feed, round, node));"
+	"CREATE TABLE IF NOT EXISTS final(feed TEXT, round INTEGER,"
+	" core BLOB, status INTEGER, value INTEGER, signers INTEGER,"
+	" sigs BLOB, data BLOB, time INTEGER, PRIMARY KEY(feed, round));"
+	"CREATE TABLE IF NOT EXISTS audit(id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" time INTEGER, event TEXT, subject TEXT, detail TEXT);"
+	"CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit"
+	" BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
+	"CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit"
+	" BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
+};
+
+sqlite3_stmt *store_prep(struct store *s, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		od_log("database %s: cannot prepare \"%s\": %s", s->path, sql,
+		       sqlite3_errmsg(s->db));
+		return NULL;
+	}
+	return st;
+}
+
+int store_exec(struct store *s, const char *sql)
+{
+	char *m = NULL;
+
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &m) != SQLITE_OK) {
+		od_log("database %s: %.60s: %s", s->path, sql, m ? m : "?");
+		sqlite3_free(m);
+		return -EIO;
+	}
+	return 0;
+}
+
+int store_begin(struct store *s)
+{
+	return store_exec(s, "BEGIN IMMEDIATE");
+}
+
+int store_commit(struct store *s)
+{
+	if (store_exec(s, "COMMIT")) {
+		store_exec(s, "ROLLBACK");
+		return -EIO;
+	}
+	return 0;
+}
+
+void store_audit(struct store *s, const char *event, const char *subject,
+		 const char *fmt, ...)
+{
+	sqlite3_stmt *st;
+	char detail[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	od_log("audit: %s %s: %s", event, subject, detail);
+	st = store_prep(s, "INSERT INTO audit(time, event, subject, detail) "
+			"VALUES(?,?,?,?)");
+	if (!st)
+		return;
+	sqlite3_bind_int64(st, 1, (int64_t)time(NULL));
+	sqlite3_bind_text(st, 2, event, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, subject, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, detail, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		od_log("database %s: audit not written: %s", s->path,
+		       sqlite3_errmsg(s->db));
+	sqlite3_finalize(st);
+}
+
+static int lock_db(const char *path, char *err, size_t len)
+{
+	char lp[OD_PATH + 8];
+	int fd;
+
+	snprintf(lp, sizeof(lp), "%s.lock", path);
+	fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		snprintf(err, len, "database %s: cannot create its lock file %s: %s",
+			 path, lp, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		snprintf(err, len, "database %s is locked by another "
+			 "attestio-oracle (lock file %s): stop that node first, "
+			 "or give this one its own node.db", path, lp);
+		close(fd);
+		return -1;
+	}
+	return fd;	/* held until exit */
+}
+
+int store_init(struct store *s, const char *path, enum store_mode mode,
+	       char *err, size_t len)
+{
+	bool readonly = mode == STORE_READ;
+	sqlite3_stmt *st;
+	int ver = -1, rc;
+	bool ok = false;
+
+	memset(s, 0, sizeof(*s));
+	snprintf(s->path, sizeof(s->path), "%s", path);
+	if (mode == STORE_DAEMON && lock_db(path, err, len) < 0)
+		return -1;
+	rc = sqlite3_open_v2(path, &s->db, readonly ? SQLITE_OPEN_READONLY :
+			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+	if (rc != SQLITE_OK) {
+		snprintf(err, len, "database %s: cannot open: %s", path,
+			 s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+		goto fail;
+	}
+	sqlite3_busy_timeout(s->db, mode == STORE_DAEMON ? 0 : 5000);
+	st = NULL;
+	if (sqlite3_prepare_v2(s->db, "PRAGMA quick_check", -1, &st, NULL) ==
+	    SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		ok = !strcmp((const char *)sqlite3_column_text(st, 0), "ok");
+	rc = sqlite3_errcode(s->db);
+	sqlite3_finalize(st);
+	if (!ok) {
+		snprintf(err, len, "database %s is %s (%s): restore it from a "
+			 "backup or move it away to start a fresh node state",
+			 path, rc == SQLITE_BUSY || rc == SQLITE_LOCKED ?
+			 "locked" : "corrupt or not an SQLite database",
+			 sqlite3_errmsg(s->db));
+		goto fail;
+	}
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) ==
+	    SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		ver = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (ver < 0 || ver > STORE_SCHEMA) {
+		snprintf(err, len, "database %s has schema version %d; this "
+			 "attestio-oracle knows up to %d: use a newer "
+			 "attestio-oracle", path, ver, STORE_SCHEMA);
+		goto fail;
+	}
+	if (readonly) {
+		if (ver != STORE_SCHEMA) {
+			snprintf(err, len, "database %s has schema version %d, not "
+				 "%d: start the node once to migrate it", path,
+				 ver, STORE_SCHEMA);
+			goto fail;
+		}
+		return 0;
+	}
+	if (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;",
+			 NULL, NULL, NULL) != SQLITE_OK) {
+		snprintf(err, len, "database %s: cannot switch to WAL: %s "
+			 "(is another process writing it?)", path,
+			 sqlite3_errmsg(s->db));
+		goto fail;
+	}
+	for (int v = ver + 1; v <= STORE_SCHEMA; v++) {
+		char set[64];
+
+		snprintf(set, sizeof(set), "PRAGMA user_version=%d;", v);
+		if (store_begin(s) || store_exec(s, migrations[v]) ||
+		    store_exec(s, set) || store_commit(s)) {
+			snprintf(err, len, "database %s: migration to schema %d "
+				 "failed: %s", path, v, sqlite3_errmsg(s->db));
+			goto fail;
+		}
+		store_audit(s, "schema", path, "migrated to schema version %d", v);
+	}
+	sqlite3_busy_timeout(s->db, 5000);
+	return 0;
+fail:
+	sqlite3_close(s->db);
+	s->db = NULL;
+	return -1;
+}
+
+void store_fini(struct store *s)
+{
+	if (s->db)
+		sqlite3_close(s->db);
+	s->db = NULL;
+}
