@@ -14,6 +14,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "firstrun.h"
 #include "setup.h"
 
 static void gateway_id_hashes_the_public_area(void **state)
@@ -102,7 +103,7 @@ static void config_text(void **state)
 	assert_non_null(strstr(t, "\nkey = /etc/attestio/gateway.key\n"));
 	assert_non_null(strstr(t, "\nnode = 04aa\n"));
 	assert_null(strstr(t, "# node = 04...\n"));
-	assert_false(setup_config_is_template(t));
+	assert_false(fr_config_is_template(t));
 	free(t);
 	c.n_nodes = 0;
 	t = setup_render_config(&c);
@@ -123,11 +124,11 @@ static void template_detection(void **state)
 	n = fread(buf, 1, sizeof(buf) - 1, f);
 	fclose(f);
 	buf[n] = 0;
-	assert_true(setup_config_is_template(buf));
-	assert_true(setup_config_is_template(""));
-	assert_true(setup_config_is_template("# x\n\n  ; y\n[gateway]\n"));
-	assert_false(setup_config_is_template("[gateway]\nid = 1\n"));
-	assert_false(setup_config_is_template("# x\n  id=1"));
+	assert_true(fr_config_is_template(buf));
+	assert_true(fr_config_is_template(""));
+	assert_true(fr_config_is_template("# x\n\n  ; y\n[gateway]\n"));
+	assert_false(fr_config_is_template("[gateway]\nid = 1\n"));
+	assert_false(fr_config_is_template("# x\n  id=1"));
 }
 
 int main(void)

@@ -7,9 +7,7 @@
  * gateway id), and write a commented attestiod configuration.
  */
 #include <ctype.h>
-#include <stdarg.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,12 +16,10 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/rand.h>
-#include <openssl/x509.h>
-#include <openssl/x509v3.h>
 
 #include "libattestio.h"
+
+#include "firstrun.h"
 
 #include "cli.h"
 #include "setup.h"
@@ -153,391 +149,23 @@ char *setup_render_config(const struct setup_conf *c)
 	return buf;
 }
 
-bool setup_config_is_template(const char *text)
-{
-	const char *p = text;
-
-	while (*p) {
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p != '#' && *p != ';' && *p != '[' && *p != '\n' &&
-		    *p != '\r')
-			return false;
-		p = strchrnul(p, '\n');
-		if (*p)
-			p++;
-	}
-	return true;
-}
-
-/* --------------------------------------------------------- reporting --- */
-
-struct step {
-	const char *name;	/* provision, enroll, ca, certificate, config */
-	const char *action;	/* created, reused, unchanged, would create ... */
-	char detail[320];
-};
-
-struct run {
-	bool dry, json;
-	struct step steps[8];
-	int n;
-};
-
-static void __attribute__((format(printf, 4, 5)))
-say(struct run *r, const char *name, const char *action, const char *fmt, ...)
-{
-	struct step *s = &r->steps[r->n < 8 ? r->n++ : 7];
-	va_list ap;
-
-	s->name = name;
-	s->action = action;
-	va_start(ap, fmt);
-	vsnprintf(s->detail, sizeof(s->detail), fmt, ap);
-	va_end(ap);
-	if (!r->json)
-		printf("%-12s %s: %s\n", name, action, s->detail);
-}
-
-/* ------------------------------------------------------------- files --- */
-
-static char *path_join(const char *dir, const char *name)
-{
-	char *p;
-
-	if (asprintf(&p, "%s/%s", dir, name) < 0)
-		return NULL;
-	return p;
-}
-
-/* Whole file into a malloc'ed NUL-terminated buffer; NULL + errno. */
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t cap = 0, n = 0, got;
-
-	if (!f)
-		return NULL;
-	do {
-		if (cap - n < 4096) {
-			char *nb = realloc(buf, cap + 65536);
-
-			if (!nb) {
-				free(buf);
-				fclose(f);
-				errno = ENOMEM;
-				return NULL;
-			}
-			buf = nb;
-			cap += 65536;
-		}
-		got = fread(buf + n, 1, cap - n - 1, f);
-		n += got;
-	} while (got);
-	fclose(f);
-	buf[n] = 0;
-	if (len)
-		*len = n;
-	return buf;
-}
-
-/* Write @len bytes to @path atomically (tmp + rename) with @mode. */
-static int write_file(const char *path, const void *data, size_t len,
-		      mode_t mode)
-{
-	char *tmp;
-	int fd, ret = 0;
-
-	if (asprintf(&tmp, "%s.tmp.%ld", path, (long)getpid()) < 0)
-		return -ENOMEM;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	if (fd < 0) {
-		ret = -errno;
-		free(tmp);
-		return ret;
-	}
-	if (write(fd, data, len) != (ssize_t)len || fsync(fd))
-		ret = errno ? -errno : -EIO;
-	if (close(fd) && !ret)
-		ret = -errno;
-	if (!ret && rename(tmp, path))
-		ret = -errno;
-	if (ret)
-		unlink(tmp);
-	free(tmp);
-	return ret;
-}
-
-static int make_dir(const char *dir, mode_t mode)
-{
-	if (mkdir(dir, mode) && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
-/* ------------------------------------------------------ certificates --- */
-
-static EVP_PKEY *load_key(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	EVP_PKEY *k;
-
-	if (!f)
-		return NULL;
-	k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
-	fclose(f);
-	return k;
-}
-
-static X509 *load_cert(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	X509 *x;
-
-	if (!f)
-		return NULL;
-	x = PEM_read_X509(f, NULL, NULL, NULL);
-	fclose(f);
-	return x;
-}
-
-static int write_pem(const char *path, EVP_PKEY *key, X509 *cert)
-{
-	BIO *b = BIO_new(BIO_s_mem());
-	char *data;
-	long len;
-	int ret;
-
-	if (!b)
-		return -ENOMEM;
-	if (key ? !PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL, NULL)
-		: !PEM_write_bio_X509(b, cert)) {
-		BIO_free(b);
-		return -EIO;
-	}
-	len = BIO_get_mem_data(b, &data);
-	ret = write_file(path, data, (size_t)len, key ? 0600 : 0644);
-	BIO_free(b);
-	return ret;
-}
-
-static int add_ext(X509 *x, X509 *issuer, int nid, const char *value)
-{
-	X509V3_CTX ctx;
-	X509_EXTENSION *e;
-	int ok;
-
-	X509V3_set_ctx(&ctx, issuer, x, NULL, NULL, 0);
-	e = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
-	if (!e)
-		return -1;
-	ok = X509_add_ext(x, e, -1);
-	X509_EXTENSION_free(e);
-	return ok ? 0 : -1;
-}
-
-/*
- * A certificate for @key named CN=@cn, valid @days, signed by @ca_key (self-
- * signed when @ca is NULL: then it is a CA).
- */
-static X509 *make_cert(EVP_PKEY *key, const char *cn, long days, X509 *ca,
-		       EVP_PKEY *ca_key)
-{
-	X509 *x = X509_new();
-	X509_NAME *name;
-	uint8_t serial[16];
-	BIGNUM *bn = NULL;
-	int ok = 0;
-
-	if (!x || RAND_bytes(serial, sizeof(serial)) != 1)
-		goto out;
-	serial[0] &= 0x7f;
-	bn = BN_bin2bn(serial, sizeof(serial), NULL);
-	name = X509_get_subject_name(x);
-	if (!bn || !BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) ||
-	    !X509_set_version(x, 2) ||
-	    !X509_gmtime_adj(X509_getm_notBefore(x), -3600) ||
-	    !X509_gmtime_adj(X509_getm_notAfter(x), days * 86400) ||
-	    !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-					(const unsigned char *)cn, -1, -1, 0) ||
-	    !X509_set_issuer_name(x, ca ? X509_get_subject_name(ca) : name) ||
-	    !X509_set_pubkey(x, key))
-		goto out;
-	if (ca) {
-		if (add_ext(x, ca, NID_basic_constraints, "critical,CA:FALSE") ||
-		    add_ext(x, ca, NID_key_usage, "critical,digitalSignature") ||
-		    add_ext(x, ca, NID_ext_key_usage, "clientAuth") ||
-		    add_ext(x, ca, NID_subject_key_identifier, "hash") ||
-		    add_ext(x, ca, NID_authority_key_identifier, "keyid"))
-			goto out;
-	} else {
-		if (add_ext(x, x, NID_basic_constraints, "critical,CA:TRUE") ||
-		    add_ext(x, x, NID_key_usage, "critical,keyCertSign,cRLSign") ||
-		    add_ext(x, x, NID_subject_key_identifier, "hash"))
-			goto out;
-	}
-	ok = X509_sign(x, ca ? ca_key : key, EVP_sha256()) > 0;
-out:
-	BN_free(bn);
-	if (!ok) {
-		X509_free(x);
-		return NULL;
-	}
-	return x;
-}
-
-/* Why @cert is not a good client certificate for @id, or NULL. */
-static const char *cert_problem(X509 *cert, EVP_PKEY *key, X509 *ca,
-				const char *id)
-{
-	char cn[80];
-	EVP_PKEY *capub = X509_get0_pubkey(ca);
-
-	if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName,
-				      cn, sizeof(cn)) < 0 || strcmp(cn, id))
-		return "its CN is not this gateway's id";
-	if (!capub || X509_verify(cert, capub) != 1)
-		return "it is not signed by the CA in ca.pem";
-	if (X509_check_private_key(cert, key) != 1)
-		return "it does not match gateway.key";
-	if (X509_cmp_current_time(X509_get0_notAfter(cert)) <= 0)
-		return "it has expired";
-	return NULL;
-}
-
-static int step_certs(struct run *r, const char *dir, const char *id)
-{
-	char *ca_pem = path_join(dir, "ca.pem"), *ca_key = path_join(dir, "ca.key");
-	char *gw_pem = path_join(dir, "gateway.pem");
-	char *gw_key = path_join(dir, "gateway.key");
-	EVP_PKEY *cak = NULL, *gwk = NULL;
-	X509 *ca = NULL, *gw = NULL;
-	const char *why;
-	int ret = EXIT_IO;
-
-	if (!ca_pem || !ca_key || !gw_pem || !gw_key)
-		goto out;
-	ca = load_cert(ca_pem);
-	cak = load_key(ca_key);
-	if (ca && (!cak || X509_check_private_key(ca, cak) != 1)) {
-		cli_error(CMD, "%s exists but %s is missing or does not match "
-			  "it: a real CA's certificate? Then put the gateway's "
-			  "certificate in %s and its key in %s yourself", ca_pem,
-			  ca_key, gw_pem, gw_key);
-		goto out;
-	}
-	if (ca) {
-		say(r, "ca", "kept", "test CA %s (key %s)", ca_pem, ca_key);
-	} else if (r->dry) {
-		say(r, "ca", "would create", "test CA %s (key %s, P-256, 10 years)",
-		    ca_pem, ca_key);
-	} else {
-		cak = EVP_EC_gen("P-256");
-		ca = cak ? make_cert(cak, "attestio test CA", 3650, NULL, NULL) : NULL;
-		if (!ca || write_pem(ca_key, cak, NULL) || write_pem(ca_pem, NULL, ca)) {
-			cli_error(CMD, "cannot create the test CA in %s: %s", dir,
-				  strerror(errno ? errno : EIO));
-			goto out;
-		}
-		say(r, "ca", "created", "test CA %s (key %s, P-256, 10 years; "
-		    "for tests and demos)", ca_pem, ca_key);
-	}
-
-	gw = load_cert(gw_pem);
-	gwk = load_key(gw_key);
-	why = !gw ? "none yet" : !gwk ? "gateway.key is missing" :
-		!ca ? "no CA yet" : cert_problem(gw, gwk, ca, id);
-	if (!why) {
-		say(r, "certificate", "kept", "%s (CN=%s, key %s)", gw_pem, id, gw_key);
-	} else if (r->dry || !ca) {
-		say(r, "certificate", "would create", "%s (CN=%s, key %s): %s",
-		    gw_pem, id, gw_key, why);
-	} else {
-		EVP_PKEY_free(gwk);
-		X509_free(gw);
-		gwk = EVP_EC_gen("P-256");
-		gw = gwk ? make_cert(gwk, id, 825, ca, cak) : NULL;
-		if (!gw || write_pem(gw_key, gwk, NULL) || write_pem(gw_pem, NULL, gw)) {
-			cli_error(CMD, "cannot write %s / %s: %s", gw_pem, gw_key,
-				  strerror(errno ? errno : EIO));
-			goto out;
-		}
-		say(r, "certificate", "created", "%s (CN=%s, clientAuth, 825 days; "
-		    "key %s, 0600) signed by the test CA (was: %s)", gw_pem, id,
-		    gw_key, why);
-	}
-	ret = EXIT_OK;
-out:
-	X509_free(ca);
-	X509_free(gw);
-	EVP_PKEY_free(cak);
-	EVP_PKEY_free(gwk);
-	free(ca_pem);
-	free(ca_key);
-	free(gw_pem);
-	free(gw_key);
-	return ret;
-}
-
 /* ------------------------------------------------------------ config --- */
 
-static int step_config(struct run *r, const char *dir, struct setup_conf *c,
+static int step_config(struct fr_run *r, const char *dir, struct setup_conf *c,
 		       bool force)
 {
-	char *path = path_join(dir, "attestiod.conf"), *bak = NULL;
-	char *want = NULL, *have = NULL;
-	int ret = EXIT_IO, e;
+	char *path = fr_path_join(dir, "attestiod.conf"), *want = NULL;
+	int ret = EXIT_IO;
 
-	c->ca = path_join(dir, "ca.pem");
-	c->cert = path_join(dir, "gateway.pem");
-	c->key = path_join(dir, "gateway.key");
-	if (!path || !c->ca || !c->cert || !c->key ||
-	    !(want = setup_render_config(c)))
-		goto out;
-	have = slurp(path, NULL);
-	if (!have && errno != ENOENT) {
-		cli_error(CMD, "cannot read %s: %s", path, strerror(errno));
-		goto out;
-	}
-	if (have && !strcmp(have, want)) {
-		say(r, "config", "unchanged", "%s", path);
+	c->ca = fr_path_join(dir, "ca.pem");
+	c->cert = fr_path_join(dir, "gateway.pem");
+	c->key = fr_path_join(dir, "gateway.key");
+	if (path && c->ca && c->cert && c->key &&
+	    (want = setup_render_config(c)) &&
+	    !fr_step_config(r, path, want, force))
 		ret = EXIT_OK;
-		goto out;
-	}
-	if (have && !setup_config_is_template(have) && !force) {
-		say(r, "config", "kept", "%s sets keys and differs from what setup "
-		    "would write; left as it is (--force replaces it, keeping "
-		    "attestiod.conf.bak)", path);
-		ret = EXIT_OK;
-		goto out;
-	}
-	if (r->dry) {
-		say(r, "config", "would write", "%s", path);
-		ret = EXIT_OK;
-		goto out;
-	}
-	if (have && !setup_config_is_template(have)) {
-		bak = path_join(dir, "attestiod.conf.bak");
-		if (!bak || (e = write_file(bak, have, strlen(have), 0644))) {
-			cli_error(CMD, "cannot save %s.bak", path);
-			goto out;
-		}
-	}
-	e = write_file(path, want, strlen(want), 0644);
-	if (e) {
-		cli_error(CMD, "cannot write %s: %s", path, strerror(-e));
-		goto out;
-	}
-	say(r, "config", have ? "replaced" : "created", "%s%s%s", path,
-	    bak ? " (old one in " : have ? " (was the packaged template)" : "",
-	    bak ? "attestiod.conf.bak)" : "");
-	ret = EXIT_OK;
-out:
 	free(path);
-	free(bak);
 	free(want);
-	free(have);
 	return ret;
 }
 
@@ -593,28 +221,11 @@ static void real_ca_help(FILE *f, const char *dir, const char *id)
 }
 
 /* The JSON summary, or the gateway id and what to do next. */
-static void summary(const struct run *r, const char *conf_dir, const char *id,
+static void summary(const struct fr_run *r, const char *conf_dir, const char *id,
 		    int n_nodes)
 {
-	int i;
-
 	if (r->json) {
-		printf("{\"gateway_id\":");
-		if (id)
-			json_str(stdout, id);
-		else
-			printf("null");
-		printf(",\"dry_run\":%s,\"steps\":[", r->dry ? "true" : "false");
-		for (i = 0; i < r->n; i++) {
-			printf("%s{\"step\":", i ? "," : "");
-			json_str(stdout, r->steps[i].name);
-			printf(",\"action\":");
-			json_str(stdout, r->steps[i].action);
-			printf(",\"detail\":");
-			json_str(stdout, r->steps[i].detail);
-			printf("}");
-		}
-		printf("]}\n");
+		fr_json(stdout, r, "gateway_id", id);
 		return;
 	}
 	if (!id)
@@ -628,7 +239,7 @@ static void summary(const struct run *r, const char *conf_dir, const char *id,
 }
 
 static int gateway(const char *conf_dir, struct att_provision_opts *po,
-		   struct setup_conf *c, bool force, struct run *r)
+		   struct setup_conf *c, bool force, struct fr_run *r)
 {
 	struct att_provision_result pr;
 	struct att_enroll_bundle b;
@@ -642,13 +253,13 @@ static int gateway(const char *conf_dir, struct att_provision_opts *po,
 	/* 1. provision */
 	have_ak = !att_enroll_collect(po->tcti, po->handle, NULL, &b, &err);
 	if (r->dry) {
-		say(r, "provision", have_ak ? "would reuse" : "would create",
+		fr_say(r, "provision", have_ak ? "would reuse" : "would create",
 		    "attestation key at 0x%08x, public part in %s",
 		    po->handle, po->out_dir);
 	} else {
 		att_enroll_free(&b);
 		memset(&b, 0, sizeof(b));
-		if (make_dir(po->out_dir, 0755)) {
+		if (fr_make_dir(po->out_dir, 0755)) {
 			cli_error(CMD, "cannot create %s: %s", po->out_dir,
 				  strerror(errno));
 			return EXIT_IO;
@@ -658,7 +269,7 @@ static int gateway(const char *conf_dir, struct att_provision_opts *po,
 			cli_error(CMD, "provision: %s", err.msg);
 			return ret == ATT_EIO ? EXIT_IO : EXIT_NOTPM;
 		}
-		say(r, "provision", pr.created ? "created" : "reused",
+		fr_say(r, "provision", pr.created ? "created" : "reused",
 		    "attestation key at 0x%08x (ak.pem, ak.pub, ak.name in %s)",
 		    pr.handle, po->out_dir);
 		have_ak = !att_enroll_collect(po->tcti, po->handle, NULL, &b, &err);
@@ -668,12 +279,12 @@ static int gateway(const char *conf_dir, struct att_provision_opts *po,
 		}
 	}
 	if (!have_ak) {
-		say(r, "enroll", "would write", "%s/enroll.bin once the key "
+		fr_say(r, "enroll", "would write", "%s/enroll.bin once the key "
 		    "exists; the gateway id comes from the EK", po->out_dir);
-		say(r, "ca", "would create", "test CA in %s", conf_dir);
-		say(r, "certificate", "would create", "%s/gateway.pem, CN = "
+		fr_say(r, "ca", "would create", "test CA in %s", conf_dir);
+		fr_say(r, "certificate", "would create", "%s/gateway.pem, CN = "
 		    "gateway id", conf_dir);
-		say(r, "config", "would write", "%s/attestiod.conf", conf_dir);
+		fr_say(r, "config", "would write", "%s/attestiod.conf", conf_dir);
 		summary(r, conf_dir, NULL, c->n_nodes);
 		return EXIT_OK;
 	}
@@ -684,39 +295,39 @@ static int gateway(const char *conf_dir, struct att_provision_opts *po,
 		goto out;
 	}
 	rc = EXIT_IO;
-	bundle = path_join(po->out_dir, "enroll.bin");
-	tmp = path_join(po->out_dir, "enroll.bin.new");
+	bundle = fr_path_join(po->out_dir, "enroll.bin");
+	tmp = fr_path_join(po->out_dir, "enroll.bin.new");
 	if (!bundle || !tmp)
 		goto out;
-	old = slurp(bundle, &old_len);
+	old = fr_slurp(bundle, &old_len);
 	if (r->dry) {
-		say(r, "enroll", old ? "would check" : "would write",
+		fr_say(r, "enroll", old ? "would check" : "would write",
 		    "%s (gateway id %s)", bundle, id);
 	} else {
-		if (att_enroll_write(tmp, &b, &err) || !(neu = slurp(tmp, &neu_len))) {
+		if (att_enroll_write(tmp, &b, &err) || !(neu = fr_slurp(tmp, &neu_len))) {
 			cli_error(CMD, "enroll: %s", err.msg[0] ? err.msg : strerror(errno));
 			unlink(tmp);
 			goto out;
 		}
 		if (old && old_len == neu_len && !memcmp(old, neu, neu_len)) {
 			unlink(tmp);
-			say(r, "enroll", "unchanged", "%s (gateway id %s)", bundle, id);
+			fr_say(r, "enroll", "unchanged", "%s (gateway id %s)", bundle, id);
 		} else if (rename(tmp, bundle)) {
 			cli_error(CMD, "cannot write %s: %s", bundle, strerror(errno));
 			unlink(tmp);
 			goto out;
 		} else {
-			say(r, "enroll", old ? "updated" : "created", "%s (gateway id "
+			fr_say(r, "enroll", old ? "updated" : "created", "%s (gateway id "
 			    "%s): send it to each oracle node's operator", bundle, id);
 		}
 	}
 
 	/* 3. certificates, 4. configuration */
-	if (!r->dry && make_dir(conf_dir, 0755)) {
+	if (!r->dry && fr_make_dir(conf_dir, 0755)) {
 		cli_error(CMD, "cannot create %s: %s", conf_dir, strerror(errno));
 		goto out;
 	}
-	rc = step_certs(r, conf_dir, id);
+	rc = fr_step_certs(r, conf_dir, "gateway", id) ? EXIT_IO : EXIT_OK;
 	if (rc)
 		goto out;
 	c->gateway_id = id;
@@ -759,7 +370,7 @@ int cmd_setup(int argc, char **argv)
 	struct att_provision_opts po = { .handle = 0x81010002,
 					 .out_dir = "/var/lib/attestio" };
 	struct setup_conf c = { 0 };
-	struct run r = { 0 };
+	struct fr_run r = { .prog = "attestio setup" };
 	const char *conf_dir = "/etc/attestio";
 	bool force = false;
 	char why[256];

@@ -39,10 +39,5 @@ struct setup_conf {
 /* The commented attestiod configuration; malloc'ed, NULL on ENOMEM. */
 char *setup_render_config(const struct setup_conf *c);
 
-/*
- * True when @text sets no key: only comments, blank lines and section
- * headers (the file the attestio package installs).
- */
-bool setup_config_is_template(const char *text);
 
 #endif
