@@ -22,6 +22,8 @@ pkgs=(
 	dpkg-dev debhelper dh-dkms lintian
 	# tests
 	libcmocka-dev libclang-rt-14-dev shellcheck
+	# the oracle status page's browser test (tests/browser)
+	chromium
 )
 
 missing=()
