@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "firstrun.h"
@@ -131,6 +132,39 @@ static void template_detection(void **state)
 	assert_false(fr_config_is_template("# x\n  id=1"));
 }
 
+/* The progress line of a blocking step: redrawn each second, cleared at
+ * the end; nothing on a non-terminal or with --json. */
+static void progress_line(void **state)
+{
+	struct fr_run r = { .prog = "test" };
+	struct fr_progress p;
+	char buf[512];
+	ssize_t n;
+	int fd[2];
+
+	(void)state;
+	assert_int_equal(pipe(fd), 0);
+	fr_progress_begin(&p, &r, fd[1], true, "provision", "creating the key");
+	usleep(1300 * 1000);
+	fr_progress_end(&p);
+	n = read(fd[0], buf, sizeof(buf) - 1);
+	assert_true(n > 0);
+	buf[n] = 0;
+	assert_non_null(strstr(buf, "\rprovision    creating the key... 0 s"));
+	assert_non_null(strstr(buf, "\rprovision    creating the key... 1 s"));
+	assert_true(n >= 4 && !strcmp(buf + n - 4, "\r\033[K"));
+
+	fr_progress_begin(&p, &r, fd[1], false, "provision", "x");	/* a pipe */
+	fr_progress_end(&p);
+	r.json = true;
+	fr_progress_begin(&p, &r, fd[1], true, "provision", "x");
+	usleep(200 * 1000);
+	fr_progress_end(&p);
+	close(fd[1]);
+	assert_int_equal(read(fd[0], buf, sizeof(buf)), 0);
+	close(fd[0]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -140,6 +174,7 @@ int main(void)
 		cmocka_unit_test(node_keys),
 		cmocka_unit_test(config_text),
 		cmocka_unit_test(template_detection),
+		cmocka_unit_test(progress_line),
 	};
 
 	return cmocka_run_group_tests_name("cli_setup", tests, NULL, NULL);

@@ -5,12 +5,14 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -81,6 +83,55 @@ void fr_json(FILE *f, const struct fr_run *r, const char *idkey, const char *id)
 		fprintf(f, "}");
 	}
 	fprintf(f, "]}\n");
+}
+
+/* ---------------------------------------------------------- progress --- */
+
+static void *progress_thread(void *arg)
+{
+	struct fr_progress *p = arg;
+	struct timespec t0, now, tick = { 0, 100 * 1000 * 1000 };
+	long last = -1, s;
+	char buf[200];
+	int n;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (!p->stop) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		s = (long)(now.tv_sec - t0.tv_sec);
+		if (s != last) {
+			last = s;
+			n = snprintf(buf, sizeof(buf), "\r%s... %ld s", p->line, s);
+			if (write(p->fd, buf, (size_t)n) < 0)
+				break;
+		}
+		nanosleep(&tick, NULL);
+	}
+	return NULL;
+}
+
+void fr_progress_begin(struct fr_progress *p, const struct fr_run *r, int fd,
+		       bool force, const char *name, const char *what)
+{
+	memset(p, 0, sizeof(*p));
+	p->fd = fd;
+	if (r->json || (!force && !isatty(fd)))
+		return;
+	snprintf(p->line, sizeof(p->line), "%-12s %s", name, what);
+	p->on = !pthread_create(&p->tid, NULL, progress_thread, p);
+}
+
+void fr_progress_end(struct fr_progress *p)
+{
+	static const char clear[] = "\r\033[K";
+
+	if (!p->on)
+		return;
+	p->stop = true;
+	pthread_join(p->tid, NULL);
+	p->on = false;
+	if (write(p->fd, clear, sizeof(clear) - 1) < 0)
+		return;	/* the terminal went away: nothing to clear */
 }
 
 /* ------------------------------------------------------------- files --- */

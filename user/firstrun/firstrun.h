@@ -8,6 +8,7 @@
 #ifndef ATTESTIO_FIRSTRUN_H
 #define ATTESTIO_FIRSTRUN_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -36,6 +37,23 @@ void fr_error(const struct fr_run *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* {"<idkey>": "<id>"|null, "dry_run": bool, "steps": [...]} on @f. */
 void fr_json(FILE *f, const struct fr_run *r, const char *idkey, const char *id);
+
+/*
+ * Progress of a step that blocks (TPM key generation): on a terminal, a
+ * line "NAME  WHAT... N s" on @fd, redrawn every second by a thread until
+ * fr_progress_end() clears it.  Nothing when @fd is not a terminal (unless
+ * @force, for tests) or r->json.
+ */
+struct fr_progress {
+	int fd;
+	bool on;
+	volatile bool stop;
+	pthread_t tid;
+	char line[160];
+};
+void fr_progress_begin(struct fr_progress *p, const struct fr_run *r, int fd,
+		       bool force, const char *name, const char *what);
+void fr_progress_end(struct fr_progress *p);
 
 char *fr_path_join(const char *dir, const char *name);
 /* Whole file into a malloc'ed NUL-terminated buffer; NULL + errno. */

@@ -242,6 +242,7 @@ static int gateway(const char *conf_dir, struct att_provision_opts *po,
 		   struct setup_conf *c, bool force, struct fr_run *r)
 {
 	struct att_provision_result pr;
+	struct fr_progress pg;
 	struct att_enroll_bundle b;
 	struct att_err err = { 0 };
 	char id[33], *bundle = NULL, *tmp = NULL, *old = NULL, *neu = NULL;
@@ -264,7 +265,11 @@ static int gateway(const char *conf_dir, struct att_provision_opts *po,
 				  strerror(errno));
 			return EXIT_IO;
 		}
+		fr_progress_begin(&pg, r, STDERR_FILENO, false, "provision",
+				  have_ak ? "checking the attestation key in the TPM" :
+				  "creating the EK and the attestation key in the TPM");
 		ret = att_provision(po, &pr, &err);
+		fr_progress_end(&pg);
 		if (ret) {
 			cli_error(CMD, "provision: %s", err.msg);
 			return ret == ATT_EIO ? EXIT_IO : EXIT_NOTPM;
