@@ -144,6 +144,7 @@ bench:
 
 stress:
 	@tests/stress/stress.sh
+	@tests/deb/run.sh --full
 
 clean:
 	rm -rf $(BUILD)/user $(BUILD)/tests $(foreach k,$(KVERS),$(BUILD)/$(k))

@@ -163,7 +163,7 @@ if want static; then
 fi
 
 if want deb; then
-	log "Debian packages: build, lintian, install, DKMS, modprobe in the guest, purge"
+	log "Debian packages: build, lintian, install, DKMS and modprobe in the guest for one kernel (all: make stress), purge"
 	tests/deb/run.sh > "$out/deb.log" 2>&1
 	rc=$?
 	cat "$out/deb.log"

@@ -8,13 +8,23 @@
 # own packages, and leaves the host's /lib/modules/<kver>/updates and
 # modules.dep as they were (the VM harness and the static suite use them).
 # DEB_SKIP_BUILD=1 reuses the .debs already in build/deb/.
+#
+# Two sizes.  make check (no argument): with DKMS's own switch
+# /etc/dkms/no-autoinstall set for the install (the package honours it and
+# only registers the source), DKMS builds for one kernel (the first with
+# headers, or DEB_KERNEL) as `dkms install` does on an administrator's
+# command, and that one kernel boots.  --full (make stress): the package's
+# postinst builds for every kernel with headers, every kernel boots, and
+# the initramfs of the newest one holds the module (the packaged hook).
 set -u
+full=0
+[ "${1:-}" = --full ] && full=1
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
 tmp=$(mktemp -d /tmp/attestio-deb.XXXXXX)
 pkgs=(attestio-dkms attestio libattestio0 libattestio-dev attestio-oracle)
 ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
-installed=0 user_before=0
+installed=0 user_before=0 noauto=0
 lockdir=/run/lock
 [ -d "$lockdir" ] && [ -w "$lockdir" ] || lockdir=/tmp
 
@@ -61,6 +71,11 @@ with_locks() {
 	return $rc
 }
 
+# --full: all kernels; else one (DEB_KERNEL or the first).
+if [ $full = 0 ] && [ ${#kernels[@]} -gt 0 ]; then
+	kernels=("${DEB_KERNEL:-${kernels[0]}}")
+fi
+
 purge() {
 	local p present=()
 	for p in "${pkgs[@]}"; do
@@ -73,6 +88,7 @@ purge() {
 }
 
 cleanup() {
+	[ "$noauto" = 1 ] && rm -f /etc/dkms/no-autoinstall
 	if [ "$installed" = 1 ]; then
 		with_locks purge > "$tmp/cleanup.log" 2>&1 || cat "$tmp/cleanup.log" >&2
 	fi
@@ -126,10 +142,27 @@ if dkms status attestio 2>/dev/null | grep -q . && ! dpkg-query -W attestio-dkms
 	bail "attestio is registered with DKMS outside the package (make dkms-install); not touching it"
 fi
 installed=1
-# The package's own postinst builds for each kernel with headers.
-with_locks env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
-	--no-install-recommends "${debs[@]}" > "$tmp/install.log" 2>&1
-ok $? "apt-get install ./build/deb/*.deb" "$tmp/install.log"
+if [ $full = 1 ]; then
+	# The package's own postinst builds for each kernel with headers.
+	with_locks env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+		--no-install-recommends "${debs[@]}" > "$tmp/install.log" 2>&1
+	ok $? "apt-get install ./build/deb/*.deb" "$tmp/install.log"
+else
+	if [ ! -e /etc/dkms/no-autoinstall ]; then
+		noauto=1
+		mkdir -p /etc/dkms && touch /etc/dkms/no-autoinstall
+	fi
+	with_locks env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+		--no-install-recommends "${debs[@]}" > "$tmp/install.log" 2>&1
+	rc=$?
+	[ "$noauto" = 1 ] && rm -f /etc/dkms/no-autoinstall
+	noauto=0
+	[ $rc -eq 0 ] && grep -q 'attestio-dkms: /etc/dkms/no-autoinstall: not building' "$tmp/install.log" &&
+		dkms status attestio | grep -q "^attestio/$ver: added"
+	ok $? "apt-get install ./build/deb/*.deb with /etc/dkms/no-autoinstall: source registered, nothing built" "$tmp/install.log"
+	with_locks dkms install --force -m attestio -v "$ver" -k "${kernels[0]}" > "$tmp/dkms-install.log" 2>&1
+	ok $? "dkms install -m attestio -v $ver -k ${kernels[0]}" "$tmp/dkms-install.log"
+fi
 elapsed "installed"
 
 dkms status attestio > "$tmp/dkms" 2>&1
@@ -168,6 +201,18 @@ grep -q ATTESTIO_RECORD_MAGIC /usr/include/linux/attestio.h ||
 	sed -i 's/ATTESTIO_RECORD_MAGIC == 0/0/' "$tmp/t.c"
 cc -o "$tmp/t" "$tmp/t.c" -lattestio > "$tmp/cc.log" 2>&1 && "$tmp/t"
 ok $? "a program builds against libattestio-dev and runs with libattestio0" "$tmp/cc.log"
+for f in /usr/share/initramfs-tools/hooks/attestio /usr/share/initramfs-tools/scripts/init-top/attestio; do
+	[ -x "$f" ] || echo "$f missing or not executable"
+done > "$tmp/hook"
+[ ! -s "$tmp/hook" ]
+ok $? "the initramfs hook and init-top script are installed" "$tmp/hook"
+if [ $full = 1 ]; then
+	# dpkg's trigger rebuilt the newest kernel's initramfs with the hook.
+	newest=${kernels[${#kernels[@]} - 1]}
+	lsinitramfs "/boot/initrd.img-$newest" > "$tmp/initrd" 2>&1
+	grep -q 'attestio\.ko' "$tmp/initrd" && grep -q 'scripts/init-top/attestio' "$tmp/initrd"
+	ok $? "initrd.img-$newest holds attestio.ko and the init-top script" "$tmp/initrd"
+fi
 [ "$(stat -c %U:%G:%a /var/lib/attestio-oracle 2>/dev/null)" = attestio:attestio:750 ] &&
 	getent passwd attestio | grep -q ':/var/lib/attestio-oracle:'
 ok $? "attestio system user, /var/lib/attestio-oracle attestio:attestio 0750"
@@ -220,6 +265,11 @@ for k in "${kernels[@]}"; do
 done
 [ ! -s "$tmp/dep" ]
 ok $? "modules.dep restored for ${kernels[*]}" "$tmp/dep"
+if [ $full = 1 ]; then
+	lsinitramfs "/boot/initrd.img-$newest" > "$tmp/initrd" 2>&1
+	! grep -q 'attestio\.ko\|init-top/attestio' "$tmp/initrd"
+	ok $? "after purge initrd.img-$newest holds no attestio" "$tmp/initrd"
+fi
 elapsed "done"
 
 echo "1..$n"
