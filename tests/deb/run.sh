@@ -137,7 +137,12 @@ ok $? "lintian: no errors or warnings" "$tmp/lintian.log"
 elapsed "lintian done"
 
 # ---------------------------------------------------------- install ---
-if dkms status attestio 2>/dev/null | grep -q . && ! dpkg-query -W attestio-dkms > /dev/null 2>&1; then
+# Under the lock: the static suite registers and removes attestio with DKMS
+# (make dkms-install) under it.
+registered_outside() {
+	dkms status attestio 2>/dev/null | grep -q . && ! dpkg-query -W attestio-dkms > /dev/null 2>&1
+}
+if with_locks registered_outside; then
 	dkms status attestio | sed 's/^/# /'
 	bail "attestio is registered with DKMS outside the package (make dkms-install); not touching it"
 fi
