@@ -11,7 +11,8 @@
 #
 # Two sizes.  make check (no argument): with DKMS's own switch
 # /etc/dkms/no-autoinstall set for the install (the package honours it and
-# only registers the source), DKMS builds for one kernel (the first with
+# only registers the source) and update_initramfs=no (initramfs-tools) until
+# after the purge, DKMS builds for one kernel (the first with
 # headers, or DEB_KERNEL) as `dkms install` does on an administrator's
 # command, and that one kernel boots.  --full (make stress): the package's
 # postinst builds for every kernel with headers, every kernel boots, and
@@ -24,7 +25,8 @@ cd "$top" || exit 1
 tmp=$(mktemp -d /tmp/attestio-deb.XXXXXX)
 pkgs=(attestio-dkms attestio libattestio0 libattestio-dev attestio-oracle)
 ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
-installed=0 user_before=0 noauto=0
+installed=0 user_before=0 noauto=0 noinitrd=0
+uic=/etc/initramfs-tools/update-initramfs.conf
 lockdir=/run/lock
 [ -d "$lockdir" ] && [ -w "$lockdir" ] || lockdir=/tmp
 
@@ -87,8 +89,21 @@ purge() {
 	DEBIAN_FRONTEND=noninteractive apt-get purge -y -q "${present[@]}"
 }
 
+# Not --full: initramfs-tools' own switch (update_initramfs=no) keeps the
+# packaged hook's dpkg trigger from rebuilding the host's initramfs on
+# install and purge (minutes each on a loaded machine); --full tests it.
+initrd_off() {
+	[ $full = 0 ] && [ -f "$uic" ] && grep -q '^update_initramfs=yes' "$uic" || return 0
+	cp -p "$uic" "$tmp/uic" && sed -i 's/^update_initramfs=yes/update_initramfs=no/' "$uic" && noinitrd=1
+}
+initrd_on() {
+	[ "$noinitrd" = 1 ] && cp -p "$tmp/uic" "$uic" && noinitrd=0
+	return 0
+}
+
 cleanup() {
 	[ "$noauto" = 1 ] && rm -f /etc/dkms/no-autoinstall
+	initrd_on
 	if [ "$installed" = 1 ]; then
 		with_locks purge > "$tmp/cleanup.log" 2>&1 || cat "$tmp/cleanup.log" >&2
 	fi
@@ -153,6 +168,7 @@ if [ $full = 1 ]; then
 		--no-install-recommends "${debs[@]}" > "$tmp/install.log" 2>&1
 	ok $? "apt-get install ./build/deb/*.deb" "$tmp/install.log"
 else
+	initrd_off
 	if [ ! -e /etc/dkms/no-autoinstall ]; then
 		noauto=1
 		mkdir -p /etc/dkms && touch /etc/dkms/no-autoinstall
@@ -243,6 +259,7 @@ elapsed "guests done"
 for p in "${pkgs[@]}"; do dpkg-query -L "$p"; done 2>/dev/null | sort -u > "$tmp/files"
 with_locks purge > "$tmp/purge.log" 2>&1
 ok $? "apt-get purge ${pkgs[*]}" "$tmp/purge.log"
+initrd_on
 installed=0
 dkms status attestio > "$tmp/dkms" 2>&1
 [ ! -s "$tmp/dkms" ] && [ ! -e /var/lib/dkms/attestio ] && [ ! -e "/usr/src/attestio-$ver" ]
