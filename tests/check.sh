@@ -8,7 +8,7 @@
 # Last line: "N passed, N failed[, N skipped]"; exit status 1 on any failure.
 # Environment: CHECK_KERNELS="6.1 6.12" selects kernel series,
 #              CHECK_SUITES="unit kunit fuzz tpm attestiod oracle system contracts static
-#              harness guest stress" selects
+#              deb harness guest stress" selects (deb is not in the default set)
 #              suites; FUZZ_SECONDS sets the time per fuzz target.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -140,21 +140,37 @@ if want static; then
 	fi
 	# DKMS builds and installs for every kernel, then is removed again so
 	# that the VM tests load the module just built.
-	if make -s dkms-install > "$out/dkms.log" 2>&1 &&
-	   [ "$(dkms status attestio | grep -c ': installed')" -eq "$(echo "$kernels" | wc -w)" ]; then
-		record PASS static/dkms
-	else
-		tail -30 "$out/dkms.log"
-		dkms status attestio
-		record FAIL static/dkms
-	fi
-	make -s dkms-uninstall >> "$out/dkms.log" 2>&1
-	if shellcheck -x tests/*.sh tests/vm/run tests/vm/selftest.sh tests/kunit/run.sh tests/selftests/run.sh tests/bench/*.sh tests/stress/*.sh tests/fuzz/run.sh tests/tpm/run.sh tests/attestiod/run.sh tests/attestiod/guest.sh tests/oracle/run.sh tests/system/*.sh tests/contracts/run.sh .ci/run > "$out/shellcheck.log" 2>&1; then
+	# Under the lock tests/deb/run.sh takes around the attestio-dkms package.
+	dkmslock=/run/lock
+	[ -d "$dkmslock" ] && [ -w "$dkmslock" ] || dkmslock=/tmp
+	(
+		flock 9
+		if make -s dkms-install > "$out/dkms.log" 2>&1 &&
+		   [ "$(dkms status attestio | grep -c ': installed')" -eq "$(echo "$kernels" | wc -w)" ]; then
+			record PASS static/dkms
+		else
+			tail -30 "$out/dkms.log"
+			dkms status attestio
+			record FAIL static/dkms
+		fi
+		make -s dkms-uninstall >> "$out/dkms.log" 2>&1
+	) 9> "$dkmslock/attestio-dkms.lock"
+	if shellcheck -x tests/*.sh tests/vm/run tests/vm/selftest.sh tests/kunit/run.sh tests/selftests/run.sh tests/bench/*.sh tests/stress/*.sh tests/fuzz/run.sh tests/tpm/run.sh tests/attestiod/run.sh tests/attestiod/guest.sh tests/oracle/run.sh tests/system/*.sh tests/contracts/run.sh tests/deb/*.sh .ci/run > "$out/shellcheck.log" 2>&1 &&
+	   shellcheck -s sh debian/*.postinst debian/*.postrm >> "$out/shellcheck.log" 2>&1; then
 		record PASS static/shellcheck
 	else
 		cat "$out/shellcheck.log"
 		record FAIL static/shellcheck
 	fi
+fi
+
+if want deb; then
+	log "Debian packages: build, lintian, install, DKMS and modprobe in the guest for one kernel (all: make stress), purge"
+	tests/deb/run.sh > "$out/deb.log" 2>&1
+	rc=$?
+	cat "$out/deb.log"
+	tap_collect deb "$out/deb.log"
+	[ $rc -eq 0 ] || record FAIL "deb/run(rc=$rc)"
 fi
 
 if want harness; then

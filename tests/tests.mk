@@ -30,6 +30,22 @@ $(TB)/unit/test_attestiod_%: tests/unit/test_attestiod_%.c user/attestiod/%.c us
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) $(ORACLE_CFLAGS) -Iuser/attestiod $< user/attestiod/$*.c -o $@ \
 		$(UB)/liboracle.a -lcmocka -lsqlite3 $(ORACLE_LDLIBS)
+# Suites named test_cli_* build the attestio command's file of that name
+# (user/cli/attestio/<name>.c) and util.c in.
+$(TB)/unit/test_cli_%: tests/unit/test_cli_%.c user/cli/attestio/%.c user/cli/attestio/util.c \
+		$(wildcard user/cli/attestio/*.h) $(UB)/libattestio.a $(UB)/libfirstrun.a
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) $(KSHIM_CFLAGS) -Iuser/include -Iuser/firstrun -Iuser/cli/attestio $< \
+		user/cli/attestio/$*.c user/cli/attestio/util.c -o $@ \
+		$(UB)/libattestio.a $(UB)/libfirstrun.a -lcmocka $(LIB_LDLIBS)
+
+# attestio-oracle setup's pure parts, checked against the config parser.
+$(TB)/unit/test_oracled_setup: tests/unit/test_oracled_setup.c user/oracled/setup.c user/oracled/config.c \
+		user/oracled/oracled.h $(UB)/liboracle.a $(UB)/libfirstrun.a
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) $(ORACLE_CFLAGS) -Iuser/oracled -Iuser/firstrun -Iinclude/uapi $< \
+		user/oracled/setup.c user/oracled/config.c -o $@ \
+		$(UB)/libfirstrun.a $(UB)/liboracle.a -lcmocka -linih $(ORACLE_LDLIBS)
 # Suites named test_oracled_* build attestio-oracle's parts in (config).
 $(TB)/unit/test_oracled_%: tests/unit/test_oracled_%.c user/oracled/%.c user/oracled/oracled.h $(UB)/liboracle.a
 	@mkdir -p $(@D)

@@ -39,6 +39,7 @@ static const char usage[] =
 "                             -o FILE|DIR\n"
 "       attestio-oracle contract-params --config FILE --feed NAME\n"
 "       attestio-oracle ingest --config FILE   (the same as run)\n"
+"       attestio-oracle setup --broker URL ... (first run; setup --help)\n"
 "\n"
 "One node of the attestio oracle network.  `run` subscribes (persistent\n"
 "MQTT session, QoS 1) to every gateway's records, verifies them with\n"
@@ -70,6 +71,8 @@ static const char usage[] =
 "  contract-params  the node-derived lines of `attestio settle`'s\n"
 "           description file for the feed: feed_id, decimals,\n"
 "           config_digest, f and one signer = <address> per [quorum] node.\n"
+"  setup    first run: node key, test CA and client certificate, a\n"
+"           commented oracle.conf; idempotent (see setup --help).\n"
 "\n"
 "The configuration file is described in Documentation/oracle.md.\n"
 "\n"
@@ -272,6 +275,9 @@ static int node_init(struct node *n, bool check_only)
 		return OD_EXIT_DB;
 	}
 	n->parts.st = &n->st;
+	n->parts.cfg = c;
+	n->parts.node_hex = n->node_hex;
+	n->parts.started = time(NULL);
 	if (registry_init(&n->parts.reg, c, &n->st, err, sizeof(err))) {
 		od_log("%s", err);
 		return OD_EXIT_USAGE;
@@ -440,6 +446,8 @@ int main(int argc, char **argv)
 		fputs(usage, stdout);
 		return 0;
 	}
+	if (!strcmp(cmd, "setup"))
+		return setup_main(argc, argv);
 	optind = 2;
 	while ((o = getopt_long(argc, argv, "c:o:h", opts, NULL)) != -1) {
 		switch (o) {

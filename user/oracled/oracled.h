@@ -18,6 +18,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <time.h>
 
 #include <sqlite3.h>
 
@@ -266,6 +268,9 @@ struct od_parts {
 	struct registry *reg;
 	struct store *st;
 	bool connected;
+	const struct od_config *cfg;
+	const char *node_hex;
+	time_t started;
 };
 
 struct metrics;
@@ -275,6 +280,53 @@ void metrics_fini(struct metrics *m);
 void metrics_poll(struct metrics *m);
 /* The metrics text (also used by `status`); returns its length. */
 size_t metrics_render(struct od_parts *p, char *buf, size_t cap);
+
+/* ------------------------------------------------------------ status --- */
+
+/* `attestio-oracle status [--json]` and the status page's JSON API
+ * (/api/v1/status, Documentation/oracle.md): gateways, feeds with their
+ * last final reports, devices; with @live (the daemon) also "health". */
+void status_render(FILE *o, const struct od_config *cfg, struct store *s,
+		   const char *node_hex, const struct od_parts *live, bool json);
+
+/* -------------------------------------------------------------- http --- */
+
+/* The status server's request check (pure; http.c): what a request for
+ * @method @url with @nargs query arguments and @body bytes of body gets.
+ * Returns an HTTP status: 200 with *route set, or 400, 404, 405, 414. */
+enum http_route {
+	HTTP_PAGE,	/* /: the status page */
+	HTTP_JS,	/* /status.js */
+	HTTP_CSS,	/* /status.css */
+	HTTP_ICON,	/* /favicon.svg */
+	HTTP_API,	/* /api/v1/status: the JSON of status --json + health */
+	HTTP_METRICS,	/* /metrics: Prometheus text */
+};
+#define HTTP_URL_MAX	64
+int http_route(const char *method, const char *url, unsigned int nargs,
+	       size_t body, enum http_route *route);
+
+/* ------------------------------------------------------------- setup --- */
+
+/* `attestio-oracle setup` (setup.c): the arguments and the oracle.conf
+ * it writes; the pure parts are unit-tested. */
+#define OD_SETUP_MAX_GW 64
+struct od_setup {
+	const char *brokers[8];
+	int nbrokers;
+	const char *nodes[OD_MAX_NODES];	/* other nodes' public keys */
+	int nnodes;
+	const char *gws[OD_SETUP_MAX_GW];	/* "ID=FILE" */
+	int ngws;
+	const char *metrics;			/* IP:PORT or NULL */
+	/* filled by setup: */
+	const char *node_id, *pubkey, *key_file, *db, *ca, *cert, *key;
+};
+/* 0, or -1 with what is wrong in @why. */
+int setup_check_args(const struct od_setup *o, char *why, size_t cap);
+/* The commented oracle.conf; malloc'ed, NULL on ENOMEM. */
+char *setup_render(const struct od_setup *o);
+int setup_main(int argc, char **argv);
 
 /* -------------------------------------------------------------- misc --- */
 
