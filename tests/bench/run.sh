@@ -18,6 +18,10 @@
 #   6. guest-source.sh in a 6.1 guest: attestiod's record sources side by
 #      side, bpf (tracepoints + ring buffer) vs dev (/dev/attestio): records
 #      read per second and daemon CPU per record at 1, 8 and 32 streams.
+#   7. gateway.sh on the host: gateway -> broker -> subscriber records/s
+#      through attestiod (spool + link, QoS 1, TLS) vs a raw
+#      mosquitto_pub/mosquitto_sub pair at the same QoS and message size;
+#      the spool's fsync'd records/s vs a plain fsync'd append.
 # Raw output goes to build/bench/.  Environment: BENCH_STEPS="record verify
 # kernel rate gas source" selects steps; BENCH_RATES="1000 2000 ..."
 # overrides the rates.
@@ -27,7 +31,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
 out=$top/build/bench
 mkdir -p "$out"
-steps=${BENCH_STEPS:-record verify kernel rate gas source}
+steps=${BENCH_STEPS:-record verify kernel rate gas source gateway}
 read -ra rates <<< "${BENCH_RATES:-1000 2000 4000 8000 16000 32000}"
 status=0
 
@@ -208,5 +212,9 @@ if want source; then
 		fi
 		echo "raw: $out/source.txt"
 	fi
+fi
+if want gateway; then
+	log "gateway path: attestiod vs mosquitto_pub/_sub; spool vs plain fsync'd append (host)"
+	tests/bench/gateway.sh || status=1
 fi
 exit "$status"
