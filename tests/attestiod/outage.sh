@@ -43,16 +43,9 @@ trap cleanup EXIT
 
 # ------------------------------------------------------------ certificates
 pki=$base/pki
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-	-keyout "$pki/ca.key" -subj "/CN=attestio outage test ca" -days 2 \
-	-out "$pki/ca.crt" 2> /dev/null
-for c in broker gw oracle; do
-	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-		-keyout "$pki/$c.key" -subj "/CN=$c" -out "$pki/$c.csr" 2> /dev/null
-	printf 'subjectAltName=DNS:vm-host,DNS:localhost,IP:127.0.0.1\n' > "$pki/$c.ext"
-	openssl x509 -req -in "$pki/$c.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" \
-		-CAcreateserial -days 2 -extfile "$pki/$c.ext" -out "$pki/$c.crt" 2> /dev/null
-done
+# shellcheck source=tests/attestiod/pki.sh
+. "$top/tests/attestiod/pki.sh"
+mkpki "$pki" "attestio outage test ca" broker gw oracle
 chmod 644 "$pki"/*.key
 nodekey=$(openssl rand -hex 32)
 read -r nodepub _ <<< "$("$bin/attestio-oracle" pubkey "$nodekey")"

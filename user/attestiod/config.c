@@ -148,7 +148,7 @@ static int handler(void *user, const char *section, const char *name,
 	UINT_KEY("link", "keepalive", keepalive_s, 5, 3600);
 	if (!strcmp(section, "link") && !strcmp(name, "mqtt")) {
 		if (!strcmp(value, "5"))
-			c->mqtt_version = 4;	/* 5 is opt-in for now: attestiod.md, "Link" */
+			c->mqtt_version = 5;
 		else if (!strcmp(value, "3.1.1"))
 			c->mqtt_version = 4;
 		else {
