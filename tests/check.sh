@@ -19,7 +19,7 @@ mkdir -p "$out"
 results=$out/results
 : > "$results"
 kernels=${CHECK_KERNELS:-6.1 6.12}
-suites=${CHECK_SUITES:-unit kunit fuzz tpm attestiod oracle system contracts static harness guest stress}
+suites=${CHECK_SUITES:-unit kunit fuzz tpm attestiod outage oracle system contracts static harness guest stress}
 
 want() { case " $suites " in *" $1 "*) return 0 ;; esac; return 1; }
 log() { printf '\n=== %s\n' "$*"; }
@@ -108,6 +108,11 @@ host_suite() {
 host_suite tpm "provisioning and enrollment against swtpm (host, loopback)" tests/tpm/run.sh
 host_suite attestiod "attestiod scenarios (mosquitto, TLS, oracle ingest; host loopback)" \
 	tests/attestiod/run.sh
+# The guest with the real module reaching the host's broker and oracle node
+# through tests/vm/run --forward; first kernel of CHECK_KERNELS only.
+outage_suite() { tests/attestiod/outage.sh --kernel "${kernels%% *}"; }
+host_suite outage "attestiod outage scenarios (guest module + host broker/node, --forward)" \
+	outage_suite
 host_suite oracle "oracle scenarios (mosquitto, TLS, 4 attestio-oracle nodes; host loopback)" \
 	tests/oracle/run.sh
 host_suite system "system scenarios (attestio-sim fleet, 4 oracle nodes, mosquitto; 3-node NATS JetStream cluster; scale; host loopback)" \
@@ -155,7 +160,7 @@ if want static; then
 		fi
 		make -s dkms-uninstall >> "$out/dkms.log" 2>&1
 	) 9> "$dkmslock/attestio-dkms.lock"
-	if shellcheck -x tests/*.sh tests/vm/run tests/vm/selftest.sh tests/kunit/run.sh tests/selftests/run.sh tests/bench/*.sh tests/stress/*.sh tests/fuzz/run.sh tests/tpm/run.sh tests/attestiod/run.sh tests/attestiod/guest.sh tests/oracle/run.sh tests/system/*.sh tests/contracts/run.sh tests/deb/*.sh .ci/run > "$out/shellcheck.log" 2>&1 &&
+	if shellcheck -x tests/*.sh tests/vm/run tests/vm/selftest.sh tests/kunit/run.sh tests/selftests/run.sh tests/bench/*.sh tests/stress/*.sh tests/fuzz/run.sh tests/tpm/run.sh tests/attestiod/run.sh tests/attestiod/guest.sh tests/attestiod/outage.sh tests/attestiod/outage-guest.sh tests/oracle/run.sh tests/system/*.sh tests/contracts/run.sh tests/deb/*.sh .ci/run > "$out/shellcheck.log" 2>&1 &&
 	   shellcheck -s sh debian/*.postinst debian/*.postrm >> "$out/shellcheck.log" 2>&1; then
 		record PASS static/shellcheck
 	else

@@ -13,7 +13,7 @@ pkgs=(
 	linux-image-amd64 linux-headers-amd64
 	linux-image-6.12-amd64 linux-headers-6.12-amd64 linux-source-6.1
 	# VM and TPM
-	qemu-system-x86 swtpm swtpm-tools tpm2-tools libtss2-dev
+	qemu-system-x86 swtpm swtpm-tools tpm2-tools libtss2-dev socat
 	# userspace libraries
 	libssl-dev libbpf-dev bpftool libmosquitto-dev mosquitto
 	mosquitto-clients libsqlite3-dev libsecp256k1-dev libcbor-dev

@@ -105,6 +105,12 @@ $(TB)/bench/bench_verify: tests/bench/bench_verify.c tests/common/signed_stream.
 	$(CC) $(USER_CFLAGS) $(KSHIM_CFLAGS) -Iuser/include -Iuser/lib -Itests/common $< -o $@ \
 		$(UB)/libattestio.a $(LIB_LDLIBS)
 
+# attestiod's spool vs a plain fsync'd append (tests/bench/gateway.sh).
+$(TB)/bench/bench_spool: tests/bench/bench_spool.c user/attestiod/spool.c user/attestiod/attestiod.h $(UB)/liboracle.a
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) $(ORACLE_CFLAGS) -Iuser/attestiod $< user/attestiod/spool.c -o $@ \
+		$(UB)/liboracle.a -lsqlite3 $(ORACLE_LDLIBS)
+
 # attestiod scenario suite (tests/attestiod/run.sh): a signed record source.
 $(TB)/attestiod/gen_records: tests/attestiod/gen_records.c tests/common/signed_stream.h $(UB)/libattestio.a
 	@mkdir -p $(@D)

@@ -51,6 +51,8 @@ struct config {
 	unsigned int retransmit_ms;
 	unsigned int backoff_min_ms, backoff_max_ms;
 	unsigned int keepalive_s;
+	int mqtt_version;		/* 5 or 4 (3.1.1) */
+	unsigned int session_expiry_s;	/* MQTT v5 Session-Expiry-Interval */
 	uint8_t nodes[MAX_NODES][65];	/* oracle node public keys */
 	char node_ids[MAX_NODES][33];
 	int nnodes;
