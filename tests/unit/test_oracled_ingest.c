@@ -8,7 +8,9 @@
  */
 #include "record.h"	/* first: its SHA-256 shim configures OpenSSL */
 
+#include <inttypes.h>
 #include <math.h>
+#include <string.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -37,13 +39,19 @@ static struct registry *reg;
 static struct ingest *in;
 static struct oracle_signer signer;
 
-static void node_up(void)
+/* A node on database @db (":memory:": a fresh one). */
+static void node_up_at(const char *db)
 {
 	char err[600];
 
-	assert_int_equal(0, store_init(&st, ":memory:", STORE_ADMIN, err, sizeof(err)));
+	assert_int_equal(0, store_init(&st, db, STORE_ADMIN, err, sizeof(err)));
 	assert_int_equal(0, registry_init(&reg, &cfg, &st, err, sizeof(err)));
 	assert_int_equal(0, ingest_init(&in, &cfg, &st, reg, &signer));
+}
+
+static void node_up(void)
+{
+	node_up_at(":memory:");
 }
 
 static void node_down(void)
@@ -67,7 +75,8 @@ static void publish(const struct recs *rs)
 	assert_int_equal(0, ingest_message(in, gwid, batch, n, ack, sizeof(ack), &acklen));
 }
 
-/* The stored reading of (stream 0, channel 0, seq), or NAN. */
+/* The stored reading of (stream 0, channel 0, seq); there must be one
+ * (assert_float_equal() passes on NAN). */
 static double reading(uint64_t seq)
 {
 	sqlite3_stmt *q = store_prep(&st, "SELECT value FROM reading WHERE gw=? "
@@ -79,6 +88,8 @@ static double reading(uint64_t seq)
 	sqlite3_bind_int64(q, 2, (int64_t)seq);
 	if (sqlite3_step(q) == SQLITE_ROW)
 		v = sqlite3_column_double(q, 0);
+	if (isnan(v))
+		fail_msg("no reading of seq %" PRIu64 " stored", seq);
 	sqlite3_finalize(q);
 	return v;
 }
@@ -111,6 +122,133 @@ static void t_rescale(void **state)
 	assert_float_equal(86.0, reading(3), 1e-9);
 	node_down();
 	recs_free(&rs);
+}
+
+/* The stored readings of (@stream, channel 0). */
+static int nreadings(uint32_t stream)
+{
+	sqlite3_stmt *q = store_prep(&st, "SELECT count(*) FROM reading WHERE "
+				     "gw=? AND stream=? AND channel=0");
+	int n;
+
+	assert_non_null(q);
+	sqlite3_bind_text(q, 1, gwid, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, stream);
+	assert_int_equal(SQLITE_ROW, sqlite3_step(q));
+	n = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	return n;
+}
+
+/* Audit events @event whose detail contains @part. */
+static int naudit(const char *event, const char *part)
+{
+	sqlite3_stmt *q = store_prep(&st, "SELECT count(*) FROM audit WHERE "
+				     "event=? AND instr(detail, ?) > 0");
+	int n;
+
+	assert_non_null(q);
+	sqlite3_bind_text(q, 1, event, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, part, -1, SQLITE_STATIC);
+	assert_int_equal(SQLITE_ROW, sqlite3_step(q));
+	n = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	return n;
+}
+
+static const uint8_t ident_real[32] = { [0] = 0xa1, [31] = 0x5e };
+static const uint8_t ident_fake[32] = { [0] = 0xfa, [31] = 0x4e };
+
+/* A feed "f" reading stream 0 (identity pinned) and stream 1 (not). */
+static void pin_feed(int chan_type)
+{
+	struct od_feed_conf *f = &cfg.feed[0];
+
+	memset(f, 0, sizeof(*f));
+	strcpy(f->name, "f");
+	f->chan_type = chan_type;
+	f->nstreams = 2;
+	for (int i = 0; i < 2; i++) {
+		strcpy(f->s[i].gwid, gwid);
+		f->s[i].stream = (uint32_t)i;
+	}
+	f->s[0].pinned = true;
+	memcpy(f->s[0].identity, ident_real, 32);
+	cfg.nfeeds = 1;
+}
+
+/*
+ * Root detaches the feed's sensor and attaches a device of its own under
+ * the same stream id (a uhid sensor hub, iio_dummy): its records chain and
+ * verify, but the descriptor's identity is not the pinned one, so none of
+ * its readings is stored, and the mismatch is audited once per chain.
+ * The real device (and an unpinned stream) is stored.
+ */
+static void t_pin_identity(void **state)
+{
+	struct recs rs = { 0 };
+	struct rstream s0, s1, fake;
+	struct rstream *both[2] = { &s0, &s1 };
+	struct qopt q = { .key = key1, .clock = 1000 };
+
+	(void)state;
+	rt_base = now_ns();
+	pin_feed(-1);
+	node_up();
+	stream_init(&s0, 0);
+	stream_init(&s1, 1);
+	add_desc_id(&rs, &s0, ident_real, 9);
+	add_sample(&rs, &s0, 2150);
+	add_desc_id(&rs, &s1, ident_fake, 9);
+	add_sample(&rs, &s1, 2160);
+	add_checkpoints(&rs, both, 2, 1, &q);
+	publish(&rs);
+	recs_free(&rs);
+	assert_int_equal(1, nreadings(0));
+	assert_int_equal(1, nreadings(1));	/* not pinned: any device */
+	/* stream 0 re-allocated to root's device (generation 1) */
+	stream_init_gen(&fake, 0, 1);
+	add_desc_id(&rs, &fake, ident_fake, 9);
+	add_sample(&rs, &fake, 9999);
+	add_sample(&rs, &fake, 9999);
+	add_cp(&rs, &fake, 2, 2000);
+	publish(&rs);
+	recs_free(&rs);
+	assert_int_equal(1, nreadings(0));
+	assert_int_equal(1, naudit("pin-mismatch", "is not a1000000"));
+	assert_int_equal(2, ingest_stats(in)->pin_identity);
+	assert_int_equal(0, ingest_stats(in)->pin_type);
+	node_down();
+	cfg.nfeeds = 0;
+}
+
+/* A feed of temperatures: a channel of another IIO type is not stored. */
+static void t_pin_type(void **state)
+{
+	struct recs rs = { 0 };
+	struct rstream s0, s1;
+	struct rstream *both[2] = { &s0, &s1 };
+	struct qopt q = { .key = key1, .clock = 1000 };
+
+	(void)state;
+	rt_base = now_ns();
+	pin_feed(9);	/* IIO_TEMP */
+	node_up();
+	stream_init(&s0, 0);
+	stream_init(&s1, 1);
+	add_desc_id(&rs, &s0, ident_real, 9);
+	add_sample(&rs, &s0, 2150);
+	add_desc_id(&rs, &s1, NULL, 0);	/* IIO_VOLTAGE */
+	add_sample(&rs, &s1, 2160);
+	add_checkpoints(&rs, both, 2, 1, &q);
+	publish(&rs);
+	recs_free(&rs);
+	assert_int_equal(1, nreadings(0));
+	assert_int_equal(0, nreadings(1));
+	assert_int_equal(1, naudit("pin-mismatch", "channel type voltage (0) is not feed f's channel_type temp"));
+	assert_int_equal(1, ingest_stats(in)->pin_type);
+	node_down();
+	cfg.nfeeds = 0;
 }
 
 static int setup(void **state)
@@ -157,6 +295,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(t_rescale),
+		cmocka_unit_test(t_pin_identity),
+		cmocka_unit_test(t_pin_type),
 	};
 
 	setenv("TSS2_LOG", "all+NONE", 1);

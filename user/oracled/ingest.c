@@ -29,6 +29,7 @@
 #include "ack.h"
 #include "evidence.h"
 #include "oracled.h"
+#include "report.h"
 
 #define OD_MAX_BOOTS	8	/* boots (module loads) kept per gateway */
 
@@ -46,6 +47,8 @@ struct chain {
 	struct fed *q;		/* fed, not yet acked, oldest first */
 	size_t qh, qn, qcap;
 	bool saved;		/* its row is in the chain table */
+	uint32_t pin_noted;	/* identity (bit 16) / channel type (bit ch)
+				   mismatches audited for this chain */
 };
 
 struct gw {
@@ -59,6 +62,12 @@ struct gw {
 	bool changed;
 	bool replaying;
 	struct att_err last;	/* the last feed error (exact reason) */
+	/* what the feeds pinned per stream (config: identity, channel_type):
+	 * the stream pinned by feed index pin_feed (-1 none), the channel
+	 * type expected by feed index type_feed (-1 none) */
+	const uint8_t *pin_id[ATTESTIO_MAX_STREAMS];
+	int8_t pin_feed[ATTESTIO_MAX_STREAMS];
+	int8_t type_feed[ATTESTIO_MAX_STREAMS][ATTESTIO_MAX_CHANNELS];
 	/* kernel-exclusive key use: the boots' evidence, and the checkpoint
 	 * held (with every record stored after it) until its boot's arrives */
 	struct att_boot *boot[OD_MAX_BOOTS];
@@ -131,8 +140,55 @@ static int q_push(struct chain *c, uint64_t seq, int final)
 	return 0;
 }
 
-/* Readings of a verified sample: every channel, SI units (descriptor). */
-static void store_readings(struct gw *g, const struct chain *c, uint64_t seq)
+/*
+ * Is the device under @c's stream the one the feeds pinned (identity), and
+ * is channel @ch of the type they expect?  A mismatch is audited and logged
+ * once per chain (and channel), counted for every reading refused.
+ */
+static bool pin_ok(struct gw *g, struct chain *c, const struct attestio_descriptor *d,
+		   unsigned int ch, uint64_t seq)
+{
+	struct ingest *in = g->in;
+	char why[600], have[65], want[65];
+	int fi = g->pin_feed[c->stream];
+	unsigned int type = le16toh(d->chan[ch].type);
+	uint32_t bit;
+
+	if (fi >= 0 && memcmp(d->identity, g->pin_id[c->stream], 32)) {
+		in->st.pin_identity++;
+		bit = 1u << 16;
+		oracle_hex(d->identity, 32, have);
+		oracle_hex(g->pin_id[c->stream], 32, want);
+		snprintf(why, sizeof(why), "stream %u (load %016" PRIx64 " gen %u, "
+			 "seq %" PRIu64 "): descriptor identity %s (parent \"%.64s\", "
+			 "driver \"%.32s\", name \"%.32s\") is not %s pinned by "
+			 "feed %s: its readings are not stored", c->stream,
+			 c->instance, c->gen, seq, have, d->parent, d->driver,
+			 d->name, want, in->c->feed[fi].name);
+	} else if ((fi = g->type_feed[c->stream][ch]) >= 0 &&
+		   (int)type != in->c->feed[fi].chan_type) {
+		in->st.pin_type++;
+		bit = 1u << ch;
+		snprintf(why, sizeof(why), "stream %u channel %u (load %016" PRIx64
+			 " gen %u, seq %" PRIu64 "): channel type %s (%u) is not "
+			 "feed %s's channel_type %s: its readings are not stored",
+			 c->stream, ch, c->instance, c->gen, seq,
+			 att_chan_type_name(type), type, in->c->feed[fi].name,
+			 att_chan_type_name((unsigned int)in->c->feed[fi].chan_type));
+	} else {
+		return true;
+	}
+	if (!(c->pin_noted & bit)) {
+		c->pin_noted |= bit;
+		od_log("gateway %s: %s", g->reg->conf->id, why);
+		store_audit(in->s, "pin-mismatch", g->reg->conf->id, "%s", why);
+	}
+	return false;
+}
+
+/* Readings of a verified sample: every channel, SI units (descriptor),
+ * unless the device or channel is not the one a feed pinned. */
+static void store_readings(struct gw *g, struct chain *c, uint64_t seq)
 {
 	struct ingest *in = g->in;
 	const struct attestio_descriptor *d = att_verifier_descriptor(g->v, c->stream);
@@ -162,6 +218,7 @@ static void store_readings(struct gw *g, const struct chain *c, uint64_t seq)
 		double v;
 
 		if (scan_len > len - sizeof(h) - sizeof(*sm) ||
+		    !pin_ok(g, c, d, ch, seq) ||
 		    att_decode_channel(d, ch, sm->scan, scan_len, &v, NULL))
 			continue;
 		sqlite3_reset(in->rd);
@@ -675,6 +732,30 @@ static int resume(struct ingest *in, struct gw *g)
 	return 0;
 }
 
+/* The feeds' pins of gateway @gi's streams (config checks they agree). */
+static void pins_init(struct ingest *in, struct gw *g, int gi)
+{
+	memset(g->pin_feed, -1, sizeof(g->pin_feed));
+	memset(g->type_feed, -1, sizeof(g->type_feed));
+	for (int i = 0; i < in->c->nfeeds; i++) {
+		const struct od_feed_conf *f = &in->c->feed[i];
+
+		for (size_t k = 0; k < f->nstreams; k++) {
+			const struct od_feed_stream *fs = &f->s[k];
+
+			if (fs->gw != gi || fs->stream >= ATTESTIO_MAX_STREAMS ||
+			    fs->channel >= ATTESTIO_MAX_CHANNELS)
+				continue;
+			if (fs->pinned) {
+				g->pin_id[fs->stream] = fs->identity;
+				g->pin_feed[fs->stream] = (int8_t)i;
+			}
+			if (f->chan_type >= 0)
+				g->type_feed[fs->stream][fs->channel] = (int8_t)i;
+		}
+	}
+}
+
 int ingest_init(struct ingest **ip, const struct od_config *c,
 		struct store *s, struct registry *r,
 		const struct oracle_signer *signer)
@@ -709,6 +790,7 @@ int ingest_init(struct ingest **ip, const struct od_config *c,
 		g->in = in;
 		for (int k = 0; k < ATTESTIO_MAX_STREAMS; k++)
 			g->cur[k] = -1;
+		pins_init(in, g, i);
 		o.ak = g->reg->ak;
 		o.policy = g->reg->policy;
 		if (g->reg->kernel_key) {	/* g->boot fills as evidence comes */

@@ -60,6 +60,15 @@ struct od_feed_stream {
 	int gw;			/* index into config.gw */
 	uint32_t stream;
 	uint32_t channel;
+	bool pinned;		/* identity = GATEWAY:STREAM HEX was given */
+	uint8_t identity[32];	/* the descriptor's physical identity */
+};
+
+/* A feed's identity = line, applied to its stream once all are read. */
+struct od_feed_pin {
+	char gwid[33];
+	uint32_t stream;
+	uint8_t identity[32];
 };
 
 struct od_feed_conf {
@@ -70,6 +79,10 @@ struct od_feed_conf {
 	uint64_t grace;		/* seconds after a round's end before it runs */
 	size_t nstreams;
 	struct od_feed_stream s[OD_MAX_FEED_STREAMS];
+	int chan_type;		/* IIO channel type of every stream, -1 any */
+	bool require_identity;	/* every stream needs an identity pin */
+	size_t npins;
+	struct od_feed_pin pin[OD_MAX_FEED_STREAMS];
 	uint8_t feed_id[32];
 	uint8_t config_digest[32];
 };
@@ -180,6 +193,8 @@ struct ingest_stats {
 	uint64_t unknown_gw, revoked_gw, malformed, oversized;
 	uint64_t acks_sent, verified, failed, bad, readings;
 	uint64_t evidence, evidence_bad, held, held_timeout;
+	uint64_t pin_identity, pin_type;	/* readings refused: not the
+						   pinned device / channel type */
 	uint64_t latency_us_sum, latency_n;
 };
 
