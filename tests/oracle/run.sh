@@ -306,10 +306,15 @@ for g in sys.argv[2:]:
     n, v = db.execute("select count(*), sum(state=0) from rec where gw=?", (g,)).fetchone()
     if n != v or n != 4 * (1 + 8 * 11):
         print("gateway %s: %s records, %s verified (expected %d)" % (g, n, v, 4 * 89))
+    # readings too: the samples after the restart decode with the
+    # descriptor saved at the last verified checkpoint
+    r, = db.execute("select count(*) from reading where gw=?", (g,)).fetchone()
+    if r != 4 * 8 * 10:
+        print("gateway %s: %s readings stored (expected %d);" % (g, r, 4 * 8 * 10))
 EOP
 )
 grep -q "resumed" "$base/n4/oracle.log" || why="$why no resume logged;"
-check "restart mid-chain: node 4 resumes its chains, every record verified" "$why"
+check "restart mid-chain: node 4 resumes its chains, every record verified, every reading stored" "$why"
 
 why=$("$py" - "$base/status1.json" "${gw[5]}" "${gw[6]}" "${gw[1]}" <<-'EOP'
 import json, sys

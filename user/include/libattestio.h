@@ -302,6 +302,24 @@ const struct attestio_descriptor *
 att_verifier_descriptor(const struct att_verifier *v, uint32_t stream);
 
 /*
+ * Resuming mid-chain (a verifier rebuilt from a store of verified records,
+ * fed again from the last verified checkpoint): @d (@len bytes, channels
+ * included) is the descriptor, calib records applied, that was in force at
+ * checkpoint @seq of chain (@instance, @generation) of @stream, as
+ * att_verifier_descriptor() gave it inside that checkpoint's VERIFIED
+ * verdict.  A verifier that anchors there without knowing the descriptor
+ * takes this one, so that the samples after it decode (and later calib
+ * records apply).  The verifier cannot check it: give it only what the
+ * caller's own store of verified verdicts holds.  One per stream (the
+ * last call wins).  0, or ATT_EINVAL for a malformed @d, ATT_ENOMEM.
+ */
+int att_verifier_resume_descriptor(struct att_verifier *v, uint32_t stream,
+				   uint64_t instance, uint32_t generation,
+				   uint64_t seq,
+				   const struct attestio_descriptor *d,
+				   size_t len);
+
+/*
  * Channel @ch of @scan as an SI value using descriptor @d: sign/realbits/
  * shift/endianness, then (raw + offset) * scale per the IIO value types.
  */

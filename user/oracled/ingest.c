@@ -83,7 +83,7 @@ struct ingest {
 	struct store *s;
 	struct registry *reg;
 	const struct oracle_signer *signer;
-	sqlite3_stmt *ins, *upd, *get, *rd, *chup;
+	sqlite3_stmt *ins, *upd, *get, *rd, *chup, *dsup;
 	struct gw gw[OD_MAX_GW];
 	int ngw;
 	struct ingest_stats st;
@@ -235,6 +235,30 @@ static void store_readings(struct gw *g, struct chain *c, uint64_t seq)
 	}
 }
 
+/*
+ * The descriptor in force at verified checkpoint @seq of chain @c: a
+ * restart resumes the chain there (resume()), and the verifier, anchoring
+ * mid-chain, gets it back to decode the samples after it.
+ */
+static void save_descriptor(struct gw *g, const struct chain *c, uint64_t seq)
+{
+	const struct attestio_descriptor *d = att_verifier_descriptor(g->v, c->stream);
+	struct ingest *in = g->in;
+
+	if (!d || !c->known)
+		return;
+	sqlite3_reset(in->dsup);
+	sqlite3_bind_text(in->dsup, 1, g->reg->conf->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(in->dsup, 2, (int64_t)c->instance);
+	sqlite3_bind_int64(in->dsup, 3, c->stream);
+	sqlite3_bind_int64(in->dsup, 4, c->gen);
+	sqlite3_bind_int64(in->dsup, 5, (int64_t)seq);
+	sqlite3_bind_blob(in->dsup, 6, d, (int)(sizeof(*d) + le16toh(d->nchannels) *
+						sizeof(struct attestio_channel)),
+			  SQLITE_STATIC);
+	sqlite3_step(in->dsup);
+}
+
 static void on_verdict(void *ctx, const struct att_verdict *vd)
 {
 	struct gw *g = ctx;
@@ -273,6 +297,8 @@ static void on_verdict(void *ctx, const struct att_verdict *vd)
 		in->st.verified++;
 		if (vd->type == ATTESTIO_REC_SAMPLE)
 			store_readings(g, c, vd->seq);
+		if (vd->type == ATTESTIO_REC_CHECKPOINT)
+			save_descriptor(g, c, vd->seq);
 		return;
 	}
 	in->st.failed++;
@@ -685,6 +711,22 @@ static int resume(struct ingest *in, struct gw *g)
 		g->cur[c->stream] = (int)(c - g->ch);	/* latest chain wins */
 	}
 	sqlite3_finalize(st);
+	/* The descriptors at the chains' last verified checkpoints (oldest
+	 * chain first: a stream's latest chain wins). */
+	st = store_prep(in->s, "SELECT d.instance, d.stream, d.gen, d.seq, d.data "
+			"FROM chain_desc d JOIN chain c USING(gw, instance, stream, gen) "
+			"WHERE d.gw=? ORDER BY c.rowid");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		att_verifier_resume_descriptor(g->v, (uint32_t)sqlite3_column_int64(st, 1),
+					       (uint64_t)sqlite3_column_int64(st, 0),
+					       (uint32_t)sqlite3_column_int64(st, 2),
+					       (uint64_t)sqlite3_column_int64(st, 3),
+					       sqlite3_column_blob(st, 4),
+					       (size_t)sqlite3_column_bytes(st, 4));
+	sqlite3_finalize(st);
 	/* Records not acked: back in the queue, final if they have a verdict. */
 	for (size_t i = 0; i < g->nch; i++) {
 		struct chain *c = &g->ch[i];
@@ -777,7 +819,8 @@ int ingest_init(struct ingest **ip, const struct od_config *c,
 			     "AND stream=? AND gen=? AND seq=?");
 	in->rd = store_prep(s, "INSERT OR IGNORE INTO reading VALUES(?,?,?,?,?,?,?,?)");
 	in->chup = store_prep(s, "INSERT OR REPLACE INTO chain VALUES(?,?,?,?,?)");
-	if (!in->ins || !in->upd || !in->get || !in->rd || !in->chup)
+	in->dsup = store_prep(s, "INSERT OR REPLACE INTO chain_desc VALUES(?,?,?,?,?,?)");
+	if (!in->ins || !in->upd || !in->get || !in->rd || !in->chup || !in->dsup)
 		goto fail;
 	for (int i = 0; i < c->ngw; i++) {
 		struct gw *g = &in->gw[i];
@@ -827,6 +870,7 @@ void ingest_fini(struct ingest *in)
 	sqlite3_finalize(in->get);
 	sqlite3_finalize(in->rd);
 	sqlite3_finalize(in->chup);
+	sqlite3_finalize(in->dsup);
 	free(in);
 }
 

@@ -118,7 +118,7 @@ int config_gw_index(const struct od_config *c, const char *id);
 
 /* ------------------------------------------------------------- store --- */
 
-#define STORE_SCHEMA	2
+#define STORE_SCHEMA	3
 
 struct store {
 	sqlite3 *db;
