@@ -301,6 +301,75 @@ static void t_restart_readings(void **state)
 	unlink(db);
 }
 
+/* One integer of stream 0's (gateway, generation @gen[, seq @seq]). */
+static int64_t query_int(const char *sql, uint32_t gen, uint64_t seq, int64_t none)
+{
+	sqlite3_stmt *q = store_prep(&st, sql);
+	int64_t v = none;
+
+	assert_non_null(q);
+	sqlite3_bind_text(q, 1, gwid, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, gen);
+	if (sqlite3_bind_parameter_count(q) > 2)
+		sqlite3_bind_int64(q, 3, (int64_t)seq);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		v = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	return v;
+}
+
+/* The acked frontier of chain (stream 0, generation @gen); -2: no row. */
+static int64_t acked(uint32_t gen)
+{
+	return query_int("SELECT acked FROM chain WHERE gw=? AND stream=0 AND gen=?",
+			 gen, 0, -2);
+}
+
+/* The verdict state of (stream 0, generation @gen, @seq). */
+static int rec_state(uint32_t gen, uint64_t seq)
+{
+	return (int)query_int("SELECT state FROM rec WHERE gw=? AND stream=0 "
+			      "AND gen=? AND seq=?", gen, seq, -1);
+}
+
+/*
+ * Stream 0 is re-allocated (generation 1) before a checkpoint covered
+ * generation 0: the verifier ends chain 0 (its records' final verdict is
+ * pending) when chain 1's genesis is fed, after ingest switched to chain 1.
+ * Those verdicts are chain 0's: chain 1's records stay unacked until a
+ * checkpoint verifies them.
+ */
+static void t_verdict_chain(void **state)
+{
+	struct recs rs = { 0 };
+	struct rstream s0, s1;
+
+	(void)state;
+	rt_base = now_ns();
+	node_up();
+	stream_init(&s0, 0);
+	add_desc(&rs, &s0);		/* gen 0: 0 */
+	add_sample(&rs, &s0, 2150);	/* 1 */
+	add_sample(&rs, &s0, 2150);	/* 2 */
+	stream_init_gen(&s1, 0, 1);
+	add_desc(&rs, &s1);		/* gen 1: 0 */
+	add_sample(&rs, &s1, 2160);	/* 1 */
+	add_sample(&rs, &s1, 2160);	/* 2 */
+	publish(&rs);
+	recs_free(&rs);
+	assert_int_equal(2, acked(0));	/* final: pending for good */
+	assert_int_equal(-1, acked(1));	/* nothing of chain 1 judged */
+	assert_int_equal(ATT_REC_PENDING, rec_state(1, 0));
+	add_cp(&rs, &s1, 1, 1000);	/* gen 1: 3 */
+	publish(&rs);
+	recs_free(&rs);
+	assert_int_equal(3, acked(1));
+	for (uint64_t q = 0; q < 4; q++)
+		assert_int_equal(ATT_REC_VERIFIED, rec_state(1, q));
+	assert_float_equal(21.6, reading(2), 1e-9);
+	node_down();
+}
+
 static int setup(void **state)
 {
 	EVP_PKEY *pub;
@@ -348,6 +417,7 @@ int main(void)
 		cmocka_unit_test(t_pin_identity),
 		cmocka_unit_test(t_pin_type),
 		cmocka_unit_test(t_restart_readings),
+		cmocka_unit_test(t_verdict_chain),
 	};
 
 	setenv("TSS2_LOG", "all+NONE", 1);

@@ -164,6 +164,16 @@ struct att_verdict {
 	bool excused;		/* allowed by allow_join / allow_lost */
 	int code;		/* ATT_E* for BAD, UNVERIFIABLE, MISSING */
 	const char *why;	/* short reason (static string), or NULL */
+	/*
+	 * The chain of the record, when the verifier had it chained: a chain
+	 * that ended (a new generation's genesis, a checkpoint of another
+	 * load) gets its verdicts after the next chain's first record was
+	 * fed.  false for the record being fed, records buffered before an
+	 * anchor and MISSING ranges: the caller's own bookkeeping decides.
+	 */
+	bool have_chain;
+	uint64_t instance;
+	uint32_t generation;
 };
 
 typedef void (*att_verdict_fn)(void *ctx, const struct att_verdict *vd);

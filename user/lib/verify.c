@@ -78,6 +78,11 @@ static void att_verdict(struct att_verifier *v, uint32_t stream, uint64_t seq,
 			.excused = excused, .code = code, .why = why,
 		};
 
+		if (v->vd_chain) {
+			vd.have_chain = true;
+			vd.instance = v->s[stream].instance;
+			vd.generation = v->s[stream].generation;
+		}
 		/* att_verifier_descriptor() answers for this record now */
 		v->in_verdict = true;
 		v->vd_stream = stream;
@@ -99,8 +104,10 @@ static void att_hent_verdict(struct att_verifier *v, uint32_t stream,
 			     const char *why)
 {
 	v->vd_ds = e->ds;
+	v->vd_chain = true;	/* the map holds the stream's chain only */
 	att_verdict(v, stream, e->seq, 1, e->type, st, cause, excused, code,
 		    why);
+	v->vd_chain = false;
 	v->vd_ds = NULL;
 }
 
@@ -855,8 +862,10 @@ static int att_cp_accept(struct att_verifier *v, struct att_vstream *s,
 	if (!unsig) {
 		/* the descriptor in force at the checkpoint, for resuming */
 		v->vd_ds = s->ds;
+		v->vd_chain = true;
 		att_verdict(v, ri->stream, ri->seq, 1, ri->type,
 			    ATT_REC_VERIFIED, ATT_CAUSE_NONE, false, 0, NULL);
+		v->vd_chain = false;
 		v->vd_ds = NULL;
 	}
 	if (att_map_add(v, s, ri->stream, ri->seq, ri->type, !unsig, unsig)) {

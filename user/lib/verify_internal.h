@@ -177,6 +177,7 @@ struct att_verifier {
 	bool in_verdict;	/* inside on_verdict for vd_stream */
 	uint32_t vd_stream;
 	struct att_dsnap *vd_ds;	/* descriptor of the record judged */
+	bool vd_chain;		/* it is of the stream's current chain */
 	struct att_state st;
 	struct att_vstream s[ATTESTIO_MAX_STREAMS];
 };

@@ -259,6 +259,53 @@ static void save_descriptor(struct gw *g, const struct chain *c, uint64_t seq)
 	sqlite3_step(in->dsup);
 }
 
+/* @c's queue entry of @seq not judged yet, or NULL. */
+static struct fed *q_find(struct chain *c, uint64_t seq)
+{
+	for (size_t i = 0; i < c->qn; i++) {
+		struct fed *f = &c->q[(c->qh + i) % c->qcap];
+
+		if (f->seq == seq && !f->final)
+			return f;
+	}
+	return NULL;
+}
+
+/*
+ * The chain a verdict is for: the one the verifier names (a chain that
+ * ended gets its verdicts after the next one's first record was fed),
+ * else the stream's current chain if it waits for that seq, else another
+ * chain of the stream that does.  @f: the queue entry, or NULL.
+ */
+static struct chain *verdict_chain(struct gw *g, const struct att_verdict *vd,
+				   struct fed **f)
+{
+	struct chain *cur = &g->ch[g->cur[vd->stream]];
+
+	if (vd->have_chain) {
+		for (size_t i = 0; i < g->nch; i++) {
+			struct chain *c = &g->ch[i];
+
+			if (c->known && c->stream == vd->stream &&
+			    c->instance == vd->instance &&
+			    c->gen == vd->generation) {
+				*f = q_find(c, vd->seq);
+				return c;
+			}
+		}
+	}
+	if ((*f = q_find(cur, vd->seq)))
+		return cur;
+	for (size_t i = 0; i < g->nch; i++) {
+		struct chain *c = &g->ch[i];
+
+		if (c != cur && c->stream == vd->stream &&
+		    (*f = q_find(c, vd->seq)))
+			return c;
+	}
+	return cur;
+}
+
 static void on_verdict(void *ctx, const struct att_verdict *vd)
 {
 	struct gw *g = ctx;
@@ -266,18 +313,16 @@ static void on_verdict(void *ctx, const struct att_verdict *vd)
 	struct chain *c;
 	bool changed;
 
+	struct fed *f;
+
 	if (vd->state == ATT_REC_MISSING || vd->state == ATT_REC_LOCAL ||
 	    vd->stream >= ATTESTIO_MAX_STREAMS || g->cur[vd->stream] < 0)
 		return;
-	c = &g->ch[g->cur[vd->stream]];
-	for (size_t i = 0; i < c->qn; i++) {
-		struct fed *f = &c->q[(c->qh + i) % c->qcap];
-
-		if (f->seq == vd->seq) {
-			f->final = 1;
-			break;
-		}
-	}
+	c = verdict_chain(g, vd, &f);
+	if (!c)
+		return;
+	if (f)
+		f->final = 1;
 	if (vd->state == ATT_REC_VERIFIED && vd->type == ATTESTIO_REC_CHECKPOINT &&
 	    g->reg->kernel_key)
 		g->reg->kernel_key_proven = true;
