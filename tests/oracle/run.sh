@@ -126,6 +126,9 @@ node_conf() {	# k
 	mkdir -p "$d"
 	{
 		printf '[node]\nkey = %s\ndb = %s/node.db\nevidence_timeout = 60\n' "${nkey[$1]}" "$d"
+		# gen_feed's epochs are published at once, dated up to the lead
+		# + 8 s ahead of their publication: allow that much (and no more)
+		printf 'max_clock_skew = %s\n' "$(( ${ORACLE_TEST_LEAD:-16} + 10 ))"
 		printf '[link]\nbroker = mqtts://localhost:%s\nca = %s\ncert = %s\nkey = %s\nkeepalive = 5\n' \
 			"$port" "$pki/ca.crt" "$pki/client.crt" "$pki/client.key"
 		[ "$1" = 1 ] && printf '[metrics]\nlisten = 127.0.0.1:%s\n' "$mport"

@@ -85,6 +85,10 @@ static void digest(void **s)
 	/* evidence settings: defaults, values, and they decide no round */
 	assert_int_equal(OD_KK_AUTO, c.gw[0].kernel_key);
 	assert_int_equal(60, c.evidence_timeout_s);
+	assert_int_equal(10, c.max_clock_skew_s);
+	assert_int_equal(0, load("[node]\nmax_clock_skew = 120\n", &d));
+	assert_int_equal(120, d.max_clock_skew_s);
+	assert_memory_equal(c.feed[0].config_digest, d.feed[0].config_digest, 32);
 	assert_int_equal(0, load("[gateway " GW "]\nkernel_key = off\n"
 				 "[node]\nevidence_timeout = 5\n", &d));
 	assert_int_equal(OD_KK_OFF, d.gw[0].kernel_key);
@@ -172,6 +176,8 @@ static void errors(void **s)
 		"feeds temp and b pin different identities for " GW ":1");
 	refused("channel_type = temp\n[feed b]\nstart = 5\nstreams = " GW ":1:2\n"
 		"channel_type = pressure\n", "feeds temp and b expect different channel types for " GW ":1:2");
+	refused("[node]\nmax_clock_skew = 86401\n",
+		"t.conf:19: node.max_clock_skew must be an integer in 0..86400");
 	refused("[node]\nevidence_timeout = 0\n",
 		"t.conf:19: node.evidence_timeout must be an integer in 1..86400");
 }

@@ -370,6 +370,40 @@ static void t_verdict_chain(void **state)
 	node_down();
 }
 
+/*
+ * Root sets the gateway's clock ahead: readings captured now would land in
+ * a later round's window.  A reading dated more than max_clock_skew after
+ * its record's receipt is refused (audited once per chain); one 2 s ahead
+ * (a clock within the skew) is stored.
+ */
+static void t_future(void **state)
+{
+	struct recs rs = { 0 };
+	struct rstream s;
+
+	(void)state;
+	rt_base = now_ns() + 3600 * (int64_t)1000000000;
+	node_up();
+	stream_init(&s, 0);
+	add_desc(&rs, &s);
+	add_sample(&rs, &s, 2150);	/* 1: an hour ahead */
+	add_cp(&rs, &s, 1, 1000);
+	publish(&rs);
+	recs_free(&rs);
+	assert_int_equal(0, nreadings(0));
+	assert_int_equal(1, ingest_stats(in)->future);
+	assert_int_equal(0, ingest_stats(in)->bad);
+	assert_int_equal(1, naudit("clock-skew", "the gateway's clock is ahead"));
+	rt_base = now_ns() + 2 * (int64_t)1000000000 - 3;
+	add_sample(&rs, &s, 2160);	/* 3: 2 s ahead */
+	add_cp(&rs, &s, 2, 2000);
+	publish(&rs);
+	recs_free(&rs);
+	assert_float_equal(21.6, reading(3), 1e-9);
+	assert_int_equal(1, ingest_stats(in)->future);
+	node_down();
+}
+
 static int setup(void **state)
 {
 	EVP_PKEY *pub;
@@ -392,6 +426,7 @@ static int setup(void **state)
 	strcpy(cfg.gw[0].ak, ak_path);
 	cfg.gw[0].tier = 1;
 	cfg.retain_s = 86400;
+	cfg.max_clock_skew_s = 10;
 	{
 		uint8_t key[32];
 
@@ -418,6 +453,7 @@ int main(void)
 		cmocka_unit_test(t_pin_type),
 		cmocka_unit_test(t_restart_readings),
 		cmocka_unit_test(t_verdict_chain),
+		cmocka_unit_test(t_future),
 	};
 
 	setenv("TSS2_LOG", "all+NONE", 1);

@@ -324,6 +324,9 @@ static int handler(void *user, const char *sec, const char *name,
 			return str_key(p, c->db, sizeof(c->db), sec, name, value);
 		if (!strcmp(name, "retain"))
 			return u64_key(p, &c->retain_s, 60, 86400 * 3660, sec, name, value);
+		if (!strcmp(name, "max_clock_skew"))
+			return u64_key(p, &c->max_clock_skew_s, 0, 86400, sec,
+				       name, value);
 		if (!strcmp(name, "evidence_timeout"))
 			return u64_key(p, &c->evidence_timeout_s, 1, 86400, sec,
 				       name, value);
@@ -494,6 +497,7 @@ static int config_parse(const char *path, const char *text,
 	c->keepalive = 30;
 	c->retain_s = 7 * 86400;
 	c->evidence_timeout_s = 60;
+	c->max_clock_skew_s = 10;
 	line = text ? ini_parse_string(text, handler, &p) :
 		      ini_parse(path, handler, &p);
 	if (line) {

@@ -48,7 +48,8 @@ struct chain {
 	size_t qh, qn, qcap;
 	bool saved;		/* its row is in the chain table */
 	uint32_t pin_noted;	/* identity (bit 16) / channel type (bit ch)
-				   mismatches audited for this chain */
+				   mismatches, future readings (bit 17)
+				   audited for this chain */
 };
 
 struct gw {
@@ -145,6 +146,17 @@ static int q_push(struct chain *c, uint64_t seq, int final)
  * is channel @ch of the type they expect?  A mismatch is audited and logged
  * once per chain (and channel), counted for every reading refused.
  */
+/* A reading refused for @why: audited and logged once per chain and @bit. */
+static void note_refusal(struct gw *g, struct chain *c, uint32_t bit,
+			 const char *event, const char *why)
+{
+	if (c->pin_noted & bit)
+		return;
+	c->pin_noted |= bit;
+	od_log("gateway %s: %s", g->reg->conf->id, why);
+	store_audit(g->in->s, event, g->reg->conf->id, "%s", why);
+}
+
 static bool pin_ok(struct gw *g, struct chain *c, const struct attestio_descriptor *d,
 		   unsigned int ch, uint64_t seq)
 {
@@ -178,11 +190,34 @@ static bool pin_ok(struct gw *g, struct chain *c, const struct attestio_descript
 	} else {
 		return true;
 	}
-	if (!(c->pin_noted & bit)) {
-		c->pin_noted |= bit;
-		od_log("gateway %s: %s", g->reg->conf->id, why);
-		store_audit(in->s, "pin-mismatch", g->reg->conf->id, "%s", why);
-	}
+	note_refusal(g, c, bit, "pin-mismatch", why);
+	return false;
+}
+
+/*
+ * A reading cannot come from the future: its capture time (the gateway's
+ * CLOCK_REALTIME, which root sets) must not be later than the second its
+ * record was received (@received, whole seconds) plus max_clock_skew.
+ */
+static bool time_ok(struct gw *g, struct chain *c, int64_t realtime_ns,
+		    int64_t received, uint64_t seq)
+{
+	struct ingest *in = g->in;
+	int64_t limit = (received + 1 + (int64_t)in->c->max_clock_skew_s) * 1000000000;
+	char why[400];
+
+	if (realtime_ns <= limit)
+		return true;
+	in->st.future++;
+	snprintf(why, sizeof(why), "stream %u (load %016" PRIx64 " gen %u, seq %"
+		 PRIu64 "): capture time %" PRId64 ".%09" PRId64 " is %" PRId64
+		 " s after the record's receipt at %" PRId64 " (max_clock_skew %"
+		 PRIu64 " s): the gateway's clock is ahead, its readings are not "
+		 "stored", c->stream, c->instance, c->gen, seq,
+		 realtime_ns / 1000000000, realtime_ns % 1000000000,
+		 realtime_ns / 1000000000 - received, received,
+		 in->c->max_clock_skew_s);
+	note_refusal(g, c, 1u << 17, "clock-skew", why);
 	return false;
 }
 
@@ -211,6 +246,9 @@ static void store_readings(struct gw *g, struct chain *c, uint64_t seq)
 	if (len < sizeof(h) + sizeof(struct attestio_sample))
 		return;
 	memcpy(&h, rec, sizeof(h));
+	if (!time_ok(g, c, (int64_t)le64toh(h.realtime_ns),
+		     sqlite3_column_int64(in->get, 1), seq))
+		return;
 	for (unsigned int ch = 0; ch < le16toh(d->nchannels) &&
 	     ch < ATTESTIO_MAX_CHANNELS; ch++) {
 		const struct attestio_sample *sm = (const void *)(rec + sizeof(h));
@@ -860,8 +898,8 @@ int ingest_init(struct ingest **ip, const struct od_config *c,
 			     "VALUES(?,?,?,?,?,?,1,?,?)");
 	in->upd = store_prep(s, "UPDATE rec SET state=? WHERE gw=? AND "
 			     "instance=? AND stream=? AND gen=? AND seq=? AND state=1");
-	in->get = store_prep(s, "SELECT data FROM rec WHERE gw=? AND instance=? "
-			     "AND stream=? AND gen=? AND seq=?");
+	in->get = store_prep(s, "SELECT data, received FROM rec WHERE gw=? AND "
+			     "instance=? AND stream=? AND gen=? AND seq=?");
 	in->rd = store_prep(s, "INSERT OR IGNORE INTO reading VALUES(?,?,?,?,?,?,?,?)");
 	in->chup = store_prep(s, "INSERT OR REPLACE INTO chain VALUES(?,?,?,?,?)");
 	in->dsup = store_prep(s, "INSERT OR REPLACE INTO chain_desc VALUES(?,?,?,?,?,?)");

@@ -100,6 +100,8 @@ struct od_config {
 	uint64_t retain_s;	/* readings and records kept this long */
 	uint64_t evidence_timeout_s;	/* a checkpoint waits this long for
 					   its boot's evidence */
+	uint64_t max_clock_skew_s;	/* a reading dated later than its
+					   record's receipt + this is refused */
 	int ngw;
 	struct od_gw_conf gw[OD_MAX_GW];
 	int nfeeds;
@@ -195,6 +197,8 @@ struct ingest_stats {
 	uint64_t evidence, evidence_bad, held, held_timeout;
 	uint64_t pin_identity, pin_type;	/* readings refused: not the
 						   pinned device / channel type */
+	uint64_t future;		/* readings refused: dated after their
+					   receipt + max_clock_skew */
 	uint64_t latency_us_sum, latency_n;
 };
 
