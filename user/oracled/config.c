@@ -204,7 +204,7 @@ static int feed_pin(struct pctx *p, struct od_feed_conf *f, const char *v)
 	    strlen(hex) != 64 || oracle_unhex(hex, pin->identity, 32))
 		FAIL("feed %s: identity is GATEWAY:STREAM IDENTITY (32 lowercase "
 		     "hex, 0..%d, the 64 hex digits of the device's descriptor "
-		     "identity as `attestio status` shows it), not \"%s\"",
+		     "identity the node logs per chain), not \"%s\"",
 		     f->name, ATTESTIO_MAX_STREAMS - 1, v);
 	for (size_t i = 0; i < f->npins; i++)
 		if (!strcmp(f->pin[i].gwid, gw) && f->pin[i].stream == x)

@@ -49,7 +49,8 @@ struct chain {
 	bool saved;		/* its row is in the chain table */
 	uint32_t pin_noted;	/* identity (bit 16) / channel type (bit ch)
 				   mismatches, future readings (bit 17)
-				   audited for this chain */
+				   audited, identity logged (bit 18) for
+				   this chain */
 };
 
 struct gw {
@@ -249,6 +250,16 @@ static void store_readings(struct gw *g, struct chain *c, uint64_t seq)
 	if (!time_ok(g, c, (int64_t)le64toh(h.realtime_ns),
 		     sqlite3_column_int64(in->get, 1), seq))
 		return;
+	if (!(c->pin_noted & (1u << 18))) {	/* what to pin (identity =) */
+		char hex[65];
+
+		c->pin_noted |= 1u << 18;
+		oracle_hex(d->identity, 32, hex);
+		od_log("gateway %s: stream %u (load %016" PRIx64 " gen %u): device "
+		       "identity %s (parent \"%.64s\", driver \"%.32s\", name "
+		       "\"%.32s\")", g->reg->conf->id, c->stream, c->instance,
+		       c->gen, hex, d->parent, d->driver, d->name);
+	}
 	for (unsigned int ch = 0; ch < le16toh(d->nchannels) &&
 	     ch < ATTESTIO_MAX_CHANNELS; ch++) {
 		const struct attestio_sample *sm = (const void *)(rec + sizeof(h));
