@@ -394,13 +394,57 @@ static void t_future(void **state)
 	assert_int_equal(1, ingest_stats(in)->future);
 	assert_int_equal(0, ingest_stats(in)->bad);
 	assert_int_equal(1, naudit("clock-skew", "the gateway's clock is ahead"));
-	rt_base = now_ns() + 2 * (int64_t)1000000000 - 3;
-	add_sample(&rs, &s, 2160);	/* 3: 2 s ahead */
-	add_cp(&rs, &s, 2, 2000);
+	node_down();
+	/* (setting it back within a boot is caught otherwise: t_clock_drift) */
+	rt_base = now_ns() + 2 * (int64_t)1000000000;
+	node_up();
+	stream_init(&s, 0);
+	add_desc(&rs, &s);
+	add_sample(&rs, &s, 2160);	/* 1: 2 s ahead */
+	add_cp(&rs, &s, 1, 1000);
 	publish(&rs);
 	recs_free(&rs);
-	assert_float_equal(21.6, reading(3), 1e-9);
-	assert_int_equal(1, ingest_stats(in)->future);
+	assert_float_equal(21.6, reading(1), 1e-9);
+	assert_int_equal(0, ingest_stats(in)->future);
+	node_down();
+}
+
+/*
+ * Root sets the gateway's clock back an hour between two checkpoints: the
+ * capture times moved an hour back while the quotes' TPM clock advanced
+ * 1 s, so the readings between those checkpoints are not kept (audited
+ * once); with the clock steady again, the next ones are.
+ */
+static void t_clock_drift(void **state)
+{
+	struct recs rs = { 0 };
+	struct rstream s;
+
+	(void)state;
+	rt_base = now_ns();
+	node_up();
+	stream_init(&s, 0);
+	add_desc(&rs, &s);		/* 0 */
+	add_sample(&rs, &s, 2150);	/* 1 */
+	add_cp(&rs, &s, 1, 1000);	/* 2 */
+	publish(&rs);
+	recs_free(&rs);
+	rt_base -= 3600 * (int64_t)1000000000;
+	add_sample(&rs, &s, 2160);	/* 3 */
+	add_sample(&rs, &s, 2170);	/* 4 */
+	add_cp(&rs, &s, 2, 2000);	/* 5 */
+	publish(&rs);
+	recs_free(&rs);
+	assert_int_equal(1, nreadings(0));
+	assert_int_equal(2, ingest_stats(in)->drift);
+	assert_int_equal(1, naudit("clock-drift", "seq 3..5): the gateway's clock moved -3599999 ms while the TPM clock moved 1000 ms"));
+	add_sample(&rs, &s, 2180);	/* 6 */
+	add_cp(&rs, &s, 3, 3000);	/* 7 */
+	publish(&rs);
+	recs_free(&rs);
+	assert_float_equal(21.8, reading(6), 1e-9);
+	assert_int_equal(2, ingest_stats(in)->drift);
+	assert_int_equal(0, ingest_stats(in)->bad);
 	node_down();
 }
 
@@ -454,6 +498,7 @@ int main(void)
 		cmocka_unit_test(t_restart_readings),
 		cmocka_unit_test(t_verdict_chain),
 		cmocka_unit_test(t_future),
+		cmocka_unit_test(t_clock_drift),
 	};
 
 	setenv("TSS2_LOG", "all+NONE", 1);

@@ -312,6 +312,16 @@ const struct attestio_descriptor *
 att_verifier_descriptor(const struct att_verifier *v, uint32_t stream);
 
 /*
+ * The TPM time (reset and restart counts, clock in ms) of @stream's last
+ * verified quote; inside the on_verdict callbacks a verified checkpoint
+ * causes (its own and those of the records it covers), that checkpoint's.
+ * 0, or ATT_ECHAIN if none.
+ */
+int att_verifier_quote_time(const struct att_verifier *v, uint32_t stream,
+			    uint32_t *reset, uint32_t *restart,
+			    uint64_t *clock_ms);
+
+/*
  * Resuming mid-chain (a verifier rebuilt from a store of verified records,
  * fed again from the last verified checkpoint): @d (@len bytes, channels
  * included) is the descriptor, calib records applied, that was in force at

@@ -1531,6 +1531,23 @@ att_verifier_descriptor(const struct att_verifier *v, uint32_t stream)
 	return att_dsnap_desc(v->s[stream].ds);
 }
 
+int att_verifier_quote_time(const struct att_verifier *v, uint32_t stream,
+			    uint32_t *reset, uint32_t *restart,
+			    uint64_t *clock_ms)
+{
+	const struct att_vstream *s;
+
+	if (!v || stream >= ATTESTIO_MAX_STREAMS || !reset || !restart || !clock_ms)
+		return ATT_EINVAL;
+	s = &v->s[stream];
+	if (!s->t.have)
+		return ATT_ECHAIN;
+	*reset = s->t.reset;
+	*restart = s->t.restart;
+	*clock_ms = s->t.clock;
+	return 0;
+}
+
 int att_verifier_resume_descriptor(struct att_verifier *v, uint32_t stream,
 				   uint64_t instance, uint32_t generation,
 				   uint64_t seq,

@@ -47,6 +47,11 @@ struct chain {
 	struct fed *q;		/* fed, not yet acked, oldest first */
 	size_t qh, qn, qcap;
 	bool saved;		/* its row is in the chain table */
+	/* the last verified checkpoint: its seq, capture time, TPM time */
+	bool have_tt;
+	uint64_t tt_seq, tt_clock;
+	int64_t tt_rt;
+	uint32_t tt_reset, tt_restart;
 	uint32_t pin_noted;	/* identity (bit 16) / channel type (bit ch)
 				   mismatches, future readings (bit 17)
 				   audited, identity logged (bit 18) for
@@ -222,6 +227,82 @@ static bool time_ok(struct gw *g, struct chain *c, int64_t realtime_ns,
 	return false;
 }
 
+/* Record @seq of chain @c: in->get on its row (data, received), or false. */
+static bool rec_get(struct gw *g, const struct chain *c, uint64_t seq)
+{
+	struct ingest *in = g->in;
+
+	sqlite3_reset(in->get);
+	sqlite3_bind_text(in->get, 1, g->reg->conf->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(in->get, 2, (int64_t)c->instance);
+	sqlite3_bind_int64(in->get, 3, c->stream);
+	sqlite3_bind_int64(in->get, 4, c->gen);
+	sqlite3_bind_int64(in->get, 5, (int64_t)seq);
+	return sqlite3_step(in->get) == SQLITE_ROW;
+}
+
+/*
+ * Verified checkpoint @seq of @c: between the chain's previous verified
+ * checkpoint of the same TPM boot and this one, the gateway's clock
+ * (checkpoint capture times) must have advanced as much as the TPM clock
+ * of their quotes, within max_clock_skew; else root set CLOCK_REALTIME
+ * meanwhile and the readings of the samples in between (just stored: this
+ * checkpoint verified them) are deleted, audited once per chain.
+ */
+static void check_drift(struct gw *g, struct chain *c, uint64_t seq)
+{
+	struct ingest *in = g->in;
+	uint32_t reset, restart;
+	uint64_t clock;
+	int64_t rt, drift_ms;
+	struct attestio_rec_hdr h;
+	sqlite3_stmt *del;
+	char why[400];
+
+	if (att_verifier_quote_time(g->v, c->stream, &reset, &restart, &clock))
+		return;
+	if (!rec_get(g, c, seq) ||
+	    sqlite3_column_bytes(in->get, 0) < (int)sizeof(h))
+		return;
+	memcpy(&h, sqlite3_column_blob(in->get, 0), sizeof(h));
+	rt = (int64_t)le64toh(h.realtime_ns);
+	drift_ms = (rt - c->tt_rt) / 1000000 - (int64_t)(clock - c->tt_clock);
+	if (c->have_tt && reset == c->tt_reset && restart == c->tt_restart &&
+	    seq > c->tt_seq && clock >= c->tt_clock &&
+	    (drift_ms > (int64_t)in->c->max_clock_skew_s * 1000 ||
+	     drift_ms < -(int64_t)in->c->max_clock_skew_s * 1000)) {
+		del = store_prep(in->s, "DELETE FROM reading WHERE gw=? AND "
+				 "stream=? AND instance=? AND gen=? AND seq>? AND seq<?");
+		if (del) {
+			sqlite3_bind_text(del, 1, g->reg->conf->id, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(del, 2, c->stream);
+			sqlite3_bind_int64(del, 3, (int64_t)c->instance);
+			sqlite3_bind_int64(del, 4, c->gen);
+			sqlite3_bind_int64(del, 5, (int64_t)c->tt_seq);
+			sqlite3_bind_int64(del, 6, (int64_t)seq);
+			if (sqlite3_step(del) == SQLITE_DONE) {
+				in->st.drift += (uint64_t)sqlite3_changes(in->s->db);
+				in->st.readings -= (uint64_t)sqlite3_changes(in->s->db);
+			}
+			sqlite3_finalize(del);
+		}
+		snprintf(why, sizeof(why), "stream %u (load %016" PRIx64 " gen %u, "
+			 "seq %" PRIu64 "..%" PRIu64 "): the gateway's clock moved %"
+			 PRId64 " ms while the TPM clock moved %" PRIu64 " ms "
+			 "(max_clock_skew %" PRIu64 " s): the clock was set, the "
+			 "readings in between are not kept", c->stream, c->instance,
+			 c->gen, c->tt_seq + 1, seq, (rt - c->tt_rt) / 1000000,
+			 clock - c->tt_clock, in->c->max_clock_skew_s);
+		note_refusal(g, c, 1u << 19, "clock-drift", why);
+	}
+	c->have_tt = true;
+	c->tt_seq = seq;
+	c->tt_rt = rt;
+	c->tt_clock = clock;
+	c->tt_reset = reset;
+	c->tt_restart = restart;
+}
+
 /* Readings of a verified sample: every channel, SI units (descriptor),
  * unless the device or channel is not the one a feed pinned. */
 static void store_readings(struct gw *g, struct chain *c, uint64_t seq)
@@ -234,13 +315,7 @@ static void store_readings(struct gw *g, struct chain *c, uint64_t seq)
 
 	if (!d)
 		return;
-	sqlite3_reset(in->get);
-	sqlite3_bind_text(in->get, 1, g->reg->conf->id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(in->get, 2, (int64_t)c->instance);
-	sqlite3_bind_int64(in->get, 3, c->stream);
-	sqlite3_bind_int64(in->get, 4, c->gen);
-	sqlite3_bind_int64(in->get, 5, (int64_t)seq);
-	if (sqlite3_step(in->get) != SQLITE_ROW)
+	if (!rec_get(g, c, seq))
 		return;
 	rec = sqlite3_column_blob(in->get, 0);
 	len = (size_t)sqlite3_column_bytes(in->get, 0);
@@ -391,8 +466,10 @@ static void on_verdict(void *ctx, const struct att_verdict *vd)
 		in->st.verified++;
 		if (vd->type == ATTESTIO_REC_SAMPLE)
 			store_readings(g, c, vd->seq);
-		if (vd->type == ATTESTIO_REC_CHECKPOINT)
+		if (vd->type == ATTESTIO_REC_CHECKPOINT) {
 			save_descriptor(g, c, vd->seq);
+			check_drift(g, c, vd->seq);
+		}
 		return;
 	}
 	in->st.failed++;

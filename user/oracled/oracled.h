@@ -199,6 +199,8 @@ struct ingest_stats {
 						   pinned device / channel type */
 	uint64_t future;		/* readings refused: dated after their
 					   receipt + max_clock_skew */
+	uint64_t drift;			/* readings dropped: the gateway clock
+					   and the TPM clock disagree */
 	uint64_t latency_us_sum, latency_n;
 };
 
