@@ -47,10 +47,10 @@ $(TB)/unit/test_oracled_setup: tests/unit/test_oracled_setup.c user/oracled/setu
 		user/oracled/setup.c user/oracled/config.c -o $@ \
 		$(UB)/libfirstrun.a $(UB)/liboracle.a -lcmocka -linih $(ORACLE_LDLIBS)
 # Suites named test_oracled_* build attestio-oracle's parts in (config).
-$(TB)/unit/test_oracled_%: tests/unit/test_oracled_%.c user/oracled/%.c user/oracled/oracled.h $(UB)/liboracle.a
+$(TB)/unit/test_oracled_%: tests/unit/test_oracled_%.c user/oracled/%.c user/oracled/oracled.h $(UB)/liboracle.a $(UB)/libattestio.a
 	@mkdir -p $(@D)
-	$(CC) $(USER_CFLAGS) $(ORACLE_CFLAGS) -Iuser/oracled -Iinclude/uapi $< user/oracled/$*.c -o $@ \
-		$(UB)/liboracle.a -lcmocka -linih $(ORACLE_LDLIBS)
+	$(CC) $(USER_CFLAGS) $(ORACLE_CFLAGS) -Iuser/oracled -Iuser/include -Iinclude/uapi $< user/oracled/$*.c -o $@ \
+		$(UB)/liboracle.a $(UB)/libattestio.a -lcmocka -linih $(ORACLE_LDLIBS) $(LIB_LDLIBS)
 # attestio-oracle's ingest with its store and registry, fed signed record
 # streams (tests/common/signed_stream.h).
 OD_INGEST_SRC := user/oracled/ingest.c user/oracled/registry.c user/oracled/store.c user/oracled/log.c

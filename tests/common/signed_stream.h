@@ -120,8 +120,9 @@ static inline void stream_init_gen(struct rstream *s, uint32_t id, uint32_t gen)
 	attestio_chain_genesis(s->head, INSTANCE, id, gen);
 }
 
-/* One temperature channel, s16 LE, scale 10 (milli degC). */
-static inline void add_desc(struct recs *rs, struct rstream *s)
+/* One channel of IIO type @type, s16 LE, scale 10; device @identity. */
+static inline void add_desc_id(struct recs *rs, struct rstream *s,
+			       const uint8_t *identity, uint16_t type)
 {
 	uint32_t used = sizeof(struct attestio_descriptor) +
 			sizeof(struct attestio_channel);
@@ -137,13 +138,21 @@ static inline void add_desc(struct recs *rs, struct rstream *s)
 	d->scan_bytes = cpu_to_le32(4);
 	strcpy(d->device, "iio:device0");
 	strcpy(d->name, "temp");
-	d->chan[0].type = cpu_to_le16(9);
+	if (identity)
+		memcpy(d->identity, identity, sizeof(d->identity));
+	d->chan[0].type = cpu_to_le16(type);
 	d->chan[0].sign = 's';
 	d->chan[0].realbits = 16;
 	d->chan[0].storagebits = 16;
 	d->chan[0].scale_type = cpu_to_le32(1);
 	d->chan[0].scale_val = cpu_to_le32(10);
 	finish(s, rec, ATTESTIO_REC_DESCRIPTOR, len);
+}
+
+/* One temperature channel, s16 LE, scale 10 (milli degC). */
+static inline void add_desc(struct recs *rs, struct rstream *s)
+{
+	add_desc_id(rs, s, NULL, 9);
 }
 
 static inline void add_sample(struct recs *rs, struct rstream *s, int16_t v)

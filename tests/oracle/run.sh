@@ -126,6 +126,9 @@ node_conf() {	# k
 	mkdir -p "$d"
 	{
 		printf '[node]\nkey = %s\ndb = %s/node.db\nevidence_timeout = 60\nallow_simulated = true\n' "${nkey[$1]}" "$d"
+		# gen_feed's epochs are published at once, dated up to the lead
+		# + 8 s ahead of their publication: allow that much (and no more)
+		printf 'max_clock_skew = %s\n' "$(( ${ORACLE_TEST_LEAD:-16} + 10 ))"
 		printf '[link]\nbroker = mqtts://localhost:%s\nca = %s\ncert = %s\nkey = %s\nkeepalive = 5\n' \
 			"$port" "$pki/ca.crt" "$pki/client.crt" "$pki/client.key"
 		[ "$1" = 1 ] && printf '[metrics]\nlisten = 127.0.0.1:%s\n' "$mport"
@@ -153,6 +156,12 @@ delta = 100"
 		printf '[feed few]\nstreams = %s:3 %s:3 %s:0\n%s\nmin_devices = 3\nmin_gateways = 2\n' \
 			"${gw[1]}" "${gw[2]}" "${gw[6]}" "$common"
 		printf '[feed late]\nstreams = %s:0\n%s\n' "${gw[1]}" "${common/start = $T0/start = $((T0 + 30))}"
+		# g3's s3 is root's own device under the feed's stream id: its
+		# descriptor identity is not the one pinned (gen_feed's are zero)
+		printf '[feed fake]\nstreams = %s:3 %s:3 %s:3\n%s\nmin_devices = 3\nchannel_type = temp\n' \
+			"${gw[1]}" "${gw[2]}" "${gw[3]}" "$common"
+		printf 'identity = %s:3 %064d\n' "${gw[1]}" 0 "${gw[2]}" 0
+		printf 'identity = %s:3 %s\n' "${gw[3]}" "5e$(printf '%062d' 0)"
 	} > "$d/oracle.conf"
 }
 hostile='<script>pwned=1</script><img src=x onerror=pwned=2>'
@@ -310,7 +319,8 @@ expect() {	# feed status value -> "" or why, for rounds 1-4 on nodes 1-4
 for spec in "honest 0 2315:honest feed settles 23.15 on every node (final, t = 2 of 4 signed)" \
 	    "liar1 0 2315:f = 1 liar of 3f+1 = 4 devices is outvoted" \
 	    "liar2 4 *:f+1 = 2 liars of 4 halt the round (disagree)" \
-	    "few 1 0:too few sources (1 device of 3 needed) halt the round (few-devices)"; do
+	    "few 1 0:too few sources (1 device of 3 needed) halt the round (few-devices)" \
+	    "fake 6 *:a device under a pinned stream id whose descriptor identity differs stores no reading: the round halts (stale), never counts it"; do
 	read -r feed st val <<< "${spec%%:*}"
 	check "${spec#*:}" "$(expect "$feed" "$st" "$val")"
 done
@@ -324,10 +334,15 @@ for g in sys.argv[2:]:
     n, v = db.execute("select count(*), sum(state=0) from rec where gw=?", (g,)).fetchone()
     if n != v or n != 4 * (1 + 8 * 11):
         print("gateway %s: %s records, %s verified (expected %d)" % (g, n, v, 4 * 89))
+    # readings too: the samples after the restart decode with the
+    # descriptor saved at the last verified checkpoint
+    r, = db.execute("select count(*) from reading where gw=?", (g,)).fetchone()
+    if r != 4 * 8 * 10:
+        print("gateway %s: %s readings stored (expected %d);" % (g, r, 4 * 8 * 10))
 EOP
 )
 grep -q "resumed" "$base/n4/oracle.log" || why="$why no resume logged;"
-check "restart mid-chain: node 4 resumes its chains, every record verified" "$why"
+check "restart mid-chain: node 4 resumes its chains, every record verified, every reading stored" "$why"
 
 why=$("$py" - "$base/status1.json" "${gw[5]}" "${gw[6]}" "${gw[1]}" <<-'EOP'
 import json, sys
@@ -349,6 +364,14 @@ if [ "${dups:-0}" -ge 48 ] && [ "$gw1" = active ]; then
 	ok "replayed batch: $dups duplicate records dropped, gateway still active"
 else
 	notok "replayed batch" "duplicates ${dups:-?} gateway $gw1"
+fi
+
+pins=$(metric 'readings_rejected_total{reason="identity"}')
+audit=$("$py" -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from audit where event=? and subject=? and detail like ?", ("pin-mismatch", sys.argv[2], "stream 3 %is not 5e00%pinned by feed fake%")).fetchone()[0])' "$base/n1/node.db" "${gw[3]}")
+if [ "${pins:-0}" -ge 80 ] && [ "$audit" = 1 ]; then
+	ok "identity pin: $pins readings of the unpinned device refused, audited once per chain"
+else
+	notok "identity pin" "readings refused ${pins:-?}, audit events $audit"
 fi
 
 m=$(metric 'rounds_total{status="disagree"}')

@@ -85,6 +85,10 @@ static void digest(void **s)
 	/* evidence settings: defaults, values, and they decide no round */
 	assert_int_equal(OD_KK_AUTO, c.gw[0].kernel_key);
 	assert_int_equal(60, c.evidence_timeout_s);
+	assert_int_equal(10, c.max_clock_skew_s);
+	assert_int_equal(0, load("[node]\nmax_clock_skew = 120\n", &d));
+	assert_int_equal(120, d.max_clock_skew_s);
+	assert_memory_equal(c.feed[0].config_digest, d.feed[0].config_digest, 32);
 	assert_int_equal(0, load("[gateway " GW "]\nkernel_key = off\n"
 				 "[node]\nevidence_timeout = 5\n", &d));
 	assert_int_equal(OD_KK_OFF, d.gw[0].kernel_key);
@@ -92,6 +96,33 @@ static void digest(void **s)
 	assert_memory_equal(c.feed[0].config_digest, d.feed[0].config_digest, 32);
 	assert_int_equal(0, load("[gateway " GW "]\nkernel_key = required\n", &d));
 	assert_int_equal(OD_KK_REQUIRED, d.gw[0].kernel_key);
+}
+
+#define ID64 "a1000000000000000000000000000000000000000000000000000000000000" "5e"
+
+/* Pins of the device identity and channel type (finding: fake sensor). */
+static void pins(void **s)
+{
+	(void)s;
+	assert_int_equal(0, load("", &c));
+	assert_int_equal(-1, c.feed[0].chan_type);
+	assert_false(c.feed[0].s[0].pinned);
+	assert_int_equal(0, load("identity = " GW ":1 " ID64 "\nchannel_type = temp\n", &d));
+	assert_int_equal(9, d.feed[0].chan_type);
+	assert_false(d.feed[0].s[0].pinned);
+	assert_true(d.feed[0].s[1].pinned);
+	assert_int_equal(0xa1, d.feed[0].s[1].identity[0]);
+	assert_int_equal(0x5e, d.feed[0].s[1].identity[31]);
+	/* both decide which readings count: part of the digest */
+	assert_memory_not_equal(c.feed[0].config_digest, d.feed[0].config_digest, 32);
+	assert_int_equal(0, load("identity = " GW ":1 " ID64 "\n", &d));
+	assert_memory_not_equal(c.feed[0].config_digest, d.feed[0].config_digest, 32);
+	assert_int_equal(0, load("channel_type = 9\n", &d));
+	assert_int_equal(9, d.feed[0].chan_type);
+	assert_memory_not_equal(c.feed[0].config_digest, d.feed[0].config_digest, 32);
+	assert_int_equal(0, load("require_identity = true\nidentity = " GW ":1 " ID64
+				 "\nidentity = " GW ":0 " ID64 "\n", &d));
+	assert_true(d.feed[0].s[0].pinned && d.feed[0].s[1].pinned);
 }
 
 static void refused(const char *extra, const char *want)
@@ -126,6 +157,27 @@ static void errors(void **s)
 	refused("garbage\n", "t.conf:18: syntax error");
 	refused("[gateway " GW "]\nkernel_key = maybe\n",
 		"t.conf:19: gateway " GW ".kernel_key must be auto, required or off");
+	refused("identity = " GW ":1 a1\n", "t.conf:18: feed temp: identity is GATEWAY:STREAM IDENTITY");
+	refused("identity = " GW ":1\n", "t.conf:18: feed temp: identity is GATEWAY:STREAM IDENTITY");
+	refused("identity = " GW ":1 " ID64 " x\n", "t.conf:18: feed temp: identity is");
+	refused("identity = " GW ":1 " ID64 "\nidentity = " GW ":1 " ID64 "\n",
+		"t.conf:19: feed temp: identity of " GW ":1 given twice");
+	refused("identity = " GW ":5 " ID64 "\n", "feed temp: identity of " GW ":5, which is not in its streams");
+	refused("require_identity = true\n", "feed temp: stream " GW ":0 has no identity line");
+	refused("require_identity = yes\n", "t.conf:18: feed temp: require_identity must be true or false");
+	refused("channel_type = warmth\n", "t.conf:18: feed temp: channel_type must be an IIO channel type name");
+	refused("identity = " GW ":1 " ID64 "\n[feed b]\nstart = 5\nstreams = " GW ":1\n"
+		"identity = " GW ":1 " ID64 "\nidentity = " GW ":0 b" ID64 "\n",
+		"feed b: identity is");
+	refused("identity = " GW ":1 " ID64 "\n[feed b]\nstart = 5\nstreams = " GW ":1\n"
+		"identity = " GW ":1 b1" ID64 "\n", "feed b: identity is");
+	refused("identity = " GW ":1 " ID64 "\n[feed b]\nstart = 5\nstreams = " GW ":1\n"
+		"identity = " GW ":1 000000000000000000000000000000000000000000000000000000000000005e\n",
+		"feeds temp and b pin different identities for " GW ":1");
+	refused("channel_type = temp\n[feed b]\nstart = 5\nstreams = " GW ":1:2\n"
+		"channel_type = pressure\n", "feeds temp and b expect different channel types for " GW ":1:2");
+	refused("[node]\nmax_clock_skew = 86401\n",
+		"t.conf:19: node.max_clock_skew must be an integer in 0..86400");
 	refused("[node]\nevidence_timeout = 0\n",
 		"t.conf:19: node.evidence_timeout must be an integer in 1..86400");
 }
@@ -135,6 +187,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(full),
 		cmocka_unit_test(digest),
+		cmocka_unit_test(pins),
 		cmocka_unit_test(errors),
 	};
 

@@ -8,7 +8,9 @@
  */
 #include "record.h"	/* first: its SHA-256 shim configures OpenSSL */
 
+#include <inttypes.h>
 #include <math.h>
+#include <string.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -37,13 +39,19 @@ static struct registry *reg;
 static struct ingest *in;
 static struct oracle_signer signer;
 
-static void node_up(void)
+/* A node on database @db (":memory:": a fresh one). */
+static void node_up_at(const char *db)
 {
 	char err[600];
 
-	assert_int_equal(0, store_init(&st, ":memory:", STORE_ADMIN, err, sizeof(err)));
+	assert_int_equal(0, store_init(&st, db, STORE_ADMIN, err, sizeof(err)));
 	assert_int_equal(0, registry_init(&reg, &cfg, &st, err, sizeof(err)));
 	assert_int_equal(0, ingest_init(&in, &cfg, &st, reg, &signer));
+}
+
+static void node_up(void)
+{
+	node_up_at(":memory:");
 }
 
 static void node_down(void)
@@ -67,7 +75,8 @@ static void publish(const struct recs *rs)
 	assert_int_equal(0, ingest_message(in, gwid, batch, n, ack, sizeof(ack), &acklen));
 }
 
-/* The stored reading of (stream 0, channel 0, seq), or NAN. */
+/* The stored reading of (stream 0, channel 0, seq); there must be one
+ * (assert_float_equal() passes on NAN). */
 static double reading(uint64_t seq)
 {
 	sqlite3_stmt *q = store_prep(&st, "SELECT value FROM reading WHERE gw=? "
@@ -79,6 +88,8 @@ static double reading(uint64_t seq)
 	sqlite3_bind_int64(q, 2, (int64_t)seq);
 	if (sqlite3_step(q) == SQLITE_ROW)
 		v = sqlite3_column_double(q, 0);
+	if (isnan(v))
+		fail_msg("no reading of seq %" PRIu64 " stored", seq);
 	sqlite3_finalize(q);
 	return v;
 }
@@ -113,6 +124,330 @@ static void t_rescale(void **state)
 	recs_free(&rs);
 }
 
+/* The stored readings of (@stream, channel 0). */
+static int nreadings(uint32_t stream)
+{
+	sqlite3_stmt *q = store_prep(&st, "SELECT count(*) FROM reading WHERE "
+				     "gw=? AND stream=? AND channel=0");
+	int n;
+
+	assert_non_null(q);
+	sqlite3_bind_text(q, 1, gwid, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, stream);
+	assert_int_equal(SQLITE_ROW, sqlite3_step(q));
+	n = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	return n;
+}
+
+/* Audit events @event whose detail contains @part. */
+static int naudit(const char *event, const char *part)
+{
+	sqlite3_stmt *q = store_prep(&st, "SELECT count(*) FROM audit WHERE "
+				     "event=? AND instr(detail, ?) > 0");
+	int n;
+
+	assert_non_null(q);
+	sqlite3_bind_text(q, 1, event, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, part, -1, SQLITE_STATIC);
+	assert_int_equal(SQLITE_ROW, sqlite3_step(q));
+	n = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	return n;
+}
+
+static const uint8_t ident_real[32] = { [0] = 0xa1, [31] = 0x5e };
+static const uint8_t ident_fake[32] = { [0] = 0xfa, [31] = 0x4e };
+
+/* A feed "f" reading stream 0 (identity pinned) and stream 1 (not). */
+static void pin_feed(int chan_type)
+{
+	struct od_feed_conf *f = &cfg.feed[0];
+
+	memset(f, 0, sizeof(*f));
+	strcpy(f->name, "f");
+	f->chan_type = chan_type;
+	f->nstreams = 2;
+	for (int i = 0; i < 2; i++) {
+		strcpy(f->s[i].gwid, gwid);
+		f->s[i].stream = (uint32_t)i;
+	}
+	f->s[0].pinned = true;
+	memcpy(f->s[0].identity, ident_real, 32);
+	cfg.nfeeds = 1;
+}
+
+/*
+ * Root detaches the feed's sensor and attaches a device of its own under
+ * the same stream id (a uhid sensor hub, iio_dummy): its records chain and
+ * verify, but the descriptor's identity is not the pinned one, so none of
+ * its readings is stored, and the mismatch is audited once per chain.
+ * The real device (and an unpinned stream) is stored.
+ */
+static void t_pin_identity(void **state)
+{
+	struct recs rs = { 0 };
+	struct rstream s0, s1, fake;
+	struct rstream *both[2] = { &s0, &s1 };
+	struct qopt q = { .key = key1, .clock = 1000 };
+
+	(void)state;
+	rt_base = now_ns();
+	pin_feed(-1);
+	node_up();
+	stream_init(&s0, 0);
+	stream_init(&s1, 1);
+	add_desc_id(&rs, &s0, ident_real, 9);
+	add_sample(&rs, &s0, 2150);
+	add_desc_id(&rs, &s1, ident_fake, 9);
+	add_sample(&rs, &s1, 2160);
+	add_checkpoints(&rs, both, 2, 1, &q);
+	publish(&rs);
+	recs_free(&rs);
+	assert_int_equal(1, nreadings(0));
+	assert_int_equal(1, nreadings(1));	/* not pinned: any device */
+	/* stream 0 re-allocated to root's device (generation 1) */
+	stream_init_gen(&fake, 0, 1);
+	add_desc_id(&rs, &fake, ident_fake, 9);
+	add_sample(&rs, &fake, 9999);
+	add_sample(&rs, &fake, 9999);
+	add_cp(&rs, &fake, 2, 2000);
+	publish(&rs);
+	recs_free(&rs);
+	assert_int_equal(1, nreadings(0));
+	assert_int_equal(1, naudit("pin-mismatch", "is not a1000000"));
+	assert_int_equal(2, ingest_stats(in)->pin_identity);
+	assert_int_equal(0, ingest_stats(in)->pin_type);
+	node_down();
+	cfg.nfeeds = 0;
+}
+
+/* A feed of temperatures: a channel of another IIO type is not stored. */
+static void t_pin_type(void **state)
+{
+	struct recs rs = { 0 };
+	struct rstream s0, s1;
+	struct rstream *both[2] = { &s0, &s1 };
+	struct qopt q = { .key = key1, .clock = 1000 };
+
+	(void)state;
+	rt_base = now_ns();
+	pin_feed(9);	/* IIO_TEMP */
+	node_up();
+	stream_init(&s0, 0);
+	stream_init(&s1, 1);
+	add_desc_id(&rs, &s0, ident_real, 9);
+	add_sample(&rs, &s0, 2150);
+	add_desc_id(&rs, &s1, NULL, 0);	/* IIO_VOLTAGE */
+	add_sample(&rs, &s1, 2160);
+	add_checkpoints(&rs, both, 2, 1, &q);
+	publish(&rs);
+	recs_free(&rs);
+	assert_int_equal(1, nreadings(0));
+	assert_int_equal(0, nreadings(1));
+	assert_int_equal(1, naudit("pin-mismatch", "channel type voltage (0) is not feed f's channel_type temp"));
+	assert_int_equal(1, ingest_stats(in)->pin_type);
+	node_down();
+	cfg.nfeeds = 0;
+}
+
+/*
+ * The node restarts mid-chain: it resumes the chain from its last verified
+ * checkpoint, where the verifier has no descriptor of its own.  The
+ * descriptor saved with that checkpoint decodes the samples after it (a
+ * calib record after the restart too): they are stored, none lost.
+ */
+static void t_restart_readings(void **state)
+{
+	char db[] = "/tmp/test_oracled_ingest_db.XXXXXX";
+	struct recs rs = { 0 };
+	struct rstream s;
+	int fd;
+
+	(void)state;
+	rt_base = now_ns();
+	fd = mkstemp(db);
+	assert_true(fd >= 0);
+	close(fd);
+	node_up_at(db);
+	stream_init(&s, 0);
+	add_desc(&rs, &s);		/* 0: scale 10 */
+	add_sample(&rs, &s, 2150);	/* 1: 21.5 */
+	add_cp(&rs, &s, 1, 1000);	/* 2 */
+	add_calib(&rs, &s, 20);		/* 3 */
+	add_sample(&rs, &s, 2150);	/* 4: 43.0 */
+	add_cp(&rs, &s, 2, 2000);	/* 5 */
+	publish(&rs);
+	recs_free(&rs);
+	assert_float_equal(43.0, reading(4), 1e-9);
+	node_down();
+	node_up_at(db);			/* restart */
+	add_sample(&rs, &s, 2160);	/* 6: 43.2 */
+	add_calib(&rs, &s, 10);		/* 7 */
+	add_sample(&rs, &s, 2170);	/* 8: 21.7 */
+	add_cp(&rs, &s, 3, 3000);	/* 9 */
+	publish(&rs);
+	recs_free(&rs);
+	assert_float_equal(43.2, reading(6), 1e-9);
+	assert_float_equal(21.7, reading(8), 1e-9);
+	assert_int_equal(0, ingest_stats(in)->bad);
+	node_down();
+	unlink(db);
+	strcat(db, "-wal");
+	unlink(db);
+	strcpy(db + strlen(db) - 4, "-shm");
+	unlink(db);
+	strcpy(db + strlen(db) - 4, ".lock");
+	unlink(db);
+}
+
+/* One integer of stream 0's (gateway, generation @gen[, seq @seq]). */
+static int64_t query_int(const char *sql, uint32_t gen, uint64_t seq, int64_t none)
+{
+	sqlite3_stmt *q = store_prep(&st, sql);
+	int64_t v = none;
+
+	assert_non_null(q);
+	sqlite3_bind_text(q, 1, gwid, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, gen);
+	if (sqlite3_bind_parameter_count(q) > 2)
+		sqlite3_bind_int64(q, 3, (int64_t)seq);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		v = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	return v;
+}
+
+/* The acked frontier of chain (stream 0, generation @gen); -2: no row. */
+static int64_t acked(uint32_t gen)
+{
+	return query_int("SELECT acked FROM chain WHERE gw=? AND stream=0 AND gen=?",
+			 gen, 0, -2);
+}
+
+/* The verdict state of (stream 0, generation @gen, @seq). */
+static int rec_state(uint32_t gen, uint64_t seq)
+{
+	return (int)query_int("SELECT state FROM rec WHERE gw=? AND stream=0 "
+			      "AND gen=? AND seq=?", gen, seq, -1);
+}
+
+/*
+ * Stream 0 is re-allocated (generation 1) before a checkpoint covered
+ * generation 0: the verifier ends chain 0 (its records' final verdict is
+ * pending) when chain 1's genesis is fed, after ingest switched to chain 1.
+ * Those verdicts are chain 0's: chain 1's records stay unacked until a
+ * checkpoint verifies them.
+ */
+static void t_verdict_chain(void **state)
+{
+	struct recs rs = { 0 };
+	struct rstream s0, s1;
+
+	(void)state;
+	rt_base = now_ns();
+	node_up();
+	stream_init(&s0, 0);
+	add_desc(&rs, &s0);		/* gen 0: 0 */
+	add_sample(&rs, &s0, 2150);	/* 1 */
+	add_sample(&rs, &s0, 2150);	/* 2 */
+	stream_init_gen(&s1, 0, 1);
+	add_desc(&rs, &s1);		/* gen 1: 0 */
+	add_sample(&rs, &s1, 2160);	/* 1 */
+	add_sample(&rs, &s1, 2160);	/* 2 */
+	publish(&rs);
+	recs_free(&rs);
+	assert_int_equal(2, acked(0));	/* final: pending for good */
+	assert_int_equal(-1, acked(1));	/* nothing of chain 1 judged */
+	assert_int_equal(ATT_REC_PENDING, rec_state(1, 0));
+	add_cp(&rs, &s1, 1, 1000);	/* gen 1: 3 */
+	publish(&rs);
+	recs_free(&rs);
+	assert_int_equal(3, acked(1));
+	for (uint64_t q = 0; q < 4; q++)
+		assert_int_equal(ATT_REC_VERIFIED, rec_state(1, q));
+	assert_float_equal(21.6, reading(2), 1e-9);
+	node_down();
+}
+
+/*
+ * Root sets the gateway's clock ahead: readings captured now would land in
+ * a later round's window.  A reading dated more than max_clock_skew after
+ * its record's receipt is refused (audited once per chain); one 2 s ahead
+ * (a clock within the skew) is stored.
+ */
+static void t_future(void **state)
+{
+	struct recs rs = { 0 };
+	struct rstream s;
+
+	(void)state;
+	rt_base = now_ns() + 3600 * (int64_t)1000000000;
+	node_up();
+	stream_init(&s, 0);
+	add_desc(&rs, &s);
+	add_sample(&rs, &s, 2150);	/* 1: an hour ahead */
+	add_cp(&rs, &s, 1, 1000);
+	publish(&rs);
+	recs_free(&rs);
+	assert_int_equal(0, nreadings(0));
+	assert_int_equal(1, ingest_stats(in)->future);
+	assert_int_equal(0, ingest_stats(in)->bad);
+	assert_int_equal(1, naudit("clock-skew", "the gateway's clock is ahead"));
+	node_down();
+	/* (setting it back within a boot is caught otherwise: t_clock_drift) */
+	rt_base = now_ns() + 2 * (int64_t)1000000000;
+	node_up();
+	stream_init(&s, 0);
+	add_desc(&rs, &s);
+	add_sample(&rs, &s, 2160);	/* 1: 2 s ahead */
+	add_cp(&rs, &s, 1, 1000);
+	publish(&rs);
+	recs_free(&rs);
+	assert_float_equal(21.6, reading(1), 1e-9);
+	assert_int_equal(0, ingest_stats(in)->future);
+	node_down();
+}
+
+/*
+ * Root sets the gateway's clock back an hour between two checkpoints: the
+ * capture times moved an hour back while the quotes' TPM clock advanced
+ * 1 s, so the readings between those checkpoints are not kept (audited
+ * once); with the clock steady again, the next ones are.
+ */
+static void t_clock_drift(void **state)
+{
+	struct recs rs = { 0 };
+	struct rstream s;
+
+	(void)state;
+	rt_base = now_ns();
+	node_up();
+	stream_init(&s, 0);
+	add_desc(&rs, &s);		/* 0 */
+	add_sample(&rs, &s, 2150);	/* 1 */
+	add_cp(&rs, &s, 1, 1000);	/* 2 */
+	publish(&rs);
+	recs_free(&rs);
+	rt_base -= 3600 * (int64_t)1000000000;
+	add_sample(&rs, &s, 2160);	/* 3 */
+	add_sample(&rs, &s, 2170);	/* 4 */
+	add_cp(&rs, &s, 2, 2000);	/* 5 */
+	publish(&rs);
+	recs_free(&rs);
+	assert_int_equal(1, nreadings(0));
+	assert_int_equal(2, ingest_stats(in)->drift);
+	assert_int_equal(1, naudit("clock-drift", "seq 3..5): the gateway's clock moved -3599999 ms while the TPM clock moved 1000 ms"));
+	add_sample(&rs, &s, 2180);	/* 6 */
+	add_cp(&rs, &s, 3, 3000);	/* 7 */
+	publish(&rs);
+	recs_free(&rs);
+	assert_float_equal(21.8, reading(6), 1e-9);
+	assert_int_equal(2, ingest_stats(in)->drift);
+	assert_int_equal(0, ingest_stats(in)->bad);
+	node_down();
+}
+
 static int setup(void **state)
 {
 	EVP_PKEY *pub;
@@ -135,6 +470,7 @@ static int setup(void **state)
 	strcpy(cfg.gw[0].ak, ak_path);
 	cfg.gw[0].tier = 1;
 	cfg.retain_s = 86400;
+	cfg.max_clock_skew_s = 10;
 	{
 		uint8_t key[32];
 
@@ -157,6 +493,12 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(t_rescale),
+		cmocka_unit_test(t_pin_identity),
+		cmocka_unit_test(t_pin_type),
+		cmocka_unit_test(t_restart_readings),
+		cmocka_unit_test(t_verdict_chain),
+		cmocka_unit_test(t_future),
+		cmocka_unit_test(t_clock_drift),
 	};
 
 	setenv("TSS2_LOG", "all+NONE", 1);

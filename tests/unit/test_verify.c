@@ -225,6 +225,8 @@ static void vdesc_verdict(void *ctx, const struct att_verdict *vd)
 	if (vd->state != ATT_REC_VERIFIED || vd->type != ATTESTIO_REC_SAMPLE)
 		return;
 	assert_true(vd->seq < 8);
+	/* a chained record's verdict names its chain */
+	assert_true(vd->have_chain && vd->instance == INSTANCE && !vd->generation);
 	d = att_verifier_descriptor(c->v, vd->stream);
 	c->nverified++;
 	if (!d)
@@ -287,6 +289,66 @@ static void t_verdict_descriptor(void **st)
 		assert_float_equal(86.0, now, 1e-9);
 	}
 	att_verifier_free(c.v);
+	recs_free(&rs);
+}
+
+/*
+ * A verifier rebuilt mid-chain (attestio-oracle after a restart) is fed
+ * again from the last verified checkpoint: with the descriptor that was in
+ * force there (att_verifier_resume_descriptor) the samples after it
+ * decode; without it, or given for another checkpoint or chain, they do
+ * not.  A malformed descriptor is refused.
+ */
+static void t_resume_descriptor(void **st)
+{
+	struct recs rs = { 0 };
+	struct rstream s;
+	const struct attestio_descriptor *d;
+	size_t dlen = sizeof(*d) + sizeof(struct attestio_channel);
+	struct {
+		uint32_t gen;
+		uint64_t seq;
+		bool decodes;
+	} cases[] = { { 0, 2, true }, { 0, 0, false }, { 1, 2, false },
+		      { 0, 5, false } };
+
+	(void)st;
+	stream_init(&s, 0);
+	add_desc(&rs, &s);		/* 0: scale 10 */
+	add_sample(&rs, &s, 2150);	/* 1 */
+	add_cp(&rs, &s, 1, 1000);	/* 2 */
+	add_sample(&rs, &s, 2160);	/* 3: 21.6 */
+	add_sample(&rs, &s, 2170);	/* 4: 21.7 */
+	add_cp(&rs, &s, 2, 2000);	/* 5 */
+	d = (const void *)(rs.r[0] + ATTESTIO_HDR_LEN);
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		struct att_verifier_opts o = opts1();
+		struct vdesc_ctx c = { 0 };
+		struct att_err e;
+
+		o.allow_join = true;
+		o.on_verdict = vdesc_verdict;
+		o.ctx = &c;
+		c.rs = &rs;
+		c.v = att_verifier_new(&o);
+		assert_non_null(c.v);
+		if (cases[k].seq)
+			assert_int_equal(0, att_verifier_resume_descriptor(c.v, 0,
+					 INSTANCE, cases[k].gen, cases[k].seq, d, dlen));
+		for (int i = 2; i < rs.n; i++)
+			assert_int_equal(0, att_verifier_feed(c.v, rs.r[i], rs.len[i], NULL, &e));
+		assert_int_equal(2, c.nverified);
+		assert_true(c.have[3] == cases[k].decodes && c.have[4] == cases[k].decodes);
+		if (cases[k].decodes) {
+			assert_float_equal(21.6, c.val[3], 1e-9);
+			assert_float_equal(21.7, c.val[4], 1e-9);
+		}
+		assert_int_equal(ATT_EINVAL, att_verifier_resume_descriptor(c.v, 0,
+				 INSTANCE, 0, 2, d, dlen - 1));
+		assert_int_equal(ATT_EINVAL, att_verifier_resume_descriptor(c.v, 64,
+				 INSTANCE, 0, 2, d, dlen));
+		att_verifier_free(c.v);
+	}
 	recs_free(&rs);
 }
 
@@ -1153,6 +1215,7 @@ int main(void)
 		cmocka_unit_test(t_good),
 		cmocka_unit_test(t_states_and_descriptor),
 		cmocka_unit_test(t_verdict_descriptor),
+		cmocka_unit_test(t_resume_descriptor),
 		cmocka_unit_test(t_flip_every_byte),
 		cmocka_unit_test(t_flip_classes),
 		cmocka_unit_test(t_drop_swap_replay),

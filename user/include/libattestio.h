@@ -171,6 +171,16 @@ struct att_verdict {
 	bool excused;		/* allowed by allow_join / allow_lost */
 	int code;		/* ATT_E* for BAD, UNVERIFIABLE, MISSING */
 	const char *why;	/* short reason (static string), or NULL */
+	/*
+	 * The chain of the record, when the verifier had it chained: a chain
+	 * that ended (a new generation's genesis, a checkpoint of another
+	 * load) gets its verdicts after the next chain's first record was
+	 * fed.  false for the record being fed, records buffered before an
+	 * anchor and MISSING ranges: the caller's own bookkeeping decides.
+	 */
+	bool have_chain;
+	uint64_t instance;
+	uint32_t generation;
 };
 
 typedef void (*att_verdict_fn)(void *ctx, const struct att_verdict *vd);
@@ -307,6 +317,34 @@ int att_verifier_state_save(const struct att_verifier *v, const char *path,
  */
 const struct attestio_descriptor *
 att_verifier_descriptor(const struct att_verifier *v, uint32_t stream);
+
+/*
+ * The TPM time (reset and restart counts, clock in ms) of @stream's last
+ * verified quote; inside the on_verdict callbacks a verified checkpoint
+ * causes (its own and those of the records it covers), that checkpoint's.
+ * 0, or ATT_ECHAIN if none.
+ */
+int att_verifier_quote_time(const struct att_verifier *v, uint32_t stream,
+			    uint32_t *reset, uint32_t *restart,
+			    uint64_t *clock_ms);
+
+/*
+ * Resuming mid-chain (a verifier rebuilt from a store of verified records,
+ * fed again from the last verified checkpoint): @d (@len bytes, channels
+ * included) is the descriptor, calib records applied, that was in force at
+ * checkpoint @seq of chain (@instance, @generation) of @stream, as
+ * att_verifier_descriptor() gave it inside that checkpoint's VERIFIED
+ * verdict.  A verifier that anchors there without knowing the descriptor
+ * takes this one, so that the samples after it decode (and later calib
+ * records apply).  The verifier cannot check it: give it only what the
+ * caller's own store of verified verdicts holds.  One per stream (the
+ * last call wins).  0, or ATT_EINVAL for a malformed @d, ATT_ENOMEM.
+ */
+int att_verifier_resume_descriptor(struct att_verifier *v, uint32_t stream,
+				   uint64_t instance, uint32_t generation,
+				   uint64_t seq,
+				   const struct attestio_descriptor *d,
+				   size_t len);
 
 /*
  * Channel @ch of @scan as an SI value using descriptor @d: sign/realbits/

@@ -78,6 +78,11 @@ static void att_verdict(struct att_verifier *v, uint32_t stream, uint64_t seq,
 			.excused = excused, .code = code, .why = why,
 		};
 
+		if (v->vd_chain) {
+			vd.have_chain = true;
+			vd.instance = v->s[stream].instance;
+			vd.generation = v->s[stream].generation;
+		}
 		/* att_verifier_descriptor() answers for this record now */
 		v->in_verdict = true;
 		v->vd_stream = stream;
@@ -99,8 +104,10 @@ static void att_hent_verdict(struct att_verifier *v, uint32_t stream,
 			     const char *why)
 {
 	v->vd_ds = e->ds;
+	v->vd_chain = true;	/* the map holds the stream's chain only */
 	att_verdict(v, stream, e->seq, 1, e->type, st, cause, excused, code,
 		    why);
+	v->vd_chain = false;
 	v->vd_ds = NULL;
 }
 
@@ -691,6 +698,7 @@ static int att_set_desc(struct att_vstream *s, const uint8_t *rec)
 	s->ds = copy;
 	s->seg_known = true;
 	s->seg_open = true;
+	s->seg_hint = false;
 	s->segment = le32_to_cpu(d->segment);
 	return 0;
 }
@@ -722,7 +730,7 @@ static int att_content(struct att_vstream *s, const uint8_t *rec,
 			return att_rerr(err, ATT_ECHAIN, ri->stream, ri->seq,
 					"descriptor generation %u differs from the chain's %u",
 					le32_to_cpu(d->generation), s->generation);
-		if (ri->seq && s->seg_known && s->seg_open)
+		if (ri->seq && s->seg_known && s->seg_open && !s->seg_hint)
 			return att_rerr(err, ATT_EPARSE, ri->stream, ri->seq,
 					"descriptor of segment %u while segment %u is still open (no detach record)",
 					le32_to_cpu(d->segment), s->segment);
@@ -851,9 +859,15 @@ static int att_cp_accept(struct att_verifier *v, struct att_vstream *s,
 		att_other_heads(v, c);
 	}
 	attestio_chain_extend(s->head, rec, ri->len);
-	if (!unsig)
+	if (!unsig) {
+		/* the descriptor in force at the checkpoint, for resuming */
+		v->vd_ds = s->ds;
+		v->vd_chain = true;
 		att_verdict(v, ri->stream, ri->seq, 1, ri->type,
 			    ATT_REC_VERIFIED, ATT_CAUSE_NONE, false, 0, NULL);
+		v->vd_chain = false;
+		v->vd_ds = NULL;
+	}
 	if (att_map_add(v, s, ri->stream, ri->seq, ri->type, !unsig, unsig)) {
 		att_chain_end(v, s, ri->stream, ATT_REC_UNVERIFIABLE,
 			      ATT_CAUSE_BROKEN, false, ATT_ENOMEM,
@@ -864,6 +878,17 @@ static int att_cp_accept(struct att_verifier *v, struct att_vstream *s,
 				ATT_MAP_MAX);
 	}
 	s->next_seq = ri->seq + 1;
+	/* anchored mid-chain at the checkpoint a resume hint names: its
+	 * descriptor, so that the samples after it decode */
+	if (s->hint && !s->ds && !s->seg_known && s->instance == s->hint_instance &&
+	    s->generation == s->hint_gen && ri->seq == s->hint_seq) {
+		s->ds = s->hint;
+		s->hint = NULL;
+		s->seg_known = true;
+		s->seg_open = true;
+		s->seg_hint = true;
+		s->segment = le32_to_cpu(att_dsnap_desc(s->ds)->segment);
+	}
 	/*
 	 * Not an error by itself: a later verified checkpoint may still
 	 * cover what it covers.  att_verifier_finish() judges what stays
@@ -1454,6 +1479,7 @@ void att_verifier_free(struct att_verifier *v)
 		vring_free(&s->buf);
 		vring_free(&s->map);
 		att_dsnap_put(s->ds);
+		att_dsnap_put(s->hint);
 	}
 	att_state_free(v);
 	free(v->scratch);
@@ -1503,6 +1529,49 @@ att_verifier_descriptor(const struct att_verifier *v, uint32_t stream)
 	if (v->in_verdict && stream == v->vd_stream)
 		return att_dsnap_desc(v->vd_ds);
 	return att_dsnap_desc(v->s[stream].ds);
+}
+
+int att_verifier_quote_time(const struct att_verifier *v, uint32_t stream,
+			    uint32_t *reset, uint32_t *restart,
+			    uint64_t *clock_ms)
+{
+	const struct att_vstream *s;
+
+	if (!v || stream >= ATTESTIO_MAX_STREAMS || !reset || !restart || !clock_ms)
+		return ATT_EINVAL;
+	s = &v->s[stream];
+	if (!s->t.have)
+		return ATT_ECHAIN;
+	*reset = s->t.reset;
+	*restart = s->t.restart;
+	*clock_ms = s->t.clock;
+	return 0;
+}
+
+int att_verifier_resume_descriptor(struct att_verifier *v, uint32_t stream,
+				   uint64_t instance, uint32_t generation,
+				   uint64_t seq,
+				   const struct attestio_descriptor *d,
+				   size_t len)
+{
+	struct att_vstream *s;
+	struct att_dsnap *p;
+
+	if (!v || !d || stream >= ATTESTIO_MAX_STREAMS || len < sizeof(*d) ||
+	    le16_to_cpu(d->nchannels) > ATTESTIO_MAX_CHANNELS ||
+	    len != sizeof(*d) + le16_to_cpu(d->nchannels) *
+		   sizeof(struct attestio_channel))
+		return ATT_EINVAL;
+	p = att_dsnap_new(d, len);
+	if (!p)
+		return ATT_ENOMEM;
+	s = &v->s[stream];
+	att_dsnap_put(s->hint);
+	s->hint = p;
+	s->hint_instance = instance;
+	s->hint_gen = generation;
+	s->hint_seq = seq;
+	return 0;
 }
 
 int att_verifier_verified_upto(const struct att_verifier *v, uint32_t stream,

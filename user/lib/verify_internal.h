@@ -95,7 +95,14 @@ struct att_vstream {
 
 	struct att_dsnap *ds;		/* current descriptor, NULL if unknown */
 	bool seg_known, seg_open;
+	bool seg_hint;			/* ds from a resume hint: the segment
+					   may have been detached before it */
 	uint32_t segment;
+	/* att_verifier_resume_descriptor(): the descriptor in force at
+	 * checkpoint hint_seq of chain (hint_instance, hint_gen) */
+	struct att_dsnap *hint;
+	uint64_t hint_instance, hint_seq;
+	uint32_t hint_gen;
 
 	struct vring map;		/* struct att_hent, contiguous seqs */
 	size_t unsig_n;			/* map[0..unsig_n) unsigned-covered */
@@ -170,6 +177,7 @@ struct att_verifier {
 	bool in_verdict;	/* inside on_verdict for vd_stream */
 	uint32_t vd_stream;
 	struct att_dsnap *vd_ds;	/* descriptor of the record judged */
+	bool vd_chain;		/* it is of the stream's current chain */
 	struct att_state st;
 	struct att_vstream s[ATTESTIO_MAX_STREAMS];
 };

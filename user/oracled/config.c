@@ -15,6 +15,8 @@
 #include <linux/attestio.h>
 #include <openssl/evp.h>
 
+#include <libattestio.h>
+
 #include "ack.h"
 #include "oracled.h"
 
@@ -120,6 +122,7 @@ static struct od_feed_conf *feed_get(struct pctx *p, const char *name)
 	f->p.heartbeat = 60;
 	f->period = 60;
 	f->grace = 2;
+	f->chan_type = -1;
 	return f;
 }
 
@@ -186,6 +189,51 @@ bad:
 	     ATTESTIO_MAX_CHANNELS - 1);
 }
 
+/* identity = GATEWAY:STREAM IDENTITY (the descriptor's, 64 hex digits) */
+static int feed_pin(struct pctx *p, struct od_feed_conf *f, const char *v)
+{
+	struct od_feed_pin *pin = &f->pin[f->npins];
+	char gw[33], st[16], hex[65], extra[2];
+	uint64_t x;
+
+	if (f->npins >= OD_MAX_FEED_STREAMS)
+		FAIL("feed %s: more than %d identity lines", f->name,
+		     OD_MAX_FEED_STREAMS);
+	if (sscanf(v, "%32[0-9a-f]:%15[0-9] %64s %1s", gw, st, hex, extra) != 3 ||
+	    !is_hexid(gw) || oracle_parse_u64(st, 0, ATTESTIO_MAX_STREAMS - 1, &x) ||
+	    strlen(hex) != 64 || oracle_unhex(hex, pin->identity, 32))
+		FAIL("feed %s: identity is GATEWAY:STREAM IDENTITY (32 lowercase "
+		     "hex, 0..%d, the 64 hex digits of the device's descriptor "
+		     "identity the node logs per chain), not \"%s\"",
+		     f->name, ATTESTIO_MAX_STREAMS - 1, v);
+	for (size_t i = 0; i < f->npins; i++)
+		if (!strcmp(f->pin[i].gwid, gw) && f->pin[i].stream == x)
+			FAIL("feed %s: identity of %s:%u given twice", f->name,
+			     gw, (unsigned int)x);
+	strcpy(pin->gwid, gw);
+	pin->stream = (uint32_t)x;
+	f->npins++;
+	return 1;
+}
+
+/* channel_type = an IIO channel type name ("temp") or number */
+static int feed_chan_type(struct pctx *p, struct od_feed_conf *f, const char *v)
+{
+	uint64_t x;
+
+	for (unsigned int t = 0; t < 64; t++)
+		if (!strcmp(v, att_chan_type_name(t)) && strcmp(v, "unknown")) {
+			f->chan_type = (int)t;
+			return 1;
+		}
+	if (oracle_parse_u64(v, 0, 63, &x))
+		FAIL("feed %s: channel_type must be an IIO channel type name "
+		     "(temp, pressure, humidityrelative, …) or number 0..63, "
+		     "not \"%s\"", f->name, v);
+	f->chan_type = (int)x;
+	return 1;
+}
+
 static int feed_key(struct pctx *p, struct od_feed_conf *f, const char *name,
 		    const char *value)
 {
@@ -197,6 +245,16 @@ static int feed_key(struct pctx *p, struct od_feed_conf *f, const char *name,
 	snprintf(where, sizeof(where), "feed %s", f->name);
 	if (!strcmp(name, "streams"))
 		return feed_streams(p, f, value);
+	if (!strcmp(name, "identity"))
+		return feed_pin(p, f, value);
+	if (!strcmp(name, "channel_type"))
+		return feed_chan_type(p, f, value);
+	if (!strcmp(name, "require_identity")) {
+		if (strcmp(value, "true") && strcmp(value, "false"))
+			FAIL("feed %s: require_identity must be true or false", sec);
+		f->require_identity = value[0] == 't';
+		return 1;
+	}
 	if (!strcmp(name, "decimals")) {
 		if (oracle_parse_u64(value, 0, 18, &x))
 			FAIL("feed %s: decimals must be 0..18 (set it before tau and delta)", sec);
@@ -266,6 +324,9 @@ static int handler(void *user, const char *sec, const char *name,
 			return str_key(p, c->db, sizeof(c->db), sec, name, value);
 		if (!strcmp(name, "retain"))
 			return u64_key(p, &c->retain_s, 60, 86400 * 3660, sec, name, value);
+		if (!strcmp(name, "max_clock_skew"))
+			return u64_key(p, &c->max_clock_skew_s, 0, 86400, sec,
+				       name, value);
 		if (!strcmp(name, "evidence_timeout"))
 			return u64_key(p, &c->evidence_timeout_s, 1, 86400, sec,
 				       name, value);
@@ -398,12 +459,22 @@ static void digest_feed(const struct od_config *c, struct od_feed_conf *f)
 		     fp->min_devices, fp->min_gateways, fp->min_weight,
 		     fp->gateway_cap, fp->site_cap);
 	EVP_DigestUpdate(h, line, (size_t)n);
+	if (f->chan_type >= 0) {	/* only when set: older digests stay */
+		n = snprintf(line, sizeof(line), "channel_type %d\n", f->chan_type);
+		EVP_DigestUpdate(h, line, (size_t)n);
+	}
 	for (size_t i = 0; i < f->nstreams; i++) {
 		const struct od_gw_conf *g = &c->gw[f->s[i].gw];
+		char hex[65];
 
 		n = snprintf(line, sizeof(line), "stream %s %u %u tier %d site %s\n",
 			     g->id, f->s[i].stream, f->s[i].channel, g->tier,
 			     *g->site ? g->site : g->id);
+		EVP_DigestUpdate(h, line, (size_t)n);
+		if (!f->s[i].pinned)
+			continue;
+		oracle_hex(f->s[i].identity, 32, hex);
+		n = snprintf(line, sizeof(line), "identity %s\n", hex);
 		EVP_DigestUpdate(h, line, (size_t)n);
 	}
 	for (size_t i = 0; i < c->nnodes; i++) {
@@ -432,6 +503,7 @@ static int config_parse(const char *path, const char *text,
 	c->keepalive = 30;
 	c->retain_s = 7 * 86400;
 	c->evidence_timeout_s = 60;
+	c->max_clock_skew_s = 10;
 	line = text ? ini_parse_string(text, handler, &p) :
 		      ini_parse(path, handler, &p);
 	if (line) {
@@ -468,10 +540,50 @@ static int config_parse(const char *path, const char *text,
 			    "gateway %s (declare it under [gateways])", path,
 			    f->name, f->s[k].gwid);
 		}
+		for (size_t k = 0; k < f->npins; k++) {
+			const struct od_feed_pin *pin = &f->pin[k];
+			size_t j;
+
+			for (j = 0; j < f->nstreams; j++)
+				if (!strcmp(f->s[j].gwid, pin->gwid) &&
+				    f->s[j].stream == pin->stream)
+					break;
+			REQ(j < f->nstreams, "%s: feed %s: identity of %s:%u, "
+			    "which is not in its streams", path, f->name,
+			    pin->gwid, pin->stream);
+			f->s[j].pinned = true;
+			memcpy(f->s[j].identity, pin->identity, 32);
+		}
+		for (size_t k = 0; k < f->nstreams; k++)
+			REQ(f->s[k].pinned || !f->require_identity, "%s: feed %s: "
+			    "stream %s:%u has no identity line (require_identity "
+			    "= true)", path, f->name, f->s[k].gwid, f->s[k].stream);
 		REQ(!oracle_feed_params_check(&f->p, &why), "%s: feed %s: %s",
 		    path, f->name, why);
 		digest_feed(c, f);
 	}
+	/* one device, one identity and one channel type, whichever feed reads it */
+	for (int i = 0; i < c->nfeeds; i++)
+		for (size_t k = 0; k < c->feed[i].nstreams; k++)
+			for (int j = i; j < c->nfeeds; j++)
+				for (size_t l = j == i ? k + 1 : 0; l < c->feed[j].nstreams; l++) {
+					const struct od_feed_stream *a = &c->feed[i].s[k];
+					const struct od_feed_stream *b = &c->feed[j].s[l];
+
+					if (a->gw != b->gw || a->stream != b->stream)
+						continue;
+					REQ(!a->pinned || !b->pinned ||
+					    !memcmp(a->identity, b->identity, 32),
+					    "%s: feeds %s and %s pin different identities "
+					    "for %s:%u", path, c->feed[i].name,
+					    c->feed[j].name, a->gwid, a->stream);
+					REQ(a->channel != b->channel ||
+					    c->feed[i].chan_type < 0 || c->feed[j].chan_type < 0 ||
+					    c->feed[i].chan_type == c->feed[j].chan_type,
+					    "%s: feeds %s and %s expect different channel "
+					    "types for %s:%u:%u", path, c->feed[i].name,
+					    c->feed[j].name, a->gwid, a->stream, a->channel);
+				}
 #undef REQ
 	return 0;
 }

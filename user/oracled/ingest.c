@@ -29,6 +29,7 @@
 #include "ack.h"
 #include "evidence.h"
 #include "oracled.h"
+#include "report.h"
 
 #define OD_MAX_BOOTS	8	/* boots (module loads) kept per gateway */
 
@@ -46,6 +47,15 @@ struct chain {
 	struct fed *q;		/* fed, not yet acked, oldest first */
 	size_t qh, qn, qcap;
 	bool saved;		/* its row is in the chain table */
+	/* the last verified checkpoint: its seq, capture time, TPM time */
+	bool have_tt;
+	uint64_t tt_seq, tt_clock;
+	int64_t tt_rt;
+	uint32_t tt_reset, tt_restart;
+	uint32_t pin_noted;	/* identity (bit 16) / channel type (bit ch)
+				   mismatches, future readings (bit 17)
+				   audited, identity logged (bit 18) for
+				   this chain */
 };
 
 struct gw {
@@ -59,6 +69,12 @@ struct gw {
 	bool changed;
 	bool replaying;
 	struct att_err last;	/* the last feed error (exact reason) */
+	/* what the feeds pinned per stream (config: identity, channel_type):
+	 * the stream pinned by feed index pin_feed (-1 none), the channel
+	 * type expected by feed index type_feed (-1 none) */
+	const uint8_t *pin_id[ATTESTIO_MAX_STREAMS];
+	int8_t pin_feed[ATTESTIO_MAX_STREAMS];
+	int8_t type_feed[ATTESTIO_MAX_STREAMS][ATTESTIO_MAX_CHANNELS];
 	/* kernel-exclusive key use: the boots' evidence, and the checkpoint
 	 * held (with every record stored after it) until its boot's arrives */
 	struct att_boot *boot[OD_MAX_BOOTS];
@@ -74,7 +90,7 @@ struct ingest {
 	struct store *s;
 	struct registry *reg;
 	const struct oracle_signer *signer;
-	sqlite3_stmt *ins, *upd, *get, *rd, *chup;
+	sqlite3_stmt *ins, *upd, *get, *rd, *chup, *dsup;
 	struct gw gw[OD_MAX_GW];
 	int ngw;
 	struct ingest_stats st;
@@ -131,8 +147,165 @@ static int q_push(struct chain *c, uint64_t seq, int final)
 	return 0;
 }
 
-/* Readings of a verified sample: every channel, SI units (descriptor). */
-static void store_readings(struct gw *g, const struct chain *c, uint64_t seq)
+/*
+ * Is the device under @c's stream the one the feeds pinned (identity), and
+ * is channel @ch of the type they expect?  A mismatch is audited and logged
+ * once per chain (and channel), counted for every reading refused.
+ */
+/* A reading refused for @why: audited and logged once per chain and @bit. */
+static void note_refusal(struct gw *g, struct chain *c, uint32_t bit,
+			 const char *event, const char *why)
+{
+	if (c->pin_noted & bit)
+		return;
+	c->pin_noted |= bit;
+	od_log("gateway %s: %s", g->reg->conf->id, why);
+	store_audit(g->in->s, event, g->reg->conf->id, "%s", why);
+}
+
+static bool pin_ok(struct gw *g, struct chain *c, const struct attestio_descriptor *d,
+		   unsigned int ch, uint64_t seq)
+{
+	struct ingest *in = g->in;
+	char why[600], have[65], want[65];
+	int fi = g->pin_feed[c->stream];
+	unsigned int type = le16toh(d->chan[ch].type);
+	uint32_t bit;
+
+	if (fi >= 0 && memcmp(d->identity, g->pin_id[c->stream], 32)) {
+		in->st.pin_identity++;
+		bit = 1u << 16;
+		oracle_hex(d->identity, 32, have);
+		oracle_hex(g->pin_id[c->stream], 32, want);
+		snprintf(why, sizeof(why), "stream %u (load %016" PRIx64 " gen %u, "
+			 "seq %" PRIu64 "): descriptor identity %s (parent \"%.64s\", "
+			 "driver \"%.32s\", name \"%.32s\") is not %s pinned by "
+			 "feed %s: its readings are not stored", c->stream,
+			 c->instance, c->gen, seq, have, d->parent, d->driver,
+			 d->name, want, in->c->feed[fi].name);
+	} else if ((fi = g->type_feed[c->stream][ch]) >= 0 &&
+		   (int)type != in->c->feed[fi].chan_type) {
+		in->st.pin_type++;
+		bit = 1u << ch;
+		snprintf(why, sizeof(why), "stream %u channel %u (load %016" PRIx64
+			 " gen %u, seq %" PRIu64 "): channel type %s (%u) is not "
+			 "feed %s's channel_type %s: its readings are not stored",
+			 c->stream, ch, c->instance, c->gen, seq,
+			 att_chan_type_name(type), type, in->c->feed[fi].name,
+			 att_chan_type_name((unsigned int)in->c->feed[fi].chan_type));
+	} else {
+		return true;
+	}
+	note_refusal(g, c, bit, "pin-mismatch", why);
+	return false;
+}
+
+/*
+ * A reading cannot come from the future: its capture time (the gateway's
+ * CLOCK_REALTIME, which root sets) must not be later than the second its
+ * record was received (@received, whole seconds) plus max_clock_skew.
+ */
+static bool time_ok(struct gw *g, struct chain *c, int64_t realtime_ns,
+		    int64_t received, uint64_t seq)
+{
+	struct ingest *in = g->in;
+	int64_t limit = (received + 1 + (int64_t)in->c->max_clock_skew_s) * 1000000000;
+	char why[400];
+
+	if (realtime_ns <= limit)
+		return true;
+	in->st.future++;
+	snprintf(why, sizeof(why), "stream %u (load %016" PRIx64 " gen %u, seq %"
+		 PRIu64 "): capture time %" PRId64 ".%09" PRId64 " is %" PRId64
+		 " s after the record's receipt at %" PRId64 " (max_clock_skew %"
+		 PRIu64 " s): the gateway's clock is ahead, its readings are not "
+		 "stored", c->stream, c->instance, c->gen, seq,
+		 realtime_ns / 1000000000, realtime_ns % 1000000000,
+		 realtime_ns / 1000000000 - received, received,
+		 in->c->max_clock_skew_s);
+	note_refusal(g, c, 1u << 17, "clock-skew", why);
+	return false;
+}
+
+/* Record @seq of chain @c: in->get on its row (data, received), or false. */
+static bool rec_get(struct gw *g, const struct chain *c, uint64_t seq)
+{
+	struct ingest *in = g->in;
+
+	sqlite3_reset(in->get);
+	sqlite3_bind_text(in->get, 1, g->reg->conf->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(in->get, 2, (int64_t)c->instance);
+	sqlite3_bind_int64(in->get, 3, c->stream);
+	sqlite3_bind_int64(in->get, 4, c->gen);
+	sqlite3_bind_int64(in->get, 5, (int64_t)seq);
+	return sqlite3_step(in->get) == SQLITE_ROW;
+}
+
+/*
+ * Verified checkpoint @seq of @c: between the chain's previous verified
+ * checkpoint of the same TPM boot and this one, the gateway's clock
+ * (checkpoint capture times) must have advanced as much as the TPM clock
+ * of their quotes, within max_clock_skew; else root set CLOCK_REALTIME
+ * meanwhile and the readings of the samples in between (just stored: this
+ * checkpoint verified them) are deleted, audited once per chain.
+ */
+static void check_drift(struct gw *g, struct chain *c, uint64_t seq)
+{
+	struct ingest *in = g->in;
+	uint32_t reset, restart;
+	uint64_t clock;
+	int64_t rt, drift_ms;
+	struct attestio_rec_hdr h;
+	sqlite3_stmt *del;
+	char why[400];
+
+	if (att_verifier_quote_time(g->v, c->stream, &reset, &restart, &clock))
+		return;
+	if (!rec_get(g, c, seq) ||
+	    sqlite3_column_bytes(in->get, 0) < (int)sizeof(h))
+		return;
+	memcpy(&h, sqlite3_column_blob(in->get, 0), sizeof(h));
+	rt = (int64_t)le64toh(h.realtime_ns);
+	drift_ms = (rt - c->tt_rt) / 1000000 - (int64_t)(clock - c->tt_clock);
+	if (c->have_tt && reset == c->tt_reset && restart == c->tt_restart &&
+	    seq > c->tt_seq && clock >= c->tt_clock &&
+	    (drift_ms > (int64_t)in->c->max_clock_skew_s * 1000 ||
+	     drift_ms < -(int64_t)in->c->max_clock_skew_s * 1000)) {
+		del = store_prep(in->s, "DELETE FROM reading WHERE gw=? AND "
+				 "stream=? AND instance=? AND gen=? AND seq>? AND seq<?");
+		if (del) {
+			sqlite3_bind_text(del, 1, g->reg->conf->id, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(del, 2, c->stream);
+			sqlite3_bind_int64(del, 3, (int64_t)c->instance);
+			sqlite3_bind_int64(del, 4, c->gen);
+			sqlite3_bind_int64(del, 5, (int64_t)c->tt_seq);
+			sqlite3_bind_int64(del, 6, (int64_t)seq);
+			if (sqlite3_step(del) == SQLITE_DONE) {
+				in->st.drift += (uint64_t)sqlite3_changes(in->s->db);
+				in->st.readings -= (uint64_t)sqlite3_changes(in->s->db);
+			}
+			sqlite3_finalize(del);
+		}
+		snprintf(why, sizeof(why), "stream %u (load %016" PRIx64 " gen %u, "
+			 "seq %" PRIu64 "..%" PRIu64 "): the gateway's clock moved %"
+			 PRId64 " ms while the TPM clock moved %" PRIu64 " ms "
+			 "(max_clock_skew %" PRIu64 " s): the clock was set, the "
+			 "readings in between are not kept", c->stream, c->instance,
+			 c->gen, c->tt_seq + 1, seq, (rt - c->tt_rt) / 1000000,
+			 clock - c->tt_clock, in->c->max_clock_skew_s);
+		note_refusal(g, c, 1u << 19, "clock-drift", why);
+	}
+	c->have_tt = true;
+	c->tt_seq = seq;
+	c->tt_rt = rt;
+	c->tt_clock = clock;
+	c->tt_reset = reset;
+	c->tt_restart = restart;
+}
+
+/* Readings of a verified sample: every channel, SI units (descriptor),
+ * unless the device or channel is not the one a feed pinned. */
+static void store_readings(struct gw *g, struct chain *c, uint64_t seq)
 {
 	struct ingest *in = g->in;
 	const struct attestio_descriptor *d = att_verifier_descriptor(g->v, c->stream);
@@ -142,19 +315,16 @@ static void store_readings(struct gw *g, const struct chain *c, uint64_t seq)
 
 	if (!d)
 		return;
-	sqlite3_reset(in->get);
-	sqlite3_bind_text(in->get, 1, g->reg->conf->id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(in->get, 2, (int64_t)c->instance);
-	sqlite3_bind_int64(in->get, 3, c->stream);
-	sqlite3_bind_int64(in->get, 4, c->gen);
-	sqlite3_bind_int64(in->get, 5, (int64_t)seq);
-	if (sqlite3_step(in->get) != SQLITE_ROW)
+	if (!rec_get(g, c, seq))
 		return;
 	rec = sqlite3_column_blob(in->get, 0);
 	len = (size_t)sqlite3_column_bytes(in->get, 0);
 	if (len < sizeof(h) + sizeof(struct attestio_sample))
 		return;
 	memcpy(&h, rec, sizeof(h));
+	if (!time_ok(g, c, (int64_t)le64toh(h.realtime_ns),
+		     sqlite3_column_int64(in->get, 1), seq))
+		return;
 	{	/* sample -> verified latency */
 		static const uint64_t bounds[] = OD_LAT_BOUNDS_MS;
 		struct timespec ts;
@@ -171,6 +341,16 @@ static void store_readings(struct gw *g, const struct chain *c, uint64_t seq)
 		in->st.sample_lat[b]++;
 		in->st.sample_lat_sum += ms / 1000;
 	}
+	if (!(c->pin_noted & (1u << 18))) {	/* what to pin (identity =) */
+		char hex[65];
+
+		c->pin_noted |= 1u << 18;
+		oracle_hex(d->identity, 32, hex);
+		od_log("gateway %s: stream %u (load %016" PRIx64 " gen %u): device "
+		       "identity %s (parent \"%.64s\", driver \"%.32s\", name "
+		       "\"%.32s\")", g->reg->conf->id, c->stream, c->instance,
+		       c->gen, hex, d->parent, d->driver, d->name);
+	}
 	for (unsigned int ch = 0; ch < le16toh(d->nchannels) &&
 	     ch < ATTESTIO_MAX_CHANNELS; ch++) {
 		const struct attestio_sample *sm = (const void *)(rec + sizeof(h));
@@ -178,6 +358,7 @@ static void store_readings(struct gw *g, const struct chain *c, uint64_t seq)
 		double v;
 
 		if (scan_len > len - sizeof(h) - sizeof(*sm) ||
+		    !pin_ok(g, c, d, ch, seq) ||
 		    att_decode_channel(d, ch, sm->scan, scan_len, &v, NULL))
 			continue;
 		sqlite3_reset(in->rd);
@@ -194,6 +375,77 @@ static void store_readings(struct gw *g, const struct chain *c, uint64_t seq)
 	}
 }
 
+/*
+ * The descriptor in force at verified checkpoint @seq of chain @c: a
+ * restart resumes the chain there (resume()), and the verifier, anchoring
+ * mid-chain, gets it back to decode the samples after it.
+ */
+static void save_descriptor(struct gw *g, const struct chain *c, uint64_t seq)
+{
+	const struct attestio_descriptor *d = att_verifier_descriptor(g->v, c->stream);
+	struct ingest *in = g->in;
+
+	if (!d || !c->known)
+		return;
+	sqlite3_reset(in->dsup);
+	sqlite3_bind_text(in->dsup, 1, g->reg->conf->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(in->dsup, 2, (int64_t)c->instance);
+	sqlite3_bind_int64(in->dsup, 3, c->stream);
+	sqlite3_bind_int64(in->dsup, 4, c->gen);
+	sqlite3_bind_int64(in->dsup, 5, (int64_t)seq);
+	sqlite3_bind_blob(in->dsup, 6, d, (int)(sizeof(*d) + le16toh(d->nchannels) *
+						sizeof(struct attestio_channel)),
+			  SQLITE_STATIC);
+	sqlite3_step(in->dsup);
+}
+
+/* @c's queue entry of @seq not judged yet, or NULL. */
+static struct fed *q_find(struct chain *c, uint64_t seq)
+{
+	for (size_t i = 0; i < c->qn; i++) {
+		struct fed *f = &c->q[(c->qh + i) % c->qcap];
+
+		if (f->seq == seq && !f->final)
+			return f;
+	}
+	return NULL;
+}
+
+/*
+ * The chain a verdict is for: the one the verifier names (a chain that
+ * ended gets its verdicts after the next one's first record was fed),
+ * else the stream's current chain if it waits for that seq, else another
+ * chain of the stream that does.  @f: the queue entry, or NULL.
+ */
+static struct chain *verdict_chain(struct gw *g, const struct att_verdict *vd,
+				   struct fed **f)
+{
+	struct chain *cur = &g->ch[g->cur[vd->stream]];
+
+	if (vd->have_chain) {
+		for (size_t i = 0; i < g->nch; i++) {
+			struct chain *c = &g->ch[i];
+
+			if (c->known && c->stream == vd->stream &&
+			    c->instance == vd->instance &&
+			    c->gen == vd->generation) {
+				*f = q_find(c, vd->seq);
+				return c;
+			}
+		}
+	}
+	if ((*f = q_find(cur, vd->seq)))
+		return cur;
+	for (size_t i = 0; i < g->nch; i++) {
+		struct chain *c = &g->ch[i];
+
+		if (c != cur && c->stream == vd->stream &&
+		    (*f = q_find(c, vd->seq)))
+			return c;
+	}
+	return cur;
+}
+
 static void on_verdict(void *ctx, const struct att_verdict *vd)
 {
 	struct gw *g = ctx;
@@ -201,18 +453,16 @@ static void on_verdict(void *ctx, const struct att_verdict *vd)
 	struct chain *c;
 	bool changed;
 
+	struct fed *f;
+
 	if (vd->state == ATT_REC_MISSING || vd->state == ATT_REC_LOCAL ||
 	    vd->stream >= ATTESTIO_MAX_STREAMS || g->cur[vd->stream] < 0)
 		return;
-	c = &g->ch[g->cur[vd->stream]];
-	for (size_t i = 0; i < c->qn; i++) {
-		struct fed *f = &c->q[(c->qh + i) % c->qcap];
-
-		if (f->seq == vd->seq) {
-			f->final = 1;
-			break;
-		}
-	}
+	c = verdict_chain(g, vd, &f);
+	if (!c)
+		return;
+	if (f)
+		f->final = 1;
 	if (vd->state == ATT_REC_VERIFIED && vd->type == ATTESTIO_REC_CHECKPOINT &&
 	    g->reg->kernel_key)
 		g->reg->kernel_key_proven = true;
@@ -232,6 +482,10 @@ static void on_verdict(void *ctx, const struct att_verdict *vd)
 		in->st.verified++;
 		if (vd->type == ATTESTIO_REC_SAMPLE)
 			store_readings(g, c, vd->seq);
+		if (vd->type == ATTESTIO_REC_CHECKPOINT) {
+			save_descriptor(g, c, vd->seq);
+			check_drift(g, c, vd->seq);
+		}
 		return;
 	}
 	in->st.failed++;
@@ -644,6 +898,22 @@ static int resume(struct ingest *in, struct gw *g)
 		g->cur[c->stream] = (int)(c - g->ch);	/* latest chain wins */
 	}
 	sqlite3_finalize(st);
+	/* The descriptors at the chains' last verified checkpoints (oldest
+	 * chain first: a stream's latest chain wins). */
+	st = store_prep(in->s, "SELECT d.instance, d.stream, d.gen, d.seq, d.data "
+			"FROM chain_desc d JOIN chain c USING(gw, instance, stream, gen) "
+			"WHERE d.gw=? ORDER BY c.rowid");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		att_verifier_resume_descriptor(g->v, (uint32_t)sqlite3_column_int64(st, 1),
+					       (uint64_t)sqlite3_column_int64(st, 0),
+					       (uint32_t)sqlite3_column_int64(st, 2),
+					       (uint64_t)sqlite3_column_int64(st, 3),
+					       sqlite3_column_blob(st, 4),
+					       (size_t)sqlite3_column_bytes(st, 4));
+	sqlite3_finalize(st);
 	/* Records not acked: back in the queue, final if they have a verdict. */
 	for (size_t i = 0; i < g->nch; i++) {
 		struct chain *c = &g->ch[i];
@@ -691,6 +961,30 @@ static int resume(struct ingest *in, struct gw *g)
 	return 0;
 }
 
+/* The feeds' pins of gateway @gi's streams (config checks they agree). */
+static void pins_init(struct ingest *in, struct gw *g, int gi)
+{
+	memset(g->pin_feed, -1, sizeof(g->pin_feed));
+	memset(g->type_feed, -1, sizeof(g->type_feed));
+	for (int i = 0; i < in->c->nfeeds; i++) {
+		const struct od_feed_conf *f = &in->c->feed[i];
+
+		for (size_t k = 0; k < f->nstreams; k++) {
+			const struct od_feed_stream *fs = &f->s[k];
+
+			if (fs->gw != gi || fs->stream >= ATTESTIO_MAX_STREAMS ||
+			    fs->channel >= ATTESTIO_MAX_CHANNELS)
+				continue;
+			if (fs->pinned) {
+				g->pin_id[fs->stream] = fs->identity;
+				g->pin_feed[fs->stream] = (int8_t)i;
+			}
+			if (f->chan_type >= 0)
+				g->type_feed[fs->stream][fs->channel] = (int8_t)i;
+		}
+	}
+}
+
 int ingest_init(struct ingest **ip, const struct od_config *c,
 		struct store *s, struct registry *r,
 		const struct oracle_signer *signer)
@@ -708,11 +1002,12 @@ int ingest_init(struct ingest **ip, const struct od_config *c,
 			     "VALUES(?,?,?,?,?,?,1,?,?)");
 	in->upd = store_prep(s, "UPDATE rec SET state=? WHERE gw=? AND "
 			     "instance=? AND stream=? AND gen=? AND seq=? AND state=1");
-	in->get = store_prep(s, "SELECT data FROM rec WHERE gw=? AND instance=? "
-			     "AND stream=? AND gen=? AND seq=?");
+	in->get = store_prep(s, "SELECT data, received FROM rec WHERE gw=? AND "
+			     "instance=? AND stream=? AND gen=? AND seq=?");
 	in->rd = store_prep(s, "INSERT OR IGNORE INTO reading VALUES(?,?,?,?,?,?,?,?)");
 	in->chup = store_prep(s, "INSERT OR REPLACE INTO chain VALUES(?,?,?,?,?)");
-	if (!in->ins || !in->upd || !in->get || !in->rd || !in->chup)
+	in->dsup = store_prep(s, "INSERT OR REPLACE INTO chain_desc VALUES(?,?,?,?,?,?)");
+	if (!in->ins || !in->upd || !in->get || !in->rd || !in->chup || !in->dsup)
 		goto fail;
 	for (int i = 0; i < c->ngw; i++) {
 		struct gw *g = &in->gw[i];
@@ -725,6 +1020,7 @@ int ingest_init(struct ingest **ip, const struct od_config *c,
 		g->in = in;
 		for (int k = 0; k < ATTESTIO_MAX_STREAMS; k++)
 			g->cur[k] = -1;
+		pins_init(in, g, i);
 		o.ak = g->reg->ak;
 		o.policy = g->reg->policy;
 		if (g->reg->kernel_key) {	/* g->boot fills as evidence comes */
@@ -761,6 +1057,7 @@ void ingest_fini(struct ingest *in)
 	sqlite3_finalize(in->get);
 	sqlite3_finalize(in->rd);
 	sqlite3_finalize(in->chup);
+	sqlite3_finalize(in->dsup);
 	free(in);
 }
 

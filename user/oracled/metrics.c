@@ -86,6 +86,12 @@ size_t metrics_render(struct od_parts *p, char *buf, size_t cap)
 	    is->dups, is->out_of_order, is->failed - is->bad, is->bad, is->malformed,
 	    is->oversized, is->unknown_gw, is->revoked_gw);
 	one(&o, "readings_total", "counter", "verified readings stored", is->readings);
+	head(&o, "readings_rejected_total", "counter", "verified readings not stored, by reason");
+	put(&o, "attestio_oracle_readings_rejected_total{reason=\"identity\"} %" PRIu64 "\n"
+		"attestio_oracle_readings_rejected_total{reason=\"channel_type\"} %" PRIu64 "\n"
+		"attestio_oracle_readings_rejected_total{reason=\"future\"} %" PRIu64 "\n"
+		"attestio_oracle_readings_rejected_total{reason=\"clock_drift\"} %" PRIu64 "\n",
+	    is->pin_identity, is->pin_type, is->future, is->drift);
 	one(&o, "evidence_total", "counter", "gateway evidence messages accepted", is->evidence);
 	one(&o, "evidence_rejected_total", "counter", "gateway evidence rejected (malformed, another gateway's, a log that proves nothing)", is->evidence_bad);
 	one(&o, "checkpoints_held_total", "counter", "checkpoints held waiting for their boot's evidence", is->held);

@@ -62,6 +62,15 @@ struct od_feed_stream {
 	int gw;			/* index into config.gw */
 	uint32_t stream;
 	uint32_t channel;
+	bool pinned;		/* identity = GATEWAY:STREAM HEX was given */
+	uint8_t identity[32];	/* the descriptor's physical identity */
+};
+
+/* A feed's identity = line, applied to its stream once all are read. */
+struct od_feed_pin {
+	char gwid[33];
+	uint32_t stream;
+	uint8_t identity[32];
 };
 
 struct od_feed_conf {
@@ -72,6 +81,10 @@ struct od_feed_conf {
 	uint64_t grace;		/* seconds after a round's end before it runs */
 	size_t nstreams;
 	struct od_feed_stream s[OD_MAX_FEED_STREAMS];
+	int chan_type;		/* IIO channel type of every stream, -1 any */
+	bool require_identity;	/* every stream needs an identity pin */
+	size_t npins;
+	struct od_feed_pin pin[OD_MAX_FEED_STREAMS];
 	uint8_t feed_id[32];
 	uint8_t config_digest[32];
 };
@@ -90,6 +103,8 @@ struct od_config {
 	uint64_t evidence_timeout_s;	/* a checkpoint waits this long for
 					   its boot's evidence */
 	bool allow_simulated;	/* admit attestio-sim keys (tests only) */
+	uint64_t max_clock_skew_s;	/* a reading dated later than its
+					   record's receipt + this is refused */
 	int ngw;
 	struct od_gw_conf gw[OD_MAX_GW];
 	int nfeeds;
@@ -108,7 +123,7 @@ int config_gw_index(const struct od_config *c, const char *id);
 
 /* ------------------------------------------------------------- store --- */
 
-#define STORE_SCHEMA	2
+#define STORE_SCHEMA	3
 
 struct store {
 	sqlite3 *db;
@@ -195,6 +210,12 @@ struct ingest_stats {
 	uint64_t unknown_gw, revoked_gw, malformed, oversized;
 	uint64_t acks_sent, verified, failed, bad, readings;
 	uint64_t evidence, evidence_bad, held, held_timeout;
+	uint64_t pin_identity, pin_type;	/* readings refused: not the
+						   pinned device / channel type */
+	uint64_t future;		/* readings refused: dated after their
+					   receipt + max_clock_skew */
+	uint64_t drift;			/* readings dropped: the gateway clock
+					   and the TPM clock disagree */
 	uint64_t latency_us_sum, latency_n;
 	/* sample captured -> verified and stored here (record realtime to
 	 * now): a histogram over OD_LAT_BOUNDS_MS, the last bucket +Inf */

@@ -60,6 +60,12 @@ static const char *const migrations[STORE_SCHEMA + 1] = {
 	[2] =
 	"CREATE TABLE IF NOT EXISTS evidence(gw TEXT, instance INTEGER,"
 	" received INTEGER, data BLOB, PRIMARY KEY(gw, instance));",
+	/* per chain: the descriptor in force at its last verified checkpoint
+	 * (calib applied), given back to the verifier on resume */
+	[3] =
+	"CREATE TABLE IF NOT EXISTS chain_desc(gw TEXT, instance INTEGER,"
+	" stream INTEGER, gen INTEGER, seq INTEGER, data BLOB,"
+	" PRIMARY KEY(gw, instance, stream, gen));",
 };
 
 sqlite3_stmt *store_prep(struct store *s, const char *sql)
