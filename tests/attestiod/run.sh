@@ -358,6 +358,8 @@ if want evidence; then
 	fi
 	kill "$gw" "$oracle" "$broker" 2> /dev/null
 	wait "$gw" "$oracle" "$broker" 2> /dev/null
+fi
+
 # MQTT 5 and 3.1.1 (link.mqtt): the session outlives the
 # daemon's connection: an ack published while the daemon is dead is queued
 # by the broker and delivered when it reconnects (with MQTT 5 only because
