@@ -227,6 +227,7 @@ if want system; then
 	else
 		tests/bench/system.sh || status=1
 	fi
+fi
 
 if want gateway; then
 	log "gateway path: attestiod vs mosquitto_pub/_sub; spool vs plain fsync'd append (host)"
