@@ -60,6 +60,10 @@ static const char *const migrations[STORE_SCHEMA + 1] = {
 	[2] =
 	"CREATE TABLE IF NOT EXISTS evidence(gw TEXT, instance INTEGER,"
 	" received INTEGER, data BLOB, PRIMARY KEY(gw, instance));",
+	/* evidence bundle of each round this node ran (protocol.md) */
+	[3] =
+	"CREATE TABLE IF NOT EXISTS bundle(feed TEXT, round INTEGER,"
+	" time INTEGER, data BLOB, PRIMARY KEY(feed, round));",
 };
 
 sqlite3_stmt *store_prep(struct store *s, const char *sql)

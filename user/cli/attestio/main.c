@@ -25,6 +25,7 @@ static const struct {
 	{ "verify", cmd_verify, "verify a raw record file or stream" },
 	{ "measurements", cmd_measurements, "the module's measurement log; kernel-exclusive key checks" },
 	{ "settle", cmd_settle, "payout of a TemperatureOption from final oracle reports; EVM calldata" },
+	{ "verify-report", cmd_verify_report, "re-verify a final report offline against its evidence bundle" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
