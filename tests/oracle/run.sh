@@ -497,6 +497,62 @@ else
 	notok "final export checks" "tampered: $out" "${o1:-}" "rc $rc: $o2"
 fi
 
+# ---------------------------------------------------------- verify-report
+# Node 1's settled and halted rounds re-verified offline from what
+# `attestio-oracle final --bundle` exports, against the whitelist; a byte
+# flipped in the report, a record, a reading or the config, and a
+# whitelist without one of the signers, are each refused with the reason.
+d=$base/vr
+mkdir -p "$d"
+for k in 1 2 3 4; do printf 'node = %s\n' "${npub[$k]}"; done > "$d/nodes"
+vr() {	# report bundle [whitelist] -> "rc: output"
+	local out rc
+	out=$("$bin/attestio" verify-report "$1" "$2" --nodes "${3:-$d/nodes}" 2>&1); rc=$?
+	echo "$rc: $out"
+}
+read -r rs rh <<< "$("$py" -c 'import json,sys; d=json.load(open(sys.argv[1])); f={x["name"]:x for x in d["feeds"]}
+s=[r["round"] for r in f["honest"]["final"] if r["status"]==0]; h=[r["round"] for r in f["liar2"]["final"] if r["status"]!=0]
+print(s[0] if s else 0, h[0] if h else 0)' "$base/s6.json")"
+why=""
+for spec in "honest $rs settled" "liar2 $rh halted"; do
+	read -r feed r kind <<< "$spec"
+	"$bin/attestio-oracle" final --config "$base/n1/oracle.conf" --feed "$feed" --round "$r" \
+		-o "$d/$kind.cbor" --bundle "$d/$kind.bundle" 2> "$d/$kind.err" || why="$why export $feed $r: $(cat "$d/$kind.err");"
+	out=$(vr "$d/$kind.cbor" "$d/$kind.bundle")
+	echo "# $kind: $out"
+	[[ "$out" == "0: verified: feed $feed round $r "* ]] || why="$why $kind round $r: $out;"
+done
+check "verify-report: node 1's settled (honest $rs) and halted (liar2 $rh) rounds re-verify offline from the exported report and bundle" "$why"
+why=""
+"$py" -c 'import sys; b = bytearray(open(sys.argv[1], "rb").read()); b[4 + 95] ^= 1; open(sys.argv[2], "wb").write(b)' \
+	"$d/settled.cbor" "$d/t-report.cbor"
+out=$(vr "$d/t-report.cbor" "$d/settled.bundle")
+[[ "$out" == "1: NOT VERIFIED: signatures: "* ]] || why="$why report byte: $out;"
+for part in record reading config; do
+	"$py" "$top/tests/oracle/tamper_bundle.py" "$d/settled.bundle" "$d/t-$part.bundle" "$part" || why="$why tamper $part failed;"
+	out=$(vr "$d/settled.cbor" "$d/t-$part.bundle")
+	echo "# $part: $out"
+	case $part in
+	record) [[ "$out" == "1: NOT VERIFIED: evidence: item "*" does not hash to its leaf" ]] || why="$why $part: $out;" ;;
+	reading) [[ "$out" == "1: NOT VERIFIED: evidence root: "* ]] || why="$why $part: $out;" ;;
+	config) [[ "$out" == "1: NOT VERIFIED: signatures: config digest"* ]] || why="$why $part: $out;" ;;
+	esac
+done
+# whitelists of 3: exactly those without a signer refuse it
+nsig=$("$py" -c 'import sys; b = open(sys.argv[1], "rb").read(); print(b[4 + 224 + 1] - 0x80)' "$d/settled.cbor")
+refused=0
+for k in 1 2 3 4; do
+	grep -v "${npub[$k]}" "$d/nodes" > "$d/nodes-$k"
+	out=$(vr "$d/settled.cbor" "$d/settled.bundle" "$d/nodes-$k")
+	case $out in
+	"1: NOT VERIFIED: signatures: "*) refused=$((refused + 1)) ;;
+	"0: verified"*) ;;
+	*) why="$why whitelist without node $k: $out;" ;;
+	esac
+done
+[ "$refused" = "$nsig" ] || why="$why $refused whitelists of 3 refused, the report has $nsig signers;"
+check "verify-report refuses a flipped byte in the report, a record, a reading and the config, and a whitelist missing a signer" "$why"
+
 # ------------------------------------------------------------------ admin
 c=$base/n3/oracle.conf
 "$bin/attestio-oracle" admin --config "$c" quarantine "${gw[2]}" --reason "site flooded" > /dev/null 2>&1 &&

@@ -342,6 +342,22 @@ int oracle_verify_report(const uint8_t *final_buf, size_t final_len,
 		goto out;
 	}
 	have_r = true;
+	/* the node that made the bundle signed its report: a whitelisted one */
+	{
+		uint8_t pub[ORACLE_PUB_LEN];
+		size_t k;
+
+		if (oracle_report_verify(&rep, pub, &why)) {
+			fail(res, "bundle report: %s", why);
+			goto out;
+		}
+		for (k = 0; k < nnodes && memcmp(nodes[k], pub, ORACLE_PUB_LEN); k++)
+			;
+		if (k == nnodes) {
+			fail(res, "bundle report: its node is not on the whitelist");
+			goto out;
+		}
+	}
 	oracle_core_encode(&rep.core, core);
 	if (memcmp(core, fin.core, ORACLE_CORE_LEN)) {
 		fail(res, "the bundle's report core is not the final report's");
