@@ -124,6 +124,7 @@ struct oracle_vr_result {
 	struct oracle_core core;
 	char feed[64];
 	size_t signers;			/* distinct whitelisted signatures */
+	size_t signer_idx[ORACLE_QUORUM_MAX];	/* theirs in the whitelist */
 	size_t t;
 	size_t devices, records_verified, readings;
 	char why[512];			/* the first failure */
@@ -139,6 +140,15 @@ struct oracle_vr_result {
 int oracle_verify_report(const uint8_t *final_buf, size_t final_len,
 			 const uint8_t *bundle, size_t blen,
 			 const uint8_t (*nodes)[ORACLE_PUB_LEN], size_t nnodes,
+			 struct oracle_vr_result *res);
+
+/*
+ * Everything oracle_verify_report() checks after the signatures, with the
+ * bundle's own report core taken as the core: what a node can check of a
+ * bundle before its report is final, and what fuzz_bundle drives.  It
+ * proves nothing about who signed: never a substitute for the above.
+ */
+int oracle_verify_bundle(const uint8_t *bundle, size_t blen,
 			 struct oracle_vr_result *res);
 
 #endif

@@ -280,10 +280,12 @@ out:
 	return ret;
 }
 
-int oracle_verify_report(const uint8_t *final_buf, size_t final_len,
-			 const uint8_t *bundle, size_t blen,
-			 const uint8_t (*nodes)[ORACLE_PUB_LEN], size_t nnodes,
-			 struct oracle_vr_result *res)
+/* @final_buf NULL: no signatures checked, the bundle report's core is
+ * taken as the core (oracle_verify_bundle). */
+static int verify(const uint8_t *final_buf, size_t final_len,
+		  const uint8_t *bundle, size_t blen,
+		  const uint8_t (*nodes)[ORACLE_PUB_LEN], size_t nnodes,
+		  struct oracle_vr_result *res)
 {
 	struct oracle_final fin;
 	struct oracle_set set = { 0 };
@@ -303,7 +305,7 @@ int oracle_verify_report(const uint8_t *final_buf, size_t final_len,
 	int ret = -EBADMSG;
 
 	memset(res, 0, sizeof(*res));
-	if (oracle_final_parse(final_buf, final_len, &fin, &why))
+	if (final_buf && oracle_final_parse(final_buf, final_len, &fin, &why))
 		return fail(res, "report: %s", why);
 	if (oracle_bundle_parse(bundle, blen, &b, &why))
 		return fail(res, "bundle: %s", why);
@@ -319,6 +321,8 @@ int oracle_verify_report(const uint8_t *final_buf, size_t final_len,
 	}
 	snprintf(res->feed, sizeof(res->feed), "%s", cfg->name);
 	oracle_config_digest(b.cfg_text, b.cfg_len, digest);
+	if (!final_buf)
+		goto signed_core;
 	/* 1. t-of-n distinct whitelisted signatures over the core */
 	if (!nnodes || nnodes > ORACLE_QUORUM_MAX) {
 		fail(res, "whitelist: %zu nodes (1 ... %d)", nnodes, ORACLE_QUORUM_MAX);
@@ -336,14 +340,29 @@ int oracle_verify_report(const uint8_t *final_buf, size_t final_len,
 		goto out;
 	}
 	res->signers = fin.nsigs;
+	oracle_core_digest(&res->core, digest);
+	for (size_t i = 0; i < fin.nsigs; i++) {
+		uint8_t pub[ORACLE_PUB_LEN];
+
+		if (oracle_recover(digest, fin.sigs[i], pub, &why))
+			continue;	/* oracle_final_check recovered it */
+		for (size_t k = 0; k < nnodes; k++)
+			if (!memcmp(nodes[k], pub, ORACLE_PUB_LEN))
+				res->signer_idx[i] = k;
+	}
+signed_core:
 	/* 2. the bundle is this report's: its body, items and Merkle root */
 	if (oracle_report_parse(b.report, b.report_len, &rep, &why)) {
 		fail(res, "bundle report: %s", why);
 		goto out;
 	}
 	have_r = true;
+	if (!final_buf) {
+		res->core = rep.core;
+		oracle_core_encode(&rep.core, fin.core);
+	}
 	/* the node that made the bundle signed its report: a whitelisted one */
-	{
+	if (final_buf) {
 		uint8_t pub[ORACLE_PUB_LEN];
 		size_t k;
 
@@ -451,4 +470,20 @@ out:
 	free(in);
 	free(out);
 	return ret;
+}
+
+int oracle_verify_report(const uint8_t *final_buf, size_t final_len,
+			 const uint8_t *bundle, size_t blen,
+			 const uint8_t (*nodes)[ORACLE_PUB_LEN], size_t nnodes,
+			 struct oracle_vr_result *res)
+{
+	if (!final_buf)
+		return fail(res, "no final report");
+	return verify(final_buf, final_len, bundle, blen, nodes, nnodes, res);
+}
+
+int oracle_verify_bundle(const uint8_t *bundle, size_t blen,
+			 struct oracle_vr_result *res)
+{
+	return verify(NULL, 0, bundle, blen, NULL, 0, res);
 }

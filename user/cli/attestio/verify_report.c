@@ -162,7 +162,11 @@ int cmd_verify_report(int argc, char **argv)
 			json_str(stdout, res.why);
 		else
 			fputs("null", stdout);
-		puts("}");
+		/* 1-based positions in the whitelist file */
+		fputs(",\"signer_nodes\":[", stdout);
+		for (size_t i = 0; i < res.signers; i++)
+			printf("%s%zu", i ? "," : "", res.signer_idx[i] + 1);
+		puts("]}");
 	} else if (rc) {
 		printf("NOT VERIFIED: %s\n", res.why);
 	} else {
