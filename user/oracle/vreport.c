@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +48,8 @@ static void vdev_verdict(void *ctx, const struct att_verdict *vd)
 	struct vdev *x = ctx;
 	const struct attestio_descriptor *desc;
 	struct attestio_rec_hdr h;
-	const struct attestio_sample *sm;
+	struct attestio_sample sm;
+	const uint8_t *scan;
 	double v;
 
 	if (vd->state == ATT_REC_BAD ||
@@ -72,14 +74,16 @@ static void vdev_verdict(void *ctx, const struct att_verdict *vd)
 
 		if (x->fed[i].seq != vd->seq)
 			continue;
-		if (x->fed[i].len < sizeof(h) + sizeof(*sm))
+		if (x->fed[i].len < sizeof(h) + sizeof(sm))
 			return;
+		/* records in a bundle have any alignment */
 		memcpy(&h, x->fed[i].rec, sizeof(h));
-		sm = (const void *)(x->fed[i].rec + sizeof(h));
-		sl = le32toh(sm->scan_len);
-		if (sl > x->fed[i].len - sizeof(h) - sizeof(*sm) ||
+		memcpy(&sm, x->fed[i].rec + sizeof(h), sizeof(sm));
+		scan = x->fed[i].rec + sizeof(h) + offsetof(struct attestio_sample, scan);
+		sl = le32toh(sm.scan_len);
+		if (sl > x->fed[i].len - sizeof(h) - sizeof(sm) ||
 		    x->d->channel >= le16toh(desc->nchannels) ||
-		    att_decode_channel(desc, x->d->channel, sm->scan, sl, &v, NULL))
+		    att_decode_channel(desc, x->d->channel, scan, sl, &v, NULL))
 			return;
 		if (x->nval == x->cap) {
 			size_t n = x->cap ? 2 * x->cap : 64;
