@@ -107,12 +107,14 @@ for i in 7 8 9 10 T0 1 2 3 4 5 6; do
 		continue
 	fi
 	gw[$i]=$(openssl rand -hex 16)
+	now_s=${T0:-$(date +%s)}
+	[ "$i" = 7 ] && Tk=$now_s	# g7's data starts here (feed kk)
 	[ "$i" -ge 7 ] && opts[i]="-k ${gw[$i]}"
 	[ "$i" = 8 ] && opts[i]="${opts[$i]} -2 3"
 	mkdir -p "$base/g$i"
 	# shellcheck disable=SC2086
 	"$gen" ${opts[$i]:-} "$base/g$i" "$base/g$i/ak.pem" "$([ "$i" -ge 7 ] && echo 1 || echo 4)" "$epochs" \
-		"$(( ${T0:-$(date +%s)} * 1000 ))" 1000 10 "${vals[$i]}" || { echo "Bail out! gen_feed"; exit 1; }
+		"$(( now_s * 1000 ))" 1000 10 "${vals[$i]}" || { echo "Bail out! gen_feed"; exit 1; }
 done
 
 # ------------------------------------------------------------------- nodes
@@ -150,6 +152,10 @@ delta = 100"
 		printf '[feed few]\nstreams = %s:3 %s:3 %s:0\n%s\nmin_devices = 3\nmin_gateways = 2\n' \
 			"${gw[1]}" "${gw[2]}" "${gw[6]}" "$common"
 		printf '[feed late]\nstreams = %s:0\n%s\n' "${gw[1]}" "${common/start = $T0/start = $((T0 + 30))}"
+		# g7 alone (kernel_key, tier 2 once proven), its data from Tk: its
+		# rounds run on the honest feed's schedule (grace), for verify-report
+		printf '[feed kk]\nstreams = %s:0\n%s\nmin_devices = 1\nmin_gateways = 1\n' "${gw[7]}" \
+			"$(printf '%s\n' "$common" | sed "s/^start = .*/start = $Tk/; s/^grace = .*/grace = $((T0 - Tk + 3))/")"
 	} > "$d/oracle.conf"
 }
 declare -A node
@@ -510,11 +516,12 @@ vr() {	# report bundle [whitelist] -> "rc: output"
 	out=$("$bin/attestio" verify-report "$1" "$2" --nodes "${3:-$d/nodes}" 2>&1); rc=$?
 	echo "$rc: $out"
 }
-read -r rs rh <<< "$("$py" -c 'import json,sys; d=json.load(open(sys.argv[1])); f={x["name"]:x for x in d["feeds"]}
+read -r rs rh rk <<< "$("$py" -c 'import json,sys; d=json.load(open(sys.argv[1])); f={x["name"]:x for x in d["feeds"]}
 s=[r["round"] for r in f["honest"]["final"] if r["status"]==0]; h=[r["round"] for r in f["liar2"]["final"] if r["status"]!=0]
-print(s[0] if s else 0, h[0] if h else 0)' "$base/s6.json")"
+k=[r["round"] for r in f["kk"]["final"] if r["status"]==0]
+print(s[0] if s else 0, h[0] if h else 0, k[0] if k else 0)' "$base/s6.json")"
 why=""
-for spec in "honest $rs settled" "liar2 $rh halted"; do
+for spec in "honest $rs settled" "liar2 $rh halted" "kk $rk kernel-key"; do
 	read -r feed r kind <<< "$spec"
 	"$bin/attestio-oracle" final --config "$base/n1/oracle.conf" --feed "$feed" --round "$r" \
 		-o "$d/$kind.cbor" --bundle "$d/$kind.bundle" 2> "$d/$kind.err" || why="$why export $feed $r: $(cat "$d/$kind.err");"
@@ -522,7 +529,10 @@ for spec in "honest $rs settled" "liar2 $rh halted"; do
 	echo "# $kind: $out"
 	[[ "$out" == "0: verified: feed $feed round $r "* ]] || why="$why $kind round $r: $out;"
 done
-check "verify-report: node 1's settled (honest $rs) and halted (liar2 $rh) rounds re-verify offline from the exported report and bundle" "$why"
+# g7's round: its records verify only under the kernel-exclusive rule with
+# the boot evidence in the bundle, which its tier 2 needs
+[[ "$out" == *"1 devices (1 under the kernel-exclusive rule)"* ]] || why="$why kk: not under the kernel-exclusive rule;"
+check "verify-report: node 1's settled (honest $rs), halted (liar2 $rh) and kernel-key (kk $rk: g7, tier 2, boot evidence) rounds re-verify offline from the exported report and bundle" "$why"
 why=""
 "$py" -c 'import sys; b = bytearray(open(sys.argv[1], "rb").read()); b[4 + 95] ^= 1; open(sys.argv[2], "wb").write(b)' \
 	"$d/settled.cbor" "$d/t-report.cbor"

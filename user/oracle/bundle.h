@@ -127,6 +127,7 @@ struct oracle_vr_result {
 	size_t signer_idx[ORACLE_QUORUM_MAX];	/* theirs in the whitelist */
 	size_t t;
 	size_t devices, records_verified, readings;
+	size_t kernel_devices;		/* verified under the kernel-exclusive rule */
 	char why[512];			/* the first failure */
 };
 

@@ -154,10 +154,11 @@ int cmd_verify_report(int argc, char **argv)
 		printf(",\"round\":%" PRIu64 ",\"status\":%u,\"status_name\":\"%s\","
 		       "\"value\":%" PRId64 ",\"decimals\":%d,\"signers\":%zu,\"t\":%zu,"
 		       "\"devices\":%zu,\"records_verified\":%zu,\"readings\":%zu,"
-		       "\"reason\":", res.core.round, res.core.status,
-		       oracle_status_name(res.core.status), res.core.value,
-		       res.core.decimals, res.signers, res.t, res.devices,
-		       res.records_verified, res.readings);
+		       "\"kernel_key_devices\":%zu,\"reason\":", res.core.round,
+		       res.core.status, oracle_status_name(res.core.status),
+		       res.core.value, res.core.decimals, res.signers, res.t,
+		       res.devices, res.records_verified, res.readings,
+		       res.kernel_devices);
 		if (rc)
 			json_str(stdout, res.why);
 		else
@@ -171,11 +172,13 @@ int cmd_verify_report(int argc, char **argv)
 		printf("NOT VERIFIED: %s\n", res.why);
 	} else {
 		printf("verified: feed %s round %" PRIu64 " %s value %" PRId64
-		       " (decimals %d); %zu of t = %zu signatures; %zu devices, %zu "
-		       "records and %zu readings re-verified; aggregate recomputed\n",
+		       " (decimals %d); %zu of t = %zu signatures; %zu devices (%zu "
+		       "under the kernel-exclusive rule), %zu records and %zu "
+		       "readings re-verified; aggregate recomputed\n",
 		       res.feed, res.core.round, oracle_status_name(res.core.status),
 		       res.core.value, res.core.decimals, res.signers, res.t,
-		       res.devices, res.records_verified, res.readings);
+		       res.devices, res.kernel_devices, res.records_verified,
+		       res.readings);
 	}
 	rc = rc ? EXIT_FAIL : EXIT_OK;
 out:
