@@ -28,6 +28,7 @@
 #include "report_cbor.h"
 
 #define ROUND_CATCHUP_MAX	1000	/* rounds per tick */
+#define OD_BUNDLE_CHAIN_MAX	(8 << 20)	/* bytes of one chain segment */
 
 struct feed_rt {
 	const struct od_feed_conf *f;
@@ -274,7 +275,7 @@ static int dev_item(struct round *rd, struct dev *d)
 	struct oracle_bundle_dev *b = calloc(1, sizeof(*b));
 	uint8_t *ev[ORACLE_BUNDLE_BOOTS_MAX] = { 0 };
 	uint8_t *ak = NULL, *pol = NULL;
-	sqlite3_stmt *cp = NULL, *recs = NULL, *evs = NULL;
+	sqlite3_stmt *cp = NULL, *recs = NULL, *evs = NULL, *size = NULL;
 	size_t len = 0;
 	int ret = -ENOMEM;
 
@@ -301,10 +302,14 @@ static int dev_item(struct round *rd, struct dev *d)
 			"state=? AND seq>=?");
 	recs = store_prep(rd->s, "SELECT data FROM rec WHERE gw=? AND instance=? "
 			  "AND stream=? AND gen=? AND seq<=? ORDER BY seq");
+	size = store_prep(rd->s, "SELECT coalesce(sum(length(data)), 0) FROM rec "
+			  "WHERE gw=? AND instance=? AND stream=? AND gen=? AND "
+			  "seq<=?");
 	evs = store_prep(rd->s, "SELECT data FROM evidence WHERE gw=? ORDER BY "
 			 "instance");
-	if (!cp || !recs || !evs)
+	if (!cp || !recs || !evs || !size)
 		goto out;
+	sqlite3_bind_text(evs, 1, g->conf->id, -1, SQLITE_STATIC);
 	for (size_t i = 0; g->kernel_key && i < ORACLE_BUNDLE_BOOTS_MAX &&
 	     sqlite3_step(evs) == SQLITE_ROW; i++) {
 		struct oracle_evidence e;
@@ -337,12 +342,26 @@ static int dev_item(struct round *rd, struct dev *d)
 		if (sqlite3_step(cp) != SQLITE_ROW ||
 		    (upto = sqlite3_column_int64(cp, 0)) < 0)
 			continue;	/* pruned meanwhile: the bundle won't verify */
-		sqlite3_reset(recs);
-		sqlite3_bind_text(recs, 1, g->conf->id, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(recs, 2, d->used[i].instance);
-		sqlite3_bind_int64(recs, 3, d->fs->stream);
-		sqlite3_bind_int64(recs, 4, d->used[i].gen);
-		sqlite3_bind_int64(recs, 5, upto);
+		for (int q = 0; q < 2; q++) {
+			sqlite3_stmt *x = q ? recs : size;
+
+			sqlite3_reset(x);
+			sqlite3_bind_text(x, 1, g->conf->id, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(x, 2, d->used[i].instance);
+			sqlite3_bind_int64(x, 3, d->fs->stream);
+			sqlite3_bind_int64(x, 4, d->used[i].gen);
+			sqlite3_bind_int64(x, 5, upto);
+		}
+		/* bounded memory: a chain longer than this is left out (its
+		 * device then does not re-verify; protocol.md, known limits) */
+		if (sqlite3_step(size) != SQLITE_ROW ||
+		    sqlite3_column_int64(size, 0) > OD_BUNDLE_CHAIN_MAX) {
+			od_log("gateway %s stream %u: chain of load %016" PRIx64
+			       " too long for the evidence bundle (over %d bytes)",
+			       g->conf->id, d->fs->stream,
+			       (uint64_t)d->used[i].instance, OD_BUNDLE_CHAIN_MAX);
+			continue;
+		}
 		if (concat(recs, (uint8_t **)&c->recs, &c->len))
 			goto out;
 		b->nchains++;
@@ -357,6 +376,7 @@ out:
 	sqlite3_finalize(cp);
 	sqlite3_finalize(recs);
 	sqlite3_finalize(evs);
+	sqlite3_finalize(size);
 	for (size_t i = 0; i < b->nchains; i++)
 		free((void *)b->chains[i].recs);
 	for (size_t i = 0; i < ORACLE_BUNDLE_BOOTS_MAX; i++)
