@@ -25,7 +25,7 @@ export CC USER_CFLAGS
 
 .PHONY: all help modules user install install-user install-modules dkms-install \
 	dkms-uninstall deps check demo bench clean checkpatch sparse kunit unit \
-	selftests stress
+	selftests deb stress
 
 all: user modules sensors
 
@@ -35,6 +35,7 @@ help:
 	@echo "make deps           install the Debian packages the project needs"
 	@echo "make install        install tools under PREFIX=$(PREFIX) and the module (depmod)"
 	@echo "make dkms-install   register, build and install the module with DKMS"
+	@echo "make deb            Debian packages under build/deb/ (debian/, dpkg-buildpackage)"
 	@echo "make check          install deps, build, run every test suite"
 	@echo "make demo           boot a VM and show the system working"
 	@echo "make bench          run the benchmarks (ratios against baselines)"
@@ -79,6 +80,21 @@ dkms-install:
 dkms-uninstall:
 	dkms remove attestio/$(VERSION) --all || true
 	rm -rf $(DKMS_SRC)
+
+# Debian packages (debian/): built by dpkg-buildpackage in a copy of the
+# tree (what git would track, without build/), so that the packages never
+# contain stale build products; the .debs land in build/deb/.
+DEB_DIR := $(BUILD)/deb
+deb:
+	@tests/deps.sh
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/attestio-$(VERSION)
+	tar -c --exclude=./.git --exclude=./build --exclude-vcs-ignores . | \
+		tar -x -C $(DEB_DIR)/attestio-$(VERSION)
+	cd $(DEB_DIR)/attestio-$(VERSION) && \
+		dpkg-buildpackage -b -us -uc -j$(or $(DEB_JOBS),2) > ../build.log 2>&1 || \
+		{ tail -40 ../build.log; echo "make deb: dpkg-buildpackage failed, see $(DEB_DIR)/build.log" >&2; exit 1; }
+	rm -rf $(DEB_DIR)/attestio-$(VERSION)
+	@ls -1 $(DEB_DIR)/*.deb
 
 checkpatch: | $(BUILD)/linux-source-6.1/scripts/checkpatch.pl
 	$(BUILD)/linux-source-6.1/scripts/checkpatch.pl --no-tree --strict --terse \
@@ -128,6 +144,8 @@ bench:
 
 stress:
 	@tests/stress/stress.sh
+	@tests/system/stress.sh
+	@tests/deb/run.sh --full
 
 clean:
 	rm -rf $(BUILD)/user $(BUILD)/tests $(foreach k,$(KVERS),$(BUILD)/$(k))

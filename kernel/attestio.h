@@ -24,6 +24,7 @@ extern unsigned int attestio_key_handle;
 extern unsigned int attestio_pcr_mask;
 extern unsigned int attestio_ring_slots;
 extern unsigned int attestio_poll_ms;
+extern unsigned int attestio_auth_backoff_s;
 extern bool attestio_sign;
 
 extern u64 attestio_instance;
@@ -208,6 +209,7 @@ void attestio_emit_sample(struct attestio_stream *s,
 int attestio_hash_init(void);
 void attestio_hash_uninit(void);
 const char *attestio_hash_name(void);
+int attestio_hash_describe(char *buf);
 void attestio_hash_extend(u8 head[ATTESTIO_HASH_LEN], const void *rec,
 			  u32 len);
 
@@ -265,6 +267,11 @@ struct attestio_epoch_stats {
 	u64 signed_checkpoints;
 	u32 last_status;
 	s32 last_tpm_rc;
+	u32 backoff_key;	/* 0: no key is backed off */
+	s32 backoff_rc;		/* the failure that started it */
+	u32 backoff_s;		/* its length */
+	u32 backoff_left_ms;	/* until the next quote with backoff_key */
+	u64 quotes_skipped;	/* epochs not quoted because of a backoff */
 };
 
 int attestio_epoch_init(void);

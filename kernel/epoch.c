@@ -16,11 +16,11 @@
 /* No quote more often than this: a TPM serves 5..50 commands a second. */
 #define ATTESTIO_QUOTE_MIN_MS 100
 /*
- * After an authorization failure the key is not used for this long, then
- * twice as long after each further failure: every failure counts against
- * the TPM's dictionary-attack lockout, which also locks other users' keys.
+ * After an authorization failure the key is not used for auth_backoff_s,
+ * then twice as long after each further failure: every failure counts
+ * against the TPM's dictionary-attack lockout, which also locks other
+ * users' keys.
  */
-#define ATTESTIO_AUTH_BACKOFF_MIN_S 60
 #define ATTESTIO_AUTH_BACKOFF_MAX_S 3600
 
 static struct {
@@ -34,6 +34,7 @@ static struct {
 	struct attestio_stream *streams[ATTESTIO_MAX_STREAMS];
 	u64 snap_seq[ATTESTIO_MAX_STREAMS];	/* s->seq at the snapshot */
 	unsigned long next_quote;	/* jiffies: no TPM quote before */
+	/* written under run_lock and stats_lock, read under either */
 	unsigned long backoff;		/* jiffies; 0: the key is not backed off */
 	unsigned long backoff_until;
 	u32 backoff_key;
@@ -206,9 +207,13 @@ static u32 attestio_epoch_quote(const u8 *digest, struct attestio_quote *q)
 	unsigned long d;
 	u32 status;
 
+	lockdep_assert_held(&attestio_ep.run_lock);
 	if (attestio_ep.backoff && q->ak_handle == attestio_ep.backoff_key &&
 	    time_before(jiffies, attestio_ep.backoff_until)) {
 		q->tpm_rc = attestio_ep.backoff_rc;
+		spin_lock(&attestio_ep.stats_lock);
+		attestio_ep.stats.quotes_skipped++;
+		spin_unlock(&attestio_ep.stats_lock);
 		return ATTESTIO_CP_TPM_ERROR;
 	}
 	status = attestio_tpm_quote(digest, q);
@@ -218,16 +223,23 @@ static u32 attestio_epoch_quote(const u8 *digest, struct attestio_quote *q)
 	attestio_ep.next_quote = jiffies + msecs_to_jiffies(ATTESTIO_QUOTE_MIN_MS);
 	if (status == ATTESTIO_CP_TPM_ERROR && attestio_auth_failed(q->tpm_rc)) {
 		d = attestio_ep.backoff && q->ak_handle == attestio_ep.backoff_key ?
-		    attestio_ep.backoff * 2 : ATTESTIO_AUTH_BACKOFF_MIN_S * HZ;
+		    attestio_ep.backoff * 2 :
+		    READ_ONCE(attestio_auth_backoff_s) * HZ;
+		spin_lock(&attestio_ep.stats_lock);
 		attestio_ep.backoff = min_t(unsigned long, d,
 					    ATTESTIO_AUTH_BACKOFF_MAX_S * HZ);
 		attestio_ep.backoff_until = jiffies + attestio_ep.backoff;
 		attestio_ep.backoff_key = q->ak_handle;
 		attestio_ep.backoff_rc = q->tpm_rc;
+		spin_unlock(&attestio_ep.stats_lock);
 		pr_warn("key 0x%08x: authorization failed (tpm_rc 0x%x); no quote for %lu s, to spare the TPM's dictionary-attack counter\n",
 			q->ak_handle, q->tpm_rc, attestio_ep.backoff / HZ);
-	} else if (status == ATTESTIO_CP_SIGNED) {
+	} else if (status == ATTESTIO_CP_SIGNED && attestio_ep.backoff) {
+		spin_lock(&attestio_ep.stats_lock);
 		attestio_ep.backoff = 0;
+		spin_unlock(&attestio_ep.stats_lock);
+		pr_info("key 0x%08x: quoting again after a backoff\n",
+			q->ak_handle);
 	}
 	return status;
 }
@@ -344,8 +356,19 @@ void attestio_epoch_reschedule(void)
 
 void attestio_epoch_stats(struct attestio_epoch_stats *st)
 {
+	unsigned long now = jiffies;
+
 	spin_lock(&attestio_ep.stats_lock);
 	*st = attestio_ep.stats;
+	st->backoff_key = 0;
+	if (attestio_ep.backoff) {
+		st->backoff_key = attestio_ep.backoff_key;
+		st->backoff_rc = attestio_ep.backoff_rc;
+		st->backoff_s = attestio_ep.backoff / HZ;
+		st->backoff_left_ms =
+			time_before(now, attestio_ep.backoff_until) ?
+			jiffies_to_msecs(attestio_ep.backoff_until - now) : 0;
+	}
 	spin_unlock(&attestio_ep.stats_lock);
 }
 

@@ -59,6 +59,11 @@ bool attestio_sign = true;
 module_param_named(sign, attestio_sign, bool, 0444);
 MODULE_PARM_DESC(sign, "Ask the TPM to sign checkpoints (default Y)");
 
+unsigned int attestio_auth_backoff_s = 60;
+module_param_named(auth_backoff_s, attestio_auth_backoff_s, uint, 0444);
+MODULE_PARM_DESC(auth_backoff_s,
+		 "No quote for this long after an authorization failure or lockout, doubling up to 3600 s (1..3600, default 60)");
+
 static char *attestio_attach_param;
 module_param_named(attach, attestio_attach_param, charp, 0444);
 MODULE_PARM_DESC(attach,
@@ -71,7 +76,8 @@ static int __init attestio_check_params(void)
 {
 	if (attestio_epoch_ms < 10 || attestio_epoch_ms > 3600000 ||
 	    attestio_poll_ms < 1 || attestio_poll_ms > 60000 ||
-	    attestio_pcr_mask > 0xffffff || attestio_epoch_records > 1000000) {
+	    attestio_pcr_mask > 0xffffff || attestio_epoch_records > 1000000 ||
+	    attestio_auth_backoff_s < 1 || attestio_auth_backoff_s > 3600) {
 		pr_err("a parameter is out of range: see modinfo attestio\n");
 		return -EINVAL;
 	}

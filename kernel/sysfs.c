@@ -228,6 +228,25 @@ static ssize_t last_status_show(struct kobject *k, struct kobj_attribute *a,
 
 ATTESTIO_RO(last_status);
 
+/*
+ * "none", or the key that is not used after an authorization failure or
+ * lockout: "KEY tpm_rc RC backoff S s, next try in MS ms, skipped N".
+ */
+static ssize_t tpm_backoff_show(struct kobject *k, struct kobj_attribute *a,
+				char *buf)
+{
+	struct attestio_epoch_stats st;
+
+	attestio_epoch_stats(&st);
+	if (!st.backoff_key)
+		return sysfs_emit(buf, "none skipped %llu\n", st.quotes_skipped);
+	return sysfs_emit(buf, "0x%08x tpm_rc 0x%x backoff %u s, next try in %u ms, skipped %llu\n",
+			  st.backoff_key, st.backoff_rc, st.backoff_s,
+			  st.backoff_left_ms, st.quotes_skipped);
+}
+
+ATTESTIO_RO(tpm_backoff);
+
 static ssize_t last_tpm_rc_show(struct kobject *k, struct kobj_attribute *a,
 				char *buf)
 {
@@ -257,7 +276,7 @@ ATTESTIO_RO(log);
 static ssize_t hash_show(struct kobject *k, struct kobj_attribute *a,
 			 char *buf)
 {
-	return sysfs_emit(buf, "%s\n", attestio_hash_name());
+	return attestio_hash_describe(buf);
 }
 
 ATTESTIO_RO(hash);
@@ -393,6 +412,7 @@ static struct attribute *attestio_attrs[] = {
 	&attestio_attr_checkpoints.attr,
 	&attestio_attr_last_status.attr,
 	&attestio_attr_last_tpm_rc.attr,
+	&attestio_attr_tpm_backoff.attr,
 	&attestio_attr_log.attr,
 	&attestio_attr_hash.attr,
 	&attestio_attr_totals.attr,

@@ -6,6 +6,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/delay.h>
 #include <linux/tpm.h>
 
 #include "attestio.h"
@@ -24,23 +25,40 @@ bool attestio_tpm_present(void)
 	return tpm2;
 }
 
+/* A TPM that yielded (TPM_RC_YIELDED) gets the command again this often. */
+#define ATTESTIO_TPM_YIELD_TRIES 4
+#define ATTESTIO_TPM_RC_YIELDED 0x908
+
 /*
  * tpm_transmit_cmd() with no description: a failing command is reported
  * by the caller, rate limited, instead of by the TPM core on every epoch.
- * The response replaces the command in @page.
+ * The response replaces the command in @page.  The core retries
+ * TPM_RC_RETRY and TPM_RC_TESTING itself; TPM_RC_YIELDED asks for the same
+ * command again, which we do as the core does: an error response is a
+ * header only, so restoring the header restores the command.
  */
 static int attestio_tpm_transmit(struct tpm_chip *chip, u8 *page, u32 len)
 {
+	u8 save[TPM_HEADER_SIZE + 3 * sizeof(u32)];
+	size_t save_len = min_t(size_t, len, sizeof(save));
 	struct tpm_buf buf;
+	unsigned int i;
 	int ret;
 
-	ret = tpm_try_get_ops(chip);
-	if (ret)
-		return ret;
-	attestio_tpm_buf_wrap(&buf, page, len);
-	ret = tpm_transmit_cmd(chip, &buf, 0, NULL);
-	tpm_put_ops(chip);
-	return ret;
+	memcpy(save, page, save_len);
+	for (i = 0;; i++) {
+		ret = tpm_try_get_ops(chip);
+		if (ret)
+			return ret;
+		attestio_tpm_buf_wrap(&buf, page, len);
+		ret = tpm_transmit_cmd(chip, &buf, 0, NULL);
+		tpm_put_ops(chip);
+		if (ret != ATTESTIO_TPM_RC_YIELDED ||
+		    i + 1 >= ATTESTIO_TPM_YIELD_TRIES)
+			return ret;
+		msleep(20 << i);
+		memcpy(page, save, save_len);
+	}
 }
 
 /*

@@ -7,8 +7,8 @@
 # short stress scenarios (tests/stress/run.sh --short) on each.
 # Last line: "N passed, N failed[, N skipped]"; exit status 1 on any failure.
 # Environment: CHECK_KERNELS="6.1 6.12" selects kernel series,
-#              CHECK_SUITES="unit kunit fuzz tpm attestiod oracle contracts static
-#              harness guest stress" selects
+#              CHECK_SUITES="unit kunit fuzz tpm attestiod oracle system contracts static
+#              deb harness guest stress" selects (deb is not in the default set)
 #              suites; FUZZ_SECONDS sets the time per fuzz target.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -19,7 +19,7 @@ mkdir -p "$out"
 results=$out/results
 : > "$results"
 kernels=${CHECK_KERNELS:-6.1 6.12}
-suites=${CHECK_SUITES:-unit kunit fuzz tpm attestiod oracle contracts static harness guest stress}
+suites=${CHECK_SUITES:-unit kunit fuzz tpm attestiod outage oracle system contracts static harness guest stress}
 
 want() { case " $suites " in *" $1 "*) return 0 ;; esac; return 1; }
 log() { printf '\n=== %s\n' "$*"; }
@@ -108,8 +108,15 @@ host_suite() {
 host_suite tpm "provisioning and enrollment against swtpm (host, loopback)" tests/tpm/run.sh
 host_suite attestiod "attestiod scenarios (mosquitto, TLS, oracle ingest; host loopback)" \
 	tests/attestiod/run.sh
+# The guest with the real module reaching the host's broker and oracle node
+# through tests/vm/run --forward; first kernel of CHECK_KERNELS only.
+outage_suite() { tests/attestiod/outage.sh --kernel "${kernels%% *}"; }
+host_suite outage "attestiod outage scenarios (guest module + host broker/node, --forward)" \
+	outage_suite
 host_suite oracle "oracle scenarios (mosquitto, TLS, 4 attestio-oracle nodes; host loopback)" \
 	tests/oracle/run.sh
+host_suite system "system scenarios (attestio-sim fleet, 4 oracle nodes, mosquitto; 3-node NATS JetStream cluster; scale; host loopback)" \
+	tests/system/check.sh
 host_suite contracts "settlement contracts (solc, in-process EVM, liboracle-signed reports)" \
 	tests/contracts/run.sh
 
@@ -138,21 +145,37 @@ if want static; then
 	fi
 	# DKMS builds and installs for every kernel, then is removed again so
 	# that the VM tests load the module just built.
-	if make -s dkms-install > "$out/dkms.log" 2>&1 &&
-	   [ "$(dkms status attestio | grep -c ': installed')" -eq "$(echo "$kernels" | wc -w)" ]; then
-		record PASS static/dkms
-	else
-		tail -30 "$out/dkms.log"
-		dkms status attestio
-		record FAIL static/dkms
-	fi
-	make -s dkms-uninstall >> "$out/dkms.log" 2>&1
-	if shellcheck -x tests/*.sh tests/vm/run tests/vm/selftest.sh tests/kunit/run.sh tests/selftests/run.sh tests/bench/*.sh tests/stress/*.sh tests/fuzz/run.sh tests/tpm/run.sh tests/attestiod/run.sh tests/attestiod/guest.sh tests/oracle/run.sh tests/contracts/run.sh .ci/run > "$out/shellcheck.log" 2>&1; then
+	# Under the lock tests/deb/run.sh takes around the attestio-dkms package.
+	dkmslock=/run/lock
+	[ -d "$dkmslock" ] && [ -w "$dkmslock" ] || dkmslock=/tmp
+	(
+		flock 9
+		if make -s dkms-install > "$out/dkms.log" 2>&1 &&
+		   [ "$(dkms status attestio | grep -c ': installed')" -eq "$(echo "$kernels" | wc -w)" ]; then
+			record PASS static/dkms
+		else
+			tail -30 "$out/dkms.log"
+			dkms status attestio
+			record FAIL static/dkms
+		fi
+		make -s dkms-uninstall >> "$out/dkms.log" 2>&1
+	) 9> "$dkmslock/attestio-dkms.lock"
+	if shellcheck -x tests/*.sh tests/vm/run tests/vm/selftest.sh tests/kunit/run.sh tests/selftests/run.sh tests/bench/*.sh tests/stress/*.sh tests/fuzz/run.sh tests/tpm/run.sh tests/attestiod/run.sh tests/attestiod/guest.sh tests/attestiod/outage.sh tests/attestiod/outage-guest.sh tests/oracle/run.sh tests/system/*.sh tests/contracts/run.sh tests/deb/*.sh .ci/run > "$out/shellcheck.log" 2>&1 &&
+	   shellcheck -s sh debian/*.postinst debian/*.postrm >> "$out/shellcheck.log" 2>&1; then
 		record PASS static/shellcheck
 	else
 		cat "$out/shellcheck.log"
 		record FAIL static/shellcheck
 	fi
+fi
+
+if want deb; then
+	log "Debian packages: build, lintian, install, DKMS and modprobe in the guest for one kernel (all: make stress), purge"
+	tests/deb/run.sh > "$out/deb.log" 2>&1
+	rc=$?
+	cat "$out/deb.log"
+	tap_collect deb "$out/deb.log"
+	[ $rc -eq 0 ] || record FAIL "deb/run(rc=$rc)"
 fi
 
 if want harness; then
@@ -234,6 +257,14 @@ if want stress; then
 		cat "$out/stress-$k.log"
 		tap_collect "stress-$k" "$out/stress-$k.log"
 		[ $rc -eq 0 ] || record FAIL "stress-$k/vm(rc=$rc)"
+		# TPM faults injected between QEMU and swtpm (~2.5 min)
+		log "TPM fault scenarios (short) on $k"
+		tests/vm/run --kernel "$k" --timeout 600 --tpm-faults "$out/tpm-faults-$k" \
+			-- tests/stress/tpm-faults.sh --short > "$out/tpm-faults-$k.log" 2>&1
+		rc=$?
+		cat "$out/tpm-faults-$k.log"
+		tap_collect "tpm-faults-$k" "$out/tpm-faults-$k.log"
+		[ $rc -eq 0 ] || record FAIL "tpm-faults-$k/vm(rc=$rc)"
 	done
 fi
 

@@ -13,13 +13,20 @@ pkgs=(
 	linux-image-amd64 linux-headers-amd64
 	linux-image-6.12-amd64 linux-headers-6.12-amd64 linux-source-6.1
 	# VM and TPM
-	qemu-system-x86 swtpm swtpm-tools tpm2-tools libtss2-dev
+	qemu-system-x86 swtpm swtpm-tools tpm2-tools libtss2-dev socat
 	# userspace libraries
 	libssl-dev libbpf-dev bpftool libmosquitto-dev mosquitto
 	mosquitto-clients libsqlite3-dev libsecp256k1-dev libcbor-dev
 	libinih-dev libmicrohttpd-dev libsystemd-dev
+	# Debian packaging (make deb) and its checks
+	dpkg-dev debhelper dh-dkms lintian
 	# tests
 	libcmocka-dev libclang-rt-14-dev shellcheck
+	# system scenarios and bench (tests/system, tests/bench): the clustered
+	# broker (NATS JetStream with its MQTT listener) and the plots
+	nats-server gnuplot-nox
+	# the oracle status page's browser test (tests/browser)
+	chromium
 )
 
 missing=()

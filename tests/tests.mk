@@ -35,11 +35,36 @@ $(TB)/unit/test_attestiod_%: tests/unit/test_attestiod_%.c user/attestiod/%.c us
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) $(ORACLE_CFLAGS) -Iuser/attestiod $< user/attestiod/$*.c -o $@ \
 		$(UB)/liboracle.a -lcmocka -lsqlite3 $(ORACLE_LDLIBS)
+# Suites named test_cli_* build the attestio command's file of that name
+# (user/cli/attestio/<name>.c) and util.c in.
+$(TB)/unit/test_cli_%: tests/unit/test_cli_%.c user/cli/attestio/%.c user/cli/attestio/util.c \
+		$(wildcard user/cli/attestio/*.h) $(UB)/libattestio.a $(UB)/libfirstrun.a
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) $(KSHIM_CFLAGS) -Iuser/include -Iuser/firstrun -Iuser/cli/attestio $< \
+		user/cli/attestio/$*.c user/cli/attestio/util.c -o $@ \
+		$(UB)/libattestio.a $(UB)/libfirstrun.a -lcmocka $(LIB_LDLIBS)
+
+# attestio-oracle setup's pure parts, checked against the config parser.
+$(TB)/unit/test_oracled_setup: tests/unit/test_oracled_setup.c user/oracled/setup.c user/oracled/config.c \
+		user/oracled/oracled.h $(UB)/liboracle.a $(UB)/libfirstrun.a
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) $(ORACLE_CFLAGS) -Iuser/oracled -Iuser/firstrun -Iinclude/uapi $< \
+		user/oracled/setup.c user/oracled/config.c -o $@ \
+		$(UB)/libfirstrun.a $(UB)/liboracle.a -lcmocka -linih $(ORACLE_LDLIBS)
 # Suites named test_oracled_* build attestio-oracle's parts in (config).
 $(TB)/unit/test_oracled_%: tests/unit/test_oracled_%.c user/oracled/%.c user/oracled/oracled.h $(UB)/liboracle.a
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) $(ORACLE_CFLAGS) -Iuser/oracled -Iinclude/uapi $< user/oracled/$*.c -o $@ \
 		$(UB)/liboracle.a -lcmocka -linih $(ORACLE_LDLIBS)
+# attestio-oracle's ingest with its store and registry, fed signed record
+# streams (tests/common/signed_stream.h).
+OD_INGEST_SRC := user/oracled/ingest.c user/oracled/registry.c user/oracled/store.c user/oracled/log.c
+$(TB)/unit/test_oracled_ingest: tests/unit/test_oracled_ingest.c $(OD_INGEST_SRC) user/oracled/oracled.h \
+		tests/common/signed_stream.h $(UB)/liboracle.a $(UB)/libattestio.a
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) $(KSHIM_CFLAGS) $(ORACLE_CFLAGS) -Iuser/include -Iuser/lib -Iuser/oracled \
+		-Itests/common $< $(OD_INGEST_SRC) -o $@ $(UB)/liboracle.a $(UB)/libattestio.a \
+		-lcmocka -lsqlite3 $(ORACLE_LDLIBS) $(LIB_LDLIBS) -lm
 $(TB)/unit/%: tests/unit/%.c $(UB)/libattestio.a
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) $(KSHIM_CFLAGS) -Iuser/include -Iuser/lib -Itests/common $< -o $@ $(UB)/libattestio.a -lcmocka $(LIB_LDLIBS)
@@ -84,6 +109,12 @@ $(TB)/bench/bench_verify: tests/bench/bench_verify.c tests/common/signed_stream.
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) $(KSHIM_CFLAGS) -Iuser/include -Iuser/lib -Itests/common $< -o $@ \
 		$(UB)/libattestio.a $(LIB_LDLIBS)
+
+# attestiod's spool vs a plain fsync'd append (tests/bench/gateway.sh).
+$(TB)/bench/bench_spool: tests/bench/bench_spool.c user/attestiod/spool.c user/attestiod/attestiod.h $(UB)/liboracle.a
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) $(ORACLE_CFLAGS) -Iuser/attestiod $< user/attestiod/spool.c -o $@ \
+		$(UB)/liboracle.a -lsqlite3 $(ORACLE_LDLIBS)
 
 # attestiod scenario suite (tests/attestiod/run.sh): a signed record source.
 $(TB)/attestiod/gen_records: tests/attestiod/gen_records.c tests/common/signed_stream.h $(UB)/libattestio.a

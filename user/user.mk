@@ -32,19 +32,29 @@ $(UB)/libattestio.a: $(LIB_OBJS)
 	$(AR) rcs $@ $^
 
 $(UB)/libattestio.so: $(LIB_OBJS)
-	$(CC) -shared -Wl,-soname,libattestio.so.0 -o $@ $^ $(LIB_LDLIBS)
+	$(CC) -shared -Wl,-soname,libattestio.so.0 $(LDFLAGS) -o $@ $^ $(LIB_LDLIBS)
 
 # Programs: one directory per program under user/cli/.
 PROGS := $(notdir $(wildcard user/cli/*))
 USER_BINS := $(addprefix $(BUILD)/bin/,$(PROGS))
 
+# libfirstrun: the first-run steps (test CA, certificates, config files)
+# of `attestio setup gateway` and `attestio-oracle setup` (user/firstrun).
+FIRSTRUN_OBJS := $(patsubst user/firstrun/%.c,$(UB)/firstrun/%.o,$(wildcard user/firstrun/*.c))
+$(UB)/firstrun/%.o: user/firstrun/%.c user/firstrun/firstrun.h
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -Iuser/firstrun -c $< -o $@
+$(UB)/libfirstrun.a: $(FIRSTRUN_OBJS)
+	rm -f $@
+	$(AR) rcs $@ $^
+
 # They link liboracle too (attestio settle: final reports and payouts;
 # verify-report: liboracle's bundle checks use libattestio, so it comes first).
 define prog_rule
-$(BUILD)/bin/$(1): $(wildcard user/cli/$(1)/*.c user/cli/$(1)/*.h) $(UB)/libattestio.a $(UB)/liboracle.a
+$(BUILD)/bin/$(1): $(wildcard user/cli/$(1)/*.c user/cli/$(1)/*.h) $(UB)/libattestio.a $(UB)/liboracle.a $(UB)/libfirstrun.a
 	@mkdir -p $$(@D)
-	$$(CC) $(LIB_CFLAGS) -Iuser/oracle -Iuser/cli/$(1) $(wildcard user/cli/$(1)/*.c) -o $$@ \
-		$(UB)/liboracle.a $(UB)/libattestio.a -lsecp256k1 -lcbor -lm $(LIB_LDLIBS)
+	$$(CC) $(LIB_CFLAGS) $(LDFLAGS) -Iuser/oracle -Iuser/firstrun -Iuser/cli/$(1) $(wildcard user/cli/$(1)/*.c) -o $$@ \
+		$(UB)/liboracle.a $(UB)/libattestio.a $(UB)/libfirstrun.a -lsecp256k1 -lcbor -lm $(LIB_LDLIBS)
 endef
 $(foreach p,$(PROGS),$(eval $(call prog_rule,$(p))))
 
@@ -96,12 +106,33 @@ DAEMON_LDLIBS := -lmosquitto -lsqlite3 $(ORACLE_LDLIBS) -lssl $(LIB_LDLIBS)
 
 $(BUILD)/bin/attestiod: $(wildcard user/attestiod/*.c user/attestiod/*.h user/bpf/*.h) $(BPF_SKELS) $(UB)/libattestio.a $(UB)/liboracle.a
 	@mkdir -p $(@D)
-	$(CC) $(DAEMON_CFLAGS) -Iuser/attestiod -I$(UB)/bpf $(wildcard user/attestiod/*.c) -o $@ \
+	$(CC) $(DAEMON_CFLAGS) $(LDFLAGS) -Iuser/attestiod -I$(UB)/bpf $(wildcard user/attestiod/*.c) -o $@ \
 		$(UB)/liboracle.a $(UB)/libattestio.a -linih -lmicrohttpd -lsystemd -lbpf $(DAEMON_LDLIBS)
 
-$(BUILD)/bin/attestio-oracle: $(wildcard user/oracled/*.c user/oracled/*.h) $(UB)/libattestio.a $(UB)/liboracle.a
+# The status page (user/oracled/www/*) compiled into attestio-oracle: each
+# file becomes a string od_www_<name with . as _> in $(UB)/oracled/www.c.
+OD_WWW := $(wildcard user/oracled/www/*)
+$(UB)/oracled/www.c: $(OD_WWW)
 	@mkdir -p $(@D)
-	$(CC) $(DAEMON_CFLAGS) -Iuser/oracled $(wildcard user/oracled/*.c) -o $@ \
-		$(UB)/liboracle.a $(UB)/libattestio.a -linih -lmicrohttpd -lsystemd -lm $(DAEMON_LDLIBS)
+	for f in $(OD_WWW); do \
+		b=$$(echo "$${f##*/}" | tr . _); printf 'const char od_www_%s[] =\n' "$$b"; \
+		sed 's/\\/\\\\/g; s/"/\\"/g; s/?/\\?/g; s/^/"/; s/$$/\\n"/' "$$f"; \
+		printf ';\n'; \
+	done > $@.tmp
+	mv $@.tmp $@
+
+$(BUILD)/bin/attestio-oracle: $(wildcard user/oracled/*.c user/oracled/*.h) $(UB)/oracled/www.c $(UB)/libattestio.a $(UB)/liboracle.a $(UB)/libfirstrun.a
+	@mkdir -p $(@D)
+	$(CC) $(DAEMON_CFLAGS) $(LDFLAGS) -Iuser/oracled -Iuser/firstrun $(wildcard user/oracled/*.c) $(UB)/oracled/www.c -o $@ \
+		$(UB)/libfirstrun.a $(UB)/liboracle.a $(UB)/libattestio.a -linih -lmicrohttpd -lsystemd -lm $(DAEMON_LDLIBS)
 
 USER_TARGETS += $(BUILD)/bin/attestiod $(BUILD)/bin/attestio-oracle
+
+# attestio-sim, the fleet simulator (user/sim, Documentation/system.md):
+# attestiod's own spool, link and configuration parts, many gateways.
+SIM_ATTESTIOD := user/attestiod/spool.c user/attestiod/link.c user/attestiod/config.c
+$(BUILD)/bin/attestio-sim: $(wildcard user/sim/*.c user/sim/*.h) $(SIM_ATTESTIOD) user/attestiod/attestiod.h $(UB)/libattestio.a $(UB)/liboracle.a
+	@mkdir -p $(@D)
+	$(CC) $(DAEMON_CFLAGS) -Iuser/attestiod -Iuser/sim $(wildcard user/sim/*.c) $(SIM_ATTESTIOD) -o $@ \
+		$(UB)/liboracle.a $(UB)/libattestio.a -linih -lm $(DAEMON_LDLIBS)
+USER_TARGETS += $(BUILD)/bin/attestio-sim

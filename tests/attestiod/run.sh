@@ -358,6 +358,48 @@ if want evidence; then
 	fi
 	kill "$gw" "$oracle" "$broker" 2> /dev/null
 	wait "$gw" "$oracle" "$broker" 2> /dev/null
+# MQTT 5 and 3.1.1 (link.mqtt): the session outlives the
+# daemon's connection: an ack published while the daemon is dead is queued
+# by the broker and delivered when it reconnects (with MQTT 5 only because
+# the daemon sets a Session-Expiry-Interval; without one the session would
+# end with the connection).  The broker's log names the protocol (p5 / p2).
+if want mqtt_session; then
+	for v in 5 3.1.1; do
+		d=$base/session-$v
+		mkdir -p "$d"
+		: > "$d/records.bin"
+		broker_start "$d"
+		gw_conf "$d" "[link]
+mqtt = $v"
+		gw_start "$d"
+		wait_metric connected 1 10
+		kill -9 "$gw"; wait "$gw" 2> /dev/null
+		printf 'garbage' | mosquitto_pub -h localhost -p "$port" --cafile "$pki/ca.crt" \
+			--cert "$pki/oracle.crt" --key "$pki/oracle.key" -q 1 \
+			-t "attestio/v1/gw/$gwid/ack/$nodeid" -s
+		gw_start "$d"
+		wait_metric connected 1 10
+		wait_metric acks_bad_total 1 5
+		p=$([ $v = 5 ] && echo p5 || echo p2)
+		if [ "$(metric acks_bad_total)" = 1 ] &&
+		   [ "$(grep -c "as $gwid ($p, c0" "$d/mosquitto.log")" = 2 ] &&
+		   grep -q "connected to mqtts://localhost:$port (MQTT $v)" "$d/gw.log"; then
+			ok "mqtt_session_$v (persistent session: the ack queued while the daemon was dead arrived)"
+		else
+			notok "mqtt_session_$v" "acks_bad $(metric acks_bad_total)" \
+				"$(grep "as $gwid" "$d/mosquitto.log")" "$(tail -3 "$d/gw.log")"
+		fi
+		kill "$gw" "$broker" 2> /dev/null
+		wait "$gw" "$broker" 2> /dev/null
+	done
+	printf '[gateway]\nid = %s\n[link]\nmqtt = 4\nsession_expiry = 0\n' "$gwid" > "$d/bad.conf"
+	out=$("$bin/attestiod" --check-config --config "$d/bad.conf" 2>&1)
+	rc=$?
+	if [ $rc = 2 ] && [[ "$out" == *"bad.conf:4: link.mqtt must be"* ]]; then
+		ok "mqtt_bad_config (link.mqtt = 4: exit 2, line named)"
+	else
+		notok "mqtt_bad_config" "rc $rc: $out"
+	fi
 fi
 
 if want bad_config; then

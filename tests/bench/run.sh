@@ -17,9 +17,18 @@
 #      is deterministic (no baseline needed);
 #   6. guest-source.sh in a 6.1 guest: attestiod's record sources side by
 #      side, bpf (tracepoints + ring buffer) vs dev (/dev/attestio): records
+#      read per second and daemon CPU per record at 1, 8 and 32 streams;
+#   7. system.sh: the whole pipeline (attestio-sim fleet -> mosquitto ->
+#      one oracle node): gateways per core at 1 epoch/s, checkpoints
+#      verified/s/core vs openssl speed ecdsap256 verify, sample -> verified
+#      latency vs epoch length; CSV and PNG plots (build/bench/system-*).
 #      read per second and daemon CPU per record at 1, 8 and 32 streams.
+#   8. gateway.sh on the host: gateway -> broker -> subscriber records/s
+#      through attestiod (spool + link, QoS 1, TLS) vs a raw
+#      mosquitto_pub/mosquitto_sub pair at the same QoS and message size;
+#      the spool's fsync'd records/s vs a plain fsync'd append.
 # Raw output goes to build/bench/.  Environment: BENCH_STEPS="record verify
-# kernel rate gas source" selects steps; BENCH_RATES="1000 2000 ..."
+# kernel rate gas source system" selects steps; BENCH_RATES="1000 2000 ..."
 # overrides the rates.
 # Exit status is 1 only when a step could not run at all.
 set -uo pipefail
@@ -27,7 +36,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
 out=$top/build/bench
 mkdir -p "$out"
-steps=${BENCH_STEPS:-record verify kernel rate gas source}
+steps=${BENCH_STEPS:-record verify kernel rate gas source system gateway}
 read -ra rates <<< "${BENCH_RATES:-1000 2000 4000 8000 16000 32000}"
 status=0
 
@@ -208,5 +217,19 @@ if want source; then
 		fi
 		echo "raw: $out/source.txt"
 	fi
+fi
+
+if want system; then
+	log "system: attestio-sim fleet -> mosquitto -> one attestio-oracle node (tests/bench/system.sh)"
+	if ! make -s "$top/build/bin/attestio-sim" "$top/build/bin/attestio-oracle" > "$out/system-build.log" 2>&1; then
+		tail -20 "$out/system-build.log"
+		status=1
+	else
+		tests/bench/system.sh || status=1
+	fi
+
+if want gateway; then
+	log "gateway path: attestiod vs mosquitto_pub/_sub; spool vs plain fsync'd append (host)"
+	tests/bench/gateway.sh || status=1
 fi
 exit "$status"

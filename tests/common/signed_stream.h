@@ -21,6 +21,7 @@
 #include <tss2/tss2_mu.h>
 
 #include "record.h"
+#include "sim.h"
 
 #define INSTANCE	0x1122334455667788ULL
 #ifndef MAXREC
@@ -47,19 +48,8 @@ static struct att_key *ak1, *ak2 __attribute__((unused));
 
 /* ------------------------------------------------------ stream model --- */
 
-struct qopt {
-	EVP_PKEY *key;		/* signer */
-	uint64_t clock;
-	uint32_t reset, restart;
-	uint32_t magic;		/* 0: TPM_GENERATED_VALUE */
-	uint16_t type;		/* 0: TPM_ST_ATTEST_QUOTE */
-	bool bad_extra;		/* sign a wrong extraData */
-	uint32_t status;	/* != 0: unsigned checkpoint */
-	uint8_t pcr_byte;	/* 0: PCR_DIGEST_BYTE */
-	int late;		/* samples of ss[0] between heads and checkpoint */
-	uint32_t pcr_mask;	/* 0: PCRs 0 and 7 (0x81) */
-	const uint8_t *pcr_digest;	/* NULL: 32 x pcr_byte */
-};
+/* Quote options: the simulator library's (user/lib/sim.h). */
+#define qopt att_sim_qopt
 
 struct rstream {
 	uint32_t id;
@@ -190,6 +180,22 @@ static inline void add_detach(struct recs *rs, struct rstream *s)
 	s->segment++;
 }
 
+/* A calib record of @s's open segment: channel 0's scale becomes @scale. */
+static inline void add_calib(struct recs *rs, struct rstream *s, int32_t scale)
+{
+	uint32_t len = attestio_rec_len(sizeof(struct attestio_calib) +
+					sizeof(struct attestio_calib_chan));
+	uint8_t *rec = recs_new(rs, len);
+	struct attestio_calib *c = attestio_rec_payload(rec);
+	struct attestio_calib_chan *cc = (void *)(c + 1);
+
+	c->segment = cpu_to_le32(s->segment);
+	c->nchannels = cpu_to_le16(1);
+	cc->scale_type = cpu_to_le32(1);
+	cc->scale_val = cpu_to_le32((uint32_t)scale);
+	finish(s, rec, ATTESTIO_REC_CALIB, len);
+}
+
 static inline void add_lost(struct recs *rs, uint64_t n)
 {
 	uint32_t len = attestio_rec_len(sizeof(struct attestio_lost));
@@ -208,30 +214,9 @@ static inline void add_lost(struct recs *rs, uint64_t n)
 static inline size_t tpm_sign(EVP_PKEY *key, const uint8_t *data, size_t len,
 		       uint8_t *out, size_t cap)
 {
-	unsigned char der[128];
-	const unsigned char *p = der;
-	size_t dlen = sizeof(der), off = 0;
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	const BIGNUM *r, *s;
-	TPMT_SIGNATURE ts;
-	ECDSA_SIG *sig;
+	size_t off = 0;
 
-	assert_non_null(md);
-	assert_int_equal(1, EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key));
-	assert_int_equal(1, EVP_DigestSign(md, der, &dlen, data, len));
-	EVP_MD_CTX_free(md);
-	sig = d2i_ECDSA_SIG(NULL, &p, (long)dlen);
-	assert_non_null(sig);
-	ECDSA_SIG_get0(sig, &r, &s);
-	memset(&ts, 0, sizeof(ts));
-	ts.sigAlg = TPM2_ALG_ECDSA;
-	ts.signature.ecdsa.hash = TPM2_ALG_SHA256;
-	ts.signature.ecdsa.signatureR.size = 32;
-	ts.signature.ecdsa.signatureS.size = 32;
-	BN_bn2binpad(r, ts.signature.ecdsa.signatureR.buffer, 32);
-	BN_bn2binpad(s, ts.signature.ecdsa.signatureS.buffer, 32);
-	ECDSA_SIG_free(sig);
-	assert_int_equal(0, Tss2_MU_TPMT_SIGNATURE_Marshal(&ts, out, cap, &off));
+	assert_int_equal(0, att_sim_tpm_sign(key, data, len, out, cap, &off));
 	return off;
 }
 
@@ -240,37 +225,8 @@ static inline void make_quote(const struct qopt *q, const uint8_t *digest,
 		       uint8_t *attest, size_t *alen, uint8_t *sig,
 		       size_t *slen)
 {
-	TPMS_ATTEST a;
-	size_t off = 0;
-
-	memset(&a, 0, sizeof(a));
-	a.magic = q->magic ? q->magic : TPM2_GENERATED_VALUE;
-	a.type = q->type ? q->type : TPM2_ST_ATTEST_QUOTE;
-	a.qualifiedSigner.size = 2;
-	a.extraData.size = 32;
-	memcpy(a.extraData.buffer, digest, 32);
-	if (q->bad_extra)
-		a.extraData.buffer[0] ^= 1;
-	a.clockInfo.clock = q->clock;
-	a.clockInfo.resetCount = q->reset;
-	a.clockInfo.restartCount = q->restart;
-	a.clockInfo.safe = 1;
-	a.firmwareVersion = 0x0102030405060708ULL;
-	a.attested.quote.pcrSelect.count = 1;
-	a.attested.quote.pcrSelect.pcrSelections[0].hash = TPM2_ALG_SHA256;
-	a.attested.quote.pcrSelect.pcrSelections[0].sizeofSelect = 3;
-	for (int i = 0; i < 3; i++)
-		a.attested.quote.pcrSelect.pcrSelections[0].pcrSelect[i] =
-			(uint8_t)((q->pcr_mask ? q->pcr_mask : 0x81) >> (8 * i));
-	a.attested.quote.pcrDigest.size = 32;
-	if (q->pcr_digest)
-		memcpy(a.attested.quote.pcrDigest.buffer, q->pcr_digest, 32);
-	else
-		memset(a.attested.quote.pcrDigest.buffer,
-		       q->pcr_byte ? q->pcr_byte : PCR_DIGEST_BYTE, 32);
-	assert_int_equal(0, Tss2_MU_TPMS_ATTEST_Marshal(&a, attest, 1024, &off));
-	*alen = off;
-	*slen = tpm_sign(q->key, attest, off, sig, 1024);
+	assert_int_equal(0, att_sim_quote(q, digest, attest, 1024, alen, sig,
+					  1024, slen));
 }
 
 /*

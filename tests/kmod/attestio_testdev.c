@@ -16,6 +16,9 @@
  *  - buffer updates can be refused (refuse_update=1): the device stops
  *    advertising triggered-buffer mode, so the IIO core refuses any change
  *    of the buffer list while another buffer stays enabled;
+ *  - extra=N more devices (N <= 7), "attestio-testdev.<i>" with the
+ *    label "attestio-test-<i>", for tests of many streams (the knobs
+ *    above act on the newest device);
  *  - a misc device "attestio-hold" whose open() sleeps hold_ms with the
  *    misc core's mutex held, which holds a modprobe of attestio inside
  *    misc_register() for that long.
@@ -43,6 +46,9 @@ static int fail_postenable;
 module_param(fail_postenable, int, 0644);
 static unsigned int hold_ms;
 module_param(hold_ms, uint, 0644);
+#define TESTDEV_MAX_EXTRA 7
+static unsigned int extra;
+module_param(extra, uint, 0444);
 
 struct testdev {
 	struct iio_dev *indio;
@@ -50,6 +56,7 @@ struct testdev {
 	struct iio_trigger *trig;	/* the newest one */
 	bool trig_registered;
 	unsigned int ntrig;
+	int id;			/* platform device id: -1, or 1..extra */
 	struct hrtimer timer;
 	struct mutex lock;	/* counter, scale */
 	u32 counter;
@@ -206,8 +213,12 @@ static int testdev_trig_add(struct testdev *td)
 	struct iio_trigger *trig;
 	int ret;
 
-	trig = devm_iio_trigger_alloc(td->dev, "attestio-test-trig%u",
-				      td->ntrig++);
+	if (td->id > 0)
+		trig = devm_iio_trigger_alloc(td->dev, "attestio-test-%d-trig%u",
+					      td->id, td->ntrig++);
+	else
+		trig = devm_iio_trigger_alloc(td->dev, "attestio-test-trig%u",
+					      td->ntrig++);
 	if (!trig)
 		return -ENOMEM;
 	trig->ops = &testdev_trigger_ops;
@@ -250,6 +261,13 @@ static int testdev_probe(struct platform_device *pdev)
 		return ret;
 
 	indio->name = "attestio-test";
+	td->id = pdev->id;
+	if (pdev->id > 0) {
+		indio->label = devm_kasprintf(&pdev->dev, GFP_KERNEL,
+					      "attestio-test-%d", pdev->id);
+		if (!indio->label)
+			return -ENOMEM;
+	}
 	indio->info = &testdev_info;
 	indio->modes = INDIO_DIRECT_MODE;
 	indio->channels = testdev_channels;
@@ -346,11 +364,25 @@ static struct miscdevice testdev_misc = {
 };
 
 static struct platform_device *testdev_pdev;
+static struct platform_device *testdev_extra[TESTDEV_MAX_EXTRA];
+
+static void testdev_extra_remove(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < TESTDEV_MAX_EXTRA; i++) {
+		platform_device_unregister(testdev_extra[i]);
+		testdev_extra[i] = NULL;
+	}
+}
 
 static int __init testdev_init(void)
 {
+	unsigned int i;
 	int ret;
 
+	if (extra > TESTDEV_MAX_EXTRA)
+		return -EINVAL;
 	ret = misc_register(&testdev_misc);
 	if (ret)
 		return ret;
@@ -363,8 +395,21 @@ static int __init testdev_init(void)
 		ret = PTR_ERR(testdev_pdev);
 		goto err_unregister_driver;
 	}
+	for (i = 0; i < extra; i++) {
+		testdev_extra[i] =
+			platform_device_register_simple("attestio-testdev",
+							i + 1, NULL, 0);
+		if (IS_ERR(testdev_extra[i])) {
+			ret = PTR_ERR(testdev_extra[i]);
+			testdev_extra[i] = NULL;
+			goto err_remove_extra;
+		}
+	}
 	return 0;
 
+err_remove_extra:
+	testdev_extra_remove();
+	platform_device_unregister(testdev_pdev);
 err_unregister_driver:
 	platform_driver_unregister(&testdev_driver);
 err_deregister_misc:
@@ -374,6 +419,7 @@ err_deregister_misc:
 
 static void __exit testdev_exit(void)
 {
+	testdev_extra_remove();
 	platform_device_unregister(testdev_pdev);
 	platform_driver_unregister(&testdev_driver);
 	misc_deregister(&testdev_misc);

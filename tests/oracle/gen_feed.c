@@ -164,8 +164,9 @@ int main(int argc, char **argv)
 		q.pcr_mask = (1u << 0) | (1u << ATTESTIO_MLOG_PCR);
 		q.pcr_digest = dg;
 	} else {
-		f = fopen(argv[1], "w");
-		if (!f || !PEM_write_PUBKEY(f, key) || fclose(f))
+		/* labelled as simulated: a node admits it only with
+		 * allow_simulated */
+		if (att_sim_write_ak(key, argv[1]))
 			return 1;
 	}
 	cur_ns = start_ms * 1000000;

@@ -127,7 +127,7 @@ node_conf() {	# k
 	local d=$base/n$1 k common
 	mkdir -p "$d"
 	{
-		printf '[node]\nkey = %s\ndb = %s/node.db\nevidence_timeout = 60\n' "${nkey[$1]}" "$d"
+		printf '[node]\nkey = %s\ndb = %s/node.db\nevidence_timeout = 60\nallow_simulated = true\n' "${nkey[$1]}" "$d"
 		printf '[link]\nbroker = mqtts://localhost:%s\nca = %s\ncert = %s\nkey = %s\nkeepalive = 5\n' \
 			"$port" "$pki/ca.crt" "$pki/client.crt" "$pki/client.key"
 		[ "$1" = 1 ] && printf '[metrics]\nlisten = 127.0.0.1:%s\n' "$mport"
@@ -136,6 +136,9 @@ node_conf() {	# k
 		printf '[gateways]\n'
 		for i in $gws; do printf '%s = %s\n' "${gw[$i]}" "$base/g$i/ak.pem"; done
 		printf '[gateway %s]\ntier = 2\n' "${gw[7]}"
+		# a hostile label (the status page must show it as text); no
+		# site cap, so it changes no outcome; the same on every node
+		printf '[gateway %s]\nsite = %s\n' "${gw[4]}" "$hostile"
 		common="period = 2
 start = $T0
 grace = 1
@@ -158,6 +161,7 @@ delta = 100"
 			"$(printf '%s\n' "$common" | sed "s/^start = .*/start = $Tk/; s/^grace = .*/grace = $((T0 - Tk + 3))/")"
 	} > "$d/oracle.conf"
 }
+hostile='<script>pwned=1</script><img src=x onerror=pwned=2>'
 declare -A node
 node_start() {	# k
 	"$bin/attestio-oracle" run --config "$base/n$1/oracle.conf" 2>> "$base/n$1/oracle.log" &
@@ -189,6 +193,7 @@ for _ in $(seq 50); do
 done
 
 echo "TAP version 13"
+
 
 # ------------------------------------------------------ records and acks
 mosquitto_sub -h localhost -p "$port" --cafile "$pki/ca.crt" --cert "$pki/client.crt" \
@@ -254,6 +259,26 @@ for k in 1 2 3 4; do
 	wait_stored "$k" $(((6 * 4 + ngw - 6) * (1 + 8 * 11))) || echo "# node $k stored only $(stored "$k") records"
 done
 echo "# records in at t+$(( $(date +%s) - started )) s; round 1 runs at t+$((T0 + 3 - started)) s"
+
+# ------------------------------------------------- the status page (browser)
+# tests/browser/status-page.mjs drives Debian's chromium with playwright-core
+# (npm ci from tests/browser/package-lock.json; cache in build/npm-cache)
+# at node 1's page from when the records are in until rounds 1-4 are final
+# (started after publishing: chromium's start must not delay the records).
+browser_pid=''
+if ! command -v chromium > /dev/null; then
+	echo "chromium is missing (make deps)" > "$base/browser.log"
+elif ! (cd tests/browser && npm ci --no-audit --no-fund --prefer-offline \
+	--cache "$top/build/npm-cache") > "$base/npm.log" 2>&1; then
+	{ echo "npm ci failed:"; tail -5 "$base/npm.log"; } > "$base/browser.log"
+else
+	node tests/browser/status-page.mjs "http://127.0.0.1:$mport/" \
+		"$top/build/status-page.png" "$hostile" "${gw[5]}" "${gw[6]}" \
+		> "$base/browser.log" 2>&1 &
+	browser_pid=$!
+	pids+=("$browser_pid")
+fi
+
 why=""
 for k in 1 2 3; do
 	grep -q "/ack/${nid[$k]}" "$base/acks.txt" || why="$why no ack from node $k;"
@@ -422,6 +447,17 @@ if g["state"] != "quarantined" or g["verified"] != 89 or g["kernel_key"] != "pro
     print("g9: %s" % g)')
 [ "$(acked 1 "${gw[9]}")" = 88 ] || why="$why g9 acked up to $(acked 1 "${gw[9]}");"
 check "late evidence: the held records are verified and acked, the quarantine stays for an operator" "$why"
+# the browser (started above) is done with node 1 by now; collected here
+# so that it does not delay the t-of-n timing
+[ -n "$browser_pid" ] && wait "$browser_pid"
+if grep -q '^ok - ' "$base/browser.log" && ! grep -q '^not ok' "$base/browser.log"; then
+	ok "status page in chromium: $(grep -c '^ok - ' "$base/browser.log") checks (build/status-page.png)"
+else
+	mapfile -t lines < "$base/browser.log"
+	notok "status page in chromium" "${lines[@]}"
+fi
+grep '^ok - ' "$base/browser.log" | sed 's/^ok - /#   /'
+
 node_stop 2
 node_stop 1
 
@@ -619,6 +655,64 @@ else
 	notok "locked database" "rc $rc: $out"
 fi
 node_stop 3
+
+# ------------------------------------------------------------------ setup
+# attestio-oracle setup: a dry run writes nothing; the first run creates
+# the key, the certificate (by the scenario's CA, given as the test CA) and
+# oracle.conf; a second run changes nothing; the node it configured passes
+# --check-config and connects to the broker with that certificate; an
+# edited config is kept unless --force (.bak); a bad node.key is never
+# replaced (exit 2); a certificate of another CN is re-issued.
+sd=$base/setup
+mkdir -p "$sd/etc"
+cp "$pki/ca.crt" "$sd/etc/ca.pem"
+cp "$pki/ca.key" "$sd/etc/ca.key"
+setup() {
+	"$bin/attestio-oracle" setup --broker "mqtts://localhost:$port" --conf-dir "$sd/etc" \
+		--state-dir "$sd/var" --gateway "${gw[1]}=$base/g1/ak.pem" --node "${npub[2]}" "$@"
+}
+actions() {	# JSON on stdin -> "step=action ..."
+	"$py" -c 'import json,sys; print(" ".join(s["step"]+"="+s["action"] for s in json.load(sys.stdin)["steps"]))'
+}
+why=""
+a=$(setup --dry-run --json | actions)
+[ "$a" = "key=would create ca=would create certificate=would create config=would write" ] || why="$why dry run: $a;"
+[ -e "$sd/var" ] || [ -e "$sd/etc/oracle.conf" ] && why="$why the dry run wrote files;"
+a=$(setup --json | actions)
+[ "$a" = "key=created ca=kept certificate=created config=created" ] || why="$why first run: $a;"
+sum1=$(sha256sum "$sd/var/node.key" "$sd/etc/oracle.pem" "$sd/etc/oracle.conf")
+a=$(setup --json | actions)
+[ "$a" = "key=kept ca=kept certificate=kept config=unchanged" ] || why="$why second run: $a;"
+[ "$(sha256sum "$sd/var/node.key" "$sd/etc/oracle.pem" "$sd/etc/oracle.conf")" = "$sum1" ] || why="$why the second run changed files;"
+[ "$(stat -c %a "$sd/var/node.key") $(stat -c %a "$sd/etc/oracle.key")" = "600 600" ] || why="$why key modes;"
+out=$("$bin/attestio-oracle" run --check-config --config "$sd/etc/oracle.conf" 2>&1) || why="$why check-config: $out;"
+"$bin/attestio-oracle" run --config "$sd/etc/oracle.conf" 2> "$sd/run.log" &
+spid=$!
+pids+=("$spid")
+for _ in $(seq 50); do grep -q "broker: Connection Accepted" "$sd/run.log" && break; sleep 0.1; done
+grep -q "broker: Connection Accepted" "$sd/run.log" || why="$why the node did not connect: $(tail -3 "$sd/run.log");"
+kill "$spid" 2> /dev/null
+wait "$spid" 2> /dev/null
+check "setup: dry run writes nothing; key, certificate, commented oracle.conf; second run changes nothing; the node connects with them" "$why"
+
+why=""
+echo "keepalive = 7" >> "$sd/etc/oracle.conf"
+sum2=$(sha256sum < "$sd/etc/oracle.conf")
+a=$(setup --json | actions)
+[ "$a" = "key=kept ca=kept certificate=kept config=kept" ] && [ "$(sha256sum < "$sd/etc/oracle.conf")" = "$sum2" ] ||
+	why="$why edited config: $a;"
+a=$(setup --force --json | actions)
+[ "$a" = "key=kept ca=kept certificate=kept config=replaced" ] && [ "$(sha256sum < "$sd/etc/oracle.conf.bak")" = "$sum2" ] ||
+	why="$why --force: $a;"
+cp "$pki/client.crt" "$sd/etc/oracle.pem"
+cp "$pki/client.key" "$sd/etc/oracle.key"
+a=$(setup | grep '^certificate')
+[[ "$a" == "certificate  created: "*"its CN is not this id"* ]] || why="$why other CN: $a;"
+echo "not a key" > "$sd/var/node.key"
+out=$(setup 2>&1); rc=$?
+[ $rc = 2 ] && [[ "$out" == *"setup never replaces a key"* ]] && [ "$(cat "$sd/var/node.key")" = "not a key" ] ||
+	why="$why bad key: rc $rc $out;"
+check "setup: an edited config is kept (--force replaces it, .bak), another CN is re-issued, a bad node.key is never replaced (exit 2)" "$why"
 
 echo "# took $(( $(date +%s) - started )) s"
 echo "1..$n"

@@ -42,6 +42,24 @@ if [ ! -f "$dir/src/.unpacked" ]; then
 	touch "$dir/src/.unpacked"
 fi
 
+# A tree that moved (another worktree's build/, mv'ed here): Kbuild wrote
+# the absolute source path into obj/Makefile and every .cmd file, so every
+# command would differ and everything would rebuild.  Rewrite the path in
+# the generated text files instead, keeping their times.
+if [ -f "$dir/obj/Makefile" ]; then
+	old=$(sed -n 's|^include \(.*\)/src/Makefile$|\1|p' "$dir/obj/Makefile")
+	if [ -n "$old" ] && [ "$old" != "$dir" ]; then
+		case $old$dir in *[!A-Za-z0-9._/+-]*) log "cannot relocate $old"; exit 1 ;; esac
+		log "the tree moved from $old: rewriting its paths"
+		grep -rlIF "$old/" "$dir/obj" | while IFS= read -r f; do
+			t=$(stat -c %y "$f")
+			sed -i "s|$old/|$dir/|g" "$f"
+			touch -d "$t" "$f"
+		done
+		ln -sfn "$dir/src" "$dir/obj/source"
+	fi
+fi
+
 mk() { nice -n 19 make -C "$dir/src" O="$dir/obj" "$@"; }
 mkdir -p "$dir/obj"
 if [ ! -f "$dir/.config-$key" ]; then

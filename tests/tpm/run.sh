@@ -53,6 +53,11 @@ if [ -z "${ATTESTIO:-}" ]; then
 		sed 's/^/# /' "$tmp/make-cli.log" | tail -20; bail "attestio does not build"; }
 fi
 [ -x "$A" ] || bail "no attestio binary at $A"
+# attestio setup's scenario checks its config with attestiod and takes a
+# node key from attestio-oracle.
+bin_attestiod=$build/bin/attestiod bin_oracle=$build/bin/attestio-oracle
+make -s "$bin_attestiod" "$bin_oracle" > "$tmp/make-d.log" 2>&1 || {
+	sed 's/^/# /' "$tmp/make-d.log" | tail -20; bail "attestiod/attestio-oracle do not build"; }
 cc "${cflags[@]}" tests/tpm/cred_test.c -o "$tmp/cred_test" "$build/user/libattestio.a" \
 	"${libs[@]}" > "$tmp/cc.log" 2>&1 || { sed 's/^/# /' "$tmp/cc.log"; bail "cred_test does not build"; }
 have_qt=0
@@ -326,6 +331,71 @@ tpm2_nvdefine -T "$T1" 0x01c0000a -C o -s "$sz" \
 	od -An -tx1 -v "$tmp/bundle-cert" | tr -d ' \n' | \
 		grep -q "$(od -An -tx1 -v "$tmp/ekcert.der" | tr -d ' \n')"
 ok $? "an EK certificate in NV is reported and carried in the bundle" "$tmp/ekc.log"
+
+# ------------------------------------------- attestio setup gateway ---
+# A fresh TPM: a dry run changes nothing; the first run creates the key,
+# the bundle, a test CA, the client certificate (CN = gateway id, which is
+# checked against tpm2_createek's EK) and the config; a second run keeps all.
+if start_swtpm tpm3; then
+	T3="swtpm:host=127.0.0.1,port=$PORT"
+	sd=$tmp/setup
+	mkdir -p "$sd/etc"
+	cp user/attestiod/attestiod.conf "$sd/etc/"	# the packaged template
+	sargs=(setup gateway --oracle mqtts://broker.test:8883 --tcti "$T3"
+		--conf-dir "$sd/etc" --state-dir "$sd/var")
+	"$A" "${sargs[@]}" --dry-run --json > "$sd/dry.json" 2> "$sd/dry.err"
+	rc=$?
+	[ $rc -eq 0 ] && [ ! -e "$sd/var" ] && [ "$(ls "$sd/etc")" = attestiod.conf ] &&
+		cmp -s user/attestiod/attestiod.conf "$sd/etc/attestiod.conf" &&
+		grep -q '"action":"would create"' "$sd/dry.json" &&
+		[ -z "$(tpm2_getcap -T "$T3" handles-persistent 2>/dev/null)" ]
+	ok $? "setup --dry-run: says what it would do, writes nothing, TPM untouched (rc $rc)" "$sd/dry.err"
+	"$A" "${sargs[@]}" --json > "$sd/1.json" 2> "$sd/1.err"
+	rc=$?
+	gw=$(jget gateway_id "$sd/1.json")
+	for s in provision enroll ca certificate; do
+		grep -q "\"step\":\"$s\",\"action\":\"created\"" "$sd/1.json" || rc=99
+	done
+	grep -q '"step":"config","action":"replaced"' "$sd/1.json" || rc=98
+	ok $((rc)) "setup: first run creates key, bundle, CA, certificate; replaces the packaged config" "$sd/1.json"
+	tpm2_createek -T "$T3" -G ecc -c "$sd/ek.ctx" -u "$sd/ek.pub" > "$sd/ek.log" 2>&1
+	tpm2_flushcontext -T "$T3" -t > /dev/null 2>&1
+	want=$(tail -c +3 "$sd/ek.pub" | sha256sum | cut -c1-32)
+	[ -n "$gw" ] && [ "$gw" = "$want" ]
+	ok $? "setup: gateway id $gw = SHA-256(EK public area from tpm2_createek)[0:16] ($want)" "$sd/ek.log"
+	openssl verify -CAfile "$sd/etc/ca.pem" -purpose sslclient "$sd/etc/gateway.pem" > "$sd/v.log" 2>&1 &&
+		openssl x509 -in "$sd/etc/gateway.pem" -noout -subject | grep -q "CN *= *$gw\$" &&
+		[ "$(stat -c %a "$sd/etc/gateway.key")" = 600 ] && [ "$(stat -c %a "$sd/etc/ca.key")" = 600 ] &&
+		openssl pkey -in "$sd/etc/gateway.key" -pubout | cmp -s - <(openssl x509 -in "$sd/etc/gateway.pem" -noout -pubkey)
+	ok $? "setup: client certificate chains to the test CA, CN = gateway id, key matches, keys 0600" "$sd/v.log"
+	grep -qx "id = $gw" "$sd/etc/attestiod.conf" && grep -qx 'broker = mqtts://broker.test:8883' "$sd/etc/attestiod.conf" &&
+		grep -qx "cert = $sd/etc/gateway.pem" "$sd/etc/attestiod.conf"
+	ok $? "setup: attestiod.conf names the gateway id, broker and certificate" "$sd/etc/attestiod.conf"
+	cp -a "$sd" "$sd.before"
+	"$A" "${sargs[@]}" --json > "$sd/2.json" 2> "$sd/2.err"
+	rc=$?
+	grep -q '"step":"provision","action":"reused"' "$sd/2.json" &&
+		grep -q '"step":"enroll","action":"unchanged"' "$sd/2.json" &&
+		grep -q '"step":"ca","action":"kept"' "$sd/2.json" &&
+		grep -q '"step":"certificate","action":"kept"' "$sd/2.json" &&
+		grep -q '"step":"config","action":"unchanged"' "$sd/2.json" &&
+		diff -r "$sd.before/etc" "$sd/etc" > /dev/null && diff -r "$sd.before/var" "$sd/var" > /dev/null
+	ok $? "setup: a second run reuses and keeps everything, changes no file (rc $rc)" "$sd/2.json"
+	node=$("$bin_oracle" pubkey "$(printf '%064x' 7)" | cut -d' ' -f1)
+	"$A" "${sargs[@]}" --node "$node" > "$sd/3.out" 2>&1 &&
+		grep -q 'config .*kept: .*differs' "$sd/3.out" && ! grep -q "node = $node" "$sd/etc/attestiod.conf" &&
+		"$A" "${sargs[@]}" --node "$node" --force > "$sd/4.out" 2>&1 &&
+		grep -q 'config .*replaced' "$sd/4.out" && [ -f "$sd/etc/attestiod.conf.bak" ] &&
+		"$bin_attestiod" --check-config --config "$sd/etc/attestiod.conf" >> "$sd/4.out" 2>&1
+	ok $? "setup: a changed config is kept unless --force (then .bak); with --node attestiod accepts it" "$sd/4.out"
+	"$A" setup gateway --oracle https://x --tcti "$T3" > "$sd/bad.out" 2>&1
+	rc=$?
+	[ $rc -eq 2 ] && grep -q 'mqtts://HOST:PORT' "$sd/bad.out"
+	ok $? "setup: a bad --oracle URL is exit 2 with the expected form" "$sd/bad.out"
+	rm -rf "$sd.before"
+else
+	ok 1 "start a third swtpm for attestio setup"
+fi
 
 # library-level tests (numbered on from here)
 TAP_BASE=$n "$tmp/cred_test" "$T1" $H "$T2" > "$tmp/cred.log" 2>&1

@@ -116,6 +116,30 @@ static void test_publish_after_sync(void **st)
 	spool_fini(s);
 }
 
+/* The spool emptied by acks: what comes next is published without waiting
+ * for a retransmission (ids are never reused below the send cursor). */
+static void test_publish_after_drained(void **st)
+{
+	struct spool *s;
+
+	(void)st;
+	cfg.ack_quorum = 1;
+	assert_int_equal(0, spool_init(&s, &cfg));
+	for (int i = 0; i < 4; i++)
+		add(s, 0, (uint64_t)i);
+	assert_int_equal(0, spool_sync(s));
+	assert_int_equal(4, next(s));
+	ack1(s, 0, 0, 3);
+	assert_true(spool_empty(s));
+	for (int i = 4; i < 6; i++)
+		add(s, 0, (uint64_t)i);
+	assert_int_equal(0, spool_sync(s));
+	assert_true(spool_has_unsent(s));
+	assert_int_equal(2, next(s));
+	assert_int_equal(4, out[0]);
+	spool_fini(s);
+}
+
 static void test_restart_resumes(void **st)
 {
 	struct spool *s;
@@ -233,6 +257,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_publish_after_sync, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_publish_after_drained, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart_resumes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_quorum, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bound_stop, setup, teardown),

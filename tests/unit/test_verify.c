@@ -208,6 +208,88 @@ static void t_states_and_descriptor(void **st)
 	recs_free(&rs);
 }
 
+struct vdesc_ctx {
+	struct att_verifier *v;
+	const struct recs *rs;
+	int nverified;
+	double val[8];		/* by seq */
+	bool have[8];
+};
+
+/* As attestio-oracle does: decode a sample when it is VERIFIED. */
+static void vdesc_verdict(void *ctx, const struct att_verdict *vd)
+{
+	struct vdesc_ctx *c = ctx;
+	const struct attestio_descriptor *d;
+
+	if (vd->state != ATT_REC_VERIFIED || vd->type != ATTESTIO_REC_SAMPLE)
+		return;
+	assert_true(vd->seq < 8);
+	d = att_verifier_descriptor(c->v, vd->stream);
+	c->nverified++;
+	if (!d)
+		return;
+	c->have[vd->seq] = !att_decode_channel(d, 0, c->rs->r[vd->seq] +
+					       ATTESTIO_HDR_LEN +
+					       sizeof(struct attestio_sample),
+					       4, &c->val[vd->seq], NULL);
+}
+
+/*
+ * Attack: change a channel's scale (root writes in_temp_scale; the module
+ * emits a calib record), or detach and re-attach with another scale,
+ * between samples and the next checkpoint.  Samples get their VERIFIED
+ * verdict at that checkpoint; a consumer that asks for the descriptor
+ * then must get the one in force where each sample was chained, not the
+ * latest: else the earlier samples' raw values are scaled by the new
+ * factor and a forged value is stored as verified.
+ */
+static void t_verdict_descriptor(void **st)
+{
+	struct att_verifier_opts o = opts1();
+	struct vdesc_ctx c = { 0 };
+	struct recs rs = { 0 };
+	struct rstream s;
+	struct att_err e;
+
+	(void)st;
+	stream_init(&s, 0);
+	add_desc(&rs, &s);		/* 0: scale 10 */
+	add_sample(&rs, &s, 2150);	/* 1: 21.5 degC */
+	add_calib(&rs, &s, 20);		/* 2 */
+	add_sample(&rs, &s, 2150);	/* 3: 43.0 degC */
+	add_detach(&rs, &s);		/* 4 */
+	add_desc(&rs, &s);		/* 5: segment 1, scale 10 */
+	add_sample(&rs, &s, 2150);	/* 6: 21.5 degC */
+	add_calib(&rs, &s, 40);		/* 7 */
+	add_cp(&rs, &s, 1, 1000);
+	o.on_verdict = vdesc_verdict;
+	o.ctx = &c;
+	c.rs = &rs;
+	c.v = att_verifier_new(&o);
+	assert_non_null(c.v);
+	for (int i = 0; i < rs.n; i++)
+		assert_int_equal(0, att_verifier_feed(c.v, rs.r[i], rs.len[i], NULL, &e));
+	assert_int_equal(0, att_verifier_finish(c.v, &e));
+	assert_int_equal(3, c.nverified);
+	assert_true(c.have[1] && c.have[3] && c.have[6]);
+	assert_float_equal(21.5, c.val[1], 1e-9);
+	assert_float_equal(43.0, c.val[3], 1e-9);
+	assert_float_equal(21.5, c.val[6], 1e-9);
+	/* outside a verdict: the stream's current descriptor (scale 40) */
+	{
+		double now;
+
+		assert_int_equal(0, att_decode_channel(att_verifier_descriptor(c.v, 0), 0,
+						       rs.r[6] + ATTESTIO_HDR_LEN +
+						       sizeof(struct attestio_sample),
+						       4, &now, NULL));
+		assert_float_equal(86.0, now, 1e-9);
+	}
+	att_verifier_free(c.v);
+	recs_free(&rs);
+}
+
 /* Every single byte flipped in the covered part is caught. */
 static void t_flip_every_byte(void **st)
 {
@@ -1070,6 +1152,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(t_good),
 		cmocka_unit_test(t_states_and_descriptor),
+		cmocka_unit_test(t_verdict_descriptor),
 		cmocka_unit_test(t_flip_every_byte),
 		cmocka_unit_test(t_flip_classes),
 		cmocka_unit_test(t_drop_swap_replay),

@@ -49,6 +49,15 @@ check uhid_sensor_hub 0 tests/vm/run -- sh -c \
 	'modprobe -a uhid hid-sensor-hub && test -c /dev/uhid'
 check kernel_warning_fails_run 125 tests/vm/run -- sh -c \
 	'echo "<4>WARNING: CPU: 0 PID: 1 at selftest" > /dev/kmsg'
+# What the debug kernel's checkers print (make stress): each header alone
+# must fail the run.
+for splat in "BUG: KASAN: slab-out-of-bounds in selftest+0x1/0x2" \
+	"WARNING: possible circular locking dependency detected" \
+	"UBSAN: shift-out-of-bounds in selftest.c:1:2" \
+	"kmemleak: 1 new suspected memory leaks (see /sys/kernel/debug/kmemleak)"; do
+	check "splat_fails_run: ${splat%% *}" 125 tests/vm/run -- sh -c \
+		"echo '<3>$splat' > /dev/kmsg"
+done
 check timeout_fails_run 124 tests/vm/run --timeout 10 -- sleep 60
 # SIGTERM mid-run: status 143 and no QEMU/swtpm left (found by their run dir).
 # shellcheck disable=SC2016  # expanded by the inner shell
@@ -56,6 +65,27 @@ check sigterm_leaves_nothing 0 sh -c 'd=$(mktemp -d); export TMPDIR=$d
 	tests/vm/run -- sleep 60 & p=$!; sleep 3; kill -TERM $p; wait $p; rc=$?
 	sleep 0.5; left=$(pgrep -f "$d/"); rmdir "$d"
 	[ "$rc" = 143 ] && [ -z "$left" ]'
+# --forward: a service on the host's loopback (port 18869) is reached through
+# the forwarded 10.0.2.100:7000 ("vm-host") only; the same service through
+# the host alias 10.0.2.2, and a port not forwarded, are unreachable
+# (restrict=on).  Each probe prints the first line read or "refused".
+fwd_server() {
+	/usr/bin/python3 -c 'import socket
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 18869)); s.listen(8)
+while True:
+    c, _ = s.accept(); c.sendall(b"fwd-ok\n"); c.close()' &
+	fwd_pid=$!
+}
+fwd_server
+# shellcheck disable=SC2016  # expanded in the guest
+check_out forward_reaches_only_forwarded '^fwd-ok refused refused$' \
+	tests/vm/run --forward 7000:18869 -- bash -c 'probe() {
+		timeout 5 bash -c "head -n 1 < /dev/tcp/$1/$2" 2> /dev/null || echo refused; }
+	echo "$(probe vm-host 7000) $(probe 10.0.2.2 18869) $(probe 10.0.2.100 7001)"'
+kill "$fwd_pid" 2> /dev/null
+wait "$fwd_pid" 2> /dev/null
+check no_forward_no_network 0 tests/vm/run -- sh -c '! test -e /sys/class/net/eth0'
 rm -f /tmp/attestio-harness-$$.out
 echo "1..$n"
 [ "$fails" -eq 0 ]

@@ -31,6 +31,7 @@ enum guard_mode { GUARD_OFF = 0, GUARD_ON = 1, GUARD_REQUIRED = 2 };
 
 struct config {
 	char gw_id[33];			/* lowercase hex, 16 bytes */
+	char client_id[33];		/* MQTT client id, "" = gw_id (attestio-sim) */
 	char source[8];			/* "bpf" or "dev" */
 	bool source_set;		/* chosen by the file or --source */
 	char device[PATH_LEN];
@@ -50,6 +51,8 @@ struct config {
 	unsigned int retransmit_ms;
 	unsigned int backoff_min_ms, backoff_max_ms;
 	unsigned int keepalive_s;
+	int mqtt_version;		/* 5 or 4 (3.1.1) */
+	unsigned int session_expiry_s;	/* MQTT v5 Session-Expiry-Interval */
 	uint8_t nodes[MAX_NODES][65];	/* oracle node public keys */
 	char node_ids[MAX_NODES][33];
 	int nnodes;
@@ -63,6 +66,8 @@ struct config {
 	unsigned int ev_interval_ms;	/* how often the logs are looked at */
 };
 
+/* The defaults of every key (config_load starts from them). */
+void config_defaults(struct config *c);
 /* Parse @path into @c.  0, or -1 with @err = "FILE:LINE: what". */
 int config_load(const char *path, struct config *c, char *err, size_t errlen);
 

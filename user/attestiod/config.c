@@ -53,6 +53,9 @@ static int handler(void *user, const char *section, const char *name,
 	struct pctx *p = user;
 	struct config *c = p->c;
 
+	/* ini_parse reports the first bad line: keep its message */
+	if (*p->err)
+		return 0;
 	if (!strcmp(section, "gateway") && !strcmp(name, "id")) {
 		uint8_t id[16];
 
@@ -143,6 +146,21 @@ static int handler(void *user, const char *section, const char *name,
 	UINT_KEY("link", "backoff_min_ms", backoff_min_ms, 10, 600000);
 	UINT_KEY("link", "backoff_max_ms", backoff_max_ms, 10, 3600000);
 	UINT_KEY("link", "keepalive", keepalive_s, 5, 3600);
+	if (!strcmp(section, "link") && !strcmp(name, "mqtt")) {
+		if (!strcmp(value, "5"))
+			c->mqtt_version = 5;
+		else if (!strcmp(value, "3.1.1"))
+			c->mqtt_version = 4;
+		else {
+			snprintf(p->err, p->errlen,
+				 "link.mqtt must be \"5\" or \"3.1.1\"");
+			return 0;
+		}
+		return 1;
+	}
+	/* 0 is refused: the session (subscription, queued acks) must outlive
+	 * a disconnect; UINT32_MAX means "never expires" in MQTT v5. */
+	UINT_KEY("link", "session_expiry", session_expiry_s, 1, UINT32_MAX);
 	if (!strcmp(section, "oracle") && !strcmp(name, "node")) {
 		uint8_t id[16];
 
@@ -190,12 +208,9 @@ static int handler(void *user, const char *section, const char *name,
 	return 0;
 }
 
-int config_load(const char *path, struct config *c, char *err, size_t errlen)
+void config_defaults(struct config *c)
 {
-	char what[200] = "";
-	struct pctx p = { .c = c, .err = what, .errlen = sizeof(what) };
 	const char *dev = getenv("ATTESTIO_DEV");
-	int line;
 
 	memset(c, 0, sizeof(*c));
 	strcpy(c->source, "bpf");	/* measured faster: attestiod.md */
@@ -215,12 +230,23 @@ int config_load(const char *path, struct config *c, char *err, size_t errlen)
 	c->backoff_min_ms = 200;
 	c->backoff_max_ms = 30000;
 	c->keepalive_s = 30;
+	c->mqtt_version = 4;	/* 5 is opt-in for now: attestiod.md, "Link" */
+	c->session_expiry_s = 7 * 86400;
 	strcpy(c->metrics, "127.0.0.1:9469");
 	strcpy(c->ev_mlog, "/sys/kernel/attestio/measurements");
 	strcpy(c->ev_pcrs, "/sys/class/tpm/tpm0/pcr-sha256");
 	strcpy(c->ev_boot_log, "/sys/kernel/security/tpm0/binary_bios_measurements");
 	strcpy(c->ev_ima_log, "/sys/kernel/security/ima/binary_runtime_measurements");
 	c->ev_interval_ms = 1000;
+}
+
+int config_load(const char *path, struct config *c, char *err, size_t errlen)
+{
+	char what[200] = "";
+	struct pctx p = { .c = c, .err = what, .errlen = sizeof(what) };
+	int line;
+
+	config_defaults(c);
 
 	line = ini_parse(path, handler, &p);
 	if (line < 0) {

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Link: libmosquitto driven from our epoll loop (mosquitto_socket +
- * mosquitto_loop_read/write/misc, never its thread).  MQTT 3.1.1, QoS 1,
+ * mosquitto_loop_read/write/misc, never its thread).  MQTT 5 with a
+ * Session-Expiry-Interval (or 3.1.1 by configuration), QoS 1,
  * client id = gateway id, clean session off, bounded in-flight window,
  * brokers tried in turn with jittered exponential backoff.  TLS: our own
  * OpenSSL 3 SSL_CTX (mutual TLS, PEM key file) handed over with
@@ -11,12 +12,16 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <unistd.h>
+#include <sys/socket.h>
 
 #include <mosquitto.h>
+#include <mqtt_protocol.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -24,7 +29,14 @@
 #include "ack.h"
 #include "attestiod.h"
 
-enum lstate { L_DOWN, L_CONNECTING, L_UP };
+/*
+ * L_PROBING (MQTT 5 only): libmosquitto 2.0 sends CONNECT properties only
+ * through mosquitto_connect_bind_v5(), whose TCP connect() blocks; we
+ * first connect a socket of our own, non-blocking, and call it only once
+ * the broker accepted that one, so the loop never waits on an unreachable
+ * broker.  The TLS handshake that follows is non-blocking either way.
+ */
+enum lstate { L_DOWN, L_PROBING, L_CONNECTING, L_UP };
 
 struct link {
 	const struct config *c;
@@ -44,8 +56,9 @@ struct link {
 	bool ev_sent;		/* published on this connection */
 	uint8_t *batch;
 	struct oracle_ack *ack;
-	bool tls_error;
-	uint64_t connect_start;		/* libmosquitto reported an OpenSSL error */
+	bool tls_error;			/* libmosquitto reported an OpenSSL error */
+	uint64_t connect_start;
+	int probe;			/* L_PROBING: our socket, else -1 */
 };
 
 static void ssl_errors(const char *what)
@@ -134,13 +147,18 @@ static void down(struct link *l, const char *why)
 	}
 	if (l->state == L_DOWN)
 		return;
-	if (l->state == L_CONNECTING)
+	if (l->state == L_CONNECTING || l->state == L_PROBING)
 		M.connect_failures++;
 	if (l->state == L_UP)
 		M.reconnects++;
+	if (l->probe >= 0) {
+		close(l->probe);
+		l->probe = -1;
+	}
+	if (l->state != L_PROBING)
+		mosquitto_disconnect(l->m);
 	l->state = L_DOWN;
 	M.connected = 0;
-	mosquitto_disconnect(l->m);
 	l->inflight = 0;
 	spool_rewind(l->spool);		/* go back to the oldest unacked */
 	schedule(l, why);
@@ -151,10 +169,12 @@ static void on_connect(struct mosquitto *m, void *ud, int rc)
 	struct link *l = ud;
 
 	if (rc) {
-		down(l, mosquitto_connack_string(rc));
+		down(l, l->c->mqtt_version == 5 ? mosquitto_reason_string(rc) :
+		     mosquitto_connack_string(rc));
 		return;
 	}
-	logmsg(LOG_NOTICE, "link: connected to %s", l->c->brokers[l->broker]);
+	logmsg(LOG_NOTICE, "link: connected to %s (MQTT %s)", l->c->brokers[l->broker],
+	       l->c->mqtt_version == 5 ? "5" : "3.1.1");
 	l->state = L_UP;
 	l->fails = 0;
 	l->inflight = 0;
@@ -282,6 +302,7 @@ int link_init(struct link **lp, const struct config *c, struct spool *spool)
 		return -ENOMEM;
 	l->c = c;
 	l->spool = spool;
+	l->probe = -1;
 	l->batch = malloc(BATCH_MAX_BYTES);
 	l->ack = malloc(sizeof(*l->ack));
 	if (!l->batch || !l->ack)
@@ -290,10 +311,11 @@ int link_init(struct link **lp, const struct config *c, struct spool *spool)
 	snprintf(l->topic_ack, sizeof(l->topic_ack), "attestio/v1/gw/%s/ack/+", c->gw_id);
 	snprintf(l->topic_ev, sizeof(l->topic_ev), "attestio/v1/gw/%s/evidence", c->gw_id);
 	mosquitto_lib_init();
-	l->m = mosquitto_new(c->gw_id, false, l);
+	l->m = mosquitto_new(*c->client_id ? c->client_id : c->gw_id, false, l);
 	if (!l->m)
 		goto fail;
-	mosquitto_int_option(l->m, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
+	mosquitto_int_option(l->m, MOSQ_OPT_PROTOCOL_VERSION,
+			     c->mqtt_version == 5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311);
 	mosquitto_max_inflight_messages_set(l->m, c->max_inflight);
 	mosquitto_connect_callback_set(l->m, on_connect);
 	mosquitto_disconnect_callback_set(l->m, on_disconnect);
@@ -328,6 +350,8 @@ void link_fini(struct link *l)
 {
 	if (!l)
 		return;
+	if (l->probe >= 0)
+		close(l->probe);
 	if (l->m) {
 		mosquitto_disconnect(l->m);
 		mosquitto_destroy(l->m);
@@ -342,13 +366,15 @@ void link_fini(struct link *l)
 
 int link_fd(const struct link *l)
 {
+	if (l->state == L_PROBING)
+		return l->probe;
 	return l->state == L_DOWN ? -1 : mosquitto_socket(l->m);
 }
 
 bool link_want_write(const struct link *l)
 {
 	/* while connecting: a non-blocking connect completes as writable */
-	return l->state == L_CONNECTING ||
+	return l->state == L_CONNECTING || l->state == L_PROBING ||
 	       (l->state == L_UP && mosquitto_want_write(l->m));
 }
 
@@ -371,15 +397,13 @@ static void check(struct link *l, int rc, const char *what)
 	down(l, why);
 }
 
-static void try_connect(struct link *l)
+static int url_of(struct link *l, char *host, size_t hcap, int *port)
 {
-	char host[PATH_LEN];
 	bool tls;
-	int port, rc;
 
-	if (parse_url(l->c->brokers[l->broker], host, sizeof(host), &port, &tls)) {
+	if (parse_url(l->c->brokers[l->broker], host, hcap, port, &tls)) {
 		schedule(l, "bad broker URL");
-		return;
+		return -1;
 	}
 	if (l->ssl) {	/* the broker's certificate must name this host */
 		X509_VERIFY_PARAM *vp = SSL_CTX_get0_param(l->ssl);
@@ -388,8 +412,87 @@ static void try_connect(struct link *l)
 		if (X509_VERIFY_PARAM_set1_host(vp, host, 0) != 1)
 			X509_VERIFY_PARAM_set1_ip_asc(vp, host);
 	}
+	return 0;
+}
+
+/* MQTT 5: the CONNECT, with its Session-Expiry-Interval, once the probe
+ * socket connected (the broker accepts connections). */
+static void connect_v5(struct link *l)
+{
+	mosquitto_property *props = NULL;
+	char host[PATH_LEN];
+	int port, rc;
+
+	close(l->probe);
+	l->probe = -1;
+	if (url_of(l, host, sizeof(host), &port))
+		return;
 	l->state = L_CONNECTING;
+	rc = mosquitto_property_add_int32(&props, MQTT_PROP_SESSION_EXPIRY_INTERVAL,
+					  l->c->session_expiry_s);
+	if (!rc)
+		rc = mosquitto_connect_bind_v5(l->m, host, port, (int)l->c->keepalive_s,
+					       NULL, props);
+	mosquitto_property_free_all(&props);
+	check(l, rc, "connect");
+}
+
+static void probe_start(struct link *l, const char *host, int port)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai = NULL;
+	char ps[8];
+	int fd = -1, rc;
+
+	snprintf(ps, sizeof(ps), "%d", port);
+	rc = getaddrinfo(host, ps, &hints, &ai);
+	if (rc) {
+		char why[PATH_LEN + 64];
+
+		snprintf(why, sizeof(why), "connect: %s: %s", host, gai_strerror(rc));
+		l->state = L_PROBING;
+		down(l, why);
+		return;
+	}
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) && errno != EINPROGRESS) {
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(ai);
+	l->state = L_PROBING;
+	l->probe = fd;
+	if (fd < 0)
+		down(l, "connect: connection refused");
+}
+
+static void probe_done(struct link *l)
+{
+	int err = 0;
+	socklen_t el = sizeof(err);
+
+	if (getsockopt(l->probe, SOL_SOCKET, SO_ERROR, &err, &el) || err) {
+		char why[160];
+
+		snprintf(why, sizeof(why), "connect: %s", strerror(err ? err : errno));
+		down(l, why);
+		return;
+	}
+	connect_v5(l);
+}
+
+static void try_connect(struct link *l)
+{
+	char host[PATH_LEN];
+	int port, rc;
+
+	if (url_of(l, host, sizeof(host), &port))
+		return;
 	l->connect_start = now_ms();
+	if (l->c->mqtt_version == 5) {
+		probe_start(l, host, port);
+		return;
+	}
+	l->state = L_CONNECTING;
 	rc = mosquitto_connect_async(l->m, host, port, (int)l->c->keepalive_s);
 	check(l, rc, "connect");
 }
@@ -419,6 +522,11 @@ static void publish_more(struct link *l)
 
 void link_io(struct link *l, bool readable, bool writable)
 {
+	if (l->state == L_PROBING) {
+		if (readable || writable)
+			probe_done(l);
+		return;
+	}
 	if (readable && l->state != L_DOWN)
 		check(l, mosquitto_loop_read(l->m, 1), "read");
 	if (writable && l->state != L_DOWN)
@@ -431,6 +539,11 @@ void link_tick(struct link *l, uint64_t now)
 	if (l->state == L_DOWN) {
 		if (now >= l->next_try)
 			try_connect(l);
+		return;
+	}
+	if (l->state == L_PROBING) {
+		if (now - l->connect_start > 1000ull * l->c->keepalive_s)
+			down(l, "connect timeout");
 		return;
 	}
 	check(l, mosquitto_loop_misc(l->m), "keepalive");

@@ -246,8 +246,8 @@ int spool_sync(struct spool *s)
 	if (exec(s, "BEGIN IMMEDIATE"))
 		goto fail;
 	rc = sqlite3_prepare_v2(s->db,
-		"INSERT INTO rec(kind, instance, stream, gen, seq, t_ms, data) "
-		"VALUES(?,?,?,?,?,?,?)", -1, &ins, NULL);
+		"INSERT INTO rec(id, kind, instance, stream, gen, seq, t_ms, data) "
+		"VALUES(?,?,?,?,?,?,?,?)", -1, &ins, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v2(s->db,
 			"INSERT INTO chain VALUES(?,?,?,?) ON CONFLICT DO UPDATE "
@@ -255,14 +255,18 @@ int spool_sync(struct spool *s)
 	for (unsigned int i = 0; rc == SQLITE_OK && i < s->npend; i++) {
 		const struct pend *p = &s->pend[i];
 
+		/* ids only grow: after acks emptied the table (or took its
+		 * newest rows) SQLite would reuse ids at or below the send
+		 * cursor, and those records would wait for a retransmission */
 		sqlite3_reset(ins);
-		sqlite3_bind_int(ins, 1, p->m.kind);
-		sqlite3_bind_int64(ins, 2, (int64_t)p->m.instance);
-		sqlite3_bind_int64(ins, 3, p->m.stream);
-		sqlite3_bind_int64(ins, 4, p->m.gen);
-		sqlite3_bind_int64(ins, 5, (int64_t)p->m.seq);
-		sqlite3_bind_int64(ins, 6, (int64_t)now);
-		sqlite3_bind_blob(ins, 7, p->data, (int)p->len, SQLITE_STATIC);
+		sqlite3_bind_int64(ins, 1, s->max_id + 1 + (int64_t)i);
+		sqlite3_bind_int(ins, 2, p->m.kind);
+		sqlite3_bind_int64(ins, 3, (int64_t)p->m.instance);
+		sqlite3_bind_int64(ins, 4, p->m.stream);
+		sqlite3_bind_int64(ins, 5, p->m.gen);
+		sqlite3_bind_int64(ins, 6, (int64_t)p->m.seq);
+		sqlite3_bind_int64(ins, 7, (int64_t)now);
+		sqlite3_bind_blob(ins, 8, p->data, (int)p->len, SQLITE_STATIC);
 		rc = sqlite3_step(ins);
 		if (rc != SQLITE_DONE)
 			break;
@@ -283,7 +287,7 @@ int spool_sync(struct spool *s)
 		exec(s, "ROLLBACK");
 		goto fail;
 	}
-	s->max_id = scalar(s, "SELECT max(id) FROM rec", s->max_id);
+	s->max_id += s->npend;
 	for (unsigned int i = 0; i < s->npend; i++)
 		free(s->pend[i].data);
 	M.records_spooled += s->npend;

@@ -8,9 +8,9 @@ pragma solidity ^0.8.24;
 /// uint8 status, bytes32 configDigest, bytes32 evidenceRoot), 224 bytes;
 /// each node signs SHA-256("attestio/v1/report-core" || 0x00 || core).
 /// A core is accepted when t = f + 1 distinct signers of the current oracle
-/// set signed it, its config digest is the set's, and its round is greater
-/// than the last one accepted for its feed.  Accepted cores are stored, so
-/// any number of contracts can read them.
+/// set signed it, its config digest is the set's, and its round (> 0) was
+/// not accepted before for its feed (rounds in any order, each once).
+/// Accepted cores are stored, so any number of contracts can read them.
 contract AttestioFeedVerifier {
     /// One accepted round of a feed (one storage slot).
     struct Round {
@@ -210,8 +210,13 @@ contract AttestioFeedVerifier {
         c = decodeCore(core);
         if (c.configDigest != configDigest)
             revert ConfigMismatch(c.configDigest, configDigest);
+        // Each round once, in any order: a "later than the last round"
+        // rule would let whoever submits first drop every earlier round
+        // for good (submit round r+1 before r) and so choose which rounds
+        // a consumer averaging over a window can ever see.
         uint64 last = lastRound[c.feedId];
-        if (c.round <= last) revert StaleRound(c.feedId, c.round, last);
+        if (c.round == 0 || rounds[c.feedId][c.round].accepted)
+            revert StaleRound(c.feedId, c.round, last);
         if (sigs.length % SIG_LEN != 0) revert BadSignaturesLength(sigs.length);
         uint256 n = sigs.length / SIG_LEN;
         uint256 t = threshold();
@@ -235,7 +240,7 @@ contract AttestioFeedVerifier {
             seen |= bit;
         }
 
-        lastRound[c.feedId] = c.round;
+        if (c.round > last) lastRound[c.feedId] = c.round;
         rounds[c.feedId][c.round] = Round(c.value, c.decimals, c.status, true);
         emit ReportAccepted(c.feedId, c.round, c.value, c.decimals, c.status,
                             c.evidenceRoot);

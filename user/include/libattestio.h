@@ -76,6 +76,13 @@ bool att_key_origin_checked(const struct att_key *key);
  * key, when known (keys from an enrollment bundle: AK under the EK in the
  * endorsement hierarchy); *len 0 when unknown.
  */
+/*
+ * True when the key file was a simulated gateway's software key (PEM label
+ * "ATTESTIO SIMULATED PUBLIC KEY", written by attestio-sim and the test
+ * generators): no TPM holds it.  Verifiers must refuse it unless they were
+ * explicitly told to admit simulated gateways (tests, benchmarks).
+ */
+bool att_key_simulated(const struct att_key *key);
 void att_key_qualified_name(const struct att_key *key, const uint8_t **qn,
 			    size_t *len);
 
@@ -293,7 +300,14 @@ int att_verifier_state_save(const struct att_verifier *v, const char *path,
 
 /* -------------------------------------------------------------- decode --- */
 
-/* The stream's current descriptor as seen by the verifier, or NULL. */
+/*
+ * The stream's current descriptor as seen by the verifier (calib records
+ * applied), or NULL.  Inside an on_verdict callback, for the stream of the
+ * record being judged: the descriptor in force where that record was
+ * chained (NULL if none was known there), so that a sample VERIFIED at a
+ * later checkpoint decodes with its own scale and offset, not with those
+ * of a calib record or segment that came after it.
+ */
 const struct attestio_descriptor *
 att_verifier_descriptor(const struct att_verifier *v, uint32_t stream);
 

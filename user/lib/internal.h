@@ -10,6 +10,7 @@
 struct att_key {
 	EVP_PKEY *pkey;
 	bool origin_checked;	/* TPM object attributes were checked */
+	bool simulated;		/* attestio-sim software key (sim.h) */
 	uint8_t qn[2 + 64];	/* expected qualifiedSigner, if qn_len */
 	size_t qn_len;
 	uint8_t *pub;		/* its TPM2B_PUBLIC, if it came as one */

@@ -18,6 +18,7 @@
 #include <tss2/tss2_mu.h>
 
 #include "internal.h"
+#include "sim.h"
 #include "tpm_internal.h"
 
 #define ATT_KEY_FILE_MAX	(64 * 1024)
@@ -304,6 +305,11 @@ static int att_key_from_bundle(const uint8_t *buf, size_t len,
 	return ret;
 }
 
+bool att_key_simulated(const struct att_key *key)
+{
+	return key && key->simulated;
+}
+
 bool att_key_origin_checked(const struct att_key *key)
 {
 	return key && key->origin_checked;
@@ -316,17 +322,44 @@ void att_key_qualified_name(const struct att_key *key, const uint8_t **qn,
 	*len = key ? key->qn_len : 0;
 }
 
+/* A simulated gateway's key (sim.h): SubjectPublicKeyInfo, its own label. */
+static EVP_PKEY *sim_pubkey(BIO *bio)
+{
+	char *name = NULL, *hdr = NULL;
+	unsigned char *der = NULL;
+	const unsigned char *p;
+	EVP_PKEY *pkey = NULL;
+	long dlen = 0;
+
+	if (PEM_read_bio(bio, &name, &hdr, &der, &dlen) == 1 &&
+	    !strcmp(name, ATT_SIM_PEM_LABEL)) {
+		p = der;
+		pkey = d2i_PUBKEY(NULL, &p, dlen);
+		if (pkey && p != der + dlen) {
+			EVP_PKEY_free(pkey);
+			pkey = NULL;
+		}
+	}
+	OPENSSL_free(name);
+	OPENSSL_free(hdr);
+	OPENSSL_free(der);
+	return pkey;
+}
+
 static int att_key_from_pem(const uint8_t *buf, size_t len,
 			    struct att_key **out, struct att_err *err,
 			    const char *path)
 {
+	static const char sim_begin[] = "-----BEGIN " ATT_SIM_PEM_LABEL "-----";
+	bool sim = len >= sizeof(sim_begin) - 1 &&
+		   !memcmp(buf, sim_begin, sizeof(sim_begin) - 1);
 	BIO *bio = BIO_new_mem_buf(buf, (int)len);
 	EVP_PKEY *pkey;
 	int ret, id;
 
 	if (!bio)
 		return att_err(err, ATT_ENOMEM, "out of memory reading %s", path);
-	pkey = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+	pkey = sim ? sim_pubkey(bio) : PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
 	BIO_free(bio);
 	if (!pkey)
 		return att_err(err, ATT_EKEY,
@@ -343,6 +376,8 @@ static int att_key_from_pem(const uint8_t *buf, size_t len,
 		ret = att_key_wrap(pkey, out, err);
 	if (ret)
 		EVP_PKEY_free(pkey);
+	else
+		(*out)->simulated = sim;
 	return ret;
 }
 

@@ -78,8 +78,30 @@ static void att_verdict(struct att_verifier *v, uint32_t stream, uint64_t seq,
 			.excused = excused, .code = code, .why = why,
 		};
 
+		/* att_verifier_descriptor() answers for this record now */
+		v->in_verdict = true;
+		v->vd_stream = stream;
 		v->o.on_verdict(v->o.ctx, &vd);
+		v->in_verdict = false;
 	}
+}
+
+static void att_dsnap_put(struct att_dsnap *p)
+{
+	if (p && !--p->ref)
+		free(p);
+}
+
+/* The verdict of a chained record: with the descriptor it was chained under. */
+static void att_hent_verdict(struct att_verifier *v, uint32_t stream,
+			     const struct att_hent *e, enum att_rec_state st,
+			     enum att_cause cause, bool excused, int code,
+			     const char *why)
+{
+	v->vd_ds = e->ds;
+	att_verdict(v, stream, e->seq, 1, e->type, st, cause, excused, code,
+		    why);
+	v->vd_ds = NULL;
 }
 
 /* Remember a problem (feed error); returns @code. */
@@ -121,6 +143,7 @@ static void att_map_pop(struct att_vstream *s)
 	s->have_last_cov = true;
 	s->last_cov_seq = e->seq;
 	memcpy(s->last_cov_head, e->head, ATTESTIO_HASH_LEN);
+	att_dsnap_put(e->ds);
 	vring_pop(&s->map);
 	if (s->unsig_n)
 		s->unsig_n--;
@@ -134,9 +157,8 @@ static void att_cover_verified(struct att_verifier *v, struct att_vstream *s,
 
 	while ((e = vring_front(&s->map)) && e->seq <= upto) {
 		if (!e->done)
-			att_verdict(v, stream, e->seq, 1, e->type,
-				    ATT_REC_VERIFIED, ATT_CAUSE_NONE, false, 0,
-				    NULL);
+			att_hent_verdict(v, stream, e, ATT_REC_VERIFIED,
+					 ATT_CAUSE_NONE, false, 0, NULL);
 		att_map_pop(s);
 	}
 	if (!s->have_verified || upto > s->verified_upto) {
@@ -172,13 +194,13 @@ static void att_chain_end(struct att_verifier *v, struct att_vstream *s,
 	while ((e = vring_front(&s->map))) {
 		if (!e->done) {
 			if (e->unsig)
-				att_verdict(v, stream, e->seq, 1, e->type,
-					    ATT_REC_UNSIGNED, ATT_CAUSE_NONE,
-					    false, 0, NULL);
+				att_hent_verdict(v, stream, e, ATT_REC_UNSIGNED,
+						 ATT_CAUSE_NONE, false, 0, NULL);
 			else
-				att_verdict(v, stream, e->seq, 1, e->type, st,
-					    cause, excused, code, why);
+				att_hent_verdict(v, stream, e, st, cause,
+						 excused, code, why);
 		}
+		att_dsnap_put(e->ds);
 		vring_pop(&s->map);
 	}
 	s->unsig_n = 0;
@@ -197,9 +219,8 @@ static int att_map_add(struct att_verifier *v, struct att_vstream *s,
 	while (s->map.n >= ATT_MAP_MAX && s->unsig_n) {
 		e = vring_front(&s->map);
 		if (!e->done)
-			att_verdict(v, stream, e->seq, 1, e->type,
-				    ATT_REC_UNSIGNED, ATT_CAUSE_NONE, false, 0,
-				    NULL);
+			att_hent_verdict(v, stream, e, ATT_REC_UNSIGNED,
+					 ATT_CAUSE_NONE, false, 0, NULL);
 		att_map_pop(s);
 	}
 	if (s->map.n >= ATT_MAP_MAX)
@@ -212,6 +233,9 @@ static int att_map_add(struct att_verifier *v, struct att_vstream *s,
 	e->type = type;
 	e->done = done;
 	e->unsig = unsig;
+	e->ds = s->ds;
+	if (e->ds)
+		e->ds->ref++;
 	if (unsig)
 		s->unsig_n = s->map.n;
 	return 0;
@@ -642,18 +666,29 @@ static int att_checkpoint(struct att_verifier *v, struct att_vstream *s,
 
 /* ---------------------------------------------------------- records --- */
 
+static struct att_dsnap *att_dsnap_new(const void *d, size_t n)
+{
+	struct att_dsnap *p = malloc(sizeof(*p) + n);
+
+	if (!p)
+		return NULL;
+	p->ref = 1;
+	p->len = n;
+	memcpy(att_dsnap_desc(p), d, n);
+	return p;
+}
+
 static int att_set_desc(struct att_vstream *s, const uint8_t *rec)
 {
 	const struct attestio_descriptor *d = (const void *)(rec + ATTESTIO_HDR_LEN);
 	size_t n = sizeof(*d) + le16_to_cpu(d->nchannels) *
 		   sizeof(struct attestio_channel);
-	struct attestio_descriptor *copy = malloc(n);
+	struct att_dsnap *copy = att_dsnap_new(d, n);
 
 	if (!copy)
 		return -1;
-	memcpy(copy, d, n);
-	free(s->desc);
-	s->desc = copy;
+	att_dsnap_put(s->ds);
+	s->ds = copy;
 	s->seg_known = true;
 	s->seg_open = true;
 	s->segment = le32_to_cpu(d->segment);
@@ -673,6 +708,7 @@ static int att_content(struct att_vstream *s, const uint8_t *rec,
 	const struct attestio_detach *det = p;
 	const struct attestio_calib *cal = p;
 	const struct attestio_calib_chan *cc = (const void *)(cal + 1);
+	struct attestio_descriptor *sd = att_dsnap_desc(s->ds);
 	unsigned int i;
 
 	switch (ri->type) {
@@ -710,12 +746,12 @@ static int att_content(struct att_vstream *s, const uint8_t *rec,
 			return att_rerr(err, ATT_EPARSE, ri->stream, ri->seq,
 					"sample after the detach of segment %u",
 					s->segment);
-		if (s->desc && le32_to_cpu(smp->scan_len) !=
-			       le32_to_cpu(s->desc->scan_bytes))
+		if (sd && le32_to_cpu(smp->scan_len) !=
+			  le32_to_cpu(sd->scan_bytes))
 			return att_rerr(err, ATT_EPARSE, ri->stream, ri->seq,
 					"sample scan_len %u differs from the descriptor's scan_bytes %u",
 					le32_to_cpu(smp->scan_len),
-					le32_to_cpu(s->desc->scan_bytes));
+					le32_to_cpu(sd->scan_bytes));
 		return 0;
 	case ATTESTIO_REC_DETACH:
 		if (!s->seg_known)
@@ -729,21 +765,33 @@ static int att_content(struct att_vstream *s, const uint8_t *rec,
 		return 0;
 	case ATTESTIO_REC_CALIB:
 		/* new scale/offset for the samples after it */
-		if (!s->seg_known || !s->desc)
+		if (!s->seg_known || !sd)
 			return 0;
 		if (!s->seg_open || le32_to_cpu(cal->segment) != s->segment ||
-		    cal->nchannels != s->desc->nchannels)
+		    cal->nchannels != sd->nchannels)
 			return att_rerr(err, ATT_EPARSE, ri->stream, ri->seq,
 					"calib of segment %u with %u channels does not fit segment %u",
 					le32_to_cpu(cal->segment),
 					le16_to_cpu(cal->nchannels), s->segment);
+		if (s->ds->ref > 1) {
+			/* records chained before keep the values before */
+			struct att_dsnap *copy = att_dsnap_new(sd, s->ds->len);
+
+			if (!copy)
+				return att_rerr(err, ATT_ENOMEM, ri->stream,
+						ri->seq,
+						"out of memory for the calibration");
+			att_dsnap_put(s->ds);
+			s->ds = copy;
+			sd = att_dsnap_desc(copy);
+		}
 		for (i = 0; i < le16_to_cpu(cal->nchannels); i++) {
-			s->desc->chan[i].scale_type = cc[i].scale_type;
-			s->desc->chan[i].scale_val = cc[i].scale_val;
-			s->desc->chan[i].scale_val2 = cc[i].scale_val2;
-			s->desc->chan[i].offset_type = cc[i].offset_type;
-			s->desc->chan[i].offset_val = cc[i].offset_val;
-			s->desc->chan[i].offset_val2 = cc[i].offset_val2;
+			sd->chan[i].scale_type = cc[i].scale_type;
+			sd->chan[i].scale_val = cc[i].scale_val;
+			sd->chan[i].scale_val2 = cc[i].scale_val2;
+			sd->chan[i].offset_type = cc[i].offset_type;
+			sd->chan[i].offset_val = cc[i].offset_val;
+			sd->chan[i].offset_val2 = cc[i].offset_val2;
 		}
 		return 0;
 	}
@@ -894,8 +942,8 @@ static int att_anchor(struct att_verifier *v, struct att_vstream *s,
 	 * and descriptor in a hole): forget the descriptor until the chain
 	 * shows one again.
 	 */
-	free(s->desc);
-	s->desc = NULL;
+	att_dsnap_put(s->ds);
+	s->ds = NULL;
 	s->seg_known = false;
 	s->seg_open = false;
 	if (!s->have_instance || s->instance != c->instance) {
@@ -1083,8 +1131,8 @@ static int att_genesis(struct att_verifier *v, struct att_vstream *s,
 	s->have_cov = false;
 	s->have_verified = false;
 	s->have_last_cov = false;
-	free(s->desc);
-	s->desc = NULL;
+	att_dsnap_put(s->ds);
+	s->ds = NULL;
 	attestio_chain_genesis(s->head, s->instance, ri->stream,
 			       le32_to_cpu(d->generation));
 	return att_chain_plain(v, s, rec, ri, err);
@@ -1401,9 +1449,11 @@ void att_verifier_free(struct att_verifier *v)
 
 		while (s->buf.n)
 			att_buf_pop(s);
+		for (size_t j = 0; j < s->map.n; j++)
+			att_dsnap_put(((struct att_hent *)vring_at(&s->map, j))->ds);
 		vring_free(&s->buf);
 		vring_free(&s->map);
-		free(s->desc);
+		att_dsnap_put(s->ds);
 	}
 	att_state_free(v);
 	free(v->scratch);
@@ -1449,7 +1499,10 @@ att_verifier_descriptor(const struct att_verifier *v, uint32_t stream)
 {
 	if (!v || stream >= ATTESTIO_MAX_STREAMS)
 		return NULL;
-	return v->s[stream].desc;
+	/* in a verdict: the descriptor where that record was chained */
+	if (v->in_verdict && stream == v->vd_stream)
+		return att_dsnap_desc(v->vd_ds);
+	return att_dsnap_desc(v->s[stream].ds);
 }
 
 int att_verifier_verified_upto(const struct att_verifier *v, uint32_t stream,

@@ -13,6 +13,23 @@
 #define ATT_MAP_MAX		(1u << 20)	/* chained, undecided, per stream */
 #define ATT_SEEK_MAX_BYTES	(16u << 20)	/* buffered while unanchored */
 
+/*
+ * A descriptor as it stood at some place of a chain (calib records
+ * applied), shared by the records chained under it: a verdict given
+ * later must decode a sample with these values, not the stream's latest
+ * (a calib or a new segment may come before the covering checkpoint).
+ * The descriptor (len bytes) follows the header.
+ */
+struct att_dsnap {
+	size_t ref;
+	size_t len;
+};
+
+static inline struct attestio_descriptor *att_dsnap_desc(struct att_dsnap *p)
+{
+	return p ? (struct attestio_descriptor *)(p + 1) : NULL;
+}
+
 /* A chained record: the head after it, until a verified head covers it. */
 struct att_hent {
 	uint64_t seq;
@@ -20,6 +37,7 @@ struct att_hent {
 	uint16_t type;
 	uint8_t done;		/* its final verdict was given */
 	uint8_t unsig;		/* an unsigned checkpoint covers it */
+	struct att_dsnap *ds;	/* descriptor in force there (a reference) */
 };
 
 /* A record kept while its stream has no anchor. */
@@ -75,7 +93,7 @@ struct att_vstream {
 	uint64_t next_seq;			/* CHAINED: seq expected next */
 	uint8_t head[ATTESTIO_HASH_LEN];	/* CHAINED: head after next_seq-1 */
 
-	struct attestio_descriptor *desc;	/* NULL if unknown */
+	struct att_dsnap *ds;		/* current descriptor, NULL if unknown */
 	bool seg_known, seg_open;
 	uint32_t segment;
 
@@ -149,6 +167,9 @@ struct att_verifier {
 	uint32_t cur_stream;
 	uint64_t cur_seq;
 	enum att_rec_state cur_state;
+	bool in_verdict;	/* inside on_verdict for vd_stream */
+	uint32_t vd_stream;
+	struct att_dsnap *vd_ds;	/* descriptor of the record judged */
 	struct att_state st;
 	struct att_vstream s[ATTESTIO_MAX_STREAMS];
 };

@@ -269,6 +269,12 @@ static int handler(void *user, const char *sec, const char *name,
 		if (!strcmp(name, "evidence_timeout"))
 			return u64_key(p, &c->evidence_timeout_s, 1, 86400, sec,
 				       name, value);
+		if (!strcmp(name, "allow_simulated")) {
+			if (strcmp(value, "true") && strcmp(value, "false"))
+				FAIL("node.allow_simulated must be true or false");
+			c->allow_simulated = !strcmp(value, "true");
+			return 1;
+		}
 	} else if (!strcmp(sec, "link")) {
 		if (!strcmp(name, "broker")) {
 			const char *hp = value + (strncmp(value, "mqtts://", 8) ? 7 : 8);

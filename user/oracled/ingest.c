@@ -155,6 +155,22 @@ static void store_readings(struct gw *g, const struct chain *c, uint64_t seq)
 	if (len < sizeof(h) + sizeof(struct attestio_sample))
 		return;
 	memcpy(&h, rec, sizeof(h));
+	{	/* sample -> verified latency */
+		static const uint64_t bounds[] = OD_LAT_BOUNDS_MS;
+		struct timespec ts;
+		double ms;
+		int b = 0;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ms = ((double)ts.tv_sec * 1e9 + (double)ts.tv_nsec -
+		      (double)le64toh(h.realtime_ns)) / 1e6;
+		if (ms < 0)
+			ms = 0;
+		while (b < OD_LAT_BUCKETS && ms > (double)bounds[b])
+			b++;
+		in->st.sample_lat[b]++;
+		in->st.sample_lat_sum += ms / 1000;
+	}
 	for (unsigned int ch = 0; ch < le16toh(d->nchannels) &&
 	     ch < ATTESTIO_MAX_CHANNELS; ch++) {
 		const struct attestio_sample *sm = (const void *)(rec + sizeof(h));

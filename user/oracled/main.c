@@ -6,6 +6,7 @@
  * registry changes, the metrics server, sd_notify).
  */
 #include <errno.h>
+#include <poll.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -38,6 +39,7 @@ static const char usage[] =
 "                             -o FILE|DIR [--bundle FILE|DIR]\n"
 "       attestio-oracle contract-params --config FILE --feed NAME\n"
 "       attestio-oracle ingest --config FILE   (the same as run)\n"
+"       attestio-oracle setup --broker URL ... (first run; setup --help)\n"
 "\n"
 "One node of the attestio oracle network.  `run` subscribes (persistent\n"
 "MQTT session, QoS 1) to every gateway's records, verifies them with\n"
@@ -71,6 +73,8 @@ static const char usage[] =
 "  contract-params  the node-derived lines of `attestio settle`'s\n"
 "           description file for the feed: feed_id, decimals,\n"
 "           config_digest, f and one signer = <address> per [quorum] node.\n"
+"  setup    first run: node key, test CA and client certificate, a\n"
+"           commented oracle.conf; idempotent (see setup --help).\n"
 "\n"
 "The configuration file is described in Documentation/oracle.md.\n"
 "\n"
@@ -82,6 +86,8 @@ static const char usage[] =
 
 /* ------------------------------------------------------------ daemon --- */
 
+#define GROUP_MAX	256	/* records batches per group commit */
+
 struct node {
 	struct od_config *cfg;
 	struct store st;
@@ -91,6 +97,13 @@ struct node {
 	struct mosquitto *m;
 	char node_hex[ORACLE_NODE_ID_HEX];
 	uint8_t ackbuf[ORACLE_ACK_MAX_LEN];
+	bool grouping;		/* in a group commit: acks wait in pend */
+	struct pend_ack {
+		char topic[160];
+		uint8_t *buf;
+		size_t len;
+	} pend[GROUP_MAX];
+	int npend;
 };
 
 static int publish(void *ctx, const char *topic, const void *buf, size_t len)
@@ -147,8 +160,57 @@ static void on_message(struct mosquitto *m, void *ud,
 			return;
 		snprintf(topic, sizeof(topic), "attestio/v1/gw/%s/ack/%s", a,
 			 n->node_hex);
+		if (n->grouping && n->npend < GROUP_MAX) {	/* after the commit */
+			struct pend_ack *p = &n->pend[n->npend];
+
+			p->buf = malloc(acklen);
+			if (p->buf) {
+				memcpy(p->buf, n->ackbuf, acklen);
+				p->len = acklen;
+				snprintf(p->topic, sizeof(p->topic), "%s", topic);
+				n->npend++;
+			}
+			return;
+		}
 		publish(n, topic, n->ackbuf, acklen);
 	}
+}
+
+/*
+ * One pass of the MQTT loop, then every records batch already readable (up
+ * to GROUP_MAX) in one transaction: one fsync for all of them; their acks
+ * are published only once it committed (dropped if it did not: the
+ * gateways retransmit).
+ */
+static int group_pass(struct node *n)
+{
+	struct pollfd pfd = { .events = POLLIN };
+	bool grp = !store_group_begin(&n->st);
+	int rc, k;
+
+	n->grouping = grp;
+	rc = mosquitto_loop(n->m, 100, 1);
+	for (k = 0; grp && rc == MOSQ_ERR_SUCCESS && n->npend < GROUP_MAX &&
+	     k < GROUP_MAX; k++) {
+		pfd.fd = mosquitto_socket(n->m);
+		if (pfd.fd < 0 || poll(&pfd, 1, 0) != 1)
+			break;
+		rc = mosquitto_loop_read(n->m, 1);
+		/* PUBACK now: the broker's in-flight window refills while the
+		 * group grows (end-to-end acks still wait for the commit) */
+		if (rc == MOSQ_ERR_SUCCESS && mosquitto_want_write(n->m))
+			rc = mosquitto_loop_write(n->m, 1);
+	}
+	n->grouping = false;
+	if (grp && store_group_end(&n->st))
+		od_log("database: group commit failed; %d acks not sent", n->npend);
+	else
+		for (k = 0; k < n->npend; k++)
+			publish(n, n->pend[k].topic, n->pend[k].buf, n->pend[k].len);
+	for (k = 0; k < n->npend; k++)
+		free(n->pend[k].buf);
+	n->npend = 0;
+	return rc;
 }
 
 static void on_connect(struct mosquitto *m, void *ud, int rc)
@@ -215,6 +277,9 @@ static int node_init(struct node *n, bool check_only)
 		return OD_EXIT_DB;
 	}
 	n->parts.st = &n->st;
+	n->parts.cfg = c;
+	n->parts.node_hex = n->node_hex;
+	n->parts.started = time(NULL);
 	if (registry_init(&n->parts.reg, c, &n->st, err, sizeof(err))) {
 		od_log("%s", err);
 		return OD_EXIT_USAGE;
@@ -287,7 +352,7 @@ static int run_main(const char *path, bool check_only)
 			round_tick(n.parts.rd, (uint64_t)time(NULL));
 			continue;
 		}
-		while (!stop && mosquitto_loop(n.m, 100, 1) == MOSQ_ERR_SUCCESS) {
+		while (!stop && group_pass(&n) == MOSQ_ERR_SUCCESS) {
 			metrics_poll(n.metrics);
 			now = time(NULL);
 			if (now != last_tick) {
@@ -385,6 +450,8 @@ int main(int argc, char **argv)
 		fputs(usage, stdout);
 		return 0;
 	}
+	if (!strcmp(cmd, "setup"))
+		return setup_main(argc, argv);
 	optind = 2;
 	while ((o = getopt_long(argc, argv, "c:o:h", opts, NULL)) != -1) {
 		switch (o) {

@@ -18,6 +18,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <time.h>
 
 #include <sqlite3.h>
 
@@ -25,7 +27,7 @@
 #include "bundle.h"
 #include "report.h"
 
-#define OD_MAX_GW	256
+#define OD_MAX_GW	4096
 #define OD_MAX_FEEDS	32
 #define OD_MAX_FEED_STREAMS	256
 #define OD_MAX_NODES	ORACLE_QUORUM_MAX
@@ -88,6 +90,7 @@ struct od_config {
 	uint64_t retain_s;	/* readings and records kept this long */
 	uint64_t evidence_timeout_s;	/* a checkpoint waits this long for
 					   its boot's evidence */
+	bool allow_simulated;	/* admit attestio-sim keys (tests only) */
 	int ngw;
 	struct od_gw_conf gw[OD_MAX_GW];
 	int nfeeds;
@@ -113,6 +116,7 @@ int config_gw_index(const struct od_config *c, const char *id);
 struct store {
 	sqlite3 *db;
 	char path[OD_PATH];
+	bool group;	/* in a group commit: store_begin/commit are no-ops */
 };
 
 enum store_mode {
@@ -129,6 +133,13 @@ void store_fini(struct store *s);
 int store_exec(struct store *s, const char *sql);
 int store_begin(struct store *s);
 int store_commit(struct store *s);
+/*
+ * Group commit: one transaction around everything the daemon handles in
+ * one pass of its MQTT loop (many records batches, one fsync); inside it
+ * store_begin/store_commit do nothing.  Acks are sent after the group end.
+ */
+int store_group_begin(struct store *s);
+int store_group_end(struct store *s);
 /* Append one decision to the audit log (append-only: triggers refuse
  * UPDATE and DELETE). */
 void store_audit(struct store *s, const char *event, const char *subject,
@@ -178,12 +189,20 @@ void device_id(const uint8_t gw[16], uint32_t stream, uint8_t id[16]);
 
 /* ------------------------------------------------------------ ingest --- */
 
+#define OD_LAT_BUCKETS	14
+#define OD_LAT_BOUNDS_MS	{ 10, 25, 50, 100, 250, 500, 750, 1000, 1500, 2000, \
+				  3000, 5000, 10000, 30000 }
+
 struct ingest_stats {
 	uint64_t messages, records, stored, dups, out_of_order;
 	uint64_t unknown_gw, revoked_gw, malformed, oversized;
 	uint64_t acks_sent, verified, failed, bad, readings;
 	uint64_t evidence, evidence_bad, held, held_timeout;
 	uint64_t latency_us_sum, latency_n;
+	/* sample captured -> verified and stored here (record realtime to
+	 * now): a histogram over OD_LAT_BOUNDS_MS, the last bucket +Inf */
+	uint64_t sample_lat[OD_LAT_BUCKETS + 1];
+	double sample_lat_sum;
 };
 
 struct ingest;
@@ -252,6 +271,9 @@ struct od_parts {
 	struct registry *reg;
 	struct store *st;
 	bool connected;
+	const struct od_config *cfg;
+	const char *node_hex;
+	time_t started;
 };
 
 struct metrics;
@@ -261,6 +283,53 @@ void metrics_fini(struct metrics *m);
 void metrics_poll(struct metrics *m);
 /* The metrics text (also used by `status`); returns its length. */
 size_t metrics_render(struct od_parts *p, char *buf, size_t cap);
+
+/* ------------------------------------------------------------ status --- */
+
+/* `attestio-oracle status [--json]` and the status page's JSON API
+ * (/api/v1/status, Documentation/oracle.md): gateways, feeds with their
+ * last final reports, devices; with @live (the daemon) also "health". */
+void status_render(FILE *o, const struct od_config *cfg, struct store *s,
+		   const char *node_hex, const struct od_parts *live, bool json);
+
+/* -------------------------------------------------------------- http --- */
+
+/* The status server's request check (pure; http.c): what a request for
+ * @method @url with @nargs query arguments and @body bytes of body gets.
+ * Returns an HTTP status: 200 with *route set, or 400, 404, 405, 414. */
+enum http_route {
+	HTTP_PAGE,	/* /: the status page */
+	HTTP_JS,	/* /status.js */
+	HTTP_CSS,	/* /status.css */
+	HTTP_ICON,	/* /favicon.svg */
+	HTTP_API,	/* /api/v1/status: the JSON of status --json + health */
+	HTTP_METRICS,	/* /metrics: Prometheus text */
+};
+#define HTTP_URL_MAX	64
+int http_route(const char *method, const char *url, unsigned int nargs,
+	       size_t body, enum http_route *route);
+
+/* ------------------------------------------------------------- setup --- */
+
+/* `attestio-oracle setup` (setup.c): the arguments and the oracle.conf
+ * it writes; the pure parts are unit-tested. */
+#define OD_SETUP_MAX_GW 64
+struct od_setup {
+	const char *brokers[8];
+	int nbrokers;
+	const char *nodes[OD_MAX_NODES];	/* other nodes' public keys */
+	int nnodes;
+	const char *gws[OD_SETUP_MAX_GW];	/* "ID=FILE" */
+	int ngws;
+	const char *metrics;			/* IP:PORT or NULL */
+	/* filled by setup: */
+	const char *node_id, *pubkey, *key_file, *db, *ca, *cert, *key;
+};
+/* 0, or -1 with what is wrong in @why. */
+int setup_check_args(const struct od_setup *o, char *why, size_t cap);
+/* The commented oracle.conf; malloc'ed, NULL on ENOMEM. */
+char *setup_render(const struct od_setup *o);
+int setup_main(int argc, char **argv);
 
 /* -------------------------------------------------------------- misc --- */
 

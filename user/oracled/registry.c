@@ -86,6 +86,18 @@ int registry_init(struct registry **rp, const struct od_config *c,
 				 g->conf->id, g->conf->ak, e.msg);
 			goto fail;
 		}
+		if (att_key_simulated(g->ak) && !c->allow_simulated) {
+			snprintf(err, len, "%s: gateway %s: ak %s is a simulated "
+				 "gateway's software key (attestio-sim), not a TPM's; "
+				 "a node admits simulated gateways only with "
+				 "[node] allow_simulated = true (tests and benchmarks)",
+				 c->path, g->conf->id, g->conf->ak);
+			goto fail;
+		}
+		if (att_key_simulated(g->ak))
+			od_log("gateway %s: SIMULATED (attestio-sim software key %s), "
+			       "admitted because allow_simulated = true", g->conf->id,
+			       g->conf->ak);
 		if (*g->conf->policy &&
 		    att_policy_load(g->conf->policy, &g->policy, &e)) {
 			snprintf(err, len, "%s: gateway %s: policy %s: %s",
@@ -107,7 +119,7 @@ int registry_init(struct registry **rp, const struct od_config *c,
 				 g->conf->id, g->conf->ak);
 			goto fail;
 		}
-		if (!att_key_origin_checked(g->ak))
+		if (!att_key_origin_checked(g->ak) && !att_key_simulated(g->ak))
 			od_log("gateway %s: AK %s is a PEM key: its TPM origin is "
 			       "unchecked (give its TPM2B_PUBLIC or enrollment "
 			       "bundle)", g->conf->id, g->conf->ak);

@@ -8,26 +8,30 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <libattestio.h>
 
 #include "ack.h"
 #include "oracled.h"
 
-static void jstr(const char *s)
+#define STATUS_ROUNDS "200"
+
+static void jstr(FILE *o, const char *s)
 {
-	putchar('"');
+	putc('"', o);
 	for (; s && *s; s++) {
 		unsigned char c = (unsigned char)*s;
 
+		/* < > & as \u escapes too: the JSON stays inert in any HTML */
 		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20)
-			printf("\\u%04x", c);
+			fprintf(o, "\\%c", c);
+		else if (c < 0x20 || c == 0x7f || c == '<' || c == '>' || c == '&')
+			fprintf(o, "\\u%04x", c);
 		else
-			putchar(c);
+			putc(c, o);
 	}
-	putchar('"');
+	putc('"', o);
 }
 
 static int64_t count(struct store *s, const char *sql, const char *arg)
@@ -67,11 +71,11 @@ static const char *kernel_key(const struct od_gw_conf *g, struct store *s,
 	return !on ? "off" : proven > 0 ? "proven" : "unproven";
 }
 
-static void gateways(struct od_config *c, struct store *s, bool json)
+static void gateways(FILE *o, const struct od_config *c, struct store *s, bool json)
 {
 	sqlite3_stmt *st = store_prep(s, "SELECT state, reason FROM gateway WHERE id=?");
 
-	printf(json ? "\"gateways\":[" : "gateways:\n");
+	fprintf(o, json ? "\"gateways\":[" : "gateways:\n");
 	for (int i = 0; st && i < c->ngw; i++) {
 		const char *id = c->gw[i].id, *reason = "";
 		int state = 0;
@@ -92,17 +96,19 @@ static void gateways(struct od_config *c, struct store *s, bool json)
 		boots = count(s, "SELECT count(*) FROM evidence WHERE gw=?", id);
 		kk = kernel_key(&c->gw[i], s, state, &tier);
 		if (json) {
-			printf("%s{\"id\":\"%s\",\"state\":\"%s\",\"tier\":%d,"
+			fprintf(o, "%s{\"id\":\"%s\",\"state\":\"%s\",\"tier\":%d,"
 			       "\"tier_effective\":%d,\"kernel_key\":\"%s\","
-			       "\"evidence_boots\":%" PRId64 ",\"reason\":",
+			       "\"evidence_boots\":%" PRId64 ",\"site\":",
 			       i ? "," : "", id, gw_state_name((enum gw_state)state),
 			       c->gw[i].tier, tier, kk, boots);
-			jstr(reason);
-			printf(",\"records\":%" PRId64 ",\"verified\":%" PRId64
+			jstr(o, *c->gw[i].site ? c->gw[i].site : id);
+			fprintf(o, ",\"reason\":");
+			jstr(o, reason);
+			fprintf(o, ",\"records\":%" PRId64 ",\"verified\":%" PRId64
 			       ",\"bad\":%" PRId64 ",\"pending\":%" PRId64 "}",
 			       recs, ver, bad, held);
 		} else {
-			printf("  %s  %-11s tier %d (counts %d)  kernel key %s  %"
+			fprintf(o, "  %s  %-11s tier %d (counts %d)  kernel key %s  %"
 			       PRId64 " records, %" PRId64 " verified, %" PRId64
 			       " bad, %" PRId64 " pending%s%s\n", id,
 			       gw_state_name((enum gw_state)state), c->gw[i].tier,
@@ -112,17 +118,20 @@ static void gateways(struct od_config *c, struct store *s, bool json)
 		}
 	}
 	sqlite3_finalize(st);
-	printf(json ? "]," : "");
+	fprintf(o, json ? "]," : "");
 }
 
-static void feeds(struct od_config *c, struct store *s, bool json)
+static void feeds(FILE *o, const struct od_config *c, struct store *s, bool json)
 {
 	sqlite3_stmt *st = store_prep(s, "SELECT last_round, settled, last_value "
 				      "FROM feed_state WHERE feed=?");
-	sqlite3_stmt *fin = store_prep(s, "SELECT round, status, value, signers "
-				       "FROM final WHERE feed=? ORDER BY round");
+	/* the last STATUS_ROUNDS final reports, oldest first */
+	sqlite3_stmt *fin = store_prep(s, "SELECT * FROM (SELECT round, status, "
+				       "value, signers FROM final WHERE feed=? "
+				       "ORDER BY round DESC LIMIT " STATUS_ROUNDS ") "
+				       "ORDER BY round");
 
-	printf(json ? "\"feeds\":[" : "feeds:\n");
+	fprintf(o, json ? "\"feeds\":[" : "feeds:\n");
 	for (int i = 0; st && fin && i < c->nfeeds; i++) {
 		const struct od_feed_conf *f = &c->feed[i];
 		int64_t last = 0, value = 0;
@@ -138,13 +147,14 @@ static void feeds(struct od_config *c, struct store *s, bool json)
 			value = sqlite3_column_int64(st, 2);
 		}
 		if (json)
-			printf("%s{\"name\":\"%s\",\"feed_id\":\"%s\",\"decimals\":%d,"
+			fprintf(o, "%s{\"name\":\"%s\",\"feed_id\":\"%s\",\"decimals\":%d,"
 			       "\"last_round\":%" PRId64 ",\"settled\":%s,"
-			       "\"last_value\":%" PRId64 ",\"final\":[", i ? "," : "",
+			       "\"last_value\":%" PRId64 ",\"tau\":%" PRId64
+			       ",\"period\":%" PRIu64 ",\"final\":[", i ? "," : "",
 			       f->name, fid, f->p.decimals, last,
-			       settled ? "true" : "false", value);
+			       settled ? "true" : "false", value, f->p.tau, f->period);
 		else
-			printf("  %s  last round %" PRId64 ", last settled value %"
+			fprintf(o, "  %s  last round %" PRId64 ", last settled value %"
 			       PRId64 " (decimals %d)\n", f->name, last, value,
 			       f->p.decimals);
 		sqlite3_reset(fin);
@@ -153,30 +163,30 @@ static void feeds(struct od_config *c, struct store *s, bool json)
 			int status = sqlite3_column_int(fin, 1);
 
 			if (json)
-				printf("%s{\"round\":%" PRId64 ",\"status\":%d,\"status_name\":"
+				fprintf(o, "%s{\"round\":%" PRId64 ",\"status\":%d,\"status_name\":"
 				       "\"%s\",\"value\":%" PRId64 ",\"signers\":%d}",
 				       k++ ? "," : "", (int64_t)sqlite3_column_int64(fin, 0),
 				       status, oracle_status_name((unsigned int)status),
 				       (int64_t)sqlite3_column_int64(fin, 2), sqlite3_column_int(fin, 3));
 			else
-				printf("    final round %" PRId64 ": %s value %" PRId64
+				fprintf(o, "    final round %" PRId64 ": %s value %" PRId64
 				       " (%d signatures)\n", (int64_t)sqlite3_column_int64(fin, 0),
 				       oracle_status_name((unsigned int)status),
 				       (int64_t)sqlite3_column_int64(fin, 2), sqlite3_column_int(fin, 3));
 		}
-		printf(json ? "]}" : "");
+		fprintf(o, json ? "]}" : "");
 	}
 	sqlite3_finalize(st);
 	sqlite3_finalize(fin);
-	printf(json ? "]," : "");
+	fprintf(o, json ? "]," : "");
 }
 
-static void devices(struct od_config *c, struct store *s, bool json)
+static void devices(FILE *o, const struct od_config *c, struct store *s, bool json)
 {
 	sqlite3_stmt *st = store_prep(s, "SELECT rep FROM reputation WHERE device=?");
 	int k = 0;
 
-	printf(json ? "\"devices\":[" : "devices:\n");
+	fprintf(o, json ? "\"devices\":[" : "devices:\n");
 	for (int i = 0; st && i < c->nfeeds; i++)
 		for (size_t j = 0; j < c->feed[i].nstreams; j++) {
 			const struct od_feed_stream *fs = &c->feed[i].s[j];
@@ -192,17 +202,51 @@ static void devices(struct od_config *c, struct store *s, bool json)
 			if (sqlite3_step(st) == SQLITE_ROW)
 				rep = sqlite3_column_int64(st, 0);
 			if (json)
-				printf("%s{\"device\":\"%s\",\"feed\":\"%s\",\"gateway\":"
+				fprintf(o, "%s{\"device\":\"%s\",\"feed\":\"%s\",\"gateway\":"
 				       "\"%s\",\"stream\":%u,\"tier\":%d,\"reputation_ppm\":%"
 				       PRId64 "}", k++ ? "," : "", hex, c->feed[i].name,
 				       fs->gwid, fs->stream, c->gw[fs->gw].tier, rep);
 			else
-				printf("  %s  %s %s:%u  tier %d  reputation %.6f\n", hex,
+				fprintf(o, "  %s  %s %s:%u  tier %d  reputation %.6f\n", hex,
 				       c->feed[i].name, fs->gwid, fs->stream,
 				       c->gw[fs->gw].tier, (double)rep / ORACLE_REP_ONE);
 		}
 	sqlite3_finalize(st);
-	printf(json ? "]," : "");
+	fprintf(o, json ? "]," : "");
+}
+
+void status_render(FILE *o, const struct od_config *cfg, struct store *s,
+		   const char *node_hex, const struct od_parts *live, bool json)
+{
+	if (json)
+		fprintf(o, "{\"node\":\"%s\",\"schema\":%d,", node_hex, STORE_SCHEMA);
+	else
+		fprintf(o, "node %s, database %s (schema %d)\n", node_hex, cfg->db,
+			STORE_SCHEMA);
+	if (json && live) {
+		const struct ingest_stats *is = ingest_stats(live->in);
+		const struct round_stats *rs = round_stats(live->rd);
+		const struct reports_stats *ps = reports_stats(live->rp);
+
+		fprintf(o, "\"health\":{\"connected\":%s,\"uptime_s\":%" PRId64
+			",\"messages\":%" PRIu64 ",\"records_verified\":%" PRIu64
+			",\"records_failed\":%" PRIu64 ",\"rounds_reported\":%" PRIu64
+			",\"rounds_halted\":%" PRIu64 ",\"reports_final\":%" PRIu64
+			",\"reports_rejected\":%" PRIu64 "},",
+			live->connected ? "true" : "false",
+			(int64_t)(time(NULL) - live->started), is->messages,
+			is->verified, is->failed, rs->reported, rs->halted,
+			ps->final, ps->rejected);
+	}
+	gateways(o, cfg, s, json);
+	feeds(o, cfg, s, json);
+	devices(o, cfg, s, json);
+	if (json)
+		fprintf(o, "\"audit_events\":%" PRId64 "}\n",
+			count(s, "SELECT count(*) FROM audit", NULL));
+	else
+		fprintf(o, "audit log: %" PRId64 " events\n",
+			count(s, "SELECT count(*) FROM audit", NULL));
 }
 
 int status_main(const char *path, bool json)
@@ -226,19 +270,7 @@ int status_main(const char *path, bool json)
 		od_log("%s", err);
 		return OD_EXIT_DB;
 	}
-	if (json)
-		printf("{\"node\":\"%s\",\"schema\":%d,", id, STORE_SCHEMA);
-	else
-		printf("node %s, database %s (schema %d)\n", id, cfg.db, STORE_SCHEMA);
-	gateways(&cfg, &s, json);
-	feeds(&cfg, &s, json);
-	devices(&cfg, &s, json);
-	if (json)
-		printf("\"audit_events\":%" PRId64 "}\n",
-		       count(&s, "SELECT count(*) FROM audit", NULL));
-	else
-		printf("audit log: %" PRId64 " events\n",
-		       count(&s, "SELECT count(*) FROM audit", NULL));
+	status_render(stdout, &cfg, &s, id, NULL, json);
 	store_fini(&s);
 	return 0;
 }

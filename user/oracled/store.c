@@ -92,16 +92,32 @@ int store_exec(struct store *s, const char *sql)
 
 int store_begin(struct store *s)
 {
-	return store_exec(s, "BEGIN IMMEDIATE");
+	return s->group ? 0 : store_exec(s, "BEGIN IMMEDIATE");
 }
 
 int store_commit(struct store *s)
 {
+	if (s->group)
+		return 0;
 	if (store_exec(s, "COMMIT")) {
 		store_exec(s, "ROLLBACK");
 		return -EIO;
 	}
 	return 0;
+}
+
+int store_group_begin(struct store *s)
+{
+	if (store_exec(s, "BEGIN IMMEDIATE"))
+		return -EIO;
+	s->group = true;
+	return 0;
+}
+
+int store_group_end(struct store *s)
+{
+	s->group = false;
+	return store_commit(s);
 }
 
 void store_audit(struct store *s, const char *event, const char *subject,

@@ -22,6 +22,7 @@ int cmd_attach(int argc, char **argv);
 int cmd_detach(int argc, char **argv);
 int cmd_read(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+int cmd_setup(int argc, char **argv);
 int cmd_measurements(int argc, char **argv);
 int cmd_settle(int argc, char **argv);
 int cmd_verify_report(int argc, char **argv);

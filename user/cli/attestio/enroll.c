@@ -312,7 +312,6 @@ int cmd_enroll(int argc, char **argv)
 	struct att_err err = { 0 };
 	uint32_t handle = 0x81010002;
 	bool activate = false;
-	uint64_t h;
 	int c, ret;
 
 	optind = 1;
@@ -320,13 +319,8 @@ int cmd_enroll(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "H:i:o:T:s:c:ah", opts, NULL)) != -1) {
 		switch (c) {
 		case 'H':
-			if (parse_u64(optarg, &h) || h < 0x81000000u ||
-			    h > 0x817fffffu) {
-				cli_error(CMD, "--handle %s: need a persistent "
-					  "handle 0x81000000-0x817fffff", optarg);
+			if (parse_handle(CMD, optarg, &handle))
 				return EXIT_USAGE;
-			}
-			handle = (uint32_t)h;
 			break;
 		case 'i': identity = optarg; break;
 		case 'o': out = optarg; break;

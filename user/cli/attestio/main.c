@@ -23,6 +23,7 @@ static const struct {
 	{ "detach", cmd_detach, "stop capturing an IIO device" },
 	{ "read", cmd_read, "read attested records from /dev/attestio" },
 	{ "verify", cmd_verify, "verify a raw record file or stream" },
+	{ "setup", cmd_setup, "first run: key, enrollment, certificates, attestiod config" },
 	{ "measurements", cmd_measurements, "the module's measurement log; kernel-exclusive key checks" },
 	{ "settle", cmd_settle, "payout of a TemperatureOption from final oracle reports; EVM calldata" },
 	{ "verify-report", cmd_verify_report, "re-verify a final report offline against its evidence bundle" },

@@ -80,7 +80,6 @@ int cmd_provision(int argc, char **argv)
 	struct att_err err = { 0 };
 	char name_hex[2 * sizeof(r.ak_name) + 1], val[16], mod[160];
 	bool json = false;
-	uint64_t h;
 	size_t i;
 	int c, ret, rc = EXIT_OK;
 
@@ -89,13 +88,8 @@ int cmd_provision(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "H:o:P:T:fjh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'H':
-			if (parse_u64(optarg, &h) || h < 0x81000000u ||
-			    h > 0x817fffffu) {
-				cli_error(CMD, "--handle %s: need a persistent "
-					  "handle 0x81000000-0x817fffff", optarg);
+			if (parse_handle(CMD, optarg, &o.handle))
 				return EXIT_USAGE;
-			}
-			o.handle = (uint32_t)h;
 			break;
 		case 'o':
 			o.out_dir = optarg;

@@ -415,6 +415,19 @@ void verifier_done(struct cli_verifier *cv)
 	memset(cv, 0, sizeof(*cv));
 }
 
+int parse_handle(const char *cmd, const char *arg, uint32_t *out)
+{
+	uint64_t h;
+
+	if (parse_u64(arg, &h) || h < 0x81000000u || h > 0x817fffffu) {
+		cli_error(cmd, "--handle %s: need a persistent handle "
+			  "0x81000000-0x817fffff", arg);
+		return -1;
+	}
+	*out = (uint32_t)h;
+	return 0;
+}
+
 int cli_read_file(const char *cmd, const char *path, size_t max, uint8_t **out,
 		  size_t *len)
 {

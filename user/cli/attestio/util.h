@@ -41,6 +41,12 @@ int sysfs_set(const char *rel, const char *val);
 /* Strict unsigned parse: decimal or 0x hex, whole string. 0 or -1. */
 int parse_u64(const char *s, uint64_t *out);
 
+/*
+ * --handle: a persistent TPM handle 0x81000000-0x817fffff.  0, or -1 after
+ * telling the user (as @cmd) what is wrong.
+ */
+int parse_handle(const char *cmd, const char *arg, uint32_t *out);
+
 /* Print @s as a JSON string literal (with quotes). */
 void json_str(FILE *f, const char *s);
 /* True when @s is a plain decimal integer (optionally negative). */

@@ -279,3 +279,19 @@ test('the calldata from attestio settle --evm is accepted as sent', async () => 
 	assert.equal(await opt.call('sellerPayout'), BigInt(off.out.seller));
 	await chain.send(buyer, opt.address, cd.withdraw_calldata);
 });
+
+test('a party cannot drop an unfavourable round by submitting later rounds first', async () => {
+	// Attack: the buyer of the call submits rounds 2-4 (warm) first so that
+	// round 1 (cold) could never be accepted; the other party must still be
+	// able to submit round 1 before settlement, and the mean counts it.
+	const terms = defaultTerms();
+	const { chain, verifier } = await setup();
+	const opt = await funded(chain, verifier, terms);
+	const reports = values([1000, 2000, 2000, 2000]);
+	await submitAll(opt, reports.slice(1));
+	await opt.tx(seller, 'submit', [reports[0].core, reports[0].sigs]);
+	const r = await settleBoth(chain, opt, terms, reports);
+	assert.equal(r.onchain.state, State.Settled);
+	assert.equal(r.onchain.mean, 1750n);
+	assert.equal(BigInt(r.off.out.mean), r.onchain.mean);
+});

@@ -148,14 +148,28 @@ test('rejects a replayed round', async () => {
 	await rejects(verifier.tx(keeper, 'verify', [r.core, r.sigs]), 'StaleRound');
 });
 
-test('rejects an older round', async () => {
+test('an earlier round stays acceptable after a later one (no cherry-picking by skipping rounds)', async () => {
+	// Attack: whoever submits first submits round 5 before round 4; with a
+	// "greater than the last round" rule, round 4 could never be accepted
+	// again and a consumer averaging over rounds would see only the rounds
+	// the submitter chose.  Each round is accepted once, in any order.
 	const { verifier } = await setup();
 	const r5 = report({ signers: [1, 2], round: 5 });
-	const r4 = report({ signers: [3, 4], round: 4 });
+	const r4 = report({ signers: [3, 4], round: 4, value: 1234 });
 	await verifier.tx(keeper, 'verify', [r5.core, r5.sigs]);
+	await verifier.tx(keeper, 'verify', [r4.core, r4.sigs]);
+	const stored = await verifier.call('roundOf', [FEED, 4n]);
+	assert.equal(stored.value, 1234n);
+	assert.equal(await verifier.call('lastRound', [FEED]), 5n);
+	// but each round only once, whatever its signers
 	await rejects(verifier.tx(keeper, 'verify', [r4.core, r4.sigs]), 'StaleRound');
+	const again = report({ signers: [1, 3], round: 4, value: 1234 });
+	await rejects(verifier.tx(keeper, 'verify', [again.core, again.sigs]), 'StaleRound');
+	// round 0 is not a round
+	const r0 = report({ signers: [1, 2], round: 0 });
+	await rejects(verifier.tx(keeper, 'verify', [r0.core, r0.sigs]), 'StaleRound');
 	// rounds are per feed: another feed starts afresh
-	const o = report({ signers: [3, 4], round: 4, feed: '0x' + 'f2'.repeat(32) });
+	const o = report({ signers: [3, 4], round: 5, feed: '0x' + 'f2'.repeat(32) });
 	await verifier.tx(keeper, 'verify', [o.core, o.sigs]);
 });
 

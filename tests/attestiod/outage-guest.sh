@@ -1,0 +1,236 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The guest half of tests/attestiod/outage.sh (run by it through
+# tests/vm/run --forward; not on its own).  The real attestio.ko with a TPM
+# attestation key, an emulated pressure sensor at 1 kHz, the real attestiod
+# as in production (source bpf, mutual TLS to mqtts://vm-host:8883, the
+# host's mosquitto through the forward, a disk spool).  Per scenario: a
+# fresh module load, a gateway id of its own, the stream, the fault, then
+# the stream stops, the daemon drains its spool (every record acked end to
+# end by the host's node) and the host checks, from the node's database,
+# that per stream every record the module produced is stored once and
+# verified or declared lost by a `lost` record; the TAP line gives
+# produced / delivered / declared lost / duplicates (records the node got
+# more than once and dropped).
+#   broker_restart  the broker stopped three times mid-stream, restarted
+#   kill_daemon     attestiod killed with SIGKILL mid-stream, restarted
+#   kill_broker     the broker (persistence off) killed with SIGKILL
+#   disk_full       the spool's file system (a 1 MiB tmpfs) filled up
+#                   mid-stream for a while, then freed: alarm raised,
+#                   the daemon keeps running, loss only as declared
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top" || exit 1
+: "${OUTAGE_DIR:?run by tests/attestiod/outage.sh}"
+# shellcheck source=/dev/null
+. "$OUTAGE_DIR/env"
+bin=$top/build/bin
+sys=/sys/kernel/attestio
+pki=$OUTAGE_DIR/pki
+work=$(mktemp -d /tmp/outage.XXXXXX)
+handle=0x81010003
+mport=19470
+rate=${OUTAGE_RATE:-1000}
+n=0
+fails=0
+gw='' sensor='' req=0
+
+cleanup() {
+	[ -n "$sensor" ] && kill -9 "$sensor" 2> /dev/null
+	[ -n "$gw" ] && kill -9 "$gw" 2> /dev/null
+	wait 2> /dev/null
+	umount /var/lib/attestiod-full 2> /dev/null
+	rmmod attestio 2> /dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+notok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
+
+# shellcheck source=tests/attestiod/metrics.sh
+. "$top/tests/attestiod/metrics.sh"
+
+ans=''
+ctl() {	# command args: ask the host; its answer in $ans (not in a subshell:
+	# the request counter must advance)
+	local f
+	req=$((req + 1))
+	f=$OUTAGE_DIR/ctl/$req
+	echo "$*" > "$f.tmp" && mv "$f.tmp" "$f.req"
+	for _ in $(seq 1200); do
+		if [ -f "$f.ans" ]; then
+			ans=$(cat "$f.ans")
+			return 0
+		fi
+		sleep 0.1
+	done
+	ans="no answer from the host to '$*'"
+	return 1
+}
+
+gw_conf() {	# scenario spool-dir
+	local id=GW_$1
+	cat > "$work/$1.conf" <<-EOC
+	[gateway]
+	id = ${!id}
+	[source]
+	type = bpf
+	[spool]
+	path = $2/spool.db
+	sync_records = 256
+	sync_ms = 50
+	[link]
+	broker = mqtts://vm-host:$GPORT
+	ca = $pki/ca.crt
+	cert = $pki/gw.crt
+	key = $pki/gw.key
+	retransmit_ms = 30000
+	mqtt = 5
+	backoff_min_ms = 100
+	backoff_max_ms = 800
+	keepalive = 5
+	[oracle]
+	node = $NODEPUB
+	[metrics]
+	listen = 127.0.0.1:$mport
+	EOC
+}
+
+gw_start() {	# scenario
+	"$bin/attestiod" --foreground --config "$work/$1.conf" 2>> "$work/$1.log" &
+	gw=$!
+}
+
+# Stop the sensor and wait until no stream emits any more (last epoch).
+quiesce() {
+	local prev='' cur
+	kill -STOP "$sensor"
+	for _ in $(seq 40); do
+		sleep 0.5
+		cur=$(cat "$sys"/streams/*/last_seq | tr '\n' ' ')
+		[ "$cur" = "$prev" ] && return 0
+		prev=$cur
+	done
+	return 1
+}
+
+act_broker_restart() {
+	local up=$(((SECONDS_STREAM + 2) / 3))
+	for _ in 1 2 3; do
+		sleep "$up"
+		ctl broker-stop
+		sleep 1.5
+		ctl broker-start
+	done
+}
+act_kill_daemon() {
+	sleep $(((SECONDS_STREAM + 1) / 2))
+	kill -9 "$gw"
+	wait "$gw" 2> /dev/null
+	sleep 1
+	gw_start kill_daemon
+	sleep $(((SECONDS_STREAM + 1) / 2))
+}
+act_kill_broker() {
+	sleep $(((SECONDS_STREAM + 1) / 2))
+	ctl broker-kill9
+	sleep 1.5
+	ctl broker-start
+	sleep $(((SECONDS_STREAM + 1) / 2))
+}
+alarm=0
+# the spool's file system is filled before the stream starts (scenario()),
+# so that the first batch written fails however fast the stream is
+act_disk_full() {
+	local d=/var/lib/attestiod-full i
+	alarm=0
+	for ((i = 0; i < 300; i++)); do
+		[ "$(metric alarm_spool_write)" = 1 ] && { alarm=1; break; }
+		sleep 0.1
+	done
+	sleep 4		# long enough for the module's log (256 KiB) to wrap
+	rm -f "$d/filler"
+	sleep $(((SECONDS_STREAM + 1) / 2))
+}
+
+scenario() {	# name
+	local s=$1 spool=/var/lib/attestiod-$1 logkb=4096 dups0 dups res dev why=''
+	if [ "$s" = disk_full ]; then
+		spool=/var/lib/attestiod-full
+		logkb=256
+		mkdir -p "$spool"
+		mount -t tmpfs -o size=1m tmpfs "$spool" || { notok "$s" "cannot mount the tmpfs"; return; }
+	fi
+	mkdir -p "$spool"
+	modprobe attestio key_handle=$handle log_kb=$logkb ||
+		{ notok "$s" "modprobe attestio failed"; return; }
+	# the node verifies this load's quotes with its kernel session key,
+	# checked here to be the one registered and certified by the AK
+	local idk=GW_$s
+	if ! "$bin/attestio" measurements --ak "$work/ak/ak.pub" \
+		--ksk-pem "$OUTAGE_DIR/${!idk}.pem" > "$work/$s.mlog" 2>&1 ||
+	   ! ctl node-start || [ "$ans" != ok ]; then
+		notok "$s" "no kernel session key for the node: $(tail -2 "$work/$s.mlog")"
+		rmmod attestio
+		return
+	fi
+	gw_conf "$s" "$spool"
+	gw_start "$s"
+	wait_metric connected 1 120 || why="daemon not connected: $(tail -3 "$work/$s.log")"
+	ctl node-dups
+	dups0=${ans:-0}
+	[ "$s" = disk_full ] && dd if=/dev/zero of="$spool/filler" bs=4k 2> /dev/null
+	# --count: the stream is rate x SECONDS_STREAM samples however long
+	# the faults take (TCG on a busy host stretches them)
+	tests/sensors/hidsensor --kind pressure -i 1 --rate "$rate" --hw-timestamp \
+		--count $((rate * SECONDS_STREAM)) \
+		> "$work/$s.devs" 2> "$work/$s.sensor" &
+	sensor=$!
+	for _ in $(seq 300); do [ -s "$work/$s.devs" ] && break; sleep 0.1; done
+	read -r dev < "$work/$s.devs"
+	echo "$dev" > "$sys/attach" || why="${why:+$why; }cannot attach $dev"
+	"act_$s"
+	quiesce || why="${why:+$why; }the stream did not stop"
+	# drained: everything spooled was acked end to end
+	wait_metric spool_records 0 $((60 + 10 * SECONDS_STREAM)) ||
+		why="${why:+$why; }spool not drained: $(metric spool_records) records left"
+	for st in "$sys"/streams/*; do
+		echo "${st##*/} $(cat "$st/records")"
+	done > "$OUTAGE_DIR/$s.produced"
+	local idv=GW_$s
+	ctl check "${!idv}" "$OUTAGE_DIR/$s.produced"
+	res=$ans
+	ctl node-dups
+	dups=$((${ans:-0} - dups0))
+	[ "$s" = disk_full ] && [ "$alarm" != 1 ] && why="${why:+$why; }no alarm_spool_write while the disk was full"
+	kill -0 "$gw" 2> /dev/null || why="${why:+$why; }the daemon died"
+	local figures
+	figures="${res#* }, duplicates $dups dropped by dedup, 0 stored twice"
+	figures="$figures; reconnects $(metric reconnects_total), retransmits $(metric retransmits_total)"
+	if [[ $res == OK* ]] && [ -z "$why" ]; then
+		ok "$s ($figures)"
+	else
+		notok "$s" "$res" "$why" "$(tail -5 "$work/$s.log")"
+	fi
+	kill "$gw" 2> /dev/null
+	wait "$gw" 2> /dev/null
+	gw=''
+	kill -CONT "$sensor" 2> /dev/null
+	kill "$sensor" 2> /dev/null
+	wait "$sensor" 2> /dev/null
+	sensor=''
+	for _ in $(seq 50); do rmmod attestio 2> /dev/null && break; sleep 0.2; done
+	if [ "$s" = disk_full ]; then umount "$spool"; fi
+}
+
+echo "TAP version 13"
+echo "# kernel $(uname -r); $rate samples/s; $SECONDS_STREAM s of stream per scenario"
+modprobe -a uhid hid-sensor-hub 2> /dev/null
+if ! "$bin/attestio" provision --handle $handle --out "$work/ak" > "$work/provision.log" 2>&1; then
+	echo "Bail out! attestio provision failed: $(tail -3 "$work/provision.log")"
+	exit 1
+fi
+for s in $SCENARIOS; do scenario "$s"; done
+echo "1..$n"
+[ "$fails" -eq 0 ]

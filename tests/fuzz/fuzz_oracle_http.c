@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * libFuzzer target: the status server's request check
+ * (user/oracled/http.c).  Input: method NUL url NUL nargs body.  Whatever
+ * it accepts is GET or HEAD of one of the fixed paths with no query and
+ * no body; everything else is a 4xx.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "oracled.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static char buf[256];
+	const char *method, *url;
+	enum http_route r;
+	unsigned int nargs = 0;
+	size_t body = 0, ml;
+	int code;
+
+	if (size + 1 >= sizeof(buf))
+		return 0;
+	memcpy(buf, data, size);
+	buf[size] = 0;
+	method = buf;
+	ml = strlen(method);
+	url = ml < size ? buf + ml + 1 : "";
+	if (ml + 1 + strlen(url) + 1 < size) {
+		nargs = (unsigned char)buf[ml + strlen(url) + 2] & 3;
+		body = (unsigned char)buf[ml + strlen(url) + 2] >> 6;
+	}
+	code = http_route(method, url, nargs, body, &r);
+	if (code == 200) {
+		if ((strcmp(method, "GET") && strcmp(method, "HEAD")) || nargs || body ||
+		    url[0] != '/' || strlen(url) > HTTP_URL_MAX || strstr(url, ".."))
+			abort();
+		if (r > HTTP_METRICS)
+			abort();
+	} else if (code != 400 && code != 404 && code != 405 && code != 414) {
+		abort();
+	}
+	return 0;
+}
