@@ -233,7 +233,7 @@ static void build(struct built *b, enum mut m)
 static int vr(const struct built *b, size_t nnodes, struct oracle_vr_result *res)
 {
 	return oracle_verify_report(b->fin, b->flen, b->bundle, b->blen,
-				    (const uint8_t (*)[ORACLE_PUB_LEN])pubs, nnodes, res);
+				    (const uint8_t (*)[ORACLE_PUB_LEN])pubs, nnodes, 0, res);
 }
 
 static void verify_halted(void **state)
@@ -280,7 +280,7 @@ static void tamper_each_byte(void **state)
 	/* truncation at every length: refused, never read past */
 	for (size_t n = 0; n < b.blen; n += step)
 		assert_int_equal(oracle_verify_report(b.fin, b.flen, b.bundle, n,
-			(const uint8_t (*)[ORACLE_PUB_LEN])pubs, 4, &res), -EBADMSG);
+			(const uint8_t (*)[ORACLE_PUB_LEN])pubs, 4, 0, &res), -EBADMSG);
 	assert_int_equal(vr(&b, 4, &res), 0);
 	free(b.bundle);
 }

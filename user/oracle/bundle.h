@@ -131,6 +131,10 @@ struct oracle_vr_result {
 	char why[512];			/* the first failure */
 };
 
+/* Flags of oracle_verify_report() and oracle_verify_bundle(). */
+#define ORACLE_VR_ALLOW_SIMULATED	1u	/* admit simulated gateways' AKs
+						   (software keys, no TPM: tests) */
+
 /*
  * Re-verify a final report against its bundle and a whitelist of node
  * public keys, offline: t-of-n signatures over the core, config digest,
@@ -141,7 +145,7 @@ struct oracle_vr_result {
 int oracle_verify_report(const uint8_t *final_buf, size_t final_len,
 			 const uint8_t *bundle, size_t blen,
 			 const uint8_t (*nodes)[ORACLE_PUB_LEN], size_t nnodes,
-			 struct oracle_vr_result *res);
+			 unsigned int flags, struct oracle_vr_result *res);
 
 /*
  * Everything oracle_verify_report() checks after the signatures, with the
@@ -150,6 +154,6 @@ int oracle_verify_report(const uint8_t *final_buf, size_t final_len,
  * proves nothing about who signed: never a substitute for the above.
  */
 int oracle_verify_bundle(const uint8_t *bundle, size_t blen,
-			 struct oracle_vr_result *res);
+			 unsigned int flags, struct oracle_vr_result *res);
 
 #endif

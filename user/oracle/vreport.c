@@ -119,7 +119,7 @@ static int fail(struct oracle_vr_result *res, const char *fmt, ...)
 
 /* Verify device @i's chains; its round input into *in.  0 or -EBADMSG. */
 static int verify_dev(const struct oracle_bundle_dev *d, size_t i,
-		      const struct oracle_cfg *cfg, uint64_t end,
+		      const struct oracle_cfg *cfg, uint64_t end, unsigned int flags,
 		      struct oracle_agg_input *in, struct oracle_vr_result *res)
 {
 	struct att_boot *boots[ORACLE_BUNDLE_BOOTS_MAX] = { 0 };
@@ -168,6 +168,12 @@ static int verify_dev(const struct oracle_bundle_dev *d, size_t i,
 	if (d->nchains) {
 		if (att_key_parse(d->ak, d->ak_len, &ak, &e)) {
 			fail(res, "device %zu: AK: %s", i, e.msg);
+			goto out;
+		}
+		if (att_key_simulated(ak) && !(flags & ORACLE_VR_ALLOW_SIMULATED)) {
+			fail(res, "device %zu: its AK is a simulated gateway's software "
+			     "key (no TPM holds it); admitted only when asked to "
+			     "(tests)", i);
 			goto out;
 		}
 		if (d->policy_len &&
@@ -290,7 +296,7 @@ out:
 static int verify(const uint8_t *final_buf, size_t final_len,
 		  const uint8_t *bundle, size_t blen,
 		  const uint8_t (*nodes)[ORACLE_PUB_LEN], size_t nnodes,
-		  struct oracle_vr_result *res)
+		  unsigned int flags, struct oracle_vr_result *res)
 {
 	struct oracle_final fin;
 	struct oracle_set set = { 0 };
@@ -435,7 +441,7 @@ signed_core:
 			fail(res, "device %zu: not the report's device %zu", k, k);
 			goto out;
 		}
-		ret = verify_dev(&b.dev[k], k, cfg, end, &in[k], res);
+		ret = verify_dev(&b.dev[k], k, cfg, end, flags, &in[k], res);
 		if (ret)
 			goto out;
 		ret = -EBADMSG;
@@ -480,15 +486,16 @@ out:
 int oracle_verify_report(const uint8_t *final_buf, size_t final_len,
 			 const uint8_t *bundle, size_t blen,
 			 const uint8_t (*nodes)[ORACLE_PUB_LEN], size_t nnodes,
-			 struct oracle_vr_result *res)
+			 unsigned int flags, struct oracle_vr_result *res)
 {
 	if (!final_buf)
 		return fail(res, "no final report");
-	return verify(final_buf, final_len, bundle, blen, nodes, nnodes, res);
+	return verify(final_buf, final_len, bundle, blen, nodes, nnodes, flags,
+		      res);
 }
 
 int oracle_verify_bundle(const uint8_t *bundle, size_t blen,
-			 struct oracle_vr_result *res)
+			 unsigned int flags, struct oracle_vr_result *res)
 {
-	return verify(NULL, 0, bundle, blen, NULL, 0, res);
+	return verify(NULL, 0, bundle, blen, NULL, 0, flags, res);
 }

@@ -24,6 +24,7 @@ static void vr_usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: attestio verify-report REPORT BUNDLE --nodes FILE [--json]\n"
+		"                              [--allow-simulated]\n"
 		"\n"
 		"Re-verify a settlement offline, with no oracle running: REPORT is a final\n"
 		"report (`attestio-oracle final`), BUNDLE the evidence bundle of its round\n"
@@ -46,6 +47,8 @@ static void vr_usage(FILE *f)
 		"                    digits, `attestio-oracle pubkey`), optionally after\n"
 		"                    `node` or `node =`; # comments and blank lines\n"
 		"  -j, --json        print the result as one JSON object\n"
+		"  --allow-simulated admit simulated gateways' software AKs (attestio-sim,\n"
+		"                    test generators: no TPM holds them); refused otherwise\n"
 		"  -h, --help        this help\n"
 		"\n"
 		"Exit status:\n"
@@ -113,6 +116,7 @@ int cmd_verify_report(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "nodes", required_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "allow-simulated", no_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -122,6 +126,7 @@ int cmd_verify_report(int argc, char **argv)
 	uint8_t *rep = NULL, *bun = NULL;
 	size_t rlen = 0, blen = 0, nn = 0;
 	bool json = false;
+	unsigned int flags = 0;
 	int o, rc;
 
 	optind = 1;
@@ -129,6 +134,7 @@ int cmd_verify_report(int argc, char **argv)
 		switch (o) {
 		case 'n': wl = optarg; break;
 		case 'j': json = true; break;
+		case 's': flags |= ORACLE_VR_ALLOW_SIMULATED; break;
 		case 'h': vr_usage(stdout); return EXIT_OK;
 		default: vr_usage(stderr); return EXIT_USAGE;
 		}
@@ -142,7 +148,7 @@ int cmd_verify_report(int argc, char **argv)
 	    (rc = cli_read_file(CMD, argv[optind + 1], ORACLE_BUNDLE_MAX, &bun, &blen)))
 		goto out;
 	rc = oracle_verify_report(rep, rlen, bun, blen,
-				  (const uint8_t (*)[ORACLE_PUB_LEN])nodes, nn, &res);
+				  (const uint8_t (*)[ORACLE_PUB_LEN])nodes, nn, flags, &res);
 	if (rc == -ENOMEM) {
 		cli_error(CMD, "out of memory");
 		rc = EXIT_FAIL;
