@@ -672,9 +672,10 @@ sd=$base/setup
 mkdir -p "$sd/etc"
 cp "$pki/ca.crt" "$sd/etc/ca.pem"
 cp "$pki/ca.key" "$sd/etc/ca.key"
-setup() {
+setup() {	# g7's AK: a TPM2B_PUBLIC (g1-g6 have simulated keys, which a
+	# node setup configures refuses without allow_simulated)
 	"$bin/attestio-oracle" setup --broker "mqtts://localhost:$port" --conf-dir "$sd/etc" \
-		--state-dir "$sd/var" --gateway "${gw[1]}=$base/g1/ak.pem" --node "${npub[2]}" "$@"
+		--state-dir "$sd/var" --gateway "${gw[7]}=$base/g7/ak.pem" --node "${npub[2]}" "$@"
 }
 actions() {	# JSON on stdin -> "step=action ..."
 	"$py" -c 'import json,sys; print(" ".join(s["step"]+"="+s["action"] for s in json.load(sys.stdin)["steps"]))'
