@@ -23,6 +23,7 @@
 #define ORACLE_CFG_STREAMS_MAX	1024
 #define ORACLE_BUNDLE_CHAINS_MAX 64	/* chain segments per device */
 #define ORACLE_BUNDLE_BOOTS_MAX	64
+#define ORACLE_ROUND_READINGS_MAX 4096	/* per device and round, oldest first */
 
 /* Item kinds (key 1 of every item). */
 enum { OBI_CONFIG = 1, OBI_DEVICE = 2 };

@@ -117,6 +117,21 @@ static int fail(struct oracle_vr_result *res, const char *fmt, ...)
 	return -EBADMSG;
 }
 
+struct tv {
+	int64_t ns;
+	size_t k;		/* verification order: ties */
+	int64_t val;
+};
+
+static int tv_cmp(const void *a, const void *b)
+{
+	const struct tv *x = a, *y = b;
+
+	if (x->ns != y->ns)
+		return x->ns < y->ns ? -1 : 1;
+	return x->k < y->k ? -1 : x->k > y->k;
+}
+
 /* Verify device @i's chains; its round input into *in.  0 or -EBADMSG. */
 static int verify_dev(const struct oracle_bundle_dev *d, size_t i,
 		      const struct oracle_cfg *cfg, uint64_t end, unsigned int flags,
@@ -259,12 +274,26 @@ static int verify_dev(const struct oracle_bundle_dev *d, size_t i,
 		ret = -ENOMEM;
 		goto out;
 	}
-	for (size_t k = 0; k < x.nval; k++)
-		if (x.ns[k] >= t0 && x.ns[k] < t1) {
-			win[nwin++] = x.val[k];
-			if (x.ns[k] > newest)
-				newest = x.ns[k];
+	{
+		/* the node takes the first ORACLE_ROUND_READINGS_MAX readings
+		 * of the window in capture-time order */
+		struct tv *tv = malloc((x.nval + 1) * sizeof(*tv));
+		size_t nt = 0;
+
+		if (!tv) {
+			ret = -ENOMEM;
+			goto out;
 		}
+		for (size_t k = 0; k < x.nval; k++)
+			if (x.ns[k] >= t0 && x.ns[k] < t1)
+				tv[nt++] = (struct tv){ x.ns[k], k, x.val[k] };
+		qsort(tv, nt, sizeof(*tv), tv_cmp);
+		for (size_t k = 0; k < nt && k < ORACLE_ROUND_READINGS_MAX; k++) {
+			win[nwin++] = tv[k].val;
+			newest = tv[k].ns;
+		}
+		free(tv);
+	}
 	if (!nwin) {
 		for (size_t k = 0; k < x.nval; k++)
 			if (x.ns[k] < t0 && x.ns[k] > newest) {

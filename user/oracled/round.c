@@ -161,7 +161,7 @@ static int gather(struct round *rd, const struct od_feed_conf *f, size_t i,
 	const struct od_feed_stream *fs = &f->s[i];
 	struct reg_gw *g = registry_at(rd->reg, fs->gw);
 	sqlite3_stmt *st, *last;
-	int64_t vals[4096], newest = -1;
+	int64_t vals[ORACLE_ROUND_READINGS_MAX], newest = -1;
 	size_t n = 0;
 
 	device_id(g->bin, fs->stream, d->in.device);
@@ -192,7 +192,7 @@ static int gather(struct round *rd, const struct od_feed_conf *f, size_t i,
 	sqlite3_bind_int64(st, 3, fs->channel);
 	sqlite3_bind_int64(st, 4, t0);
 	sqlite3_bind_int64(st, 5, t1);
-	while (sqlite3_step(st) == SQLITE_ROW && n < 4096) {
+	while (sqlite3_step(st) == SQLITE_ROW && n < ORACLE_ROUND_READINGS_MAX) {
 		newest = sqlite3_column_int64(st, 0);
 		vals[n++] = oracle_to_fixed(sqlite3_column_double(st, 1), f->p.decimals);
 		use(d, st);
