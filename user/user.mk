@@ -48,12 +48,13 @@ $(UB)/libfirstrun.a: $(FIRSTRUN_OBJS)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-# They link liboracle too (attestio settle: final reports and payouts).
+# They link liboracle too (attestio settle: final reports and payouts;
+# verify-report: liboracle's bundle checks use libattestio, so it comes first).
 define prog_rule
 $(BUILD)/bin/$(1): $(wildcard user/cli/$(1)/*.c user/cli/$(1)/*.h) $(UB)/libattestio.a $(UB)/liboracle.a $(UB)/libfirstrun.a
 	@mkdir -p $$(@D)
 	$$(CC) $(LIB_CFLAGS) $(LDFLAGS) -Iuser/oracle -Iuser/firstrun -Iuser/cli/$(1) $(wildcard user/cli/$(1)/*.c) -o $$@ \
-		$(UB)/libattestio.a $(UB)/liboracle.a $(UB)/libfirstrun.a -lsecp256k1 -lcbor $(LIB_LDLIBS)
+		$(UB)/liboracle.a $(UB)/libattestio.a $(UB)/libfirstrun.a -lsecp256k1 -lcbor -lm $(LIB_LDLIBS)
 endef
 $(foreach p,$(PROGS),$(eval $(call prog_rule,$(p))))
 
@@ -63,11 +64,17 @@ $(foreach p,$(PROGS),$(eval $(call prog_rule,$(p))))
 ORACLE_SRC := $(wildcard user/oracle/*.c)
 ORACLE_OBJS := $(patsubst user/oracle/%.c,$(UB)/oracle/%.o,$(ORACLE_SRC))
 ORACLE_CFLAGS := -Iuser/oracle
-ORACLE_LDLIBS := -lsecp256k1 -lcbor -lcrypto
+ORACLE_LDLIBS := -lsecp256k1 -lcbor -lcrypto -lm
 
 $(UB)/oracle/%.o: user/oracle/%.c $(wildcard user/oracle/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -fPIC $(ORACLE_CFLAGS) -c $< -o $@
+
+# the bundle's uapi constants; verify-report's checks use libattestio's
+# verifier (vreport.o: whoever calls it links libattestio.a after liboracle.a)
+$(UB)/oracle/bundle.o: ORACLE_CFLAGS := -Iuser/oracle $(KSHIM_CFLAGS)
+$(UB)/oracle/vreport.o: ORACLE_CFLAGS := -Iuser/oracle -Iuser/include $(KSHIM_CFLAGS)
+$(UB)/oracle/vreport.o: user/include/libattestio.h
 
 $(UB)/liboracle.a: $(ORACLE_OBJS)
 	rm -f $@

@@ -29,7 +29,7 @@ for src in tests/fuzz/fuzz_*.c; do
 		-fno-sanitize-recover=all -Iuser/kshim -Iinclude/uapi -Ikernel \
 		-Iuser/include -Iuser/lib -Iuser/oracle -Iuser/oracled \
 		kernel/record.c kernel/tpm2_msg.c kernel/tpm2_sess.c user/lib/*.c user/oracle/*.c \
-		"$src" "${extra[@]}" "${tss_libs[@]}" -lsecp256k1 -lcbor -lcrypto \
+		"$src" "${extra[@]}" "${tss_libs[@]}" -lsecp256k1 -lcbor -lcrypto -lm \
 		-o "$out/$name" > "$out/$name.build.log" 2>&1; then
 		echo "not ok $n $name (build failed)"
 		sed 's/^/# /' "$out/$name.build.log" | tail -20

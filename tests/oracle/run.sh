@@ -107,12 +107,14 @@ for i in 7 8 9 10 T0 1 2 3 4 5 6; do
 		continue
 	fi
 	gw[$i]=$(openssl rand -hex 16)
+	now_s=${T0:-$(date +%s)}
+	[ "$i" = 7 ] && Tk=$now_s	# g7's data starts here (feed kk)
 	[ "$i" -ge 7 ] && opts[i]="-k ${gw[$i]}"
 	[ "$i" = 8 ] && opts[i]="${opts[$i]} -2 3"
 	mkdir -p "$base/g$i"
 	# shellcheck disable=SC2086
 	"$gen" ${opts[$i]:-} "$base/g$i" "$base/g$i/ak.pem" "$([ "$i" -ge 7 ] && echo 1 || echo 4)" "$epochs" \
-		"$(( ${T0:-$(date +%s)} * 1000 ))" 1000 10 "${vals[$i]}" || { echo "Bail out! gen_feed"; exit 1; }
+		"$(( now_s * 1000 ))" 1000 10 "${vals[$i]}" || { echo "Bail out! gen_feed"; exit 1; }
 done
 
 # ------------------------------------------------------------------- nodes
@@ -162,6 +164,10 @@ delta = 100"
 			"${gw[1]}" "${gw[2]}" "${gw[3]}" "$common"
 		printf 'identity = %s:3 %064d\n' "${gw[1]}" 0 "${gw[2]}" 0
 		printf 'identity = %s:3 %s\n' "${gw[3]}" "5e$(printf '%062d' 0)"
+		# g7 alone (kernel_key, tier 2 once proven), its data from Tk: its
+		# rounds run on the honest feed's schedule (grace), for verify-report
+		printf '[feed kk]\nstreams = %s:0\n%s\nmin_devices = 1\nmin_gateways = 1\n' "${gw[7]}" \
+			"$(printf '%s\n' "$common" | sed "s/^start = .*/start = $Tk/; s/^grace = .*/grace = $((T0 - Tk + 3))/")"
 	} > "$d/oracle.conf"
 }
 hostile='<script>pwned=1</script><img src=x onerror=pwned=2>'
@@ -556,6 +562,78 @@ else
 	notok "final export checks" "tampered: $out" "${o1:-}" "rc $rc: $o2"
 fi
 
+# ---------------------------------------------------------- verify-report
+# Node 1's settled and halted rounds re-verified offline from what
+# `attestio-oracle final --bundle` exports, against the whitelist; a byte
+# flipped in the report, a record, a reading or the config, and a
+# whitelist without one of the signers, are each refused with the reason.
+d=$base/vr
+mkdir -p "$d"
+for k in 1 2 3 4; do printf 'node = %s\n' "${npub[$k]}"; done > "$d/nodes"
+vr() {	# report bundle [whitelist [flag]] -> "rc: output"
+	local out rc flag=(--allow-simulated)
+	# g1-g6 have gen_feed's simulated (software) AKs; "" as $4: refused
+	[ $# -ge 4 ] && flag=()
+	out=$("$bin/attestio" verify-report "$1" "$2" --nodes "${3:-$d/nodes}" "${flag[@]}" 2>&1); rc=$?
+	echo "$rc: $out"
+}
+read -r rs rh rk <<< "$("$py" -c 'import json,sys; d=json.load(open(sys.argv[1])); f={x["name"]:x for x in d["feeds"]}
+s=[r["round"] for r in f["honest"]["final"] if r["status"]==0]; h=[r["round"] for r in f["liar2"]["final"] if r["status"]!=0]
+k=[r["round"] for r in f["kk"]["final"] if r["status"]==0]
+print(s[0] if s else 0, h[0] if h else 0, k[0] if k else 0)' "$base/s6.json")"
+why=""
+for spec in "honest $rs settled" "liar2 $rh halted" "kk $rk kernel-key"; do
+	read -r feed r kind <<< "$spec"
+	"$bin/attestio-oracle" final --config "$base/n1/oracle.conf" --feed "$feed" --round "$r" \
+		-o "$d/$kind.cbor" --bundle "$d/$kind.bundle" 2> "$d/$kind.err" || why="$why export $feed $r: $(cat "$d/$kind.err");"
+	out=$(vr "$d/$kind.cbor" "$d/$kind.bundle")
+	echo "# $kind: $out"
+	[[ "$out" == "0: verified: feed $feed round $r "* ]] || why="$why $kind round $r: $out;"
+done
+# g7's round: its records verify only under the kernel-exclusive rule with
+# the boot evidence in the bundle, which its tier 2 needs
+[[ "$out" == *"1 devices (1 under the kernel-exclusive rule)"* ]] || why="$why kk: not under the kernel-exclusive rule;"
+check "verify-report: node 1's settled (honest $rs), halted (liar2 $rh) and kernel-key (kk $rk: g7, tier 2, boot evidence) rounds re-verify offline from the exported report and bundle" "$why"
+why=""
+"$py" -c 'import sys; b = bytearray(open(sys.argv[1], "rb").read()); b[4 + 95] ^= 1; open(sys.argv[2], "wb").write(b)' \
+	"$d/settled.cbor" "$d/t-report.cbor"
+out=$(vr "$d/t-report.cbor" "$d/settled.bundle")
+[[ "$out" == "1: NOT VERIFIED: signatures: "* ]] || why="$why report byte: $out;"
+for part in record reading config; do
+	"$py" "$top/tests/oracle/tamper_bundle.py" "$d/settled.bundle" "$d/t-$part.bundle" "$part" || why="$why tamper $part failed;"
+	out=$(vr "$d/settled.cbor" "$d/t-$part.bundle")
+	echo "# $part: $out"
+	case $part in
+	record) [[ "$out" == "1: NOT VERIFIED: evidence: item "*" does not hash to its leaf" ]] || why="$why $part: $out;" ;;
+	reading) [[ "$out" == "1: NOT VERIFIED: bundle report: evidence root does not match the report body" ]] || why="$why $part: $out;" ;;
+	config) [[ "$out" == "1: NOT VERIFIED: signatures: config digest"* ]] || why="$why $part: $out;" ;;
+	esac
+done
+# without --allow-simulated, the simulated gateways' AKs are refused
+out=$(vr "$d/settled.cbor" "$d/settled.bundle" "$d/nodes" "")
+[[ "$out" == "1: NOT VERIFIED: device "*": its AK is a simulated gateway's software key"* ]] || why="$why simulated AK admitted: $out;"
+nsig=$("$py" -c 'import sys; b = open(sys.argv[1], "rb").read(); print(b[4 + 224 + 1] - 0x80)' "$d/settled.cbor")
+# whitelists of 3: without a signer, the signatures are refused; without
+# node 1 (whose bundle this is), the bundle's report is
+signers=$("$bin/attestio" verify-report "$d/settled.cbor" "$d/settled.bundle" --nodes "$d/nodes" --json |
+	"$py" -c 'import json,sys; print(" ".join(map(str, json.load(sys.stdin)["signer_nodes"])))')
+refused=0
+for k in 1 2 3 4; do
+	grep -v "${npub[$k]}" "$d/nodes" > "$d/nodes-$k"
+	out=$(vr "$d/settled.cbor" "$d/settled.bundle" "$d/nodes-$k")
+	if [[ " $signers " == *" $k "* ]]; then
+		want="1: NOT VERIFIED: signatures: a signer is not in the oracle set"
+		refused=$((refused + 1))
+	elif [ "$k" = 1 ]; then
+		want="1: NOT VERIFIED: bundle report: its node is not on the whitelist"
+	else
+		want="0: verified"
+	fi
+	[[ "$out" == "$want"* ]] || why="$why whitelist without node $k (signers: $signers): $out;"
+done
+[ "$refused" -ge 2 ] && [ "$refused" = "$nsig" ] || why="$why $refused whitelists refused for a missing signer, the report has $nsig;"
+check "verify-report refuses a flipped byte in the report, a record, a reading and the config, a whitelist missing a signer, and simulated AKs unless allowed" "$why"
+
 # ------------------------------------------------------------------ admin
 c=$base/n3/oracle.conf
 "$bin/attestio-oracle" admin --config "$c" quarantine "${gw[2]}" --reason "site flooded" > /dev/null 2>&1 &&
@@ -617,9 +695,10 @@ sd=$base/setup
 mkdir -p "$sd/etc"
 cp "$pki/ca.crt" "$sd/etc/ca.pem"
 cp "$pki/ca.key" "$sd/etc/ca.key"
-setup() {
+setup() {	# g7's AK: a TPM2B_PUBLIC (g1-g6 have simulated keys, which a
+	# node setup configures refuses without allow_simulated)
 	"$bin/attestio-oracle" setup --broker "mqtts://localhost:$port" --conf-dir "$sd/etc" \
-		--state-dir "$sd/var" --gateway "${gw[1]}=$base/g1/ak.pem" --node "${npub[2]}" "$@"
+		--state-dir "$sd/var" --gateway "${gw[7]}=$base/g7/ak.pem" --node "${npub[2]}" "$@"
 }
 actions() {	# JSON on stdin -> "step=action ..."
 	"$py" -c 'import json,sys; print(" ".join(s["step"]+"="+s["action"] for s in json.load(sys.stdin)["steps"]))'

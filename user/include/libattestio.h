@@ -58,6 +58,9 @@ struct att_key;		/* an attestation key's public part (EVP_PKEY) */
 
 int att_key_load(const char *path, struct att_key **out, struct att_err *err);
 			/* PEM (SubjectPublicKeyInfo) or TPM2B_PUBLIC file */
+/* The same formats (and enrollment bundle) from memory. */
+int att_key_parse(const uint8_t *buf, size_t len, struct att_key **out,
+		  struct att_err *err);
 int att_key_from_tpm2b_public(const uint8_t *buf, size_t len,
 			      struct att_key **out, struct att_err *err);
 void att_key_free(struct att_key *key);

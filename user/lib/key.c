@@ -381,6 +381,21 @@ static int att_key_from_pem(const uint8_t *buf, size_t len,
 	return ret;
 }
 
+int att_key_parse(const uint8_t *buf, size_t len, struct att_key **out,
+		  struct att_err *err)
+{
+	if (!buf || !out)
+		return att_err(err, ATT_EINVAL, "att_key_parse: NULL argument");
+	*out = NULL;
+	if (len > ATT_KEY_FILE_MAX)
+		return att_err(err, ATT_EKEY, "too large for a public key");
+	if (len >= 10 && !memcmp(buf, "-----BEGIN", 10))
+		return att_key_from_pem(buf, len, out, err, "key");
+	if (len >= 16 && !memcmp(buf, "ATTESTIO-ENROLL", 16))
+		return att_key_from_bundle(buf, len, out, err);
+	return att_key_from_tpm2b_public(buf, len, out, err);
+}
+
 int att_key_load(const char *path, struct att_key **out, struct att_err *err)
 {
 	uint8_t *buf;

@@ -430,25 +430,24 @@ static int handler(void *user, const char *sec, const char *name,
 	FAIL("unknown key \"%s\" in section [%s]", name, sec);
 }
 
-static void digest_feed(const struct od_config *c, struct od_feed_conf *f)
+/*
+ * The canonical text of everything that decides a round's result (the
+ * config digest's preimage, carried in the evidence bundle).  Writes at
+ * most @cap bytes, returns the full length.
+ */
+size_t config_feed_text(const struct od_config *c, const struct od_feed_conf *f,
+			char *buf, size_t cap)
 {
-	static const char ftag[] = "attestio/v1/feed";
-	static const char ctag[] = "attestio/v1/feed-config";
 	const struct oracle_feed_params *fp = &f->p;
-	EVP_MD_CTX *h = EVP_MD_CTX_new();
+	size_t len = 0;
 	char line[512];
 	int n;
 
-	if (!h)		/* out of memory at startup */
-		abort();
-	EVP_DigestInit_ex(h, EVP_sha256(), NULL);
-	EVP_DigestUpdate(h, ftag, sizeof(ftag));
-	EVP_DigestUpdate(h, f->name, strlen(f->name));
-	EVP_DigestFinal_ex(h, f->feed_id, NULL);
-
-	/* The canonical text of everything that decides a round's result. */
-	EVP_DigestInit_ex(h, EVP_sha256(), NULL);
-	EVP_DigestUpdate(h, ctag, sizeof(ctag));
+#define PUT() do {							\
+	if (len + (size_t)n <= cap)					\
+		memcpy(buf + len, line, (size_t)n);			\
+	len += (size_t)n;						\
+} while (0)
 	n = snprintf(line, sizeof(line),
 		     "feed %s\ndecimals %d\nperiod %" PRIu64 "\nstart %" PRIu64
 		     "\nheartbeat %" PRIu64 "\ntau %" PRId64 "\ndelta %" PRId64
@@ -458,10 +457,10 @@ static void digest_feed(const struct od_config *c, struct od_feed_conf *f)
 		     fp->heartbeat, fp->tau, fp->delta, fp->confirm_rounds,
 		     fp->min_devices, fp->min_gateways, fp->min_weight,
 		     fp->gateway_cap, fp->site_cap);
-	EVP_DigestUpdate(h, line, (size_t)n);
+	PUT();
 	if (f->chan_type >= 0) {	/* only when set: older digests stay */
 		n = snprintf(line, sizeof(line), "channel_type %d\n", f->chan_type);
-		EVP_DigestUpdate(h, line, (size_t)n);
+		PUT();
 	}
 	for (size_t i = 0; i < f->nstreams; i++) {
 		const struct od_gw_conf *g = &c->gw[f->s[i].gw];
@@ -470,24 +469,37 @@ static void digest_feed(const struct od_config *c, struct od_feed_conf *f)
 		n = snprintf(line, sizeof(line), "stream %s %u %u tier %d site %s\n",
 			     g->id, f->s[i].stream, f->s[i].channel, g->tier,
 			     *g->site ? g->site : g->id);
-		EVP_DigestUpdate(h, line, (size_t)n);
+		PUT();
 		if (!f->s[i].pinned)
 			continue;
 		oracle_hex(f->s[i].identity, 32, hex);
 		n = snprintf(line, sizeof(line), "identity %s\n", hex);
-		EVP_DigestUpdate(h, line, (size_t)n);
+		PUT();
 	}
 	for (size_t i = 0; i < c->nnodes; i++) {
 		char hex[2 * ORACLE_PUB_LEN + 1];
 
 		oracle_hex(c->nodes[i], ORACLE_PUB_LEN, hex);
 		n = snprintf(line, sizeof(line), "node %s\n", hex);
-		EVP_DigestUpdate(h, line, (size_t)n);
+		PUT();
 	}
 	n = snprintf(line, sizeof(line), "t %zu\n", c->t);
-	EVP_DigestUpdate(h, line, (size_t)n);
-	EVP_DigestFinal_ex(h, f->config_digest, NULL);
-	EVP_MD_CTX_free(h);
+	PUT();
+#undef PUT
+	return len;
+}
+
+static void digest_feed(const struct od_config *c, struct od_feed_conf *f)
+{
+	size_t len = config_feed_text(c, f, NULL, 0);
+	char *text = malloc(len);
+
+	if (!text)		/* out of memory at startup */
+		abort();
+	config_feed_text(c, f, text, len);
+	oracle_feed_id(f->name, f->feed_id);
+	oracle_config_digest(text, len, f->config_digest);
+	free(text);
 }
 
 static int config_parse(const char *path, const char *text,

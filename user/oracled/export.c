@@ -4,9 +4,11 @@
  * final reports"), read only beside the running daemon:
  *
  *   attestio-oracle final --config FILE --feed NAME (--round N | --all) -o OUT
+ *	[--bundle OUT]
  *	the node's final reports in liboracle's final-report format
  *	(final.h: CBOR of the ABI core and its signatures), each checked
- *	first as the contract's verifier checks it (oracle_final_check);
+ *	first as the contract's verifier checks it (oracle_final_check),
+ *	and the node's evidence bundles of those rounds (bundle.h);
  *   attestio-oracle contract-params --config FILE --feed NAME
  *	the node-derived lines of `attestio settle`'s description file:
  *	feed_id, decimals, config_digest, f, one signer line per node.
@@ -117,8 +119,32 @@ static int write_file(const char *path, const uint8_t *buf, size_t len)
 /* @round < 0: every final report of the feed into the directory @out
  * (FEED-ROUND.cbor, round zero-padded to 8 digits); else that round's
  * into the file @out ("-" = stdout). */
+/* The node's evidence bundle of round @r into @name; 0, or an exit code. */
+static int write_bundle(struct store *s, const struct od_feed_conf *f,
+			int64_t r, const char *name)
+{
+	sqlite3_stmt *st = store_prep(s, "SELECT data FROM bundle WHERE feed=? "
+				      "AND round=?");
+	int rc = OD_EXIT_NOTFOUND;
+
+	if (!st)
+		return OD_EXIT_DB;
+	sqlite3_bind_text(st, 1, f->name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, r);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		rc = write_file(name, sqlite3_column_blob(st, 0),
+				(size_t)sqlite3_column_bytes(st, 0)) ?
+		     OD_EXIT_RUNTIME : 0;
+	else
+		od_log("final: %s round %" PRId64 ": this node holds no evidence "
+		       "bundle for it (it did not run the round, or it was pruned)",
+		       f->name, r);
+	sqlite3_finalize(st);
+	return rc;
+}
+
 int final_main(const char *path, const char *feed, int64_t round,
-	       const char *out)
+	       const char *out, const char *bundle)
 {
 	static struct od_config cfg;
 	static uint8_t buf[ORACLE_FINAL_MAX];
@@ -139,10 +165,16 @@ int final_main(const char *path, const char *feed, int64_t round,
 	if (round < 0) {
 		struct stat sb;
 
-		if (stat(out, &sb) || !S_ISDIR(sb.st_mode)) {
-			od_log("final: --all writes into a directory; %s is not one", out);
+		if (stat(out, &sb) || !S_ISDIR(sb.st_mode) ||
+		    (bundle && (stat(bundle, &sb) || !S_ISDIR(sb.st_mode)))) {
+			od_log("final: --all writes into directories; %s is not one",
+			       bundle ? bundle : out);
 			return OD_EXIT_USAGE;
 		}
+	}
+	if (bundle && round >= 0 && !strcmp(out, "-")) {
+		od_log("final: --bundle needs -o FILE, not stdout");
+		return OD_EXIT_USAGE;
 	}
 	feed_set(&cfg, f, &set);
 	if (store_init(&s, cfg.db, STORE_READ, err, sizeof(err))) {
@@ -190,7 +222,7 @@ int final_main(const char *path, const char *feed, int64_t round,
 			rc = OD_EXIT_RUNTIME;
 			break;
 		}
-		if (round >= 0 && !strcmp(out, "-")) {
+		if (round >= 0 && !strcmp(out, "-") && !bundle) {
 			if (fwrite(buf, 1, len, stdout) != len || fflush(stdout))
 				rc = OD_EXIT_RUNTIME;
 			continue;
@@ -202,6 +234,14 @@ int final_main(const char *path, const char *feed, int64_t round,
 				 out, f->name, r);
 		if (write_file(name, buf, len))
 			rc = OD_EXIT_RUNTIME;
+		if (!rc && bundle) {
+			if (round >= 0)
+				snprintf(name, sizeof(name), "%s", bundle);
+			else
+				snprintf(name, sizeof(name), "%s/%s-%08" PRId64
+					 ".bundle", bundle, f->name, r);
+			rc = write_bundle(&s, f, r, name);
+		}
 	}
 	sqlite3_finalize(st);
 	store_fini(&s);

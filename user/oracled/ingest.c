@@ -1259,6 +1259,12 @@ void ingest_prune(struct ingest *in, uint64_t now)
 		sqlite3_step(st);
 		sqlite3_finalize(st);
 	}
+	st = store_prep(in->s, "DELETE FROM bundle WHERE time < ?");
+	if (st) {
+		sqlite3_bind_int64(st, 1, cut);
+		sqlite3_step(st);
+		sqlite3_finalize(st);
+	}
 	store_commit(in->s);
 }
 

@@ -36,7 +36,7 @@ static const char usage[] =
 "                             [--reason TEXT]\n"
 "       attestio-oracle pubkey SECRET_KEY_HEX\n"
 "       attestio-oracle final --config FILE --feed NAME (--round N | --all)\n"
-"                             -o FILE|DIR\n"
+"                             -o FILE|DIR [--bundle FILE|DIR]\n"
 "       attestio-oracle contract-params --config FILE --feed NAME\n"
 "       attestio-oracle ingest --config FILE   (the same as run)\n"
 "       attestio-oracle setup --broker URL ... (first run; setup --help)\n"
@@ -66,6 +66,8 @@ static const char usage[] =
 "           `attestio settle` and the settlement contract take: one round\n"
 "           to FILE (\"-\" = stdout), or --all into DIR as FEED-ROUND.cbor\n"
 "           (halted rounds included: they are evidence, never values).\n"
+"           --bundle FILE|DIR also writes the node's evidence bundle of\n"
+"           each round (FEED-ROUND.bundle), for attestio verify-report.\n"
 "           Each is first checked as the contract's verifier checks it.\n"
 "           Read only; works while the daemon runs.\n"
 "  contract-params  the node-derived lines of `attestio settle`'s\n"
@@ -414,7 +416,7 @@ static int admin_main(const char *path, const char *verb, const char *gw,
 
 int status_main(const char *path, bool json);
 int final_main(const char *path, const char *feed, int64_t round,
-	       const char *out);
+	       const char *out, const char *bundle);
 int contract_params_main(const char *path, const char *feed);
 
 int main(int argc, char **argv)
@@ -428,10 +430,12 @@ int main(int argc, char **argv)
 		{ "round", required_argument, NULL, 'n' },
 		{ "all", no_argument, NULL, 'a' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "bundle", required_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	const char *cmd, *config = NULL, *reason = NULL, *feed = NULL, *out = NULL;
+	const char *cmd, *config = NULL, *reason = NULL, *feed = NULL, *out = NULL,
+		   *bundle = NULL;
 	bool json = false, check = false, all = false;
 	int64_t round = -1;
 	char *end;
@@ -458,6 +462,7 @@ int main(int argc, char **argv)
 		case 'f': feed = optarg; break;
 		case 'a': all = true; break;
 		case 'o': out = optarg; break;
+		case 'b': bundle = optarg; break;
 		case 'n':
 			errno = 0;
 			round = strtoll(optarg, &end, 10);
@@ -499,7 +504,7 @@ int main(int argc, char **argv)
 			od_log("final: give either --round N or --all");
 			return OD_EXIT_USAGE;
 		}
-		return final_main(config, feed, round, out);
+		return final_main(config, feed, round, out, bundle);
 	}
 	if (!strcmp(cmd, "contract-params") && optind == argc)
 		return contract_params_main(config, feed);

@@ -24,6 +24,7 @@
 #include <sqlite3.h>
 
 #include "agg.h"
+#include "bundle.h"
 #include "report.h"
 
 #define OD_MAX_GW	4096
@@ -115,6 +116,8 @@ struct od_config {
 };
 
 /* 0, or -1 with "FILE:LINE: what is wrong" in err. */
+size_t config_feed_text(const struct od_config *c, const struct od_feed_conf *f,
+			char *buf, size_t cap);
 int config_load(const char *path, struct od_config *c, char *err, size_t len);
 /* The same from a NUL-terminated string; @name stands for the file. */
 int config_load_string(const char *name, const char *text,
@@ -123,7 +126,7 @@ int config_gw_index(const struct od_config *c, const char *id);
 
 /* ------------------------------------------------------------- store --- */
 
-#define STORE_SCHEMA	3
+#define STORE_SCHEMA	4
 
 struct store {
 	sqlite3 *db;

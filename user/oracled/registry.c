@@ -35,17 +35,7 @@ const char *gw_state_name(enum gw_state s)
 
 void device_id(const uint8_t gw[16], uint32_t stream, uint8_t id[16])
 {
-	static const char tag[] = "attestio/v1/device";
-	uint8_t buf[sizeof(tag) + 20], d[32];
-
-	memcpy(buf, tag, sizeof(tag));
-	memcpy(buf + sizeof(tag), gw, 16);
-	buf[sizeof(tag) + 16] = (uint8_t)stream;
-	buf[sizeof(tag) + 17] = (uint8_t)(stream >> 8);
-	buf[sizeof(tag) + 18] = (uint8_t)(stream >> 16);
-	buf[sizeof(tag) + 19] = (uint8_t)(stream >> 24);
-	SHA256(buf, sizeof(buf), d);
-	memcpy(id, d, 16);
+	oracle_device_id(gw, stream, id);
 }
 
 static int load_state(struct registry *r, struct reg_gw *g, bool log)
@@ -86,12 +76,10 @@ int registry_init(struct registry **rp, const struct od_config *c,
 	for (int i = 0; i < c->ngw; i++) {
 		struct reg_gw *g = &r->gw[i];
 		const char *site = *c->gw[i].site ? c->gw[i].site : c->gw[i].id;
-		uint8_t d[32];
 
 		g->conf = &c->gw[i];
 		oracle_unhex(g->conf->id, g->bin, 16);
-		SHA256((const uint8_t *)site, strlen(site), d);
-		memcpy(g->site, d, 16);
+		oracle_site_id(site, strlen(site), g->site);
 		r->n = i + 1;
 		if (att_key_load(g->conf->ak, &g->ak, &e)) {
 			snprintf(err, len, "%s: gateway %s: ak %s: %s", c->path,

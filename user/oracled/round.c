@@ -20,11 +20,15 @@
 #include <string.h>
 #include <time.h>
 
+#include <libattestio.h>
+
 #include "ack.h"
+#include "evidence.h"
 #include "oracled.h"
 #include "report_cbor.h"
 
 #define ROUND_CATCHUP_MAX	1000	/* rounds per tick */
+#define OD_BUNDLE_CHAIN_MAX	(8 << 20)	/* bytes of one chain segment */
 
 struct feed_rt {
 	const struct od_feed_conf *f;
@@ -44,11 +48,20 @@ struct round {
 	char node_hex[ORACLE_NODE_ID_HEX];
 };
 
+/* A chain the round used readings of: its records up to the verified
+ * checkpoint that covers the newest one go into the bundle. */
+struct used {
+	int64_t instance, gen, seq;
+};
+
 /* Scratch for one round. */
 struct dev {
 	struct oracle_agg_input in;
-	uint8_t *item;		/* evidence item: device id || raw records */
-	size_t ilen, icap;
+	const struct od_feed_stream *fs;
+	struct used used[ORACLE_BUNDLE_CHAINS_MAX];
+	size_t nused;
+	uint8_t *item;		/* its bundle item (protocol.md) */
+	size_t ilen;
 	bool have;
 };
 
@@ -110,31 +123,6 @@ const struct round_stats *round_stats(const struct round *rd)
 	return &rd->st;
 }
 
-static int item_add(struct dev *d, const void *p, size_t n)
-{
-	if (d->ilen + n > d->icap) {
-		size_t cap = (d->ilen + n) * 2;
-		uint8_t *b = realloc(d->item, cap);
-
-		if (!b)
-			return -ENOMEM;
-		d->item = b;
-		d->icap = cap;
-	}
-	memcpy(d->item + d->ilen, p, n);
-	d->ilen += n;
-	return 0;
-}
-
-static int64_t to_fixed(double v, int dec)
-{
-	double x = v * pow(10.0, dec);
-
-	if (!(x > -9.2e18 && x < 9.2e18))
-		return x > 0 ? INT64_MAX / 2 : INT64_MIN / 2;
-	return llround(x);
-}
-
 static uint32_t reputation(struct round *rd, const uint8_t dev[16])
 {
 	sqlite3_stmt *st = store_prep(rd->s, "SELECT rep FROM reputation WHERE device=?");
@@ -149,14 +137,31 @@ static uint32_t reputation(struct round *rd, const uint8_t dev[16])
 	return rep > ORACLE_REP_ONE ? ORACLE_REP_ONE : rep;
 }
 
+/* Note the chain of the reading in row @st (columns 2-4: instance, gen,
+ * seq) as used. */
+static void use(struct dev *d, sqlite3_stmt *st)
+{
+	int64_t inst = sqlite3_column_int64(st, 2), gen = sqlite3_column_int64(st, 3);
+	int64_t seq = sqlite3_column_int64(st, 4);
+
+	for (size_t i = 0; i < d->nused; i++)
+		if (d->used[i].instance == inst && d->used[i].gen == gen) {
+			if (seq > d->used[i].seq)
+				d->used[i].seq = seq;
+			return;
+		}
+	if (d->nused < ORACLE_BUNDLE_CHAINS_MAX)
+		d->used[d->nused++] = (struct used){ inst, gen, seq };
+}
+
 /* One device's input for the window [t0, t1) (ns). */
 static int gather(struct round *rd, const struct od_feed_conf *f, size_t i,
 		  int64_t t0, int64_t t1, struct dev *d)
 {
 	const struct od_feed_stream *fs = &f->s[i];
 	struct reg_gw *g = registry_at(rd->reg, fs->gw);
-	sqlite3_stmt *st, *raw, *last;
-	int64_t vals[4096], newest = -1;
+	sqlite3_stmt *st, *last;
+	int64_t vals[ORACLE_ROUND_READINGS_MAX], newest = -1;
 	size_t n = 0;
 
 	device_id(g->bin, fs->stream, d->in.device);
@@ -168,22 +173,18 @@ static int gather(struct round *rd, const struct od_feed_conf *f, size_t i,
 		     g->kernel_key_proven ? (uint8_t)g->conf->tier :
 		     (uint8_t)(g->conf->tier < 1 ? g->conf->tier : 1);
 	d->in.reputation = reputation(rd, d->in.device);
-	d->ilen = 0;
-	if (item_add(d, d->in.device, 16))
-		return -ENOMEM;
+	d->fs = fs;
+	d->nused = 0;
 	st = store_prep(rd->s, "SELECT time_ns, value, instance, gen, seq FROM "
 			"reading WHERE gw=? AND stream=? AND channel=? AND "
 			"time_ns>=? AND time_ns<? ORDER BY time_ns, instance, "
 			"gen, seq");
-	last = store_prep(rd->s, "SELECT time_ns, value FROM reading WHERE "
+	last = store_prep(rd->s, "SELECT time_ns, value, instance, gen, seq FROM reading WHERE "
 			  "gw=? AND stream=? AND channel=? AND time_ns<? "
 			  "ORDER BY time_ns DESC LIMIT 1");
-	raw = store_prep(rd->s, "SELECT data FROM rec WHERE gw=? AND instance=? "
-			 "AND stream=? AND gen=? AND seq=?");
-	if (!st || !raw || !last) {
+	if (!st || !last) {
 		sqlite3_finalize(st);
 		sqlite3_finalize(last);
-		sqlite3_finalize(raw);
 		return -EIO;
 	}
 	sqlite3_bind_text(st, 1, g->conf->id, -1, SQLITE_STATIC);
@@ -191,18 +192,10 @@ static int gather(struct round *rd, const struct od_feed_conf *f, size_t i,
 	sqlite3_bind_int64(st, 3, fs->channel);
 	sqlite3_bind_int64(st, 4, t0);
 	sqlite3_bind_int64(st, 5, t1);
-	while (sqlite3_step(st) == SQLITE_ROW && n < 4096) {
+	while (sqlite3_step(st) == SQLITE_ROW && n < ORACLE_ROUND_READINGS_MAX) {
 		newest = sqlite3_column_int64(st, 0);
-		vals[n++] = to_fixed(sqlite3_column_double(st, 1), f->p.decimals);
-		sqlite3_reset(raw);
-		sqlite3_bind_text(raw, 1, g->conf->id, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(raw, 2, sqlite3_column_int64(st, 2));
-		sqlite3_bind_int64(raw, 3, fs->stream);
-		sqlite3_bind_int64(raw, 4, sqlite3_column_int64(st, 3));
-		sqlite3_bind_int64(raw, 5, sqlite3_column_int64(st, 4));
-		if (sqlite3_step(raw) == SQLITE_ROW)
-			item_add(d, sqlite3_column_blob(raw, 0),
-				 (size_t)sqlite3_column_bytes(raw, 0));
+		vals[n++] = oracle_to_fixed(sqlite3_column_double(st, 1), f->p.decimals);
+		use(d, st);
 	}
 	/* nothing in the window: the newest earlier reading (heartbeat judges) */
 	sqlite3_bind_text(last, 1, g->conf->id, -1, SQLITE_STATIC);
@@ -211,15 +204,187 @@ static int gather(struct round *rd, const struct od_feed_conf *f, size_t i,
 	sqlite3_bind_int64(last, 4, t0);
 	if (!n && sqlite3_step(last) == SQLITE_ROW) {
 		newest = sqlite3_column_int64(last, 0);
-		vals[n++] = to_fixed(sqlite3_column_double(last, 1), f->p.decimals);
+		vals[n++] = oracle_to_fixed(sqlite3_column_double(last, 1), f->p.decimals);
+		use(d, last);
 	}
 	sqlite3_finalize(last);
 	sqlite3_finalize(st);
-	sqlite3_finalize(raw);
 	d->have = n > 0;
 	d->in.value = n ? oracle_median_i64(vals, n) : 0;
 	d->in.time = newest > 0 ? (uint64_t)(newest / 1000000000) : 0;
 	return 0;
+}
+
+/* A whole small file (AK, PCR policy) into *buf; 0 or -EIO. */
+static int slurp(const char *path, uint8_t **buf, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	long n;
+
+	*buf = NULL;
+	*len = 0;
+	if (!f)
+		return -EIO;
+	if (fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 || n > 65536 ||
+	    fseek(f, 0, SEEK_SET) || !(*buf = malloc((size_t)n + 1)) ||
+	    fread(*buf, 1, (size_t)n, f) != (size_t)n) {
+		fclose(f);
+		free(*buf);
+		*buf = NULL;
+		return -EIO;
+	}
+	fclose(f);
+	*len = (size_t)n;
+	return 0;
+}
+
+/* Concatenate a query's blob column 0 into a new buffer. */
+static int concat(sqlite3_stmt *st, uint8_t **buf, size_t *len)
+{
+	size_t cap = 0;
+
+	*buf = NULL;
+	*len = 0;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		size_t n = (size_t)sqlite3_column_bytes(st, 0);
+
+		if (*len + n > cap) {
+			uint8_t *b = realloc(*buf, (*len + n) * 2 + 1);
+
+			if (!b)
+				return -ENOMEM;
+			*buf = b;
+			cap = (*len + n) * 2 + 1;
+		}
+		if (n)
+			memcpy(*buf + *len, sqlite3_column_blob(st, 0), n);
+		*len += n;
+	}
+	return 0;
+}
+
+/*
+ * Device @d's bundle item: its gateway's AK, PCR policy and boot evidence,
+ * and, for each chain the round used readings of, the chain's stored
+ * records up to the verified checkpoint that covers the newest reading
+ * used (protocol.md, "Evidence bundle").
+ */
+static int dev_item(struct round *rd, struct dev *d)
+{
+	struct reg_gw *g = registry_at(rd->reg, d->fs->gw);
+	struct oracle_bundle_dev *b = calloc(1, sizeof(*b));
+	uint8_t *ev[ORACLE_BUNDLE_BOOTS_MAX] = { 0 };
+	uint8_t *ak = NULL, *pol = NULL;
+	sqlite3_stmt *cp = NULL, *recs = NULL, *evs = NULL, *size = NULL;
+	size_t len = 0;
+	int ret = -ENOMEM;
+
+	if (!b)
+		return -ENOMEM;
+	memcpy(b->device, d->in.device, 16);
+	memcpy(b->gw, g->bin, 16);
+	b->stream = d->fs->stream;
+	b->channel = d->fs->channel;
+	b->tier = d->in.tier;
+	b->reputation = d->in.reputation;
+	b->kernel_key = g->kernel_key;
+	ret = -EIO;
+	if (slurp(g->conf->ak, &ak, &b->ak_len) ||
+	    (*g->conf->policy && slurp(g->conf->policy, &pol, &b->policy_len))) {
+		od_log("gateway %s: cannot read its AK or policy for the evidence "
+		       "bundle", g->conf->id);
+		goto out;
+	}
+	b->ak = ak;
+	b->policy = pol;
+	cp = store_prep(rd->s, "SELECT coalesce(min(seq), -1) FROM rec WHERE gw=? "
+			"AND instance=? AND stream=? AND gen=? AND type=? AND "
+			"state=? AND seq>=?");
+	recs = store_prep(rd->s, "SELECT data FROM rec WHERE gw=? AND instance=? "
+			  "AND stream=? AND gen=? AND seq<=? ORDER BY seq");
+	size = store_prep(rd->s, "SELECT coalesce(sum(length(data)), 0) FROM rec "
+			  "WHERE gw=? AND instance=? AND stream=? AND gen=? AND "
+			  "seq<=?");
+	evs = store_prep(rd->s, "SELECT data FROM evidence WHERE gw=? ORDER BY "
+			 "instance");
+	if (!cp || !recs || !evs || !size)
+		goto out;
+	sqlite3_bind_text(evs, 1, g->conf->id, -1, SQLITE_STATIC);
+	for (size_t i = 0; g->kernel_key && i < ORACLE_BUNDLE_BOOTS_MAX &&
+	     sqlite3_step(evs) == SQLITE_ROW; i++) {
+		struct oracle_evidence e;
+		size_t n = (size_t)sqlite3_column_bytes(evs, 0);
+
+		ev[i] = malloc(n + 1);
+		if (!ev[i])
+			goto out;
+		if (n)
+			memcpy(ev[i], sqlite3_column_blob(evs, 0), n);
+		if (oracle_evidence_parse(ev[i], n, &e, NULL))
+			continue;	/* stored only after it parsed */
+		b->boots[b->nboots].mlog = e.mlog;
+		b->boots[b->nboots].mlog_len = e.mlog_len;
+		b->boots[b->nboots].pcrs = e.pcrs;
+		b->boots[b->nboots++].pcrs_len = e.pcrs_len;
+	}
+	for (size_t i = 0; i < d->nused; i++) {
+		struct oracle_bundle_chain *c = &b->chains[b->nchains];
+		int64_t upto;
+
+		sqlite3_reset(cp);
+		sqlite3_bind_text(cp, 1, g->conf->id, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(cp, 2, d->used[i].instance);
+		sqlite3_bind_int64(cp, 3, d->fs->stream);
+		sqlite3_bind_int64(cp, 4, d->used[i].gen);
+		sqlite3_bind_int(cp, 5, ATTESTIO_REC_CHECKPOINT);
+		sqlite3_bind_int(cp, 6, ATT_REC_VERIFIED);
+		sqlite3_bind_int64(cp, 7, d->used[i].seq);
+		if (sqlite3_step(cp) != SQLITE_ROW ||
+		    (upto = sqlite3_column_int64(cp, 0)) < 0)
+			continue;	/* pruned meanwhile: the bundle won't verify */
+		for (int q = 0; q < 2; q++) {
+			sqlite3_stmt *x = q ? recs : size;
+
+			sqlite3_reset(x);
+			sqlite3_bind_text(x, 1, g->conf->id, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(x, 2, d->used[i].instance);
+			sqlite3_bind_int64(x, 3, d->fs->stream);
+			sqlite3_bind_int64(x, 4, d->used[i].gen);
+			sqlite3_bind_int64(x, 5, upto);
+		}
+		/* bounded memory: a chain longer than this is left out (its
+		 * device then does not re-verify; protocol.md, known limits) */
+		if (sqlite3_step(size) != SQLITE_ROW ||
+		    sqlite3_column_int64(size, 0) > OD_BUNDLE_CHAIN_MAX) {
+			od_log("gateway %s stream %u: chain of load %016" PRIx64
+			       " too long for the evidence bundle (over %d bytes)",
+			       g->conf->id, d->fs->stream,
+			       (uint64_t)d->used[i].instance, OD_BUNDLE_CHAIN_MAX);
+			continue;
+		}
+		if (concat(recs, (uint8_t **)&c->recs, &c->len))
+			goto out;
+		b->nchains++;
+	}
+	if (oracle_bundle_device_item(b, NULL, 0, &len) != -ENOSPC)
+		goto out;
+	d->item = malloc(len);
+	if (!d->item || oracle_bundle_device_item(b, d->item, len, &d->ilen))
+		goto out;
+	ret = 0;
+out:
+	sqlite3_finalize(cp);
+	sqlite3_finalize(recs);
+	sqlite3_finalize(evs);
+	sqlite3_finalize(size);
+	for (size_t i = 0; i < b->nchains; i++)
+		free((void *)b->chains[i].recs);
+	for (size_t i = 0; i < ORACLE_BUNDLE_BOOTS_MAX; i++)
+		free(ev[i]);
+	free(ak);
+	free(pol);
+	free(b);
+	return ret;
 }
 
 static int dev_cmp(const void *a, const void *b)
@@ -256,6 +421,44 @@ static void save(struct round *rd, struct feed_rt *fr,
 	sqlite3_finalize(st);
 }
 
+/* Bundle item 0: the feed's canonical config text and its state before
+ * the round. */
+static int bundle_config(struct round *rd, const struct feed_rt *fr,
+			 uint8_t **item, size_t *ilen)
+{
+	size_t tlen = config_feed_text(rd->c, fr->f, NULL, 0), len = 0;
+	char *text = malloc(tlen + 1);
+	int ret = -ENOMEM;
+
+	*item = NULL;
+	if (!text)
+		return -ENOMEM;
+	config_feed_text(rd->c, fr->f, text, tlen);
+	if (oracle_bundle_config_item(text, tlen, &fr->st, NULL, 0, &len) == -ENOSPC &&
+	    (*item = malloc(len)))
+		ret = oracle_bundle_config_item(text, tlen, &fr->st, *item, len, ilen);
+	free(text);
+	return ret;
+}
+
+static int bundle_store(struct round *rd, const struct od_feed_conf *f,
+			uint64_t r, const uint8_t *b, size_t len)
+{
+	sqlite3_stmt *st = store_prep(rd->s, "INSERT OR REPLACE INTO bundle "
+				      "VALUES(?,?,?,?)");
+	int ret;
+
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, f->name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (int64_t)r);
+	sqlite3_bind_int64(st, 3, (int64_t)time(NULL));
+	sqlite3_bind_blob(st, 4, b, (int)len, SQLITE_STATIC);
+	ret = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
+	sqlite3_finalize(st);
+	return ret;
+}
+
 static int run_round(struct round *rd, struct feed_rt *fr, uint64_t r)
 {
 	const struct od_feed_conf *f = fr->f;
@@ -264,8 +467,12 @@ static int run_round(struct round *rd, struct feed_rt *fr, uint64_t r)
 	struct oracle_agg_input *in = calloc(n, sizeof(*in));
 	struct oracle_agg_contrib *out = calloc(n, sizeof(*out));
 	struct oracle_report_device *rdev = calloc(n, sizeof(*rdev));
-	uint8_t (*ev)[ORACLE_HASH_LEN] = calloc(n, sizeof(*ev));
+	uint8_t (*ev)[ORACLE_HASH_LEN] = calloc(n + 1, sizeof(*ev));
 	struct dev *d = calloc(n, sizeof(*d));
+	const uint8_t **items = calloc(n + 1, sizeof(*items));
+	size_t *ilens = calloc(n + 1, sizeof(*ilens));
+	uint8_t *cfg_item = NULL, *bundle = NULL;
+	size_t blen = 0;
 	struct oracle_agg_result res = { 0 };
 	struct oracle_report rep = { 0 };
 	uint8_t *buf = NULL;
@@ -273,17 +480,26 @@ static int run_round(struct round *rd, struct feed_rt *fr, uint64_t r)
 	char topic[160];
 	int ret = -ENOMEM;
 
-	if (!in || !out || !rdev || !ev || !d)
+	if (!in || !out || !rdev || !ev || !d || !items || !ilens)
 		goto out;
 	for (size_t i = 0; i < n; i++)
 		if ((ret = gather(rd, f, i, (int64_t)(end - f->period) * 1000000000,
 				  (int64_t)end * 1000000000, &d[i])))
 			goto out;
 	qsort(d, n, sizeof(*d), dev_cmp);
+	/* the evidence bundle: the config text and the feed's state before
+	 * the round, then one item per device (protocol.md) */
+	if ((ret = bundle_config(rd, fr, &cfg_item, &ilens[0])))
+		goto out;
+	items[ne] = cfg_item;
+	oracle_merkle_leaf(cfg_item, ilens[0], ev[ne++]);
 	for (size_t i = 0; i < n; i++) {
 		in[i] = d[i].in;
-		if (d[i].ilen > 16)
-			oracle_merkle_leaf(d[i].item, d[i].ilen, ev[ne++]);
+		if ((ret = dev_item(rd, &d[i])))
+			goto out;
+		items[ne] = d[i].item;
+		ilens[ne] = d[i].ilen;
+		oracle_merkle_leaf(d[i].item, d[i].ilen, ev[ne++]);
 	}
 	ret = oracle_agg_round(&f->p, &fr->st, r, end, in, n, out, &res, &why);
 	if (ret) {
@@ -314,6 +530,17 @@ static int run_round(struct round *rd, struct feed_rt *fr, uint64_t r)
 		       f->name, r, ret);
 		goto out;
 	}
+	if ((ret = oracle_bundle_encode(buf, len, items, ilens, ne, NULL, 0,
+					&blen)) != -ENOSPC ||
+	    !(bundle = malloc(blen)) ||
+	    (ret = oracle_bundle_encode(buf, len, items, ilens, ne, bundle, blen,
+					&blen)) ||
+	    (ret = bundle_store(rd, f, r, bundle, blen))) {
+		od_log("feed %s round %" PRIu64 ": cannot store the evidence "
+		       "bundle (%d)", f->name, r, ret);
+		ret = ret ? ret : -ENOMEM;
+		goto out;
+	}
 	save(rd, fr, &res, r);
 	fr->st = res.next;
 	fr->last_round = r;
@@ -342,6 +569,10 @@ out:
 	free(rdev);
 	free(ev);
 	free(buf);
+	free(items);
+	free(ilens);
+	free(cfg_item);
+	free(bundle);
 	return ret;
 }
 

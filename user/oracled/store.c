@@ -66,6 +66,10 @@ static const char *const migrations[STORE_SCHEMA + 1] = {
 	"CREATE TABLE IF NOT EXISTS chain_desc(gw TEXT, instance INTEGER,"
 	" stream INTEGER, gen INTEGER, seq INTEGER, data BLOB,"
 	" PRIMARY KEY(gw, instance, stream, gen));",
+	/* evidence bundle of each round this node ran (protocol.md) */
+	[4] =
+	"CREATE TABLE IF NOT EXISTS bundle(feed TEXT, round INTEGER,"
+	" time INTEGER, data BLOB, PRIMARY KEY(feed, round));",
 };
 
 sqlite3_stmt *store_prep(struct store *s, const char *sql)

@@ -25,5 +25,6 @@ int cmd_verify(int argc, char **argv);
 int cmd_setup(int argc, char **argv);
 int cmd_measurements(int argc, char **argv);
 int cmd_settle(int argc, char **argv);
+int cmd_verify_report(int argc, char **argv);
 
 #endif

@@ -26,6 +26,7 @@ static const struct {
 	{ "setup", cmd_setup, "first run: key, enrollment, certificates, attestiod config" },
 	{ "measurements", cmd_measurements, "the module's measurement log; kernel-exclusive key checks" },
 	{ "settle", cmd_settle, "payout of a TemperatureOption from final oracle reports; EVM calldata" },
+	{ "verify-report", cmd_verify_report, "re-verify a final report offline against its evidence bundle" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

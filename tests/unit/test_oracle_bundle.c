@@ -1,0 +1,386 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * liboracle evidence bundles (bundle.c) and verify-report's checks
+ * (vreport.c): Merkle vectors, the config text, the codec's strictness,
+ * and a whole halted round re-verified with a tamper of each part.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "bundle.h"
+#include "report_cbor.h"
+
+static void unhex(const char *s, uint8_t *out, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned int v;
+
+		assert_int_equal(sscanf(s + 2 * i, "%2x", &v), 1);
+		out[i] = (uint8_t)v;
+	}
+}
+
+/* Fixed vectors (Python hashlib): leaf = H(00 || item), node = H(01 || l || r). */
+static void merkle_vectors(void **state)
+{
+	uint8_t lf[3][32], root[32], want[32];
+
+	(void)state;
+	oracle_merkle_leaf((const uint8_t *)"a", 1, lf[0]);
+	oracle_merkle_leaf((const uint8_t *)"b", 1, lf[1]);
+	oracle_merkle_leaf((const uint8_t *)"c", 1, lf[2]);
+	unhex("022a6979e6dab7aa5ae4c3e5e45f7e977112a7e63593820dbec1ec738a24f93c", want, 32);
+	assert_int_equal(oracle_merkle_root((const void *)lf, 1, root), 0);
+	assert_memory_equal(root, want, 32);	/* one leaf: the leaf */
+	unhex("b137985ff484fb600db93107c77b0365c80d78f5b429ded0fd97361d077999eb", want, 32);
+	assert_int_equal(oracle_merkle_root((const void *)lf, 2, root), 0);
+	assert_memory_equal(root, want, 32);
+	unhex("36642e73c2540ab121e3a6bf9545b0a24982cd830eb13d3cd19de3ce6c021ec1", want, 32);
+	assert_int_equal(oracle_merkle_root((const void *)lf, 3, root), 0);
+	assert_memory_equal(root, want, 32);	/* odd: c carried up */
+}
+
+/* ------------------------------------------------------------- fixture --- */
+
+#define NGW 3
+static struct oracle_signer signers[4];
+static uint8_t pubs[4][ORACLE_PUB_LEN];
+static char cfg_text[4096];
+static size_t cfg_len;
+static uint8_t gws[NGW][16];
+
+static void make_config(unsigned int t)
+{
+	char *p = cfg_text;
+	size_t left = sizeof(cfg_text);
+	int n;
+
+	n = snprintf(p, left, "feed unit\ndecimals 2\nperiod 10\nstart 1000\n"
+		     "heartbeat 30\ntau 5\ndelta 100\nconfirm_rounds 0\n"
+		     "min_devices 3\nmin_gateways 2\nmin_weight 0\n"
+		     "gateway_cap 0\nsite_cap 0\n");
+	p += n;
+	left -= (size_t)n;
+	for (int i = 0; i < NGW; i++) {
+		char hex[33];
+
+		oracle_hex(gws[i], 16, hex);
+		n = snprintf(p, left, "stream %s 0 0 tier 1 site %s\n", hex, hex);
+		p += n;
+		left -= (size_t)n;
+	}
+	for (int k = 0; k < 4; k++) {
+		char hex[2 * ORACLE_PUB_LEN + 1];
+
+		oracle_hex(pubs[k], ORACLE_PUB_LEN, hex);
+		n = snprintf(p, left, "node %s\n", hex);
+		p += n;
+		left -= (size_t)n;
+	}
+	n = snprintf(p, left, "t %u\n", t);
+	p += n;
+	cfg_len = (size_t)(p - cfg_text);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	for (int k = 0; k < 4; k++) {
+		uint8_t key[32] = { 0 };
+
+		key[31] = (uint8_t)(k + 1);
+		assert_int_equal(oracle_signer_init(&signers[k], key), 0);
+		memcpy(pubs[k], signers[k].pub, ORACLE_PUB_LEN);
+	}
+	for (int i = 0; i < NGW; i++)
+		memset(gws[i], 0x10 * (i + 1), 16);
+	make_config(2);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	for (int k = 0; k < 4; k++)
+		oracle_signer_fini(&signers[k]);
+	return 0;
+}
+
+enum mut {
+	M_NONE, M_TIER, M_DEVID, M_VALUE, M_WEIGHT, M_DIGEST, M_STATE_ITEM,
+	M_ROUND_TIME,
+};
+
+struct built {
+	uint8_t fin[ORACLE_FINAL_MAX];
+	size_t flen;
+	uint8_t *bundle;
+	size_t blen;
+};
+
+/*
+ * A halted round (no device has a reading: every one is stale) as a node
+ * makes it, signed by nodes 1 and 2; @m changes one thing before the
+ * report is sealed, so only the deeper checks can catch it.
+ */
+static void build(struct built *b, enum mut m)
+{
+	struct oracle_bundle_dev dev[NGW];
+	struct oracle_agg_input in[NGW];
+	struct oracle_agg_contrib out[NGW];
+	struct oracle_report_device rdev[NGW];
+	struct oracle_feed_state st = { 0 };
+	struct oracle_agg_result res = { 0 };
+	struct oracle_report rep = { 0 };
+	struct oracle_final fin = { 0 };
+	struct oracle_feed_params p;
+	uint8_t *items[NGW + 1], ev[NGW + 1][32], *rbuf = malloc(ORACLE_REPORT_MAX);
+	size_t ilen[NGW + 1], rlen = 0, len = 0;
+	const char *why;
+	struct oracle_cfg *cfg = malloc(sizeof(*cfg));
+
+	assert_non_null(rbuf);
+	assert_non_null(cfg);
+	assert_int_equal(oracle_cfg_parse(cfg_text, cfg_len, cfg, &why), 0);
+	p = cfg->p;
+	memset(dev, 0, sizeof(dev));
+	memset(in, 0, sizeof(in));
+	for (int i = 0; i < NGW; i++) {
+		memcpy(dev[i].gw, gws[i], 16);
+		oracle_device_id(gws[i], 0, dev[i].device);
+		dev[i].tier = 1;
+		dev[i].reputation = ORACLE_REP_INITIAL;
+		memcpy(in[i].device, dev[i].device, 16);
+		memcpy(in[i].gateway, gws[i], 16);
+		memcpy(in[i].site, cfg->s[i].site, 16);
+		in[i].tier = 1;
+		in[i].reputation = ORACLE_REP_INITIAL;
+	}
+	/* the node sorts its devices by id */
+	for (int i = 0; i < NGW; i++)
+		for (int j = i + 1; j < NGW; j++)
+			if (memcmp(dev[j].device, dev[i].device, 16) < 0) {
+				struct oracle_bundle_dev td = dev[i];
+				struct oracle_agg_input ti = in[i];
+
+				dev[i] = dev[j];
+				dev[j] = td;
+				in[i] = in[j];
+				in[j] = ti;
+			}
+	assert_int_equal(oracle_agg_round(&p, &st, 3, 1030, in, NGW, out, &res, &why), 0);
+	assert_int_not_equal(res.status, ORACLE_SETTLED);
+	if (m == M_TIER)
+		dev[1].tier = 2;
+	if (m == M_DEVID)
+		dev[0].device[5] ^= 1;
+	if (m == M_STATE_ITEM)
+		st.last_round = 7;
+	assert_int_equal(oracle_bundle_config_item(cfg_text, cfg_len, &st, NULL, 0, &ilen[0]), -ENOSPC);
+	items[0] = malloc(ilen[0]);
+	assert_int_equal(oracle_bundle_config_item(cfg_text, cfg_len, &st, items[0], ilen[0], &len), 0);
+	oracle_merkle_leaf(items[0], ilen[0], ev[0]);
+	for (int i = 0; i < NGW; i++) {
+		assert_int_equal(oracle_bundle_device_item(&dev[i], NULL, 0, &ilen[i + 1]), -ENOSPC);
+		items[i + 1] = malloc(ilen[i + 1]);
+		assert_int_equal(oracle_bundle_device_item(&dev[i], items[i + 1], ilen[i + 1], &len), 0);
+		oracle_merkle_leaf(items[i + 1], ilen[i + 1], ev[i + 1]);
+		memcpy(rdev[i].id, out[i].device, 16);
+		rdev[i].value = out[i].value;
+		rdev[i].weight = out[i].weight + (m == M_WEIGHT && i == 2);
+		rdev[i].excluded = out[i].excluded;
+	}
+	oracle_feed_id("unit", rep.core.feed_id);
+	rep.core.round = 3;
+	rep.core.value = res.median_valid ? res.value : 0;
+	if (m == M_VALUE)
+		rep.core.value = 2315;
+	rep.core.decimals = 2;
+	rep.core.status = res.status;
+	oracle_config_digest(cfg_text, cfg_len, rep.core.config_digest);
+	if (m == M_DIGEST)
+		rep.core.config_digest[0] ^= 1;
+	rep.round_time = m == M_ROUND_TIME ? 1031 : 1030;
+	rep.ndevices = NGW;
+	rep.devices = rdev;
+	rep.nevidence = NGW + 1;
+	rep.evidence = ev;
+	assert_int_equal(oracle_report_seal(&rep, &signers[0]), 0);
+	assert_int_equal(oracle_report_encode(&rep, 0, rbuf, ORACLE_REPORT_MAX, &rlen), 0);
+	assert_int_equal(oracle_bundle_encode(rbuf, rlen, (const uint8_t *const *)items,
+					      ilen, NGW + 1, NULL, 0, &b->blen), -ENOSPC);
+	b->bundle = malloc(b->blen);
+	assert_int_equal(oracle_bundle_encode(rbuf, rlen, (const uint8_t *const *)items,
+					      ilen, NGW + 1, b->bundle, b->blen, &len), 0);
+	oracle_core_encode(&rep.core, fin.core);
+	fin.nsigs = 2;
+	assert_int_equal(oracle_sign_core(&signers[0], &rep.core, fin.sigs[0]), 0);
+	assert_int_equal(oracle_sign_core(&signers[1], &rep.core, fin.sigs[1]), 0);
+	assert_int_equal(oracle_final_encode(&fin, b->fin, sizeof(b->fin), &b->flen), 0);
+	for (int i = 0; i <= NGW; i++)
+		free(items[i]);
+	free(rbuf);
+	free(cfg);
+}
+
+static int vr(const struct built *b, size_t nnodes, struct oracle_vr_result *res)
+{
+	return oracle_verify_report(b->fin, b->flen, b->bundle, b->blen,
+				    (const uint8_t (*)[ORACLE_PUB_LEN])pubs, nnodes, 0, res);
+}
+
+static void verify_halted(void **state)
+{
+	struct oracle_vr_result res;
+	struct built b;
+
+	(void)state;
+	build(&b, M_NONE);
+	assert_int_equal(vr(&b, 4, &res), 0);
+	assert_int_equal(res.signers, 2);
+	assert_int_equal(res.t, 2);
+	assert_int_equal(res.devices, NGW);
+	assert_int_not_equal(res.core.status, ORACLE_SETTLED);
+	/* a whitelist without signer 2 (nodes 1, 3, 4 would be the list
+	 * without it: here simply the first one only, t = 2) */
+	assert_int_equal(vr(&b, 1, &res), -EBADMSG);
+	assert_non_null(strstr(res.why, "signatures"));
+	free(b.bundle);
+}
+
+/* Every single byte of the bundle and of the final report matters. */
+static void tamper_each_byte(void **state)
+{
+	struct oracle_vr_result res;
+	struct built b;
+	size_t step;
+
+	(void)state;
+	build(&b, M_NONE);
+	step = b.blen / 400 + 1;
+	for (size_t i = 0; i < b.blen; i += step) {
+		b.bundle[i] ^= 0x20;
+		if (vr(&b, 4, &res) != -EBADMSG)
+			fail_msg("bundle byte %zu of %zu flipped: verified", i, b.blen);
+		b.bundle[i] ^= 0x20;
+	}
+	for (size_t i = 0; i < b.flen; i++) {
+		b.fin[i] ^= 0x01;
+		if (vr(&b, 4, &res) != -EBADMSG)
+			fail_msg("final report byte %zu flipped: verified", i);
+		b.fin[i] ^= 0x01;
+	}
+	/* truncation at every length: refused, never read past */
+	for (size_t n = 0; n < b.blen; n += step)
+		assert_int_equal(oracle_verify_report(b.fin, b.flen, b.bundle, n,
+			(const uint8_t (*)[ORACLE_PUB_LEN])pubs, 4, 0, &res), -EBADMSG);
+	assert_int_equal(vr(&b, 4, &res), 0);
+	free(b.bundle);
+}
+
+/* Tampers a node could sign (Merkle root and signatures consistent):
+ * the deeper checks catch each, with the reason. */
+static void tamper_signed(void **state)
+{
+	static const struct { enum mut m; const char *why; } cases[] = {
+		{ M_TIER, "tier 2 above the configured 1" },
+		{ M_DEVID, "device 0: not the report's device 0" },
+		{ M_VALUE, "aggregation: recomputed" },
+		{ M_WEIGHT, "device 2: recomputed" },
+		{ M_DIGEST, "config digest is not the oracle set's" },
+		{ M_ROUND_TIME, "round 3 ends at 1030" },
+	};
+	struct oracle_vr_result res;
+	struct built b;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		build(&b, cases[i].m);
+		assert_int_equal(vr(&b, 4, &res), -EBADMSG);
+		if (!strstr(res.why, cases[i].why))
+			fail_msg("case %zu: \"%s\" lacks \"%s\"", i, res.why, cases[i].why);
+		free(b.bundle);
+	}
+}
+
+/* The config text: exactly the node's lines, in order. */
+static void config_text(void **state)
+{
+	struct oracle_cfg *c = malloc(sizeof(*c));
+	char bad[4096];
+	const char *why;
+
+	(void)state;
+	assert_int_equal(oracle_cfg_parse(cfg_text, cfg_len, c, &why), 0);
+	assert_string_equal(c->name, "unit");
+	assert_int_equal(c->nstreams, NGW);
+	assert_int_equal(c->nnodes, 4);
+	assert_int_equal(c->t, 2);
+	assert_int_equal(c->p.tau, 5);
+	assert_int_equal(c->period, 10);
+	/* a trailing line, a missing t, t above n, an unknown line */
+	memcpy(bad, cfg_text, cfg_len);
+	memcpy(bad + cfg_len, "x\n", 2);
+	assert_int_equal(oracle_cfg_parse(bad, cfg_len + 2, c, &why), -EBADMSG);
+	assert_int_equal(oracle_cfg_parse(cfg_text, cfg_len - 4, c, &why), -EBADMSG);
+	make_config(5);
+	assert_int_equal(oracle_cfg_parse(cfg_text, cfg_len, c, &why), -EBADMSG);
+	make_config(2);
+	memcpy(bad, cfg_text, cfg_len);
+	memcpy(strstr(bad, "tau"), "tax", 3);
+	assert_int_equal(oracle_cfg_parse(bad, cfg_len, c, &why), -EBADMSG);
+	free(c);
+}
+
+/* The codec: what parses re-encodes to the same bytes; a non-shortest
+ * head or trailing byte is refused. */
+static void codec_strict(void **state)
+{
+	struct oracle_bundle pb;
+	struct built b;
+	uint8_t *x;
+	const char *why;
+
+	(void)state;
+	build(&b, M_NONE);
+	assert_int_equal(oracle_bundle_parse(b.bundle, b.blen, &pb, &why), 0);
+	assert_int_equal(pb.nitems, NGW + 1);
+	assert_int_equal(pb.ndev, NGW);
+	assert_int_equal(pb.cfg_len, cfg_len);
+	assert_memory_equal(pb.cfg_text, cfg_text, cfg_len);
+	assert_int_equal(pb.dev[0].tier, 1);
+	oracle_bundle_release(&pb);
+	x = malloc(b.blen + 1);
+	memcpy(x, b.bundle, b.blen);
+	x[b.blen] = 0;
+	assert_int_equal(oracle_bundle_parse(x, b.blen + 1, &pb, &why), -EBADMSG);
+	assert_string_equal(why, "trailing bytes");
+	/* map of 2 written as a1-byte-argument head: a2 -> b8 02 */
+	memmove(x + 2, x + 1, b.blen - 1);
+	x[0] = 0xb8;
+	x[1] = 0x02;
+	assert_int_equal(oracle_bundle_parse(x, b.blen + 1, &pb, &why), -EBADMSG);
+	free(x);
+	free(b.bundle);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(merkle_vectors),
+		cmocka_unit_test(config_text),
+		cmocka_unit_test(codec_strict),
+		cmocka_unit_test(verify_halted),
+		cmocka_unit_test(tamper_each_byte),
+		cmocka_unit_test(tamper_signed),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * attestio verify-report REPORT BUNDLE --nodes WHITELIST [--json]
+ * Re-verifies a final report offline against its evidence bundle
+ * (liboracle: bundle.c, oracle_verify_report); this file is only I/O.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ack.h"
+#include "bundle.h"
+
+#include "cli.h"
+#include "util.h"
+
+#define CMD "verify-report"
+
+static void vr_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: attestio verify-report REPORT BUNDLE --nodes FILE [--json]\n"
+		"                              [--allow-simulated]\n"
+		"\n"
+		"Re-verify a settlement offline, with no oracle running: REPORT is a final\n"
+		"report (`attestio-oracle final`), BUNDLE the evidence bundle of its round\n"
+		"(`attestio-oracle final --bundle`, Documentation/protocol.md \"Evidence\n"
+		"bundle\").  Checked, failing closed on the first problem:\n"
+		"  - t distinct signatures of whitelisted nodes over the report core\n"
+		"    (t = the feed's t, at least f + 1 of the whitelist);\n"
+		"  - the config digest is SHA-256 of the bundle's feed configuration;\n"
+		"  - the bundle's report has this core, and the Merkle root of its body\n"
+		"    and the bundle's items is the core's evidence root;\n"
+		"  - every device's chain segments verify with libattestio (chain,\n"
+		"    checkpoint quotes with its AK and PCR policy, and the kernel-exclusive\n"
+		"    key rule with its boot evidence when its gateway requires it);\n"
+		"  - the readings decoded from the verified records give each device's\n"
+		"    input, and the aggregation (the nodes' own code) gives the core's\n"
+		"    value or halt reason and the report's weights and exclusions.\n"
+		"\n"
+		"Options:\n"
+		"  -n, --nodes FILE  the whitelist: one node public key per line (130 hex\n"
+		"                    digits, `attestio-oracle pubkey`), optionally after\n"
+		"                    `node` or `node =`; # comments and blank lines\n"
+		"  -j, --json        print the result as one JSON object\n"
+		"  --allow-simulated admit simulated gateways' software AKs (attestio-sim,\n"
+		"                    test generators: no TPM holds them); refused otherwise\n"
+		"  -h, --help        this help\n"
+		"\n"
+		"Exit status:\n"
+		"  0  verified\n"
+		"  1  not verified (the reason is printed)\n"
+		"  2  bad command line or whitelist\n"
+		"  5  a file could not be read\n");
+}
+
+static int read_nodes(const char *path, uint8_t (*nodes)[ORACLE_PUB_LEN],
+		      size_t *n)
+{
+	FILE *f = fopen(path, "r");
+	char line[512];
+	unsigned int ln = 0;
+
+	*n = 0;
+	if (!f) {
+		cli_error(CMD, "cannot read %s: %s", path, strerror(errno));
+		return EXIT_IO;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char *p = line, *e;
+
+		ln++;
+		while (isspace((unsigned char)*p))
+			p++;
+		if (!*p || *p == '#')
+			continue;
+		if (!strncmp(p, "node", 4) && (isspace((unsigned char)p[4]) || p[4] == '=')) {
+			p += 4;
+			while (isspace((unsigned char)*p) || *p == '=')
+				p++;
+		}
+		e = p;
+		while (*e && !isspace((unsigned char)*e))
+			e++;
+		*e = 0;
+		if (*n == ORACLE_QUORUM_MAX || strlen(p) != 2 * ORACLE_PUB_LEN ||
+		    oracle_unhex(p, nodes[*n], ORACLE_PUB_LEN) || nodes[*n][0] != 4) {
+			cli_error(CMD, "%s:%u: not a node public key (130 hex digits, "
+				  "04...), or more than %d nodes", path, ln,
+				  ORACLE_QUORUM_MAX);
+			fclose(f);
+			return EXIT_USAGE;
+		}
+		for (size_t k = 0; k < *n; k++)
+			if (!memcmp(nodes[k], nodes[*n], ORACLE_PUB_LEN)) {
+				cli_error(CMD, "%s:%u: node listed twice", path, ln);
+				fclose(f);
+				return EXIT_USAGE;
+			}
+		(*n)++;
+	}
+	fclose(f);
+	if (!*n) {
+		cli_error(CMD, "%s: no node public keys", path);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+int cmd_verify_report(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "nodes", required_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "allow-simulated", no_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	static uint8_t nodes[ORACLE_QUORUM_MAX][ORACLE_PUB_LEN];
+	struct oracle_vr_result res;
+	const char *wl = NULL;
+	uint8_t *rep = NULL, *bun = NULL;
+	size_t rlen = 0, blen = 0, nn = 0;
+	bool json = false;
+	unsigned int flags = 0;
+	int o, rc;
+
+	optind = 1;
+	while ((o = getopt_long(argc, argv, "n:jh", opts, NULL)) != -1) {
+		switch (o) {
+		case 'n': wl = optarg; break;
+		case 'j': json = true; break;
+		case 's': flags |= ORACLE_VR_ALLOW_SIMULATED; break;
+		case 'h': vr_usage(stdout); return EXIT_OK;
+		default: vr_usage(stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 2 || !wl) {
+		vr_usage(stderr);
+		return EXIT_USAGE;
+	}
+	if ((rc = read_nodes(wl, nodes, &nn)) ||
+	    (rc = cli_read_file(CMD, argv[optind], ORACLE_FINAL_MAX, &rep, &rlen)) ||
+	    (rc = cli_read_file(CMD, argv[optind + 1], ORACLE_BUNDLE_MAX, &bun, &blen)))
+		goto out;
+	rc = oracle_verify_report(rep, rlen, bun, blen,
+				  (const uint8_t (*)[ORACLE_PUB_LEN])nodes, nn, flags, &res);
+	if (rc == -ENOMEM) {
+		cli_error(CMD, "out of memory");
+		rc = EXIT_FAIL;
+		goto out;
+	}
+	if (json) {
+		printf("{\"verified\":%s,\"feed\":", rc ? "false" : "true");
+		json_str(stdout, res.feed);
+		printf(",\"round\":%" PRIu64 ",\"status\":%u,\"status_name\":\"%s\","
+		       "\"value\":%" PRId64 ",\"decimals\":%d,\"signers\":%zu,\"t\":%zu,"
+		       "\"devices\":%zu,\"records_verified\":%zu,\"readings\":%zu,"
+		       "\"kernel_key_devices\":%zu,\"reason\":", res.core.round,
+		       res.core.status, oracle_status_name(res.core.status),
+		       res.core.value, res.core.decimals, res.signers, res.t,
+		       res.devices, res.records_verified, res.readings,
+		       res.kernel_devices);
+		if (rc)
+			json_str(stdout, res.why);
+		else
+			fputs("null", stdout);
+		/* 1-based positions in the whitelist file */
+		fputs(",\"signer_nodes\":[", stdout);
+		for (size_t i = 0; i < res.signers; i++)
+			printf("%s%zu", i ? "," : "", res.signer_idx[i] + 1);
+		puts("]}");
+	} else if (rc) {
+		printf("NOT VERIFIED: %s\n", res.why);
+	} else {
+		printf("verified: feed %s round %" PRIu64 " %s value %" PRId64
+		       " (decimals %d); %zu of t = %zu signatures; %zu devices (%zu "
+		       "under the kernel-exclusive rule), %zu records and %zu "
+		       "readings re-verified; aggregate recomputed\n",
+		       res.feed, res.core.round, oracle_status_name(res.core.status),
+		       res.core.value, res.core.decimals, res.signers, res.t,
+		       res.devices, res.kernel_devices, res.records_verified,
+		       res.readings);
+	}
+	rc = rc ? EXIT_FAIL : EXIT_OK;
+out:
+	free(rep);
+	free(bun);
+	return rc;
+}

@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Evidence bundle of a round report (Documentation/protocol.md, "Evidence
+ * bundle") and its offline re-verification (`attestio verify-report`):
+ * codec, canonical feed-config text, and the checks.  Pure logic: no file
+ * or network I/O; shared by attestio-oracle, the CLI, cmocka tests and
+ * fuzz_bundle.
+ */
+#ifndef ATTESTIO_ORACLE_BUNDLE_H
+#define ATTESTIO_ORACLE_BUNDLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "agg.h"
+#include "final.h"
+#include "report.h"
+
+#define ORACLE_BUNDLE_MAX	(64u << 20)	/* whole bundle */
+#define ORACLE_BUNDLE_ITEMS_MAX	4096
+#define ORACLE_CFG_TEXT_MAX	(64u * 1024)
+#define ORACLE_CFG_STREAMS_MAX	1024
+#define ORACLE_BUNDLE_CHAINS_MAX 64	/* chain segments per device */
+#define ORACLE_BUNDLE_BOOTS_MAX	64
+#define ORACLE_ROUND_READINGS_MAX 4096	/* per device and round, oldest first */
+
+/* Item kinds (key 1 of every item). */
+enum { OBI_CONFIG = 1, OBI_DEVICE = 2 };
+
+/* Feed id, device id, site id and config digest, as the node derives them. */
+void oracle_feed_id(const char *name, uint8_t out[ORACLE_HASH_LEN]);
+void oracle_config_digest(const char *text, size_t len,
+			  uint8_t out[ORACLE_HASH_LEN]);
+void oracle_device_id(const uint8_t gw[16], uint32_t stream, uint8_t id[16]);
+void oracle_site_id(const char *site, size_t len, uint8_t id[16]);
+/* SI value as a fixed-point integer at @dec decimals (saturating). */
+int64_t oracle_to_fixed(double v, int dec);
+
+/* The canonical feed-config text (oracle.md, "config digest"), parsed. */
+struct oracle_cfg_stream {
+	uint8_t gw[16];
+	uint32_t stream, channel;
+	uint8_t tier;
+	uint8_t site[16];
+};
+
+struct oracle_cfg {
+	char name[64];
+	struct oracle_feed_params p;
+	uint64_t period, start;
+	size_t nstreams;
+	struct oracle_cfg_stream s[ORACLE_CFG_STREAMS_MAX];
+	size_t nnodes;
+	uint8_t nodes[ORACLE_QUORUM_MAX][ORACLE_PUB_LEN];
+	size_t t;
+};
+
+/* Strict: exactly the lines the node writes, in its order.  0 or -EBADMSG
+ * with *why. */
+int oracle_cfg_parse(const char *text, size_t len, struct oracle_cfg *c,
+		     const char **why);
+
+struct oracle_bundle_boot {
+	const uint8_t *mlog;
+	size_t mlog_len;
+	const uint8_t *pcrs;		/* NULL or 768 bytes */
+	size_t pcrs_len;
+};
+
+struct oracle_bundle_chain {
+	const uint8_t *recs;		/* raw records, concatenated, seq order */
+	size_t len;
+};
+
+struct oracle_bundle_dev {
+	uint8_t device[16], gw[16];
+	uint32_t stream, channel;
+	uint8_t tier;			/* the tier the round used */
+	uint32_t reputation;		/* the reputation the round used */
+	bool kernel_key;		/* checkpoints need the kernel rule */
+	const uint8_t *ak;		/* AK: PEM, TPM2B_PUBLIC or bundle */
+	size_t ak_len;
+	const uint8_t *policy;		/* PCR policy text, len 0: none */
+	size_t policy_len;
+	size_t nboots;
+	struct oracle_bundle_boot boots[ORACLE_BUNDLE_BOOTS_MAX];
+	size_t nchains;
+	struct oracle_bundle_chain chains[ORACLE_BUNDLE_CHAINS_MAX];
+};
+
+/* Item encoders: -ENOSPC with *len = the size needed (buf may be NULL). */
+int oracle_bundle_config_item(const char *text, size_t tlen,
+			      const struct oracle_feed_state *st, uint8_t *buf,
+			      size_t cap, size_t *len);
+int oracle_bundle_device_item(const struct oracle_bundle_dev *d, uint8_t *buf,
+			      size_t cap, size_t *len);
+/* The bundle: {1: bstr report, 2: [bstr item, ...]}. */
+int oracle_bundle_encode(const uint8_t *report, size_t rlen,
+			 const uint8_t *const *items, const size_t *ilens,
+			 size_t nitems, uint8_t *buf, size_t cap, size_t *len);
+
+/* A parsed bundle; pointers point into the input buffer. */
+struct oracle_bundle {
+	const uint8_t *report;
+	size_t report_len;
+	size_t nitems;
+	const uint8_t **item;		/* malloc'd */
+	size_t *item_len;		/* malloc'd */
+	const char *cfg_text;		/* item 0 */
+	size_t cfg_len;
+	struct oracle_feed_state st;
+	size_t ndev;			/* items 1.. */
+	struct oracle_bundle_dev *dev;	/* malloc'd */
+};
+
+/* Strict and canonical (byte-identical re-encoding), at most
+ * ORACLE_BUNDLE_MAX bytes.  0 or -EBADMSG/-ENOMEM with *why. */
+int oracle_bundle_parse(const uint8_t *buf, size_t len, struct oracle_bundle *b,
+			const char **why);
+void oracle_bundle_release(struct oracle_bundle *b);
+
+/* What verify-report found. */
+struct oracle_vr_result {
+	struct oracle_core core;
+	char feed[64];
+	size_t signers;			/* distinct whitelisted signatures */
+	size_t signer_idx[ORACLE_QUORUM_MAX];	/* theirs in the whitelist */
+	size_t t;
+	size_t devices, records_verified, readings;
+	size_t kernel_devices;		/* verified under the kernel-exclusive rule */
+	char why[512];			/* the first failure */
+};
+
+/* Flags of oracle_verify_report() and oracle_verify_bundle(). */
+#define ORACLE_VR_ALLOW_SIMULATED	1u	/* admit simulated gateways' AKs
+						   (software keys, no TPM: tests) */
+
+/*
+ * Re-verify a final report against its bundle and a whitelist of node
+ * public keys, offline: t-of-n signatures over the core, config digest,
+ * Merkle root, every chain segment with libattestio (kernel-exclusive
+ * rule with the boot evidence), the readings and the aggregation.
+ * 0 = verified; -EBADMSG = not verified (res->why); -ENOMEM.
+ */
+int oracle_verify_report(const uint8_t *final_buf, size_t final_len,
+			 const uint8_t *bundle, size_t blen,
+			 const uint8_t (*nodes)[ORACLE_PUB_LEN], size_t nnodes,
+			 unsigned int flags, struct oracle_vr_result *res);
+
+/*
+ * Everything oracle_verify_report() checks after the signatures, with the
+ * bundle's own report core taken as the core: what a node can check of a
+ * bundle before its report is final, and what fuzz_bundle drives.  It
+ * proves nothing about who signed: never a substitute for the above.
+ */
+int oracle_verify_bundle(const uint8_t *bundle, size_t blen,
+			 unsigned int flags, struct oracle_vr_result *res);
+
+#endif
