@@ -153,10 +153,12 @@ void attestio_hash_extend(u8 head[ATTESTIO_HASH_LEN], const void *rec,
 int attestio_hash_describe(char *buf)
 {
 	if (!attestio_hash_api_name[0])
-		return sysfs_emit(buf, "%s (load-time probe: no crypto API sha256, library %u ns per %u-byte record)\n",
+		return sysfs_emit(buf,
+				  "%s (load-time probe: no crypto API sha256, library %u ns per %u-byte record)\n",
 				  attestio_hash_name(), attestio_hash_ns_lib,
 				  ATTESTIO_HASH_PROBE_LEN);
-	return sysfs_emit(buf, "%s (load-time probe: crypto API %s %u ns, library %u ns per %u-byte record)\n",
+	return sysfs_emit(buf,
+			  "%s (load-time probe: crypto API %s %u ns, library %u ns per %u-byte record)\n",
 			  attestio_hash_name(), attestio_hash_api_name,
 			  attestio_hash_ns_api, attestio_hash_ns_lib,
 			  ATTESTIO_HASH_PROBE_LEN);

@@ -46,11 +46,11 @@ $(TB)/unit/test_cli_%: tests/unit/test_cli_%.c user/cli/attestio/%.c user/cli/at
 
 # attestio-oracle setup's pure parts, checked against the config parser.
 $(TB)/unit/test_oracled_setup: tests/unit/test_oracled_setup.c user/oracled/setup.c user/oracled/config.c \
-		user/oracled/oracled.h $(UB)/liboracle.a $(UB)/libfirstrun.a
+		user/oracled/oracled.h $(UB)/liboracle.a $(UB)/libattestio.a $(UB)/libfirstrun.a
 	@mkdir -p $(@D)
-	$(CC) $(USER_CFLAGS) $(ORACLE_CFLAGS) -Iuser/oracled -Iuser/firstrun -Iinclude/uapi $< \
+	$(CC) $(USER_CFLAGS) $(ORACLE_CFLAGS) -Iuser/oracled -Iuser/firstrun -Iuser/include -Iinclude/uapi $< \
 		user/oracled/setup.c user/oracled/config.c -o $@ \
-		$(UB)/libfirstrun.a $(UB)/liboracle.a -lcmocka -linih $(ORACLE_LDLIBS)
+		$(UB)/libfirstrun.a $(UB)/liboracle.a $(UB)/libattestio.a -lcmocka -linih $(ORACLE_LDLIBS) $(LIB_LDLIBS)
 # Suites named test_oracled_* build attestio-oracle's parts in (config).
 $(TB)/unit/test_oracled_%: tests/unit/test_oracled_%.c user/oracled/%.c user/oracled/oracled.h $(UB)/liboracle.a $(UB)/libattestio.a
 	@mkdir -p $(@D)
