@@ -100,7 +100,7 @@ gw_conf() {	# dir [extra lines for [spool]]
 	[source]
 	device = $1/records.bin
 	[spool]
-	path = $1/spool.db
+	path = ${spooldir:-$1}/spool.db
 	sync_records = 64
 	sync_ms = 50
 	${2:-}
@@ -174,16 +174,20 @@ drained() {	# dir total tries -> "" or why
 	echo "$why"
 }
 
-# A stream with an outage in the middle; $1 = name, $2 = action function.
+# A stream with an outage in the middle; $1 = name, $2 = action function,
+# $3 = epochs of 100 samples per stream (default 15), $4 = samples/s
+# overall (default 1000).  An action may add to $act_why.
+act_why=''
 scenario() {
 	local name=$1 action=$2 d=$base/$1 total why
 	mkdir -p "$d"
+	act_why=''
 	"$gen" "$d/ak.tmp" "$d/ak.pem" 1 1 1 0 && : > "$d/records.bin"
 	broker_start "$d"
 	oracle_start "$d"
 	gw_conf "$d"
 	# 4 streams, 1 kHz overall, 6 s: 100 samples per stream per epoch
-	"$gen" "$d/records.bin" "$d/ak.pem" 4 100 15 1000 &
+	"$gen" "$d/records.bin" "$d/ak.pem" 4 100 "${3:-15}" "${4:-1000}" &
 	local genpid=$!
 	pids+=("$genpid")
 	sleep 0.3
@@ -192,6 +196,7 @@ scenario() {
 	wait "$genpid"
 	total=$(file_records "$d/records.bin")
 	why=$(drained "$d" "$total" 300)
+	[ -n "$act_why" ] && why="${why:+$why; }$act_why"
 	if [ -n "$why" ] || [ "$(metric spool_records)" != 0 ]; then
 		notok "$name" "${why:-spool not drained: $(metric spool_records) left}" \
 			"$(tail -3 "$d/gw.log")"
@@ -223,12 +228,38 @@ act_kill_broker() {
 	broker_start "$1"
 }
 
+# The spool on a 1 MiB file system (a gateway's small flash partition):
+# more records pass through it than it holds, and it is filled up for 2 s.
+# The WAL must be checkpointed and recycled, and acks that could not be
+# applied while the disk was full must be applied once it is not.
+act_small_disk() {
+	sleep 1
+	dd if=/dev/zero of="$1/spool/filler" bs=4k 2> /dev/null
+	wait_metric alarm_spool_write 1 20 || act_why="no alarm_spool_write while the disk was full"
+	sleep 2
+	rm -f "$1/spool/filler"
+}
+small_disk() {
+	local d=$base/small_disk
+	mkdir -p "$d/spool"
+	if ! mount -t tmpfs -o size=1m tmpfs "$d/spool"; then
+		notok small_disk "cannot mount a tmpfs on $d/spool (root needed)"
+		return
+	fi
+	spooldir=$d/spool
+	# 4 x 100 x 40 = 16000 records, about 2 MiB through a 1 MiB disk
+	scenario small_disk act_small_disk 40 2000
+	spooldir=''
+	umount "$d/spool"
+}
+
 want() { [ -z "${ATTESTIOD_TESTS:-}" ] || [[ " $ATTESTIOD_TESTS " == *" $1 "* ]]; }
 
 echo "TAP version 13"
 want broker_restart && scenario broker_restart act_broker_restart
 want kill_daemon && scenario kill_daemon act_kill_daemon
 want kill_broker && scenario kill_broker act_kill_broker
+want small_disk && small_disk
 
 if want spool_bound; then
 	for mode in stop drop-oldest; do

@@ -286,9 +286,10 @@ static void on_message(struct mosquitto *m, void *ud,
 		return;
 	}
 	M.acks_ok++;
+	/* a write error keeps the ack queued in the spool (it logs that) */
 	n = spool_ack(l->spool, node, l->ack);
-	if (n < 0)
-		logmsg(LOG_ERR, "link: cannot apply an ack to the spool");
+	if (n == -ENOMEM)
+		logmsg(LOG_ERR, "link: out of memory queueing an ack");
 }
 
 int link_init(struct link **lp, const struct config *c, struct spool *spool)

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
@@ -21,6 +22,12 @@
 static const char schema[] =
 	"PRAGMA journal_mode=WAL;"
 	"PRAGMA synchronous=FULL;"
+	/* checkpoint every 256 KiB of WAL and give the file back down to
+	 * 256 KiB after a large transaction: the spool lives on small
+	 * gateway file systems, where SQLite's 4 MiB default alone fills
+	 * the disk and then even the delete of acked records cannot commit */
+	"PRAGMA wal_autocheckpoint=64;"
+	"PRAGMA journal_size_limit=262144;"
 	"CREATE TABLE IF NOT EXISTS rec("
 	" id INTEGER PRIMARY KEY,"	/* spool order = read order */
 	" kind INTEGER NOT NULL,"	/* 0 unchained, 1 chained, 2 unresolved */
@@ -49,6 +56,13 @@ struct sent {
 	int64_t max;		/* highest seq published in this run */
 };
 
+struct ackq {
+	int node;
+	uint64_t instance;
+	uint32_t stream, gen;
+	int64_t upto;
+};
+
 struct spool {
 	sqlite3 *db;
 	const struct config *c;
@@ -62,6 +76,11 @@ struct spool {
 	size_t nsent, capsent;
 	bool blocked;		/* bound hit (stop) or write failing */
 	uint64_t retry_ms;
+	struct ackq *ackq;	/* acks verified but not yet applied */
+	size_t nackq, capackq;
+	bool ack_failing;
+	uint64_t ack_retry_ms;
+	char err[160];		/* the last failed statement's error */
 };
 
 static int exec(struct spool *s, const char *sql)
@@ -69,7 +88,10 @@ static int exec(struct spool *s, const char *sql)
 	char *msg = NULL;
 
 	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		logmsg(LOG_ERR, "spool: %s: %s", sql, msg ? msg : "?");
+		snprintf(s->err, sizeof(s->err), "%s", msg ? msg : sqlite3_errmsg(s->db));
+		/* a full disk is reported once, by the alarm, not per retry */
+		if (sqlite3_errcode(s->db) != SQLITE_FULL)
+			logmsg(LOG_ERR, "spool: %s: %s", sql, s->err);
 		sqlite3_free(msg);
 		return -EIO;
 	}
@@ -87,6 +109,21 @@ static int64_t scalar(struct spool *s, const char *sql, int64_t dflt)
 		v = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	return v;
+}
+
+/*
+ * After a failed statement or COMMIT.  SQLite may have rolled back by
+ * itself (SQLITE_FULL does); then there is nothing to roll back.  A full
+ * disk is most often the WAL grown into the free space: checkpoint it and
+ * truncate it, so the retried transaction finds room.
+ */
+static void rollback(struct spool *s)
+{
+	if (sqlite3_errcode(s->db) != SQLITE_OK)
+		snprintf(s->err, sizeof(s->err), "%s", sqlite3_errmsg(s->db));
+	if (!sqlite3_get_autocommit(s->db))
+		exec(s, "ROLLBACK");
+	sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
 }
 
 int spool_init(struct spool **sp, const struct config *c)
@@ -135,6 +172,7 @@ void spool_fini(struct spool *s)
 		free(s->pend[i].data);
 	free(s->pend);
 	free(s->sent);
+	free(s->ackq);
 	sqlite3_close(s->db);
 	free(s);
 }
@@ -284,7 +322,7 @@ int spool_sync(struct spool *s)
 	sqlite3_finalize(ins);
 	sqlite3_finalize(ch);
 	if (rc != SQLITE_OK || exec(s, "COMMIT")) {
-		exec(s, "ROLLBACK");
+		rollback(s);
 		goto fail;
 	}
 	s->max_id += s->npend;
@@ -306,7 +344,7 @@ fail:
 	M.spool_errors++;
 	if (!M.alarm_disk)
 		logmsg(LOG_ERR, "spool: ALARM: cannot write (%s): %u records kept "
-		       "in memory, reading paused", sqlite3_errmsg(s->db), s->npend);
+		       "in memory, reading paused", s->err, s->npend);
 	M.alarm_disk = 1;
 	s->blocked = true;
 	s->retry_ms = now + 1000;
@@ -478,57 +516,100 @@ static int64_t quorum_upto(struct spool *s, uint64_t inst, uint32_t stream,
 	return v;
 }
 
-long spool_ack(struct spool *s, int node, const struct oracle_ack *a)
+/* Merge an acked position into the queue of acks to apply (per node and
+ * chain, the highest wins). */
+static int ackq_merge(struct spool *s, int node, const struct oracle_ack_entry *e)
+{
+	struct ackq *q;
+
+	for (size_t i = 0; i < s->nackq; i++) {
+		q = &s->ackq[i];
+		if (q->node == node && q->instance == e->instance &&
+		    q->stream == e->stream && q->gen == e->generation) {
+			if ((int64_t)e->upto > q->upto)
+				q->upto = (int64_t)e->upto;
+			return 0;
+		}
+	}
+	if (s->nackq == s->capackq) {
+		size_t n = s->capackq ? 2 * s->capackq : 16;
+		struct ackq *nq = realloc(s->ackq, n * sizeof(*nq));
+
+		if (!nq)
+			return -ENOMEM;
+		s->ackq = nq;
+		s->capackq = n;
+	}
+	s->ackq[s->nackq++] = (struct ackq){ node, e->instance, e->stream,
+					     e->generation, (int64_t)e->upto };
+	return 0;
+}
+
+/* Apply every queued ack in one transaction.  On failure (a full disk: the
+ * delete that would free space needs room in the WAL too) the queue is
+ * kept and retried from spool_tick(), so an ack is never lost to a write
+ * error; the retransmission timer stays the last resort. */
+static long ackq_apply(struct spool *s, uint64_t now)
 {
 	sqlite3_stmt *up = NULL, *del = NULL;
 	long deleted = 0;
 	int64_t before = (int64_t)s->count;
+	int rc;
 
+	if (!s->nackq)
+		return 0;
 	if (exec(s, "BEGIN IMMEDIATE"))
-		return -EIO;
-	sqlite3_prepare_v2(s->db, "INSERT INTO ack VALUES(?,?,?,?,?) ON CONFLICT "
-			   "DO UPDATE SET upto = max(upto, excluded.upto)", -1, &up, NULL);
-	sqlite3_prepare_v2(s->db, "DELETE FROM rec WHERE kind=1 AND instance=? AND "
-			   "stream=? AND gen=? AND seq<=?", -1, &del, NULL);
-	for (size_t i = 0; up && del && i < a->n; i++) {
-		const struct oracle_ack_entry *e = &a->e[i];
-		struct sent *se = sent_find(s, e->instance, e->stream,
-					    e->generation, false);
+		goto fail;
+	rc = sqlite3_prepare_v2(s->db, "INSERT INTO ack VALUES(?,?,?,?,?) ON CONFLICT "
+				"DO UPDATE SET upto = max(upto, excluded.upto)", -1, &up, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(s->db, "DELETE FROM rec WHERE kind=1 AND "
+					"instance=? AND stream=? AND gen=? AND seq<=?",
+					-1, &del, NULL);
+	for (size_t i = 0; rc == SQLITE_OK && i < s->nackq; i++) {
+		const struct ackq *e = &s->ackq[i];
 		int64_t q;
 
-		if (!se || (int64_t)e->upto > se->max || e->upto > INT64_MAX) {
-			M.acks_unsent++;	/* a seq this run never sent */
-			continue;
-		}
 		sqlite3_reset(up);
-		sqlite3_bind_text(up, 1, s->c->node_ids[node], -1, SQLITE_STATIC);
+		sqlite3_bind_text(up, 1, s->c->node_ids[e->node], -1, SQLITE_STATIC);
 		sqlite3_bind_int64(up, 2, (int64_t)e->instance);
 		sqlite3_bind_int64(up, 3, e->stream);
-		sqlite3_bind_int64(up, 4, e->generation);
-		sqlite3_bind_int64(up, 5, (int64_t)e->upto);
-		sqlite3_step(up);
-		q = quorum_upto(s, e->instance, e->stream, e->generation);
+		sqlite3_bind_int64(up, 4, e->gen);
+		sqlite3_bind_int64(up, 5, e->upto);
+		if (sqlite3_step(up) != SQLITE_DONE) {
+			rc = SQLITE_ERROR;
+			break;
+		}
+		q = quorum_upto(s, e->instance, e->stream, e->gen);
 		if (q < 0)
 			continue;
 		sqlite3_reset(del);
 		sqlite3_bind_int64(del, 1, (int64_t)e->instance);
 		sqlite3_bind_int64(del, 2, e->stream);
-		sqlite3_bind_int64(del, 3, e->generation);
+		sqlite3_bind_int64(del, 3, e->gen);
 		sqlite3_bind_int64(del, 4, q);
-		if (sqlite3_step(del) == SQLITE_DONE)
-			deleted += sqlite3_changes(s->db);
+		if (sqlite3_step(del) != SQLITE_DONE) {
+			rc = SQLITE_ERROR;
+			break;
+		}
+		deleted += sqlite3_changes(s->db);
 	}
 	sqlite3_finalize(up);
 	sqlite3_finalize(del);
 	/* A lost record goes once no chained record read before it remains
 	 * and a chained record read after it was acked (so the nodes got it). */
-	if (deleted)
-		exec(s, "DELETE FROM rec WHERE kind=0 AND id < coalesce((SELECT "
-		     "min(id) FROM rec WHERE kind<>0), (SELECT max(id)+1 FROM rec))");
-	if (exec(s, "COMMIT")) {
-		exec(s, "ROLLBACK");
-		return -EIO;
+	if (rc == SQLITE_OK && deleted &&
+	    exec(s, "DELETE FROM rec WHERE kind=0 AND id < coalesce((SELECT "
+		 "min(id) FROM rec WHERE kind<>0), (SELECT max(id)+1 FROM rec))"))
+		rc = SQLITE_ERROR;
+	if (rc != SQLITE_OK || exec(s, "COMMIT")) {
+		rollback(s);
+		goto fail;
 	}
+	s->nackq = 0;
+	if (s->ack_failing)
+		logmsg(LOG_NOTICE, "spool: acks applied again");
+	s->ack_failing = false;
 	if (deleted) {
 		s->count = (uint64_t)scalar(s, "SELECT count(*) FROM rec", 0);
 		s->bytes = (uint64_t)scalar(s, "SELECT sum(length(data)) FROM rec", 0);
@@ -537,6 +618,31 @@ long spool_ack(struct spool *s, int node, const struct oracle_ack *a)
 		M.spool_records = s->count;
 	}
 	return deleted;
+fail:
+	M.spool_errors++;
+	if (!s->ack_failing)
+		logmsg(LOG_ERR, "spool: cannot apply acks (%s): kept in memory, "
+		       "retried every second", s->err);
+	s->ack_failing = true;
+	s->ack_retry_ms = now + 1000;
+	return -EIO;
+}
+
+long spool_ack(struct spool *s, int node, const struct oracle_ack *a)
+{
+	for (size_t i = 0; i < a->n; i++) {
+		const struct oracle_ack_entry *e = &a->e[i];
+		struct sent *se = sent_find(s, e->instance, e->stream,
+					    e->generation, false);
+
+		if (!se || (int64_t)e->upto > se->max || e->upto > INT64_MAX) {
+			M.acks_unsent++;	/* a seq this run never sent */
+			continue;
+		}
+		if (ackq_merge(s, node, e))
+			return -ENOMEM;
+	}
+	return ackq_apply(s, now_ms());
 }
 
 static uint64_t pend_bytes(const struct spool *s)
@@ -583,6 +689,8 @@ bool spool_tick(struct spool *s, uint64_t now)
 		M.alarm_spool_full = 0;
 		s->blocked = false;
 	}
+	if (s->nackq && now >= s->ack_retry_ms)
+		ackq_apply(s, now);
 	if (s->npend && s->blocked && now >= s->retry_ms) {
 		s->retry_ms = now + 1000;
 		spool_sync(s);
