@@ -12,11 +12,13 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <arpa/inet.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
 
@@ -72,6 +74,37 @@ static void ssl_errors(const char *what)
 	}
 }
 
+static time_t cert_not_after;	/* the client certificate's, 0: none */
+
+/* An expired client certificate is refused by every broker: say so by name
+ * at start (and when it expires while running, from cert_check()), and
+ * export its end of validity so that renewal can be alerted on before. */
+static void cert_check(const struct config *c)
+{
+	bool expired = cert_not_after && time(NULL) > cert_not_after;
+
+	if (expired && !M.client_cert_expired) {
+		char when[32];
+
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC",
+			 gmtime(&cert_not_after));
+		logmsg(LOG_ERR, "link: client certificate %s expired on %s: brokers "
+		       "will refuse it; renew it and restart attestiod", c->cert, when);
+	}
+	M.client_cert_expired = expired;
+}
+
+static void cert_expiry(const struct config *c, X509 *x)
+{
+	struct tm tm;
+
+	cert_not_after = 0;
+	if (x && ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm) == 1)
+		cert_not_after = timegm(&tm);
+	M.client_cert_not_after = (uint64_t)(cert_not_after > 0 ? cert_not_after : 0);
+	cert_check(c);
+}
+
 static SSL_CTX *make_ssl(const struct config *c)
 {
 	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
@@ -96,6 +129,7 @@ static SSL_CTX *make_ssl(const struct config *c)
 			ssl_errors(c->key);
 			goto fail;
 		}
+		cert_expiry(c, SSL_CTX_get0_certificate(ctx));
 	}
 	return ctx;
 fail:
@@ -481,6 +515,28 @@ static void probe_done(struct link *l)
 	connect_v5(l);
 }
 
+/* The broker's certificate must name the broker we dial (libmosquitto
+ * checks that too; this does not depend on it): a certificate of the same
+ * CA for another host, i.e. a broker that is not in the configuration, is
+ * refused (tests/attestiod/run.sh broker_not_in_config). */
+static void expect_host(struct link *l, const char *host)
+{
+	X509_VERIFY_PARAM *p;
+	unsigned char ip[16];
+
+	if (!l->ssl)
+		return;
+	p = SSL_CTX_get0_param(l->ssl);
+	X509_VERIFY_PARAM_set_hostflags(p, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+	if (inet_pton(AF_INET, host, ip) == 1 || inet_pton(AF_INET6, host, ip) == 1) {
+		X509_VERIFY_PARAM_set1_host(p, NULL, 0);
+		X509_VERIFY_PARAM_set1_ip_asc(p, host);
+	} else {
+		X509_VERIFY_PARAM_set1_ip(p, NULL, 0);
+		X509_VERIFY_PARAM_set1_host(p, host, 0);
+	}
+}
+
 static void try_connect(struct link *l)
 {
 	char host[PATH_LEN];
@@ -488,6 +544,8 @@ static void try_connect(struct link *l)
 
 	if (url_of(l, host, sizeof(host), &port))
 		return;
+	cert_check(l->c);
+	expect_host(l, host);
 	l->connect_start = now_ms();
 	if (l->c->mqtt_version == 5) {
 		probe_start(l, host, port);

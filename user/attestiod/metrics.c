@@ -32,7 +32,7 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn,
 {
 	struct MHD_Response *r;
 	enum MHD_Result ret;
-	char buf[6144];
+	char buf[8192];
 	size_t off = 0;
 
 	(void)cls; (void)version; (void)data; (void)size; (void)state;
@@ -78,6 +78,12 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn,
 	METRIC("reconnects_total", "counter", "connections lost after being up", M.reconnects);
 	METRIC("connect_failures_total", "counter", "failed connection attempts", M.connect_failures);
 	METRIC("tls_failures_total", "counter", "TLS handshake or I/O failures", M.tls_failures);
+	METRIC("client_cert_not_after_seconds", "gauge",
+	       "end of validity of the TLS client certificate (unix time; 0: none)",
+	       M.client_cert_not_after);
+	METRIC("client_cert_expired", "gauge",
+	       "1 while the TLS client certificate is expired (brokers refuse it)",
+	       M.client_cert_expired);
 	METRIC("acks_total", "counter", "valid acks applied", M.acks_ok);
 	METRIC("acks_bad_total", "counter", "malformed or badly signed acks ignored", M.acks_bad);
 	METRIC("acks_unknown_node_total", "counter", "acks from nodes not in the config ignored", M.acks_unknown_node);
