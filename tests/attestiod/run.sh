@@ -299,14 +299,25 @@ on_full = $mode"
 	done
 fi
 
+# A daemon that should be refused: the broker with certificate $2, the
+# gateway with client certificate $3 (default gw.crt); 3 s of trying.
+refused_start() {	# dir broker-cert [client-cert]
+	mkdir -p "$1"
+	: > "$1/records.bin"
+	broker_start "$1" "$2"
+	gw_conf "$1"
+	[ -n "${3:-}" ] && sed -i "s|^cert = .*|cert = $3|" "$1/gw.conf"
+	gw_start "$1"
+	sleep 3
+}
+refused_stop() {
+	kill "$gw" "$broker" 2> /dev/null
+	wait "$gw" "$broker" 2> /dev/null
+}
+
 if want wrong_broker_cert; then
 	d=$base/wrongcert
-	mkdir -p "$d"
-	: > "$d/records.bin"
-	broker_start "$d" wrongbroker
-	gw_conf "$d"
-	gw_start "$d"
-	sleep 3
+	refused_start "$d" wrongbroker
 	t=$(metric tls_failures_total)
 	if [ "${t:-0}" -gt 0 ] && [ "$(metric connected)" = 0 ] &&
 	   grep -q "certificate verify failed" "$d/gw.log"; then
@@ -314,8 +325,7 @@ if want wrong_broker_cert; then
 	else
 		notok "wrong_broker_cert" "tls_failures ${t:-?} connected $(metric connected)" "$(tail -3 "$d/gw.log")"
 	fi
-	kill "$gw" "$broker" 2> /dev/null
-	wait "$gw" "$broker" 2> /dev/null
+	refused_stop
 fi
 
 # A broker of the right CA but under another name (a broker that is not in
@@ -323,12 +333,7 @@ fi
 # client certificate expired: each refused, logged and counted.
 if want tls_refusals; then
 	d=$base/othername
-	mkdir -p "$d"
-	: > "$d/records.bin"
-	broker_start "$d" otherbroker
-	gw_conf "$d"
-	gw_start "$d"
-	sleep 3
+	refused_start "$d" otherbroker
 	t=$(metric tls_failures_total)
 	if [ "${t:-0}" -gt 0 ] && [ "$(metric connected)" = 0 ] &&
 	   grep -q "certificate verify failed" "$d/gw.log" &&
@@ -337,12 +342,10 @@ if want tls_refusals; then
 	else
 		notok "broker_not_in_config" "tls_failures ${t:-?} connected $(metric connected)" "$(tail -3 "$d/gw.log")"
 	fi
-	kill "$gw" "$broker" 2> /dev/null
-	wait "$gw" "$broker" 2> /dev/null
+	refused_stop
 
 	d=$base/expired
 	mkdir -p "$d"
-	: > "$d/records.bin"
 	: > "$d/index.txt"
 	echo 01 > "$d/serial"
 	printf '[ca]\ndefault_ca = d\n[d]\ndatabase = %s/index.txt\nnew_certs_dir = %s\nserial = %s/serial\ndefault_md = sha256\npolicy = p\n[p]\ncommonName = supplied\n' \
@@ -350,11 +353,7 @@ if want tls_refusals; then
 	openssl ca -config "$d/ca.cnf" -batch -cert "$pki/ca.crt" -keyfile "$pki/ca.key" \
 		-in "$pki/gw.csr" -out "$d/gw.crt" -startdate 20250101000000Z \
 		-enddate 20250102000000Z > /dev/null 2>&1
-	broker_start "$d"
-	gw_conf "$d"
-	sed -i "s|^cert = .*|cert = $d/gw.crt|" "$d/gw.conf"
-	gw_start "$d"
-	sleep 3
+	refused_start "$d" broker "$d/gw.crt"
 	# TLS 1.3: the broker checks the client certificate after the
 	# client's handshake is done, so the daemon sees a protocol error
 	# (and the alert only sometimes): the metric that names the cause is
@@ -370,8 +369,7 @@ if want tls_refusals; then
 	else
 		notok "expired_client_cert" "connect_failures ${t:-?} connected $(metric connected) expired $(metric client_cert_expired)" "$(tail -3 "$d/gw.log")"
 	fi
-	kill "$gw" "$broker" 2> /dev/null
-	wait "$gw" "$broker" 2> /dev/null
+	refused_stop
 fi
 
 if want bad_acks; then
