@@ -24,13 +24,6 @@ jobs=${JOBS:-$(nproc)}
 log() { echo "build-kernel: $*" >&2; }
 
 [ -f "$tarball" ] || { log "$tarball missing (apt-get install linux-source-6.1)"; exit 1; }
-key=$({ stat -L -c '%s %Y' "$tarball"; cat "$frag" "$0"; } | sha256sum | cut -c1-16)
-if [ -s "$dir/release" ] && [ -f "$dir/.built-$key" ] &&
-	[ -f "$dir/obj/vmlinux" ]; then
-	cat "$dir/release"
-	exit 0
-fi
-
 mkdir -p "$dir"
 exec 9> "$dir/.lock"
 flock 9
@@ -58,6 +51,15 @@ if [ -f "$dir/obj/Makefile" ]; then
 		done
 		ln -sfn "$dir/src" "$dir/obj/source"
 	fi
+fi
+
+key=$({ stat -L -c '%s %Y' "$tarball"; cat "$frag" "$0"; } | sha256sum | cut -c1-16)
+if [ -s "$dir/release" ] && [ -f "$dir/.built-$key" ] &&
+	[ -f "$dir/obj/vmlinux" ]; then
+	# the tree may have moved since modules_install made the link
+	ln -sfn "$dir/obj" "/lib/modules/$(cat "$dir/release")/build"
+	cat "$dir/release"
+	exit 0
 fi
 
 mk() { nice -n 19 make -C "$dir/src" O="$dir/obj" "$@"; }
