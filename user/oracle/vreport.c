@@ -36,6 +36,7 @@ struct vdev {
 	size_t nfed;
 	int64_t *val;			/* fixed-point readings */
 	int64_t *ns;			/* their capture times */
+	struct fedrec *src;		/* their records (duplicates refused) */
 	size_t nval, cap;
 	int dec;
 	size_t verified;
@@ -89,6 +90,7 @@ static void vdev_verdict(void *ctx, const struct att_verdict *vd)
 			size_t n = x->cap ? 2 * x->cap : 64;
 			int64_t *a = realloc(x->val, n * sizeof(*a));
 			int64_t *b;
+			struct fedrec *c;
 
 			if (!a)
 				return;
@@ -97,8 +99,13 @@ static void vdev_verdict(void *ctx, const struct att_verdict *vd)
 			if (!b)
 				return;
 			x->ns = b;
+			c = realloc(x->src, n * sizeof(*c));
+			if (!c)
+				return;
+			x->src = c;
 			x->cap = n;
 		}
+		x->src[x->nval] = x->fed[i];
 		x->val[x->nval] = oracle_to_fixed(v, x->dec);
 		x->ns[x->nval++] = (int64_t)le64toh(h.realtime_ns);
 		return;
@@ -130,6 +137,45 @@ static int tv_cmp(const void *a, const void *b)
 	if (x->ns != y->ns)
 		return x->ns < y->ns ? -1 : 1;
 	return x->k < y->k ? -1 : x->k > y->k;
+}
+
+static int fedrec_cmp(const void *a, const void *b)
+{
+	const struct fedrec *x = a, *y = b;
+
+	if (x->seq != y->seq)
+		return x->seq < y->seq ? -1 : 1;
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	return memcmp(x->rec, y->rec, x->len);
+}
+
+/*
+ * A reading counts once: the same sample record verified twice (a chain
+ * segment repeated in the bundle, as a chain of its own or appended to
+ * one) would weigh it twice in the device's median.  The node stores each
+ * record once.  Two distinct records are never byte-identical (stream,
+ * seq and both capture clocks are in the header).  0, or -1 with the seq.
+ */
+static int dup_reading(const struct vdev *x, uint64_t *seq)
+{
+	struct fedrec *s;
+	int ret = 0;
+
+	if (x->nval < 2)
+		return 0;
+	s = malloc(x->nval * sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	memcpy(s, x->src, x->nval * sizeof(*s));
+	qsort(s, x->nval, sizeof(*s), fedrec_cmp);
+	for (size_t k = 1; k < x->nval && !ret; k++)
+		if (!fedrec_cmp(&s[k - 1], &s[k])) {
+			*seq = s[k].seq;
+			ret = -1;
+		}
+	free(s);
+	return ret;
 }
 
 /* Verify device @i's chains; its round input into *in.  0 or -EBADMSG. */
@@ -263,6 +309,20 @@ static int verify_dev(const struct oracle_bundle_dev *d, size_t i,
 			goto out;
 		}
 	}
+	{
+		uint64_t dseq = 0;
+		int dr = dup_reading(&x, &dseq);
+
+		if (dr == -ENOMEM) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		if (dr) {
+			fail(res, "device %zu: the reading of seq %" PRIu64 " is in the "
+			     "bundle twice (a chain segment repeated)", i, dseq);
+			goto out;
+		}
+	}
 	if (d->tier > 1 && !(d->kernel_key && x.cp_verified)) {
 		fail(res, "device %zu: tier %u without kernel-exclusive key use "
 		     "proven by its records", i, d->tier);
@@ -316,6 +376,7 @@ out:
 	free(x.fed);
 	free(x.val);
 	free(x.ns);
+	free(x.src);
 	free(win);
 	return ret;
 }
