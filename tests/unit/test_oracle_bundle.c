@@ -18,6 +18,7 @@
 
 #include <openssl/ec.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 
 #include "bundle.h"
 #include "report_cbor.h"
@@ -261,7 +262,8 @@ static void build(struct built *b, enum mut m)
 static int vr(const struct built *b, size_t nnodes, struct oracle_vr_result *res)
 {
 	return oracle_verify_report(b->fin, b->flen, b->bundle, b->blen,
-				    (const uint8_t (*)[ORACLE_PUB_LEN])pubs, nnodes, 0, res);
+				    (const uint8_t (*)[ORACLE_PUB_LEN])pubs, nnodes,
+				    NULL, 0, 0, res);
 }
 
 static void verify_halted(void **state)
@@ -308,7 +310,8 @@ static void tamper_each_byte(void **state)
 	/* truncation at every length: refused, never read past */
 	for (size_t n = 0; n < b.blen; n += step)
 		assert_int_equal(oracle_verify_report(b.fin, b.flen, b.bundle, n,
-			(const uint8_t (*)[ORACLE_PUB_LEN])pubs, 4, 0, &res), -EBADMSG);
+			(const uint8_t (*)[ORACLE_PUB_LEN])pubs, 4, NULL, 0, 0, &res),
+			-EBADMSG);
 	assert_int_equal(vr(&b, 4, &res), 0);
 	free(b.bundle);
 }
@@ -457,11 +460,14 @@ static uint8_t *sim_ak(EVP_PKEY **key, size_t *len)
 	return pem;
 }
 
+/* gws[0]'s pinned AK (the file its nodes are configured with) */
+static struct oracle_vr_gw pin0;
+
 static int vr_sim(const struct built *b, struct oracle_vr_result *res)
 {
 	return oracle_verify_report(b->fin, b->flen, b->bundle, b->blen,
 				    (const uint8_t (*)[ORACLE_PUB_LEN])pubs, 4,
-				    ORACLE_VR_ALLOW_SIMULATED, res);
+				    &pin0, 1, ORACLE_VR_ALLOW_SIMULATED, res);
 }
 
 /*
@@ -483,6 +489,9 @@ static void duplicate_readings(void **state)
 
 	(void)state;
 	d0.ak = sim_ak(&key, &d0.ak_len);
+	memcpy(pin0.id, gws[0], 16);
+	pin0.ak = d0.ak;
+	pin0.ak_len = d0.ak_len;
 	len = sim_chain(key, v, 3, 1u | 4u, recs, &cp1);
 	/* honest: one chain, the median of its three readings */
 	d0.nchains = 1;
@@ -519,6 +528,64 @@ static void duplicate_readings(void **state)
 	free(recs);
 }
 
+/*
+ * The config digest names the gateways, not their keys: a bundle that
+ * names a key of its own for a gateway (a plain PEM public key, not marked
+ * simulated) with records signed by it is refused unless that key is the
+ * gateway's pinned AK; without a pin, a device with records is refused.
+ */
+static void forged_ak(void **state)
+{
+	static const int16_t v[] = { 900 };
+	struct oracle_vr_result res;
+	struct dev0 d0 = { 0 };
+	uint8_t *recs = calloc(1, 16384), *real;
+	struct built b;
+	EVP_PKEY *key, *rkey;
+	BIO *bio = BIO_new(BIO_s_mem());
+	char *pem;
+	long n;
+
+	(void)state;
+	real = sim_ak(&rkey, &pin0.ak_len);	/* the gateway's enrolled AK */
+	memcpy(pin0.id, gws[0], 16);
+	pin0.ak = real;
+	key = EVP_EC_gen("P-256");		/* the forger's */
+	assert_non_null(key);
+	assert_int_equal(PEM_write_bio_PUBKEY(bio, key), 1);
+	n = BIO_get_mem_data(bio, &pem);
+	d0.ak = (const uint8_t *)pem;
+	d0.ak_len = (size_t)n;
+	d0.chains[0] = (struct oracle_bundle_chain){ recs,
+		sim_chain(key, v, 1, 1u, recs, NULL) };
+	d0.nchains = 1;
+	d0.value = 900;
+	d0.time = 1021;
+	build_dev0(&b, M_NONE, &d0);
+	/* not even --allow-simulated is needed for the forged key */
+	assert_int_equal(oracle_verify_report(b.fin, b.flen, b.bundle, b.blen,
+		(const uint8_t (*)[ORACLE_PUB_LEN])pubs, 4, &pin0, 1, 0, &res),
+		-EBADMSG);
+	assert_non_null(strstr(res.why, "is not gateway"));
+	assert_int_equal(oracle_verify_report(b.fin, b.flen, b.bundle, b.blen,
+		(const uint8_t (*)[ORACLE_PUB_LEN])pubs, 4, NULL, 0, 0, &res),
+		-EBADMSG);
+	assert_non_null(strstr(res.why, "has no pinned AK"));
+	/* the same records under the forger's key pinned: verified (so the
+	 * refusals above are the pin's alone) */
+	pin0.ak = d0.ak;
+	pin0.ak_len = d0.ak_len;
+	if (oracle_verify_report(b.fin, b.flen, b.bundle, b.blen,
+		(const uint8_t (*)[ORACLE_PUB_LEN])pubs, 4, &pin0, 1, 0, &res))
+		fail_msg("pinned: %s", res.why);
+	free(b.bundle);
+	BIO_free(bio);
+	EVP_PKEY_free(key);
+	EVP_PKEY_free(rkey);
+	free(real);
+	free(recs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -529,6 +596,7 @@ int main(void)
 		cmocka_unit_test(tamper_each_byte),
 		cmocka_unit_test(tamper_signed),
 		cmocka_unit_test(duplicate_readings),
+		cmocka_unit_test(forged_ak),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

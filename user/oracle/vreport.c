@@ -180,7 +180,8 @@ static int dup_reading(const struct vdev *x, uint64_t *seq)
 
 /* Verify device @i's chains; its round input into *in.  0 or -EBADMSG. */
 static int verify_dev(const struct oracle_bundle_dev *d, size_t i,
-		      const struct oracle_cfg *cfg, uint64_t end, unsigned int flags,
+		      const struct oracle_cfg *cfg, uint64_t end,
+		      const struct oracle_vr_gw *gws, size_t ngws, unsigned int flags,
 		      struct oracle_agg_input *in, struct oracle_vr_result *res)
 {
 	struct att_boot *boots[ORACLE_BUNDLE_BOOTS_MAX] = { 0 };
@@ -227,6 +228,24 @@ static int verify_dev(const struct oracle_bundle_dev *d, size_t i,
 		goto out;
 	}
 	if (d->nchains) {
+		const struct oracle_vr_gw *pin = NULL;
+		char hex[33];
+
+		for (size_t k = 0; k < ngws; k++)
+			if (!memcmp(gws[k].id, d->gw, 16))
+				pin = &gws[k];
+		oracle_hex(d->gw, 16, hex);
+		if (!pin && !(flags & ORACLE_VR_UNPINNED_AKS)) {
+			fail(res, "device %zu: gateway %s has no pinned AK (its "
+			     "records would verify with whatever key the bundle "
+			     "names)", i, hex);
+			goto out;
+		}
+		if (pin && (pin->ak_len != d->ak_len || memcmp(pin->ak, d->ak, d->ak_len))) {
+			fail(res, "device %zu: the bundle's AK is not gateway %s's "
+			     "pinned AK", i, hex);
+			goto out;
+		}
 		if (att_key_parse(d->ak, d->ak_len, &ak, &e)) {
 			fail(res, "device %zu: AK: %s", i, e.msg);
 			goto out;
@@ -386,6 +405,7 @@ out:
 static int verify(const uint8_t *final_buf, size_t final_len,
 		  const uint8_t *bundle, size_t blen,
 		  const uint8_t (*nodes)[ORACLE_PUB_LEN], size_t nnodes,
+		  const struct oracle_vr_gw *gws, size_t ngws,
 		  unsigned int flags, struct oracle_vr_result *res)
 {
 	struct oracle_final fin;
@@ -531,7 +551,7 @@ signed_core:
 			fail(res, "device %zu: not the report's device %zu", k, k);
 			goto out;
 		}
-		ret = verify_dev(&b.dev[k], k, cfg, end, flags, &in[k], res);
+		ret = verify_dev(&b.dev[k], k, cfg, end, gws, ngws, flags, &in[k], res);
 		if (ret)
 			goto out;
 		ret = -EBADMSG;
@@ -576,16 +596,18 @@ out:
 int oracle_verify_report(const uint8_t *final_buf, size_t final_len,
 			 const uint8_t *bundle, size_t blen,
 			 const uint8_t (*nodes)[ORACLE_PUB_LEN], size_t nnodes,
+			 const struct oracle_vr_gw *gws, size_t ngws,
 			 unsigned int flags, struct oracle_vr_result *res)
 {
 	if (!final_buf)
 		return fail(res, "no final report");
-	return verify(final_buf, final_len, bundle, blen, nodes, nnodes, flags,
-		      res);
+	return verify(final_buf, final_len, bundle, blen, nodes, nnodes, gws,
+		      ngws, flags, res);
 }
 
 int oracle_verify_bundle(const uint8_t *bundle, size_t blen,
+			 const struct oracle_vr_gw *gws, size_t ngws,
 			 unsigned int flags, struct oracle_vr_result *res)
 {
-	return verify(NULL, 0, bundle, blen, NULL, 0, flags, res);
+	return verify(NULL, 0, bundle, blen, NULL, 0, gws, ngws, flags, res);
 }
