@@ -596,6 +596,13 @@ done
 # g7's round: its records verify only under the kernel-exclusive rule with
 # the boot evidence in the bundle, which its tier 2 needs
 [[ "$out" == *"1 devices (1 under the kernel-exclusive rule)"* ]] || why="$why kk: not under the kernel-exclusive rule;"
+# g7 has a (gen_feed) TPM2B_PUBLIC AK, not a simulated one: no such line
+[[ "$out" != *"SIMULATED:"* ]] || why="$why kk: labelled simulated;"
+# the honest feed's gateways have simulated AKs, admitted with
+# --allow-simulated: the verified round says so
+out=$(vr "$d/settled.cbor" "$d/settled.bundle")
+[[ "$out" == *$'\nSIMULATED: '*" devices have records under a simulated gateway's software AK"* ]] ||
+	why="$why settled: simulated AKs not labelled: $out;"
 check "verify-report: node 1's settled (honest $rs), halted (liar2 $rh) and kernel-key (kk $rk: g7, tier 2, boot evidence) rounds re-verify offline from the exported report and bundle" "$why"
 why=""
 "$py" -c 'import sys; b = bytearray(open(sys.argv[1], "rb").read()); b[4 + 95] ^= 1; open(sys.argv[2], "wb").write(b)' \

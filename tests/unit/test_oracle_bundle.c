@@ -502,6 +502,7 @@ static void duplicate_readings(void **state)
 	if (vr_sim(&b, &res))
 		fail_msg("honest bundle: %s", res.why);
 	assert_int_equal(res.readings, 3);
+	assert_int_equal(res.simulated_devices, 1);	/* admitted, and said */
 	free(b.bundle);
 	/* the part up to the first checkpoint again, as a second chain: 100
 	 * counted twice, the device's median 100, and the report says so */
@@ -578,6 +579,7 @@ static void forged_ak(void **state)
 	if (oracle_verify_report(b.fin, b.flen, b.bundle, b.blen,
 		(const uint8_t (*)[ORACLE_PUB_LEN])pubs, 4, &pin0, 1, 0, &res))
 		fail_msg("pinned: %s", res.why);
+	assert_int_equal(res.simulated_devices, 0);	/* a plain PEM key */
 	free(b.bundle);
 	BIO_free(bio);
 	EVP_PKEY_free(key);

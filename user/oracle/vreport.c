@@ -385,6 +385,7 @@ static int verify_dev(const struct oracle_bundle_dev *d, size_t i,
 	in->time = newest > 0 ? (uint64_t)(newest / 1000000000) : 0;
 	res->records_verified += x.verified;
 	res->kernel_devices += d->kernel_key && x.cp_verified;
+	res->simulated_devices += ak && att_key_simulated(ak);
 	res->readings += x.nval;
 	ret = 0;
 out:

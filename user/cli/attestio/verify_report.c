@@ -233,11 +233,12 @@ int cmd_verify_report(int argc, char **argv)
 		printf(",\"round\":%" PRIu64 ",\"status\":%u,\"status_name\":\"%s\","
 		       "\"value\":%" PRId64 ",\"decimals\":%d,\"signers\":%zu,\"t\":%zu,"
 		       "\"devices\":%zu,\"records_verified\":%zu,\"readings\":%zu,"
-		       "\"kernel_key_devices\":%zu,\"reason\":", res.core.round,
+		       "\"kernel_key_devices\":%zu,\"simulated_devices\":%zu,"
+		       "\"reason\":", res.core.round,
 		       res.core.status, oracle_status_name(res.core.status),
 		       res.core.value, res.core.decimals, res.signers, res.t,
 		       res.devices, res.records_verified, res.readings,
-		       res.kernel_devices);
+		       res.kernel_devices, res.simulated_devices);
 		if (rc)
 			json_str(stdout, res.why);
 		else
@@ -258,6 +259,12 @@ int cmd_verify_report(int argc, char **argv)
 		       res.core.value, res.core.decimals, res.signers, res.t,
 		       res.devices, res.kernel_devices, res.records_verified,
 		       res.readings);
+		/* --allow-simulated admitted them: say so, never silently */
+		if (res.simulated_devices)
+			printf("SIMULATED: %zu of the %zu devices have records under a "
+			       "simulated gateway's software AK (no TPM): this round "
+			       "proves nothing about real sensors\n",
+			       res.simulated_devices, res.devices);
 	}
 	rc = rc ? EXIT_FAIL : EXIT_OK;
 out:
