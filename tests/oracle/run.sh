@@ -627,6 +627,12 @@ out=$(vr "$d/settled.cbor" "$d/settled.bundle" "$d/nodes" "")
 for i in $gws; do printf '%s = %s\n' "${gw[$i]}" "$base/g$((i % 10 + 1))/ak.pem"; done > "$d/gateways-swapped"
 out=$(vr "$d/settled.cbor" "$d/settled.bundle" "$d/nodes" "--allow-simulated" "$d/gateways-swapped")
 [[ "$out" == "1: NOT VERIFIED: device "*": the bundle's AK is not gateway "*"'s pinned AK" ]] || why="$why AK not pinned: $out;"
+# a PCR policy pinned for every gateway (the nodes have none): the
+# bundle's empty one, which admits any PCR state, is not it
+printf '81 %s\n' "$(printf 'cd%.0s' $(seq 32))" > "$d/policy"
+sed "s|\$| $d/policy|" "$d/gateways" > "$d/gateways-policy"
+out=$(vr "$d/settled.cbor" "$d/settled.bundle" "$d/nodes" "--allow-simulated" "$d/gateways-policy")
+[[ "$out" == "1: NOT VERIFIED: device "*": the bundle's PCR policy is not gateway "*"'s pinned one" ]] || why="$why policy not pinned: $out;"
 : > "$d/gateways-none"
 out=$(vr "$d/settled.cbor" "$d/settled.bundle" "$d/nodes" "--allow-simulated" "$d/gateways-none")
 [[ "$out" == "1: NOT VERIFIED: device "*": gateway "*" has no pinned AK"* ]] || why="$why no pins: $out;"
@@ -651,7 +657,7 @@ for k in 1 2 3 4; do
 	[[ "$out" == "$want"* ]] || why="$why whitelist without node $k (signers: $signers): $out;"
 done
 [ "$refused" -ge 2 ] && [ "$refused" = "$nsig" ] || why="$why $refused whitelists refused for a missing signer, the report has $nsig;"
-check "verify-report refuses a flipped byte in the report, a record, a reading and the config, a whitelist missing a signer, simulated AKs unless allowed, and a bundle AK that is not the gateway's pinned one" "$why"
+check "verify-report refuses a flipped byte in the report, a record, a reading and the config, a whitelist missing a signer, simulated AKs unless allowed, and a bundle AK or PCR policy that is not the gateway's pinned one" "$why"
 
 # ------------------------------------------------------------------ admin
 c=$base/n3/oracle.conf

@@ -140,6 +140,7 @@ struct built {
 struct dev0 {
 	const uint8_t *ak;
 	size_t ak_len;
+	const char *policy;	/* NULL: none */
 	size_t nchains;
 	struct oracle_bundle_chain chains[4];
 	int64_t value;		/* its round input */
@@ -182,6 +183,8 @@ static void build_dev0(struct built *b, enum mut m, const struct dev0 *d0)
 			continue;
 		dev[i].ak = d0->ak;
 		dev[i].ak_len = d0->ak_len;
+		dev[i].policy = (const uint8_t *)d0->policy;
+		dev[i].policy_len = d0->policy ? strlen(d0->policy) : 0;
 		dev[i].nchains = d0->nchains;
 		memcpy(dev[i].chains, d0->chains, sizeof(d0->chains));
 		in[i].value = d0->value;
@@ -588,6 +591,64 @@ static void forged_ak(void **state)
 	free(recs);
 }
 
+/*
+ * The PCR policy is the gateway's, not the bundle's: the config digest does
+ * not name it, and an empty one admits any PCR state.  A gateway whose
+ * policy refuses its quotes (firmware not the allowed one) cannot be
+ * re-verified with the policy left out of the bundle.
+ */
+static void forged_policy(void **state)
+{
+	static const int16_t v[] = { 900 };
+	/* the allowed state: PCRs 0 and 7 at 32 x 0xcd; the quotes are of
+	 * 32 x 0xab (another firmware) */
+	static const char strict[] = "81 "
+		"cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd\n";
+	static const char loose[] = "81 "
+		"abababababababababababababababababababababababababababababababab\n";
+	struct oracle_vr_result res;
+	struct dev0 d0 = { 0 };
+	uint8_t *recs = calloc(1, 16384);
+	struct built b;
+	EVP_PKEY *key;
+
+	(void)state;
+	d0.ak = sim_ak(&key, &d0.ak_len);
+	memcpy(pin0.id, gws[0], 16);
+	pin0.ak = d0.ak;
+	pin0.ak_len = d0.ak_len;
+	pin0.policy = (const uint8_t *)strict;
+	pin0.policy_len = strlen(strict);
+	d0.chains[0] = (struct oracle_bundle_chain){ recs,
+		sim_chain(key, v, 1, 1u, recs, NULL) };
+	d0.nchains = 1;
+	d0.value = 900;
+	d0.time = 1021;
+	/* the bundle leaves the policy out: refused */
+	build_dev0(&b, M_NONE, &d0);
+	assert_int_equal(vr_sim(&b, &res), -EBADMSG);
+	assert_non_null(strstr(res.why, "PCR policy is not gateway"));
+	free(b.bundle);
+	/* with the gateway's policy, its quotes are refused by it */
+	d0.policy = strict;
+	build_dev0(&b, M_NONE, &d0);
+	assert_int_equal(vr_sim(&b, &res), -EBADMSG);
+	assert_null(strstr(res.why, "pinned"));
+	free(b.bundle);
+	/* a policy that allows them, pinned as such: verified */
+	d0.policy = loose;
+	pin0.policy = (const uint8_t *)loose;
+	pin0.policy_len = strlen(loose);
+	build_dev0(&b, M_NONE, &d0);
+	if (vr_sim(&b, &res))
+		fail_msg("allowed policy: %s", res.why);
+	free(b.bundle);
+	memset(&pin0, 0, sizeof(pin0));
+	EVP_PKEY_free(key);
+	free((void *)d0.ak);
+	free(recs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -599,6 +660,7 @@ int main(void)
 		cmocka_unit_test(tamper_signed),
 		cmocka_unit_test(duplicate_readings),
 		cmocka_unit_test(forged_ak),
+		cmocka_unit_test(forged_policy),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

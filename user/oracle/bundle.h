@@ -151,12 +151,15 @@ struct oracle_vr_gw {
 	uint8_t id[16];
 	const uint8_t *ak;
 	size_t ak_len;
+	const uint8_t *policy;		/* its PCR policy file; NULL/0: none */
+	size_t policy_len;
 };
 
 /*
  * Re-verify a final report against its bundle, a whitelist of node
- * public keys and the gateways' pinned AKs (@gws: every device with
- * records must have its gateway's, equal to the bundle's), offline: t-of-n
+ * public keys and the gateways' pinned AKs and PCR policies (@gws: every
+ * device with records must have its gateway's, equal to the bundle's),
+ * offline: t-of-n
  * signatures over the core, config digest, Merkle root, every chain
  * segment with libattestio (kernel-exclusive rule with the boot evidence),
  * the readings and the aggregation.

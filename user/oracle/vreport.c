@@ -246,6 +246,14 @@ static int verify_dev(const struct oracle_bundle_dev *d, size_t i,
 			     "pinned AK", i, hex);
 			goto out;
 		}
+		/* an empty policy admits any PCR state: pinned as well */
+		if (pin && (pin->policy_len != d->policy_len ||
+			    (d->policy_len && memcmp(pin->policy, d->policy,
+						     d->policy_len)))) {
+			fail(res, "device %zu: the bundle's PCR policy is not "
+			     "gateway %s's pinned one", i, hex);
+			goto out;
+		}
 		if (att_key_parse(d->ak, d->ak_len, &ak, &e)) {
 			fail(res, "device %zu: AK: %s", i, e.msg);
 			goto out;

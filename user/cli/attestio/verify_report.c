@@ -46,11 +46,13 @@ static void vr_usage(FILE *f)
 		"  -n, --nodes FILE  the whitelist: one node public key per line (130 hex\n"
 		"                    digits, `attestio-oracle pubkey`), optionally after\n"
 		"                    `node` or `node =`; # comments and blank lines\n"
-		"  -g, --gateways FILE  the gateways' AKs: one `ID = AK-FILE` per line (32\n"
-		"                    hex digits, the file the nodes' `[gateways]` name);\n"
-		"                    a device with records whose gateway is not listed,\n"
-		"                    or whose bundle AK is not that file byte for byte,\n"
-		"                    is refused (the config digest does not name keys)\n"
+		"  -g, --gateways FILE  the gateways' AKs and PCR policies: one\n"
+		"                    `ID = AK-FILE [POLICY-FILE]` per line (32 hex digits,\n"
+		"                    the files the nodes' `[gateways]`/`policy` name; no\n"
+		"                    policy file: the gateway has none); a device with\n"
+		"                    records whose gateway is not listed, or whose bundle\n"
+		"                    AK or policy is not that file byte for byte, is\n"
+		"                    refused (the config digest names neither)\n"
 		"  -j, --json        print the result as one JSON object\n"
 		"  --allow-simulated admit simulated gateways' software AKs (attestio-sim,\n"
 		"                    test generators: no TPM holds them); refused otherwise\n"
@@ -123,12 +125,15 @@ struct gwpins {
 
 static void gwpins_free(struct gwpins *p)
 {
-	for (size_t k = 0; k < p->n; k++)
+	for (size_t k = 0; k < p->n; k++) {
 		free((void *)p->g[k].ak);
+		free((void *)p->g[k].policy);
+	}
 	p->n = 0;
 }
 
-/* `ID = FILE` (or `ID FILE`) lines; # comments and blank lines. */
+/* `ID = AK-FILE [POLICY-FILE]` (or without `=`) lines; # comments and
+ * blank lines. */
 static int read_gateways(const char *path, struct gwpins *p)
 {
 	FILE *f = fopen(path, "r");
@@ -141,9 +146,9 @@ static int read_gateways(const char *path, struct gwpins *p)
 		return EXIT_IO;
 	}
 	while (!rc && fgets(line, sizeof(line), f)) {
-		char *id = line, *file, *e;
-		uint8_t *ak = NULL;
-		size_t len = 0;
+		char *id = line, *file, *pol, *e;
+		uint8_t *ak = NULL, *pb = NULL;
+		size_t len = 0, plen = 0;
 
 		ln++;
 		line[strcspn(line, "\r\n")] = 0;
@@ -159,6 +164,11 @@ static int read_gateways(const char *path, struct gwpins *p)
 		e = file + strlen(file);
 		while (e > file && isspace((unsigned char)e[-1]))
 			*--e = 0;
+		pol = file + strcspn(file, " \t");	/* an optional policy file */
+		if (*pol)
+			*pol++ = 0;
+		while (isspace((unsigned char)*pol))
+			pol++;
 		if (strlen(id) != 32 || p->n == ORACLE_BUNDLE_ITEMS_MAX || !*file ||
 		    oracle_unhex(id, p->g[p->n].id, 16)) {
 			cli_error(CMD, "%s:%u: not `GATEWAY-ID = AK-FILE` (32 hex digits)",
@@ -171,9 +181,21 @@ static int read_gateways(const char *path, struct gwpins *p)
 				cli_error(CMD, "%s:%u: gateway listed twice", path, ln);
 				rc = EXIT_USAGE;
 			}
+		if (!rc && *pol && strpbrk(pol, " \t")) {
+			cli_error(CMD, "%s:%u: more than an AK file and a policy file",
+				  path, ln);
+			rc = EXIT_USAGE;
+		}
 		if (!rc && !(rc = cli_read_file(CMD, file, 64 * 1024, &ak, &len))) {
 			p->g[p->n].ak = ak;
-			p->g[p->n++].ak_len = len;
+			p->g[p->n].ak_len = len;
+			if (*pol && (rc = cli_read_file(CMD, pol, 64 * 1024, &pb, &plen)))
+				free(ak);
+			else
+				p->g[p->n].policy = pb;
+			p->g[p->n].policy_len = plen;
+			if (!rc)
+				p->n++;
 		}
 	}
 	fclose(f);
