@@ -532,6 +532,18 @@ static void duplicate_readings(void **state)
 	free(recs);
 }
 
+/* Device gws[0] with one chain: one reading of 900 and a checkpoint. */
+static void one_reading(struct dev0 *d0, EVP_PKEY *key, uint8_t *recs)
+{
+	static const int16_t v[] = { 900 };
+
+	d0->chains[0] = (struct oracle_bundle_chain){ recs,
+		sim_chain(key, v, 1, 1u, recs, NULL) };
+	d0->nchains = 1;
+	d0->value = 900;
+	d0->time = 1021;
+}
+
 /*
  * The config digest names the gateways, not their keys: a bundle that
  * names a key of its own for a gateway (a plain PEM public key, not marked
@@ -540,7 +552,6 @@ static void duplicate_readings(void **state)
  */
 static void forged_ak(void **state)
 {
-	static const int16_t v[] = { 900 };
 	struct oracle_vr_result res;
 	struct dev0 d0 = { 0 };
 	uint8_t *recs = calloc(1, 16384), *real;
@@ -560,11 +571,7 @@ static void forged_ak(void **state)
 	n = BIO_get_mem_data(bio, &pem);
 	d0.ak = (const uint8_t *)pem;
 	d0.ak_len = (size_t)n;
-	d0.chains[0] = (struct oracle_bundle_chain){ recs,
-		sim_chain(key, v, 1, 1u, recs, NULL) };
-	d0.nchains = 1;
-	d0.value = 900;
-	d0.time = 1021;
+	one_reading(&d0, key, recs);
 	build_dev0(&b, M_NONE, &d0);
 	/* not even --allow-simulated is needed for the forged key */
 	assert_int_equal(oracle_verify_report(b.fin, b.flen, b.bundle, b.blen,
@@ -599,7 +606,6 @@ static void forged_ak(void **state)
  */
 static void forged_policy(void **state)
 {
-	static const int16_t v[] = { 900 };
 	/* the allowed state: PCRs 0 and 7 at 32 x 0xcd; the quotes are of
 	 * 32 x 0xab (another firmware) */
 	static const char strict[] = "81 "
@@ -619,11 +625,7 @@ static void forged_policy(void **state)
 	pin0.ak_len = d0.ak_len;
 	pin0.policy = (const uint8_t *)strict;
 	pin0.policy_len = strlen(strict);
-	d0.chains[0] = (struct oracle_bundle_chain){ recs,
-		sim_chain(key, v, 1, 1u, recs, NULL) };
-	d0.nchains = 1;
-	d0.value = 900;
-	d0.time = 1021;
+	one_reading(&d0, key, recs);
 	/* the bundle leaves the policy out: refused */
 	build_dev0(&b, M_NONE, &d0);
 	assert_int_equal(vr_sim(&b, &res), -EBADMSG);
