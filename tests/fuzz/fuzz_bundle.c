@@ -34,7 +34,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	oracle_cfg_parse(b.cfg_text, b.cfg_len, cfg, &why);
 	oracle_bundle_release(&b);
-	oracle_verify_bundle(data, size, ORACLE_VR_ALLOW_SIMULATED, res);
+	oracle_verify_bundle(data, size, NULL, 0,
+			     ORACLE_VR_ALLOW_SIMULATED | ORACLE_VR_UNPINNED_AKS, res);
 out:
 	free(out);
 	free(res);

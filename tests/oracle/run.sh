@@ -570,11 +570,14 @@ fi
 d=$base/vr
 mkdir -p "$d"
 for k in 1 2 3 4; do printf 'node = %s\n' "${npub[$k]}"; done > "$d/nodes"
-vr() {	# report bundle [whitelist [flag]] -> "rc: output"
+# the gateways' AKs as the nodes are configured with them (pins)
+for i in $gws; do printf '%s = %s\n' "${gw[$i]}" "$base/g$i/ak.pem"; done > "$d/gateways"
+vr() {	# report bundle [whitelist [flag [gateways]]] -> "rc: output"
 	local out rc flag=(--allow-simulated)
 	# g1-g6 have gen_feed's simulated (software) AKs; "" as $4: refused
-	[ $# -ge 4 ] && flag=()
-	out=$("$bin/attestio" verify-report "$1" "$2" --nodes "${3:-$d/nodes}" "${flag[@]}" 2>&1); rc=$?
+	[ $# -ge 4 ] && [ -z "$4" ] && flag=()
+	out=$("$bin/attestio" verify-report "$1" "$2" --nodes "${3:-$d/nodes}" \
+		--gateways "${5:-$d/gateways}" "${flag[@]}" 2>&1); rc=$?
 	echo "$rc: $out"
 }
 read -r rs rh rk <<< "$("$py" -c 'import json,sys; d=json.load(open(sys.argv[1])); f={x["name"]:x for x in d["feeds"]}
@@ -593,6 +596,13 @@ done
 # g7's round: its records verify only under the kernel-exclusive rule with
 # the boot evidence in the bundle, which its tier 2 needs
 [[ "$out" == *"1 devices (1 under the kernel-exclusive rule)"* ]] || why="$why kk: not under the kernel-exclusive rule;"
+# g7 has a (gen_feed) TPM2B_PUBLIC AK, not a simulated one: no such line
+[[ "$out" != *"SIMULATED:"* ]] || why="$why kk: labelled simulated;"
+# the honest feed's gateways have simulated AKs, admitted with
+# --allow-simulated: the verified round says so
+out=$(vr "$d/settled.cbor" "$d/settled.bundle")
+[[ "$out" == *$'\nSIMULATED: '*" devices have records under a simulated gateway's software AK"* ]] ||
+	why="$why settled: simulated AKs not labelled: $out;"
 check "verify-report: node 1's settled (honest $rs), halted (liar2 $rh) and kernel-key (kk $rk: g7, tier 2, boot evidence) rounds re-verify offline from the exported report and bundle" "$why"
 why=""
 "$py" -c 'import sys; b = bytearray(open(sys.argv[1], "rb").read()); b[4 + 95] ^= 1; open(sys.argv[2], "wb").write(b)' \
@@ -612,10 +622,25 @@ done
 # without --allow-simulated, the simulated gateways' AKs are refused
 out=$(vr "$d/settled.cbor" "$d/settled.bundle" "$d/nodes" "")
 [[ "$out" == "1: NOT VERIFIED: device "*": its AK is a simulated gateway's software key"* ]] || why="$why simulated AK admitted: $out;"
+# every gateway's AK pinned to another gateway's key, or not pinned: the
+# bundle's own AKs are not taken
+for i in $gws; do printf '%s = %s\n' "${gw[$i]}" "$base/g$((i % 10 + 1))/ak.pem"; done > "$d/gateways-swapped"
+out=$(vr "$d/settled.cbor" "$d/settled.bundle" "$d/nodes" "--allow-simulated" "$d/gateways-swapped")
+[[ "$out" == "1: NOT VERIFIED: device "*": the bundle's AK is not gateway "*"'s pinned AK" ]] || why="$why AK not pinned: $out;"
+# a PCR policy pinned for every gateway (the nodes have none): the
+# bundle's empty one, which admits any PCR state, is not it
+printf '81 %s\n' "$(printf 'cd%.0s' $(seq 32))" > "$d/policy"
+sed "s|\$| $d/policy|" "$d/gateways" > "$d/gateways-policy"
+out=$(vr "$d/settled.cbor" "$d/settled.bundle" "$d/nodes" "--allow-simulated" "$d/gateways-policy")
+[[ "$out" == "1: NOT VERIFIED: device "*": the bundle's PCR policy is not gateway "*"'s pinned one" ]] || why="$why policy not pinned: $out;"
+: > "$d/gateways-none"
+out=$(vr "$d/settled.cbor" "$d/settled.bundle" "$d/nodes" "--allow-simulated" "$d/gateways-none")
+[[ "$out" == "1: NOT VERIFIED: device "*": gateway "*" has no pinned AK"* ]] || why="$why no pins: $out;"
 nsig=$("$py" -c 'import sys; b = open(sys.argv[1], "rb").read(); print(b[4 + 224 + 1] - 0x80)' "$d/settled.cbor")
 # whitelists of 3: without a signer, the signatures are refused; without
 # node 1 (whose bundle this is), the bundle's report is
-signers=$("$bin/attestio" verify-report "$d/settled.cbor" "$d/settled.bundle" --nodes "$d/nodes" --json |
+signers=$("$bin/attestio" verify-report "$d/settled.cbor" "$d/settled.bundle" --nodes "$d/nodes" \
+	--gateways "$d/gateways" --allow-simulated --json |
 	"$py" -c 'import json,sys; print(" ".join(map(str, json.load(sys.stdin)["signer_nodes"])))')
 refused=0
 for k in 1 2 3 4; do
@@ -632,7 +657,7 @@ for k in 1 2 3 4; do
 	[[ "$out" == "$want"* ]] || why="$why whitelist without node $k (signers: $signers): $out;"
 done
 [ "$refused" -ge 2 ] && [ "$refused" = "$nsig" ] || why="$why $refused whitelists refused for a missing signer, the report has $nsig;"
-check "verify-report refuses a flipped byte in the report, a record, a reading and the config, a whitelist missing a signer, and simulated AKs unless allowed" "$why"
+check "verify-report refuses a flipped byte in the report, a record, a reading and the config, a whitelist missing a signer, simulated AKs unless allowed, and a bundle AK or PCR policy that is not the gateway's pinned one" "$why"
 
 # ------------------------------------------------------------------ admin
 c=$base/n3/oracle.conf

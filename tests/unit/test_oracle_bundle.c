@@ -5,6 +5,7 @@
  * and a whole halted round re-verified with a tamper of each part.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,10 +13,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
+
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 
 #include "bundle.h"
 #include "report_cbor.h"
+#include "sim.h"
 
 static void unhex(const char *s, uint8_t *out, size_t n)
 {
@@ -130,7 +137,17 @@ struct built {
  * makes it, signed by nodes 1 and 2; @m changes one thing before the
  * report is sealed, so only the deeper checks can catch it.
  */
-static void build(struct built *b, enum mut m)
+struct dev0 {
+	const uint8_t *ak;
+	size_t ak_len;
+	const char *policy;	/* NULL: none */
+	size_t nchains;
+	struct oracle_bundle_chain chains[4];
+	int64_t value;		/* its round input */
+	uint64_t time;
+};
+
+static void build_dev0(struct built *b, enum mut m, const struct dev0 *d0)
 {
 	struct oracle_bundle_dev dev[NGW];
 	struct oracle_agg_input in[NGW];
@@ -162,6 +179,16 @@ static void build(struct built *b, enum mut m)
 		memcpy(in[i].site, cfg->s[i].site, 16);
 		in[i].tier = 1;
 		in[i].reputation = ORACLE_REP_INITIAL;
+		if (i || !d0)
+			continue;
+		dev[i].ak = d0->ak;
+		dev[i].ak_len = d0->ak_len;
+		dev[i].policy = (const uint8_t *)d0->policy;
+		dev[i].policy_len = d0->policy ? strlen(d0->policy) : 0;
+		dev[i].nchains = d0->nchains;
+		memcpy(dev[i].chains, d0->chains, sizeof(d0->chains));
+		in[i].value = d0->value;
+		in[i].time = d0->time;
 	}
 	/* the node sorts its devices by id */
 	for (int i = 0; i < NGW; i++)
@@ -230,10 +257,16 @@ static void build(struct built *b, enum mut m)
 	free(cfg);
 }
 
+static void build(struct built *b, enum mut m)
+{
+	build_dev0(b, m, NULL);
+}
+
 static int vr(const struct built *b, size_t nnodes, struct oracle_vr_result *res)
 {
 	return oracle_verify_report(b->fin, b->flen, b->bundle, b->blen,
-				    (const uint8_t (*)[ORACLE_PUB_LEN])pubs, nnodes, 0, res);
+				    (const uint8_t (*)[ORACLE_PUB_LEN])pubs, nnodes,
+				    NULL, 0, 0, res);
 }
 
 static void verify_halted(void **state)
@@ -280,7 +313,8 @@ static void tamper_each_byte(void **state)
 	/* truncation at every length: refused, never read past */
 	for (size_t n = 0; n < b.blen; n += step)
 		assert_int_equal(oracle_verify_report(b.fin, b.flen, b.bundle, n,
-			(const uint8_t (*)[ORACLE_PUB_LEN])pubs, 4, 0, &res), -EBADMSG);
+			(const uint8_t (*)[ORACLE_PUB_LEN])pubs, 4, NULL, 0, 0, &res),
+			-EBADMSG);
 	assert_int_equal(vr(&b, 4, &res), 0);
 	free(b.bundle);
 }
@@ -371,6 +405,252 @@ static void codec_strict(void **state)
 	free(b.bundle);
 }
 
+
+/* ---------------------------------------------- records of a device --- */
+
+/* A simulated gateway's chain for gws[0]'s stream 0: descriptor, readings
+ * @v[] (raw, one a second from 1021 s), a checkpoint after each reading
+ * in @cp_after (bit k: after reading k).  Records appended to @buf. */
+static size_t sim_chain(EVP_PKEY *key, const int16_t *v, int nv,
+			unsigned int cp_after, uint8_t *buf, size_t *cp1_end)
+{
+	struct att_sim_qopt q = { .key = key };
+	struct att_sim_chain s, *ss = &s;
+	struct att_sim_cp cp;
+	size_t off = 0;
+	uint64_t epoch = 1;
+
+	att_sim_chain_init(&s, 0x1122334455667788ULL, 0, 0);
+	assert_int_equal(att_sim_desc(&s, buf, 1000, 1020000000000ULL), 0);
+	off += att_sim_desc_len();
+	for (int k = 0; k < nv; k++) {
+		uint64_t real = 1021000000000ULL + (uint64_t)k * 1000000000ULL;
+
+		memset(buf + off, 0, att_sim_sample_len());
+		assert_int_equal(att_sim_sample(&s, buf + off, v[k], 2000 + k, real), 0);
+		off += att_sim_sample_len();
+		if (!(cp_after & (1u << k)))
+			continue;
+		q.clock = 5000 + epoch * 1000;
+		assert_int_equal(att_sim_cp_prepare(&cp, &ss, 1, epoch++, &q), 0);
+		memset(buf + off, 0, cp.len);
+		assert_int_equal(att_sim_cp_write(&cp, &s, 0, buf + off, 2000 + k, real + 1), 0);
+		off += cp.len;
+		if (cp1_end && !*cp1_end)
+			*cp1_end = off;
+	}
+	return off;
+}
+
+static uint8_t *sim_ak(EVP_PKEY **key, size_t *len)
+{
+	char path[] = "/tmp/test_oracle_bundle_akXXXXXX";
+	int fd = mkstemp(path);
+	uint8_t *pem = malloc(4096);
+	FILE *f;
+
+	assert_true(fd >= 0);
+	close(fd);
+	*key = EVP_EC_gen("P-256");
+	assert_non_null(*key);
+	assert_int_equal(att_sim_write_ak(*key, path), 0);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	*len = fread(pem, 1, 4096, f);
+	fclose(f);
+	unlink(path);
+	assert_true(*len > 0);
+	return pem;
+}
+
+/* gws[0]'s pinned AK (the file its nodes are configured with) */
+static struct oracle_vr_gw pin0;
+
+static int vr_sim(const struct built *b, struct oracle_vr_result *res)
+{
+	return oracle_verify_report(b->fin, b->flen, b->bundle, b->blen,
+				    (const uint8_t (*)[ORACLE_PUB_LEN])pubs, 4,
+				    &pin0, 1, ORACLE_VR_ALLOW_SIMULATED, res);
+}
+
+/*
+ * The device's round input comes from its verified readings, each once:
+ * a bundle that repeats a chain segment (here the chain's first part up
+ * to its first checkpoint, a second time as a chain of its own) counts
+ * those readings twice and moves the device's median (3 readings 100,
+ * 200, 300 -> 200; with 100 twice -> 100).  Refused.
+ */
+static void duplicate_readings(void **state)
+{
+	static const int16_t v[] = { 100, 200, 300 };
+	struct oracle_vr_result res;
+	struct dev0 d0 = { 0 };
+	uint8_t *recs = calloc(1, 16384);
+	struct built b;
+	EVP_PKEY *key;
+	size_t cp1 = 0, len;
+
+	(void)state;
+	d0.ak = sim_ak(&key, &d0.ak_len);
+	memcpy(pin0.id, gws[0], 16);
+	pin0.ak = d0.ak;
+	pin0.ak_len = d0.ak_len;
+	len = sim_chain(key, v, 3, 1u | 4u, recs, &cp1);
+	/* honest: one chain, the median of its three readings */
+	d0.nchains = 1;
+	d0.chains[0] = (struct oracle_bundle_chain){ recs, len };
+	d0.time = 1023;
+	d0.value = 200;		/* raw 200 (x10 milli degC), 2 decimals */
+	build_dev0(&b, M_NONE, &d0);
+	if (vr_sim(&b, &res))
+		fail_msg("honest bundle: %s", res.why);
+	assert_int_equal(res.readings, 3);
+	assert_int_equal(res.simulated_devices, 1);	/* admitted, and said */
+	free(b.bundle);
+	/* the part up to the first checkpoint again, as a second chain: 100
+	 * counted twice, the device's median 100, and the report says so */
+	d0.nchains = 2;
+	d0.chains[1] = (struct oracle_bundle_chain){ recs, cp1 };
+	for (d0.value = 100; d0.value <= 200; d0.value += 100) {
+		build_dev0(&b, M_NONE, &d0);
+		if (!vr_sim(&b, &res))
+			fail_msg("readings counted twice verified: value %" PRId64
+				 " (honest 200), %zu readings", d0.value,
+				 res.readings);
+		assert_non_null(strstr(res.why, "seq 1 is in the bundle twice"));
+		free(b.bundle);
+	}
+	/* the whole chain twice in one segment: the same */
+	memcpy(recs + len, recs, len);
+	d0.nchains = 1;
+	d0.chains[0] = (struct oracle_bundle_chain){ recs, 2 * len };
+	build_dev0(&b, M_NONE, &d0);
+	assert_int_equal(vr_sim(&b, &res), -EBADMSG);
+	free(b.bundle);
+	EVP_PKEY_free(key);
+	free((void *)d0.ak);
+	free(recs);
+}
+
+/* Device gws[0] with one chain: one reading of 900 and a checkpoint. */
+static void one_reading(struct dev0 *d0, EVP_PKEY *key, uint8_t *recs)
+{
+	static const int16_t v[] = { 900 };
+
+	d0->chains[0] = (struct oracle_bundle_chain){ recs,
+		sim_chain(key, v, 1, 1u, recs, NULL) };
+	d0->nchains = 1;
+	d0->value = 900;
+	d0->time = 1021;
+}
+
+/*
+ * The config digest names the gateways, not their keys: a bundle that
+ * names a key of its own for a gateway (a plain PEM public key, not marked
+ * simulated) with records signed by it is refused unless that key is the
+ * gateway's pinned AK; without a pin, a device with records is refused.
+ */
+static void forged_ak(void **state)
+{
+	struct oracle_vr_result res;
+	struct dev0 d0 = { 0 };
+	uint8_t *recs = calloc(1, 16384), *real;
+	struct built b;
+	EVP_PKEY *key, *rkey;
+	BIO *bio = BIO_new(BIO_s_mem());
+	char *pem;
+	long n;
+
+	(void)state;
+	real = sim_ak(&rkey, &pin0.ak_len);	/* the gateway's enrolled AK */
+	memcpy(pin0.id, gws[0], 16);
+	pin0.ak = real;
+	key = EVP_EC_gen("P-256");		/* the forger's */
+	assert_non_null(key);
+	assert_int_equal(PEM_write_bio_PUBKEY(bio, key), 1);
+	n = BIO_get_mem_data(bio, &pem);
+	d0.ak = (const uint8_t *)pem;
+	d0.ak_len = (size_t)n;
+	one_reading(&d0, key, recs);
+	build_dev0(&b, M_NONE, &d0);
+	/* not even --allow-simulated is needed for the forged key */
+	assert_int_equal(oracle_verify_report(b.fin, b.flen, b.bundle, b.blen,
+		(const uint8_t (*)[ORACLE_PUB_LEN])pubs, 4, &pin0, 1, 0, &res),
+		-EBADMSG);
+	assert_non_null(strstr(res.why, "is not gateway"));
+	assert_int_equal(oracle_verify_report(b.fin, b.flen, b.bundle, b.blen,
+		(const uint8_t (*)[ORACLE_PUB_LEN])pubs, 4, NULL, 0, 0, &res),
+		-EBADMSG);
+	assert_non_null(strstr(res.why, "has no pinned AK"));
+	/* the same records under the forger's key pinned: verified (so the
+	 * refusals above are the pin's alone) */
+	pin0.ak = d0.ak;
+	pin0.ak_len = d0.ak_len;
+	if (oracle_verify_report(b.fin, b.flen, b.bundle, b.blen,
+		(const uint8_t (*)[ORACLE_PUB_LEN])pubs, 4, &pin0, 1, 0, &res))
+		fail_msg("pinned: %s", res.why);
+	assert_int_equal(res.simulated_devices, 0);	/* a plain PEM key */
+	free(b.bundle);
+	BIO_free(bio);
+	EVP_PKEY_free(key);
+	EVP_PKEY_free(rkey);
+	free(real);
+	free(recs);
+}
+
+/*
+ * The PCR policy is the gateway's, not the bundle's: the config digest does
+ * not name it, and an empty one admits any PCR state.  A gateway whose
+ * policy refuses its quotes (firmware not the allowed one) cannot be
+ * re-verified with the policy left out of the bundle.
+ */
+static void forged_policy(void **state)
+{
+	/* the allowed state: PCRs 0 and 7 at 32 x 0xcd; the quotes are of
+	 * 32 x 0xab (another firmware) */
+	static const char strict[] = "81 "
+		"cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd\n";
+	static const char loose[] = "81 "
+		"abababababababababababababababababababababababababababababababab\n";
+	struct oracle_vr_result res;
+	struct dev0 d0 = { 0 };
+	uint8_t *recs = calloc(1, 16384);
+	struct built b;
+	EVP_PKEY *key;
+
+	(void)state;
+	d0.ak = sim_ak(&key, &d0.ak_len);
+	memcpy(pin0.id, gws[0], 16);
+	pin0.ak = d0.ak;
+	pin0.ak_len = d0.ak_len;
+	pin0.policy = (const uint8_t *)strict;
+	pin0.policy_len = strlen(strict);
+	one_reading(&d0, key, recs);
+	/* the bundle leaves the policy out: refused */
+	build_dev0(&b, M_NONE, &d0);
+	assert_int_equal(vr_sim(&b, &res), -EBADMSG);
+	assert_non_null(strstr(res.why, "PCR policy is not gateway"));
+	free(b.bundle);
+	/* with the gateway's policy, its quotes are refused by it */
+	d0.policy = strict;
+	build_dev0(&b, M_NONE, &d0);
+	assert_int_equal(vr_sim(&b, &res), -EBADMSG);
+	assert_null(strstr(res.why, "pinned"));
+	free(b.bundle);
+	/* a policy that allows them, pinned as such: verified */
+	d0.policy = loose;
+	pin0.policy = (const uint8_t *)loose;
+	pin0.policy_len = strlen(loose);
+	build_dev0(&b, M_NONE, &d0);
+	if (vr_sim(&b, &res))
+		fail_msg("allowed policy: %s", res.why);
+	free(b.bundle);
+	memset(&pin0, 0, sizeof(pin0));
+	EVP_PKEY_free(key);
+	free((void *)d0.ak);
+	free(recs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -380,6 +660,9 @@ int main(void)
 		cmocka_unit_test(verify_halted),
 		cmocka_unit_test(tamper_each_byte),
 		cmocka_unit_test(tamper_signed),
+		cmocka_unit_test(duplicate_readings),
+		cmocka_unit_test(forged_ak),
+		cmocka_unit_test(forged_policy),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -129,23 +129,46 @@ struct oracle_vr_result {
 	size_t t;
 	size_t devices, records_verified, readings;
 	size_t kernel_devices;		/* verified under the kernel-exclusive rule */
+	size_t simulated_devices;	/* with records under a simulated AK
+					   (ORACLE_VR_ALLOW_SIMULATED) */
 	char why[512];			/* the first failure */
 };
 
 /* Flags of oracle_verify_report() and oracle_verify_bundle(). */
 #define ORACLE_VR_ALLOW_SIMULATED	1u	/* admit simulated gateways' AKs
 						   (software keys, no TPM: tests) */
+#define ORACLE_VR_UNPINNED_AKS		2u	/* take the bundle's AKs without a
+						   pin (fuzz_bundle only: then
+						   nothing is proven about keys) */
 
 /*
- * Re-verify a final report against its bundle and a whitelist of node
- * public keys, offline: t-of-n signatures over the core, config digest,
- * Merkle root, every chain segment with libattestio (kernel-exclusive
- * rule with the boot evidence), the readings and the aggregation.
+ * A gateway's AK as the verifier knows it (the file the nodes were
+ * configured with: `[gateways] ID = FILE`), byte for byte.  The config
+ * digest names gateways but not their keys: a bundle's AK is only as good
+ * as this pin.
+ */
+struct oracle_vr_gw {
+	uint8_t id[16];
+	const uint8_t *ak;
+	size_t ak_len;
+	const uint8_t *policy;		/* its PCR policy file; NULL/0: none */
+	size_t policy_len;
+};
+
+/*
+ * Re-verify a final report against its bundle, a whitelist of node
+ * public keys and the gateways' pinned AKs and PCR policies (@gws: every
+ * device with records must have its gateway's, equal to the bundle's),
+ * offline: t-of-n
+ * signatures over the core, config digest, Merkle root, every chain
+ * segment with libattestio (kernel-exclusive rule with the boot evidence),
+ * the readings and the aggregation.
  * 0 = verified; -EBADMSG = not verified (res->why); -ENOMEM.
  */
 int oracle_verify_report(const uint8_t *final_buf, size_t final_len,
 			 const uint8_t *bundle, size_t blen,
 			 const uint8_t (*nodes)[ORACLE_PUB_LEN], size_t nnodes,
+			 const struct oracle_vr_gw *gws, size_t ngws,
 			 unsigned int flags, struct oracle_vr_result *res);
 
 /*
@@ -155,6 +178,7 @@ int oracle_verify_report(const uint8_t *final_buf, size_t final_len,
  * proves nothing about who signed: never a substitute for the above.
  */
 int oracle_verify_bundle(const uint8_t *bundle, size_t blen,
+			 const struct oracle_vr_gw *gws, size_t ngws,
 			 unsigned int flags, struct oracle_vr_result *res);
 
 #endif

@@ -36,6 +36,7 @@ struct vdev {
 	size_t nfed;
 	int64_t *val;			/* fixed-point readings */
 	int64_t *ns;			/* their capture times */
+	struct fedrec *src;		/* their records (duplicates refused) */
 	size_t nval, cap;
 	int dec;
 	size_t verified;
@@ -89,6 +90,7 @@ static void vdev_verdict(void *ctx, const struct att_verdict *vd)
 			size_t n = x->cap ? 2 * x->cap : 64;
 			int64_t *a = realloc(x->val, n * sizeof(*a));
 			int64_t *b;
+			struct fedrec *c;
 
 			if (!a)
 				return;
@@ -97,8 +99,13 @@ static void vdev_verdict(void *ctx, const struct att_verdict *vd)
 			if (!b)
 				return;
 			x->ns = b;
+			c = realloc(x->src, n * sizeof(*c));
+			if (!c)
+				return;
+			x->src = c;
 			x->cap = n;
 		}
+		x->src[x->nval] = x->fed[i];
 		x->val[x->nval] = oracle_to_fixed(v, x->dec);
 		x->ns[x->nval++] = (int64_t)le64toh(h.realtime_ns);
 		return;
@@ -132,9 +139,49 @@ static int tv_cmp(const void *a, const void *b)
 	return x->k < y->k ? -1 : x->k > y->k;
 }
 
+static int fedrec_cmp(const void *a, const void *b)
+{
+	const struct fedrec *x = a, *y = b;
+
+	if (x->seq != y->seq)
+		return x->seq < y->seq ? -1 : 1;
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	return memcmp(x->rec, y->rec, x->len);
+}
+
+/*
+ * A reading counts once: the same sample record verified twice (a chain
+ * segment repeated in the bundle, as a chain of its own or appended to
+ * one) would weigh it twice in the device's median.  The node stores each
+ * record once.  Two distinct records are never byte-identical (stream,
+ * seq and both capture clocks are in the header).  0, or -1 with the seq.
+ */
+static int dup_reading(const struct vdev *x, uint64_t *seq)
+{
+	struct fedrec *s;
+	int ret = 0;
+
+	if (x->nval < 2)
+		return 0;
+	s = malloc(x->nval * sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	memcpy(s, x->src, x->nval * sizeof(*s));
+	qsort(s, x->nval, sizeof(*s), fedrec_cmp);
+	for (size_t k = 1; k < x->nval && !ret; k++)
+		if (!fedrec_cmp(&s[k - 1], &s[k])) {
+			*seq = s[k].seq;
+			ret = -1;
+		}
+	free(s);
+	return ret;
+}
+
 /* Verify device @i's chains; its round input into *in.  0 or -EBADMSG. */
 static int verify_dev(const struct oracle_bundle_dev *d, size_t i,
-		      const struct oracle_cfg *cfg, uint64_t end, unsigned int flags,
+		      const struct oracle_cfg *cfg, uint64_t end,
+		      const struct oracle_vr_gw *gws, size_t ngws, unsigned int flags,
 		      struct oracle_agg_input *in, struct oracle_vr_result *res)
 {
 	struct att_boot *boots[ORACLE_BUNDLE_BOOTS_MAX] = { 0 };
@@ -181,6 +228,32 @@ static int verify_dev(const struct oracle_bundle_dev *d, size_t i,
 		goto out;
 	}
 	if (d->nchains) {
+		const struct oracle_vr_gw *pin = NULL;
+		char hex[33];
+
+		for (size_t k = 0; k < ngws; k++)
+			if (!memcmp(gws[k].id, d->gw, 16))
+				pin = &gws[k];
+		oracle_hex(d->gw, 16, hex);
+		if (!pin && !(flags & ORACLE_VR_UNPINNED_AKS)) {
+			fail(res, "device %zu: gateway %s has no pinned AK (its "
+			     "records would verify with whatever key the bundle "
+			     "names)", i, hex);
+			goto out;
+		}
+		if (pin && (pin->ak_len != d->ak_len || memcmp(pin->ak, d->ak, d->ak_len))) {
+			fail(res, "device %zu: the bundle's AK is not gateway %s's "
+			     "pinned AK", i, hex);
+			goto out;
+		}
+		/* an empty policy admits any PCR state: pinned as well */
+		if (pin && (pin->policy_len != d->policy_len ||
+			    (d->policy_len && memcmp(pin->policy, d->policy,
+						     d->policy_len)))) {
+			fail(res, "device %zu: the bundle's PCR policy is not "
+			     "gateway %s's pinned one", i, hex);
+			goto out;
+		}
 		if (att_key_parse(d->ak, d->ak_len, &ak, &e)) {
 			fail(res, "device %zu: AK: %s", i, e.msg);
 			goto out;
@@ -263,6 +336,20 @@ static int verify_dev(const struct oracle_bundle_dev *d, size_t i,
 			goto out;
 		}
 	}
+	{
+		uint64_t dseq = 0;
+		int dr = dup_reading(&x, &dseq);
+
+		if (dr == -ENOMEM) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		if (dr) {
+			fail(res, "device %zu: the reading of seq %" PRIu64 " is in the "
+			     "bundle twice (a chain segment repeated)", i, dseq);
+			goto out;
+		}
+	}
 	if (d->tier > 1 && !(d->kernel_key && x.cp_verified)) {
 		fail(res, "device %zu: tier %u without kernel-exclusive key use "
 		     "proven by its records", i, d->tier);
@@ -306,6 +393,7 @@ static int verify_dev(const struct oracle_bundle_dev *d, size_t i,
 	in->time = newest > 0 ? (uint64_t)(newest / 1000000000) : 0;
 	res->records_verified += x.verified;
 	res->kernel_devices += d->kernel_key && x.cp_verified;
+	res->simulated_devices += ak && att_key_simulated(ak);
 	res->readings += x.nval;
 	ret = 0;
 out:
@@ -316,6 +404,7 @@ out:
 	free(x.fed);
 	free(x.val);
 	free(x.ns);
+	free(x.src);
 	free(win);
 	return ret;
 }
@@ -325,6 +414,7 @@ out:
 static int verify(const uint8_t *final_buf, size_t final_len,
 		  const uint8_t *bundle, size_t blen,
 		  const uint8_t (*nodes)[ORACLE_PUB_LEN], size_t nnodes,
+		  const struct oracle_vr_gw *gws, size_t ngws,
 		  unsigned int flags, struct oracle_vr_result *res)
 {
 	struct oracle_final fin;
@@ -470,7 +560,7 @@ signed_core:
 			fail(res, "device %zu: not the report's device %zu", k, k);
 			goto out;
 		}
-		ret = verify_dev(&b.dev[k], k, cfg, end, flags, &in[k], res);
+		ret = verify_dev(&b.dev[k], k, cfg, end, gws, ngws, flags, &in[k], res);
 		if (ret)
 			goto out;
 		ret = -EBADMSG;
@@ -515,16 +605,18 @@ out:
 int oracle_verify_report(const uint8_t *final_buf, size_t final_len,
 			 const uint8_t *bundle, size_t blen,
 			 const uint8_t (*nodes)[ORACLE_PUB_LEN], size_t nnodes,
+			 const struct oracle_vr_gw *gws, size_t ngws,
 			 unsigned int flags, struct oracle_vr_result *res)
 {
 	if (!final_buf)
 		return fail(res, "no final report");
-	return verify(final_buf, final_len, bundle, blen, nodes, nnodes, flags,
-		      res);
+	return verify(final_buf, final_len, bundle, blen, nodes, nnodes, gws,
+		      ngws, flags, res);
 }
 
 int oracle_verify_bundle(const uint8_t *bundle, size_t blen,
+			 const struct oracle_vr_gw *gws, size_t ngws,
 			 unsigned int flags, struct oracle_vr_result *res)
 {
-	return verify(NULL, 0, bundle, blen, NULL, 0, flags, res);
+	return verify(NULL, 0, bundle, blen, NULL, 0, gws, ngws, flags, res);
 }

@@ -23,8 +23,8 @@
 static void vr_usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: attestio verify-report REPORT BUNDLE --nodes FILE [--json]\n"
-		"                              [--allow-simulated]\n"
+		"Usage: attestio verify-report REPORT BUNDLE --nodes FILE --gateways FILE\n"
+		"                              [--json] [--allow-simulated]\n"
 		"\n"
 		"Re-verify a settlement offline, with no oracle running: REPORT is a final\n"
 		"report (`attestio-oracle final`), BUNDLE the evidence bundle of its round\n"
@@ -46,6 +46,13 @@ static void vr_usage(FILE *f)
 		"  -n, --nodes FILE  the whitelist: one node public key per line (130 hex\n"
 		"                    digits, `attestio-oracle pubkey`), optionally after\n"
 		"                    `node` or `node =`; # comments and blank lines\n"
+		"  -g, --gateways FILE  the gateways' AKs and PCR policies: one\n"
+		"                    `ID = AK-FILE [POLICY-FILE]` per line (32 hex digits,\n"
+		"                    the files the nodes' `[gateways]`/`policy` name; no\n"
+		"                    policy file: the gateway has none); a device with\n"
+		"                    records whose gateway is not listed, or whose bundle\n"
+		"                    AK or policy is not that file byte for byte, is\n"
+		"                    refused (the config digest names neither)\n"
 		"  -j, --json        print the result as one JSON object\n"
 		"  --allow-simulated admit simulated gateways' software AKs (attestio-sim,\n"
 		"                    test generators: no TPM holds them); refused otherwise\n"
@@ -111,10 +118,95 @@ static int read_nodes(const char *path, uint8_t (*nodes)[ORACLE_PUB_LEN],
 	return 0;
 }
 
+struct gwpins {
+	struct oracle_vr_gw g[ORACLE_BUNDLE_ITEMS_MAX];
+	size_t n;
+};
+
+static void gwpins_free(struct gwpins *p)
+{
+	for (size_t k = 0; k < p->n; k++) {
+		free((void *)p->g[k].ak);
+		free((void *)p->g[k].policy);
+	}
+	p->n = 0;
+}
+
+/* `ID = AK-FILE [POLICY-FILE]` (or without `=`) lines; # comments and
+ * blank lines. */
+static int read_gateways(const char *path, struct gwpins *p)
+{
+	FILE *f = fopen(path, "r");
+	char line[4200];
+	unsigned int ln = 0;
+	int rc = 0;
+
+	if (!f) {
+		cli_error(CMD, "cannot read %s: %s", path, strerror(errno));
+		return EXIT_IO;
+	}
+	while (!rc && fgets(line, sizeof(line), f)) {
+		char *id = line, *file, *pol, *e;
+		uint8_t *ak = NULL, *pb = NULL;
+		size_t len = 0, plen = 0;
+
+		ln++;
+		line[strcspn(line, "\r\n")] = 0;
+		while (isspace((unsigned char)*id))
+			id++;
+		if (!*id || *id == '#')
+			continue;
+		file = id + strcspn(id, " \t=");
+		if (*file)
+			*file++ = 0;
+		while (isspace((unsigned char)*file) || *file == '=')
+			file++;
+		e = file + strlen(file);
+		while (e > file && isspace((unsigned char)e[-1]))
+			*--e = 0;
+		pol = file + strcspn(file, " \t");	/* an optional policy file */
+		if (*pol)
+			*pol++ = 0;
+		while (isspace((unsigned char)*pol))
+			pol++;
+		if (strlen(id) != 32 || p->n == ORACLE_BUNDLE_ITEMS_MAX || !*file ||
+		    oracle_unhex(id, p->g[p->n].id, 16)) {
+			cli_error(CMD, "%s:%u: not `GATEWAY-ID = AK-FILE` (32 hex digits)",
+				  path, ln);
+			rc = EXIT_USAGE;
+			break;
+		}
+		for (size_t k = 0; k < p->n; k++)
+			if (!memcmp(p->g[k].id, p->g[p->n].id, 16)) {
+				cli_error(CMD, "%s:%u: gateway listed twice", path, ln);
+				rc = EXIT_USAGE;
+			}
+		if (!rc && *pol && strpbrk(pol, " \t")) {
+			cli_error(CMD, "%s:%u: more than an AK file and a policy file",
+				  path, ln);
+			rc = EXIT_USAGE;
+		}
+		if (!rc && !(rc = cli_read_file(CMD, file, 64 * 1024, &ak, &len))) {
+			p->g[p->n].ak = ak;
+			p->g[p->n].ak_len = len;
+			if (*pol && (rc = cli_read_file(CMD, pol, 64 * 1024, &pb, &plen)))
+				free(ak);
+			else
+				p->g[p->n].policy = pb;
+			p->g[p->n].policy_len = plen;
+			if (!rc)
+				p->n++;
+		}
+	}
+	fclose(f);
+	return rc;
+}
+
 int cmd_verify_report(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "nodes", required_argument, NULL, 'n' },
+		{ "gateways", required_argument, NULL, 'g' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "allow-simulated", no_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
@@ -122,7 +214,8 @@ int cmd_verify_report(int argc, char **argv)
 	};
 	static uint8_t nodes[ORACLE_QUORUM_MAX][ORACLE_PUB_LEN];
 	struct oracle_vr_result res;
-	const char *wl = NULL;
+	static struct gwpins pins;
+	const char *wl = NULL, *gwf = NULL;
 	uint8_t *rep = NULL, *bun = NULL;
 	size_t rlen = 0, blen = 0, nn = 0;
 	bool json = false;
@@ -130,25 +223,27 @@ int cmd_verify_report(int argc, char **argv)
 	int o, rc;
 
 	optind = 1;
-	while ((o = getopt_long(argc, argv, "n:jh", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "n:g:jh", opts, NULL)) != -1) {
 		switch (o) {
 		case 'n': wl = optarg; break;
+		case 'g': gwf = optarg; break;
 		case 'j': json = true; break;
 		case 's': flags |= ORACLE_VR_ALLOW_SIMULATED; break;
 		case 'h': vr_usage(stdout); return EXIT_OK;
 		default: vr_usage(stderr); return EXIT_USAGE;
 		}
 	}
-	if (optind != argc - 2 || !wl) {
+	if (optind != argc - 2 || !wl || !gwf) {
 		vr_usage(stderr);
 		return EXIT_USAGE;
 	}
-	if ((rc = read_nodes(wl, nodes, &nn)) ||
+	if ((rc = read_nodes(wl, nodes, &nn)) || (rc = read_gateways(gwf, &pins)) ||
 	    (rc = cli_read_file(CMD, argv[optind], ORACLE_FINAL_MAX, &rep, &rlen)) ||
 	    (rc = cli_read_file(CMD, argv[optind + 1], ORACLE_BUNDLE_MAX, &bun, &blen)))
 		goto out;
 	rc = oracle_verify_report(rep, rlen, bun, blen,
-				  (const uint8_t (*)[ORACLE_PUB_LEN])nodes, nn, flags, &res);
+				  (const uint8_t (*)[ORACLE_PUB_LEN])nodes, nn, pins.g,
+				  pins.n, flags, &res);
 	if (rc == -ENOMEM) {
 		cli_error(CMD, "out of memory");
 		rc = EXIT_FAIL;
@@ -160,11 +255,12 @@ int cmd_verify_report(int argc, char **argv)
 		printf(",\"round\":%" PRIu64 ",\"status\":%u,\"status_name\":\"%s\","
 		       "\"value\":%" PRId64 ",\"decimals\":%d,\"signers\":%zu,\"t\":%zu,"
 		       "\"devices\":%zu,\"records_verified\":%zu,\"readings\":%zu,"
-		       "\"kernel_key_devices\":%zu,\"reason\":", res.core.round,
+		       "\"kernel_key_devices\":%zu,\"simulated_devices\":%zu,"
+		       "\"reason\":", res.core.round,
 		       res.core.status, oracle_status_name(res.core.status),
 		       res.core.value, res.core.decimals, res.signers, res.t,
 		       res.devices, res.records_verified, res.readings,
-		       res.kernel_devices);
+		       res.kernel_devices, res.simulated_devices);
 		if (rc)
 			json_str(stdout, res.why);
 		else
@@ -185,9 +281,16 @@ int cmd_verify_report(int argc, char **argv)
 		       res.core.value, res.core.decimals, res.signers, res.t,
 		       res.devices, res.kernel_devices, res.records_verified,
 		       res.readings);
+		/* --allow-simulated admitted them: say so, never silently */
+		if (res.simulated_devices)
+			printf("SIMULATED: %zu of the %zu devices have records under a "
+			       "simulated gateway's software AK (no TPM): this round "
+			       "proves nothing about real sensors\n",
+			       res.simulated_devices, res.devices);
 	}
 	rc = rc ? EXIT_FAIL : EXIT_OK;
 out:
+	gwpins_free(&pins);
 	free(rep);
 	free(bun);
 	return rc;
