@@ -8,13 +8,15 @@ TOP := $(CURDIR)
 BUILD := $(TOP)/build
 
 # Kernel versions to build the module for: KVER=… if given; else the running
-# kernel when its headers are installed; else every kernel with headers.
+# kernel when its headers are installed; else every kernel with headers but
+# make stress's debug kernel (tests/stress/build-kernel.sh; stress.sh passes
+# KVER for it).
 ifneq ($(KVER),)
 KVERS := $(KVER)
 else ifneq ($(wildcard /lib/modules/$(shell uname -r)/build/Makefile),)
 KVERS := $(shell uname -r)
 else
-KVERS := $(sort $(patsubst /lib/modules/%/build/Makefile,%,$(wildcard /lib/modules/*/build/Makefile)))
+KVERS := $(filter-out %-attestio-debug,$(sort $(patsubst /lib/modules/%/build/Makefile,%,$(wildcard /lib/modules/*/build/Makefile))))
 endif
 
 KERNEL_SRC := kernel/*.c kernel/*.h kernel/compat-detect.sh Kbuild include/uapi/linux/attestio.h
