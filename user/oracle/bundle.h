@@ -129,6 +129,8 @@ struct oracle_vr_result {
 	size_t t;
 	size_t devices, records_verified, readings;
 	size_t kernel_devices;		/* verified under the kernel-exclusive rule */
+	size_t simulated_devices;	/* with a simulated gateway's software AK
+					   (admitted by ORACLE_VR_ALLOW_SIMULATED) */
 	char why[512];			/* the first failure */
 };
 

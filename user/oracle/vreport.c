@@ -185,6 +185,7 @@ static int verify_dev(const struct oracle_bundle_dev *d, size_t i,
 			fail(res, "device %zu: AK: %s", i, e.msg);
 			goto out;
 		}
+		res->simulated_devices += att_key_simulated(ak);
 		if (att_key_simulated(ak) && !(flags & ORACLE_VR_ALLOW_SIMULATED)) {
 			fail(res, "device %zu: its AK is a simulated gateway's software "
 			     "key (no TPM holds it); admitted only when asked to "

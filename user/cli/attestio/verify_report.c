@@ -48,7 +48,10 @@ static void vr_usage(FILE *f)
 		"                    `node` or `node =`; # comments and blank lines\n"
 		"  -j, --json        print the result as one JSON object\n"
 		"  --allow-simulated admit simulated gateways' software AKs (attestio-sim,\n"
-		"                    test generators: no TPM holds them); refused otherwise\n"
+		"                    test generators: no TPM holds them); refused otherwise;\n"
+		"                    a verified report with such devices says so on a\n"
+		"                    line of its own (\"SIMULATED: ...\"; JSON:\n"
+		"                    simulated_devices)\n"
 		"  -h, --help        this help\n"
 		"\n"
 		"Exit status:\n"
@@ -160,11 +163,12 @@ int cmd_verify_report(int argc, char **argv)
 		printf(",\"round\":%" PRIu64 ",\"status\":%u,\"status_name\":\"%s\","
 		       "\"value\":%" PRId64 ",\"decimals\":%d,\"signers\":%zu,\"t\":%zu,"
 		       "\"devices\":%zu,\"records_verified\":%zu,\"readings\":%zu,"
-		       "\"kernel_key_devices\":%zu,\"reason\":", res.core.round,
+		       "\"kernel_key_devices\":%zu,\"simulated_devices\":%zu,"
+		       "\"reason\":", res.core.round,
 		       res.core.status, oracle_status_name(res.core.status),
 		       res.core.value, res.core.decimals, res.signers, res.t,
 		       res.devices, res.records_verified, res.readings,
-		       res.kernel_devices);
+		       res.kernel_devices, res.simulated_devices);
 		if (rc)
 			json_str(stdout, res.why);
 		else
@@ -185,6 +189,12 @@ int cmd_verify_report(int argc, char **argv)
 		       res.core.value, res.core.decimals, res.signers, res.t,
 		       res.devices, res.kernel_devices, res.records_verified,
 		       res.readings);
+		/* provenance: a report made from simulated gateways says so */
+		if (res.simulated_devices)
+			printf("SIMULATED: %zu of the %zu devices have a simulated "
+			       "gateway's software AK (no TPM holds it), admitted by "
+			       "--allow-simulated: a test report, not evidence from "
+			       "hardware\n", res.simulated_devices, res.devices);
 	}
 	rc = rc ? EXIT_FAIL : EXIT_OK;
 out:
