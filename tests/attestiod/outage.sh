@@ -11,7 +11,8 @@
 # stored.  TAP on stdout (the guest's).
 #   outage.sh [--kernel K] [--seconds S]   (default 6.1, 3 s of stream each)
 # Environment: OUTAGE_TESTS="broker_restart kill_daemon kill_broker
-# disk_full settle" selects scenarios.  Ports 18860 (broker), 18861 (node
+# disk_full settle" selects scenarios; OUTAGE_SETTLE_LEAD (default 12):
+# seconds from the settle nodes' start to round 1.  Ports 18860 (broker), 18861 (node
 # metrics); OUTAGE_PORT moves them.
 # settle (no fault): the guest's temperature records go to four more host
 # nodes (n = 4, f = 1, t = 2, one feed on the guest's stream), rounds
@@ -58,8 +59,9 @@ nodekey=$(openssl rand -hex 32)
 read -r nodepub _ <<< "$("$bin/attestio-oracle" pubkey "$nodekey")"
 scenarios=${OUTAGE_TESTS:-broker_restart kill_daemon kill_broker disk_full settle}
 # the settle scenario's oracle set: four nodes; rounds of speriod s, run
-# sgrace s after their end; rounds 1-srounds settle
-speriod=3 sgrace=5 srounds=4
+# sgrace s after their end; rounds 1-srounds settle; round 1 starts slead
+# s after the guest asks for the nodes (OUTAGE_SETTLE_LEAD: a loaded host)
+speriod=3 sgrace=8 srounds=4 slead=${OUTAGE_SETTLE_LEAD:-12}
 declare -A skey spub
 for k in 1 2 3 4; do
 	skey[$k]=$(openssl rand -hex 32)
@@ -75,7 +77,8 @@ done
 {
 	printf 'NODEPUB=%s\nSECONDS_STREAM=%s\nGPORT=%s\nSCENARIOS="%s"\n' \
 		"$nodepub" "$seconds" "$gport" "$scenarios"
-	printf 'SETTLE_NODES="%s"\nSETTLE_PERIOD=%s\nSETTLE_ROUNDS=%s\n' "${spub[*]}" "$speriod" "$srounds"
+	printf 'SETTLE_NODES="%s"\nSETTLE_PERIOD=%s\nSETTLE_ROUNDS=%s\nSETTLE_LEAD=%s\n' \
+		"${spub[*]}" "$speriod" "$srounds" "$slead"
 	for s in $scenarios; do printf 'GW_%s=%s\n' "$s" "${gwid[$s]}"; done
 } > "$base/env"
 
