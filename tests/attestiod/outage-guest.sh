@@ -249,15 +249,16 @@ settle_scenario() {
 		rmmod attestio
 		return
 	fi
-	# the nodes run (subscribed) before the daemon publishes anything, as
-	# in production; round 1 starts SETTLE_LEAD s from now (the daemon's
-	# start and the sensor's attach under TCG on a loaded host)
-	t0=$(($(date +%s) + SETTLE_LEAD))
-	ctl settle-nodes "$t0"
-	[ "$ans" = ok ] || why="$ans"
 	gw_conf settle "$spool" "$SETTLE_NODES"
 	gw_start settle
 	wait_metric connected 1 120 || why="daemon not connected: $(tail -3 "$work/settle.log")"
+	# the nodes are subscribed before the first record exists (the sensor
+	# is attached after), as in production; round 1 starts SETTLE_LEAD s
+	# from now (the nodes' start, the sensor's creation and attach under
+	# TCG on a loaded host)
+	t0=$(($(date +%s) + SETTLE_LEAD))
+	ctl settle-nodes "$t0"
+	[ "$ans" = ok ] || why="${why:+$why; }$ans"
 	for ((i = 0; i < 4000; i++)); do echo $((2310 + i % 11)); done > "$work/settle.values"
 	tests/sensors/hidsensor --kind temperature --rate 20 --values "$work/settle.values" \
 		> "$work/settle.devs" 2> "$work/settle.sensor" &

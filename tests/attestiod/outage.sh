@@ -11,7 +11,7 @@
 # stored.  TAP on stdout (the guest's).
 #   outage.sh [--kernel K] [--seconds S]   (default 6.1, 3 s of stream each)
 # Environment: OUTAGE_TESTS="broker_restart kill_daemon kill_broker
-# disk_full settle" selects scenarios; OUTAGE_SETTLE_LEAD (default 12):
+# disk_full settle" selects scenarios; OUTAGE_SETTLE_LEAD (default 16):
 # seconds from the settle nodes' start to round 1.  Ports 18860 (broker), 18861 (node
 # metrics); OUTAGE_PORT moves them.
 # settle (no fault): the guest's temperature records go to four more host
@@ -61,7 +61,7 @@ scenarios=${OUTAGE_TESTS:-broker_restart kill_daemon kill_broker disk_full settl
 # the settle scenario's oracle set: four nodes; rounds of speriod s, run
 # sgrace s after their end; rounds 1-srounds settle; round 1 starts slead
 # s after the guest asks for the nodes (OUTAGE_SETTLE_LEAD: a loaded host)
-speriod=3 sgrace=8 srounds=4 slead=${OUTAGE_SETTLE_LEAD:-12}
+speriod=3 sgrace=8 srounds=4 slead=${OUTAGE_SETTLE_LEAD:-16}
 declare -A skey spub
 for k in 1 2 3 4; do
 	skey[$k]=$(openssl rand -hex 32)
