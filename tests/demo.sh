@@ -50,6 +50,8 @@ fi
 stook=$((SECONDS - sstart))
 settled=$(sed -n 's/^ok [0-9]* - settle: //p' "$out/settle.log" | tr -d '\r' | tail -n1)
 [ -n "$settled" ] || settle_rc=1
+# one clause a line: records, the contract's payout, attestio settle's, the refusals
+settled=$(printf '%s\n' "$settled" | sed 's/ -> TemperatureOption on the EVM: /\n   /; s/; /;\n   /g')
 
 say "summary"
 result=$(sed -n 's/^demo-result: //p' "$out/guest.log" | tr -d '\r' | tail -n1)
