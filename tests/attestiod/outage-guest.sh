@@ -18,6 +18,10 @@
 #   disk_full       the spool's file system (a 1 MiB tmpfs) filled up
 #                   mid-stream for a while, then freed: alarm raised,
 #                   the daemon keeps running, loss only as declared
+#   settle          no fault: a temperature sensor (23.10-23.20 degC) whose
+#                   records reach four host nodes (f = 1); their final
+#                   reports settle a TemperatureOption on the host's
+#                   in-process EVM with the payout of `attestio settle`
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
@@ -90,11 +94,12 @@ gw_conf() {	# scenario spool-dir
 	backoff_min_ms = 100
 	backoff_max_ms = 800
 	keepalive = 5
-	[oracle]
-	node = $NODEPUB
 	[metrics]
 	listen = 127.0.0.1:$mport
+	[oracle]
 	EOC
+	# shellcheck disable=SC2086  # a list of node keys
+	printf 'node = %s\n' ${3:-$NODEPUB} >> "$work/$1.conf"
 }
 
 gw_start() {	# scenario
@@ -152,6 +157,18 @@ act_disk_full() {
 	sleep 4		# long enough for the module's log (256 KiB) to wrap
 	rm -f "$d/filler"
 	sleep $(((SECONDS_STREAM + 1) / 2))
+}
+
+# after a scenario: the daemon and the sensor stopped, the module unloaded
+teardown() {
+	kill "$gw" 2> /dev/null
+	wait "$gw" 2> /dev/null
+	gw=''
+	kill -CONT "$sensor" 2> /dev/null
+	kill "$sensor" 2> /dev/null
+	wait "$sensor" 2> /dev/null
+	sensor=''
+	for _ in $(seq 50); do rmmod attestio 2> /dev/null && break; sleep 0.2; done
 }
 
 scenario() {	# name
@@ -213,15 +230,58 @@ scenario() {	# name
 	else
 		notok "$s" "$res" "$why" "$(tail -5 "$work/$s.log")"
 	fi
-	kill "$gw" 2> /dev/null
-	wait "$gw" 2> /dev/null
-	gw=''
-	kill -CONT "$sensor" 2> /dev/null
-	kill "$sensor" 2> /dev/null
-	wait "$sensor" 2> /dev/null
-	sensor=''
-	for _ in $(seq 50); do rmmod attestio 2> /dev/null && break; sleep 0.2; done
+	teardown
 	if [ "$s" = disk_full ]; then umount "$spool"; fi
+}
+
+# The guest's records -> 4 host nodes -> final reports -> the contract.
+# Rounds start at t0 (this clock: the records' capture times); the stream
+# covers rounds 1-SETTLE_ROUNDS, the spool drains (acked by all four), then
+# the host settles (tests/attestiod/outage.sh settle_check).
+settle_scenario() {
+	local spool=/var/lib/attestiod-settle dev t0 end why='' i idk=GW_settle
+	mkdir -p "$spool"
+	modprobe attestio key_handle=$handle log_kb=4096 ||
+		{ notok settle "modprobe attestio failed"; return; }
+	if ! "$bin/attestio" measurements --ak "$work/ak/ak.pub" \
+		--ksk-pem "$OUTAGE_DIR/${!idk}.pem" > "$work/settle.mlog" 2>&1; then
+		notok settle "no kernel session key for the nodes: $(tail -2 "$work/settle.mlog")"
+		rmmod attestio
+		return
+	fi
+	gw_conf settle "$spool" "$SETTLE_NODES"
+	gw_start settle
+	wait_metric connected 1 120 || why="daemon not connected: $(tail -3 "$work/settle.log")"
+	# the nodes are subscribed before the first record exists (the sensor
+	# is attached after), as in production; round 1 starts SETTLE_LEAD s
+	# from now (the nodes' start, the sensor's creation and attach under
+	# TCG on a loaded host)
+	t0=$(($(date +%s) + SETTLE_LEAD))
+	ctl settle-nodes "$t0"
+	[ "$ans" = ok ] || why="${why:+$why; }$ans"
+	for ((i = 0; i < 4000; i++)); do echo $((2310 + i % 11)); done > "$work/settle.values"
+	tests/sensors/hidsensor --kind temperature --rate 20 --values "$work/settle.values" \
+		> "$work/settle.devs" 2> "$work/settle.sensor" &
+	sensor=$!
+	for _ in $(seq 300); do [ -s "$work/settle.devs" ] && break; sleep 0.1; done
+	read -r dev < "$work/settle.devs"
+	echo "$dev" > "$sys/attach" || why="${why:+$why; }cannot attach $dev"
+	[ -d "$sys/streams/0" ] || why="${why:+$why; }the sensor is not stream 0: $(ls "$sys/streams")"
+	[ "$(date +%s)" -lt "$t0" ] || echo "# settle: the stream started $(($(date +%s) - t0)) s after round 1's start (SETTLE_LEAD)"
+	end=$((t0 + SETTLE_ROUNDS * SETTLE_PERIOD + 1))
+	while [ "$(date +%s)" -lt "$end" ]; do sleep 0.5; done
+	quiesce || why="${why:+$why; }the stream did not stop"
+	wait_metric spool_records 0 120 ||
+		why="${why:+$why; }spool not drained: $(metric spool_records) records left"
+	local recs
+	recs=$(cat "$sys/streams/0/records" 2> /dev/null)
+	ctl settle-check "$t0"
+	if [[ $ans == OK* ]] && [ -z "$why" ]; then
+		ok "settle: the module's $recs temperature records -> 4 host nodes (f = 1) -> final reports -> TemperatureOption on the EVM: ${ans#OK }"
+	else
+		notok "settle: guest records settle the option on the EVM" "$ans" "$why" "$(tail -3 "$work/settle.log")"
+	fi
+	teardown
 }
 
 echo "TAP version 13"
@@ -231,6 +291,8 @@ if ! "$bin/attestio" provision --handle $handle --out "$work/ak" > "$work/provis
 	echo "Bail out! attestio provision failed: $(tail -3 "$work/provision.log")"
 	exit 1
 fi
-for s in $SCENARIOS; do scenario "$s"; done
+for s in $SCENARIOS; do
+	if [ "$s" = settle ]; then settle_scenario; else scenario "$s"; fi
+done
 echo "1..$n"
 [ "$fails" -eq 0 ]

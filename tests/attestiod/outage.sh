@@ -11,7 +11,14 @@
 # stored.  TAP on stdout (the guest's).
 #   outage.sh [--kernel K] [--seconds S]   (default 6.1, 3 s of stream each)
 # Environment: OUTAGE_TESTS="broker_restart kill_daemon kill_broker
-# disk_full" selects scenarios.  Ports 18860 (broker), 18861 (node metrics).
+# disk_full settle" selects scenarios; OUTAGE_SETTLE_LEAD (default 16):
+# seconds from the settle nodes' start to round 1.  Ports 18860 (broker), 18861 (node
+# metrics); OUTAGE_PORT moves them.
+# settle (no fault): the guest's temperature records go to four more host
+# nodes (n = 4, f = 1, t = 2, one feed on the guest's stream), rounds
+# finalize, `attestio-oracle final` exports the reports and they settle a
+# TemperatureOption on the in-process EVM with the payout `attestio settle`
+# computes (tests/contracts/settle-lib.sh; Documentation/settlement.md).
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
@@ -33,10 +40,11 @@ py=/usr/bin/python3
 rm -rf "$base"
 mkdir -p "$base/ctl" "$base/pki"
 broker='' node='' vm=''
+snode=()
 
 # shellcheck disable=SC2317  # called from the trap
 cleanup() {
-	for p in $vm $node $broker; do kill -9 "$p" 2> /dev/null; done
+	for p in $vm $node "${snode[@]}" $broker; do kill -9 "$p" 2> /dev/null; done
 	wait 2> /dev/null
 }
 trap cleanup EXIT
@@ -49,7 +57,16 @@ mkpki "$pki" "attestio outage test ca" broker gw oracle
 chmod 644 "$pki"/*.key
 nodekey=$(openssl rand -hex 32)
 read -r nodepub _ <<< "$("$bin/attestio-oracle" pubkey "$nodekey")"
-scenarios=${OUTAGE_TESTS:-broker_restart kill_daemon kill_broker disk_full}
+scenarios=${OUTAGE_TESTS:-broker_restart kill_daemon kill_broker disk_full settle}
+# the settle scenario's oracle set: four nodes; rounds of speriod s, run
+# sgrace s after their end; rounds 1-srounds settle; round 1 starts slead
+# s after the guest asks for the nodes (OUTAGE_SETTLE_LEAD: a loaded host)
+speriod=3 sgrace=8 srounds=4 slead=${OUTAGE_SETTLE_LEAD:-16}
+declare -A skey spub
+for k in 1 2 3 4; do
+	skey[$k]=$(openssl rand -hex 32)
+	read -r "spub[$k]" _ <<< "$("$bin/attestio-oracle" pubkey "${skey[$k]}")"
+done
 # one gateway id per scenario, so that each is checked on its own
 declare -A gwid
 i=0
@@ -60,6 +77,8 @@ done
 {
 	printf 'NODEPUB=%s\nSECONDS_STREAM=%s\nGPORT=%s\nSCENARIOS="%s"\n' \
 		"$nodepub" "$seconds" "$gport" "$scenarios"
+	printf 'SETTLE_NODES="%s"\nSETTLE_PERIOD=%s\nSETTLE_ROUNDS=%s\nSETTLE_LEAD=%s\n' \
+		"${spub[*]}" "$speriod" "$srounds" "$slead"
 	for s in $scenarios; do printf 'GW_%s=%s\n' "$s" "${gwid[$s]}"; done
 } > "$base/env"
 
@@ -164,6 +183,83 @@ check() {
 	EOP
 }
 
+# ------------------------------------------------------ settle: 4 nodes
+# settle-nodes T0: start nodes 1-4 (their own stores under settle/) with
+# the guest's gateway (its kernel session key, as above) and one feed on
+# its stream 0 from T0 (the guest's clock: capture times), rounds of
+# $speriod s; answers once all four are subscribed.
+settle_nodes() {	# t0
+	local k d gw=${gwid[settle]}
+	[ -f "$base/$gw.pem" ] || { echo "no kernel session key $base/$gw.pem"; return; }
+	for k in 1 2 3 4; do
+		d=$base/settle/n$k
+		mkdir -p "$d"
+		{
+			printf '[node]\nkey = %s\ndb = %s/node.db\n' "${skey[$k]}" "$d"
+			printf '[link]\nbroker = mqtts://localhost:%s\nca = %s\ncert = %s\nkey = %s\nkeepalive = 5\n' \
+				"$port" "$pki/ca.crt" "$pki/oracle.crt" "$pki/oracle.key"
+			printf '[quorum]\n'
+			printf 'node = %s\n' "${spub[@]}"
+			printf '[gateways]\n%s = %s/%s.pem\n' "$gw" "$base" "$gw"
+			printf '[feed guest_temp]\nstreams = %s:0\nchannel_type = temp\nstart = %s\n' "$gw" "$1"
+			printf 'period = %s\ngrace = %s\nheartbeat = %s\ndecimals = 2\ntau = 0.5\nmin_devices = 1\n' \
+				"$speriod" "$sgrace" "$((2 * speriod))"
+		} > "$d/oracle.conf"
+		"$bin/attestio-oracle" run --config "$d/oracle.conf" > /dev/null 2>> "$d/oracle.log" &
+		snode+=($!)
+	done
+	for _ in $(seq 150); do
+		k=$(cat "$base"/settle/n*/oracle.log 2> /dev/null | grep -ac "Connection Accepted")
+		[ "$k" -ge 4 ] && { echo ok; return; }
+		sleep 0.1
+	done
+	echo "settle nodes not connected: $(tail -2 "$base/settle/n1/oracle.log")"
+}
+# settle-check T0: once rounds 1-$srounds ran, node 1's final reports
+# settle the option on the EVM as attestio settle does (to the wei) and as
+# node 1's status says; a changed value and a report with one signature
+# (t - 1) are rejected by the contract.  Answers "OK figures" or "FAIL why".
+# shellcheck source=tests/contracts/settle-lib.sh
+. "$top/tests/contracts/settle-lib.sh"
+settle_check() {	# t0
+	local t0=$1 d=$base/settle/evm conf=$base/settle/n1/oracle.conf why out want o1 o2 k
+	local terms=("first_round = 1" "last_round = $srounds" "extension_rounds = 2" "min_rounds = 2"
+		"strike = 2300" "notional = 1000000000000000"
+		"buyer_deposit = 100000000000000000" "seller_deposit = 1000000000000000000")
+	while [ "$(date +%s)" -lt $((t0 + srounds * speriod + sgrace + 2)) ]; do sleep 0.5; done
+	# every node has rounds 1-N final (t = 2 signatures gathered)
+	for _ in $(seq 60); do
+		why=''
+		for k in 1 2 3 4; do
+			"$bin/attestio-oracle" status --json --config "$base/settle/n$k/oracle.conf" > "$base/settle/status$k.json" 2> /dev/null
+			"$py" -c 'import json,sys; f=json.load(open(sys.argv[1]))["feeds"][0]; sys.exit(0 if len([r for r in f["final"] if 1 <= r["round"] <= int(sys.argv[2])]) == int(sys.argv[2]) else 1)' \
+				"$base/settle/status$k.json" "$srounds" 2> /dev/null || why="node $k: rounds 1-$srounds not all final"
+		done
+		[ -z "$why" ] && break
+		sleep 0.5
+	done
+	[ -n "$why" ] && { echo "FAIL $why"; return; }
+	settle_setup > /dev/null
+	why=$(settle_node_reports "$conf" "$d" guest_temp settled "$(seq -s ' ' 1 "$srounds")" "${terms[@]}")
+	out=$(cat "$d/node-reports.log" 2> /dev/null)
+	want=$(settle_expect "$base/settle/status1.json" guest_temp 1 "$srounds" 2 2300 \
+		1000000000000000 100000000000000000 1000000000000000000)
+	if [ -n "$why" ] || [[ "$want" != settled* ]] || [[ "$out" != *"contract: $want;"* ]]; then
+		echo "FAIL ${why:-$out}; expected from node 1's status: $want" | tr '\n' ' '
+		return
+	fi
+	settle_flip_value "$d/guest_temp-00000001.cbor" "$d/value.cbor"
+	settle_drop_sigs "$d/guest_temp-00000001.cbor" "$d/onesig.cbor"
+	o1=$(settle_files "$d" "$d/value.cbor")
+	o2=$(settle_files "$d" "$d/onesig.cbor")
+	if [[ "$o1" != *"value.cbor (round 1) rejected by the contract"* ]] ||
+	   [[ "$o2" != *"onesig.cbor (round 1) rejected by the contract"* ]]; then
+		echo "FAIL altered reports: value changed: $o1; one signature: $o2" | tr '\n' ' '
+		return
+	fi
+	echo "OK ${out#node-reports: ok }; altered value and one signature: rejected (${o1##*: }, ${o2##*: })"
+}
+
 # ------------------------------------------------------------- controller
 # A request is ctl/N.req holding "command args"; the answer is ctl/N.ans.
 serve() {
@@ -181,6 +277,10 @@ serve() {
 		node-start) node_start ;;
 		node-dups) ans=$(node_metric 'records_rejected_total{reason="duplicate"}') ;;
 		check) ans=$(check "$a1" "$a2" 2>&1) ;;
+		settle-nodes)	# not in $(): the nodes are this shell's children
+			settle_nodes "$a1" > "$base/settle.ans" 2>&1
+			ans=$(cat "$base/settle.ans") ;;
+		settle-check) ans=$(settle_check "$a1" 2>&1) ;;
 		*) ans="unknown command $cmd" ;;
 		esac
 		echo "$ans" > "$n.tmp"

@@ -491,25 +491,13 @@ node_stop 1
 # honest: rounds 1-8, those with data settle 23.15, the others (no data)
 # halted, never values; liar2: rounds 1-4 all halted (disagree), the
 # window extends, nothing comes, both deposits are refunded.
-contracts=$top/user/contracts
-if [ ! -d "$contracts/node_modules/@ethereumjs/vm" ] || [ ! -x "$bin/attestio" ]; then
-	setup_msg=$(tests/contracts/setup.sh) || echo "# contracts setup: $setup_msg"
-fi
+# shellcheck source=tests/contracts/settle-lib.sh
+. "$top/tests/contracts/settle-lib.sh"
+settle_setup
 settle_feed() {	# node feed expect rounds terms... -> "" or why
-	local k=$1 feed=$2 want=$3 rounds=$4 dir=$base/settle-$2 r files="" out
-	shift 4
-	mkdir -p "$dir"
-	"$bin/attestio-oracle" final --config "$base/n$k/oracle.conf" --feed "$feed" --all \
-		-o "$dir" 2> "$dir/final.err" || { echo "export: $(cat "$dir/final.err")"; return; }
-	for r in $rounds; do files="$files $(printf '%s/%s-%08d.cbor' "$dir" "$feed" "$r")"; done
-	{
-		"$bin/attestio-oracle" contract-params --config "$base/n$k/oracle.conf" --feed "$feed"
-		printf '%s\n' "$@"
-	} > "$dir/option.conf" 2> "$dir/params.err" || { echo "contract-params: $(cat "$dir/params.err")"; return; }
-	out=$(cd "$contracts" && ATTESTIO_DESC=$dir/option.conf ATTESTIO_REPORTS=$files \
-		ATTESTIO_EXPECT=$want node test/node-reports.js 2>&1)
-	echo "$out" > "$dir/node-reports.log"
-	[[ "$out" == "node-reports: ok "* ]] || echo "$out" | tail -5
+	local k=$1 feed=$2
+	shift 2
+	settle_node_reports "$base/n$k/oracle.conf" "$base/settle-$feed" "$feed" "$@"
 }
 terms=("first_round = 1" "last_round = 8" "extension_rounds = 2" "min_rounds = 3"
        "strike = 2300" "notional = 1000000000000000"
@@ -519,20 +507,8 @@ out=$(cat "$base/settle-honest/node-reports.log" 2> /dev/null)
 # what the contract must do, from node 1's own view of rounds 1-8 (status
 # --json): status-0 rounds averaged (truncated), halted rounds only counted
 status 1 > "$base/s6.json"
-want=$("$py" - "$base/s6.json" <<-'EOP'
-import json, sys
-d = json.load(open(sys.argv[1]))
-f = [x for x in d["feeds"] if x["name"] == "honest"][0]
-r = {x["round"]: x for x in f["final"] if 1 <= x["round"] <= 8}
-vals = [r[k]["value"] for k in sorted(r) if r[k]["status"] == 0]
-halted = len(r) - len(vals)
-if len(r) != 8 or halted == 0 or len(vals) < 3:
-    print("rounds 1-8 on node 1: %d final, %d halted" % (len(r), halted)); sys.exit()
-mean = abs(sum(vals)) // len(vals) * (1 if sum(vals) >= 0 else -1)
-buyer = min(max(mean - 2300, 0) * 10**15, 11 * 10**17)
-print("settled %d settled %d halted mean %d buyer %d seller %d wei" % (len(vals), halted, mean, buyer, 11 * 10**17 - buyer))
-EOP
-)
+want=$(settle_expect "$base/s6.json" honest 1 8 3 2300 1000000000000000 100000000000000000 1000000000000000000)
+[[ "$want" == *" 0 halted "* ]] && want="no halted round among 1-8: $want"
 if [ -z "$why" ] && [[ "$want" == settled* ]] && [[ "$out" == *"contract: $want;"* ]]; then
 	ok "nodes' final reports accepted by AttestioFeedVerifier; TemperatureOption pays what attestio settle computes, to the wei; halted rounds not values"
 	echo "# ${out#node-reports: ok }"
@@ -540,18 +516,13 @@ else
 	notok "nodes' final reports settle the option" "${why:-$out}" "expected from node 1's status: $want"
 fi
 why=$(settle_feed 3 liar2 refund "1 2 3 4" "${terms[@]/last_round = 8/last_round = 4}")
-out=$(cat "$base/settle-liar2/node-reports.log" 2> /dev/null)
-if [ -z "$why" ] && [[ "$out" == *"refund 0 settled 4 halted buyer 100000000000000000 seller 1000000000000000000 wei; attestio settle (exit 6): refund "* ]]; then
-	ok "halted rounds are never values: every liar2 round halted, the option is refunded on chain and off"
-else
-	notok "halted feed refunds" "${why:-$out}"
-fi
+check "halted rounds are never values: every liar2 round halted, the option is refunded on chain and off" \
+	"${why:-$(settle_refunded "$base/settle-liar2" 4)}"
 # the same report with one signature byte changed: the verifier refuses it
 d=$base/settle-honest
 cp "$d/honest-00000002.cbor" "$d/bad.cbor"
 "$py" -c 'import sys; b = bytearray(open(sys.argv[1], "rb").read()); b[240] ^= 1; open(sys.argv[1], "wb").write(b)' "$d/bad.cbor"
-out=$(cd "$contracts" && ATTESTIO_DESC=$d/option.conf \
-	ATTESTIO_REPORTS="$d/honest-00000001.cbor $d/bad.cbor" node test/node-reports.js 2>&1)
+out=$(settle_files "$d" "$d/honest-00000001.cbor" "$d/bad.cbor")
 o1=$("$bin/attestio-oracle" final --config "$base/n2/oracle.conf" --feed honest --round 3 -o "$d/r3.cbor" 2>&1) &&
 	cmp -s -n 228 "$d/r3.cbor" "$d/honest-00000003.cbor" || o1="round 3 from node 2: another core than node 1's: $o1"
 o2=$("$bin/attestio-oracle" final --config "$base/n2/oracle.conf" --feed honest --round 100000 -o "$d/x.cbor" 2>&1); rc=$?

@@ -348,6 +348,77 @@ if "signature" not in (st[by["victim"][0]]["reason"] or ""):
 EOP
 )
 check "spoofer on another gateway's topic: its records fail the victim's AK (never counted); the victim is quarantined (the broker ACL is the defence: system.md)" "$why"
+
+# ------------------------------------------------- fleet -> EVM settlement
+# The 4 nodes' own final reports of this run, exported with `attestio-oracle
+# final`, settle a TemperatureOption on the in-process EVM (tests/contracts/
+# settle-lib.sh, user/contracts/test/node-reports.js): liar1 (3 honest + 1
+# liar, f = 1) pays what `attestio settle` computes on the same files, to
+# the wei, and what node 1's status says; luna's halted rounds (sources
+# gone) are only counted, never values; liar2 (every round halted) refunds.
+# shellcheck source=tests/contracts/settle-lib.sh
+. "$top/tests/contracts/settle-lib.sh"
+settle_setup
+last=$((rounds - 1))
+sr=$(seq -s ' ' 1 "$last")
+terms=("first_round = 1" "last_round = $last" "extension_rounds = 2" "min_rounds = 2"
+       "strike = 2250" "notional = 1000000000000000"
+       "buyer_deposit = 100000000000000000" "seller_deposit = 1000000000000000000")
+money=(2250 1000000000000000 100000000000000000 1000000000000000000)
+why=$(settle_node_reports "$base/n1/oracle.conf" "$base/settle-liar1" liar1 settled "$sr" "${terms[@]}")
+out=$(cat "$base/settle-liar1/node-reports.log" 2> /dev/null)
+want=$(settle_expect "$base/status1.json" liar1 1 "$last" 2 "${money[@]}")
+echo "# liar1: ${out#node-reports: }"
+if [ -z "$why" ] && [[ "$want" == settled*" 0 halted "* ]] && [[ "$out" == *"contract: $want;"* ]]; then
+	ok "fleet -> EVM: liar1's final reports (f = 1 liar outvoted) accepted by AttestioFeedVerifier; the option pays what attestio settle computes, to the wei"
+else
+	notok "fleet -> EVM: liar1 settles on chain" "${why:-$out}" "expected from node 1's status: $want"
+fi
+why=$(settle_node_reports "$base/n2/oracle.conf" "$base/settle-luna" luna settled "$sr" "${terms[@]}")
+out=$(cat "$base/settle-luna/node-reports.log" 2> /dev/null)
+want=$(settle_expect "$base/status2.json" luna 1 "$last" 2 "${money[@]}")
+echo "# luna: ${out#node-reports: }"
+[[ "$want" == settled*" 0 halted "* ]] && want="no halted round in 1-$last: $want"
+if [ -z "$why" ] && [[ "$want" == settled* ]] && [[ "$out" == *"contract: $want;"* ]]; then
+	ok "fleet -> EVM: luna's halted rounds (sources gone: stale/few) are counted, never values; the mean is the settled rounds' only, on chain and off"
+else
+	notok "fleet -> EVM: luna's halted rounds" "${why:-$out}" "expected from node 2's status: $want"
+fi
+why=$(settle_node_reports "$base/n3/oracle.conf" "$base/settle-liar2" liar2 refund "$sr" "${terms[@]}")
+check "fleet -> EVM: every liar2 round halted (f + 1 liars): refunded on chain and off, never 90 degC" \
+	"${why:-$(settle_refunded "$base/settle-liar2" "$last")}"
+# one report's value changed, or left with one signature (t - 1): refused
+d=$base/settle-liar1
+settle_flip_value "$d/liar1-00000002.cbor" "$d/value.cbor"
+settle_drop_sigs "$d/liar1-00000002.cbor" "$d/onesig.cbor"
+o1=$(settle_files "$d" "$d/liar1-00000001.cbor" "$d/value.cbor")
+o2=$(settle_files "$d" "$d/liar1-00000001.cbor" "$d/onesig.cbor")
+if [[ "$o1" == *"value.cbor (round 2) rejected by the contract"* ]] &&
+   [[ "$o2" == *"onesig.cbor (round 2) rejected by the contract"* ]]; then
+	ok "fleet -> EVM: a report with its value changed, or with one signature of t = 2, is rejected by the contract"
+	echo "# ${o1##*: }; ${o2##*: }"
+else
+	notok "fleet -> EVM: altered reports rejected" "value changed: $o1" "one signature: $o2"
+fi
+# provenance: these reports come from simulated gateways (software AKs):
+# verify-report refuses them without --allow-simulated and says so with it
+for k in 1 2 3 4; do printf 'node = %s\n' "${npub[$k]}"; done > "$d/nodes"
+# the gateways' AKs as the nodes are configured with them (verify-report's pins)
+awk '!seen[$1]++ { print $1 " = " $6 }' "$base/sim/gateways.txt" > "$d/gateways"
+"$bin/attestio-oracle" final --config "$base/n1/oracle.conf" --feed liar1 --round 1 \
+	-o "$d/r1.cbor" --bundle "$d/r1.bundle" 2> "$d/r1.err"
+o1=$("$bin/attestio" verify-report "$d/r1.cbor" "$d/r1.bundle" --nodes "$d/nodes" \
+	--gateways "$d/gateways" 2>&1); rc1=$?
+o2=$("$bin/attestio" verify-report "$d/r1.cbor" "$d/r1.bundle" --nodes "$d/nodes" \
+	--gateways "$d/gateways" --allow-simulated 2>&1); rc2=$?
+if [ $rc1 = 1 ] && [[ "$o1" == "NOT VERIFIED: device "*"simulated gateway's software key"* ]] &&
+   [ $rc2 = 0 ] && [[ "$o2" == "verified: feed liar1 round 1 settled "*$'\n'"SIMULATED: 4 of the 4 devices"* ]]; then
+	ok "provenance: verify-report refuses the fleet's report without --allow-simulated and marks it SIMULATED with it"
+	echo "# ${o2//$'\n'/$'\n'# }"
+else
+	notok "provenance of simulated reports" "without the flag (rc $rc1): $o1" "with it (rc $rc2): $o2" "$(cat "$d/r1.err")"
+fi
+
 if [ $simrc = 0 ] || [ $simrc = 6 ]; then
 	ok "attestio-sim ran (exit $simrc: 6 = records of quarantined gateways left unacked)"
 else

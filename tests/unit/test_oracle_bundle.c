@@ -280,6 +280,7 @@ static void verify_halted(void **state)
 	assert_int_equal(res.signers, 2);
 	assert_int_equal(res.t, 2);
 	assert_int_equal(res.devices, NGW);
+	assert_int_equal(res.simulated_devices, 0);	/* no chains, no AK */
 	assert_int_not_equal(res.core.status, ORACLE_SETTLED);
 	/* a whitelist without signer 2 (nodes 1, 3, 4 would be the list
 	 * without it: here simply the first one only, t = 2) */
