@@ -8,7 +8,7 @@
 # Last line: "N passed, N failed[, N skipped]"; exit status 1 on any failure.
 # Environment: CHECK_KERNELS="6.1 6.12" selects kernel series,
 #              CHECK_SUITES="unit kunit fuzz tpm attestiod oracle system contracts static
-#              deb harness guest stress" selects (deb is not in the default set)
+#              deb harness guest stress" selects
 #              suites; FUZZ_SECONDS sets the time per fuzz target.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -19,7 +19,7 @@ mkdir -p "$out"
 results=$out/results
 : > "$results"
 kernels=${CHECK_KERNELS:-6.1 6.12}
-suites=${CHECK_SUITES:-unit kunit fuzz tpm attestiod outage oracle system contracts static harness guest stress}
+suites=${CHECK_SUITES:-unit kunit fuzz tpm attestiod outage oracle system contracts static deb harness guest stress}
 
 want() { case " $suites " in *" $1 "*) return 0 ;; esac; return 1; }
 log() { printf '\n=== %s\n' "$*"; }

@@ -60,6 +60,8 @@ done
 # atomically.)
 with_locks() {
 	local lfd rc
+	# held from the install to the purge (hold_lock): run under it
+	[ -n "$held_fd" ] && { "$@"; return; }
 	# {lfd}> keeps the descriptor open after the command: close it here,
 	# or the lock would outlive the call.
 	exec {lfd}> "$lockdir/attestio-dkms.lock" || return 1
@@ -71,6 +73,22 @@ with_locks() {
 	fi
 	exec {lfd}>&-
 	return $rc
+}
+
+# From the install to the purge the package owns /usr/src/attestio-VER and
+# DKMS's attestio entry, which the static suite's `make dkms-install` and
+# `make dkms-uninstall` (rm -rf /usr/src/attestio-VER) also use: hold the
+# lock the whole time, not per command.  (Seen: another tree's static suite
+# ran between this suite's apt-get install and its dkms install, and the
+# package's source directory was gone: "Directory: /usr/src/attestio-0.1.0
+# does not exist".)
+held_fd=''
+hold_lock() {
+	exec {held_fd}> "$lockdir/attestio-dkms.lock" && flock "$held_fd"
+}
+release_lock() {
+	[ -n "$held_fd" ] && exec {held_fd}>&-
+	held_fd=''
 }
 
 # --full: all kernels; else one (DEB_KERNEL or the first).
@@ -157,6 +175,7 @@ elapsed "lintian done"
 registered_outside() {
 	dkms status attestio 2>/dev/null | grep -q . && ! dpkg-query -W attestio-dkms > /dev/null 2>&1
 }
+hold_lock || bail "cannot take $lockdir/attestio-dkms.lock"
 if with_locks registered_outside; then
 	dkms status attestio | sed 's/^/# /'
 	bail "attestio is registered with DKMS outside the package (make dkms-install); not touching it"
@@ -261,6 +280,7 @@ with_locks purge > "$tmp/purge.log" 2>&1
 ok $? "apt-get purge ${pkgs[*]}" "$tmp/purge.log"
 initrd_on
 installed=0
+release_lock
 dkms status attestio > "$tmp/dkms" 2>&1
 [ ! -s "$tmp/dkms" ] && [ ! -e /var/lib/dkms/attestio ] && [ ! -e "/usr/src/attestio-$ver" ]
 ok $? "dkms status empty, /var/lib/dkms/attestio and /usr/src/attestio-$ver gone" "$tmp/dkms"

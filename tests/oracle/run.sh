@@ -281,7 +281,8 @@ elif ! (cd tests/browser && npm ci --no-audit --no-fund --prefer-offline \
 	--cache "$top/build/npm-cache") > "$base/npm.log" 2>&1; then
 	{ echo "npm ci failed:"; tail -5 "$base/npm.log"; } > "$base/browser.log"
 else
-	node tests/browser/status-page.mjs "http://127.0.0.1:$mport/" \
+	mkdir -p "$base/downloads"
+	STATUS_DOWNLOAD_DIR=$base/downloads node tests/browser/status-page.mjs "http://127.0.0.1:$mport/" \
 		"$top/build/status-page.png" "$hostile" "${gw[5]}" "${gw[6]}" \
 		> "$base/browser.log" 2>&1 &
 	browser_pid=$!
@@ -575,6 +576,18 @@ out=$(vr "$d/settled.cbor" "$d/settled.bundle")
 [[ "$out" == *$'\nSIMULATED: '*" devices have records under a simulated gateway's software AK"* ]] ||
 	why="$why settled: simulated AKs not labelled: $out;"
 check "verify-report: node 1's settled (honest $rs), halted (liar2 $rh) and kernel-key (kk $rk: g7, tier 2, boot evidence) rounds re-verify offline from the exported report and bundle" "$why"
+# what the status page's links downloaded (the browser test clicked them)
+why=""
+dl=("$base"/downloads/honest-*.bundle)
+if [ -f "${dl[0]}" ]; then
+	dr=${dl[0]##*/honest-}
+	dr=${dr%.bundle}
+	out=$(vr "$base/downloads/honest-$dr.cbor" "${dl[0]}")
+	[[ "$out" == "0: verified: feed honest round $dr "* ]] || why="round $dr: $out"
+else
+	why="the browser test saved no bundle (see its checks above)"
+fi
+check "verify-report accepts the report and evidence bundle downloaded from the status page's links (honest round ${dr:-?})" "$why"
 why=""
 "$py" -c 'import sys; b = bytearray(open(sys.argv[1], "rb").read()); b[4 + 95] ^= 1; open(sys.argv[2], "wb").write(b)' \
 	"$d/settled.cbor" "$d/t-report.cbor"

@@ -143,13 +143,67 @@ static int write_bundle(struct store *s, const struct od_feed_conf *f,
 	return rc;
 }
 
+/* The final report of row @st (round, core, signers, sigs) into @buf,
+ * checked first as the contract's verifier checks it; 0 or an exit code. */
+static int final_row(sqlite3_stmt *st, const struct od_config *cfg,
+		     const struct od_feed_conf *f, const struct oracle_set *set,
+		     uint8_t *buf, size_t cap, size_t *len)
+{
+	static struct oracle_final fin;
+	int64_t r = sqlite3_column_int64(st, 0);
+	size_t ns = (size_t)sqlite3_column_int64(st, 2);
+	struct oracle_core core;
+	const char *why;
+
+	if (sqlite3_column_bytes(st, 1) != ORACLE_CORE_LEN || ns == 0 ||
+	    ns > ORACLE_QUORUM_MAX ||
+	    (size_t)sqlite3_column_bytes(st, 3) != ns * ORACLE_SIG_LEN) {
+		od_log("final: %s round %" PRId64 ": malformed row in %s",
+		       f->name, r, cfg->db);
+		return OD_EXIT_DB;
+	}
+	memset(&fin, 0, sizeof(fin));
+	memcpy(fin.core, sqlite3_column_blob(st, 1), ORACLE_CORE_LEN);
+	fin.nsigs = ns;
+	memcpy(fin.sigs, sqlite3_column_blob(st, 3), ns * ORACLE_SIG_LEN);
+	/* what leaves the node is what the contract accepts */
+	if (oracle_final_check(&fin, set, &core, &why)) {
+		od_log("final: %s round %" PRId64 " would be refused by the "
+		       "verifier: %s", f->name, r, why);
+		return OD_EXIT_RUNTIME;
+	}
+	return oracle_final_encode(&fin, buf, cap, len) ? OD_EXIT_RUNTIME : 0;
+}
+
+int final_get(struct store *s, const struct od_config *cfg, const char *feed,
+	      int64_t round, uint8_t *buf, size_t cap, size_t *len)
+{
+	const struct od_feed_conf *f = find_feed(cfg, feed);
+	struct oracle_set set;
+	sqlite3_stmt *st;
+	int rc = OD_EXIT_NOTFOUND;
+
+	if (!f || cfg->nnodes == 0 || cfg->t == 0)
+		return OD_EXIT_NOTFOUND;
+	feed_set(cfg, f, &set);
+	st = store_prep(s, "SELECT round, core, signers, sigs FROM final WHERE "
+			"feed=?1 AND round=?2");
+	if (!st)
+		return OD_EXIT_DB;
+	sqlite3_bind_text(st, 1, f->name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, round);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		rc = final_row(st, cfg, f, &set, buf, cap, len);
+	sqlite3_finalize(st);
+	return rc;
+}
+
 int final_main(const char *path, const char *feed, int64_t round,
 	       const char *out, const char *bundle)
 {
 	static struct od_config cfg;
 	static uint8_t buf[ORACLE_FINAL_MAX];
 	const struct od_feed_conf *f;
-	struct oracle_final fin;
 	struct oracle_set set;
 	struct store s;
 	sqlite3_stmt *st;
@@ -193,35 +247,12 @@ int final_main(const char *path, const char *feed, int64_t round,
 		sqlite3_bind_int64(st, 2, round);
 	while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
 		int64_t r = sqlite3_column_int64(st, 0);
-		size_t ns = (size_t)sqlite3_column_int64(st, 2), len;
-		struct oracle_core core;
-		const char *why;
+		size_t len;
 		char name[OD_PATH + 96];
 
 		found++;
-		if (sqlite3_column_bytes(st, 1) != ORACLE_CORE_LEN || ns == 0 ||
-		    ns > ORACLE_QUORUM_MAX ||
-		    (size_t)sqlite3_column_bytes(st, 3) != ns * ORACLE_SIG_LEN) {
-			od_log("final: %s round %" PRId64 ": malformed row in %s",
-			       f->name, r, cfg.db);
-			rc = OD_EXIT_DB;
+		if ((rc = final_row(st, &cfg, f, &set, buf, sizeof(buf), &len)))
 			break;
-		}
-		memset(&fin, 0, sizeof(fin));
-		memcpy(fin.core, sqlite3_column_blob(st, 1), ORACLE_CORE_LEN);
-		fin.nsigs = ns;
-		memcpy(fin.sigs, sqlite3_column_blob(st, 3), ns * ORACLE_SIG_LEN);
-		/* what leaves the node is what the contract accepts */
-		if (oracle_final_check(&fin, &set, &core, &why)) {
-			od_log("final: %s round %" PRId64 " would be refused by the "
-			       "verifier: %s", f->name, r, why);
-			rc = OD_EXIT_RUNTIME;
-			break;
-		}
-		if (oracle_final_encode(&fin, buf, sizeof(buf), &len)) {
-			rc = OD_EXIT_RUNTIME;
-			break;
-		}
 		if (round >= 0 && !strcmp(out, "-") && !bundle) {
 			if (fwrite(buf, 1, len, stdout) != len || fflush(stdout))
 				rc = OD_EXIT_RUNTIME;

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The node's HTTP server ([metrics] listen, off by default): the status
- * page (/, /status.js, /status.css, /favicon.svg), its JSON API (/api/v1/status) and
+ * page (/, /status.js, /status.css, /favicon.svg), its JSON API (/api/v1/status),
+ * the final reports and evidence bundles of rounds as downloads
+ * (/api/v1/final/FEED/ROUND, /api/v1/bundle/FEED/ROUND) and
  * Prometheus metrics (/metrics, text format 0.0.4).  Read only; requests
  * pass http_route() first.  libmicrohttpd with no
  * thread of its own; main.c calls metrics_poll() from its loop, so the
@@ -17,6 +19,7 @@
 
 #include <microhttpd.h>
 
+#include "final.h"
 #include "oracled.h"
 
 struct metrics {
@@ -179,6 +182,58 @@ static enum MHD_Result error(struct MHD_Connection *conn, unsigned int code)
 		     MHD_RESPMEM_MUST_COPY);
 }
 
+/* A round's final report or evidence bundle, as an attachment named
+ * FEED-ROUND.cbor / FEED-ROUND.bundle (what `final -o --bundle` writes). */
+static enum MHD_Result download(struct MHD_Connection *conn, struct metrics *m,
+				enum http_route route, const struct http_arg *a)
+{
+	static uint8_t fin[ORACLE_FINAL_MAX];
+	sqlite3_stmt *st = NULL;
+	const void *data = fin;
+	size_t n = 0;
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	char disp[128];
+	int rc;
+
+	if (route == HTTP_FINAL) {
+		rc = final_get(m->p->st, m->p->cfg, a->feed, a->round, fin,
+			       sizeof(fin), &n);
+	} else {
+		st = store_prep(m->p->st, "SELECT data FROM bundle WHERE feed=? AND round=?");
+		if (!st)
+			return error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR);
+		sqlite3_bind_text(st, 1, a->feed, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, a->round);
+		rc = OD_EXIT_NOTFOUND;
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			data = sqlite3_column_blob(st, 0);
+			n = (size_t)sqlite3_column_bytes(st, 0);
+			rc = data ? 0 : OD_EXIT_NOTFOUND;
+		}
+	}
+	if (rc) {
+		sqlite3_finalize(st);
+		return error(conn, rc == OD_EXIT_NOTFOUND ? MHD_HTTP_NOT_FOUND :
+			     MHD_HTTP_INTERNAL_SERVER_ERROR);
+	}
+	r = MHD_create_response_from_buffer(n, (void *)data, MHD_RESPMEM_MUST_COPY);
+	sqlite3_finalize(st);
+	if (!r)
+		return MHD_NO;
+	/* the feed name is [A-Za-z0-9_.-] (http_route): safe in the header */
+	snprintf(disp, sizeof(disp), "attachment; filename=\"%s-%08" PRId64 ".%s\"",
+		 a->feed, a->round, route == HTTP_FINAL ? "cbor" : "bundle");
+	MHD_add_response_header(r, "Content-Type", "application/cbor");
+	MHD_add_response_header(r, "Content-Disposition", disp);
+	MHD_add_response_header(r, "Cache-Control", "no-store");
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "Content-Security-Policy", "default-src 'none'");
+	ret = MHD_queue_response(conn, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
 static enum MHD_Result answer(void *cls, struct MHD_Connection *conn,
 			      const char *url, const char *method,
 			      const char *version, const char *data,
@@ -193,6 +248,7 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn,
 	int nargs = MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, NULL, NULL);
 	size_t body = te || (cl && strcmp(cl, "0")) || *size;
 	enum http_route route;
+	struct http_arg arg;
 	unsigned int code;
 	char *json = NULL;
 	size_t n = 0;
@@ -201,7 +257,7 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn,
 
 	(void)version; (void)data; (void)state;
 	code = (unsigned int)http_route(method, url, nargs < 0 ? 1u : (unsigned int)nargs,
-					body, &route);
+					body, &route, &arg);
 	if (code != MHD_HTTP_OK)
 		return error(conn, code);
 	switch (route) {
@@ -233,6 +289,9 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn,
 		n = metrics_render(m->p, buf, sizeof(buf));
 		return reply(conn, code, "text/plain; version=0.0.4", buf, n,
 			     MHD_RESPMEM_MUST_COPY);
+	case HTTP_FINAL:
+	case HTTP_BUNDLE:
+		return download(conn, m, route, &arg);
 	}
 	return error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR);
 }

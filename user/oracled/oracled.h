@@ -126,7 +126,8 @@ int config_gw_index(const struct od_config *c, const char *id);
 
 /* ------------------------------------------------------------- store --- */
 
-#define STORE_SCHEMA	4
+#define STORE_SCHEMA	5
+#define STORE_REP_HIST	200	/* rounds of reputation history kept */
 
 struct store {
 	sqlite3 *db;
@@ -313,11 +314,19 @@ size_t metrics_render(struct od_parts *p, char *buf, size_t cap);
 void status_render(FILE *o, const struct od_config *cfg, struct store *s,
 		   const char *node_hex, const struct od_parts *live, bool json);
 
+/* Round @round of feed @feed's final report in final.h's format, checked
+ * as the contract checks it (export.c: what `final` exports and the
+ * status page's download): 0, or OD_EXIT_NOTFOUND / _DB / _RUNTIME. */
+int final_get(struct store *s, const struct od_config *cfg, const char *feed,
+	      int64_t round, uint8_t *buf, size_t cap, size_t *len);
+
 /* -------------------------------------------------------------- http --- */
 
 /* The status server's request check (pure; http.c): what a request for
  * @method @url with @nargs query arguments and @body bytes of body gets.
- * Returns an HTTP status: 200 with *route set, or 400, 404, 405, 414. */
+ * Returns an HTTP status: 200 with *route set (and *arg for the
+ * per-round downloads), or 400, 404, 405, 414; *route and *arg are left
+ * alone on refusal. */
 enum http_route {
 	HTTP_PAGE,	/* /: the status page */
 	HTTP_JS,	/* /status.js */
@@ -325,10 +334,18 @@ enum http_route {
 	HTTP_ICON,	/* /favicon.svg */
 	HTTP_API,	/* /api/v1/status: the JSON of status --json + health */
 	HTTP_METRICS,	/* /metrics: Prometheus text */
+	HTTP_FINAL,	/* /api/v1/final/FEED/ROUND: final report (final.h) */
+	HTTP_BUNDLE,	/* /api/v1/bundle/FEED/ROUND: evidence bundle */
 };
-#define HTTP_URL_MAX	64
+#define HTTP_URL_MAX	128
+/* FEED: 1-63 of [A-Za-z0-9_.-] as config.c admits, not "." or "..";
+ * ROUND: decimal, no sign, no leading zero, at most INT64_MAX. */
+struct http_arg {
+	char feed[64];
+	int64_t round;
+};
 int http_route(const char *method, const char *url, unsigned int nargs,
-	       size_t body, enum http_route *route);
+	       size_t body, enum http_route *route, struct http_arg *arg);
 
 /* ------------------------------------------------------------- setup --- */
 

@@ -419,6 +419,23 @@ static void save(struct round *rd, struct feed_rt *fr,
 		sqlite3_step(st);
 	}
 	sqlite3_finalize(st);
+	st = store_prep(rd->s, "INSERT OR REPLACE INTO rep_hist VALUES(?,?,?,?)");
+	for (size_t i = 0; st && i < res->n; i++) {
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, fr->f->name, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, (int64_t)r);
+		sqlite3_bind_blob(st, 3, res->contrib[i].device, 16, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 4, res->contrib[i].reputation_next);
+		sqlite3_step(st);
+	}
+	sqlite3_finalize(st);
+	st = store_prep(rd->s, "DELETE FROM rep_hist WHERE feed=? AND round<=?");
+	if (st && r > STORE_REP_HIST) {
+		sqlite3_bind_text(st, 1, fr->f->name, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, (int64_t)(r - STORE_REP_HIST));
+		sqlite3_step(st);
+	}
+	sqlite3_finalize(st);
 }
 
 /* Bundle item 0: the feed's canonical config text and its state before

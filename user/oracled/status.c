@@ -14,6 +14,7 @@
 
 #include "ack.h"
 #include "oracled.h"
+#include "report_cbor.h"
 
 #define STATUS_ROUNDS "200"
 
@@ -79,7 +80,7 @@ static void gateways(FILE *o, const struct od_config *c, struct store *s, bool j
 	for (int i = 0; st && i < c->ngw; i++) {
 		const char *id = c->gw[i].id, *reason = "";
 		int state = 0;
-		int64_t recs, ver, bad, held, boots;
+		int64_t recs, ver, bad, held, boots, last;
 		const char *kk;
 		int tier;
 
@@ -94,6 +95,7 @@ static void gateways(FILE *o, const struct od_config *c, struct store *s, bool j
 		bad = count(s, "SELECT count(*) FROM rec WHERE gw=? AND state=4", id);
 		held = count(s, "SELECT count(*) FROM rec WHERE gw=? AND state=1", id);
 		boots = count(s, "SELECT count(*) FROM evidence WHERE gw=?", id);
+		last = count(s, "SELECT coalesce(max(received), -1) FROM rec WHERE gw=?", id);
 		kk = kernel_key(&c->gw[i], s, state, &tier);
 		if (json) {
 			fprintf(o, "%s{\"id\":\"%s\",\"state\":\"%s\",\"tier\":%d,"
@@ -105,8 +107,15 @@ static void gateways(FILE *o, const struct od_config *c, struct store *s, bool j
 			fprintf(o, ",\"reason\":");
 			jstr(o, reason);
 			fprintf(o, ",\"records\":%" PRId64 ",\"verified\":%" PRId64
-			       ",\"bad\":%" PRId64 ",\"pending\":%" PRId64 "}",
+			       ",\"bad\":%" PRId64 ",\"pending\":%" PRId64,
 			       recs, ver, bad, held);
+			/* what the node measures of the gateway's backlog: how
+			 * long ago its last record arrived (null: none yet) */
+			if (last < 0)
+				fprintf(o, ",\"last_record_age_s\":null}");
+			else
+				fprintf(o, ",\"last_record_age_s\":%" PRId64 "}",
+					(int64_t)time(NULL) - last);
 		} else {
 			fprintf(o, "  %s  %-11s tier %d (counts %d)  kernel key %s  %"
 			       PRId64 " records, %" PRId64 " verified, %" PRId64
@@ -121,15 +130,42 @@ static void gateways(FILE *o, const struct od_config *c, struct store *s, bool j
 	fprintf(o, json ? "]," : "");
 }
 
+/* Each device's input to a final round, from the final report's body
+ * (ORK_DEVICES: the device's median reading, its capped weight, why it
+ * was excluded); [] if the stored report does not parse. */
+static void round_devices(FILE *o, const void *buf, size_t len)
+{
+	struct oracle_report rep;
+	char hex[33];
+	const char *why;
+
+	putc('[', o);
+	if (buf && !oracle_report_parse(buf, len, &rep, &why)) {
+		for (size_t i = 0; i < rep.ndevices; i++) {
+			const struct oracle_report_device *d = &rep.devices[i];
+
+			oracle_hex(d->id, 16, hex);
+			fprintf(o, "%s{\"device\":\"%s\",\"value\":%" PRId64
+				",\"weight\":%" PRIu64 ",\"excluded\":%u,"
+				"\"excluded_name\":\"%s\"}", i ? "," : "", hex,
+				d->value, d->weight, d->excluded,
+				oracle_excl_name(d->excluded));
+		}
+		oracle_report_release(&rep);
+	}
+	putc(']', o);
+}
+
 static void feeds(FILE *o, const struct od_config *c, struct store *s, bool json)
 {
 	sqlite3_stmt *st = store_prep(s, "SELECT last_round, settled, last_value "
 				      "FROM feed_state WHERE feed=?");
 	/* the last STATUS_ROUNDS final reports, oldest first */
-	sqlite3_stmt *fin = store_prep(s, "SELECT * FROM (SELECT round, status, "
-				       "value, signers FROM final WHERE feed=? "
-				       "ORDER BY round DESC LIMIT " STATUS_ROUNDS ") "
-				       "ORDER BY round");
+	sqlite3_stmt *fin = store_prep(s, "SELECT * FROM (SELECT f.round, f.status, "
+				       "f.value, f.signers, f.data, EXISTS(SELECT 1 FROM "
+				       "bundle b WHERE b.feed=f.feed AND b.round=f.round) "
+				       "FROM final f WHERE f.feed=? ORDER BY f.round DESC "
+				       "LIMIT " STATUS_ROUNDS ") ORDER BY round");
 
 	fprintf(o, json ? "\"feeds\":[" : "feeds:\n");
 	for (int i = 0; st && fin && i < c->nfeeds; i++) {
@@ -162,13 +198,18 @@ static void feeds(FILE *o, const struct od_config *c, struct store *s, bool json
 		while (sqlite3_step(fin) == SQLITE_ROW) {
 			int status = sqlite3_column_int(fin, 1);
 
-			if (json)
+			if (json) {
 				fprintf(o, "%s{\"round\":%" PRId64 ",\"status\":%d,\"status_name\":"
-				       "\"%s\",\"value\":%" PRId64 ",\"signers\":%d}",
+				       "\"%s\",\"value\":%" PRId64 ",\"signers\":%d,"
+				       "\"bundle\":%s,\"devices\":",
 				       k++ ? "," : "", (int64_t)sqlite3_column_int64(fin, 0),
 				       status, oracle_status_name((unsigned int)status),
-				       (int64_t)sqlite3_column_int64(fin, 2), sqlite3_column_int(fin, 3));
-			else
+				       (int64_t)sqlite3_column_int64(fin, 2), sqlite3_column_int(fin, 3),
+				       sqlite3_column_int(fin, 5) ? "true" : "false");
+				round_devices(o, sqlite3_column_blob(fin, 4),
+					      (size_t)sqlite3_column_bytes(fin, 4));
+				putc('}', o);
+			} else
 				fprintf(o, "    final round %" PRId64 ": %s value %" PRId64
 				       " (%d signatures)\n", (int64_t)sqlite3_column_int64(fin, 0),
 				       oracle_status_name((unsigned int)status),
@@ -184,10 +225,12 @@ static void feeds(FILE *o, const struct od_config *c, struct store *s, bool json
 static void devices(FILE *o, const struct od_config *c, struct store *s, bool json)
 {
 	sqlite3_stmt *st = store_prep(s, "SELECT rep FROM reputation WHERE device=?");
+	sqlite3_stmt *hist = store_prep(s, "SELECT round, rep FROM rep_hist WHERE "
+					"feed=? AND device=? ORDER BY round");
 	int k = 0;
 
 	fprintf(o, json ? "\"devices\":[" : "devices:\n");
-	for (int i = 0; st && i < c->nfeeds; i++)
+	for (int i = 0; st && hist && i < c->nfeeds; i++)
 		for (size_t j = 0; j < c->feed[i].nstreams; j++) {
 			const struct od_feed_stream *fs = &c->feed[i].s[j];
 			uint8_t gw[16], dev[16];
@@ -201,17 +244,28 @@ static void devices(FILE *o, const struct od_config *c, struct store *s, bool js
 			sqlite3_bind_blob(st, 1, dev, 16, SQLITE_STATIC);
 			if (sqlite3_step(st) == SQLITE_ROW)
 				rep = sqlite3_column_int64(st, 0);
-			if (json)
+			if (json) {
 				fprintf(o, "%s{\"device\":\"%s\",\"feed\":\"%s\",\"gateway\":"
 				       "\"%s\",\"stream\":%u,\"tier\":%d,\"reputation_ppm\":%"
-				       PRId64 "}", k++ ? "," : "", hex, c->feed[i].name,
-				       fs->gwid, fs->stream, c->gw[fs->gw].tier, rep);
-			else
+				       PRId64 ",\"reputation_history\":[", k++ ? "," : "", hex,
+				       c->feed[i].name, fs->gwid, fs->stream,
+				       c->gw[fs->gw].tier, rep);
+				/* [round, reputation after it], oldest first */
+				sqlite3_reset(hist);
+				sqlite3_bind_text(hist, 1, c->feed[i].name, -1, SQLITE_STATIC);
+				sqlite3_bind_blob(hist, 2, dev, 16, SQLITE_STATIC);
+				for (int h = 0; sqlite3_step(hist) == SQLITE_ROW; h++)
+					fprintf(o, "%s[%" PRId64 ",%" PRId64 "]", h ? "," : "",
+						(int64_t)sqlite3_column_int64(hist, 0),
+						(int64_t)sqlite3_column_int64(hist, 1));
+				fprintf(o, "]}");
+			} else
 				fprintf(o, "  %s  %s %s:%u  tier %d  reputation %.6f\n", hex,
 				       c->feed[i].name, fs->gwid, fs->stream,
 				       c->gw[fs->gw].tier, (double)rep / ORACLE_REP_ONE);
 		}
 	sqlite3_finalize(st);
+	sqlite3_finalize(hist);
 	fprintf(o, json ? "]," : "");
 }
 

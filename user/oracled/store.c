@@ -70,6 +70,11 @@ static const char *const migrations[STORE_SCHEMA + 1] = {
 	[4] =
 	"CREATE TABLE IF NOT EXISTS bundle(feed TEXT, round INTEGER,"
 	" time INTEGER, data BLOB, PRIMARY KEY(feed, round));",
+	/* each device's reputation after each round (the status page's
+	 * sparklines; round.c keeps the last STORE_REP_HIST rounds) */
+	[5] =
+	"CREATE TABLE IF NOT EXISTS rep_hist(feed TEXT, round INTEGER,"
+	" device BLOB, rep INTEGER, PRIMARY KEY(feed, device, round));",
 };
 
 sqlite3_stmt *store_prep(struct store *s, const char *sql)

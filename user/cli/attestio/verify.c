@@ -17,6 +17,7 @@
 #include "libattestio.h"
 
 #include "cli.h"
+#include "progress.h"
 #include "util.h"
 
 static void verify_usage(FILE *f)
@@ -340,6 +341,7 @@ int cmd_verify(int argc, char **argv)
 	bool json = false;
 	struct cli_verifier cv;
 	struct rec_reader rr;
+	struct progress pg;
 	struct att_summary sum;
 	struct att_err err;
 	char why[256];
@@ -433,11 +435,15 @@ int cmd_verify(int argc, char **argv)
 		goto out_v;
 	}
 	rc = EXIT_OK;
+	/* on a terminal only: never with --json or when stdout is captured */
+	progress_begin(&pg, "verify", fd, json);
 	for (;;) {
+		progress_update(&pg, rr.next, recno);
 		r = rec_reader_next(&rr, &rec, &len, why, sizeof(why));
 		if (r == 0)
 			break;
 		if (r < 0) {
+			progress_end(&pg);
 			/* framing lost: nothing after this can be trusted */
 			att_verifier_finish(cv.v, NULL);
 			for (uint32_t i = 0; i < ATTESTIO_MAX_STREAMS; i++)
@@ -454,6 +460,8 @@ int cmd_verify(int argc, char **argv)
 			goto out;
 		}
 		r = att_verifier_feed(cv.v, rec, len, NULL, &err);
+		if (r && !json)
+			progress_end(&pg);	/* the problem line, not over it */
 		if (r && !json && ++nerr == MAX_ERR_LINES + 1)
 			fprintf(stderr, "attestio verify: more problems follow; the summary counts them all\n");
 		if (r && !json && nerr <= MAX_ERR_LINES)
@@ -466,6 +474,7 @@ int cmd_verify(int argc, char **argv)
 				att_code_name(err.code ? err.code : r));
 		recno++;
 	}
+	progress_end(&pg);
 	r = att_verifier_finish(cv.v, &err);
 	for (uint32_t i = 0; i < ATTESTIO_MAX_STREAMS; i++)
 		vr_close(vr, i);

@@ -29,16 +29,27 @@ function fmt(v, decimals) {
 	return (v / Math.pow(10, decimals)).toFixed(decimals);
 }
 
-// The plot: settled values as a line with points and the tolerance band
-// (value +- tau), halted rounds as red marks with their reason.
+// Devices without a reading in the round (their value means nothing).
+const NO_READING = new Set(['stale', 'future']);
+
+// The plot: settled values (the weighted median) as a line with points and
+// the tolerance band (value +- tau), each device's reading of each round
+// as a small point (hollow when the round did not count it), halted
+// rounds as red marks with their reason.
 function plot(feed) {
 	const s = svg('svg', { width: W, height: H, viewBox: `0 0 ${W} ${H}`,
 			       role: 'img', 'aria-label': `rounds of ${feed.name}` });
 	const fin = feed.final;
 	const settled = fin.filter(r => r.status === 0);
 	const halted = fin.filter(r => r.status !== 0);
+	const devpts = [];
+	for (const r of fin)
+		for (const d of r.devices || [])
+			if (!NO_READING.has(d.excluded_name))
+				devpts.push([r, d]);
 	s.dataset.points = settled.length;
 	s.dataset.halts = halted.length;
+	s.dataset.devicePoints = devpts.length;
 	s.appendChild(svg('line', { class: 'axis', x1: PAD, y1: H - PAD, x2: W - 5, y2: H - PAD }));
 	s.appendChild(svg('line', { class: 'axis', x1: PAD, y1: 5, x2: PAD, y2: H - PAD }));
 	if (!fin.length) {
@@ -53,7 +64,11 @@ function plot(feed) {
 		lo = Math.min(lo, r.value - feed.tau);
 		hi = Math.max(hi, r.value + feed.tau);
 	}
-	if (!settled.length) { lo = 0; hi = 1; }
+	for (const [, d] of devpts) {
+		lo = Math.min(lo, d.value);
+		hi = Math.max(hi, d.value);
+	}
+	if (lo === Infinity) { lo = 0; hi = 1; }
 	if (hi === lo) { hi += 1; lo -= 1; }
 	const x = r => PAD + (r - r0) * (W - PAD - 10) / (r1 - r0);
 	const y = v => H - PAD - (v - lo) * (H - PAD - 10) / (hi - lo);
@@ -70,6 +85,14 @@ function plot(feed) {
 			c.appendChild(t);
 			s.appendChild(c);
 		}
+	}
+	for (const [r, d] of devpts) {
+		const c = svg('circle', { class: d.excluded ? 'dev excluded' : 'dev',
+					  cx: x(r.round), cy: y(d.value), r: 2 });
+		const t = svg('title');
+		t.textContent = devTitle(feed, r, d);
+		c.appendChild(t);
+		s.appendChild(c);
 	}
 	for (const r of halted) {
 		const m = svg('line', { class: 'haltmark', x1: x(r.round), y1: 8,
@@ -91,6 +114,51 @@ function plot(feed) {
 	tr.textContent = `round ${r1}`;
 	s.appendChild(tr);
 	return s;
+}
+
+// The tooltip of a device's point; the browser test rebuilds it from the API.
+function devTitle(feed, r, d) {
+	return `round ${r.round} device ${d.device.slice(0, 8)}: ` +
+		`${fmt(d.value, feed.decimals)}${d.excluded ? ' (' + d.excluded_name + ')' : ''}`;
+}
+
+// A device's reputation over the last rounds (0..1) as a small line.
+function sparkline(hist) {
+	const w = 100, h = 18;
+	const s = svg('svg', { class: 'spark', width: w, height: h, viewBox: `0 0 ${w} ${h}`,
+			       role: 'img', 'aria-label': 'reputation history' });
+	s.dataset.n = hist.length;
+	if (!hist.length)
+		return s;
+	s.dataset.last = hist[hist.length - 1][1];
+	const r0 = hist[0][0], r1 = Math.max(hist[hist.length - 1][0], r0 + 1);
+	const pts = hist.map(([r, v]) =>
+		`${(1 + (r - r0) * (w - 2) / (r1 - r0)).toFixed(1)},${(h - 1 - v / 1e6 * (h - 2)).toFixed(1)}`);
+	s.appendChild(svg('polyline', { class: 'line', points: pts.join(' ') }));
+	const t = svg('title');
+	t.textContent = `rounds ${r0}-${hist[hist.length - 1][0]}: ` +
+		`${(hist[0][1] / 1e6).toFixed(3)} -> ${(hist[hist.length - 1][1] / 1e6).toFixed(3)}`;
+	s.appendChild(t);
+	return s;
+}
+
+// Downloads of the last final reports: report and evidence bundle, for
+// `attestio verify-report REPORT BUNDLE --nodes FILE`.
+function downloads(f) {
+	const ul = el('ul', { class: 'downloads' });
+	for (const r of f.final.slice(-5).reverse()) {
+		const li = el('li', {}, `round ${r.round} ${r.status_name}: `);
+		const base = `/api/v1/%s/${encodeURIComponent(f.name)}/${r.round}`;
+		li.appendChild(el('a', { class: 'final', href: base.replace('%s', 'final'),
+					 download: '' }, 'report'));
+		if (r.bundle) {
+			li.appendChild(el('span', {}, ' \u00b7 '));
+			li.appendChild(el('a', { class: 'bundle', href: base.replace('%s', 'bundle'),
+						 download: '' }, 'evidence bundle'));
+		}
+		ul.appendChild(li);
+	}
+	return ul;
 }
 
 function feedCard(f) {
@@ -121,17 +189,30 @@ function feedCard(f) {
 			ul.appendChild(el('li', { class: 'halt' }, `round ${r.round}: ${r.status_name}`));
 		d.appendChild(ul);
 	}
+	if (f.final.length)
+		d.appendChild(downloads(f));
 	return d;
 }
 
+// Cells are [text, class] or [a DOM node, class].
 function rows(tbody, list, cells) {
 	tbody.replaceChildren();
 	for (const item of list) {
 		const tr = el('tr');
-		for (const [text, cls] of cells(item))
-			tr.appendChild(el('td', cls ? { class: cls } : {}, text));
+		for (const [v, cls] of cells(item)) {
+			const td = el('td', cls ? { class: cls } : {});
+			if (v instanceof Node)
+				td.appendChild(v);
+			else
+				td.textContent = String(v);
+			tr.appendChild(td);
+		}
 		tbody.appendChild(tr);
 	}
+}
+
+function age(s) {
+	return s === null || s === undefined ? 'never' : `${s} s ago`;
 }
 
 function render(d) {
@@ -154,10 +235,11 @@ function render(d) {
 		gwState[g.id] = g.state;
 	rows(document.querySelector('#gateways tbody'), d.gateways, g => [
 		[g.id, 'mono'], [g.site], [g.state, 'state-' + g.state], [g.reason],
-		[g.tier], [g.records], [g.verified], [g.bad]]);
+		[g.tier], [g.records], [g.verified], [g.bad], [g.pending],
+		[age(g.last_record_age_s), 'last-record']]);
 	rows(document.querySelector('#devices tbody'), d.devices, v => [
 		[v.device, 'mono'], [v.feed], [v.gateway, 'mono'], [v.stream], [v.tier],
-		[(v.reputation_ppm / 1e6).toFixed(3)],
+		[(v.reputation_ppm / 1e6).toFixed(3)], [sparkline(v.reputation_history || []), 'spark'],
 		[gwState[v.gateway] || '?', 'state-' + (gwState[v.gateway] || '')]]);
 	document.getElementById('updated').textContent = new Date().toISOString();
 }
