@@ -183,7 +183,7 @@ TEST_F_TIMEOUT(cap, checkpoints_signed_or_explicitly_unsigned, 90)
 				   le16_to_cpu(cp->sig_len), &lay);
 		heads = (const void *)(self->rb.buf + off + lay.heads);
 		attestio_epoch_digest(digest, le64_to_cpu(cp->instance),
-				      le64_to_cpu(cp->epoch), heads,
+				      le64_to_cpu(cp->epoch), cp->beacon, heads,
 				      le16_to_cpu(cp->nheads));
 		for (i = 0; i < ATTESTIO_HASH_LEN; i++)
 			sprintf(hex + 2 * i, "%02x", digest[i]);
