@@ -391,6 +391,10 @@ TEST_F_TIMEOUT(cli, flipped_bytes_fail, 120)
 	POS("checkpoint epoch", base + ATTESTIO_HDR_LEN);
 	POS("checkpoint instance", base + ATTESTIO_HDR_LEN + 8);
 	POS("checkpoint status", base + ATTESTIO_HDR_LEN + 16);
+	POS("checkpoint beacon", base + ATTESTIO_HDR_LEN +
+	    offsetof(struct attestio_checkpoint, beacon));
+	POS("checkpoint beacon end", base + ATTESTIO_HDR_LEN +
+	    offsetof(struct attestio_checkpoint, beacon) + ATTESTIO_HASH_LEN - 1);
 	POS("checkpoint head seq", base + lay.heads + 8);
 	POS("checkpoint head hash", base + lay.heads + 16);
 	POS("checkpoint head hash end", base + lay.heads + 47);
