@@ -280,6 +280,8 @@ void attestio_epoch_kick(void);
 void attestio_epoch_flush(const char *why);
 void attestio_epoch_reschedule(void);
 void attestio_epoch_stats(struct attestio_epoch_stats *st);
+int attestio_beacon_set(const struct attestio_beacon *b);
+void attestio_beacon_get(struct attestio_beacon *b);
 const char *attestio_cp_status_name(u32 status);
 
 /* tpm.c */

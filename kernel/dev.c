@@ -3,6 +3,7 @@
  * /dev/attestio: whole records of all streams, one cursor and one stream
  * filter per open file.
  */
+#include <linux/capability.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/poll.h>
@@ -105,6 +106,7 @@ static long attestio_dev_ioctl(struct file *file, unsigned int cmd,
 	struct attestio_filter filter;
 	struct attestio_info info;
 	struct attestio_epoch_stats es;
+	struct attestio_beacon beacon;
 
 	switch (cmd) {
 	case ATTESTIO_IOC_SET_FILTER:
@@ -129,6 +131,16 @@ static long attestio_dev_ioctl(struct file *file, unsigned int cmd,
 		info.instance = attestio_instance;
 		info.epoch = es.epoch;
 		return copy_to_user(uarg, &info, sizeof(info)) ? -EFAULT : 0;
+	case ATTESTIO_IOC_SET_BEACON:
+		/* the opener's credentials: a passed-on fd keeps them */
+		if (!file_ns_capable(file, &init_user_ns, CAP_SYS_ADMIN))
+			return -EPERM;
+		if (copy_from_user(&beacon, uarg, sizeof(beacon)))
+			return -EFAULT;
+		return attestio_beacon_set(&beacon);
+	case ATTESTIO_IOC_GET_BEACON:
+		attestio_beacon_get(&beacon);
+		return copy_to_user(uarg, &beacon, sizeof(beacon)) ? -EFAULT : 0;
 	}
 	return -ENOTTY;
 }

@@ -9,6 +9,7 @@
 
 #include <linux/ratelimit.h>
 #include <linux/slab.h>
+#include <linux/string.h>
 
 #include "attestio.h"
 #include "trace.h"
@@ -40,7 +41,42 @@ static struct {
 	u32 backoff_key;
 	s32 backoff_rc;
 	u8 *rec;		/* checkpoint shared by all streams but `self` */
+	u8 beacon[ATTESTIO_HASH_LEN];	/* the epoch's, under run_lock */
 } attestio_ep;
+
+/* The newest oracle beacon from userspace; the next epoch quotes it. */
+static DEFINE_SPINLOCK(attestio_beacon_lock);
+static struct attestio_beacon attestio_beacon_cur;	/* attestio_beacon_lock */
+
+/*
+ * Hand over a beacon (ATTESTIO_IOC_SET_BEACON).  A beacon never goes
+ * back to an older round; an all-zero value clears it.
+ */
+int attestio_beacon_set(const struct attestio_beacon *b)
+{
+	static const u8 zero[ATTESTIO_HASH_LEN];
+	bool clear = !memcmp(b->value, zero, sizeof(zero));
+	int ret = 0;
+
+	if (memchr_inv(b->reserved, 0, sizeof(b->reserved)))
+		return -EINVAL;
+	if (clear && (b->round || b->node))
+		return -EINVAL;
+	spin_lock(&attestio_beacon_lock);
+	if (!clear && b->round < attestio_beacon_cur.round)
+		ret = -EALREADY;
+	else
+		attestio_beacon_cur = *b;
+	spin_unlock(&attestio_beacon_lock);
+	return ret;
+}
+
+void attestio_beacon_get(struct attestio_beacon *b)
+{
+	spin_lock(&attestio_beacon_lock);
+	*b = attestio_beacon_cur;
+	spin_unlock(&attestio_beacon_lock);
+}
 
 static const char *const attestio_cp_reason[] = {
 	[ATTESTIO_CP_SIGNED] = "quoted",
@@ -114,6 +150,7 @@ static u32 attestio_epoch_payload(u64 epoch, u16 n, u32 status,
 	cp->attest_len = cpu_to_le16(alen);
 	cp->sig_len = cpu_to_le16(slen);
 	cp->pcr_mask = cpu_to_le32(q->pcr_mask);
+	memcpy(cp->beacon, attestio_ep.beacon, sizeof(cp->beacon));
 	memcpy(base + lay.heads, attestio_ep.heads,
 	       n * sizeof(attestio_ep.heads[0]));
 	if (alen)
@@ -253,6 +290,7 @@ static u16 attestio_epoch_run(void)
 	struct attestio_quote *q = &attestio_ep.quote;
 	u8 digest[ATTESTIO_HASH_LEN];
 	struct attestio_epoch_stats before;
+	struct attestio_beacon b;
 	u32 status, plen;
 	bool failed;
 	u64 epoch;
@@ -266,8 +304,11 @@ static u16 attestio_epoch_run(void)
 	epoch = ++attestio_ep.stats.epoch;
 	spin_unlock(&attestio_ep.stats_lock);
 
+	/* the beacon the digest covers is the one the checkpoints name */
+	attestio_beacon_get(&b);
+	memcpy(attestio_ep.beacon, b.value, sizeof(attestio_ep.beacon));
 	attestio_epoch_digest(digest, attestio_instance, epoch,
-			      attestio_ep.heads, n);
+			      attestio_ep.beacon, attestio_ep.heads, n);
 	/* what the quote selects is exactly what the checkpoints say */
 	q->ak_handle = READ_ONCE(attestio_key_handle);
 	q->pcr_mask = READ_ONCE(attestio_pcr_mask);

@@ -401,7 +401,12 @@ void attestio_chain_extend(u8 head[ATTESTIO_HASH_LEN], const void *rec,
 	sha256_final(&st, head);
 }
 
+/*
+ * The digest one quote signs (v3): the load, the epoch, the newest oracle
+ * beacon the module held (all zero: none) and every stream's head.
+ */
 void attestio_epoch_digest(u8 out[ATTESTIO_HASH_LEN], u64 instance, u64 epoch,
+			   const u8 beacon[ATTESTIO_HASH_LEN],
 			   const struct attestio_cp_head *heads, u16 nheads)
 {
 	struct sha256_state st;
@@ -413,6 +418,7 @@ void attestio_epoch_digest(u8 out[ATTESTIO_HASH_LEN], u64 instance, u64 epoch,
 	sha256_update(&st, attestio_tag_epoch, ATTESTIO_TAG_LEN);
 	sha256_update(&st, (const u8 *)&inst, sizeof(inst));
 	sha256_update(&st, (const u8 *)&ep, sizeof(ep));
+	sha256_update(&st, beacon, ATTESTIO_HASH_LEN);
 	sha256_update(&st, (const u8 *)&n, sizeof(n));
 	sha256_update(&st, (const u8 *)heads, nheads * sizeof(*heads));
 	sha256_final(&st, out);

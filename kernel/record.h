@@ -58,6 +58,7 @@ void attestio_identity(u8 out[ATTESTIO_HASH_LEN], const char *parent,
 void attestio_chain_extend(u8 head[ATTESTIO_HASH_LEN], const void *rec,
 			   u32 len);
 void attestio_epoch_digest(u8 out[ATTESTIO_HASH_LEN], u64 instance, u64 epoch,
+			   const u8 beacon[ATTESTIO_HASH_LEN],
 			   const struct attestio_cp_head *heads, u16 nheads);
 
 /* Offsets of the variable parts of a checkpoint record. */

@@ -26,9 +26,9 @@ static const u8 kat_genesis[32] = {
 	0xdc, 0xbe, 0x74, 0x2e, 0x4f, 0x31, 0x6d, 0x69, 0x54, 0x68,
 };
 
-/* sample: stream 3, seq 7, boottime 1000, realtime 2000, ts 42, scan 1..6 */
+/* sample (v3): stream 3, seq 7, boottime 1000, realtime 2000, ts 42, scan 1..6 */
 static const u8 kat_sample[64] = {
-	0x02, 0x00, 0x02, 0x00, 0x40, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00,
+	0x03, 0x00, 0x02, 0x00, 0x40, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00,
 	0x00, 0x00, 0x00, 0x00, 0x00, 0x07, 0x00, 0x00, 0x00, 0x00, 0x00,
 	0x00, 0x00, 0xe8, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xd0,
 	0x07, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x2a, 0x00, 0x00, 0x00,
@@ -37,9 +37,9 @@ static const u8 kat_sample[64] = {
 };
 
 static const u8 kat_extend[32] = {
-	0x71, 0x73, 0x1a, 0x23, 0x2d, 0xc8, 0x70, 0x59, 0xc5, 0x64, 0x0c,
-	0x0a, 0x32, 0x36, 0x55, 0x9f, 0xe1, 0xae, 0xc9, 0x65, 0xa7, 0xa3,
-	0x48, 0xc7, 0x9e, 0xeb, 0xde, 0xe8, 0xf8, 0xf9, 0xec, 0xce,
+	0x4c, 0xc1, 0x25, 0xbd, 0x76, 0x1f, 0xaf, 0x77, 0xdb, 0x7d, 0xd0,
+	0x5a, 0x06, 0x81, 0xf3, 0xf5, 0xa2, 0xa2, 0x23, 0x4f, 0x33, 0x6a,
+	0x87, 0x8b, 0xc1, 0x65, 0x21, 0xc0, 0x15, 0x92, 0xdc, 0x08,
 };
 
 /* identity of /devices/platform/attestio-testdev, its driver, IIO name */
@@ -49,11 +49,21 @@ static const u8 kat_identity[32] = {
 	0xec, 0xcc, 0x56, 0xd4, 0x02, 0xb6, 0x55, 0xab, 0x48, 0xda,
 };
 
-/* epoch 5 over the single head {stream 3, seq 7, kat_extend} */
+/*
+ * epoch 5 over the single head {stream 3, seq 7, kat_extend}, no beacon
+ * (v3; computed independently with Python's hashlib)
+ */
 static const u8 kat_epoch[32] = {
-	0xb2, 0x29, 0xd3, 0x2b, 0x5d, 0x49, 0xbf, 0x8b, 0x57, 0x96, 0x87,
-	0x04, 0xaf, 0xfe, 0x4b, 0x7b, 0x7e, 0xc2, 0x0e, 0xab, 0x53, 0xb7,
-	0x65, 0xff, 0x49, 0x5c, 0xe9, 0x8d, 0x25, 0x0d, 0x9b, 0xfb,
+	0x38, 0xb0, 0xd8, 0x54, 0x3f, 0xdd, 0x84, 0xad, 0xea, 0x33, 0x75,
+	0xef, 0xdc, 0xdc, 0xdd, 0x37, 0xbf, 0xb7, 0x2d, 0x10, 0xd8, 0x04,
+	0x23, 0xd4, 0x40, 0xbf, 0xf2, 0x0b, 0xcf, 0x07, 0x29, 0xd5,
+};
+
+/* the same epoch covering beacon 01 02 ... 20 (v3) */
+static const u8 kat_epoch_beacon[32] = {
+	0x70, 0xa6, 0x43, 0xe3, 0xf4, 0x8a, 0xfb, 0xa3, 0x45, 0xac, 0x52,
+	0x49, 0xd6, 0xee, 0xc3, 0xe7, 0x37, 0x35, 0xfb, 0xa4, 0x0b, 0x04,
+	0x92, 0xb4, 0x97, 0x80, 0x80, 0xf1, 0x18, 0xcd, 0x46, 0xbc,
 };
 
 static const struct attestio_rec_info kat_info = {
@@ -89,7 +99,7 @@ CASE(hdr_roundtrip)
 	EXPECT_EQ(out.realtime_ns, in.realtime_ns);
 	/* little endian on the wire whatever the CPU */
 	EXPECT_EQ(buf[0], ATTESTIO_REC_VERSION);
-	EXPECT_EQ(buf[0], 2);
+	EXPECT_EQ(buf[0], 3);
 	EXPECT_EQ(buf[2], ATTESTIO_REC_DETACH);
 	EXPECT_EQ(buf[16], 0x10);
 	EXPECT_EQ(buf[23], 0xfe);
@@ -133,7 +143,8 @@ CASE(bad_headers_rejected)
 		u8 off, val;
 	} bad[] = {
 		{ 0, 1 },	/* version 1 */
-		{ 0, 3 },	/* version 3 */
+		{ 0, 2 },	/* version 2: 40-byte checkpoints */
+		{ 0, 4 },	/* version 4 */
 		{ 2, 0 },	/* type 0 */
 		{ 2, 8 },	/* type past max */
 		{ 4, 0x41 },	/* len not aligned */
@@ -159,8 +170,10 @@ CASE(bad_headers_rejected)
 
 CASE(chain_known_answer)
 {
+	static const u8 zero[32];
 	struct attestio_cp_head head = { 0 };
-	u8 h[32], e[32];
+	u8 h[32], e[32], beacon[32];
+	u32 i;
 
 	attestio_chain_genesis(h, KAT_INSTANCE, 3, 1);
 	EXPECT_MEMEQ(h, kat_genesis, 32);
@@ -169,8 +182,20 @@ CASE(chain_known_answer)
 	head.stream = cpu_to_le32(3);
 	head.seq = cpu_to_le64(7);
 	memcpy(head.head, h, 32);
-	attestio_epoch_digest(e, KAT_INSTANCE, 5, &head, 1);
+	attestio_epoch_digest(e, KAT_INSTANCE, 5, zero, &head, 1);
 	EXPECT_MEMEQ(e, kat_epoch, 32);
+	/* the beacon is in the digest, between epoch and heads */
+	for (i = 0; i < 32; i++)
+		beacon[i] = (u8)(i + 1);
+	attestio_epoch_digest(e, KAT_INSTANCE, 5, beacon, &head, 1);
+	EXPECT_MEMEQ(e, kat_epoch_beacon, 32);
+	/* any bit of the beacon changes the digest */
+	for (i = 0; i < 32 * 8; i += 37) {
+		beacon[i / 8] ^= (u8)(1 << (i % 8));
+		attestio_epoch_digest(e, KAT_INSTANCE, 5, beacon, &head, 1);
+		EXPECT_EQ(memcmp(e, kat_epoch_beacon, 32) != 0, 1);
+		beacon[i / 8] ^= (u8)(1 << (i % 8));
+	}
 	/* any change of input changes the head */
 	attestio_chain_genesis(h, KAT_INSTANCE, 4, 1);
 	EXPECT_EQ(memcmp(h, kat_genesis, 32) != 0, 1);
@@ -219,10 +244,17 @@ CASE(checkpoint_validation)
 	u32 len;
 
 	len = cases_make_checkpoint(buf, sizeof(buf));
-	EXPECT_EQ(len, 40 + 40 + 2 * 48);
+	EXPECT_EQ(len, 40 + 72 + 2 * 48);
 	EXPECT_EQ(attestio_rec_validate(buf, len, &info), 0);
 	cp = attestio_rec_payload(buf);
-	heads = (struct attestio_cp_head *)(buf + 80);
+	heads = (struct attestio_cp_head *)(buf + 112);
+	/* v3: any beacon value is well-formed (the quote judges it) */
+	memset(cp->beacon, 0xa5, sizeof(cp->beacon));
+	EXPECT_EQ(attestio_rec_validate(buf, len, &info), 0);
+	/* a v2 record (40-byte checkpoint) is refused by version */
+	buf[0] = 2;
+	EXPECT_EQ(attestio_rec_validate(buf, len, &info) != 0, 1);
+	cases_make_checkpoint(buf, sizeof(buf));
 
 	cp->status = cpu_to_le32(ATTESTIO_CP_SIGNED);	/* signed, no quote */
 	EXPECT_EQ(attestio_rec_validate(buf, len, &info) != 0, 1);

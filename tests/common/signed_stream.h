@@ -246,10 +246,12 @@ static inline void add_checkpoints(struct recs *rs, struct rstream **ss, int ns,
 			    uint64_t epoch, const struct qopt *q)
 {
 	struct attestio_cp_head heads[ATTESTIO_MAX_STREAMS];
-	uint8_t digest[32], attest[1024], sig[1024];
+	uint8_t digest[32], attest[1024], sig[1024], beacon[32] = { 0 };
 	size_t alen = 0, slen = 0;
 	struct attestio_cp_layout lay;
 
+	if (q->beacon)
+		memcpy(beacon, q->beacon, sizeof(beacon));
 	memset(heads, 0, sizeof(heads));
 	for (int i = 0; i < ns; i++) {
 		heads[i].stream = cpu_to_le32(ss[i]->id);
@@ -260,7 +262,7 @@ static inline void add_checkpoints(struct recs *rs, struct rstream **ss, int ns,
 	/* records made while the TPM works: not covered by these heads */
 	for (int i = 0; i < q->late; i++)
 		add_sample(rs, ss[0], 99);
-	attestio_epoch_digest(digest, INSTANCE, epoch, heads, (u16)ns);
+	attestio_epoch_digest(digest, INSTANCE, epoch, beacon, heads, (u16)ns);
 	if (!q->status)
 		make_quote(q, digest, attest, &alen, sig, &slen);
 	assert_int_equal(0, attestio_cp_layout((u16)ns, (u16)alen, (u16)slen, &lay));
@@ -278,6 +280,7 @@ static inline void add_checkpoints(struct recs *rs, struct rstream **ss, int ns,
 		cp->attest_len = cpu_to_le16((u16)alen);
 		cp->sig_len = cpu_to_le16((u16)slen);
 		cp->pcr_mask = cpu_to_le32(q->pcr_mask ? q->pcr_mask : 0x81);
+		memcpy(cp->beacon, beacon, sizeof(beacon));
 		memcpy(rec + lay.heads, heads, ns * sizeof(heads[0]));
 		memcpy(rec + lay.attest, attest, alen);
 		memcpy(rec + lay.sig, sig, slen);

@@ -7,6 +7,8 @@
  */
 #include <pthread.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "kselftest_harness.h"
 #include "records.h"
@@ -183,7 +185,7 @@ TEST_F_TIMEOUT(cap, checkpoints_signed_or_explicitly_unsigned, 90)
 				   le16_to_cpu(cp->sig_len), &lay);
 		heads = (const void *)(self->rb.buf + off + lay.heads);
 		attestio_epoch_digest(digest, le64_to_cpu(cp->instance),
-				      le64_to_cpu(cp->epoch), heads,
+				      le64_to_cpu(cp->epoch), cp->beacon, heads,
 				      le16_to_cpu(cp->nheads));
 		for (i = 0; i < ATTESTIO_HASH_LEN; i++)
 			sprintf(hex + 2 * i, "%02x", digest[i]);
@@ -204,6 +206,144 @@ TEST_F_TIMEOUT(cap, checkpoints_signed_or_explicitly_unsigned, 90)
 		verified++;
 	}
 	EXPECT_LE(2, verified);
+}
+
+/*
+ * Oracle beacons (record v3): only a privileged opener hands one over, a
+ * beacon never goes back a round, and the next checkpoints carry it in
+ * the epoch digest the TPM quotes.
+ */
+TEST_F_TIMEOUT(cap, beacon_covered_by_next_checkpoint, 90)
+{
+	static const u8 none[ATTESTIO_HASH_LEN];
+	struct attestio_beacon b = { .round = 7, .node = 2 }, got, old;
+	const struct attestio_checkpoint *cp;
+	const struct attestio_cp_head *heads;
+	struct attestio_rec_info info;
+	struct attestio_cp_layout lay;
+	u8 digest[ATTESTIO_HASH_LEN];
+	char hex[2 * ATTESTIO_HASH_LEN + 1];
+	int i, covered = 0, verified = 0, st;
+	size_t off;
+	pid_t pid;
+	FILE *f;
+
+	if (have_tpm()) {
+		ASSERT_EQ(0, provision_ak());
+		ASSERT_EQ(0, load("epoch_ms=250 key_handle=" AK_HANDLE));
+		ASSERT_EQ(0, run(NULL, 0, "tpm2_readpublic -c " AK_HANDLE
+				 " -o /tmp/ak.tpub >/dev/null 2>&1 && "
+				 "build/bin/attestio measurements --ak /tmp/ak.tpub "
+				 "--ksk-pem /tmp/ksk.pem >/dev/null 2>&1"));
+	}
+	for (i = 0; i < ATTESTIO_HASH_LEN; i++)
+		b.value[i] = (u8)(0x40 + i * 7);
+	self->fd = open("/dev/attestio", O_RDONLY | O_NONBLOCK);
+	ASSERT_LE(0, self->fd);
+	/* a fresh load holds none */
+	ASSERT_EQ(0, ioctl(self->fd, ATTESTIO_IOC_GET_BEACON, &got));
+	EXPECT_EQ(0, got.round);
+	/* an opener without CAP_SYS_ADMIN cannot set one */
+	ASSERT_EQ(0, chmod("/dev/attestio", 0444));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		int fd;
+
+		if (setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534))
+			_exit(2);
+		fd = open("/dev/attestio", O_RDONLY);
+		if (fd < 0)
+			_exit(3);
+		_exit(ioctl(fd, ATTESTIO_IOC_SET_BEACON, &b) == -1 &&
+		      errno == EPERM ? 0 : 1);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	chmod("/dev/attestio", 0440);
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	ASSERT_EQ(0, ioctl(self->fd, ATTESTIO_IOC_GET_BEACON, &got));
+	EXPECT_EQ(0, got.round);
+	/* reserved words must be zero */
+	b.reserved[4] = 1;
+	EXPECT_EQ(-1, ioctl(self->fd, ATTESTIO_IOC_SET_BEACON, &b));
+	EXPECT_EQ(EINVAL, errno);
+	b.reserved[4] = 0;
+	ASSERT_EQ(0, ioctl(self->fd, ATTESTIO_IOC_SET_BEACON, &b));
+	ASSERT_EQ(0, ioctl(self->fd, ATTESTIO_IOC_GET_BEACON, &got));
+	EXPECT_EQ(0, memcmp(&b, &got, sizeof(b)));
+	/* never back to an older round; the held one stays */
+	old = b;
+	old.round = 6;
+	old.value[0] ^= 0xff;
+	EXPECT_EQ(-1, ioctl(self->fd, ATTESTIO_IOC_SET_BEACON, &old));
+	EXPECT_EQ(EALREADY, errno);
+	ASSERT_EQ(0, ioctl(self->fd, ATTESTIO_IOC_GET_BEACON, &got));
+	EXPECT_EQ(0, memcmp(b.value, got.value, sizeof(b.value)));
+
+	ASSERT_EQ(0, sensor_start(&self->s, 1, "--rate 100"));
+	attach(_metadata, self->s.dev[0]);
+	read_stream(self->fd, &self->rb, &self->c, 0, 100, true, 20000);
+	ASSERT_EQ(0, self->c.errors) TH_LOG("%s", self->c.why);
+	ASSERT_LE(2, self->c.checkpoints);
+	for (off = 0; off < self->rb.len; off += info.len) {
+		ASSERT_EQ(0, attestio_rec_validate(self->rb.buf + off,
+						   self->rb.len - off, &info));
+		if (info.type != ATTESTIO_REC_CHECKPOINT)
+			continue;
+		cp = (const void *)(self->rb.buf + off + ATTESTIO_HDR_LEN);
+		/* set before the first epoch: every checkpoint covers it */
+		EXPECT_EQ(0, memcmp(cp->beacon, b.value, sizeof(b.value)));
+		covered++;
+		if (le32_to_cpu(cp->status) != ATTESTIO_CP_SIGNED)
+			continue;
+		attestio_cp_layout(le16_to_cpu(cp->nheads),
+				   le16_to_cpu(cp->attest_len),
+				   le16_to_cpu(cp->sig_len), &lay);
+		heads = (const void *)(self->rb.buf + off + lay.heads);
+		/* the quote signs the digest over the beacon we handed over */
+		attestio_epoch_digest(digest, le64_to_cpu(cp->instance),
+				      le64_to_cpu(cp->epoch), b.value, heads,
+				      le16_to_cpu(cp->nheads));
+		for (i = 0; i < ATTESTIO_HASH_LEN; i++)
+			sprintf(hex + 2 * i, "%02x", digest[i]);
+		f = fopen("/tmp/quote.msg", "w");
+		fwrite(self->rb.buf + off + lay.attest, 1, lay.sig - lay.attest, f);
+		fclose(f);
+		f = fopen("/tmp/quote.sig", "w");
+		fwrite(self->rb.buf + off + lay.sig, 1, lay.end - lay.sig, f);
+		fclose(f);
+		EXPECT_EQ(0, run(NULL, 0, "tpm2_checkquote -u /tmp/ksk.pem "
+				 "-m /tmp/quote.msg -s /tmp/quote.sig -q %s "
+				 ">/dev/null 2>&1", hex));
+		/* the same digest without the beacon does not verify */
+		attestio_epoch_digest(digest, le64_to_cpu(cp->instance),
+				      le64_to_cpu(cp->epoch), none, heads, le16_to_cpu(cp->nheads));
+		for (i = 0; i < ATTESTIO_HASH_LEN; i++)
+			sprintf(hex + 2 * i, "%02x", digest[i]);
+		EXPECT_NE(0, run(NULL, 0, "tpm2_checkquote -u /tmp/ksk.pem "
+				 "-m /tmp/quote.msg -s /tmp/quote.sig -q %s "
+				 ">/dev/null 2>&1", hex));
+		verified++;
+	}
+	EXPECT_EQ(self->c.checkpoints, covered);
+	if (have_tpm())
+		EXPECT_LE(2, verified);
+	/* the library verifier reports it and accepts it as issued */
+	if (have_tpm()) {
+		f = fopen("/tmp/beacon.rec", "w");
+		ASSERT_NE(NULL, f);
+		fwrite(self->rb.buf, 1, self->rb.len, f);
+		fclose(f);
+		for (i = 0; i < ATTESTIO_HASH_LEN; i++)
+			sprintf(hex + 2 * i, "%02x", b.value[i]);
+		EXPECT_EQ(0, run(NULL, 0, "build/bin/attestio verify --ak "
+				 "/tmp/ksk.pem --allow-join --beacon %s "
+				 "/tmp/beacon.rec >/dev/null 2>&1", hex));
+		hex[0] = hex[0] == '0' ? '1' : '0';
+		EXPECT_NE(0, run(NULL, 0, "build/bin/attestio verify --ak "
+				 "/tmp/ksk.pem --allow-join --beacon %s "
+				 "/tmp/beacon.rec >/dev/null 2>&1", hex));
+	}
 }
 
 /* A failing quote is an error record plus unsigned checkpoints with the RC. */

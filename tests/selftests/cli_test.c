@@ -279,7 +279,7 @@ TEST_F_TIMEOUT(cli, status_and_attach_errors, 60)
 	EXPECT_NE(NULL, strstr(self->out, "no streams"));
 	EXPECT_EQ(0, run(NULL, 0, CLI " status --json | python3 -c "
 			 "'import json,sys; d=json.load(sys.stdin); "
-			 "assert d[\"streams\"]==[] and d[\"rec_version\"]==2'"));
+			 "assert d[\"streams\"]==[] and d[\"rec_version\"]==3'"));
 
 	ASSERT_EQ(0, sensor_start(&self->s, 1, "--rate 50"));
 	EXPECT_EQ(4, run(self->out, OUT_CAP, CLI " attach no-such-sensor 2>&1"));
@@ -391,6 +391,10 @@ TEST_F_TIMEOUT(cli, flipped_bytes_fail, 120)
 	POS("checkpoint epoch", base + ATTESTIO_HDR_LEN);
 	POS("checkpoint instance", base + ATTESTIO_HDR_LEN + 8);
 	POS("checkpoint status", base + ATTESTIO_HDR_LEN + 16);
+	POS("checkpoint beacon", base + ATTESTIO_HDR_LEN +
+	    offsetof(struct attestio_checkpoint, beacon));
+	POS("checkpoint beacon end", base + ATTESTIO_HDR_LEN +
+	    offsetof(struct attestio_checkpoint, beacon) + ATTESTIO_HASH_LEN - 1);
 	POS("checkpoint head seq", base + lay.heads + 8);
 	POS("checkpoint head hash", base + lay.heads + 16);
 	POS("checkpoint head hash end", base + lay.heads + 47);

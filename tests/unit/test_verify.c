@@ -1185,6 +1185,119 @@ static void t_decode(void **st)
 	assert_int_equal(ATT_EPARSE, att_decode_channel(d, 0, scan, 8, &v, &raw));
 }
 
+/* ---------------------------------------------------------- beacons --- */
+
+static const uint8_t beacon_a[32] = { 0xa1, 0xa2, 0xa3, [31] = 0xaf };
+static const uint8_t beacon_b[32] = { 0xb1, 0xb2, 0xb3, [31] = 0xbf };
+
+struct beacon_log {
+	int n, none;
+	uint64_t epoch[8];
+	uint8_t value[8][32];
+};
+
+static void on_beacon(void *ctx, uint32_t stream, uint64_t instance,
+		      uint64_t epoch, const uint8_t *beacon)
+{
+	struct beacon_log *l = ctx;
+
+	assert_int_equal(3, stream);
+	assert_int_equal(INSTANCE, instance);
+	if (!beacon) {
+		l->none++;
+		return;
+	}
+	assert_true(l->n < 8);
+	l->epoch[l->n] = epoch;
+	memcpy(l->value[l->n++], beacon, 32);
+}
+
+/* desc, 2 samples, cp1 (beacon @b1), 2 samples, cp2 (beacon @b2) */
+static int build_beacons(struct recs *rs, const uint8_t *b1, const uint8_t *b2)
+{
+	struct qopt q1 = { .key = key1, .clock = 1000, .beacon = b1 };
+	struct qopt q2 = { .key = key1, .clock = 2000, .beacon = b2 };
+	struct rstream s, *sp = &s;
+	int cp1;
+
+	stream_init(&s, 3);
+	add_desc(rs, &s);
+	add_sample(rs, &s, 1);
+	add_sample(rs, &s, 2);
+	cp1 = rs->n;
+	add_checkpoints(rs, &sp, 1, 1, &q1);
+	add_sample(rs, &s, 3);
+	add_sample(rs, &s, 4);
+	add_checkpoints(rs, &sp, 1, 2, &q2);
+	return cp1;
+}
+
+static void t_beacons(void **st)
+{
+	const uint8_t set_ab[2][32] = {
+		{ 0xa1, 0xa2, 0xa3, [31] = 0xaf },
+		{ 0xb1, 0xb2, 0xb3, [31] = 0xbf },
+	};
+	struct att_verifier_opts o = opts1();
+	struct beacon_log log = { 0 };
+	struct att_summary sum;
+	struct recs rs = { 0 };
+	struct att_err e;
+	int cp1, bad;
+
+	(void)st;
+	cp1 = build_beacons(&rs, beacon_a, beacon_b);
+	seed("beacons", 0x40, &rs, NULL, 0);
+	/* without an expected set: reported, not judged */
+	o.on_beacon = on_beacon;
+	o.ctx = &log;
+	assert_int_equal(0, feed_all(&rs, &o, &sum, NULL, NULL));
+	assert_int_equal(2, sum.checkpoints_verified);
+	assert_int_equal(2, sum.checkpoints_beacon);
+	assert_int_equal(2, log.n);
+	assert_int_equal(0, log.none);
+	assert_int_equal(1, log.epoch[0]);
+	assert_memory_equal(beacon_a, log.value[0], 32);
+	assert_int_equal(2, log.epoch[1]);
+	assert_memory_equal(beacon_b, log.value[1], 32);
+	/* both issued */
+	o = opts1();
+	o.beacons = set_ab;
+	o.nbeacons = 2;
+	assert_int_equal(0, feed_all(&rs, &o, &sum, NULL, NULL));
+	/* the second was never issued: fail closed at it */
+	o.nbeacons = 1;
+	assert_int_equal(ATT_EREPLAY, feed_all(&rs, &o, NULL, &bad, &e));
+	assert_int_equal(rs.n - 1, bad);
+	assert_non_null(strstr(e.msg, "not one the oracle network issued"));
+	/* a changed beacon no longer matches the quote's extraData */
+	rs.r[cp1][ATTESTIO_HDR_LEN + offsetof(struct attestio_checkpoint,
+					      beacon)] ^= 1;
+	o = opts1();
+	assert_int_not_equal(0, feed_all(&rs, &o, NULL, &bad, &e));
+	assert_int_equal(cp1, bad);
+	recs_free(&rs);
+
+	/* no beacon: fine without a set, fails with one */
+	memset(&rs, 0, sizeof(rs));
+	memset(&log, 0, sizeof(log));
+	build_beacons(&rs, NULL, beacon_a);
+	o = opts1();
+	o.on_beacon = on_beacon;
+	o.ctx = &log;
+	assert_int_equal(0, feed_all(&rs, &o, &sum, NULL, NULL));
+	assert_int_equal(1, sum.checkpoints_beacon);
+	assert_int_equal(1, log.none);
+	assert_int_equal(1, log.n);
+	o = opts1();
+	o.beacons = set_ab;
+	o.nbeacons = 2;
+	assert_int_equal(ATT_EREPLAY, feed_all(&rs, &o, NULL, &bad, &e));
+	assert_int_equal(cp1, bad);
+	assert_non_null(strstr(e.msg, "covers no oracle beacon"));
+	recs_free(&rs);
+}
+
 static void t_codes(void **st)
 {
 	(void)st;
@@ -1231,6 +1344,7 @@ int main(void)
 		cmocka_unit_test(t_keys),
 		cmocka_unit_test(t_decode),
 		cmocka_unit_test(t_codes),
+		cmocka_unit_test(t_beacons),
 	};
 
 	setenv("TSS2_LOG", "all+NONE", 1);	/* malformed input is expected */

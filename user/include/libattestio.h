@@ -211,6 +211,7 @@ struct att_summary {
 	uint64_t checkpoints;
 	uint64_t checkpoints_verified;
 	uint64_t checkpoints_unsigned;
+	uint64_t checkpoints_beacon;	/* verified ones covering a beacon */
 	uint64_t gap_lost;		/* samples declared lost (gap) */
 	uint64_t lost_records;		/* reader-local losses declared */
 	uint32_t events;		/* ATT_EV_* */
@@ -250,6 +251,22 @@ struct att_verifier_opts {
 	 */
 	const struct att_boot *const *boots;
 	size_t nboots;
+	/*
+	 * Freshness by oracle beacons (record v3): the beacon values the
+	 * oracle network issued (Documentation/protocol.md), kept by the
+	 * caller while the verifier lives.  Given any (nbeacons > 0), every
+	 * signed checkpoint must cover one of them (ATT_EREPLAY otherwise:
+	 * no beacon, or one the network never issued).  Given none, the
+	 * beacon a checkpoint covers is only reported.
+	 */
+	const uint8_t (*beacons)[ATTESTIO_HASH_LEN];
+	size_t nbeacons;
+	/*
+	 * Called once per checkpoint record whose quote verified, with the
+	 * beacon value the quote covers (NULL: none).  May be NULL.
+	 */
+	void (*on_beacon)(void *ctx, uint32_t stream, uint64_t instance,
+			  uint64_t epoch, const uint8_t *beacon);
 };
 
 struct att_verifier;

@@ -185,7 +185,10 @@ int att_sim_cp_prepare(struct att_sim_cp *cp, struct att_sim_chain **ss, int ns,
 		heads[i].seq = cpu_to_le64(ss[i]->seq - 1);
 		memcpy(heads[i].head, ss[i]->head, 32);
 	}
-	attestio_epoch_digest(digest, cp->instance, epoch, heads, (u16)ns);
+	if (q->beacon)
+		memcpy(cp->beacon, q->beacon, sizeof(cp->beacon));
+	attestio_epoch_digest(digest, cp->instance, epoch, cp->beacon, heads,
+			      (u16)ns);
 	if (!q->status &&
 	    att_sim_quote(q, digest, cp->attest, sizeof(cp->attest), &cp->alen,
 			  cp->sig, sizeof(cp->sig), &cp->slen))
@@ -213,6 +216,7 @@ int att_sim_cp_write(const struct att_sim_cp *cp, struct att_sim_chain *s,
 	c->attest_len = cpu_to_le16((u16)cp->alen);
 	c->sig_len = cpu_to_le16((u16)cp->slen);
 	c->pcr_mask = cpu_to_le32(cp->pcr_mask);
+	memcpy(c->beacon, cp->beacon, sizeof(c->beacon));
 	memcpy(rec + cp->heads_off, cp->heads,
 	       cp->nheads * sizeof(struct attestio_cp_head));
 	memcpy(rec + cp->attest_off, cp->attest, cp->alen);

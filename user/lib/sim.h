@@ -45,6 +45,7 @@ struct att_sim_qopt {
 	int late;		/* (includer's) samples between heads and quote */
 	uint32_t pcr_mask;	/* 0: PCRs 0 and 7 (0x81) */
 	const uint8_t *pcr_digest;	/* NULL: 32 x pcr_byte */
+	const uint8_t *beacon;	/* 32 bytes the digest covers; NULL: none */
 };
 
 /* A prepared epoch: heads, quote and the checkpoint layout. */
@@ -52,6 +53,7 @@ struct att_sim_cp {
 	uint64_t instance, epoch;
 	uint32_t status, pcr_mask;
 	uint16_t nheads;
+	uint8_t beacon[32];	/* all zero: none */
 	uint8_t heads[64 * 48];	/* struct attestio_cp_head[nheads] */
 	uint8_t attest[1024], sig[1024];
 	size_t alen, slen;

@@ -567,6 +567,44 @@ static const struct att_boot *att_boot_of(const struct att_verifier *v,
 	return NULL;
 }
 
+static bool att_beacon_zero(const uint8_t *b)
+{
+	for (size_t i = 0; i < ATTESTIO_HASH_LEN; i++)
+		if (b[i])
+			return false;
+	return true;
+}
+
+/*
+ * The beacon a verified quote covers (v3): reported, and with an expected
+ * set given it must be one of them.  An all-zero value covers none.
+ */
+static int att_beacon_check(struct att_verifier *v,
+			    const struct attestio_rec_info *ri,
+			    const struct att_cp *c, struct att_err *err)
+{
+	const uint8_t *b = c->cp->beacon;
+	bool none = att_beacon_zero(b), known = false;
+
+	for (size_t i = 0; !none && i < v->o.nbeacons; i++)
+		known |= !memcmp(v->o.beacons[i], b, ATTESTIO_HASH_LEN);
+	if (v->o.nbeacons && none)
+		return att_rerr(err, ATT_EREPLAY, ri->stream, ri->seq,
+				"checkpoint epoch %llu covers no oracle beacon, so nothing proves when it was quoted",
+				(unsigned long long)c->epoch);
+	if (v->o.nbeacons && !known)
+		return att_rerr(err, ATT_EREPLAY, ri->stream, ri->seq,
+				"checkpoint epoch %llu covers beacon %02x%02x%02x%02x... that is not one the oracle network issued",
+				(unsigned long long)c->epoch, b[0], b[1], b[2],
+				b[3]);
+	if (!none)
+		v->sum.checkpoints_beacon++;
+	if (v->o.on_beacon)
+		v->o.on_beacon(v->o.ctx, ri->stream, c->instance, c->epoch,
+			       none ? NULL : b);
+	return 0;
+}
+
 static int att_checkpoint(struct att_verifier *v, struct att_vstream *s,
 			  const uint8_t *rec, const struct attestio_rec_info *ri,
 			  const struct att_cp *c, bool anchor, bool *unsig,
@@ -629,7 +667,8 @@ static int att_checkpoint(struct att_verifier *v, struct att_vstream *s,
 		return att_rerr(err, ATT_EKEY, ri->stream, ri->seq,
 				"checkpoint epoch %llu is signed but no attestation key was given",
 				(unsigned long long)c->epoch);
-	attestio_epoch_digest(digest, c->instance, c->epoch, c->heads, c->n);
+	attestio_epoch_digest(digest, c->instance, c->epoch, c->cp->beacon,
+			      c->heads, c->n);
 	if (v->o.nboots) {
 		const struct att_boot *b = att_boot_of(v, c->instance);
 
@@ -667,8 +706,9 @@ static int att_checkpoint(struct att_verifier *v, struct att_vstream *s,
 		return att_rerr(err, ret, ri->stream, ri->seq,
 				"checkpoint epoch %llu: %s",
 				(unsigned long long)c->epoch, qerr.msg);
-	return att_fresh_check(v, s, ri, c, &qi, rec + c->lay.attest,
-			       c->lay.sig - c->lay.attest, err);
+	ret = att_fresh_check(v, s, ri, c, &qi, rec + c->lay.attest,
+			      c->lay.sig - c->lay.attest, err);
+	return ret ? ret : att_beacon_check(v, ri, c, err);
 }
 
 /* ---------------------------------------------------------- records --- */

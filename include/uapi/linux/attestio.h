@@ -18,7 +18,7 @@
 #include <linux/types.h>
 
 /* Version of the record format below; bumped on any incompatible change. */
-#define ATTESTIO_REC_VERSION		2
+#define ATTESTIO_REC_VERSION		3
 
 #define ATTESTIO_REC_ALIGN		8
 /* Largest record the module ever emits (checkpoints with many streams). */
@@ -38,7 +38,10 @@
  *                     IIO name || 0)                          (v2)
  * head(n+1) = SHA-256(TAG_CHAIN || head(n) || record bytes)
  * epoch     = SHA-256(TAG_EPOCH || le64 instance || le64 epoch ||
- *                     le32 nheads || struct attestio_cp_head[nheads])
+ *                     beacon[32] || le32 nheads ||
+ *                     struct attestio_cp_head[nheads])          (v3)
+ * where beacon is the value of the oracle beacon the daemon handed to the
+ * module before the epoch (ATTESTIO_IOC_SET_BEACON), all zero when none.
  */
 #define ATTESTIO_TAG_LEN		16
 #define ATTESTIO_TAG_GENESIS		"attestio/genesis"
@@ -188,7 +191,8 @@ struct attestio_cp_head {
 };
 
 /*
- * ATTESTIO_REC_CHECKPOINT.  Followed by:
+ * ATTESTIO_REC_CHECKPOINT, 72 bytes (v2: 40, without beacon).
+ * Followed by:
  *   struct attestio_cp_head heads[nheads];   (sorted by stream id)
  *   __u8 attest[attest_len];    TPMS_ATTEST as marshalled by the TPM
  *   __u8 sig[sig_len];          TPMT_SIGNATURE as marshalled by the TPM
@@ -205,6 +209,11 @@ struct attestio_checkpoint {
 	__le16 attest_len;
 	__le16 sig_len;
 	__le32 pcr_mask;	/* SHA-256 PCRs selected in the quote */
+	/*
+	 * v3: value of the newest oracle beacon handed to the module before
+	 * this epoch, covered by the epoch digest; all zero: none.
+	 */
+	__u8 beacon[ATTESTIO_HASH_LEN];
 };
 
 /* Why a segment ended (attestio_detach.reason) */
@@ -386,5 +395,24 @@ struct attestio_info {
 #define ATTESTIO_IOC_SET_FILTER	_IOW(ATTESTIO_IOC_MAGIC, 1, struct attestio_filter)
 #define ATTESTIO_IOC_GET_FILTER	_IOR(ATTESTIO_IOC_MAGIC, 2, struct attestio_filter)
 #define ATTESTIO_IOC_GET_INFO	_IOR(ATTESTIO_IOC_MAGIC, 3, struct attestio_info)
+
+/*
+ * The newest oracle beacon (Documentation/protocol.md): the module puts
+ * value[] into every epoch digest from the next epoch on, so each quote
+ * proves it was made after the beacon was published.  Setting it needs
+ * CAP_SYS_ADMIN of the opener; value all zero clears it.  round and node
+ * are informative (shown in sysfs, not quoted); reserved must be zero.
+ * A round lower than the current one is refused (EALREADY): a beacon
+ * never goes back.  Getting it is open to every reader.
+ */
+struct attestio_beacon {
+	__u8 value[ATTESTIO_HASH_LEN];
+	__u64 round;
+	__u32 node;		/* the issuing node's index in the oracle set */
+	__u32 reserved[5];	/* must be zero */
+};
+
+#define ATTESTIO_IOC_SET_BEACON	_IOW(ATTESTIO_IOC_MAGIC, 4, struct attestio_beacon)
+#define ATTESTIO_IOC_GET_BEACON	_IOR(ATTESTIO_IOC_MAGIC, 5, struct attestio_beacon)
 
 #endif /* _UAPI_LINUX_ATTESTIO_H */

@@ -435,9 +435,17 @@ static void describe(struct render *r, struct sbuf *b, const uint8_t *rec,
 		const struct attestio_checkpoint *cp = (const void *)p;
 		unsigned int nheads, self, status;
 		uint64_t covered = 0;
+		char beacon[2 * ATTESTIO_HASH_LEN + 1] = "";
 
 		if (plen < sizeof(*cp))
 			break;
+		for (unsigned int i = 0; i < ATTESTIO_HASH_LEN; i++)
+			if (cp->beacon[i]) {
+				for (i = 0; i < ATTESTIO_HASH_LEN; i++)
+					snprintf(beacon + 2 * i, 3, "%02x",
+						 cp->beacon[i]);
+				break;
+			}
 		nheads = le16toh(cp->nheads);
 		self = le16toh(cp->self);
 		status = le32toh(cp->status);
@@ -452,10 +460,16 @@ static void describe(struct render *r, struct sbuf *b, const uint8_t *rec,
 				  "\"covers_seq\": %llu, \"nheads\": %u",
 				  le32toh(cp->ak_handle), (int)le32toh(cp->tpm_rc),
 				  (unsigned long long)covered, nheads);
+			if (beacon[0])
+				sb_printf(b, ", \"beacon\": \"%s\"", beacon);
+			else
+				sb_printf(b, ", \"beacon\": null");
 		} else if (status == ATTESTIO_CP_SIGNED) {
 			sb_printf(b, "epoch %llu, TPM quote by 0x%08x, covers seq ..%llu",
 				  (unsigned long long)le64toh(cp->epoch),
 				  le32toh(cp->ak_handle), (unsigned long long)covered);
+			if (beacon[0])
+				sb_printf(b, ", beacon %.16s...", beacon);
 		} else {
 			sb_printf(b, "epoch %llu UNSIGNED (%s), covers seq ..%llu",
 				  (unsigned long long)le64toh(cp->epoch),

@@ -2,7 +2,7 @@
 /*
  * attestio verify [--ak FILE] [--policy FILE] [--allow-unsigned]
  *                 [--allow-lost] [--allow-join] [--complete] [--state FILE]
- *                 [--json] [FILE|-]
+ *                 [--beacon HEX]... [--beacons FILE] [--json] [FILE|-]
  * Feed every record of a raw record file (as written by attestio read -o)
  * or stream to libattestio's verifier.
  */
@@ -25,7 +25,8 @@ static void verify_usage(FILE *f)
 	fprintf(f,
 		"Usage: attestio verify [--ak FILE] [--policy FILE] [--allow-unsigned]\n"
 		"                       [--allow-lost] [--allow-join] [--complete]\n"
-		"                       [--state FILE] [--json]\n"
+		"                       [--state FILE] [--beacon HEX]... [--beacons FILE]\n"
+		"                       [--json]\n"
 		"                       [--measurements LOG [--pcrs FILE]]... [FILE|-]\n"
 		"\n"
 		"Verify raw attestio records (as written by attestio read -o, or\n"
@@ -77,6 +78,13 @@ static void verify_usage(FILE *f)
 		"  -s, --state FILE      replay protection across runs: refuse any quote not\n"
 		"                        newer than those verified by earlier runs that used\n"
 		"                        FILE; FILE is updated when the run succeeds\n"
+		"  -b, --beacon HEX      an oracle beacon value the network issued (64 hex\n"
+		"                        digits; repeatable).  Given any, every signed\n"
+		"                        checkpoint must cover one of them (freshness: its\n"
+		"                        quote was made after that beacon was published);\n"
+		"                        one covering no beacon or another value is BAD.\n"
+		"                        Without, the beacons covered are only reported\n"
+		"  -B, --beacons FILE    the same, one value per line ('#' comments)\n"
 		"  -j, --json            print the result as one JSON object instead\n"
 		"%s"
 		"  -h, --help            this help\n"
@@ -96,7 +104,19 @@ struct vrange {
 	char why[160];
 };
 
+#define MAX_BEACONS	64	/* distinct beacons reported */
+
+/* Verified checkpoints per beacon value they cover. */
+struct vbeacon {
+	uint8_t value[ATTESTIO_HASH_LEN];
+	uint64_t first_epoch, last_epoch, checkpoints;
+};
+
 struct vreport {
+	struct vbeacon beacon[MAX_BEACONS];
+	size_t nbeacon;
+	uint64_t beacon_dropped;	/* checkpoints of beacons not kept */
+	uint64_t no_beacon;		/* verified checkpoints covering none */
 	struct vrange open[ATTESTIO_MAX_STREAMS];
 	bool have_open[ATTESTIO_MAX_STREAMS];
 	struct vrange r[MAX_RANGES];
@@ -145,6 +165,171 @@ static void on_verdict(void *ctx, const struct att_verdict *vd)
 	o->last = vd->seq + vd->count - 1;
 	snprintf(o->why, sizeof(o->why), "%s", vd->why ? vd->why : "");
 	vr->have_open[id] = true;
+}
+
+static void on_beacon(void *ctx, uint32_t stream, uint64_t instance,
+		      uint64_t epoch, const uint8_t *beacon)
+{
+	struct vreport *vr = ctx;
+	struct vbeacon *b = NULL;
+
+	(void)stream;
+	(void)instance;
+	if (!beacon) {
+		vr->no_beacon++;
+		return;
+	}
+	for (size_t i = 0; i < vr->nbeacon && !b; i++)
+		if (!memcmp(vr->beacon[i].value, beacon, ATTESTIO_HASH_LEN))
+			b = &vr->beacon[i];
+	if (!b && vr->nbeacon == MAX_BEACONS) {
+		vr->beacon_dropped++;
+		return;
+	}
+	if (!b) {
+		b = &vr->beacon[vr->nbeacon++];
+		memcpy(b->value, beacon, ATTESTIO_HASH_LEN);
+		b->first_epoch = epoch;
+	}
+	if (epoch < b->first_epoch)
+		b->first_epoch = epoch;
+	if (epoch > b->last_epoch)
+		b->last_epoch = epoch;
+	b->checkpoints++;
+}
+
+static void hex32(char out[2 * ATTESTIO_HASH_LEN + 1], const uint8_t *v)
+{
+	for (int i = 0; i < ATTESTIO_HASH_LEN; i++)
+		snprintf(out + 2 * i, 3, "%02x", v[i]);
+}
+
+/* Exactly 64 hex digits. 0 or -1. */
+static int parse_beacon(const char *s, uint8_t out[ATTESTIO_HASH_LEN])
+{
+	if (strlen(s) != 2 * ATTESTIO_HASH_LEN)
+		return -1;
+	for (int i = 0; i < 2 * ATTESTIO_HASH_LEN; i++) {
+		int c = s[i], v;
+
+		if (c >= '0' && c <= '9')
+			v = c - '0';
+		else if (c >= 'a' && c <= 'f')
+			v = c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			v = c - 'A' + 10;
+		else
+			return -1;
+		if (i % 2)
+			out[i / 2] |= (uint8_t)v;
+		else
+			out[i / 2] = (uint8_t)(v << 4);
+	}
+	return 0;
+}
+
+struct beacon_set {
+	uint8_t (*v)[ATTESTIO_HASH_LEN];
+	size_t n, cap;
+};
+
+static int beacon_add(struct beacon_set *bs, const char *s, const char *where)
+{
+	if (bs->n == bs->cap) {
+		size_t cap = bs->cap ? 2 * bs->cap : 16;
+		void *p = realloc(bs->v, cap * sizeof(*bs->v));
+
+		if (!p) {
+			cli_error("verify", "out of memory");
+			return -1;
+		}
+		bs->v = p;
+		bs->cap = cap;
+	}
+	if (parse_beacon(s, bs->v[bs->n])) {
+		cli_error("verify", "%s: a beacon is 64 hex digits, not \"%s\"",
+			  where, s);
+		return -1;
+	}
+	bs->n++;
+	return 0;
+}
+
+static int beacon_file(struct beacon_set *bs, const char *path)
+{
+	char line[256], where[300];
+	unsigned int no = 0;
+	FILE *f = fopen(path, "r");
+	int ret = 0;
+
+	if (!f) {
+		cli_error("verify", "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (!ret && fgets(line, sizeof(line), f)) {
+		char *p = line, *e;
+
+		no++;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		e = p + strcspn(p, "#\r\n");
+		while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+		*e = 0;
+		if (!*p)
+			continue;
+		snprintf(where, sizeof(where), "%s:%u", path, no);
+		ret = beacon_add(bs, p, where);
+	}
+	if (!ret && ferror(f)) {
+		cli_error("verify", "%s: %s", path, strerror(errno));
+		ret = -1;
+	}
+	fclose(f);
+	return ret;
+}
+
+static void print_beacons(const struct vreport *vr)
+{
+	char hex[2 * ATTESTIO_HASH_LEN + 1];
+
+	for (size_t i = 0; i < vr->nbeacon; i++) {
+		const struct vbeacon *b = &vr->beacon[i];
+
+		hex32(hex, b->value);
+		printf("beacon %s: %llu verified checkpoint%s, epochs %llu..%llu\n",
+		       hex, (unsigned long long)b->checkpoints,
+		       b->checkpoints == 1 ? "" : "s",
+		       (unsigned long long)b->first_epoch,
+		       (unsigned long long)b->last_epoch);
+	}
+	if (vr->beacon_dropped)
+		printf("(%llu more checkpoints of other beacons not shown)\n",
+		       (unsigned long long)vr->beacon_dropped);
+	if (vr->no_beacon)
+		printf("beacon none: %llu verified checkpoint%s cover no oracle beacon (no freshness beyond the TPM clock)\n",
+		       (unsigned long long)vr->no_beacon,
+		       vr->no_beacon == 1 ? "" : "s");
+}
+
+static void json_beacons(const struct vreport *vr)
+{
+	char hex[2 * ATTESTIO_HASH_LEN + 1];
+
+	printf(", \"beacons\": [");
+	for (size_t i = 0; vr && i < vr->nbeacon; i++) {
+		const struct vbeacon *b = &vr->beacon[i];
+
+		hex32(hex, b->value);
+		printf("%s{\"beacon\": \"%s\", \"checkpoints\": %llu, "
+		       "\"first_epoch\": %llu, \"last_epoch\": %llu}",
+		       i ? ", " : "", hex, (unsigned long long)b->checkpoints,
+		       (unsigned long long)b->first_epoch,
+		       (unsigned long long)b->last_epoch);
+	}
+	printf("], \"checkpoints_no_beacon\": %llu, \"beacons_not_shown\": %llu",
+	       vr ? (unsigned long long)vr->no_beacon : 0ULL,
+	       vr ? (unsigned long long)vr->beacon_dropped : 0ULL);
 }
 
 static const char *state_word(enum att_rec_state st)
@@ -256,6 +441,9 @@ static void json_result(const struct att_summary *s, bool ok,
 	}
 	printf("], \"problems_not_shown\": %llu",
 	       vr ? (unsigned long long)vr->dropped : 0ULL);
+	printf(", \"checkpoints_beacon\": %llu",
+	       (unsigned long long)s->checkpoints_beacon);
+	json_beacons(vr);
 	if (problem) {
 		printf(", \"error\": {\"code\": \"ATT_EPARSE\", \"record\": %llu, "
 		       "\"offset\": %llu, \"message\": ",
@@ -331,11 +519,14 @@ int cmd_verify(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "measurements", required_argument, NULL, 'm' },
 		{ "pcrs", required_argument, NULL, 'P' },
+		{ "beacon", required_argument, NULL, 'b' },
+		{ "beacons", required_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *ak = NULL, *policy = NULL, *path = "-", *state = NULL;
 	struct cli_boots boots = { 0 };
+	struct beacon_set bs = { 0 };
 	struct att_verifier_opts vo = { 0 };
 	struct vreport *vr;
 	bool json = false;
@@ -350,12 +541,24 @@ int cmd_verify(int argc, char **argv)
 	size_t len;
 	int c, fd, r, rc;
 
-	while ((c = getopt_long(argc, argv, "k:p:ulJcs:jm:P:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "k:p:ulJcs:jm:P:b:B:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 		case 'P':
 			if (cli_boots_add("verify", &boots, c == 'm', optarg))
 				return EXIT_USAGE;
+			break;
+		case 'b':
+			if (beacon_add(&bs, optarg, "--beacon")) {
+				free(bs.v);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'B':
+			if (beacon_file(&bs, optarg)) {
+				free(bs.v);
+				return EXIT_USAGE;
+			}
 			break;
 		case 'k':
 			ak = optarg;
@@ -382,23 +585,33 @@ int cmd_verify(int argc, char **argv)
 			json = true;
 			break;
 		case 'h':
+			free(bs.v);
 			verify_usage(stdout);
 			return EXIT_OK;
 		default:
+			free(bs.v);
 			verify_usage(stderr);
 			return EXIT_USAGE;
 		}
 	}
 	if (argc - optind > 1) {
 		cli_error("verify", "expected at most one FILE");
+		free(bs.v);
 		return EXIT_USAGE;
 	}
 	if (boots.n && !ak) {
 		cli_error("verify", "--measurements needs --ak: the enrolled AK certifies the session key");
+		free(bs.v);
 		return EXIT_USAGE;
 	}
 	if (state && !ak) {
 		cli_error("verify", "--state needs --ak: only verified quotes are remembered");
+		free(bs.v);
+		return EXIT_USAGE;
+	}
+	if (bs.n && !ak) {
+		cli_error("verify", "--beacon needs --ak: only a verified quote proves which beacon it covers");
+		free(bs.v);
 		return EXIT_USAGE;
 	}
 	if (optind < argc)
@@ -406,10 +619,14 @@ int cmd_verify(int argc, char **argv)
 	vr = calloc(1, sizeof(*vr));
 	if (!vr) {
 		cli_error("verify", "out of memory");
+		free(bs.v);
 		return EXIT_IO;
 	}
 	vo.on_verdict = on_verdict;
+	vo.on_beacon = on_beacon;
 	vo.ctx = vr;
+	vo.beacons = (const uint8_t (*)[ATTESTIO_HASH_LEN])bs.v;
+	vo.nbeacons = bs.n;
 	if (!strcmp(path, "-")) {
 		fd = STDIN_FILENO;
 		path = "standard input";
@@ -418,6 +635,7 @@ int cmd_verify(int argc, char **argv)
 		if (fd < 0) {
 			cli_error("verify", "%s: %s", path, strerror(errno));
 			free(vr);
+			free(bs.v);
 			return EXIT_IO;
 		}
 	}
@@ -492,6 +710,7 @@ int cmd_verify(int argc, char **argv)
 		print_summary_line(&sum);
 		print_ranges(vr);
 		print_events(&sum);
+		print_beacons(vr);
 		if (sum.kernel_key)
 			printf("key: every verified quote was made by the kernel session key that its boot's measurement log proves the only key registered, certified by the AK\n");
 		else if (ak && sum.checkpoints_verified)
@@ -509,6 +728,7 @@ out_fd:
 	if (fd != STDIN_FILENO)
 		close(fd);
 	free(vr);
+	free(bs.v);
 	if (fflush(stdout) && rc == EXIT_OK)
 		rc = EXIT_IO;
 	return rc;
