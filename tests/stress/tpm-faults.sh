@@ -140,6 +140,14 @@ until_ 30 grep -q "^$H tpm_rc 0x921 backoff $backoff_s s" $SYS/tpm_backoff
 ok $? "TPM_RC_LOCKOUT: the module backs off and says so in tpm_backoff" "$(cat $SYS/tpm_backoff)"
 # watch until shortly before the backoff ends (the next try is due then)
 left=$(sed -n 's/.*next try in \([0-9]*\) ms.*/\1/p' $SYS/tpm_backoff)
+if [ "${left:-0}" -lt 2500 ]; then
+	# a slow guest (the debug kernel under TCG) read the state as the
+	# window ended: the next try is due now, so watch the next window
+	# (the backoff doubles, as the next case checks) instead
+	sleep $((${left:-0} / 1000 + 1))
+	until_ 30 grep -q "^$H tpm_rc 0x921 backoff $((backoff_s * 2)) s" $SYS/tpm_backoff
+	left=$(sed -n 's/.*next try in \([0-9]*\) ms.*/\1/p' $SYS/tpm_backoff)
+fi
 q0=$(fstat quotes)
 watch_s=$(((${left:-0} - 1500) / 1000))
 [ $watch_s -ge 1 ] || watch_s=1
