@@ -383,7 +383,7 @@ while off < len(rec):
 assert last is not None
 p = last + 40
 epoch, inst, status, rc, akh, nh, slf, alen, slen, mask = struct.unpack_from("<QQIIIHHHHI", rec, p)
-heads = p + 40
+heads = p + 72	# struct attestio_checkpoint (v3: with beacon[32])
 attest = heads + nh * 48
 sig = attest + alen
 sel = ",".join(str(i) for i in range(24) if mask >> i & 1)
