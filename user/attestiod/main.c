@@ -122,7 +122,7 @@ static void epoll_sync(struct reg *r, int fd, uint32_t ev, uint32_t tag)
 	r->ev = ev;
 }
 
-static void reload(const char *path, struct config *c)
+static void reload(const char *path, struct config *c, struct spool *spool)
 {
 	struct config n;
 	char err[512];
@@ -154,6 +154,7 @@ static void reload(const char *path, struct config *c)
 	memcpy(c->node_ids, n.node_ids, sizeof(n.node_ids));
 	c->nnodes = n.nnodes;
 	c->ack_quorum = n.ack_quorum;
+	spool_reconfig(spool, c);	/* acks it queued name the old nodes */
 	logmsg(LOG_NOTICE, "configuration reloaded (%d oracle nodes, quorum %u)",
 	       c->nnodes, c->ack_quorum);
 }
@@ -308,7 +309,7 @@ int main(int argc, char **argv)
 				while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
 					if (si.ssi_signo == SIGHUP) {
 						sd_notify(0, "RELOADING=1");
-						reload(path, &cfg);
+						reload(path, &cfg, spool);
 						sd_notify(0, "READY=1");
 					} else {
 						stop = true;

@@ -161,6 +161,10 @@ int spool_init(struct spool **sp, const struct config *c)
 
 void spool_reconfig(struct spool *s, const struct config *c)
 {
+	/* queued acks name nodes by their index in the old node list,
+	 * which a reload may reorder or shorten: drop them (the nodes ack
+	 * again when the records are retransmitted) */
+	s->nackq = 0;
 	s->c = c;
 }
 

@@ -400,10 +400,10 @@ struct attestio_info {
  * The newest oracle beacon (Documentation/protocol.md): the module puts
  * value[] into every epoch digest from the next epoch on, so each quote
  * proves it was made after the beacon was published.  Setting it needs
- * CAP_SYS_ADMIN of the opener; value all zero clears it.  round and node
- * are informative (shown in sysfs, not quoted); reserved must be zero.
- * A round lower than the current one is refused (EALREADY): a beacon
- * never goes back.  Getting it is open to every reader.
+ * CAP_SYS_ADMIN of the opener; value all zero (with round and node 0)
+ * clears it, round included.  round and node are informative (returned by
+ * GET_BEACON, not quoted); reserved must be zero.  A round lower than the
+ * held one is refused (EALREADY).  Getting it is open to every reader.
  */
 struct attestio_beacon {
 	__u8 value[ATTESTIO_HASH_LEN];
