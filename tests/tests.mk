@@ -44,6 +44,12 @@ $(TB)/unit/test_cli_%: tests/unit/test_cli_%.c user/cli/attestio/%.c user/cli/at
 		user/cli/attestio/$*.c user/cli/attestio/util.c -o $@ \
 		$(UB)/libattestio.a $(UB)/libfirstrun.a -lcmocka $(LIB_LDLIBS)
 
+# Suites named test_firstrun_* test libfirstrun (user/firstrun: setup
+# steps, progress line), linked from the library.
+$(TB)/unit/test_firstrun_%: tests/unit/test_firstrun_%.c $(wildcard user/firstrun/*.h) $(UB)/libfirstrun.a
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -Iuser/firstrun $< -o $@ $(UB)/libfirstrun.a -lcmocka -lutil $(LIB_LDLIBS)
+
 # attestio-oracle setup's pure parts, checked against the config parser.
 $(TB)/unit/test_oracled_setup: tests/unit/test_oracled_setup.c user/oracled/setup.c user/oracled/config.c \
 		user/oracled/oracled.h $(UB)/liboracle.a $(UB)/libattestio.a $(UB)/libfirstrun.a

@@ -104,10 +104,10 @@ $(UB)/bpf/%.skel.h: $(UB)/bpf/%.bpf.o
 DAEMON_CFLAGS := $(LIB_CFLAGS) $(ORACLE_CFLAGS)
 DAEMON_LDLIBS := -lmosquitto -lsqlite3 $(ORACLE_LDLIBS) -lssl $(LIB_LDLIBS)
 
-$(BUILD)/bin/attestiod: $(wildcard user/attestiod/*.c user/attestiod/*.h user/bpf/*.h) $(BPF_SKELS) $(UB)/libattestio.a $(UB)/liboracle.a
+$(BUILD)/bin/attestiod: $(wildcard user/attestiod/*.c user/attestiod/*.h user/bpf/*.h) $(BPF_SKELS) $(UB)/libattestio.a $(UB)/liboracle.a $(UB)/libfirstrun.a
 	@mkdir -p $(@D)
-	$(CC) $(DAEMON_CFLAGS) $(LDFLAGS) -Iuser/attestiod -I$(UB)/bpf $(wildcard user/attestiod/*.c) -o $@ \
-		$(UB)/liboracle.a $(UB)/libattestio.a -linih -lmicrohttpd -lsystemd -lbpf $(DAEMON_LDLIBS)
+	$(CC) $(DAEMON_CFLAGS) $(LDFLAGS) -Iuser/attestiod -Iuser/firstrun -I$(UB)/bpf $(wildcard user/attestiod/*.c) -o $@ \
+		$(UB)/libfirstrun.a $(UB)/liboracle.a $(UB)/libattestio.a -linih -lmicrohttpd -lsystemd -lbpf $(DAEMON_LDLIBS)
 
 # The status page (user/oracled/www/*) compiled into attestio-oracle: each
 # file becomes a string od_www_<name with . as _> in $(UB)/oracled/www.c.

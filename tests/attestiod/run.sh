@@ -23,6 +23,8 @@ gwid=00112233445566778899aabbccddeeff
 cleanup() {
 	for p in "${pids[@]}"; do kill -9 "$p" 2> /dev/null; done
 	wait 2> /dev/null
+	# small_disk's tmpfs, when the run was cut short inside it
+	mountpoint -q "$base/small_disk/spool" 2> /dev/null && umount "$base/small_disk/spool"
 }
 trap cleanup EXIT
 
@@ -262,6 +264,33 @@ want broker_restart && scenario broker_restart act_broker_restart
 want kill_daemon && scenario kill_daemon act_kill_daemon
 want kill_broker && scenario kill_broker act_kill_broker
 want small_disk && small_disk
+
+# --once on a terminal (script(1) gives it a pseudo-terminal): the spool
+# drains, every record is stored once, the daemon exits 0 by itself, and
+# the progress line counted the acks up to the whole spool.
+if want once; then
+	d=$base/once
+	mkdir -p "$d"
+	"$gen" "$d/ak.tmp" "$d/ak.pem" 1 1 1 0 && : > "$d/records.bin"
+	"$gen" "$d/records.bin" "$d/ak.pem" 2 100 8 0
+	total=$(file_records "$d/records.bin")
+	broker_start "$d"
+	oracle_start "$d"
+	gw_conf "$d"
+	rc=0
+	timeout 120 script -qfec "$bin/attestiod --foreground --once --config $d/gw.conf" \
+		"$d/tty.out" > /dev/null 2>&1 || rc=$?
+	why=$(check_db "$d" "$total")
+	last=$(tr '\r' '\n' < "$d/tty.out" | grep -a "attestiod --once: acked" | tail -n1)
+	if [ "$rc" = 0 ] && [ -z "$why" ] && [[ "$last" == *"acked  $total of $total records (100%)"* ]]; then
+		ok "once ($total records drained on a terminal, exit 0; progress '${last%%$'\033'*}')"
+	else
+		notok once "exit $rc; ${why:-stored}; last progress line: '${last:-none}'" \
+			"$(tr '\r' '\n' < "$d/tty.out" | tail -3)"
+	fi
+	kill "$oracle" "$broker" 2> /dev/null
+	wait "$oracle" "$broker" 2> /dev/null
+fi
 
 if want spool_bound; then
 	for mode in stop drop-oldest; do

@@ -22,9 +22,12 @@
 #include <systemd/sd-daemon.h>
 
 #include "attestiod.h"
+#include "progress.h"
 
 struct metrics M;
 static bool use_syslog, journal;
+/* --once on a terminal: the drain's progress line (log lines clear it) */
+static struct progress once_pg;
 
 uint64_t now_ms(void)
 {
@@ -53,6 +56,7 @@ void logmsg(int prio, const char *fmt, ...)
 		suppressed++;
 		return;
 	}
+	progress_end(&once_pg);	/* redrawn at the next tick */
 	va_start(ap, fmt);
 	if (use_syslog) {
 		vsyslog(prio, fmt, ap);
@@ -278,6 +282,8 @@ int main(int argc, char **argv)
 	logmsg(LOG_NOTICE, "attestiod %s: gateway %s, source %s %s, spool %s%s",
 	       "started", cfg.gw_id, cfg.source, cfg.device, cfg.spool_path,
 	       once ? " (once)" : "");
+	if (once)
+		progress_begin(&once_pg, "attestiod --once: acked", -1, false);
 
 	while (!stop) {
 		struct epoll_event evs[8];
@@ -383,6 +389,9 @@ int main(int argc, char **argv)
 				sd_notify(0, "WATCHDOG=1");
 				wd_last = now;
 			}
+			if (once)
+				progress_update_records(&once_pg, M.records_acked,
+							M.records_acked + M.spool_records);
 			if (once && src_done && spool_empty(spool)) {
 				logmsg(LOG_NOTICE, "once: everything spooled was acked");
 				stop = true;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The progress line of long CLI operations (progress.h).
+ * The progress line of long operations (progress.h).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -46,28 +46,66 @@ void progress_begin(struct progress *p, const char *what, int in_fd, bool json)
 	clock_gettime(CLOCK_MONOTONIC, &p->start);
 }
 
-void progress_update(struct progress *p, uint64_t done, uint64_t items)
+int progress_format_records(char *buf, size_t cap, const char *what,
+			    uint64_t done, uint64_t total, uint64_t ms)
+{
+	return snprintf(buf, cap, "%s  %" PRIu64 " of %" PRIu64 " records (%u%%)  %"
+			PRIu64 " s", what, done, total,
+			(unsigned int)(!total || done >= total ? 100 : done * 100 / total),
+			ms / 1000);
+}
+
+/* Is a redraw due (@force: now)?  Then @ms is the time since the start. */
+static bool due(struct progress *p, bool force, uint64_t *ms)
 {
 	struct timespec now;
-	char line[160];
-	int n;
 
 	if (!p->on)
-		return;
+		return false;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (p->drawn && ms_since(&p->last, &now) < PROGRESS_TICK_MS)
-		return;
+	if (!force && p->drawn && ms_since(&p->last, &now) < PROGRESS_TICK_MS)
+		return false;
 	p->last = now;
-	line[0] = '\r';
-	n = progress_format(line + 1, sizeof(line) - 1, p->what, done, p->total,
-			    items, ms_since(&p->start, &now));
+	*ms = ms_since(&p->start, &now);
+	return true;
+}
+
+/* "\r" + the @n bytes formatted at line + 1 + "\033[K" */
+static void draw(struct progress *p, char *line, size_t cap, int n)
+{
 	if (n <= 0)
 		return;
-	n = n + 1 < (int)sizeof(line) ? n + 1 : (int)sizeof(line) - 1;
+	line[0] = '\r';
+	n = n + 1 < (int)cap ? n + 1 : (int)cap - 1;
 	/* "\033[K": clear what a longer earlier line left */
 	if (write(p->fd, line, (size_t)n) < 0 || write(p->fd, "\033[K", 3) < 0)
 		p->on = false;	/* the terminal went away */
 	p->drawn = true;
+}
+
+void progress_update(struct progress *p, uint64_t done, uint64_t items)
+{
+	char line[160];
+	uint64_t ms;
+
+	if (due(p, false, &ms))
+		draw(p, line, sizeof(line),
+		     progress_format(line + 1, sizeof(line) - 1, p->what, done,
+				     p->total, items, ms));
+}
+
+void progress_update_records(struct progress *p, uint64_t done, uint64_t total)
+{
+	char line[160];
+	uint64_t ms;
+
+	/* the end is always shown, however soon after the last draw */
+	if (due(p, done >= total && done != p->last_done, &ms)) {
+		p->last_done = done;
+		draw(p, line, sizeof(line),
+		     progress_format_records(line + 1, sizeof(line) - 1, p->what,
+					     done, total, ms));
+	}
 }
 
 void progress_end(struct progress *p)

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * cmocka suite for the CLI's progress line (user/cli/attestio/progress.c,
- * used by `attestio verify`): its text, and that it is drawn only when
- * stdout and stderr are terminals and not with --json.  The terminal is a
- * real pseudo-terminal (forkpty); the child runs the progress calls as
- * verify does.
+ * cmocka suite for the progress line (user/firstrun/progress.c, used by
+ * `attestio verify` and `attestiod --once`): its text, and that it is
+ * drawn only when stdout and stderr are terminals and not with --json.
+ * The terminal is a real pseudo-terminal (forkpty); the child runs the
+ * progress calls as verify and attestiod do.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -33,10 +33,14 @@ static void test_format(void **st)
 	assert_string_equal(b, "verify  7 records  5.0 MiB  0 s");
 	progress_format(b, sizeof(b), "verify", 13, 12, 1, 0);
 	assert_non_null(strstr(b, "(100%)"));
+	progress_format_records(b, sizeof(b), "sync", 250, 1000, 61500);
+	assert_string_equal(b, "sync  250 of 1000 records (25%)  61 s");
+	progress_format_records(b, sizeof(b), "sync", 0, 0, 0);
+	assert_string_equal(b, "sync  0 of 0 records (100%)  0 s");
 }
 
 /* The child: a 1 MiB input file, progress over it as verify runs it. */
-static void child(bool json, bool pipe_stdout)
+static void child(bool json, bool pipe_stdout, bool records)
 {
 	char path[] = "/tmp/test_cli_progress.XXXXXX";
 	int fd = mkstemp(path);
@@ -53,7 +57,10 @@ static void child(bool json, bool pipe_stdout)
 	}
 	progress_begin(&p, "verify", fd, json);
 	for (int i = 0; i <= 4; i++) {
-		progress_update(&p, (uint64_t)i << 18, (uint64_t)i * 100);
+		if (records)	/* attestiod --once: acked of spooled */
+			progress_update_records(&p, (uint64_t)i * 25, 100);
+		else
+			progress_update(&p, (uint64_t)i << 18, (uint64_t)i * 100);
 		usleep((PROGRESS_TICK_MS + 20) * 1000);
 	}
 	progress_end(&p);
@@ -63,7 +70,8 @@ static void child(bool json, bool pipe_stdout)
 }
 
 /* What the child wrote on its terminal. */
-static size_t run(bool json, bool pipe_stdout, char *out, size_t cap)
+static size_t run(bool json, bool pipe_stdout, bool records, char *out,
+		  size_t cap)
 {
 	int master, status;
 	size_t len = 0;
@@ -72,7 +80,7 @@ static size_t run(bool json, bool pipe_stdout, char *out, size_t cap)
 
 	assert_true(pid >= 0);
 	if (pid == 0)
-		child(json, pipe_stdout);
+		child(json, pipe_stdout, records);
 	while (len + 1 < cap && (n = read(master, out + len, cap - 1 - len)) > 0)
 		len += (size_t)n;
 	out[len] = 0;
@@ -88,11 +96,24 @@ static void test_terminal(void **st)
 	char out[4096];
 
 	(void)st;
-	run(false, false, out, sizeof(out));
+	run(false, false, false, out, sizeof(out));
 	/* drawn every tick, growing, then cleared before the result */
 	assert_non_null(strstr(out, "\rverify  0 records  0.0 of 1.0 MiB (0%)  0 s\033[K"));
 	assert_non_null(strstr(out, "verify  400 records  1.0 of 1.0 MiB (100%)"));
 	assert_non_null(strstr(out, "\r\033[KEND"));
+}
+
+static void test_terminal_records(void **st)
+{
+	char out[4096];
+
+	(void)st;
+	run(false, false, true, out, sizeof(out));
+	assert_non_null(strstr(out, "\rverify  0 of 100 records (0%)  0 s\033[K"));
+	assert_non_null(strstr(out, "verify  75 of 100 records (75%)"));
+	assert_non_null(strstr(out, "\r\033[KEND"));
+	run(false, true, true, out, sizeof(out));
+	assert_null(strstr(out, "records"));
 }
 
 static void test_not_terminal(void **st)
@@ -101,10 +122,10 @@ static void test_not_terminal(void **st)
 
 	(void)st;
 	/* --json on a terminal, and stdout captured: nothing but the result */
-	run(true, false, out, sizeof(out));
+	run(true, false, false, out, sizeof(out));
 	assert_null(strstr(out, "records"));
 	assert_null(strstr(out, "\033[K"));
-	run(false, true, out, sizeof(out));
+	run(false, true, false, out, sizeof(out));
 	assert_null(strstr(out, "records"));
 	assert_null(strstr(out, "\033[K"));
 }
@@ -114,6 +135,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_terminal),
+		cmocka_unit_test(test_terminal_records),
 		cmocka_unit_test(test_not_terminal),
 	};
 
