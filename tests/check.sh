@@ -194,7 +194,7 @@ if want guest; then
 		for k in $kernels; do
 			log "$title on $k (started)"
 			a=("${@//%k/$k}")
-			tests/vm/run --kernel "$k" --timeout 1800 -- "${a[@]}" \
+			tests/vm/run --kernel "$k" --timeout 1800 ${guest_vm_opt:+"$guest_vm_opt"} -- "${a[@]}" \
 				> "$out/guest-$k${name:+-$name}.log" 2>&1 &
 			pids+=($!)
 		done
@@ -208,7 +208,10 @@ if want guest; then
 			[ $rc -eq 0 ] || record FAIL "guest-$k${name:+/$name}/vm(rc=$rc)"
 		done
 	}
+	# through SeaBIOS: the firmware's boot event log for cli_test's replay
+	guest_vm_opt=--seabios
 	guest_each "in-guest selftests" "" tests/selftests/run.sh %k
+	guest_vm_opt=
 	# attestiod: BPF ring overflow and backfill, guards
 	guest_each "attestiod in the guest" attestiod tests/attestiod/guest.sh
 	# Kernel-exclusive key use (tests/selftests/ksk_test.sh), in a fresh

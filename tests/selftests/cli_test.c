@@ -262,6 +262,35 @@ TEST_F(cli, help_and_usage)
 	EXPECT_EQ(5, run(NULL, 0, CLI " verify /nonexistent 2>/dev/null"));
 }
 
+#define BIOS_LOG "/sys/kernel/security/tpm0/binary_bios_measurements"
+#define PCR_DIR "/sys/class/tpm/tpm0/pcr-sha256"
+
+/*
+ * The firmware's own boot event log (SeaBIOS measures the boot: check.sh
+ * boots this guest with tests/vm/run --seabios) replays to the PCRs the
+ * TPM reports, and no longer does when one reported PCR differs.
+ */
+TEST_F_TIMEOUT(cli, firmware_event_log_replays, 60)
+{
+	if (!exists(BIOS_LOG))
+		SKIP(return, "no firmware event log (boot with tests/vm/run --seabios)");
+	EXPECT_EQ(0, run(self->out, OUT_CAP, CLI " eventlog -q --pcrs " PCR_DIR
+			 " --reference " BIOS_LOG " 2>&1"));
+	EXPECT_NE(NULL, strstr(self->out, "replays to the reported PCRs"))
+		TH_LOG("%s", self->out);
+	EXPECT_NE(NULL, strstr(self->out, "equal the reference's")) TH_LOG("%s", self->out);
+	/* the same PCRs as 768 raw bytes, PCR 0's first bit flipped */
+	ASSERT_EQ(0, run(self->out, OUT_CAP, "python3 -c 'import sys; "
+			 "b = bytearray(b\"\".join(bytes.fromhex(open(\"" PCR_DIR
+			 "/%%d\" %% i).read().strip()) for i in range(24))); "
+			 "b[0] ^= 1; open(sys.argv[1], \"wb\").write(b)' "
+			 WORK "/pcrs.bin 2>&1")) TH_LOG("%s", self->out);
+	EXPECT_EQ(1, run(self->out, OUT_CAP, CLI " eventlog -q --pcrs "
+			 WORK "/pcrs.bin 2>&1"));
+	EXPECT_NE(NULL, strstr(self->out, "does not replay to the reported PCR 0:"))
+		TH_LOG("%s", self->out);
+}
+
 TEST_F(cli, module_not_loaded)
 {
 	run(NULL, 0, "rmmod attestio 2>/dev/null");

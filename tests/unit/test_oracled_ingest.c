@@ -22,6 +22,7 @@
 
 #include "internal.h"
 #include "libattestio.h"
+#include "eventlog_build.h"
 
 /* capture times: rt_base + seq (ns) */
 static int64_t rt_base;
@@ -29,6 +30,7 @@ static int64_t rt_base;
 #include "signed_stream.h"
 
 #include "ack.h"
+#include "evidence.h"
 #include "oracled.h"
 
 static const char gwid[] = "00112233445566778899aabbccddeeff";
@@ -448,6 +450,86 @@ static void t_clock_drift(void **state)
 	node_down();
 }
 
+/*
+ * A quote outside the PCR policy: the gateway is quarantined, and the
+ * reason says from its newest evidence that its boot log replays to the
+ * PCRs it reported and which event differs first from the reference log
+ * ([gateway ID] boot_log_ref) of its device class.
+ */
+static void t_policy_explained(void **state)
+{
+	char pol[] = "/tmp/test_oracled_ingest_pol.XXXXXX";
+	char ref[] = "/tmp/test_oracled_ingest_ref.XXXXXX";
+	static uint8_t evbuf[8192];
+	struct oracle_evidence ev = { 0 };
+	uint8_t pcrs[24 * 32];
+	struct recs rs = { 0 };
+	struct lb good, evil;
+	struct rstream s;
+	sqlite3_stmt *q;
+	size_t evlen;
+	FILE *f;
+	int fd;
+
+	(void)state;
+	rt_base = now_ns();
+	sample(&good, "grub");
+	sample(&evil, "evil-grub");
+	fd = mkstemp(ref);
+	assert_true(fd >= 0 && write(fd, good.b, good.n) == (ssize_t)good.n);
+	close(fd);
+	fd = mkstemp(pol);
+	f = fdopen(fd, "w");
+	assert_non_null(f);
+	fprintf(f, "81 %064d\n", 0);	/* not the stream's PCR digest */
+	fclose(f);
+	strcpy(cfg.gw[0].policy, pol);
+	strcpy(cfg.gw[0].boot_log_ref, ref);
+	node_up();
+	/* the gateway's evidence: it booted evil-grub, its log replays */
+	sample_pcrs(&evil, pcrs);
+	assert_int_equal(0, oracle_unhex(gwid, ev.gw, 16));
+	ev.time = 1;
+	ev.pcrs = pcrs;
+	ev.pcrs_len = sizeof(pcrs);
+	ev.boot_log = evil.b;
+	ev.boot_log_len = evil.n;
+	assert_int_equal(0, oracle_evidence_encode(&ev, evbuf, sizeof(evbuf), &evlen));
+	q = store_prep(&st, "INSERT INTO evidence VALUES(?, 1, 1, ?)");
+	assert_non_null(q);
+	sqlite3_bind_text(q, 1, gwid, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(q, 2, evbuf, (int)evlen, SQLITE_STATIC);
+	assert_int_equal(SQLITE_DONE, sqlite3_step(q));
+	sqlite3_finalize(q);
+	stream_init(&s, 0);
+	add_desc(&rs, &s);
+	add_sample(&rs, &s, 2150);
+	add_cp(&rs, &s, 1, 1000);
+	publish(&rs);
+	recs_free(&rs);
+	assert_int_equal(GW_QUARANTINED, registry_gw(reg, gwid)->state);
+	if (!strstr(registry_gw(reg, gwid)->reason, "is not in the policy; boot log: "
+		    "the boot event log (6 events) replays to the reported PCRs; "
+		    "PCR 4: event 4 (EV_EFI_BOOT_SERVICES_APPLICATION, sha256 ") ||
+	    !strstr(registry_gw(reg, gwid)->reason, "differs from the reference's event 4"))
+		fail_msg("reason: %s", registry_gw(reg, gwid)->reason);
+	assert_int_equal(1, naudit("quarantined", "PCR 4: event 4"));
+	node_down();
+	/* an unreadable reference is refused at start, naming it */
+	unlink(ref);
+	{
+		char err[600];
+
+		assert_int_equal(0, store_init(&st, ":memory:", STORE_ADMIN, err, sizeof(err)));
+		assert_int_not_equal(0, registry_init(&reg, &cfg, &st, err, sizeof(err)));
+		assert_non_null(strstr(err, "boot_log_ref"));
+		store_fini(&st);
+	}
+	unlink(pol);
+	cfg.gw[0].policy[0] = 0;
+	cfg.gw[0].boot_log_ref[0] = 0;
+}
+
 static int setup(void **state)
 {
 	EVP_PKEY *pub;
@@ -499,6 +581,7 @@ int main(void)
 		cmocka_unit_test(t_verdict_chain),
 		cmocka_unit_test(t_future),
 		cmocka_unit_test(t_clock_drift),
+		cmocka_unit_test(t_policy_explained),
 	};
 
 	setenv("TSS2_LOG", "all+NONE", 1);

@@ -129,6 +129,57 @@ void att_policy_free(struct att_policy *p);
 int att_policy_check(const struct att_policy *p,
 		     const struct att_quote_info *qi, struct att_err *err);
 
+/* ---------------------------------------------------- boot event log --- */
+
+/*
+ * The firmware's boot event log (binary_bios_measurements, TCG PC Client
+ * crypto-agile format): parsed strictly (a TPM 1.2 SHA-1-only log, a log
+ * without a SHA-256 bank, a digest list out of the Spec ID order, a PCR
+ * above 23 or any truncation is ATT_EPARSE), replayed into the SHA-256
+ * bank, and explained against reported PCR values and a reference log.
+ */
+#define ATT_EVENTLOG_MAX	(8u << 20)
+#define ATT_EVENTLOG_MAX_EVENTS	65536u
+#define ATT_EVENTLOG_PCRS	24
+
+struct att_eventlog_event {
+	uint32_t pcr, type;
+	uint8_t sha256[32];
+	const uint8_t *data;	/* into the parsed buffer */
+	uint32_t data_len;
+	size_t offset;		/* of the event in the log */
+};
+
+struct att_eventlog {
+	struct att_eventlog_event *ev;	/* events after the Spec ID event */
+	size_t n;
+	uint32_t nalgs;
+	int sha256_index;
+};
+
+/* Parse @buf (kept referenced by the events); free with att_eventlog_free. */
+int att_eventlog_parse(const uint8_t *buf, size_t len, struct att_eventlog *l,
+		       struct att_err *err);
+void att_eventlog_free(struct att_eventlog *l);
+/* EV_NO_ACTION events are recorded but not extended. */
+bool att_eventlog_extends(const struct att_eventlog_event *e);
+/* The SHA-256 PCRs the log produces from reset (a StartupLocality event
+ * sets PCR 0's start); @touched gets a bit per PCR the log extends. */
+void att_eventlog_replay(const struct att_eventlog *l,
+			 uint8_t pcr[ATT_EVENTLOG_PCRS][32], uint32_t *touched);
+const char *att_eventlog_type_name(uint32_t type);
+/*
+ * Why a PCR state may not be the expected one, as one line in @out: does
+ * @log replay to @pcrs (768 bytes, PCRs 0-23; NULL: not reported) for the
+ * PCRs in @mask it extends, and, with a reference log @ref of the device
+ * class, the first event per PCR in @mask that differs from it.  Returns
+ * 0 when nothing differs, 1 when something does (or a log does not parse),
+ * -1 when @cap is 0.
+ */
+int att_eventlog_explain(const uint8_t *log, size_t log_len, const uint8_t *pcrs,
+			 size_t pcrs_len, uint32_t mask, const uint8_t *ref,
+			 size_t ref_len, char *out, size_t cap);
+
 /* ---------------------------------------------------------- verifier --- */
 
 /*

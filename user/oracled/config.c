@@ -389,6 +389,9 @@ static int handler(void *user, const char *sec, const char *name,
 			return str_key(p, g->ak, sizeof(g->ak), sec, name, value);
 		if (!strcmp(name, "policy"))
 			return str_key(p, g->policy, sizeof(g->policy), sec, name, value);
+		if (!strcmp(name, "boot_log_ref"))
+			return str_key(p, g->boot_log_ref, sizeof(g->boot_log_ref),
+				       sec, name, value);
 		if (!strcmp(name, "site"))
 			return str_key(p, g->site, sizeof(g->site), sec, name, value);
 		if (!strcmp(name, "tier")) {

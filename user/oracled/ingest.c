@@ -32,6 +32,8 @@
 #include "report.h"
 
 #define OD_MAX_BOOTS	8	/* boots (module loads) kept per gateway */
+/* the PCRs a boot log explains: all but the module's own (PCR 13) */
+#define OD_BOOT_PCRS	(0xffffffu & ~(1u << ATTESTIO_MLOG_PCR))
 
 struct fed {
 	uint64_t seq;
@@ -446,6 +448,38 @@ static struct chain *verdict_chain(struct gw *g, const struct att_verdict *vd,
 	return cur;
 }
 
+/*
+ * A quoted PCR state outside the policy: say why from the gateway's newest
+ * evidence ("; boot log: ..."): does its boot event log replay to the PCR
+ * values it reported (the quote's digest covers them under the kernel
+ * rule), and which event differs first from [gateway ID] boot_log_ref.
+ */
+static void explain_policy(struct ingest *in, struct gw *g, char *out, size_t cap)
+{
+	sqlite3_stmt *st = store_prep(in->s, "SELECT data FROM evidence WHERE gw=? "
+				      "ORDER BY received DESC, rowid DESC LIMIT 1");
+	struct oracle_evidence e;
+	char why[600];
+
+	if (!st)
+		return;
+	sqlite3_bind_text(st, 1, g->reg->conf->id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		snprintf(out, cap, "; boot log: no evidence from the gateway yet");
+	} else if (oracle_evidence_parse(sqlite3_column_blob(st, 0),
+					 (size_t)sqlite3_column_bytes(st, 0), &e,
+					 NULL)) {
+		snprintf(out, cap, "; boot log: the stored evidence does not parse");
+	} else {
+		att_eventlog_explain(e.boot_log, e.boot_log_len,
+				     e.pcrs_len ? e.pcrs : NULL, e.pcrs_len,
+				     OD_BOOT_PCRS, g->reg->boot_ref,
+				     g->reg->boot_ref_len, why, sizeof(why));
+		snprintf(out, cap, "; boot log: %s", why);
+	}
+	sqlite3_finalize(st);
+}
+
 static void on_verdict(void *ctx, const struct att_verdict *vd)
 {
 	struct gw *g = ctx;
@@ -494,14 +528,17 @@ static void on_verdict(void *ctx, const struct att_verdict *vd)
 	 * first anchor (join) or next to declared losses are not failures. */
 	if (vd->state == ATT_REC_BAD ||
 	    (vd->state == ATT_REC_UNVERIFIABLE && vd->cause == ATT_CAUSE_BROKEN)) {
-		char why[512];
+		char why[768];
+		int n;
 
 		in->st.bad++;
-		snprintf(why, sizeof(why), "stream %u seq %" PRIu64 " (%s): %s: %.200s",
-			 vd->stream, vd->seq, att_rec_type_name(vd->type),
-			 att_code_name(vd->code),
-			 g->last.code && g->last.seq == vd->seq ? g->last.msg :
-			 vd->why ? vd->why : "failed a check");
+		n = snprintf(why, sizeof(why), "stream %u seq %" PRIu64 " (%s): %s: %.200s",
+			     vd->stream, vd->seq, att_rec_type_name(vd->type),
+			     att_code_name(vd->code),
+			     g->last.code && g->last.seq == vd->seq ? g->last.msg :
+			     vd->why ? vd->why : "failed a check");
+		if (vd->code == ATT_EPOLICY && n > 0 && (size_t)n < sizeof(why) - 16)
+			explain_policy(in, g, why + n, sizeof(why) - (size_t)n);
 		registry_quarantine(in->reg, g->reg, why);
 	}
 }

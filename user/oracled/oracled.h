@@ -49,6 +49,8 @@ struct od_gw_conf {
 	char id[33];		/* 32 lowercase hex */
 	char ak[OD_PATH];	/* AK: PEM, TPM2B_PUBLIC or enrollment bundle */
 	char policy[OD_PATH];	/* PCR policy file, "" = any PCR state */
+	char boot_log_ref[OD_PATH];	/* reference boot event log of the
+					   device class, "" = none */
 	char site[64];		/* site name, "" = the gateway id */
 	int tier;		/* 0..3 */
 	int kernel_key;		/* OD_KK_*: check kernel-exclusive key use */
@@ -176,8 +178,10 @@ struct reg_gw {
 	uint8_t site[16];	/* SHA-256(site name)[0..16] */
 	struct att_key *ak;
 	struct att_policy *policy;
+	uint8_t *boot_ref;	/* boot_log_ref's bytes (parsed at start) */
+	size_t boot_ref_len;
 	enum gw_state state;
-	char reason[256];
+	char reason[768];
 	bool kernel_key;	/* checkpoints verified only under the
 				   kernel-exclusive rule (evidence) */
 	bool kernel_key_proven;	/* a checkpoint verified under it */

@@ -63,6 +63,53 @@ static int load_state(struct registry *r, struct reg_gw *g, bool log)
 	return 0;
 }
 
+/* [gateway ID] boot_log_ref: read and parse it once, at start. */
+static int boot_ref_load(struct reg_gw *g, char *err, size_t len, const char *conf)
+{
+	const char *path = g->conf->boot_log_ref;
+	struct att_err e = { 0 };
+	struct att_eventlog l;
+	FILE *f = fopen(path, "rb");
+	long n = -1;
+
+	if (f && !fseek(f, 0, SEEK_END))
+		n = ftell(f);
+	if (!f || n < 0 || fseek(f, 0, SEEK_SET)) {
+		snprintf(err, len, "%s: gateway %s: boot_log_ref %s: cannot read it",
+			 conf, g->conf->id, path);
+		goto fail;
+	}
+	if ((unsigned long)n > ATT_EVENTLOG_MAX) {
+		snprintf(err, len, "%s: gateway %s: boot_log_ref %s: %ld bytes, more "
+			 "than the %u allowed", conf, g->conf->id, path, n,
+			 ATT_EVENTLOG_MAX);
+		goto fail;
+	}
+	g->boot_ref = malloc(n ? (size_t)n : 1);
+	g->boot_ref_len = (size_t)n;
+	if (!g->boot_ref || fread(g->boot_ref, 1, g->boot_ref_len, f) != g->boot_ref_len) {
+		snprintf(err, len, "%s: gateway %s: boot_log_ref %s: cannot read it",
+			 conf, g->conf->id, path);
+		goto fail;
+	}
+	fclose(f);
+	f = NULL;
+	if (att_eventlog_parse(g->boot_ref, g->boot_ref_len, &l, &e)) {
+		snprintf(err, len, "%s: gateway %s: boot_log_ref %s: %s", conf,
+			 g->conf->id, path, e.msg);
+		goto fail;
+	}
+	att_eventlog_free(&l);
+	return 0;
+fail:
+	if (f)
+		fclose(f);
+	free(g->boot_ref);
+	g->boot_ref = NULL;
+	g->boot_ref_len = 0;
+	return -1;
+}
+
 int registry_init(struct registry **rp, const struct od_config *c,
 		  struct store *s, char *err, size_t len)
 {
@@ -104,6 +151,8 @@ int registry_init(struct registry **rp, const struct od_config *c,
 				 c->path, g->conf->id, g->conf->policy, e.msg);
 			goto fail;
 		}
+		if (*g->conf->boot_log_ref && boot_ref_load(g, err, len, c->path))
+			goto fail;
 		if (load_state(r, g, false)) {
 			snprintf(err, len, "database %s: cannot read gateway states",
 				 s->path);
@@ -138,6 +187,7 @@ void registry_fini(struct registry *r)
 	for (int i = 0; i < r->n; i++) {
 		att_key_free(r->gw[i].ak);
 		att_policy_free(r->gw[i].policy);
+		free(r->gw[i].boot_ref);
 	}
 	free(r);
 }

@@ -26,5 +26,6 @@ int cmd_setup(int argc, char **argv);
 int cmd_measurements(int argc, char **argv);
 int cmd_settle(int argc, char **argv);
 int cmd_verify_report(int argc, char **argv);
+int cmd_eventlog(int argc, char **argv);
 
 #endif

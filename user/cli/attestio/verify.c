@@ -16,6 +16,7 @@
 
 #include "libattestio.h"
 
+#include "ack.h"
 #include "cli.h"
 #include "progress.h"
 #include "util.h"
@@ -204,30 +205,6 @@ static void hex32(char out[2 * ATTESTIO_HASH_LEN + 1], const uint8_t *v)
 		snprintf(out + 2 * i, 3, "%02x", v[i]);
 }
 
-/* Exactly 64 hex digits. 0 or -1. */
-static int parse_beacon(const char *s, uint8_t out[ATTESTIO_HASH_LEN])
-{
-	if (strlen(s) != 2 * ATTESTIO_HASH_LEN)
-		return -1;
-	for (int i = 0; i < 2 * ATTESTIO_HASH_LEN; i++) {
-		int c = s[i], v;
-
-		if (c >= '0' && c <= '9')
-			v = c - '0';
-		else if (c >= 'a' && c <= 'f')
-			v = c - 'a' + 10;
-		else if (c >= 'A' && c <= 'F')
-			v = c - 'A' + 10;
-		else
-			return -1;
-		if (i % 2)
-			out[i / 2] |= (uint8_t)v;
-		else
-			out[i / 2] = (uint8_t)(v << 4);
-	}
-	return 0;
-}
-
 struct beacon_set {
 	uint8_t (*v)[ATTESTIO_HASH_LEN];
 	size_t n, cap;
@@ -246,7 +223,7 @@ static int beacon_add(struct beacon_set *bs, const char *s, const char *where)
 		bs->v = p;
 		bs->cap = cap;
 	}
-	if (parse_beacon(s, bs->v[bs->n])) {
+	if (oracle_unhex(s, bs->v[bs->n], ATTESTIO_HASH_LEN)) {
 		cli_error("verify", "%s: a beacon is 64 hex digits, not \"%s\"",
 			  where, s);
 		return -1;
