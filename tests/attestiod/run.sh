@@ -292,6 +292,73 @@ if want once; then
 	wait "$oracle" "$broker" 2> /dev/null
 fi
 
+# The TLS client key in a TPM (swtpm on loopback): `attestio tls-key`
+# creates it and writes its public key, the test CA certifies that key, and
+# the daemon's handshakes are signed by TPM2_Sign (`key = tpm:HANDLE`): the
+# broker requires the client certificate, so every record arriving proves
+# the TPM signed.  The same key with another key's certificate is refused
+# at start.
+if want tpm_tls_key; then
+	d=$base/tpm_tls_key
+	mkdir -p "$d/tpm"
+	tport=$((port + 2))
+	swtpm socket --tpm2 --tpmstate dir="$d/tpm" \
+		--server type=tcp,port=$tport,bindaddr=127.0.0.1 \
+		--ctrl type=tcp,port=$((tport + 1)),bindaddr=127.0.0.1 \
+		--flags not-need-init,startup-clear > "$d/swtpm.log" 2>&1 &
+	swtpm_pid=$!
+	pids+=("$swtpm_pid")
+	tcti=swtpm:host=127.0.0.1,port=$tport
+	for _ in $(seq 50); do
+		ss -Htln "sport = :$tport" | grep -q . && break
+		sleep 0.1
+	done
+	why=''
+	if ! "$bin/attestio" tls-key --tcti "$tcti" --handle 0x81000020 --create \
+		--pub-pem "$d/tls.pub" > "$d/tlskey.log" 2>&1; then
+		why="attestio tls-key --create failed: $(tail -1 "$d/tlskey.log")"
+	elif ! openssl x509 -new -subj "/CN=$gwid" -force_pubkey "$d/tls.pub" \
+		-CA "$pki/ca.crt" -CAkey "$pki/ca.key" -days 2 \
+		-extfile <(printf 'subjectAltName=DNS:localhost\n') \
+		-out "$d/tls.crt" 2> "$d/x509.log"; then
+		why="the CA cannot certify the TPM key: $(tail -1 "$d/x509.log")"
+	fi
+	"$gen" "$d/ak.tmp" "$d/ak.pem" 1 1 1 0 && : > "$d/records.bin"
+	"$gen" "$d/records.bin" "$d/ak.pem" 2 100 6 0
+	total=$(file_records "$d/records.bin")
+	broker_start "$d"
+	oracle_start "$d"
+	tls_conf() {	# cert
+		gw_conf "$d"
+		sed -i "s|^cert = .*|cert = $1|; s|^key = .*|key = tpm:0x81000020\ntpm_tcti = $tcti|" \
+			"$d/gw.conf"
+	}
+	if [ -z "$why" ]; then
+		# another key's certificate: refused at start, naming both
+		tls_conf "$pki/gw.crt"
+		rc=0
+		timeout 30 "$bin/attestiod" --foreground --config "$d/gw.conf" \
+			> /dev/null 2> "$d/mismatch.log" || rc=$?
+		grep -q "does not belong to the certificate" "$d/mismatch.log" && [ "$rc" != 0 ] ||
+			why="a certificate for another key was not refused (exit $rc): $(tail -1 "$d/mismatch.log")"
+	fi
+	if [ -z "$why" ]; then
+		tls_conf "$d/tls.crt"
+		gw_start "$d"
+		why=$(drained "$d" "$total" 100)
+		[ -z "$why" ] && [ "$(metric tls_failures_total)" != 0 ] &&
+			why="TLS failures: $(metric tls_failures_total)"
+	fi
+	if [ -z "$why" ]; then
+		ok "tpm_tls_key ($total records over TLS with the client key in swtpm; another key's certificate refused at start)"
+	else
+		notok tpm_tls_key "$why" "$(tail -3 "$d/gw.log" 2> /dev/null)"
+	fi
+	kill "${gw:-}" "$oracle" "$broker" "$swtpm_pid" 2> /dev/null
+	wait "${gw:-}" "$oracle" "$broker" "$swtpm_pid" 2> /dev/null
+	gw=''
+fi
+
 if want spool_bound; then
 	for mode in stop drop-oldest; do
 		d=$base/bound-$mode

@@ -46,6 +46,8 @@ struct config {
 	char brokers[MAX_BROKERS][PATH_LEN];
 	int nbrokers;
 	char ca[PATH_LEN], cert[PATH_LEN], key[PATH_LEN];
+	uint32_t key_tpm;		/* key = tpm:HANDLE: the TPM TLS key, 0: a PEM file */
+	char tpm_tcti[PATH_LEN];	/* its TPM, "" = libattestio's default */
 	unsigned int max_inflight;
 	unsigned int batch_bytes;
 	unsigned int retransmit_ms;

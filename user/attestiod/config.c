@@ -139,7 +139,25 @@ static int handler(void *user, const char *section, const char *name,
 	}
 	STR_KEY("link", "ca", ca);
 	STR_KEY("link", "cert", cert);
+	if (!strcmp(section, "link") && !strcmp(name, "key") && !strncmp(value, "tpm:", 4)) {
+		char *end;
+		unsigned long h;
+
+		errno = 0;
+		h = strtoul(value + 4, &end, 16);
+		if (errno || *end || end == value + 4 || h < 0x81000000ul || h > 0x81fffffful) {
+			snprintf(p->err, p->errlen, "link.key = tpm:HANDLE needs a persistent "
+				 "TPM handle 0x81000000-0x81ffffff, not \"%s\"", value + 4);
+			return 0;
+		}
+		c->key_tpm = (uint32_t)h;
+		snprintf(c->key, sizeof(c->key), "%s", value);
+		return 1;
+	}
+	if (!strcmp(section, "link") && !strcmp(name, "key"))
+		c->key_tpm = 0;		/* a PEM file (the last key = counts) */
 	STR_KEY("link", "key", key);
+	STR_KEY("link", "tpm_tcti", tpm_tcti);
 	UINT_KEY("link", "max_inflight", max_inflight, 1, 1000);
 	UINT_KEY("link", "batch_bytes", batch_bytes, 16384, BATCH_MAX_BYTES);
 	UINT_KEY("link", "retransmit_ms", retransmit_ms, 100, 3600000);

@@ -28,6 +28,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include <libattestio.h>
+
 #include "ack.h"
 #include "attestiod.h"
 
@@ -108,6 +110,7 @@ static void cert_expiry(const struct config *c, X509 *x)
 static SSL_CTX *make_ssl(const struct config *c)
 {
 	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+	bool ok;
 
 	if (!ctx)
 		return NULL;
@@ -122,10 +125,24 @@ static SSL_CTX *make_ssl(const struct config *c)
 			ssl_errors(c->cert);
 			goto fail;
 		}
-		/* PEM key file; a TPM-resident key (tpm2-openssl provider) is
-		 * not supported yet (Documentation/attestiod.md). */
-		if (SSL_CTX_use_PrivateKey_file(ctx, c->key, SSL_FILETYPE_PEM) != 1 ||
-		    SSL_CTX_check_private_key(ctx) != 1) {
+		if (c->key_tpm) {	/* key = tpm:HANDLE: signs in the TPM */
+			struct att_err e = { 0 };
+			EVP_PKEY *pk = NULL;
+
+			if (att_tls_key_load(*c->tpm_tcti ? c->tpm_tcti : NULL,
+					     c->key_tpm, &pk, &e)) {
+				logmsg(LOG_ERR, "link.key %s: %s", c->key, e.msg);
+				goto fail;
+			}
+			ok = SSL_CTX_use_PrivateKey(ctx, pk) == 1;
+			EVP_PKEY_free(pk);	/* the SSL_CTX holds it */
+		} else {
+			ok = SSL_CTX_use_PrivateKey_file(ctx, c->key, SSL_FILETYPE_PEM) == 1;
+		}
+		if (!ok || SSL_CTX_check_private_key(ctx) != 1) {
+			if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH)
+				logmsg(LOG_ERR, "link.key %s does not belong to the "
+				       "certificate %s", c->key, c->cert);
 			ssl_errors(c->key);
 			goto fail;
 		}

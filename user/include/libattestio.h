@@ -448,6 +448,25 @@ struct att_provision_result {
 int att_provision(const struct att_provision_opts *o,
 		  struct att_provision_result *r, struct att_err *err);
 
+/* ------------------------------------------------------ TPM TLS key --- */
+
+/*
+ * A TLS client key that never leaves the TPM (user/lib/tlskey.c): ECC
+ * P-256, sign only, unrestricted, fixedTPM, created under the EK and
+ * persisted at @handle (0x81xxxxxx; a taken handle is refused).  @tcti as
+ * for provisioning (NULL: $TPM2TOOLS_TCTI, $TCTI, device:/dev/tpmrm0).
+ */
+int att_tls_key_create(const char *tcti, uint32_t handle, struct att_err *err);
+/*
+ * An EVP_PKEY for the key at @handle whose ECDSA signatures TPM2_Sign
+ * makes (the TPM connection stays open until EVP_PKEY_free); for
+ * SSL_CTX_use_PrivateKey() and for writing the public key (PEM) a CA
+ * certifies.  ATT_EKEY when the handle holds no such key.
+ */
+struct evp_pkey_st;
+int att_tls_key_load(const char *tcti, uint32_t handle, struct evp_pkey_st **out,
+		     struct att_err *err);
+
 /* ---------------------------------------------------------- enrollment --- */
 
 /*

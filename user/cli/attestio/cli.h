@@ -27,5 +27,6 @@ int cmd_measurements(int argc, char **argv);
 int cmd_settle(int argc, char **argv);
 int cmd_verify_report(int argc, char **argv);
 int cmd_eventlog(int argc, char **argv);
+int cmd_tls_key(int argc, char **argv);
 
 #endif

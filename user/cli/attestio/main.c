@@ -25,6 +25,7 @@ static const struct {
 	{ "verify", cmd_verify, "verify a raw record file or stream" },
 	{ "setup", cmd_setup, "first run: key, enrollment, certificates, attestiod config" },
 	{ "measurements", cmd_measurements, "the module's measurement log; kernel-exclusive key checks" },
+	{ "tls-key", cmd_tls_key, "the gateway's TLS client key in the TPM: create, public key" },
 	{ "eventlog", cmd_eventlog, "the firmware's boot event log: replay against the PCRs and a reference" },
 	{ "settle", cmd_settle, "payout of a TemperatureOption from final oracle reports; EVM calldata" },
 	{ "verify-report", cmd_verify_report, "re-verify a final report offline against its evidence bundle" },
