@@ -417,6 +417,9 @@ int att_enroll_collect(const char *tcti, uint32_t ak_handle,
 		       struct att_err *err);
 int att_enroll_write(const char *path, const struct att_enroll_bundle *b,
 		     struct att_err *err);
+/* The bundle's bytes (what att_enroll_write writes), malloc'ed. */
+int att_enroll_encode(const struct att_enroll_bundle *b, uint8_t **out,
+		      size_t *len, struct att_err *err);
 int att_enroll_parse(const uint8_t *buf, size_t len,
 		     struct att_enroll_bundle *b, struct att_err *err);
 void att_enroll_free(struct att_enroll_bundle *b);

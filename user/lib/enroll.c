@@ -389,6 +389,14 @@ static int enroll_serialise(const struct att_enroll_bundle *b, uint8_t **out,
 	return 0;
 }
 
+int att_enroll_encode(const struct att_enroll_bundle *b, uint8_t **out,
+		      size_t *len, struct att_err *err)
+{
+	if (!b || !out || !len)
+		return att_tpm_seterr(err, ATT_EINVAL, "missing argument");
+	return enroll_serialise(b, out, len, err);
+}
+
 int att_enroll_write(const char *path, const struct att_enroll_bundle *b,
 		     struct att_err *err)
 {
