@@ -71,6 +71,8 @@ start_swtpm() {	# start_swtpm NAME -> sets PORT
 	mkdir -p "$d"
 	for _ in $(seq 1 50); do
 		p=$((20000 + RANDOM % 20000))
+		# SWTPM_PORT_BASE: ports from there (a range given to this run)
+		[ -n "${SWTPM_PORT_BASE:-}" ] && p=$((SWTPM_PORT_BASE + ${#pids[@]} * 2))
 		if ! port_free "$p" || ! port_free $((p + 1)); then
 			continue
 		fi
@@ -396,6 +398,10 @@ if start_swtpm tpm3; then
 else
 	ok 1 "start a third swtpm for attestio setup"
 fi
+
+# enrollment over MQTT: attestiod and attestio-oracle nodes
+# shellcheck source=tests/tpm/enroll.sh
+. tests/tpm/enroll.sh
 
 # library-level tests (numbered on from here)
 TAP_BASE=$n "$tmp/cred_test" "$T1" $H "$T2" > "$tmp/cred.log" 2>&1

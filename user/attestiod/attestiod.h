@@ -68,6 +68,7 @@ struct config {
 	char tcti[PATH_LEN];		/* tpm2-tss TCTI */
 	uint32_t ak_handle;		/* the persistent AK */
 	int enroll;			/* enum enroll_mode */
+	char bundle[PATH_LEN];		/* bundle file instead of the TPM's */
 };
 
 enum enroll_mode { ENROLL_AUTO = 0, ENROLL_ON = 1, ENROLL_OFF = 2 };

@@ -89,6 +89,14 @@ static int handler(void *user, const char *section, const char *name,
 		c->ak_handle = (uint32_t)h;
 		return 1;
 	}
+	if (!strcmp(section, "tpm") && !strcmp(name, "bundle")) {
+		if (!*value || strlen(value) >= sizeof(c->bundle)) {
+			snprintf(p->err, p->errlen, "tpm.bundle must be a file path");
+			return 0;
+		}
+		strcpy(c->bundle, value);
+		return 1;
+	}
 	if (!strcmp(section, "tpm") && !strcmp(name, "enroll")) {
 		if (!strcmp(value, "auto"))
 			c->enroll = ENROLL_AUTO;

@@ -10,6 +10,7 @@
  * (gateway, node, challenge id), never the secret itself.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
@@ -29,6 +30,22 @@ struct enroll {
 	uint8_t gw[16];
 };
 
+static int read_bundle(const char *path, struct att_enroll_bundle *b,
+		       struct att_err *err)
+{
+	uint8_t buf[16384];
+	FILE *f = fopen(path, "rb");
+	size_t n;
+
+	if (!f) {
+		snprintf(err->msg, sizeof(err->msg), "%s", strerror(errno));
+		return -1;
+	}
+	n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	return att_enroll_parse(buf, n, b, err);
+}
+
 int enroll_init(struct enroll **ep, struct config *c)
 {
 	struct att_enroll_bundle b;
@@ -39,13 +56,20 @@ int enroll_init(struct enroll **ep, struct config *c)
 	*ep = NULL;
 	if (c->enroll == ENROLL_OFF)
 		return 0;
-	if (c->enroll == ENROLL_AUTO && !strncmp(c->tcti, "device:", 7) &&
+	if (c->enroll == ENROLL_AUTO && !*c->bundle &&
+	    !strncmp(c->tcti, "device:", 7) &&
 	    access(c->tcti + 7, F_OK)) {
 		logmsg(LOG_NOTICE, "enroll: no TPM at %s (tpm.enroll = auto): "
 		       "no enrollment bundle is published", c->tcti + 7);
 		return *c->gw_id ? 0 : -1;
 	}
-	if (att_enroll_collect(c->tcti, c->ak_handle, NULL, &b, &err)) {
+	if (*c->bundle) {	/* written by `attestio enroll` */
+		if (read_bundle(c->bundle, &b, &err)) {
+			logmsg(LOG_ERR, "enroll: tpm.bundle %s: %s", c->bundle,
+			       err.msg);
+			return -1;
+		}
+	} else if (att_enroll_collect(c->tcti, c->ak_handle, NULL, &b, &err)) {
 		logmsg(c->enroll == ENROLL_ON ? LOG_ERR : LOG_NOTICE,
 		       "enroll: cannot read the enrollment bundle from the TPM "
 		       "(%s, AK 0x%08x): %s%s", c->tcti, c->ak_handle, err.msg,
