@@ -125,7 +125,9 @@ pids+=($!)
 wait_for 20 grep -q "does not activate the credential" "$e/imp/log" &&
 	wait_for 20 grep -q "refused: enrollment: no valid answer" "$e/n1/log" &&
 	status_of 1 | grep -q '"admission":"pending"'
-ok $? "enrollment: a gateway whose TPM is not the bundle's EK cannot answer; the node refuses it (no valid answer) and it stays pending" "$e/n1/log"
+rc=$?
+cat "$e/imp/log" "$e/n1/log" > "$e/imp.diag" 2>&1
+ok $rc "enrollment: a gateway whose TPM is not the bundle's EK cannot answer; the node refuses it (no valid answer) and it stays pending" "$e/imp.diag"
 head -c 64 /dev/urandom | mosquitto_pub -h 127.0.0.1 -p "$ep" -q 1 -t "attestio/v1/gw/$gw/records" -s
 wait_for 10 test "$(oracle_metric 1 'records_rejected_total{reason="not_admitted"}')" -ge 1 2> /dev/null
 rc=$?
