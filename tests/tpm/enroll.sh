@@ -123,7 +123,7 @@ pids+=("$imp")
 mosquitto_sub -h 127.0.0.1 -p "$ep" -t "attestio/v1/gw/$gw/ack/#" -v > "$e/acks" 2>&1 &
 pids+=($!)
 wait_for 20 grep -q "does not activate the credential" "$e/imp/log" &&
-	wait_for 20 grep -q "refused: enrollment: no valid answer" "$e/n1/log" &&
+	wait_for 20 grep -q "enrollment refused: no valid answer" "$e/n1/log" &&
 	status_of 1 | grep -q '"admission":"pending"'
 rc=$?
 cat "$e/imp/log" "$e/n1/log" > "$e/imp.diag" 2>&1
