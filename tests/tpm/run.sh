@@ -82,7 +82,7 @@ start_swtpm() {	# start_swtpm NAME -> sets PORT
 			--flags not-need-init,startup-clear \
 			--pid file="$d/pid" --log file="$d/log" &
 		pids+=($!)
-		for _ in $(seq 1 50); do
+		for _ in $(seq 1 200); do	# up to 20 s: a loaded CI host
 			[ -s "$d/pid" ] && ! port_free "$p" && { PORT=$p; return 0; }
 			kill -0 "$!" 2>/dev/null || break
 			sleep 0.1

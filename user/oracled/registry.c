@@ -139,6 +139,7 @@ static int load_admission(struct registry *r, struct reg_gw *g)
 int registry_admit(struct registry *r, struct reg_gw *g, const uint8_t *bundle,
 		   size_t len, bool ek_cert_ok, const char *node_hex)
 {
+	struct reg_gw t = *g;	/* g changes only once it is stored */
 	uint8_t *copy = malloc(len);
 	sqlite3_stmt *q;
 	int ret = -EIO;
@@ -146,38 +147,47 @@ int registry_admit(struct registry *r, struct reg_gw *g, const uint8_t *bundle,
 	if (!copy)
 		return -ENOMEM;
 	memcpy(copy, bundle, len);
-	if (take_bundle(g, copy, len, ek_cert_ok)) {
+	t.ak = NULL;
+	t.bundle = NULL;
+	if (take_bundle(&t, copy, len, ek_cert_ok)) {
 		free(copy);
 		return -EINVAL;
 	}
 	q = store_prep(r->s, "INSERT OR REPLACE INTO enrollment(gw, ek, ak_name,"
 		       " bundle, ek_cert, tier, node, time) VALUES(?,?,?,?,?,?,?,?)");
 	if (q && !store_begin(r->s)) {
-		sqlite3_bind_text(q, 1, g->conf->id, -1, SQLITE_STATIC);
-		sqlite3_bind_blob(q, 2, g->ek_hash, 32, SQLITE_STATIC);
-		sqlite3_bind_blob(q, 3, g->ak_name, 34, SQLITE_STATIC);
+		sqlite3_bind_text(q, 1, t.conf->id, -1, SQLITE_STATIC);
+		sqlite3_bind_blob(q, 2, t.ek_hash, 32, SQLITE_STATIC);
+		sqlite3_bind_blob(q, 3, t.ak_name, 34, SQLITE_STATIC);
 		sqlite3_bind_blob(q, 4, bundle, (int)len, SQLITE_STATIC);
 		sqlite3_bind_int(q, 5, ek_cert_ok);
-		sqlite3_bind_int(q, 6, g->tier_proved);
+		sqlite3_bind_int(q, 6, t.tier_proved);
 		sqlite3_bind_text(q, 7, node_hex, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(q, 8, (int64_t)time(NULL));
 		if (sqlite3_step(q) == SQLITE_DONE) {
-			store_audit(r->s, "admitted", g->conf->id, "credential "
+			store_audit(r->s, "admitted", t.conf->id, "credential "
 				    "activation%s%s: tier %d proved (cap %d)",
-				    g->policy ? " + PCR policy" : "",
+				    t.policy ? " + PCR policy" : "",
 				    ek_cert_ok ? " + EK certificate chain" : "",
-				    g->tier_proved, g->conf->tier);
+				    t.tier_proved, t.conf->tier);
 			ret = store_commit(r->s);
 		} else {
 			store_exec(r->s, "ROLLBACK");
 		}
 	}
 	sqlite3_finalize(q);
-	if (!ret)
-		od_log("gateway %s: admitted (credential activation%s%s): tier %d",
-		       g->conf->id, g->policy ? ", PCR policy" : "",
-		       ek_cert_ok ? ", EK certificate chain" : "", g->tier_proved);
-	return ret;
+	if (ret) {
+		att_key_free(t.ak);
+		free(t.bundle);
+		return ret;
+	}
+	att_key_free(g->ak);	/* a rotated AK: the old one goes */
+	free(g->bundle);
+	*g = t;
+	od_log("gateway %s: admitted (credential activation%s%s): tier %d",
+	       g->conf->id, g->policy ? ", PCR policy" : "",
+	       ek_cert_ok ? ", EK certificate chain" : "", g->tier_proved);
+	return 0;
 }
 
 int registry_init(struct registry **rp, const struct od_config *c,

@@ -287,13 +287,15 @@ static int dev_item(struct round *rd, struct dev *d)
 	b->reputation = d->in.reputation;
 	b->kernel_key = g->kernel_key;
 	ret = -EIO;
-	if (g->conf->enroll && g->bundle) {	/* the admitted bundle */
+	/* enrolled: the admitted bundle; none yet: no AK and no records */
+	if (g->conf->enroll && g->bundle) {
 		ak = malloc(g->bundle_len);
-		if (ak)
-			memcpy(ak, g->bundle, g->bundle_len);
-		b->ak_len = ak ? g->bundle_len : 0;
+		if (!ak)
+			goto out;
+		memcpy(ak, g->bundle, g->bundle_len);
+		b->ak_len = g->bundle_len;
 	}
-	if ((!ak && slurp(g->conf->ak, &ak, &b->ak_len)) ||
+	if ((!g->conf->enroll && slurp(g->conf->ak, &ak, &b->ak_len)) ||
 	    (*g->conf->policy && slurp(g->conf->policy, &pol, &b->policy_len))) {
 		od_log("gateway %s: cannot read its AK or policy for the evidence "
 		       "bundle", g->conf->id);

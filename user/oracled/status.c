@@ -167,11 +167,14 @@ static void gateways(FILE *o, const struct od_config *c, struct store *s, bool j
 				fprintf(o, ",\"last_record_age_s\":%" PRId64 "}",
 					(int64_t)time(NULL) - last);
 		} else {
-			fprintf(o, "  %s  %-11s tier %d (counts %d)  kernel key %s  %"
+			fprintf(o, "  %s  %-11s tier %d (counts %d)  kernel key %s%s  %"
 			       PRId64 " records, %" PRId64 " verified, %" PRId64
 			       " bad, %" PRId64 " pending%s%s\n", id,
 			       gw_state_name((enum gw_state)state), c->gw[i].tier,
-			       tier, kk, recs, ver, bad, held,
+			       tier, kk, !c->gw[i].enroll ? "" :
+			       count(s, "SELECT count(*) FROM enrollment WHERE gw=?", id) > 0 ?
+			       "  enrolled" : "  enrollment pending",
+			       recs, ver, bad, held,
 			       reason && *reason ? "\n    reason: " : "",
 			       reason ? reason : "");
 		}
