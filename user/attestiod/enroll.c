@@ -59,9 +59,14 @@ int enroll_init(struct enroll **ep, struct config *c)
 	if (c->enroll == ENROLL_AUTO && !*c->bundle &&
 	    !strncmp(c->tcti, "device:", 7) &&
 	    access(c->tcti + 7, F_OK)) {
+		if (!*c->gw_id) {
+			logmsg(LOG_ERR, "gateway.id is not set and there is no "
+			       "TPM at %s to derive it from its EK", c->tcti + 7);
+			return -1;
+		}
 		logmsg(LOG_NOTICE, "enroll: no TPM at %s (tpm.enroll = auto): "
 		       "no enrollment bundle is published", c->tcti + 7);
-		return *c->gw_id ? 0 : -1;
+		return 0;
 	}
 	if (*c->bundle) {	/* written by `attestio enroll` */
 		if (read_bundle(c->bundle, &b, &err)) {
@@ -75,6 +80,9 @@ int enroll_init(struct enroll **ep, struct config *c)
 		       "(%s, AK 0x%08x): %s%s", c->tcti, c->ak_handle, err.msg,
 		       c->enroll == ENROLL_ON ? "" : " (tpm.enroll = auto: "
 		       "going on without)");
+		if (!*c->gw_id && c->enroll != ENROLL_ON)
+			logmsg(LOG_ERR, "gateway.id is not set and the TPM gave "
+			       "no EK to derive it from");
 		return c->enroll == ENROLL_ON || !*c->gw_id ? -1 : 0;
 	}
 	if (att_gateway_id(b.ek_pub, b.ek_pub_len, id)) {
