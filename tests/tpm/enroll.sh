@@ -98,11 +98,11 @@ status_of() {	# k -> the gateway's entry in status --json, one line
 	"$bin_oracle" status --json --config "$e/n$1/oracle.conf" 2> /dev/null |
 		grep -o "{\"id\":\"$gw\"[^}]*"
 }
-wait_for() {	# seconds cmd...: poll until cmd succeeds
-	local t=$(($1 * 10))
+wait_for() {	# seconds cmd...: poll until cmd succeeds (wall clock)
+	local end=$((SECONDS + $1))
 	shift
-	for _ in $(seq "$t"); do "$@" && return 0; sleep 0.1; done
-	return 1
+	while [ $SECONDS -lt $end ]; do "$@" && return 0; sleep 0.2; done
+	"$@"
 }
 oracle_metric() {	# k name -> value
 	python3 - $((ep + $1)) "$2" <<-'EOP' 2> /dev/null
