@@ -56,6 +56,9 @@ gw_conf() {	# dir extra-lines
 	cat > "$1/gw.conf" <<-EOC
 	[gateway]
 	id = $gwid
+	# a test id, not the TPM's EK's: no enrollment (attestiod.md)
+	[tpm]
+	enroll = off
 	[source]
 	type = bpf
 	device = /dev/attestio

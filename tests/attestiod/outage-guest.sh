@@ -78,6 +78,9 @@ gw_conf() {	# scenario spool-dir
 	cat > "$work/$1.conf" <<-EOC
 	[gateway]
 	id = ${!id}
+	# a test id, not the TPM's EK's: no enrollment (attestiod.md)
+	[tpm]
+	enroll = off
 	[source]
 	type = bpf
 	[spool]

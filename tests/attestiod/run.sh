@@ -330,8 +330,8 @@ if want tpm_tls_key; then
 	oracle_start "$d"
 	tls_conf() {	# cert
 		gw_conf "$d"
-		sed -i "s|^cert = .*|cert = $1|; s|^key = .*|key = tpm:0x81000020\ntpm_tcti = $tcti|" \
-			"$d/gw.conf"
+		sed -i "s|^cert = .*|cert = $1|; s|^key = .*|key = tpm:0x81000020|" "$d/gw.conf"
+		printf '[tpm]\ntcti = %s\nenroll = off\n' "$tcti" >> "$d/gw.conf"
 	}
 	if [ -z "$why" ]; then
 		# another key's certificate: refused at start, naming both

@@ -71,6 +71,8 @@ start_swtpm() {	# start_swtpm NAME -> sets PORT
 	mkdir -p "$d"
 	for _ in $(seq 1 50); do
 		p=$((20000 + RANDOM % 20000))
+		# SWTPM_PORT_BASE: ports from there (a range given to this run)
+		[ -n "${SWTPM_PORT_BASE:-}" ] && p=$((SWTPM_PORT_BASE + ${#pids[@]} * 2))
 		if ! port_free "$p" || ! port_free $((p + 1)); then
 			continue
 		fi
@@ -80,7 +82,7 @@ start_swtpm() {	# start_swtpm NAME -> sets PORT
 			--flags not-need-init,startup-clear \
 			--pid file="$d/pid" --log file="$d/log" &
 		pids+=($!)
-		for _ in $(seq 1 50); do
+		for _ in $(seq 1 200); do	# up to 20 s: a loaded CI host
 			[ -s "$d/pid" ] && ! port_free "$p" && { PORT=$p; return 0; }
 			kill -0 "$!" 2>/dev/null || break
 			sleep 0.1
@@ -396,6 +398,10 @@ if start_swtpm tpm3; then
 else
 	ok 1 "start a third swtpm for attestio setup"
 fi
+
+# enrollment over MQTT: attestiod and attestio-oracle nodes
+# shellcheck source=tests/tpm/enroll.sh
+. tests/tpm/enroll.sh
 
 # library-level tests (numbered on from here)
 TAP_BASE=$n "$tmp/cred_test" "$T1" $H "$T2" > "$tmp/cred.log" 2>&1

@@ -182,6 +182,34 @@ static void errors(void **s)
 		"t.conf:19: node.evidence_timeout must be an integer in 1..86400");
 }
 
+/* [gateway ID] enroll: no ak (it comes from the enrollment), tier a cap
+ * that defaults to 3; ek_ca_dir, enroll_timeout, ek pins. */
+static void enroll(void **s)
+{
+	(void)s;
+	assert_int_equal(0, load("[gateway ffeeddccbbaa99887766554433221100]\n"
+				 "enroll = true\nek = /etc/ek.pub\n"
+				 "[node]\nek_ca_dir = /etc/ek-ca\nenroll_timeout = 30\n", &c));
+	assert_int_equal(2, c.ngw);
+	assert_true(c.gw[1].enroll);
+	assert_int_equal(3, c.gw[1].tier);
+	assert_string_equal("/etc/ek.pub", c.gw[1].ek);
+	assert_string_equal("/etc/ek-ca", c.ek_ca_dir);
+	assert_int_equal(30, c.enroll_timeout_s);
+	assert_false(c.gw[0].enroll);
+	assert_int_equal(0, load("[gateway ffeeddccbbaa99887766554433221100]\n"
+				 "enroll = true\ntier = 1\n", &c));
+	assert_int_equal(1, c.gw[1].tier);
+	assert_int_equal(60, c.enroll_timeout_s);
+	refused("[gateway " GW "]\nenroll = true\n", "gateway " GW ": ak and enroll = true "
+		"exclude each other");
+	refused("[gateway ffeeddccbbaa99887766554433221100]\ntier = 1\n",
+		"gateway ffeeddccbbaa99887766554433221100 has no ak = AK file (or enroll = true");
+	refused("[gateway " GW "]\nek = /x\n", "ek pins the EK of an enrollment (needs enroll = true)");
+	refused("[gateway " GW "]\nenroll = yes\n", "t.conf:19: gateway " GW ".enroll must be true or false");
+	refused("[node]\nenroll_timeout = 1\n", "t.conf:19: node.enroll_timeout must be an integer in 5..86400");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -189,6 +217,7 @@ int main(void)
 		cmocka_unit_test(digest),
 		cmocka_unit_test(pins),
 		cmocka_unit_test(errors),
+		cmocka_unit_test(enroll),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -8,6 +8,7 @@
  */
 #include "record.h"	/* first: its SHA-256 shim configures OpenSSL */
 
+#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <string.h>
@@ -530,6 +531,81 @@ static void t_policy_explained(void **state)
 	cfg.gw[0].boot_log_ref[0] = 0;
 }
 
+/*
+ * A gateway admitted by enrollment (enroll = true) that is not admitted
+ * yet: its records are refused before anything is stored, no ack, and it
+ * counts with tier 0.
+ */
+static void t_not_admitted(void **state)
+{
+	static uint8_t batch[64 * 1024], ack[ORACLE_ACK_MAX_LEN];
+	struct recs rs = { 0 };
+	struct rstream s0;
+	size_t n = 0, acklen = 99;
+
+	(void)state;
+	rt_base = now_ns();
+	cfg.gw[0].enroll = true;
+	cfg.gw[0].ak[0] = 0;
+	node_up();
+	stream_init(&s0, 0);
+	add_desc(&rs, &s0);
+	add_sample(&rs, &s0, 2150);
+	add_cp(&rs, &s0, 1, 1000);
+	for (int i = 0; i < rs.n; i++) {
+		memcpy(batch + n, rs.r[i], rs.len[i]);
+		n += rs.len[i];
+	}
+	recs_free(&rs);
+	assert_int_equal(-EACCES, ingest_message(in, gwid, batch, n, ack,
+						 sizeof(ack), &acklen));
+	assert_int_equal(0, acklen);
+	assert_int_equal(1, ingest_stats(in)->unadmitted_gw);
+	assert_int_equal(0, ingest_stats(in)->stored);
+	assert_int_equal(0, query_int("SELECT count(*) FROM rec WHERE gw=?1 OR gen=?2",
+				      0, 0, -1));
+	assert_int_equal(0, registry_tier(registry_at(reg, 0)));
+	assert_int_equal(-ENOENT, ingest_admit(in, "ffeeddccbbaa99887766554433221100"));
+	node_down();
+	cfg.gw[0].enroll = false;
+	strcpy(cfg.gw[0].ak, ak_path);
+}
+
+/* Tiers from what was proved, capped by the configuration, at most 1
+ * until kernel-exclusive key use is proven, 0 unless active/admitted. */
+static void t_tiers(void **state)
+{
+	struct od_gw_conf c = { .tier = 3, .enroll = true };
+	struct reg_gw g = { .conf = &c, .admitted = true, .kernel_key_proven = true };
+
+	(void)state;
+	assert_int_equal(1, registry_tier_proved(false, false));
+	assert_int_equal(1, registry_tier_proved(false, true));
+	assert_int_equal(2, registry_tier_proved(true, false));
+	assert_int_equal(3, registry_tier_proved(true, true));
+	for (int p = 1; p <= 3; p++) {
+		g.tier_proved = p;
+		assert_int_equal(p, registry_tier(&g));
+		c.tier = 2;	/* a cap lowers, never raises */
+		assert_int_equal(p < 2 ? p : 2, registry_tier(&g));
+		c.tier = 3;
+	}
+	g.kernel_key_proven = false;
+	assert_int_equal(1, registry_tier(&g));
+	g.kernel_key_proven = true;
+	g.admitted = false;
+	assert_int_equal(0, registry_tier(&g));
+	g.admitted = true;
+	g.state = GW_QUARANTINED;
+	assert_int_equal(0, registry_tier(&g));
+	g.state = GW_ACTIVE;
+	c.enroll = false;	/* an ak file: the operator's tier */
+	g.tier_proved = 0;
+	assert_int_equal(3, registry_tier(&g));
+	c.tier = 0;
+	assert_int_equal(0, registry_tier(&g));
+}
+
 static int setup(void **state)
 {
 	EVP_PKEY *pub;
@@ -582,6 +658,8 @@ int main(void)
 		cmocka_unit_test(t_future),
 		cmocka_unit_test(t_clock_drift),
 		cmocka_unit_test(t_policy_explained),
+		cmocka_unit_test(t_not_admitted),
+		cmocka_unit_test(t_tiers),
 	};
 
 	setenv("TSS2_LOG", "all+NONE", 1);

@@ -46,8 +46,7 @@ struct config {
 	char brokers[MAX_BROKERS][PATH_LEN];
 	int nbrokers;
 	char ca[PATH_LEN], cert[PATH_LEN], key[PATH_LEN];
-	uint32_t key_tpm;		/* key = tpm:HANDLE: the TPM TLS key, 0: a PEM file */
-	char tpm_tcti[PATH_LEN];	/* its TPM, "" = libattestio's default */
+	uint32_t key_tpm;		/* key = tpm:HANDLE: the TLS key in [tpm] tcti, 0: a PEM file */
 	unsigned int max_inflight;
 	unsigned int batch_bytes;
 	unsigned int retransmit_ms;
@@ -66,7 +65,14 @@ struct config {
 	char ev_boot_log[PATH_LEN];	/* boot event log (absent: none) */
 	char ev_ima_log[PATH_LEN];	/* IMA log (absent: none) */
 	unsigned int ev_interval_ms;	/* how often the logs are looked at */
+	/* [tpm]: the gateway's TPM (enroll.c) */
+	char tcti[PATH_LEN];		/* tpm2-tss TCTI */
+	uint32_t ak_handle;		/* the persistent AK */
+	int enroll;			/* enum enroll_mode */
+	char bundle[PATH_LEN];		/* bundle file instead of the TPM's */
 };
+
+enum enroll_mode { ENROLL_AUTO = 0, ENROLL_ON = 1, ENROLL_OFF = 2 };
 
 /* The defaults of every key (config_load starts from them). */
 void config_defaults(struct config *c);
@@ -91,6 +97,8 @@ struct metrics {
 	uint64_t guard_enforced, guard_open_denied, guard_connect_denied;
 	/* evidence */
 	uint64_t evidence_published, evidence_errors, evidence_bytes;
+	/* enrollment */
+	uint64_t enroll_challenges, enroll_answered, enroll_refused;
 };
 
 extern struct metrics M;
@@ -197,6 +205,36 @@ bool link_idle(const struct link *l);		/* nothing in flight */
 /* The evidence message to publish (retained, QoS 1) now and after every
  * (re)connect; copied. */
 int link_evidence(struct link *l, const uint8_t *buf, size_t len);
+
+/* The enrollment bundle to publish (retained, QoS 1) on
+ * attestio/v1/gw/<gw>/bundle after every (re)connect, and the answerer
+ * of challenges on .../enroll/<node>: answer(ctx, node, challenge, len,
+ * out, cap, &outlen) returns 0 with the answer to publish on
+ * .../answer/<node>.  Copied. */
+typedef int (*link_answer_fn)(void *ctx, const char *node_hex,
+			      const uint8_t *chal, size_t len, uint8_t *out,
+			      size_t cap, size_t *outlen);
+int link_enroll(struct link *l, const uint8_t *bundle, size_t len,
+		link_answer_fn answer, void *ctx);
+
+/* --------------------------------------------------------------- enroll */
+
+/*
+ * The gateway's side of enrollment (enroll.c): the bundle from its TPM
+ * ([tpm] tcti, ak_handle), the gateway id derived from the EK (a
+ * configured id that differs is an error naming both), and the answers
+ * to the nodes' credential-activation challenges.
+ */
+struct enroll;
+/* 0 (*ep NULL when enroll = auto found no TPM or AK), or -1 with the
+ * reason logged. Sets c->gw_id when the file has none. */
+int enroll_init(struct enroll **ep, struct config *c);
+void enroll_fini(struct enroll *e);
+const uint8_t *enroll_bundle(const struct enroll *e, size_t *len);
+/* link_answer_fn: verifies the node's signature against [oracle] node
+ * keys, runs TPM2_ActivateCredential, makes the answer.  0 or -1. */
+int enroll_answer(void *ctx, const char *node_hex, const uint8_t *chal,
+		  size_t len, uint8_t *out, size_t cap, size_t *outlen);
 
 /* ------------------------------------------------------------- evidence */
 

@@ -67,6 +67,49 @@ static int handler(void *user, const char *section, const char *name,
 		strcpy(c->gw_id, value);
 		return 1;
 	}
+	if (!strcmp(section, "tpm") && !strcmp(name, "tcti")) {
+		if (!*value || strlen(value) >= sizeof(c->tcti)) {
+			snprintf(p->err, p->errlen, "tpm.tcti must be a TCTI "
+				 "(device:/dev/tpmrm0, swtpm:host=H,port=P)");
+			return 0;
+		}
+		strcpy(c->tcti, value);
+		return 1;
+	}
+	if (!strcmp(section, "tpm") && !strcmp(name, "ak_handle")) {
+		char *end;
+		unsigned long h = strtoul(value, &end, 0);
+
+		if (*end || strncmp(value, "0x81", 4) || strlen(value) != 10 ||
+		    h < 0x81000000ul || h > 0x81ffffff) {
+			snprintf(p->err, p->errlen, "tpm.ak_handle must be a "
+				 "persistent handle 0x81xxxxxx");
+			return 0;
+		}
+		c->ak_handle = (uint32_t)h;
+		return 1;
+	}
+	if (!strcmp(section, "tpm") && !strcmp(name, "bundle")) {
+		if (!*value || strlen(value) >= sizeof(c->bundle)) {
+			snprintf(p->err, p->errlen, "tpm.bundle must be a file path");
+			return 0;
+		}
+		strcpy(c->bundle, value);
+		return 1;
+	}
+	if (!strcmp(section, "tpm") && !strcmp(name, "enroll")) {
+		if (!strcmp(value, "auto"))
+			c->enroll = ENROLL_AUTO;
+		else if (!strcmp(value, "on"))
+			c->enroll = ENROLL_ON;
+		else if (!strcmp(value, "off"))
+			c->enroll = ENROLL_OFF;
+		else {
+			snprintf(p->err, p->errlen, "tpm.enroll must be auto, on or off");
+			return 0;
+		}
+		return 1;
+	}
 	if (!strcmp(section, "source") && !strcmp(name, "type")) {
 		if (strcmp(value, "dev") && strcmp(value, "bpf")) {
 			snprintf(p->err, p->errlen,
@@ -157,7 +200,6 @@ static int handler(void *user, const char *section, const char *name,
 	if (!strcmp(section, "link") && !strcmp(name, "key"))
 		c->key_tpm = 0;		/* a PEM file (the last key = counts) */
 	STR_KEY("link", "key", key);
-	STR_KEY("link", "tpm_tcti", tpm_tcti);
 	UINT_KEY("link", "max_inflight", max_inflight, 1, 1000);
 	UINT_KEY("link", "batch_bytes", batch_bytes, 16384, BATCH_MAX_BYTES);
 	UINT_KEY("link", "retransmit_ms", retransmit_ms, 100, 3600000);
@@ -256,6 +298,9 @@ void config_defaults(struct config *c)
 	strcpy(c->ev_boot_log, "/sys/kernel/security/tpm0/binary_bios_measurements");
 	strcpy(c->ev_ima_log, "/sys/kernel/security/ima/binary_runtime_measurements");
 	c->ev_interval_ms = 1000;
+	strcpy(c->tcti, "device:/dev/tpmrm0");
+	c->ak_handle = 0x81010002;
+	c->enroll = ENROLL_AUTO;
 }
 
 int config_load(const char *path, struct config *c, char *err, size_t errlen)
@@ -276,8 +321,9 @@ int config_load(const char *path, struct config *c, char *err, size_t errlen)
 			 *what ? what : "syntax error");
 		return -1;
 	}
-	if (!*c->gw_id)
-		snprintf(what, sizeof(what), "[gateway] id is required");
+	if (!*c->gw_id && c->enroll == ENROLL_OFF)
+		snprintf(what, sizeof(what), "[gateway] id is required (with "
+			 "tpm.enroll = off: nothing derives it from the EK)");
 	else if (!c->nbrokers)
 		snprintf(what, sizeof(what), "[link] broker is required");
 	else if (!c->nnodes)

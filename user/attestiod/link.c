@@ -58,6 +58,13 @@ struct link {
 	uint8_t *ev;		/* the evidence message (retained) */
 	size_t ev_len;
 	bool ev_sent;		/* published on this connection */
+	/* enrollment (enroll.c): the bundle, retained, and the answerer */
+	char topic_bundle[96], topic_chal[96];
+	uint8_t *bundle;
+	size_t bundle_len;
+	bool bundle_sent;
+	link_answer_fn answer;
+	void *answer_ctx;
 	uint8_t *batch;
 	struct oracle_ack *ack;
 	bool tls_error;			/* libmosquitto reported an OpenSSL error */
@@ -129,8 +136,7 @@ static SSL_CTX *make_ssl(const struct config *c)
 			struct att_err e = { 0 };
 			EVP_PKEY *pk = NULL;
 
-			if (att_tls_key_load(*c->tpm_tcti ? c->tpm_tcti : NULL,
-					     c->key_tpm, &pk, &e)) {
+			if (att_tls_key_load(c->tcti, c->key_tpm, &pk, &e)) {
 				logmsg(LOG_ERR, "link.key %s: %s", c->key, e.msg);
 				goto fail;
 			}
@@ -233,6 +239,9 @@ static void on_connect(struct mosquitto *m, void *ud, int rc)
 	M.connected = 1;
 	mosquitto_subscribe(m, NULL, l->topic_ack, 1);
 	l->ev_sent = false;	/* again on every connection */
+	l->bundle_sent = false;
+	if (l->bundle)
+		mosquitto_subscribe(m, NULL, l->topic_chal, 1);
 }
 
 static void check(struct link *l, int rc, const char *what);
@@ -269,6 +278,64 @@ int link_evidence(struct link *l, const uint8_t *buf, size_t len)
 	l->ev_sent = false;
 	publish_evidence(l);
 	return 0;
+}
+
+/* The enrollment bundle, retained, once per connection. */
+static void publish_bundle(struct link *l)
+{
+	int rc;
+
+	if (l->state != L_UP || !l->bundle || l->bundle_sent)
+		return;
+	rc = mosquitto_publish(l->m, NULL, l->topic_bundle, (int)l->bundle_len,
+			       l->bundle, 1, true);
+	if (rc) {
+		check(l, rc, "publish the enrollment bundle");
+		return;
+	}
+	l->bundle_sent = true;
+	logmsg(LOG_INFO, "link: enrollment bundle published (%zu bytes)",
+	       l->bundle_len);
+}
+
+int link_enroll(struct link *l, const uint8_t *bundle, size_t len,
+		link_answer_fn answer, void *ctx)
+{
+	uint8_t *b = malloc(len ? len : 1);
+
+	if (!b)
+		return -ENOMEM;
+	memcpy(b, bundle, len);
+	free(l->bundle);
+	l->bundle = b;
+	l->bundle_len = len;
+	l->bundle_sent = false;
+	l->answer = answer;
+	l->answer_ctx = ctx;
+	if (l->state == L_UP)
+		mosquitto_subscribe(l->m, NULL, l->topic_chal, 1);
+	publish_bundle(l);
+	return 0;
+}
+
+/* A node's challenge on .../enroll/<node>: the answer on .../answer/<node>. */
+static void on_challenge(struct link *l, const struct mosquitto_message *msg)
+{
+	const char *node_hex = msg->topic + strlen(l->topic_chal) - 1;
+	uint8_t out[256];
+	char topic[160];
+	size_t len = 0;
+	int rc;
+
+	if (strlen(node_hex) != 32 || !l->answer ||
+	    l->answer(l->answer_ctx, node_hex, msg->payload,
+		      (size_t)msg->payloadlen, out, sizeof(out), &len))
+		return;
+	snprintf(topic, sizeof(topic), "%.*sanswer/%s",
+		 (int)(strlen(l->topic_chal) - 8), l->topic_chal, node_hex);
+	rc = mosquitto_publish(l->m, NULL, topic, (int)len, out, 1, false);
+	if (rc)
+		check(l, rc, "publish an enrollment answer");
 }
 
 static void on_disconnect(struct mosquitto *m, void *ud, int rc)
@@ -311,6 +378,11 @@ static void on_message(struct mosquitto *m, void *ud,
 	long n;
 
 	(void)m;
+	if (l->bundle && !strncmp(msg->topic, l->topic_chal,
+				  strlen(l->topic_chal) - 1)) {
+		on_challenge(l, msg);
+		return;
+	}
 	if (!node_hex || strncmp(msg->topic, l->topic_ack, strlen(l->topic_ack) - 1))
 		return;
 	node_hex++;
@@ -362,6 +434,8 @@ int link_init(struct link **lp, const struct config *c, struct spool *spool)
 	snprintf(l->topic_rec, sizeof(l->topic_rec), "attestio/v1/gw/%s/records", c->gw_id);
 	snprintf(l->topic_ack, sizeof(l->topic_ack), "attestio/v1/gw/%s/ack/+", c->gw_id);
 	snprintf(l->topic_ev, sizeof(l->topic_ev), "attestio/v1/gw/%s/evidence", c->gw_id);
+	snprintf(l->topic_bundle, sizeof(l->topic_bundle), "attestio/v1/gw/%s/bundle", c->gw_id);
+	snprintf(l->topic_chal, sizeof(l->topic_chal), "attestio/v1/gw/%s/enroll/+", c->gw_id);
 	mosquitto_lib_init();
 	l->m = mosquitto_new(*c->client_id ? c->client_id : c->gw_id, false, l);
 	if (!l->m)
@@ -412,6 +486,7 @@ void link_fini(struct link *l)
 	SSL_CTX_free(l->ssl);
 	free(l->batch);
 	free(l->ev);
+	free(l->bundle);
 	free(l->ack);
 	free(l);
 }
@@ -575,7 +650,8 @@ static void try_connect(struct link *l)
 
 static void publish_more(struct link *l)
 {
-	publish_evidence(l);	/* first: the nodes check checkpoints with it */
+	publish_bundle(l);	/* first: nodes admit the gateway with it */
+	publish_evidence(l);	/* then: the nodes check checkpoints with it */
 	while (l->state == L_UP && l->inflight < l->c->max_inflight &&
 	       spool_has_unsent(l->spool)) {
 		size_t len = 0;

@@ -181,6 +181,7 @@ int main(int argc, char **argv)
 	struct source *src = NULL;
 	struct spool *spool = NULL;
 	struct link *link = NULL;
+	struct enroll *enr = NULL;
 	struct metrics_srv *met = NULL;
 	struct reg rsrc = { -1, 0 }, rlink = { -1, 0 };
 	struct itimerspec its = { { 0, 50000000 }, { 0, 50000000 } };
@@ -257,9 +258,22 @@ int main(int argc, char **argv)
 		ret = EX_SOURCE;
 		goto out;
 	}
+	if (enroll_init(&enr, &cfg)) {	/* may set gateway.id: before link */
+		ret = EX_USAGE;
+		goto out;
+	}
 	if (link_init(&link, &cfg, spool)) {
 		ret = EX_LINK;
 		goto out;
+	}
+	if (enr) {
+		size_t blen;
+		const uint8_t *b = enroll_bundle(enr, &blen);
+
+		if (link_enroll(link, b, blen, enroll_answer, enr)) {
+			ret = EX_RUNTIME;
+			goto out;
+		}
 	}
 	if (metrics_init(&met, &cfg)) {
 		ret = EX_USAGE;
@@ -416,6 +430,7 @@ int main(int argc, char **argv)
 out:
 	metrics_fini(met);
 	link_fini(link);
+	enroll_fini(enr);
 	source_fini(src);
 	guard_fini(guard);
 	spool_fini(spool);

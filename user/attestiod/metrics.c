@@ -64,6 +64,9 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn,
 	METRIC("evidence_published_total", "counter", "evidence messages published (retained)", M.evidence_published);
 	METRIC("evidence_errors_total", "counter", "evidence that could not be gathered", M.evidence_errors);
 	METRIC("evidence_bytes", "gauge", "size of the evidence last published", M.evidence_bytes);
+	METRIC("enroll_challenges_total", "counter", "enrollment challenges received from nodes", M.enroll_challenges);
+	METRIC("enroll_answered_total", "counter", "challenges answered (the TPM activated the credential)", M.enroll_answered);
+	METRIC("enroll_refused_total", "counter", "challenges not answered (unknown node, bad signature, activation failed)", M.enroll_refused);
 	METRIC("batches_published_total", "counter", "MQTT messages published", M.batches_published);
 	METRIC("retransmits_total", "counter", "go-back-N retransmissions", M.retransmits);
 	METRIC("spool_bytes", "gauge", "bytes of records in the spool", M.spool_bytes);

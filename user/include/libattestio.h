@@ -487,9 +487,29 @@ int att_enroll_collect(const char *tcti, uint32_t ak_handle,
 		       struct att_err *err);
 int att_enroll_write(const char *path, const struct att_enroll_bundle *b,
 		     struct att_err *err);
+/* The bundle's bytes (what att_enroll_write writes), malloc'ed. */
+int att_enroll_encode(const struct att_enroll_bundle *b, uint8_t **out,
+		      size_t *len, struct att_err *err);
 int att_enroll_parse(const uint8_t *buf, size_t len,
 		     struct att_enroll_bundle *b, struct att_err *err);
 void att_enroll_free(struct att_enroll_bundle *b);
+/*
+ * A gateway's id (DESIGN.md "Identity"): lowercase hex of the first 16
+ * bytes of SHA-256 over the EK public area (@ek_pub is the TPM2B_PUBLIC,
+ * its size prefix excluded from the hash).  attestiod, `attestio setup
+ * gateway` and the oracle's admission use this one derivation.  0 or -1
+ * (not a TPM2B_PUBLIC: the size prefix does not match @len).
+ */
+int att_gateway_id(const uint8_t *ek_pub, size_t len, char id[33]);
+/*
+ * The bundle's EK certificate checked against the CA certificates in
+ * @ca_dir (every regular file: PEM, one or more certificates, or DER), with
+ * OpenSSL's X509_STORE: the chain must verify and the certificate's public
+ * key must be the EK in the bundle.  0; ATT_EINVAL (no certificate in the
+ * bundle, or an unreadable directory); ATT_EKEY with the reason.
+ */
+int att_enroll_check_ek_cert(const struct att_enroll_bundle *b,
+			     const char *ca_dir, struct att_err *err);
 
 /*
  * Verifier side of credential activation: TPM2_MakeCredential done in

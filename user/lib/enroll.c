@@ -33,12 +33,17 @@
  * only the TPM holding the EK's private part, and holding a loaded object
  * with that name, gets the secret back with TPM2_ActivateCredential.
  */
+#include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
@@ -61,6 +66,128 @@ enum {
 	T_AK_NAME = 4,
 	T_IDENTITY = 5,
 };
+
+int att_gateway_id(const uint8_t *ek_pub, size_t len, char id[33])
+{
+	static const char hex[] = "0123456789abcdef";
+	uint8_t md[EVP_MAX_MD_SIZE];
+
+	if (!ek_pub || len < 3 || ((size_t)ek_pub[0] << 8 | ek_pub[1]) != len - 2)
+		return -1;
+	if (!EVP_Digest(ek_pub + 2, len - 2, md, NULL, EVP_sha256(), NULL))
+		return -1;
+	for (int i = 0; i < 16; i++) {
+		id[2 * i] = hex[md[i] >> 4];
+		id[2 * i + 1] = hex[md[i] & 15];
+	}
+	id[32] = 0;
+	return 0;
+}
+
+/* Every certificate of every regular file in @dir into @st: count. */
+static int load_ca_dir(X509_STORE *st, const char *dir)
+{
+	struct dirent *de;
+	int n = 0;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
+		char path[4096];
+		struct stat sb;
+		X509 *x;
+		FILE *f;
+
+		if (de->d_name[0] == '.' ||
+		    snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >=
+		    (int)sizeof(path) || stat(path, &sb) || !S_ISREG(sb.st_mode))
+			continue;
+		f = fopen(path, "rb");
+		if (!f)
+			continue;
+		while ((x = PEM_read_X509(f, NULL, NULL, NULL))) {
+			n += X509_STORE_add_cert(st, x) == 1;
+			X509_free(x);
+		}
+		ERR_clear_error();
+		rewind(f);
+		x = d2i_X509_fp(f, NULL);
+		if (x) {
+			n += X509_STORE_add_cert(st, x) == 1;
+			X509_free(x);
+		}
+		ERR_clear_error();
+		fclose(f);
+	}
+	closedir(d);
+	return n;
+}
+
+int att_enroll_check_ek_cert(const struct att_enroll_bundle *b,
+			     const char *ca_dir, struct att_err *err)
+{
+	const uint8_t *p = b ? b->ek_cert : NULL;
+	X509_STORE_CTX *ctx = NULL;
+	EVP_PKEY *ek = NULL, *ck;
+	X509_STORE *st = NULL;
+	TPM2B_PUBLIC pub;
+	X509 *x = NULL;
+	int ret, n;
+
+	if (!b || !b->ek_cert || !b->ek_cert_len)
+		return att_tpm_seterr(err, ATT_EINVAL, "the bundle has no EK "
+				      "certificate");
+	x = d2i_X509(NULL, &p, (long)b->ek_cert_len);
+	if (!x || p != b->ek_cert + b->ek_cert_len) {
+		ret = att_tpm_seterr(err, ATT_EKEY, "the EK certificate is "
+				     "not one DER certificate");
+		goto out;
+	}
+	if (att_tpm_unmarshal_public(b->ek_pub, b->ek_pub_len, &pub) ||
+	    att_tpm_pkey(&pub.publicArea, &ek, err)) {
+		ret = att_tpm_seterr(err, ATT_EKEY, "the bundle's EK public "
+				     "is not a key");
+		goto out;
+	}
+	ck = X509_get0_pubkey(x);
+	if (!ck || EVP_PKEY_eq(ck, ek) != 1) {
+		ret = att_tpm_seterr(err, ATT_EKEY, "the EK certificate "
+				     "certifies another key than the bundle's EK");
+		goto out;
+	}
+	st = X509_STORE_new();
+	ctx = X509_STORE_CTX_new();
+	if (!st || !ctx) {
+		ret = att_tpm_seterr(err, ATT_ENOMEM, "out of memory");
+		goto out;
+	}
+	n = load_ca_dir(st, ca_dir);
+	if (n <= 0) {
+		ret = att_tpm_seterr(err, ATT_EINVAL, "EK CA directory %s: %s",
+				     ca_dir, n < 0 ? strerror(errno) :
+				     "no certificate in it");
+		goto out;
+	}
+	if (X509_STORE_CTX_init(ctx, st, x, NULL) != 1) {
+		ret = att_tpm_seterr(err, ATT_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (X509_verify_cert(ctx) != 1) {
+		ret = att_tpm_seterr(err, ATT_EKEY, "EK certificate chain: %s",
+				     X509_verify_cert_error_string(
+					     X509_STORE_CTX_get_error(ctx)));
+		goto out;
+	}
+	ret = 0;
+out:
+	X509_STORE_CTX_free(ctx);
+	X509_STORE_free(st);
+	EVP_PKEY_free(ek);
+	X509_free(x);
+	ERR_clear_error();
+	return ret;
+}
 
 void att_enroll_free(struct att_enroll_bundle *b)
 {
@@ -260,6 +387,14 @@ static int enroll_serialise(const struct att_enroll_bundle *b, uint8_t **out,
 	*out = buf;
 	*out_len = off;
 	return 0;
+}
+
+int att_enroll_encode(const struct att_enroll_bundle *b, uint8_t **out,
+		      size_t *len, struct att_err *err)
+{
+	if (!b || !out || !len)
+		return att_tpm_seterr(err, ATT_EINVAL, "missing argument");
+	return enroll_serialise(b, out, len, err);
 }
 
 int att_enroll_write(const char *path, const struct att_enroll_bundle *b,

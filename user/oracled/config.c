@@ -336,6 +336,12 @@ static int handler(void *user, const char *sec, const char *name,
 			c->allow_simulated = !strcmp(value, "true");
 			return 1;
 		}
+		if (!strcmp(name, "ek_ca_dir"))
+			return str_key(p, c->ek_ca_dir, sizeof(c->ek_ca_dir), sec,
+				       name, value);
+		if (!strcmp(name, "enroll_timeout"))
+			return u64_key(p, &c->enroll_timeout_s, 5, 86400, sec,
+				       name, value);
 	} else if (!strcmp(sec, "link")) {
 		if (!strcmp(name, "broker")) {
 			const char *hp = value + (strncmp(value, "mqtts://", 8) ? 7 : 8);
@@ -398,8 +404,17 @@ static int handler(void *user, const char *sec, const char *name,
 			if (!u64_key(p, &x, 0, ORACLE_TIER_MAX, sec, name, value))
 				return 0;
 			g->tier = (int)x;
+			g->tier_set = true;
 			return 1;
 		}
+		if (!strcmp(name, "enroll")) {
+			if (strcmp(value, "true") && strcmp(value, "false"))
+				FAIL("%s.enroll must be true or false", sec);
+			g->enroll = !strcmp(value, "true");
+			return 1;
+		}
+		if (!strcmp(name, "ek"))
+			return str_key(p, g->ek, sizeof(g->ek), sec, name, value);
 		if (!strcmp(name, "kernel_key")) {
 			if (!strcmp(value, "auto"))
 				g->kernel_key = OD_KK_AUTO;
@@ -518,6 +533,7 @@ static int config_parse(const char *path, const char *text,
 	c->keepalive = 30;
 	c->retain_s = 7 * 86400;
 	c->evidence_timeout_s = 60;
+	c->enroll_timeout_s = 60;
 	c->max_clock_skew_s = 10;
 	line = text ? ini_parse_string(text, handler, &p) :
 		      ini_parse(path, handler, &p);
@@ -534,9 +550,19 @@ static int config_parse(const char *path, const char *text,
 	REQ(c->nbrokers, "%s: [link] broker is required: mqtts://HOST:PORT", path);
 	REQ(c->ngw, "%s: no gateways: add [gateways] ID = AK-FILE lines or "
 	    "[gateway ID] sections", path);
-	for (int i = 0; i < c->ngw; i++)
-		REQ(*c->gw[i].ak, "%s: gateway %s has no ak = AK file", path,
-		    c->gw[i].id);
+	for (int i = 0; i < c->ngw; i++) {
+		struct od_gw_conf *g = &c->gw[i];
+
+		REQ(*g->ak || g->enroll, "%s: gateway %s has no ak = AK file "
+		    "(or enroll = true: admitted by enrollment)", path, g->id);
+		REQ(!*g->ak || !g->enroll, "%s: gateway %s: ak and enroll = true "
+		    "exclude each other (the AK comes from the enrollment)",
+		    path, g->id);
+		REQ(!*g->ek || g->enroll, "%s: gateway %s: ek pins the EK of an "
+		    "enrollment (needs enroll = true)", path, g->id);
+		if (g->enroll && !g->tier_set)
+			g->tier = ORACLE_TIER_MAX;	/* no cap below what is proved */
+	}
 	REQ(!c->nfeeds || c->nnodes, "%s: feeds need a [quorum] with the node "
 	    "= public keys of every whitelisted node (this one included)", path);
 	if (c->nnodes && !c->t)

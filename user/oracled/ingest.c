@@ -1022,6 +1022,53 @@ static void pins_init(struct ingest *in, struct gw *g, int gi)
 	}
 }
 
+/* The gateway's verifier over its AK, its evidence and chains resumed. */
+static int gw_verifier(struct ingest *in, struct gw *g)
+{
+	struct att_verifier_opts o = {
+		.allow_join = true, .allow_lost = true,
+		.on_verdict = on_verdict, .ctx = g,
+	};
+
+	o.ak = g->reg->ak;
+	o.policy = g->reg->policy;
+	if (g->reg->kernel_key) {	/* g->boot fills as evidence comes */
+		o.boots = (const struct att_boot *const *)g->boot;
+		o.nboots = OD_MAX_BOOTS;
+	}
+	g->v = att_verifier_new(&o);
+	if (!g->v || store_begin(in->s) || evidence_load(in, g) ||
+	    resume(in, g) || store_commit(in->s))
+		return -EIO;
+	return 0;
+}
+
+int ingest_admit(struct ingest *in, const char *gwid)
+{
+	struct gw *g = NULL;
+
+	for (int i = 0; i < in->ngw && !g; i++)
+		if (!strcmp(in->gw[i].reg->conf->id, gwid))
+			g = &in->gw[i];
+	if (!g)
+		return -ENOENT;
+	/* a new AK (rotation): start over from what is stored */
+	att_verifier_free(g->v);
+	g->v = NULL;
+	for (size_t k = 0; k < g->nboot; k++)
+		att_boot_free(g->boot[k]);
+	memset(g->boot, 0, sizeof(g->boot));
+	g->nboot = 0;
+	for (size_t k = 0; k < g->nch; k++)
+		free(g->ch[k].q);
+	free(g->ch);
+	g->ch = NULL;
+	g->nch = g->capch = 0;
+	for (int k = 0; k < ATTESTIO_MAX_STREAMS; k++)
+		g->cur[k] = -1;
+	return gw_verifier(in, g);
+}
+
 int ingest_init(struct ingest **ip, const struct od_config *c,
 		struct store *s, struct registry *r,
 		const struct oracle_signer *signer)
@@ -1048,26 +1095,14 @@ int ingest_init(struct ingest **ip, const struct od_config *c,
 		goto fail;
 	for (int i = 0; i < c->ngw; i++) {
 		struct gw *g = &in->gw[i];
-		struct att_verifier_opts o = {
-			.allow_join = true, .allow_lost = true,
-			.on_verdict = on_verdict, .ctx = g,
-		};
 
 		g->reg = registry_at(r, i);
 		g->in = in;
 		for (int k = 0; k < ATTESTIO_MAX_STREAMS; k++)
 			g->cur[k] = -1;
 		pins_init(in, g, i);
-		o.ak = g->reg->ak;
-		o.policy = g->reg->policy;
-		if (g->reg->kernel_key) {	/* g->boot fills as evidence comes */
-			o.boots = (const struct att_boot *const *)g->boot;
-			o.nboots = OD_MAX_BOOTS;
-		}
-		g->v = att_verifier_new(&o);
 		in->ngw = i + 1;
-		if (!g->v || store_begin(s) || evidence_load(in, g) ||
-		    resume(in, g) || store_commit(s))
+		if (g->reg->ak && gw_verifier(in, g))	/* else not admitted yet */
 			goto fail;
 	}
 	*ip = in;
@@ -1134,6 +1169,11 @@ static struct gw *gw_of(struct ingest *in, const char *gwid, int *ret)
 	for (int i = 0; i < in->ngw; i++) {
 		if (strcmp(in->gw[i].reg->conf->id, gwid))
 			continue;
+		if (!in->gw[i].v) {	/* enrollment not admitted yet */
+			in->st.unadmitted_gw++;
+			*ret = -EACCES;
+			return NULL;
+		}
 		if (in->gw[i].reg->state != GW_REVOKED)
 			return &in->gw[i];
 		in->st.revoked_gw++;

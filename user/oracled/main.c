@@ -124,6 +124,43 @@ static void ack_out(void *ctx, const char *gw, const uint8_t *ack, size_t len)
 	publish(n, topic, ack, len);
 }
 
+/* After an admission: the gateway's verifier, and its retained evidence
+ * again (it was refused while the gateway was not admitted). */
+static void on_admitted(void *ctx, const char *gw)
+{
+	struct node *n = ctx;
+	char topic[96];
+
+	if (ingest_admit(n->parts.in, gw))
+		od_log("gateway %s: admitted, but its verifier cannot start", gw);
+	snprintf(topic, sizeof(topic), "attestio/v1/gw/%s/evidence", gw);
+	mosquitto_subscribe(n->m, NULL, topic, 1);
+}
+
+/* attestio/v1/gw/<gw>/bundle and .../answer/<node> (admission.c): 1 if
+ * @t is one of them. */
+static int enroll_message(struct node *n, const char *t,
+			  const struct mosquitto_message *msg)
+{
+	char gw[33];
+
+	if (strncmp(t, "attestio/v1/gw/", 15) || strlen(t) < 15 + 32 + 7 ||
+	    t[47] != '/')
+		return 0;
+	snprintf(gw, sizeof(gw), "%.32s", t + 15);
+	if (!strcmp(t + 47, "/bundle")) {
+		admission_bundle(n->parts.adm, gw, msg->payload,
+				 (size_t)msg->payloadlen);
+		return 1;
+	}
+	if (!strncmp(t + 47, "/answer/", 8)) {
+		admission_answer(n->parts.adm, gw, t + 55, msg->payload,
+				 (size_t)msg->payloadlen);
+		return 1;
+	}
+	return 0;
+}
+
 static void on_message(struct mosquitto *m, void *ud,
 		       const struct mosquitto_message *msg)
 {
@@ -132,6 +169,8 @@ static void on_message(struct mosquitto *m, void *ud,
 	char a[72], b[72], topic[160];
 
 	(void)m;
+	if (enroll_message(n, t, msg))
+		return;
 	if (!strncmp(t, "attestio/v1/report/", 19)) {
 		if (sscanf(t + 19, "%63[^/]/%40[^/]", a, b) == 2)
 			reports_message(n->parts.rp, a, b, msg->payload,
@@ -216,11 +255,15 @@ static int group_pass(struct node *n)
 static void on_connect(struct mosquitto *m, void *ud, int rc)
 {
 	struct node *n = ud;
+	char t[96];
 
 	if (!rc) {
 		mosquitto_subscribe(m, NULL, "attestio/v1/gw/+/records", 1);
 		mosquitto_subscribe(m, NULL, "attestio/v1/gw/+/evidence", 1);
 		mosquitto_subscribe(m, NULL, "attestio/v1/report/+/+", 1);
+		mosquitto_subscribe(m, NULL, "attestio/v1/gw/+/bundle", 1);
+		snprintf(t, sizeof(t), "attestio/v1/gw/+/answer/%s", n->node_hex);
+		mosquitto_subscribe(m, NULL, t, 1);
 		n->parts.connected = true;
 	}
 	od_log("broker: %s", mosquitto_connack_string(rc));
@@ -250,6 +293,7 @@ static int load(const char *path, struct od_config *c)
 static void node_fini(struct node *n)
 {
 	metrics_fini(n->metrics);
+	admission_fini(n->parts.adm);
 	reports_fini(n->parts.rp);
 	round_fini(n->parts.rd);
 	ingest_fini(n->parts.in);
@@ -289,7 +333,9 @@ static int node_init(struct node *n, bool check_only)
 	if (ingest_init(&n->parts.in, c, &n->st, n->parts.reg, &n->signer) ||
 	    reports_init(&n->parts.rp, c, &n->st) ||
 	    round_init(&n->parts.rd, c, &n->st, n->parts.reg, &n->signer,
-		       publish, n))
+		       publish, n) ||
+	    admission_init(&n->parts.adm, c, &n->st, n->parts.reg, &n->signer,
+			   publish, on_admitted, n))
 		return OD_EXIT_RUNTIME;
 	if (*c->metrics && metrics_init(&n->metrics, c->metrics, &n->parts))
 		return OD_EXIT_RUNTIME;
@@ -359,6 +405,7 @@ static int run_main(const char *path, bool check_only)
 				last_tick = now;
 				registry_refresh(n.parts.reg);
 				ingest_tick(n.parts.in, (uint64_t)now);
+				admission_tick(n.parts.adm, (uint64_t)now);
 				round_tick(n.parts.rd, (uint64_t)now);
 				sd_notify(0, "WATCHDOG=1");
 			}

@@ -62,6 +62,17 @@ static void one(struct out *o, const char *name, const char *type,
 	put(o, "attestio_oracle_%s %" PRIu64 "\n", name, v);
 }
 
+static void admission_metrics(struct out *o, const struct admission_stats *a)
+{
+	one(o, "enroll_bundles_total", "counter", "enrollment bundles received", a->bundles);
+	one(o, "enroll_bundles_rejected_total", "counter", "enrollment bundles refused (id not its EK, EK not the pinned one, malformed, not an enrolling gateway)", a->bundles_bad);
+	one(o, "enroll_challenges_total", "counter", "credential-activation challenges sent", a->challenges);
+	one(o, "enroll_answers_total", "counter", "enrollment answers received", a->answers);
+	one(o, "enroll_answers_rejected_total", "counter", "enrollment answers refused (wrong proof, replayed, another node's or challenge's)", a->answers_bad);
+	one(o, "enroll_timeouts_total", "counter", "challenges unanswered in time (replaced by fresh ones)", a->timeouts);
+	one(o, "enroll_admitted_total", "counter", "gateways admitted by enrollment", a->admitted);
+}
+
 size_t metrics_render(struct od_parts *p, char *buf, size_t cap)
 {
 	struct out o = { buf, cap, 0 };
@@ -85,9 +96,10 @@ size_t metrics_render(struct od_parts *p, char *buf, size_t cap)
 		"attestio_oracle_records_rejected_total{reason=\"malformed\"} %" PRIu64 "\n"
 		"attestio_oracle_records_rejected_total{reason=\"oversized\"} %" PRIu64 "\n"
 		"attestio_oracle_records_rejected_total{reason=\"unknown_gateway\"} %" PRIu64 "\n"
-		"attestio_oracle_records_rejected_total{reason=\"revoked_gateway\"} %" PRIu64 "\n",
+		"attestio_oracle_records_rejected_total{reason=\"revoked_gateway\"} %" PRIu64 "\n"
+		"attestio_oracle_records_rejected_total{reason=\"not_admitted\"} %" PRIu64 "\n",
 	    is->dups, is->out_of_order, is->failed - is->bad, is->bad, is->malformed,
-	    is->oversized, is->unknown_gw, is->revoked_gw);
+	    is->oversized, is->unknown_gw, is->revoked_gw, is->unadmitted_gw);
 	one(&o, "readings_total", "counter", "verified readings stored", is->readings);
 	head(&o, "readings_rejected_total", "counter", "verified readings not stored, by reason");
 	put(&o, "attestio_oracle_readings_rejected_total{reason=\"identity\"} %" PRIu64 "\n"
@@ -131,9 +143,12 @@ size_t metrics_render(struct od_parts *p, char *buf, size_t cap)
 	one(&o, "reports_received_total", "counter", "node reports received", ps->received);
 	one(&o, "reports_rejected_total", "counter", "node reports rejected", ps->rejected);
 	one(&o, "reports_final_total", "counter", "reports made final (t signatures)", ps->final);
+	if (p->adm)
+		admission_metrics(&o, admission_stats(p->adm));
 	for (int i = 0; (g = registry_at(p->reg, i)); i++)
-		by[g->state][g->conf->tier]++;
-	head(&o, "gateways", "gauge", "gateways by state and tier");
+		by[g->state][registry_tier(g)]++;
+	head(&o, "gateways", "gauge", "gateways by state and the tier they count "
+	     "with (what they proved, capped; 0 until admitted)");
 	for (int s = 0; s < 3; s++)
 		for (int t = 0; t <= ORACLE_TIER_MAX; t++)
 			put(&o, "attestio_oracle_gateways{state=\"%s\",tier=\"%d\"} %u\n",

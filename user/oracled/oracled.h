@@ -54,6 +54,9 @@ struct od_gw_conf {
 	char site[64];		/* site name, "" = the gateway id */
 	int tier;		/* 0..3 */
 	int kernel_key;		/* OD_KK_*: check kernel-exclusive key use */
+	bool enroll;		/* admitted by enrollment over MQTT, not ak */
+	bool tier_set;		/* tier = given (with enroll: a cap) */
+	char ek[OD_PATH];	/* enroll: pinned EK (bundle or TPM2B_PUBLIC) */
 };
 
 /* [gateway ID] kernel_key: auto = required when the AK is attestio's
@@ -106,6 +109,9 @@ struct od_config {
 	uint64_t evidence_timeout_s;	/* a checkpoint waits this long for
 					   its boot's evidence */
 	bool allow_simulated;	/* admit attestio-sim keys (tests only) */
+	char ek_ca_dir[OD_PATH];	/* EK certificate CAs, "" = none */
+	uint64_t enroll_timeout_s;	/* a challenge unanswered this long is
+					   replaced by a fresh one */
 	uint64_t max_clock_skew_s;	/* a reading dated later than its
 					   record's receipt + this is refused */
 	int ngw;
@@ -128,7 +134,7 @@ int config_gw_index(const struct od_config *c, const char *id);
 
 /* ------------------------------------------------------------- store --- */
 
-#define STORE_SCHEMA	5
+#define STORE_SCHEMA	6
 #define STORE_REP_HIST	200	/* rounds of reputation history kept */
 
 struct store {
@@ -185,6 +191,15 @@ struct reg_gw {
 	bool kernel_key;	/* checkpoints verified only under the
 				   kernel-exclusive rule (evidence) */
 	bool kernel_key_proven;	/* a checkpoint verified under it */
+	/* enrollment (conf->enroll; admission.c): admitted once a credential
+	 * activation proved the AK and EK are one TPM's */
+	bool admitted;
+	int tier_proved;	/* 1 activation, 2 + policy, 3 + EK cert chain */
+	bool ek_cert_ok;	/* the EK certificate chained to ek_ca_dir */
+	uint8_t ek_hash[32];	/* SHA-256 of the admitted EK public area */
+	uint8_t ak_name[34];
+	uint8_t *bundle;	/* the admitted enrollment bundle */
+	size_t bundle_len;
 };
 
 int registry_init(struct registry **rp, const struct od_config *c,
@@ -199,6 +214,18 @@ void registry_quarantine(struct registry *r, struct reg_gw *g,
 const char *gw_state_name(enum gw_state s);
 /* Re-read states the admin command changed in the database. */
 void registry_refresh(struct registry *r);
+/* The tier the rounds use: what the gateway proved (enrolled) or the
+ * operator stated (ak file), capped by conf->tier, at most 1 until its
+ * kernel-exclusive key use is proven, 0 unless active and admitted. */
+int registry_tier(const struct reg_gw *g);
+/* The tier an admission proves: 1 activation, 2 with a PCR policy, 3 with
+ * a policy and an EK certificate chain. */
+int registry_tier_proved(bool policy, bool ek_cert_ok);
+/* Admit @g's enrollment bundle (activation proved): AK from it, persisted
+ * (table enrollment), audit event "admitted" with what was proved.  0 or
+ * -errno (nothing changed). */
+int registry_admit(struct registry *r, struct reg_gw *g, const uint8_t *bundle,
+		   size_t len, bool ek_cert_ok, const char *node_hex);
 /* Admin commands on a database (no daemon needed): 0, or OD_EXIT_*. */
 int registry_admin(struct store *s, const char *verb, const char *gw,
 		   const char *reason);
@@ -206,6 +233,38 @@ int registry_admin(struct store *s, const char *verb, const char *gw,
 /* Device id of (gateway, stream): SHA-256("attestio/v1/device" NUL ||
  * gateway id (16) || stream (le32))[0..16]. */
 void device_id(const uint8_t gw[16], uint32_t stream, uint8_t id[16]);
+
+/* --------------------------------------------------------- admission --- */
+
+/* publish(ctx, topic, payload, len) sends one QoS 1 message. */
+typedef int (*od_publish_fn)(void *ctx, const char *topic, const void *buf,
+			     size_t len);
+
+/* Enrollment of [gateway ID] enroll = true gateways over MQTT
+ * (admission.c, protocol.md "Enrollment"): bundle -> checks ->
+ * MakeCredential challenge -> answer -> registry_admit. */
+struct admission_stats {
+	uint64_t bundles, bundles_bad, challenges, answers, answers_bad;
+	uint64_t admitted, timeouts;
+};
+struct admission;
+/* @admitted(ctx, gw) runs after each admission (main: the ingest's
+ * verifier, the retained evidence again). */
+typedef void (*od_admitted_fn)(void *ctx, const char *gw);
+int admission_init(struct admission **ap, const struct od_config *c,
+		   struct store *s, struct registry *r,
+		   const struct oracle_signer *signer, od_publish_fn pub,
+		   od_admitted_fn admitted, void *ctx);
+void admission_fini(struct admission *a);
+/* The retained bundle on attestio/v1/gw/<gw>/bundle. */
+void admission_bundle(struct admission *a, const char *gw, const uint8_t *buf,
+		      size_t len);
+/* An answer on attestio/v1/gw/<gw>/answer/<node>. */
+void admission_answer(struct admission *a, const char *gw, const char *node,
+		      const uint8_t *buf, size_t len);
+/* Challenges unanswered past enroll_timeout: a fresh one. */
+void admission_tick(struct admission *a, uint64_t now);
+const struct admission_stats *admission_stats(const struct admission *a);
 
 /* ------------------------------------------------------------ ingest --- */
 
@@ -216,6 +275,7 @@ void device_id(const uint8_t gw[16], uint32_t stream, uint8_t id[16]);
 struct ingest_stats {
 	uint64_t messages, records, stored, dups, out_of_order;
 	uint64_t unknown_gw, revoked_gw, malformed, oversized;
+	uint64_t unadmitted_gw;	/* messages of a gateway not yet admitted */
 	uint64_t acks_sent, verified, failed, bad, readings;
 	uint64_t evidence, evidence_bad, held, held_timeout;
 	uint64_t pin_identity, pin_type;	/* readings refused: not the
@@ -246,6 +306,9 @@ const struct ingest_stats *ingest_stats(const struct ingest *in);
  * held for it; fills @ack like ingest_message(). */
 int ingest_evidence(struct ingest *in, const char *gw, const uint8_t *buf,
 		    size_t len, uint8_t *ack, size_t cap, size_t *acklen);
+/* After an admission (registry_admit): the gateway's verifier, made
+ * (again) with the admitted AK.  0 or -EIO. */
+int ingest_admit(struct ingest *in, const char *gw);
 /* Checkpoints held longer than evidence_timeout: quarantine their gateway
  * with the reason (they stay held: evidence that still comes verifies
  * them). */
@@ -262,9 +325,6 @@ struct round_stats {
 };
 
 struct round;
-/* publish(ctx, topic, payload, len) sends one QoS 1 message. */
-typedef int (*od_publish_fn)(void *ctx, const char *topic, const void *buf,
-			     size_t len);
 int round_init(struct round **rp, const struct od_config *c, struct store *s,
 	       struct registry *r, const struct oracle_signer *signer,
 	       od_publish_fn pub, void *pubctx);
@@ -295,6 +355,7 @@ struct od_parts {
 	struct round *rd;
 	struct reports *rp;
 	struct registry *reg;
+	struct admission *adm;
 	struct store *st;
 	bool connected;
 	const struct od_config *cfg;

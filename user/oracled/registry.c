@@ -110,6 +110,133 @@ fail:
 	return -1;
 }
 
+int registry_tier_proved(bool policy, bool ek_cert_ok)
+{
+	return !policy ? 1 : ek_cert_ok ? 3 : 2;
+}
+
+int registry_tier(const struct reg_gw *g)
+{
+	int t = g->conf->enroll ? g->tier_proved : g->conf->tier;
+
+	if (g->state != GW_ACTIVE || (g->conf->enroll && !g->admitted))
+		return 0;
+	if (t > g->conf->tier)		/* config caps, never raises */
+		t = g->conf->tier;
+	/* a key not yet proven kernel-exclusive: at most 1 */
+	return g->kernel_key_proven || t < 1 ? t : 1;
+}
+
+/* The admitted AK of @g from its bundle: key, kernel-key rule, tier. */
+static int take_bundle(struct reg_gw *g, uint8_t *bundle, size_t len,
+		       bool ek_cert_ok)
+{
+	struct att_enroll_bundle b;
+	struct att_key *ak = NULL;
+	struct att_err e;
+
+	if (att_enroll_parse(bundle, len, &b, &e))
+		return -EINVAL;
+	if (att_key_parse(bundle, len, &ak, &e) || b.ak_name_len != 34) {
+		att_enroll_free(&b);
+		return -EINVAL;
+	}
+	SHA256(b.ek_pub + 2, b.ek_pub_len - 2, g->ek_hash);
+	memcpy(g->ak_name, b.ak_name, 34);
+	att_enroll_free(&b);
+	att_key_free(g->ak);
+	g->ak = ak;
+	free(g->bundle);
+	g->bundle = bundle;
+	g->bundle_len = len;
+	g->ek_cert_ok = ek_cert_ok;
+	g->tier_proved = registry_tier_proved(g->policy, ek_cert_ok);
+	g->kernel_key = g->conf->kernel_key == OD_KK_REQUIRED ||
+			(g->conf->kernel_key == OD_KK_AUTO &&
+			 att_key_certify_only(ak));
+	g->admitted = true;
+	return 0;
+}
+
+static int load_admission(struct registry *r, struct reg_gw *g)
+{
+	sqlite3_stmt *st = store_prep(r->s, "SELECT bundle, ek_cert FROM "
+				      "enrollment WHERE gw=?");
+	int ret = 0;
+
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, g->conf->id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		size_t len = (size_t)sqlite3_column_bytes(st, 0);
+		uint8_t *b = malloc(len ? len : 1);
+
+		ret = -ENOMEM;
+		if (b) {
+			memcpy(b, sqlite3_column_blob(st, 0), len);
+			ret = take_bundle(g, b, len, sqlite3_column_int(st, 1));
+			if (ret)
+				free(b);
+		}
+	}
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int registry_admit(struct registry *r, struct reg_gw *g, const uint8_t *bundle,
+		   size_t len, bool ek_cert_ok, const char *node_hex)
+{
+	struct reg_gw t = *g;	/* g changes only once it is stored */
+	uint8_t *copy = malloc(len);
+	sqlite3_stmt *q;
+	int ret = -EIO;
+
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, bundle, len);
+	t.ak = NULL;
+	t.bundle = NULL;
+	if (take_bundle(&t, copy, len, ek_cert_ok)) {
+		free(copy);
+		return -EINVAL;
+	}
+	q = store_prep(r->s, "INSERT OR REPLACE INTO enrollment(gw, ek, ak_name,"
+		       " bundle, ek_cert, tier, node, time) VALUES(?,?,?,?,?,?,?,?)");
+	if (q && !store_begin(r->s)) {
+		sqlite3_bind_text(q, 1, t.conf->id, -1, SQLITE_STATIC);
+		sqlite3_bind_blob(q, 2, t.ek_hash, 32, SQLITE_STATIC);
+		sqlite3_bind_blob(q, 3, t.ak_name, 34, SQLITE_STATIC);
+		sqlite3_bind_blob(q, 4, bundle, (int)len, SQLITE_STATIC);
+		sqlite3_bind_int(q, 5, ek_cert_ok);
+		sqlite3_bind_int(q, 6, t.tier_proved);
+		sqlite3_bind_text(q, 7, node_hex, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 8, (int64_t)time(NULL));
+		if (sqlite3_step(q) == SQLITE_DONE) {
+			store_audit(r->s, "admitted", t.conf->id, "credential "
+				    "activation%s%s: tier %d proved (cap %d)",
+				    t.policy ? " + PCR policy" : "",
+				    ek_cert_ok ? " + EK certificate chain" : "",
+				    t.tier_proved, t.conf->tier);
+			ret = store_commit(r->s);
+		} else {
+			store_exec(r->s, "ROLLBACK");
+		}
+	}
+	sqlite3_finalize(q);
+	if (ret) {
+		att_key_free(t.ak);
+		free(t.bundle);
+		return ret;
+	}
+	att_key_free(g->ak);	/* a rotated AK: the old one goes */
+	free(g->bundle);
+	*g = t;
+	od_log("gateway %s: admitted (credential activation%s%s): tier %d",
+	       g->conf->id, g->policy ? ", PCR policy" : "",
+	       ek_cert_ok ? ", EK certificate chain" : "", g->tier_proved);
+	return 0;
+}
+
 int registry_init(struct registry **rp, const struct od_config *c,
 		  struct store *s, char *err, size_t len)
 {
@@ -128,6 +255,8 @@ int registry_init(struct registry **rp, const struct od_config *c,
 		oracle_unhex(g->conf->id, g->bin, 16);
 		oracle_site_id(site, strlen(site), g->site);
 		r->n = i + 1;
+		if (g->conf->enroll)
+			goto policy;	/* the AK comes from the enrollment */
 		if (att_key_load(g->conf->ak, &g->ak, &e)) {
 			snprintf(err, len, "%s: gateway %s: ak %s: %s", c->path,
 				 g->conf->id, g->conf->ak, e.msg);
@@ -145,6 +274,7 @@ int registry_init(struct registry **rp, const struct od_config *c,
 			od_log("gateway %s: SIMULATED (attestio-sim software key %s), "
 			       "admitted because allow_simulated = true", g->conf->id,
 			       g->conf->ak);
+policy:
 		if (*g->conf->policy &&
 		    att_policy_load(g->conf->policy, &g->policy, &e)) {
 			snprintf(err, len, "%s: gateway %s: policy %s: %s",
@@ -157,6 +287,15 @@ int registry_init(struct registry **rp, const struct od_config *c,
 			snprintf(err, len, "database %s: cannot read gateway states",
 				 s->path);
 			goto fail;
+		}
+		if (g->conf->enroll) {
+			if (load_admission(r, g)) {
+				snprintf(err, len, "database %s: gateway %s: its "
+					 "admitted enrollment does not load", s->path,
+					 g->conf->id);
+				goto fail;
+			}
+			continue;
 		}
 		g->kernel_key = g->conf->kernel_key == OD_KK_REQUIRED ||
 				(g->conf->kernel_key == OD_KK_AUTO &&
@@ -185,6 +324,7 @@ void registry_fini(struct registry *r)
 	if (!r)
 		return;
 	for (int i = 0; i < r->n; i++) {
+		free(r->gw[i].bundle);
 		att_key_free(r->gw[i].ak);
 		att_policy_free(r->gw[i].policy);
 		free(r->gw[i].boot_ref);

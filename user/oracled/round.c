@@ -167,11 +167,9 @@ static int gather(struct round *rd, const struct od_feed_conf *f, size_t i,
 	device_id(g->bin, fs->stream, d->in.device);
 	memcpy(d->in.gateway, g->bin, 16);
 	memcpy(d->in.site, g->site, 16);
-	/* what the device proved: without kernel-exclusive key use proven
-	 * (evidence), the operator's word alone counts at most tier 1 */
-	d->in.tier = g->state != GW_ACTIVE ? 0 :
-		     g->kernel_key_proven ? (uint8_t)g->conf->tier :
-		     (uint8_t)(g->conf->tier < 1 ? g->conf->tier : 1);
+	/* what the device proved (registry_tier: enrollment, policy, EK
+	 * chain; without kernel-exclusive key use proven, at most 1) */
+	d->in.tier = (uint8_t)registry_tier(g);
 	d->in.reputation = reputation(rd, d->in.device);
 	d->fs = fs;
 	d->nused = 0;
@@ -289,7 +287,15 @@ static int dev_item(struct round *rd, struct dev *d)
 	b->reputation = d->in.reputation;
 	b->kernel_key = g->kernel_key;
 	ret = -EIO;
-	if (slurp(g->conf->ak, &ak, &b->ak_len) ||
+	/* enrolled: the admitted bundle; none yet: no AK and no records */
+	if (g->conf->enroll && g->bundle) {
+		ak = malloc(g->bundle_len);
+		if (!ak)
+			goto out;
+		memcpy(ak, g->bundle, g->bundle_len);
+		b->ak_len = g->bundle_len;
+	}
+	if ((!g->conf->enroll && slurp(g->conf->ak, &ak, &b->ak_len)) ||
 	    (*g->conf->policy && slurp(g->conf->policy, &pol, &b->policy_len))) {
 		od_log("gateway %s: cannot read its AK or policy for the evidence "
 		       "bundle", g->conf->id);

@@ -60,16 +60,65 @@ static const char *kernel_key(const struct od_gw_conf *g, struct store *s,
 	struct att_err e = { 0 };
 	bool on = g->kernel_key == OD_KK_REQUIRED;
 	int64_t proven;
+	int cap = g->tier;
+	sqlite3_stmt *en;
 
-	if (g->kernel_key == OD_KK_AUTO && !att_key_load(g->ak, &ak, &e))
+	if (g->enroll) {	/* the admitted bundle's AK and proved tier */
+		cap = 0;
+		en = store_prep(s, "SELECT bundle, tier FROM enrollment WHERE gw=?");
+		if (en) {
+			sqlite3_bind_text(en, 1, g->id, -1, SQLITE_STATIC);
+			if (sqlite3_step(en) == SQLITE_ROW &&
+			    !att_key_parse(sqlite3_column_blob(en, 0),
+					   (size_t)sqlite3_column_bytes(en, 0),
+					   &ak, &e)) {
+				cap = sqlite3_column_int(en, 1);
+				if (cap > g->tier)
+					cap = g->tier;
+			}
+			sqlite3_finalize(en);
+		}
+		if (g->kernel_key == OD_KK_AUTO && ak)
+			on = att_key_certify_only(ak);
+	} else if (g->kernel_key == OD_KK_AUTO && !att_key_load(g->ak, &ak, &e)) {
 		on = att_key_certify_only(ak);
+	}
 	att_key_free(ak);
 	proven = on ? count(s, "SELECT count(*) FROM evidence e WHERE e.gw=?1 "
 			    "AND EXISTS (SELECT 1 FROM rec r WHERE r.gw=e.gw AND "
 			    "r.instance=e.instance AND r.type=4 AND r.state=0)",
 			    g->id) : 0;
-	*tier = state != GW_ACTIVE ? 0 : proven > 0 || g->tier < 1 ? g->tier : 1;
+	*tier = state != GW_ACTIVE ? 0 : proven > 0 || cap < 1 ? cap : 1;
 	return !on ? "off" : proven > 0 ? "proven" : "unproven";
+}
+
+/* "admission": "ak-file" (the operator's word), "pending" or "admitted"
+ * with what the enrollment proved (admission.c). */
+static void admission_json(FILE *o, const struct od_gw_conf *g, struct store *s)
+{
+	sqlite3_stmt *st;
+
+	if (!g->enroll) {
+		fprintf(o, ",\"admission\":\"ak-file\"");
+		return;
+	}
+	st = store_prep(s, "SELECT tier, ek_cert, node, time FROM enrollment "
+			"WHERE gw=?");
+	if (st) {
+		sqlite3_bind_text(st, 1, g->id, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			fprintf(o, ",\"admission\":\"admitted\",\"tier_proved\":%d,"
+				"\"ek_cert\":%s,\"admitted_by\":\"%s\",\"admitted_at\":%lld",
+				sqlite3_column_int(st, 0),
+				sqlite3_column_int(st, 1) ? "true" : "false",
+				(const char *)sqlite3_column_text(st, 2),
+				(long long)sqlite3_column_int64(st, 3));
+			sqlite3_finalize(st);
+			return;
+		}
+		sqlite3_finalize(st);
+	}
+	fprintf(o, ",\"admission\":\"pending\",\"tier_proved\":0");
 }
 
 static void gateways(FILE *o, const struct od_config *c, struct store *s, bool json)
@@ -104,6 +153,7 @@ static void gateways(FILE *o, const struct od_config *c, struct store *s, bool j
 			       i ? "," : "", id, gw_state_name((enum gw_state)state),
 			       c->gw[i].tier, tier, kk, boots);
 			jstr(o, *c->gw[i].site ? c->gw[i].site : id);
+			admission_json(o, &c->gw[i], s);
 			fprintf(o, ",\"reason\":");
 			jstr(o, reason);
 			fprintf(o, ",\"records\":%" PRId64 ",\"verified\":%" PRId64
@@ -117,11 +167,14 @@ static void gateways(FILE *o, const struct od_config *c, struct store *s, bool j
 				fprintf(o, ",\"last_record_age_s\":%" PRId64 "}",
 					(int64_t)time(NULL) - last);
 		} else {
-			fprintf(o, "  %s  %-11s tier %d (counts %d)  kernel key %s  %"
+			fprintf(o, "  %s  %-11s tier %d (counts %d)  kernel key %s%s  %"
 			       PRId64 " records, %" PRId64 " verified, %" PRId64
 			       " bad, %" PRId64 " pending%s%s\n", id,
 			       gw_state_name((enum gw_state)state), c->gw[i].tier,
-			       tier, kk, recs, ver, bad, held,
+			       tier, kk, !c->gw[i].enroll ? "" :
+			       count(s, "SELECT count(*) FROM enrollment WHERE gw=?", id) > 0 ?
+			       "  enrolled" : "  enrollment pending",
+			       recs, ver, bad, held,
 			       reason && *reason ? "\n    reason: " : "",
 			       reason ? reason : "");
 		}

@@ -75,6 +75,12 @@ static const char *const migrations[STORE_SCHEMA + 1] = {
 	[5] =
 	"CREATE TABLE IF NOT EXISTS rep_hist(feed TEXT, round INTEGER,"
 	" device BLOB, rep INTEGER, PRIMARY KEY(feed, device, round));",
+	/* admitted enrollments (admission.c): a restart does not challenge
+	 * again; a new AK or EK does */
+	[6] =
+	"CREATE TABLE IF NOT EXISTS enrollment(gw TEXT PRIMARY KEY,"
+	" ek BLOB NOT NULL, ak_name BLOB NOT NULL, bundle BLOB NOT NULL,"
+	" ek_cert INTEGER, tier INTEGER, node TEXT, time INTEGER);",
 };
 
 sqlite3_stmt *store_prep(struct store *s, const char *sql)

@@ -31,16 +31,7 @@
 
 int setup_gateway_id(const uint8_t *ek_pub, size_t len, char id[33])
 {
-	uint8_t md[32];
-	size_t i;
-
-	if (len < 3 || ((size_t)ek_pub[0] << 8 | ek_pub[1]) != len - 2)
-		return -1;
-	if (!EVP_Digest(ek_pub + 2, len - 2, md, NULL, EVP_sha256(), NULL))
-		return -1;
-	for (i = 0; i < 16; i++)
-		snprintf(id + 2 * i, 3, "%02x", md[i]);
-	return 0;
+	return att_gateway_id(ek_pub, len, id);	/* the one derivation */
 }
 
 int setup_check_broker(const char *url, char *why, size_t cap)
