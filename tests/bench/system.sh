@@ -6,8 +6,12 @@
 #   1. devices one node sustains at 1 epoch/s per core: fleets of
 #      BENCH_SYSTEM_FLEETS gateways (default 100 250 500 1000) for
 #      BENCH_SYSTEM_SECONDS (60) each; node CPU, gateways per core, memory;
-#   2. checkpoints (quotes) verified per second per core, end to end,
-#      against `openssl speed ecdsap256` verify/s on this machine;
+#   2. checkpoints (quotes) and records verified per second per core, end
+#      to end, against `openssl speed ecdsap256` verify/s on this machine;
+#      the node's sustained fleet: the largest that was all verified, every
+#      spool drained and p99 sample -> verified within 3 epochs, and how
+#      long the node and the fleet waited for a CPU (run-queue share: near
+#      1, the machine set the pace, not the node);
 #   3. sample -> verified latency p50/p99 against the epoch length
 #      (BENCH_SYSTEM_EPOCHS_MS: 250 500 1000 2000 ms, 50 gateways).
 # CSV and gnuplot PNG plots in build/bench/system-*.
@@ -53,6 +57,16 @@ for r in fl:
     print("%-9s %9s %9s %10s %12s %14.0f %12.0f %8.3f %8s %9.1f" % (r["gateways"], r["verified"] + "/" + r["produced"],
           r["lost"], r["node_cpu_cores"], r["gateways_per_core"], c, ossl, c / ossl if ossl else 0,
           r["p99_ms"], int(r["rss_end_kib"]) / 1024))
+print("\n%-9s %12s %12s %8s %9s %9s %8s" % ("gateways", "records/s/core", "openssl_vfy/s", "ratio",
+      "node_runq", "sim_runq", "kept_up"))
+for r in fl:
+    rc = float(r.get("records_per_core_s") or 0)
+    print("%-9s %12.0f %12.0f %8.3f %9s %9s %8s" % (r["gateways"], rc, ossl, rc / ossl if ossl else 0,
+          r.get("node_runq_share"), r.get("sim_runq_share"), r.get("kept_up")))
+ok = [int(r["gateways"]) for r in fl if r.get("kept_up") == "1" and r["verified"] == r["produced"]
+      and r["lost"] == "0" and r["p99_ms"] not in ("nan", "NaN") and float(r["p99_ms"]) <= 3 * float(r["epoch_ms"])]
+print("\nsustained at 1 epoch/s by one node (all verified, spools drained, p99 <= 3 epochs): %s gateways"
+      % (max(ok) if ok else "none of the fleets run"))
 print("\n%-9s %9s %9s %9s %12s" % ("epoch_ms", "p50_ms", "p99_ms", "p50/epoch", "p99/epoch"))
 for r in la:
     e = float(r["epoch_ms"])

@@ -64,6 +64,19 @@ static void node_down(void)
 	store_fini(&st);
 }
 
+/*
+ * After a message no statement may be left mid-result: one keeps a read
+ * transaction open and then no WAL checkpoint can complete (the node's WAL
+ * grew without bound, and every page read searched it).
+ */
+static void no_busy_statement(void)
+{
+	for (sqlite3_stmt *p = sqlite3_next_stmt(st.db, NULL); p;
+	     p = sqlite3_next_stmt(st.db, p))
+		if (sqlite3_stmt_busy(p))
+			fail_msg("statement left busy: %s", sqlite3_sql(p));
+}
+
 /* Every record of @rs in one batch. */
 static void publish(const struct recs *rs)
 {
@@ -76,6 +89,7 @@ static void publish(const struct recs *rs)
 		n += rs->len[i];
 	}
 	assert_int_equal(0, ingest_message(in, gwid, batch, n, ack, sizeof(ack), &acklen));
+	no_busy_statement();
 }
 
 /* The stored reading of (stream 0, channel 0, seq); there must be one

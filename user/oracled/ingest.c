@@ -520,6 +520,10 @@ static void on_verdict(void *ctx, const struct att_verdict *vd)
 			save_descriptor(g, c, vd->seq);
 			check_drift(g, c, vd->seq);
 		}
+		/* rec_get() left in->get on its row: a statement not reset
+		 * keeps a read transaction open, and then no WAL checkpoint
+		 * can run (the WAL grew without bound) */
+		sqlite3_reset(in->get);
 		return;
 	}
 	in->st.failed++;

@@ -237,8 +237,11 @@ int store_init(struct store *s, const char *path, enum store_mode mode,
 		}
 		return 0;
 	}
-	if (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;",
-			 NULL, NULL, NULL) != SQLITE_OK) {
+	/* 8 MiB of page cache (SQLite's default is 2 MiB): with ~1,000
+	 * gateways the record and reading indexes' hot pages outgrow 2 MiB and
+	 * every lookup was a pread() of the WAL or the database */
+	if (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+			 " PRAGMA cache_size=-8192;", NULL, NULL, NULL) != SQLITE_OK) {
 		snprintf(err, len, "database %s: cannot switch to WAL: %s "
 			 "(is another process writing it?)", path,
 			 sqlite3_errmsg(s->db));
