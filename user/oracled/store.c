@@ -75,6 +75,16 @@ static const char *const migrations[STORE_SCHEMA + 1] = {
 	[5] =
 	"CREATE TABLE IF NOT EXISTS rep_hist(feed TEXT, round INTEGER,"
 	" device BLOB, rep INTEGER, PRIMARY KEY(feed, device, round));",
+	/* loss declarations (protocol.md): the holes each gateway declared,
+	 * and the gaps this node's chains have: excused by a declaration
+	 * (why 'declared') or before a late join point (why 'join') */
+	[6] =
+	"CREATE TABLE IF NOT EXISTS hole(gw TEXT, instance INTEGER,"
+	" stream INTEGER, gen INTEGER, first INTEGER, last INTEGER,"
+	" received INTEGER, PRIMARY KEY(gw, instance, stream, gen, first));"
+	"CREATE TABLE IF NOT EXISTS gap(id INTEGER PRIMARY KEY, gw TEXT,"
+	" instance INTEGER, stream INTEGER, gen INTEGER, known INTEGER,"
+	" first INTEGER, last INTEGER, why TEXT, time INTEGER);",
 };
 
 sqlite3_stmt *store_prep(struct store *s, const char *sql)
