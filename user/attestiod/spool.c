@@ -708,6 +708,21 @@ static int ackq_merge(struct spool *s, int node, const struct oracle_ack_entry *
 	return 0;
 }
 
+/* Run @st (a DELETE of chain @e's rows up to @q); add the rows to *n. */
+static int chain_delete(struct spool *s, sqlite3_stmt *st, const struct ackq *e,
+			int64_t q, long *n)
+{
+	sqlite3_reset(st);
+	sqlite3_bind_int64(st, 1, (int64_t)e->instance);
+	sqlite3_bind_int64(st, 2, e->stream);
+	sqlite3_bind_int64(st, 3, e->gen);
+	sqlite3_bind_int64(st, 4, q);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		return -EIO;
+	*n += sqlite3_changes(s->db);
+	return 0;
+}
+
 /* Apply every queued ack in one transaction.  On failure (a full disk: the
  * delete that would free space needs room in the WAL too) the queue is
  * kept and retried from spool_tick(), so an ack is never lost to a write
@@ -752,26 +767,11 @@ static long ackq_apply(struct spool *s, uint64_t now)
 		q = quorum_upto(s, e->instance, e->stream, e->gen);
 		if (q < 0)
 			continue;
-		sqlite3_reset(del);
-		sqlite3_bind_int64(del, 1, (int64_t)e->instance);
-		sqlite3_bind_int64(del, 2, e->stream);
-		sqlite3_bind_int64(del, 3, e->gen);
-		sqlite3_bind_int64(del, 4, q);
-		if (sqlite3_step(del) != SQLITE_DONE) {
+		if (chain_delete(s, del, e, q, &deleted) ||
+		    chain_delete(s, hdel, e, q, &holes)) {
 			rc = SQLITE_ERROR;
 			break;
 		}
-		deleted += sqlite3_changes(s->db);
-		sqlite3_reset(hdel);
-		sqlite3_bind_int64(hdel, 1, (int64_t)e->instance);
-		sqlite3_bind_int64(hdel, 2, e->stream);
-		sqlite3_bind_int64(hdel, 3, e->gen);
-		sqlite3_bind_int64(hdel, 4, q);
-		if (sqlite3_step(hdel) != SQLITE_DONE) {
-			rc = SQLITE_ERROR;
-			break;
-		}
-		holes += sqlite3_changes(s->db);
 	}
 	sqlite3_finalize(up);
 	sqlite3_finalize(del);
