@@ -32,6 +32,7 @@ static int64_t rt_base;
 
 #include "ack.h"
 #include "evidence.h"
+#include "loss.h"
 #include "oracled.h"
 
 static const char gwid[] = "00112233445566778899aabbccddeeff";
@@ -620,6 +621,190 @@ static void t_tiers(void **state)
 	assert_int_equal(0, registry_tier(&g));
 }
 
+/* Every record of @rs but the chained ones with seq @lo..@hi (a broker
+ * that dropped them, or a log that lost them). */
+static void publish_except(const struct recs *rs, uint64_t lo, uint64_t hi)
+{
+	struct recs sub = { 0 };
+
+	for (int i = 0; i < rs->n; i++) {
+		struct attestio_rec_hdr h;
+
+		memcpy(&h, rs->r[i], sizeof(h));
+		if (!(le32toh(h.flags) & ATTESTIO_RF_UNCHAINED) &&
+		    le64toh(h.seq) >= lo && le64toh(h.seq) <= hi)
+			continue;
+		memcpy(recs_new(&sub, rs->len[i]), rs->r[i], rs->len[i]);
+	}
+	publish(&sub);
+	recs_free(&sub);
+}
+
+/* The gateway's loss declaration: stream @stream (generation 0) seqs
+ * @first..@last gone. */
+static void declare(uint32_t stream, uint64_t first, uint64_t last)
+{
+	static struct oracle_loss l;
+	static uint8_t b[ORACLE_LOSS_MAX_LEN];
+	size_t len;
+
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(0, oracle_unhex(gwid, l.gw, 16));
+	l.n = 1;
+	l.h[0] = (struct oracle_hole){ INSTANCE, stream, 0, first, last };
+	assert_int_equal(0, oracle_loss_encode(&l, b, sizeof(b), &len));
+	assert_int_equal(0, ingest_loss(in, gwid, b, len));
+}
+
+static int64_t nrec(void)
+{
+	return query_int("SELECT count(*) FROM rec WHERE gw=? AND stream=0 AND gen=?",
+			 0, 0, -1);
+}
+
+/*
+ * Issue 10, gap 1: `lost` records (retransmitted: the same one twice) no
+ * longer excuse anything by count: a record the broker dropped (seq 8)
+ * is waited for, not acked past; it comes with the retransmission.  A hole
+ * the gateway declared by seq (16..17) is excused exactly, once, also when
+ * the declaration and the batch come again; one it did not (15) is not.
+ */
+static void t_declared_lost(void **state)
+{
+	const struct ingest_stats *is;
+	struct recs rs = { 0 }, r2 = { 0 };
+	struct rstream s0;
+
+	(void)state;
+	rt_base = now_ns();
+	node_up();
+	is = ingest_stats(in);
+	stream_init(&s0, 0);
+	add_desc(&rs, &s0);			/* 0 */
+	for (int i = 0; i < 4; i++)
+		add_sample(&rs, &s0, 2150);	/* 1..4 */
+	add_cp(&rs, &s0, 1, 1000);		/* 5 */
+	publish(&rs);
+	recs_free(&rs);
+	assert_int_equal(5, acked(0));
+	add_lost(&rs, 3);			/* the reader's, twice */
+	add_lost(&rs, 3);
+	for (int i = 0; i < 7; i++)
+		add_sample(&rs, &s0, 2150);	/* 6..12 */
+	add_cp(&rs, &s0, 2, 2000);		/* 13 */
+	publish_except(&rs, 8, 8);		/* the broker dropped 8 */
+	assert_int_equal(5, acked(0));
+	assert_int_equal(ATT_REC_PENDING, rec_state(0, 7));
+	assert_int_equal(-1, rec_state(0, 9));	/* not taken */
+	publish(&rs);				/* the retransmission */
+	recs_free(&rs);
+	assert_int_equal(13, acked(0));
+	for (uint64_t q = 6; q <= 13; q++)
+		assert_int_equal(ATT_REC_VERIFIED, rec_state(0, q));
+	assert_int_equal(0, is->declared_lost);
+	/* 14..20, 21: the log lost 16..17 (declared); the broker drops 15 */
+	for (int i = 0; i < 7; i++)
+		add_sample(&rs, &s0, 2150);	/* 14..20 */
+	add_cp(&rs, &s0, 3, 3000);		/* 21 */
+	declare(0, 16, 17);
+	publish_except(&rs, 15, 17);
+	assert_int_equal(13, acked(0));
+	assert_int_equal(-1, rec_state(0, 18));
+	assert_int_equal(0, is->declared_lost);
+	for (int i = 0; i < rs.n; i++) {	/* retransmitted: all but 16, 17 */
+		struct attestio_rec_hdr h;
+
+		memcpy(&h, rs.r[i], sizeof(h));
+		if (le64toh(h.seq) != 16 && le64toh(h.seq) != 17)
+			memcpy(recs_new(&r2, rs.len[i]), rs.r[i], rs.len[i]);
+	}
+	publish(&r2);
+	assert_int_equal(21, acked(0));
+	assert_int_equal(2, is->declared_lost);
+	assert_int_equal(1, is->holes_new);
+	declare(0, 16, 17);			/* again: nothing changes */
+	publish(&r2);
+	recs_free(&r2);
+	recs_free(&rs);
+	assert_int_equal(21, acked(0));
+	assert_int_equal(2, is->declared_lost);
+	assert_int_equal(1, is->holes_new);
+	assert_int_equal(2, is->loss_msgs);
+	/* produced 22 = delivered 20 + declared lost 2 */
+	assert_int_equal(20, nrec());
+	assert_int_equal(2, query_int("SELECT sum(last - first + 1) FROM gap WHERE "
+				      "gw=? AND why='declared' AND gen=?", 0, 0, -1));
+	node_down();
+}
+
+/*
+ * Issue 10, gap 2: a node whose session began after the gateway published
+ * a chain's first records sees stream 0 first at seq 5.  It takes nothing
+ * for join_period, then joins at the lowest seq the retransmission brought
+ * (3: 0..2 are gone from the gateway), never acking what it did not get.
+ * Stream 1 starts at 4 (a sample: no chain named yet) after the gateway
+ * declared 0..3 lost: it waits too, then the gap is the declared one.
+ * Stream 2 is first seen at its checkpoint (7) with 0..6 declared lost:
+ * joined at once.
+ */
+static void t_late_join(void **state)
+{
+	const struct ingest_stats *is;
+	struct recs rs = { 0 }, r1 = { 0 }, r2 = { 0 };
+	struct rstream s0, s1, s2;
+
+	(void)state;
+	rt_base = now_ns();
+	cfg.join_period_s = 1;
+	node_up();
+	is = ingest_stats(in);
+	stream_init(&s0, 0);
+	stream_init(&s1, 1);
+	stream_init(&s2, 2);
+	add_desc(&rs, &s0);			/* 0 */
+	add_desc(&r1, &s1);
+	add_desc(&r2, &s2);
+	for (int i = 0; i < 6; i++) {
+		add_sample(&rs, &s0, 2150);	/* 1..6 */
+		add_sample(&r1, &s1, 2150);
+		add_sample(&r2, &s2, 2150);
+	}
+	/* 7; quotes in the order the node verifies them: 2, 0, 1 */
+	add_cp(&rs, &s0, 2, 2000);
+	add_cp(&r1, &s1, 3, 3000);
+	add_cp(&r2, &s2, 1, 1000);
+	declare(1, 0, 3);
+	declare(2, 0, 6);
+	publish_except(&rs, 0, 4);		/* first sight: 5 */
+	publish_except(&r1, 0, 3);		/* 4 */
+	publish_except(&r2, 0, 6);		/* 7, known, declared: joined */
+	assert_int_equal(0, nrec());
+	assert_true(acked(0) < 0);
+	assert_int_equal(1, query_int("SELECT count(*) FROM rec WHERE gw=? AND "
+				      "stream=2 AND gen=?", 0, 0, -1));
+	assert_int_equal(7, is->declared_lost);
+	publish_except(&rs, 0, 2);		/* retransmitted, in the wait */
+	assert_int_equal(0, nrec());
+	sleep(2);				/* join_period passed */
+	publish_except(&rs, 0, 4);		/* not the lowest seen (3) */
+	assert_int_equal(0, nrec());
+	publish_except(&rs, 0, 2);
+	publish_except(&r1, 0, 3);
+	assert_int_equal(5, nrec());		/* 3..7 */
+	assert_int_equal(7, acked(0));
+	assert_int_equal(3, is->join_gap);
+	assert_int_equal(11, is->declared_lost);
+	assert_int_equal(3, query_int("SELECT sum(last - first + 1) FROM gap WHERE "
+				      "gw=? AND why='join' AND gen=?", 0, 0, -1));
+	assert_int_equal(4, query_int("SELECT count(*) FROM rec WHERE gw=? AND "
+				      "stream=1 AND gen=?", 0, 0, -1));
+	recs_free(&rs);
+	recs_free(&r1);
+	recs_free(&r2);
+	cfg.join_period_s = 0;
+	node_down();
+}
+
 static int setup(void **state)
 {
 	EVP_PKEY *pub;
@@ -674,6 +859,8 @@ int main(void)
 		cmocka_unit_test(t_policy_explained),
 		cmocka_unit_test(t_not_admitted),
 		cmocka_unit_test(t_tiers),
+		cmocka_unit_test(t_declared_lost),
+		cmocka_unit_test(t_late_join),
 	};
 
 	setenv("TSS2_LOG", "all+NONE", 1);

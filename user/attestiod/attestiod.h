@@ -93,6 +93,9 @@ struct metrics {
 	/* source bpf: the BPF program's counters, and the backfill */
 	uint64_t bpf_seen, bpf_out, bpf_ring_full, bpf_bad;
 	uint64_t records_backfilled, records_backfill_lost;
+	/* loss declarations: holes the gateway declared (and their
+	 * records), holes still declared, declarations published */
+	uint64_t holes_declared, hole_records, holes_open, loss_published;
 	/* guards */
 	uint64_t guard_enforced, guard_open_denied, guard_connect_denied;
 	/* evidence */
@@ -140,6 +143,18 @@ int64_t spool_chain_last(struct spool *s, uint64_t inst, uint32_t stream,
 			 uint32_t gen);
 /* Records of @stream spooled with an unknown chain belong to this one. */
 int spool_resolve(struct spool *s, uint32_t stream, uint64_t inst, uint32_t gen);
+/* Declare seqs @first..@last of @m's chain (@m->kind RK_CHAINED or
+ * RK_UNRESOLVED; m->seq unused) gone: written with the next sync, kept
+ * until ack_quorum nodes acked the chain past @last (protocol.md, "Loss
+ * declarations"). */
+int spool_hole(struct spool *s, const struct rec_meta *m, uint64_t first,
+	       uint64_t last);
+/* The declared holes of known chains, in order (at most
+ * ORACLE_LOSS_MAX_HOLES, in chain order); spool_loss_ver: a number that
+ * changes whenever the set does, 0 while it was empty since the start. */
+struct oracle_loss;
+int spool_loss(struct spool *s, struct oracle_loss *l);
+uint64_t spool_loss_ver(const struct spool *s);
 /* Next batch of whole records after the send cursor (≤ cap bytes). */
 int spool_next(struct spool *s, uint8_t *buf, size_t cap, size_t *len,
 	       unsigned int *nrec);

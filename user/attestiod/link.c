@@ -32,6 +32,7 @@
 
 #include "ack.h"
 #include "attestiod.h"
+#include "loss.h"
 
 /*
  * L_PROBING (MQTT 5 only): libmosquitto 2.0 sends CONNECT properties only
@@ -65,6 +66,11 @@ struct link {
 	bool bundle_sent;
 	link_answer_fn answer;
 	void *answer_ctx;
+	char topic_loss[96];
+	struct oracle_loss *loss;	/* the loss declaration … */
+	uint8_t *lossbuf;
+	uint64_t loss_ver;	/* … of this spool_loss_ver() was published */
+	bool loss_sent;		/* on this connection, since the last rewind */
 	uint8_t *batch;
 	struct oracle_ack *ack;
 	bool tls_error;			/* libmosquitto reported an OpenSSL error */
@@ -242,6 +248,7 @@ static void on_connect(struct mosquitto *m, void *ud, int rc)
 	l->bundle_sent = false;
 	if (l->bundle)
 		mosquitto_subscribe(m, NULL, l->topic_chal, 1);
+	l->loss_sent = false;
 }
 
 static void check(struct link *l, int rc, const char *what);
@@ -263,6 +270,36 @@ static void publish_evidence(struct link *l)
 	M.evidence_published++;
 	M.evidence_bytes = l->ev_len;
 	logmsg(LOG_INFO, "link: evidence published (%zu bytes)", l->ev_len);
+}
+
+/*
+ * The loss declaration (protocol.md "Loss declarations"): every hole the
+ * spool still holds, retained, QoS 1; again whenever the set changes, on
+ * every connection and with every retransmission, until the holes are
+ * acked past (a set that emptied is published once, empty).
+ */
+static void publish_loss(struct link *l)
+{
+	uint64_t ver = spool_loss_ver(l->spool);
+	size_t len = 0;
+	int rc;
+
+	if (l->state != L_UP || !ver || (l->loss_sent && ver == l->loss_ver))
+		return;
+	oracle_unhex(l->c->gw_id, l->loss->gw, sizeof(l->loss->gw));
+	if (spool_loss(l->spool, l->loss) < 0 ||
+	    oracle_loss_encode(l->loss, l->lossbuf, ORACLE_LOSS_MAX_LEN, &len))
+		return;
+	rc = mosquitto_publish(l->m, NULL, l->topic_loss, (int)len, l->lossbuf,
+			       1, true);
+	if (rc) {
+		check(l, rc, "publish loss declaration");
+		return;
+	}
+	l->loss_sent = true;
+	l->loss_ver = ver;
+	M.loss_published++;
+	logmsg(LOG_INFO, "link: loss declaration published (%zu holes)", l->loss->n);
 }
 
 int link_evidence(struct link *l, const uint8_t *buf, size_t len)
@@ -429,13 +466,16 @@ int link_init(struct link **lp, const struct config *c, struct spool *spool)
 	l->probe = -1;
 	l->batch = malloc(BATCH_MAX_BYTES);
 	l->ack = malloc(sizeof(*l->ack));
-	if (!l->batch || !l->ack)
+	l->loss = malloc(sizeof(*l->loss));
+	l->lossbuf = malloc(ORACLE_LOSS_MAX_LEN);
+	if (!l->batch || !l->ack || !l->loss || !l->lossbuf)
 		goto fail;
 	snprintf(l->topic_rec, sizeof(l->topic_rec), "attestio/v1/gw/%s/records", c->gw_id);
 	snprintf(l->topic_ack, sizeof(l->topic_ack), "attestio/v1/gw/%s/ack/+", c->gw_id);
 	snprintf(l->topic_ev, sizeof(l->topic_ev), "attestio/v1/gw/%s/evidence", c->gw_id);
 	snprintf(l->topic_bundle, sizeof(l->topic_bundle), "attestio/v1/gw/%s/bundle", c->gw_id);
 	snprintf(l->topic_chal, sizeof(l->topic_chal), "attestio/v1/gw/%s/enroll/+", c->gw_id);
+	snprintf(l->topic_loss, sizeof(l->topic_loss), "attestio/v1/gw/%s/lost", c->gw_id);
 	mosquitto_lib_init();
 	l->m = mosquitto_new(*c->client_id ? c->client_id : c->gw_id, false, l);
 	if (!l->m)
@@ -488,6 +528,8 @@ void link_fini(struct link *l)
 	free(l->ev);
 	free(l->bundle);
 	free(l->ack);
+	free(l->loss);
+	free(l->lossbuf);
 	free(l);
 }
 
@@ -652,6 +694,7 @@ static void publish_more(struct link *l)
 {
 	publish_bundle(l);	/* first: nodes admit the gateway with it */
 	publish_evidence(l);	/* then: the nodes check checkpoints with it */
+	publish_loss(l);	/* and excuse holes with it */
 	while (l->state == L_UP && l->inflight < l->c->max_inflight &&
 	       spool_has_unsent(l->spool)) {
 		size_t len = 0;
@@ -718,6 +761,7 @@ void link_tick(struct link *l, uint64_t now)
 			logmsg(LOG_NOTICE, "link: record %" PRId64 " unacked for %u ms: "
 			       "retransmitting from it", id, l->c->retransmit_ms);
 			spool_rewind(l->spool);
+			l->loss_sent = false;	/* with the records again */
 			l->oldest_since = now;
 		}
 	}

@@ -47,6 +47,10 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn,
 	METRIC("records_duplicate_total", "counter", "records read again after a restart (already spooled)", M.records_dup);
 	METRIC("records_holes_total", "counter", "records missing in per-stream sequences", M.records_holes);
 	METRIC("records_lost_declared_total", "counter", "records the module's log declared lost to this reader", M.records_lost_declared);
+	METRIC("holes_declared_total", "counter", "per-chain seq holes declared lost (loss declarations)", M.holes_declared);
+	METRIC("hole_records_total", "counter", "records in the holes declared lost", M.hole_records);
+	METRIC("holes_open", "gauge", "declared holes not yet acked past by ack_quorum nodes", M.holes_open);
+	METRIC("loss_published_total", "counter", "loss declarations published", M.loss_published);
 	METRIC("records_spooled_total", "counter", "records written and fsync'd to the spool", M.records_spooled);
 	METRIC("records_published_total", "counter", "records published (with retransmissions)", M.records_published);
 	METRIC("records_acked_total", "counter", "records deleted after ack_quorum end-to-end acks", M.records_acked);

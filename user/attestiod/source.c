@@ -7,7 +7,8 @@
  * tracking: the chain (instance, generation) of each stream is learned from
  * descriptors and checkpoints, records already in the spool (a restart
  * re-reads what the module's log still holds) are skipped, holes are
- * counted.  Reader `lost` records are passed on as they are.
+ * counted and declared lost by seq (spool_hole).  Reader `lost` records
+ * are passed on as they are.
  */
 #include <endian.h>
 #include <errno.h>
@@ -260,10 +261,18 @@ static int one(struct source *s, const uint8_t *rec, uint32_t len)
 	}
 	if (st->last >= 0 && (int64_t)m.seq > st->last + 1)
 		M.records_holes += m.seq - (uint64_t)st->last - 1;
-	st->last = (int64_t)m.seq;
 	m.kind = st->known ? RK_CHAINED : RK_UNRESOLVED;
 	m.instance = st->instance;
 	m.gen = st->gen;
+	/* Seqs of the chain this gateway never had and will not get: the
+	 * module's log no longer holds them (reader loss, a backfill that
+	 * came too late, or a log that begins after them).  Declared by
+	 * seq, so that nodes excuse exactly these and wait for anything
+	 * else (protocol.md, "Loss declarations"). */
+	if ((int64_t)m.seq > st->last + 1 &&
+	    spool_hole(s->spool, &m, (uint64_t)(st->last + 1), m.seq - 1))
+		return -ENOMEM;
+	st->last = (int64_t)m.seq;
 	return spool_add(s->spool, &m, rec, len);
 }
 

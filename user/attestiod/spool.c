@@ -18,6 +18,7 @@
 
 #include "ack.h"
 #include "attestiod.h"
+#include "loss.h"
 
 static const char schema[] =
 	"PRAGMA journal_mode=WAL;"
@@ -42,7 +43,14 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS ack("
 	" node TEXT, instance INTEGER, stream INTEGER, gen INTEGER, upto INTEGER,"
 	" PRIMARY KEY(node, instance, stream, gen));"
-	"CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v INTEGER);";
+	"CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v INTEGER);"
+	/* declared holes (protocol.md "Loss declarations"): seqs first..last
+	 * of a chain that are gone; kind 1 chained, 2 chain not known yet */
+	"CREATE TABLE IF NOT EXISTS hole("
+	" kind INTEGER NOT NULL, instance INTEGER NOT NULL,"
+	" stream INTEGER NOT NULL, gen INTEGER NOT NULL,"
+	" first INTEGER NOT NULL, last INTEGER NOT NULL,"
+	" PRIMARY KEY(instance, stream, gen, first, kind));";
 
 struct pend {
 	struct rec_meta m;
@@ -63,8 +71,16 @@ struct ackq {
 	int64_t upto;
 };
 
+struct phole {
+	struct rec_meta m;
+	uint64_t first, last;
+};
+
 struct spool {
 	sqlite3 *db;
+	struct phole *phole;	/* holes declared, written with the batch */
+	size_t nphole, capphole;
+	uint64_t loss_ver;	/* changes with the set of holes */
 	const struct config *c;
 	struct pend *pend;
 	unsigned int npend, cap;
@@ -153,6 +169,8 @@ int spool_init(struct spool **sp, const struct config *c)
 	s->max_id = scalar(s, "SELECT max(id) FROM rec", 0);
 	M.spool_bytes = s->bytes;
 	M.spool_records = s->count;
+	M.holes_open = (uint64_t)scalar(s, "SELECT count(*) FROM hole", 0);
+	s->loss_ver = M.holes_open ? 1 : 0;
 	logmsg(LOG_INFO, "spool %s: %" PRIu64 " records (%" PRIu64 " bytes) to resume",
 	       c->spool_path, s->count, s->bytes);
 	*sp = s;
@@ -175,6 +193,7 @@ void spool_fini(struct spool *s)
 	for (unsigned int i = 0; i < s->npend; i++)
 		free(s->pend[i].data);
 	free(s->pend);
+	free(s->phole);
 	free(s->sent);
 	free(s->ackq);
 	sqlite3_close(s->db);
@@ -206,6 +225,101 @@ int spool_add(struct spool *s, const struct rec_meta *m, const uint8_t *rec,
 		s->first_pend_ms = now_ms();
 	s->npend++;
 	return 0;
+}
+
+int spool_hole(struct spool *s, const struct rec_meta *m, uint64_t first,
+	       uint64_t last)
+{
+	if (first > last || last > INT64_MAX)
+		return 0;
+	if (s->nphole == s->capphole) {
+		size_t n = s->capphole ? 2 * s->capphole : 16;
+		struct phole *np = realloc(s->phole, n * sizeof(*np));
+
+		if (!np)
+			return -ENOMEM;
+		s->phole = np;
+		s->capphole = n;
+	}
+	s->phole[s->nphole++] = (struct phole){ *m, first, last };
+	M.holes_declared++;
+	M.hole_records += last - first + 1;
+	logmsg(LOG_WARNING, "source: stream %u seq %" PRIu64 "..%" PRIu64
+	       " are gone (%" PRIu64 " records): declared lost", m->stream,
+	       first, last, last - first + 1);
+	return 0;
+}
+
+/* Write the declared holes (in the batch's transaction). */
+static int holes_write(struct spool *s)
+{
+	sqlite3_stmt *st;
+	int rc = SQLITE_OK;
+
+	if (!s->nphole)
+		return SQLITE_OK;
+	if (sqlite3_prepare_v2(s->db, "INSERT OR IGNORE INTO hole VALUES(?,?,?,?,?,?)",
+			       -1, &st, NULL) != SQLITE_OK)
+		return SQLITE_ERROR;
+	for (size_t i = 0; rc == SQLITE_OK && i < s->nphole; i++) {
+		const struct phole *h = &s->phole[i];
+
+		sqlite3_reset(st);
+		sqlite3_bind_int(st, 1, h->m.kind);
+		sqlite3_bind_int64(st, 2, (int64_t)h->m.instance);
+		sqlite3_bind_int64(st, 3, h->m.stream);
+		sqlite3_bind_int64(st, 4, h->m.gen);
+		sqlite3_bind_int64(st, 5, (int64_t)h->first);
+		sqlite3_bind_int64(st, 6, (int64_t)h->last);
+		rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static void holes_count(struct spool *s)
+{
+	M.holes_open = (uint64_t)scalar(s, "SELECT count(*) FROM hole", 0);
+	s->loss_ver++;
+}
+
+int spool_loss(struct spool *s, struct oracle_loss *l)
+{
+	sqlite3_stmt *st;
+
+	l->n = 0;
+	if (sqlite3_prepare_v2(s->db, "SELECT instance, stream, gen, first, last "
+			       "FROM hole WHERE kind=1 ORDER BY instance, stream, "
+			       "gen, first", -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		struct oracle_hole h = {
+			(uint64_t)sqlite3_column_int64(st, 0),
+			(uint32_t)sqlite3_column_int64(st, 1),
+			(uint32_t)sqlite3_column_int64(st, 2),
+			(uint64_t)sqlite3_column_int64(st, 3),
+			(uint64_t)sqlite3_column_int64(st, 4) };
+		struct oracle_hole *p = l->n ? &l->h[l->n - 1] : NULL;
+
+		/* overlapping holes of one chain (declared again after a
+		 * restart): one */
+		if (p && p->instance == h.instance && p->stream == h.stream &&
+		    p->generation == h.generation && h.first <= p->last) {
+			if (h.last > p->last)
+				p->last = h.last;
+			continue;
+		}
+		if (l->n == ORACLE_LOSS_MAX_HOLES)
+			break;
+		l->h[l->n++] = h;
+	}
+	sqlite3_finalize(st);
+	return (int)l->n;
+}
+
+uint64_t spool_loss_ver(const struct spool *s)
+{
+	return s->loss_ver;
 }
 
 unsigned int spool_unsynced(const struct spool *s)
@@ -325,9 +439,15 @@ int spool_sync(struct spool *s)
 	}
 	sqlite3_finalize(ins);
 	sqlite3_finalize(ch);
+	if (rc == SQLITE_OK)
+		rc = holes_write(s);
 	if (rc != SQLITE_OK || exec(s, "COMMIT")) {
 		rollback(s);
 		goto fail;
+	}
+	if (s->nphole) {
+		s->nphole = 0;
+		holes_count(s);
 	}
 	s->max_id += s->npend;
 	for (unsigned int i = 0; i < s->npend; i++)
@@ -383,7 +503,9 @@ int64_t spool_chain_last(struct spool *s, uint64_t inst, uint32_t stream,
 
 int spool_resolve(struct spool *s, uint32_t stream, uint64_t inst, uint32_t gen)
 {
+	int64_t before = spool_chain_last(s, inst, stream, gen);
 	sqlite3_stmt *st;
+	size_t k = 0;
 	int rc;
 
 	for (unsigned int i = 0; i < s->npend; i++) {
@@ -394,6 +516,43 @@ int spool_resolve(struct spool *s, uint32_t stream, uint64_t inst, uint32_t gen)
 			m->instance = inst;
 			m->gen = gen;
 		}
+	}
+	for (size_t i = 0; i < s->nphole; i++) {
+		struct phole h = s->phole[i];
+
+		if (h.m.kind == RK_UNRESOLVED && h.m.stream == stream) {
+			if ((int64_t)h.last <= before)
+				continue;	/* delivered before (below) */
+			h.m.kind = RK_CHAINED;
+			h.m.instance = inst;
+			h.m.gen = gen;
+		}
+		s->phole[k++] = h;
+	}
+	s->nphole = k;
+	/* Holes of the stream while its chain was unknown belong to this
+	 * one, but for seqs it spooled before (a restart that re-read a log
+	 * beginning mid-chain): those were delivered, not lost. */
+	for (int k = 0; k < 2; k++) {
+		static const char *const sql[] = {
+			"DELETE FROM hole WHERE kind=2 AND stream=?3 AND last <= "
+			"(SELECT last_seq FROM chain WHERE instance=?1 AND "
+			"stream=?3 AND gen=?2)",
+			"UPDATE OR REPLACE hole SET kind=1, instance=?1, gen=?2 "
+			"WHERE kind=2 AND stream=?3",
+		};
+
+		if (sqlite3_prepare_v2(s->db, sql[k], -1, &st, NULL) != SQLITE_OK)
+			return -EIO;
+		sqlite3_bind_int64(st, 1, (int64_t)inst);
+		sqlite3_bind_int64(st, 2, gen);
+		sqlite3_bind_int64(st, 3, stream);
+		rc = sqlite3_step(st);
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE)
+			return -EIO;
+		if (sqlite3_changes(s->db))
+			holes_count(s);
 	}
 	if (sqlite3_prepare_v2(s->db, "UPDATE rec SET kind=1, instance=?, gen=? "
 			       "WHERE kind=2 AND stream=?", -1, &st, NULL) != SQLITE_OK)
@@ -549,14 +708,29 @@ static int ackq_merge(struct spool *s, int node, const struct oracle_ack_entry *
 	return 0;
 }
 
+/* Run @st (a DELETE of chain @e's rows up to @q); add the rows to *n. */
+static int chain_delete(struct spool *s, sqlite3_stmt *st, const struct ackq *e,
+			int64_t q, long *n)
+{
+	sqlite3_reset(st);
+	sqlite3_bind_int64(st, 1, (int64_t)e->instance);
+	sqlite3_bind_int64(st, 2, e->stream);
+	sqlite3_bind_int64(st, 3, e->gen);
+	sqlite3_bind_int64(st, 4, q);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		return -EIO;
+	*n += sqlite3_changes(s->db);
+	return 0;
+}
+
 /* Apply every queued ack in one transaction.  On failure (a full disk: the
  * delete that would free space needs room in the WAL too) the queue is
  * kept and retried from spool_tick(), so an ack is never lost to a write
  * error; the retransmission timer stays the last resort. */
 static long ackq_apply(struct spool *s, uint64_t now)
 {
-	sqlite3_stmt *up = NULL, *del = NULL;
-	long deleted = 0;
+	sqlite3_stmt *up = NULL, *del = NULL, *hdel = NULL;
+	long deleted = 0, holes = 0;
 	int64_t before = (int64_t)s->count;
 	int rc;
 
@@ -570,6 +744,12 @@ static long ackq_apply(struct spool *s, uint64_t now)
 		rc = sqlite3_prepare_v2(s->db, "DELETE FROM rec WHERE kind=1 AND "
 					"instance=? AND stream=? AND gen=? AND seq<=?",
 					-1, &del, NULL);
+	/* a declared hole goes once the chain is acked past it: the nodes
+	 * that acked have it (they never ack past an undeclared hole) */
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(s->db, "DELETE FROM hole WHERE kind=1 AND "
+					"instance=? AND stream=? AND gen=? AND last<?",
+					-1, &hdel, NULL);
 	for (size_t i = 0; rc == SQLITE_OK && i < s->nackq; i++) {
 		const struct ackq *e = &s->ackq[i];
 		int64_t q;
@@ -587,19 +767,15 @@ static long ackq_apply(struct spool *s, uint64_t now)
 		q = quorum_upto(s, e->instance, e->stream, e->gen);
 		if (q < 0)
 			continue;
-		sqlite3_reset(del);
-		sqlite3_bind_int64(del, 1, (int64_t)e->instance);
-		sqlite3_bind_int64(del, 2, e->stream);
-		sqlite3_bind_int64(del, 3, e->gen);
-		sqlite3_bind_int64(del, 4, q);
-		if (sqlite3_step(del) != SQLITE_DONE) {
+		if (chain_delete(s, del, e, q, &deleted) ||
+		    chain_delete(s, hdel, e, q, &holes)) {
 			rc = SQLITE_ERROR;
 			break;
 		}
-		deleted += sqlite3_changes(s->db);
 	}
 	sqlite3_finalize(up);
 	sqlite3_finalize(del);
+	sqlite3_finalize(hdel);
 	/* A lost record goes once no chained record read before it remains
 	 * and a chained record read after it was acked (so the nodes got it). */
 	if (rc == SQLITE_OK && deleted &&
@@ -611,6 +787,8 @@ static long ackq_apply(struct spool *s, uint64_t now)
 		goto fail;
 	}
 	s->nackq = 0;
+	if (holes)
+		holes_count(s);
 	if (s->ack_failing)
 		logmsg(LOG_NOTICE, "spool: acks applied again");
 	s->ack_failing = false;

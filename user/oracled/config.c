@@ -330,6 +330,9 @@ static int handler(void *user, const char *sec, const char *name,
 		if (!strcmp(name, "evidence_timeout"))
 			return u64_key(p, &c->evidence_timeout_s, 1, 86400, sec,
 				       name, value);
+		if (!strcmp(name, "join_period"))
+			return u64_key(p, &c->join_period_s, 1, 3600, sec,
+				       name, value);
 		if (!strcmp(name, "allow_simulated")) {
 			if (strcmp(value, "true") && strcmp(value, "false"))
 				FAIL("node.allow_simulated must be true or false");
@@ -534,6 +537,7 @@ static int config_parse(const char *path, const char *text,
 	c->retain_s = 7 * 86400;
 	c->evidence_timeout_s = 60;
 	c->enroll_timeout_s = 60;
+	c->join_period_s = 10;
 	c->max_clock_skew_s = 10;
 	line = text ? ini_parse_string(text, handler, &p) :
 		      ini_parse(path, handler, &p);

@@ -3,9 +3,12 @@
  * Ingest: records batches from gateways.  Per gateway one libattestio
  * verifier (allow_join, allow_lost: a node stores every record with its
  * verdict, whatever it is) fed strictly in seq order per chain: a record
- * after a hole that no `lost` record excuses is dropped (the gateway
- * retransmits it after the missing ones), a record already fed is a
- * duplicate (dedup by instance, stream, generation, seq).  A chain is
+ * after a hole that no loss declaration of the gateway names seq by seq
+ * is dropped (the gateway retransmits it after the missing ones), a
+ * record already fed is a duplicate (dedup by instance, stream,
+ * generation, seq).  A chain first seen after its start waits
+ * join_period for the gateway's retransmission of its earliest records
+ * and joins at the lowest seq seen (protocol.md, "Acks").  A chain is
  * acked up to N once every record up to N has its final verdict and is
  * committed.  A BAD verdict, or a chain that broke, quarantines the
  * gateway with the exact reason.
@@ -28,6 +31,7 @@
 
 #include "ack.h"
 #include "evidence.h"
+#include "loss.h"
 #include "oracled.h"
 #include "report.h"
 
@@ -46,6 +50,8 @@ struct chain {
 	uint32_t stream, gen;
 	int64_t expected;	/* next seq to feed, -1: accept any first */
 	int64_t frontier;	/* acked up to, -1 none */
+	uint64_t join_until;	/* first seen after its start: joins then, */
+	uint64_t join_low;	/* at the lowest seq seen until then */
 	struct fed *q;		/* fed, not yet acked, oldest first */
 	size_t qh, qn, qcap;
 	bool saved;		/* its row is in the chain table */
@@ -63,7 +69,6 @@ struct chain {
 struct gw {
 	struct reg_gw *reg;
 	struct att_verifier *v;
-	uint64_t allowance;	/* records lost records excuse */
 	struct chain *ch;	/* all chains seen */
 	size_t nch, capch;
 	int cur[ATTESTIO_MAX_STREAMS];	/* index of each stream's chain, -1 */
@@ -92,7 +97,7 @@ struct ingest {
 	struct store *s;
 	struct registry *reg;
 	const struct oracle_signer *signer;
-	sqlite3_stmt *ins, *upd, *get, *rd, *chup, *dsup;
+	sqlite3_stmt *ins, *upd, *get, *rd, *chup, *dsup, *hget;
 	struct gw gw[OD_MAX_GW];
 	int ngw;
 	struct ingest_stats st;
@@ -692,6 +697,162 @@ static int release(struct ingest *in, struct gw *g)
 	return 0;
 }
 
+/* Are seqs @first..@last of @c all named by the gateway's declarations? */
+static bool declared(struct gw *g, const struct chain *c, uint64_t first,
+		     uint64_t last)
+{
+	sqlite3_stmt *st = g->in->hget;
+	uint64_t p = first;	/* the first seq not covered yet */
+
+	if (!c->known)
+		return false;
+	sqlite3_reset(st);
+	sqlite3_bind_text(st, 1, g->reg->conf->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (int64_t)c->instance);
+	sqlite3_bind_int64(st, 3, c->stream);
+	sqlite3_bind_int64(st, 4, c->gen);
+	sqlite3_bind_int64(st, 5, (int64_t)first);
+	while (p <= last && sqlite3_step(st) == SQLITE_ROW) {
+		uint64_t f = (uint64_t)sqlite3_column_int64(st, 0);
+		uint64_t l = (uint64_t)sqlite3_column_int64(st, 1);
+
+		if (f > p)
+			break;
+		if (l >= p)
+			p = l + 1;
+	}
+	sqlite3_reset(st);
+	return p > last;
+}
+
+/*
+ * Seqs @first..@last of @c that this node will never have: declared gone
+ * by the gateway ("declared"), or before the point where it joined the
+ * chain ("join").  Stored (table gap), audited, logged and counted once:
+ * the chain only moves forward past them.
+ */
+static void gap_note(struct gw *g, struct chain *c, uint64_t first,
+		     uint64_t last, const char *why)
+{
+	struct ingest *in = g->in;
+	sqlite3_stmt *st;
+	char what[300];
+
+	if (*why == 'd')
+		in->st.declared_lost += last - first + 1;
+	else
+		in->st.join_gap += last - first + 1;
+	snprintf(what, sizeof(what), "stream %u (load %016" PRIx64 " gen %u): "
+		 "seq %" PRIu64 "..%" PRIu64 " (%" PRIu64 " records) %s", c->stream,
+		 c->instance, c->gen, first, last, last - first + 1,
+		 *why == 'd' ? "declared lost by the gateway" :
+		 "before this node joined the chain: never received, its acks "
+		 "cover the chain from the join point on");
+	od_log("gateway %s: %s", g->reg->conf->id, what);
+	store_audit(in->s, *why == 'd' ? "declared-lost" : "late-join",
+		    g->reg->conf->id, "%s", what);
+	st = store_prep(in->s, "INSERT INTO gap(gw, instance, stream, gen, known, "
+			"first, last, why, time) VALUES(?,?,?,?,?,?,?,?,?)");
+	if (!st)
+		return;
+	sqlite3_bind_text(st, 1, g->reg->conf->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (int64_t)c->instance);
+	sqlite3_bind_int64(st, 3, c->stream);
+	sqlite3_bind_int64(st, 4, c->gen);
+	sqlite3_bind_int(st, 5, c->known);
+	sqlite3_bind_int64(st, 6, (int64_t)first);
+	sqlite3_bind_int64(st, 7, (int64_t)last);
+	sqlite3_bind_text(st, 8, why, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 9, (int64_t)time(NULL));
+	sqlite3_step(st);
+	sqlite3_finalize(st);
+}
+
+/*
+ * First sight of chain @c (no stored state) at @seq > 0: join now if the
+ * gateway declared seqs 0..seq-1 of it gone (the chain must be known: a
+ * first record that is a sample names no chain); else wait join_period (at least the
+ * gateways' retransmit interval: the gateway sends again everything not
+ * acked, from its oldest record) and join at the lowest seq seen by then,
+ * the next time it comes.  Records before the join point are gone from
+ * the gateway (acked by ack_quorum other nodes): noted as a "join" gap.
+ */
+static bool join(struct gw *g, struct chain *c, uint64_t seq)
+{
+	uint64_t now = (uint64_t)time(NULL);
+
+	if (declared(g, c, 0, seq - 1)) {
+		gap_note(g, c, 0, seq - 1, "declared");
+		return true;
+	}
+	if (!c->join_until) {
+		c->join_until = now + g->in->c->join_period_s;
+		c->join_low = seq;
+		od_log("gateway %s: stream %u first seen at seq %" PRIu64 ": "
+		       "waiting %" PRIu64 " s for its earlier records", g->reg->conf->id,
+		       c->stream, seq, g->in->c->join_period_s);
+		return false;
+	}
+	if (seq < c->join_low)
+		c->join_low = seq;
+	if (now < c->join_until || seq > c->join_low)
+		return false;
+	/* the chain may be known by now (a checkpoint came meanwhile) */
+	gap_note(g, c, 0, seq - 1, declared(g, c, 0, seq - 1) ? "declared" : "join");
+	return true;
+}
+
+static struct gw *gw_of(struct ingest *in, const char *gwid, int *ret);
+
+/* The holes one loss declaration names, stored once (by chain and first). */
+int ingest_loss(struct ingest *in, const char *gwid, const uint8_t *buf,
+		size_t len)
+{
+	static struct oracle_loss l;
+	const char *why = NULL;
+	sqlite3_stmt *st;
+	struct gw *g;
+	int ret;
+
+	g = gw_of(in, gwid, &ret);
+	if (!g)
+		return ret;
+	if (!len)
+		return 0;	/* a retained declaration cleared */
+	if (oracle_loss_parse(buf, len, &l, &why) ||
+	    memcmp(l.gw, g->reg->bin, sizeof(l.gw))) {
+		in->st.loss_bad++;
+		od_log("gateway %s: loss declaration rejected: %s", gwid,
+		       why ? why : "it names another gateway");
+		return -EBADMSG;
+	}
+	in->st.loss_msgs++;
+	if (store_begin(in->s))
+		return -EIO;
+	st = store_prep(in->s, "INSERT OR IGNORE INTO hole VALUES(?,?,?,?,?,?,?)");
+	for (size_t i = 0; st && i < l.n; i++) {
+		const struct oracle_hole *h = &l.h[i];
+
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, gwid, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, (int64_t)h->instance);
+		sqlite3_bind_int64(st, 3, h->stream);
+		sqlite3_bind_int64(st, 4, h->generation);
+		sqlite3_bind_int64(st, 5, (int64_t)h->first);
+		sqlite3_bind_int64(st, 6, (int64_t)h->last);
+		sqlite3_bind_int64(st, 7, (int64_t)time(NULL));
+		if (sqlite3_step(st) == SQLITE_DONE && sqlite3_changes(in->s->db)) {
+			in->st.holes_new++;
+			od_log("gateway %s: declares stream %u (load %016" PRIx64
+			       " gen %u) seq %" PRIu64 "..%" PRIu64 " lost", gwid,
+			       h->stream, h->instance, h->generation, h->first,
+			       h->last);
+		}
+	}
+	sqlite3_finalize(st);
+	return store_commit(in->s) ? -EIO : 0;
+}
+
 static void one(struct ingest *in, struct gw *g, const uint8_t *rec, uint32_t len)
 {
 	struct attestio_rec_hdr h;
@@ -712,7 +873,6 @@ static void one(struct ingest *in, struct gw *g, const uint8_t *rec, uint32_t le
 
 		if (len >= sizeof(h) + sizeof(l))
 			memcpy(&l, rec + sizeof(h), sizeof(l));
-		g->allowance += le64toh(l.records);
 		feed(g, rec, len, 0);
 		st = store_prep(in->s, "INSERT INTO lost(gw, records, data) VALUES(?,?,?)");
 		if (st) {
@@ -736,14 +896,17 @@ static void one(struct ingest *in, struct gw *g, const uint8_t *rec, uint32_t le
 		g->changed = true;	/* re-ack: the gateway may have lost it */
 		return;
 	}
+	if (c->expected < 0 && seq > 0 && !join(g, c, seq)) {
+		in->st.join_wait++;	/* the retransmission brings earlier */
+		return;
+	}
 	if (c->expected >= 0 && (int64_t)seq > c->expected) {
-		uint64_t hole = seq - (uint64_t)c->expected;
-
-		if (g->allowance < hole) {
+		/* only what the gateway declared gone, seq by seq */
+		if (!declared(g, c, (uint64_t)c->expected, seq - 1)) {
 			in->st.out_of_order++;	/* wait for the retransmission */
 			return;
 		}
-		g->allowance -= hole;
+		gap_note(g, c, (uint64_t)c->expected, seq - 1, "declared");
 	}
 	c->expected = (int64_t)seq + 1;
 	if (q_push(c, seq, 0))
@@ -1095,7 +1258,11 @@ int ingest_init(struct ingest **ip, const struct od_config *c,
 	in->rd = store_prep(s, "INSERT OR IGNORE INTO reading VALUES(?,?,?,?,?,?,?,?)");
 	in->chup = store_prep(s, "INSERT OR REPLACE INTO chain VALUES(?,?,?,?,?)");
 	in->dsup = store_prep(s, "INSERT OR REPLACE INTO chain_desc VALUES(?,?,?,?,?,?)");
-	if (!in->ins || !in->upd || !in->get || !in->rd || !in->chup || !in->dsup)
+	in->hget = store_prep(s, "SELECT first, last FROM hole WHERE gw=? AND "
+			      "instance=? AND stream=? AND gen=? AND last>=? "
+			      "ORDER BY first");
+	if (!in->ins || !in->upd || !in->get || !in->rd || !in->chup || !in->dsup ||
+	    !in->hget)
 		goto fail;
 	for (int i = 0; i < c->ngw; i++) {
 		struct gw *g = &in->gw[i];
@@ -1134,6 +1301,7 @@ void ingest_fini(struct ingest *in)
 	sqlite3_finalize(in->rd);
 	sqlite3_finalize(in->chup);
 	sqlite3_finalize(in->dsup);
+	sqlite3_finalize(in->hget);
 	free(in);
 }
 

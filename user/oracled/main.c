@@ -188,6 +188,12 @@ static void on_message(struct mosquitto *m, void *ud,
 			ack_out(n, a, n->ackbuf, acklen);
 		return;
 	}
+	if (!strncmp(t, "attestio/v1/gw/", 15) && strlen(t) == 15 + 32 + 5 &&
+	    !strcmp(t + 47, "/lost")) {
+		snprintf(a, sizeof(a), "%.32s", t + 15);
+		ingest_loss(n->parts.in, a, msg->payload, (size_t)msg->payloadlen);
+		return;
+	}
 	if (!strncmp(t, "attestio/v1/gw/", 15) && strlen(t) == 15 + 32 + 8 &&
 	    !strcmp(t + 47, "/records")) {
 		size_t acklen = 0;
@@ -260,6 +266,7 @@ static void on_connect(struct mosquitto *m, void *ud, int rc)
 	if (!rc) {
 		mosquitto_subscribe(m, NULL, "attestio/v1/gw/+/records", 1);
 		mosquitto_subscribe(m, NULL, "attestio/v1/gw/+/evidence", 1);
+		mosquitto_subscribe(m, NULL, "attestio/v1/gw/+/lost", 1);
 		mosquitto_subscribe(m, NULL, "attestio/v1/report/+/+", 1);
 		mosquitto_subscribe(m, NULL, "attestio/v1/gw/+/bundle", 1);
 		snprintf(t, sizeof(t), "attestio/v1/gw/+/answer/%s", n->node_hex);

@@ -111,6 +111,12 @@ size_t metrics_render(struct od_parts *p, char *buf, size_t cap)
 	one(&o, "evidence_rejected_total", "counter", "gateway evidence rejected (malformed, another gateway's, a log that proves nothing)", is->evidence_bad);
 	one(&o, "checkpoints_held_total", "counter", "checkpoints held waiting for their boot's evidence", is->held);
 	one(&o, "checkpoints_held_timeout_total", "counter", "held checkpoints whose evidence never came (gateway quarantined)", is->held_timeout);
+	one(&o, "loss_declarations_total", "counter", "gateway loss declarations accepted", is->loss_msgs);
+	one(&o, "loss_declarations_rejected_total", "counter", "gateway loss declarations rejected (malformed, another gateway's)", is->loss_bad);
+	one(&o, "holes_declared_total", "counter", "holes gateways declared that were new to this node", is->holes_new);
+	one(&o, "records_declared_lost_total", "counter", "records a chain skipped because its gateway declared them lost", is->declared_lost);
+	one(&o, "records_before_join_total", "counter", "records before the point where this node joined a chain late (never received)", is->join_gap);
+	one(&o, "records_join_wait_total", "counter", "records dropped while a chain first seen after its start waited for its earlier records", is->join_wait);
 	one(&o, "acks_total", "counter", "signed acks published", is->acks_sent);
 	head(&o, "verify_seconds", "summary", "time to verify and store one batch");
 	put(&o, "attestio_oracle_verify_seconds_sum %.6f\nattestio_oracle_verify_seconds_count %"

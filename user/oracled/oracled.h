@@ -108,6 +108,9 @@ struct od_config {
 	uint64_t retain_s;	/* readings and records kept this long */
 	uint64_t evidence_timeout_s;	/* a checkpoint waits this long for
 					   its boot's evidence */
+	uint64_t join_period_s;	/* a chain first seen after its start
+				   waits this long for the earliest
+				   records the gateway still holds */
 	bool allow_simulated;	/* admit attestio-sim keys (tests only) */
 	char ek_ca_dir[OD_PATH];	/* EK certificate CAs, "" = none */
 	uint64_t enroll_timeout_s;	/* a challenge unanswered this long is
@@ -134,7 +137,7 @@ int config_gw_index(const struct od_config *c, const char *id);
 
 /* ------------------------------------------------------------- store --- */
 
-#define STORE_SCHEMA	6
+#define STORE_SCHEMA	7
 #define STORE_REP_HIST	200	/* rounds of reputation history kept */
 
 struct store {
@@ -284,6 +287,12 @@ struct ingest_stats {
 					   receipt + max_clock_skew */
 	uint64_t drift;			/* readings dropped: the gateway clock
 					   and the TPM clock disagree */
+	/* loss declarations and late joins (protocol.md): declarations
+	 * taken / refused, holes new to the store, records excused by a
+	 * declaration, records before a late join point (never received),
+	 * records dropped while waiting to join */
+	uint64_t loss_msgs, loss_bad, holes_new;
+	uint64_t declared_lost, join_gap, join_wait;
 	uint64_t latency_us_sum, latency_n;
 	/* sample captured -> verified and stored here (record realtime to
 	 * now): a histogram over OD_LAT_BOUNDS_MS, the last bucket +Inf */
@@ -309,6 +318,11 @@ int ingest_evidence(struct ingest *in, const char *gw, const uint8_t *buf,
 /* After an admission (registry_admit): the gateway's verifier, made
  * (again) with the admitted AK.  0 or -EIO. */
 int ingest_admit(struct ingest *in, const char *gw);
+/* One loss declaration of gateway @gw (protocol.md "Loss declarations"):
+ * strict parse, its holes stored (idempotent: keyed by chain and first
+ * seq).  0, or -EBADMSG (counted, logged, nothing stored). */
+int ingest_loss(struct ingest *in, const char *gw, const uint8_t *buf,
+		size_t len);
 /* Checkpoints held longer than evidence_timeout: quarantine their gateway
  * with the reason (they stay held: evidence that still comes verifies
  * them). */

@@ -81,6 +81,16 @@ static const char *const migrations[STORE_SCHEMA + 1] = {
 	"CREATE TABLE IF NOT EXISTS enrollment(gw TEXT PRIMARY KEY,"
 	" ek BLOB NOT NULL, ak_name BLOB NOT NULL, bundle BLOB NOT NULL,"
 	" ek_cert INTEGER, tier INTEGER, node TEXT, time INTEGER);",
+	/* loss declarations (protocol.md): the holes each gateway declared,
+	 * and the gaps this node's chains have: excused by a declaration
+	 * (why 'declared') or before a late join point (why 'join') */
+	[7] =
+	"CREATE TABLE IF NOT EXISTS hole(gw TEXT, instance INTEGER,"
+	" stream INTEGER, gen INTEGER, first INTEGER, last INTEGER,"
+	" received INTEGER, PRIMARY KEY(gw, instance, stream, gen, first));"
+	"CREATE TABLE IF NOT EXISTS gap(id INTEGER PRIMARY KEY, gw TEXT,"
+	" instance INTEGER, stream INTEGER, gen INTEGER, known INTEGER,"
+	" first INTEGER, last INTEGER, why TEXT, time INTEGER);",
 };
 
 sqlite3_stmt *store_prep(struct store *s, const char *sql)
