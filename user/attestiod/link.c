@@ -38,6 +38,8 @@
  * the broker accepted that one, so the loop never waits on an unreachable
  * broker.  The TLS handshake that follows is non-blocking either way.
  */
+#define BEACON_TOPIC	"attestio/v1/beacon/"	/* protocol.md "Beacons" */
+
 enum lstate { L_DOWN, L_PROBING, L_CONNECTING, L_UP };
 
 struct link {
@@ -58,6 +60,8 @@ struct link {
 	bool ev_sent;		/* published on this connection */
 	uint8_t *batch;
 	struct oracle_ack *ack;
+	link_beacon_fn beacon;		/* NULL: not subscribed */
+	void *beacon_ctx;
 	bool tls_error;			/* libmosquitto reported an OpenSSL error */
 	uint64_t connect_start;
 	int probe;			/* L_PROBING: our socket, else -1 */
@@ -215,6 +219,8 @@ static void on_connect(struct mosquitto *m, void *ud, int rc)
 	l->oldest_since = now_ms();
 	M.connected = 1;
 	mosquitto_subscribe(m, NULL, l->topic_ack, 1);
+	if (l->beacon)
+		mosquitto_subscribe(m, NULL, BEACON_TOPIC "+", 1);
 	l->ev_sent = false;	/* again on every connection */
 }
 
@@ -252,6 +258,14 @@ int link_evidence(struct link *l, const uint8_t *buf, size_t len)
 	l->ev_sent = false;
 	publish_evidence(l);
 	return 0;
+}
+
+void link_beacons(struct link *l, link_beacon_fn cb, void *ctx)
+{
+	l->beacon = cb;
+	l->beacon_ctx = ctx;
+	if (l->state == L_UP)
+		mosquitto_subscribe(l->m, NULL, BEACON_TOPIC "+", 1);
 }
 
 static void on_disconnect(struct mosquitto *m, void *ud, int rc)
@@ -294,6 +308,13 @@ static void on_message(struct mosquitto *m, void *ud,
 	long n;
 
 	(void)m;
+	if (l->beacon && node_hex &&
+	    !strncmp(msg->topic, BEACON_TOPIC, strlen(BEACON_TOPIC)) &&
+	    node_hex == msg->topic + strlen(BEACON_TOPIC) - 1) {
+		l->beacon(l->beacon_ctx, node_hex + 1, msg->payload,
+			       msg->payloadlen > 0 ? (size_t)msg->payloadlen : 0);
+		return;
+	}
 	if (!node_hex || strncmp(msg->topic, l->topic_ack, strlen(l->topic_ack) - 1))
 		return;
 	node_hex++;

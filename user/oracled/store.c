@@ -75,6 +75,13 @@ static const char *const migrations[STORE_SCHEMA + 1] = {
 	[5] =
 	"CREATE TABLE IF NOT EXISTS rep_hist(feed TEXT, round INTEGER,"
 	" device BLOB, rep INTEGER, PRIMARY KEY(feed, device, round));",
+	/* oracle beacons: issued by this node and received from the others
+	 * (beacon.c; protocol.md "Beacons"), the message as published */
+	[6] =
+	"CREATE TABLE IF NOT EXISTS beacon(node TEXT, round INTEGER,"
+	" value BLOB, time INTEGER, received INTEGER, data BLOB,"
+	" PRIMARY KEY(node, round));"
+	"CREATE INDEX IF NOT EXISTS beacon_round ON beacon(round);",
 };
 
 sqlite3_stmt *store_prep(struct store *s, const char *sql)
