@@ -122,6 +122,11 @@ $(TB)/attestiod/gen_records: tests/attestiod/gen_records.c tests/common/signed_s
 	$(CC) $(USER_CFLAGS) $(KSHIM_CFLAGS) -Iuser/include -Iuser/lib -Itests/common $< -o $@ \
 		$(UB)/libattestio.a $(LIB_LDLIBS)
 tests: $(TB)/attestiod/gen_records
+# attestiod beacon scenario: signed (and forged) oracle beacons.
+$(TB)/attestiod/mkbeacon: tests/attestiod/mkbeacon.c $(UB)/liboracle.a
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) $(ORACLE_CFLAGS) $< -o $@ $(UB)/liboracle.a $(ORACLE_LDLIBS)
+tests: $(TB)/attestiod/mkbeacon
 
 # Contract tests (user/contracts/test, tests/contracts/run.sh): signs report
 # cores with liboracle as the oracle nodes do.
