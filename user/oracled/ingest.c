@@ -988,9 +988,9 @@ static void pins_init(struct ingest *in, struct gw *g, int gi)
 
 /*
  * Freshness (fresh.c): the beacon each verified checkpoint covers is
- * classified; a change of a gateway's class to none, unknown or stale is
- * logged once (with freshness = required the verifier already refused
- * the unknown and none ones).
+ * classified; a change of a gateway's class to unknown or stale is logged
+ * once (none, a gateway without beacons yet, is only counted; with
+ * freshness = required the verifier already refused unknown and none).
  */
 static void on_beacon(void *ctx, uint32_t stream, uint64_t instance,
 		      uint64_t epoch, const uint8_t *beacon)
@@ -1001,7 +1001,8 @@ static void on_beacon(void *ctx, uint32_t stream, uint64_t instance,
 
 	prev = fresh_gw(g->in->fresh, gi)->last_class;
 	cls = fresh_note(g->in->fresh, gi, beacon, why, sizeof(why));
-	if (cls != FRESH_OK && cls != prev && !g->replaying)
+	if ((cls == FRESH_UNKNOWN || cls == FRESH_STALE) && cls != prev &&
+	    !g->replaying)
 		od_log("gateway %s: checkpoint epoch %" PRIu64 " (instance %"
 		       PRIu64 ", stream %u) %s: %s", g->reg->conf->id, epoch,
 		       instance, stream, fresh_class_name(cls), why);
