@@ -64,7 +64,7 @@ $(TB)/unit/test_oracled_%: tests/unit/test_oracled_%.c user/oracled/%.c user/ora
 		$(UB)/liboracle.a $(UB)/libattestio.a -lcmocka -linih $(ORACLE_LDLIBS) $(LIB_LDLIBS)
 # attestio-oracle's ingest with its store and registry, fed signed record
 # streams (tests/common/signed_stream.h).
-OD_INGEST_SRC := user/oracled/ingest.c user/oracled/registry.c user/oracled/store.c user/oracled/log.c
+OD_INGEST_SRC := user/oracled/ingest.c user/oracled/fresh.c user/oracled/registry.c user/oracled/store.c user/oracled/log.c
 $(TB)/unit/test_oracled_ingest: tests/unit/test_oracled_ingest.c $(OD_INGEST_SRC) user/oracled/oracled.h \
 		tests/common/signed_stream.h $(UB)/liboracle.a $(UB)/libattestio.a
 	@mkdir -p $(@D)
@@ -128,6 +128,11 @@ $(TB)/attestiod/gen_records: tests/attestiod/gen_records.c tests/common/signed_s
 	$(CC) $(USER_CFLAGS) $(KSHIM_CFLAGS) -Iuser/include -Iuser/lib -Itests/common $< -o $@ \
 		$(UB)/libattestio.a $(LIB_LDLIBS)
 tests: $(TB)/attestiod/gen_records
+# attestiod beacon scenario: signed (and forged) oracle beacons.
+$(TB)/attestiod/mkbeacon: tests/attestiod/mkbeacon.c $(UB)/liboracle.a
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) $(ORACLE_CFLAGS) $< -o $@ $(UB)/liboracle.a $(ORACLE_LDLIBS)
+tests: $(TB)/attestiod/mkbeacon
 
 # Contract tests (user/contracts/test, tests/contracts/run.sh): signs report
 # cores with liboracle as the oracle nodes do.

@@ -6,6 +6,9 @@
  * Records are appended to OUT (whole records per write), paced at RATE
  * records/s (0: as fast as possible); the AK public key goes to AK.PEM.
  *   gen_records OUT AK.PEM S K E RATE
+ * With GEN_BEACON_FILE set, each epoch's quote covers the beacon value
+ * that file holds then (64 hex digits; absent or empty: none), as the
+ * module quotes the beacon attestiod handed it.
  */
 #include "record.h"	/* first: its SHA-256 shim configures OpenSSL */
 
@@ -26,6 +29,24 @@
 #include "signed_stream.h"
 
 static struct recs rs;
+static uint8_t beacon[32];
+
+/* The beacon the next epoch quotes (GEN_BEACON_FILE), NULL: none. */
+static const uint8_t *beacon_now(void)
+{
+	const char *path = getenv("GEN_BEACON_FILE");
+	char hex[80] = "";
+	FILE *f;
+	int ok;
+
+	if (!path || !(f = fopen(path, "r")))
+		return NULL;
+	ok = fgets(hex, sizeof(hex), f) != NULL;
+	fclose(f);
+	for (int i = 0; ok && i < 32; i++)
+		ok = sscanf(hex + 2 * i, "%2hhx", &beacon[i]) == 1;
+	return ok ? beacon : NULL;
+}
 
 static void flush(FILE *f, long rate)
 {
@@ -76,6 +97,7 @@ int main(int argc, char **argv)
 			for (int s = 0; s < S; s++)
 				add_sample(&rs, &st[s], (int16_t)(e * 100 + i));
 		q.clock = 1000u * (uint64_t)e;
+		q.beacon = beacon_now();
 		add_checkpoints(&rs, ss, S, (uint64_t)e, &q);
 		flush(f, rate);
 	}

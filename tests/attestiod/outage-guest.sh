@@ -223,11 +223,19 @@ scenario() {	# name
 	res=$ans
 	ctl node-dups
 	dups=$((${ans:-0} - dups0))
+	# the node issued a beacon at its start (retained); the daemon handed
+	# it to the module (ATTESTIO_IOC_SET_BEACON), whose quotes cover it
+	local fresh none unknown stale
+	ctl node-beacons
+	read -r fresh none unknown stale <<< "$ans"
+	[ "${fresh:-0}" -gt 0 ] && [ "${unknown:-1}" = 0 ] ||
+		why="${why:+$why; }node: ${fresh:-?} checkpoints covering an issued beacon, ${unknown:-?} an unknown one (none ${none:-?}, stale ${stale:-?}); daemon set $(metric beacons_set_total)"
 	[ "$s" = disk_full ] && [ "$alarm" != 1 ] && why="${why:+$why; }no alarm_spool_write while the disk was full"
 	kill -0 "$gw" 2> /dev/null || why="${why:+$why; }the daemon died"
 	local figures
 	figures="${res#* }, duplicates $dups dropped by dedup, 0 stored twice"
 	figures="$figures; reconnects $(metric reconnects_total), retransmits $(metric retransmits_total)"
+	figures="$figures; checkpoints covering an issued beacon $fresh (none $none)"
 	if [[ $res == OK* ]] && [ -z "$why" ]; then
 		ok "$s ($figures)"
 	else

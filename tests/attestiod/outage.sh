@@ -276,6 +276,9 @@ serve() {
 		broker-kill9) broker_stop KILL ;;
 		node-start) node_start ;;
 		node-dups) ans=$(node_metric 'records_rejected_total{reason="duplicate"}') ;;
+		# verified checkpoints by the beacon they cover (oracle.md "Beacons")
+		node-beacons) ans=$(for c in fresh none unknown stale; do
+			node_metric "checkpoints_beacon_total{class=\"$c\"}"; done | tr '\n' ' ') ;;
 		check) ans=$(check "$a1" "$a2" 2>&1) ;;
 		settle-nodes)	# not in $(): the nodes are this shell's children
 			settle_nodes "$a1" > "$base/settle.ans" 2>&1

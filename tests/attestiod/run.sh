@@ -155,8 +155,8 @@ file_records() {	# file -> number of chained records
 	EOP
 }
 # Every record of the file is stored once, contiguous per stream, verified.
-check_db() {	# dir expected -> "" if fine, else why
-	python3 - "$1/oracle.db" "$2" "$gwid" <<-'EOP'
+check_db() {	# dir expected [db] -> "" if fine, else why
+	python3 - "${3:-$1/oracle.db}" "$2" "$gwid" <<-'EOP'
 	import sqlite3, sys
 	db = sqlite3.connect(sys.argv[1]); exp = int(sys.argv[2])
 	n, = db.execute("select count(*) from rec where gw=?", (sys.argv[3],)).fetchone()
@@ -748,6 +748,137 @@ if want bad_config; then
 		notok "bad_config_bpf" "rc $rc: $out" "rc $rc2: $out2"
 	fi
 fi
+
+# Beacons (protocol.md "Beacons"): node A issues one a second (retained);
+# the daemon takes them and ignores forged and old ones; node B, which
+# issues none and requires freshness, verifies the gateway's checkpoints
+# only because they cover A's beacons.  The records' quotes cover the
+# newest value A issued (GEN_BEACON_FILE: what the module would quote),
+# or, in beacon_unknown, a value nobody issued: B must refuse them.
+mkbeacon=$top/build/tests/attestiod/mkbeacon
+bport=$((port + 2))
+beacon_node() {	# dir name key extra-conf
+	cat > "$1/$2.conf" <<-EOC
+	[node]
+	key = $3
+	db = $1/$2.db
+	[link]
+	broker = mqtts://localhost:$port
+	ca = $pki/ca.crt
+	cert = $pki/oracle.crt
+	key = $pki/oracle.key
+	[gateways]
+	$gwid = $1/ak.pem
+	[quorum]
+	node = $nodepub
+	[beacon]
+	period = 1
+	$4
+	EOC
+	"$bin/attestio-oracle" run --config "$1/$2.conf" 2> "$1/$2.log" &
+	pids+=($!)
+	bnodes+=($!)
+}
+cmetric() {	# port prefix name -> value (curl: python starts slowly on a busy host)
+	curl -s -m 2 "http://127.0.0.1:$1/metrics" | awk -v n="$2$3" '$1 == n { print $2 }'
+}
+bmetric() { cmetric "$bport" attestio_oracle_ "$1"; }
+gmetric() { cmetric "$mport" attestiod_ "$1"; }
+bpub() {	# file topic-node
+	mosquitto_pub -h localhost -p "$port" --cafile "$pki/ca.crt" \
+		--cert "$pki/oracle.crt" --key "$pki/oracle.key" -q 1 \
+		-t "attestio/v1/beacon/$2" -f "$1"
+}
+beacon_scenario() {	# name known|unknown
+	local name=$1 d=$base/$1 total why='' i r a
+	bnodes=()
+	mkdir -p "$d"
+	"$gen" "$d/ak.tmp" "$d/ak.pem" 1 1 1 0 && : > "$d/records.bin"
+	broker_start "$d"
+	beacon_node "$d" oracle "$nodekey" ""	# A: oracle.db, as drained() reads
+	beacon_node "$d" b "$otherkey" "issue = false
+freshness = required
+[metrics]
+listen = 127.0.0.1:$bport"
+	gw_conf "$d"
+	gw_start "$d"
+	for _ in $(seq 50); do
+		[ "$(gmetric beacons_accepted_total)" -ge 2 ] 2> /dev/null && break
+		sleep 0.2
+	done
+	# the beacon the module would quote: A's newest (known), or random
+	( while :; do
+		if [ "$2" = known ]; then
+			sqlite3 "$d/oracle.db" "select lower(hex(value)) from beacon order by round desc limit 1" \
+				> "$d/beacon.tmp" 2> /dev/null
+		else
+			openssl rand -hex 32 > "$d/beacon.tmp"
+		fi
+		mv "$d/beacon.tmp" "$d/beacon.hex"
+		sleep 0.5
+	done ) &
+	pids+=($!)
+	sleep 0.6
+	GEN_BEACON_FILE=$d/beacon.hex "$gen" "$d/records.bin" "$d/ak.pem" 2 20 6 1000
+	total=$(file_records "$d/records.bin")
+	why=$(drained "$d" "$total" 150)	# node A: acked, spool empty
+	[ -n "$why" ] && why="node A: $why"
+	if [ "$2" = known ]; then
+		for _ in $(seq 50); do
+			[ -z "$(check_db "$d" "$total" "$d/b.db")" ] && break
+			sleep 0.2
+		done
+		r=$(check_db "$d" "$total" "$d/b.db")
+		[ -n "$r" ] && why="${why:+$why; }node B: $r"
+		a=$(bmetric 'checkpoints_beacon_total{class="fresh"}')
+		[ "${a:-0}" -gt 0 ] || why="${why:+$why; }node B: no fresh checkpoint ($a)"
+		curl -s "http://127.0.0.1:$bport/api/v1/status" > "$d/b-status.json"
+		a=$(python3 -c 'import json,sys; g=json.load(open(sys.argv[1]))["gateways"][0]; b=g["beacon"]; print(b["round"] > 0 and b["age_s"] <= g["last_record_age_s"] + 5 and b["class"] == "fresh")' "$d/b-status.json" 2>&1)
+		[ "$a" = True ] || why="${why:+$why; }node B status: no fresh beacon per gateway: $a"
+		# the daemon: forged and old beacons change nothing
+		r=$(gmetric beacon_round)
+		"$mkbeacon" "$otherkey" "$((r + 1))" > "$d/unknown.cbor"
+		"$mkbeacon" "$otherkey" "$((r + 1))" "$nodeid" > "$d/forged.cbor"
+		"$mkbeacon" "$nodekey" 5 > "$d/old.cbor"
+		bpub "$d/unknown.cbor" "$otherid"
+		bpub "$d/forged.cbor" "$nodeid"
+		bpub "$d/old.cbor" "$nodeid"
+		printf 'garbage' > "$d/bad.cbor"
+		bpub "$d/bad.cbor" "$nodeid"
+		for _ in $(seq 25); do
+			[ "$(gmetric 'beacons_rejected_total{reason="malformed"}')" = 1 ] && break
+			sleep 0.2
+		done
+		for i in unknown_node bad_signature malformed; do
+			a=$(gmetric "beacons_rejected_total{reason=\"$i\"}")
+			[ "$a" = 1 ] || why="${why:+$why; }daemon: $i rejected $a times, not 1"
+		done
+		a=$(gmetric 'beacons_rejected_total{reason="old_round"}')
+		[ "${a:-0}" -ge 1 ] || why="${why:+$why; }daemon: the round-5 beacon was not rejected as old"
+		a=$(gmetric beacon_round)
+		[ "${a:-0}" -ge "$r" ] && [ "$a" != 5 ] ||
+			why="${why:+$why; }daemon: held round $a after the forgeries (was $r)"
+		a=$(gmetric beacon_age_seconds)
+		[ "${a:-99}" -le 10 ] || why="${why:+$why; }daemon: beacon_age_seconds $a"
+	else
+		sleep 1
+		r=$(sqlite3 "$d/b.db" "select count(*) from rec where state=0 and type=2" 2> /dev/null)
+		[ "${r:-1}" = 0 ] || why="${why:+$why; }node B verified $r samples whose quotes cover no issued beacon"
+		grep -q "not one the oracle network issued" "$d/b.log" ||
+			why="${why:+$why; }node B log names no unissued beacon"
+	fi
+	if [ -n "$why" ]; then
+		notok "$name" "$why" "$(tail -3 "$d/gw.log")" "$(tail -3 "$d/b.log")"
+	elif [ "$2" = known ]; then
+		ok "$name ($total records verified by node B against node A's beacons; daemon took $(gmetric beacons_accepted_total), rejected unknown/forged/old/malformed)"
+	else
+		ok "$name (node B verified none of the $total records: their quotes cover no issued beacon)"
+	fi
+	kill "${pids[@]:(-1)}" "$gw" "$broker" "${bnodes[@]}" 2> /dev/null
+	wait "$gw" "$broker" "${bnodes[@]}" 2> /dev/null
+}
+want beacon_known && beacon_scenario beacon_known known
+want beacon_unknown && beacon_scenario beacon_unknown unknown
 
 echo "1..$n"
 [ "$fails" -eq 0 ]

@@ -20,7 +20,7 @@ for src in tests/fuzz/fuzz_*.c; do
 	n=$((n + 1))
 	extra=()	# the oracle node's parts, for its targets
 	case $name in
-	fuzz_oracle_*) extra=(user/oracled/config.c user/oracled/ingest.c user/oracled/http.c
+	fuzz_oracle_*) extra=(user/oracled/config.c user/oracled/ingest.c user/oracled/fresh.c user/oracled/http.c
 		user/oracled/registry.c user/oracled/store.c user/oracled/log.c
 		-linih -lsqlite3) ;;
 	fuzz_sim_*) extra=(-Iuser/sim user/sim/model.c -linih -lm) ;;

@@ -79,6 +79,12 @@ void config_defaults(struct config *c);
 /* Parse @path into @c.  0, or -1 with @err = "FILE:LINE: what". */
 int config_load(const char *path, struct config *c, char *err, size_t errlen);
 
+/* Why a beacon was ignored (attestiod_beacons_rejected_total{reason}). */
+enum beacon_reason {
+	BR_MALFORMED, BR_UNKNOWN_NODE, BR_BAD_SIGNATURE, BR_TOPIC,
+	BR_OLD_ROUND, BR_MODULE, BEACON_NREASONS
+};
+
 struct metrics {
 	uint64_t records_read, records_dup, records_holes, records_lost_declared;
 	uint64_t records_spooled, records_published, records_acked;
@@ -102,6 +108,9 @@ struct metrics {
 	uint64_t evidence_published, evidence_errors, evidence_bytes;
 	/* enrollment */
 	uint64_t enroll_challenges, enroll_answered, enroll_refused;
+	/* beacons (beacon.c): rejected by enum beacon_reason */
+	uint64_t beacons_accepted, beacons_set, beacons_rejected[BEACON_NREASONS];
+	uint64_t beacon_round, beacon_time;	/* the held one; time 0: none */
 };
 
 extern struct metrics M;
@@ -220,6 +229,11 @@ bool link_idle(const struct link *l);		/* nothing in flight */
 /* The evidence message to publish (retained, QoS 1) now and after every
  * (re)connect; copied. */
 int link_evidence(struct link *l, const uint8_t *buf, size_t len);
+/* Subscribe to attestio/v1/beacon/+ and hand each message to @cb
+ * (node id hex of the topic, payload). */
+typedef void (*link_beacon_fn)(void *ctx, const char *node_hex,
+			       const uint8_t *buf, size_t len);
+void link_beacons(struct link *l, link_beacon_fn cb, void *ctx);
 
 /* The enrollment bundle to publish (retained, QoS 1) on
  * attestio/v1/gw/<gw>/bundle after every (re)connect, and the answerer
@@ -257,6 +271,19 @@ int enroll_answer(void *ctx, const char *node_hex, const uint8_t *chal,
  * 1 = it changed since the last call (*buf, *len: the new message, owned
  * by the caller), 0 = unchanged or nothing to publish, < 0 = error. */
 int evidence_gather(const struct config *c, uint8_t **buf, size_t *len);
+
+/* --------------------------------------------------------------- beacon */
+
+struct beacon;
+/* Opens source.device for ATTESTIO_IOC_SET_BEACON (a file or a missing
+ * device: beacons are checked and counted only).  0 or -ENOMEM. */
+int beacon_init(struct beacon **bp, const struct config *c);
+void beacon_fini(struct beacon *b);
+/* One message of attestio/v1/beacon/<node_hex>. */
+void beacon_message(void *b, const char *node_hex, const uint8_t *buf,
+		    size_t len);	/* a link_beacon_fn */
+void beacon_tick(struct beacon *b, uint64_t now);
+const char *beacon_reason_name(int r);
 
 /* -------------------------------------------------------------- metrics */
 

@@ -41,6 +41,8 @@
  * the broker accepted that one, so the loop never waits on an unreachable
  * broker.  The TLS handshake that follows is non-blocking either way.
  */
+#define BEACON_TOPIC	"attestio/v1/beacon/"	/* protocol.md "Beacons" */
+
 enum lstate { L_DOWN, L_PROBING, L_CONNECTING, L_UP };
 
 struct link {
@@ -73,6 +75,8 @@ struct link {
 	bool loss_sent;		/* on this connection, since the last rewind */
 	uint8_t *batch;
 	struct oracle_ack *ack;
+	link_beacon_fn beacon;		/* NULL: not subscribed */
+	void *beacon_ctx;
 	bool tls_error;			/* libmosquitto reported an OpenSSL error */
 	uint64_t connect_start;
 	int probe;			/* L_PROBING: our socket, else -1 */
@@ -244,6 +248,8 @@ static void on_connect(struct mosquitto *m, void *ud, int rc)
 	l->oldest_since = now_ms();
 	M.connected = 1;
 	mosquitto_subscribe(m, NULL, l->topic_ack, 1);
+	if (l->beacon)
+		mosquitto_subscribe(m, NULL, BEACON_TOPIC "+", 1);
 	l->ev_sent = false;	/* again on every connection */
 	l->bundle_sent = false;
 	if (l->bundle)
@@ -375,6 +381,14 @@ static void on_challenge(struct link *l, const struct mosquitto_message *msg)
 		check(l, rc, "publish an enrollment answer");
 }
 
+void link_beacons(struct link *l, link_beacon_fn cb, void *ctx)
+{
+	l->beacon = cb;
+	l->beacon_ctx = ctx;
+	if (l->state == L_UP)
+		mosquitto_subscribe(l->m, NULL, BEACON_TOPIC "+", 1);
+}
+
 static void on_disconnect(struct mosquitto *m, void *ud, int rc)
 {
 	(void)m;
@@ -418,6 +432,13 @@ static void on_message(struct mosquitto *m, void *ud,
 	if (l->bundle && !strncmp(msg->topic, l->topic_chal,
 				  strlen(l->topic_chal) - 1)) {
 		on_challenge(l, msg);
+		return;
+	}
+	if (l->beacon && node_hex &&
+	    !strncmp(msg->topic, BEACON_TOPIC, strlen(BEACON_TOPIC)) &&
+	    node_hex == msg->topic + strlen(BEACON_TOPIC) - 1) {
+		l->beacon(l->beacon_ctx, node_hex + 1, msg->payload,
+			       msg->payloadlen > 0 ? (size_t)msg->payloadlen : 0);
 		return;
 	}
 	if (!node_hex || strncmp(msg->topic, l->topic_ack, strlen(l->topic_ack) - 1))

@@ -3,7 +3,8 @@
  * attestiod: carries every attested record of this gateway to the oracle
  * nodes over MQTT/TLS, durably (Documentation/attestiod.md).  This file
  * is the loop only: options, configuration, signals, the epoll loop and
- * sd_notify; the work is in source.c, spool.c, link.c and metrics.c.
+ * sd_notify; the work is in source.c, spool.c, link.c, beacon.c and
+ * metrics.c.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -182,6 +183,7 @@ int main(int argc, char **argv)
 	struct spool *spool = NULL;
 	struct link *link = NULL;
 	struct enroll *enr = NULL;
+	struct beacon *beacon = NULL;
 	struct metrics_srv *met = NULL;
 	struct reg rsrc = { -1, 0 }, rlink = { -1, 0 };
 	struct itimerspec its = { { 0, 50000000 }, { 0, 50000000 } };
@@ -275,6 +277,11 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
+	if (beacon_init(&beacon, &cfg)) {
+		ret = EX_RUNTIME;
+		goto out;
+	}
+	link_beacons(link, beacon_message, beacon);
 	if (metrics_init(&met, &cfg)) {
 		ret = EX_USAGE;
 		goto out;
@@ -398,6 +405,7 @@ int main(int argc, char **argv)
 				free(eb);
 			}
 			link_tick(link, now);
+			beacon_tick(beacon, now);
 			metrics_run(met);
 			if (wd_usec && now - wd_last >= wd_usec / 2000) {
 				sd_notify(0, "WATCHDOG=1");
@@ -431,6 +439,7 @@ out:
 	metrics_fini(met);
 	link_fini(link);
 	enroll_fini(enr);
+	beacon_fini(beacon);
 	source_fini(src);
 	guard_fini(guard);
 	spool_fini(spool);

@@ -32,7 +32,7 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn,
 {
 	struct MHD_Response *r;
 	enum MHD_Result ret;
-	char buf[8192];
+	char buf[12288];
 	size_t off = 0;
 
 	(void)cls; (void)version; (void)data; (void)size; (void)state;
@@ -95,6 +95,22 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn,
 	METRIC("acks_bad_total", "counter", "malformed or badly signed acks ignored", M.acks_bad);
 	METRIC("acks_unknown_node_total", "counter", "acks from nodes not in the config ignored", M.acks_unknown_node);
 	METRIC("acks_unsent_total", "counter", "ack entries for seqs never sent, ignored", M.acks_unsent);
+	METRIC("beacons_accepted_total", "counter", "valid oracle beacons taken (newest round)", M.beacons_accepted);
+	METRIC("beacons_set_total", "counter", "beacons handed to the module (ATTESTIO_IOC_SET_BEACON)", M.beacons_set);
+	off += (size_t)snprintf(buf + off, sizeof(buf) - off,
+		"# HELP attestiod_beacons_rejected_total oracle beacons ignored, by reason\n"
+		"# TYPE attestiod_beacons_rejected_total counter\n");
+	for (int i = 0; i < BEACON_NREASONS; i++)
+		off += (size_t)snprintf(buf + off, sizeof(buf) - off,
+			"attestiod_beacons_rejected_total{reason=\"%s\"} %" PRIu64 "\n",
+			beacon_reason_name(i), M.beacons_rejected[i]);
+	METRIC("beacon_round", "gauge", "round of the beacon held (0: none)", M.beacon_round);
+	if (M.beacon_time) {
+		uint64_t t = now_ms() / 1000;
+
+		METRIC("beacon_age_seconds", "gauge", "age of the beacon held (now - its signed time)",
+		       t > M.beacon_time ? t - M.beacon_time : 0);
+	}
 	r = MHD_create_response_from_buffer(off, buf, MHD_RESPMEM_MUST_COPY);
 	MHD_add_response_header(r, "Content-Type", "text/plain; version=0.0.4");
 	ret = MHD_queue_response(conn, MHD_HTTP_OK, r);

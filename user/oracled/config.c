@@ -433,6 +433,33 @@ static int handler(void *user, const char *sec, const char *name,
 		struct od_feed_conf *f = feed_get(p, sec + 5);
 
 		return f ? feed_key(p, f, name, value) : 0;
+	} else if (!strcmp(sec, "beacon")) {
+		if (!strcmp(name, "period"))
+			return u64_key(p, &c->beacon_period, 1, 86400 * 366, sec,
+				       name, value);
+		if (!strcmp(name, "start"))
+			return u64_key(p, &c->beacon_start, 1, UINT32_MAX * 4ULL,
+				       sec, name, value);
+		if (!strcmp(name, "max_age"))
+			return u64_key(p, &c->beacon_max_age, 0, 1000000, sec,
+				       name, value);
+		if (!strcmp(name, "issue")) {
+			if (strcmp(value, "true") && strcmp(value, "false"))
+				FAIL("beacon.issue must be true or false");
+			c->beacon_issue = !strcmp(value, "true");
+			return 1;
+		}
+		if (!strcmp(name, "freshness")) {
+			if (!strcmp(value, "optional"))
+				c->beacon_freshness = OD_FRESH_OPTIONAL;
+			else if (!strcmp(value, "required"))
+				c->beacon_freshness = OD_FRESH_REQUIRED;
+			else if (!strcmp(value, "off"))
+				c->beacon_freshness = OD_FRESH_OFF;
+			else
+				FAIL("beacon.freshness must be optional, required or off");
+			return 1;
+		}
 	} else if (!strcmp(sec, "quorum")) {
 		if (!strcmp(name, "node")) {
 			if (c->nnodes >= OD_MAX_NODES ||
@@ -539,6 +566,8 @@ static int config_parse(const char *path, const char *text,
 	c->enroll_timeout_s = 60;
 	c->join_period_s = 10;
 	c->max_clock_skew_s = 10;
+	c->beacon_issue = true;
+	c->beacon_max_age = 10;
 	line = text ? ini_parse_string(text, handler, &p) :
 		      ini_parse(path, handler, &p);
 	if (line) {
@@ -607,6 +636,11 @@ static int config_parse(const char *path, const char *text,
 		    path, f->name, why);
 		digest_feed(c, f);
 	}
+	/* the beacon round clock: the first feed's unless given */
+	if (!c->beacon_period)
+		c->beacon_period = c->nfeeds ? c->feed[0].period : 60;
+	if (!c->beacon_start)
+		c->beacon_start = c->nfeeds ? c->feed[0].start : 1;
 	/* one device, one identity and one channel type, whichever feed reads it */
 	for (int i = 0; i < c->nfeeds; i++)
 		for (size_t k = 0; k < c->feed[i].nstreams; k++)

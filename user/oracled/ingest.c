@@ -102,6 +102,7 @@ struct ingest {
 	int ngw;
 	struct ingest_stats st;
 	struct oracle_ack ack;
+	struct fresh *fresh;	/* the beacons the network issued */
 };
 
 static struct chain *chain_get(struct gw *g, uint32_t stream, bool known,
@@ -1189,6 +1190,8 @@ static void pins_init(struct ingest *in, struct gw *g, int gi)
 	}
 }
 
+static void fresh_opts(struct ingest *in, struct att_verifier_opts *o);
+
 /* The gateway's verifier over its AK, its evidence and chains resumed. */
 static int gw_verifier(struct ingest *in, struct gw *g)
 {
@@ -1199,6 +1202,7 @@ static int gw_verifier(struct ingest *in, struct gw *g)
 
 	o.ak = g->reg->ak;
 	o.policy = g->reg->policy;
+	fresh_opts(in, &o);
 	if (g->reg->kernel_key) {	/* g->boot fills as evidence comes */
 		o.boots = (const struct att_boot *const *)g->boot;
 		o.nboots = OD_MAX_BOOTS;
@@ -1236,6 +1240,39 @@ int ingest_admit(struct ingest *in, const char *gwid)
 	return gw_verifier(in, g);
 }
 
+/*
+ * Freshness (fresh.c): the beacon each verified checkpoint covers is
+ * classified; a change of a gateway's class to unknown or stale is logged
+ * once (none, a gateway without beacons yet, is only counted; with
+ * freshness = required the verifier already refused unknown and none).
+ */
+static void on_beacon(void *ctx, uint32_t stream, uint64_t instance,
+		      uint64_t epoch, const uint8_t *beacon)
+{
+	struct gw *g = ctx;
+	int gi = (int)(g - g->in->gw), prev, cls;
+	char why[192];
+
+	prev = fresh_gw(g->in->fresh, gi)->last_class;
+	cls = fresh_note(g->in->fresh, gi, beacon, why, sizeof(why));
+	if ((cls == FRESH_UNKNOWN || cls == FRESH_STALE) && cls != prev &&
+	    !g->replaying)
+		od_log("gateway %s: checkpoint epoch %" PRIu64 " (instance %"
+		       PRIu64 ", stream %u) %s: %s", g->reg->conf->id, epoch,
+		       instance, stream, fresh_class_name(cls), why);
+}
+
+static void fresh_opts(struct ingest *in, struct att_verifier_opts *o)
+{
+	o->beacons = fresh_set(in->fresh, &o->nbeacons);
+	o->on_beacon = on_beacon;
+}
+
+struct fresh *ingest_fresh(struct ingest *in)
+{
+	return in->fresh;
+}
+
 int ingest_init(struct ingest **ip, const struct od_config *c,
 		struct store *s, struct registry *r,
 		const struct oracle_signer *signer)
@@ -1262,7 +1299,7 @@ int ingest_init(struct ingest **ip, const struct od_config *c,
 			      "instance=? AND stream=? AND gen=? AND last>=? "
 			      "ORDER BY first");
 	if (!in->ins || !in->upd || !in->get || !in->rd || !in->chup || !in->dsup ||
-	    !in->hget)
+	    !in->hget || fresh_init(&in->fresh, c, s))
 		goto fail;
 	for (int i = 0; i < c->ngw; i++) {
 		struct gw *g = &in->gw[i];
@@ -1302,6 +1339,7 @@ void ingest_fini(struct ingest *in)
 	sqlite3_finalize(in->chup);
 	sqlite3_finalize(in->dsup);
 	sqlite3_finalize(in->hget);
+	fresh_fini(in->fresh);
 	free(in);
 }
 

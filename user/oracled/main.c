@@ -114,6 +114,15 @@ static int publish(void *ctx, const char *topic, const void *buf, size_t len)
 	       MOSQ_ERR_SUCCESS ? 0 : -EIO;
 }
 
+static int publish_retained(void *ctx, const char *topic, const void *buf,
+			    size_t len)
+{
+	struct node *n = ctx;
+
+	return mosquitto_publish(n->m, NULL, topic, (int)len, buf, 1, true) ==
+	       MOSQ_ERR_SUCCESS ? 0 : -EIO;
+}
+
 static void ack_out(void *ctx, const char *gw, const uint8_t *ack, size_t len)
 {
 	struct node *n = ctx;
@@ -171,6 +180,12 @@ static void on_message(struct mosquitto *m, void *ud,
 	(void)m;
 	if (enroll_message(n, t, msg))
 		return;
+	if (!strncmp(t, "attestio/v1/beacon/", 19)) {
+		if (strlen(t + 19) == 32)
+			beacons_message(n->parts.bc, t + 19, msg->payload,
+					(size_t)msg->payloadlen);
+		return;
+	}
 	if (!strncmp(t, "attestio/v1/report/", 19)) {
 		if (sscanf(t + 19, "%63[^/]/%40[^/]", a, b) == 2)
 			reports_message(n->parts.rp, a, b, msg->payload,
@@ -271,6 +286,8 @@ static void on_connect(struct mosquitto *m, void *ud, int rc)
 		mosquitto_subscribe(m, NULL, "attestio/v1/gw/+/bundle", 1);
 		snprintf(t, sizeof(t), "attestio/v1/gw/+/answer/%s", n->node_hex);
 		mosquitto_subscribe(m, NULL, t, 1);
+		mosquitto_subscribe(m, NULL, "attestio/v1/beacon/+", 1);
+		beacons_connected(n->parts.bc);
 		n->parts.connected = true;
 	}
 	od_log("broker: %s", mosquitto_connack_string(rc));
@@ -302,6 +319,7 @@ static void node_fini(struct node *n)
 	metrics_fini(n->metrics);
 	admission_fini(n->parts.adm);
 	reports_fini(n->parts.rp);
+	beacons_fini(n->parts.bc);
 	round_fini(n->parts.rd);
 	ingest_fini(n->parts.in);
 	registry_fini(n->parts.reg);
@@ -338,6 +356,8 @@ static int node_init(struct node *n, bool check_only)
 	if (check_only)
 		return 0;
 	if (ingest_init(&n->parts.in, c, &n->st, n->parts.reg, &n->signer) ||
+	    beacons_init(&n->parts.bc, c, &n->st, &n->signer,
+			 ingest_fresh(n->parts.in), publish_retained, n) ||
 	    reports_init(&n->parts.rp, c, &n->st) ||
 	    round_init(&n->parts.rd, c, &n->st, n->parts.reg, &n->signer,
 		       publish, n) ||
@@ -403,6 +423,7 @@ static int run_main(const char *path, bool check_only)
 				usleep(100000);
 			}
 			round_tick(n.parts.rd, (uint64_t)time(NULL));
+			beacons_tick(n.parts.bc, (uint64_t)time(NULL));
 			continue;
 		}
 		while (!stop && group_pass(&n) == MOSQ_ERR_SUCCESS) {
@@ -414,6 +435,7 @@ static int run_main(const char *path, bool check_only)
 				ingest_tick(n.parts.in, (uint64_t)now);
 				admission_tick(n.parts.adm, (uint64_t)now);
 				round_tick(n.parts.rd, (uint64_t)now);
+				beacons_tick(n.parts.bc, (uint64_t)now);
 				sd_notify(0, "WATCHDOG=1");
 			}
 			if (now - last_prune >= 600) {

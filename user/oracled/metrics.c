@@ -73,6 +73,24 @@ static void admission_metrics(struct out *o, const struct admission_stats *a)
 	one(o, "enroll_admitted_total", "counter", "gateways admitted by enrollment", a->admitted);
 }
 
+/* Beacons (beacon.c) and freshness (fresh.c). */
+static void beacon_metrics(struct out *o, struct od_parts *p)
+{
+	const struct beacon_stats *bs = beacons_stats(p->bc);
+	const struct fresh_stats *fs = fresh_stats(ingest_fresh(p->in));
+
+	one(o, "beacons_issued_total", "counter", "beacons this node drew, signed and stored", bs->issued);
+	one(o, "beacons_published_total", "counter", "beacons this node published (retained; again after reconnects)", bs->published);
+	one(o, "beacon_round", "gauge", "the newest beacon round this node issued", bs->own_round);
+	one(o, "beacons_received_total", "counter", "other nodes' valid beacons stored", bs->received);
+	one(o, "beacons_rejected_total", "counter", "beacons ignored (malformed, not a whitelisted node's, a future round)", bs->rejected);
+	one(o, "beacons_known", "gauge", "beacons in the set checkpoints are checked against", fs->known);
+	head(o, "checkpoints_beacon_total", "counter", "verified checkpoints by the beacon they cover: fresh, none, unknown, stale");
+	for (int c = 0; c < FRESH_NCLASS; c++)
+		put(o, "attestio_oracle_checkpoints_beacon_total{class=\"%s\"} %" PRIu64 "\n",
+		    fresh_class_name(c), fs->by_class[c]);
+}
+
 size_t metrics_render(struct od_parts *p, char *buf, size_t cap)
 {
 	struct out o = { buf, cap, 0 };
@@ -118,6 +136,7 @@ size_t metrics_render(struct od_parts *p, char *buf, size_t cap)
 	one(&o, "records_before_join_total", "counter", "records before the point where this node joined a chain late (never received)", is->join_gap);
 	one(&o, "records_join_wait_total", "counter", "records dropped while a chain first seen after its start waited for its earlier records", is->join_wait);
 	one(&o, "acks_total", "counter", "signed acks published", is->acks_sent);
+	beacon_metrics(&o, p);
 	head(&o, "verify_seconds", "summary", "time to verify and store one batch");
 	put(&o, "attestio_oracle_verify_seconds_sum %.6f\nattestio_oracle_verify_seconds_count %"
 	    PRIu64 "\n", (double)is->latency_us_sum / 1e6, is->latency_n);

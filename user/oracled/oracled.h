@@ -124,7 +124,20 @@ struct od_config {
 	size_t nnodes;		/* whitelist ([quorum] nodes) */
 	uint8_t nodes[OD_MAX_NODES][ORACLE_PUB_LEN];
 	size_t t;		/* signatures a final report needs */
+	/* [beacon] (oracle.md "Beacons"): the round clock (0: the first
+	 * feed's period and start, else 60 s from 1), whether this node
+	 * issues beacons, the freshness policy, staleness in rounds */
+	uint64_t beacon_period, beacon_start;
+	bool beacon_issue;
+	int beacon_freshness;		/* OD_FRESH_* */
+	uint64_t beacon_max_age;	/* 0: no staleness check */
 };
+
+/* [beacon] freshness: off = beacons are not looked at; optional = the
+ * beacon each checkpoint covers is classified (fresh, none, unknown,
+ * stale) and counted; required = a signed checkpoint must also cover a
+ * beacon the network issued, else it does not verify. */
+enum { OD_FRESH_OPTIONAL = 0, OD_FRESH_REQUIRED = 1, OD_FRESH_OFF = 2 };
 
 /* 0, or -1 with "FILE:LINE: what is wrong" in err. */
 size_t config_feed_text(const struct od_config *c, const struct od_feed_conf *f,
@@ -137,7 +150,7 @@ int config_gw_index(const struct od_config *c, const char *id);
 
 /* ------------------------------------------------------------- store --- */
 
-#define STORE_SCHEMA	7
+#define STORE_SCHEMA	8
 #define STORE_REP_HIST	200	/* rounds of reputation history kept */
 
 struct store {
@@ -305,6 +318,8 @@ int ingest_init(struct ingest **ip, const struct od_config *c,
 		struct store *s, struct registry *r,
 		const struct oracle_signer *signer);
 void ingest_fini(struct ingest *in);
+/* The beacons the network issued, as this ingest checks them (fresh.c). */
+struct fresh *ingest_fresh(struct ingest *in);
 /* One records message of gateway @gw: store, verify; fills @ack (CBOR,
  * signed) with *acklen > 0 when an ack must be published. */
 int ingest_message(struct ingest *in, const char *gw, const uint8_t *buf,
@@ -330,6 +345,78 @@ void ingest_tick(struct ingest *in, uint64_t now);
 /* Delete records and readings older than the retention (keeping what
  * a restart needs to resume its chains). */
 void ingest_prune(struct ingest *in, uint64_t now);
+
+/* ------------------------------------------------------------- fresh --- */
+
+/*
+ * The beacons the network issued (fresh.c): this node's and the other
+ * whitelisted nodes' verified ones, from the beacon table and as they
+ * come; the verifiers' set with freshness = required; and per gateway
+ * the newest beacon its verified checkpoints covered.
+ */
+#define OD_BEACON_KEEP	8192	/* newest beacons kept in memory */
+
+enum fresh_class { FRESH_OK, FRESH_NONE, FRESH_UNKNOWN, FRESH_STALE, FRESH_NCLASS };
+
+struct fresh_stats {
+	uint64_t known;			/* beacons in the set */
+	uint64_t newest_round;
+	uint64_t by_class[FRESH_NCLASS];	/* verified checkpoints */
+};
+
+struct fresh_gw {
+	bool seen;			/* a verified checkpoint covered one */
+	uint64_t round, time;		/* that beacon's round and time */
+	uint8_t value[32];
+	int last_class;			/* enum fresh_class of the newest
+					   verified checkpoint */
+};
+
+struct fresh;
+int fresh_init(struct fresh **fp, const struct od_config *c, struct store *s);
+void fresh_fini(struct fresh *f);
+/* A beacon the network issued (verified by the caller). */
+void fresh_add(struct fresh *f, const uint8_t value[32], uint64_t round,
+	       uint64_t time);
+/* What a verifier's opts.beacons/nbeacons get: the set (zero slots never
+ * match) with freshness = required, else none. */
+const uint8_t (*fresh_set(const struct fresh *f, size_t *n))[32];
+/* Classify the beacon a verified checkpoint of gateway @gw covers (NULL:
+ * none) and remember it; *why says why it is not FRESH_OK. */
+int fresh_note(struct fresh *f, int gw, const uint8_t *beacon, char *why,
+	       size_t cap);
+const struct fresh_gw *fresh_gw(const struct fresh *f, int gw);
+const struct fresh_stats *fresh_stats(const struct fresh *f);
+const char *fresh_class_name(int c);
+
+/* ------------------------------------------------------------ beacon --- */
+
+struct beacon_stats {
+	uint64_t issued, published, received, rejected;
+	uint64_t own_round;		/* the newest round this node issued */
+	uint64_t own_time;
+};
+
+struct beacons;
+/* publish(ctx, topic, buf, len, retain) for the beacons (retained). */
+typedef int (*od_publish_retained_fn)(void *ctx, const char *topic,
+				      const void *buf, size_t len);
+int beacons_init(struct beacons **bp, const struct od_config *c,
+		 struct store *s, const struct oracle_signer *signer,
+		 struct fresh *f, od_publish_retained_fn pub, void *ctx);
+void beacons_fini(struct beacons *b);
+/* Issue the beacon of the round due at @now (once per round, stored
+ * before it is published); publish again what is not yet out. */
+void beacons_tick(struct beacons *b, uint64_t now);
+/* (Re)connected: the newest own beacon goes out again. */
+void beacons_connected(struct beacons *b);
+/* One message on attestio/v1/beacon/<node>. */
+void beacons_message(struct beacons *b, const char *node, const uint8_t *buf,
+		     size_t len);
+const struct beacon_stats *beacons_stats(const struct beacons *b);
+/* The beacon round of unix time @t under the configuration (0: before
+ * the clock starts). */
+uint64_t beacon_round_of(const struct od_config *c, uint64_t t);
 
 /* ------------------------------------------------------------- round --- */
 
@@ -366,6 +453,7 @@ const struct reports_stats *reports_stats(const struct reports *r);
 
 struct od_parts {
 	struct ingest *in;
+	struct beacons *bc;
 	struct round *rd;
 	struct reports *rp;
 	struct registry *reg;

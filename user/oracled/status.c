@@ -121,7 +121,30 @@ static void admission_json(FILE *o, const struct od_gw_conf *g, struct store *s)
 	fprintf(o, ",\"admission\":\"pending\",\"tier_proved\":0");
 }
 
-static void gateways(FILE *o, const struct od_config *c, struct store *s, bool json)
+
+/* The daemon's view of gateway @i's freshness (fresh.c): the newest
+ * beacon its verified checkpoints covered, its age, and the class of the
+ * newest verified checkpoint; null when none covered one yet. */
+static void gw_beacon(FILE *o, const struct od_parts *live, int i)
+{
+	const struct fresh *f = ingest_fresh(live->in);
+	const struct fresh_gw *g = fresh_gw(f, i);
+	uint64_t newest = fresh_stats(f)->newest_round;
+	int64_t now = (int64_t)time(NULL);
+
+	if (!g || !g->seen) {
+		fprintf(o, ",\"beacon\":null");
+		return;
+	}
+	fprintf(o, ",\"beacon\":{\"round\":%" PRIu64 ",\"age_s\":%" PRId64
+		",\"rounds_behind\":%" PRIu64 ",\"class\":\"%s\"}", g->round,
+		now > (int64_t)g->time ? now - (int64_t)g->time : 0,
+		newest > g->round ? newest - g->round : 0,
+		fresh_class_name(g->last_class));
+}
+
+static void gateways(FILE *o, const struct od_config *c, struct store *s,
+		     const struct od_parts *live, bool json)
 {
 	sqlite3_stmt *st = store_prep(s, "SELECT state, reason FROM gateway WHERE id=?");
 
@@ -162,10 +185,13 @@ static void gateways(FILE *o, const struct od_config *c, struct store *s, bool j
 			/* what the node measures of the gateway's backlog: how
 			 * long ago its last record arrived (null: none yet) */
 			if (last < 0)
-				fprintf(o, ",\"last_record_age_s\":null}");
+				fprintf(o, ",\"last_record_age_s\":null");
 			else
-				fprintf(o, ",\"last_record_age_s\":%" PRId64 "}",
+				fprintf(o, ",\"last_record_age_s\":%" PRId64,
 					(int64_t)time(NULL) - last);
+			if (live)
+				gw_beacon(o, live, i);
+			fprintf(o, "}");
 		} else {
 			fprintf(o, "  %s  %-11s tier %d (counts %d)  kernel key %s%s  %"
 			       PRId64 " records, %" PRId64 " verified, %" PRId64
@@ -339,13 +365,15 @@ void status_render(FILE *o, const struct od_config *cfg, struct store *s,
 			",\"messages\":%" PRIu64 ",\"records_verified\":%" PRIu64
 			",\"records_failed\":%" PRIu64 ",\"rounds_reported\":%" PRIu64
 			",\"rounds_halted\":%" PRIu64 ",\"reports_final\":%" PRIu64
-			",\"reports_rejected\":%" PRIu64 "},",
+			",\"reports_rejected\":%" PRIu64 ",\"beacon_round\":%" PRIu64
+			",\"beacons_known\":%" PRIu64 "},",
 			live->connected ? "true" : "false",
 			(int64_t)(time(NULL) - live->started), is->messages,
 			is->verified, is->failed, rs->reported, rs->halted,
-			ps->final, ps->rejected);
+			ps->final, ps->rejected, beacons_stats(live->bc)->own_round,
+			fresh_stats(ingest_fresh(live->in))->known);
 	}
-	gateways(o, cfg, s, json);
+	gateways(o, cfg, s, live, json);
 	feeds(o, cfg, s, json);
 	devices(o, cfg, s, json);
 	if (json)

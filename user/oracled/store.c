@@ -91,6 +91,13 @@ static const char *const migrations[STORE_SCHEMA + 1] = {
 	"CREATE TABLE IF NOT EXISTS gap(id INTEGER PRIMARY KEY, gw TEXT,"
 	" instance INTEGER, stream INTEGER, gen INTEGER, known INTEGER,"
 	" first INTEGER, last INTEGER, why TEXT, time INTEGER);",
+	/* oracle beacons: issued by this node and received from the others
+	 * (beacon.c; protocol.md "Beacons"), the message as published */
+	[8] =
+	"CREATE TABLE IF NOT EXISTS beacon(node TEXT, round INTEGER,"
+	" value BLOB, time INTEGER, received INTEGER, data BLOB,"
+	" PRIMARY KEY(node, round));"
+	"CREATE INDEX IF NOT EXISTS beacon_round ON beacon(round);",
 };
 
 sqlite3_stmt *store_prep(struct store *s, const char *sql)

@@ -215,6 +215,15 @@ function age(s) {
 	return s === null || s === undefined ? 'never' : `${s} s ago`;
 }
 
+// the newest oracle beacon the gateway's verified checkpoints cover
+function beaconAge(b) {
+	if (b === undefined)
+		return '';
+	if (b === null)
+		return 'none';
+	return `round ${b.round}, ${b.age_s} s old (${b.class})`;
+}
+
 function render(d) {
 	document.getElementById('node').textContent = d.node;
 	const h = document.getElementById('health');
@@ -236,7 +245,8 @@ function render(d) {
 	rows(document.querySelector('#gateways tbody'), d.gateways, g => [
 		[g.id, 'mono'], [g.site], [g.state, 'state-' + g.state], [g.reason],
 		[g.tier], [g.records], [g.verified], [g.bad], [g.pending],
-		[age(g.last_record_age_s), 'last-record']]);
+		[age(g.last_record_age_s), 'last-record'],
+		[beaconAge(g.beacon), 'beacon' + (g.beacon && g.beacon.class !== 'fresh' ? ' bad' : '')]]);
 	rows(document.querySelector('#devices tbody'), d.devices, v => [
 		[v.device, 'mono'], [v.feed], [v.gateway, 'mono'], [v.stream], [v.tier],
 		[(v.reputation_ppm / 1e6).toFixed(3)], [sparkline(v.reputation_history || []), 'spark'],
