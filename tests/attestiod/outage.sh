@@ -224,6 +224,7 @@ fleet_conf() {	# t0
 	base = 23.15
 	amplitude = 0
 	[group gw1]
+	count = 1
 	[group gw2]
 	behaviour = liar
 	value = 30
@@ -404,8 +405,7 @@ settle_verify_report() {	# dir gw
 		--gateways "$d/gateways" --allow-simulated > "$d/verify-report.json" 2>&1
 	o2=$("$bin/attestio" verify-report "$d/last.cbor" "$d/last.bundle" --nodes "$d/nodes" \
 		--gateways "$d/gateways.sim" --allow-simulated 2>&1); rc2=$?
-	o1=$("$py" -c 'import json, sys; j = json.load(open(sys.argv[1]))
-	print("ok" if j["verified"] and j["devices"] >= 3 and j["simulated_devices"] == j["devices"] - 1 else j)' \
+	o1=$("$py" -c 'import json, sys; j = json.load(open(sys.argv[1])); print("ok" if j["verified"] and j["devices"] >= 3 and j["simulated_devices"] == j["devices"] - 1 else j)' \
 		"$d/verify-report.json" 2>&1)
 	if [ $rc1 != 0 ] || [ "$o1" != ok ] || [ $rc2 != 1 ] || [[ "$o2" != "NOT VERIFIED: "*"$gw"* ]]; then
 		echo "with every pin (exit $rc1): $(cat "$d/verify-report.txt") $o1; without the VM's pin (exit $rc2): $o2"
