@@ -20,7 +20,7 @@
 # `attestio verify-report` re-verifies the last round offline.  Each phase
 # is checked; any that does not show what it claims fails the demo.  The
 # round values are drawn in build/demo/rounds.png (gnuplot;
-# Documentation/img/demo-rounds.png is one run's).  Ends by itself in about
+# Documentation/images/demo-rounds.png is one run's).  Ends by itself in about
 # six minutes; a summary follows.  DEMO_KERNEL (6.1) picks the guest kernel.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
