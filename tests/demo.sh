@@ -75,7 +75,7 @@ plot() {
 	set yrange [22.9:23.5]
 	set xtics 1
 	set grid ytics
-	set key top left
+	set key bottom left box opaque
 	set object 1 rect from 3.5, graph 0 to 6.5, graph 1 fc rgb "#fff3c4" fs solid noborder behind
 	set object 2 rect from 6.5, graph 0 to 9.5, graph 1 fc rgb "#f6c8c8" fs solid noborder behind
 	set object 3 rect from 9.5, graph 0 to 12.5, graph 1 fc rgb "#d8e4f8" fs solid noborder behind

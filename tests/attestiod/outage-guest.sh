@@ -278,7 +278,7 @@ settle_scenario() {
 	recs=$(cat "$sys/streams/0/records" 2> /dev/null)
 	ctl settle-check "$t0"
 	if [[ $ans == OK* ]] && [ -z "$why" ]; then
-		ok "settle: the module's $recs temperature records, with 3 simulated gateways' in one feed -> 4 host nodes (f = 1) -> final reports -> TemperatureOption on the EVM: ${ans#OK }"
+		ok "settle: the module's $recs temperature records, with 3 simulated gateways in one feed -> 4 host nodes (f = 1) -> final reports -> TemperatureOption on the EVM: ${ans#OK }"
 	else
 		notok "settle: guest records settle the option on the EVM" "$ans" "$why" "$(tail -3 "$work/settle.log")"
 	fi
