@@ -238,8 +238,16 @@ fleet_conf() {	# t0
 	EOC
 }
 settle_nodes() {	# t0
-	local k d gw=${gwid[settle]}
+	local k d gw=${gwid[settle]} skew=$(($1 - $(date +%s) - slead))
 	[ -f "$base/$gw.pem" ] || { echo "no kernel session key $base/$gw.pem"; return; }
+	# the fleet and the rounds run on the host's clock, the VM's
+	# records on the guest's (a TCG guest under load has been seen
+	# minutes off): refuse at once rather than wait for a wrong round 1
+	if [ "${skew#-}" -gt 60 ]; then
+		settle_skew="the guest's clock is $skew s off the host's"
+		echo "$settle_skew"
+		return
+	fi
 	for k in 1 2 3 4; do npub[$k]=${spub[$k]}; done
 	sim_template "$base/sim-gw.conf" 4 4 "mqtt://127.0.0.1:$((fport + 1))"
 	fleet_conf "$1" > "$base/sim.conf"
@@ -294,6 +302,7 @@ settle_nodes() {	# t0
 settle_check() {	# t0
 	local t0=$1 d=$base/settle/evm conf=$base/settle/n1/oracle.conf why out want o1 o2 k
 	local gw=${gwid[settle]} phases vr
+	[ -z "${settle_skew:-}" ] || { echo "FAIL $settle_skew"; return; }
 	local terms=("first_round = 1" "last_round = $srounds" "extension_rounds = 2" "min_rounds = 2"
 		"strike = 2300" "notional = 1000000000000000"
 		"buyer_deposit = 100000000000000000" "seller_deposit = 1000000000000000000")
