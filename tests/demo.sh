@@ -5,13 +5,23 @@
 # with attestio provision, two emulated HID sensors captured by attestio,
 # the live attested stream (attestio read) with SI values and verification
 # state, a saved recording verified (attestio verify), and tampering caught.
-# Then the chain end, from the real pipeline: a second boot of the gateway
-# VM streams an emulated temperature sensor under attestio.ko through
-# attestiod (mutual TLS) to the host's mosquitto and four attestio-oracle
-# nodes (f = 1); their own final reports, exported with `attestio-oracle
-# final`, settle a TemperatureOption on an in-process EVM with the payout
-# `attestio settle` computes (tests/attestiod/outage.sh, scenario settle).
-# Ends by itself in about five minutes; a summary follows.
+# Then the whole system (tests/attestiod/outage.sh, scenario settle;
+# Documentation/system.md "The gateway VM in the fleet"): a second boot of
+# the gateway VM streams an emulated temperature sensor under attestio.ko
+# through attestiod (mutual TLS) to the host's mosquitto; three simulated
+# gateways (attestio-sim) of the same site feed the same temperature feed,
+# on a plain MQTT path that runs through a man in the middle
+# (tests/system/mitm.py); four attestio-oracle nodes (f = 1, t = 2) sign
+# 12 rounds of 3 s: 1-3 honest, 4-6 one simulated gateway lies (outvoted),
+# 7-9 a second one lies too (the feed halts), from 10 the man in the middle
+# changes one reading of a gateway's records in transit (rejected, the
+# gateway quarantined).  The nodes' final reports settle a TemperatureOption
+# on an in-process EVM with the payout `attestio settle` computes, and
+# `attestio verify-report` re-verifies the last round offline.  Each phase
+# is checked; any that does not show what it claims fails the demo.  The
+# round values are drawn in build/demo/rounds.png (gnuplot;
+# Documentation/images/demo-rounds.png is one run's).  Ends by itself in about
+# six minutes; a summary follows.  DEMO_KERNEL (6.1) picks the guest kernel.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -39,7 +49,7 @@ tests/vm/run --kernel "$kernel" --timeout 240 -- tests/demo-guest.sh |
 	tee "$out/guest.log" || rc=$?
 took=$((SECONDS - start))
 
-say "settlement: gateway VM -> attestiod -> mosquitto -> 4 oracle nodes -> TemperatureOption on an in-process EVM"
+say "the fleet: gateway VM + 3 simulated gateways -> mosquitto -> 4 oracle nodes -> TemperatureOption on an in-process EVM"
 settle_rc=0
 sstart=$SECONDS
 if ! tests/contracts/setup.sh; then
@@ -52,6 +62,35 @@ settled=$(sed -n 's/^ok [0-9]* - settle: //p' "$out/settle.log" | tr -d '\r' | t
 [ -n "$settled" ] || settle_rc=1
 # one clause a line: records, the contract's payout, attestio settle's, the refusals
 settled=$(printf '%s\n' "$settled" | sed 's/ -> TemperatureOption on the EVM: /\n   /; s/; /;\n   /g')
+sdir=build/outage-$kernel/settle
+# the round values and the halt, node 1's view (outage.sh writes rounds.txt)
+plot() {
+	gnuplot <<-EOG
+	set terminal pngcairo size 900,460
+	set output "$out/rounds.png"
+	set title "attestio demo: temperature feed (gateway VM + 3 simulated gateways, 4 oracle nodes, f = 1)"
+	set xlabel "round (3 s)"
+	set ylabel "settled value (degC)"
+	set xrange [0.5:12.5]
+	set yrange [22.9:23.5]
+	set xtics 1
+	set grid ytics
+	set key bottom left box opaque
+	set object 1 rect from 3.5, graph 0 to 6.5, graph 1 fc rgb "#fff3c4" fs solid noborder behind
+	set object 2 rect from 6.5, graph 0 to 9.5, graph 1 fc rgb "#f6c8c8" fs solid noborder behind
+	set object 3 rect from 9.5, graph 0 to 12.5, graph 1 fc rgb "#d8e4f8" fs solid noborder behind
+	set label 1 "honest" at 2, graph 0.93 center
+	set label 2 "1 liar of 4:\noutvoted" at 5, graph 0.90 center
+	set label 3 "2 liars of 4:\nfeed HALTED" at 8, graph 0.90 center
+	set label 4 "record tampered\nin transit: gateway\nquarantined" at 11, graph 0.87 center
+	plot "$sdir/rounds.txt" using 1:(\$2/100) with linespoints lw 2 pt 7 title "settled round value", \
+	     "$sdir/rounds.txt" using 1:(\$3 == 1 ? 22.95 : 1/0) with points pt 2 ps 2 lc rgb "red" title "halted (no value)"
+	EOG
+}
+if [ "$settle_rc" = 0 ] && ! plot 2> "$out/gnuplot.log"; then
+	echo "demo: gnuplot failed: $(cat "$out/gnuplot.log")" >&2
+	settle_rc=1
+fi
 
 say "summary"
 result=$(sed -n 's/^demo-result: //p' "$out/guest.log" | tr -d '\r' | tail -n1)
@@ -91,15 +130,26 @@ if [ "$settle_rc" -ne 0 ]; then
 	exit 1
 fi
 cat <<EOF
- - the chain end (a second boot of the gateway VM, ${stook}s; build/demo/
-   settle.log, node logs in build/outage-$kernel/settle/): a temperature
-   sensor under attestio.ko, attestiod publishing its records over mutual
-   TLS to the host's mosquitto through the VM's restricted forward, four
-   attestio-oracle nodes (f = 1) verifying them with the load's kernel
-   session key and signing rounds (t = 2); their final reports, exported
-   with "attestio-oracle final", were accepted by AttestioFeedVerifier and
-   settled a TemperatureOption on an in-process EVM with the payout
-   "attestio settle" computes from the same reports, to the wei; the same
-   report with its value changed, or with one signature, was rejected:
+ - the whole system (a second boot of the gateway VM, ${stook}s; build/demo/
+   settle.log, node logs in $sdir/): a temperature sensor under
+   attestio.ko, attestiod publishing its records over mutual TLS to the
+   host's mosquitto through the VM's restricted forward; three simulated
+   gateways (software keys, marked simulated) of the same site on the same
+   broker through a man in the middle; four attestio-oracle nodes (f = 1)
+   verifying every record (the VM's with its load's kernel session key)
+   and signing 12 rounds of one temperature feed (t = 2).  Per phase, what
+   the nodes' final reports say (value x 100 degC, or why the round halted),
+   then the settlement of a TemperatureOption (strike 23.00 degC) by
+   AttestioFeedVerifier on an in-process EVM over the 12 rounds (halted
+   rounds counted, never valued), the payout "attestio settle" computes from
+   the same reports, to the wei; a report with its value changed, or with
+   one signature, was rejected; "attestio verify-report" re-verified the
+   last round offline:
    $settled
+ - "attestio settle" on the nodes' 12 reports:
+$(sed 's/^/     /' "$sdir/evm/settle.txt")
+ - "attestio verify-report" of round 12 (report + evidence bundle, offline):
+$(sed 's/^/     /' "$sdir/evm/verify-report.txt")
+     and without the VM's pin: $(sed 's/^without the VM.s pin: //' "$sdir/evm/verify-report.nopin")
+ - the picture: build/demo/rounds.png (round values, the halt).
 EOF

@@ -18,8 +18,9 @@
 #   disk_full       the spool's file system (a 1 MiB tmpfs) filled up
 #                   mid-stream for a while, then freed: alarm raised,
 #                   the daemon keeps running, loss only as declared
-#   settle          no fault: a temperature sensor (23.10-23.20 degC) whose
-#                   records reach four host nodes (f = 1); their final
+#   settle          a temperature sensor (23.10-23.20 degC) whose records
+#                   reach four host nodes (f = 1) in one feed with three
+#                   simulated gateways (the phases: outage.sh); their final
 #                   reports settle a TemperatureOption on the host's
 #                   in-process EVM with the payout of `attestio settle`
 set -u
@@ -288,7 +289,7 @@ settle_scenario() {
 	recs=$(cat "$sys/streams/0/records" 2> /dev/null)
 	ctl settle-check "$t0"
 	if [[ $ans == OK* ]] && [ -z "$why" ]; then
-		ok "settle: the module's $recs temperature records -> 4 host nodes (f = 1) -> final reports -> TemperatureOption on the EVM: ${ans#OK }"
+		ok "settle: the module's $recs temperature records, with 3 simulated gateways in one feed -> 4 host nodes (f = 1) -> final reports -> TemperatureOption on the EVM: ${ans#OK }"
 	else
 		notok "settle: guest records settle the option on the EVM" "$ans" "$why" "$(tail -3 "$work/settle.log")"
 	fi

@@ -18,35 +18,8 @@ ok() { n=$((n + 1)); echo "ok $n - $1"; echo "# t+$(( $(date +%s) - started )) s
 notok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
 check() { if [ -z "$2" ]; then ok "$1"; else notok "$1" "$2"; fi; }
 
-# nodes K: secret keys, public keys, ids in nkey npub nid (1..K)
-declare -A nkey npub nid
-make_nodes() {
-	local k
-	for k in $(seq "$1"); do
-		nkey[$k]=$(openssl rand -hex 32)
-		read -r "npub[$k]" "nid[$k]" <<< "$("$bin/attestio-oracle" pubkey "${nkey[$k]}")"
-	done
-}
-
-# gateway template for attestio-sim: brokers..., ack quorum, oracle nodes 1..K
-sim_template() {	# file K quorum broker-urls...
-	local f=$1 k=$2 q=$3 k2
-	shift 3
-	{
-		printf '[gateway]\nid = 00000000000000000000000000000000\n[link]\n'
-		for b in "$@"; do printf 'broker = %s\n' "$b"; done
-		printf 'retransmit_ms = 3000\nbackoff_min_ms = 100\nbackoff_max_ms = 1000\nkeepalive = 5\n'
-		printf '[spool]\nsync_ms = 50\n[oracle]\nack_quorum = %s\n' "$q"
-		for k2 in $(seq "$k"); do printf 'node = %s\n' "${npub[$k2]}"; done
-	} > "$f"
-}
-
-# gateway ids of a simulated group, in order
-gws_of() { awk -v g="$1" '$2 == g { print $1 }' "$base/sim/gateways.txt"; }
-# "streams = GW:0" lines (one per device: inih's lines are short) of groups
-streams_of() { local g; for g in "$@"; do gws_of "$g"; done | awk '{ printf "streams = %s:0\n", $1 }'; }
-# the same for gateway ids
-streams_gw() { local g; for g in "$@"; do printf 'streams = %s:0\n' "$g"; done; }
+# shellcheck source=tests/system/fleet-lib.sh
+. "$top/tests/system/fleet-lib.sh"
 
 # node K's configuration: [node], [link] brokers, [quorum] of NODES nodes,
 # every simulated gateway (site = its simulated site), then FEEDS (a file)
@@ -61,7 +34,7 @@ node_conf() {	# k nodes feeds-file broker-urls...
 		[ -n "${mport:-}" ] && [ "$k" = 1 ] && printf '[metrics]\nlisten = 127.0.0.1:%s\n' "$mport"
 		printf '[quorum]\n'
 		for k2 in $(seq "$nn"); do printf 'node = %s\n' "${npub[$k2]}"; done
-		awk '{ printf "[gateway %s]\nak = %s\nsite = %s\n", $1, $6, $3 }' "$base/sim/gateways.txt"
+		sim_gw_sections
 		cat "$feeds"
 	} > "$d/oracle.conf"
 }

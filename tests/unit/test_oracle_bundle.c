@@ -62,6 +62,7 @@ static uint8_t pubs[4][ORACLE_PUB_LEN];
 static char cfg_text[4096];
 static size_t cfg_len;
 static uint8_t gws[NGW][16];
+static int cfg_chan_type = -1;	/* the feed's channel_type line, -1: none */
 
 static void make_config(unsigned int t)
 {
@@ -75,6 +76,11 @@ static void make_config(unsigned int t)
 		     "gateway_cap 0\nsite_cap 0\n");
 	p += n;
 	left -= (size_t)n;
+	if (cfg_chan_type >= 0) {
+		n = snprintf(p, left, "channel_type %d\n", cfg_chan_type);
+		p += n;
+		left -= (size_t)n;
+	}
 	for (int i = 0; i < NGW; i++) {
 		char hex[33];
 
@@ -371,6 +377,29 @@ static void config_text(void **state)
 	memcpy(bad, cfg_text, cfg_len);
 	memcpy(strstr(bad, "tau"), "tax", 3);
 	assert_int_equal(oracle_cfg_parse(bad, cfg_len, c, &why), -EBADMSG);
+	assert_int_equal(oracle_cfg_parse(cfg_text, cfg_len, c, &why), 0);
+	assert_int_equal(c->chan_type, -1);
+	/* channel_type (the node writes it when the feed sets it) */
+	cfg_chan_type = 9;
+	make_config(2);
+	assert_int_equal(oracle_cfg_parse(cfg_text, cfg_len, c, &why), 0);
+	assert_int_equal(c->chan_type, 9);
+	assert_int_equal(c->nstreams, NGW);
+	memcpy(bad, cfg_text, cfg_len);
+	memcpy(strstr(bad, "channel_type 9"), "channel_type x", 14);
+	assert_int_equal(oracle_cfg_parse(bad, cfg_len, c, &why), -EBADMSG);
+	/* not canonical: a leading zero */
+	{
+		char *at = strstr(cfg_text, "channel_type 9");
+		size_t head = (size_t)(at - cfg_text);
+
+		memcpy(bad, cfg_text, head);
+		memcpy(bad + head, "channel_type 09", 15);
+		memcpy(bad + head + 15, at + 14, cfg_len - head - 14);
+		assert_int_equal(oracle_cfg_parse(bad, cfg_len + 1, c, &why), -EBADMSG);
+	}
+	cfg_chan_type = -1;
+	make_config(2);
 	free(c);
 }
 
@@ -508,6 +537,24 @@ static void duplicate_readings(void **state)
 	assert_int_equal(res.readings, 3);
 	assert_int_equal(res.simulated_devices, 1);	/* admitted, and said */
 	free(b.bundle);
+	/* a feed with channel_type: the temperature channel (IIO_TEMP, 9)
+	 * gives the same readings; another type gives none, as at the node
+	 * (ingest's pin-mismatch), so a value from them is refused */
+	cfg_chan_type = 9;
+	make_config(2);
+	build_dev0(&b, M_NONE, &d0);
+	if (vr_sim(&b, &res))
+		fail_msg("channel_type temp: %s", res.why);
+	assert_int_equal(res.readings, 3);
+	free(b.bundle);
+	cfg_chan_type = 0;	/* IIO_VOLTAGE */
+	make_config(2);
+	build_dev0(&b, M_NONE, &d0);
+	assert_int_not_equal(vr_sim(&b, &res), 0);
+	assert_int_equal(res.readings, 0);
+	free(b.bundle);
+	cfg_chan_type = -1;
+	make_config(2);
 	/* the part up to the first checkpoint again, as a second chain: 100
 	 * counted twice, the device's median 100, and the report says so */
 	d0.nchains = 2;

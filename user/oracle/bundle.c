@@ -154,6 +154,22 @@ int oracle_cfg_parse(const char *text, size_t len, struct oracle_cfg *c,
 #undef FIELD
 	if (dec < -77 || dec > 77 || !c->period)
 		goto bad;
+	/* channel_type N: only when the feed sets it (config_feed_text) */
+	c->chan_type = -1;
+	{
+		struct lines save = l;
+
+		if (!next_line(&l) && !strncmp(l.line, "channel_type ", 13)) {
+			if (sscanf(l.line, "channel_type %d", &c->chan_type) != 1 ||
+			    c->chan_type < 0 || c->chan_type > 0xffff)
+				goto bad;
+			snprintf(rebuilt, sizeof(rebuilt), "channel_type %d", c->chan_type);
+			if (strcmp(rebuilt, l.line))
+				goto bad;
+		} else {
+			l = save;
+		}
+	}
 	while (!next_line(&l)) {
 		char gw[33], site[200];
 		unsigned int st, ch, tier;

@@ -49,6 +49,7 @@ struct oracle_cfg {
 	char name[64];
 	struct oracle_feed_params p;
 	uint64_t period, start;
+	int chan_type;			/* the feed's channel_type, -1: none */
 	size_t nstreams;
 	struct oracle_cfg_stream s[ORACLE_CFG_STREAMS_MAX];
 	size_t nnodes;

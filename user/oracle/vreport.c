@@ -39,6 +39,7 @@ struct vdev {
 	struct fedrec *src;		/* their records (duplicates refused) */
 	size_t nval, cap;
 	int dec;
+	int chan_type;			/* the feed's channel_type, -1: none */
 	size_t verified;
 	bool cp_verified;
 	char bad[300];
@@ -85,6 +86,10 @@ static void vdev_verdict(void *ctx, const struct att_verdict *vd)
 		if (sl > x->fed[i].len - sizeof(h) - sizeof(sm) ||
 		    x->d->channel >= le16toh(desc->nchannels) ||
 		    att_decode_channel(desc, x->d->channel, scan, sl, &v, NULL))
+			return;
+		/* as the node: a channel of another type gives no reading */
+		if (x->chan_type >= 0 &&
+		    le16toh(desc->chan[x->d->channel].type) != (unsigned int)x->chan_type)
 			return;
 		if (x->nval == x->cap) {
 			size_t n = x->cap ? 2 * x->cap : 64;
@@ -185,7 +190,7 @@ static int verify_dev(const struct oracle_bundle_dev *d, size_t i,
 		      struct oracle_agg_input *in, struct oracle_vr_result *res)
 {
 	struct att_boot *boots[ORACLE_BUNDLE_BOOTS_MAX] = { 0 };
-	struct vdev x = { .d = d, .dec = cfg->p.decimals };
+	struct vdev x = { .d = d, .dec = cfg->p.decimals, .chan_type = cfg->chan_type };
 	const struct oracle_cfg_stream *cs = NULL;
 	struct att_policy *pol = NULL;
 	struct att_key *ak = NULL;

@@ -261,6 +261,31 @@ static int concat(sqlite3_stmt *st, uint8_t **buf, size_t *len)
 	return 0;
 }
 
+/* The seq of the last record of its own stream checkpoint record @rec
+ * covers (its heads[self]), -1 if it is malformed (wire-format.md). */
+static int64_t cp_covers(const uint8_t *rec, size_t len)
+{
+	struct attestio_rec_hdr h;
+	struct attestio_checkpoint c;
+	struct attestio_cp_head hd;
+	size_t csz, off;
+
+	if (!rec || len < sizeof(h))
+		return -1;
+	memcpy(&h, rec, sizeof(h));
+	/* v2 checkpoints are 40 bytes: no beacon */
+	csz = le16toh(h.version) >= 3 ? sizeof(c) : offsetof(struct attestio_checkpoint, beacon);
+	if (len < sizeof(h) + csz)
+		return -1;
+	memset(&c, 0, sizeof(c));
+	memcpy(&c, rec + sizeof(h), csz);
+	off = sizeof(h) + csz + (size_t)le16toh(c.self) * sizeof(hd);
+	if (le16toh(c.self) >= le16toh(c.nheads) || len < off + sizeof(hd))
+		return -1;
+	memcpy(&hd, rec + off, sizeof(hd));
+	return (int64_t)le64toh(hd.seq);
+}
+
 /*
  * Device @d's bundle item: its gateway's AK, PCR policy and boot evidence,
  * and, for each chain the round used readings of, the chain's stored
@@ -303,9 +328,9 @@ static int dev_item(struct round *rd, struct dev *d)
 	}
 	b->ak = ak;
 	b->policy = pol;
-	cp = store_prep(rd->s, "SELECT coalesce(min(seq), -1) FROM rec WHERE gw=? "
+	cp = store_prep(rd->s, "SELECT seq, data FROM rec WHERE gw=? "
 			"AND instance=? AND stream=? AND gen=? AND type=? AND "
-			"state=? AND seq>=?");
+			"state=? AND seq>=? ORDER BY seq");
 	recs = store_prep(rd->s, "SELECT data FROM rec WHERE gw=? AND instance=? "
 			  "AND stream=? AND gen=? AND seq<=? ORDER BY seq");
 	size = store_prep(rd->s, "SELECT coalesce(sum(length(data)), 0) FROM rec "
@@ -335,7 +360,7 @@ static int dev_item(struct round *rd, struct dev *d)
 	}
 	for (size_t i = 0; i < d->nused; i++) {
 		struct oracle_bundle_chain *c = &b->chains[b->nchains];
-		int64_t upto;
+		int64_t upto = -1;
 
 		sqlite3_reset(cp);
 		sqlite3_bind_text(cp, 1, g->conf->id, -1, SQLITE_STATIC);
@@ -345,8 +370,14 @@ static int dev_item(struct round *rd, struct dev *d)
 		sqlite3_bind_int(cp, 5, ATTESTIO_REC_CHECKPOINT);
 		sqlite3_bind_int(cp, 6, ATT_REC_VERIFIED);
 		sqlite3_bind_int64(cp, 7, d->used[i].seq);
-		if (sqlite3_step(cp) != SQLITE_ROW ||
-		    (upto = sqlite3_column_int64(cp, 0)) < 0)
+		/* the first checkpoint whose head covers the reading: records
+		 * appended while its quote was taken come before it in seq
+		 * but only the next one covers them */
+		while (upto < 0 && sqlite3_step(cp) == SQLITE_ROW)
+			if (cp_covers(sqlite3_column_blob(cp, 1),
+				      (size_t)sqlite3_column_bytes(cp, 1)) >= d->used[i].seq)
+				upto = sqlite3_column_int64(cp, 0);
+		if (upto < 0)
 			continue;	/* pruned meanwhile: the bundle won't verify */
 		for (int q = 0; q < 2; q++) {
 			sqlite3_stmt *x = q ? recs : size;
