@@ -121,6 +121,7 @@ gw_conf() {	# dir [extra lines for [spool]]
 	node = $nodepub
 	[metrics]
 	listen = 127.0.0.1:$mport
+	status_file = $1/metrics.prom
 	EOC
 }
 gw_start() {	# dir
@@ -265,18 +266,24 @@ want kill_daemon && scenario kill_daemon act_kill_daemon
 want kill_broker && scenario kill_broker act_kill_broker
 want small_disk && small_disk
 
+# A finished recording of 2 streams x 100 samples x $2 epochs in dir $1
+# (sets $total), a broker and an oracle node on it, the daemon's config.
+drain_setup() {	# dir epochs
+	mkdir -p "$1"
+	"$gen" "$1/ak.tmp" "$1/ak.pem" 1 1 1 0 && : > "$1/records.bin"
+	"$gen" "$1/records.bin" "$1/ak.pem" 2 100 "$2" 0
+	total=$(file_records "$1/records.bin")
+	broker_start "$1"
+	oracle_start "$1"
+	gw_conf "$1"
+}
+
 # --once on a terminal (script(1) gives it a pseudo-terminal): the spool
 # drains, every record is stored once, the daemon exits 0 by itself, and
 # the progress line counted the acks up to the whole spool.
 if want once; then
 	d=$base/once
-	mkdir -p "$d"
-	"$gen" "$d/ak.tmp" "$d/ak.pem" 1 1 1 0 && : > "$d/records.bin"
-	"$gen" "$d/records.bin" "$d/ak.pem" 2 100 8 0
-	total=$(file_records "$d/records.bin")
-	broker_start "$d"
-	oracle_start "$d"
-	gw_conf "$d"
+	drain_setup "$d" 8
 	rc=0
 	timeout 120 script -qfec "$bin/attestiod --foreground --once --config $d/gw.conf" \
 		"$d/tty.out" > /dev/null 2>&1 || rc=$?
@@ -323,11 +330,7 @@ if want tpm_tls_key; then
 		-out "$d/tls.crt" 2> "$d/x509.log"; then
 		why="the CA cannot certify the TPM key: $(tail -1 "$d/x509.log")"
 	fi
-	"$gen" "$d/ak.tmp" "$d/ak.pem" 1 1 1 0 && : > "$d/records.bin"
-	"$gen" "$d/records.bin" "$d/ak.pem" 2 100 6 0
-	total=$(file_records "$d/records.bin")
-	broker_start "$d"
-	oracle_start "$d"
+	drain_setup "$d" 6
 	tls_conf() {	# cert
 		gw_conf "$d"
 		sed -i "s|^cert = .*|cert = $1|; s|^key = .*|key = tpm:0x81000020|" "$d/gw.conf"
@@ -357,6 +360,46 @@ if want tpm_tls_key; then
 	kill "${gw:-}" "$oracle" "$broker" "$swtpm_pid" 2> /dev/null
 	wait "${gw:-}" "$oracle" "$broker" "$swtpm_pid" 2> /dev/null
 	gw=''
+fi
+
+# `attestio status` shows the daemon next to the module (a stand-in sysfs
+# directory here; the module's part is the guest's): running and
+# connected with its spool and acks while it runs, "not running" once it
+# stopped (the daemon removes its metrics file), in the table and --json.
+if want status; then
+	d=$base/status
+	drain_setup "$d" 4
+	mkdir -p "$d/sysfs"
+	echo 0.9 > "$d/sysfs/version"
+	gw_start "$d"
+	why=$(drained "$d" "$total" 150)
+	st() { ATTESTIO_SYSFS=$d/sysfs "$bin/attestio" status --daemon "$d/metrics.prom" "$@"; }
+	sleep 1.5	# one more write of the file after the drain
+	up=$(st 2>&1)
+	upj=$(st --json 2>&1)
+	kill "$gw"
+	wait "$gw" 2> /dev/null
+	down=$(st 2>&1)
+	downj=$(st --json 2>&1)
+	[ -z "$why" ] && ! grep -q "^attestiod: running, connected, updated [0-9]* s ago" <<< "$up" &&
+		why="running daemon not shown: $(grep -A3 '^attestiod' <<< "$up" | tr '\n' '|')"
+	[ -z "$why" ] && ! grep -q "spool  *0 records, 0 bytes" <<< "$up" &&
+		why="drained spool not shown: $(grep spool <<< "$up")"
+	[ -z "$why" ] && ! grep -q "acked $total," <<< "$up" &&
+		why="acks not shown: $(grep records <<< "$up")"
+	[ -z "$why" ] && ! python3 -c 'import json, sys; d = json.loads(sys.argv[1])["daemon"]; sys.exit(0 if d["running"] and d["connected"] == 1 and d["records_acked_total"] == int(sys.argv[2]) else 1)' "$upj" "$total" &&
+		why="--json of the running daemon: $upj"
+	[ -z "$why" ] && ! grep -q "^attestiod: not running (no $d/metrics.prom)" <<< "$down" &&
+		why="stopped daemon not shown: $(grep '^attestiod' <<< "$down")"
+	[ -z "$why" ] && ! python3 -c 'import json, sys; sys.exit(0 if json.loads(sys.argv[1])["daemon"]["running"] is False else 1)' "$downj" &&
+		why="--json of the stopped daemon: $downj"
+	if [ -z "$why" ]; then
+		ok "status (attestio status shows the daemon running, connected, $total acked, spool empty; then not running)"
+	else
+		notok status "$why"
+	fi
+	kill "$oracle" "$broker" 2> /dev/null
+	wait "$oracle" "$broker" 2> /dev/null
 fi
 
 if want spool_bound; then

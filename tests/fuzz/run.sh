@@ -24,6 +24,8 @@ for src in tests/fuzz/fuzz_*.c; do
 		user/oracled/registry.c user/oracled/store.c user/oracled/log.c
 		-linih -lsqlite3) ;;
 	fuzz_sim_*) extra=(-Iuser/sim user/sim/model.c -linih -lm) ;;
+	fuzz_cli_*) extra=(-Iuser/cli/attestio user/cli/attestio/daemon.c
+		user/cli/attestio/util.c) ;;
 	esac
 	if ! clang -g -O1 -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all -Iuser/kshim -Iinclude/uapi -Ikernel \

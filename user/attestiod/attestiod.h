@@ -59,6 +59,7 @@ struct config {
 	int nnodes;
 	unsigned int ack_quorum;	/* 0 in the file: all nodes */
 	char metrics[64];		/* "127.0.0.1:PORT", "" = off */
+	char status_file[PATH_LEN];	/* metrics text for `attestio status`, "" = off */
 	/* [evidence]: what is published on attestio/v1/gw/<gw>/evidence */
 	char ev_mlog[PATH_LEN];		/* the module's measurement log, "" = off */
 	char ev_pcrs[PATH_LEN];		/* dir of SHA-256 PCR files 0..23 */
@@ -292,5 +293,8 @@ int metrics_init(struct metrics_srv **mp, const struct config *c);
 void metrics_fini(struct metrics_srv *m);
 int metrics_fd(const struct metrics_srv *m);
 void metrics_run(struct metrics_srv *m);
+/* Every second: the metrics for `attestio status` in [metrics] status_file
+ * (@gone: remove it, the daemon stops). */
+void metrics_status_file(const struct config *c, bool gone);
 
 #endif

@@ -255,6 +255,19 @@ static int handler(void *user, const char *section, const char *name,
 	STR_KEY("evidence", "boot_log", ev_boot_log)
 	STR_KEY("evidence", "ima_log", ev_ima_log)
 	UINT_KEY("evidence", "interval_ms", ev_interval_ms, 100, 3600000)
+	if (!strcmp(section, "metrics") && !strcmp(name, "status_file")) {
+		if (strcmp(value, "off") && value[0] != '/') {
+			snprintf(p->err, p->errlen,
+				 "metrics.status_file must be an absolute path or off");
+			return 0;
+		}
+		if (copy_str(c->status_file, sizeof(c->status_file),
+			     strcmp(value, "off") ? value : "")) {
+			snprintf(p->err, p->errlen, "metrics.status_file is too long");
+			return 0;
+		}
+		return 1;
+	}
 	if (!strcmp(section, "metrics") && !strcmp(name, "listen")) {
 		if (strcmp(value, "off") && strncmp(value, "127.0.0.1:", 10)) {
 			snprintf(p->err, p->errlen,
@@ -299,6 +312,7 @@ void config_defaults(struct config *c)
 	strcpy(c->ev_ima_log, "/sys/kernel/security/ima/binary_runtime_measurements");
 	c->ev_interval_ms = 1000;
 	strcpy(c->tcti, "device:/dev/tpmrm0");
+	strcpy(c->status_file, "/run/attestiod/metrics.prom");
 	c->ak_handle = 0x81010002;
 	c->enroll = ENROLL_AUTO;
 }

@@ -187,7 +187,7 @@ int main(int argc, char **argv)
 	struct metrics_srv *met = NULL;
 	struct reg rsrc = { -1, 0 }, rlink = { -1, 0 };
 	struct itimerspec its = { { 0, 50000000 }, { 0, 50000000 } };
-	uint64_t wd_usec = 0, wd_last = 0, ev_last = 0;
+	uint64_t wd_usec = 0, wd_last = 0, ev_last = 0, st_last = 0;
 	bool src_done = false;
 	char err[512];
 	sigset_t ss;
@@ -407,6 +407,10 @@ int main(int argc, char **argv)
 			link_tick(link, now);
 			beacon_tick(beacon, now);
 			metrics_run(met);
+			if (now - st_last >= 1000) {
+				st_last = now;
+				metrics_status_file(&cfg, false);
+			}
 			if (wd_usec && now - wd_last >= wd_usec / 2000) {
 				sd_notify(0, "WATCHDOG=1");
 				wd_last = now;
@@ -421,6 +425,7 @@ int main(int argc, char **argv)
 		}
 	}
 	sd_notify(0, "STOPPING=1");
+	metrics_status_file(&cfg, true);
 	ret = EX_OK;
 	if (spool_sync(spool))
 		logmsg(LOG_ERR, "exit: %u records could not be written to the spool",

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include <microhttpd.h>
 
@@ -21,28 +22,18 @@ struct metrics_srv {
 };
 
 #define METRIC(name, type, help, val) \
-	off += (size_t)snprintf(buf + off, sizeof(buf) - off, \
+	off += (size_t)snprintf(buf + off, cap - off, \
 		"# HELP attestiod_" name " " help "\n# TYPE attestiod_" name " " type \
 		"\nattestiod_" name " %" PRIu64 "\n", (uint64_t)(val))
 
-static enum MHD_Result answer(void *cls, struct MHD_Connection *conn,
-			      const char *url, const char *method,
-			      const char *version, const char *data,
-			      size_t *size, void **state)
+#define METRICS_TEXT_MAX 12288
+
+/* The Prometheus text of every metric into @buf (METRICS_TEXT_MAX). */
+static size_t metrics_text(char *buf)
 {
-	struct MHD_Response *r;
-	enum MHD_Result ret;
-	char buf[12288];
+	const size_t cap = METRICS_TEXT_MAX;
 	size_t off = 0;
 
-	(void)cls; (void)version; (void)data; (void)size; (void)state;
-	if (strcmp(method, "GET") || strcmp(url, "/metrics")) {
-		r = MHD_create_response_from_buffer(10, (void *)"not found\n",
-						    MHD_RESPMEM_PERSISTENT);
-		ret = MHD_queue_response(conn, MHD_HTTP_NOT_FOUND, r);
-		MHD_destroy_response(r);
-		return ret;
-	}
 	METRIC("records_read_total", "counter", "records read from the source", M.records_read);
 	METRIC("records_duplicate_total", "counter", "records read again after a restart (already spooled)", M.records_dup);
 	METRIC("records_holes_total", "counter", "records missing in per-stream sequences", M.records_holes);
@@ -97,11 +88,11 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn,
 	METRIC("acks_unsent_total", "counter", "ack entries for seqs never sent, ignored", M.acks_unsent);
 	METRIC("beacons_accepted_total", "counter", "valid oracle beacons taken (newest round)", M.beacons_accepted);
 	METRIC("beacons_set_total", "counter", "beacons handed to the module (ATTESTIO_IOC_SET_BEACON)", M.beacons_set);
-	off += (size_t)snprintf(buf + off, sizeof(buf) - off,
+	off += (size_t)snprintf(buf + off, cap - off,
 		"# HELP attestiod_beacons_rejected_total oracle beacons ignored, by reason\n"
 		"# TYPE attestiod_beacons_rejected_total counter\n");
 	for (int i = 0; i < BEACON_NREASONS; i++)
-		off += (size_t)snprintf(buf + off, sizeof(buf) - off,
+		off += (size_t)snprintf(buf + off, cap - off,
 			"attestiod_beacons_rejected_total{reason=\"%s\"} %" PRIu64 "\n",
 			beacon_reason_name(i), M.beacons_rejected[i]);
 	METRIC("beacon_round", "gauge", "round of the beacon held (0: none)", M.beacon_round);
@@ -111,6 +102,28 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn,
 		METRIC("beacon_age_seconds", "gauge", "age of the beacon held (now - its signed time)",
 		       t > M.beacon_time ? t - M.beacon_time : 0);
 	}
+	return off < cap ? off : cap - 1;
+}
+
+static enum MHD_Result answer(void *cls, struct MHD_Connection *conn,
+			      const char *url, const char *method,
+			      const char *version, const char *data,
+			      size_t *size, void **state)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	char buf[METRICS_TEXT_MAX];
+	size_t off;
+
+	(void)cls; (void)version; (void)data; (void)size; (void)state;
+	if (strcmp(method, "GET") || strcmp(url, "/metrics")) {
+		r = MHD_create_response_from_buffer(10, (void *)"not found\n",
+						    MHD_RESPMEM_PERSISTENT);
+		ret = MHD_queue_response(conn, MHD_HTTP_NOT_FOUND, r);
+		MHD_destroy_response(r);
+		return ret;
+	}
+	off = metrics_text(buf);
 	r = MHD_create_response_from_buffer(off, buf, MHD_RESPMEM_MUST_COPY);
 	MHD_add_response_header(r, "Content-Type", "text/plain; version=0.0.4");
 	ret = MHD_queue_response(conn, MHD_HTTP_OK, r);
@@ -172,4 +185,39 @@ void metrics_run(struct metrics_srv *m)
 {
 	if (m)
 		MHD_run(m->d);
+}
+
+/*
+ * The same text, for `attestio status`, in c->status_file (written to a
+ * temporary file and renamed: a reader never sees half of it); @gone:
+ * the daemon stops, the file goes.  A failure is logged once per kind.
+ */
+void metrics_status_file(const struct config *c, bool gone)
+{
+	static bool warned;
+	char buf[METRICS_TEXT_MAX], tmp[PATH_LEN + 8];
+	size_t len;
+	FILE *f;
+
+	if (!*c->status_file)
+		return;
+	if (gone) {
+		unlink(c->status_file);
+		return;
+	}
+	len = metrics_text(buf);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", c->status_file);
+	f = fopen(tmp, "w");
+	if (f && fwrite(buf, 1, len, f) == len && !fclose(f) &&
+	    !rename(tmp, c->status_file)) {
+		warned = false;
+		return;
+	}
+	if (f)
+		unlink(tmp);
+	if (!warned)
+		logmsg(LOG_WARNING, "metrics: cannot write the status file %s "
+		       "(attestio status will not show the daemon): %s",
+		       c->status_file, strerror(errno));
+	warned = true;
 }

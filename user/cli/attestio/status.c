@@ -11,6 +11,7 @@
 #include <linux/attestio.h>
 
 #include "cli.h"
+#include "daemon.h"
 #include "util.h"
 
 static const char *const global_attrs[] = {
@@ -30,7 +31,7 @@ static const char *const stream_attrs[] = {
 static void status_usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: attestio status [--json]\n"
+		"Usage: attestio status [--json] [--daemon FILE]\n"
 		"\n"
 		"Show the attestio module's settings, counters and streams, read from\n"
 		"%s (global attributes and streams/<id>/).\n"
@@ -39,9 +40,15 @@ static void status_usage(FILE *f)
 		"  -j, --json   one JSON object: every global attribute (numbers as\n"
 		"               numbers; \"checkpoints\" as {total, signed}; \"log\" and\n"
 		"               \"totals\" as objects) and \"streams\": a list of objects\n"
-		"               with \"id\" and every stream attribute\n"
+		"               with \"id\" and every stream attribute, and \"daemon\":\n"
+		"               attestiod's state (below)\n"
+		"  -d, --daemon FILE  attestiod's metrics file ([metrics] status_file,\n"
+		"               default " DM_DEFAULT_FILE "): the daemon's\n"
+		"               connection, spool, acks, beacon and alarms are shown\n"
+		"               after the module's; \"not running\" without the file,\n"
+		"               \"stale\" when it was not rewritten for %d s\n"
 		"  -h, --help   this help\n"
-		"\n%s", sysfs_root(), exit_codes_help);
+		"\n%s", sysfs_root(), DM_STALE_S, exit_codes_help);
 }
 
 static int get(const char *rel, char *buf, size_t cap)
@@ -114,7 +121,7 @@ static void json_kv(char *text)
 	putchar('}');
 }
 
-static void status_json(const int *ids, int n)
+static void status_json(const int *ids, int n, const char *daemon)
 {
 	char buf[4096], rel[128];
 	size_t i;
@@ -163,7 +170,9 @@ static void status_json(const int *ids, int n)
 		}
 		putchar('}');
 	}
-	printf("]}\n");
+	printf("], \"daemon\": ");
+	dm_json(daemon);
+	printf("}\n");
 }
 
 /* One "key value" file on one line: "k1 v1, k2 v2". */
@@ -258,16 +267,21 @@ int cmd_status(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "daemon", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int ids[ATTESTIO_MAX_STREAMS], n, c;
+	const char *daemon = DM_DEFAULT_FILE;
 	bool json = false;
 
-	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "jd:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			json = true;
+			break;
+		case 'd':
+			daemon = optarg;
 			break;
 		case 'h':
 			status_usage(stdout);
@@ -284,9 +298,11 @@ int cmd_status(int argc, char **argv)
 	if (!module_loaded())
 		return cli_no_module("status");
 	n = stream_ids(ids, ATTESTIO_MAX_STREAMS);
-	if (json)
-		status_json(ids, n);
-	else
+	if (json) {
+		status_json(ids, n, daemon);
+	} else {
 		status_table(ids, n);
+		dm_print(daemon);
+	}
 	return fflush(stdout) ? EXIT_IO : EXIT_OK;
 }
