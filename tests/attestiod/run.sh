@@ -375,6 +375,32 @@ if want status; then
 	why=$(drained "$d" "$total" 150)
 	st() { ATTESTIO_SYSFS=$d/sysfs "$bin/attestio" status --daemon "$d/metrics.prom" "$@"; }
 	sleep 1.5	# one more write of the file after the drain
+	# the daemon's status report to the nodes (protocol.md "Gateway status")
+	mosquitto_sub -h localhost -p "$port" --cafile "$pki/ca.crt" --cert "$pki/oracle.crt" \
+		--key "$pki/oracle.key" -t "attestio/v1/gw/$gwid/status" -C 1 -W 15 -N \
+		> "$d/gwstatus.cbor" 2> /dev/null
+	rep=$(python3 - "$d/gwstatus.cbor" "$gwid" <<-'EOP'
+	import sys
+	d = open(sys.argv[1], "rb").read(); o = 0
+	def head():
+	    global o
+	    b = d[o]; o += 1; ai = b & 31
+	    if ai < 24: return b >> 5, ai
+	    n = {24: 1, 25: 2, 26: 4, 27: 8}[ai]; v = int.from_bytes(d[o:o + n], "big"); o += n
+	    return b >> 5, v
+	assert head() == (5, 6)
+	out = {}
+	for k in range(1, 7):
+	    assert head() == (0, k)
+	    t, v = head()
+	    if t == 2: out[k] = d[o:o + v].hex(); o += v
+	    else: out[k] = v
+	assert o == len(d) and out[1] == sys.argv[2]
+	print("spool_records=%d beacon_round=%d" % (out[3], out[6]))
+	EOP
+	)
+	[[ "$rep" == "spool_records=0 beacon_round="* ]] ||
+		why="${why:+$why; }the gateway status report: '${rep:-none}'"
 	up=$(st 2>&1)
 	upj=$(st --json 2>&1)
 	kill "$gw"
@@ -394,7 +420,7 @@ if want status; then
 	[ -z "$why" ] && ! python3 -c 'import json, sys; sys.exit(0 if json.loads(sys.argv[1])["daemon"]["running"] is False else 1)' "$downj" &&
 		why="--json of the stopped daemon: $downj"
 	if [ -z "$why" ]; then
-		ok "status (attestio status shows the daemon running, connected, $total acked, spool empty; then not running)"
+		ok "status (attestio status shows the daemon running, connected, $total acked, spool empty; then not running; the status report to the nodes says $rep)"
 	else
 		notok status "$why"
 	fi

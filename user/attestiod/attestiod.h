@@ -230,6 +230,9 @@ bool link_idle(const struct link *l);		/* nothing in flight */
 /* The evidence message to publish (retained, QoS 1) now and after every
  * (re)connect; copied. */
 int link_evidence(struct link *l, const uint8_t *buf, size_t len);
+struct oracle_gwstatus;
+/* Publish the gateway status report (while connected; QoS 0, retained). */
+void link_status(struct link *l, const struct oracle_gwstatus *st);
 /* Subscribe to attestio/v1/beacon/+ and hand each message to @cb
  * (node id hex of the topic, payload). */
 typedef void (*link_beacon_fn)(void *ctx, const char *node_hex,

@@ -31,6 +31,7 @@
 #include <libattestio.h>
 
 #include "ack.h"
+#include "gwstatus.h"
 #include "attestiod.h"
 #include "loss.h"
 
@@ -306,6 +307,21 @@ static void publish_loss(struct link *l)
 	l->loss_ver = ver;
 	M.loss_published++;
 	logmsg(LOG_INFO, "link: loss declaration published (%zu holes)", l->loss->n);
+}
+
+/* The gateway status report (protocol.md "Gateway status"), retained,
+ * QoS 0: informative, the next one replaces a lost one. */
+void link_status(struct link *l, const struct oracle_gwstatus *st)
+{
+	uint8_t buf[ORACLE_GWS_MAX_LEN];
+	char topic[96];
+	size_t len;
+
+	if (l->state != L_UP || oracle_gwstatus_encode(st, buf, sizeof(buf), &len))
+		return;
+	snprintf(topic, sizeof(topic), "attestio/v1/gw/%s/status", l->c->gw_id);
+	check(l, mosquitto_publish(l->m, NULL, topic, (int)len, buf, 0, true),
+	      "publish the gateway status");
 }
 
 int link_evidence(struct link *l, const uint8_t *buf, size_t len)

@@ -23,12 +23,16 @@
 #include <systemd/sd-daemon.h>
 
 #include "attestiod.h"
+#include "ack.h"
+#include "gwstatus.h"
 #include "progress.h"
 
 struct metrics M;
 static bool use_syslog, journal;
 /* --once on a terminal: the drain's progress line (log lines clear it) */
 static struct progress once_pg;
+/* how often the gateway status report goes to the nodes */
+#define GW_STATUS_MS	5000
 
 uint64_t now_ms(void)
 {
@@ -187,7 +191,7 @@ int main(int argc, char **argv)
 	struct metrics_srv *met = NULL;
 	struct reg rsrc = { -1, 0 }, rlink = { -1, 0 };
 	struct itimerspec its = { { 0, 50000000 }, { 0, 50000000 } };
-	uint64_t wd_usec = 0, wd_last = 0, ev_last = 0, st_last = 0;
+	uint64_t wd_usec = 0, wd_last = 0, ev_last = 0, st_last = 0, gs_last = 0;
 	bool src_done = false;
 	char err[512];
 	sigset_t ss;
@@ -410,6 +414,19 @@ int main(int argc, char **argv)
 			if (now - st_last >= 1000) {
 				st_last = now;
 				metrics_status_file(&cfg, false);
+			}
+			if (now - gs_last >= GW_STATUS_MS) {
+				struct oracle_gwstatus gs = {
+					.time = now / 1000,
+					.spool_records = M.spool_records,
+					.spool_bytes = M.spool_bytes,
+					.spool_age_s = M.spool_age_s,
+					.beacon_round = M.beacon_round,
+				};
+
+				gs_last = now;
+				if (!oracle_unhex(cfg.gw_id, gs.gw, sizeof(gs.gw)))
+					link_status(link, &gs);
 			}
 			if (wd_usec && now - wd_last >= wd_usec / 2000) {
 				sd_notify(0, "WATCHDOG=1");

@@ -192,6 +192,13 @@ static void on_message(struct mosquitto *m, void *ud,
 					(size_t)msg->payloadlen);
 		return;
 	}
+	if (!strncmp(t, "attestio/v1/gw/", 15) && strlen(t) == 15 + 32 + 7 &&
+	    !strcmp(t + 47, "/status")) {
+		snprintf(a, sizeof(a), "%.32s", t + 15);
+		registry_reported(n->parts.reg, a, msg->payload,
+				  msg->payloadlen > 0 ? (size_t)msg->payloadlen : 0);
+		return;
+	}
 	if (!strncmp(t, "attestio/v1/gw/", 15) && strlen(t) == 15 + 32 + 9 &&
 	    !strcmp(t + 47, "/evidence")) {
 		size_t acklen = 0;
@@ -287,6 +294,7 @@ static void on_connect(struct mosquitto *m, void *ud, int rc)
 		snprintf(t, sizeof(t), "attestio/v1/gw/+/answer/%s", n->node_hex);
 		mosquitto_subscribe(m, NULL, t, 1);
 		mosquitto_subscribe(m, NULL, "attestio/v1/beacon/+", 1);
+		mosquitto_subscribe(m, NULL, "attestio/v1/gw/+/status", 0);
 		beacons_connected(n->parts.bc);
 		n->parts.connected = true;
 	}

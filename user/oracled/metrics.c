@@ -84,6 +84,13 @@ static void beacon_metrics(struct out *o, struct od_parts *p)
 	one(o, "beacon_round", "gauge", "the newest beacon round this node issued", bs->own_round);
 	one(o, "beacons_received_total", "counter", "other nodes' valid beacons stored", bs->received);
 	one(o, "beacons_rejected_total", "counter", "beacons ignored (malformed, not a whitelisted node's, a future round)", bs->rejected);
+	{
+		uint64_t ok, bad;
+
+		registry_reports(p->reg, &ok, &bad);
+		one(o, "gateway_status_reports_total", "counter", "gateway status reports kept (informative: spool, beacon)", ok);
+		one(o, "gateway_status_reports_rejected_total", "counter", "gateway status reports ignored (malformed, unknown gateway, another gateway's id)", bad);
+	}
 	one(o, "beacons_known", "gauge", "beacons in the set checkpoints are checked against", fs->known);
 	head(o, "checkpoints_beacon_total", "counter", "verified checkpoints by the beacon they cover: fresh, none, unknown, stale");
 	for (int c = 0; c < FRESH_NCLASS; c++)

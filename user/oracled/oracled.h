@@ -216,6 +216,11 @@ struct reg_gw {
 	uint8_t ak_name[34];
 	uint8_t *bundle;	/* the admitted enrollment bundle */
 	size_t bundle_len;
+	/* its daemon's own status report (protocol.md "Gateway status"):
+	 * informative only, shown as reported; reported_at 0: none yet */
+	uint64_t rep_spool_records, rep_spool_bytes, rep_spool_age_s;
+	uint64_t rep_beacon_round;
+	int64_t reported_at;
 };
 
 int registry_init(struct registry **rp, const struct od_config *c,
@@ -227,6 +232,13 @@ struct reg_gw *registry_at(struct registry *r, int i);
  * its devices' reputation drops to 0.  Idempotent. */
 void registry_quarantine(struct registry *r, struct reg_gw *g,
 			 const char *reason);
+/* A gateway status report on attestio/v1/gw/<gw>/status: strict parse, kept
+ * in memory for the status page and counted (registry_reports()).  0, or
+ * -EBADMSG, or -ENOENT (not a configured gateway, or the report names
+ * another gateway than its topic). */
+int registry_reported(struct registry *r, const char *gw, const uint8_t *buf,
+		      size_t len);
+void registry_reports(const struct registry *r, uint64_t *ok, uint64_t *bad);
 const char *gw_state_name(enum gw_state s);
 /* Re-read states the admin command changed in the database. */
 void registry_refresh(struct registry *r);

@@ -17,10 +17,12 @@
 #include <openssl/sha.h>
 
 #include "ack.h"
+#include "gwstatus.h"
 #include "oracled.h"
 
 struct registry {
 	const struct od_config *c;
+	uint64_t reports_ok, reports_bad;	/* gateway status reports */
 	struct store *s;
 	int n;
 	struct reg_gw gw[OD_MAX_GW];
@@ -436,4 +438,31 @@ int registry_admin(struct store *s, const char *verb, const char *gw,
 		    "revoked" : "quarantined", gw, "by admin: %s",
 		    reason && *reason ? reason : "(no reason given)");
 	return store_commit(s) ? OD_EXIT_DB : OD_EXIT_OK;
+}
+
+int registry_reported(struct registry *r, const char *gw, const uint8_t *buf,
+		      size_t len)
+{
+	struct reg_gw *g = registry_gw(r, gw);
+	struct oracle_gwstatus st;
+	const char *why = NULL;
+
+	if (!g || oracle_gwstatus_parse(buf, len, &st, &why) ||
+	    memcmp(st.gw, g->bin, sizeof(st.gw))) {
+		r->reports_bad++;
+		return !g || !why ? -ENOENT : -EBADMSG;
+	}
+	g->rep_spool_records = st.spool_records;
+	g->rep_spool_bytes = st.spool_bytes;
+	g->rep_spool_age_s = st.spool_age_s;
+	g->rep_beacon_round = st.beacon_round;
+	g->reported_at = (int64_t)time(NULL);
+	r->reports_ok++;
+	return 0;
+}
+
+void registry_reports(const struct registry *r, uint64_t *ok, uint64_t *bad)
+{
+	*ok = r ? r->reports_ok : 0;
+	*bad = r ? r->reports_bad : 0;
 }

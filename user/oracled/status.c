@@ -143,6 +143,23 @@ static void gw_beacon(FILE *o, const struct od_parts *live, int i)
 		fresh_class_name(g->last_class));
 }
 
+/* "reported": what the gateway's daemon says of itself (its spool
+ * backlog, the beacon it holds), or null; never checked, only shown. */
+static void gw_reported(FILE *o, const struct reg_gw *g)
+{
+	int64_t now = (int64_t)time(NULL);
+
+	if (!g || !g->reported_at) {
+		fprintf(o, ",\"reported\":null");
+		return;
+	}
+	fprintf(o, ",\"reported\":{\"spool_records\":%" PRIu64 ",\"spool_bytes\":%"
+		PRIu64 ",\"spool_age_s\":%" PRIu64 ",\"beacon_round\":%" PRIu64
+		",\"age_s\":%" PRId64 "}", g->rep_spool_records, g->rep_spool_bytes,
+		g->rep_spool_age_s, g->rep_beacon_round,
+		now > g->reported_at ? now - g->reported_at : 0);
+}
+
 static void gateways(FILE *o, const struct od_config *c, struct store *s,
 		     const struct od_parts *live, bool json)
 {
@@ -191,6 +208,8 @@ static void gateways(FILE *o, const struct od_config *c, struct store *s,
 					(int64_t)time(NULL) - last);
 			if (live)
 				gw_beacon(o, live, i);
+			if (live)
+				gw_reported(o, registry_at(live->reg, i));
 			fprintf(o, "}");
 		} else {
 			fprintf(o, "  %s  %-11s tier %d (counts %d)  kernel key %s%s  %"

@@ -224,6 +224,16 @@ function beaconAge(b) {
 	return `round ${b.round}, ${b.age_s} s old (${b.class})`;
 }
 
+// what the gateway's daemon reports of itself (unchecked, informative)
+function reported(r) {
+	if (r === undefined)
+		return '';
+	if (r === null)
+		return 'no report';
+	return `${r.spool_records} records, ${r.spool_bytes} B, oldest ${r.spool_age_s} s` +
+		` \u00b7 beacon round ${r.beacon_round} \u00b7 ${r.age_s} s ago`;
+}
+
 function render(d) {
 	document.getElementById('node').textContent = d.node;
 	const h = document.getElementById('health');
@@ -246,7 +256,8 @@ function render(d) {
 		[g.id, 'mono'], [g.site], [g.state, 'state-' + g.state], [g.reason],
 		[g.tier], [g.records], [g.verified], [g.bad], [g.pending],
 		[age(g.last_record_age_s), 'last-record'],
-		[beaconAge(g.beacon), 'beacon' + (g.beacon && g.beacon.class !== 'fresh' ? ' bad' : '')]]);
+		[beaconAge(g.beacon), 'beacon' + (g.beacon && g.beacon.class !== 'fresh' ? ' bad' : '')],
+		[reported(g.reported), 'reported']]);
 	rows(document.querySelector('#devices tbody'), d.devices, v => [
 		[v.device, 'mono'], [v.feed], [v.gateway, 'mono'], [v.stream], [v.tier],
 		[(v.reputation_ppm / 1e6).toFixed(3)], [sparkline(v.reputation_history || []), 'spark'],
