@@ -140,16 +140,24 @@ cur=$backoff_s
 fault lockout 100000
 until_ 30 grep -q "^$H tpm_rc 0x921 backoff $cur s" $SYS/tpm_backoff
 ok $? "TPM_RC_LOCKOUT: the module backs off and says so in tpm_backoff" "$(cat $SYS/tpm_backoff)"
-# watch until shortly before the backoff ends (the next try is due then)
-left=$(sed -n 's/.*next try in \([0-9]*\) ms.*/\1/p' $SYS/tpm_backoff)
+# watch until shortly before the backoff ends (the next try is due then);
+# the window (cur) and its time left are read together, since a slow guest
+# may already be in a later, doubled window
+bstate() {
+	local l
+	l=$(cat $SYS/tpm_backoff)
+	cur=$(sed -n 's/.* backoff \([0-9]*\) s.*/\1/p' <<< "$l")
+	left=$(sed -n 's/.*next try in \([0-9]*\) ms.*/\1/p' <<< "$l")
+	cur=${cur:-$backoff_s}
+}
+bstate
 if [ "${left:-0}" -lt 2500 ]; then
 	# a slow guest (the debug kernel under TCG) read the state as the
 	# window ended: the next try is due now, so watch the next window
 	# (the backoff doubles, as the next case checks) instead
 	sleep $((${left:-0} / 1000 + 1))
-	cur=$((cur * 2))
-	until_ 30 grep -q "^$H tpm_rc 0x921 backoff $cur s" $SYS/tpm_backoff
-	left=$(sed -n 's/.*next try in \([0-9]*\) ms.*/\1/p' $SYS/tpm_backoff)
+	until_ 30 grep -q "^$H tpm_rc 0x921 backoff $((cur * 2)) s" $SYS/tpm_backoff
+	bstate
 fi
 q0=$(fstat quotes)
 watch_s=$(((${left:-0} - 1500) / 1000))
