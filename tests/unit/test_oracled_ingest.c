@@ -31,6 +31,7 @@ static int64_t rt_base;
 #include "signed_stream.h"
 
 #include "ack.h"
+#include "beacon.h"
 #include "evidence.h"
 #include "loss.h"
 #include "oracled.h"
@@ -846,6 +847,80 @@ static int teardown(void **state)
 	return 0;
 }
 
+static int no_publish(void *ctx, const char *topic, const void *buf, size_t len)
+{
+	(void)ctx;
+	(void)topic;
+	(void)buf;
+	(void)len;
+	return 0;
+}
+
+/* Node @o's signed beacon of round @round with value byte @v, to @b. */
+static void beacon_from(struct beacons *b, const struct oracle_signer *o,
+			uint64_t round, uint8_t v)
+{
+	struct oracle_beacon be = { .round = round, .time = (uint64_t)time(NULL) };
+	uint8_t buf[ORACLE_BEACON_MAX_LEN];
+	char node[ORACLE_NODE_ID_HEX];
+	size_t len;
+
+	memset(be.value, v, sizeof(be.value));
+	assert_int_equal(0, oracle_beacon_sign(&be, o));
+	assert_int_equal(0, oracle_beacon_encode(&be, 0, buf, sizeof(buf), &len));
+	oracle_hex(o->node_id, ORACLE_NODE_ID_LEN, node);
+	beacons_message(b, node, buf, len);
+}
+
+/*
+ * Review 3: a configured node issues one beacon value per round, rounds
+ * increasing.  A second value for a round it already issued, or one for
+ * an older round, is refused and changes nothing: it is neither stored nor
+ * added to the issued set (one node could otherwise push any number of
+ * values into the set and evict the other nodes' from its ring).  A
+ * redelivery of the stored beacon is ignored silently.
+ */
+static void t_beacon_one_per_round(void **state)
+{
+	const struct beacon_stats *bs;
+	struct oracle_signer other;
+	struct beacons *b;
+	uint8_t key[32];
+
+	(void)state;
+	memset(key, 0x17, sizeof(key));
+	assert_int_equal(0, oracle_signer_init(&other, key));
+	cfg.nnodes = 1;
+	memcpy(cfg.nodes[0], other.pub, ORACLE_PUB_LEN);
+	cfg.beacon_period = 60;
+	cfg.beacon_start = 1;
+	node_up();
+	assert_int_equal(0, beacons_init(&b, &cfg, &st, &signer, ingest_fresh(in),
+					 no_publish, NULL));
+	bs = beacons_stats(b);
+	beacon_from(b, &other, 5, 0x01);
+	assert_int_equal(1, bs->received);
+	assert_int_equal(1, fresh_stats(ingest_fresh(in))->known);
+	beacon_from(b, &other, 5, 0x01);	/* redelivered */
+	assert_int_equal(1, bs->received);
+	assert_int_equal(0, bs->rejected);
+	for (int v = 2; v < 40; v++)		/* equivocation: round 5 again */
+		beacon_from(b, &other, 5, (uint8_t)v);
+	beacon_from(b, &other, 4, 0x77);	/* an older round */
+	assert_int_equal(39, bs->rejected);
+	assert_int_equal(1, bs->received);
+	assert_int_equal(1, fresh_stats(ingest_fresh(in))->known);
+	assert_int_equal(1, query_int("SELECT count(*) FROM beacon WHERE node<>?1"
+				      " AND round<>?2", 0, 0, -1));
+	beacon_from(b, &other, 6, 0x02);	/* the next round */
+	assert_int_equal(2, bs->received);
+	assert_int_equal(2, fresh_stats(ingest_fresh(in))->known);
+	beacons_fini(b);
+	node_down();
+	cfg.nnodes = 0;
+	cfg.beacon_period = cfg.beacon_start = 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -861,6 +936,7 @@ int main(void)
 		cmocka_unit_test(t_tiers),
 		cmocka_unit_test(t_declared_lost),
 		cmocka_unit_test(t_late_join),
+		cmocka_unit_test(t_beacon_one_per_round),
 	};
 
 	setenv("TSS2_LOG", "all+NONE", 1);
