@@ -24,6 +24,9 @@
 #include "internal.h"
 #include "libattestio.h"
 #include "eventlog_build.h"
+#include "tpm_internal.h"
+
+#include <openssl/core_names.h>
 
 /* capture times: rt_base + seq (ns) */
 static int64_t rt_base;
@@ -921,6 +924,110 @@ static void t_beacon_one_per_round(void **state)
 	cfg.beacon_period = cfg.beacon_start = 0;
 }
 
+/* TPM2B_PUBLIC bytes of a P-256 key (a fresh point): an AK or an EK. */
+static void tpm_pub(bool ak, uint8_t **out, size_t *len)
+{
+	TPM2B_PUBLIC p = { 0 };
+	EVP_PKEY *k = EVP_EC_gen("P-256");
+	BIGNUM *x = NULL, *y = NULL;
+	uint8_t buf[sizeof(TPM2B_PUBLIC)];
+	size_t off = 0;
+
+	assert_non_null(k);
+	assert_int_equal(1, EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_EC_PUB_X, &x));
+	assert_int_equal(1, EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_EC_PUB_Y, &y));
+	p.publicArea.type = TPM2_ALG_ECC;
+	p.publicArea.nameAlg = TPM2_ALG_SHA256;
+	p.publicArea.objectAttributes = TPMA_OBJECT_FIXEDTPM |
+		TPMA_OBJECT_FIXEDPARENT | TPMA_OBJECT_SENSITIVEDATAORIGIN |
+		TPMA_OBJECT_RESTRICTED |
+		(ak ? TPMA_OBJECT_SIGN_ENCRYPT : TPMA_OBJECT_DECRYPT);
+	p.publicArea.parameters.eccDetail.curveID = TPM2_ECC_NIST_P256;
+	p.publicArea.parameters.eccDetail.kdf.scheme = TPM2_ALG_NULL;
+	if (ak) {
+		p.publicArea.parameters.eccDetail.symmetric.algorithm = TPM2_ALG_NULL;
+		p.publicArea.parameters.eccDetail.scheme.scheme = TPM2_ALG_ECDSA;
+		p.publicArea.parameters.eccDetail.scheme.details.ecdsa.hashAlg =
+			TPM2_ALG_SHA256;
+	} else {
+		p.publicArea.parameters.eccDetail.symmetric.algorithm = TPM2_ALG_AES;
+		p.publicArea.parameters.eccDetail.symmetric.keyBits.aes = 128;
+		p.publicArea.parameters.eccDetail.symmetric.mode.aes = TPM2_ALG_CFB;
+		p.publicArea.parameters.eccDetail.scheme.scheme = TPM2_ALG_NULL;
+	}
+	p.publicArea.unique.ecc.x.size = 32;
+	p.publicArea.unique.ecc.y.size = 32;
+	assert_int_equal(32, BN_bn2binpad(x, p.publicArea.unique.ecc.x.buffer, 32));
+	assert_int_equal(32, BN_bn2binpad(y, p.publicArea.unique.ecc.y.buffer, 32));
+	assert_int_equal(0, Tss2_MU_TPM2B_PUBLIC_Marshal(&p, buf, sizeof(buf), &off));
+	*out = malloc(off);
+	assert_non_null(*out);
+	memcpy(*out, buf, off);
+	*len = off;
+	BN_free(x);
+	BN_free(y);
+	EVP_PKEY_free(k);
+}
+
+/* An enrollment bundle of EK @ek (TPM2B_PUBLIC) and a fresh AK. */
+static void bundle_with(const uint8_t *ek, size_t eklen, uint8_t **out, size_t *len)
+{
+	struct att_enroll_bundle b = { 0 };
+	TPM2B_PUBLIC ak;
+	struct att_err e;
+	size_t nl = 0;
+
+	b.ek_pub = (uint8_t *)ek;
+	b.ek_pub_len = eklen;
+	tpm_pub(true, &b.ak_pub, &b.ak_pub_len);
+	assert_int_equal(0, att_tpm_unmarshal_public(b.ak_pub, b.ak_pub_len, &ak));
+	assert_int_equal(0, att_tpm_name(&ak.publicArea, b.ak_name, &nl));
+	b.ak_name_len = nl;
+	strcpy(b.identity, "review3");
+	assert_int_equal(0, att_enroll_encode(&b, out, len, &e));
+	free(b.ak_pub);
+}
+
+/*
+ * Review 3: an enrolled gateway's AK is rotated (a new bundle, same EK,
+ * answered by its TPM).  That a checkpoint verified under the old AK's
+ * kernel key proves nothing about the new AK: the tier is at most 1 again
+ * until one verifies under the new key (root could have made the new AK
+ * with userWithAuth, usable outside the module).
+ */
+static void t_rotation_unproven(void **state)
+{
+	uint8_t *ek, *b1, *b2;
+	size_t eklen, l1, l2;
+	struct reg_gw *g;
+
+	(void)state;
+	cfg.gw[0].enroll = true;
+	cfg.gw[0].ak[0] = 0;
+	cfg.gw[0].tier = 3;
+	node_up();
+	g = registry_at(reg, 0);
+	tpm_pub(false, &ek, &eklen);
+	bundle_with(ek, eklen, &b1, &l1);
+	bundle_with(ek, eklen, &b2, &l2);
+	assert_int_equal(0, registry_admit(reg, g, b1, l1, true, "n1"));
+	g->kernel_key_proven = true;	/* a checkpoint verified under it */
+	assert_int_equal(1, registry_tier(g));	/* no policy: tier 1 proved */
+	g->tier_proved = 3;		/* as with a policy and an EK chain */
+	assert_int_equal(3, registry_tier(g));
+	assert_int_equal(0, registry_admit(reg, g, b2, l2, true, "n1"));
+	assert_false(g->kernel_key_proven);
+	g->tier_proved = 3;
+	assert_int_equal(1, registry_tier(g));
+	free(ek);
+	free(b1);
+	free(b2);
+	node_down();
+	cfg.gw[0].enroll = false;
+	cfg.gw[0].tier = 1;
+	strcpy(cfg.gw[0].ak, ak_path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -937,6 +1044,7 @@ int main(void)
 		cmocka_unit_test(t_declared_lost),
 		cmocka_unit_test(t_late_join),
 		cmocka_unit_test(t_beacon_one_per_round),
+		cmocka_unit_test(t_rotation_unproven),
 	};
 
 	setenv("TSS2_LOG", "all+NONE", 1);
