@@ -738,6 +738,9 @@ static void t_declared_lost(void **state)
 	assert_int_equal(20, nrec());
 	assert_int_equal(2, query_int("SELECT sum(last - first + 1) FROM gap WHERE "
 				      "gw=? AND why='declared' AND gen=?", 0, 0, -1));
+	/* used up: deleted, and not stored again when declared again */
+	assert_int_equal(0, query_int("SELECT count(*) FROM hole WHERE gw=? AND gen=?",
+				      0, 0, -1));
 	node_down();
 }
 
@@ -1028,6 +1031,42 @@ static void t_rotation_unproven(void **state)
 	strcpy(cfg.gw[0].ak, ak_path);
 }
 
+/*
+ * Review 3: loss declarations are unsigned and each may name 4096 new
+ * holes: the holes stored per gateway are bounded (OD_MAX_HOLES_GW); a
+ * declaration that would go past it is refused, counted, and stores
+ * nothing.  Holes a chain used up are deleted (t_declared_lost), and
+ * holes the node's chain already passed are not stored.
+ */
+static void t_loss_bounded(void **state)
+{
+	static struct oracle_loss l;
+	static uint8_t b[ORACLE_LOSS_MAX_LEN];
+	const struct ingest_stats *is;
+	size_t len;
+
+	(void)state;
+	node_up();
+	is = ingest_stats(in);
+	assert_int_equal(0, oracle_unhex(gwid, l.gw, 16));
+	for (uint64_t m = 0; m <= OD_MAX_HOLES_GW / ORACLE_LOSS_MAX_HOLES; m++) {
+		l.n = ORACLE_LOSS_MAX_HOLES;
+		for (size_t i = 0; i < l.n; i++)
+			l.h[i] = (struct oracle_hole){ INSTANCE, 0, 0,
+				1000000 * m + 2 * i, 1000000 * m + 2 * i };
+		assert_int_equal(0, oracle_loss_encode(&l, b, sizeof(b), &len));
+		assert_int_equal(m < OD_MAX_HOLES_GW / ORACLE_LOSS_MAX_HOLES ?
+				 0 : -EBADMSG, ingest_loss(in, gwid, b, len));
+	}
+	assert_int_equal(OD_MAX_HOLES_GW, query_int("SELECT count(*) FROM hole "
+						    "WHERE gw=?1 AND gen=?2", 0, 0, -1));
+	assert_int_equal(1, is->loss_bad);
+	assert_int_equal(OD_MAX_HOLES_GW / ORACLE_LOSS_MAX_HOLES, is->loss_msgs);
+	assert_int_equal(OD_MAX_HOLES_GW, is->holes_new);
+	no_busy_statement();
+	node_down();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1045,6 +1084,7 @@ int main(void)
 		cmocka_unit_test(t_late_join),
 		cmocka_unit_test(t_beacon_one_per_round),
 		cmocka_unit_test(t_rotation_unproven),
+		cmocka_unit_test(t_loss_bounded),
 	};
 
 	setenv("TSS2_LOG", "all+NONE", 1);
