@@ -24,6 +24,9 @@
 #include "internal.h"
 #include "libattestio.h"
 #include "eventlog_build.h"
+#include "tpm_internal.h"
+
+#include <openssl/core_names.h>
 
 /* capture times: rt_base + seq (ns) */
 static int64_t rt_base;
@@ -31,6 +34,7 @@ static int64_t rt_base;
 #include "signed_stream.h"
 
 #include "ack.h"
+#include "beacon.h"
 #include "evidence.h"
 #include "gwstatus.h"
 #include "loss.h"
@@ -735,6 +739,9 @@ static void t_declared_lost(void **state)
 	assert_int_equal(20, nrec());
 	assert_int_equal(2, query_int("SELECT sum(last - first + 1) FROM gap WHERE "
 				      "gw=? AND why='declared' AND gen=?", 0, 0, -1));
+	/* used up: deleted, and not stored again when declared again */
+	assert_int_equal(0, query_int("SELECT count(*) FROM hole WHERE gw=? AND gen=?",
+				      0, 0, -1));
 	node_down();
 }
 
@@ -880,6 +887,220 @@ static int teardown(void **state)
 	return 0;
 }
 
+static int no_publish(void *ctx, const char *topic, const void *buf, size_t len)
+{
+	(void)ctx;
+	(void)topic;
+	(void)buf;
+	(void)len;
+	return 0;
+}
+
+/* Node @o's signed beacon of round @round with value byte @v, to @b. */
+static void beacon_from(struct beacons *b, const struct oracle_signer *o,
+			uint64_t round, uint8_t v)
+{
+	struct oracle_beacon be = { .round = round, .time = (uint64_t)time(NULL) };
+	uint8_t buf[ORACLE_BEACON_MAX_LEN];
+	char node[ORACLE_NODE_ID_HEX];
+	size_t len;
+
+	memset(be.value, v, sizeof(be.value));
+	assert_int_equal(0, oracle_beacon_sign(&be, o));
+	assert_int_equal(0, oracle_beacon_encode(&be, 0, buf, sizeof(buf), &len));
+	oracle_hex(o->node_id, ORACLE_NODE_ID_LEN, node);
+	beacons_message(b, node, buf, len);
+}
+
+/*
+ * Review 3: a configured node issues one beacon value per round, rounds
+ * increasing.  A second value for a round it already issued, or one for
+ * an older round, is refused and changes nothing: it is neither stored nor
+ * added to the issued set (one node could otherwise push any number of
+ * values into the set and evict the other nodes' from its ring).  A
+ * redelivery of the stored beacon is ignored silently.
+ */
+static void t_beacon_one_per_round(void **state)
+{
+	const struct beacon_stats *bs;
+	struct oracle_signer other;
+	struct beacons *b;
+	uint8_t key[32];
+
+	(void)state;
+	memset(key, 0x17, sizeof(key));
+	assert_int_equal(0, oracle_signer_init(&other, key));
+	cfg.nnodes = 1;
+	memcpy(cfg.nodes[0], other.pub, ORACLE_PUB_LEN);
+	cfg.beacon_period = 60;
+	cfg.beacon_start = 1;
+	node_up();
+	assert_int_equal(0, beacons_init(&b, &cfg, &st, &signer, ingest_fresh(in),
+					 no_publish, NULL));
+	bs = beacons_stats(b);
+	beacon_from(b, &other, 5, 0x01);
+	assert_int_equal(1, bs->received);
+	assert_int_equal(1, fresh_stats(ingest_fresh(in))->known);
+	beacon_from(b, &other, 5, 0x01);	/* redelivered */
+	assert_int_equal(1, bs->received);
+	assert_int_equal(0, bs->rejected);
+	for (int v = 2; v < 40; v++)		/* equivocation: round 5 again */
+		beacon_from(b, &other, 5, (uint8_t)v);
+	beacon_from(b, &other, 4, 0x77);	/* an older round */
+	assert_int_equal(39, bs->rejected);
+	assert_int_equal(1, bs->received);
+	assert_int_equal(1, fresh_stats(ingest_fresh(in))->known);
+	assert_int_equal(1, query_int("SELECT count(*) FROM beacon WHERE node<>?1"
+				      " AND round<>?2", 0, 0, -1));
+	beacon_from(b, &other, 6, 0x02);	/* the next round */
+	assert_int_equal(2, bs->received);
+	assert_int_equal(2, fresh_stats(ingest_fresh(in))->known);
+	beacons_fini(b);
+	node_down();
+	cfg.nnodes = 0;
+	cfg.beacon_period = cfg.beacon_start = 0;
+}
+
+/* TPM2B_PUBLIC bytes of a P-256 key (a fresh point): an AK or an EK. */
+static void tpm_pub(bool ak, uint8_t **out, size_t *len)
+{
+	TPM2B_PUBLIC p = { 0 };
+	EVP_PKEY *k = EVP_EC_gen("P-256");
+	BIGNUM *x = NULL, *y = NULL;
+	uint8_t buf[sizeof(TPM2B_PUBLIC)];
+	size_t off = 0;
+
+	assert_non_null(k);
+	assert_int_equal(1, EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_EC_PUB_X, &x));
+	assert_int_equal(1, EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_EC_PUB_Y, &y));
+	p.publicArea.type = TPM2_ALG_ECC;
+	p.publicArea.nameAlg = TPM2_ALG_SHA256;
+	p.publicArea.objectAttributes = TPMA_OBJECT_FIXEDTPM |
+		TPMA_OBJECT_FIXEDPARENT | TPMA_OBJECT_SENSITIVEDATAORIGIN |
+		TPMA_OBJECT_RESTRICTED |
+		(ak ? TPMA_OBJECT_SIGN_ENCRYPT : TPMA_OBJECT_DECRYPT);
+	p.publicArea.parameters.eccDetail.curveID = TPM2_ECC_NIST_P256;
+	p.publicArea.parameters.eccDetail.kdf.scheme = TPM2_ALG_NULL;
+	if (ak) {
+		p.publicArea.parameters.eccDetail.symmetric.algorithm = TPM2_ALG_NULL;
+		p.publicArea.parameters.eccDetail.scheme.scheme = TPM2_ALG_ECDSA;
+		p.publicArea.parameters.eccDetail.scheme.details.ecdsa.hashAlg =
+			TPM2_ALG_SHA256;
+	} else {
+		p.publicArea.parameters.eccDetail.symmetric.algorithm = TPM2_ALG_AES;
+		p.publicArea.parameters.eccDetail.symmetric.keyBits.aes = 128;
+		p.publicArea.parameters.eccDetail.symmetric.mode.aes = TPM2_ALG_CFB;
+		p.publicArea.parameters.eccDetail.scheme.scheme = TPM2_ALG_NULL;
+	}
+	p.publicArea.unique.ecc.x.size = 32;
+	p.publicArea.unique.ecc.y.size = 32;
+	assert_int_equal(32, BN_bn2binpad(x, p.publicArea.unique.ecc.x.buffer, 32));
+	assert_int_equal(32, BN_bn2binpad(y, p.publicArea.unique.ecc.y.buffer, 32));
+	assert_int_equal(0, Tss2_MU_TPM2B_PUBLIC_Marshal(&p, buf, sizeof(buf), &off));
+	*out = malloc(off);
+	assert_non_null(*out);
+	memcpy(*out, buf, off);
+	*len = off;
+	BN_free(x);
+	BN_free(y);
+	EVP_PKEY_free(k);
+}
+
+/* An enrollment bundle of EK @ek (TPM2B_PUBLIC) and a fresh AK. */
+static void bundle_with(const uint8_t *ek, size_t eklen, uint8_t **out, size_t *len)
+{
+	struct att_enroll_bundle b = { 0 };
+	TPM2B_PUBLIC ak;
+	struct att_err e;
+	size_t nl = 0;
+
+	b.ek_pub = (uint8_t *)ek;
+	b.ek_pub_len = eklen;
+	tpm_pub(true, &b.ak_pub, &b.ak_pub_len);
+	assert_int_equal(0, att_tpm_unmarshal_public(b.ak_pub, b.ak_pub_len, &ak));
+	assert_int_equal(0, att_tpm_name(&ak.publicArea, b.ak_name, &nl));
+	b.ak_name_len = nl;
+	strcpy(b.identity, "review3");
+	assert_int_equal(0, att_enroll_encode(&b, out, len, &e));
+	free(b.ak_pub);
+}
+
+/*
+ * Review 3: an enrolled gateway's AK is rotated (a new bundle, same EK,
+ * answered by its TPM).  That a checkpoint verified under the old AK's
+ * kernel key proves nothing about the new AK: the tier is at most 1 again
+ * until one verifies under the new key (root could have made the new AK
+ * with userWithAuth, usable outside the module).
+ */
+static void t_rotation_unproven(void **state)
+{
+	uint8_t *ek, *b1, *b2;
+	size_t eklen, l1, l2;
+	struct reg_gw *g;
+
+	(void)state;
+	cfg.gw[0].enroll = true;
+	cfg.gw[0].ak[0] = 0;
+	cfg.gw[0].tier = 3;
+	node_up();
+	g = registry_at(reg, 0);
+	tpm_pub(false, &ek, &eklen);
+	bundle_with(ek, eklen, &b1, &l1);
+	bundle_with(ek, eklen, &b2, &l2);
+	assert_int_equal(0, registry_admit(reg, g, b1, l1, true, "n1"));
+	g->kernel_key_proven = true;	/* a checkpoint verified under it */
+	assert_int_equal(1, registry_tier(g));	/* no policy: tier 1 proved */
+	g->tier_proved = 3;		/* as with a policy and an EK chain */
+	assert_int_equal(3, registry_tier(g));
+	assert_int_equal(0, registry_admit(reg, g, b2, l2, true, "n1"));
+	assert_false(g->kernel_key_proven);
+	g->tier_proved = 3;
+	assert_int_equal(1, registry_tier(g));
+	free(ek);
+	free(b1);
+	free(b2);
+	node_down();
+	cfg.gw[0].enroll = false;
+	cfg.gw[0].tier = 1;
+	strcpy(cfg.gw[0].ak, ak_path);
+}
+
+/*
+ * Review 3: loss declarations are unsigned and each may name 4096 new
+ * holes: the holes stored per gateway are bounded (OD_MAX_HOLES_GW); a
+ * declaration that would go past it is refused, counted, and stores
+ * nothing.  Holes a chain used up are deleted (t_declared_lost), and
+ * holes the node's chain already passed are not stored.
+ */
+static void t_loss_bounded(void **state)
+{
+	static struct oracle_loss l;
+	static uint8_t b[ORACLE_LOSS_MAX_LEN];
+	const struct ingest_stats *is;
+	size_t len;
+
+	(void)state;
+	node_up();
+	is = ingest_stats(in);
+	assert_int_equal(0, oracle_unhex(gwid, l.gw, 16));
+	for (uint64_t m = 0; m <= OD_MAX_HOLES_GW / ORACLE_LOSS_MAX_HOLES; m++) {
+		l.n = ORACLE_LOSS_MAX_HOLES;
+		for (size_t i = 0; i < l.n; i++)
+			l.h[i] = (struct oracle_hole){ INSTANCE, 0, 0,
+				1000000 * m + 2 * i, 1000000 * m + 2 * i };
+		assert_int_equal(0, oracle_loss_encode(&l, b, sizeof(b), &len));
+		assert_int_equal(m < OD_MAX_HOLES_GW / ORACLE_LOSS_MAX_HOLES ?
+				 0 : -EBADMSG, ingest_loss(in, gwid, b, len));
+	}
+	assert_int_equal(OD_MAX_HOLES_GW, query_int("SELECT count(*) FROM hole "
+						    "WHERE gw=?1 AND gen=?2", 0, 0, -1));
+	assert_int_equal(1, is->loss_bad);
+	assert_int_equal(OD_MAX_HOLES_GW / ORACLE_LOSS_MAX_HOLES, is->loss_msgs);
+	assert_int_equal(OD_MAX_HOLES_GW, is->holes_new);
+	no_busy_statement();
+	node_down();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -896,6 +1117,9 @@ int main(void)
 		cmocka_unit_test(t_tiers),
 		cmocka_unit_test(t_declared_lost),
 		cmocka_unit_test(t_late_join),
+		cmocka_unit_test(t_beacon_one_per_round),
+		cmocka_unit_test(t_rotation_unproven),
+		cmocka_unit_test(t_loss_bounded),
 	};
 
 	setenv("TSS2_LOG", "all+NONE", 1);

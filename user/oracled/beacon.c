@@ -199,6 +199,47 @@ void beacons_tick(struct beacons *b, uint64_t now)
 	}
 }
 
+/*
+ * A node issues one value per round, rounds increasing: a beacon whose
+ * round is older than the newest stored from its node, or a second value
+ * for a round already stored, is refused (-EINVAL with *why): else one
+ * configured node could push any number of values into the issued set
+ * (evicting the others' from its ring) while the table keeps only one.
+ * 1: this very beacon is stored already (a redelivery), 0: new.
+ */
+static int round_check(struct beacons *b, const char *node,
+		       const struct oracle_beacon *be, const char **why)
+{
+	sqlite3_stmt *st = store_prep(b->s, "SELECT round, value FROM beacon"
+				      " WHERE node = ? ORDER BY round DESC LIMIT 1");
+	int ret = 0;
+
+	if (!st) {
+		*why = "cannot read the beacon table";
+		return -EIO;
+	}
+	sqlite3_bind_text(st, 1, node, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		uint64_t r = (uint64_t)sqlite3_column_int64(st, 0);
+
+		if (be->round < r) {
+			*why = "a round older than that node's newest beacon";
+			ret = -EINVAL;
+		} else if (be->round == r) {
+			if (sqlite3_column_bytes(st, 1) == ORACLE_BEACON_LEN &&
+			    !memcmp(sqlite3_column_blob(st, 1), be->value,
+				    ORACLE_BEACON_LEN))
+				ret = 1;
+			else {
+				*why = "a second value for a round";
+				ret = -EINVAL;
+			}
+		}
+	}
+	sqlite3_finalize(st);
+	return ret;
+}
+
 void beacons_message(struct beacons *b, const char *node, const uint8_t *buf,
 		     size_t len)
 {
@@ -209,6 +250,7 @@ void beacons_message(struct beacons *b, const char *node, const uint8_t *buf,
 	const char *why = NULL;
 	uint64_t now = (uint64_t)time(NULL);
 	size_t idx;
+	int ret;
 
 	if (!strcmp(node, b->node_hex))
 		return;		/* our own, retained: stored when issued */
@@ -225,6 +267,12 @@ void beacons_message(struct beacons *b, const char *node, const uint8_t *buf,
 	if (be.round > beacon_round_of(b->c, now + b->c->max_clock_skew_s)) {
 		reject(b, node, "a round that has not started yet");
 		return;
+	}
+	ret = round_check(b, id, &be, &why);
+	if (ret) {
+		if (ret < 0)
+			reject(b, node, why);
+		return;		/* > 0: a redelivery, known already */
 	}
 	if (store_begin(b->s) || store_beacon(b, id, &be, buf, len) ||
 	    store_commit(b->s)) {

@@ -547,7 +547,10 @@ static void on_verdict(void *ctx, const struct att_verdict *vd)
 			     att_code_name(vd->code),
 			     g->last.code && g->last.seq == vd->seq ? g->last.msg :
 			     vd->why ? vd->why : "failed a check");
-		if (vd->code == ATT_EPOLICY && n > 0 && (size_t)n < sizeof(why) - 16)
+		/* (only while the reason is still to be recorded: an
+		 * 8 MiB replay per record of a quarantined gateway is waste) */
+		if (vd->code == ATT_EPOLICY && g->reg->state == GW_ACTIVE &&
+		    n > 0 && (size_t)n < sizeof(why) - 16)
 			explain_policy(in, g, why + n, sizeof(why) - (size_t)n);
 		registry_quarantine(in->reg, g->reg, why);
 	}
@@ -767,6 +770,33 @@ static void gap_note(struct gw *g, struct chain *c, uint64_t first,
 	sqlite3_bind_int64(st, 9, (int64_t)time(NULL));
 	sqlite3_step(st);
 	sqlite3_finalize(st);
+	if (*why != 'd')
+		return;
+	/* the holes used up: the chain never comes back below @last */
+	st = store_prep(in->s, "DELETE FROM hole WHERE gw=? AND instance=? AND "
+			"stream=? AND gen=? AND last<=?");
+	if (!st)
+		return;
+	sqlite3_bind_text(st, 1, g->reg->conf->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (int64_t)c->instance);
+	sqlite3_bind_int64(st, 3, c->stream);
+	sqlite3_bind_int64(st, 4, c->gen);
+	sqlite3_bind_int64(st, 5, (int64_t)last);
+	sqlite3_step(st);
+	sqlite3_finalize(st);
+}
+
+/* Has the node's chain of @h already gone past its last seq? */
+static bool hole_passed(const struct gw *g, const struct oracle_hole *h)
+{
+	for (size_t k = 0; k < g->nch; k++) {
+		const struct chain *c = &g->ch[k];
+
+		if (c->known && c->instance == h->instance &&
+		    c->stream == h->stream && c->gen == h->generation)
+			return c->expected > (int64_t)h->last;
+	}
+	return false;
 }
 
 /*
@@ -805,12 +835,28 @@ static bool join(struct gw *g, struct chain *c, uint64_t seq)
 
 static struct gw *gw_of(struct ingest *in, const char *gwid, int *ret);
 
+/* How many holes are stored for gateway @gwid; INT64_MAX on error. */
+static int64_t query_count(struct ingest *in, const char *gwid)
+{
+	sqlite3_stmt *st = store_prep(in->s, "SELECT count(*) FROM hole WHERE gw=?");
+	int64_t n = INT64_MAX;
+
+	if (!st)
+		return n;
+	sqlite3_bind_text(st, 1, gwid, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
 /* The holes one loss declaration names, stored once (by chain and first). */
 int ingest_loss(struct ingest *in, const char *gwid, const uint8_t *buf,
 		size_t len)
 {
 	static struct oracle_loss l;
 	const char *why = NULL;
+	uint64_t nnew = 0;
 	sqlite3_stmt *st;
 	struct gw *g;
 	int ret;
@@ -827,13 +873,14 @@ int ingest_loss(struct ingest *in, const char *gwid, const uint8_t *buf,
 		       why ? why : "it names another gateway");
 		return -EBADMSG;
 	}
-	in->st.loss_msgs++;
 	if (store_begin(in->s))
 		return -EIO;
 	st = store_prep(in->s, "INSERT OR IGNORE INTO hole VALUES(?,?,?,?,?,?,?)");
 	for (size_t i = 0; st && i < l.n; i++) {
 		const struct oracle_hole *h = &l.h[i];
 
+		if (hole_passed(g, h))
+			continue;	/* changes nothing: not stored */
 		sqlite3_reset(st);
 		sqlite3_bind_text(st, 1, gwid, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 2, (int64_t)h->instance);
@@ -842,16 +889,27 @@ int ingest_loss(struct ingest *in, const char *gwid, const uint8_t *buf,
 		sqlite3_bind_int64(st, 5, (int64_t)h->first);
 		sqlite3_bind_int64(st, 6, (int64_t)h->last);
 		sqlite3_bind_int64(st, 7, (int64_t)time(NULL));
-		if (sqlite3_step(st) == SQLITE_DONE && sqlite3_changes(in->s->db)) {
-			in->st.holes_new++;
-			od_log("gateway %s: declares stream %u (load %016" PRIx64
-			       " gen %u) seq %" PRIu64 "..%" PRIu64 " lost", gwid,
-			       h->stream, h->instance, h->generation, h->first,
-			       h->last);
-		}
+		if (sqlite3_step(st) == SQLITE_DONE && sqlite3_changes(in->s->db))
+			nnew++;
 	}
 	sqlite3_finalize(st);
-	return store_commit(in->s) ? -EIO : 0;
+	/* bounded: each message may name 4096 new holes, and whoever can
+	 * publish on the topic (the gateway, the broker) may send many */
+	if (st && query_count(in, gwid) > OD_MAX_HOLES_GW) {
+		store_exec(in->s, "ROLLBACK");
+		in->st.loss_bad++;
+		od_log("gateway %s: loss declaration rejected: more than %d holes "
+		       "would be stored for the gateway", gwid, OD_MAX_HOLES_GW);
+		return -EBADMSG;
+	}
+	if (store_commit(in->s))
+		return -EIO;
+	in->st.loss_msgs++;
+	in->st.holes_new += nnew;
+	if (nnew)
+		od_log("gateway %s: declares %" PRIu64 " new hole(s) (%zu named)",
+		       gwid, nnew, l.n);
+	return 0;
 }
 
 static void one(struct ingest *in, struct gw *g, const uint8_t *rec, uint32_t len)

@@ -83,7 +83,7 @@ static void beacon_metrics(struct out *o, struct od_parts *p)
 	one(o, "beacons_published_total", "counter", "beacons this node published (retained; again after reconnects)", bs->published);
 	one(o, "beacon_round", "gauge", "the newest beacon round this node issued", bs->own_round);
 	one(o, "beacons_received_total", "counter", "other nodes' valid beacons stored", bs->received);
-	one(o, "beacons_rejected_total", "counter", "beacons ignored (malformed, not a whitelisted node's, a future round)", bs->rejected);
+	one(o, "beacons_rejected_total", "counter", "beacons ignored (malformed, not a whitelisted node's, a future or older round, a second value for a round)", bs->rejected);
 	{
 		uint64_t ok, bad;
 
@@ -137,7 +137,7 @@ size_t metrics_render(struct od_parts *p, char *buf, size_t cap)
 	one(&o, "checkpoints_held_total", "counter", "checkpoints held waiting for their boot's evidence", is->held);
 	one(&o, "checkpoints_held_timeout_total", "counter", "held checkpoints whose evidence never came (gateway quarantined)", is->held_timeout);
 	one(&o, "loss_declarations_total", "counter", "gateway loss declarations accepted", is->loss_msgs);
-	one(&o, "loss_declarations_rejected_total", "counter", "gateway loss declarations rejected (malformed, another gateway's)", is->loss_bad);
+	one(&o, "loss_declarations_rejected_total", "counter", "gateway loss declarations rejected (malformed, another gateway's, too many holes stored)", is->loss_bad);
 	one(&o, "holes_declared_total", "counter", "holes gateways declared that were new to this node", is->holes_new);
 	one(&o, "records_declared_lost_total", "counter", "records a chain skipped because its gateway declared them lost", is->declared_lost);
 	one(&o, "records_before_join_total", "counter", "records before the point where this node joined a chain late (never received)", is->join_gap);

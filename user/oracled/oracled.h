@@ -366,6 +366,8 @@ void ingest_prune(struct ingest *in, uint64_t now);
  * come; the verifiers' set with freshness = required; and per gateway
  * the newest beacon its verified checkpoints covered.
  */
+/* holes of loss declarations stored per gateway, not yet used up */
+#define OD_MAX_HOLES_GW	16384
 #define OD_BEACON_KEEP	8192	/* newest beacons kept in memory */
 
 enum fresh_class { FRESH_OK, FRESH_NONE, FRESH_UNKNOWN, FRESH_STALE, FRESH_NCLASS };

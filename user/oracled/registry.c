@@ -198,6 +198,9 @@ int registry_admit(struct registry *r, struct reg_gw *g, const uint8_t *bundle,
 	memcpy(copy, bundle, len);
 	t.ak = NULL;
 	t.bundle = NULL;
+	/* proven for the key it replaces, not for this one: at most tier 1
+	 * until a checkpoint verifies under the new AK's KSK */
+	t.kernel_key_proven = false;
 	if (take_bundle(&t, copy, len, ek_cert_ok)) {
 		free(copy);
 		return -EINVAL;
