@@ -124,21 +124,13 @@ int oracle_ack_parse(const uint8_t *buf, size_t len, struct oracle_ack *a,
 		r.why = "too many ack entries";
 	for (uint64_t i = 0; !r.why && i < v; i++) {
 		struct oracle_ack_entry *e = &a->e[i];
-		uint64_t n = 0, x;
+		uint64_t n = 0;
 
 		if (!cr_head(&r, 4, &n) && n != 4) {
 			r.why = "ack entry must have 4 items";
 			break;
 		}
-		e->instance = cr_uint(&r);
-		x = cr_uint(&r);
-		if (x >= 64 && !r.why)
-			r.why = "stream id out of range";
-		e->stream = (uint32_t)x;
-		x = cr_uint(&r);
-		if (x > UINT32_MAX && !r.why)
-			r.why = "generation out of range";
-		e->generation = (uint32_t)x;
+		cr_chain(&r, &e->instance, &e->stream, &e->generation);
 		e->upto = cr_uint(&r);
 		a->n = i + 1;
 	}

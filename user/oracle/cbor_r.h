@@ -63,6 +63,24 @@ static inline uint64_t cr_uint(struct cr *r)
 	return v;
 }
 
+/* A chain (instance, stream < 64, generation < 2^32), as acks and loss
+ * declarations carry it: three uints. */
+static inline void cr_chain(struct cr *r, uint64_t *instance, uint32_t *stream,
+			    uint32_t *generation)
+{
+	uint64_t x;
+
+	*instance = cr_uint(r);
+	x = cr_uint(r);
+	if (x >= 64 && !r->why)
+		r->why = "stream id out of range";
+	*stream = (uint32_t)x;
+	x = cr_uint(r);
+	if (x > UINT32_MAX && !r->why)
+		r->why = "generation out of range";
+	*generation = (uint32_t)x;
+}
+
 static inline void cr_key(struct cr *r, uint64_t key)
 {
 	if (cr_uint(r) != key && !r->why)

@@ -95,21 +95,13 @@ int oracle_loss_parse(const uint8_t *buf, size_t len, struct oracle_loss *l,
 		r.why = "too many holes";
 	for (uint64_t i = 0; !r.why && i < v; i++) {
 		struct oracle_hole *h = &l->h[i];
-		uint64_t n = 0, x;
+		uint64_t n = 0;
 
 		if (!cr_head(&r, 4, &n) && n != 5) {
 			r.why = "a hole must have 5 items";
 			break;
 		}
-		h->instance = cr_uint(&r);
-		x = cr_uint(&r);
-		if (x >= 64 && !r.why)
-			r.why = "stream id out of range";
-		h->stream = (uint32_t)x;
-		x = cr_uint(&r);
-		if (x > UINT32_MAX && !r.why)
-			r.why = "generation out of range";
-		h->generation = (uint32_t)x;
+		cr_chain(&r, &h->instance, &h->stream, &h->generation);
 		h->first = cr_uint(&r);
 		h->last = cr_uint(&r);
 		l->n = i + 1;
