@@ -4,7 +4,9 @@
  * nothing is published before it is written, a restart resumes, records go
  * only when ack_quorum distinct nodes acked them, acks for seqs never sent
  * change nothing, the size bound stops or drops the oldest as configured,
- * chains learned late are resolved.
+ * chains learned late are resolved, acked records are deleted however
+ * many there are (in chunks) and, when acks were recorded before a crash,
+ * at the next start.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -17,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "ack.h"
 #include "attestiod.h"
@@ -253,6 +256,54 @@ static void test_resolve(void **st)
 	spool_fini(s);
 }
 
+/* 1000 records acked at once go, though they are deleted 256 per
+ * transaction. */
+static void test_gc_chunks(void **st)
+{
+	struct spool *s;
+
+	(void)st;
+	assert_int_equal(0, spool_init(&s, &cfg));
+	for (int i = 0; i < 1000; i++)
+		add(s, 0, (uint64_t)i);
+	assert_int_equal(0, spool_sync(s));
+	assert_int_equal(1000, next(s));
+	ack1(s, 0, 0, 998);
+	assert_int_equal(1000, M.spool_records);	/* one node: no quorum */
+	ack1(s, 1, 0, 998);
+	assert_int_equal(1, M.spool_records);
+	assert_int_equal(999, M.records_acked);
+	ack1(s, 0, 0, 999);
+	ack1(s, 1, 0, 999);
+	assert_true(spool_empty(s));
+	spool_fini(s);
+}
+
+/* Acks recorded (table ack) whose records were not deleted yet when the
+ * daemon stopped: the next start deletes them. */
+static void test_gc_at_start(void **st)
+{
+	struct spool *s;
+	sqlite3 *db;
+
+	(void)st;
+	assert_int_equal(0, spool_init(&s, &cfg));
+	for (int i = 0; i < 600; i++)
+		add(s, 0, (uint64_t)i);
+	assert_int_equal(0, spool_sync(s));
+	spool_fini(s);
+	assert_int_equal(SQLITE_OK, sqlite3_open(cfg.spool_path, &db));
+	assert_int_equal(SQLITE_OK, sqlite3_exec(db, "INSERT INTO ack VALUES"
+		"('node0', 9, 0, 1, 499), ('node1', 9, 0, 1, 520)", NULL, NULL, NULL));
+	sqlite3_close(db);
+	assert_int_equal(0, spool_init(&s, &cfg));
+	assert_int_equal(600, M.spool_records);
+	spool_tick(s, now_ms());
+	assert_int_equal(100, M.spool_records);	/* the quorum acked 0..499 */
+	assert_int_equal(500, M.records_acked);
+	spool_fini(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -263,6 +314,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bound_stop, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bound_drop_oldest, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resolve, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gc_chunks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gc_at_start, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -41,6 +41,7 @@ struct config {
 	unsigned int sync_records;	/* fsync at least every N records */
 	unsigned int sync_ms;		/* … or every T ms */
 	uint64_t max_bytes;
+	uint64_t reserve_bytes;		/* left free for acks (≤ 1/8 of the fs) */
 	unsigned int max_age_s;
 	int on_full;
 	char brokers[MAX_BROKERS][PATH_LEN];

@@ -150,6 +150,7 @@ static int handler(void *user, const char *section, const char *name,
 	UINT_KEY("spool", "sync_records", sync_records, 1, 100000);
 	UINT_KEY("spool", "sync_ms", sync_ms, 1, 60000);
 	UINT_KEY("spool", "max_bytes", max_bytes, 65536, UINT64_MAX / 2);
+	UINT_KEY("spool", "reserve_bytes", reserve_bytes, 0, UINT64_MAX / 2);
 	UINT_KEY("spool", "max_age", max_age_s, 0, 10u * 365 * 86400);
 	if (!strcmp(section, "spool") && !strcmp(name, "on_full")) {
 		if (!strcmp(value, "stop"))
@@ -295,6 +296,7 @@ void config_defaults(struct config *c)
 	c->sync_records = 256;
 	c->sync_ms = 100;
 	c->max_bytes = 1ull << 30;
+	c->reserve_bytes = 4ull << 20;
 	c->max_age_s = 7 * 86400;
 	c->on_full = ON_FULL_STOP;
 	c->max_inflight = 16;

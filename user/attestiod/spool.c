@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <sys/statvfs.h>
 
 #include <sqlite3.h>
 
@@ -95,6 +96,7 @@ struct spool {
 	struct ackq *ackq;	/* acks verified but not yet applied */
 	size_t nackq, capackq;
 	bool ack_failing;
+	bool gc_pending;	/* acked records (table ack) left to delete */
 	uint64_t ack_retry_ms;
 	char err[160];		/* the last failed statement's error */
 };
@@ -171,6 +173,7 @@ int spool_init(struct spool **sp, const struct config *c)
 	M.spool_records = s->count;
 	M.holes_open = (uint64_t)scalar(s, "SELECT count(*) FROM hole", 0);
 	s->loss_ver = M.holes_open ? 1 : 0;
+	s->gc_pending = true;	/* acked before a stop, not yet deleted */
 	logmsg(LOG_INFO, "spool %s: %" PRIu64 " records (%" PRIu64 " bytes) to resume",
 	       c->spool_path, s->count, s->bytes);
 	*sp = s;
@@ -369,6 +372,47 @@ static void drop_oldest(struct spool *s, uint64_t need)
 	sqlite3_finalize(st);
 }
 
+static long ackq_apply(struct spool *s, uint64_t now);
+
+/*
+ * New records never take the last reserve_bytes (at most 1/8) of the
+ * spool's file system: deleting acked records writes WAL frames too, so a
+ * spool that filled its disk with records could otherwise never apply the
+ * acks that would free it.  Free pages inside the database (acked records
+ * deleted) are room as well: inserts reuse them without growing the file.
+ * The WAL frames of a write come out of the reserve until the next
+ * checkpoint gives them back.
+ */
+static int room_check(struct spool *s, uint64_t bytes)
+{
+	struct statvfs v;
+	uint64_t total, avail, reserve, inside;
+	char dir[PATH_LEN];
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", s->c->spool_path);
+	slash = strrchr(dir, '/');
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	if (statvfs(dir, &v))
+		return 0;	/* SQLite will say what is wrong */
+	total = (uint64_t)v.f_blocks * v.f_frsize;
+	avail = (uint64_t)v.f_bavail * v.f_frsize;
+	reserve = s->c->reserve_bytes < total / 8 ? s->c->reserve_bytes : total / 8;
+	inside = (uint64_t)scalar(s, "PRAGMA freelist_count", 0) *
+		 (uint64_t)scalar(s, "PRAGMA page_size", 4096);
+	if (avail + inside >= bytes + reserve)
+		return 0;
+	snprintf(s->err, sizeof(s->err), "%" PRIu64 " bytes free on the spool's "
+		 "file system and %" PRIu64 " in the database, %" PRIu64
+		 " kept for applying acks", avail, inside, reserve);
+	return -ENOSPC;
+}
+
 int spool_sync(struct spool *s)
 {
 	sqlite3_stmt *ins = NULL, *ch = NULL;
@@ -399,7 +443,10 @@ int spool_sync(struct spool *s)
 			return -ENOSPC;
 		}
 	}
-	if (exec(s, "BEGIN IMMEDIATE"))
+	/* acks first: they free the room the batch needs */
+	if (s->nackq || s->gc_pending)
+		ackq_apply(s, now);
+	if (room_check(s, bytes) || exec(s, "BEGIN IMMEDIATE"))
 		goto fail;
 	rc = sqlite3_prepare_v2(s->db,
 		"INSERT INTO rec(id, kind, instance, stream, gen, seq, t_ms, data) "
@@ -723,27 +770,128 @@ static int chain_delete(struct spool *s, sqlite3_stmt *st, const struct ackq *e,
 	return 0;
 }
 
-/* Apply every queued ack in one transaction.  On failure (a full disk: the
- * delete that would free space needs room in the WAL too) the queue is
- * kept and retried from spool_tick(), so an ack is never lost to a write
- * error; the retransmission timer stays the last resort. */
+/* Records are deleted this many per transaction: on a full disk the WAL
+ * frames of one chunk fit in the reserve (room_check) where the delete of
+ * thousands of acked records at once would not. */
+#define GC_CHUNK 256
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+/* Delete chain @e's records up to seq @q, GC_CHUNK per transaction. */
+static int gc_chain(struct spool *s, sqlite3_stmt *del, const struct ackq *e,
+		    int64_t q, long *n)
+{
+	long got;
+
+	do {
+		got = 0;
+		if (exec(s, "BEGIN IMMEDIATE"))
+			return -EIO;
+		if (chain_delete(s, del, e, q, &got) || exec(s, "COMMIT")) {
+			rollback(s);
+			return -EIO;
+		}
+		*n += got;
+	} while (got == GC_CHUNK);
+	return 0;
+}
+
+/* The chains to collect: those of the queued acks, or (after a failure,
+ * and at start) every chain of table ack. */
+static int gc_chains(struct spool *s, struct ackq **out, size_t *n)
+{
+	sqlite3_stmt *st;
+	struct ackq *v = NULL;
+	size_t cap = 0;
+
+	*n = 0;
+	if (!s->gc_pending) {
+		*out = s->ackq;
+		*n = s->nackq;
+		return 0;
+	}
+	if (sqlite3_prepare_v2(s->db, "SELECT DISTINCT instance, stream, gen "
+			       "FROM ack", -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (*n == cap) {
+			struct ackq *nv;
+
+			cap = cap ? 2 * cap : 16;
+			nv = realloc(v, cap * sizeof(*v));
+			if (!nv) {
+				sqlite3_finalize(st);
+				free(v);
+				return -ENOMEM;
+			}
+			v = nv;
+		}
+		v[(*n)++] = (struct ackq){ 0, (uint64_t)sqlite3_column_int64(st, 0),
+					   (uint32_t)sqlite3_column_int64(st, 1),
+					   (uint32_t)sqlite3_column_int64(st, 2), 0 };
+	}
+	sqlite3_finalize(st);
+	*out = v;
+	return 0;
+}
+
+/*
+ * Delete what ack_quorum nodes acked (table ack), in small transactions.
+ * A failure (a disk full by another writer) leaves gc_pending set: the
+ * acks themselves are durable, the delete is retried from spool_tick().
+ */
+static int spool_gc(struct spool *s, long *deleted)
+{
+	sqlite3_stmt *del;
+	struct ackq *ch;
+	size_t n;
+	int rc = 0;
+
+	if (gc_chains(s, &ch, &n))
+		return -EIO;
+	if (sqlite3_prepare_v2(s->db, "DELETE FROM rec WHERE id IN (SELECT id "
+			       "FROM rec WHERE kind=1 AND instance=? AND stream=? "
+			       "AND gen=? AND seq<=? ORDER BY id LIMIT "
+			       STR(GC_CHUNK) ")", -1, &del, NULL) != SQLITE_OK)
+		rc = -EIO;
+	for (size_t i = 0; !rc && i < n; i++) {
+		int64_t q = quorum_upto(s, ch[i].instance, ch[i].stream, ch[i].gen);
+
+		if (q >= 0)
+			rc = gc_chain(s, del, &ch[i], q, deleted);
+	}
+	sqlite3_finalize(del);
+	if (ch != s->ackq)
+		free(ch);
+	/* A lost record goes once no chained record read before it remains
+	 * and a chained record read after it was acked (so the nodes got it). */
+	if (!rc && *deleted &&
+	    exec(s, "DELETE FROM rec WHERE kind=0 AND id < coalesce((SELECT "
+		 "min(id) FROM rec WHERE kind<>0), (SELECT max(id)+1 FROM rec))"))
+		rc = -EIO;
+	s->gc_pending = rc != 0;
+	return rc;
+}
+
+/* Record every queued ack in one transaction, then delete what the quorum
+ * acked (spool_gc).  If the acks cannot be written (a full disk) the queue
+ * is kept and retried from spool_tick(), so an ack is never lost to a
+ * write error; the retransmission timer stays the last resort. */
 static long ackq_apply(struct spool *s, uint64_t now)
 {
-	sqlite3_stmt *up = NULL, *del = NULL, *hdel = NULL;
+	sqlite3_stmt *up = NULL, *hdel = NULL;
 	long deleted = 0, holes = 0;
 	int64_t before = (int64_t)s->count;
-	int rc;
+	int rc = SQLITE_OK, gc;
 
-	if (!s->nackq)
+	if (!s->nackq && !s->gc_pending)
 		return 0;
+	if (!s->nackq)
+		goto gc;
 	if (exec(s, "BEGIN IMMEDIATE"))
 		goto fail;
 	rc = sqlite3_prepare_v2(s->db, "INSERT INTO ack VALUES(?,?,?,?,?) ON CONFLICT "
 				"DO UPDATE SET upto = max(upto, excluded.upto)", -1, &up, NULL);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_prepare_v2(s->db, "DELETE FROM rec WHERE kind=1 AND "
-					"instance=? AND stream=? AND gen=? AND seq<=?",
-					-1, &del, NULL);
 	/* a declared hole goes once the chain is acked past it: the nodes
 	 * that acked have it (they never ack past an undeclared hole) */
 	if (rc == SQLITE_OK)
@@ -765,33 +913,20 @@ static long ackq_apply(struct spool *s, uint64_t now)
 			break;
 		}
 		q = quorum_upto(s, e->instance, e->stream, e->gen);
-		if (q < 0)
-			continue;
-		if (chain_delete(s, del, e, q, &deleted) ||
-		    chain_delete(s, hdel, e, q, &holes)) {
+		if (q >= 0 && chain_delete(s, hdel, e, q, &holes))
 			rc = SQLITE_ERROR;
-			break;
-		}
 	}
 	sqlite3_finalize(up);
-	sqlite3_finalize(del);
 	sqlite3_finalize(hdel);
-	/* A lost record goes once no chained record read before it remains
-	 * and a chained record read after it was acked (so the nodes got it). */
-	if (rc == SQLITE_OK && deleted &&
-	    exec(s, "DELETE FROM rec WHERE kind=0 AND id < coalesce((SELECT "
-		 "min(id) FROM rec WHERE kind<>0), (SELECT max(id)+1 FROM rec))"))
-		rc = SQLITE_ERROR;
 	if (rc != SQLITE_OK || exec(s, "COMMIT")) {
 		rollback(s);
 		goto fail;
 	}
-	s->nackq = 0;
 	if (holes)
 		holes_count(s);
-	if (s->ack_failing)
-		logmsg(LOG_NOTICE, "spool: acks applied again");
-	s->ack_failing = false;
+gc:
+	gc = spool_gc(s, &deleted);
+	s->nackq = 0;	/* recorded in table ack: spool_gc retries from it */
 	if (deleted) {
 		s->count = (uint64_t)scalar(s, "SELECT count(*) FROM rec", 0);
 		s->bytes = (uint64_t)scalar(s, "SELECT sum(length(data)) FROM rec", 0);
@@ -799,12 +934,17 @@ static long ackq_apply(struct spool *s, uint64_t now)
 		M.spool_bytes = s->bytes;
 		M.spool_records = s->count;
 	}
+	if (gc)
+		goto fail;
+	if (s->ack_failing)
+		logmsg(LOG_NOTICE, "spool: acks applied again");
+	s->ack_failing = false;
 	return deleted;
 fail:
 	M.spool_errors++;
 	if (!s->ack_failing)
-		logmsg(LOG_ERR, "spool: cannot apply acks (%s): kept in memory, "
-		       "retried every second", s->err);
+		logmsg(LOG_ERR, "spool: cannot apply acks (%s): kept, retried "
+		       "every second", s->err);
 	s->ack_failing = true;
 	s->ack_retry_ms = now + 1000;
 	return -EIO;
@@ -871,7 +1011,7 @@ bool spool_tick(struct spool *s, uint64_t now)
 		M.alarm_spool_full = 0;
 		s->blocked = false;
 	}
-	if (s->nackq && now >= s->ack_retry_ms)
+	if ((s->nackq || s->gc_pending) && now >= s->ack_retry_ms)
 		ackq_apply(s, now);
 	if (s->npend && s->blocked && now >= s->retry_ms) {
 		s->retry_ms = now + 1000;
