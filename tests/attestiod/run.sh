@@ -256,6 +256,17 @@ act_small_disk_unacked() {
 	sleep 1
 	oracle_start "$1"
 }
+# No node for 12 s at 1.5 s retransmit_ms: the daemon backs off (1.5, 3,
+# 6 s: 3 retransmissions; without backing off 7 or more), then the node
+# comes back and everything arrives once.
+act_node_down() {
+	kill "$oracle"; wait "$oracle" 2> /dev/null
+	sleep 12
+	local r
+	r=$(metric retransmits_total)
+	[ "${r:-99}" -le 4 ] || act_why="$r retransmissions in 12 s without a node: no backoff"
+	oracle_start "$1"
+}
 small_disk() {	# name action
 	local d=$base/$1
 	mkdir -p "$d/spool"
@@ -276,6 +287,7 @@ echo "TAP version 13"
 want broker_restart && scenario broker_restart act_broker_restart
 want kill_daemon && scenario kill_daemon act_kill_daemon
 want kill_broker && scenario kill_broker act_kill_broker
+want node_down && scenario node_down act_node_down
 want small_disk && small_disk small_disk act_small_disk
 want small_disk_unacked && small_disk small_disk_unacked act_small_disk_unacked
 

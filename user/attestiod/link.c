@@ -58,6 +58,7 @@ struct link {
 	unsigned int inflight;
 	int64_t oldest;		/* oldest unacked record id … */
 	uint64_t oldest_since;	/* … and since when it is the oldest */
+	unsigned int rtx_wait;	/* ms before retransmitting it (backs off) */
 	char topic_rec[96], topic_ack[96], topic_ev[96];
 	uint8_t *ev;		/* the evidence message (retained) */
 	size_t ev_len;
@@ -247,6 +248,7 @@ static void on_connect(struct mosquitto *m, void *ud, int rc)
 	l->fails = 0;
 	l->inflight = 0;
 	l->oldest_since = now_ms();
+	l->rtx_wait = l->c->retransmit_ms;
 	M.connected = 1;
 	mosquitto_subscribe(m, NULL, l->topic_ack, 1);
 	if (l->beacon)
@@ -785,21 +787,27 @@ void link_tick(struct link *l, uint64_t now)
 	if (l->state != L_UP)
 		return;
 	/* The oldest record sent stayed unacked for retransmit_ms: send
-	 * again from it (go-back-N; the nodes deduplicate). */
+	 * again from it (go-back-N; the nodes deduplicate).  While the same
+	 * record stays unacked the wait doubles, up to 8 x retransmit_ms: a
+	 * node that is down, or acks that cannot be applied, do not turn the
+	 * whole spool into a retransmission storm. */
 	{
 		int64_t id = spool_oldest(l->spool);
 
 		if (id != l->oldest) {
 			l->oldest = id;
 			l->oldest_since = now;
+			l->rtx_wait = l->c->retransmit_ms;
 		} else if (id > 0 && spool_sent(l->spool, id) &&
-			   now - l->oldest_since >= l->c->retransmit_ms) {
+			   now - l->oldest_since >= l->rtx_wait) {
 			M.retransmits++;
 			logmsg(LOG_NOTICE, "link: record %" PRId64 " unacked for %u ms: "
-			       "retransmitting from it", id, l->c->retransmit_ms);
+			       "retransmitting from it", id, l->rtx_wait);
 			spool_rewind(l->spool);
 			l->loss_sent = false;	/* with the records again */
 			l->oldest_since = now;
+			if (l->rtx_wait < 8u * l->c->retransmit_ms)
+				l->rtx_wait *= 2;
 		}
 	}
 	publish_more(l);
