@@ -19,6 +19,7 @@
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/sha.h>
 
 #include "bundle.h"
 #include "report_cbor.h"
@@ -63,6 +64,12 @@ static char cfg_text[4096];
 static size_t cfg_len;
 static uint8_t gws[NGW][16];
 static int cfg_chan_type = -1;	/* the feed's channel_type line, -1: none */
+/* What the config commits to as gws[0]'s AK and policy (the nodes'
+ * files); NULL/0: no AK (empty file), no policy. */
+static const uint8_t *cfg_ak0;
+static size_t cfg_ak0_len;
+static const char *cfg_pol0;
+static bool cfg_commit_fixed;	/* false: build_dev0 commits to dev0's own */
 
 static void make_config(unsigned int t)
 {
@@ -86,6 +93,21 @@ static void make_config(unsigned int t)
 
 		oracle_hex(gws[i], 16, hex);
 		n = snprintf(p, left, "stream %s 0 0 tier 1 site %s\n", hex, hex);
+		p += n;
+		left -= (size_t)n;
+	}
+	for (int i = 0; i < NGW; i++) {
+		uint8_t h[32];
+		char hex[33], ak[65], pol[65] = "none";
+
+		oracle_hex(gws[i], 16, hex);
+		SHA256(i ? NULL : cfg_ak0, i ? 0 : cfg_ak0_len, h);
+		oracle_hex(h, 32, ak);
+		if (!i && cfg_pol0) {
+			SHA256((const uint8_t *)cfg_pol0, strlen(cfg_pol0), h);
+			oracle_hex(h, 32, pol);
+		}
+		n = snprintf(p, left, "gateway %s ak %s policy %s\n", hex, ak, pol);
 		p += n;
 		left -= (size_t)n;
 	}
@@ -171,6 +193,12 @@ static void build_dev0(struct built *b, enum mut m, const struct dev0 *d0)
 
 	assert_non_null(rbuf);
 	assert_non_null(cfg);
+	if (!cfg_commit_fixed) {	/* the nodes' files are the bundle's */
+		cfg_ak0 = d0 ? d0->ak : NULL;
+		cfg_ak0_len = d0 ? d0->ak_len : 0;
+		cfg_pol0 = d0 ? d0->policy : NULL;
+		make_config(2);
+	}
 	assert_int_equal(oracle_cfg_parse(cfg_text, cfg_len, cfg, &why), 0);
 	p = cfg->p;
 	memset(dev, 0, sizeof(dev));
@@ -400,6 +428,70 @@ static void config_text(void **state)
 	}
 	cfg_chan_type = -1;
 	make_config(2);
+	/* one gateway line per gateway of the streams, in their order */
+	assert_int_equal(oracle_cfg_parse(cfg_text, cfg_len, c, &why), 0);
+	assert_int_equal(c->ngws, NGW);
+	assert_false(c->gws[0].enrolled);
+	assert_false(c->gws[0].has_policy);
+	{
+		char *g1 = strstr(cfg_text, "gateway "), *g2, *nd;
+		size_t l1, l2, head = (size_t)(g1 - cfg_text);
+		uint8_t d1[32], d2[32];
+
+		g2 = strchr(g1, '\n') + 1;
+		nd = strchr(g2, '\n') + 1;
+		l1 = (size_t)(g2 - g1);
+		l2 = (size_t)(nd - g2);
+		/* swapped: refused */
+		memcpy(bad, cfg_text, cfg_len);
+		memcpy(bad + head, g2, l2);
+		memcpy(bad + head + l2, g1, l1);
+		assert_int_equal(oracle_cfg_parse(bad, cfg_len, c, &why), -EBADMSG);
+		/* the first one left out: refused */
+		memcpy(bad, cfg_text, head);
+		memcpy(bad + head, g2, cfg_len - head - l1);
+		assert_int_equal(oracle_cfg_parse(bad, cfg_len - l1, c, &why), -EBADMSG);
+		/* upper-case hex: not canonical */
+		memcpy(bad, cfg_text, cfg_len);
+		memcpy(strstr(bad, " ak ") + 4, "E3", 2);
+		assert_int_equal(oracle_cfg_parse(bad, cfg_len, c, &why), -EBADMSG);
+		assert_int_equal(oracle_cfg_parse(cfg_text, cfg_len, c, &why), 0);
+		/* the digest changes with the AK or the policy */
+		oracle_config_digest(cfg_text, cfg_len, d1);
+		cfg_ak0 = (const uint8_t *)"another key";
+		cfg_ak0_len = 11;
+		make_config(2);
+		oracle_config_digest(cfg_text, cfg_len, d2);
+		assert_memory_not_equal(d1, d2, 32);
+		assert_int_equal(oracle_cfg_parse(cfg_text, cfg_len, c, &why), 0);
+		cfg_pol0 = "81 00\n";
+		make_config(2);
+		oracle_config_digest(cfg_text, cfg_len, d1);
+		assert_memory_not_equal(d1, d2, 32);
+		assert_int_equal(oracle_cfg_parse(cfg_text, cfg_len, c, &why), 0);
+		assert_true(c->gws[0].has_policy);
+		cfg_ak0 = NULL;
+		cfg_ak0_len = 0;
+		cfg_pol0 = NULL;
+		make_config(2);
+	}
+	/* an identity pin after its stream (config_feed_text): parsed;
+	 * anywhere else: refused */
+	{
+		char *at = strchr(strstr(cfg_text, "stream "), '\n') + 1;
+		size_t head = (size_t)(at - cfg_text);
+		static const char idl[] = "identity "
+			"a10000000000000000000000000000000000000000000000000000000000005e\n";
+		size_t il = strlen(idl);
+
+		memcpy(bad, cfg_text, head);
+		memcpy(bad + head, idl, il);
+		memcpy(bad + head + il, at, cfg_len - head);
+		assert_int_equal(oracle_cfg_parse(bad, cfg_len + il, c, &why), 0);
+		memcpy(bad + head + il, idl, il);
+		memcpy(bad + head + 2 * il, at, cfg_len - head);
+		assert_int_equal(oracle_cfg_parse(bad, cfg_len + 2 * il, c, &why), -EBADMSG);
+	}
 	free(c);
 }
 
@@ -593,16 +685,20 @@ static void one_reading(struct dev0 *d0, EVP_PKEY *key, uint8_t *recs)
 }
 
 /*
- * The config digest names the gateways, not their keys: a bundle that
- * names a key of its own for a gateway (a plain PEM public key, not marked
- * simulated) with records signed by it is refused unless that key is the
- * gateway's pinned AK; without a pin, a device with records is refused.
+ * A bundle that names a key of its own for a gateway (a plain PEM public
+ * key, not marked simulated) with records signed by it: the config digest
+ * commits to the gateway's AK (SHA-256 of the nodes' AK file), so it is
+ * refused even by a verifier who pinned that key; t colluding nodes that
+ * also commit to the forger's key make another config digest (a contract
+ * refuses it), and the gateway's pinned AK still refuses it offline;
+ * without a pin, a device with records is refused.
  */
 static void forged_ak(void **state)
 {
 	struct oracle_vr_result res;
 	struct dev0 d0 = { 0 };
-	uint8_t *recs = calloc(1, 16384), *real;
+	uint8_t *recs = calloc(1, 16384), *real, dg_real[32], dg_forged[32];
+	size_t real_len;
 	struct built b;
 	EVP_PKEY *key, *rkey;
 	BIO *bio = BIO_new(BIO_s_mem());
@@ -610,9 +706,10 @@ static void forged_ak(void **state)
 	long n;
 
 	(void)state;
-	real = sim_ak(&rkey, &pin0.ak_len);	/* the gateway's enrolled AK */
+	real = sim_ak(&rkey, &real_len);	/* the gateway's enrolled AK */
 	memcpy(pin0.id, gws[0], 16);
 	pin0.ak = real;
+	pin0.ak_len = real_len;
 	key = EVP_EC_gen("P-256");		/* the forger's */
 	assert_non_null(key);
 	assert_int_equal(PEM_write_bio_PUBKEY(bio, key), 1);
@@ -620,7 +717,31 @@ static void forged_ak(void **state)
 	d0.ak = (const uint8_t *)pem;
 	d0.ak_len = (size_t)n;
 	one_reading(&d0, key, recs);
+	/* the nodes' configuration: the real AK; the bundle: the forger's */
+	cfg_commit_fixed = true;
+	cfg_ak0 = real;
+	cfg_ak0_len = real_len;
+	make_config(2);
+	oracle_config_digest(cfg_text, cfg_len, dg_real);
 	build_dev0(&b, M_NONE, &d0);
+	assert_int_equal(oracle_verify_report(b.fin, b.flen, b.bundle, b.blen,
+		(const uint8_t (*)[ORACLE_PUB_LEN])pubs, 4, &pin0, 1, 0, &res),
+		-EBADMSG);
+	assert_non_null(strstr(res.why, "is not the one the config digest commits to"));
+	pin0.ak = d0.ak;			/* even with the forger's key pinned */
+	pin0.ak_len = d0.ak_len;
+	assert_int_equal(oracle_verify_report(b.fin, b.flen, b.bundle, b.blen,
+		(const uint8_t (*)[ORACLE_PUB_LEN])pubs, 4, &pin0, 1, 0, &res),
+		-EBADMSG);
+	assert_non_null(strstr(res.why, "is not the one the config digest commits to"));
+	free(b.bundle);
+	/* colluding nodes commit to the forger's key: another digest */
+	cfg_commit_fixed = false;
+	pin0.ak = real;
+	pin0.ak_len = real_len;
+	build_dev0(&b, M_NONE, &d0);
+	oracle_config_digest(cfg_text, cfg_len, dg_forged);
+	assert_memory_not_equal(dg_real, dg_forged, 32);
 	/* not even --allow-simulated is needed for the forged key */
 	assert_int_equal(oracle_verify_report(b.fin, b.flen, b.bundle, b.blen,
 		(const uint8_t (*)[ORACLE_PUB_LEN])pubs, 4, &pin0, 1, 0, &res),
@@ -679,6 +800,22 @@ static void forged_policy(void **state)
 	assert_int_equal(vr_sim(&b, &res), -EBADMSG);
 	assert_non_null(strstr(res.why, "PCR policy is not gateway"));
 	free(b.bundle);
+	/* and where the nodes' config digest commits to the strict policy,
+	 * whatever the verifier pinned */
+	cfg_commit_fixed = true;
+	cfg_ak0 = d0.ak;
+	cfg_ak0_len = d0.ak_len;
+	cfg_pol0 = strict;
+	make_config(2);
+	build_dev0(&b, M_NONE, &d0);
+	pin0.policy = NULL;
+	pin0.policy_len = 0;
+	assert_int_equal(vr_sim(&b, &res), -EBADMSG);
+	assert_non_null(strstr(res.why, "PCR policy is not the one the config digest commits to"));
+	free(b.bundle);
+	cfg_commit_fixed = false;
+	pin0.policy = (const uint8_t *)strict;
+	pin0.policy_len = strlen(strict);
 	/* with the gateway's policy, its quotes are refused by it */
 	d0.policy = strict;
 	build_dev0(&b, M_NONE, &d0);

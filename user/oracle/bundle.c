@@ -119,10 +119,31 @@ static int hex_in(const char *s, uint8_t *out, size_t n)
 	return s[2 * n] ? -1 : 0;
 }
 
+/* Exactly one gateway line per distinct gateway of the streams, in order
+ * of first appearance. */
+static bool cfg_gws_ok(const struct oracle_cfg *c)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->nstreams; i++) {
+		size_t j;
+
+		for (j = 0; j < i && memcmp(c->s[j].gw, c->s[i].gw, 16); j++)
+			;
+		if (j < i)
+			continue;
+		if (n == c->ngws || memcmp(c->gws[n].gw, c->s[i].gw, 16))
+			return false;
+		n++;
+	}
+	return n == c->ngws;
+}
+
 int oracle_cfg_parse(const char *text, size_t len, struct oracle_cfg *c,
 		     const char **why)
 {
 	struct lines l = { .p = text, .end = text + len };
+	bool last_stream = false;
 	struct oracle_feed_params *p = &c->p;
 	char rebuilt[256];
 	int dec = 0;
@@ -171,13 +192,17 @@ int oracle_cfg_parse(const char *text, size_t len, struct oracle_cfg *c,
 		}
 	}
 	while (!next_line(&l)) {
-		char gw[33], site[200];
+		char gw[33], site[200], ak[70], pol[70];
 		unsigned int st, ch, tier;
+		bool after_stream = last_stream;
+
+		last_stream = false;
 
 		if (!strncmp(l.line, "stream ", 7)) {
 			struct oracle_cfg_stream *s = &c->s[c->nstreams];
 
-			if (c->nnodes || c->nstreams == ORACLE_CFG_STREAMS_MAX ||
+			if (c->nnodes || c->ngws ||
+			    c->nstreams == ORACLE_CFG_STREAMS_MAX ||
 			    sscanf(l.line, "stream %32s %u %u tier %u site %199s",
 				   gw, &st, &ch, &tier, site) != 5 ||
 			    tier > ORACLE_TIER_MAX || hex_in(gw, s->gw, 16))
@@ -187,6 +212,38 @@ int oracle_cfg_parse(const char *text, size_t len, struct oracle_cfg *c,
 			s->tier = (uint8_t)tier;
 			oracle_site_id(site, strlen(site), s->site);
 			c->nstreams++;
+			last_stream = true;
+			continue;
+		} else if (!strncmp(l.line, "identity ", 9)) {
+			uint8_t id[32];
+
+			/* a pin of the stream just before (config_feed_text) */
+			if (!after_stream || hex_in(l.line + 9, id, 32))
+				goto bad;
+		} else if (!strncmp(l.line, "gateway ", 8)) {
+			struct oracle_cfg_gw *g = &c->gws[c->ngws];
+			size_t k;
+
+			if (c->nnodes || !c->nstreams ||
+			    c->ngws == ORACLE_CFG_STREAMS_MAX ||
+			    sscanf(l.line, "gateway %32s ak %69s policy %69s",
+				   gw, ak, pol) != 3 || hex_in(gw, g->gw, 16))
+				goto bad;
+			g->enrolled = !strcmp(ak, "enrolled");
+			g->has_policy = strcmp(pol, "none");
+			if ((!g->enrolled && hex_in(ak, g->ak_sha, 32)) ||
+			    (g->has_policy && hex_in(pol, g->policy_sha, 32)))
+				goto bad;
+			snprintf(rebuilt, sizeof(rebuilt), "gateway %s ak %s policy %s",
+				 gw, ak, pol);
+			if (strcmp(rebuilt, l.line))
+				goto bad;
+			/* the streams' gateways once each, in order of first
+			 * appearance (checked whole at "t") */
+			for (k = 0; k < c->ngws; k++)
+				if (!memcmp(c->gws[k].gw, g->gw, 16))
+					goto bad;
+			c->ngws++;
 		} else if (!strncmp(l.line, "node ", 5)) {
 			if (c->nnodes == ORACLE_QUORUM_MAX ||
 			    hex_in(l.line + 5, c->nodes[c->nnodes], ORACLE_PUB_LEN))
@@ -198,7 +255,7 @@ int oracle_cfg_parse(const char *text, size_t len, struct oracle_cfg *c,
 				goto bad;
 			/* canonical: the line must be exactly what we print */
 			snprintf(rebuilt, sizeof(rebuilt), "t %zu", c->t);
-			if (strcmp(rebuilt, l.line))
+			if (strcmp(rebuilt, l.line) || !cfg_gws_ok(c))
 				goto bad;
 			return oracle_feed_params_check(p, why) ? -EBADMSG : 0;
 		} else {

@@ -45,6 +45,16 @@ struct oracle_cfg_stream {
 	uint8_t site[16];
 };
 
+/* A gateway's pins (line `gateway ID ak HEX|enrolled policy HEX|none`):
+ * SHA-256 of its AK and PCR policy files' bytes, exactly the bundle's
+ * device item `ak` and `policy`. */
+struct oracle_cfg_gw {
+	uint8_t gw[16];
+	bool enrolled;			/* AK from its admission: not pinned */
+	bool has_policy;
+	uint8_t ak_sha[32], policy_sha[32];
+};
+
 struct oracle_cfg {
 	char name[64];
 	struct oracle_feed_params p;
@@ -52,6 +62,9 @@ struct oracle_cfg {
 	int chan_type;			/* the feed's channel_type, -1: none */
 	size_t nstreams;
 	struct oracle_cfg_stream s[ORACLE_CFG_STREAMS_MAX];
+	size_t ngws;			/* the streams' gateways, in order of
+					   first appearance */
+	struct oracle_cfg_gw gws[ORACLE_CFG_STREAMS_MAX];
 	size_t nnodes;
 	uint8_t nodes[ORACLE_QUORUM_MAX][ORACLE_PUB_LEN];
 	size_t t;

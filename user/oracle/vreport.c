@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include <libattestio.h>
+#include <openssl/sha.h>
 
 #include "bundle.h"
 #include "keccak.h"
@@ -236,10 +237,36 @@ static int verify_dev(const struct oracle_bundle_dev *d, size_t i,
 		const struct oracle_vr_gw *pin = NULL;
 		char hex[33];
 
+		const struct oracle_cfg_gw *cg = NULL;
+		uint8_t h[32];
+
 		for (size_t k = 0; k < ngws; k++)
 			if (!memcmp(gws[k].id, d->gw, 16))
 				pin = &gws[k];
 		oracle_hex(d->gw, 16, hex);
+		/* the AK and policy the config digest commits to (every
+		 * gateway of the streams has its line: oracle_cfg_parse) */
+		for (size_t k = 0; k < cfg->ngws; k++)
+			if (!memcmp(cfg->gws[k].gw, d->gw, 16))
+				cg = &cfg->gws[k];
+		if (!cg) {
+			fail(res, "device %zu: gateway %s has no AK line in the "
+			     "configuration", i, hex);
+			goto out;
+		}
+		SHA256(d->ak, d->ak_len, h);
+		if (!cg->enrolled && memcmp(h, cg->ak_sha, 32)) {
+			fail(res, "device %zu: the bundle's AK is not the one the "
+			     "config digest commits to for gateway %s", i, hex);
+			goto out;
+		}
+		SHA256(d->policy, d->policy_len, h);
+		if (cg->has_policy != (d->policy_len > 0) ||
+		    (cg->has_policy && memcmp(h, cg->policy_sha, 32))) {
+			fail(res, "device %zu: the bundle's PCR policy is not the "
+			     "one the config digest commits to for gateway %s", i, hex);
+			goto out;
+		}
 		if (!pin && !(flags & ORACLE_VR_UNPINNED_AKS)) {
 			fail(res, "device %zu: gateway %s has no pinned AK (its "
 			     "records would verify with whatever key the bundle "

@@ -524,6 +524,26 @@ size_t config_feed_text(const struct od_config *c, const struct od_feed_conf *f,
 		n = snprintf(line, sizeof(line), "identity %s\n", hex);
 		PUT();
 	}
+	/* each gateway of the feed once, in order of first appearance: the
+	 * AK and PCR policy it is verified with (an enrolled gateway's AK
+	 * comes from its admission: "enrolled") */
+	for (size_t i = 0; i < f->nstreams; i++) {
+		const struct od_gw_conf *g = &c->gw[f->s[i].gw];
+		char ak[65] = "enrolled", pol[65] = "none";
+		size_t j;
+
+		for (j = 0; j < i && f->s[j].gw != f->s[i].gw; j++)
+			;
+		if (j < i)
+			continue;
+		if (!g->enroll)
+			oracle_hex(g->ak_sha, 32, ak);
+		if (*g->policy)
+			oracle_hex(g->policy_sha, 32, pol);
+		n = snprintf(line, sizeof(line), "gateway %s ak %s policy %s\n",
+			     g->id, ak, pol);
+		PUT();
+	}
 	for (size_t i = 0; i < c->nnodes; i++) {
 		char hex[2 * ORACLE_PUB_LEN + 1];
 
@@ -548,6 +568,26 @@ static void digest_feed(const struct od_config *c, struct od_feed_conf *f)
 	oracle_feed_id(f->name, f->feed_id);
 	oracle_config_digest(text, len, f->config_digest);
 	free(text);
+}
+
+/* SHA-256 of a whole file of at most 64 KiB (a bundle item's limit). */
+static int file_sha256(const char *path, uint8_t out[32])
+{
+	uint8_t *buf = malloc(65537);
+	FILE *f = fopen(path, "rb");
+	size_t n = 0;
+	int ret = -1;
+
+	if (f && buf) {
+		n = fread(buf, 1, 65537, f);
+		if (!ferror(f) && n <= 65536 &&
+		    EVP_Digest(buf, n, out, NULL, EVP_sha256(), NULL))
+			ret = 0;
+	}
+	if (f)
+		fclose(f);
+	free(buf);
+	return ret;
 }
 
 static int config_parse(const char *path, const char *text,
@@ -634,6 +674,23 @@ static int config_parse(const char *path, const char *text,
 			    "= true)", path, f->name, f->s[k].gwid, f->s[k].stream);
 		REQ(!oracle_feed_params_check(&f->p, &why), "%s: feed %s: %s",
 		    path, f->name, why);
+		/* the digest commits to the feed's gateways' AK and policy
+		 * files (a gateway in no feed is not read here) */
+		for (size_t k = 0; k < f->nstreams; k++) {
+			struct od_gw_conf *g = &c->gw[f->s[k].gw];
+
+			if (g->pins_read)
+				continue;
+			REQ(g->enroll || !file_sha256(g->ak, g->ak_sha), "%s: "
+			    "gateway %s: cannot read its AK file %s (at most 64 "
+			    "KiB; feed %s's config digest commits to its SHA-256)",
+			    path, g->id, g->ak, f->name);
+			REQ(!*g->policy || !file_sha256(g->policy, g->policy_sha),
+			    "%s: gateway %s: cannot read its policy file %s (at "
+			    "most 64 KiB; feed %s's config digest commits to its "
+			    "SHA-256)", path, g->id, g->policy, f->name);
+			g->pins_read = true;
+		}
 		digest_feed(c, f);
 	}
 	/* the beacon round clock: the first feed's unless given */

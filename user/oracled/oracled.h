@@ -57,6 +57,10 @@ struct od_gw_conf {
 	bool enroll;		/* admitted by enrollment over MQTT, not ak */
 	bool tier_set;		/* tier = given (with enroll: a cap) */
 	char ek[OD_PATH];	/* enroll: pinned EK (bundle or TPM2B_PUBLIC) */
+	/* SHA-256 of the AK and policy files' bytes as read at load (the
+	 * config digest commits to them: oracle.md "config digest") */
+	uint8_t ak_sha[32], policy_sha[32];
+	bool pins_read;		/* ak_sha, policy_sha set */
 };
 
 /* [gateway ID] kernel_key: auto = required when the AK is attestio's
