@@ -21,6 +21,7 @@
 #include <openssl/pem.h>
 #include <openssl/sha.h>
 
+#include "beacon.h"
 #include "bundle.h"
 #include "report_cbor.h"
 #include "sim.h"
@@ -70,6 +71,7 @@ static const uint8_t *cfg_ak0;
 static size_t cfg_ak0_len;
 static const char *cfg_pol0;
 static bool cfg_commit_fixed;	/* false: build_dev0 commits to dev0's own */
+static const char *cfg_beacon;	/* the config's beacon line, NULL: off */
 
 static void make_config(unsigned int t)
 {
@@ -85,6 +87,11 @@ static void make_config(unsigned int t)
 	left -= (size_t)n;
 	if (cfg_chan_type >= 0) {
 		n = snprintf(p, left, "channel_type %d\n", cfg_chan_type);
+		p += n;
+		left -= (size_t)n;
+	}
+	if (cfg_beacon) {
+		n = snprintf(p, left, "%s\n", cfg_beacon);
 		p += n;
 		left -= (size_t)n;
 	}
@@ -173,6 +180,9 @@ struct dev0 {
 	struct oracle_bundle_chain chains[4];
 	int64_t value;		/* its round input */
 	uint64_t time;
+	size_t nbeacons;	/* the bundle's beacons item: signed messages */
+	const uint8_t *bmsg[4];
+	size_t blen[4];
 };
 
 static void build_dev0(struct built *b, enum mut m, const struct dev0 *d0)
@@ -186,8 +196,8 @@ static void build_dev0(struct built *b, enum mut m, const struct dev0 *d0)
 	struct oracle_report rep = { 0 };
 	struct oracle_final fin = { 0 };
 	struct oracle_feed_params p;
-	uint8_t *items[NGW + 1], ev[NGW + 1][32], *rbuf = malloc(ORACLE_REPORT_MAX);
-	size_t ilen[NGW + 1], rlen = 0, len = 0;
+	uint8_t *items[NGW + 2], ev[NGW + 2][32], *rbuf = malloc(ORACLE_REPORT_MAX);
+	size_t ilen[NGW + 2], rlen = 0, len = 0, nitems = NGW + 1;
 	const char *why;
 	struct oracle_cfg *cfg = malloc(sizeof(*cfg));
 
@@ -258,6 +268,15 @@ static void build_dev0(struct built *b, enum mut m, const struct dev0 *d0)
 		rdev[i].weight = out[i].weight + (m == M_WEIGHT && i == 2);
 		rdev[i].excluded = out[i].excluded;
 	}
+	if (d0 && d0->nbeacons) {	/* the beacons item, last */
+		assert_int_equal(oracle_bundle_beacons_item(d0->bmsg, d0->blen,
+			d0->nbeacons, NULL, 0, &ilen[nitems]), -ENOSPC);
+		items[nitems] = malloc(ilen[nitems]);
+		assert_int_equal(oracle_bundle_beacons_item(d0->bmsg, d0->blen,
+			d0->nbeacons, items[nitems], ilen[nitems], &len), 0);
+		oracle_merkle_leaf(items[nitems], ilen[nitems], ev[nitems]);
+		nitems++;
+	}
 	oracle_feed_id("unit", rep.core.feed_id);
 	rep.core.round = 3;
 	rep.core.value = res.median_valid ? res.value : 0;
@@ -271,21 +290,21 @@ static void build_dev0(struct built *b, enum mut m, const struct dev0 *d0)
 	rep.round_time = m == M_ROUND_TIME ? 1031 : 1030;
 	rep.ndevices = NGW;
 	rep.devices = rdev;
-	rep.nevidence = NGW + 1;
+	rep.nevidence = nitems;
 	rep.evidence = ev;
 	assert_int_equal(oracle_report_seal(&rep, &signers[0]), 0);
 	assert_int_equal(oracle_report_encode(&rep, 0, rbuf, ORACLE_REPORT_MAX, &rlen), 0);
 	assert_int_equal(oracle_bundle_encode(rbuf, rlen, (const uint8_t *const *)items,
-					      ilen, NGW + 1, NULL, 0, &b->blen), -ENOSPC);
+					      ilen, nitems, NULL, 0, &b->blen), -ENOSPC);
 	b->bundle = malloc(b->blen);
 	assert_int_equal(oracle_bundle_encode(rbuf, rlen, (const uint8_t *const *)items,
-					      ilen, NGW + 1, b->bundle, b->blen, &len), 0);
+					      ilen, nitems, b->bundle, b->blen, &len), 0);
 	oracle_core_encode(&rep.core, fin.core);
 	fin.nsigs = 2;
 	assert_int_equal(oracle_sign_core(&signers[0], &rep.core, fin.sigs[0]), 0);
 	assert_int_equal(oracle_sign_core(&signers[1], &rep.core, fin.sigs[1]), 0);
 	assert_int_equal(oracle_final_encode(&fin, b->fin, sizeof(b->fin), &b->flen), 0);
-	for (int i = 0; i <= NGW; i++)
+	for (size_t i = 0; i < nitems; i++)
 		free(items[i]);
 	free(rbuf);
 	free(cfg);
@@ -533,8 +552,9 @@ static void codec_strict(void **state)
 /* A simulated gateway's chain for gws[0]'s stream 0: descriptor, readings
  * @v[] (raw, one a second from 1021 s), a checkpoint after each reading
  * in @cp_after (bit k: after reading k).  Records appended to @buf. */
-static size_t sim_chain(EVP_PKEY *key, const int16_t *v, int nv,
-			unsigned int cp_after, uint8_t *buf, size_t *cp1_end)
+static size_t sim_chain_b(EVP_PKEY *key, const int16_t *v, int nv,
+			  unsigned int cp_after, uint8_t *buf, size_t *cp1_end,
+			  const uint8_t (*bcn)[32])
 {
 	struct att_sim_qopt q = { .key = key };
 	struct att_sim_chain s, *ss = &s;
@@ -554,6 +574,8 @@ static size_t sim_chain(EVP_PKEY *key, const int16_t *v, int nv,
 		if (!(cp_after & (1u << k)))
 			continue;
 		q.clock = 5000 + epoch * 1000;
+		/* epoch e's checkpoint covers bcn[e - 1] (all zero: none) */
+		q.beacon = bcn ? bcn[epoch - 1] : NULL;
 		assert_int_equal(att_sim_cp_prepare(&cp, &ss, 1, epoch++, &q), 0);
 		memset(buf + off, 0, cp.len);
 		assert_int_equal(att_sim_cp_write(&cp, &s, 0, buf + off, 2000 + k, real + 1), 0);
@@ -562,6 +584,12 @@ static size_t sim_chain(EVP_PKEY *key, const int16_t *v, int nv,
 			*cp1_end = off;
 	}
 	return off;
+}
+
+static size_t sim_chain(EVP_PKEY *key, const int16_t *v, int nv,
+			unsigned int cp_after, uint8_t *buf, size_t *cp1_end)
+{
+	return sim_chain_b(key, v, nv, cp_after, buf, cp1_end, NULL);
 }
 
 static uint8_t *sim_ak(EVP_PKEY **key, size_t *len)
@@ -836,6 +864,116 @@ static void forged_policy(void **state)
 	free(recs);
 }
 
+/* Build @d0's round and verify it: refused naming @want, or (NULL)
+ * verified; returns the readings left out as stale. */
+static size_t vr_dev0(const struct dev0 *d0, const char *want,
+		      struct oracle_vr_result *res)
+{
+	struct built b;
+	int ret;
+
+	build_dev0(&b, M_NONE, d0);
+	ret = vr_sim(&b, res);
+	free(b.bundle);
+	if (!want && ret)
+		fail_msg("not verified: %s", res->why);
+	if (want && (ret != -EBADMSG || !strstr(res->why, want)))
+		fail_msg("%d \"%s\", want a refusal naming \"%s\"", ret, res->why, want);
+	return res->readings_stale;
+}
+
+/*
+ * Readings under a checkpoint that covers a stale beacon do not count
+ * (oracle_reading_fresh): round 3 ends at 1030, its last second is in
+ * beacon round 3 (period 10 from 1000); with max_age 1 a beacon of round
+ * 1 is stale, one of round 3 fresh.  Readings 100 and 200 are covered by
+ * a checkpoint quoting round 1's beacon, 300 by one quoting round 3's:
+ * the device brings 300 (200, the lower median of all three, without
+ * the rule).  The verifier learns the rounds from the bundle's beacons
+ * item (signed by whitelisted nodes) and recomputes the same.
+ */
+static void stale_beacon(void **state)
+{
+	static const int16_t v[] = { 100, 200, 300 };
+	static const char rule[] = "beacon optional period 10 start 1000 max_age 1";
+	uint8_t bcn[3][32], *recs = calloc(1, 16384), msg[2][ORACLE_BEACON_MAX_LEN];
+	struct oracle_beacon ob[2] = { { .round = 1, .time = 1001 },
+				       { .round = 3, .time = 1021 } };
+	struct oracle_signer outsider;
+	struct oracle_vr_result res;
+	struct dev0 d0 = { 0 };
+	EVP_PKEY *key;
+	uint8_t sk[32] = { 0 };
+
+	(void)state;
+	memset(ob[0].value, 0x51, 32);
+	memset(ob[1].value, 0x53, 32);
+	memcpy(bcn[0], ob[0].value, 32);	/* epoch 1: after readings 0, 1 */
+	memcpy(bcn[1], ob[1].value, 32);	/* epoch 2: after reading 2 */
+	memset(bcn[2], 0, 32);
+	for (int k = 0; k < 2; k++) {
+		assert_int_equal(oracle_beacon_sign(&ob[k], &signers[k]), 0);
+		assert_int_equal(oracle_beacon_encode(&ob[k], 0, msg[k], sizeof(msg[k]),
+						      &d0.blen[k]), 0);
+		d0.bmsg[k] = msg[k];
+	}
+	d0.ak = sim_ak(&key, &d0.ak_len);
+	memcpy(pin0.id, gws[0], 16);
+	pin0.ak = d0.ak;
+	pin0.ak_len = d0.ak_len;
+	d0.nchains = 1;
+	d0.chains[0] = (struct oracle_bundle_chain){ recs,
+		sim_chain_b(key, v, 3, 2u | 4u, recs, NULL, (const uint8_t (*)[32])bcn) };
+	d0.time = 1023;
+	cfg_beacon = rule;
+	/* the rule: 300 */
+	d0.nbeacons = 2;
+	d0.value = 300;
+	assert_int_equal(vr_dev0(&d0, NULL, &res), 2);
+	assert_int_equal(res.readings, 3);
+	/* a report that counted them (200) is refused */
+	d0.value = 200;
+	vr_dev0(&d0, "recomputed value 300", &res);
+	/* a bundle without round 1's beacon: the verifier cannot tell the
+	 * reading stale, counts it, and the node's 300 no longer verifies */
+	d0.value = 300;
+	d0.bmsg[0] = msg[1];
+	d0.blen[0] = d0.blen[1];
+	d0.nbeacons = 1;
+	vr_dev0(&d0, "recomputed value 200", &res);
+	/* a beacon signed by a key outside the whitelist: refused */
+	sk[31] = 9;
+	assert_int_equal(oracle_signer_init(&outsider, sk), 0);
+	assert_int_equal(oracle_beacon_sign(&ob[0], &outsider), 0);
+	assert_int_equal(oracle_beacon_encode(&ob[0], 0, msg[0], sizeof(msg[0]),
+					      &d0.blen[0]), 0);
+	d0.bmsg[0] = msg[0];
+	d0.bmsg[1] = msg[1];
+	d0.nbeacons = 2;
+	vr_dev0(&d0, "bundle beacon 0", &res);
+	oracle_signer_fini(&outsider);
+	/* freshness off (no beacon line): every reading counts, 200 */
+	cfg_beacon = NULL;
+	d0.nbeacons = 0;
+	d0.value = 200;
+	assert_int_equal(vr_dev0(&d0, NULL, &res), 0);
+	/* the rule itself: max_age 1 at the round ending 1030 (beacon round
+	 * 3): round 2 counts, round 1 not; unknown or none always; max_age
+	 * 0 or off: everything */
+	assert_true(oracle_reading_fresh(ORACLE_FRESH_OPTIONAL, 10, 1000, 1, 1030, true, 2));
+	assert_false(oracle_reading_fresh(ORACLE_FRESH_OPTIONAL, 10, 1000, 1, 1030, true, 1));
+	assert_false(oracle_reading_fresh(ORACLE_FRESH_REQUIRED, 10, 1000, 1, 1030, true, 1));
+	assert_true(oracle_reading_fresh(ORACLE_FRESH_OPTIONAL, 10, 1000, 1, 1030, false, 0));
+	assert_true(oracle_reading_fresh(ORACLE_FRESH_OPTIONAL, 10, 1000, 0, 1030, true, 1));
+	assert_true(oracle_reading_fresh(ORACLE_FRESH_OFF, 10, 1000, 1, 1030, true, 1));
+	assert_true(oracle_reading_fresh(ORACLE_FRESH_OPTIONAL, 10, 1000, 1, 1031, true, 3));
+	assert_false(oracle_reading_fresh(ORACLE_FRESH_OPTIONAL, 10, 1000, 1, 1031, true, 2));
+	memset(&pin0, 0, sizeof(pin0));
+	EVP_PKEY_free(key);
+	free((void *)d0.ak);
+	free(recs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -848,6 +986,7 @@ int main(void)
 		cmocka_unit_test(duplicate_readings),
 		cmocka_unit_test(forged_ak),
 		cmocka_unit_test(forged_policy),
+		cmocka_unit_test(stale_beacon),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -18,6 +18,7 @@
 #include <libattestio.h>
 #include <openssl/sha.h>
 
+#include "beacon.h"
 #include "bundle.h"
 #include "keccak.h"
 #include "report_cbor.h"
@@ -30,8 +31,23 @@ struct fedrec {
 	size_t len;
 };
 
+/* The beacon a reading's checkpoint covered. */
+struct rbcn {
+	bool set;			/* false: none */
+	uint8_t v[32];
+};
+
+/* The bundle's beacons: value -> the earliest round it was issued in. */
+struct bmap {
+	size_t n;
+	uint8_t (*v)[32];
+	uint64_t *round;
+};
+
 struct vdev {
 	const struct oracle_bundle_dev *d;
+	struct rbcn cur;		/* of the checkpoint just verified */
+	struct rbcn *rb;		/* per reading */
 	struct att_verifier *v;
 	struct fedrec *fed;
 	size_t nfed;
@@ -109,13 +125,48 @@ static void vdev_verdict(void *ctx, const struct att_verdict *vd)
 			if (!c)
 				return;
 			x->src = c;
+			{
+				struct rbcn *r = realloc(x->rb, n * sizeof(*r));
+
+				if (!r)
+					return;
+				x->rb = r;
+			}
 			x->cap = n;
 		}
+		x->rb[x->nval] = x->cur;
 		x->src[x->nval] = x->fed[i];
 		x->val[x->nval] = oracle_to_fixed(v, x->dec);
 		x->ns[x->nval++] = (int64_t)le64toh(h.realtime_ns);
 		return;
 	}
+}
+
+/* As the node's ingest: the samples a checkpoint verifies carry the
+ * beacon it covers (libattestio calls this before their verdicts). */
+static void vdev_beacon(void *ctx, uint32_t stream, uint64_t instance,
+			uint64_t epoch, const uint8_t *beacon)
+{
+	struct vdev *x = ctx;
+
+	(void)stream;
+	(void)instance;
+	(void)epoch;
+	x->cur.set = beacon != NULL;
+	if (beacon)
+		memcpy(x->cur.v, beacon, 32);
+	else
+		memset(x->cur.v, 0, 32);
+}
+
+static bool bmap_find(const struct bmap *bm, const uint8_t *v, uint64_t *round)
+{
+	for (size_t i = 0; bm && i < bm->n; i++)
+		if (!memcmp(bm->v[i], v, 32)) {
+			*round = bm->round[i];
+			return true;
+		}
+	return false;
 }
 
 static int fail(struct oracle_vr_result *res, const char *fmt, ...)
@@ -186,7 +237,8 @@ static int dup_reading(const struct vdev *x, uint64_t *seq)
 
 /* Verify device @i's chains; its round input into *in.  0 or -EBADMSG. */
 static int verify_dev(const struct oracle_bundle_dev *d, size_t i,
-		      const struct oracle_cfg *cfg, uint64_t end,
+		      const struct oracle_cfg *cfg, const struct bmap *bm,
+		      uint64_t end,
 		      const struct oracle_vr_gw *gws, size_t ngws, unsigned int flags,
 		      struct oracle_agg_input *in, struct oracle_vr_result *res)
 {
@@ -199,6 +251,7 @@ static int verify_dev(const struct oracle_bundle_dev *d, size_t i,
 	int64_t t0 = (int64_t)(end - cfg->period) * 1000000000;
 	int64_t t1 = (int64_t)end * 1000000000, newest = -1;
 	int64_t *win = NULL;
+	bool *fresh = NULL;
 	uint8_t id[16];
 	size_t nwin = 0, nrec = 0;
 	int ret = -EBADMSG;
@@ -320,6 +373,7 @@ static int verify_dev(const struct oracle_bundle_dev *d, size_t i,
 		struct att_verifier_opts o = {
 			.ak = ak, .policy = pol, .allow_join = true,
 			.allow_lost = true, .on_verdict = vdev_verdict, .ctx = &x,
+			.on_beacon = vdev_beacon,
 		};
 
 		if (d->kernel_key) {
@@ -387,9 +441,11 @@ static int verify_dev(const struct oracle_bundle_dev *d, size_t i,
 		     "proven by its records", i, d->tier);
 		goto out;
 	}
-	/* the round input, as the node derives it (round.c) */
+	/* the round input, as the node derives it (round.c): readings whose
+	 * checkpoint covers a stale beacon do not count */
 	win = malloc((x.nval + 1) * sizeof(*win));
-	if (!win) {
+	fresh = malloc((x.nval + 1) * sizeof(*fresh));
+	if (!win || !fresh) {
 		ret = -ENOMEM;
 		goto out;
 	}
@@ -403,9 +459,26 @@ static int verify_dev(const struct oracle_bundle_dev *d, size_t i,
 			ret = -ENOMEM;
 			goto out;
 		}
-		for (size_t k = 0; k < x.nval; k++)
-			if (x.ns[k] >= t0 && x.ns[k] < t1)
+		for (size_t k = 0; k < x.nval; k++) {
+			uint64_t br = 0;
+			bool known = x.rb[k].set && bmap_find(bm, x.rb[k].v, &br);
+
+			if (cfg->freshness == ORACLE_FRESH_REQUIRED && !known) {
+				free(tv);
+				fail(res, "device %zu: freshness = required, but a "
+				     "reading's checkpoint covers %s", i,
+				     x.rb[k].set ? "a beacon the bundle does not "
+				     "show issued" : "no beacon");
+				goto out;
+			}
+			fresh[k] = oracle_reading_fresh(cfg->freshness, cfg->bperiod,
+							cfg->bstart, cfg->max_age,
+							end, known, br);
+			if (x.ns[k] >= t0 && x.ns[k] < t1 && !fresh[k])
+				res->readings_stale++;
+			if (x.ns[k] >= t0 && x.ns[k] < t1 && fresh[k])
 				tv[nt++] = (struct tv){ x.ns[k], k, x.val[k] };
+		}
 		qsort(tv, nt, sizeof(*tv), tv_cmp);
 		for (size_t k = 0; k < nt && k < ORACLE_ROUND_READINGS_MAX; k++) {
 			win[nwin++] = tv[k].val;
@@ -414,11 +487,17 @@ static int verify_dev(const struct oracle_bundle_dev *d, size_t i,
 		free(tv);
 	}
 	if (!nwin) {
+		size_t kn = 0;
+
 		for (size_t k = 0; k < x.nval; k++)
 			if (x.ns[k] < t0 && x.ns[k] > newest) {
 				newest = x.ns[k];
 				win[0] = x.val[k];
+				kn = k;
 			}
+		/* the newest earlier reading, only if it counts (round.c) */
+		if (newest >= 0 && !fresh[kn])
+			newest = -1;
 		nwin = newest >= 0;
 	}
 	in->value = nwin ? oracle_median_i64(win, nwin) : 0;
@@ -437,7 +516,9 @@ out:
 	free(x.val);
 	free(x.ns);
 	free(x.src);
+	free(x.rb);
 	free(win);
+	free(fresh);
 	return ret;
 }
 
@@ -454,6 +535,7 @@ static int verify(const uint8_t *final_buf, size_t final_len,
 	struct oracle_bundle b;
 	struct oracle_report rep = { 0 };
 	struct oracle_cfg *cfg = NULL;
+	struct bmap bm = { 0 };
 	struct oracle_agg_input *in = NULL;
 	struct oracle_agg_contrib *out = NULL;
 	struct oracle_agg_result ar = { 0 };
@@ -483,6 +565,35 @@ static int verify(const uint8_t *final_buf, size_t final_len,
 	}
 	snprintf(res->feed, sizeof(res->feed), "%s", cfg->name);
 	oracle_config_digest(b.cfg_text, b.cfg_len, digest);
+	/* the beacons the readings' checkpoints covered: each signed by a
+	 * node of the configuration's whitelist; a value's earliest round */
+	bm.v = calloc(b.nbeacons + 1, sizeof(*bm.v));
+	bm.round = calloc(b.nbeacons + 1, sizeof(*bm.round));
+	if (!bm.v || !bm.round) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (size_t k = 0; k < b.nbeacons; k++) {
+		struct oracle_beacon bc;
+		size_t idx, j;
+
+		why = NULL;
+		if (oracle_beacon_parse(b.beacon[k], b.beacon_len[k], &bc, &why) ||
+		    oracle_beacon_check(&bc, (const uint8_t (*)[ORACLE_PUB_LEN])cfg->nodes,
+					cfg->nnodes, &idx, &why)) {
+			fail(res, "bundle beacon %zu: %s", k, why ? why :
+			     "not signed by a whitelisted node");
+			goto out;
+		}
+		for (j = 0; j < bm.n && memcmp(bm.v[j], bc.value, 32); j++)
+			;
+		if (j == bm.n) {
+			memcpy(bm.v[bm.n], bc.value, 32);
+			bm.round[bm.n++] = bc.round;
+		} else if (bc.round < bm.round[j]) {
+			bm.round[j] = bc.round;
+		}
+	}
 	if (!final_buf)
 		goto signed_core;
 	/* 1. t-of-n distinct whitelisted signatures over the core */
@@ -592,7 +703,8 @@ signed_core:
 			fail(res, "device %zu: not the report's device %zu", k, k);
 			goto out;
 		}
-		ret = verify_dev(&b.dev[k], k, cfg, end, gws, ngws, flags, &in[k], res);
+		ret = verify_dev(&b.dev[k], k, cfg, &bm, end, gws, ngws, flags,
+				 &in[k], res);
 		if (ret)
 			goto out;
 		ret = -EBADMSG;
@@ -629,6 +741,8 @@ out:
 	if (have_b)
 		oracle_bundle_release(&b);
 	free(cfg);
+	free(bm.v);
+	free(bm.round);
 	free(in);
 	free(out);
 	return ret;

@@ -510,6 +510,16 @@ size_t config_feed_text(const struct od_config *c, const struct od_feed_conf *f,
 		n = snprintf(line, sizeof(line), "channel_type %d\n", f->chan_type);
 		PUT();
 	}
+	/* which readings count by the beacon their checkpoint covers
+	 * (oracle.md "Beacons"); freshness = off: no line, all count */
+	if (c->beacon_freshness != OD_FRESH_OFF) {
+		n = snprintf(line, sizeof(line), "beacon %s period %" PRIu64
+			     " start %" PRIu64 " max_age %" PRIu64 "\n",
+			     c->beacon_freshness == OD_FRESH_REQUIRED ?
+			     "required" : "optional", c->beacon_period,
+			     c->beacon_start, c->beacon_max_age);
+		PUT();
+	}
 	for (size_t i = 0; i < f->nstreams; i++) {
 		const struct od_gw_conf *g = &c->gw[f->s[i].gw];
 		char hex[65];
@@ -642,6 +652,12 @@ static int config_parse(const char *path, const char *text,
 		c->t = oracle_quorum_threshold(c->nnodes);
 	REQ(c->t <= c->nnodes, "%s: quorum.t = %zu is more than the %zu "
 	    "whitelisted nodes", path, c->t, c->nnodes);
+	/* the beacon round clock: the first feed's unless given (before
+	 * the digests: the feeds' config text names it) */
+	if (!c->beacon_period)
+		c->beacon_period = c->nfeeds ? c->feed[0].period : 60;
+	if (!c->beacon_start)
+		c->beacon_start = c->nfeeds && c->feed[0].start ? c->feed[0].start : 1;
 	for (int i = 0; i < c->nfeeds; i++) {
 		struct od_feed_conf *f = &c->feed[i];
 
@@ -693,11 +709,6 @@ static int config_parse(const char *path, const char *text,
 		}
 		digest_feed(c, f);
 	}
-	/* the beacon round clock: the first feed's unless given */
-	if (!c->beacon_period)
-		c->beacon_period = c->nfeeds ? c->feed[0].period : 60;
-	if (!c->beacon_start)
-		c->beacon_start = c->nfeeds ? c->feed[0].start : 1;
 	/* one device, one identity and one channel type, whichever feed reads it */
 	for (int i = 0; i < c->nfeeds; i++)
 		for (size_t k = 0; k < c->feed[i].nstreams; k++)

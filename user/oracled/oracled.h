@@ -154,7 +154,7 @@ int config_gw_index(const struct od_config *c, const char *id);
 
 /* ------------------------------------------------------------- store --- */
 
-#define STORE_SCHEMA	8
+#define STORE_SCHEMA	9
 #define STORE_REP_HIST	200	/* rounds of reputation history kept */
 
 struct store {
@@ -440,6 +440,7 @@ uint64_t beacon_round_of(const struct od_config *c, uint64_t t);
 
 struct round_stats {
 	uint64_t reported, halted;
+	uint64_t readings_stale;	/* not counted: stale beacon */
 	uint64_t by_status[ORACLE_STATUS_MAX + 1];
 };
 
