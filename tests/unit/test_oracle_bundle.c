@@ -952,6 +952,19 @@ static void stale_beacon(void **state)
 	d0.nbeacons = 2;
 	vr_dev0(&d0, "bundle beacon 0", &res);
 	oracle_signer_fini(&outsider);
+	/* freshness = required: the same with both beacons; a reading the
+	 * round uses under a beacon the bundle does not show: refused */
+	cfg_beacon = "beacon required period 10 start 1000 max_age 1";
+	assert_int_equal(oracle_beacon_sign(&ob[0], &signers[0]), 0);
+	assert_int_equal(oracle_beacon_encode(&ob[0], 0, msg[0], sizeof(msg[0]),
+					      &d0.blen[0]), 0);
+	assert_int_equal(vr_dev0(&d0, NULL, &res), 2);
+	d0.bmsg[0] = msg[1];
+	d0.blen[0] = d0.blen[1];
+	d0.nbeacons = 1;
+	d0.value = 200;
+	vr_dev0(&d0, "freshness = required, but the checkpoint of a reading "
+		"the round uses covers a beacon the bundle does not show", &res);
 	/* freshness off (no beacon line): every reading counts, 200 */
 	cfg_beacon = NULL;
 	d0.nbeacons = 0;

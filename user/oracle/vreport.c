@@ -251,7 +251,8 @@ static int verify_dev(const struct oracle_bundle_dev *d, size_t i,
 	int64_t t0 = (int64_t)(end - cfg->period) * 1000000000;
 	int64_t t1 = (int64_t)end * 1000000000, newest = -1;
 	int64_t *win = NULL;
-	bool *fresh = NULL;
+	bool *fresh = NULL, *known_b = NULL;
+	size_t req_k = SIZE_MAX;	/* a used reading under no known beacon */
 	uint8_t id[16];
 	size_t nwin = 0, nrec = 0;
 	int ret = -EBADMSG;
@@ -445,7 +446,8 @@ static int verify_dev(const struct oracle_bundle_dev *d, size_t i,
 	 * checkpoint covers a stale beacon do not count */
 	win = malloc((x.nval + 1) * sizeof(*win));
 	fresh = malloc((x.nval + 1) * sizeof(*fresh));
-	if (!win || !fresh) {
+	known_b = malloc((x.nval + 1) * sizeof(*known_b));
+	if (!win || !fresh || !known_b) {
 		ret = -ENOMEM;
 		goto out;
 	}
@@ -463,14 +465,7 @@ static int verify_dev(const struct oracle_bundle_dev *d, size_t i,
 			uint64_t br = 0;
 			bool known = x.rb[k].set && bmap_find(bm, x.rb[k].v, &br);
 
-			if (cfg->freshness == ORACLE_FRESH_REQUIRED && !known) {
-				free(tv);
-				fail(res, "device %zu: freshness = required, but a "
-				     "reading's checkpoint covers %s", i,
-				     x.rb[k].set ? "a beacon the bundle does not "
-				     "show issued" : "no beacon");
-				goto out;
-			}
+			known_b[k] = known;
 			fresh[k] = oracle_reading_fresh(cfg->freshness, cfg->bperiod,
 							cfg->bstart, cfg->max_age,
 							end, known, br);
@@ -483,6 +478,7 @@ static int verify_dev(const struct oracle_bundle_dev *d, size_t i,
 		for (size_t k = 0; k < nt && k < ORACLE_ROUND_READINGS_MAX; k++) {
 			win[nwin++] = tv[k].val;
 			newest = tv[k].ns;
+			req_k = !known_b[tv[k].k] ? tv[k].k : req_k;
 		}
 		free(tv);
 	}
@@ -499,6 +495,16 @@ static int verify_dev(const struct oracle_bundle_dev *d, size_t i,
 		if (newest >= 0 && !fresh[kn])
 			newest = -1;
 		nwin = newest >= 0;
+		if (nwin && !known_b[kn])
+			req_k = kn;
+	}
+	/* with freshness = required a counted reading's checkpoint covers a
+	 * beacon the network issued (the node's verifier refused others) */
+	if (cfg->freshness == ORACLE_FRESH_REQUIRED && req_k != SIZE_MAX) {
+		fail(res, "device %zu: freshness = required, but the checkpoint of "
+		     "a reading the round uses covers %s", i, x.rb[req_k].set ?
+		     "a beacon the bundle does not show issued" : "no beacon");
+		goto out;
 	}
 	in->value = nwin ? oracle_median_i64(win, nwin) : 0;
 	in->time = newest > 0 ? (uint64_t)(newest / 1000000000) : 0;
@@ -519,6 +525,7 @@ out:
 	free(x.rb);
 	free(win);
 	free(fresh);
+	free(known_b);
 	return ret;
 }
 
