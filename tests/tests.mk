@@ -64,13 +64,14 @@ $(TB)/unit/test_oracled_%: tests/unit/test_oracled_%.c user/oracled/%.c user/ora
 		$(UB)/liboracle.a $(UB)/libattestio.a -lcmocka -linih $(ORACLE_LDLIBS) $(LIB_LDLIBS)
 # attestio-oracle's ingest with its store and registry, fed signed record
 # streams (tests/common/signed_stream.h).
-OD_INGEST_SRC := user/oracled/ingest.c user/oracled/fresh.c user/oracled/beacon.c user/oracled/registry.c user/oracled/store.c user/oracled/log.c
+OD_INGEST_SRC := user/oracled/ingest.c user/oracled/fresh.c user/oracled/beacon.c user/oracled/registry.c user/oracled/store.c user/oracled/log.c \
+	user/oracled/round.c user/oracled/config.c
 $(TB)/unit/test_oracled_ingest: tests/unit/test_oracled_ingest.c $(OD_INGEST_SRC) user/oracled/oracled.h \
 		tests/common/signed_stream.h $(UB)/liboracle.a $(UB)/libattestio.a
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) $(KSHIM_CFLAGS) $(ORACLE_CFLAGS) -Iuser/include -Iuser/lib -Iuser/oracled \
 		-Itests/common $< $(OD_INGEST_SRC) -o $@ $(UB)/liboracle.a $(UB)/libattestio.a \
-		-lcmocka -lsqlite3 $(ORACLE_LDLIBS) $(LIB_LDLIBS) -lm
+		-lcmocka -lsqlite3 -linih $(ORACLE_LDLIBS) $(LIB_LDLIBS) -lm
 $(TB)/unit/%: tests/unit/%.c $(UB)/libattestio.a
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) $(KSHIM_CFLAGS) -Iuser/include -Iuser/lib -Itests/common $< -o $@ $(UB)/libattestio.a -lcmocka $(LIB_LDLIBS)

@@ -19,7 +19,9 @@
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/sha.h>
 
+#include "beacon.h"
 #include "bundle.h"
 #include "report_cbor.h"
 #include "sim.h"
@@ -63,6 +65,13 @@ static char cfg_text[4096];
 static size_t cfg_len;
 static uint8_t gws[NGW][16];
 static int cfg_chan_type = -1;	/* the feed's channel_type line, -1: none */
+/* What the config commits to as gws[0]'s AK and policy (the nodes'
+ * files); NULL/0: no AK (empty file), no policy. */
+static const uint8_t *cfg_ak0;
+static size_t cfg_ak0_len;
+static const char *cfg_pol0;
+static bool cfg_commit_fixed;	/* false: build_dev0 commits to dev0's own */
+static const char *cfg_beacon;	/* the config's beacon line, NULL: off */
 
 static void make_config(unsigned int t)
 {
@@ -81,11 +90,31 @@ static void make_config(unsigned int t)
 		p += n;
 		left -= (size_t)n;
 	}
+	if (cfg_beacon) {
+		n = snprintf(p, left, "%s\n", cfg_beacon);
+		p += n;
+		left -= (size_t)n;
+	}
 	for (int i = 0; i < NGW; i++) {
 		char hex[33];
 
 		oracle_hex(gws[i], 16, hex);
 		n = snprintf(p, left, "stream %s 0 0 tier 1 site %s\n", hex, hex);
+		p += n;
+		left -= (size_t)n;
+	}
+	for (int i = 0; i < NGW; i++) {
+		uint8_t h[32];
+		char hex[33], ak[65], pol[65] = "none";
+
+		oracle_hex(gws[i], 16, hex);
+		SHA256(i ? NULL : cfg_ak0, i ? 0 : cfg_ak0_len, h);
+		oracle_hex(h, 32, ak);
+		if (!i && cfg_pol0) {
+			SHA256((const uint8_t *)cfg_pol0, strlen(cfg_pol0), h);
+			oracle_hex(h, 32, pol);
+		}
+		n = snprintf(p, left, "gateway %s ak %s policy %s\n", hex, ak, pol);
 		p += n;
 		left -= (size_t)n;
 	}
@@ -151,6 +180,9 @@ struct dev0 {
 	struct oracle_bundle_chain chains[4];
 	int64_t value;		/* its round input */
 	uint64_t time;
+	size_t nbeacons;	/* the bundle's beacons item: signed messages */
+	const uint8_t *bmsg[4];
+	size_t blen[4];
 };
 
 static void build_dev0(struct built *b, enum mut m, const struct dev0 *d0)
@@ -164,13 +196,19 @@ static void build_dev0(struct built *b, enum mut m, const struct dev0 *d0)
 	struct oracle_report rep = { 0 };
 	struct oracle_final fin = { 0 };
 	struct oracle_feed_params p;
-	uint8_t *items[NGW + 1], ev[NGW + 1][32], *rbuf = malloc(ORACLE_REPORT_MAX);
-	size_t ilen[NGW + 1], rlen = 0, len = 0;
+	uint8_t *items[NGW + 2], ev[NGW + 2][32], *rbuf = malloc(ORACLE_REPORT_MAX);
+	size_t ilen[NGW + 2], rlen = 0, len = 0, nitems = NGW + 1;
 	const char *why;
 	struct oracle_cfg *cfg = malloc(sizeof(*cfg));
 
 	assert_non_null(rbuf);
 	assert_non_null(cfg);
+	if (!cfg_commit_fixed) {	/* the nodes' files are the bundle's */
+		cfg_ak0 = d0 ? d0->ak : NULL;
+		cfg_ak0_len = d0 ? d0->ak_len : 0;
+		cfg_pol0 = d0 ? d0->policy : NULL;
+		make_config(2);
+	}
 	assert_int_equal(oracle_cfg_parse(cfg_text, cfg_len, cfg, &why), 0);
 	p = cfg->p;
 	memset(dev, 0, sizeof(dev));
@@ -230,6 +268,15 @@ static void build_dev0(struct built *b, enum mut m, const struct dev0 *d0)
 		rdev[i].weight = out[i].weight + (m == M_WEIGHT && i == 2);
 		rdev[i].excluded = out[i].excluded;
 	}
+	if (d0 && d0->nbeacons) {	/* the beacons item, last */
+		assert_int_equal(oracle_bundle_beacons_item(d0->bmsg, d0->blen,
+			d0->nbeacons, NULL, 0, &ilen[nitems]), -ENOSPC);
+		items[nitems] = malloc(ilen[nitems]);
+		assert_int_equal(oracle_bundle_beacons_item(d0->bmsg, d0->blen,
+			d0->nbeacons, items[nitems], ilen[nitems], &len), 0);
+		oracle_merkle_leaf(items[nitems], ilen[nitems], ev[nitems]);
+		nitems++;
+	}
 	oracle_feed_id("unit", rep.core.feed_id);
 	rep.core.round = 3;
 	rep.core.value = res.median_valid ? res.value : 0;
@@ -243,21 +290,21 @@ static void build_dev0(struct built *b, enum mut m, const struct dev0 *d0)
 	rep.round_time = m == M_ROUND_TIME ? 1031 : 1030;
 	rep.ndevices = NGW;
 	rep.devices = rdev;
-	rep.nevidence = NGW + 1;
+	rep.nevidence = nitems;
 	rep.evidence = ev;
 	assert_int_equal(oracle_report_seal(&rep, &signers[0]), 0);
 	assert_int_equal(oracle_report_encode(&rep, 0, rbuf, ORACLE_REPORT_MAX, &rlen), 0);
 	assert_int_equal(oracle_bundle_encode(rbuf, rlen, (const uint8_t *const *)items,
-					      ilen, NGW + 1, NULL, 0, &b->blen), -ENOSPC);
+					      ilen, nitems, NULL, 0, &b->blen), -ENOSPC);
 	b->bundle = malloc(b->blen);
 	assert_int_equal(oracle_bundle_encode(rbuf, rlen, (const uint8_t *const *)items,
-					      ilen, NGW + 1, b->bundle, b->blen, &len), 0);
+					      ilen, nitems, b->bundle, b->blen, &len), 0);
 	oracle_core_encode(&rep.core, fin.core);
 	fin.nsigs = 2;
 	assert_int_equal(oracle_sign_core(&signers[0], &rep.core, fin.sigs[0]), 0);
 	assert_int_equal(oracle_sign_core(&signers[1], &rep.core, fin.sigs[1]), 0);
 	assert_int_equal(oracle_final_encode(&fin, b->fin, sizeof(b->fin), &b->flen), 0);
-	for (int i = 0; i <= NGW; i++)
+	for (size_t i = 0; i < nitems; i++)
 		free(items[i]);
 	free(rbuf);
 	free(cfg);
@@ -400,6 +447,70 @@ static void config_text(void **state)
 	}
 	cfg_chan_type = -1;
 	make_config(2);
+	/* one gateway line per gateway of the streams, in their order */
+	assert_int_equal(oracle_cfg_parse(cfg_text, cfg_len, c, &why), 0);
+	assert_int_equal(c->ngws, NGW);
+	assert_false(c->gws[0].enrolled);
+	assert_false(c->gws[0].has_policy);
+	{
+		char *g1 = strstr(cfg_text, "gateway "), *g2, *nd;
+		size_t l1, l2, head = (size_t)(g1 - cfg_text);
+		uint8_t d1[32], d2[32];
+
+		g2 = strchr(g1, '\n') + 1;
+		nd = strchr(g2, '\n') + 1;
+		l1 = (size_t)(g2 - g1);
+		l2 = (size_t)(nd - g2);
+		/* swapped: refused */
+		memcpy(bad, cfg_text, cfg_len);
+		memcpy(bad + head, g2, l2);
+		memcpy(bad + head + l2, g1, l1);
+		assert_int_equal(oracle_cfg_parse(bad, cfg_len, c, &why), -EBADMSG);
+		/* the first one left out: refused */
+		memcpy(bad, cfg_text, head);
+		memcpy(bad + head, g2, cfg_len - head - l1);
+		assert_int_equal(oracle_cfg_parse(bad, cfg_len - l1, c, &why), -EBADMSG);
+		/* upper-case hex: not canonical */
+		memcpy(bad, cfg_text, cfg_len);
+		memcpy(strstr(bad, " ak ") + 4, "E3", 2);
+		assert_int_equal(oracle_cfg_parse(bad, cfg_len, c, &why), -EBADMSG);
+		assert_int_equal(oracle_cfg_parse(cfg_text, cfg_len, c, &why), 0);
+		/* the digest changes with the AK or the policy */
+		oracle_config_digest(cfg_text, cfg_len, d1);
+		cfg_ak0 = (const uint8_t *)"another key";
+		cfg_ak0_len = 11;
+		make_config(2);
+		oracle_config_digest(cfg_text, cfg_len, d2);
+		assert_memory_not_equal(d1, d2, 32);
+		assert_int_equal(oracle_cfg_parse(cfg_text, cfg_len, c, &why), 0);
+		cfg_pol0 = "81 00\n";
+		make_config(2);
+		oracle_config_digest(cfg_text, cfg_len, d1);
+		assert_memory_not_equal(d1, d2, 32);
+		assert_int_equal(oracle_cfg_parse(cfg_text, cfg_len, c, &why), 0);
+		assert_true(c->gws[0].has_policy);
+		cfg_ak0 = NULL;
+		cfg_ak0_len = 0;
+		cfg_pol0 = NULL;
+		make_config(2);
+	}
+	/* an identity pin after its stream (config_feed_text): parsed;
+	 * anywhere else: refused */
+	{
+		char *at = strchr(strstr(cfg_text, "stream "), '\n') + 1;
+		size_t head = (size_t)(at - cfg_text);
+		static const char idl[] = "identity "
+			"a10000000000000000000000000000000000000000000000000000000000005e\n";
+		size_t il = strlen(idl);
+
+		memcpy(bad, cfg_text, head);
+		memcpy(bad + head, idl, il);
+		memcpy(bad + head + il, at, cfg_len - head);
+		assert_int_equal(oracle_cfg_parse(bad, cfg_len + il, c, &why), 0);
+		memcpy(bad + head + il, idl, il);
+		memcpy(bad + head + 2 * il, at, cfg_len - head);
+		assert_int_equal(oracle_cfg_parse(bad, cfg_len + 2 * il, c, &why), -EBADMSG);
+	}
 	free(c);
 }
 
@@ -441,8 +552,9 @@ static void codec_strict(void **state)
 /* A simulated gateway's chain for gws[0]'s stream 0: descriptor, readings
  * @v[] (raw, one a second from 1021 s), a checkpoint after each reading
  * in @cp_after (bit k: after reading k).  Records appended to @buf. */
-static size_t sim_chain(EVP_PKEY *key, const int16_t *v, int nv,
-			unsigned int cp_after, uint8_t *buf, size_t *cp1_end)
+static size_t sim_chain_b(EVP_PKEY *key, const int16_t *v, int nv,
+			  unsigned int cp_after, uint8_t *buf, size_t *cp1_end,
+			  const uint8_t (*bcn)[32])
 {
 	struct att_sim_qopt q = { .key = key };
 	struct att_sim_chain s, *ss = &s;
@@ -462,6 +574,8 @@ static size_t sim_chain(EVP_PKEY *key, const int16_t *v, int nv,
 		if (!(cp_after & (1u << k)))
 			continue;
 		q.clock = 5000 + epoch * 1000;
+		/* epoch e's checkpoint covers bcn[e - 1] (all zero: none) */
+		q.beacon = bcn ? bcn[epoch - 1] : NULL;
 		assert_int_equal(att_sim_cp_prepare(&cp, &ss, 1, epoch++, &q), 0);
 		memset(buf + off, 0, cp.len);
 		assert_int_equal(att_sim_cp_write(&cp, &s, 0, buf + off, 2000 + k, real + 1), 0);
@@ -470,6 +584,12 @@ static size_t sim_chain(EVP_PKEY *key, const int16_t *v, int nv,
 			*cp1_end = off;
 	}
 	return off;
+}
+
+static size_t sim_chain(EVP_PKEY *key, const int16_t *v, int nv,
+			unsigned int cp_after, uint8_t *buf, size_t *cp1_end)
+{
+	return sim_chain_b(key, v, nv, cp_after, buf, cp1_end, NULL);
 }
 
 static uint8_t *sim_ak(EVP_PKEY **key, size_t *len)
@@ -593,16 +713,20 @@ static void one_reading(struct dev0 *d0, EVP_PKEY *key, uint8_t *recs)
 }
 
 /*
- * The config digest names the gateways, not their keys: a bundle that
- * names a key of its own for a gateway (a plain PEM public key, not marked
- * simulated) with records signed by it is refused unless that key is the
- * gateway's pinned AK; without a pin, a device with records is refused.
+ * A bundle that names a key of its own for a gateway (a plain PEM public
+ * key, not marked simulated) with records signed by it: the config digest
+ * commits to the gateway's AK (SHA-256 of the nodes' AK file), so it is
+ * refused even by a verifier who pinned that key; t colluding nodes that
+ * also commit to the forger's key make another config digest (a contract
+ * refuses it), and the gateway's pinned AK still refuses it offline;
+ * without a pin, a device with records is refused.
  */
 static void forged_ak(void **state)
 {
 	struct oracle_vr_result res;
 	struct dev0 d0 = { 0 };
-	uint8_t *recs = calloc(1, 16384), *real;
+	uint8_t *recs = calloc(1, 16384), *real, dg_real[32], dg_forged[32];
+	size_t real_len;
 	struct built b;
 	EVP_PKEY *key, *rkey;
 	BIO *bio = BIO_new(BIO_s_mem());
@@ -610,9 +734,10 @@ static void forged_ak(void **state)
 	long n;
 
 	(void)state;
-	real = sim_ak(&rkey, &pin0.ak_len);	/* the gateway's enrolled AK */
+	real = sim_ak(&rkey, &real_len);	/* the gateway's enrolled AK */
 	memcpy(pin0.id, gws[0], 16);
 	pin0.ak = real;
+	pin0.ak_len = real_len;
 	key = EVP_EC_gen("P-256");		/* the forger's */
 	assert_non_null(key);
 	assert_int_equal(PEM_write_bio_PUBKEY(bio, key), 1);
@@ -620,7 +745,31 @@ static void forged_ak(void **state)
 	d0.ak = (const uint8_t *)pem;
 	d0.ak_len = (size_t)n;
 	one_reading(&d0, key, recs);
+	/* the nodes' configuration: the real AK; the bundle: the forger's */
+	cfg_commit_fixed = true;
+	cfg_ak0 = real;
+	cfg_ak0_len = real_len;
+	make_config(2);
+	oracle_config_digest(cfg_text, cfg_len, dg_real);
 	build_dev0(&b, M_NONE, &d0);
+	assert_int_equal(oracle_verify_report(b.fin, b.flen, b.bundle, b.blen,
+		(const uint8_t (*)[ORACLE_PUB_LEN])pubs, 4, &pin0, 1, 0, &res),
+		-EBADMSG);
+	assert_non_null(strstr(res.why, "is not the one the config digest commits to"));
+	pin0.ak = d0.ak;			/* even with the forger's key pinned */
+	pin0.ak_len = d0.ak_len;
+	assert_int_equal(oracle_verify_report(b.fin, b.flen, b.bundle, b.blen,
+		(const uint8_t (*)[ORACLE_PUB_LEN])pubs, 4, &pin0, 1, 0, &res),
+		-EBADMSG);
+	assert_non_null(strstr(res.why, "is not the one the config digest commits to"));
+	free(b.bundle);
+	/* colluding nodes commit to the forger's key: another digest */
+	cfg_commit_fixed = false;
+	pin0.ak = real;
+	pin0.ak_len = real_len;
+	build_dev0(&b, M_NONE, &d0);
+	oracle_config_digest(cfg_text, cfg_len, dg_forged);
+	assert_memory_not_equal(dg_real, dg_forged, 32);
 	/* not even --allow-simulated is needed for the forged key */
 	assert_int_equal(oracle_verify_report(b.fin, b.flen, b.bundle, b.blen,
 		(const uint8_t (*)[ORACLE_PUB_LEN])pubs, 4, &pin0, 1, 0, &res),
@@ -679,6 +828,22 @@ static void forged_policy(void **state)
 	assert_int_equal(vr_sim(&b, &res), -EBADMSG);
 	assert_non_null(strstr(res.why, "PCR policy is not gateway"));
 	free(b.bundle);
+	/* and where the nodes' config digest commits to the strict policy,
+	 * whatever the verifier pinned */
+	cfg_commit_fixed = true;
+	cfg_ak0 = d0.ak;
+	cfg_ak0_len = d0.ak_len;
+	cfg_pol0 = strict;
+	make_config(2);
+	build_dev0(&b, M_NONE, &d0);
+	pin0.policy = NULL;
+	pin0.policy_len = 0;
+	assert_int_equal(vr_sim(&b, &res), -EBADMSG);
+	assert_non_null(strstr(res.why, "PCR policy is not the one the config digest commits to"));
+	free(b.bundle);
+	cfg_commit_fixed = false;
+	pin0.policy = (const uint8_t *)strict;
+	pin0.policy_len = strlen(strict);
 	/* with the gateway's policy, its quotes are refused by it */
 	d0.policy = strict;
 	build_dev0(&b, M_NONE, &d0);
@@ -699,6 +864,129 @@ static void forged_policy(void **state)
 	free(recs);
 }
 
+/* Build @d0's round and verify it: refused naming @want, or (NULL)
+ * verified; returns the readings left out as stale. */
+static size_t vr_dev0(const struct dev0 *d0, const char *want,
+		      struct oracle_vr_result *res)
+{
+	struct built b;
+	int ret;
+
+	build_dev0(&b, M_NONE, d0);
+	ret = vr_sim(&b, res);
+	free(b.bundle);
+	if (!want && ret)
+		fail_msg("not verified: %s", res->why);
+	if (want && (ret != -EBADMSG || !strstr(res->why, want)))
+		fail_msg("%d \"%s\", want a refusal naming \"%s\"", ret, res->why, want);
+	return res->readings_stale;
+}
+
+/*
+ * Readings under a checkpoint that covers a stale beacon do not count
+ * (oracle_reading_fresh): round 3 ends at 1030, its last second is in
+ * beacon round 3 (period 10 from 1000); with max_age 1 a beacon of round
+ * 1 is stale, one of round 3 fresh.  Readings 100 and 200 are covered by
+ * a checkpoint quoting round 1's beacon, 300 by one quoting round 3's:
+ * the device brings 300 (200, the lower median of all three, without
+ * the rule).  The verifier learns the rounds from the bundle's beacons
+ * item (signed by whitelisted nodes) and recomputes the same.
+ */
+static void stale_beacon(void **state)
+{
+	static const int16_t v[] = { 100, 200, 300 };
+	static const char rule[] = "beacon optional period 10 start 1000 max_age 1";
+	uint8_t bcn[3][32], *recs = calloc(1, 16384), msg[2][ORACLE_BEACON_MAX_LEN];
+	struct oracle_beacon ob[2] = { { .round = 1, .time = 1001 },
+				       { .round = 3, .time = 1021 } };
+	struct oracle_signer outsider;
+	struct oracle_vr_result res;
+	struct dev0 d0 = { 0 };
+	EVP_PKEY *key;
+	uint8_t sk[32] = { 0 };
+
+	(void)state;
+	memset(ob[0].value, 0x51, 32);
+	memset(ob[1].value, 0x53, 32);
+	memcpy(bcn[0], ob[0].value, 32);	/* epoch 1: after readings 0, 1 */
+	memcpy(bcn[1], ob[1].value, 32);	/* epoch 2: after reading 2 */
+	memset(bcn[2], 0, 32);
+	for (int k = 0; k < 2; k++) {
+		assert_int_equal(oracle_beacon_sign(&ob[k], &signers[k]), 0);
+		assert_int_equal(oracle_beacon_encode(&ob[k], 0, msg[k], sizeof(msg[k]),
+						      &d0.blen[k]), 0);
+		d0.bmsg[k] = msg[k];
+	}
+	d0.ak = sim_ak(&key, &d0.ak_len);
+	memcpy(pin0.id, gws[0], 16);
+	pin0.ak = d0.ak;
+	pin0.ak_len = d0.ak_len;
+	d0.nchains = 1;
+	d0.chains[0] = (struct oracle_bundle_chain){ recs,
+		sim_chain_b(key, v, 3, 2u | 4u, recs, NULL, (const uint8_t (*)[32])bcn) };
+	d0.time = 1023;
+	cfg_beacon = rule;
+	/* the rule: 300 */
+	d0.nbeacons = 2;
+	d0.value = 300;
+	assert_int_equal(vr_dev0(&d0, NULL, &res), 2);
+	assert_int_equal(res.readings, 3);
+	/* a report that counted them (200) is refused */
+	d0.value = 200;
+	vr_dev0(&d0, "recomputed value 300", &res);
+	/* a bundle without round 1's beacon: the verifier cannot tell the
+	 * reading stale, counts it, and the node's 300 no longer verifies */
+	d0.value = 300;
+	d0.bmsg[0] = msg[1];
+	d0.blen[0] = d0.blen[1];
+	d0.nbeacons = 1;
+	vr_dev0(&d0, "recomputed value 200", &res);
+	/* a beacon signed by a key outside the whitelist: refused */
+	sk[31] = 9;
+	assert_int_equal(oracle_signer_init(&outsider, sk), 0);
+	assert_int_equal(oracle_beacon_sign(&ob[0], &outsider), 0);
+	assert_int_equal(oracle_beacon_encode(&ob[0], 0, msg[0], sizeof(msg[0]),
+					      &d0.blen[0]), 0);
+	d0.bmsg[0] = msg[0];
+	d0.bmsg[1] = msg[1];
+	d0.nbeacons = 2;
+	vr_dev0(&d0, "bundle beacon 0", &res);
+	oracle_signer_fini(&outsider);
+	/* freshness = required: the same with both beacons; a reading the
+	 * round uses under a beacon the bundle does not show: refused */
+	cfg_beacon = "beacon required period 10 start 1000 max_age 1";
+	assert_int_equal(oracle_beacon_sign(&ob[0], &signers[0]), 0);
+	assert_int_equal(oracle_beacon_encode(&ob[0], 0, msg[0], sizeof(msg[0]),
+					      &d0.blen[0]), 0);
+	assert_int_equal(vr_dev0(&d0, NULL, &res), 2);
+	d0.bmsg[0] = msg[1];
+	d0.blen[0] = d0.blen[1];
+	d0.nbeacons = 1;
+	d0.value = 200;
+	vr_dev0(&d0, "freshness = required, but the checkpoint of a reading "
+		"the round uses covers a beacon the bundle does not show", &res);
+	/* freshness off (no beacon line): every reading counts, 200 */
+	cfg_beacon = NULL;
+	d0.nbeacons = 0;
+	d0.value = 200;
+	assert_int_equal(vr_dev0(&d0, NULL, &res), 0);
+	/* the rule itself: max_age 1 at the round ending 1030 (beacon round
+	 * 3): round 2 counts, round 1 not; unknown or none always; max_age
+	 * 0 or off: everything */
+	assert_true(oracle_reading_fresh(ORACLE_FRESH_OPTIONAL, 10, 1000, 1, 1030, true, 2));
+	assert_false(oracle_reading_fresh(ORACLE_FRESH_OPTIONAL, 10, 1000, 1, 1030, true, 1));
+	assert_false(oracle_reading_fresh(ORACLE_FRESH_REQUIRED, 10, 1000, 1, 1030, true, 1));
+	assert_true(oracle_reading_fresh(ORACLE_FRESH_OPTIONAL, 10, 1000, 1, 1030, false, 0));
+	assert_true(oracle_reading_fresh(ORACLE_FRESH_OPTIONAL, 10, 1000, 0, 1030, true, 1));
+	assert_true(oracle_reading_fresh(ORACLE_FRESH_OFF, 10, 1000, 1, 1030, true, 1));
+	assert_true(oracle_reading_fresh(ORACLE_FRESH_OPTIONAL, 10, 1000, 1, 1031, true, 3));
+	assert_false(oracle_reading_fresh(ORACLE_FRESH_OPTIONAL, 10, 1000, 1, 1031, true, 2));
+	memset(&pin0, 0, sizeof(pin0));
+	EVP_PKEY_free(key);
+	free((void *)d0.ak);
+	free(recs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -711,6 +999,7 @@ int main(void)
 		cmocka_unit_test(duplicate_readings),
 		cmocka_unit_test(forged_ak),
 		cmocka_unit_test(forged_policy),
+		cmocka_unit_test(stale_beacon),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "oracled.h"
@@ -24,6 +25,41 @@
 
 static struct od_config c, d;
 static char err[600], text[8192];
+/* the gateway's AK and a PCR policy: the config digest commits to their
+ * bytes, so they must exist */
+static char akf[] = "/tmp/test_oracled_config_akXXXXXX";
+static char polf[] = "/tmp/test_oracled_config_polXXXXXX";
+
+static void put(const char *path, const char *bytes)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	assert_int_equal(fputs(bytes, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+}
+
+static int group_setup(void **s)
+{
+	int a = mkstemp(akf), b = mkstemp(polf);
+
+	(void)s;
+	if (a < 0 || b < 0)
+		return -1;
+	close(a);
+	close(b);
+	put(akf, "-----BEGIN PUBLIC KEY-----\nnot parsed here\n-----END PUBLIC KEY-----\n");
+	put(polf, "81 cdcd\n");
+	return 0;
+}
+
+static int group_teardown(void **s)
+{
+	(void)s;
+	unlink(akf);
+	unlink(polf);
+	return 0;
+}
 
 /* The base configuration with @extra appended (lines 1-17 are fixed). */
 static int load(const char *extra, struct od_config *out)
@@ -37,7 +73,7 @@ static int load(const char *extra, struct od_config *out)
 		 "[quorum]\n"				/* 6 */
 		 "node = " PUB "\n"			/* 7 */
 		 "[gateway " GW "]\n"			/* 8 */
-		 "ak = /etc/ak.pem\n"			/* 9 */
+		 "ak = %s\n"				/* 9 */
 		 "tier = 2\n"				/* 10 */
 		 "[feed temp]\n"			/* 11 */
 		 "streams = " GW ":0 " GW ":1:2\n"	/* 12 */
@@ -46,7 +82,7 @@ static int load(const char *extra, struct od_config *out)
 		 "tau = 0.05\n"				/* 15 */
 		 "delta = 12.5\n"			/* 16 */
 		 "period = 10\n"			/* 17 */
-		 "%s", extra);
+		 "%s", akf, extra);
 	return config_load_string("t.conf", text, out, err, sizeof(err));
 }
 
@@ -96,6 +132,30 @@ static void digest(void **s)
 	assert_memory_equal(c.feed[0].config_digest, d.feed[0].config_digest, 32);
 	assert_int_equal(0, load("[gateway " GW "]\nkernel_key = required\n", &d));
 	assert_int_equal(OD_KK_REQUIRED, d.gw[0].kernel_key);
+	/* the gateway's AK and PCR policy: their files' bytes */
+	assert_non_null(strstr(text, akf));
+	assert_int_equal(0, load("[gateway " GW "]\npolicy = /dev/null\n", &d));
+	assert_memory_not_equal(c.feed[0].config_digest, d.feed[0].config_digest, 32);
+	{
+		char extra[200];
+		struct od_config *e = malloc(sizeof(*e));
+
+		assert_non_null(e);
+		snprintf(extra, sizeof(extra), "[gateway " GW "]\npolicy = %s\n", polf);
+		assert_int_equal(0, load(extra, &d));
+		assert_memory_not_equal(c.feed[0].config_digest, d.feed[0].config_digest, 32);
+		put(polf, "81 abab\n");	/* another policy, same file */
+		assert_int_equal(0, load(extra, e));
+		assert_memory_not_equal(e->feed[0].config_digest, d.feed[0].config_digest, 32);
+		/* another AK, same file */
+		put(akf, "-----BEGIN PUBLIC KEY-----\nanother key\n-----END PUBLIC KEY-----\n");
+		assert_int_equal(0, load("", e));
+		assert_memory_not_equal(e->feed[0].config_digest, c.feed[0].config_digest, 32);
+		put(akf, "-----BEGIN PUBLIC KEY-----\nnot parsed here\n-----END PUBLIC KEY-----\n");
+		assert_int_equal(0, load("", e));
+		assert_memory_equal(e->feed[0].config_digest, c.feed[0].config_digest, 32);
+		free(e);
+	}
 }
 
 #define ID64 "a1000000000000000000000000000000000000000000000000000000000000" "5e"
@@ -180,6 +240,10 @@ static void errors(void **s)
 		"t.conf:19: node.max_clock_skew must be an integer in 0..86400");
 	refused("[node]\nevidence_timeout = 0\n",
 		"t.conf:19: node.evidence_timeout must be an integer in 1..86400");
+	refused("[gateway " GW "]\nak = /nonexistent/ak.pem\n", "gateway " GW ": cannot "
+		"read its AK file /nonexistent/ak.pem (at most 64 KiB; feed temp's config "
+		"digest commits to its SHA-256)");
+	refused("[gateway " GW "]\npolicy = /nonexistent/p\n", "cannot read its policy file");
 }
 
 /* [gateway ID] enroll: no ak (it comes from the enrollment), tier a cap
@@ -220,5 +284,5 @@ int main(void)
 		cmocka_unit_test(enroll),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

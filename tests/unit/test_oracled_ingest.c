@@ -27,6 +27,7 @@
 #include "tpm_internal.h"
 
 #include <openssl/core_names.h>
+#include <openssl/sha.h>
 
 /* capture times: rt_base + seq (ns) */
 static int64_t rt_base;
@@ -35,6 +36,7 @@ static int64_t rt_base;
 
 #include "ack.h"
 #include "beacon.h"
+#include "bundle.h"
 #include "evidence.h"
 #include "gwstatus.h"
 #include "loss.h"
@@ -896,6 +898,135 @@ static int no_publish(void *ctx, const char *topic, const void *buf, size_t len)
 	return 0;
 }
 
+/* A beacon the network issued, signed by @o, straight into the table. */
+static void beacon_row(const struct oracle_signer *o, uint64_t round, uint8_t v)
+{
+	struct oracle_beacon be = { .round = round, .time = round };
+	uint8_t buf[ORACLE_BEACON_MAX_LEN];
+	char node[ORACLE_NODE_ID_HEX];
+	sqlite3_stmt *q = store_prep(&st, "INSERT INTO beacon VALUES(?,?,?,?,?,?)");
+	size_t len;
+
+	memset(be.value, v, 32);
+	assert_int_equal(0, oracle_beacon_sign(&be, o));
+	assert_int_equal(0, oracle_beacon_encode(&be, 0, buf, sizeof(buf), &len));
+	oracle_hex(o->node_id, ORACLE_NODE_ID_LEN, node);
+	assert_non_null(q);
+	sqlite3_bind_text(q, 1, node, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(q, 2, (int64_t)round);
+	sqlite3_bind_blob(q, 3, be.value, 32, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(q, 4, (int64_t)round);
+	sqlite3_bind_int64(q, 5, (int64_t)round);
+	sqlite3_bind_blob(q, 6, buf, (int)len, SQLITE_TRANSIENT);
+	assert_int_equal(SQLITE_DONE, sqlite3_step(q));
+	sqlite3_finalize(q);
+}
+
+/*
+ * Readings of a checkpoint covering a stale beacon do not count (oracle.md
+ * "Stale readings do not count"): a feed of one device, rounds of 10 s on
+ * the beacon clock; round 3's last second is in beacon round 3 and
+ * max_age is 1.  Samples 1 and 2 are verified by a checkpoint covering
+ * round 1's beacon (stale for round 3), sample 4 by one covering round
+ * 3's: the round settles on sample 4 alone (with all three, on sample 2:
+ * the lower median), counts 2 excluded readings, and its evidence bundle
+ * re-verifies offline to the same value (the verifier takes the beacons'
+ * rounds from the bundle's beacons item).
+ */
+static void t_stale_round(void **state)
+{
+	const uint64_t start = (uint64_t)time(NULL) - 200;
+	struct od_feed_conf *f = &cfg.feed[0];
+	struct oracle_vr_result res;
+	struct oracle_vr_gw pin = { 0 };
+	struct recs rs = { 0 };
+	struct rstream s0;
+	struct round *rd;
+	uint8_t b1[32], b3[32], *ak = NULL, *bundle;
+	struct qopt q1 = { .key = key1, .clock = 1000, .beacon = b1 };
+	struct qopt q3 = { .key = key1, .clock = 2000, .beacon = b3 };
+	sqlite3_stmt *qb;
+	size_t aklen = 0, blen;
+	FILE *fa;
+
+	(void)state;
+	memset(b1, 0xb1, 32);
+	memset(b3, 0xb3, 32);
+	memset(f, 0, sizeof(*f));
+	strcpy(f->name, "f");
+	f->chan_type = -1;
+	f->nstreams = 1;
+	strcpy(f->s[0].gwid, gwid);
+	f->start = start;
+	f->period = 10;
+	f->grace = 1;
+	f->p.decimals = 2;
+	f->p.heartbeat = 60;
+	f->p.min_devices = 1;
+	f->p.min_gateways = 1;
+	cfg.nfeeds = 1;
+	cfg.nnodes = 1;
+	memcpy(cfg.nodes[0], signer.pub, ORACLE_PUB_LEN);
+	cfg.t = 1;
+	cfg.beacon_freshness = OD_FRESH_OPTIONAL;
+	cfg.beacon_period = 10;
+	cfg.beacon_start = start;
+	cfg.beacon_max_age = 1;
+	/* the config digest commits to the AK file's bytes */
+	fa = fopen(ak_path, "rb");
+	assert_non_null(fa);
+	ak = malloc(4096);
+	aklen = fread(ak, 1, 4096, fa);
+	fclose(fa);
+	SHA256(ak, aklen, cfg.gw[0].ak_sha);
+	cfg.gw[0].pins_read = true;
+	oracle_feed_id(f->name, f->feed_id);
+	node_up();
+	beacon_row(&signer, 1, 0xb1);
+	beacon_row(&signer, 3, 0xb3);
+	rt_base = (int64_t)(start + 21) * 1000000000;	/* round 3 */
+	stream_init(&s0, 0);
+	add_desc(&rs, &s0);
+	add_sample(&rs, &s0, 2100);			/* seq 1 */
+	add_sample(&rs, &s0, 2200);			/* seq 2 */
+	add_checkpoints(&rs, (struct rstream *[]){ &s0 }, 1, 1, &q1);	/* 3 */
+	add_sample(&rs, &s0, 2400);			/* seq 4 */
+	add_checkpoints(&rs, (struct rstream *[]){ &s0 }, 1, 2, &q3);	/* 5 */
+	publish(&rs);
+	recs_free(&rs);
+	assert_int_equal(0, round_init(&rd, &cfg, &st, reg, &signer, no_publish, NULL));
+	round_tick(rd, start + 3 * 10 + 2);
+	assert_int_equal(2, round_stats(rd)->readings_stale);
+	assert_int_equal(1, round_stats(rd)->reported);	/* round 3 settled */
+	qb = store_prep(&st, "SELECT data FROM bundle WHERE feed='f' AND round=3");
+	assert_non_null(qb);
+	assert_int_equal(SQLITE_ROW, sqlite3_step(qb));
+	blen = (size_t)sqlite3_column_bytes(qb, 0);
+	bundle = malloc(blen);
+	memcpy(bundle, sqlite3_column_blob(qb, 0), blen);
+	sqlite3_finalize(qb);
+	memcpy(pin.id, registry_at(reg, 0)->bin, 16);
+	pin.ak = ak;
+	pin.ak_len = aklen;
+	if (oracle_verify_bundle(bundle, blen, &pin, 1, ORACLE_VR_ALLOW_SIMULATED, &res))
+		fail_msg("the round's bundle: %s", res.why);
+	assert_int_equal(ORACLE_SETTLED, res.core.status);
+	assert_int_equal(oracle_to_fixed(reading(4), 2), res.core.value);
+	assert_int_not_equal(oracle_to_fixed(reading(2), 2), res.core.value);
+	assert_int_equal(3, res.readings);
+	assert_int_equal(2, res.readings_stale);
+	free(bundle);
+	free(ak);
+	round_fini(rd);
+	node_down();
+	cfg.nfeeds = 0;
+	cfg.nnodes = 0;
+	cfg.t = 0;
+	cfg.beacon_freshness = OD_FRESH_OPTIONAL;
+	cfg.beacon_max_age = 0;
+	cfg.gw[0].pins_read = false;
+}
+
 /* Node @o's signed beacon of round @round with value byte @v, to @b. */
 static void beacon_from(struct beacons *b, const struct oracle_signer *o,
 			uint64_t round, uint8_t v)
@@ -1120,6 +1251,7 @@ int main(void)
 		cmocka_unit_test(t_beacon_one_per_round),
 		cmocka_unit_test(t_rotation_unproven),
 		cmocka_unit_test(t_loss_bounded),
+		cmocka_unit_test(t_stale_round),
 	};
 
 	setenv("TSS2_LOG", "all+NONE", 1);

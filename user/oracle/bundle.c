@@ -17,6 +17,7 @@
 
 #include <linux/attestio.h>
 
+#include "beacon.h"
 #include "bundle.h"
 #include "cbor_r.h"
 #include "cbor_w.h"
@@ -119,10 +120,31 @@ static int hex_in(const char *s, uint8_t *out, size_t n)
 	return s[2 * n] ? -1 : 0;
 }
 
+/* Exactly one gateway line per distinct gateway of the streams, in order
+ * of first appearance. */
+static bool cfg_gws_ok(const struct oracle_cfg *c)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->nstreams; i++) {
+		size_t j;
+
+		for (j = 0; j < i && memcmp(c->s[j].gw, c->s[i].gw, 16); j++)
+			;
+		if (j < i)
+			continue;
+		if (n == c->ngws || memcmp(c->gws[n].gw, c->s[i].gw, 16))
+			return false;
+		n++;
+	}
+	return n == c->ngws;
+}
+
 int oracle_cfg_parse(const char *text, size_t len, struct oracle_cfg *c,
 		     const char **why)
 {
 	struct lines l = { .p = text, .end = text + len };
+	bool last_stream = false;
 	struct oracle_feed_params *p = &c->p;
 	char rebuilt[256];
 	int dec = 0;
@@ -170,14 +192,44 @@ int oracle_cfg_parse(const char *text, size_t len, struct oracle_cfg *c,
 			l = save;
 		}
 	}
+	/* beacon MODE period P start S max_age M: when not off */
+	{
+		struct lines save = l;
+		char mode[16];
+
+		c->freshness = ORACLE_FRESH_OFF;
+		if (!next_line(&l) && !strncmp(l.line, "beacon ", 7)) {
+			if (sscanf(l.line, "beacon %15s period %" SCNu64 " start %"
+				   SCNu64 " max_age %" SCNu64, mode, &c->bperiod,
+				   &c->bstart, &c->max_age) != 4 || !c->bperiod)
+				goto bad;
+			if (!strcmp(mode, "optional"))
+				c->freshness = ORACLE_FRESH_OPTIONAL;
+			else if (!strcmp(mode, "required"))
+				c->freshness = ORACLE_FRESH_REQUIRED;
+			else
+				goto bad;
+			snprintf(rebuilt, sizeof(rebuilt), "beacon %s period %" PRIu64
+				 " start %" PRIu64 " max_age %" PRIu64, mode,
+				 c->bperiod, c->bstart, c->max_age);
+			if (strcmp(rebuilt, l.line))
+				goto bad;
+		} else {
+			l = save;
+		}
+	}
 	while (!next_line(&l)) {
-		char gw[33], site[200];
+		char gw[33], site[200], ak[70], pol[70];
 		unsigned int st, ch, tier;
+		bool after_stream = last_stream;
+
+		last_stream = false;
 
 		if (!strncmp(l.line, "stream ", 7)) {
 			struct oracle_cfg_stream *s = &c->s[c->nstreams];
 
-			if (c->nnodes || c->nstreams == ORACLE_CFG_STREAMS_MAX ||
+			if (c->nnodes || c->ngws ||
+			    c->nstreams == ORACLE_CFG_STREAMS_MAX ||
 			    sscanf(l.line, "stream %32s %u %u tier %u site %199s",
 				   gw, &st, &ch, &tier, site) != 5 ||
 			    tier > ORACLE_TIER_MAX || hex_in(gw, s->gw, 16))
@@ -187,6 +239,38 @@ int oracle_cfg_parse(const char *text, size_t len, struct oracle_cfg *c,
 			s->tier = (uint8_t)tier;
 			oracle_site_id(site, strlen(site), s->site);
 			c->nstreams++;
+			last_stream = true;
+			continue;
+		} else if (!strncmp(l.line, "identity ", 9)) {
+			uint8_t id[32];
+
+			/* a pin of the stream just before (config_feed_text) */
+			if (!after_stream || hex_in(l.line + 9, id, 32))
+				goto bad;
+		} else if (!strncmp(l.line, "gateway ", 8)) {
+			struct oracle_cfg_gw *g = &c->gws[c->ngws];
+			size_t k;
+
+			if (c->nnodes || !c->nstreams ||
+			    c->ngws == ORACLE_CFG_STREAMS_MAX ||
+			    sscanf(l.line, "gateway %32s ak %69s policy %69s",
+				   gw, ak, pol) != 3 || hex_in(gw, g->gw, 16))
+				goto bad;
+			g->enrolled = !strcmp(ak, "enrolled");
+			g->has_policy = strcmp(pol, "none");
+			if ((!g->enrolled && hex_in(ak, g->ak_sha, 32)) ||
+			    (g->has_policy && hex_in(pol, g->policy_sha, 32)))
+				goto bad;
+			snprintf(rebuilt, sizeof(rebuilt), "gateway %s ak %s policy %s",
+				 gw, ak, pol);
+			if (strcmp(rebuilt, l.line))
+				goto bad;
+			/* the streams' gateways once each, in order of first
+			 * appearance (checked whole at "t") */
+			for (k = 0; k < c->ngws; k++)
+				if (!memcmp(c->gws[k].gw, g->gw, 16))
+					goto bad;
+			c->ngws++;
 		} else if (!strncmp(l.line, "node ", 5)) {
 			if (c->nnodes == ORACLE_QUORUM_MAX ||
 			    hex_in(l.line + 5, c->nodes[c->nnodes], ORACLE_PUB_LEN))
@@ -198,7 +282,7 @@ int oracle_cfg_parse(const char *text, size_t len, struct oracle_cfg *c,
 				goto bad;
 			/* canonical: the line must be exactly what we print */
 			snprintf(rebuilt, sizeof(rebuilt), "t %zu", c->t);
-			if (strcmp(rebuilt, l.line))
+			if (strcmp(rebuilt, l.line) || !cfg_gws_ok(c))
 				goto bad;
 			return oracle_feed_params_check(p, why) ? -EBADMSG : 0;
 		} else {
@@ -209,6 +293,20 @@ bad:
 	if (why)
 		*why = "feed configuration text is not canonical";
 	return -EBADMSG;
+}
+
+bool oracle_reading_fresh(int freshness, uint64_t bperiod, uint64_t bstart,
+			  uint64_t max_age, uint64_t end, bool known,
+			  uint64_t bround)
+{
+	uint64_t now;
+
+	if (freshness == ORACLE_FRESH_OFF || !max_age || !known || !bperiod)
+		return true;
+	if (end <= bstart)
+		return true;	/* before the beacon clock: none was stale */
+	now = (end - 1 - bstart) / bperiod + 1;
+	return now <= bround || now - bround <= max_age;
 }
 
 /* ----------------------------------------------------------- codec --- */
@@ -242,6 +340,23 @@ int oracle_bundle_config_item(const char *text, size_t tlen,
 	cw_bytes(&w, (const uint8_t *)text, tlen);
 	cw_uint(&w, 3);
 	cw_state(&w, st);
+	return done(&w, len);
+}
+
+int oracle_bundle_beacons_item(const uint8_t *const *msgs, const size_t *lens,
+			       size_t n, uint8_t *buf, size_t cap, size_t *len)
+{
+	struct cw w = { .buf = buf, .cap = buf ? cap : 0 };
+
+	if (!n || n > ORACLE_BUNDLE_BEACONS_MAX)
+		return -EINVAL;
+	cw_map(&w, 2);
+	cw_uint(&w, 1);
+	cw_uint(&w, OBI_BEACONS);
+	cw_uint(&w, 2);
+	cw_array(&w, n);
+	for (size_t i = 0; i < n; i++)
+		cw_bytes(&w, msgs[i], lens[i]);
 	return done(&w, len);
 }
 
@@ -409,8 +524,33 @@ static void parse_device(struct cr *r, struct oracle_bundle_dev *d)
 		d->chains[i].recs = cr_bstr(r, ORACLE_BUNDLE_MAX, &d->chains[i].len);
 }
 
+static void parse_beacons(struct cr *r, struct oracle_bundle *b)
+{
+	if (cr_count(r, 5, 2) != 2 && !r->why)
+		r->why = "beacons item: not a map of 2";
+	cr_key(r, 1);
+	if (cr_uint(r) != OBI_BEACONS && !r->why)
+		r->why = "not the beacons item";
+	cr_key(r, 2);
+	b->nbeacons = cr_count(r, 4, ORACLE_BUNDLE_BEACONS_MAX);
+	if (!r->why && !b->nbeacons)
+		r->why = "beacons item: empty";
+	if (r->why)
+		return;
+	b->beacon = calloc(b->nbeacons, sizeof(*b->beacon));
+	b->beacon_len = calloc(b->nbeacons, sizeof(*b->beacon_len));
+	if (!b->beacon || !b->beacon_len) {
+		r->why = "out of memory";
+		return;
+	}
+	for (size_t i = 0; i < b->nbeacons && !r->why; i++)
+		b->beacon[i] = cr_bstr(r, ORACLE_BEACON_MAX_LEN, &b->beacon_len[i]);
+}
+
 void oracle_bundle_release(struct oracle_bundle *b)
 {
+	free(b->beacon);
+	free(b->beacon_len);
 	free(b->item);
 	free(b->item_len);
 	free(b->dev);
@@ -455,10 +595,15 @@ int oracle_bundle_parse(const uint8_t *buf, size_t len, struct oracle_bundle *b,
 			break;
 		in.p = b->item[i];
 		in.len = b->item_len[i];
-		if (!i)
+		if (!i) {
 			parse_config(&in, b);
-		else
+		} else if (i == b->nitems - 1 && in.len && in.p[0] == 0xa2) {
+			/* the last item may be the beacons item (map of 2) */
+			parse_beacons(&in, b);
+			b->have_beacons = true;
+		} else {
 			parse_device(&in, &b->dev[b->ndev++]);
+		}
 		if (!in.why && in.off != in.len)
 			in.why = "trailing bytes";
 		if (in.why) {
@@ -483,6 +628,10 @@ int oracle_bundle_parse(const uint8_t *buf, size_t len, struct oracle_bundle *b,
 		}
 		if (!i ? oracle_bundle_config_item(b->cfg_text, b->cfg_len, &b->st,
 						   re, b->item_len[i], &n) :
+		    b->have_beacons && i == b->nitems - 1 ?
+			 oracle_bundle_beacons_item(b->beacon, b->beacon_len,
+						    b->nbeacons, re,
+						    b->item_len[i], &n) :
 			 oracle_bundle_device_item(&b->dev[i - 1], re,
 						   b->item_len[i], &n))
 			n = 0;

@@ -26,7 +26,27 @@
 #define ORACLE_ROUND_READINGS_MAX 4096	/* per device and round, oldest first */
 
 /* Item kinds (key 1 of every item). */
-enum { OBI_CONFIG = 1, OBI_DEVICE = 2 };
+enum { OBI_CONFIG = 1, OBI_DEVICE = 2, OBI_BEACONS = 3 };
+#define ORACLE_BUNDLE_BEACONS_MAX 4096	/* beacon messages in the last item */
+
+/* [beacon] freshness as the config text names it (line `beacon MODE
+ * period P start S max_age M`; no line: off). */
+enum { ORACLE_FRESH_OFF = 0, ORACLE_FRESH_OPTIONAL = 1, ORACLE_FRESH_REQUIRED = 2 };
+
+/*
+ * Whether a reading counts in the feed round that ends at @end (unix s):
+ * not when the checkpoint covering it covers a beacon the network issued
+ * in beacon round @bround (@known; the earliest round any whitelisted
+ * node issued that value in) more than @max_age beacon rounds before the
+ * beacon round in progress at the round's last second, (end - 1 - start)
+ * / period + 1.  A checkpoint covering no beacon, or one not known to be
+ * issued, counts (with freshness = required it never verified).  Off, or
+ * max_age 0: everything counts.  The node (round.c) and verify-report
+ * both decide with this.
+ */
+bool oracle_reading_fresh(int freshness, uint64_t bperiod, uint64_t bstart,
+			  uint64_t max_age, uint64_t end, bool known,
+			  uint64_t bround);
 
 /* Feed id, device id, site id and config digest, as the node derives them. */
 void oracle_feed_id(const char *name, uint8_t out[ORACLE_HASH_LEN]);
@@ -45,13 +65,28 @@ struct oracle_cfg_stream {
 	uint8_t site[16];
 };
 
+/* A gateway's pins (line `gateway ID ak HEX|enrolled policy HEX|none`):
+ * SHA-256 of its AK and PCR policy files' bytes, exactly the bundle's
+ * device item `ak` and `policy`. */
+struct oracle_cfg_gw {
+	uint8_t gw[16];
+	bool enrolled;			/* AK from its admission: not pinned */
+	bool has_policy;
+	uint8_t ak_sha[32], policy_sha[32];
+};
+
 struct oracle_cfg {
 	char name[64];
 	struct oracle_feed_params p;
 	uint64_t period, start;
 	int chan_type;			/* the feed's channel_type, -1: none */
+	int freshness;			/* ORACLE_FRESH_* */
+	uint64_t bperiod, bstart, max_age;	/* the beacon round clock */
 	size_t nstreams;
 	struct oracle_cfg_stream s[ORACLE_CFG_STREAMS_MAX];
+	size_t ngws;			/* the streams' gateways, in order of
+					   first appearance */
+	struct oracle_cfg_gw gws[ORACLE_CFG_STREAMS_MAX];
 	size_t nnodes;
 	uint8_t nodes[ORACLE_QUORUM_MAX][ORACLE_PUB_LEN];
 	size_t t;
@@ -96,6 +131,12 @@ int oracle_bundle_config_item(const char *text, size_t tlen,
 			      size_t cap, size_t *len);
 int oracle_bundle_device_item(const struct oracle_bundle_dev *d, uint8_t *buf,
 			      size_t cap, size_t *len);
+/* The last item, when any reading's checkpoint covered a beacon the node
+ * knows: {1: 3, 2: [bstr beacon message, ...]} (protocol.md "Beacons"),
+ * the message of each such value's earliest round, ordered by (round,
+ * value). */
+int oracle_bundle_beacons_item(const uint8_t *const *msgs, const size_t *lens,
+			       size_t n, uint8_t *buf, size_t cap, size_t *len);
 /* The bundle: {1: bstr report, 2: [bstr item, ...]}. */
 int oracle_bundle_encode(const uint8_t *report, size_t rlen,
 			 const uint8_t *const *items, const size_t *ilens,
@@ -113,6 +154,10 @@ struct oracle_bundle {
 	struct oracle_feed_state st;
 	size_t ndev;			/* items 1.. */
 	struct oracle_bundle_dev *dev;	/* malloc'd */
+	bool have_beacons;		/* the last item is the beacons item */
+	size_t nbeacons;
+	const uint8_t **beacon;		/* malloc'd: the messages */
+	size_t *beacon_len;		/* malloc'd */
 };
 
 /* Strict and canonical (byte-identical re-encoding), at most
@@ -129,6 +174,8 @@ struct oracle_vr_result {
 	size_t signer_idx[ORACLE_QUORUM_MAX];	/* theirs in the whitelist */
 	size_t t;
 	size_t devices, records_verified, readings;
+	size_t readings_stale;		/* not counted: a stale beacon
+					   (oracle_reading_fresh) */
 	size_t kernel_devices;		/* verified under the kernel-exclusive rule */
 	size_t simulated_devices;	/* with records under a simulated AK
 					   (ORACLE_VR_ALLOW_SIMULATED) */

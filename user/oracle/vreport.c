@@ -16,7 +16,9 @@
 #include <string.h>
 
 #include <libattestio.h>
+#include <openssl/sha.h>
 
+#include "beacon.h"
 #include "bundle.h"
 #include "keccak.h"
 #include "report_cbor.h"
@@ -29,8 +31,23 @@ struct fedrec {
 	size_t len;
 };
 
+/* The beacon a reading's checkpoint covered. */
+struct rbcn {
+	bool set;			/* false: none */
+	uint8_t v[32];
+};
+
+/* The bundle's beacons: value -> the earliest round it was issued in. */
+struct bmap {
+	size_t n;
+	uint8_t (*v)[32];
+	uint64_t *round;
+};
+
 struct vdev {
 	const struct oracle_bundle_dev *d;
+	struct rbcn cur;		/* of the checkpoint just verified */
+	struct rbcn *rb;		/* per reading */
 	struct att_verifier *v;
 	struct fedrec *fed;
 	size_t nfed;
@@ -108,13 +125,48 @@ static void vdev_verdict(void *ctx, const struct att_verdict *vd)
 			if (!c)
 				return;
 			x->src = c;
+			{
+				struct rbcn *r = realloc(x->rb, n * sizeof(*r));
+
+				if (!r)
+					return;
+				x->rb = r;
+			}
 			x->cap = n;
 		}
+		x->rb[x->nval] = x->cur;
 		x->src[x->nval] = x->fed[i];
 		x->val[x->nval] = oracle_to_fixed(v, x->dec);
 		x->ns[x->nval++] = (int64_t)le64toh(h.realtime_ns);
 		return;
 	}
+}
+
+/* As the node's ingest: the samples a checkpoint verifies carry the
+ * beacon it covers (libattestio calls this before their verdicts). */
+static void vdev_beacon(void *ctx, uint32_t stream, uint64_t instance,
+			uint64_t epoch, const uint8_t *beacon)
+{
+	struct vdev *x = ctx;
+
+	(void)stream;
+	(void)instance;
+	(void)epoch;
+	x->cur.set = beacon != NULL;
+	if (beacon)
+		memcpy(x->cur.v, beacon, 32);
+	else
+		memset(x->cur.v, 0, 32);
+}
+
+static bool bmap_find(const struct bmap *bm, const uint8_t *v, uint64_t *round)
+{
+	for (size_t i = 0; bm && i < bm->n; i++)
+		if (!memcmp(bm->v[i], v, 32)) {
+			*round = bm->round[i];
+			return true;
+		}
+	return false;
 }
 
 static int fail(struct oracle_vr_result *res, const char *fmt, ...)
@@ -185,7 +237,8 @@ static int dup_reading(const struct vdev *x, uint64_t *seq)
 
 /* Verify device @i's chains; its round input into *in.  0 or -EBADMSG. */
 static int verify_dev(const struct oracle_bundle_dev *d, size_t i,
-		      const struct oracle_cfg *cfg, uint64_t end,
+		      const struct oracle_cfg *cfg, const struct bmap *bm,
+		      uint64_t end,
 		      const struct oracle_vr_gw *gws, size_t ngws, unsigned int flags,
 		      struct oracle_agg_input *in, struct oracle_vr_result *res)
 {
@@ -198,6 +251,8 @@ static int verify_dev(const struct oracle_bundle_dev *d, size_t i,
 	int64_t t0 = (int64_t)(end - cfg->period) * 1000000000;
 	int64_t t1 = (int64_t)end * 1000000000, newest = -1;
 	int64_t *win = NULL;
+	bool *fresh = NULL, *known_b = NULL;
+	size_t req_k = SIZE_MAX;	/* a used reading under no known beacon */
 	uint8_t id[16];
 	size_t nwin = 0, nrec = 0;
 	int ret = -EBADMSG;
@@ -236,10 +291,36 @@ static int verify_dev(const struct oracle_bundle_dev *d, size_t i,
 		const struct oracle_vr_gw *pin = NULL;
 		char hex[33];
 
+		const struct oracle_cfg_gw *cg = NULL;
+		uint8_t h[32];
+
 		for (size_t k = 0; k < ngws; k++)
 			if (!memcmp(gws[k].id, d->gw, 16))
 				pin = &gws[k];
 		oracle_hex(d->gw, 16, hex);
+		/* the AK and policy the config digest commits to (every
+		 * gateway of the streams has its line: oracle_cfg_parse) */
+		for (size_t k = 0; k < cfg->ngws; k++)
+			if (!memcmp(cfg->gws[k].gw, d->gw, 16))
+				cg = &cfg->gws[k];
+		if (!cg) {
+			fail(res, "device %zu: gateway %s has no AK line in the "
+			     "configuration", i, hex);
+			goto out;
+		}
+		SHA256(d->ak, d->ak_len, h);
+		if (!cg->enrolled && memcmp(h, cg->ak_sha, 32)) {
+			fail(res, "device %zu: the bundle's AK is not the one the "
+			     "config digest commits to for gateway %s", i, hex);
+			goto out;
+		}
+		SHA256(d->policy, d->policy_len, h);
+		if (cg->has_policy != (d->policy_len > 0) ||
+		    (cg->has_policy && memcmp(h, cg->policy_sha, 32))) {
+			fail(res, "device %zu: the bundle's PCR policy is not the "
+			     "one the config digest commits to for gateway %s", i, hex);
+			goto out;
+		}
 		if (!pin && !(flags & ORACLE_VR_UNPINNED_AKS)) {
 			fail(res, "device %zu: gateway %s has no pinned AK (its "
 			     "records would verify with whatever key the bundle "
@@ -293,6 +374,7 @@ static int verify_dev(const struct oracle_bundle_dev *d, size_t i,
 		struct att_verifier_opts o = {
 			.ak = ak, .policy = pol, .allow_join = true,
 			.allow_lost = true, .on_verdict = vdev_verdict, .ctx = &x,
+			.on_beacon = vdev_beacon,
 		};
 
 		if (d->kernel_key) {
@@ -360,9 +442,12 @@ static int verify_dev(const struct oracle_bundle_dev *d, size_t i,
 		     "proven by its records", i, d->tier);
 		goto out;
 	}
-	/* the round input, as the node derives it (round.c) */
+	/* the round input, as the node derives it (round.c): readings whose
+	 * checkpoint covers a stale beacon do not count */
 	win = malloc((x.nval + 1) * sizeof(*win));
-	if (!win) {
+	fresh = malloc((x.nval + 1) * sizeof(*fresh));
+	known_b = malloc((x.nval + 1) * sizeof(*known_b));
+	if (!win || !fresh || !known_b) {
 		ret = -ENOMEM;
 		goto out;
 	}
@@ -376,23 +461,50 @@ static int verify_dev(const struct oracle_bundle_dev *d, size_t i,
 			ret = -ENOMEM;
 			goto out;
 		}
-		for (size_t k = 0; k < x.nval; k++)
-			if (x.ns[k] >= t0 && x.ns[k] < t1)
+		for (size_t k = 0; k < x.nval; k++) {
+			uint64_t br = 0;
+			bool known = x.rb[k].set && bmap_find(bm, x.rb[k].v, &br);
+
+			known_b[k] = known;
+			fresh[k] = oracle_reading_fresh(cfg->freshness, cfg->bperiod,
+							cfg->bstart, cfg->max_age,
+							end, known, br);
+			if (x.ns[k] >= t0 && x.ns[k] < t1 && !fresh[k])
+				res->readings_stale++;
+			if (x.ns[k] >= t0 && x.ns[k] < t1 && fresh[k])
 				tv[nt++] = (struct tv){ x.ns[k], k, x.val[k] };
+		}
 		qsort(tv, nt, sizeof(*tv), tv_cmp);
 		for (size_t k = 0; k < nt && k < ORACLE_ROUND_READINGS_MAX; k++) {
 			win[nwin++] = tv[k].val;
 			newest = tv[k].ns;
+			req_k = !known_b[tv[k].k] ? tv[k].k : req_k;
 		}
 		free(tv);
 	}
 	if (!nwin) {
+		size_t kn = 0;
+
 		for (size_t k = 0; k < x.nval; k++)
 			if (x.ns[k] < t0 && x.ns[k] > newest) {
 				newest = x.ns[k];
 				win[0] = x.val[k];
+				kn = k;
 			}
+		/* the newest earlier reading, only if it counts (round.c) */
+		if (newest >= 0 && !fresh[kn])
+			newest = -1;
 		nwin = newest >= 0;
+		if (nwin && !known_b[kn])
+			req_k = kn;
+	}
+	/* with freshness = required a counted reading's checkpoint covers a
+	 * beacon the network issued (the node's verifier refused others) */
+	if (cfg->freshness == ORACLE_FRESH_REQUIRED && req_k != SIZE_MAX) {
+		fail(res, "device %zu: freshness = required, but the checkpoint of "
+		     "a reading the round uses covers %s", i, x.rb[req_k].set ?
+		     "a beacon the bundle does not show issued" : "no beacon");
+		goto out;
 	}
 	in->value = nwin ? oracle_median_i64(win, nwin) : 0;
 	in->time = newest > 0 ? (uint64_t)(newest / 1000000000) : 0;
@@ -410,7 +522,10 @@ out:
 	free(x.val);
 	free(x.ns);
 	free(x.src);
+	free(x.rb);
 	free(win);
+	free(fresh);
+	free(known_b);
 	return ret;
 }
 
@@ -427,6 +542,7 @@ static int verify(const uint8_t *final_buf, size_t final_len,
 	struct oracle_bundle b;
 	struct oracle_report rep = { 0 };
 	struct oracle_cfg *cfg = NULL;
+	struct bmap bm = { 0 };
 	struct oracle_agg_input *in = NULL;
 	struct oracle_agg_contrib *out = NULL;
 	struct oracle_agg_result ar = { 0 };
@@ -456,6 +572,35 @@ static int verify(const uint8_t *final_buf, size_t final_len,
 	}
 	snprintf(res->feed, sizeof(res->feed), "%s", cfg->name);
 	oracle_config_digest(b.cfg_text, b.cfg_len, digest);
+	/* the beacons the readings' checkpoints covered: each signed by a
+	 * node of the configuration's whitelist; a value's earliest round */
+	bm.v = calloc(b.nbeacons + 1, sizeof(*bm.v));
+	bm.round = calloc(b.nbeacons + 1, sizeof(*bm.round));
+	if (!bm.v || !bm.round) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (size_t k = 0; k < b.nbeacons; k++) {
+		struct oracle_beacon bc;
+		size_t idx, j;
+
+		why = NULL;
+		if (oracle_beacon_parse(b.beacon[k], b.beacon_len[k], &bc, &why) ||
+		    oracle_beacon_check(&bc, (const uint8_t (*)[ORACLE_PUB_LEN])cfg->nodes,
+					cfg->nnodes, &idx, &why)) {
+			fail(res, "bundle beacon %zu: %s", k, why ? why :
+			     "not signed by a whitelisted node");
+			goto out;
+		}
+		for (j = 0; j < bm.n && memcmp(bm.v[j], bc.value, 32); j++)
+			;
+		if (j == bm.n) {
+			memcpy(bm.v[bm.n], bc.value, 32);
+			bm.round[bm.n++] = bc.round;
+		} else if (bc.round < bm.round[j]) {
+			bm.round[j] = bc.round;
+		}
+	}
 	if (!final_buf)
 		goto signed_core;
 	/* 1. t-of-n distinct whitelisted signatures over the core */
@@ -565,7 +710,8 @@ signed_core:
 			fail(res, "device %zu: not the report's device %zu", k, k);
 			goto out;
 		}
-		ret = verify_dev(&b.dev[k], k, cfg, end, gws, ngws, flags, &in[k], res);
+		ret = verify_dev(&b.dev[k], k, cfg, &bm, end, gws, ngws, flags,
+				 &in[k], res);
 		if (ret)
 			goto out;
 		ret = -EBADMSG;
@@ -602,6 +748,8 @@ out:
 	if (have_b)
 		oracle_bundle_release(&b);
 	free(cfg);
+	free(bm.v);
+	free(bm.round);
 	free(in);
 	free(out);
 	return ret;

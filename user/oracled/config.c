@@ -510,6 +510,16 @@ size_t config_feed_text(const struct od_config *c, const struct od_feed_conf *f,
 		n = snprintf(line, sizeof(line), "channel_type %d\n", f->chan_type);
 		PUT();
 	}
+	/* which readings count by the beacon their checkpoint covers
+	 * (oracle.md "Beacons"); freshness = off: no line, all count */
+	if (c->beacon_freshness != OD_FRESH_OFF) {
+		n = snprintf(line, sizeof(line), "beacon %s period %" PRIu64
+			     " start %" PRIu64 " max_age %" PRIu64 "\n",
+			     c->beacon_freshness == OD_FRESH_REQUIRED ?
+			     "required" : "optional", c->beacon_period,
+			     c->beacon_start, c->beacon_max_age);
+		PUT();
+	}
 	for (size_t i = 0; i < f->nstreams; i++) {
 		const struct od_gw_conf *g = &c->gw[f->s[i].gw];
 		char hex[65];
@@ -522,6 +532,26 @@ size_t config_feed_text(const struct od_config *c, const struct od_feed_conf *f,
 			continue;
 		oracle_hex(f->s[i].identity, 32, hex);
 		n = snprintf(line, sizeof(line), "identity %s\n", hex);
+		PUT();
+	}
+	/* each gateway of the feed once, in order of first appearance: the
+	 * AK and PCR policy it is verified with (an enrolled gateway's AK
+	 * comes from its admission: "enrolled") */
+	for (size_t i = 0; i < f->nstreams; i++) {
+		const struct od_gw_conf *g = &c->gw[f->s[i].gw];
+		char ak[65] = "enrolled", pol[65] = "none";
+		size_t j;
+
+		for (j = 0; j < i && f->s[j].gw != f->s[i].gw; j++)
+			;
+		if (j < i)
+			continue;
+		if (!g->enroll)
+			oracle_hex(g->ak_sha, 32, ak);
+		if (*g->policy)
+			oracle_hex(g->policy_sha, 32, pol);
+		n = snprintf(line, sizeof(line), "gateway %s ak %s policy %s\n",
+			     g->id, ak, pol);
 		PUT();
 	}
 	for (size_t i = 0; i < c->nnodes; i++) {
@@ -548,6 +578,26 @@ static void digest_feed(const struct od_config *c, struct od_feed_conf *f)
 	oracle_feed_id(f->name, f->feed_id);
 	oracle_config_digest(text, len, f->config_digest);
 	free(text);
+}
+
+/* SHA-256 of a whole file of at most 64 KiB (a bundle item's limit). */
+static int file_sha256(const char *path, uint8_t out[32])
+{
+	uint8_t *buf = malloc(65537);
+	FILE *f = fopen(path, "rb");
+	size_t n = 0;
+	int ret = -1;
+
+	if (f && buf) {
+		n = fread(buf, 1, 65537, f);
+		if (!ferror(f) && n <= 65536 &&
+		    EVP_Digest(buf, n, out, NULL, EVP_sha256(), NULL))
+			ret = 0;
+	}
+	if (f)
+		fclose(f);
+	free(buf);
+	return ret;
 }
 
 static int config_parse(const char *path, const char *text,
@@ -602,6 +652,12 @@ static int config_parse(const char *path, const char *text,
 		c->t = oracle_quorum_threshold(c->nnodes);
 	REQ(c->t <= c->nnodes, "%s: quorum.t = %zu is more than the %zu "
 	    "whitelisted nodes", path, c->t, c->nnodes);
+	/* the beacon round clock: the first feed's unless given (before
+	 * the digests: the feeds' config text names it) */
+	if (!c->beacon_period)
+		c->beacon_period = c->nfeeds ? c->feed[0].period : 60;
+	if (!c->beacon_start)
+		c->beacon_start = c->nfeeds && c->feed[0].start ? c->feed[0].start : 1;
 	for (int i = 0; i < c->nfeeds; i++) {
 		struct od_feed_conf *f = &c->feed[i];
 
@@ -634,13 +690,25 @@ static int config_parse(const char *path, const char *text,
 			    "= true)", path, f->name, f->s[k].gwid, f->s[k].stream);
 		REQ(!oracle_feed_params_check(&f->p, &why), "%s: feed %s: %s",
 		    path, f->name, why);
+		/* the digest commits to the feed's gateways' AK and policy
+		 * files (a gateway in no feed is not read here) */
+		for (size_t k = 0; k < f->nstreams; k++) {
+			struct od_gw_conf *g = &c->gw[f->s[k].gw];
+
+			if (g->pins_read)
+				continue;
+			REQ(g->enroll || !file_sha256(g->ak, g->ak_sha), "%s: "
+			    "gateway %s: cannot read its AK file %s (at most 64 "
+			    "KiB; feed %s's config digest commits to its SHA-256)",
+			    path, g->id, g->ak, f->name);
+			REQ(!*g->policy || !file_sha256(g->policy, g->policy_sha),
+			    "%s: gateway %s: cannot read its policy file %s (at "
+			    "most 64 KiB; feed %s's config digest commits to its "
+			    "SHA-256)", path, g->id, g->policy, f->name);
+			g->pins_read = true;
+		}
 		digest_feed(c, f);
 	}
-	/* the beacon round clock: the first feed's unless given */
-	if (!c->beacon_period)
-		c->beacon_period = c->nfeeds ? c->feed[0].period : 60;
-	if (!c->beacon_start)
-		c->beacon_start = c->nfeeds ? c->feed[0].start : 1;
 	/* one device, one identity and one channel type, whichever feed reads it */
 	for (int i = 0; i < c->nfeeds; i++)
 		for (size_t k = 0; k < c->feed[i].nstreams; k++)

@@ -75,6 +75,10 @@ struct gw {
 	struct ingest *in;
 	bool changed;
 	bool replaying;
+	/* the beacon the checkpoint just verified covers (on_beacon): the
+	 * samples it verifies next store it with their readings */
+	uint8_t cp_beacon[32];
+	bool cp_beacon_set;
 	struct att_err last;	/* the last feed error (exact reason) */
 	/* what the feeds pinned per stream (config: identity, channel_type):
 	 * the stream pinned by feed index pin_feed (-1 none), the channel
@@ -378,6 +382,10 @@ static void store_readings(struct gw *g, struct chain *c, uint64_t seq)
 		sqlite3_bind_int64(in->rd, 6, (int64_t)seq);
 		sqlite3_bind_int64(in->rd, 7, (int64_t)le64toh(h.realtime_ns));
 		sqlite3_bind_double(in->rd, 8, v);
+		if (g->cp_beacon_set)
+			sqlite3_bind_blob(in->rd, 9, g->cp_beacon, 32, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(in->rd, 9);
 		if (sqlite3_step(in->rd) == SQLITE_DONE && sqlite3_changes(in->s->db))
 			in->st.readings++;
 	}
@@ -1311,6 +1319,9 @@ static void on_beacon(void *ctx, uint32_t stream, uint64_t instance,
 	int gi = (int)(g - g->in->gw), prev, cls;
 	char why[192];
 
+	g->cp_beacon_set = beacon != NULL;
+	if (beacon)
+		memcpy(g->cp_beacon, beacon, 32);
 	prev = fresh_gw(g->in->fresh, gi)->last_class;
 	cls = fresh_note(g->in->fresh, gi, beacon, why, sizeof(why));
 	if ((cls == FRESH_UNKNOWN || cls == FRESH_STALE) && cls != prev &&
@@ -1350,7 +1361,7 @@ int ingest_init(struct ingest **ip, const struct od_config *c,
 			     "instance=? AND stream=? AND gen=? AND seq=? AND state=1");
 	in->get = store_prep(s, "SELECT data, received FROM rec WHERE gw=? AND "
 			     "instance=? AND stream=? AND gen=? AND seq=?");
-	in->rd = store_prep(s, "INSERT OR IGNORE INTO reading VALUES(?,?,?,?,?,?,?,?)");
+	in->rd = store_prep(s, "INSERT OR IGNORE INTO reading VALUES(?,?,?,?,?,?,?,?,?)");
 	in->chup = store_prep(s, "INSERT OR REPLACE INTO chain VALUES(?,?,?,?,?)");
 	in->dsup = store_prep(s, "INSERT OR REPLACE INTO chain_desc VALUES(?,?,?,?,?,?)");
 	in->hget = store_prep(s, "SELECT first, last FROM hole WHERE gw=? AND "

@@ -168,6 +168,10 @@ size_t metrics_render(struct od_parts *p, char *buf, size_t cap)
 	}
 	one(&o, "rounds_reported_total", "counter", "rounds settled (value reports)", rs->reported);
 	one(&o, "rounds_halted_total", "counter", "rounds halted (halt reports)", rs->halted);
+	head(&o, "readings_excluded_total", "counter",
+	     "stored readings a round did not count, by reason");
+	put(&o, "attestio_oracle_readings_excluded_total{reason=\"stale_beacon\"} %"
+	    PRIu64 "\n", rs->readings_stale);
 	head(&o, "rounds_total", "counter", "rounds by status");
 	for (int s = 0; s <= ORACLE_STATUS_MAX; s++)
 		put(&o, "attestio_oracle_rounds_total{status=\"%s\"} %" PRIu64 "\n",

@@ -57,6 +57,10 @@ struct od_gw_conf {
 	bool enroll;		/* admitted by enrollment over MQTT, not ak */
 	bool tier_set;		/* tier = given (with enroll: a cap) */
 	char ek[OD_PATH];	/* enroll: pinned EK (bundle or TPM2B_PUBLIC) */
+	/* SHA-256 of the AK and policy files' bytes as read at load (the
+	 * config digest commits to them: oracle.md "config digest") */
+	uint8_t ak_sha[32], policy_sha[32];
+	bool pins_read;		/* ak_sha, policy_sha set */
 };
 
 /* [gateway ID] kernel_key: auto = required when the AK is attestio's
@@ -150,7 +154,7 @@ int config_gw_index(const struct od_config *c, const char *id);
 
 /* ------------------------------------------------------------- store --- */
 
-#define STORE_SCHEMA	8
+#define STORE_SCHEMA	9
 #define STORE_REP_HIST	200	/* rounds of reputation history kept */
 
 struct store {
@@ -436,6 +440,7 @@ uint64_t beacon_round_of(const struct od_config *c, uint64_t t);
 
 struct round_stats {
 	uint64_t reported, halted;
+	uint64_t readings_stale;	/* not counted: stale beacon */
 	uint64_t by_status[ORACLE_STATUS_MAX + 1];
 };
 

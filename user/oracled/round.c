@@ -63,7 +63,32 @@ struct dev {
 	uint8_t *item;		/* its bundle item (protocol.md) */
 	size_t ilen;
 	bool have;
+	uint64_t stale;		/* readings of the window not counted: their
+				   checkpoint covers a stale beacon */
 };
+
+/* The freshness rule of the feed's config text (liboracle). */
+static int fresh_mode(const struct od_config *c)
+{
+	return c->beacon_freshness == OD_FRESH_OFF ? ORACLE_FRESH_OFF :
+	       c->beacon_freshness == OD_FRESH_REQUIRED ? ORACLE_FRESH_REQUIRED :
+	       ORACLE_FRESH_OPTIONAL;
+}
+
+/*
+ * Whether the reading in row @st counts in the round ending at @end:
+ * column 5 is the earliest round of the beacon its checkpoint covered
+ * (NULL: none, or a value this node does not know was issued).
+ */
+static bool row_fresh(const struct round *rd, sqlite3_stmt *st, uint64_t end)
+{
+	bool known = sqlite3_column_type(st, 5) != SQLITE_NULL;
+
+	return oracle_reading_fresh(fresh_mode(rd->c), rd->c->beacon_period,
+				    rd->c->beacon_start, rd->c->beacon_max_age,
+				    end, known,
+				    (uint64_t)sqlite3_column_int64(st, 5));
+}
 
 static int load_feed(struct round *rd, struct feed_rt *fr)
 {
@@ -158,6 +183,7 @@ static void use(struct dev *d, sqlite3_stmt *st)
 static int gather(struct round *rd, const struct od_feed_conf *f, size_t i,
 		  int64_t t0, int64_t t1, struct dev *d)
 {
+	uint64_t end = (uint64_t)(t1 / 1000000000);
 	const struct od_feed_stream *fs = &f->s[i];
 	struct reg_gw *g = registry_at(rd->reg, fs->gw);
 	sqlite3_stmt *st, *last;
@@ -173,13 +199,15 @@ static int gather(struct round *rd, const struct od_feed_conf *f, size_t i,
 	d->in.reputation = reputation(rd, d->in.device);
 	d->fs = fs;
 	d->nused = 0;
-	st = store_prep(rd->s, "SELECT time_ns, value, instance, gen, seq FROM "
-			"reading WHERE gw=? AND stream=? AND channel=? AND "
-			"time_ns>=? AND time_ns<? ORDER BY time_ns, instance, "
-			"gen, seq");
-	last = store_prep(rd->s, "SELECT time_ns, value, instance, gen, seq FROM reading WHERE "
-			  "gw=? AND stream=? AND channel=? AND time_ns<? "
-			  "ORDER BY time_ns DESC LIMIT 1");
+#define BEACON_ROUND "(SELECT MIN(b.round) FROM beacon b WHERE b.value=reading.beacon)"
+	st = store_prep(rd->s, "SELECT time_ns, value, instance, gen, seq, "
+			BEACON_ROUND " FROM reading WHERE gw=? AND stream=? AND "
+			"channel=? AND time_ns>=? AND time_ns<? ORDER BY time_ns, "
+			"instance, gen, seq");
+	last = store_prep(rd->s, "SELECT time_ns, value, instance, gen, seq, "
+			  BEACON_ROUND " FROM reading WHERE gw=? AND stream=? "
+			  "AND channel=? AND time_ns<? ORDER BY time_ns DESC LIMIT 1");
+#undef BEACON_ROUND
 	if (!st || !last) {
 		sqlite3_finalize(st);
 		sqlite3_finalize(last);
@@ -190,17 +218,23 @@ static int gather(struct round *rd, const struct od_feed_conf *f, size_t i,
 	sqlite3_bind_int64(st, 3, fs->channel);
 	sqlite3_bind_int64(st, 4, t0);
 	sqlite3_bind_int64(st, 5, t1);
+	d->stale = 0;
 	while (sqlite3_step(st) == SQLITE_ROW && n < ORACLE_ROUND_READINGS_MAX) {
+		if (!row_fresh(rd, st, end)) {
+			d->stale++;
+			continue;
+		}
 		newest = sqlite3_column_int64(st, 0);
 		vals[n++] = oracle_to_fixed(sqlite3_column_double(st, 1), f->p.decimals);
 		use(d, st);
 	}
-	/* nothing in the window: the newest earlier reading (heartbeat judges) */
+	/* nothing in the window: the newest earlier reading, if it counts
+	 * (the heartbeat judges it) */
 	sqlite3_bind_text(last, 1, g->conf->id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(last, 2, fs->stream);
 	sqlite3_bind_int64(last, 3, fs->channel);
 	sqlite3_bind_int64(last, 4, t0);
-	if (!n && sqlite3_step(last) == SQLITE_ROW) {
+	if (!n && sqlite3_step(last) == SQLITE_ROW && row_fresh(rd, last, end)) {
 		newest = sqlite3_column_int64(last, 0);
 		vals[n++] = oracle_to_fixed(sqlite3_column_double(last, 1), f->p.decimals);
 		use(d, last);
@@ -495,6 +529,115 @@ static int bundle_config(struct round *rd, const struct feed_rt *fr,
 	return ret;
 }
 
+/*
+ * The bundle's last item: the message of each beacon (its earliest
+ * round) that a reading of a used chain, up to the newest reading used,
+ * was covered by, ordered by (round, value); none known: no item.  The
+ * verifier needs them to tell a stale reading from a fresh one.
+ */
+struct bcn {
+	uint64_t round;
+	uint8_t value[32];
+	uint8_t *msg;
+	size_t len;
+};
+
+static int bcn_cmp(const void *a, const void *b)
+{
+	const struct bcn *x = a, *y = b;
+
+	if (x->round != y->round)
+		return x->round < y->round ? -1 : 1;
+	return memcmp(x->value, y->value, 32);
+}
+
+static int bundle_beacons(struct round *rd, const struct dev *d, size_t n,
+			  uint8_t **item, size_t *ilen)
+{
+	sqlite3_stmt *rs, *bs;
+	struct bcn *bc = NULL;
+	const uint8_t **msg = NULL;
+	size_t *mlen = NULL, nb = 0, len = 0;
+	int ret = -ENOMEM;
+
+	*item = NULL;
+	if (fresh_mode(rd->c) == ORACLE_FRESH_OFF)
+		return 0;
+	rs = store_prep(rd->s, "SELECT DISTINCT beacon FROM reading WHERE gw=? "
+			"AND stream=? AND instance=? AND gen=? AND seq<=? AND "
+			"beacon IS NOT NULL");
+	bs = store_prep(rd->s, "SELECT data, round FROM beacon WHERE value=? "
+			"ORDER BY round LIMIT 1");
+	bc = calloc(ORACLE_BUNDLE_BEACONS_MAX, sizeof(*bc));
+	if (!rs || !bs) {
+		ret = -EIO;
+		goto out;
+	}
+	if (!bc)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		const struct reg_gw *g = registry_at(rd->reg, d[i].fs->gw);
+
+		for (size_t u = 0; u < d[i].nused; u++) {
+			sqlite3_reset(rs);
+			sqlite3_bind_text(rs, 1, g->conf->id, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(rs, 2, d[i].fs->stream);
+			sqlite3_bind_int64(rs, 3, d[i].used[u].instance);
+			sqlite3_bind_int64(rs, 4, d[i].used[u].gen);
+			sqlite3_bind_int64(rs, 5, d[i].used[u].seq);
+			while (sqlite3_step(rs) == SQLITE_ROW &&
+			       nb < ORACLE_BUNDLE_BEACONS_MAX) {
+				const void *v = sqlite3_column_blob(rs, 0);
+				size_t k;
+
+				if (sqlite3_column_bytes(rs, 0) != 32)
+					continue;
+				for (k = 0; k < nb && memcmp(bc[k].value, v, 32); k++)
+					;
+				if (k < nb)
+					continue;
+				sqlite3_reset(bs);
+				sqlite3_bind_blob(bs, 1, v, 32, SQLITE_TRANSIENT);
+				if (sqlite3_step(bs) != SQLITE_ROW)
+					continue;	/* unknown: no message */
+				memcpy(bc[nb].value, v, 32);
+				bc[nb].round = (uint64_t)sqlite3_column_int64(bs, 1);
+				bc[nb].len = (size_t)sqlite3_column_bytes(bs, 0);
+				bc[nb].msg = malloc(bc[nb].len ? bc[nb].len : 1);
+				if (!bc[nb].msg)
+					goto out;
+				memcpy(bc[nb].msg, sqlite3_column_blob(bs, 0), bc[nb].len);
+				nb++;
+			}
+		}
+	}
+	ret = 0;
+	if (!nb)
+		goto out;
+	qsort(bc, nb, sizeof(*bc), bcn_cmp);
+	msg = calloc(nb, sizeof(*msg));
+	mlen = calloc(nb, sizeof(*mlen));
+	ret = -ENOMEM;
+	if (!msg || !mlen)
+		goto out;
+	for (size_t k = 0; k < nb; k++) {
+		msg[k] = bc[k].msg;
+		mlen[k] = bc[k].len;
+	}
+	if (oracle_bundle_beacons_item(msg, mlen, nb, NULL, 0, &len) == -ENOSPC &&
+	    (*item = malloc(len)))
+		ret = oracle_bundle_beacons_item(msg, mlen, nb, *item, len, ilen);
+out:
+	sqlite3_finalize(rs);
+	sqlite3_finalize(bs);
+	for (size_t k = 0; bc && k < nb; k++)
+		free(bc[k].msg);
+	free(bc);
+	free(msg);
+	free(mlen);
+	return ret;
+}
+
 static int bundle_store(struct round *rd, const struct od_feed_conf *f,
 			uint64_t r, const uint8_t *b, size_t len)
 {
@@ -521,11 +664,11 @@ static int run_round(struct round *rd, struct feed_rt *fr, uint64_t r)
 	struct oracle_agg_input *in = calloc(n, sizeof(*in));
 	struct oracle_agg_contrib *out = calloc(n, sizeof(*out));
 	struct oracle_report_device *rdev = calloc(n, sizeof(*rdev));
-	uint8_t (*ev)[ORACLE_HASH_LEN] = calloc(n + 1, sizeof(*ev));
+	uint8_t (*ev)[ORACLE_HASH_LEN] = calloc(n + 2, sizeof(*ev));
 	struct dev *d = calloc(n, sizeof(*d));
-	const uint8_t **items = calloc(n + 1, sizeof(*items));
-	size_t *ilens = calloc(n + 1, sizeof(*ilens));
-	uint8_t *cfg_item = NULL, *bundle = NULL;
+	const uint8_t **items = calloc(n + 2, sizeof(*items));
+	size_t *ilens = calloc(n + 2, sizeof(*ilens));
+	uint8_t *cfg_item = NULL, *bundle = NULL, *bcn_item = NULL;
 	size_t blen = 0;
 	struct oracle_agg_result res = { 0 };
 	struct oracle_report rep = { 0 };
@@ -554,6 +697,14 @@ static int run_round(struct round *rd, struct feed_rt *fr, uint64_t r)
 		items[ne] = d[i].item;
 		ilens[ne] = d[i].ilen;
 		oracle_merkle_leaf(d[i].item, d[i].ilen, ev[ne++]);
+	}
+	/* the beacons the used chains' readings were covered by, last */
+	if ((ret = bundle_beacons(rd, d, n, &bcn_item, &ilens[ne])))
+		goto out;
+	if (bcn_item) {
+		items[ne] = bcn_item;
+		oracle_merkle_leaf(bcn_item, ilens[ne], ev[ne]);
+		ne++;
 	}
 	ret = oracle_agg_round(&f->p, &fr->st, r, end, in, n, out, &res, &why);
 	if (ret) {
@@ -596,6 +747,8 @@ static int run_round(struct round *rd, struct feed_rt *fr, uint64_t r)
 		goto out;
 	}
 	save(rd, fr, &res, r);
+	for (size_t i = 0; i < n; i++)
+		rd->st.readings_stale += d[i].stale;
 	fr->st = res.next;
 	fr->last_round = r;
 	if (res.status == ORACLE_SETTLED)
@@ -626,6 +779,7 @@ out:
 	free(items);
 	free(ilens);
 	free(cfg_item);
+	free(bcn_item);
 	free(bundle);
 	return ret;
 }

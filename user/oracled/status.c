@@ -385,12 +385,14 @@ void status_render(FILE *o, const struct od_config *cfg, struct store *s,
 			",\"records_failed\":%" PRIu64 ",\"rounds_reported\":%" PRIu64
 			",\"rounds_halted\":%" PRIu64 ",\"reports_final\":%" PRIu64
 			",\"reports_rejected\":%" PRIu64 ",\"beacon_round\":%" PRIu64
-			",\"beacons_known\":%" PRIu64 "},",
+			",\"beacons_known\":%" PRIu64 ",\"readings_excluded\":"
+			"{\"stale_beacon\":%" PRIu64 "}},",
 			live->connected ? "true" : "false",
 			(int64_t)(time(NULL) - live->started), is->messages,
 			is->verified, is->failed, rs->reported, rs->halted,
 			ps->final, ps->rejected, beacons_stats(live->bc)->own_round,
-			fresh_stats(ingest_fresh(live->in))->known);
+			fresh_stats(ingest_fresh(live->in))->known,
+			rs->readings_stale);
 	}
 	gateways(o, cfg, s, live, json);
 	feeds(o, cfg, s, json);

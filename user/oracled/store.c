@@ -98,6 +98,11 @@ static const char *const migrations[STORE_SCHEMA + 1] = {
 	" value BLOB, time INTEGER, received INTEGER, data BLOB,"
 	" PRIMARY KEY(node, round));"
 	"CREATE INDEX IF NOT EXISTS beacon_round ON beacon(round);",
+	/* per reading: the beacon its covering checkpoint quoted (NULL:
+	 * none), which decides whether it counts in a round (round.c) */
+	[9] =
+	"ALTER TABLE reading ADD COLUMN beacon BLOB;"
+	"CREATE INDEX IF NOT EXISTS beacon_value ON beacon(value);",
 };
 
 sqlite3_stmt *store_prep(struct store *s, const char *sql)

@@ -258,12 +258,12 @@ int cmd_verify_report(int argc, char **argv)
 		printf(",\"round\":%" PRIu64 ",\"status\":%u,\"status_name\":\"%s\","
 		       "\"value\":%" PRId64 ",\"decimals\":%d,\"signers\":%zu,\"t\":%zu,"
 		       "\"devices\":%zu,\"records_verified\":%zu,\"readings\":%zu,"
-		       "\"kernel_key_devices\":%zu,\"simulated_devices\":%zu,"
+		       "\"readings_stale\":%zu,\"kernel_key_devices\":%zu,\"simulated_devices\":%zu,"
 		       "\"reason\":", res.core.round,
 		       res.core.status, oracle_status_name(res.core.status),
 		       res.core.value, res.core.decimals, res.signers, res.t,
 		       res.devices, res.records_verified, res.readings,
-		       res.kernel_devices, res.simulated_devices);
+		       res.readings_stale, res.kernel_devices, res.simulated_devices);
 		if (rc)
 			json_str(stdout, res.why);
 		else
@@ -284,6 +284,9 @@ int cmd_verify_report(int argc, char **argv)
 		       res.core.value, res.core.decimals, res.signers, res.t,
 		       res.devices, res.kernel_devices, res.records_verified,
 		       res.readings);
+		if (res.readings_stale)
+			printf("%zu readings of the round's window left out: their "
+			       "checkpoint covers a stale beacon\n", res.readings_stale);
 		/* --allow-simulated admitted them: say so, never silently */
 		if (res.simulated_devices)
 			printf("SIMULATED: %zu of the %zu devices have records under a "
