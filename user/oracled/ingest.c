@@ -587,6 +587,28 @@ static bool reveals(const uint8_t *rec, uint32_t len, uint16_t type,
 }
 
 /* The chain a record belongs to (creating it), tracking chain switches. */
+/*
+ * Chain @c was joined before it was known (its first records seen were
+ * samples): its gaps were noted without instance and generation.  They
+ * are its own: acks state them (protocol.md "Acks", format 2), so that the
+ * gateway does not take a late join for the whole chain.
+ */
+static void gap_known(struct gw *g, const struct chain *c)
+{
+	sqlite3_stmt *st = store_prep(g->in->s, "UPDATE gap SET instance=?, "
+				      "gen=?, known=1 WHERE gw=? AND stream=? "
+				      "AND known=0");
+
+	if (!st)
+		return;
+	sqlite3_bind_int64(st, 1, (int64_t)c->instance);
+	sqlite3_bind_int64(st, 2, c->gen);
+	sqlite3_bind_text(st, 3, g->reg->conf->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, c->stream);
+	sqlite3_step(st);
+	sqlite3_finalize(st);
+}
+
 static struct chain *chain_of(struct gw *g, const uint8_t *rec, uint32_t len,
 			      uint16_t type, uint32_t stream)
 {
@@ -600,6 +622,7 @@ static struct chain *chain_of(struct gw *g, const uint8_t *rec, uint32_t len,
 			c->known = true;
 			c->instance = inst;
 			c->gen = gen;
+			gap_known(g, c);
 		} else {
 			c = chain_get(g, stream, true, inst, gen);
 			if (!c)
@@ -1553,6 +1576,70 @@ int ingest_message(struct ingest *in, const char *gwid, const uint8_t *buf,
 	return make_ack(in, g, ack, cap, acklen);
 }
 
+/*
+ * What ack entry @e (upto set) relies on (protocol.md "Acks", format 2):
+ * the chain's gaps up to upto, newest first from table gap.  A gap from
+ * seq 0 (a late join, or a declared start) is the entry's from; the
+ * ORACLE_ACK_MAX_SKIPS newest others are listed (adjacent ones merged),
+ * and from is set past an older one that does not fit, so the entry never
+ * states a record the node skipped.  On a read error nothing is stated
+ * (from = upto + 1).
+ */
+static void ack_skips(struct ingest *in, struct gw *g, struct oracle_ack_entry *e)
+{
+	struct oracle_ack_skip sk[ORACLE_ACK_MAX_SKIPS];
+	uint32_t n = 0;
+	sqlite3_stmt *st;
+	int rc;
+
+	e->from = 0;
+	e->nskip = 0;
+	st = store_prep(in->s, "SELECT first, last FROM gap WHERE gw=? AND "
+			"instance=? AND stream=? AND gen=? AND last<=? "
+			"ORDER BY first DESC");
+	if (!st) {
+		e->from = e->upto + 1;
+		return;
+	}
+	sqlite3_bind_text(st, 1, g->reg->conf->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (int64_t)e->instance);
+	sqlite3_bind_int64(st, 3, e->stream);
+	sqlite3_bind_int64(st, 4, e->generation);
+	sqlite3_bind_int64(st, 5, (int64_t)e->upto);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		uint64_t f = (uint64_t)sqlite3_column_int64(st, 0);
+		uint64_t l = (uint64_t)sqlite3_column_int64(st, 1);
+
+		if (f > l)
+			continue;
+		if (n && l + 1 >= sk[n - 1].first) {	/* adjacent, overlapping */
+			sk[n - 1].first = f;
+			if (l > sk[n - 1].last)
+				sk[n - 1].last = l;
+		} else if (n == ORACLE_ACK_MAX_SKIPS) {
+			e->from = l + 1;	/* older gaps: nothing stated */
+			break;
+		} else {
+			sk[n++] = (struct oracle_ack_skip){ f, l };
+		}
+		if (sk[n - 1].first == 0) {	/* joined at last + 1 */
+			e->from = sk[n - 1].last + 1;
+			n--;
+			break;
+		}
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		e->from = e->upto + 1, n = 0;
+	sqlite3_finalize(st);
+	for (uint32_t k = 0; k < n; k++)	/* oldest first */
+		e->skip[k] = sk[n - 1 - k];
+	e->nskip = n;
+	if (oracle_ack_entry_check(e)) {
+		e->from = e->upto + 1;
+		e->nskip = 0;
+	}
+}
+
 /* The signed cumulative ack of @g's chains, if anything changed. */
 static int make_ack(struct ingest *in, struct gw *g, uint8_t *ack, size_t cap,
 		    size_t *acklen)
@@ -1566,9 +1653,14 @@ static int make_ack(struct ingest *in, struct gw *g, uint8_t *ack, size_t cap,
 	for (size_t i = 0; i < g->nch && in->ack.n < ORACLE_ACK_MAX_ENTRIES; i++) {
 		struct chain *c = &g->ch[i];
 
-		if (c->known && c->frontier >= 0)
-			in->ack.e[in->ack.n++] = (struct oracle_ack_entry){
-				c->instance, c->stream, c->gen, (uint64_t)c->frontier };
+		if (c->known && c->frontier >= 0) {
+			struct oracle_ack_entry *e = &in->ack.e[in->ack.n++];
+
+			*e = (struct oracle_ack_entry){
+				.instance = c->instance, .stream = c->stream,
+				.generation = c->gen, .upto = (uint64_t)c->frontier };
+			ack_skips(in, g, e);
+		}
 	}
 	if (!in->ack.n || oracle_ack_sort(&in->ack) ||
 	    oracle_ack_sign(&in->ack, in->signer) ||
