@@ -756,7 +756,8 @@ fi
 # 150..154 (gap 'declared') and acks past them, naming the skip.  The
 # daemon still holds 150..154: it must count the ack only below 150
 # (acks_skip_mismatch_total), keep stream 0 from 150 on and send it
-# again; stream 1 drains.  (Without the check the spool empties.)
+# again; stream 1 drains.  (Without the check the spool empties.)  The
+# node sees 150..154 come again and says so (audit skip-refuted).
 if want forged_loss; then
 	d=$base/forged_loss
 	mkdir -p "$d"
@@ -817,12 +818,13 @@ if want forged_loss; then
 	low=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select coalesce(min(seq),-1) from rec where stream=0 and kind=1").fetchone()[0])' "$d/spool.db")
 	if [ "$skipped" = "records $((total - 5)) holes ['0:150..154'] declared 5 join 0" ] &&
 	   [ "$spool" = "$kept" ] && [ "$low" = 150 ] && [ "${mism:-0}" -gt 0 ] &&
-	   grep -q "which the gateway still holds" "$d/gw.log"; then
-		ok "forged_loss (node skipped the dropped 150..154 under a forged declaration; the daemon kept stream 0 from seq 150: $spool records, $mism ack entries cut, logged)"
+	   grep -q "which the gateway still holds" "$d/gw.log" &&
+	   grep -q "skipped seq 150..154 (declared): the gateway still holds it" "$d/n1.log"; then
+		ok "forged_loss (node skipped the dropped 150..154 under a forged declaration; the daemon kept stream 0 from seq 150: $spool records, $mism ack entries cut, logged; the node saw them come again: skip-refuted)"
 	else
 		notok "forged_loss" "node: $skipped (want $((total - 5)) records, 0:150..154 declared 5)" \
 			"spool $spool (want $kept), lowest stream 0 seq $low (want 150), acks_skip_mismatch $mism" \
-			"$(tail -3 "$d/gw.log")"
+			"$(tail -3 "$d/gw.log")" "$(grep -m1 "came again" "$d/n1.log")"
 	fi
 	kill "$gw" "$broker" "${npids[@]}" 2> /dev/null
 	wait "$gw" "$broker" "${npids[@]}" 2> /dev/null

@@ -750,6 +750,16 @@ static void t_declared_lost(void **state)
 	declare(0, 16, 17);			/* again: nothing changes */
 	publish(&r2);
 	recs_free(&r2);
+	assert_int_equal(0, is->skip_refuted);	/* plain duplicates */
+	/* 16..17 come after all: the gateway held them (the declaration was
+	 * not its own): counted per record, audited once, not taken */
+	publish(&rs);
+	publish(&rs);
+	assert_int_equal(4, is->skip_refuted);
+	assert_int_equal(1, query_int("SELECT count(*) FROM audit WHERE "
+				      "event='skip-refuted' AND subject=? AND ?=0",
+				      0, 0, -1));
+	assert_int_equal(-1, rec_state(0, 16));
 	recs_free(&rs);
 	assert_int_equal(21, acked(0));
 	assert_int_equal(2, is->declared_lost);
