@@ -774,6 +774,88 @@ if want lost_declared; then
 	npids=()
 fi
 
+# forged_loss (review 3, the broker row of threat-model.md): a broker
+# drops stream 0 seq 150..154 towards the node and publishes a forged,
+# retained loss declaration naming them.  Before the daemon runs, the node
+# gets the daemon's records as that broker delivers them: it skips
+# 150..154 (gap 'declared') and acks past them, naming the skip.  The
+# daemon still holds 150..154: it must count the ack only below 150
+# (acks_skip_mismatch_total), keep stream 0 from 150 on and send it
+# again; stream 1 drains.  (Without the check the spool empties.)  The
+# node sees 150..154 come again and says so (audit skip-refuted).
+if want forged_loss; then
+	d=$base/forged_loss
+	mkdir -p "$d"
+	"$gen" "$d/records.bin" "$d/ak.pem" 2 100 3 0
+	total=$(file_records "$d/records.bin")
+	kept=$(python3 - "$d/records.bin" "$d/first.bin" <<-'EOP'
+	import struct, sys
+	d = open(sys.argv[1], "rb").read(); o = 0; out = []; kept = 0
+	while o + 40 <= len(d):
+	    l, = struct.unpack_from("<I", d, o + 4)
+	    st, fl, seq = struct.unpack_from("<IIQ", d, o + 8)
+	    if st == 0 and seq >= 150 and not fl & 1: kept += 1
+	    if not (st == 0 and 150 <= seq <= 154 and not fl & 1): out.append(d[o:o + l])
+	    o += l
+	open(sys.argv[2], "wb").write(b"".join(out))
+	print(kept)
+	EOP
+	)
+	broker_start "$d"
+	node_start "$d" n1 "$nodekey"
+	sleep 1
+	bpub_gw() {	# topic file [retain]
+		mosquitto_pub -h localhost -p "$port" --cafile "$pki/ca.crt" --cert "$pki/gw.crt" \
+			--key "$pki/gw.key" -q 1 ${3:+-r} -t "attestio/v1/gw/$gwid/$1" -f "$2"
+	}
+	bpub_gw records "$d/first.bin"
+	sleep 1
+	# the forged declaration names the chain the node learned: 150..154
+	python3 - "$d/n1.db" "$gwid" "$d/forged.cbor" <<-'EOP'
+	import sqlite3, sys
+	def head(mt, v):
+	    if v < 24: return bytes([mt << 5 | v])
+	    for ai, n in ((24, 1), (25, 2), (26, 4), (27, 8)):
+	        if v < 1 << (8 * n): return bytes([mt << 5 | ai]) + v.to_bytes(n, "big")
+	inst, gen = sqlite3.connect(sys.argv[1]).execute(
+	    "select instance, gen from chain where stream=0").fetchone()
+	hole = head(4, 5) + b"".join(head(0, x) for x in (inst, 0, gen, 150, 154))
+	msg = head(5, 2) + head(0, 1) + head(2, 16) + bytes.fromhex(sys.argv[2]) + \
+	      head(0, 2) + head(4, 1) + hole
+	open(sys.argv[3], "wb").write(msg)
+	EOP
+	bpub_gw lost "$d/forged.cbor" retain
+	sleep 0.5
+	bpub_gw records "$d/first.bin"		# delivered again: 150..154 skipped
+	sleep 1
+	skipped=$(db_summary "$d/n1.db")
+	gw_conf "$d"
+	gw_start "$d"
+	end=$((SECONDS + 30))
+	while [ $SECONDS -lt $end ]; do
+		[ "$(metric spool_records)" = "$kept" ] && [ "$(metric acks_skip_mismatch_total)" != 0 ] &&
+			[ "$(metric retransmits_total)" != 0 ] && break
+		sleep 0.2
+	done
+	sleep 2		# settled: nothing more goes
+	spool=$(metric spool_records)
+	mism=$(metric acks_skip_mismatch_total)
+	low=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select coalesce(min(seq),-1) from rec where stream=0 and kind=1").fetchone()[0])' "$d/spool.db")
+	if [ "$skipped" = "records $((total - 5)) holes ['0:150..154'] declared 5 join 0" ] &&
+	   [ "$spool" = "$kept" ] && [ "$low" = 150 ] && [ "${mism:-0}" -gt 0 ] &&
+	   grep -q "which the gateway still holds" "$d/gw.log" &&
+	   grep -q "skipped seq 150..154 (declared): the gateway still holds it" "$d/n1.log"; then
+		ok "forged_loss (node skipped the dropped 150..154 under a forged declaration; the daemon kept stream 0 from seq 150: $spool records, $mism ack entries cut, logged; the node saw them come again: skip-refuted)"
+	else
+		notok "forged_loss" "node: $skipped (want $((total - 5)) records, 0:150..154 declared 5)" \
+			"spool $spool (want $kept), lowest stream 0 seq $low (want 150), acks_skip_mismatch $mism" \
+			"$(tail -3 "$d/gw.log")" "$(grep -m1 "came again" "$d/n1.log")"
+	fi
+	kill "$gw" "$broker" "${npids[@]}" 2> /dev/null
+	wait "$gw" "$broker" "${npids[@]}" 2> /dev/null
+	npids=()
+fi
+
 # late_join: two nodes, ack_quorum 2; node 2 starts after the daemon
 # published the first records of every chain (its session did not exist
 # yet).  It must end up with every record from seq 0 (the daemon still

@@ -6,7 +6,8 @@
  * change nothing, the size bound stops or drops the oldest as configured,
  * chains learned late are resolved, acked records are deleted however
  * many there are (in chunks) and, when acks were recorded before a crash,
- * at the next start.
+ * at the next start; acks past a skip the gateway did not declare count
+ * only below the records it still holds.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -92,12 +93,26 @@ static unsigned int next(struct spool *s)
 	return n;
 }
 
-static void ack1(struct spool *s, int node, uint32_t stream, uint64_t upto)
+/* An ack entry from @from to @upto, skipping @skf..@skl if skl >= 0. */
+static void ackx(struct spool *s, int node, uint32_t stream, uint64_t upto,
+		 uint64_t from, int64_t skf, int64_t skl)
 {
 	memset(&ack, 0, sizeof(ack));
 	ack.n = 1;
-	ack.e[0] = (struct oracle_ack_entry){ 9, stream, 1, upto };
+	ack.e[0] = (struct oracle_ack_entry){ .instance = 9, .stream = stream,
+					      .generation = 1, .upto = upto,
+					      .from = from };
+	if (skl >= 0) {
+		ack.e[0].nskip = 1;
+		ack.e[0].skip[0] = (struct oracle_ack_skip){ (uint64_t)skf,
+							     (uint64_t)skl };
+	}
 	spool_ack(s, node, &ack);
+}
+
+static void ack1(struct spool *s, int node, uint32_t stream, uint64_t upto)
+{
+	ackx(s, node, stream, upto, 0, 0, -1);
 }
 
 static void test_publish_after_sync(void **st)
@@ -256,6 +271,90 @@ static void test_resolve(void **st)
 	spool_fini(s);
 }
 
+/* A spool with seqs 0..@n-1 of @stream written and sent. */
+static struct spool *sent_chain(uint32_t stream, int n)
+{
+	struct spool *s;
+
+	assert_int_equal(0, spool_init(&s, &cfg));
+	for (int i = 0; i < n; i++)
+		add(s, stream, (uint64_t)i);
+	assert_int_equal(0, spool_sync(s));
+	assert_int_equal(n, next(s));
+	return s;
+}
+
+/*
+ * The broker dropped seqs 4..5 towards the nodes and forged a loss
+ * declaration naming them: the nodes skipped them and ack past.  The
+ * gateway holds 4..5, so the acks count only up to 3; a hole it declared
+ * itself (never spooled) is accepted.
+ */
+static void test_skip_forged(void **st)
+{
+	struct spool *s;
+	struct rec_meta m = { .instance = 9, .stream = 2, .gen = 1,
+			      .kind = RK_CHAINED };
+
+	(void)st;
+	s = sent_chain(1, 10);
+	ackx(s, 0, 1, 9, 0, 4, 5);
+	ackx(s, 1, 1, 9, 0, 4, 5);
+	assert_int_equal(2, M.acks_skip_mismatch);
+	assert_int_equal(6, M.spool_records);	/* 4..9 kept */
+	spool_rewind(s);
+	assert_int_equal(6, next(s));
+	assert_int_equal(4, out[0]);		/* and sent again */
+	ack1(s, 0, 1, 9);			/* the nodes got them after all */
+	ack1(s, 1, 1, 9);
+	assert_int_equal(0, M.spool_records);
+	assert_int_equal(2, M.acks_skip_mismatch);
+
+	/* a real hole: 4..6 of stream 2 gone before the gateway read them */
+	for (int i = 0; i < 10; i++) {
+		if (i == 7) {
+			m.seq = 7;
+			assert_int_equal(0, spool_hole(s, &m, 4, 6));
+		}
+		if (i < 4 || i > 6)
+			add(s, 2, (uint64_t)i);
+	}
+	assert_int_equal(0, spool_sync(s));
+	assert_int_equal(7, next(s));
+	ackx(s, 0, 2, 9, 0, 4, 6);
+	ackx(s, 1, 2, 9, 0, 4, 6);
+	assert_int_equal(2, M.acks_skip_mismatch);
+	assert_int_equal(0, M.spool_records);
+	assert_int_equal(0, M.holes_open);
+	spool_fini(s);
+}
+
+/*
+ * The broker withheld a chain's first records from every node for
+ * join_period: they joined at 5 and ack "from 5".  The gateway holds 0..4:
+ * nothing is deleted.  A node that joined after the others' acks took the
+ * chain's head is accepted.
+ */
+static void test_join_withheld(void **st)
+{
+	struct spool *s;
+
+	(void)st;
+	s = sent_chain(1, 10);
+	ackx(s, 0, 1, 9, 5, 0, -1);
+	ackx(s, 1, 1, 9, 5, 0, -1);
+	assert_int_equal(2, M.acks_skip_mismatch);
+	assert_int_equal(10, M.spool_records);
+	ack1(s, 0, 1, 4);			/* both got the head: 0..4 go */
+	ack1(s, 1, 1, 4);
+	assert_int_equal(5, M.spool_records);
+	ack1(s, 0, 1, 9);
+	ackx(s, 1, 1, 9, 5, 0, -1);		/* a late join past what is gone */
+	assert_int_equal(2, M.acks_skip_mismatch);
+	assert_int_equal(0, M.spool_records);
+	spool_fini(s);
+}
+
 /* 1000 records acked at once go, though they are deleted 256 per
  * transaction. */
 static void test_gc_chunks(void **st)
@@ -314,6 +413,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bound_stop, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bound_drop_oldest, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resolve, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_skip_forged, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_join_withheld, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gc_chunks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gc_at_start, setup, teardown),
 	};

@@ -42,8 +42,13 @@ static void fill(struct oracle_ack *x)
 	memset(x, 0, sizeof(*x));
 	memset(x->gw, 0xaa, 16);
 	x->n = 2;
-	x->e[0] = (struct oracle_ack_entry){ 7, 1, 1, 23 };
-	x->e[1] = (struct oracle_ack_entry){ 7, 2, 1, 300 };
+	x->e[0] = (struct oracle_ack_entry){ .instance = 7, .stream = 1,
+					     .generation = 1, .upto = 23 };
+	/* joined at 5, skipped 10..12 (declared lost) */
+	x->e[1] = (struct oracle_ack_entry){ .instance = 7, .stream = 2,
+					     .generation = 1, .upto = 300,
+					     .from = 5, .nskip = 1,
+					     .skip = { { 10, 12 } } };
 	assert_int_equal(0, oracle_ack_sign(x, &signer));
 }
 
@@ -59,8 +64,9 @@ static void test_exact_bytes(void **st)
 {
 	static const uint8_t entries[] = {
 		0x03, 0x82,
-		0x84, 0x07, 0x01, 0x01, 0x17,
-		0x84, 0x07, 0x02, 0x01, 0x19, 0x01, 0x2c,
+		0x86, 0x07, 0x01, 0x01, 0x17, 0x00, 0x80,
+		0x86, 0x07, 0x02, 0x01, 0x19, 0x01, 0x2c, 0x05,
+		0x81, 0x82, 0x0a, 0x0c,
 		0x04, 0x58, 0x41,
 	};
 	size_t len;
@@ -107,6 +113,10 @@ static void test_roundtrip(void **st)
 	assert_int_equal(0, oracle_ack_parse(buf, len, &b, &why));
 	assert_int_equal(2, b.n);
 	assert_int_equal(300, b.e[1].upto);
+	assert_int_equal(5, b.e[1].from);
+	assert_int_equal(1, b.e[1].nskip);
+	assert_int_equal(10, b.e[1].skip[0].first);
+	assert_int_equal(12, b.e[1].skip[0].last);
 	assert_int_equal(0, oracle_ack_verify(&b, pub, &why));
 	assert_memory_equal(signer.pub, pub, 65);
 }
@@ -122,6 +132,12 @@ static void test_tamper(void **st)
 	assert_int_equal(-EBADMSG, oracle_ack_verify(&a, pub, &why));
 	fill(&a);
 	a.gw[0] ^= 1;		/* replayed to another gateway */
+	assert_int_equal(-EBADMSG, oracle_ack_verify(&a, pub, &why));
+	fill(&a);
+	a.e[1].nskip = 0;	/* hides the skip it signed */
+	assert_int_equal(-EBADMSG, oracle_ack_verify(&a, pub, &why));
+	fill(&a);
+	a.e[1].from = 0;	/* hides its join point */
 	assert_int_equal(-EBADMSG, oracle_ack_verify(&a, pub, &why));
 }
 
@@ -176,13 +192,50 @@ static void test_rejects(void **st)
 	fill(&a);
 	len = enc(&a);
 	memcpy(t, buf, len);
-	memcpy(t + 39, buf + 44, 7);		/* entry 2 first */
-	memcpy(t + 46, buf + 39, 5);
+	memcpy(t + 39, buf + 46, 12);		/* entry 2 first */
+	memcpy(t + 51, buf + 39, 7);
 	expect_reject(t, len);
+	/* from after the skip (13 > 10) */
+	memcpy(t, buf, len);
+	t[53] = 0x0d;
+	expect_reject(t, len);
+	/* a skip that ends before it starts (13..12) */
+	memcpy(t, buf, len);
+	t[56] = 0x0d;
+	expect_reject(t, len);
+	/* format 1: an entry of 4 items [instance, stream, gen, upto] */
+	memcpy(t, buf, len);
+	t[39] = 0x84;
+	memmove(t + 44, t + 46, len - 46);
+	expect_reject(t, len - 2);
 	/* indefinite-length array */
 	memcpy(t, buf, len);
 	t[38] = 0x9f;
 	expect_reject(t, len);
+}
+
+/* What an entry states: from <= upto + 1, skips inside, apart, <= 4. */
+static void test_entry_check(void **st)
+{
+	struct oracle_ack_entry e = { .upto = 100, .from = 101 };
+
+	(void)st;
+	assert_null(oracle_ack_entry_check(&e));	/* states nothing */
+	e.from = 102;
+	assert_non_null(oracle_ack_entry_check(&e));
+	e.upto = UINT64_MAX;
+	e.from = 0;
+	assert_null(oracle_ack_entry_check(&e));
+	e = (struct oracle_ack_entry){ .upto = 100, .nskip = 2,
+				       .skip = { { 3, 4 }, { 5, 9 } } };
+	assert_non_null(oracle_ack_entry_check(&e));	/* adjacent: one */
+	e.skip[1].first = 6;
+	assert_null(oracle_ack_entry_check(&e));
+	e.skip[1].last = 101;				/* past upto */
+	assert_non_null(oracle_ack_entry_check(&e));
+	e.skip[1].last = 9;
+	e.nskip = ORACLE_ACK_MAX_SKIPS + 1;
+	assert_non_null(oracle_ack_entry_check(&e));
 }
 
 int main(void)
@@ -193,6 +246,7 @@ int main(void)
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_tamper),
 		cmocka_unit_test(test_rejects),
+		cmocka_unit_test(test_entry_check),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

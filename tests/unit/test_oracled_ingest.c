@@ -85,6 +85,8 @@ static void no_busy_statement(void)
 			fail_msg("statement left busy: %s", sqlite3_sql(p));
 }
 
+static struct oracle_ack last_ack;	/* the last ack the node made */
+
 /* Every record of @rs in one batch. */
 static void publish(const struct recs *rs)
 {
@@ -97,7 +99,19 @@ static void publish(const struct recs *rs)
 		n += rs->len[i];
 	}
 	assert_int_equal(0, ingest_message(in, gwid, batch, n, ack, sizeof(ack), &acklen));
+	if (acklen)
+		assert_int_equal(0, oracle_ack_parse(ack, acklen, &last_ack, NULL));
 	no_busy_statement();
+}
+
+/* The last ack's entry for @stream (generation 0), or fail. */
+static const struct oracle_ack_entry *ack_entry(uint32_t stream)
+{
+	for (size_t i = 0; i < last_ack.n; i++)
+		if (last_ack.e[i].stream == stream && last_ack.e[i].generation == 0)
+			return &last_ack.e[i];
+	fail_msg("no ack entry for stream %u", stream);
+	return NULL;
 }
 
 /* The stored reading of (stream 0, channel 0, seq); there must be one
@@ -729,9 +743,25 @@ static void t_declared_lost(void **state)
 	assert_int_equal(21, acked(0));
 	assert_int_equal(2, is->declared_lost);
 	assert_int_equal(1, is->holes_new);
+	/* the ack names what it skipped (the gateway checks it) */
+	assert_int_equal(21, ack_entry(0)->upto);
+	assert_int_equal(0, ack_entry(0)->from);
+	assert_int_equal(1, ack_entry(0)->nskip);
+	assert_int_equal(16, ack_entry(0)->skip[0].first);
+	assert_int_equal(17, ack_entry(0)->skip[0].last);
 	declare(0, 16, 17);			/* again: nothing changes */
 	publish(&r2);
 	recs_free(&r2);
+	assert_int_equal(0, is->skip_refuted);	/* plain duplicates */
+	/* 16..17 come after all: the gateway held them (the declaration was
+	 * not its own): counted per record, audited once, not taken */
+	publish(&rs);
+	publish(&rs);
+	assert_int_equal(4, is->skip_refuted);
+	assert_int_equal(1, query_int("SELECT count(*) FROM audit WHERE "
+				      "event='skip-refuted' AND subject=? AND ?=0",
+				      0, 0, -1));
+	assert_int_equal(-1, rec_state(0, 16));
 	recs_free(&rs);
 	assert_int_equal(21, acked(0));
 	assert_int_equal(2, is->declared_lost);
@@ -802,12 +832,41 @@ static void t_late_join(void **state)
 	publish_except(&r1, 0, 3);
 	assert_int_equal(5, nrec());		/* 3..7 */
 	assert_int_equal(7, acked(0));
+	/* the acks name their join points, skip nothing after them */
+	assert_int_equal(3, ack_entry(0)->from);
+	assert_int_equal(4, ack_entry(1)->from);
+	assert_int_equal(7, ack_entry(2)->from);
+	assert_int_equal(0, ack_entry(0)->nskip + ack_entry(1)->nskip +
+			 ack_entry(2)->nskip);
 	assert_int_equal(3, is->join_gap);
 	assert_int_equal(11, is->declared_lost);
 	assert_int_equal(3, query_int("SELECT sum(last - first + 1) FROM gap WHERE "
 				      "gw=? AND why='join' AND gen=?", 0, 0, -1));
 	assert_int_equal(4, query_int("SELECT count(*) FROM rec WHERE gw=? AND "
 				      "stream=1 AND gen=?", 0, 0, -1));
+	/* Stream 3: its start (0..4) and its checkpoint withheld past
+	 * join_period: joined at 5 before the chain was known (samples
+	 * only).  The checkpoint names it later: the ack still says from 5,
+	 * so the gateway does not take it for 0..4. */
+	{
+		struct recs r3 = { 0 };
+		struct rstream s3;
+
+		stream_init(&s3, 3);
+		add_desc(&r3, &s3);		/* 0 */
+		for (int i = 0; i < 6; i++)
+			add_sample(&r3, &s3, 2150);	/* 1..6 */
+		add_cp(&r3, &s3, 4, 4000);	/* 7 */
+		r3.n--;
+		publish_except(&r3, 0, 4);	/* first sight: 5 */
+		sleep(2);
+		publish_except(&r3, 0, 4);	/* joins at 5, unknown */
+		r3.n++;
+		publish_except(&r3, 0, 4);	/* 7 names the chain */
+		assert_int_equal(5, ack_entry(3)->from);
+		assert_int_equal(7, ack_entry(3)->upto);
+		recs_free(&r3);
+	}
 	recs_free(&rs);
 	recs_free(&r1);
 	recs_free(&r2);

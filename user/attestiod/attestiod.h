@@ -96,6 +96,7 @@ struct metrics {
 	uint64_t reconnects, connect_failures, tls_failures;
 	uint64_t client_cert_not_after, client_cert_expired;
 	uint64_t acks_ok, acks_bad, acks_unknown_node, acks_unsent;
+	uint64_t acks_skip_mismatch;	/* entries cut below a record held */
 	uint64_t connected, alarm_spool_full, alarm_disk, source_paused;
 	uint64_t bad_records;
 	/* source bpf: the BPF program's counters, and the backfill */

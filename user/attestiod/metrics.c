@@ -86,6 +86,7 @@ static size_t metrics_text(char *buf)
 	METRIC("acks_bad_total", "counter", "malformed or badly signed acks ignored", M.acks_bad);
 	METRIC("acks_unknown_node_total", "counter", "acks from nodes not in the config ignored", M.acks_unknown_node);
 	METRIC("acks_unsent_total", "counter", "ack entries for seqs never sent, ignored", M.acks_unsent);
+	METRIC("acks_skip_mismatch_total", "counter", "ack entries that skip or join past a record the gateway holds, cut below it", M.acks_skip_mismatch);
 	METRIC("beacons_accepted_total", "counter", "valid oracle beacons taken (newest round)", M.beacons_accepted);
 	METRIC("beacons_set_total", "counter", "beacons handed to the module (ATTESTIO_IOC_SET_BEACON)", M.beacons_set);
 	off += (size_t)snprintf(buf + off, cap - off,

@@ -950,18 +950,116 @@ fail:
 	return -EIO;
 }
 
+/* The lowest seq of chain @e held in the spool in @lo..@hi; -1 none. */
+static int64_t held_min(struct spool *s, const struct oracle_ack_entry *e,
+			int64_t lo, int64_t hi)
+{
+	sqlite3_stmt *st;
+	int64_t v = -1;
+
+	if (lo > hi)
+		return -1;
+	if (sqlite3_prepare_v2(s->db, "SELECT min(seq) FROM rec WHERE kind=1 AND "
+			       "instance=? AND stream=? AND gen=? AND seq BETWEEN "
+			       "? AND ?", -1, &st, NULL) != SQLITE_OK)
+		return lo;	/* cannot tell: as if @lo were held */
+	sqlite3_bind_int64(st, 1, (int64_t)e->instance);
+	sqlite3_bind_int64(st, 2, e->stream);
+	sqlite3_bind_int64(st, 3, e->generation);
+	sqlite3_bind_int64(st, 4, lo);
+	sqlite3_bind_int64(st, 5, hi);
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_column_type(st, 0) != SQLITE_NULL)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* What @node's ack of the chain of @e stands at (-1: nothing yet). */
+static int64_t ack_upto(struct spool *s, int node, const struct oracle_ack_entry *e)
+{
+	sqlite3_stmt *st;
+	int64_t v = -1;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT upto FROM ack WHERE node=? AND "
+			       "instance=? AND stream=? AND gen=?", -1, &st,
+			       NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, s->c->node_ids[node], -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (int64_t)e->instance);
+	sqlite3_bind_int64(st, 3, e->stream);
+	sqlite3_bind_int64(st, 4, e->generation);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/*
+ * How far ack entry @e of @node really covers (protocol.md "Acks", the
+ * gateway's rule): a node states nothing below its from (a late join) nor
+ * for the seqs it skipped under a loss declaration.  Those are fine where
+ * the gateway holds no record (what it declared itself it never spooled;
+ * what it deleted, ack_quorum nodes had); a record it still holds there
+ * did not reach the node (a broker that dropped it and forged the
+ * declaration, or withheld a chain's start past join_period): the entry
+ * counts only below it, the record stays and is retransmitted.  Returns
+ * the usable upto, -1 for nothing.
+ */
+static int64_t ack_skip_check(struct spool *s, int node,
+			      const struct oracle_ack_entry *e)
+{
+	static uint64_t logged_ms;
+	int64_t had, bad = -1, h;
+
+	if (!e->from && !e->nskip)
+		return (int64_t)e->upto;	/* the whole chain */
+	had = ack_upto(s, node, e);
+	if (e->from > 0)
+		bad = held_min(s, e, had + 1, (int64_t)(e->from - 1));
+	for (uint32_t k = 0; k < e->nskip && bad < 0; k++) {
+		int64_t lo = (int64_t)e->skip[k].first;
+
+		h = held_min(s, e, lo > had ? lo : had + 1, (int64_t)e->skip[k].last);
+		if (h >= 0)
+			bad = h;
+	}
+	if (bad < 0)
+		return (int64_t)e->upto;
+	M.acks_skip_mismatch++;
+	if (!logged_ms || now_ms() - logged_ms >= 60000) {
+		logged_ms = now_ms();
+		logmsg(LOG_WARNING, "spool: node %s acked stream %u (load %016"
+		       PRIx64 " gen %u) up to seq %" PRIu64 " %s seq %" PRId64
+		       ", which the gateway still holds (not declared lost): "
+		       "counted only below it, the record is kept and sent "
+		       "again (%" PRIu64 " such entries so far)",
+		       s->c->node_ids[node], e->stream, e->instance,
+		       e->generation, e->upto, bad < (int64_t)e->from ?
+		       "joining after" : "skipping", bad, M.acks_skip_mismatch);
+	}
+	return bad - 1;
+}
+
 long spool_ack(struct spool *s, int node, const struct oracle_ack *a)
 {
 	for (size_t i = 0; i < a->n; i++) {
 		const struct oracle_ack_entry *e = &a->e[i];
 		struct sent *se = sent_find(s, e->instance, e->stream,
 					    e->generation, false);
+		struct oracle_ack_entry ok;
+		int64_t upto;
 
 		if (!se || (int64_t)e->upto > se->max || e->upto > INT64_MAX) {
 			M.acks_unsent++;	/* a seq this run never sent */
 			continue;
 		}
-		if (ackq_merge(s, node, e))
+		upto = ack_skip_check(s, node, e);
+		if (upto < 0)
+			continue;
+		ok = *e;
+		ok.upto = (uint64_t)upto;
+		if (ackq_merge(s, node, &ok))
 			return -ENOMEM;
 	}
 	return ackq_apply(s, now_ms());

@@ -29,6 +29,24 @@ static int entry_cmp(const void *pa, const void *pb)
 	return 0;
 }
 
+const char *oracle_ack_entry_check(const struct oracle_ack_entry *e)
+{
+	if (e->from > e->upto && e->from - e->upto != 1)
+		return "ack entry starts after its end";
+	if (e->nskip > ORACLE_ACK_MAX_SKIPS)
+		return "too many skipped ranges in an ack entry";
+	for (uint32_t k = 0; k < e->nskip; k++) {
+		const struct oracle_ack_skip *p = &e->skip[k];
+
+		if (p->first > p->last || p->first < e->from || p->last > e->upto)
+			return "skipped range outside its ack entry";
+		if (k && (p->first <= e->skip[k - 1].last ||
+			  p->first - e->skip[k - 1].last == 1))
+			return "skipped ranges not increasing and apart";
+	}
+	return NULL;
+}
+
 int oracle_ack_sort(struct oracle_ack *a)
 {
 	if (a->n > ORACLE_ACK_MAX_ENTRIES)
@@ -47,8 +65,9 @@ int oracle_ack_encode(const struct oracle_ack *a, int body, uint8_t *buf,
 
 	if (a->n > ORACLE_ACK_MAX_ENTRIES)
 		return -EINVAL;
-	for (size_t i = 1; i < a->n; i++)
-		if (entry_cmp(&a->e[i - 1], &a->e[i]) >= 0)
+	for (size_t i = 0; i < a->n; i++)
+		if ((i && entry_cmp(&a->e[i - 1], &a->e[i]) >= 0) ||
+		    oracle_ack_entry_check(&a->e[i]))
 			return -EINVAL;
 	cw_map(&w, body ? 3 : 4);
 	cw_uint(&w, OAK_GW);
@@ -58,11 +77,20 @@ int oracle_ack_encode(const struct oracle_ack *a, int body, uint8_t *buf,
 	cw_uint(&w, OAK_ENTRIES);
 	cw_array(&w, a->n);
 	for (size_t i = 0; i < a->n; i++) {
-		cw_array(&w, 4);
-		cw_uint(&w, a->e[i].instance);
-		cw_uint(&w, a->e[i].stream);
-		cw_uint(&w, a->e[i].generation);
-		cw_uint(&w, a->e[i].upto);
+		const struct oracle_ack_entry *e = &a->e[i];
+
+		cw_array(&w, 6);
+		cw_uint(&w, e->instance);
+		cw_uint(&w, e->stream);
+		cw_uint(&w, e->generation);
+		cw_uint(&w, e->upto);
+		cw_uint(&w, e->from);
+		cw_array(&w, e->nskip);
+		for (uint32_t k = 0; k < e->nskip; k++) {
+			cw_array(&w, 2);
+			cw_uint(&w, e->skip[k].first);
+			cw_uint(&w, e->skip[k].last);
+		}
 	}
 	if (!body) {
 		cw_uint(&w, OAK_SIG);
@@ -126,12 +154,28 @@ int oracle_ack_parse(const uint8_t *buf, size_t len, struct oracle_ack *a,
 		struct oracle_ack_entry *e = &a->e[i];
 		uint64_t n = 0;
 
-		if (!cr_head(&r, 4, &n) && n != 4) {
-			r.why = "ack entry must have 4 items";
+		if (!cr_head(&r, 4, &n) && n != 6) {
+			r.why = "ack entry must have 6 items (format 2)";
 			break;
 		}
 		cr_chain(&r, &e->instance, &e->stream, &e->generation);
 		e->upto = cr_uint(&r);
+		e->from = cr_uint(&r);
+		if (!cr_head(&r, 4, &n) && n > ORACLE_ACK_MAX_SKIPS)
+			r.why = "too many skipped ranges in an ack entry";
+		for (uint64_t k = 0; !r.why && k < n; k++) {
+			uint64_t two = 0;
+
+			if (!cr_head(&r, 4, &two) && two != 2) {
+				r.why = "a skipped range must have 2 items";
+				break;
+			}
+			e->skip[k].first = cr_uint(&r);
+			e->skip[k].last = cr_uint(&r);
+			e->nskip = (uint32_t)k + 1;
+		}
+		if (!r.why)
+			r.why = oracle_ack_entry_check(e);
 		a->n = i + 1;
 	}
 	cr_key(&r, OAK_SIG);

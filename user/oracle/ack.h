@@ -2,7 +2,9 @@
 /*
  * End-to-end acks (Documentation/protocol.md, "Acks"): a node's signed,
  * cumulative statement per chain (instance, stream, generation): "every
- * record of this chain up to seq N has its final verdict and is stored".
+ * record of this chain from seq F up to seq N has its final verdict and is
+ * stored, except the ranges it skipped" (format 2: F and the skips let the
+ * gateway check them against the records it still holds).
  * Deterministic CBOR, strict parser, secp256k1 signature over
  * SHA-256("attestio/v1/ack" || NUL || body).  No I/O.
  */
@@ -18,17 +20,32 @@
 #define ORACLE_TAG_ACK_LEN	sizeof(ORACLE_TAG_ACK)	/* 16 */
 #define ORACLE_GW_ID_LEN	16
 #define ORACLE_ACK_MAX_ENTRIES	1024
-#define ORACLE_ACK_MAX_LEN	65536
+#define ORACLE_ACK_MAX_SKIPS	4	/* skipped ranges listed per entry */
+#define ORACLE_ACK_MAX_LEN	131072
 
 enum oracle_ack_key {
 	OAK_GW = 1, OAK_NODE = 2, OAK_ENTRIES = 3, OAK_SIG = 4,
 };
 
+/* Seqs first..last (inclusive) the node skipped: declared lost. */
+struct oracle_ack_skip {
+	uint64_t first, last;
+};
+
+/*
+ * Format 2: every record of the chain with seq in from..upto is stored
+ * with its final verdict, except the seqs of skip[0..nskip-1] (each inside
+ * from..upto, increasing, not overlapping).  Nothing is stated below
+ * from: the join point, or the end of an older skip not listed.
+ */
 struct oracle_ack_entry {
 	uint64_t instance;
 	uint32_t stream;
 	uint32_t generation;
 	uint64_t upto;		/* last seq verified (final verdict) and stored */
+	uint64_t from;		/* <= upto + 1 */
+	uint32_t nskip;		/* <= ORACLE_ACK_MAX_SKIPS */
+	struct oracle_ack_skip skip[ORACLE_ACK_MAX_SKIPS];
 };
 
 struct oracle_ack {
@@ -39,6 +56,8 @@ struct oracle_ack {
 	uint8_t sig[ORACLE_SIG_LEN];
 };
 
+/* NULL if @e's from and skips are valid (see oracle_ack_entry), else why not. */
+const char *oracle_ack_entry_check(const struct oracle_ack_entry *e);
 /* Sort entries by (instance, stream, generation); -EINVAL on a repeat. */
 int oracle_ack_sort(struct oracle_ack *a);
 /* body != 0: keys 1-3 only (what is signed).  -ENOSPC with *len = need. */

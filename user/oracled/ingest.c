@@ -52,6 +52,8 @@ struct chain {
 	int64_t frontier;	/* acked up to, -1 none */
 	uint64_t join_until;	/* first seen after its start: joins then, */
 	uint64_t join_low;	/* at the lowest seq seen until then */
+	int64_t gap_last;	/* highest seq of its gaps; -1 none, -2 unread */
+	int64_t refuted;	/* first of the last gap found refuted, -1 */
 	struct fed *q;		/* fed, not yet acked, oldest first */
 	size_t qh, qn, qcap;
 	bool saved;		/* its row is in the chain table */
@@ -137,6 +139,8 @@ static struct chain *chain_get(struct gw *g, uint32_t stream, bool known,
 	c->gen = gen;
 	c->expected = -1;
 	c->frontier = -1;
+	c->gap_last = -2;
+	c->refuted = -1;
 	return c;
 }
 
@@ -595,6 +599,28 @@ static bool reveals(const uint8_t *rec, uint32_t len, uint16_t type,
 }
 
 /* The chain a record belongs to (creating it), tracking chain switches. */
+/*
+ * Chain @c was joined before it was known (its first records seen were
+ * samples): its gaps were noted without instance and generation.  They
+ * are its own: acks state them (protocol.md "Acks", format 2), so that the
+ * gateway does not take a late join for the whole chain.
+ */
+static void gap_known(struct gw *g, const struct chain *c)
+{
+	sqlite3_stmt *st = store_prep(g->in->s, "UPDATE gap SET instance=?, "
+				      "gen=?, known=1 WHERE gw=? AND stream=? "
+				      "AND known=0");
+
+	if (!st)
+		return;
+	sqlite3_bind_int64(st, 1, (int64_t)c->instance);
+	sqlite3_bind_int64(st, 2, c->gen);
+	sqlite3_bind_text(st, 3, g->reg->conf->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, c->stream);
+	sqlite3_step(st);
+	sqlite3_finalize(st);
+}
+
 static struct chain *chain_of(struct gw *g, const uint8_t *rec, uint32_t len,
 			      uint16_t type, uint32_t stream)
 {
@@ -608,6 +634,7 @@ static struct chain *chain_of(struct gw *g, const uint8_t *rec, uint32_t len,
 			c->known = true;
 			c->instance = inst;
 			c->gen = gen;
+			gap_known(g, c);
 		} else {
 			c = chain_get(g, stream, true, inst, gen);
 			if (!c)
@@ -737,6 +764,22 @@ static bool declared(struct gw *g, const struct chain *c, uint64_t first,
 	return p > last;
 }
 
+/* @sql prepared with its first four parameters bound to chain @c:
+ * gw, instance, stream, generation.  NULL on error. */
+static sqlite3_stmt *chain_prep(struct gw *g, const struct chain *c,
+				const char *sql)
+{
+	sqlite3_stmt *st = store_prep(g->in->s, sql);
+
+	if (!st)
+		return NULL;
+	sqlite3_bind_text(st, 1, g->reg->conf->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (int64_t)c->instance);
+	sqlite3_bind_int64(st, 3, c->stream);
+	sqlite3_bind_int64(st, 4, c->gen);
+	return st;
+}
+
 /*
  * Seqs @first..@last of @c that this node will never have: declared gone
  * by the gateway ("declared"), or before the point where it joined the
@@ -754,6 +797,8 @@ static void gap_note(struct gw *g, struct chain *c, uint64_t first,
 		in->st.declared_lost += last - first + 1;
 	else
 		in->st.join_gap += last - first + 1;
+	if (c->gap_last != -2 && (int64_t)last > c->gap_last)
+		c->gap_last = (int64_t)last;
 	snprintf(what, sizeof(what), "stream %u (load %016" PRIx64 " gen %u): "
 		 "seq %" PRIu64 "..%" PRIu64 " (%" PRIu64 " records) %s", c->stream,
 		 c->instance, c->gen, first, last, last - first + 1,
@@ -781,17 +826,69 @@ static void gap_note(struct gw *g, struct chain *c, uint64_t first,
 	if (*why != 'd')
 		return;
 	/* the holes used up: the chain never comes back below @last */
-	st = store_prep(in->s, "DELETE FROM hole WHERE gw=? AND instance=? AND "
+	st = chain_prep(g, c, "DELETE FROM hole WHERE gw=? AND instance=? AND "
 			"stream=? AND gen=? AND last<=?");
 	if (!st)
 		return;
-	sqlite3_bind_text(st, 1, g->reg->conf->id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (int64_t)c->instance);
-	sqlite3_bind_int64(st, 3, c->stream);
-	sqlite3_bind_int64(st, 4, c->gen);
 	sqlite3_bind_int64(st, 5, (int64_t)last);
 	sqlite3_step(st);
 	sqlite3_finalize(st);
+}
+
+/*
+ * A record below chain @c's position came again: if the node skipped its
+ * seq (a gap it noted), the gateway still holds it, so the declaration or
+ * the late join it was skipped for was not the gateway's doing (a broker
+ * that dropped it and forged the declaration, or withheld the chain's
+ * start).  Counted per record; logged and audited once per gap (per run).
+ * The node does not take it (not built: filling a gap); the gateway keeps
+ * it, as this node's acks name the skip (protocol.md "Acks").
+ */
+static void skip_refuted(struct gw *g, struct chain *c, uint64_t seq)
+{
+	struct ingest *in = g->in;
+	sqlite3_stmt *st;
+	char what[300];
+	int64_t f = -1, l = -1;
+
+	if (c->gap_last == -2) {	/* once per chain and run */
+		st = chain_prep(g, c, "SELECT coalesce(max(last), -1) FROM gap "
+				"WHERE gw=? AND instance=? AND stream=? AND gen=?");
+		if (!st)
+			return;
+		if (sqlite3_step(st) == SQLITE_ROW)
+			c->gap_last = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	if ((int64_t)seq > c->gap_last)
+		return;		/* above every gap: a plain duplicate */
+	st = chain_prep(g, c, "SELECT first, last, why FROM gap WHERE gw=? AND "
+			"instance=? AND stream=? AND gen=? AND first<=? AND "
+			"last>=? LIMIT 1");
+	if (!st)
+		return;
+	sqlite3_bind_int64(st, 5, (int64_t)seq);
+	sqlite3_bind_int64(st, 6, (int64_t)seq);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		f = sqlite3_column_int64(st, 0);
+		l = sqlite3_column_int64(st, 1);
+		snprintf(what, sizeof(what), "stream %u (load %016" PRIx64
+			 " gen %u): seq %" PRIu64 " came again, but this node "
+			 "skipped seq %" PRId64 "..%" PRId64 " (%s): the gateway "
+			 "still holds it; the skip was not the gateway's (a "
+			 "forged loss declaration or a withheld chain start?)",
+			 c->stream, c->instance, c->gen, seq, f, l,
+			 (const char *)sqlite3_column_text(st, 2));
+	}
+	sqlite3_finalize(st);
+	if (f < 0)
+		return;
+	in->st.skip_refuted++;
+	if (c->refuted == f)
+		return;
+	c->refuted = f;
+	od_log("gateway %s: %s", g->reg->conf->id, what);
+	store_audit(in->s, "skip-refuted", g->reg->conf->id, "%s", what);
 }
 
 /* Has the node's chain of @h already gone past its last seq? */
@@ -961,6 +1058,7 @@ static void one(struct ingest *in, struct gw *g, const uint8_t *rec, uint32_t le
 	if (c->expected >= 0 && (int64_t)seq < c->expected) {
 		in->st.dups++;
 		g->changed = true;	/* re-ack: the gateway may have lost it */
+		skip_refuted(g, c, seq);
 		return;
 	}
 	if (c->expected < 0 && seq > 0 && !join(g, c, seq)) {
@@ -1564,6 +1662,67 @@ int ingest_message(struct ingest *in, const char *gwid, const uint8_t *buf,
 	return make_ack(in, g, ack, cap, acklen);
 }
 
+/*
+ * What ack entry @e (upto set) relies on (protocol.md "Acks", format 2):
+ * the chain's gaps up to upto, newest first from table gap.  A gap from
+ * seq 0 (a late join, or a declared start) is the entry's from; the
+ * ORACLE_ACK_MAX_SKIPS newest others are listed (adjacent ones merged),
+ * and from is set past an older one that does not fit, so the entry never
+ * states a record the node skipped.  On a read error nothing is stated
+ * (from = upto + 1).
+ */
+static void ack_skips(struct gw *g, const struct chain *c,
+		      struct oracle_ack_entry *e)
+{
+	struct oracle_ack_skip sk[ORACLE_ACK_MAX_SKIPS];
+	uint32_t n = 0;
+	sqlite3_stmt *st;
+	int rc;
+
+	e->from = 0;
+	e->nskip = 0;
+	st = chain_prep(g, c, "SELECT first, last FROM gap WHERE gw=? AND "
+			"instance=? AND stream=? AND gen=? AND last<=? "
+			"ORDER BY first DESC");
+	if (!st) {
+		e->from = e->upto + 1;
+		return;
+	}
+	sqlite3_bind_int64(st, 5, (int64_t)e->upto);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		uint64_t f = (uint64_t)sqlite3_column_int64(st, 0);
+		uint64_t l = (uint64_t)sqlite3_column_int64(st, 1);
+
+		if (f > l)
+			continue;
+		if (n && l + 1 >= sk[n - 1].first) {	/* adjacent, overlapping */
+			sk[n - 1].first = f;
+			if (l > sk[n - 1].last)
+				sk[n - 1].last = l;
+		} else if (n == ORACLE_ACK_MAX_SKIPS) {
+			e->from = l + 1;	/* older gaps: nothing stated */
+			break;
+		} else {
+			sk[n++] = (struct oracle_ack_skip){ f, l };
+		}
+		if (sk[n - 1].first == 0) {	/* joined at last + 1 */
+			e->from = sk[n - 1].last + 1;
+			n--;
+			break;
+		}
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		e->from = e->upto + 1, n = 0;
+	sqlite3_finalize(st);
+	for (uint32_t k = 0; k < n; k++)	/* oldest first */
+		e->skip[k] = sk[n - 1 - k];
+	e->nskip = n;
+	if (oracle_ack_entry_check(e)) {
+		e->from = e->upto + 1;
+		e->nskip = 0;
+	}
+}
+
 /* The signed cumulative ack of @g's chains, if anything changed. */
 static int make_ack(struct ingest *in, struct gw *g, uint8_t *ack, size_t cap,
 		    size_t *acklen)
@@ -1577,9 +1736,14 @@ static int make_ack(struct ingest *in, struct gw *g, uint8_t *ack, size_t cap,
 	for (size_t i = 0; i < g->nch && in->ack.n < ORACLE_ACK_MAX_ENTRIES; i++) {
 		struct chain *c = &g->ch[i];
 
-		if (c->known && c->frontier >= 0)
-			in->ack.e[in->ack.n++] = (struct oracle_ack_entry){
-				c->instance, c->stream, c->gen, (uint64_t)c->frontier };
+		if (c->known && c->frontier >= 0) {
+			struct oracle_ack_entry *e = &in->ack.e[in->ack.n++];
+
+			*e = (struct oracle_ack_entry){
+				.instance = c->instance, .stream = c->stream,
+				.generation = c->gen, .upto = (uint64_t)c->frontier };
+			ack_skips(g, c, e);
+		}
 	}
 	if (!in->ack.n || oracle_ack_sort(&in->ack) ||
 	    oracle_ack_sign(&in->ack, in->signer) ||

@@ -322,6 +322,7 @@ struct ingest_stats {
 	 * records dropped while waiting to join */
 	uint64_t loss_msgs, loss_bad, holes_new;
 	uint64_t declared_lost, join_gap, join_wait;
+	uint64_t skip_refuted;	/* skipped records the gateway sent again */
 	uint64_t latency_us_sum, latency_n;
 	/* sample captured -> verified and stored here (record realtime to
 	 * now): a histogram over OD_LAT_BOUNDS_MS, the last bucket +Inf */
