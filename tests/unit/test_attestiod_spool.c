@@ -403,6 +403,51 @@ static void test_gc_at_start(void **st)
 	spool_fini(s);
 }
 
+/*
+ * Five declared holes: the nodes' acks list four and are cut below the
+ * fifth, the next acks state from the cut on (t_ack_cut in
+ * test_oracled_ingest).  Every record and every hole goes, nothing is
+ * counted as a mismatch.
+ */
+static void test_ack_cut(void **st)
+{
+	struct spool *s;
+	struct rec_meta m = { .instance = 9, .stream = 4, .gen = 1,
+			      .kind = RK_CHAINED };
+
+	(void)st;
+	assert_int_equal(0, spool_init(&s, &cfg));
+	for (int i = 0; i <= 25; i++) {
+		if (i >= 7 && i <= 15 && (i % 2))
+			continue;
+		if (i >= 8 && i <= 16 && !(i % 2)) {
+			m.seq = (uint64_t)i;
+			assert_int_equal(0, spool_hole(s, &m, (uint64_t)i - 1,
+						       (uint64_t)i - 1));
+		}
+		add(s, 4, (uint64_t)i);
+	}
+	assert_int_equal(0, spool_sync(s));
+	assert_int_equal(21, next(s));
+	assert_int_equal(5, M.holes_open);
+	for (int n = 0; n < 2; n++) {
+		memset(&ack, 0, sizeof(ack));
+		ack.n = 1;
+		ack.e[0] = (struct oracle_ack_entry){ .instance = 9, .stream = 4,
+			.generation = 1, .upto = 14, .from = 0, .nskip = 4,
+			.skip = { {7, 7}, {9, 9}, {11, 11}, {13, 13} } };
+		spool_ack(s, n, &ack);
+	}
+	assert_int_equal(10, M.spool_records);	/* 16..25 left: cut at 14 */
+	assert_int_equal(1, M.holes_open);
+	for (int n = 0; n < 2; n++)
+		ackx(s, n, 4, 25, 15, 15, 15);
+	assert_int_equal(0, M.spool_records);
+	assert_int_equal(0, M.holes_open);
+	assert_int_equal(0, M.acks_skip_mismatch);
+	spool_fini(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -417,6 +462,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_join_withheld, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gc_chunks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gc_at_start, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ack_cut, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

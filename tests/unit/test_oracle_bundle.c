@@ -952,6 +952,21 @@ static void stale_beacon(void **state)
 	d0.nbeacons = 2;
 	vr_dev0(&d0, "bundle beacon 0", &res);
 	oracle_signer_fini(&outsider);
+	/* a copied value: node 0 signs node 1's value of round 2 under its
+	 * round 1, which would make the readings covering it stale: refused
+	 * (review 4) */
+	{
+		static uint8_t cmsg[ORACLE_BEACON_MAX_LEN];
+		struct oracle_beacon cp = ob[1];
+
+		cp.round = ob[0].round;
+		assert_int_equal(oracle_beacon_sign(&cp, &signers[0]), 0);
+		assert_int_equal(oracle_beacon_encode(&cp, 0, cmsg, sizeof(cmsg),
+						      &d0.blen[0]), 0);
+		d0.bmsg[0] = cmsg;
+		vr_dev0(&d0, "twice (a copied beacon)", &res);
+		d0.bmsg[0] = msg[0];
+	}
 	/* freshness = required: the same with both beacons; a reading the
 	 * round uses under a beacon the bundle does not show: refused */
 	cfg_beacon = "beacon required period 10 start 1000 max_age 1";

@@ -1116,6 +1116,7 @@ static void t_beacon_one_per_round(void **state)
 	struct oracle_signer other;
 	struct beacons *b;
 	uint8_t key[32];
+	uint64_t r;
 
 	(void)state;
 	memset(key, 0x17, sizeof(key));
@@ -1124,31 +1125,152 @@ static void t_beacon_one_per_round(void **state)
 	memcpy(cfg.nodes[0], other.pub, ORACLE_PUB_LEN);
 	cfg.beacon_period = 60;
 	cfg.beacon_start = 1;
+	r = beacon_round_of(&cfg, (uint64_t)time(NULL));
 	node_up();
 	assert_int_equal(0, beacons_init(&b, &cfg, &st, &signer, ingest_fresh(in),
 					 no_publish, NULL));
 	bs = beacons_stats(b);
-	beacon_from(b, &other, 5, 0x01);
+	beacon_from(b, &other, r - 1, 0x01);
 	assert_int_equal(1, bs->received);
 	assert_int_equal(1, fresh_stats(ingest_fresh(in))->known);
-	beacon_from(b, &other, 5, 0x01);	/* redelivered */
+	beacon_from(b, &other, r - 1, 0x01);	/* redelivered */
 	assert_int_equal(1, bs->received);
 	assert_int_equal(0, bs->rejected);
-	for (int v = 2; v < 40; v++)		/* equivocation: round 5 again */
-		beacon_from(b, &other, 5, (uint8_t)v);
-	beacon_from(b, &other, 4, 0x77);	/* an older round */
+	for (int v = 2; v < 40; v++)		/* equivocation: round r - 1 again */
+		beacon_from(b, &other, r - 1, (uint8_t)v);
+	beacon_from(b, &other, r - 2, 0x77);	/* an older round */
 	assert_int_equal(39, bs->rejected);
 	assert_int_equal(1, bs->received);
 	assert_int_equal(1, fresh_stats(ingest_fresh(in))->known);
 	assert_int_equal(1, query_int("SELECT count(*) FROM beacon WHERE node<>?1"
 				      " AND round<>?2", 0, 0, -1));
-	beacon_from(b, &other, 6, 0x02);	/* the next round */
+	beacon_from(b, &other, r, 0x02);	/* the next round */
 	assert_int_equal(2, bs->received);
 	assert_int_equal(2, fresh_stats(ingest_fresh(in))->known);
 	beacons_fini(b);
 	node_down();
 	cfg.nnodes = 0;
 	cfg.beacon_period = cfg.beacon_start = 0;
+}
+
+/*
+ * Review 4: a configured node that copies another's fresh value under an
+ * older round of its own would make every reading covering that value
+ * look stale (a value's round is the earliest any node issued it in).  A
+ * value issued before, or a round that has ended, is refused.
+ */
+static void t_beacon_copied(void **state)
+{
+	const struct beacon_stats *bs;
+	struct oracle_signer h, m;
+	struct beacons *b;
+	uint8_t key[32];
+	uint64_t r;
+
+	(void)state;
+	memset(key, 0x17, sizeof(key));
+	assert_int_equal(0, oracle_signer_init(&h, key));
+	memset(key, 0x18, sizeof(key));
+	assert_int_equal(0, oracle_signer_init(&m, key));
+	cfg.nnodes = 2;
+	memcpy(cfg.nodes[0], h.pub, ORACLE_PUB_LEN);
+	memcpy(cfg.nodes[1], m.pub, ORACLE_PUB_LEN);
+	cfg.beacon_period = 60;
+	cfg.beacon_start = 1;
+	r = beacon_round_of(&cfg, (uint64_t)time(NULL));
+	node_up();
+	assert_int_equal(0, beacons_init(&b, &cfg, &st, &signer, ingest_fresh(in),
+					 no_publish, NULL));
+	bs = beacons_stats(b);
+	beacon_from(b, &h, r, 0xb3);		/* honest, fresh */
+	beacon_from(b, &m, r - 1, 0xb3);	/* copied, backdated */
+	beacon_from(b, &m, r, 0xb3);		/* copied */
+	beacon_from(b, &m, r - 5, 0x44);	/* a round long ended */
+	assert_int_equal(1, bs->received);
+	assert_int_equal(3, bs->rejected);
+	assert_int_equal((int64_t)r, query_int("SELECT min(round) FROM beacon "
+					       "WHERE node<>?1 AND round<>?2", 0, 0, -1));
+	beacon_from(b, &m, r, 0x45);		/* its own value: fine */
+	assert_int_equal(2, bs->received);
+	beacons_fini(b);
+	node_down();
+	cfg.nnodes = 0;
+	cfg.beacon_period = cfg.beacon_start = 0;
+}
+
+/*
+ * Five declared holes crossed by one message (review 4: the ack moved from
+ * past the oldest gap and the gateway, still holding seq 6 below it, never
+ * took another ack of the chain).  The ack lists the first four gaps and is
+ * cut below the fifth; the next ack states from the cut on; a record at or
+ * below the cut that comes again (the gateway did not take the cut ack)
+ * makes the node list from the start again.
+ */
+static void t_ack_cut(void **state)
+{
+	struct recs rs = { 0 }, sub = { 0 };
+	struct rstream s0;
+	const struct oracle_ack_entry *e;
+	const uint8_t *six = NULL;
+	uint32_t sixlen = 0;
+
+	(void)state;
+	rt_base = now_ns();
+	node_up();
+	stream_init(&s0, 0);
+	add_desc(&rs, &s0);			/* 0 */
+	for (int i = 0; i < 4; i++)
+		add_sample(&rs, &s0, 2150);	/* 1..4 */
+	add_cp(&rs, &s0, 1, 1000);		/* 5 */
+	publish(&rs);
+	recs_free(&rs);
+	for (int i = 0; i < 14; i++)
+		add_sample(&rs, &s0, 2150);	/* 6..19 */
+	add_cp(&rs, &s0, 2, 2000);		/* 20 */
+	for (uint64_t h = 7; h <= 15; h += 2)
+		declare(0, h, h);
+	for (int i = 0; i < rs.n; i++) {
+		struct attestio_rec_hdr h;
+		uint64_t q;
+
+		memcpy(&h, rs.r[i], sizeof(h));
+		q = le64toh(h.seq);
+		if (q == 6)
+			six = rs.r[i], sixlen = rs.len[i];
+		if (!(le32toh(h.flags) & ATTESTIO_RF_UNCHAINED) && q >= 7 &&
+		    q <= 15 && (q % 2))
+			continue;
+		memcpy(recs_new(&sub, rs.len[i]), rs.r[i], rs.len[i]);
+	}
+	publish(&sub);
+	e = ack_entry(0);
+	assert_int_equal(14, e->upto);		/* cut below gap 15 */
+	assert_int_equal(0, e->from);
+	assert_int_equal(4, e->nskip);
+	assert_int_equal(7, e->skip[0].first);
+	assert_int_equal(13, e->skip[3].last);
+	recs_free(&sub);
+	for (int i = 0; i < 4; i++)
+		add_sample(&sub, &s0, 2150);	/* 21..24 */
+	add_cp(&sub, &s0, 3, 3000);		/* 25 */
+	publish(&sub);
+	recs_free(&sub);
+	e = ack_entry(0);
+	assert_int_equal(25, e->upto);		/* from the cut on */
+	assert_int_equal(15, e->from);
+	assert_int_equal(1, e->nskip);
+	assert_int_equal(15, e->skip[0].first);
+	assert_int_equal(15, e->skip[0].last);
+	assert_non_null(six);
+	memcpy(recs_new(&sub, sixlen), six, sixlen);
+	publish(&sub);				/* seq 6 again */
+	e = ack_entry(0);
+	assert_int_equal(14, e->upto);
+	assert_int_equal(0, e->from);
+	assert_int_equal(4, e->nskip);
+	recs_free(&sub);
+	recs_free(&rs);
+	node_down();
 }
 
 /* TPM2B_PUBLIC bytes of a P-256 key (a fresh point): an AK or an EK. */
@@ -1308,9 +1430,11 @@ int main(void)
 		cmocka_unit_test(t_declared_lost),
 		cmocka_unit_test(t_late_join),
 		cmocka_unit_test(t_beacon_one_per_round),
+		cmocka_unit_test(t_beacon_copied),
 		cmocka_unit_test(t_rotation_unproven),
 		cmocka_unit_test(t_loss_bounded),
 		cmocka_unit_test(t_stale_round),
+		cmocka_unit_test(t_ack_cut),
 	};
 
 	setenv("TSS2_LOG", "all+NONE", 1);

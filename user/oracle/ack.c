@@ -140,7 +140,7 @@ int oracle_ack_parse(const uint8_t *buf, size_t len, struct oracle_ack *a,
 
 	memset(a, 0, sizeof(*a));
 	if (len > ORACLE_ACK_MAX_LEN)
-		r.why = "ack larger than 64 KiB";
+		r.why = "ack larger than 128 KiB";
 	if (!cr_head(&r, 5, &v) && v != 4)
 		r.why = "ack map must have exactly 4 keys";
 	cr_key(&r, OAK_GW);

@@ -597,8 +597,13 @@ static int verify(const uint8_t *final_buf, size_t final_len,
 		if (j == bm.n) {
 			memcpy(bm.v[bm.n], bc.value, 32);
 			bm.round[bm.n++] = bc.round;
-		} else if (bc.round < bm.round[j]) {
-			bm.round[j] = bc.round;
+		} else {
+			/* nodes refuse a value issued before (beacon.c): the
+			 * same value twice is a copy, under an older round it
+			 * would make fresh readings look stale */
+			fail(res, "bundle beacon %zu: its value is in the bundle "
+			     "twice (a copied beacon)", k);
+			goto out;
 		}
 	}
 	if (!final_buf)

@@ -240,6 +240,24 @@ static int round_check(struct beacons *b, const char *node,
 	return ret;
 }
 
+/* -EEXIST if @be's value is stored under another (node, round). */
+static int value_check(struct beacons *b, const char *node,
+		       const struct oracle_beacon *be)
+{
+	sqlite3_stmt *st = store_prep(b->s, "SELECT 1 FROM beacon WHERE value = ?"
+				      " AND NOT (node = ? AND round = ?)");
+	int ret;
+
+	if (!st)
+		return -EIO;
+	sqlite3_bind_blob(st, 1, be->value, ORACLE_BEACON_LEN, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, node, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, (int64_t)be->round);
+	ret = sqlite3_step(st) == SQLITE_ROW ? -EEXIST : 0;
+	sqlite3_finalize(st);
+	return ret;
+}
+
 void beacons_message(struct beacons *b, const char *node, const uint8_t *buf,
 		     size_t len)
 {
@@ -266,6 +284,20 @@ void beacons_message(struct beacons *b, const char *node, const uint8_t *buf,
 	}
 	if (be.round > beacon_round_of(b->c, now + b->c->max_clock_skew_s)) {
 		reject(b, node, "a round that has not started yet");
+		return;
+	}
+	/* Only the round in progress (or the one just ended: delivery
+	 * takes time), and only a value no node issued before: a node that
+	 * copies another's fresh value under an older round of its own would
+	 * make every reading covering it look stale (review 4) */
+	if (be.round + 1 < beacon_round_of(b->c, now > b->c->max_clock_skew_s ?
+					   now - b->c->max_clock_skew_s : 0)) {
+		reject(b, node, "a round that has ended");
+		return;
+	}
+	ret = value_check(b, id, &be);
+	if (ret < 0) {
+		reject(b, node, "a value another node or round issued already");
 		return;
 	}
 	ret = round_check(b, id, &be, &why);

@@ -53,6 +53,7 @@ struct chain {
 	uint64_t join_until;	/* first seen after its start: joins then, */
 	uint64_t join_low;	/* at the lowest seq seen until then */
 	int64_t gap_last;	/* highest seq of its gaps; -1 none, -2 unread */
+	int64_t skip_cut;	/* acks state nothing up to here (ack_skips); -1 */
 	int64_t refuted;	/* first of the last gap found refuted, -1 */
 	struct fed *q;		/* fed, not yet acked, oldest first */
 	size_t qh, qn, qcap;
@@ -140,6 +141,7 @@ static struct chain *chain_get(struct gw *g, uint32_t stream, bool known,
 	c->expected = -1;
 	c->frontier = -1;
 	c->gap_last = -2;
+	c->skip_cut = -1;
 	c->refuted = -1;
 	return c;
 }
@@ -1058,6 +1060,8 @@ static void one(struct ingest *in, struct gw *g, const uint8_t *rec, uint32_t le
 	if (c->expected >= 0 && (int64_t)seq < c->expected) {
 		in->st.dups++;
 		g->changed = true;	/* re-ack: the gateway may have lost it */
+		if ((int64_t)seq <= c->skip_cut)
+			c->skip_cut = -1;	/* it did not take the cut ack */
 		skip_refuted(g, c, seq);
 		return;
 	}
@@ -1663,27 +1667,28 @@ int ingest_message(struct ingest *in, const char *gwid, const uint8_t *buf,
 }
 
 /*
- * What ack entry @e (upto set) relies on (protocol.md "Acks", format 2):
- * the chain's gaps up to upto, newest first from table gap.  A gap from
- * seq 0 (a late join, or a declared start) is the entry's from; the
- * ORACLE_ACK_MAX_SKIPS newest others are listed (adjacent ones merged),
- * and from is set past an older one that does not fit, so the entry never
- * states a record the node skipped.  On a read error nothing is stated
- * (from = upto + 1).
+ * The join point and the skips of ack entry @e (protocol.md "Acks"): the
+ * gaps up to upto, oldest first.  With more than ORACLE_ACK_MAX_SKIPS,
+ * upto is cut just below the first that does not fit, and the following
+ * acks state nothing up to that cut (from = cut + 1), so the next gaps
+ * fit.  A record at or below the cut that comes again shows the gateway
+ * did not take that ack (it was lost, or a skip was refused): the cut is
+ * forgotten (one()) and the gaps are listed from the join point again.
+ * Moving from past gaps while the gateway still held records below them
+ * wedged the chain for good (review 4).
  */
-static void ack_skips(struct gw *g, const struct chain *c,
-		      struct oracle_ack_entry *e)
+static void ack_skips(struct gw *g, struct chain *c, struct oracle_ack_entry *e)
 {
-	struct oracle_ack_skip sk[ORACLE_ACK_MAX_SKIPS];
+	struct oracle_ack_skip *sk = e->skip;
 	uint32_t n = 0;
 	sqlite3_stmt *st;
 	int rc;
 
-	e->from = 0;
+	e->from = c->skip_cut >= 0 ? (uint64_t)c->skip_cut + 1 : 0;
 	e->nskip = 0;
 	st = chain_prep(g, c, "SELECT first, last FROM gap WHERE gw=? AND "
 			"instance=? AND stream=? AND gen=? AND last<=? "
-			"ORDER BY first DESC");
+			"ORDER BY first");
 	if (!st) {
 		e->from = e->upto + 1;
 		return;
@@ -1693,29 +1698,27 @@ static void ack_skips(struct gw *g, const struct chain *c,
 		uint64_t f = (uint64_t)sqlite3_column_int64(st, 0);
 		uint64_t l = (uint64_t)sqlite3_column_int64(st, 1);
 
-		if (f > l)
-			continue;
-		if (n && l + 1 >= sk[n - 1].first) {	/* adjacent, overlapping */
-			sk[n - 1].first = f;
+		if (f > l || l < e->from)
+			continue;		/* nothing stated there */
+		if (f == 0) {			/* joined at l + 1 */
+			e->from = l + 1;
+			n = 0;
+		} else if (n && f <= sk[n - 1].last + 1) {	/* adjacent */
 			if (l > sk[n - 1].last)
 				sk[n - 1].last = l;
 		} else if (n == ORACLE_ACK_MAX_SKIPS) {
-			e->from = l + 1;	/* older gaps: nothing stated */
+			e->upto = f - 1;	/* the cut: next acks from f */
+			c->skip_cut = (int64_t)e->upto;
 			break;
 		} else {
+			if (f < e->from)
+				f = e->from;
 			sk[n++] = (struct oracle_ack_skip){ f, l };
-		}
-		if (sk[n - 1].first == 0) {	/* joined at last + 1 */
-			e->from = sk[n - 1].last + 1;
-			n--;
-			break;
 		}
 	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		e->from = e->upto + 1, n = 0;
 	sqlite3_finalize(st);
-	for (uint32_t k = 0; k < n; k++)	/* oldest first */
-		e->skip[k] = sk[n - 1 - k];
 	e->nskip = n;
 	if (oracle_ack_entry_check(e)) {
 		e->from = e->upto + 1;
