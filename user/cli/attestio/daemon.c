@@ -62,7 +62,9 @@ int dm_parse(const char *buf, size_t len, struct dm *d, char *why, size_t cap)
 		if (!n || l[0] == '#')
 			continue;
 		sp = memchr(l, ' ', n);
-		if (!sp || strncmp(l, "attestiod_", 10) || sp == l + 10 ||
+		/* the buffer is not NUL-terminated: compare only bytes of
+		 * the line (strncmp read past a short last line: fuzzer) */
+		if (!sp || sp - l <= 10 || memcmp(l, "attestiod_", 10) ||
 		    sp + 1 == l + n) {
 			snprintf(why, cap, "line %zu is not \"attestiod_NAME VALUE\"", line);
 			return -1;
