@@ -379,7 +379,8 @@ static void test_gc_chunks(void **st)
 }
 
 /* Acks recorded (table ack) whose records were not deleted yet when the
- * daemon stopped: the next start deletes them. */
+ * daemon stopped: the next start deletes them.  A node no longer in the
+ * configuration ('gone', acked everything) counts toward no quorum. */
 static void test_gc_at_start(void **st)
 {
 	struct spool *s;
@@ -393,7 +394,8 @@ static void test_gc_at_start(void **st)
 	spool_fini(s);
 	assert_int_equal(SQLITE_OK, sqlite3_open(cfg.spool_path, &db));
 	assert_int_equal(SQLITE_OK, sqlite3_exec(db, "INSERT INTO ack VALUES"
-		"('node0', 9, 0, 1, 499), ('node1', 9, 0, 1, 520)", NULL, NULL, NULL));
+		"('node0', 9, 0, 1, 499), ('node1', 9, 0, 1, 520), "
+		"('gone', 9, 0, 1, 599)", NULL, NULL, NULL));
 	sqlite3_close(db);
 	assert_int_equal(0, spool_init(&s, &cfg));
 	assert_int_equal(600, M.spool_records);

@@ -144,6 +144,35 @@ static void rollback(struct spool *s)
 	sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
 }
 
+/* Acks of nodes no longer in the configuration count toward no quorum
+ * (review 4): their rows go, at start and on a reload. */
+static void ack_purge(struct spool *s)
+{
+	sqlite3_stmt *st;
+	int keep;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT DISTINCT node FROM ack", -1, &st,
+			       NULL) != SQLITE_OK)
+		return;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *n = (const char *)sqlite3_column_text(st, 0);
+		sqlite3_stmt *del;
+
+		keep = 0;
+		for (int i = 0; n && i < s->c->nnodes; i++)
+			keep |= !strcmp(n, s->c->node_ids[i]);
+		if (keep || sqlite3_prepare_v2(s->db, "DELETE FROM ack WHERE node=?",
+					       -1, &del, NULL) != SQLITE_OK)
+			continue;
+		sqlite3_bind_text(del, 1, n, -1, SQLITE_TRANSIENT);
+		if (sqlite3_step(del) == SQLITE_DONE)
+			logmsg(LOG_NOTICE, "spool: acks of node %s (no longer "
+			       "configured) dropped", n);
+		sqlite3_finalize(del);
+	}
+	sqlite3_finalize(st);
+}
+
 int spool_init(struct spool **sp, const struct config *c)
 {
 	struct spool *s = calloc(1, sizeof(*s));
@@ -174,6 +203,7 @@ int spool_init(struct spool **sp, const struct config *c)
 	M.holes_open = (uint64_t)scalar(s, "SELECT count(*) FROM hole", 0);
 	s->loss_ver = M.holes_open ? 1 : 0;
 	s->gc_pending = true;	/* acked before a stop, not yet deleted */
+	ack_purge(s);
 	logmsg(LOG_INFO, "spool %s: %" PRIu64 " records (%" PRIu64 " bytes) to resume",
 	       c->spool_path, s->count, s->bytes);
 	*sp = s;
@@ -187,6 +217,7 @@ void spool_reconfig(struct spool *s, const struct config *c)
 	 * again when the records are retransmitted) */
 	s->nackq = 0;
 	s->c = c;
+	ack_purge(s);
 }
 
 void spool_fini(struct spool *s)
