@@ -774,33 +774,33 @@ if want lost_declared; then
 	npids=()
 fi
 
-# forged_loss (review 3, the broker row of threat-model.md): a broker
-# drops stream 0 seq 150..154 towards the node and publishes a forged,
-# retained loss declaration naming them.  Before the daemon runs, the node
-# gets the daemon's records as that broker delivers them: it skips
-# 150..154 (gap 'declared') and acks past them, naming the skip.  The
-# daemon still holds 150..154: it must count the ack only below 150
-# (acks_skip_mismatch_total), keep stream 0 from 150 on and send it
-# again; stream 1 drains.  (Without the check the spool empties.)  The
-# node sees 150..154 come again and says so (audit skip-refuted).
+# forged_loss (review 3 and 4, the broker row of threat-model.md): a
+# broker drops stream 0 seq 150..154 towards the node and publishes a
+# forged, retained loss declaration naming them.  Before the daemon runs,
+# the node gets the daemon's records as that broker delivers them: it
+# skips 150..154 (gap 'declared') and acks past them, naming the skip.
+# The daemon still holds 150..154 (it counts an ack entry only below a
+# skipped record it holds) and sends them: the node sees them come again
+# (audit skip-refuted), verifies them against the chain and takes them
+# (gap fill, audit gap-filled); its acks then skip nothing, the daemon's
+# spool drains to 0 and the node holds every record once, no gap left.
+# (Before the gap fill the chain stayed wedged: the spool kept stream 0
+# from 150 on for good.)
 if want forged_loss; then
 	d=$base/forged_loss
 	mkdir -p "$d"
 	"$gen" "$d/records.bin" "$d/ak.pem" 2 100 3 0
 	total=$(file_records "$d/records.bin")
-	kept=$(python3 - "$d/records.bin" "$d/first.bin" <<-'EOP'
+	python3 - "$d/records.bin" "$d/first.bin" <<-'EOP'
 	import struct, sys
-	d = open(sys.argv[1], "rb").read(); o = 0; out = []; kept = 0
+	d = open(sys.argv[1], "rb").read(); o = 0; out = []
 	while o + 40 <= len(d):
 	    l, = struct.unpack_from("<I", d, o + 4)
 	    st, fl, seq = struct.unpack_from("<IIQ", d, o + 8)
-	    if st == 0 and seq >= 150 and not fl & 1: kept += 1
 	    if not (st == 0 and 150 <= seq <= 154 and not fl & 1): out.append(d[o:o + l])
 	    o += l
 	open(sys.argv[2], "wb").write(b"".join(out))
-	print(kept)
 	EOP
-	)
 	broker_start "$d"
 	node_start "$d" n1 "$nodekey"
 	sleep 1
@@ -829,27 +829,33 @@ if want forged_loss; then
 	bpub_gw records "$d/first.bin"		# delivered again: 150..154 skipped
 	sleep 1
 	skipped=$(db_summary "$d/n1.db")
+	skipack=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select coalesce(max(acked),-1) from chain where stream=0").fetchone()[0])' "$d/n1.db")
 	gw_conf "$d"
 	gw_start "$d"
-	end=$((SECONDS + 30))
+	want_sum="records $total holes [] declared 0 join 0"
+	end=$((SECONDS + 40))
 	while [ $SECONDS -lt $end ]; do
-		[ "$(metric spool_records)" = "$kept" ] && [ "$(metric acks_skip_mismatch_total)" != 0 ] &&
-			[ "$(metric retransmits_total)" != 0 ] && break
+		sum=$(db_summary "$d/n1.db")
+		[ "$sum" = "$want_sum" ] && [ "$(metric spool_records)" = 0 ] && break
 		sleep 0.2
 	done
-	sleep 2		# settled: nothing more goes
+	sleep 1
+	sum=$(db_summary "$d/n1.db")
 	spool=$(metric spool_records)
 	mism=$(metric acks_skip_mismatch_total)
-	low=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select coalesce(min(seq),-1) from rec where stream=0 and kind=1").fetchone()[0])' "$d/spool.db")
+	filled=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from rec where stream=0 and seq between 150 and 154 and state=0").fetchone()[0])' "$d/n1.db")
+	dup=$(python3 -c 'import sqlite3,sys; db=sqlite3.connect(sys.argv[1]); print(db.execute("select count(*) from rec").fetchone()[0] - db.execute("select count(*) from (select distinct instance, stream, gen, seq from rec)").fetchone()[0])' "$d/n1.db")
 	if [ "$skipped" = "records $((total - 5)) holes ['0:150..154'] declared 5 join 0" ] &&
-	   [ "$spool" = "$kept" ] && [ "$low" = 150 ] && [ "${mism:-0}" -gt 0 ] &&
-	   grep -q "which the gateway still holds" "$d/gw.log" &&
-	   grep -q "skipped seq 150..154 (declared): the gateway still holds it" "$d/n1.log"; then
-		ok "forged_loss (node skipped the dropped 150..154 under a forged declaration; the daemon kept stream 0 from seq 150: $spool records, $mism ack entries cut, logged; the node saw them come again: skip-refuted)"
+	   [ "$skipack" -gt 154 ] && [ "$sum" = "$want_sum" ] && [ "$spool" = 0 ] &&
+	   [ "$filled" = 5 ] && [ "$dup" = 0 ] &&
+	   grep -q "skipped seq 150..154 (declared): the gateway still holds it" "$d/n1.log" &&
+	   grep -q "came again and verified against the chain: gap filled" "$d/n1.log"; then
+		ok "forged_loss (node skipped the dropped 150..154 under a forged declaration and acked to $skipack naming the skip; the daemon kept and sent them again ($mism ack entries counted short): the node verified and took them (gap fill), spool drained to 0, all $total records once, no gap)"
 	else
-		notok "forged_loss" "node: $skipped (want $((total - 5)) records, 0:150..154 declared 5)" \
-			"spool $spool (want $kept), lowest stream 0 seq $low (want 150), acks_skip_mismatch $mism" \
-			"$(tail -3 "$d/gw.log")" "$(grep -m1 "came again" "$d/n1.log")"
+		notok "forged_loss" "node before: $skipped (want $((total - 5)) records, 0:150..154 declared 5), acked $skipack" \
+			"node after: $sum (want $want_sum), 150..154 verified $filled, duplicates $dup" \
+			"spool $spool (want 0), acks_skip_mismatch $mism" \
+			"$(tail -3 "$d/gw.log")" "$(grep -m2 "came again" "$d/n1.log")"
 	fi
 	kill "$gw" "$broker" "${npids[@]}" 2> /dev/null
 	wait "$gw" "$broker" "${npids[@]}" 2> /dev/null

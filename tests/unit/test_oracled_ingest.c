@@ -65,6 +65,27 @@ static void node_up(void)
 	node_up_at(":memory:");
 }
 
+/* A fresh database file from template @db (mkstemp), and its removal
+ * (with its WAL, shared memory and lock files). */
+static void db_create(char *db)
+{
+	int fd = mkstemp(db);
+
+	assert_true(fd >= 0);
+	close(fd);
+}
+
+static void db_remove(char *db)
+{
+	unlink(db);
+	strcat(db, "-wal");
+	unlink(db);
+	strcpy(db + strlen(db) - 4, "-shm");
+	unlink(db);
+	strcpy(db + strlen(db) - 4, ".lock");
+	unlink(db);
+}
+
 static void node_down(void)
 {
 	ingest_fini(in);
@@ -301,13 +322,10 @@ static void t_restart_readings(void **state)
 	char db[] = "/tmp/test_oracled_ingest_db.XXXXXX";
 	struct recs rs = { 0 };
 	struct rstream s;
-	int fd;
 
 	(void)state;
 	rt_base = now_ns();
-	fd = mkstemp(db);
-	assert_true(fd >= 0);
-	close(fd);
+	db_create(db);
 	node_up_at(db);
 	stream_init(&s, 0);
 	add_desc(&rs, &s);		/* 0: scale 10 */
@@ -331,13 +349,7 @@ static void t_restart_readings(void **state)
 	assert_float_equal(21.7, reading(8), 1e-9);
 	assert_int_equal(0, ingest_stats(in)->bad);
 	node_down();
-	unlink(db);
-	strcat(db, "-wal");
-	unlink(db);
-	strcpy(db + strlen(db) - 4, "-shm");
-	unlink(db);
-	strcpy(db + strlen(db) - 4, ".lock");
-	unlink(db);
+	db_remove(db);
 }
 
 /* One integer of stream 0's (gateway, generation @gen[, seq @seq]). */
@@ -642,9 +654,10 @@ static void t_tiers(void **state)
 	assert_int_equal(0, registry_tier(&g));
 }
 
-/* Every record of @rs but the chained ones with seq @lo..@hi (a broker
- * that dropped them, or a log that lost them). */
-static void publish_except(const struct recs *rs, uint64_t lo, uint64_t hi)
+/* The records of @rs whose being a chained one with seq @lo..@hi is
+ * @inside, in one batch. */
+static void publish_sel(const struct recs *rs, uint64_t lo, uint64_t hi,
+			bool inside)
 {
 	struct recs sub = { 0 };
 
@@ -652,13 +665,26 @@ static void publish_except(const struct recs *rs, uint64_t lo, uint64_t hi)
 		struct attestio_rec_hdr h;
 
 		memcpy(&h, rs->r[i], sizeof(h));
-		if (!(le32toh(h.flags) & ATTESTIO_RF_UNCHAINED) &&
-		    le64toh(h.seq) >= lo && le64toh(h.seq) <= hi)
+		if ((!(le32toh(h.flags) & ATTESTIO_RF_UNCHAINED) &&
+		     le64toh(h.seq) >= lo && le64toh(h.seq) <= hi) != inside)
 			continue;
 		memcpy(recs_new(&sub, rs->len[i]), rs->r[i], rs->len[i]);
 	}
 	publish(&sub);
 	recs_free(&sub);
+}
+
+/* Every record of @rs but the chained ones with seq @lo..@hi (a broker
+ * that dropped them, or a log that lost them). */
+static void publish_except(const struct recs *rs, uint64_t lo, uint64_t hi)
+{
+	publish_sel(rs, lo, hi, false);
+}
+
+/* The chained records of @rs with seq @lo..@hi (a gap retransmitted). */
+static void publish_only(const struct recs *rs, uint64_t lo, uint64_t hi)
+{
+	publish_sel(rs, lo, hi, true);
 }
 
 /* The gateway's loss declaration: stream @stream (generation 0) seqs
@@ -683,6 +709,17 @@ static int64_t nrec(void)
 			 0, 0, -1);
 }
 
+/* Stream 0's chain to its first checkpoint: descriptor 0, samples 1..4
+ * (21.5), checkpoint 5 (epoch 1). */
+static void chain_start(struct recs *rs, struct rstream *s0)
+{
+	stream_init(s0, 0);
+	add_desc(rs, s0);
+	for (int i = 0; i < 4; i++)
+		add_sample(rs, s0, 2150);
+	add_cp(rs, s0, 1, 1000);
+}
+
 /*
  * Issue 10, gap 1: `lost` records (retransmitted: the same one twice) no
  * longer excuse anything by count: a record the broker dropped (seq 8)
@@ -700,11 +737,7 @@ static void t_declared_lost(void **state)
 	rt_base = now_ns();
 	node_up();
 	is = ingest_stats(in);
-	stream_init(&s0, 0);
-	add_desc(&rs, &s0);			/* 0 */
-	for (int i = 0; i < 4; i++)
-		add_sample(&rs, &s0, 2150);	/* 1..4 */
-	add_cp(&rs, &s0, 1, 1000);		/* 5 */
+	chain_start(&rs, &s0);			/* 0..5 */
 	publish(&rs);
 	recs_free(&rs);
 	assert_int_equal(5, acked(0));
@@ -754,23 +787,26 @@ static void t_declared_lost(void **state)
 	recs_free(&r2);
 	assert_int_equal(0, is->skip_refuted);	/* plain duplicates */
 	/* 16..17 come after all: the gateway held them (the declaration was
-	 * not its own): counted per record, audited once, not taken */
+	 * not its own): counted, audited once, and taken (gap fill: they
+	 * verify against the chain); the second time plain duplicates */
 	publish(&rs);
 	publish(&rs);
-	assert_int_equal(4, is->skip_refuted);
+	assert_int_equal(2, is->skip_refuted);
 	assert_int_equal(1, query_int("SELECT count(*) FROM audit WHERE "
 				      "event='skip-refuted' AND subject=? AND ?=0",
 				      0, 0, -1));
-	assert_int_equal(-1, rec_state(0, 16));
+	assert_int_equal(ATT_REC_VERIFIED, rec_state(0, 16));
+	assert_int_equal(2, is->filled);
 	recs_free(&rs);
 	assert_int_equal(21, acked(0));
+	assert_int_equal(0, ack_entry(0)->nskip);
 	assert_int_equal(2, is->declared_lost);
 	assert_int_equal(1, is->holes_new);
 	assert_int_equal(2, is->loss_msgs);
-	/* produced 22 = delivered 20 + declared lost 2 */
-	assert_int_equal(20, nrec());
-	assert_int_equal(2, query_int("SELECT sum(last - first + 1) FROM gap WHERE "
-				      "gw=? AND why='declared' AND gen=?", 0, 0, -1));
+	/* produced 22 = delivered 20 + filled 2; no gap left */
+	assert_int_equal(22, nrec());
+	assert_int_equal(0, query_int("SELECT count(*) FROM gap WHERE gw=? AND gen=?",
+				      0, 0, -1));
 	/* used up: deleted, and not stored again when declared again */
 	assert_int_equal(0, query_int("SELECT count(*) FROM hole WHERE gw=? AND gen=?",
 				      0, 0, -1));
@@ -871,6 +907,221 @@ static void t_late_join(void **state)
 	recs_free(&r1);
 	recs_free(&r2);
 	cfg.join_period_s = 0;
+	node_down();
+}
+
+static int64_t ngap(void)
+{
+	return query_int("SELECT count(*) FROM gap WHERE gw=? AND gen=?", 0, 0, -1);
+}
+
+static int nreading_seq(uint64_t seq)
+{
+	return (int)query_int("SELECT count(*) FROM reading WHERE gw=? AND "
+			      "stream=0 AND gen=? AND seq=?", 0, seq, -1);
+}
+
+/*
+ * Issue 10, M1 (review 4): gap fill.  A broker drops 8..9 and forges a
+ * declaration naming them: the node skips them and acks past them naming
+ * the skip; the gateway keeps them and retransmits.  They verify against
+ * the chain (7 before, 10.. after, checkpoint 13 covers them): taken,
+ * VERIFIED, the gap gone, the ack skips nothing; no readings of them are
+ * stored.  14..16 wait for their checkpoint across a restart: the
+ * filled records (stored after 13) are not fed again, 17 verifies them.
+ * Then a gap holding a checkpoint (18..25, 25 a checkpoint) while
+ * 26..29 wait for theirs: the fill takes 18..25; after a restart the node
+ * resumes from a checkpoint it got in order (17), not from the filled
+ * one, and acks on when 30 comes.
+ */
+static void t_gap_fill(void **state)
+{
+	char db[] = "/tmp/test_oracled_ingest_fill.XXXXXX";
+	const struct ingest_stats *is;
+	struct recs rs = { 0 };
+	struct rstream s0;
+
+	(void)state;
+	rt_base = now_ns();
+	db_create(db);
+	node_up_at(db);
+	is = ingest_stats(in);
+	chain_start(&rs, &s0);			/* 0..5 */
+	for (int i = 0; i < 7; i++)
+		add_sample(&rs, &s0, 2160);	/* 6..12 */
+	add_cp(&rs, &s0, 2, 2000);		/* 13 */
+	declare(0, 8, 9);			/* forged */
+	publish_except(&rs, 8, 9);
+	assert_int_equal(13, acked(0));
+	assert_int_equal(1, ack_entry(0)->nskip);
+	assert_int_equal(1, ngap());
+	publish_only(&rs, 8, 9);		/* the gateway held them */
+	assert_int_equal(2, is->filled);
+	assert_int_equal(0, is->fill_refused);
+	assert_int_equal(ATT_REC_VERIFIED, rec_state(0, 8));
+	assert_int_equal(ATT_REC_VERIFIED, rec_state(0, 9));
+	assert_int_equal(0, ngap());
+	assert_int_equal(13, ack_entry(0)->upto);
+	assert_int_equal(0, ack_entry(0)->from);
+	assert_int_equal(0, ack_entry(0)->nskip);
+	assert_int_equal(0, nreading_seq(8) + nreading_seq(9));
+	assert_int_equal(1, query_int("SELECT count(*) FROM audit WHERE "
+				      "event='gap-filled' AND subject=? AND ?=0",
+				      0, 0, -1));
+	assert_int_equal(GW_ACTIVE, registry_at(reg, 0)->state);
+	publish_only(&rs, 8, 9);		/* again: plain duplicates */
+	assert_int_equal(2, is->filled);
+	recs_free(&rs);
+	for (int i = 0; i < 3; i++)
+		add_sample(&rs, &s0, 2165);	/* 14..16: no checkpoint yet */
+	publish(&rs);
+	recs_free(&rs);
+	assert_int_equal(13, acked(0));
+	node_down();
+	node_up_at(db);				/* restart */
+	is = ingest_stats(in);
+	add_cp(&rs, &s0, 3, 3000);		/* 17 */
+	publish(&rs);
+	recs_free(&rs);
+	assert_int_equal(17, acked(0));
+	for (uint64_t q = 14; q <= 17; q++)
+		assert_int_equal(ATT_REC_VERIFIED, rec_state(0, q));
+	assert_int_equal(0, is->bad);
+	assert_int_equal(GW_ACTIVE, registry_at(reg, 0)->state);
+	/* a gap with a checkpoint in it, the records after it unjudged */
+	for (int i = 0; i < 7; i++)
+		add_sample(&rs, &s0, 2170);	/* 18..24 */
+	add_cp(&rs, &s0, 4, 4000);		/* 25 */
+	for (int i = 0; i < 4; i++)
+		add_sample(&rs, &s0, 2180);	/* 26..29 */
+	declare(0, 18, 25);
+	publish_except(&rs, 18, 25);
+	assert_int_equal(17, acked(0));		/* 26..29: no verdict yet */
+	publish_only(&rs, 18, 25);
+	assert_int_equal(8, is->filled);
+	assert_int_equal(ATT_REC_VERIFIED, rec_state(0, 25));
+	assert_int_equal(0, ngap());
+	recs_free(&rs);
+	node_down();
+	node_up_at(db);				/* restart */
+	is = ingest_stats(in);
+	add_cp(&rs, &s0, 5, 5000);		/* 30 */
+	publish(&rs);
+	recs_free(&rs);
+	assert_int_equal(30, acked(0));
+	assert_int_equal(0, ack_entry(0)->nskip);
+	assert_int_equal(0, is->bad);
+	assert_int_equal(GW_ACTIVE, registry_at(reg, 0)->state);
+	assert_int_equal(31, nrec());
+	node_down();
+	db_remove(db);
+}
+
+/*
+ * Gap fill of a withheld chain start (review 3's second attack): the
+ * broker withholds 0..4 from the node past join_period; the node joins at
+ * 5 (its acks say from 5).  The gateway still holds 0..4 and sends them:
+ * they verify from the chain's genesis to checkpoint 7 and are taken; the
+ * ack then states the whole chain (from 0, no skip).
+ */
+static void t_join_fill(void **state)
+{
+	const struct ingest_stats *is;
+	struct recs rs = { 0 };
+	struct rstream s0;
+
+	(void)state;
+	rt_base = now_ns();
+	cfg.join_period_s = 1;
+	node_up();
+	is = ingest_stats(in);
+	stream_init(&s0, 0);
+	add_desc(&rs, &s0);			/* 0 */
+	for (int i = 0; i < 6; i++)
+		add_sample(&rs, &s0, 2150);	/* 1..6 */
+	add_cp(&rs, &s0, 1, 1000);		/* 7 */
+	publish_except(&rs, 0, 4);		/* first sight: 5 */
+	sleep(2);
+	publish_except(&rs, 0, 4);		/* joins at 5 */
+	assert_int_equal(7, acked(0));
+	assert_int_equal(5, ack_entry(0)->from);
+	assert_int_equal(1, ngap());
+	publish(&rs);				/* the gateway held 0..4 */
+	assert_int_equal(5, is->filled);
+	assert_int_equal(ATT_REC_VERIFIED, rec_state(0, 0));
+	assert_int_equal(ATT_REC_VERIFIED, rec_state(0, 4));
+	assert_int_equal(0, ngap());
+	assert_int_equal(7, ack_entry(0)->upto);
+	assert_int_equal(0, ack_entry(0)->from);
+	assert_int_equal(0, ack_entry(0)->nskip);
+	assert_int_equal(8, nrec());
+	recs_free(&rs);
+	cfg.join_period_s = 0;
+	node_down();
+}
+
+/*
+ * Gap fill refused: the broker sends, for a skipped seq, a record that is
+ * well formed but not the chain's (another value): it does not link, the
+ * node refuses it with the reason (audited), takes nothing, keeps the gap
+ * and its ack's skip, and does not quarantine the gateway (the broker
+ * wrote it).  The genuine records still fill the gap afterwards.
+ */
+static void t_fill_refused(void **state)
+{
+	const struct ingest_stats *is;
+	struct recs rs = { 0 }, fake = { 0 };
+	struct rstream s0, f0;
+
+	(void)state;
+	rt_base = now_ns();
+	node_up();
+	is = ingest_stats(in);
+	chain_start(&rs, &s0);			/* 0..5 */
+	for (int i = 0; i < 2; i++)
+		add_sample(&rs, &s0, 2160);	/* 6..7 */
+	f0 = s0;
+	add_sample(&fake, &f0, 9990);		/* a seq 8 of the broker's */
+	add_sample(&fake, &f0, 9990);		/* and 9 */
+	for (int i = 0; i < 5; i++)
+		add_sample(&rs, &s0, 2160);	/* 8..12 */
+	add_cp(&rs, &s0, 2, 2000);		/* 13 */
+	declare(0, 8, 9);
+	publish_except(&rs, 8, 9);
+	assert_int_equal(13, acked(0));
+	publish(&fake);
+	assert_int_equal(0, is->filled);
+	assert_int_equal(2, is->fill_refused);
+	assert_int_equal(-1, rec_state(0, 8));
+	assert_int_equal(1, ngap());
+	assert_int_equal(1, ack_entry(0)->nskip);
+	assert_int_equal(8, ack_entry(0)->skip[0].first);
+	assert_int_equal(9, ack_entry(0)->skip[0].last);
+	assert_int_equal(1, query_int("SELECT count(*) FROM audit WHERE "
+				      "event='fill-refused' AND subject=? AND ?=0 AND "
+				      "detail LIKE '%does not verify%'", 0, 0, -1));
+	assert_int_equal(GW_ACTIVE, registry_at(reg, 0)->state);
+	assert_int_equal(0, nreading_seq(8));
+	/* a record that is not even well formed: refused too */
+	{
+		struct recs junk = { 0 };
+		uint8_t *r;
+
+		memcpy(r = recs_new(&junk, fake.len[0]), fake.r[0], fake.len[0]);
+		r[fake.len[0] - 1] ^= 0xff;	/* padding not zero */
+		publish(&junk);
+		recs_free(&junk);
+	}
+	assert_int_equal(3, is->fill_refused);
+	assert_int_equal(1, ngap());
+	assert_int_equal(GW_ACTIVE, registry_at(reg, 0)->state);
+	publish_only(&rs, 8, 9);		/* the gateway's own */
+	assert_int_equal(2, is->filled);
+	assert_int_equal(ATT_REC_VERIFIED, rec_state(0, 8));
+	assert_int_equal(0, ngap());
+	assert_int_equal(0, ack_entry(0)->nskip);
+	recs_free(&rs);
+	recs_free(&fake);
 	node_down();
 }
 
@@ -982,35 +1233,16 @@ static void beacon_row(const struct oracle_signer *o, uint64_t round, uint8_t v)
 }
 
 /*
- * Readings of a checkpoint covering a stale beacon do not count (oracle.md
- * "Stale readings do not count"): a feed of one device, rounds of 10 s on
- * the beacon clock; round 3's last second is in beacon round 3 and
- * max_age is 1.  Samples 1 and 2 are verified by a checkpoint covering
- * round 1's beacon (stale for round 3), sample 4 by one covering round
- * 3's: the round settles on sample 4 alone (with all three, on sample 2:
- * the lower median), counts 2 excluded readings, and its evidence bundle
- * re-verifies offline to the same value (the verifier takes the beacons'
- * rounds from the bundle's beacons item).
+ * Feed "f" of one device (gateway 0, stream 0, channel 0): rounds of 10 s
+ * from @start, settled by one node (this one), beacon freshness @fresh.
+ * The config digest commits to the AK file's bytes: *@ak (malloc'd),
+ * *@aklen.  feed_done() undoes it.
  */
-static void t_stale_round(void **state)
+static void feed_one(uint64_t start, int fresh, uint8_t **ak, size_t *aklen)
 {
-	const uint64_t start = (uint64_t)time(NULL) - 200;
 	struct od_feed_conf *f = &cfg.feed[0];
-	struct oracle_vr_result res;
-	struct oracle_vr_gw pin = { 0 };
-	struct recs rs = { 0 };
-	struct rstream s0;
-	struct round *rd;
-	uint8_t b1[32], b3[32], *ak = NULL, *bundle;
-	struct qopt q1 = { .key = key1, .clock = 1000, .beacon = b1 };
-	struct qopt q3 = { .key = key1, .clock = 2000, .beacon = b3 };
-	sqlite3_stmt *qb;
-	size_t aklen = 0, blen;
 	FILE *fa;
 
-	(void)state;
-	memset(b1, 0xb1, 32);
-	memset(b3, 0xb3, 32);
 	memset(f, 0, sizeof(*f));
 	strcpy(f->name, "f");
 	f->chan_type = -1;
@@ -1027,19 +1259,60 @@ static void t_stale_round(void **state)
 	cfg.nnodes = 1;
 	memcpy(cfg.nodes[0], signer.pub, ORACLE_PUB_LEN);
 	cfg.t = 1;
+	cfg.beacon_freshness = fresh;
+	fa = fopen(ak_path, "rb");
+	assert_non_null(fa);
+	*ak = malloc(4096);
+	assert_non_null(*ak);
+	*aklen = fread(*ak, 1, 4096, fa);
+	fclose(fa);
+	SHA256(*ak, *aklen, cfg.gw[0].ak_sha);
+	cfg.gw[0].pins_read = true;
+	oracle_feed_id(f->name, f->feed_id);
+}
+
+static void feed_done(void)
+{
+	cfg.nfeeds = 0;
+	cfg.nnodes = 0;
+	cfg.t = 0;
 	cfg.beacon_freshness = OD_FRESH_OPTIONAL;
+	cfg.beacon_max_age = 0;
+	cfg.gw[0].pins_read = false;
+}
+
+/*
+ * Readings of a checkpoint covering a stale beacon do not count (oracle.md
+ * "Stale readings do not count"): a feed of one device, rounds of 10 s on
+ * the beacon clock; round 3's last second is in beacon round 3 and
+ * max_age is 1.  Samples 1 and 2 are verified by a checkpoint covering
+ * round 1's beacon (stale for round 3), sample 4 by one covering round
+ * 3's: the round settles on sample 4 alone (with all three, on sample 2:
+ * the lower median), counts 2 excluded readings, and its evidence bundle
+ * re-verifies offline to the same value (the verifier takes the beacons'
+ * rounds from the bundle's beacons item).
+ */
+static void t_stale_round(void **state)
+{
+	const uint64_t start = (uint64_t)time(NULL) - 200;
+	struct oracle_vr_result res;
+	struct oracle_vr_gw pin = { 0 };
+	struct recs rs = { 0 };
+	struct rstream s0;
+	struct round *rd;
+	uint8_t b1[32], b3[32], *ak = NULL, *bundle;
+	struct qopt q1 = { .key = key1, .clock = 1000, .beacon = b1 };
+	struct qopt q3 = { .key = key1, .clock = 2000, .beacon = b3 };
+	sqlite3_stmt *qb;
+	size_t aklen = 0, blen;
+
+	(void)state;
+	memset(b1, 0xb1, 32);
+	memset(b3, 0xb3, 32);
+	feed_one(start, OD_FRESH_OPTIONAL, &ak, &aklen);
 	cfg.beacon_period = 10;
 	cfg.beacon_start = start;
 	cfg.beacon_max_age = 1;
-	/* the config digest commits to the AK file's bytes */
-	fa = fopen(ak_path, "rb");
-	assert_non_null(fa);
-	ak = malloc(4096);
-	aklen = fread(ak, 1, 4096, fa);
-	fclose(fa);
-	SHA256(ak, aklen, cfg.gw[0].ak_sha);
-	cfg.gw[0].pins_read = true;
-	oracle_feed_id(f->name, f->feed_id);
 	node_up();
 	beacon_row(&signer, 1, 0xb1);
 	beacon_row(&signer, 3, 0xb3);
@@ -1078,12 +1351,95 @@ static void t_stale_round(void **state)
 	free(ak);
 	round_fini(rd);
 	node_down();
-	cfg.nfeeds = 0;
-	cfg.nnodes = 0;
-	cfg.t = 0;
-	cfg.beacon_freshness = OD_FRESH_OPTIONAL;
-	cfg.beacon_max_age = 0;
-	cfg.gw[0].pins_read = false;
+	feed_done();
+}
+
+/* The stored evidence bundle of feed f's round @r (malloc'd), or NULL. */
+static uint8_t *bundle_of(uint64_t r, size_t *len)
+{
+	sqlite3_stmt *q = store_prep(&st, "SELECT data FROM bundle WHERE feed='f' "
+				     "AND round=?");
+	uint8_t *b = NULL;
+
+	assert_non_null(q);
+	sqlite3_bind_int64(q, 1, (int64_t)r);
+	if (sqlite3_step(q) == SQLITE_ROW) {
+		*len = (size_t)sqlite3_column_bytes(q, 0);
+		b = malloc(*len);
+		assert_non_null(b);
+		memcpy(b, sqlite3_column_blob(q, 0), *len);
+	}
+	sqlite3_finalize(q);
+	return b;
+}
+
+/*
+ * A gap fill does not change a reported round, nor count in one to come:
+ * round 3 (one device) settles on samples 1..3 (21, 22, 23: 22) while a
+ * forged declaration made the node skip sample 5 (99).  Then 5 is filled:
+ * round 3's bundle stays byte for byte, no reading of 5 is stored, and
+ * round 4 (no reading in its window: the newest earlier one counts)
+ * reports 23, not the filled 99.
+ */
+static void t_fill_round(void **state)
+{
+	const uint64_t start = (uint64_t)time(NULL) - 200;
+	struct oracle_vr_result res;
+	struct oracle_vr_gw pin = { 0 };
+	struct recs rs = { 0 };
+	struct rstream s0;
+	struct round *rd;
+	uint8_t *ak, *b3, *b3after, *b4;
+	size_t aklen, l3 = 0, l3after = 0, l4 = 0;
+
+	(void)state;
+	feed_one(start, OD_FRESH_OFF, &ak, &aklen);
+	node_up();
+	rt_base = (int64_t)(start + 21) * 1000000000;	/* round 3 */
+	stream_init(&s0, 0);
+	add_desc(&rs, &s0);			/* 0 */
+	add_sample(&rs, &s0, 2100);		/* 1 */
+	add_sample(&rs, &s0, 2200);		/* 2 */
+	add_sample(&rs, &s0, 2300);		/* 3 */
+	add_cp(&rs, &s0, 1, 1000);		/* 4 */
+	add_sample(&rs, &s0, 9900);		/* 5: skipped, then filled */
+	add_sample(&rs, &s0, 2250);		/* 6 */
+	add_cp(&rs, &s0, 2, 2000);		/* 7 */
+	declare(0, 5, 5);
+	publish_except(&rs, 5, 5);
+	assert_int_equal(0, round_init(&rd, &cfg, &st, reg, &signer, no_publish, NULL));
+	round_tick(rd, start + 3 * 10 + 2);
+	assert_int_equal(1, round_stats(rd)->reported);
+	b3 = bundle_of(3, &l3);
+	assert_non_null(b3);
+	publish_only(&rs, 5, 5);
+	assert_int_equal(1, ingest_stats(in)->filled);
+	assert_int_equal(ATT_REC_VERIFIED, rec_state(0, 5));
+	assert_int_equal(0, nreading_seq(5));
+	b3after = bundle_of(3, &l3after);
+	assert_non_null(b3after);
+	assert_int_equal(l3, l3after);
+	assert_memory_equal(b3, b3after, l3);
+	round_tick(rd, start + 4 * 10 + 2);
+	b4 = bundle_of(4, &l4);
+	assert_non_null(b4);
+	memcpy(pin.id, registry_at(reg, 0)->bin, 16);
+	pin.ak = ak;
+	pin.ak_len = aklen;
+	if (oracle_verify_bundle(b3, l3, &pin, 1, ORACLE_VR_ALLOW_SIMULATED, &res))
+		fail_msg("round 3's bundle: %s", res.why);
+	assert_int_equal(2200, res.core.value);
+	if (oracle_verify_bundle(b4, l4, &pin, 1, ORACLE_VR_ALLOW_SIMULATED, &res))
+		fail_msg("round 4's bundle: %s", res.why);
+	assert_int_equal(2300, res.core.value);
+	recs_free(&rs);
+	free(b3);
+	free(b3after);
+	free(b4);
+	free(ak);
+	round_fini(rd);
+	node_down();
+	feed_done();
 }
 
 /* Node @o's signed beacon of round @round with value byte @v, to @b. */
@@ -1217,11 +1573,7 @@ static void t_ack_cut(void **state)
 	(void)state;
 	rt_base = now_ns();
 	node_up();
-	stream_init(&s0, 0);
-	add_desc(&rs, &s0);			/* 0 */
-	for (int i = 0; i < 4; i++)
-		add_sample(&rs, &s0, 2150);	/* 1..4 */
-	add_cp(&rs, &s0, 1, 1000);		/* 5 */
+	chain_start(&rs, &s0);			/* 0..5 */
 	publish(&rs);
 	recs_free(&rs);
 	for (int i = 0; i < 14; i++)
@@ -1435,6 +1787,10 @@ int main(void)
 		cmocka_unit_test(t_loss_bounded),
 		cmocka_unit_test(t_stale_round),
 		cmocka_unit_test(t_ack_cut),
+		cmocka_unit_test(t_gap_fill),
+		cmocka_unit_test(t_fill_refused),
+		cmocka_unit_test(t_join_fill),
+		cmocka_unit_test(t_fill_round),
 	};
 
 	setenv("TSS2_LOG", "all+NONE", 1);

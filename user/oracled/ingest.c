@@ -44,6 +44,13 @@ struct fed {
 	int final;
 };
 
+/* A record of a gap that came again, kept for a gap fill (fill_try). */
+struct fillrec {
+	uint64_t seq;
+	uint32_t len;
+	uint8_t *rec;
+};
+
 struct chain {
 	bool known;
 	uint64_t instance;
@@ -57,6 +64,10 @@ struct chain {
 	int64_t refuted;	/* first of the last gap found refuted, -1 */
 	struct fed *q;		/* fed, not yet acked, oldest first */
 	size_t qh, qn, qcap;
+	struct fillrec *fb;	/* records of its gaps that came again, */
+	size_t fn, fcap;	/* by seq, not verified yet (gap fill) */
+	bool fdirty;		/* fb grew: try a fill after the message */
+	int64_t replay_last;	/* resume: the highest seq fed again */
 	bool saved;		/* its row is in the chain table */
 	/* the last verified checkpoint: its seq, capture time, TPM time */
 	bool have_tt;
@@ -78,6 +89,7 @@ struct gw {
 	struct ingest *in;
 	bool changed;
 	bool replaying;
+	size_t fill_bytes;	/* of all its chains' fb */
 	/* the beacon the checkpoint just verified covers (on_beacon): the
 	 * samples it verifies next store it with their readings */
 	uint8_t cp_beacon[32];
@@ -143,7 +155,26 @@ static struct chain *chain_get(struct gw *g, uint32_t stream, bool known,
 	c->gap_last = -2;
 	c->skip_cut = -1;
 	c->refuted = -1;
+	c->replay_last = -1;
 	return c;
+}
+
+/* Forget @c's fill buffer from index @from on. */
+static void fill_drop(struct gw *g, struct chain *c, size_t from)
+{
+	for (size_t i = from; i < c->fn; i++) {
+		g->fill_bytes -= c->fb[i].len;
+		free(c->fb[i].rec);
+	}
+	if (from < c->fn)
+		c->fn = from;
+}
+
+static void chain_free(struct gw *g, struct chain *c)
+{
+	fill_drop(g, c, 0);
+	free(c->fb);
+	free(c->q);
 }
 
 static int q_push(struct chain *c, uint64_t seq, int final)
@@ -843,10 +874,10 @@ static void gap_note(struct gw *g, struct chain *c, uint64_t first,
  * the late join it was skipped for was not the gateway's doing (a broker
  * that dropped it and forged the declaration, or withheld the chain's
  * start).  Counted per record; logged and audited once per gap (per run).
- * The node does not take it (not built: filling a gap); the gateway keeps
- * it, as this node's acks name the skip (protocol.md "Acks").
+ * True when @seq is in one of @c's gaps: the caller keeps the record for
+ * a gap fill (fill_try).
  */
-static void skip_refuted(struct gw *g, struct chain *c, uint64_t seq)
+static bool skip_refuted(struct gw *g, struct chain *c, uint64_t seq)
 {
 	struct ingest *in = g->in;
 	sqlite3_stmt *st;
@@ -857,18 +888,18 @@ static void skip_refuted(struct gw *g, struct chain *c, uint64_t seq)
 		st = chain_prep(g, c, "SELECT coalesce(max(last), -1) FROM gap "
 				"WHERE gw=? AND instance=? AND stream=? AND gen=?");
 		if (!st)
-			return;
+			return false;
 		if (sqlite3_step(st) == SQLITE_ROW)
 			c->gap_last = sqlite3_column_int64(st, 0);
 		sqlite3_finalize(st);
 	}
 	if ((int64_t)seq > c->gap_last)
-		return;		/* above every gap: a plain duplicate */
+		return false;	/* above every gap: a plain duplicate */
 	st = chain_prep(g, c, "SELECT first, last, why FROM gap WHERE gw=? AND "
 			"instance=? AND stream=? AND gen=? AND first<=? AND "
 			"last>=? LIMIT 1");
 	if (!st)
-		return;
+		return false;
 	sqlite3_bind_int64(st, 5, (int64_t)seq);
 	sqlite3_bind_int64(st, 6, (int64_t)seq);
 	if (sqlite3_step(st) == SQLITE_ROW) {
@@ -884,13 +915,329 @@ static void skip_refuted(struct gw *g, struct chain *c, uint64_t seq)
 	}
 	sqlite3_finalize(st);
 	if (f < 0)
-		return;
+		return false;
 	in->st.skip_refuted++;
-	if (c->refuted == f)
+	if (c->refuted != f) {
+		c->refuted = f;
+		od_log("gateway %s: %s", g->reg->conf->id, what);
+		store_audit(in->s, "skip-refuted", g->reg->conf->id, "%s", what);
+	}
+	return true;
+}
+
+/*
+ * Gap fill.  Record @seq of chain @c came again although the node skipped
+ * it: keep it (one copy per seq, the first; bounded per gateway) until
+ * fill_try() verifies it against the chain.
+ */
+static void fill_add(struct gw *g, struct chain *c, const uint8_t *rec,
+		     uint32_t len, uint64_t seq)
+{
+	size_t i = c->fn;
+
+	if (!c->known)
+		return;		/* its gaps name no chain yet */
+	while (i && c->fb[i - 1].seq >= seq)
+		i--;
+	if (i < c->fn && c->fb[i].seq == seq)
+		return;		/* kept already: the first copy is tried */
+	if (g->fill_bytes + len > OD_FILL_MAX_BYTES) {
+		g->in->st.fill_dropped++;
 		return;
-	c->refuted = f;
-	od_log("gateway %s: %s", g->reg->conf->id, what);
-	store_audit(in->s, "skip-refuted", g->reg->conf->id, "%s", what);
+	}
+	if (c->fn == c->fcap) {
+		size_t n = c->fcap ? 2 * c->fcap : 16;
+		struct fillrec *nb = realloc(c->fb, n * sizeof(*nb));
+
+		if (!nb)
+			return;
+		c->fb = nb;
+		c->fcap = n;
+	}
+	uint8_t *copy = malloc(len);
+
+	if (!copy)
+		return;
+	memcpy(copy, rec, len);
+	memmove(c->fb + i + 1, c->fb + i, (c->fn - i) * sizeof(*c->fb));
+	c->fb[i] = (struct fillrec){ seq, len, copy };
+	c->fn++;
+	g->fill_bytes += len;
+	c->fdirty = true;
+}
+
+/* The seq a checkpoint record's own head is after, or -1. */
+static int64_t cp_hseq(const uint8_t *rec, size_t len)
+{
+	struct attestio_checkpoint cp;
+	struct attestio_cp_head h;
+	size_t off = sizeof(struct attestio_rec_hdr) + sizeof(cp);
+
+	if (len < off)
+		return -1;
+	memcpy(&cp, rec + sizeof(struct attestio_rec_hdr), sizeof(cp));
+	if (off + (size_t)(le16toh(cp.self) + 1) * sizeof(h) > len)
+		return -1;
+	memcpy(&h, rec + off + le16toh(cp.self) * sizeof(h), sizeof(h));
+	return (int64_t)le64toh(h.seq);
+}
+
+/* The verdicts a fill verifier gives the kept records. */
+struct fillctx {
+	struct chain *c;
+	int *state;		/* per fb entry: -1 none yet */
+	size_t fed;		/* fb[0..fed) were fed */
+	size_t judged;		/* of them, with a verdict */
+	int64_t bad_seq;	/* the first kept record refused, -1 */
+	char why[300];
+};
+
+static void fill_verdict(void *ctx, const struct att_verdict *vd)
+{
+	struct fillctx *x = ctx;
+	struct chain *c = x->c;
+
+	if (vd->stream != c->stream || vd->state == ATT_REC_MISSING ||
+	    vd->state == ATT_REC_LOCAL || vd->state == ATT_REC_PENDING ||
+	    (vd->have_chain && (vd->instance != c->instance ||
+				vd->generation != c->gen)))
+		return;
+	for (size_t i = 0; i < x->fed; i++) {
+		if (c->fb[i].seq != vd->seq || x->state[i] >= 0)
+			continue;
+		x->state[i] = (int)vd->state;
+		x->judged++;
+		if (vd->state != ATT_REC_VERIFIED && x->bad_seq < 0) {
+			x->bad_seq = (int64_t)vd->seq;
+			snprintf(x->why, sizeof(x->why), "%s, %s: %s",
+				 vd->state == ATT_REC_BAD ? "BAD" :
+				 vd->state == ATT_REC_UNSIGNED ? "UNSIGNED" :
+				 "UNVERIFIABLE",
+				 att_code_name(vd->code),
+				 vd->why ? vd->why : "failed a check");
+		}
+		return;
+	}
+}
+
+/* Seq @q of @c was filled: its gap loses it (shrunk, split or deleted). */
+static void gap_take(struct gw *g, struct chain *c, uint64_t q)
+{
+	sqlite3_stmt *st = chain_prep(g, c, "SELECT id, first, last FROM gap "
+				      "WHERE gw=? AND instance=? AND stream=? AND "
+				      "gen=? AND first<=? AND last>=?");
+	int64_t id, f, l;
+	char sql[200];
+
+	if (!st)
+		return;
+	sqlite3_bind_int64(st, 5, (int64_t)q);
+	sqlite3_bind_int64(st, 6, (int64_t)q);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return;
+	}
+	id = sqlite3_column_int64(st, 0);
+	f = sqlite3_column_int64(st, 1);
+	l = sqlite3_column_int64(st, 2);
+	sqlite3_finalize(st);
+	if (f == (int64_t)q && l == (int64_t)q)
+		snprintf(sql, sizeof(sql), "DELETE FROM gap WHERE id=%" PRId64, id);
+	else if (f == (int64_t)q)
+		snprintf(sql, sizeof(sql), "UPDATE gap SET first=first+1 WHERE "
+			 "id=%" PRId64, id);
+	else if (l == (int64_t)q)
+		snprintf(sql, sizeof(sql), "UPDATE gap SET last=last-1 WHERE "
+			 "id=%" PRId64, id);
+	else		/* the middle (not from fill_try's contiguous feed) */
+		snprintf(sql, sizeof(sql), "INSERT INTO gap(gw, instance, stream, "
+			 "gen, known, first, last, why, time) SELECT gw, instance, "
+			 "stream, gen, known, %" PRIu64 ", last, why, time FROM gap "
+			 "WHERE id=%" PRId64 "; UPDATE gap SET last=%" PRIu64
+			 " WHERE id=%" PRId64, q + 1, id, q - 1, id);
+	store_exec(g->in->s, sql);
+}
+
+/*
+ * Gap fill (protocol.md "Acks"): the records of @c's gaps that came again
+ * (the gateway still held them: the skip was forged) are verified against
+ * the chain by a verifier of their own, fed the chain as this node holds
+ * it with the kept records in their places: from the last verified
+ * checkpoint before the first kept record (its own head: the records
+ * appended while it was quoted first), or from the chain's start, to the
+ * first seq neither stored nor kept, or until every kept record fed has
+ * its verdict.  A kept record is taken only when that verifier gives it
+ * VERIFIED: it links to the records before and after it and a verified
+ * checkpoint covers it, exactly as the node's own verifier requires.  It is
+ * stored VERIFIED, its gap shrinks (or goes), the chain is acked again
+ * (the entry no longer skips it: the gateway can delete it).  Its
+ * readings are not stored: rounds do not count filled samples (a round
+ * already reported is never recomputed, one to come does not depend on
+ * when a fill happened).  A kept record that fails (BAD, UNVERIFIABLE) is
+ * refused with the verifier's reason and changes nothing; it and the kept
+ * records after it are dropped (the retransmission brings them again).
+ * Records still without a verdict (no checkpoint stored after them yet)
+ * stay kept.  The node's own verifier, its chain position and its
+ * verdicts of stored records are not touched.
+ */
+static void fill_try(struct gw *g, struct chain *c)
+{
+	struct ingest *in = g->in;
+	struct fillctx x = { .c = c, .bad_seq = -1 };
+	struct att_verifier_opts o = {
+		.allow_join = true, .allow_lost = true,
+		.on_verdict = fill_verdict, .ctx = &x,
+	};
+	struct att_verifier *v = NULL;
+	sqlite3_stmt *st = NULL, *ins = NULL;
+	uint64_t p = 0, after = 0, taken = 0, lo = 0, hi = 0;
+	size_t i = 0;
+	bool row = false;
+	int64_t rseq = -1;
+
+	c->fdirty = false;
+	if (!c->fn || !c->known)
+		return;
+	x.state = malloc(c->fn * sizeof(*x.state));
+	if (!x.state)
+		return;
+	for (size_t k = 0; k < c->fn; k++)
+		x.state[k] = -1;
+	st = chain_prep(g, c, "SELECT seq, data FROM rec WHERE gw=? AND "
+			"instance=? AND stream=? AND gen=? AND type=? AND state=? "
+			"AND seq<? ORDER BY seq DESC LIMIT 1");
+	if (!st)
+		goto out;
+	sqlite3_bind_int(st, 5, ATTESTIO_REC_CHECKPOINT);
+	sqlite3_bind_int(st, 6, ATT_REC_VERIFIED);
+	sqlite3_bind_int64(st, 7, (int64_t)c->fb[0].seq);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		int64_t a = sqlite3_column_int64(st, 0);
+		int64_t h = cp_hseq(sqlite3_column_blob(st, 1),
+				    (size_t)sqlite3_column_bytes(st, 1));
+
+		p = (uint64_t)(h >= 0 && h < a ? h + 1 : a);
+	}
+	sqlite3_finalize(st);
+	o.ak = g->reg->ak;
+	o.policy = g->reg->policy;
+	o.beacons = fresh_set(in->fresh, &o.nbeacons);
+	if (g->reg->kernel_key) {
+		o.boots = (const struct att_boot *const *)g->boot;
+		o.nboots = OD_MAX_BOOTS;
+	}
+	v = att_verifier_new(&o);
+	st = chain_prep(g, c, "SELECT seq, data FROM rec WHERE gw=? AND "
+			"instance=? AND stream=? AND gen=? AND seq>=? ORDER BY seq");
+	if (!v || !st)
+		goto out;
+	sqlite3_bind_int64(st, 5, (int64_t)p);
+	row = sqlite3_step(st) == SQLITE_ROW;
+	rseq = row ? sqlite3_column_int64(st, 0) : -1;
+	for (;; p++) {
+		while (i < c->fn && c->fb[i].seq < p)
+			i++;	/* below the feed's start: not fed */
+		if (row && rseq == (int64_t)p) {
+			att_verifier_feed(v, sqlite3_column_blob(st, 1),
+					  (size_t)sqlite3_column_bytes(st, 1),
+					  NULL, NULL);
+			row = sqlite3_step(st) == SQLITE_ROW;
+			rseq = row ? sqlite3_column_int64(st, 0) : -1;
+			if (x.fed == c->fn && ++after > OD_FILL_AFTER_MAX)
+				break;
+		} else if (i < c->fn && c->fb[i].seq == p) {
+			struct att_err e = { 0 };
+
+			x.fed = ++i;
+			att_verifier_feed(v, c->fb[i - 1].rec, c->fb[i - 1].len,
+					  NULL, &e);
+			if (x.bad_seq == (int64_t)p && e.code)
+				snprintf(x.why, sizeof(x.why), "%s", e.msg);
+		} else {
+			break;	/* neither stored nor kept: a gap stays */
+		}
+		if (x.bad_seq >= 0 || (x.fed == c->fn && x.judged == x.fed))
+			break;	/* every kept record has its verdict */
+	}
+	sqlite3_reset(st);
+	ins = store_prep(in->s, "INSERT OR IGNORE INTO rec(gw, instance, stream, "
+			 "gen, seq, type, state, data, received) "
+			 "VALUES(?,?,?,?,?,?,?,?,?)");
+	for (size_t k = 0; ins && k < x.fed; k++) {
+		const struct fillrec *f = &c->fb[k];
+		struct attestio_rec_hdr h;
+
+		if (x.state[k] != ATT_REC_VERIFIED)
+			continue;
+		memcpy(&h, f->rec, sizeof(h));
+		sqlite3_reset(ins);
+		sqlite3_bind_text(ins, 1, g->reg->conf->id, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(ins, 2, (int64_t)c->instance);
+		sqlite3_bind_int64(ins, 3, c->stream);
+		sqlite3_bind_int64(ins, 4, c->gen);
+		sqlite3_bind_int64(ins, 5, (int64_t)f->seq);
+		sqlite3_bind_int(ins, 6, le16toh(h.type));
+		sqlite3_bind_int(ins, 7, ATT_REC_VERIFIED);
+		sqlite3_bind_blob(ins, 8, f->rec, (int)f->len, SQLITE_STATIC);
+		sqlite3_bind_int64(ins, 9, (int64_t)time(NULL));
+		if (sqlite3_step(ins) != SQLITE_DONE || !sqlite3_changes(in->s->db))
+			continue;
+		gap_take(g, c, f->seq);
+		if (!taken++)
+			lo = f->seq;
+		hi = f->seq;
+	}
+	sqlite3_finalize(ins);
+	if (taken) {
+		char what[300];
+
+		in->st.filled += taken;
+		c->gap_last = -2;	/* read again */
+		c->refuted = -1;
+		c->skip_cut = -1;	/* list from the join point again */
+		g->changed = true;	/* re-ack without the skip */
+		snprintf(what, sizeof(what), "stream %u (load %016" PRIx64 " gen %u): "
+			 "%" PRIu64 " skipped record(s) in seq %" PRIu64 "..%" PRIu64
+			 " came again and verified against the chain: gap filled "
+			 "(stored, acked; their readings count in no round)",
+			 c->stream, c->instance, c->gen, taken, lo, hi);
+		od_log("gateway %s: %s", g->reg->conf->id, what);
+		store_audit(in->s, "gap-filled", g->reg->conf->id, "%s", what);
+	}
+	if (x.bad_seq >= 0) {
+		char what[500];
+		size_t k = 0;
+
+		while (k < c->fn && x.state[k] == ATT_REC_VERIFIED)
+			k++;
+		in->st.fill_refused += c->fn - k;
+		snprintf(what, sizeof(what), "stream %u (load %016" PRIx64 " gen %u): "
+			 "seq %" PRId64 " came again for a skipped seq but does not "
+			 "verify against the chain (%.300s): refused, nothing taken "
+			 "from it on", c->stream, c->instance, c->gen, x.bad_seq,
+			 x.why);
+		od_log("gateway %s: %s", g->reg->conf->id, what);
+		store_audit(in->s, "fill-refused", g->reg->conf->id, "%s", what);
+		fill_drop(g, c, k);
+	}
+	/* the taken ones leave the buffer; the rest waits */
+	{
+		size_t w = 0;
+
+		for (size_t k = 0; k < c->fn; k++) {
+			if (k < x.fed && x.state[k] == ATT_REC_VERIFIED) {
+				g->fill_bytes -= c->fb[k].len;
+				free(c->fb[k].rec);
+			} else {
+				c->fb[w++] = c->fb[k];
+			}
+		}
+		c->fn = w;
+	}
+out:
+	sqlite3_finalize(st);
+	att_verifier_free(v);
+	free(x.state);
 }
 
 /* Has the node's chain of @h already gone past its last seq? */
@@ -1062,7 +1409,8 @@ static void one(struct ingest *in, struct gw *g, const uint8_t *rec, uint32_t le
 		g->changed = true;	/* re-ack: the gateway may have lost it */
 		if ((int64_t)seq <= c->skip_cut)
 			c->skip_cut = -1;	/* it did not take the cut ack */
-		skip_refuted(g, c, seq);
+		if (skip_refuted(g, c, seq))
+			fill_add(g, c, rec, len, seq);
 		return;
 	}
 	if (c->expected < 0 && seq > 0 && !join(g, c, seq)) {
@@ -1238,12 +1586,15 @@ static int resume(struct ingest *in, struct gw *g)
 			" (SELECT max(seq) FROM rec r WHERE r.gw=c.gw AND"
 			"  r.instance=c.instance AND r.stream=c.stream AND"
 			"  r.gen=c.gen),"
-			" coalesce((SELECT min(rowid) FROM rec r WHERE r.gw=c.gw AND"
-			"  r.instance=c.instance AND r.stream=c.stream AND"
-			"  r.gen=c.gen AND r.seq=(SELECT max(seq) FROM rec r2"
+			/* (a filled checkpoint came after records with higher
+			 * seqs: it is no place to resume from) */
+			" coalesce((SELECT r2.rowid FROM rec r2"
 			"  WHERE r2.gw=c.gw AND r2.instance=c.instance AND"
 			"  r2.stream=c.stream AND r2.gen=c.gen AND r2.type=?"
-			"  AND r2.state=0)),"
+			"  AND r2.state=0 AND NOT EXISTS (SELECT 1 FROM rec r3"
+			"  WHERE r3.gw=c.gw AND r3.instance=c.instance AND"
+			"  r3.stream=c.stream AND r3.gen=c.gen AND r3.seq>r2.seq"
+			"  AND r3.rowid<r2.rowid) ORDER BY r2.seq DESC LIMIT 1),"
 			/* no checkpoint verified yet (held for its evidence, or
 			 * never signed): all of the chain's records again */
 			"  (SELECT min(rowid) FROM rec r WHERE r.gw=c.gw AND"
@@ -1321,8 +1672,17 @@ static int resume(struct ingest *in, struct gw *g)
 		int len = sqlite3_column_bytes(st, 0);
 
 		if (len >= (int)sizeof(struct attestio_rec_hdr)) {
-			chain_of(g, rec, (uint32_t)len, le16toh(((const struct attestio_rec_hdr *)rec)->type),
-				 (uint32_t)sqlite3_column_int(st, 1));
+			const struct attestio_rec_hdr *h = (const void *)rec;
+			struct chain *c = chain_of(g, rec, (uint32_t)len,
+						   le16toh(h->type),
+						   (uint32_t)sqlite3_column_int(st, 1));
+
+			/* filled records came after higher seqs: they were
+			 * never fed to this verifier, and are final */
+			if (c && (int64_t)le64toh(h->seq) <= c->replay_last)
+				continue;
+			if (c)
+				c->replay_last = (int64_t)le64toh(h->seq);
 			feed(g, rec, (uint32_t)len, sqlite3_column_int64(st, 2));
 			nrec++;
 		}
@@ -1399,7 +1759,7 @@ int ingest_admit(struct ingest *in, const char *gwid)
 	memset(g->boot, 0, sizeof(g->boot));
 	g->nboot = 0;
 	for (size_t k = 0; k < g->nch; k++)
-		free(g->ch[k].q);
+		chain_free(g, &g->ch[k]);
 	free(g->ch);
 	g->ch = NULL;
 	g->nch = g->capch = 0;
@@ -1500,7 +1860,7 @@ void ingest_fini(struct ingest *in)
 		for (size_t k = 0; k < in->gw[i].nboot; k++)
 			att_boot_free(in->gw[i].boot[k]);
 		for (size_t k = 0; k < in->gw[i].nch; k++)
-			free(in->gw[i].ch[k].q);
+			chain_free(&in->gw[i], &in->gw[i].ch[k]);
 		free(in->gw[i].ch);
 	}
 	sqlite3_finalize(in->ins);
@@ -1655,6 +2015,9 @@ int ingest_message(struct ingest *in, const char *gwid, const uint8_t *buf,
 	}
 	if (off < len && len - off < sizeof(struct attestio_rec_hdr))
 		in->st.malformed++;
+	for (size_t i = 0; i < g->nch; i++)
+		if (g->ch[i].fdirty)
+			fill_try(g, &g->ch[i]);
 	advance(in, g);
 	if (store_commit(in->s))
 		return -EIO;

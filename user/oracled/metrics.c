@@ -142,6 +142,9 @@ size_t metrics_render(struct od_parts *p, char *buf, size_t cap)
 	one(&o, "records_declared_lost_total", "counter", "records a chain skipped because its gateway declared them lost", is->declared_lost);
 	one(&o, "records_before_join_total", "counter", "records before the point where this node joined a chain late (never received)", is->join_gap);
 	one(&o, "records_skip_refuted_total", "counter", "records this node skipped (declared lost, before its join point) that the gateway sent again: the skip was not the gateway's", is->skip_refuted);
+	one(&o, "records_filled_total", "counter", "skipped records that came again, verified against the chain (linked, covered by a verified checkpoint) and taken: the gap filled", is->filled);
+	one(&o, "records_fill_refused_total", "counter", "skipped records that came again and did not link to the chain or verify: refused, nothing changed", is->fill_refused);
+	one(&o, "records_fill_dropped_total", "counter", "skipped records that came again and were not kept for a fill (its buffer was full)", is->fill_dropped);
 	one(&o, "records_join_wait_total", "counter", "records dropped while a chain first seen after its start waited for its earlier records", is->join_wait);
 	one(&o, "acks_total", "counter", "signed acks published", is->acks_sent);
 	beacon_metrics(&o, p);

@@ -323,6 +323,9 @@ struct ingest_stats {
 	uint64_t loss_msgs, loss_bad, holes_new;
 	uint64_t declared_lost, join_gap, join_wait;
 	uint64_t skip_refuted;	/* skipped records the gateway sent again */
+	/* gap fill: skipped records verified against the chain and taken;
+	 * refused (they did not link or verify); not kept (buffer full) */
+	uint64_t filled, fill_refused, fill_dropped;
 	uint64_t latency_us_sum, latency_n;
 	/* sample captured -> verified and stored here (record realtime to
 	 * now): a histogram over OD_LAT_BOUNDS_MS, the last bucket +Inf */
@@ -373,6 +376,11 @@ void ingest_prune(struct ingest *in, uint64_t now);
  */
 /* holes of loss declarations stored per gateway, not yet used up */
 #define OD_MAX_HOLES_GW	16384
+/* gap fill (ingest.c fill_try): skipped records that came again, kept per
+ * gateway until a verified checkpoint covers them; at most this many
+ * stored records are fed after them to reach that checkpoint */
+#define OD_FILL_MAX_BYTES	(4u << 20)
+#define OD_FILL_AFTER_MAX	65536
 #define OD_BEACON_KEEP	8192	/* newest beacons kept in memory */
 
 enum fresh_class { FRESH_OK, FRESH_NONE, FRESH_UNKNOWN, FRESH_STALE, FRESH_NCLASS };
