@@ -1061,6 +1061,42 @@ static void t_join_fill(void **state)
 }
 
 /*
+ * Review 4 M2: a late node joins a chain the other nodes keep acked.  It
+ * first sees stream 0 at 5..7; the gateway, acked by a quorum of other
+ * nodes, deleted them and sends only new records (8..): the lowest seq
+ * seen (5) never comes again.  Two join_periods after the wait without it
+ * the node joins at the record that comes (9): its acks state from 9 on.
+ */
+static void t_join_acked(void **state)
+{
+	struct recs rs = { 0 };
+	struct rstream s0;
+
+	(void)state;
+	rt_base = now_ns();
+	cfg.join_period_s = 1;
+	node_up();
+	chain_start(&rs, &s0);			/* 0..5 */
+	for (int i = 0; i < 5; i++)
+		add_sample(&rs, &s0, 2150);	/* 6..10 */
+	add_cp(&rs, &s0, 2, 2000);		/* 11 */
+	publish_sel(&rs, 5, 7, true);		/* first sight: 5 */
+	sleep(2);				/* join_period passed */
+	publish_only(&rs, 8, 8);		/* 5 is gone: not at or below it */
+	assert_int_equal(0, nrec());
+	sleep(2);				/* two more join_periods */
+	publish_only(&rs, 9, 11);		/* joins at 9 */
+	assert_int_equal(3, nrec());
+	assert_int_equal(11, acked(0));
+	assert_int_equal(9, ack_entry(0)->from);
+	assert_int_equal(0, ack_entry(0)->nskip);
+	assert_int_equal(9, ingest_stats(in)->join_gap);
+	recs_free(&rs);
+	cfg.join_period_s = 0;
+	node_down();
+}
+
+/*
  * Gap fill refused: the broker sends, for a skipped seq, a record that is
  * well formed but not the chain's (another value): it does not link, the
  * node refuses it with the reason (audited), takes nothing, keeps the gap
@@ -1790,6 +1826,7 @@ int main(void)
 		cmocka_unit_test(t_gap_fill),
 		cmocka_unit_test(t_fill_refused),
 		cmocka_unit_test(t_join_fill),
+		cmocka_unit_test(t_join_acked),
 		cmocka_unit_test(t_fill_round),
 	};
 

@@ -1259,8 +1259,14 @@ static bool hole_passed(const struct gw *g, const struct oracle_hole *h)
  * first record that is a sample names no chain); else wait join_period (at least the
  * gateways' retransmit interval: the gateway sends again everything not
  * acked, from its oldest record) and join at the lowest seq seen by then,
- * the next time it comes.  Records before the join point are gone from
- * the gateway (acked by ack_quorum other nodes): noted as a "join" gap.
+ * the next time it comes.  When it has not come again within two more
+ * join_periods (the gateway's retransmissions back off, doubling), the
+ * gateway no longer holds it (ack_quorum other nodes acked it, the
+ * gateway deleted it and sends only new records): join at the record
+ * that comes then (review 4 M2).  Records before the join
+ * point are noted as a "join" gap; should the gateway still hold some of
+ * them, its ack rule keeps them (the entry states from the join point)
+ * and sends them again, and they fill the gap (fill_try).
  */
 static bool join(struct gw *g, struct chain *c, uint64_t seq)
 {
@@ -1280,7 +1286,8 @@ static bool join(struct gw *g, struct chain *c, uint64_t seq)
 	}
 	if (seq < c->join_low)
 		c->join_low = seq;
-	if (now < c->join_until || seq > c->join_low)
+	if (now < c->join_until || (seq > c->join_low &&
+				    now < c->join_until + 2 * g->in->c->join_period_s))
 		return false;
 	/* the chain may be known by now (a checkpoint came meanwhile) */
 	gap_note(g, c, 0, seq - 1, declared(g, c, 0, seq - 1) ? "declared" : "join");
