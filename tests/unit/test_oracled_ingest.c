@@ -75,15 +75,15 @@ static void db_create(char *db)
 	close(fd);
 }
 
-static void db_remove(char *db)
+static void db_remove(const char *db)
 {
-	unlink(db);
-	strcat(db, "-wal");
-	unlink(db);
-	strcpy(db + strlen(db) - 4, "-shm");
-	unlink(db);
-	strcpy(db + strlen(db) - 4, ".lock");
-	unlink(db);
+	static const char *const ext[] = { "", "-wal", "-shm", ".lock" };
+	char path[256];
+
+	for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
+		snprintf(path, sizeof(path), "%s%s", db, ext[i]);
+		unlink(path);
+	}
 }
 
 static void node_down(void)
