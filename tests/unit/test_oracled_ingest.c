@@ -1117,7 +1117,30 @@ static void t_bundle_beacons_bound(void **state)
 	sqlite3_finalize(q);
 	assert_int_equal(0, store_commit(&st));
 	assert_int_equal(0, round_init(&rd, &cfg, &st, reg, &signer, no_publish, NULL));
-	round_tick(rd, start + 3 * 10 + 2);
+	/* the refusal is said once a minute, not at every tick */
+	fflush(stderr);
+	{
+		FILE *log = tmpfile();
+		int saved = dup(STDERR_FILENO);
+		char line[512];
+		int said = 0;
+
+		assert_non_null(log);
+		assert_true(saved >= 0);
+		dup2(fileno(log), STDERR_FILENO);
+		round_tick(rd, start + 3 * 10 + 2);
+		round_tick(rd, start + 3 * 10 + 3);
+		round_tick(rd, start + 3 * 10 + 61);
+		round_tick(rd, start + 3 * 10 + 62);
+		fflush(stderr);
+		dup2(saved, STDERR_FILENO);
+		close(saved);
+		rewind(log);
+		while (fgets(line, sizeof(line), log))
+			said += strstr(line, "distinct beacons") != NULL;
+		fclose(log);
+		assert_int_equal(2, said);
+	}
 	assert_int_equal(2, round_stats(rd)->reported + round_stats(rd)->halted);
 	assert_int_equal(0, query_int("SELECT count(*) FROM bundle WHERE round=3"
 				      " AND ?1<>?2", 0, 0, -1));

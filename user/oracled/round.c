@@ -34,6 +34,8 @@ struct feed_rt {
 	const struct od_feed_conf *f;
 	struct oracle_feed_state st;
 	uint64_t last_round;
+	uint64_t fail_round;	/* the round that last failed to run */
+	uint64_t fail_quiet;	/* its logs are quiet until then (s) */
 };
 
 struct round {
@@ -47,7 +49,15 @@ struct round {
 	struct round_stats st;
 	char node_hex[ORACLE_NODE_ID_HEX];
 	char nodes[OD_NODES_SQL_LEN];	/* whose beacons count */
+	bool quiet;	/* a round failing again within a minute: no log */
 };
+
+/* A round that cannot run is retried every tick: say why once a minute. */
+#define round_log(rd, ...)				\
+	do {						\
+		if (!(rd)->quiet)			\
+			od_log(__VA_ARGS__);		\
+	} while (0)
 
 /*
  * The beacons a round's bundle must carry (bundle_beacons): the value of
@@ -454,7 +464,7 @@ static int dev_item(struct round *rd, struct dev *d)
 	}
 	if ((!g->conf->enroll && slurp(g->conf->ak, &ak, &b->ak_len)) ||
 	    (*g->conf->policy && slurp(g->conf->policy, &pol, &b->policy_len))) {
-		od_log("gateway %s: cannot read its AK or policy for the evidence "
+		round_log(rd, "gateway %s: cannot read its AK or policy for the evidence "
 		       "bundle", g->conf->id);
 		goto out;
 	}
@@ -525,7 +535,7 @@ static int dev_item(struct round *rd, struct dev *d)
 		 * device then does not re-verify; protocol.md, known limits) */
 		if (sqlite3_step(size) != SQLITE_ROW ||
 		    sqlite3_column_int64(size, 0) > OD_BUNDLE_CHAIN_MAX) {
-			od_log("gateway %s stream %u: chain of load %016" PRIx64
+			round_log(rd, "gateway %s stream %u: chain of load %016" PRIx64
 			       " too long for the evidence bundle (over %d bytes)",
 			       g->conf->id, d->fs->stream,
 			       (uint64_t)d->used[i].instance, OD_BUNDLE_CHAIN_MAX);
@@ -701,7 +711,7 @@ static int bundle_beacons(struct round *rd, const struct feed_rt *fr,
 		nb++;
 	}
 	if (nb > ORACLE_BUNDLE_BEACONS_MAX) {
-		od_log("feed %s round %" PRIu64 ": its readings cover %zu distinct "
+		round_log(rd, "feed %s round %" PRIu64 ": its readings cover %zu distinct "
 		       "beacons, more than an evidence bundle carries (%d); the "
 		       "round is not run (a bundle without them would not "
 		       "re-verify)", fr->f->name, r, nb, ORACLE_BUNDLE_BEACONS_MAX);
@@ -805,7 +815,7 @@ static int run_round(struct round *rd, struct feed_rt *fr, uint64_t r)
 	}
 	ret = oracle_agg_round(&f->p, &fr->st, r, end, in, n, out, &res, &why);
 	if (ret) {
-		od_log("feed %s round %" PRIu64 ": cannot aggregate: %s", f->name, r, why);
+		round_log(rd, "feed %s round %" PRIu64 ": cannot aggregate: %s", f->name, r, why);
 		goto out;
 	}
 	memcpy(rep.core.feed_id, f->feed_id, 32);
@@ -828,7 +838,7 @@ static int run_round(struct round *rd, struct feed_rt *fr, uint64_t r)
 	buf = malloc(ORACLE_REPORT_MAX);
 	if (!buf || (ret = oracle_report_seal(&rep, rd->signer)) ||
 	    (ret = oracle_report_encode(&rep, 0, buf, ORACLE_REPORT_MAX, &len))) {
-		od_log("feed %s round %" PRIu64 ": cannot sign the report (%d)",
+		round_log(rd, "feed %s round %" PRIu64 ": cannot sign the report (%d)",
 		       f->name, r, ret);
 		goto out;
 	}
@@ -838,7 +848,7 @@ static int run_round(struct round *rd, struct feed_rt *fr, uint64_t r)
 	    (ret = oracle_bundle_encode(buf, len, items, ilens, ne, bundle, blen,
 					&blen)) ||
 	    (ret = bundle_store(rd, f, r, bundle, blen))) {
-		od_log("feed %s round %" PRIu64 ": cannot store the evidence "
+		round_log(rd, "feed %s round %" PRIu64 ": cannot store the evidence "
 		       "bundle (%d)", f->name, r, ret);
 		ret = ret ? ret : -ENOMEM;
 		goto out;
@@ -861,7 +871,7 @@ static int run_round(struct round *rd, struct feed_rt *fr, uint64_t r)
 	snprintf(topic, sizeof(topic), "attestio/v1/report/%s/%s", f->name,
 		 rd->node_hex);
 	if (rd->pub(rd->pubctx, topic, buf, len))
-		od_log("feed %s round %" PRIu64 ": report not published (the "
+		round_log(rd, "feed %s round %" PRIu64 ": report not published (the "
 		       "broker is unreachable); it is in the audit log", f->name, r);
 	ret = 0;
 out:
@@ -897,8 +907,13 @@ void round_tick(struct round *rd, uint64_t now)
 				break;
 			if (store_begin(rd->s))
 				return;
+			rd->quiet = fr->fail_round == r && now < fr->fail_quiet;
 			if (run_round(rd, fr, r)) {
 				store_exec(rd->s, "ROLLBACK");
+				if (!rd->quiet) {
+					fr->fail_round = r;
+					fr->fail_quiet = now + 60;
+				}
 				break;
 			}
 			if (store_commit(rd->s))
