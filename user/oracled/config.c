@@ -478,6 +478,23 @@ static int handler(void *user, const char *sec, const char *name,
 	FAIL("unknown key \"%s\" in section [%s]", name, sec);
 }
 
+void config_nodes_sql(const struct od_config *c, char buf[OD_NODES_SQL_LEN])
+{
+	size_t len = 1;
+
+	strcpy(buf, "(");
+	for (size_t i = 0; i < c->nnodes && i < OD_MAX_NODES; i++) {
+		uint8_t id[ORACLE_NODE_ID_LEN];
+		char hex[ORACLE_NODE_ID_HEX];
+
+		oracle_node_id(c->nodes[i], id);
+		oracle_hex(id, ORACLE_NODE_ID_LEN, hex);
+		len += (size_t)snprintf(buf + len, OD_NODES_SQL_LEN - len, "%s'%s'",
+					i ? "," : "", hex);
+	}
+	snprintf(buf + len, OD_NODES_SQL_LEN - len, "%s)", c->nnodes ? "" : "''");
+}
+
 /*
  * The canonical text of everything that decides a round's result (the
  * config digest's preimage, carried in the evidence bundle).  Writes at
@@ -600,6 +617,19 @@ static int file_sha256(const char *path, uint8_t out[32])
 	return ret;
 }
 
+/* Whether @path is a file that can be opened and has no bytes. */
+static bool file_empty(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	bool empty;
+
+	if (!f)
+		return false;	/* reported where it is read */
+	empty = fgetc(f) == EOF && !ferror(f);
+	fclose(f);
+	return empty;
+}
+
 static int config_parse(const char *path, const char *text,
 			struct od_config *c, char *err, size_t len)
 {
@@ -643,6 +673,12 @@ static int config_parse(const char *path, const char *text,
 		    path, g->id);
 		REQ(!*g->ek || g->enroll, "%s: gateway %s: ek pins the EK of an "
 		    "enrollment (needs enroll = true)", path, g->id);
+		/* the config digest would commit to the empty file's hash
+		 * while bundles carry no policy (and verify-report refuses
+		 * them all): no policy is said by leaving policy out */
+		REQ(!*g->policy || !file_empty(g->policy), "%s: gateway %s: policy "
+		    "file %s is empty (a PCR policy needs at least one line; "
+		    "for none, leave policy out)", path, g->id, g->policy);
 		if (g->enroll && !g->tier_set)
 			g->tier = ORACLE_TIER_MAX;	/* no cap below what is proved */
 	}

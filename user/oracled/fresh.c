@@ -69,15 +69,20 @@ void fresh_add(struct fresh *f, const uint8_t value[32], uint64_t round,
 int fresh_init(struct fresh **fp, const struct od_config *c, struct store *s)
 {
 	struct fresh *f = calloc(1, sizeof(*f));
+	char nodes[OD_NODES_SQL_LEN], sql[OD_NODES_SQL_LEN + 200];
 	sqlite3_stmt *st;
 
 	if (!f)
 		return -ENOMEM;
 	f->c = c;
-	/* the newest OD_BEACON_KEEP, added oldest first */
-	st = store_prep(s, "SELECT value, round, time FROM (SELECT value, round,"
-			" time FROM beacon ORDER BY round DESC LIMIT ?1)"
-			" ORDER BY round");
+	/* the newest OD_BEACON_KEEP of the nodes the configuration
+	 * whitelists (a removed node's beacons no longer count), added
+	 * oldest first */
+	config_nodes_sql(c, nodes);
+	snprintf(sql, sizeof(sql), "SELECT value, round, time FROM (SELECT value,"
+		 " round, time FROM beacon WHERE node IN %s ORDER BY round DESC"
+		 " LIMIT ?1) ORDER BY round", nodes);
+	st = store_prep(s, sql);
 	if (!st) {
 		free(f);
 		return -EIO;

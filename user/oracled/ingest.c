@@ -62,6 +62,7 @@ struct chain {
 	int64_t gap_last;	/* highest seq of its gaps; -1 none, -2 unread */
 	int64_t skip_cut;	/* acks state nothing up to here (ack_skips); -1 */
 	int64_t refuted;	/* first of the last gap found refuted, -1 */
+	int64_t gap_id0;	/* unknown: the gap row of its first gap, 0 */
 	struct fed *q;		/* fed, not yet acked, oldest first */
 	size_t qh, qn, qcap;
 	struct fillrec *fb;	/* records of its gaps that came again, */
@@ -636,16 +637,21 @@ static bool reveals(const uint8_t *rec, uint32_t len, uint16_t type,
  * Chain @c was joined before it was known (its first records seen were
  * samples): its gaps were noted without instance and generation.  They
  * are its own: acks state them (protocol.md "Acks", format 2), so that the
- * gateway does not take a late join for the whole chain.
+ * gateway does not take a late join for the whole chain.  Only its own:
+ * an earlier unknown chain of the stream (before a restart, or one the
+ * stream left) keeps its gaps (review 4: all went to the chain learned).
  */
 static void gap_known(struct gw *g, const struct chain *c)
 {
-	sqlite3_stmt *st = store_prep(g->in->s, "UPDATE gap SET instance=?, "
-				      "gen=?, known=1 WHERE gw=? AND stream=? "
-				      "AND known=0");
+	sqlite3_stmt *st;
 
+	if (!c->gap_id0)
+		return;		/* it had none */
+	st = store_prep(g->in->s, "UPDATE gap SET instance=?, gen=?, known=1 "
+			"WHERE gw=? AND stream=? AND known=0 AND id>=?");
 	if (!st)
 		return;
+	sqlite3_bind_int64(st, 5, c->gap_id0);
 	sqlite3_bind_int64(st, 1, (int64_t)c->instance);
 	sqlite3_bind_int64(st, 2, c->gen);
 	sqlite3_bind_text(st, 3, g->reg->conf->id, -1, SQLITE_STATIC);
@@ -854,7 +860,8 @@ static void gap_note(struct gw *g, struct chain *c, uint64_t first,
 	sqlite3_bind_int64(st, 7, (int64_t)last);
 	sqlite3_bind_text(st, 8, why, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 9, (int64_t)time(NULL));
-	sqlite3_step(st);
+	if (sqlite3_step(st) == SQLITE_DONE && !c->known && !c->gap_id0)
+		c->gap_id0 = sqlite3_last_insert_rowid(in->s->db);
 	sqlite3_finalize(st);
 	if (*why != 'd')
 		return;

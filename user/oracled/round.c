@@ -34,6 +34,8 @@ struct feed_rt {
 	const struct od_feed_conf *f;
 	struct oracle_feed_state st;
 	uint64_t last_round;
+	uint64_t fail_round;	/* the round that last failed to run */
+	uint64_t fail_quiet;	/* its logs are quiet until then (s) */
 };
 
 struct round {
@@ -46,12 +48,53 @@ struct round {
 	struct feed_rt feeds[OD_MAX_FEEDS];
 	struct round_stats st;
 	char node_hex[ORACLE_NODE_ID_HEX];
+	char nodes[OD_NODES_SQL_LEN];	/* whose beacons count */
+	bool quiet;	/* a round failing again within a minute: no log */
 };
+
+/* A round that cannot run is retried every tick: say why once a minute. */
+#define round_log(rd, ...)				\
+	do {						\
+		if (!(rd)->quiet)			\
+			od_log(__VA_ARGS__);		\
+	} while (0)
+
+/*
+ * The beacons a round's bundle must carry (bundle_beacons): the value of
+ * each reading gather() classified (window and fallback) whose chain the
+ * round used, collected as the readings are read, so a round's cost does
+ * not grow with the age of its chains.
+ */
+struct bvals {
+	uint8_t (*v)[32];
+	size_t n, cap;
+};
+
+static int bvals_add(struct bvals *b, const void *v)
+{
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? 2 * b->cap : 64;
+		uint8_t (*x)[32] = realloc(b->v, cap * sizeof(*x));
+
+		if (!x)
+			return -ENOMEM;
+		b->v = x;
+		b->cap = cap;
+	}
+	memcpy(b->v[b->n++], v, 32);
+	return 0;
+}
 
 /* A chain the round used readings of: its records up to the verified
  * checkpoint that covers the newest one go into the bundle. */
 struct used {
 	int64_t instance, gen, seq;
+};
+
+/* A classified reading's chain and known beacon (gather()). */
+struct rbeacon {
+	int64_t instance, gen;
+	uint8_t v[32];
 };
 
 /* Scratch for one round. */
@@ -65,6 +108,9 @@ struct dev {
 	bool have;
 	uint64_t stale;		/* readings of the window not counted: their
 				   checkpoint covers a stale beacon */
+	struct rbeacon *rb;	/* the known beacons of the readings gather()
+				   classified, consecutive repeats merged */
+	size_t nrb, caprb;
 };
 
 /* The freshness rule of the feed's config text (liboracle). */
@@ -127,6 +173,7 @@ int round_init(struct round **rp, const struct od_config *c, struct store *s,
 	rd->pub = pub;
 	rd->pubctx = pubctx;
 	oracle_hex(signer->node_id, ORACLE_NODE_ID_LEN, rd->node_hex);
+	config_nodes_sql(c, rd->nodes);
 	for (int i = 0; i < c->nfeeds; i++) {
 		rd->feeds[i].f = &c->feed[i];
 		if (load_feed(rd, &rd->feeds[i])) {
@@ -179,16 +226,64 @@ static void use(struct dev *d, sqlite3_stmt *st)
 		d->used[d->nused++] = (struct used){ inst, gen, seq };
 }
 
-/* One device's input for the window [t0, t1) (ns). */
+/*
+ * Note the beacon of the reading in row @st (column 6; column 5 NULL: no
+ * beacon this node knows was issued, the verifier takes it as unknown
+ * too): the verifier classifies every reading of the window and the
+ * fallback one in the bundle's chains, so it needs the beacons of the
+ * stale ones as much as of the counted ones.
+ */
+static int note_beacon(struct dev *d, sqlite3_stmt *st)
+{
+	struct rbeacon r = { sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3),
+			     { 0 } };
+
+	if (sqlite3_column_type(st, 5) == SQLITE_NULL ||
+	    sqlite3_column_bytes(st, 6) != 32)
+		return 0;
+	memcpy(r.v, sqlite3_column_blob(st, 6), 32);
+	if (d->nrb && !memcmp(&d->rb[d->nrb - 1], &r, sizeof(r)))
+		return 0;	/* readings of one checkpoint */
+	if (d->nrb == d->caprb) {
+		size_t cap = d->caprb ? 2 * d->caprb : 16;
+		struct rbeacon *x = realloc(d->rb, cap * sizeof(*x));
+
+		if (!x)
+			return -ENOMEM;
+		d->rb = x;
+		d->caprb = cap;
+	}
+	d->rb[d->nrb++] = r;
+	return 0;
+}
+
+/* Those of the noted beacons whose chain the round used, to @bv. */
+static int used_beacons(const struct dev *d, struct bvals *bv)
+{
+	for (size_t k = 0; k < d->nrb; k++)
+		for (size_t u = 0; u < d->nused; u++)
+			if (d->used[u].instance == d->rb[k].instance &&
+			    d->used[u].gen == d->rb[k].gen) {
+				if (bvals_add(bv, d->rb[k].v))
+					return -ENOMEM;
+				break;
+			}
+	return 0;
+}
+
+/* One device's input for the window [t0, t1) (ns); the beacons its
+ * bundle item's readings need to @bv. */
 static int gather(struct round *rd, const struct od_feed_conf *f, size_t i,
-		  int64_t t0, int64_t t1, struct dev *d)
+		  int64_t t0, int64_t t1, struct dev *d, struct bvals *bv)
 {
 	uint64_t end = (uint64_t)(t1 / 1000000000);
 	const struct od_feed_stream *fs = &f->s[i];
 	struct reg_gw *g = registry_at(rd->reg, fs->gw);
 	sqlite3_stmt *st, *last;
 	int64_t vals[ORACLE_ROUND_READINGS_MAX], newest = -1;
+	char sql[OD_NODES_SQL_LEN + 400];
 	size_t n = 0;
+	int ret = -EIO;
 
 	device_id(g->bin, fs->stream, d->in.device);
 	memcpy(d->in.gateway, g->bin, 16);
@@ -199,27 +294,34 @@ static int gather(struct round *rd, const struct od_feed_conf *f, size_t i,
 	d->in.reputation = reputation(rd, d->in.device);
 	d->fs = fs;
 	d->nused = 0;
-#define BEACON_ROUND "(SELECT MIN(b.round) FROM beacon b WHERE b.value=reading.beacon)"
-	st = store_prep(rd->s, "SELECT time_ns, value, instance, gen, seq, "
-			BEACON_ROUND " FROM reading WHERE gw=? AND stream=? AND "
-			"channel=? AND time_ns>=? AND time_ns<? ORDER BY time_ns, "
-			"instance, gen, seq");
-	last = store_prep(rd->s, "SELECT time_ns, value, instance, gen, seq, "
-			  BEACON_ROUND " FROM reading WHERE gw=? AND stream=? "
-			  "AND channel=? AND time_ns<? ORDER BY time_ns DESC LIMIT 1");
+	d->nrb = 0;
+	/* column 5: the earliest round of the reading's beacon among the
+	 * whitelisted nodes' (NULL: none known), 6: the beacon */
+#define BEACON_ROUND "(SELECT MIN(b.round) FROM beacon b WHERE b.value=" \
+		     "reading.beacon AND b.node IN %s), beacon"
+	snprintf(sql, sizeof(sql), "SELECT time_ns, value, instance, gen, seq, "
+		 BEACON_ROUND " FROM reading WHERE gw=? AND stream=? AND "
+		 "channel=? AND time_ns>=? AND time_ns<? ORDER BY time_ns, "
+		 "instance, gen, seq", rd->nodes);
+	st = store_prep(rd->s, sql);
+	snprintf(sql, sizeof(sql), "SELECT time_ns, value, instance, gen, seq, "
+		 BEACON_ROUND " FROM reading WHERE gw=? AND stream=? "
+		 "AND channel=? AND time_ns<? ORDER BY time_ns DESC LIMIT 1",
+		 rd->nodes);
+	last = store_prep(rd->s, sql);
 #undef BEACON_ROUND
-	if (!st || !last) {
-		sqlite3_finalize(st);
-		sqlite3_finalize(last);
-		return -EIO;
-	}
+	if (!st || !last)
+		goto out;
 	sqlite3_bind_text(st, 1, g->conf->id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, fs->stream);
 	sqlite3_bind_int64(st, 3, fs->channel);
 	sqlite3_bind_int64(st, 4, t0);
 	sqlite3_bind_int64(st, 5, t1);
 	d->stale = 0;
+	ret = -ENOMEM;
 	while (sqlite3_step(st) == SQLITE_ROW && n < ORACLE_ROUND_READINGS_MAX) {
+		if (note_beacon(d, st))
+			goto out;
 		if (!row_fresh(rd, st, end)) {
 			d->stale++;
 			continue;
@@ -235,16 +337,22 @@ static int gather(struct round *rd, const struct od_feed_conf *f, size_t i,
 	sqlite3_bind_int64(last, 3, fs->channel);
 	sqlite3_bind_int64(last, 4, t0);
 	if (!n && sqlite3_step(last) == SQLITE_ROW && row_fresh(rd, last, end)) {
+		if (note_beacon(d, last))
+			goto out;
 		newest = sqlite3_column_int64(last, 0);
 		vals[n++] = oracle_to_fixed(sqlite3_column_double(last, 1), f->p.decimals);
 		use(d, last);
 	}
-	sqlite3_finalize(last);
-	sqlite3_finalize(st);
+	if (used_beacons(d, bv))
+		goto out;
 	d->have = n > 0;
 	d->in.value = n ? oracle_median_i64(vals, n) : 0;
 	d->in.time = newest > 0 ? (uint64_t)(newest / 1000000000) : 0;
-	return 0;
+	ret = 0;
+out:
+	sqlite3_finalize(last);
+	sqlite3_finalize(st);
+	return ret;
 }
 
 /* A whole small file (AK, PCR policy) into *buf; 0 or -EIO. */
@@ -356,7 +464,7 @@ static int dev_item(struct round *rd, struct dev *d)
 	}
 	if ((!g->conf->enroll && slurp(g->conf->ak, &ak, &b->ak_len)) ||
 	    (*g->conf->policy && slurp(g->conf->policy, &pol, &b->policy_len))) {
-		od_log("gateway %s: cannot read its AK or policy for the evidence "
+		round_log(rd, "gateway %s: cannot read its AK or policy for the evidence "
 		       "bundle", g->conf->id);
 		goto out;
 	}
@@ -427,7 +535,7 @@ static int dev_item(struct round *rd, struct dev *d)
 		 * device then does not re-verify; protocol.md, known limits) */
 		if (sqlite3_step(size) != SQLITE_ROW ||
 		    sqlite3_column_int64(size, 0) > OD_BUNDLE_CHAIN_MAX) {
-			od_log("gateway %s stream %u: chain of load %016" PRIx64
+			round_log(rd, "gateway %s stream %u: chain of load %016" PRIx64
 			       " too long for the evidence bundle (over %d bytes)",
 			       g->conf->id, d->fs->stream,
 			       (uint64_t)d->used[i].instance, OD_BUNDLE_CHAIN_MAX);
@@ -531,9 +639,12 @@ static int bundle_config(struct round *rd, const struct feed_rt *fr,
 
 /*
  * The bundle's last item: the message of each beacon (its earliest
- * round) that a reading of a used chain, up to the newest reading used,
- * was covered by, ordered by (round, value); none known: no item.  The
- * verifier needs them to tell a stale reading from a fresh one.
+ * round among the whitelisted nodes') that a reading gather() classified
+ * in a used chain was covered by (@bv, repeats allowed), ordered by
+ * (round, value); none known: no item.  The verifier needs them to tell a
+ * stale reading from a fresh one.  Each distinct value is looked up once;
+ * more than the bundle can carry fails the round loudly (a bundle without
+ * them would not re-verify).
  */
 struct bcn {
 	uint64_t round;
@@ -551,65 +662,61 @@ static int bcn_cmp(const void *a, const void *b)
 	return memcmp(x->value, y->value, 32);
 }
 
-static int bundle_beacons(struct round *rd, const struct dev *d, size_t n,
-			  uint8_t **item, size_t *ilen)
+static int val_cmp(const void *a, const void *b)
 {
-	sqlite3_stmt *rs, *bs;
+	return memcmp(a, b, 32);
+}
+
+static int bundle_beacons(struct round *rd, const struct feed_rt *fr,
+			  uint64_t r, struct bvals *bv, uint8_t **item,
+			  size_t *ilen)
+{
+	char sql[OD_NODES_SQL_LEN + 200];
+	sqlite3_stmt *bs = NULL;
 	struct bcn *bc = NULL;
 	const uint8_t **msg = NULL;
-	size_t *mlen = NULL, nb = 0, len = 0;
+	size_t *mlen = NULL, nb = 0, nu = 0, len = 0;
 	int ret = -ENOMEM;
 
 	*item = NULL;
-	if (fresh_mode(rd->c) == ORACLE_FRESH_OFF)
+	if (fresh_mode(rd->c) == ORACLE_FRESH_OFF || !bv->n)
 		return 0;
-	rs = store_prep(rd->s, "SELECT DISTINCT beacon FROM reading WHERE gw=? "
-			"AND stream=? AND instance=? AND gen=? AND seq<=? AND "
-			"beacon IS NOT NULL");
-	bs = store_prep(rd->s, "SELECT data, round FROM beacon WHERE value=? "
-			"ORDER BY round LIMIT 1");
-	bc = calloc(ORACLE_BUNDLE_BEACONS_MAX, sizeof(*bc));
-	if (!rs || !bs) {
+	qsort(bv->v, bv->n, sizeof(*bv->v), val_cmp);
+	for (size_t k = 0; k < bv->n; k++)
+		if (!nu || memcmp(bv->v[nu - 1], bv->v[k], 32))
+			memcpy(bv->v[nu++], bv->v[k], 32);
+	bv->n = nu;
+	snprintf(sql, sizeof(sql), "SELECT data, round FROM beacon WHERE value=? "
+		 "AND node IN %s ORDER BY round LIMIT 1", rd->nodes);
+	bs = store_prep(rd->s, sql);
+	bc = calloc(nu, sizeof(*bc));
+	if (!bs) {
 		ret = -EIO;
 		goto out;
 	}
 	if (!bc)
 		goto out;
-	for (size_t i = 0; i < n; i++) {
-		const struct reg_gw *g = registry_at(rd->reg, d[i].fs->gw);
-
-		for (size_t u = 0; u < d[i].nused; u++) {
-			sqlite3_reset(rs);
-			sqlite3_bind_text(rs, 1, g->conf->id, -1, SQLITE_STATIC);
-			sqlite3_bind_int64(rs, 2, d[i].fs->stream);
-			sqlite3_bind_int64(rs, 3, d[i].used[u].instance);
-			sqlite3_bind_int64(rs, 4, d[i].used[u].gen);
-			sqlite3_bind_int64(rs, 5, d[i].used[u].seq);
-			while (sqlite3_step(rs) == SQLITE_ROW &&
-			       nb < ORACLE_BUNDLE_BEACONS_MAX) {
-				const void *v = sqlite3_column_blob(rs, 0);
-				size_t k;
-
-				if (sqlite3_column_bytes(rs, 0) != 32)
-					continue;
-				for (k = 0; k < nb && memcmp(bc[k].value, v, 32); k++)
-					;
-				if (k < nb)
-					continue;
-				sqlite3_reset(bs);
-				sqlite3_bind_blob(bs, 1, v, 32, SQLITE_TRANSIENT);
-				if (sqlite3_step(bs) != SQLITE_ROW)
-					continue;	/* unknown: no message */
-				memcpy(bc[nb].value, v, 32);
-				bc[nb].round = (uint64_t)sqlite3_column_int64(bs, 1);
-				bc[nb].len = (size_t)sqlite3_column_bytes(bs, 0);
-				bc[nb].msg = malloc(bc[nb].len ? bc[nb].len : 1);
-				if (!bc[nb].msg)
-					goto out;
-				memcpy(bc[nb].msg, sqlite3_column_blob(bs, 0), bc[nb].len);
-				nb++;
-			}
-		}
+	for (size_t k = 0; k < nu; k++) {
+		sqlite3_reset(bs);
+		sqlite3_bind_blob(bs, 1, bv->v[k], 32, SQLITE_STATIC);
+		if (sqlite3_step(bs) != SQLITE_ROW)
+			continue;	/* pruned meanwhile: unknown, no message */
+		memcpy(bc[nb].value, bv->v[k], 32);
+		bc[nb].round = (uint64_t)sqlite3_column_int64(bs, 1);
+		bc[nb].len = (size_t)sqlite3_column_bytes(bs, 0);
+		bc[nb].msg = malloc(bc[nb].len ? bc[nb].len : 1);
+		if (!bc[nb].msg)
+			goto out;
+		memcpy(bc[nb].msg, sqlite3_column_blob(bs, 0), bc[nb].len);
+		nb++;
+	}
+	if (nb > ORACLE_BUNDLE_BEACONS_MAX) {
+		round_log(rd, "feed %s round %" PRIu64 ": its readings cover %zu distinct "
+		       "beacons, more than an evidence bundle carries (%d); the "
+		       "round is not run (a bundle without them would not "
+		       "re-verify)", fr->f->name, r, nb, ORACLE_BUNDLE_BEACONS_MAX);
+		ret = -E2BIG;
+		goto out;
 	}
 	ret = 0;
 	if (!nb)
@@ -628,7 +735,6 @@ static int bundle_beacons(struct round *rd, const struct dev *d, size_t n,
 	    (*item = malloc(len)))
 		ret = oracle_bundle_beacons_item(msg, mlen, nb, *item, len, ilen);
 out:
-	sqlite3_finalize(rs);
 	sqlite3_finalize(bs);
 	for (size_t k = 0; bc && k < nb; k++)
 		free(bc[k].msg);
@@ -669,6 +775,7 @@ static int run_round(struct round *rd, struct feed_rt *fr, uint64_t r)
 	const uint8_t **items = calloc(n + 2, sizeof(*items));
 	size_t *ilens = calloc(n + 2, sizeof(*ilens));
 	uint8_t *cfg_item = NULL, *bundle = NULL, *bcn_item = NULL;
+	struct bvals bv = { 0 };
 	size_t blen = 0;
 	struct oracle_agg_result res = { 0 };
 	struct oracle_report rep = { 0 };
@@ -681,7 +788,7 @@ static int run_round(struct round *rd, struct feed_rt *fr, uint64_t r)
 		goto out;
 	for (size_t i = 0; i < n; i++)
 		if ((ret = gather(rd, f, i, (int64_t)(end - f->period) * 1000000000,
-				  (int64_t)end * 1000000000, &d[i])))
+				  (int64_t)end * 1000000000, &d[i], &bv)))
 			goto out;
 	qsort(d, n, sizeof(*d), dev_cmp);
 	/* the evidence bundle: the config text and the feed's state before
@@ -699,7 +806,7 @@ static int run_round(struct round *rd, struct feed_rt *fr, uint64_t r)
 		oracle_merkle_leaf(d[i].item, d[i].ilen, ev[ne++]);
 	}
 	/* the beacons the used chains' readings were covered by, last */
-	if ((ret = bundle_beacons(rd, d, n, &bcn_item, &ilens[ne])))
+	if ((ret = bundle_beacons(rd, fr, r, &bv, &bcn_item, &ilens[ne])))
 		goto out;
 	if (bcn_item) {
 		items[ne] = bcn_item;
@@ -708,7 +815,7 @@ static int run_round(struct round *rd, struct feed_rt *fr, uint64_t r)
 	}
 	ret = oracle_agg_round(&f->p, &fr->st, r, end, in, n, out, &res, &why);
 	if (ret) {
-		od_log("feed %s round %" PRIu64 ": cannot aggregate: %s", f->name, r, why);
+		round_log(rd, "feed %s round %" PRIu64 ": cannot aggregate: %s", f->name, r, why);
 		goto out;
 	}
 	memcpy(rep.core.feed_id, f->feed_id, 32);
@@ -731,7 +838,7 @@ static int run_round(struct round *rd, struct feed_rt *fr, uint64_t r)
 	buf = malloc(ORACLE_REPORT_MAX);
 	if (!buf || (ret = oracle_report_seal(&rep, rd->signer)) ||
 	    (ret = oracle_report_encode(&rep, 0, buf, ORACLE_REPORT_MAX, &len))) {
-		od_log("feed %s round %" PRIu64 ": cannot sign the report (%d)",
+		round_log(rd, "feed %s round %" PRIu64 ": cannot sign the report (%d)",
 		       f->name, r, ret);
 		goto out;
 	}
@@ -741,7 +848,7 @@ static int run_round(struct round *rd, struct feed_rt *fr, uint64_t r)
 	    (ret = oracle_bundle_encode(buf, len, items, ilens, ne, bundle, blen,
 					&blen)) ||
 	    (ret = bundle_store(rd, f, r, bundle, blen))) {
-		od_log("feed %s round %" PRIu64 ": cannot store the evidence "
+		round_log(rd, "feed %s round %" PRIu64 ": cannot store the evidence "
 		       "bundle (%d)", f->name, r, ret);
 		ret = ret ? ret : -ENOMEM;
 		goto out;
@@ -764,12 +871,15 @@ static int run_round(struct round *rd, struct feed_rt *fr, uint64_t r)
 	snprintf(topic, sizeof(topic), "attestio/v1/report/%s/%s", f->name,
 		 rd->node_hex);
 	if (rd->pub(rd->pubctx, topic, buf, len))
-		od_log("feed %s round %" PRIu64 ": report not published (the "
+		round_log(rd, "feed %s round %" PRIu64 ": report not published (the "
 		       "broker is unreachable); it is in the audit log", f->name, r);
 	ret = 0;
 out:
-	for (size_t i = 0; d && i < n; i++)
+	for (size_t i = 0; d && i < n; i++) {
 		free(d[i].item);
+		free(d[i].rb);
+	}
+	free(bv.v);
 	free(d);
 	free(in);
 	free(out);
@@ -797,8 +907,13 @@ void round_tick(struct round *rd, uint64_t now)
 				break;
 			if (store_begin(rd->s))
 				return;
+			rd->quiet = fr->fail_round == r && now < fr->fail_quiet;
 			if (run_round(rd, fr, r)) {
 				store_exec(rd->s, "ROLLBACK");
+				if (!rd->quiet) {
+					fr->fail_round = r;
+					fr->fail_quiet = now + 60;
+				}
 				break;
 			}
 			if (store_commit(rd->s))
