@@ -862,12 +862,12 @@ if want forged_loss; then
 	npids=()
 fi
 
-# late_join: two nodes, ack_quorum 2; node 2 starts after the daemon
-# published the first records of every chain (its session did not exist
-# yet).  It must end up with every record from seq 0 (the daemon still
-# holds them: node 2 has not acked them), never acking what it did not get.
-if want late_join; then
-	d=$base/late_join
+# Two nodes, the daemon's ack_quorum QUORUM; records from gen_records
+# (GEN-ARGS: streams samples epochs rate) while the daemon runs; node 2
+# starts DELAY s after the daemon with join_period JOIN-PERIOD.  Sets
+# pub2, total (records generated).
+two_nodes_late() {	# dir quorum gen-args delay join-period
+	local d=$1 key2 genpid
 	mkdir -p "$d"
 	key2=$(openssl rand -hex 32)
 	read -r pub2 _ <<< "$("$bin/attestio-oracle" pubkey "$key2")"
@@ -875,16 +875,26 @@ if want late_join; then
 	broker_start "$d"
 	node_start "$d" n1 "$nodekey"
 	gw_conf "$d"
-	sed -i "s|^node = .*|node = $nodepub\nnode = $pub2\nack_quorum = 2|" "$d/gw.conf"
-	"$gen" "$d/records.bin" "$d/ak.pem" 2 100 8 400 &
+	sed -i "s|^node = .*|node = $nodepub\nnode = $pub2\nack_quorum = $2|" "$d/gw.conf"
+	# shellcheck disable=SC2086 # gen-args are words
+	"$gen" "$d/records.bin" "$d/ak.pem" $3 &
 	genpid=$!
 	pids+=("$genpid")
 	sleep 0.3
 	gw_start "$d"
-	sleep 2
-	node_start "$d" n2 "$key2" "join_period = 3"
+	sleep "$4"
+	node_start "$d" n2 "$key2" "join_period = $5"
 	wait "$genpid"
 	total=$(file_records "$d/records.bin")
+}
+
+# late_join: two nodes, ack_quorum 2; node 2 starts after the daemon
+# published the first records of every chain (its session did not exist
+# yet).  It must end up with every record from seq 0 (the daemon still
+# holds them: node 2 has not acked them), never acking what it did not get.
+if want late_join; then
+	d=$base/late_join
+	two_nodes_late "$d" 2 "2 100 8 400" 2 3
 	end=$((SECONDS + 40))
 	while [ $SECONDS -lt $end ]; do
 		s1=$(db_summary "$d/n1.db")
@@ -900,6 +910,58 @@ if want late_join; then
 	else
 		notok "late_join" "node 1: $s1" "node 2: $s2 (want $total records, no holes)" \
 			"spool $(metric spool_records)" "$(grep -m3 "first seen\|join" "$d/n2.log")"
+	fi
+	kill "$gw" "$broker" "${npids[@]}" 2> /dev/null
+	wait "$gw" "$broker" "${npids[@]}" 2> /dev/null
+	npids=()
+fi
+
+# late_join_acked (review 4 M2): two nodes, ack_quorum 1: node 1 alone
+# acks every record and the daemon deletes it, so it never sends a record
+# again.  Node 2 starts 3 s into a 15 s stream: it sees the chains first
+# mid-way and waits join_period (2 s) for the earliest record the daemon
+# holds, which never comes again.  It must still join (two more
+# join_periods without it: at the next record that comes) and from there
+# hold every record, its gaps only the chains' starts (why 'join').
+if want late_join_acked; then
+	d=$base/late_join_acked
+	two_nodes_late "$d" 1 "2 8 80 100" 3 2
+	end=$((SECONDS + 30))
+	while [ $SECONDS -lt $end ]; do
+		s1=$(db_summary "$d/n1.db")
+		[ "$s1" = "records $total holes [] declared 0 join 0" ] &&
+			[ "$(metric spool_records)" = 0 ] && break
+		sleep 0.2
+	done
+	sleep 2
+	s2=$(python3 - "$d/n2.db" <<-'EOP'
+	import sqlite3, sys
+	db = sqlite3.connect(sys.argv[1]); out = []
+	for st, in db.execute("select distinct stream from rec order by stream"):
+	    seqs = [r[0] for r in db.execute("select seq from rec where stream=? order by seq", (st,))]
+	    gaps = db.execute("select first, last, why from gap where stream=?", (st,)).fetchall()
+	    contiguous = seqs == list(range(seqs[0], seqs[-1] + 1))
+	    out.append("%d:%d..%d%s gap %s" % (st, seqs[0], seqs[-1], "" if contiguous else " HOLES", gaps))
+	print("; ".join(out))
+	EOP
+	)
+	lastseq() { python3 -c 'import sqlite3,sys; print(";".join("%d:%d" % r for r in sqlite3.connect(sys.argv[1]).execute("select stream, max(seq) from rec group by stream order by stream")))' "$1"; }
+	last1=$(lastseq "$d/n1.db")
+	last2=$(lastseq "$d/n2.db")
+	want2=$(python3 -c 'import sqlite3,sys
+db = sqlite3.connect(sys.argv[1]); out = []
+for st, lo, hi in db.execute("select stream, min(seq), max(seq) from rec group by stream order by stream"):
+    out.append("%d:%d..%d gap [(0, %d, %s)]" % (st, lo, hi, lo - 1, repr("join")))
+print("; ".join(out))' "$d/n2.db")
+	if [ "$s1" = "records $total holes [] declared 0 join 0" ] && [ "$(metric spool_records)" = 0 ] &&
+	   [ -n "$s2" ] && [ "$s2" = "$want2" ] && [[ "$s2" != *"0:0.."* ]] &&
+	   [ "$last2" = "$last1" ] &&
+	   grep -q "first seen at seq" "$d/n2.log"; then
+		ok "late_join_acked (node 2 joined chains node 1 kept acked: $s2; node 1 all $total records, spool 0)"
+	else
+		notok "late_join_acked" "node 1: $s1 (want $total records, no holes), spool $(metric spool_records)" \
+			"node 2: ${s2:-no records} (want every record from its join point to the end: $last1, gaps only 0..join-1 why join)" \
+			"$(grep -m3 "first seen\|join" "$d/n2.log")"
 	fi
 	kill "$gw" "$broker" "${npids[@]}" 2> /dev/null
 	wait "$gw" "$broker" "${npids[@]}" 2> /dev/null
