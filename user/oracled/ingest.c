@@ -1126,6 +1126,18 @@ static void fill_try(struct gw *g, struct chain *c)
 		p = (uint64_t)(h >= 0 && h < a ? h + 1 : a);
 	}
 	sqlite3_finalize(st);
+	st = NULL;
+	if (c->fb[0].seq - p > OD_FILL_AFTER_MAX) {
+		/* no verified checkpoint near before them: bounded work */
+		od_log("gateway %s: stream %u (load %016" PRIx64 " gen %u): seq %"
+		       PRIu64 " came again for a skipped seq, but no checkpoint "
+		       "this node verified lies within %u records before it: "
+		       "not kept", g->reg->conf->id, c->stream, c->instance,
+		       c->gen, c->fb[0].seq, OD_FILL_AFTER_MAX);
+		in->st.fill_dropped += c->fn;
+		fill_drop(g, c, 0);
+		goto out;
+	}
 	o.ak = g->reg->ak;
 	o.policy = g->reg->policy;
 	o.beacons = fresh_set(in->fresh, &o.nbeacons);
