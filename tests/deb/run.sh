@@ -275,6 +275,60 @@ for k in "${kernels[@]}"; do
 done
 elapsed "guests done"
 
+# ---------------------------------------------------------- upgrade ---
+# --full (or DEB_UPGRADE=1): build the same tree as version $ver.1 and
+# install it over this one, as an operator upgrading would
+# (Documentation/operations.md, "Upgrading"): DKMS has only the new version,
+# built for every kernel; the operator's edit of attestiod.conf (a
+# conffile) and attestiod's spool directory are kept.
+if [ $full = 1 ] || [ "${DEB_UPGRADE:-0}" = 1 ]; then
+	nver=$ver.1
+	up=$tmp/up
+	mkdir -p "$up/src"
+	tar -c --exclude=./.git --exclude=./build --exclude-vcs-ignores . | tar -x -C "$up/src"
+	# the version lives in dkms.conf (packages, DKMS), the CLI and the module
+	sed -i "s/^PACKAGE_VERSION=\"$ver\"/PACKAGE_VERSION=\"$nver\"/" "$up/src/dkms.conf"
+	sed -i "s/define ATTESTIO_VERSION \"$ver\"/define ATTESTIO_VERSION \"$nver\"/" \
+		"$up/src/user/cli/attestio/util.h" "$up/src/kernel/version.h"
+	{
+		printf 'attestio (%s) unstable; urgency=medium\n\n  * Upgrade test build.\n\n' "$nver"
+		printf ' -- attestio tests <tests@attestio.invalid>  %s\n\n' "$(date -R)"
+		cat debian/changelog
+	} > "$up/src/debian/changelog"
+	nice -n 10 make -s -C "$up/src" deb > "$up/build.log" 2>&1
+	ndebs=()
+	for p in "${pkgs[@]}"; do
+		for d in "$up/src/build/deb/${p}_${nver}"_*.deb; do [ -f "$d" ] && ndebs+=("$d"); done
+	done
+	[ ${#ndebs[@]} = ${#pkgs[@]} ]
+	ok $? "make deb of the tree as version $nver" "$up/build.log"
+	elapsed "upgrade built"
+	echo "# operator's edit, kept across upgrades" >> /etc/attestio/attestiod.conf
+	mkdir -p /var/lib/attestiod && echo spool > /var/lib/attestiod/upgrade-test
+	with_locks env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+		--no-install-recommends "${ndebs[@]}" > "$tmp/upgrade.log" 2>&1
+	ok $? "apt-get install of the $nver packages over $ver" "$tmp/upgrade.log"
+	dkms status attestio > "$tmp/dkms" 2>&1
+	! grep -q "^attestio/$ver[,:]" "$tmp/dkms" && [ ! -e "/usr/src/attestio-$ver" ]
+	ok $? "DKMS no longer has attestio/$ver, /usr/src/attestio-$ver gone" "$tmp/dkms"
+	for k in "${kernels[@]}"; do
+		inst='' built=''
+		for f in "/lib/modules/$k/updates/dkms/attestio.ko"*; do [ -f "$f" ] && inst=$f; done
+		for f in "/var/lib/dkms/attestio/$nver/$k/x86_64/module/attestio.ko"*; do [ -f "$f" ] && built=$f; done
+		grep -q "^attestio/$nver, $k, [^:]*: installed" "$tmp/dkms" &&
+			[ -n "$inst" ] && [ -n "$built" ] && cmp -s "$inst" "$built" &&
+			modinfo -F version "$inst" | grep -qx "$nver"
+		ok $? "after the upgrade attestio/$nver is installed for $k and is the module in updates/dkms" "$tmp/dkms"
+	done
+	/usr/bin/attestio --version > "$tmp/v" 2>&1 && grep -q "attestio $nver " "$tmp/v"
+	ok $? "attestio --version says $nver" "$tmp/v"
+	grep -qx "# operator's edit, kept across upgrades" /etc/attestio/attestiod.conf &&
+		[ "$(cat /var/lib/attestiod/upgrade-test 2>/dev/null)" = spool ]
+	ok $? "the operator's attestiod.conf and attestiod's spool directory are kept"
+	ver=$nver
+	elapsed "upgraded"
+fi
+
 # ------------------------------------------------------------ purge ---
 for p in "${pkgs[@]}"; do dpkg-query -L "$p"; done 2>/dev/null | sort -u > "$tmp/files"
 with_locks purge > "$tmp/purge.log" 2>&1
