@@ -934,13 +934,20 @@ static void stale_beacon(void **state)
 	/* a report that counted them (200) is refused */
 	d0.value = 200;
 	vr_dev0(&d0, "recomputed value 300", &res);
-	/* a bundle without round 1's beacon: the verifier cannot tell the
-	 * reading stale, counts it, and the node's 300 no longer verifies */
+	/* a bundle without round 1's beacon (stale: the node carries only
+	 * the window's): readings under a beacon the bundle does not show
+	 * do not count, 300 */
 	d0.value = 300;
 	d0.bmsg[0] = msg[1];
 	d0.blen[0] = d0.blen[1];
 	d0.nbeacons = 1;
-	vr_dev0(&d0, "recomputed value 200", &res);
+	assert_int_equal(vr_dev0(&d0, NULL, &res), 2);
+	/* without round 3's beacon the counted reading is left out too: the
+	 * device brings nothing and the report's 300 does not verify */
+	d0.bmsg[0] = msg[0];
+	assert_int_equal(oracle_beacon_encode(&ob[0], 0, msg[0], sizeof(msg[0]),
+					      &d0.blen[0]), 0);
+	vr_dev0(&d0, "recomputed value 0", &res);
 	/* a beacon signed by a key outside the whitelist: refused */
 	sk[31] = 9;
 	assert_int_equal(oracle_signer_init(&outsider, sk), 0);
@@ -978,24 +985,29 @@ static void stale_beacon(void **state)
 	d0.blen[0] = d0.blen[1];
 	d0.nbeacons = 1;
 	d0.value = 200;
-	vr_dev0(&d0, "freshness = required, but the checkpoint of a reading "
-		"the round uses covers a beacon the bundle does not show", &res);
+	vr_dev0(&d0, "recomputed value 300", &res);
 	/* freshness off (no beacon line): every reading counts, 200 */
 	cfg_beacon = NULL;
 	d0.nbeacons = 0;
 	d0.value = 200;
 	assert_int_equal(vr_dev0(&d0, NULL, &res), 0);
 	/* the rule itself: max_age 1 at the round ending 1030 (beacon round
-	 * 3): round 2 counts, round 1 not; unknown or none always; max_age
-	 * 0 or off: everything */
-	assert_true(oracle_reading_fresh(ORACLE_FRESH_OPTIONAL, 10, 1000, 1, 1030, true, 2));
-	assert_false(oracle_reading_fresh(ORACLE_FRESH_OPTIONAL, 10, 1000, 1, 1030, true, 1));
-	assert_false(oracle_reading_fresh(ORACLE_FRESH_REQUIRED, 10, 1000, 1, 1030, true, 1));
-	assert_true(oracle_reading_fresh(ORACLE_FRESH_OPTIONAL, 10, 1000, 1, 1030, false, 0));
-	assert_true(oracle_reading_fresh(ORACLE_FRESH_OPTIONAL, 10, 1000, 0, 1030, true, 1));
-	assert_true(oracle_reading_fresh(ORACLE_FRESH_OFF, 10, 1000, 1, 1030, true, 1));
-	assert_true(oracle_reading_fresh(ORACLE_FRESH_OPTIONAL, 10, 1000, 1, 1031, true, 3));
-	assert_false(oracle_reading_fresh(ORACLE_FRESH_OPTIONAL, 10, 1000, 1, 1031, true, 2));
+	 * 3): rounds 2 to 4 count, 1 and 5 not; none always; a beacon not
+	 * known to be issued never (the bundle carries only the window's);
+	 * max_age 0 or off: everything */
+	assert_true(oracle_reading_fresh(ORACLE_FRESH_OPTIONAL, 10, 1000, 1, 1030, true, true, 2));
+	assert_true(oracle_reading_fresh(ORACLE_FRESH_OPTIONAL, 10, 1000, 1, 1030, true, true, 3));
+	assert_true(oracle_reading_fresh(ORACLE_FRESH_OPTIONAL, 10, 1000, 1, 1030, true, true, 4));
+	assert_false(oracle_reading_fresh(ORACLE_FRESH_OPTIONAL, 10, 1000, 1, 1030, true, true, 5));
+	assert_false(oracle_reading_fresh(ORACLE_FRESH_OPTIONAL, 10, 1000, 1, 1030, true, true, 1));
+	assert_false(oracle_reading_fresh(ORACLE_FRESH_REQUIRED, 10, 1000, 1, 1030, true, true, 1));
+	assert_false(oracle_reading_fresh(ORACLE_FRESH_OPTIONAL, 10, 1000, 1, 1030, true, false, 0));
+	assert_true(oracle_reading_fresh(ORACLE_FRESH_OPTIONAL, 10, 1000, 1, 1030, false, false, 0));
+	assert_true(oracle_reading_fresh(ORACLE_FRESH_OPTIONAL, 10, 1000, 0, 1030, true, true, 1));
+	assert_true(oracle_reading_fresh(ORACLE_FRESH_OPTIONAL, 10, 1000, 0, 1030, true, false, 0));
+	assert_true(oracle_reading_fresh(ORACLE_FRESH_OFF, 10, 1000, 1, 1030, true, true, 1));
+	assert_true(oracle_reading_fresh(ORACLE_FRESH_OPTIONAL, 10, 1000, 1, 1031, true, true, 3));
+	assert_false(oracle_reading_fresh(ORACLE_FRESH_OPTIONAL, 10, 1000, 1, 1031, true, true, 2));
 	memset(&pin0, 0, sizeof(pin0));
 	EVP_PKEY_free(key);
 	free((void *)d0.ak);

@@ -207,6 +207,9 @@ static void errors(void **s)
 	refused("[link]\nbroker = http://x:1\n", "t.conf:19: link.broker must be mqtts://");
 	refused("[quorum]\nnode = 0011\n", "t.conf:19: quorum.node must be a 130-hex-digit");
 	refused("[quorum]\nt = 2\n", "quorum.t = 2 is more than the 1 whitelisted nodes");
+	/* a bundle carries nodes x (max_age + 2) beacons at most: 1 x 4096 */
+	refused("[beacon]\nmax_age = 4095\n", "[beacon] max_age = 4095 with 1 nodes: a round's "
+		"evidence bundle could need 1 x (max_age + 2) beacons, more than it carries (4096)");
 	refused("[feed late]\nstreams = " GW ":3\n", "t.conf: feed late needs start = UNIX-TIME");
 	refused("[feed x]\nstart = 5\n", "t.conf: feed x has no streams");
 	refused("[feed y]\nstart = 5\nstreams = ffeeddccbbaa99887766554433221100:0\n",

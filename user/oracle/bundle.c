@@ -296,17 +296,19 @@ bad:
 }
 
 bool oracle_reading_fresh(int freshness, uint64_t bperiod, uint64_t bstart,
-			  uint64_t max_age, uint64_t end, bool known,
+			  uint64_t max_age, uint64_t end, bool set, bool known,
 			  uint64_t bround)
 {
 	uint64_t now;
 
-	if (freshness == ORACLE_FRESH_OFF || !max_age || !known || !bperiod)
+	if (freshness == ORACLE_FRESH_OFF || !max_age || !set || !bperiod)
 		return true;
 	if (end <= bstart)
 		return true;	/* before the beacon clock: none was stale */
+	if (!known)
+		return false;
 	now = (end - 1 - bstart) / bperiod + 1;
-	return now <= bround || now - bround <= max_age;
+	return now <= bround ? bround - now <= 1 : now - bround <= max_age;
 }
 
 /* ----------------------------------------------------------- codec --- */

@@ -34,18 +34,22 @@ enum { OBI_CONFIG = 1, OBI_DEVICE = 2, OBI_BEACONS = 3 };
 enum { ORACLE_FRESH_OFF = 0, ORACLE_FRESH_OPTIONAL = 1, ORACLE_FRESH_REQUIRED = 2 };
 
 /*
- * Whether a reading counts in the feed round that ends at @end (unix s):
- * not when the checkpoint covering it covers a beacon the network issued
- * in beacon round @bround (@known; the earliest round any whitelisted
- * node issued that value in) more than @max_age beacon rounds before the
- * beacon round in progress at the round's last second, (end - 1 - start)
- * / period + 1.  A checkpoint covering no beacon, or one not known to be
- * issued, counts (with freshness = required it never verified).  Off, or
+ * Whether a reading counts in the feed round that ends at @end (unix s).
+ * Its checkpoint covered a beacon (@set) that the network issued in beacon
+ * round @bround (@known; the earliest round any whitelisted node issued
+ * that value in): it counts only if @bround lies in the round's freshness
+ * window, from @max_age beacon rounds before the beacon round in progress
+ * at the round's last second, R = (end - 1 - start) / period + 1, to R + 1
+ * (a checkpoint quoted just after the end).  A beacon not known to be
+ * issued does not count either: the evidence bundle carries only the
+ * beacons of that window (at most nodes x (max_age + 2)), so a verifier
+ * cannot tell an unknown one from a stale one.  A checkpoint covering no
+ * beacon counts (with freshness = required it never verified).  Off, or
  * max_age 0: everything counts.  The node (round.c) and verify-report
  * both decide with this.
  */
 bool oracle_reading_fresh(int freshness, uint64_t bperiod, uint64_t bstart,
-			  uint64_t max_age, uint64_t end, bool known,
+			  uint64_t max_age, uint64_t end, bool set, bool known,
 			  uint64_t bround);
 
 /* Feed id, device id, site id and config digest, as the node derives them. */

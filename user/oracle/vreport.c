@@ -251,8 +251,8 @@ static int verify_dev(const struct oracle_bundle_dev *d, size_t i,
 	int64_t t0 = (int64_t)(end - cfg->period) * 1000000000;
 	int64_t t1 = (int64_t)end * 1000000000, newest = -1;
 	int64_t *win = NULL;
-	bool *fresh = NULL, *known_b = NULL;
-	size_t req_k = SIZE_MAX;	/* a used reading under no known beacon */
+	bool *fresh = NULL, *set_b = NULL;
+	size_t req_k = SIZE_MAX;	/* a used reading under no beacon */
 	uint8_t id[16];
 	size_t nwin = 0, nrec = 0;
 	int ret = -EBADMSG;
@@ -446,8 +446,8 @@ static int verify_dev(const struct oracle_bundle_dev *d, size_t i,
 	 * checkpoint covers a stale beacon do not count */
 	win = malloc((x.nval + 1) * sizeof(*win));
 	fresh = malloc((x.nval + 1) * sizeof(*fresh));
-	known_b = malloc((x.nval + 1) * sizeof(*known_b));
-	if (!win || !fresh || !known_b) {
+	set_b = malloc((x.nval + 1) * sizeof(*set_b));
+	if (!win || !fresh || !set_b) {
 		ret = -ENOMEM;
 		goto out;
 	}
@@ -465,10 +465,10 @@ static int verify_dev(const struct oracle_bundle_dev *d, size_t i,
 			uint64_t br = 0;
 			bool known = x.rb[k].set && bmap_find(bm, x.rb[k].v, &br);
 
-			known_b[k] = known;
+			set_b[k] = x.rb[k].set;
 			fresh[k] = oracle_reading_fresh(cfg->freshness, cfg->bperiod,
 							cfg->bstart, cfg->max_age,
-							end, known, br);
+							end, x.rb[k].set, known, br);
 			if (x.ns[k] >= t0 && x.ns[k] < t1 && !fresh[k])
 				res->readings_stale++;
 			if (x.ns[k] >= t0 && x.ns[k] < t1 && fresh[k])
@@ -478,7 +478,7 @@ static int verify_dev(const struct oracle_bundle_dev *d, size_t i,
 		for (size_t k = 0; k < nt && k < ORACLE_ROUND_READINGS_MAX; k++) {
 			win[nwin++] = tv[k].val;
 			newest = tv[k].ns;
-			req_k = !known_b[tv[k].k] ? tv[k].k : req_k;
+			req_k = !set_b[tv[k].k] ? tv[k].k : req_k;
 		}
 		free(tv);
 	}
@@ -495,15 +495,14 @@ static int verify_dev(const struct oracle_bundle_dev *d, size_t i,
 		if (newest >= 0 && !fresh[kn])
 			newest = -1;
 		nwin = newest >= 0;
-		if (nwin && !known_b[kn])
+		if (nwin && !set_b[kn])
 			req_k = kn;
 	}
 	/* with freshness = required a counted reading's checkpoint covers a
 	 * beacon the network issued (the node's verifier refused others) */
 	if (cfg->freshness == ORACLE_FRESH_REQUIRED && req_k != SIZE_MAX) {
 		fail(res, "device %zu: freshness = required, but the checkpoint of "
-		     "a reading the round uses covers %s", i, x.rb[req_k].set ?
-		     "a beacon the bundle does not show issued" : "no beacon");
+		     "a reading the round uses covers no beacon", i);
 		goto out;
 	}
 	in->value = nwin ? oracle_median_i64(win, nwin) : 0;
@@ -525,7 +524,7 @@ out:
 	free(x.rb);
 	free(win);
 	free(fresh);
-	free(known_b);
+	free(set_b);
 	return ret;
 }
 

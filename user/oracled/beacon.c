@@ -184,13 +184,17 @@ void beacons_tick(struct beacons *b, uint64_t now)
 	}
 	if (b->c->beacon_issue)
 		publish_own(b);
-	if (now - b->last_prune >= 600 && now > b->c->retain_s) {
+	/* by round, not by the issuer's signed time: a node signing its
+	 * current beacon with an old time would get it pruned while
+	 * readings covering it still count (review 5) */
+	if (now - b->last_prune >= 600 && r > b->c->retain_s / b->c->beacon_period) {
 		sqlite3_stmt *st = store_prep(b->s, "DELETE FROM beacon WHERE"
-					      " time < ? AND NOT (node = ? AND round = ?)");
+					      " round < ? AND NOT (node = ? AND round = ?)");
 
 		b->last_prune = now;
 		if (st) {
-			sqlite3_bind_int64(st, 1, (int64_t)(now - b->c->retain_s));
+			sqlite3_bind_int64(st, 1, (int64_t)(r - b->c->retain_s /
+							    b->c->beacon_period));
 			sqlite3_bind_text(st, 2, b->node_hex, -1, SQLITE_STATIC);
 			sqlite3_bind_int64(st, 3, (int64_t)b->st.own_round);
 			sqlite3_step(st);

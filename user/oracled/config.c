@@ -688,6 +688,14 @@ static int config_parse(const char *path, const char *text,
 		c->t = oracle_quorum_threshold(c->nnodes);
 	REQ(c->t <= c->nnodes, "%s: quorum.t = %zu is more than the %zu "
 	    "whitelisted nodes", path, c->t, c->nnodes);
+	/* a round's bundle carries the beacons of its freshness window, one
+	 * per node and beacon round (oracle_reading_fresh) */
+	REQ(c->beacon_freshness == OD_FRESH_OFF || !c->nnodes ||
+	    c->beacon_max_age + 2 <= ORACLE_BUNDLE_BEACONS_MAX / c->nnodes,
+	    "%s: [beacon] max_age = %" PRIu64 " with %zu nodes: a round's "
+	    "evidence bundle could need %zu x (max_age + 2) beacons, more than "
+	    "it carries (%d); lower max_age", path, c->beacon_max_age,
+	    c->nnodes, c->nnodes, ORACLE_BUNDLE_BEACONS_MAX);
 	/* the beacon round clock: the first feed's unless given (before
 	 * the digests: the feeds' config text names it) */
 	if (!c->beacon_period)

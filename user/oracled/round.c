@@ -123,16 +123,18 @@ static int fresh_mode(const struct od_config *c)
 
 /*
  * Whether the reading in row @st counts in the round ending at @end:
- * column 5 is the earliest round of the beacon its checkpoint covered
- * (NULL: none, or a value this node does not know was issued).
+ * column 6 is the beacon its checkpoint covered (NULL: none), column 5
+ * the earliest round a configured node issued it in (NULL: not known to
+ * be issued).
  */
 static bool row_fresh(const struct round *rd, sqlite3_stmt *st, uint64_t end)
 {
+	bool set = sqlite3_column_type(st, 6) != SQLITE_NULL;
 	bool known = sqlite3_column_type(st, 5) != SQLITE_NULL;
 
 	return oracle_reading_fresh(fresh_mode(rd->c), rd->c->beacon_period,
 				    rd->c->beacon_start, rd->c->beacon_max_age,
-				    end, known,
+				    end, set, known,
 				    (uint64_t)sqlite3_column_int64(st, 5));
 }
 
@@ -227,11 +229,12 @@ static void use(struct dev *d, sqlite3_stmt *st)
 }
 
 /*
- * Note the beacon of the reading in row @st (column 6; column 5 NULL: no
- * beacon this node knows was issued, the verifier takes it as unknown
- * too): the verifier classifies every reading of the window and the
- * fallback one in the bundle's chains, so it needs the beacons of the
- * stale ones as much as of the counted ones.
+ * Note the beacon of the counted reading in row @st (column 6): the
+ * verifier takes a reading whose beacon the bundle does not carry as not
+ * counting, like a stale one, so the bundle carries exactly the beacons of
+ * the counted readings, all from the round's freshness window
+ * (oracle_reading_fresh): at most nodes x (max_age + 2) values, whatever
+ * the chains hold.
  */
 static int note_beacon(struct dev *d, sqlite3_stmt *st)
 {
@@ -320,12 +323,12 @@ static int gather(struct round *rd, const struct od_feed_conf *f, size_t i,
 	d->stale = 0;
 	ret = -ENOMEM;
 	while (sqlite3_step(st) == SQLITE_ROW && n < ORACLE_ROUND_READINGS_MAX) {
-		if (note_beacon(d, st))
-			goto out;
 		if (!row_fresh(rd, st, end)) {
 			d->stale++;
 			continue;
 		}
+		if (note_beacon(d, st))
+			goto out;
 		newest = sqlite3_column_int64(st, 0);
 		vals[n++] = oracle_to_fixed(sqlite3_column_double(st, 1), f->p.decimals);
 		use(d, st);
@@ -679,7 +682,7 @@ static int bundle_beacons(struct round *rd, const struct feed_rt *fr,
 	int ret = -ENOMEM;
 
 	*item = NULL;
-	if (fresh_mode(rd->c) == ORACLE_FRESH_OFF || !bv->n)
+	if (fresh_mode(rd->c) == ORACLE_FRESH_OFF || !rd->c->beacon_max_age || !bv->n)
 		return 0;
 	qsort(bv->v, bv->n, sizeof(*bv->v), val_cmp);
 	for (size_t k = 0; k < bv->n; k++)
