@@ -212,8 +212,9 @@ static uint32_t reputation(struct round *rd, const uint8_t dev[16])
 }
 
 /* Note the chain of the reading in row @st (columns 2-4: instance, gen,
- * seq) as used. */
-static void use(struct dev *d, sqlite3_stmt *st)
+ * seq) as used; false when the bundle has no room for another chain: the
+ * reading then does not count (the verifier never sees it). */
+static bool use(struct dev *d, sqlite3_stmt *st)
 {
 	int64_t inst = sqlite3_column_int64(st, 2), gen = sqlite3_column_int64(st, 3);
 	int64_t seq = sqlite3_column_int64(st, 4);
@@ -222,10 +223,12 @@ static void use(struct dev *d, sqlite3_stmt *st)
 		if (d->used[i].instance == inst && d->used[i].gen == gen) {
 			if (seq > d->used[i].seq)
 				d->used[i].seq = seq;
-			return;
+			return true;
 		}
-	if (d->nused < ORACLE_BUNDLE_CHAINS_MAX)
-		d->used[d->nused++] = (struct used){ inst, gen, seq };
+	if (d->nused == ORACLE_BUNDLE_CHAINS_MAX)
+		return false;
+	d->used[d->nused++] = (struct used){ inst, gen, seq };
+	return true;
 }
 
 /*
@@ -327,11 +330,12 @@ static int gather(struct round *rd, const struct od_feed_conf *f, size_t i,
 			d->stale++;
 			continue;
 		}
+		if (!use(d, st))
+			continue;
 		if (note_beacon(d, st))
 			goto out;
 		newest = sqlite3_column_int64(st, 0);
 		vals[n++] = oracle_to_fixed(sqlite3_column_double(st, 1), f->p.decimals);
-		use(d, st);
 	}
 	/* nothing in the window: the newest earlier reading, if it counts
 	 * (the heartbeat judges it) */
@@ -339,12 +343,12 @@ static int gather(struct round *rd, const struct od_feed_conf *f, size_t i,
 	sqlite3_bind_int64(last, 2, fs->stream);
 	sqlite3_bind_int64(last, 3, fs->channel);
 	sqlite3_bind_int64(last, 4, t0);
-	if (!n && sqlite3_step(last) == SQLITE_ROW && row_fresh(rd, last, end)) {
+	if (!n && sqlite3_step(last) == SQLITE_ROW && row_fresh(rd, last, end) &&
+	    use(d, last)) {
 		if (note_beacon(d, last))
 			goto out;
 		newest = sqlite3_column_int64(last, 0);
 		vals[n++] = oracle_to_fixed(sqlite3_column_double(last, 1), f->p.decimals);
-		use(d, last);
 	}
 	if (used_beacons(d, bv))
 		goto out;
