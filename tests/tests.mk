@@ -33,7 +33,7 @@ $(TB)/unit/test_oracle_bundle: tests/unit/test_oracle_bundle.c $(UB)/liboracle.a
 # Suites named test_attestiod_* build attestiod's parts in (spool).
 $(TB)/unit/test_attestiod_%: tests/unit/test_attestiod_%.c user/attestiod/%.c user/attestiod/attestiod.h $(UB)/liboracle.a
 	@mkdir -p $(@D)
-	$(CC) $(USER_CFLAGS) $(ORACLE_CFLAGS) -Iuser/attestiod $< user/attestiod/$*.c -o $@ \
+	$(CC) $(USER_CFLAGS) $(ORACLE_CFLAGS) -Iuser/attestiod -Iinclude/uapi $< user/attestiod/$*.c -o $@ \
 		$(UB)/liboracle.a -lcmocka -lsqlite3 $(ORACLE_LDLIBS)
 # Suites named test_cli_* build the attestio command's file of that name
 # (user/cli/attestio/<name>.c) and util.c in.

@@ -84,7 +84,7 @@ int config_load(const char *path, struct config *c, char *err, size_t errlen);
 /* Why a beacon was ignored (attestiod_beacons_rejected_total{reason}). */
 enum beacon_reason {
 	BR_MALFORMED, BR_UNKNOWN_NODE, BR_BAD_SIGNATURE, BR_TOPIC,
-	BR_OLD_ROUND, BR_MODULE, BEACON_NREASONS
+	BR_OLD_ROUND, BR_MODULE, BR_AHEAD, BEACON_NREASONS
 };
 
 struct metrics {

@@ -33,6 +33,7 @@ struct beacon {
 	struct attestio_beacon cur;	/* what the module should hold */
 	uint64_t time;		/* the held beacon's signed time */
 	uint64_t last_check;
+	uint64_t seen[MAX_NODES];	/* per node: the highest round it signed */
 };
 
 static const char *const reason_name[BEACON_NREASONS] = {
@@ -42,7 +43,26 @@ static const char *const reason_name[BEACON_NREASONS] = {
 	[BR_TOPIC] = "topic",
 	[BR_OLD_ROUND] = "old_round",
 	[BR_MODULE] = "module",
+	[BR_AHEAD] = "ahead",
 };
+
+/*
+ * Whether round @r is one the network has reached: f + 1 of the n
+ * configured nodes (f = (n - 1) / 3) signed a round of at least r - 1.
+ * The module never goes back to an older round, and the oracle nodes
+ * refuse a round that has not started: one node announcing a far-future
+ * round would otherwise make every checkpoint cover a beacon no node
+ * counts until then (review 6).  So with four nodes or more, at least
+ * f + 1 of them must issue beacons.
+ */
+static bool corroborated(const struct beacon *bc, uint64_t r)
+{
+	int need = (bc->c->nnodes - 1) / 3 + 1, near = 0;
+
+	for (int i = 0; i < bc->c->nnodes; i++)
+		near += bc->seen[i] && bc->seen[i] + 1 >= r;
+	return near >= need;
+}
 
 const char *beacon_reason_name(int r)
 {
@@ -52,7 +72,9 @@ const char *beacon_reason_name(int r)
 static void reject(int reason, const char *node_hex, const char *why)
 {
 	M.beacons_rejected[reason]++;
-	logmsg(LOG_WARNING, "beacon: from %.40s ignored (%s): %s", node_hex,
+	/* ahead: also each node's first retained beacon after a connect */
+	logmsg(reason == BR_AHEAD ? LOG_INFO : LOG_WARNING,
+	       "beacon: from %.40s ignored (%s): %s", node_hex,
 	       reason_name[reason], why);
 }
 
@@ -148,6 +170,13 @@ void beacon_message(void *ctx, const char *node_hex, const uint8_t *buf,
 	if (bc->held && b.round == bc->cur.round &&
 	    !memcmp(b.value, bc->cur.value, sizeof(b.value)))
 		return;		/* the retained one again (a reconnect) */
+	if (b.round > bc->seen[idx])
+		bc->seen[idx] = b.round;
+	if (!corroborated(bc, b.round)) {
+		reject(BR_AHEAD, node_hex, "a round no other node has reached "
+		       "(f + 1 nodes must be within one round of it)");
+		return;
+	}
 	if (bc->held && b.round < bc->cur.round) {
 		M.beacons_rejected[BR_OLD_ROUND]++;
 		logmsg(LOG_INFO, "beacon: round %llu from %s older than the held "
