@@ -571,6 +571,10 @@ static void on_verdict(void *ctx, const struct att_verdict *vd)
 		if (vd->type == ATTESTIO_REC_CHECKPOINT) {
 			save_descriptor(g, c, vd->seq);
 			check_drift(g, c, vd->seq);
+			/* kept records waiting for a checkpoint to cover
+			 * them (the retransmission came first): try again */
+			if (c->fn)
+				c->fdirty = true;
 		}
 		/* rec_get() left in->get on its row: a statement not reset
 		 * keeps a read transaction open, and then no WAL checkpoint
@@ -1594,6 +1598,51 @@ static int evidence_load(struct ingest *in, struct gw *g)
 }
 
 /*
+ * Where chain @c's verifier resumes: @row, its newest verified checkpoint
+ * (or its first pending record).  The module appends records while an
+ * epoch's quote is taken, so that checkpoint's head may lie before the
+ * records just before it: those come first (the checkpoint anchors them
+ * and chains from them), and without them the chain stayed pending for
+ * good after a restart (review 6).  The row to start at, or -1.
+ */
+static int64_t resume_row(struct ingest *in, struct gw *g, const struct chain *c,
+			  int64_t row)
+{
+	sqlite3_stmt *st = store_prep(in->s, "SELECT type, state, seq, data "
+				      "FROM rec WHERE rowid=?");
+	int64_t head = -1, seq = 0;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, row);
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_column_int(st, 0) == ATTESTIO_REC_CHECKPOINT &&
+	    sqlite3_column_int(st, 1) == ATT_REC_VERIFIED) {
+		seq = sqlite3_column_int64(st, 2);
+		head = cp_covers(sqlite3_column_blob(st, 3),
+				 (size_t)sqlite3_column_bytes(st, 3));
+	}
+	sqlite3_finalize(st);
+	if (head < 0 || head + 1 >= seq)
+		return row;
+	st = store_prep(in->s, "SELECT min(rowid) FROM rec WHERE gw=? AND "
+			"instance=? AND stream=? AND gen=? AND seq>? AND seq<?");
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, g->reg->conf->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (int64_t)c->instance);
+	sqlite3_bind_int64(st, 3, c->stream);
+	sqlite3_bind_int64(st, 4, c->gen);
+	sqlite3_bind_int64(st, 5, head);
+	sqlite3_bind_int64(st, 6, seq);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL &&
+	    sqlite3_column_int64(st, 0) < row)
+		row = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return row;
+}
+
+/*
  * Rebuild gateway @g's chains and verifier from the store: chains with
  * their acked frontier and next expected seq; the queue of records not
  * acked yet; the verifier fed again from the earliest last-verified
@@ -1642,9 +1691,16 @@ static int resume(struct ingest *in, struct gw *g)
 		c->saved = true;
 		c->expected = sqlite3_column_type(st, 4) == SQLITE_NULL ? -1 :
 			      sqlite3_column_int64(st, 4) + 1;
-		if (sqlite3_column_type(st, 5) != SQLITE_NULL &&
-		    (from < 0 || sqlite3_column_int64(st, 5) < from))
-			from = sqlite3_column_int64(st, 5);
+		if (sqlite3_column_type(st, 5) != SQLITE_NULL) {
+			int64_t r = resume_row(in, g, c, sqlite3_column_int64(st, 5));
+
+			if (r < 0) {
+				sqlite3_finalize(st);
+				return -EIO;
+			}
+			if (from < 0 || r < from)
+				from = r;
+		}
 		g->cur[c->stream] = (int)(c - g->ch);	/* latest chain wins */
 	}
 	sqlite3_finalize(st);

@@ -412,7 +412,7 @@ static int concat(sqlite3_stmt *st, uint8_t **buf, size_t *len)
 
 /* The seq of the last record of its own stream checkpoint record @rec
  * covers (its heads[self]), -1 if it is malformed (wire-format.md). */
-static int64_t cp_covers(const uint8_t *rec, size_t len)
+int64_t cp_covers(const uint8_t *rec, size_t len)
 {
 	struct attestio_rec_hdr h;
 	struct attestio_checkpoint c;
