@@ -295,6 +295,31 @@ bad:
 	return -EBADMSG;
 }
 
+/* The seq of the last record of its own stream checkpoint record @rec
+ * covers (its heads[self]), -1 if it is malformed (wire-format.md). */
+int64_t oracle_cp_covers(const uint8_t *rec, size_t len)
+{
+	struct attestio_rec_hdr h;
+	struct attestio_checkpoint c;
+	struct attestio_cp_head hd;
+	size_t csz, off;
+
+	if (!rec || len < sizeof(h))
+		return -1;
+	memcpy(&h, rec, sizeof(h));
+	/* v2 checkpoints are 40 bytes: no beacon */
+	csz = le16toh(h.version) >= 3 ? sizeof(c) : offsetof(struct attestio_checkpoint, beacon);
+	if (len < sizeof(h) + csz)
+		return -1;
+	memset(&c, 0, sizeof(c));
+	memcpy(&c, rec + sizeof(h), csz);
+	off = sizeof(h) + csz + (size_t)le16toh(c.self) * sizeof(hd);
+	if (le16toh(c.self) >= le16toh(c.nheads) || len < off + sizeof(hd))
+		return -1;
+	memcpy(&hd, rec + off, sizeof(hd));
+	return (int64_t)le64toh(hd.seq);
+}
+
 bool oracle_reading_fresh(int freshness, uint64_t bperiod, uint64_t bstart,
 			  uint64_t max_age, uint64_t end, bool set, bool known,
 			  uint64_t bround)

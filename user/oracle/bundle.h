@@ -33,6 +33,10 @@ enum { OBI_CONFIG = 1, OBI_DEVICE = 2, OBI_BEACONS = 3 };
  * period P start S max_age M`; no line: off). */
 enum { ORACLE_FRESH_OFF = 0, ORACLE_FRESH_OPTIONAL = 1, ORACLE_FRESH_REQUIRED = 2 };
 
+/* The seq of the last record of its own stream that checkpoint record
+ * @rec covers (its heads[self]), -1 if it is malformed (wire-format.md). */
+int64_t oracle_cp_covers(const uint8_t *rec, size_t len);
+
 /*
  * Whether a reading counts in the feed round that ends at @end (unix s).
  * Its checkpoint covered a beacon (@set) that the network issued in beacon

@@ -1619,7 +1619,7 @@ static int64_t resume_row(struct ingest *in, struct gw *g, const struct chain *c
 	    sqlite3_column_int(st, 0) == ATTESTIO_REC_CHECKPOINT &&
 	    sqlite3_column_int(st, 1) == ATT_REC_VERIFIED) {
 		seq = sqlite3_column_int64(st, 2);
-		head = cp_covers(sqlite3_column_blob(st, 3),
+		head = oracle_cp_covers(sqlite3_column_blob(st, 3),
 				 (size_t)sqlite3_column_bytes(st, 3));
 	}
 	sqlite3_finalize(st);

@@ -197,9 +197,6 @@ int store_group_end(struct store *s);
 void store_audit(struct store *s, const char *event, const char *subject,
 		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 sqlite3_stmt *store_prep(struct store *s, const char *sql);
-/* The seq of the last record of its own stream checkpoint record @rec
- * covers (heads[self]); -1: malformed (round.c). */
-int64_t cp_covers(const uint8_t *rec, size_t len);
 
 /* ---------------------------------------------------------- registry --- */
 

@@ -410,31 +410,6 @@ static int concat(sqlite3_stmt *st, uint8_t **buf, size_t *len)
 	return 0;
 }
 
-/* The seq of the last record of its own stream checkpoint record @rec
- * covers (its heads[self]), -1 if it is malformed (wire-format.md). */
-int64_t cp_covers(const uint8_t *rec, size_t len)
-{
-	struct attestio_rec_hdr h;
-	struct attestio_checkpoint c;
-	struct attestio_cp_head hd;
-	size_t csz, off;
-
-	if (!rec || len < sizeof(h))
-		return -1;
-	memcpy(&h, rec, sizeof(h));
-	/* v2 checkpoints are 40 bytes: no beacon */
-	csz = le16toh(h.version) >= 3 ? sizeof(c) : offsetof(struct attestio_checkpoint, beacon);
-	if (len < sizeof(h) + csz)
-		return -1;
-	memset(&c, 0, sizeof(c));
-	memcpy(&c, rec + sizeof(h), csz);
-	off = sizeof(h) + csz + (size_t)le16toh(c.self) * sizeof(hd);
-	if (le16toh(c.self) >= le16toh(c.nheads) || len < off + sizeof(hd))
-		return -1;
-	memcpy(&hd, rec + off, sizeof(hd));
-	return (int64_t)le64toh(hd.seq);
-}
-
 /*
  * Device @d's bundle item: its gateway's AK, PCR policy and boot evidence,
  * and, for each chain the round used readings of, the chain's stored
@@ -523,7 +498,7 @@ static int dev_item(struct round *rd, struct dev *d)
 		 * appended while its quote was taken come before it in seq
 		 * but only the next one covers them */
 		while (upto < 0 && sqlite3_step(cp) == SQLITE_ROW)
-			if (cp_covers(sqlite3_column_blob(cp, 1),
+			if (oracle_cp_covers(sqlite3_column_blob(cp, 1),
 				      (size_t)sqlite3_column_bytes(cp, 1)) >= d->used[i].seq)
 				upto = sqlite3_column_int64(cp, 0);
 		if (upto < 0)
