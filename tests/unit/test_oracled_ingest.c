@@ -2291,6 +2291,28 @@ static void t_resume_late(void **state)
 	db_remove(db);
 }
 
+/*
+ * A node without feeds has no [quorum]: the beacons it issued itself (the
+ * only ones it stores: others' are refused) count, so after a restart the
+ * checkpoints covering them are still fresh (outage.sh scenarios after the
+ * first failed "0 checkpoints covering an issued beacon" when the removed-
+ * node filter left such a node no beacon at all).
+ */
+static void t_beacon_no_quorum(void **state)
+{
+	uint8_t v[32] = { 0x5e };
+	struct fresh *fr;
+
+	(void)state;
+	node_up();
+	assert_int_equal(0, cfg.nnodes);
+	beacon_row_v(&signer, 1, v);
+	assert_int_equal(0, fresh_init(&fr, &cfg, &st));
+	assert_int_equal(1, fresh_stats(fr)->known);
+	fresh_fini(fr);
+	node_down();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2317,6 +2339,7 @@ int main(void)
 		cmocka_unit_test(t_round_fail_quiet),
 		cmocka_unit_test(t_beacon_pruned),
 		cmocka_unit_test(t_beacon_removed_node),
+		cmocka_unit_test(t_beacon_no_quorum),
 		cmocka_unit_test(t_round_cost_flat),
 		cmocka_unit_test(t_ack_cut),
 		cmocka_unit_test(t_gap_fill),

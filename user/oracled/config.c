@@ -482,6 +482,10 @@ void config_nodes_sql(const struct od_config *c, char buf[OD_NODES_SQL_LEN])
 {
 	size_t len = 1;
 
+	if (!c->nnodes) {
+		strcpy(buf, "(SELECT node FROM beacon)");
+		return;
+	}
 	strcpy(buf, "(");
 	for (size_t i = 0; i < c->nnodes && i < OD_MAX_NODES; i++) {
 		uint8_t id[ORACLE_NODE_ID_LEN];
@@ -492,7 +496,7 @@ void config_nodes_sql(const struct od_config *c, char buf[OD_NODES_SQL_LEN])
 		len += (size_t)snprintf(buf + len, OD_NODES_SQL_LEN - len, "%s'%s'",
 					i ? "," : "", hex);
 	}
-	snprintf(buf + len, OD_NODES_SQL_LEN - len, "%s)", c->nnodes ? "" : "''");
+	snprintf(buf + len, OD_NODES_SQL_LEN - len, ")");
 }
 
 /*

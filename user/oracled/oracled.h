@@ -152,10 +152,11 @@ int config_load_string(const char *name, const char *text,
 		       struct od_config *c, char *err, size_t len);
 int config_gw_index(const struct od_config *c, const char *id);
 /*
- * The whitelisted nodes' ids as an SQL list, "('id', ...)" ("('')" with
- * none): a beacon counts only while its node is in the configuration
- * (fresh.c, round.c; a removed node's stay in the table, so no node can
- * issue their values again, but no longer count).
+ * The whitelisted nodes' ids as an SQL list, "('id', ...)": a beacon
+ * counts only while its node is in the configuration (fresh.c, round.c; a
+ * removed node's stay in the table, so no node can issue their values
+ * again, but no longer count).  No [quorum] (a node without feeds): every
+ * stored beacon, which are then this node's own (others' are refused).
  */
 #define OD_NODES_SQL_LEN	(OD_MAX_NODES * (ORACLE_NODE_ID_HEX + 3) + 4)
 void config_nodes_sql(const struct od_config *c, char buf[OD_NODES_SQL_LEN]);
