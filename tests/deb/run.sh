@@ -309,7 +309,7 @@ if [ $full = 1 ] || [ "${DEB_UPGRADE:-0}" = 1 ]; then
 		--no-install-recommends "${ndebs[@]}" > "$tmp/upgrade.log" 2>&1
 	ok $? "apt-get install of the $nver packages over $ver" "$tmp/upgrade.log"
 	dkms status attestio > "$tmp/dkms" 2>&1
-	! grep -q "^attestio/$ver[,:]" "$tmp/dkms" && [ ! -e "/usr/src/attestio-$ver" ]
+	! grep -q "^attestio/${ver}[,:]" "$tmp/dkms" && [ ! -e "/usr/src/attestio-$ver" ]
 	ok $? "DKMS no longer has attestio/$ver, /usr/src/attestio-$ver gone" "$tmp/dkms"
 	for k in "${kernels[@]}"; do
 		inst='' built=''
