@@ -2313,6 +2313,84 @@ static void t_beacon_no_quorum(void **state)
 	node_down();
 }
 
+/*
+ * Review 6: kept records that can never get a verdict held the
+ * per-gateway fill budget for good.  Stream 0 is joined late at 300 (the
+ * gateway no longer holds 0..299); the broker sends 256 records of 16 KiB
+ * with seqs in that join gap: nothing anchors them.  Then a forged
+ * declaration on stream 1: the gateway's genuine records come again and
+ * are not kept (budget full).  After OD_FILL_KEEP_S the junk is dropped,
+ * and the next retransmission fills the gap.
+ */
+static void t_fill_budget(void **state)
+{
+	const struct ingest_stats *is;
+	struct recs rs = { 0 }, r1 = { 0 };
+	struct rstream s0, s1;
+	static uint8_t batch[15 * ATTESTIO_REC_MAX_LEN], ack[ORACLE_ACK_MAX_LEN];
+	size_t acklen;
+
+	(void)state;
+	rt_base = now_ns();
+	cfg.join_period_s = 1;
+	node_up();
+	is = ingest_stats(in);
+	stream_init(&s0, 0);
+	add_desc(&rs, &s0);
+	for (int i = 0; i < 299; i++) {
+		add_sample(&rs, &s0, 2150);	/* 1..299: gone */
+		if (rs.n > 200)
+			recs_free(&rs);
+	}
+	recs_free(&rs);
+	for (int i = 0; i < 6; i++)
+		add_sample(&rs, &s0, 2150);	/* 300..305 */
+	add_cp(&rs, &s0, 1, 1000);		/* 306 */
+	publish(&rs);				/* first sight: 300 */
+	sleep(2);
+	publish(&rs);				/* joins at 300 */
+	assert_int_equal(306, acked(0));
+	for (uint64_t q = 1; q <= 256;) {
+		size_t n = 0;
+
+		memset(batch, 0, sizeof(batch));
+		for (int k = 0; k < 15 && q <= 256; k++, q++) {
+			struct attestio_rec_hdr h = { 0 };
+
+			h.version = htole16(3);
+			h.type = htole16(ATTESTIO_REC_SAMPLE);
+			h.len = htole32(ATTESTIO_REC_MAX_LEN);
+			h.stream = htole32(0);
+			h.seq = htole64(q);
+			memcpy(batch + n, &h, sizeof(h));
+			n += ATTESTIO_REC_MAX_LEN;
+		}
+		assert_int_equal(0, ingest_message(in, gwid, batch, n, ack,
+						   sizeof(ack), &acklen));
+	}
+	print_message("after junk: dropped %" PRIu64 " refused %" PRIu64 "\n",
+		      (uint64_t)is->fill_dropped, (uint64_t)is->fill_refused);
+	/* stream 1: a forged declaration, later the genuine records */
+	stream_init(&s1, 1);
+	add_desc(&r1, &s1);
+	for (int i = 0; i < 12; i++)
+		add_sample(&r1, &s1, 2150);	/* 1..12 */
+	add_cp(&r1, &s1, 2, 2000);		/* 13 */
+	declare(1, 8, 9);
+	publish_sel(&r1, 8, 9, false);
+	publish_sel(&r1, 8, 9, true);
+	assert_int_equal(0, is->filled);	/* budget full */
+	ingest_tick(in, (uint64_t)time(NULL) + OD_FILL_KEEP_S);
+	publish_sel(&r1, 8, 9, true);		/* the next retransmission */
+	print_message("stream 1: filled %" PRIu64 " dropped %" PRIu64 "\n",
+		      (uint64_t)is->filled, (uint64_t)is->fill_dropped);
+	assert_int_equal(2, is->filled);
+	recs_free(&rs);
+	recs_free(&r1);
+	cfg.join_period_s = 0;
+	node_down();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2348,6 +2426,7 @@ int main(void)
 		cmocka_unit_test(t_join_acked),
 		cmocka_unit_test(t_fill_round),
 		cmocka_unit_test(t_fill_waits),
+		cmocka_unit_test(t_fill_budget),
 		cmocka_unit_test(t_resume_late),
 	};
 

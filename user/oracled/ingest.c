@@ -49,6 +49,7 @@ struct fillrec {
 	uint64_t seq;
 	uint32_t len;
 	uint8_t *rec;
+	uint64_t at;		/* kept since (unix s) */
 };
 
 struct chain {
@@ -971,26 +972,10 @@ static void fill_add(struct gw *g, struct chain *c, const uint8_t *rec,
 		return;
 	memcpy(copy, rec, len);
 	memmove(c->fb + i + 1, c->fb + i, (c->fn - i) * sizeof(*c->fb));
-	c->fb[i] = (struct fillrec){ seq, len, copy };
+	c->fb[i] = (struct fillrec){ seq, len, copy, (uint64_t)time(NULL) };
 	c->fn++;
 	g->fill_bytes += len;
 	c->fdirty = true;
-}
-
-/* The seq a checkpoint record's own head is after, or -1. */
-static int64_t cp_hseq(const uint8_t *rec, size_t len)
-{
-	struct attestio_checkpoint cp;
-	struct attestio_cp_head h;
-	size_t off = sizeof(struct attestio_rec_hdr) + sizeof(cp);
-
-	if (len < off)
-		return -1;
-	memcpy(&cp, rec + sizeof(struct attestio_rec_hdr), sizeof(cp));
-	if (off + (size_t)(le16toh(cp.self) + 1) * sizeof(h) > len)
-		return -1;
-	memcpy(&h, rec + off + le16toh(cp.self) * sizeof(h), sizeof(h));
-	return (int64_t)le64toh(h.seq);
 }
 
 /* The verdicts a fill verifier gives the kept records. */
@@ -1124,8 +1109,8 @@ static void fill_try(struct gw *g, struct chain *c)
 	sqlite3_bind_int64(st, 7, (int64_t)c->fb[0].seq);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		int64_t a = sqlite3_column_int64(st, 0);
-		int64_t h = cp_hseq(sqlite3_column_blob(st, 1),
-				    (size_t)sqlite3_column_bytes(st, 1));
+		int64_t h = oracle_cp_covers(sqlite3_column_blob(st, 1),
+					     (size_t)sqlite3_column_bytes(st, 1));
 
 		p = (uint64_t)(h >= 0 && h < a ? h + 1 : a);
 	}
@@ -2036,11 +2021,39 @@ int ingest_evidence(struct ingest *in, const char *gwid, const uint8_t *buf,
 	return make_ack(in, g, ack, cap, acklen);
 }
 
+/*
+ * Kept records still without a verdict after OD_FILL_KEEP_S (nothing
+ * anchors them: junk the broker sent into a gap, or records of a gap no
+ * checkpoint reaches) are dropped, so they cannot hold the gateway's fill
+ * budget for good; genuine ones come again with the gateway's
+ * retransmission (review 6).
+ */
+static void fill_expire(struct ingest *in, struct gw *g, uint64_t now)
+{
+	for (size_t k = 0; k < g->nch; k++) {
+		struct chain *c = &g->ch[k];
+		size_t n = 0;
+
+		for (size_t i = 0; i < c->fn; i++) {
+			if (c->fb[i].at + OD_FILL_KEEP_S > now) {
+				c->fb[n++] = c->fb[i];
+				continue;
+			}
+			g->fill_bytes -= c->fb[i].len;
+			free(c->fb[i].rec);
+			in->st.fill_dropped++;
+		}
+		c->fn = n;
+	}
+}
+
 void ingest_tick(struct ingest *in, uint64_t now)
 {
 	for (int i = 0; i < in->ngw; i++) {
 		struct gw *g = &in->gw[i];
 		char why[512];
+
+		fill_expire(in, g, now);
 
 		if (!g->held_from || g->held_timed_out ||
 		    now < g->held_since + in->c->evidence_timeout_s)

@@ -389,6 +389,7 @@ void ingest_prune(struct ingest *in, uint64_t now);
  * gateway until a verified checkpoint covers them; at most this many
  * stored records are fed after them to reach that checkpoint */
 #define OD_FILL_MAX_BYTES	(4u << 20)
+#define OD_FILL_KEEP_S		600	/* a kept record waits for its verdict */
 #define OD_FILL_AFTER_MAX	65536
 #define OD_BEACON_KEEP	8192	/* newest beacons kept in memory */
 
