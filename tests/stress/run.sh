@@ -127,27 +127,37 @@ if [ -d "$dbg/failslab" ] && [ -d "$dbg/fail_page_alloc" ]; then
 	echo N > "$dbg/failslab/ignore-gfp-wait" 2> /dev/null
 	echo N > "$dbg/fail_page_alloc/ignore-gfp-wait" 2> /dev/null
 	end=$((SECONDS + fault_s))
-	loads=0 attaches=0
-	(
-		echo 1 > /proc/self/make-it-fail
-		while [ $SECONDS -lt $end ]; do
-			if modprobe attestio epoch_ms=50 2> /dev/null; then
-				loads=$((loads + 1))
-				echo attestio-test > $sys/attach 2> /dev/null &&
-					attaches=$((attaches + 1))
-				timeout 1 build/bin/attestio read > /dev/null 2>&1
-				echo attestio-test > $sys/detach 2> /dev/null
-				rmmod attestio 2> /dev/null
-			fi
-		done
-		echo "# faults: $loads loads, $attaches attaches under injection"
-	)
+	: > "$work/faults.log"
+	# A non-interactive bash exits when a fork fails (ENOMEM, which the
+	# injection makes common): the injected shell is started again until
+	# the time is up, and each step it got through is logged (the log's
+	# open may fail too: then that step is not counted).
+	shells=0
+	while [ $SECONDS -lt $end ]; do
+		shells=$((shells + 1))
+		(
+			echo 1 > /proc/self/make-it-fail
+			while [ $SECONDS -lt $end ]; do
+				if modprobe attestio epoch_ms=50 2> /dev/null; then
+					echo load >> "$work/faults.log"
+					echo attestio-test > $sys/attach 2> /dev/null &&
+						echo attach >> "$work/faults.log"
+					timeout 1 build/bin/attestio read > /dev/null 2>&1
+					echo attestio-test > $sys/detach 2> /dev/null
+					rmmod attestio 2> /dev/null
+				fi
+			done
+		) 2> /dev/null
+	done
+	loads=$(grep -c '^load$' "$work/faults.log")
+	attaches=$(grep -c '^attach$' "$work/faults.log")
+	echo "# faults: $loads loads, $attaches attaches under injection in ${fault_s}s ($shells injected shells)"
 	for f in failslab fail_page_alloc; do echo 0 > "$dbg/$f/probability"; done
 	rmmod attestio 2> /dev/null
-	if modprobe attestio && rmmod attestio; then
+	if [ "$loads" -gt 0 ] && modprobe attestio && rmmod attestio; then
 		tap ok "failslab_fail_page_alloc_10pct_${fault_s}s"
 	else
-		tap fail "failslab_fail_page_alloc_10pct_${fault_s}s" "module unusable afterwards"
+		tap fail "failslab_fail_page_alloc_10pct_${fault_s}s" "$loads loads under injection; module unusable afterwards?"
 	fi
 else
 	skip failslab_fail_page_alloc "no fault injection in this kernel"
