@@ -832,7 +832,7 @@ static void t_late_join(void **state)
 
 	(void)state;
 	rt_base = now_ns();
-	cfg.join_period_s = 1;
+	cfg.join_period_s = 2;	/* the join rule fires at 3 x: 3 s of margin below */
 	node_up();
 	is = ingest_stats(in);
 	stream_init(&s0, 0);
@@ -862,7 +862,7 @@ static void t_late_join(void **state)
 	assert_int_equal(7, is->declared_lost);
 	publish_except(&rs, 0, 2);		/* retransmitted, in the wait */
 	assert_int_equal(0, nrec());
-	sleep(2);				/* join_period passed */
+	sleep(3);				/* join_period passed */
 	publish_except(&rs, 0, 4);		/* not the lowest seen (3) */
 	assert_int_equal(0, nrec());
 	publish_except(&rs, 0, 2);
@@ -901,7 +901,7 @@ static void t_late_join(void **state)
 		add_cp(&r3, &s3, 4, 4000);	/* 7 */
 		r3.n--;
 		publish_except(&r3, 0, 4);	/* first sight: 5 */
-		sleep(2);
+		sleep(3);	/* join_period (2) passed */
 		publish_except(&r3, 0, 4);	/* joins at 5, unknown */
 		r3.n++;
 		publish_except(&r3, 0, 4);	/* 7 names the chain */
@@ -1086,17 +1086,17 @@ static void t_join_acked(void **state)
 
 	(void)state;
 	rt_base = now_ns();
-	cfg.join_period_s = 1;
+	cfg.join_period_s = 2;	/* the join rule fires at 3 x: 3 s of margin below */
 	node_up();
 	chain_start(&rs, &s0);			/* 0..5 */
 	for (int i = 0; i < 5; i++)
 		add_sample(&rs, &s0, 2150);	/* 6..10 */
 	add_cp(&rs, &s0, 2, 2000);		/* 11 */
 	publish_sel(&rs, 5, 7, true);		/* first sight: 5 */
-	sleep(2);				/* join_period passed */
+	sleep(3);				/* join_period passed */
 	publish_only(&rs, 8, 8);		/* 5 is gone: not at or below it */
 	assert_int_equal(0, nrec());
-	sleep(2);				/* two more join_periods */
+	sleep(4);				/* two more join_periods */
 	publish_only(&rs, 9, 11);		/* joins at 9 */
 	assert_int_equal(3, nrec());
 	assert_int_equal(11, acked(0));
