@@ -1723,6 +1723,16 @@ static void t_round_cost_flat(void **state)
 }
 
 /* The stored evidence bundle of feed f's round @r (malloc'd), or NULL. */
+/* Bundle @b re-verified offline against gateway 0's AK @ak. */
+static int verify_bundle_of(const uint8_t *b, size_t len, const uint8_t *ak,
+			    size_t aklen, struct oracle_vr_result *res)
+{
+	struct oracle_vr_gw pin = { .ak = ak, .ak_len = aklen };
+
+	memcpy(pin.id, registry_at(reg, 0)->bin, 16);
+	return oracle_verify_bundle(b, len, &pin, 1, ORACLE_VR_ALLOW_SIMULATED, res);
+}
+
 static uint8_t *bundle_of(uint64_t r, size_t *len)
 {
 	sqlite3_stmt *q = store_prep(&st, "SELECT data FROM bundle WHERE feed='f' "
@@ -1753,7 +1763,6 @@ static void t_fill_round(void **state)
 {
 	const uint64_t start = (uint64_t)time(NULL) - 200;
 	struct oracle_vr_result res;
-	struct oracle_vr_gw pin = { 0 };
 	struct recs rs = { 0 };
 	struct rstream s0;
 	struct round *rd;
@@ -1791,13 +1800,10 @@ static void t_fill_round(void **state)
 	round_tick(rd, start + 4 * 10 + 2);
 	b4 = bundle_of(4, &l4);
 	assert_non_null(b4);
-	memcpy(pin.id, registry_at(reg, 0)->bin, 16);
-	pin.ak = ak;
-	pin.ak_len = aklen;
-	if (oracle_verify_bundle(b3, l3, &pin, 1, ORACLE_VR_ALLOW_SIMULATED, &res))
+	if (verify_bundle_of(b3, l3, ak, aklen, &res))
 		fail_msg("round 3's bundle: %s", res.why);
 	assert_int_equal(2200, res.core.value);
-	if (oracle_verify_bundle(b4, l4, &pin, 1, ORACLE_VR_ALLOW_SIMULATED, &res))
+	if (verify_bundle_of(b4, l4, ak, aklen, &res))
 		fail_msg("round 4's bundle: %s", res.why);
 	assert_int_equal(2300, res.core.value);
 	recs_free(&rs);
@@ -1808,6 +1814,85 @@ static void t_fill_round(void **state)
 	round_fini(rd);
 	node_down();
 	feed_done();
+}
+
+/*
+ * Review 6 (HIGH): a round that uses readings after a gap.  Samples 1..3
+ * (checkpoint 4) count; 5 and 6 are declared lost (forged: the gateway
+ * still holds them); 7 comes after the gap, before checkpoint 8 that
+ * re-anchors the node's verifier, so it is unverifiable there; the device
+ * re-attaches (9, 10: segment 1's descriptor) and 11, 12 count
+ * (checkpoint 13).  The node settles round 3 on 21, 22, 23, 24, 25: 23.
+ * Its evidence bundle re-verifies offline to the same value, the gap not
+ * filled (a hole inside a bundled chain was refused) and @fill-ed before
+ * the round (a bundled chain verified across it counted 5, 6 and 7,
+ * which the node did not).
+ */
+static void gap_round(bool fill)
+{
+	const uint64_t start = (uint64_t)time(NULL) - 200;
+	struct oracle_vr_result res;
+	struct recs rs = { 0 };
+	struct rstream s0;
+	struct round *rd;
+	uint8_t *ak, *b3;
+	size_t aklen, l3 = 0;
+
+	feed_one(start, OD_FRESH_OFF, &ak, &aklen);
+	node_up();
+	rt_base = (int64_t)(start + 21) * 1000000000;	/* round 3 */
+	stream_init(&s0, 0);
+	add_desc(&rs, &s0);			/* 0 */
+	add_sample(&rs, &s0, 2100);		/* 1 */
+	add_sample(&rs, &s0, 2200);		/* 2 */
+	add_sample(&rs, &s0, 2300);		/* 3 */
+	add_cp(&rs, &s0, 1, 1000);		/* 4 */
+	add_sample(&rs, &s0, 9900);		/* 5: declared lost */
+	add_sample(&rs, &s0, 9800);		/* 6: declared lost */
+	add_sample(&rs, &s0, 2350);		/* 7: before the re-anchor */
+	add_cp(&rs, &s0, 2, 2000);		/* 8: re-anchors */
+	add_detach(&rs, &s0);			/* 9 */
+	add_desc(&rs, &s0);			/* 10: segment 1 */
+	add_sample(&rs, &s0, 2400);		/* 11 */
+	add_sample(&rs, &s0, 2500);		/* 12 */
+	add_cp(&rs, &s0, 3, 3000);		/* 13 */
+	declare(0, 5, 6);
+	publish_except(&rs, 5, 6);
+	if (fill) {
+		publish_only(&rs, 5, 6);
+		assert_int_equal(2, ingest_stats(in)->filled);
+	}
+	assert_int_equal(0, nreading_seq(5) + nreading_seq(6) + nreading_seq(7));
+	assert_int_equal(2, nreading_seq(11) + nreading_seq(3));
+	assert_int_equal(0, round_init(&rd, &cfg, &st, reg, &signer, no_publish, NULL));
+	round_tick(rd, start + 3 * 10 + 2);
+	assert_int_equal(1, round_stats(rd)->reported);
+	b3 = bundle_of(3, &l3);
+	assert_non_null(b3);
+	if (verify_bundle_of(b3, l3, ak, aklen, &res))
+		fail_msg("round 3's bundle (gap %s): %s", fill ? "filled" : "open",
+			 res.why);
+	assert_int_equal(ORACLE_SETTLED, res.core.status);
+	assert_int_equal(2300, res.core.value);
+	assert_int_equal(5, res.readings);
+	recs_free(&rs);
+	free(b3);
+	free(ak);
+	round_fini(rd);
+	node_down();
+	feed_done();
+}
+
+static void t_gap_round(void **state)
+{
+	(void)state;
+	gap_round(false);
+}
+
+static void t_gap_round_filled(void **state)
+{
+	(void)state;
+	gap_round(true);
 }
 
 /* Node @o's signed beacon of round @round with value byte @v, to @b. */
@@ -2425,6 +2510,8 @@ int main(void)
 		cmocka_unit_test(t_join_fill),
 		cmocka_unit_test(t_join_acked),
 		cmocka_unit_test(t_fill_round),
+		cmocka_unit_test(t_gap_round),
+		cmocka_unit_test(t_gap_round_filled),
 		cmocka_unit_test(t_fill_waits),
 		cmocka_unit_test(t_fill_budget),
 		cmocka_unit_test(t_resume_late),

@@ -652,17 +652,22 @@ static void gap_known(struct gw *g, const struct chain *c)
 
 	if (!c->gap_id0)
 		return;		/* it had none */
-	st = store_prep(g->in->s, "UPDATE gap SET instance=?, gen=?, known=1 "
-			"WHERE gw=? AND stream=? AND known=0 AND id>=?");
-	if (!st)
-		return;
-	sqlite3_bind_int64(st, 5, c->gap_id0);
-	sqlite3_bind_int64(st, 1, (int64_t)c->instance);
-	sqlite3_bind_int64(st, 2, c->gen);
-	sqlite3_bind_text(st, 3, g->reg->conf->id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, c->stream);
-	sqlite3_step(st);
-	sqlite3_finalize(st);
+	for (int q = 0; q < 2; q++) {
+		st = store_prep(g->in->s, q ?
+				"UPDATE resync SET instance=?, gen=?, known=1 WHERE "
+				"gw=? AND stream=? AND known=0 AND gap>=?" :
+				"UPDATE gap SET instance=?, gen=?, known=1 WHERE "
+				"gw=? AND stream=? AND known=0 AND id>=?");
+		if (!st)
+			return;
+		sqlite3_bind_int64(st, 5, c->gap_id0);
+		sqlite3_bind_int64(st, 1, (int64_t)c->instance);
+		sqlite3_bind_int64(st, 2, c->gen);
+		sqlite3_bind_text(st, 3, g->reg->conf->id, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 4, c->stream);
+		sqlite3_step(st);
+		sqlite3_finalize(st);
+	}
 }
 
 static struct chain *chain_of(struct gw *g, const uint8_t *rec, uint32_t len,
@@ -836,6 +841,7 @@ static void gap_note(struct gw *g, struct chain *c, uint64_t first,
 	struct ingest *in = g->in;
 	sqlite3_stmt *st;
 	char what[300];
+	int64_t id;
 
 	if (*why == 'd')
 		in->st.declared_lost += last - first + 1;
@@ -852,21 +858,29 @@ static void gap_note(struct gw *g, struct chain *c, uint64_t first,
 	od_log("gateway %s: %s", g->reg->conf->id, what);
 	store_audit(in->s, *why == 'd' ? "declared-lost" : "late-join",
 		    g->reg->conf->id, "%s", what);
-	st = store_prep(in->s, "INSERT INTO gap(gw, instance, stream, gen, known, "
+	st = chain_prep(g, c, "INSERT INTO gap(gw, instance, stream, gen, known, "
 			"first, last, why, time) VALUES(?,?,?,?,?,?,?,?,?)");
 	if (!st)
 		return;
-	sqlite3_bind_text(st, 1, g->reg->conf->id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (int64_t)c->instance);
-	sqlite3_bind_int64(st, 3, c->stream);
-	sqlite3_bind_int64(st, 4, c->gen);
 	sqlite3_bind_int(st, 5, c->known);
 	sqlite3_bind_int64(st, 6, (int64_t)first);
 	sqlite3_bind_int64(st, 7, (int64_t)last);
 	sqlite3_bind_text(st, 8, why, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 9, (int64_t)time(NULL));
-	if (sqlite3_step(st) == SQLITE_DONE && !c->known && !c->gap_id0)
-		c->gap_id0 = sqlite3_last_insert_rowid(in->s->db);
+	id = sqlite3_step(st) == SQLITE_DONE ? sqlite3_last_insert_rowid(in->s->db) : 0;
+	sqlite3_finalize(st);
+	if (!c->known && !c->gap_id0)
+		c->gap_id0 = id;
+	/* the verifier goes on from @last + 1: so does the chain's segment
+	 * in an evidence bundle (round.c), whether or not the gap fills */
+	st = chain_prep(g, c, "INSERT INTO resync(gw, instance, stream, gen, "
+			"known, seq, gap) VALUES(?,?,?,?,?,?,?)");
+	if (!st)
+		return;
+	sqlite3_bind_int(st, 5, c->known);
+	sqlite3_bind_int64(st, 6, (int64_t)last + 1);
+	sqlite3_bind_int64(st, 7, id);
+	sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (*why != 'd')
 		return;
@@ -2240,6 +2254,11 @@ void ingest_prune(struct ingest *in, uint64_t now)
 		sqlite3_step(st);
 		sqlite3_finalize(st);
 	}
+	/* resync points no stored record of their chain lies below */
+	store_exec(in->s, "DELETE FROM resync WHERE NOT EXISTS (SELECT 1 FROM "
+		   "rec WHERE rec.gw=resync.gw AND rec.instance=resync.instance "
+		   "AND rec.stream=resync.stream AND rec.gen=resync.gen AND "
+		   "rec.seq<resync.seq)");
 	st = store_prep(in->s, "DELETE FROM bundle WHERE time < ?");
 	if (st) {
 		sqlite3_bind_int64(st, 1, cut);

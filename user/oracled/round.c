@@ -85,10 +85,12 @@ static int bvals_add(struct bvals *b, const void *v)
 	return 0;
 }
 
-/* A chain the round used readings of: its records up to the verified
- * checkpoint that covers the newest one go into the bundle. */
+/* A chain segment the round used readings of: the chain's records from
+ * @from (its verifier's last resync point at or below the readings, -1:
+ * none) up to the verified checkpoint that covers the newest one (@seq) go
+ * into the bundle. */
 struct used {
-	int64_t instance, gen, seq;
+	int64_t instance, gen, seq, from;
 };
 
 /* A classified reading's chain and known beacon (gather()). */
@@ -211,23 +213,38 @@ static uint32_t reputation(struct round *rd, const uint8_t dev[16])
 	return rep > ORACLE_REP_ONE ? ORACLE_REP_ONE : rep;
 }
 
-/* Note the chain of the reading in row @st (columns 2-4: instance, gen,
- * seq) as used; false when the bundle has no room for another chain: the
- * reading then does not count (the verifier never sees it). */
-static bool use(struct dev *d, sqlite3_stmt *st)
+/*
+ * Note the chain segment of the reading in row @st (columns 2-4:
+ * instance, gen, seq) as used; false when the bundle has no room for
+ * another segment: the reading then does not count (the verifier never
+ * sees it).  A segment starts at the chain's last resync point at or below
+ * the reading (table resync, looked up with @rs: gw and stream bound):
+ * after a gap, filled or not, the node's verifier went on from there
+ * without the descriptor or chain state before it, and verify-report,
+ * joining there, decides the same readings (review 6).
+ */
+static bool use(struct dev *d, sqlite3_stmt *st, sqlite3_stmt *rs)
 {
 	int64_t inst = sqlite3_column_int64(st, 2), gen = sqlite3_column_int64(st, 3);
-	int64_t seq = sqlite3_column_int64(st, 4);
+	int64_t seq = sqlite3_column_int64(st, 4), from = -1;
 
+	sqlite3_reset(rs);
+	sqlite3_bind_int64(rs, 3, inst);
+	sqlite3_bind_int64(rs, 4, gen);
+	sqlite3_bind_int64(rs, 5, seq);
+	if (sqlite3_step(rs) == SQLITE_ROW && sqlite3_column_type(rs, 0) != SQLITE_NULL)
+		from = sqlite3_column_int64(rs, 0);
+	sqlite3_reset(rs);
 	for (size_t i = 0; i < d->nused; i++)
-		if (d->used[i].instance == inst && d->used[i].gen == gen) {
+		if (d->used[i].instance == inst && d->used[i].gen == gen &&
+		    d->used[i].from == from) {
 			if (seq > d->used[i].seq)
 				d->used[i].seq = seq;
 			return true;
 		}
 	if (d->nused == ORACLE_BUNDLE_CHAINS_MAX)
 		return false;
-	d->used[d->nused++] = (struct used){ inst, gen, seq };
+	d->used[d->nused++] = (struct used){ inst, gen, seq, from };
 	return true;
 }
 
@@ -285,7 +302,7 @@ static int gather(struct round *rd, const struct od_feed_conf *f, size_t i,
 	uint64_t end = (uint64_t)(t1 / 1000000000);
 	const struct od_feed_stream *fs = &f->s[i];
 	struct reg_gw *g = registry_at(rd->reg, fs->gw);
-	sqlite3_stmt *st, *last;
+	sqlite3_stmt *st, *last, *rs;
 	int64_t vals[ORACLE_ROUND_READINGS_MAX], newest = -1;
 	char sql[OD_NODES_SQL_LEN + 400];
 	size_t n = 0;
@@ -316,8 +333,12 @@ static int gather(struct round *rd, const struct od_feed_conf *f, size_t i,
 		 rd->nodes);
 	last = store_prep(rd->s, sql);
 #undef BEACON_ROUND
-	if (!st || !last)
+	rs = store_prep(rd->s, "SELECT max(seq) FROM resync WHERE gw=? AND "
+			"stream=? AND instance=? AND gen=? AND known=1 AND seq<=?");
+	if (!st || !last || !rs)
 		goto out;
+	sqlite3_bind_text(rs, 1, g->conf->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(rs, 2, fs->stream);
 	sqlite3_bind_text(st, 1, g->conf->id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, fs->stream);
 	sqlite3_bind_int64(st, 3, fs->channel);
@@ -330,7 +351,7 @@ static int gather(struct round *rd, const struct od_feed_conf *f, size_t i,
 			d->stale++;
 			continue;
 		}
-		if (!use(d, st))
+		if (!use(d, st, rs))
 			continue;
 		if (note_beacon(d, st))
 			goto out;
@@ -344,7 +365,7 @@ static int gather(struct round *rd, const struct od_feed_conf *f, size_t i,
 	sqlite3_bind_int64(last, 3, fs->channel);
 	sqlite3_bind_int64(last, 4, t0);
 	if (!n && sqlite3_step(last) == SQLITE_ROW && row_fresh(rd, last, end) &&
-	    use(d, last)) {
+	    use(d, last, rs)) {
 		if (note_beacon(d, last))
 			goto out;
 		newest = sqlite3_column_int64(last, 0);
@@ -357,6 +378,7 @@ static int gather(struct round *rd, const struct od_feed_conf *f, size_t i,
 	d->in.time = newest > 0 ? (uint64_t)(newest / 1000000000) : 0;
 	ret = 0;
 out:
+	sqlite3_finalize(rs);
 	sqlite3_finalize(last);
 	sqlite3_finalize(st);
 	return ret;
@@ -412,9 +434,10 @@ static int concat(sqlite3_stmt *st, uint8_t **buf, size_t *len)
 
 /*
  * Device @d's bundle item: its gateway's AK, PCR policy and boot evidence,
- * and, for each chain the round used readings of, the chain's stored
- * records up to the verified checkpoint that covers the newest reading
- * used (protocol.md, "Evidence bundle").
+ * and, for each chain segment the round used readings of, the chain's
+ * stored records from the segment's resync point (use()) up to the
+ * verified checkpoint that covers the newest reading used (protocol.md,
+ * "Evidence bundle").
  */
 static int dev_item(struct round *rd, struct dev *d)
 {
@@ -456,10 +479,10 @@ static int dev_item(struct round *rd, struct dev *d)
 			"AND instance=? AND stream=? AND gen=? AND type=? AND "
 			"state=? AND seq>=? ORDER BY seq");
 	recs = store_prep(rd->s, "SELECT data FROM rec WHERE gw=? AND instance=? "
-			  "AND stream=? AND gen=? AND seq<=? ORDER BY seq");
+			  "AND stream=? AND gen=? AND seq<=? AND seq>=? ORDER BY seq");
 	size = store_prep(rd->s, "SELECT coalesce(sum(length(data)), 0) FROM rec "
 			  "WHERE gw=? AND instance=? AND stream=? AND gen=? AND "
-			  "seq<=?");
+			  "seq<=? AND seq>=?");
 	evs = store_prep(rd->s, "SELECT data FROM evidence WHERE gw=? ORDER BY "
 			 "instance");
 	if (!cp || !recs || !evs || !size)
@@ -512,6 +535,7 @@ static int dev_item(struct round *rd, struct dev *d)
 			sqlite3_bind_int64(x, 3, d->fs->stream);
 			sqlite3_bind_int64(x, 4, d->used[i].gen);
 			sqlite3_bind_int64(x, 5, upto);
+			sqlite3_bind_int64(x, 6, d->used[i].from);
 		}
 		/* bounded memory: a chain longer than this is left out (its
 		 * device then does not re-verify; protocol.md, known limits) */

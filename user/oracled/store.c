@@ -103,6 +103,20 @@ static const char *const migrations[STORE_SCHEMA + 1] = {
 	[9] =
 	"ALTER TABLE reading ADD COLUMN beacon BLOB;"
 	"CREATE INDEX IF NOT EXISTS beacon_value ON beacon(value);",
+	/* per chain, the seqs its verifier went on from after a gap (the
+	 * first record after it; a late join's join point): an evidence
+	 * bundle's chain segment starts there (round.c), so verify-report
+	 * joins where the node did.  @gap: the gap row it came with (its
+	 * chain is learned with it, gap_known()).  Gaps already filled when
+	 * this migration ran left none. */
+	[10] =
+	"CREATE TABLE IF NOT EXISTS resync(gw TEXT, instance INTEGER,"
+	" stream INTEGER, gen INTEGER, known INTEGER, seq INTEGER,"
+	" gap INTEGER);"
+	"CREATE INDEX IF NOT EXISTS resync_chain ON resync(gw, instance,"
+	" stream, gen, seq);"
+	"INSERT INTO resync SELECT gw, instance, stream, gen, known, last + 1,"
+	" id FROM gap;",
 };
 
 sqlite3_stmt *store_prep(struct store *s, const char *sql)
