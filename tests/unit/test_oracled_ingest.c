@@ -1895,6 +1895,66 @@ static void t_gap_round_filled(void **state)
 	gap_round(true);
 }
 
+/*
+ * A device whose descriptor is not the identity the feed pins gives no
+ * reading, at the node and in verify-report alike: round 3 uses samples 1,
+ * 2 and 11 of the pinned device; between them the stream carried another
+ * device (segment 1, its descriptor's identity not the pinned one) whose
+ * 99 and 98 the node does not store.  The bundle carries the chain up to
+ * 12 and re-verifies to the node's 22 from 3 readings (verify-report
+ * ignored the pin and recomputed from 5).
+ */
+static void t_pin_identity_round(void **state)
+{
+	const uint64_t start = (uint64_t)time(NULL) - 200;
+	struct oracle_vr_result res;
+	struct recs rs = { 0 };
+	struct rstream s0;
+	struct round *rd;
+	uint8_t *ak, *b3;
+	size_t aklen, l3 = 0;
+
+	(void)state;
+	feed_one(start, OD_FRESH_OFF, &ak, &aklen);
+	cfg.feed[0].s[0].pinned = true;
+	memcpy(cfg.feed[0].s[0].identity, ident_real, 32);
+	node_up();
+	rt_base = (int64_t)(start + 21) * 1000000000;	/* round 3 */
+	stream_init(&s0, 0);
+	add_desc_id(&rs, &s0, ident_real, 9);	/* 0 */
+	add_sample(&rs, &s0, 2100);		/* 1 */
+	add_sample(&rs, &s0, 2200);		/* 2 */
+	add_cp(&rs, &s0, 1, 1000);		/* 3 */
+	add_detach(&rs, &s0);			/* 4 */
+	add_desc_id(&rs, &s0, ident_fake, 9);	/* 5: another device */
+	add_sample(&rs, &s0, 9900);		/* 6 */
+	add_sample(&rs, &s0, 9800);		/* 7 */
+	add_cp(&rs, &s0, 2, 2000);		/* 8 */
+	add_detach(&rs, &s0);			/* 9 */
+	add_desc_id(&rs, &s0, ident_real, 9);	/* 10: the pinned one again */
+	add_sample(&rs, &s0, 2300);		/* 11 */
+	add_cp(&rs, &s0, 3, 3000);		/* 12 */
+	publish(&rs);
+	assert_int_equal(3, nreadings(0));
+	assert_int_equal(0, round_init(&rd, &cfg, &st, reg, &signer, no_publish, NULL));
+	round_tick(rd, start + 3 * 10 + 2);
+	assert_int_equal(1, round_stats(rd)->reported);
+	b3 = bundle_of(3, &l3);
+	assert_non_null(b3);
+	if (verify_bundle_of(b3, l3, ak, aklen, &res))
+		fail_msg("round 3's bundle: %s", res.why);
+	assert_int_equal(ORACLE_SETTLED, res.core.status);
+	assert_int_equal(2200, res.core.value);
+	assert_int_equal(3, res.readings);
+	recs_free(&rs);
+	free(b3);
+	free(ak);
+	round_fini(rd);
+	node_down();
+	cfg.feed[0].s[0].pinned = false;
+	feed_done();
+}
+
 /* Node @o's signed beacon of round @round with value byte @v, to @b. */
 static void beacon_from(struct beacons *b, const struct oracle_signer *o,
 			uint64_t round, uint8_t v)
@@ -2512,6 +2572,7 @@ int main(void)
 		cmocka_unit_test(t_fill_round),
 		cmocka_unit_test(t_gap_round),
 		cmocka_unit_test(t_gap_round_filled),
+		cmocka_unit_test(t_pin_identity_round),
 		cmocka_unit_test(t_fill_waits),
 		cmocka_unit_test(t_fill_budget),
 		cmocka_unit_test(t_resume_late),

@@ -242,11 +242,12 @@ int oracle_cfg_parse(const char *text, size_t len, struct oracle_cfg *c,
 			last_stream = true;
 			continue;
 		} else if (!strncmp(l.line, "identity ", 9)) {
-			uint8_t id[32];
+			struct oracle_cfg_stream *s = &c->s[c->nstreams - 1];
 
 			/* a pin of the stream just before (config_feed_text) */
-			if (!after_stream || hex_in(l.line + 9, id, 32))
+			if (!after_stream || hex_in(l.line + 9, s->identity, 32))
 				goto bad;
+			s->pinned = true;
 		} else if (!strncmp(l.line, "gateway ", 8)) {
 			struct oracle_cfg_gw *g = &c->gws[c->ngws];
 			size_t k;

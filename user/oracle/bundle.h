@@ -71,6 +71,8 @@ struct oracle_cfg_stream {
 	uint32_t stream, channel;
 	uint8_t tier;
 	uint8_t site[16];
+	bool pinned;			/* line `identity HEX` after it: */
+	uint8_t identity[32];		/* the descriptor identity pinned */
 };
 
 /* A gateway's pins (line `gateway ID ak HEX|enrolled policy HEX|none`):

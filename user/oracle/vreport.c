@@ -57,6 +57,7 @@ struct vdev {
 	size_t nval, cap;
 	int dec;
 	int chan_type;			/* the feed's channel_type, -1: none */
+	const uint8_t *identity;	/* the device identity pinned, or NULL */
 	size_t verified;
 	bool cp_verified;
 	char bad[300];
@@ -104,9 +105,12 @@ static void vdev_verdict(void *ctx, const struct att_verdict *vd)
 		    x->d->channel >= le16toh(desc->nchannels) ||
 		    att_decode_channel(desc, x->d->channel, scan, sl, &v, NULL))
 			return;
-		/* as the node: a channel of another type gives no reading */
+		/* as the node: a channel of another type, or a device whose
+		 * descriptor is not the one the config pins, gives no reading */
 		if (x->chan_type >= 0 &&
 		    le16toh(desc->chan[x->d->channel].type) != (unsigned int)x->chan_type)
+			return;
+		if (x->identity && memcmp(desc->identity, x->identity, 32))
 			return;
 		if (x->nval == x->cap) {
 			size_t n = x->cap ? 2 * x->cap : 64;
@@ -270,6 +274,8 @@ static int verify_dev(const struct oracle_bundle_dev *d, size_t i,
 		fail(res, "device %zu: not a stream of the feed's configuration", i);
 		goto out;
 	}
+	if (cs->pinned)
+		x.identity = cs->identity;
 	memcpy(in->device, d->device, 16);
 	memcpy(in->gateway, d->gw, 16);
 	memcpy(in->site, cs->site, 16);
