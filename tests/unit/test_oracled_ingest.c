@@ -1895,6 +1895,85 @@ static void t_gap_round_filled(void **state)
 	gap_round(true);
 }
 
+/*
+ * Review 7: a chain whose start (0..3) the gateway declared gone is joined
+ * at its checkpoint 4 (resync point 4), without the descriptor: 5 and 6
+ * give no readings at the node; the device re-attaches (8, 9) and 10, 11
+ * count: the node settles round 3 on 24.00, 25.00: 2400.  Then the start
+ * comes again and fills the gap (the gateway held it).  With @prune, the
+ * node's hourly prune ran between the join and the fill: nothing was
+ * stored below the join point then, and the resync row went with it, so
+ * the bundle's segment started at seq 0 after the fill: verify-report
+ * decoded 1..3, 5, 6 with the descriptor of 0 and recomputed 3200.
+ */
+static void gap_round_join(bool prune)
+{
+	const uint64_t start = (uint64_t)time(NULL) - 200;
+	struct oracle_vr_result res;
+	struct recs rs = { 0 };
+	struct rstream s0;
+	struct round *rd;
+	uint8_t *ak, *b3;
+	size_t aklen, l3 = 0;
+
+	feed_one(start, OD_FRESH_OFF, &ak, &aklen);
+	node_up();
+	rt_base = (int64_t)(start + 21) * 1000000000;	/* round 3 */
+	stream_init(&s0, 0);
+	add_desc(&rs, &s0);			/* 0: declared gone */
+	add_sample(&rs, &s0, 3100);		/* 1 */
+	add_sample(&rs, &s0, 3200);		/* 2 */
+	add_sample(&rs, &s0, 3300);		/* 3 */
+	add_cp(&rs, &s0, 1, 1000);		/* 4: first sight, joined */
+	add_sample(&rs, &s0, 9900);		/* 5: no descriptor */
+	add_sample(&rs, &s0, 9800);		/* 6 */
+	add_cp(&rs, &s0, 2, 2000);		/* 7 */
+	add_detach(&rs, &s0);			/* 8 */
+	add_desc(&rs, &s0);			/* 9: segment 1 */
+	add_sample(&rs, &s0, 2400);		/* 10 */
+	add_sample(&rs, &s0, 2500);		/* 11 */
+	add_cp(&rs, &s0, 3, 3000);		/* 12 */
+	declare(0, 0, 3);
+	publish_except(&rs, 0, 3);
+	assert_int_equal(1, query_int("SELECT count(*) FROM resync WHERE gw=? "
+				      "AND seq=4 AND known=1 AND gen=?", 0, 0, -1));
+	if (prune)
+		ingest_prune(in, (uint64_t)time(NULL));
+	publish_only(&rs, 0, 3);		/* the start comes again */
+	assert_int_equal(4, ingest_stats(in)->filled);
+	assert_int_equal(2, nreading_seq(10) + nreading_seq(11));
+	assert_int_equal(0, nreading_seq(2) + nreading_seq(5) + nreading_seq(6));
+	assert_int_equal(0, round_init(&rd, &cfg, &st, reg, &signer, no_publish, NULL));
+	round_tick(rd, start + 3 * 10 + 2);
+	assert_int_equal(1, round_stats(rd)->reported);
+	b3 = bundle_of(3, &l3);
+	assert_non_null(b3);
+	if (verify_bundle_of(b3, l3, ak, aklen, &res))
+		fail_msg("round 3's bundle (%s): %s", prune ? "pruned" : "kept",
+			 res.why);
+	assert_int_equal(ORACLE_SETTLED, res.core.status);
+	assert_int_equal(2400, res.core.value);
+	assert_int_equal(2, res.readings);
+	recs_free(&rs);
+	free(b3);
+	free(ak);
+	round_fini(rd);
+	node_down();
+	feed_done();
+}
+
+static void t_gap_round_join(void **state)
+{
+	(void)state;
+	gap_round_join(false);
+}
+
+static void t_gap_round_join_pruned(void **state)
+{
+	(void)state;
+	gap_round_join(true);
+}
+
 /* Node @o's signed beacon of round @round with value byte @v, to @b. */
 static void beacon_from(struct beacons *b, const struct oracle_signer *o,
 			uint64_t round, uint8_t v)
@@ -2512,6 +2591,8 @@ int main(void)
 		cmocka_unit_test(t_fill_round),
 		cmocka_unit_test(t_gap_round),
 		cmocka_unit_test(t_gap_round_filled),
+		cmocka_unit_test(t_gap_round_join),
+		cmocka_unit_test(t_gap_round_join_pruned),
 		cmocka_unit_test(t_fill_waits),
 		cmocka_unit_test(t_fill_budget),
 		cmocka_unit_test(t_resume_late),

@@ -2254,11 +2254,15 @@ void ingest_prune(struct ingest *in, uint64_t now)
 		sqlite3_step(st);
 		sqlite3_finalize(st);
 	}
-	/* resync points no stored record of their chain lies below */
+	/* resync points no stored record of their chain lies below, and
+	 * whose gap is gone (filled): while it is open a fill can still
+	 * bring records below the point (a join gap has none stored until
+	 * then), and the bundle's segment must still start there (review 7) */
 	store_exec(in->s, "DELETE FROM resync WHERE NOT EXISTS (SELECT 1 FROM "
 		   "rec WHERE rec.gw=resync.gw AND rec.instance=resync.instance "
 		   "AND rec.stream=resync.stream AND rec.gen=resync.gen AND "
-		   "rec.seq<resync.seq)");
+		   "rec.seq<resync.seq) AND NOT EXISTS (SELECT 1 FROM gap WHERE "
+		   "gap.id=resync.gap)");
 	st = store_prep(in->s, "DELETE FROM bundle WHERE time < ?");
 	if (st) {
 		sqlite3_bind_int64(st, 1, cut);
