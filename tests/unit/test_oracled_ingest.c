@@ -1974,6 +1974,86 @@ static void t_gap_round_join_pruned(void **state)
 	gap_round_join(true);
 }
 
+/*
+ * Review 7: a late join before the chain is known.  The node first sees
+ * stream 0 at sample 5 and joins there after join_period, its chain
+ * unnamed: 5..8 are stored under instance 0.  Checkpoint 9 names the
+ * chain; its head is 6 (7, 8 were appended while the TPM quoted), and the
+ * node's verifier, holding 5..8, anchors there.  The device re-attaches
+ * (10, 11) and 12, 13 count (checkpoint 14): 24.00, 25.00: 2400.  The
+ * bundle's segment from the join point (5) holds the chain's records
+ * under its name only, 9..14: a verifier joining at 9 cannot anchor there
+ * (its head, 6, is not a record it holds), anchors at 14 and drops the
+ * descriptor 11 with what 14 covers: no reading, while the node counted 2.
+ * (And 5..8 kept no verdict: PENDING under instance 0, never pruned.)
+ */
+static void t_gap_round_join_unnamed(void **state)
+{
+	const uint64_t start = (uint64_t)time(NULL) - 200;
+	struct qopt q = { .key = key1, .clock = 2000, .late = 2 };
+	struct rstream *ss[1];
+	struct oracle_vr_result res;
+	struct recs rs = { 0 };
+	struct rstream s0;
+	struct round *rd;
+	uint8_t *ak, *b3;
+	size_t aklen, l3 = 0;
+
+	(void)state;
+	feed_one(start, OD_FRESH_OFF, &ak, &aklen);
+	cfg.join_period_s = 1;
+	node_up();
+	rt_base = (int64_t)(start + 21) * 1000000000;	/* round 3 */
+	stream_init(&s0, 0);
+	ss[0] = &s0;
+	add_desc(&rs, &s0);			/* 0 */
+	add_sample(&rs, &s0, 3100);		/* 1 */
+	add_sample(&rs, &s0, 3200);		/* 2 */
+	add_sample(&rs, &s0, 3300);		/* 3 */
+	add_cp(&rs, &s0, 1, 1000);		/* 4 */
+	add_sample(&rs, &s0, 9900);		/* 5: first sight */
+	add_sample(&rs, &s0, 9800);		/* 6 */
+	add_checkpoints(&rs, ss, 1, 2, &q);	/* 7, 8 late; 9 (head 6) */
+	add_detach(&rs, &s0);			/* 10 */
+	add_desc(&rs, &s0);			/* 11: segment 1 */
+	add_sample(&rs, &s0, 2400);		/* 12 */
+	add_sample(&rs, &s0, 2500);		/* 13 */
+	add_cp(&rs, &s0, 3, 3000);		/* 14 */
+	publish_only(&rs, 5, 8);		/* first sight: 5 */
+	sleep(2);
+	publish_only(&rs, 5, 8);		/* joins at 5, chain unnamed */
+	publish_only(&rs, 9, 14);		/* 9 names it */
+	assert_int_equal(14, acked(0));
+	assert_int_equal(5, ack_entry(0)->from);
+	assert_int_equal(2, nreading_seq(12) + nreading_seq(13));
+	assert_int_equal(1, query_int("SELECT count(*) FROM resync WHERE gw=? "
+				      "AND seq=5 AND known=1 AND gen=?", 0, 0, -1));
+	/* under the chain's name, with their verdicts */
+	assert_int_equal(ATT_REC_UNVERIFIABLE, rec_state(0, 5));
+	assert_int_equal(ATT_REC_VERIFIED, rec_state(0, 7));
+	/* the start, held by the gateway, fills the join gap: the bundle's
+	 * segment still starts at the join point */
+	publish_only(&rs, 0, 4);
+	assert_int_equal(5, ingest_stats(in)->filled);
+	assert_int_equal(0, round_init(&rd, &cfg, &st, reg, &signer, no_publish, NULL));
+	round_tick(rd, start + 3 * 10 + 2);
+	assert_int_equal(1, round_stats(rd)->reported);
+	b3 = bundle_of(3, &l3);
+	assert_non_null(b3);
+	if (verify_bundle_of(b3, l3, ak, aklen, &res))
+		fail_msg("round 3's bundle: %s", res.why);
+	assert_int_equal(ORACLE_SETTLED, res.core.status);
+	assert_int_equal(2400, res.core.value);
+	assert_int_equal(2, res.readings);
+	recs_free(&rs);
+	free(b3);
+	free(ak);
+	round_fini(rd);
+	cfg.join_period_s = 0;
+	node_down();
+	feed_done();
+}
+
 /* Node @o's signed beacon of round @round with value byte @v, to @b. */
 static void beacon_from(struct beacons *b, const struct oracle_signer *o,
 			uint64_t round, uint8_t v)
@@ -2593,6 +2673,7 @@ int main(void)
 		cmocka_unit_test(t_gap_round_filled),
 		cmocka_unit_test(t_gap_round_join),
 		cmocka_unit_test(t_gap_round_join_pruned),
+		cmocka_unit_test(t_gap_round_join_unnamed),
 		cmocka_unit_test(t_fill_waits),
 		cmocka_unit_test(t_fill_budget),
 		cmocka_unit_test(t_resume_late),
