@@ -2536,6 +2536,66 @@ static void t_resume_late(void **state)
 }
 
 /*
+ * Review 7: the same restart, readings.  Checkpoint 5 was quoted with 4
+ * appended meanwhile (its head is 3); the node restarts before 4 has its
+ * verdict.  It resumes from 4 (resume_row), anchors at 5 and only then
+ * takes 5's descriptor (the resume hint): 4 was chained without one and
+ * gave no reading when 7 verified it, where the node before the restart,
+ * and verify-report, decode it: round 3 settled 31.00 (1, 3, 6), the
+ * bundle recomputed 30.00 (with 4's 0.99).
+ */
+static void t_resume_late_readings(void **state)
+{
+	char db[] = "/tmp/test_oracled_ingest_lr.XXXXXX";
+	const uint64_t start = (uint64_t)time(NULL) - 200;
+	struct qopt q = { .key = key1, .clock = 2000, .late = 1 };
+	struct oracle_vr_result res;
+	struct recs rs = { 0 };
+	struct rstream s0;
+	struct round *rd;
+	uint8_t *ak, *b3;
+	size_t aklen, l3 = 0;
+
+	(void)state;
+	feed_one(start, OD_FRESH_OFF, &ak, &aklen);
+	rt_base = (int64_t)(start + 21) * 1000000000;	/* round 3 */
+	db_create(db);
+	node_up_at(db);
+	stream_init(&s0, 0);
+	add_desc(&rs, &s0);			/* 0 */
+	add_sample(&rs, &s0, 3000);		/* 1 */
+	add_cp(&rs, &s0, 1, 1000);		/* 2 */
+	add_sample(&rs, &s0, 3100);		/* 3 */
+	add_checkpoints(&rs, (struct rstream *[]){ &s0 }, 1, 2, &q);	/* 4 late (0.99), 5 (head 3) */
+	add_sample(&rs, &s0, 3200);		/* 6: pending */
+	publish(&rs);
+	recs_free(&rs);
+	node_down();
+	node_up_at(db);
+	add_cp(&rs, &s0, 3, 3000);		/* 7 */
+	publish(&rs);
+	recs_free(&rs);
+	assert_int_equal(ATT_REC_VERIFIED, rec_state(0, 4));
+	assert_int_equal(ATT_REC_VERIFIED, rec_state(0, 6));
+	assert_int_equal(1, nreading_seq(6));
+	assert_int_equal(1, nreading_seq(4));
+	assert_int_equal(0, round_init(&rd, &cfg, &st, reg, &signer, no_publish, NULL));
+	round_tick(rd, start + 3 * 10 + 2);
+	assert_int_equal(1, round_stats(rd)->reported);
+	b3 = bundle_of(3, &l3);
+	assert_non_null(b3);
+	if (verify_bundle_of(b3, l3, ak, aklen, &res))
+		fail_msg("round 3's bundle: %s", res.why);
+	assert_int_equal(4, res.readings);
+	free(b3);
+	free(ak);
+	round_fini(rd);
+	node_down();
+	db_remove(db);
+	feed_done();
+}
+
+/*
  * A node without feeds has no [quorum]: the beacons it issued itself (the
  * only ones it stores: others' are refused) count, so after a restart the
  * checkpoints covering them are still fresh (outage.sh scenarios after the
@@ -2677,6 +2737,7 @@ int main(void)
 		cmocka_unit_test(t_fill_waits),
 		cmocka_unit_test(t_fill_budget),
 		cmocka_unit_test(t_resume_late),
+		cmocka_unit_test(t_resume_late_readings),
 	};
 
 	setenv("TSS2_LOG", "all+NONE", 1);

@@ -1021,6 +1021,21 @@ static int att_anchor(struct att_verifier *v, struct att_vstream *s,
 	s->generation = c->hgen;
 	s->anchored_once = true;
 	s->state = ATT_S_CHAINED;
+	/*
+	 * Anchored at the checkpoint a resume hint names: its descriptor
+	 * was in force when the buffered records after its head (appended
+	 * while it was quoted) were chained, so they take it too; set in
+	 * att_cp_accept(), after them, they gave no readings (review 7).
+	 */
+	if (s->hint && s->instance == s->hint_instance &&
+	    s->generation == s->hint_gen && ri->seq == s->hint_seq) {
+		s->ds = s->hint;
+		s->hint = NULL;
+		s->seg_known = true;
+		s->seg_open = true;
+		s->seg_hint = true;
+		s->segment = le32_to_cpu(att_dsnap_desc(s->ds)->segment);
+	}
 	memcpy(s->head, c->hhead, ATTESTIO_HASH_LEN);
 	s->have_last_cov = true;
 	s->last_cov_seq = c->hseq;
