@@ -2054,6 +2054,91 @@ static void t_gap_round_join_unnamed(void **state)
 	feed_done();
 }
 
+/*
+ * Review 7: a reading verified through another stream's quote.  Epoch 1's
+ * quote signs the heads of streams 0 and 1; stream 1's checkpoint (4)
+ * comes alone and covers stream 0's samples 1..3 (2100, 2200, 2300): the
+ * node stores their readings.  A broker drops stream 0's own checkpoint
+ * of epoch 1 (its 4) and forges a declaration of it: the node skips it,
+ * re-anchors stream 0 at its checkpoint 7 (epoch 2) without the
+ * descriptor; the device re-attaches (8, 9) and 10 (25.00) counts.  The
+ * bundle can only carry stream 0's records, and the first of its
+ * checkpoints that covers seq 3 is 7, past the gap: the node settled
+ * round 3 on 1..3 and 10 (2200) and verify-report refused the hole
+ * ("expected seq 4: 1 records missing").  Now a reading counts only when
+ * a checkpoint of its own stream in its segment covers it: 2500, and the
+ * bundle re-verifies.
+ */
+static void t_gap_round_other_stream(void **state)
+{
+	const uint64_t start = (uint64_t)time(NULL) - 200;
+	struct qopt q1 = { .key = key1, .clock = 1000 };
+	struct qopt q2 = { .key = key1, .clock = 2000 };
+	struct qopt q3 = { .key = key1, .clock = 3000 };
+	struct oracle_vr_result res;
+	struct recs rs = { 0 }, cp1 = { 0 }, r2 = { 0 };
+	struct rstream s0, s1;
+	struct round *rd;
+	uint8_t *ak, *b3;
+	size_t aklen, l3 = 0;
+
+	(void)state;
+	feed_one(start, OD_FRESH_OFF, &ak, &aklen);
+	node_up();
+	rt_base = (int64_t)(start + 21) * 1000000000;	/* round 3 */
+	stream_init(&s0, 0);
+	stream_init(&s1, 1);
+	add_desc(&rs, &s0);			/* s0 0 */
+	add_sample(&rs, &s0, 2100);		/* s0 1 */
+	add_sample(&rs, &s0, 2200);		/* s0 2 */
+	add_sample(&rs, &s0, 2300);		/* s0 3 */
+	add_desc(&rs, &s1);			/* s1 0 */
+	add_sample(&rs, &s1, 1000);		/* s1 1..3 */
+	add_sample(&rs, &s1, 1000);
+	add_sample(&rs, &s1, 1000);
+	/* epoch 1: stream 0's checkpoint (dropped), stream 1's */
+	add_checkpoints(&cp1, (struct rstream *[]){ &s0, &s1 }, 2, 1, &q1);
+	add_sample(&r2, &s0, 9900);		/* s0 5 */
+	add_sample(&r2, &s0, 9800);		/* s0 6 */
+	add_checkpoints(&r2, (struct rstream *[]){ &s0, &s1 }, 2, 2, &q2);
+						/* s0 7, s1 5 */
+	add_detach(&r2, &s0);			/* s0 8 */
+	add_desc(&r2, &s0);			/* s0 9: segment 1 */
+	add_sample(&r2, &s0, 2500);		/* s0 10 */
+	add_checkpoints(&r2, (struct rstream *[]){ &s0, &s1 }, 2, 3, &q3);
+						/* s0 11, s1 6 */
+	publish(&rs);
+	{					/* stream 1's only */
+		struct recs one = { .n = 1, .r = { cp1.r[1] }, .len = { cp1.len[1] } };
+
+		publish(&one);
+	}
+	assert_int_equal(3, nreading_seq(1) + nreading_seq(2) + nreading_seq(3));
+	declare(0, 4, 4);			/* forged */
+	publish(&r2);
+	assert_int_equal(ATT_REC_VERIFIED, rec_state(0, 7));
+	assert_int_equal(0, nreading_seq(5) + nreading_seq(6));
+	assert_int_equal(1, nreading_seq(10));
+	assert_int_equal(0, round_init(&rd, &cfg, &st, reg, &signer, no_publish, NULL));
+	round_tick(rd, start + 3 * 10 + 2);
+	assert_int_equal(1, round_stats(rd)->reported);
+	b3 = bundle_of(3, &l3);
+	assert_non_null(b3);
+	if (verify_bundle_of(b3, l3, ak, aklen, &res))
+		fail_msg("round 3's bundle: %s", res.why);
+	assert_int_equal(ORACLE_SETTLED, res.core.status);
+	assert_int_equal(2500, res.core.value);
+	assert_int_equal(1, res.readings);
+	recs_free(&rs);
+	recs_free(&cp1);
+	recs_free(&r2);
+	free(b3);
+	free(ak);
+	round_fini(rd);
+	node_down();
+	feed_done();
+}
+
 /* Node @o's signed beacon of round @round with value byte @v, to @b. */
 static void beacon_from(struct beacons *b, const struct oracle_signer *o,
 			uint64_t round, uint8_t v)
@@ -2734,6 +2819,7 @@ int main(void)
 		cmocka_unit_test(t_gap_round_join),
 		cmocka_unit_test(t_gap_round_join_pruned),
 		cmocka_unit_test(t_gap_round_join_unnamed),
+		cmocka_unit_test(t_gap_round_other_stream),
 		cmocka_unit_test(t_fill_waits),
 		cmocka_unit_test(t_fill_budget),
 		cmocka_unit_test(t_resume_late),
