@@ -2681,6 +2681,72 @@ static void t_resume_late_readings(void **state)
 }
 
 /*
+ * Review 7: the device re-attached while checkpoint 6's quote was taken:
+ * its head is 2, then detach 3, descriptor 4 (segment 1) and sample 5
+ * were appended before it.  A restart before 5 has its verdict resumes
+ * from 3, anchors at 6 and must chain 4 as the descriptor in force (the
+ * stored one at 6 is that same descriptor: taking it before 4 made 4 a
+ * descriptor "not following" its own segment, BAD, and the gateway
+ * quarantined).  5 and 8 give readings; nothing is BAD.
+ */
+static void t_resume_late_attach(void **state)
+{
+	char db[] = "/tmp/test_oracled_ingest_la.XXXXXX";
+	struct attestio_cp_head h0;
+	struct qopt q = { .key = key1, .clock = 2000 };
+	struct recs rs = { 0 }, tmp = { 0 };
+	struct rstream s0, snap;
+
+	(void)state;
+	rt_base = now_ns();
+	db_create(db);
+	node_up_at(db);
+	stream_init(&s0, 0);
+	add_desc(&rs, &s0);			/* 0 */
+	add_sample(&rs, &s0, 3000);		/* 1 */
+	add_sample(&rs, &s0, 3050);		/* 2 */
+	snap = s0;				/* the quote's head: 2 */
+	add_detach(&rs, &s0);			/* 3 */
+	add_desc(&rs, &s0);			/* 4: segment 1 */
+	add_sample(&rs, &s0, 3100);		/* 5 */
+	/* checkpoint 6 over head 2: built on the snapshot, then chained */
+	add_checkpoints(&tmp, (struct rstream *[]){ &snap }, 1, 1, &q);
+	memcpy(&h0, tmp.r[0] + sizeof(struct attestio_rec_hdr) +
+	       sizeof(struct attestio_checkpoint), sizeof(h0));
+	assert_int_equal(2, le64toh(h0.seq));
+	{
+		struct attestio_rec_hdr hh;
+		uint8_t *rec = recs_new(&rs, tmp.len[0]);
+
+		memcpy(rec, tmp.r[0], tmp.len[0]);
+		memcpy(&hh, rec, sizeof(hh));
+		hh.seq = htole64(s0.seq);
+		hh.realtime_ns = htole64(SIGNED_STREAM_REALTIME(&s0));
+		memcpy(rec, &hh, sizeof(hh));
+		attestio_chain_extend(s0.head, rec, tmp.len[0]);
+		s0.seq++;
+	}
+	recs_free(&tmp);
+	add_sample(&rs, &s0, 3200);		/* 7: pending */
+	publish(&rs);
+	recs_free(&rs);
+	assert_int_equal(ATT_REC_VERIFIED, rec_state(0, 6));
+	assert_int_equal(ATT_REC_PENDING, rec_state(0, 5));
+	node_down();
+	node_up_at(db);
+	add_cp(&rs, &s0, 2, 3000);		/* 8 */
+	publish(&rs);
+	recs_free(&rs);
+	assert_int_equal(ATT_REC_VERIFIED, rec_state(0, 5));
+	assert_int_equal(ATT_REC_VERIFIED, rec_state(0, 7));
+	assert_int_equal(GW_ACTIVE, registry_at(reg, 0)->state);
+	assert_int_equal(1, nreading_seq(5));
+	assert_int_equal(1, nreading_seq(7));
+	node_down();
+	db_remove(db);
+}
+
+/*
  * A node without feeds has no [quorum]: the beacons it issued itself (the
  * only ones it stores: others' are refused) count, so after a restart the
  * checkpoints covering them are still fresh (outage.sh scenarios after the
@@ -2824,6 +2890,7 @@ int main(void)
 		cmocka_unit_test(t_fill_budget),
 		cmocka_unit_test(t_resume_late),
 		cmocka_unit_test(t_resume_late_readings),
+		cmocka_unit_test(t_resume_late_attach),
 	};
 
 	setenv("TSS2_LOG", "all+NONE", 1);

@@ -994,6 +994,20 @@ static int att_chained(struct att_verifier *v, struct att_vstream *s,
  * heads[self] is the head after record hseq.  Buffered records up to hseq
  * are UNVERIFIABLE; hseq+1 .. seq-1 (all buffered) chain from that head.
  */
+/* Are the buffered records all samples, gaps or checkpoints? */
+static bool att_buf_plain(const struct att_vstream *s)
+{
+	for (size_t i = 0; i < s->buf.n; i++) {
+		const struct att_brec *b = vring_at(&s->buf, i);
+
+		if (b->type == ATTESTIO_REC_DESCRIPTOR ||
+		    b->type == ATTESTIO_REC_DETACH ||
+		    b->type == ATTESTIO_REC_CALIB)
+			return false;
+	}
+	return true;
+}
+
 static int att_anchor(struct att_verifier *v, struct att_vstream *s,
 		      const uint8_t *rec, const struct attestio_rec_info *ri,
 		      const struct att_cp *c, bool unsig, struct att_err *err)
@@ -1026,9 +1040,13 @@ static int att_anchor(struct att_verifier *v, struct att_vstream *s,
 	 * was in force when the buffered records after its head (appended
 	 * while it was quoted) were chained, so they take it too; set in
 	 * att_cp_accept(), after them, they gave no readings (review 7).
+	 * Unless one of them changed the segment or its scale (detach,
+	 * descriptor, calib): then the hint is what they made of it, and
+	 * they are chained as when the chain is met mid-segment.
 	 */
 	if (s->hint && s->instance == s->hint_instance &&
-	    s->generation == s->hint_gen && ri->seq == s->hint_seq) {
+	    s->generation == s->hint_gen && ri->seq == s->hint_seq &&
+	    att_buf_plain(s)) {
 		s->ds = s->hint;
 		s->hint = NULL;
 		s->seg_known = true;
