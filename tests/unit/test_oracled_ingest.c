@@ -1752,6 +1752,65 @@ static uint8_t *bundle_of(uint64_t r, size_t *len)
 }
 
 /*
+ * Round 3 of feed f, run now: reported, and its evidence bundle re-verifies
+ * offline to the settled @value from @nread readings (@what: the case).
+ */
+static void round3_verifies(uint64_t start, const uint8_t *ak, size_t aklen,
+			    int64_t value, uint64_t nread, const char *what)
+{
+	struct oracle_vr_result res;
+	struct round *rd;
+	uint8_t *b3;
+	size_t l3 = 0;
+
+	assert_int_equal(0, round_init(&rd, &cfg, &st, reg, &signer, no_publish, NULL));
+	round_tick(rd, start + 3 * 10 + 2);
+	assert_int_equal(1, round_stats(rd)->reported);
+	b3 = bundle_of(3, &l3);
+	assert_non_null(b3);
+	if (verify_bundle_of(b3, l3, ak, aklen, &res))
+		fail_msg("round 3's bundle (%s): %s", what, res.why);
+	assert_int_equal(ORACLE_SETTLED, res.core.status);
+	assert_int_equal(value, res.core.value);
+	assert_int_equal(nread, res.readings);
+	free(b3);
+	round_fini(rd);
+}
+
+/* The end of a round case: its records, AK copy, node and feed go. */
+static void round_case_end(struct recs *rs, uint8_t *ak)
+{
+	recs_free(rs);
+	free(ak);
+	node_down();
+	feed_done();
+}
+
+/*
+ * t_gap_round's chain: samples 1..3 (checkpoint 4), 5 and 6 to be
+ * declared lost, 7 before checkpoint 8 that re-anchors after the gap,
+ * the re-attach (9, 10) and 11, 12 (checkpoint 13).
+ */
+static void gap_recs(struct recs *rs, struct rstream *s0)
+{
+	stream_init(s0, 0);
+	add_desc(rs, s0);			/* 0 */
+	add_sample(rs, s0, 2100);		/* 1 */
+	add_sample(rs, s0, 2200);		/* 2 */
+	add_sample(rs, s0, 2300);		/* 3 */
+	add_cp(rs, s0, 1, 1000);		/* 4 */
+	add_sample(rs, s0, 9900);		/* 5: declared lost */
+	add_sample(rs, s0, 9800);		/* 6: declared lost */
+	add_sample(rs, s0, 2350);		/* 7: before the re-anchor */
+	add_cp(rs, s0, 2, 2000);		/* 8: re-anchors */
+	add_detach(rs, s0);			/* 9 */
+	add_desc(rs, s0);			/* 10: segment 1 */
+	add_sample(rs, s0, 2400);		/* 11 */
+	add_sample(rs, s0, 2500);		/* 12 */
+	add_cp(rs, s0, 3, 3000);		/* 13 */
+}
+
+/*
  * A gap fill does not change a reported round, nor count in one to come:
  * round 3 (one device) settles on samples 1..3 (21, 22, 23: 22) while a
  * forged declaration made the node skip sample 5 (99).  Then 5 is filled:
@@ -1831,31 +1890,15 @@ static void t_fill_round(void **state)
 static void gap_round(bool fill)
 {
 	const uint64_t start = (uint64_t)time(NULL) - 200;
-	struct oracle_vr_result res;
 	struct recs rs = { 0 };
 	struct rstream s0;
-	struct round *rd;
-	uint8_t *ak, *b3;
-	size_t aklen, l3 = 0;
+	uint8_t *ak;
+	size_t aklen;
 
 	feed_one(start, OD_FRESH_OFF, &ak, &aklen);
 	node_up();
 	rt_base = (int64_t)(start + 21) * 1000000000;	/* round 3 */
-	stream_init(&s0, 0);
-	add_desc(&rs, &s0);			/* 0 */
-	add_sample(&rs, &s0, 2100);		/* 1 */
-	add_sample(&rs, &s0, 2200);		/* 2 */
-	add_sample(&rs, &s0, 2300);		/* 3 */
-	add_cp(&rs, &s0, 1, 1000);		/* 4 */
-	add_sample(&rs, &s0, 9900);		/* 5: declared lost */
-	add_sample(&rs, &s0, 9800);		/* 6: declared lost */
-	add_sample(&rs, &s0, 2350);		/* 7: before the re-anchor */
-	add_cp(&rs, &s0, 2, 2000);		/* 8: re-anchors */
-	add_detach(&rs, &s0);			/* 9 */
-	add_desc(&rs, &s0);			/* 10: segment 1 */
-	add_sample(&rs, &s0, 2400);		/* 11 */
-	add_sample(&rs, &s0, 2500);		/* 12 */
-	add_cp(&rs, &s0, 3, 3000);		/* 13 */
+	gap_recs(&rs, &s0);
 	declare(0, 5, 6);
 	publish_except(&rs, 5, 6);
 	if (fill) {
@@ -1864,23 +1907,8 @@ static void gap_round(bool fill)
 	}
 	assert_int_equal(0, nreading_seq(5) + nreading_seq(6) + nreading_seq(7));
 	assert_int_equal(2, nreading_seq(11) + nreading_seq(3));
-	assert_int_equal(0, round_init(&rd, &cfg, &st, reg, &signer, no_publish, NULL));
-	round_tick(rd, start + 3 * 10 + 2);
-	assert_int_equal(1, round_stats(rd)->reported);
-	b3 = bundle_of(3, &l3);
-	assert_non_null(b3);
-	if (verify_bundle_of(b3, l3, ak, aklen, &res))
-		fail_msg("round 3's bundle (gap %s): %s", fill ? "filled" : "open",
-			 res.why);
-	assert_int_equal(ORACLE_SETTLED, res.core.status);
-	assert_int_equal(2300, res.core.value);
-	assert_int_equal(5, res.readings);
-	recs_free(&rs);
-	free(b3);
-	free(ak);
-	round_fini(rd);
-	node_down();
-	feed_done();
+	round3_verifies(start, ak, aklen, 2300, 5, fill ? "gap filled" : "gap open");
+	round_case_end(&rs, ak);
 }
 
 static void t_gap_round(void **state)
@@ -1909,12 +1937,10 @@ static void t_gap_round_filled(void **state)
 static void gap_round_join(bool prune)
 {
 	const uint64_t start = (uint64_t)time(NULL) - 200;
-	struct oracle_vr_result res;
 	struct recs rs = { 0 };
 	struct rstream s0;
-	struct round *rd;
-	uint8_t *ak, *b3;
-	size_t aklen, l3 = 0;
+	uint8_t *ak;
+	size_t aklen;
 
 	feed_one(start, OD_FRESH_OFF, &ak, &aklen);
 	node_up();
@@ -1943,36 +1969,17 @@ static void gap_round_join(bool prune)
 	assert_int_equal(4, ingest_stats(in)->filled);
 	assert_int_equal(2, nreading_seq(10) + nreading_seq(11));
 	assert_int_equal(0, nreading_seq(2) + nreading_seq(5) + nreading_seq(6));
-	assert_int_equal(0, round_init(&rd, &cfg, &st, reg, &signer, no_publish, NULL));
-	round_tick(rd, start + 3 * 10 + 2);
-	assert_int_equal(1, round_stats(rd)->reported);
-	b3 = bundle_of(3, &l3);
-	assert_non_null(b3);
-	if (verify_bundle_of(b3, l3, ak, aklen, &res))
-		fail_msg("round 3's bundle (%s): %s", prune ? "pruned" : "kept",
-			 res.why);
-	assert_int_equal(ORACLE_SETTLED, res.core.status);
-	assert_int_equal(2400, res.core.value);
-	assert_int_equal(2, res.readings);
-	recs_free(&rs);
-	free(b3);
-	free(ak);
-	round_fini(rd);
-	node_down();
-	feed_done();
+	round3_verifies(start, ak, aklen, 2400, 2, prune ? "pruned" : "kept");
+	round_case_end(&rs, ak);
 }
 
+/* t_gap_round_join (state false) and t_gap_round_join_pruned (true) */
 static void t_gap_round_join(void **state)
 {
-	(void)state;
-	gap_round_join(false);
+	gap_round_join(*(const bool *)*state);
 }
 
-static void t_gap_round_join_pruned(void **state)
-{
-	(void)state;
-	gap_round_join(true);
-}
+static bool prune_no, prune_yes = true;
 
 /*
  * Review 7: a late join before the chain is known.  The node first sees
@@ -1992,12 +1999,10 @@ static void t_gap_round_join_unnamed(void **state)
 	const uint64_t start = (uint64_t)time(NULL) - 200;
 	struct qopt q = { .key = key1, .clock = 2000, .late = 2 };
 	struct rstream *ss[1];
-	struct oracle_vr_result res;
 	struct recs rs = { 0 };
 	struct rstream s0;
-	struct round *rd;
-	uint8_t *ak, *b3;
-	size_t aklen, l3 = 0;
+	uint8_t *ak;
+	size_t aklen;
 
 	(void)state;
 	feed_one(start, OD_FRESH_OFF, &ak, &aklen);
@@ -2035,23 +2040,9 @@ static void t_gap_round_join_unnamed(void **state)
 	 * segment still starts at the join point */
 	publish_only(&rs, 0, 4);
 	assert_int_equal(5, ingest_stats(in)->filled);
-	assert_int_equal(0, round_init(&rd, &cfg, &st, reg, &signer, no_publish, NULL));
-	round_tick(rd, start + 3 * 10 + 2);
-	assert_int_equal(1, round_stats(rd)->reported);
-	b3 = bundle_of(3, &l3);
-	assert_non_null(b3);
-	if (verify_bundle_of(b3, l3, ak, aklen, &res))
-		fail_msg("round 3's bundle: %s", res.why);
-	assert_int_equal(ORACLE_SETTLED, res.core.status);
-	assert_int_equal(2400, res.core.value);
-	assert_int_equal(2, res.readings);
-	recs_free(&rs);
-	free(b3);
-	free(ak);
-	round_fini(rd);
+	round3_verifies(start, ak, aklen, 2400, 2, "unnamed join");
 	cfg.join_period_s = 0;
-	node_down();
-	feed_done();
+	round_case_end(&rs, ak);
 }
 
 /*
@@ -2075,12 +2066,10 @@ static void t_gap_round_other_stream(void **state)
 	struct qopt q1 = { .key = key1, .clock = 1000 };
 	struct qopt q2 = { .key = key1, .clock = 2000 };
 	struct qopt q3 = { .key = key1, .clock = 3000 };
-	struct oracle_vr_result res;
 	struct recs rs = { 0 }, cp1 = { 0 }, r2 = { 0 };
 	struct rstream s0, s1;
-	struct round *rd;
-	uint8_t *ak, *b3;
-	size_t aklen, l3 = 0;
+	uint8_t *ak;
+	size_t aklen;
 
 	(void)state;
 	feed_one(start, OD_FRESH_OFF, &ak, &aklen);
@@ -2119,24 +2108,10 @@ static void t_gap_round_other_stream(void **state)
 	assert_int_equal(ATT_REC_VERIFIED, rec_state(0, 7));
 	assert_int_equal(0, nreading_seq(5) + nreading_seq(6));
 	assert_int_equal(1, nreading_seq(10));
-	assert_int_equal(0, round_init(&rd, &cfg, &st, reg, &signer, no_publish, NULL));
-	round_tick(rd, start + 3 * 10 + 2);
-	assert_int_equal(1, round_stats(rd)->reported);
-	b3 = bundle_of(3, &l3);
-	assert_non_null(b3);
-	if (verify_bundle_of(b3, l3, ak, aklen, &res))
-		fail_msg("round 3's bundle: %s", res.why);
-	assert_int_equal(ORACLE_SETTLED, res.core.status);
-	assert_int_equal(2500, res.core.value);
-	assert_int_equal(1, res.readings);
-	recs_free(&rs);
+	round3_verifies(start, ak, aklen, 2500, 1, "other stream");
 	recs_free(&cp1);
 	recs_free(&r2);
-	free(b3);
-	free(ak);
-	round_fini(rd);
-	node_down();
-	feed_done();
+	round_case_end(&rs, ak);
 }
 
 /*
@@ -2149,33 +2124,17 @@ static void t_gap_round_migrated(void **state)
 {
 	char db[] = "/tmp/test_oracled_ingest_mig.XXXXXX";
 	const uint64_t start = (uint64_t)time(NULL) - 200;
-	struct oracle_vr_result res;
 	struct recs rs = { 0 };
 	struct rstream s0;
-	struct round *rd;
-	uint8_t *ak, *b3;
-	size_t aklen, l3 = 0;
+	uint8_t *ak;
+	size_t aklen;
 
 	(void)state;
 	feed_one(start, OD_FRESH_OFF, &ak, &aklen);
 	db_create(db);
 	node_up_at(db);
 	rt_base = (int64_t)(start + 21) * 1000000000;	/* round 3 */
-	stream_init(&s0, 0);
-	add_desc(&rs, &s0);			/* 0 */
-	add_sample(&rs, &s0, 2100);		/* 1 */
-	add_sample(&rs, &s0, 2200);		/* 2 */
-	add_sample(&rs, &s0, 2300);		/* 3 */
-	add_cp(&rs, &s0, 1, 1000);		/* 4 */
-	add_sample(&rs, &s0, 9900);		/* 5: declared lost */
-	add_sample(&rs, &s0, 9800);		/* 6: declared lost */
-	add_sample(&rs, &s0, 2350);		/* 7: before the re-anchor */
-	add_cp(&rs, &s0, 2, 2000);		/* 8: re-anchors */
-	add_detach(&rs, &s0);			/* 9 */
-	add_desc(&rs, &s0);			/* 10: segment 1 */
-	add_sample(&rs, &s0, 2400);		/* 11 */
-	add_sample(&rs, &s0, 2500);		/* 12 */
-	add_cp(&rs, &s0, 3, 3000);		/* 13 */
+	gap_recs(&rs, &s0);
 	declare(0, 5, 6);
 	publish_except(&rs, 5, 6);
 	/* back to schema 9: as a node before the upgrade left it */
@@ -2185,19 +2144,9 @@ static void t_gap_round_migrated(void **state)
 	node_up_at(db);				/* migrates to 10 */
 	assert_int_equal(7, query_int("SELECT seq FROM resync WHERE gw=? AND "
 				      "known=1 AND gen=?", 0, 0, -1));
-	assert_int_equal(0, round_init(&rd, &cfg, &st, reg, &signer, no_publish, NULL));
-	round_tick(rd, start + 3 * 10 + 2);
-	assert_int_equal(1, round_stats(rd)->reported);
-	b3 = bundle_of(3, &l3);
-	assert_non_null(b3);
-	if (verify_bundle_of(b3, l3, ak, aklen, &res))
-		fail_msg("round 3's bundle after the migration: %s", res.why);
-	assert_int_equal(2300, res.core.value);
-	assert_int_equal(5, res.readings);
+	round3_verifies(start, ak, aklen, 2300, 5, "migrated");
 	recs_free(&rs);
-	free(b3);
 	free(ak);
-	round_fini(rd);
 	node_down();
 	db_remove(db);
 	feed_done();
@@ -2698,12 +2647,10 @@ static void t_resume_late_readings(void **state)
 	char db[] = "/tmp/test_oracled_ingest_lr.XXXXXX";
 	const uint64_t start = (uint64_t)time(NULL) - 200;
 	struct qopt q = { .key = key1, .clock = 2000, .late = 1 };
-	struct oracle_vr_result res;
 	struct recs rs = { 0 };
 	struct rstream s0;
-	struct round *rd;
-	uint8_t *ak, *b3;
-	size_t aklen, l3 = 0;
+	uint8_t *ak;
+	size_t aklen;
 
 	(void)state;
 	feed_one(start, OD_FRESH_OFF, &ak, &aklen);
@@ -2728,17 +2675,8 @@ static void t_resume_late_readings(void **state)
 	assert_int_equal(ATT_REC_VERIFIED, rec_state(0, 6));
 	assert_int_equal(1, nreading_seq(6));
 	assert_int_equal(1, nreading_seq(4));
-	assert_int_equal(0, round_init(&rd, &cfg, &st, reg, &signer, no_publish, NULL));
-	round_tick(rd, start + 3 * 10 + 2);
-	assert_int_equal(1, round_stats(rd)->reported);
-	b3 = bundle_of(3, &l3);
-	assert_non_null(b3);
-	if (verify_bundle_of(b3, l3, ak, aklen, &res))
-		fail_msg("round 3's bundle: %s", res.why);
-	assert_int_equal(4, res.readings);
-	free(b3);
+	round3_verifies(start, ak, aklen, 3000, 4, "restarted");
 	free(ak);
-	round_fini(rd);
 	node_down();
 	db_remove(db);
 	feed_done();
@@ -2946,8 +2884,9 @@ int main(void)
 		cmocka_unit_test(t_fill_round),
 		cmocka_unit_test(t_gap_round),
 		cmocka_unit_test(t_gap_round_filled),
-		cmocka_unit_test(t_gap_round_join),
-		cmocka_unit_test(t_gap_round_join_pruned),
+		cmocka_unit_test_prestate(t_gap_round_join, &prune_no),
+		{ "t_gap_round_join_pruned", t_gap_round_join, NULL, NULL,
+		  &prune_yes },
 		cmocka_unit_test(t_gap_round_join_unnamed),
 		cmocka_unit_test(t_gap_round_other_stream),
 		cmocka_unit_test(t_gap_round_migrated),

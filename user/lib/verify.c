@@ -877,6 +877,23 @@ static int att_chain_plain(struct att_verifier *v, struct att_vstream *s,
 }
 
 /*
+ * At checkpoint @seq of the stream's chain: if a resume hint names it,
+ * its descriptor becomes the one in force (att_verifier_resume_descriptor).
+ */
+static void att_take_hint(struct att_vstream *s, uint64_t seq)
+{
+	if (!s->hint || s->instance != s->hint_instance ||
+	    s->generation != s->hint_gen || seq != s->hint_seq)
+		return;
+	s->ds = s->hint;
+	s->hint = NULL;
+	s->seg_known = true;
+	s->seg_open = true;
+	s->seg_hint = true;
+	s->segment = le32_to_cpu(att_dsnap_desc(s->ds)->segment);
+}
+
+/*
  * A checkpoint that passed att_checkpoint() takes its place in the chain:
  * a verified one covers up to heads[self].seq and is itself VERIFIED; an
  * unsigned one covers provisionally.
@@ -920,15 +937,8 @@ static int att_cp_accept(struct att_verifier *v, struct att_vstream *s,
 	s->next_seq = ri->seq + 1;
 	/* anchored mid-chain at the checkpoint a resume hint names: its
 	 * descriptor, so that the samples after it decode */
-	if (s->hint && !s->ds && !s->seg_known && s->instance == s->hint_instance &&
-	    s->generation == s->hint_gen && ri->seq == s->hint_seq) {
-		s->ds = s->hint;
-		s->hint = NULL;
-		s->seg_known = true;
-		s->seg_open = true;
-		s->seg_hint = true;
-		s->segment = le32_to_cpu(att_dsnap_desc(s->ds)->segment);
-	}
+	if (!s->ds && !s->seg_known)
+		att_take_hint(s, ri->seq);
 	/*
 	 * Not an error by itself: a later verified checkpoint may still
 	 * cover what it covers.  att_verifier_finish() judges what stays
@@ -1044,16 +1054,8 @@ static int att_anchor(struct att_verifier *v, struct att_vstream *s,
 	 * descriptor, calib): then the hint is what they made of it, and
 	 * they are chained as when the chain is met mid-segment.
 	 */
-	if (s->hint && s->instance == s->hint_instance &&
-	    s->generation == s->hint_gen && ri->seq == s->hint_seq &&
-	    att_buf_plain(s)) {
-		s->ds = s->hint;
-		s->hint = NULL;
-		s->seg_known = true;
-		s->seg_open = true;
-		s->seg_hint = true;
-		s->segment = le32_to_cpu(att_dsnap_desc(s->ds)->segment);
-	}
+	if (att_buf_plain(s))
+		att_take_hint(s, ri->seq);
 	memcpy(s->head, c->hhead, ATTESTIO_HASH_LEN);
 	s->have_last_cov = true;
 	s->last_cov_seq = c->hseq;

@@ -245,6 +245,23 @@ static bool covering(sqlite3_stmt *cp, int64_t inst, int64_t gen, int64_t seq,
 	return found;
 }
 
+/* Resync lookup @q (segq's rs or nx) for chain (@inst, @gen) and @seq:
+ * the seq it finds, or @none. */
+static int64_t resync_at(sqlite3_stmt *q, int64_t inst, int64_t gen,
+			 int64_t seq, int64_t none)
+{
+	int64_t r = none;
+
+	sqlite3_reset(q);
+	sqlite3_bind_int64(q, 3, inst);
+	sqlite3_bind_int64(q, 4, gen);
+	sqlite3_bind_int64(q, 5, seq);
+	if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_type(q, 0) != SQLITE_NULL)
+		r = sqlite3_column_int64(q, 0);
+	sqlite3_reset(q);
+	return r;
+}
+
 /*
  * Note the chain segment of the reading in row @st (columns 2-4:
  * instance, gen, seq) as used; false when the bundle could not verify
@@ -265,18 +282,11 @@ static bool covering(sqlite3_stmt *cp, int64_t inst, int64_t gen, int64_t seq,
 static bool use(struct dev *d, sqlite3_stmt *st, const struct segq *q)
 {
 	int64_t inst = sqlite3_column_int64(st, 2), gen = sqlite3_column_int64(st, 3);
-	int64_t seq = sqlite3_column_int64(st, 4), from = -1, end = INT64_MAX;
+	int64_t seq = sqlite3_column_int64(st, 4), from, end;
 	int64_t upto, cov;
 	struct used *u = NULL;
 
-	sqlite3_reset(q->rs);
-	sqlite3_bind_int64(q->rs, 3, inst);
-	sqlite3_bind_int64(q->rs, 4, gen);
-	sqlite3_bind_int64(q->rs, 5, seq);
-	if (sqlite3_step(q->rs) == SQLITE_ROW &&
-	    sqlite3_column_type(q->rs, 0) != SQLITE_NULL)
-		from = sqlite3_column_int64(q->rs, 0);
-	sqlite3_reset(q->rs);
+	from = resync_at(q->rs, inst, gen, seq, -1);
 	for (size_t i = 0; i < d->nused && !u; i++)
 		if (d->used[i].instance == inst && d->used[i].gen == gen &&
 		    d->used[i].from == from)
@@ -288,14 +298,7 @@ static bool use(struct dev *d, sqlite3_stmt *st, const struct segq *q)
 	}
 	if (!u && d->nused == ORACLE_BUNDLE_CHAINS_MAX)
 		return false;
-	sqlite3_reset(q->nx);
-	sqlite3_bind_int64(q->nx, 3, inst);
-	sqlite3_bind_int64(q->nx, 4, gen);
-	sqlite3_bind_int64(q->nx, 5, from);
-	if (sqlite3_step(q->nx) == SQLITE_ROW &&
-	    sqlite3_column_type(q->nx, 0) != SQLITE_NULL)
-		end = sqlite3_column_int64(q->nx, 0);
-	sqlite3_reset(q->nx);
+	end = resync_at(q->nx, inst, gen, from, INT64_MAX);
 	if (!covering(q->cp, inst, gen, seq, end, &upto, &cov))
 		return false;
 	if (!u) {
