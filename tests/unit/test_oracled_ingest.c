@@ -2152,6 +2152,40 @@ static void t_gap_round_migrated(void **state)
 	feed_done();
 }
 
+/*
+ * Review 7: the records an unnamed late join stored take the name of the
+ * record that names the chain only when it comes after them.  Stream 0
+ * is joined at sample 5 (generation 0, unnamed); then generation 1 starts
+ * (its descriptor, seq 0): 5 and 6 are not generation 1's records and
+ * must not be stored under its name.
+ */
+static void t_join_unnamed_other_chain(void **state)
+{
+	struct recs rs = { 0 }, r1 = { 0 };
+	struct rstream s0, s1;
+
+	(void)state;
+	rt_base = now_ns();
+	cfg.join_period_s = 1;
+	node_up();
+	stream_init(&s0, 0);
+	add_desc(&rs, &s0);			/* 0 */
+	for (int i = 0; i < 6; i++)
+		add_sample(&rs, &s0, 2150);	/* 1..6 */
+	publish_except(&rs, 0, 4);		/* first sight: 5 */
+	sleep(2);
+	publish_except(&rs, 0, 4);		/* joins at 5, unnamed */
+	stream_init_gen(&s1, 0, 1);
+	add_desc(&r1, &s1);			/* generation 1, seq 0 */
+	publish(&r1);
+	assert_int_equal(0, query_int("SELECT count(*) FROM rec WHERE gw=? AND "
+				      "stream=0 AND gen=? AND seq>=5", 1, 0, -1));
+	recs_free(&rs);
+	recs_free(&r1);
+	cfg.join_period_s = 0;
+	node_down();
+}
+
 /* Node @o's signed beacon of round @round with value byte @v, to @b. */
 static void beacon_from(struct beacons *b, const struct oracle_signer *o,
 			uint64_t round, uint8_t v)
@@ -2888,6 +2922,7 @@ int main(void)
 		{ "t_gap_round_join_pruned", t_gap_round_join, NULL, NULL,
 		  &prune_yes },
 		cmocka_unit_test(t_gap_round_join_unnamed),
+		cmocka_unit_test(t_join_unnamed_other_chain),
 		cmocka_unit_test(t_gap_round_other_stream),
 		cmocka_unit_test(t_gap_round_migrated),
 		cmocka_unit_test(t_fill_waits),

@@ -674,19 +674,25 @@ static void gap_known(struct gw *g, const struct chain *c)
 
 /*
  * Chain @c was joined before it was known: the records stored meanwhile
- * went in under instance 0, generation 0.  They are its own from its
- * first stored row on (an earlier unknown chain of the stream, before a
- * restart, has lower rowids): they take its name, so that their verdicts
- * (given from now on, under the name) are stored, a gap fill finds them,
- * and an evidence bundle's segment from the join point holds them (a
- * verifier joining at the naming checkpoint instead may anchor later and
- * miss what the node's verifier took: review 7).
+ * went in under instance 0, generation 0.  Named by @rec, which comes
+ * after them, they are its own from its first stored row on (an earlier
+ * unknown chain of the stream, before a restart, has lower rowids): they
+ * take its name, so that their verdicts (given from now on, under the
+ * name) are stored, a gap fill finds them, and an evidence bundle's
+ * segment from the join point holds them (a verifier joining at the
+ * naming checkpoint instead may anchor later and miss what the node's
+ * verifier took: review 7).
  */
-static void rec_known(struct gw *g, const struct chain *c)
+static void rec_known(struct gw *g, const struct chain *c, const uint8_t *rec)
 {
+	struct attestio_rec_hdr h;
 	sqlite3_stmt *st;
 
-	if (!c->row0 || (!c->instance && !c->gen))
+	memcpy(&h, rec, sizeof(h));
+	/* named by a record below those stored (a chain start, say): not
+	 * the chain they are of, they keep no name */
+	if (!c->row0 || (!c->instance && !c->gen) ||
+	    (c->expected >= 0 && (int64_t)le64toh(h.seq) < c->expected))
 		return;
 	st = store_prep(g->in->s, "UPDATE OR IGNORE rec SET instance=?, gen=? "
 			"WHERE gw=? AND stream=? AND instance=0 AND gen=0 AND "
@@ -716,7 +722,7 @@ static struct chain *chain_of(struct gw *g, const uint8_t *rec, uint32_t len,
 			c->instance = inst;
 			c->gen = gen;
 			gap_known(g, c);
-			rec_known(g, c);
+			rec_known(g, c, rec);
 		} else {
 			c = chain_get(g, stream, true, inst, gen);
 			if (!c)
