@@ -101,7 +101,16 @@ TESTMODS := $(foreach k,$(KVERS),$(BUILD)/$(k)/testdev/attestio_testdev.ko)
 testmods: $(TESTMODS)
 .PHONY: testmods
 
-tests: sensors testmods $(UNIT_BINS) $(SELF_BINS)
+# The fault scenario's injected steps (tests/stress/run.sh): static, so
+# that a process under injection maps nothing from the guest's 9p root.
+STRESS_BINS := $(TB)/stress/faultstep
+$(TB)/stress/faultstep: tests/stress/faultstep.c
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -static $< -o $@
+stresstools: $(STRESS_BINS)
+.PHONY: stresstools
+
+tests: sensors testmods $(UNIT_BINS) $(SELF_BINS) $(STRESS_BINS)
 .PHONY: tests
 unit: $(UNIT_BINS)
 selftests: $(SELF_BINS) sensors testmods

@@ -155,8 +155,11 @@ delta = 100"
 			"${gw[1]}" "${gw[2]}" "${gw[3]}" "${gw[4]}" "$common"
 		printf '[feed liar2]\nstreams = %s:2 %s:2 %s:2 %s:2\n%s\nmin_devices = 3\n' \
 			"${gw[1]}" "${gw[2]}" "${gw[3]}" "${gw[4]}" "$common"
-		printf '[feed few]\nstreams = %s:3 %s:3 %s:0\n%s\nmin_devices = 3\nmin_gateways = 2\n' \
+		# (g1's and g2's s3 are feed fake's too: a stream read by several
+		# feeds has the same identity and channel_type in each)
+		printf '[feed few]\nstreams = %s:3 %s:3 %s:0\n%s\nmin_devices = 3\nmin_gateways = 2\nchannel_type = temp\n' \
 			"${gw[1]}" "${gw[2]}" "${gw[6]}" "$common"
+		printf 'identity = %s:3 %064d\n' "${gw[1]}" 0 "${gw[2]}" 0
 		printf '[feed late]\nstreams = %s:0\n%s\n' "${gw[1]}" "${common/start = $T0/start = $((T0 + 30))}"
 		# g3's s3 is root's own device under the feed's stream id: its
 		# descriptor identity is not the one pinned (gen_feed's are zero)

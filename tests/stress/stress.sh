@@ -10,7 +10,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 release=$(tests/stress/build-kernel.sh)
 make -s KVER="$release" modules testmods
-make -s user sensors
+make -s user sensors stresstools
 read -ra args <<< "${STRESS_ARGS:-}"
 # full run on the debug kernel under TCG: unbind/rebind took ~4 s each
 # (1000 in ~65 min, 2026-12-02), then 500 reloads, 2 x 300 s and the

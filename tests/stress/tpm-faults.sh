@@ -166,7 +166,9 @@ sleep $watch_s
 q1=$(fstat quotes)
 # A slow guest may oversleep into the next try: that one quote (the
 # window's end, after which the backoff doubled) is allowed, nothing else
-# (an epoch every 200 ms would show dozens)
+# (an epoch every 200 ms would show dozens); the proxy may count that
+# try's quote only after the state was read (seen at load 4 guests on
+# 2 cores: tries 1, quotes +0), so at most, not exactly
 if grep -q "^$H tpm_rc 0x921 backoff $cur s" $SYS/tpm_backoff; then
 	tries=0
 elif grep -q "^$H tpm_rc 0x921 backoff $((cur * 2)) s" $SYS/tpm_backoff; then
@@ -175,7 +177,8 @@ elif grep -q "^$H tpm_rc 0x921 backoff $((cur * 2)) s" $SYS/tpm_backoff; then
 else
 	tries=-1
 fi
-[ "$tries" -ge 0 ] && [ "$q1" = $((q0 + tries)) ] && status_is "unsigned: TPM error" &&
+[ "$tries" -ge 0 ] && [ "$q1" -ge "$q0" ] && [ "$q1" -le $((q0 + tries)) ] &&
+	status_is "unsigned: TPM error" &&
 	grep -q "skipped [1-9]" $SYS/tpm_backoff
 ok $? "no quote reaches the TPM during the backoff" \
 	"quotes +$((q1 - q0)) in $watch_s s, $tries scheduled tries; $(cat $SYS/tpm_backoff)"

@@ -237,6 +237,11 @@ static void errors(void **s)
 		"feeds temp and b pin different identities for " GW ":1");
 	refused("channel_type = temp\n[feed b]\nstart = 5\nstreams = " GW ":1:2\n"
 		"channel_type = pressure\n", "feeds temp and b expect different channel types for " GW ":1:2");
+	/* one feed pins or types what another reads without: refused too */
+	refused("identity = " GW ":1 " ID64 "\n[feed b]\nstart = 5\nstreams = " GW ":1\n",
+		"feeds temp and b pin different identities for " GW ":1");
+	refused("channel_type = temp\n[feed b]\nstart = 5\nstreams = " GW ":1:2\n",
+		"feeds temp and b expect different channel types for " GW ":1:2");
 	refused("[node]\nmax_clock_skew = 86401\n",
 		"t.conf:19: node.max_clock_skew must be an integer in 0..86400");
 	refused("[node]\nevidence_timeout = 0\n",

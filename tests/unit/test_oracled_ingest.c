@@ -1924,6 +1924,147 @@ static void t_gap_round_filled(void **state)
 }
 
 /*
+ * A device whose descriptor is not the identity the feed pins gives no
+ * reading, at the node and in verify-report alike: round 3 uses samples 1,
+ * 2 and 11 of the pinned device; between them the stream carried another
+ * device (segment 1, its descriptor's identity not the pinned one) whose
+ * 99 and 98 the node does not store.  The bundle carries the chain up to
+ * 12 and re-verifies to the node's 22 from 3 readings (verify-report
+ * ignored the pin and recomputed from 5).
+ */
+static void t_pin_identity_round(void **state)
+{
+	const uint64_t start = (uint64_t)time(NULL) - 200;
+	struct oracle_vr_result res;
+	struct recs rs = { 0 };
+	struct rstream s0;
+	struct round *rd;
+	uint8_t *ak, *b3;
+	size_t aklen, l3 = 0;
+
+	(void)state;
+	feed_one(start, OD_FRESH_OFF, &ak, &aklen);
+	cfg.feed[0].s[0].pinned = true;
+	memcpy(cfg.feed[0].s[0].identity, ident_real, 32);
+	node_up();
+	rt_base = (int64_t)(start + 21) * 1000000000;	/* round 3 */
+	stream_init(&s0, 0);
+	add_desc_id(&rs, &s0, ident_real, 9);	/* 0 */
+	add_sample(&rs, &s0, 2100);		/* 1 */
+	add_sample(&rs, &s0, 2200);		/* 2 */
+	add_cp(&rs, &s0, 1, 1000);		/* 3 */
+	add_detach(&rs, &s0);			/* 4 */
+	add_desc_id(&rs, &s0, ident_fake, 9);	/* 5: another device */
+	add_sample(&rs, &s0, 9900);		/* 6 */
+	add_sample(&rs, &s0, 9800);		/* 7 */
+	add_cp(&rs, &s0, 2, 2000);		/* 8 */
+	add_detach(&rs, &s0);			/* 9 */
+	add_desc_id(&rs, &s0, ident_real, 9);	/* 10: the pinned one again */
+	add_sample(&rs, &s0, 2300);		/* 11 */
+	add_cp(&rs, &s0, 3, 3000);		/* 12 */
+	publish(&rs);
+	assert_int_equal(3, nreadings(0));
+	assert_int_equal(0, round_init(&rd, &cfg, &st, reg, &signer, no_publish, NULL));
+	round_tick(rd, start + 3 * 10 + 2);
+	assert_int_equal(1, round_stats(rd)->reported);
+	b3 = bundle_of(3, &l3);
+	assert_non_null(b3);
+	if (verify_bundle_of(b3, l3, ak, aklen, &res))
+		fail_msg("round 3's bundle: %s", res.why);
+	assert_int_equal(ORACLE_SETTLED, res.core.status);
+	assert_int_equal(2200, res.core.value);
+	assert_int_equal(3, res.readings);
+	recs_free(&rs);
+	free(b3);
+	free(ak);
+	round_fini(rd);
+	node_down();
+	cfg.feed[0].s[0].pinned = false;
+	feed_done();
+}
+
+/*
+ * Readings the node leaves out for a reason only it can judge are named in
+ * the bundle (device item key 13), and verify-report leaves them out too:
+ * round 3 runs over [now - 5, now + 5).  @why 1: sample 2 was captured
+ * 4.5 s after its receipt (max_clock_skew 1): the node keeps 1 and 3.
+ * @why 2: between checkpoints 2 and 5 the TPM clock moved 99 s while the
+ * capture clock moved 1 s: the node drops the readings of 3 and 4 and
+ * keeps 1 and 6.  Either way the bundle re-verifies to the node's value
+ * from 2 readings, 1 or 2 left out on the node's word (without key 13,
+ * verify-report recomputed another value).
+ */
+static void excluded_round(int why)
+{
+	const uint64_t start = (uint64_t)time(NULL) - 25;
+	const int64_t now = (int64_t)(start + 25) * 1000000000;
+	const int64_t sec = 1000000000;
+	struct oracle_vr_result res;
+	struct recs rs = { 0 };
+	struct rstream s0;
+	struct round *rd;
+	uint8_t *ak, *b3;
+	size_t aklen, l3 = 0;
+	uint64_t skew = cfg.max_clock_skew_s;
+
+	feed_one(start, OD_FRESH_OFF, &ak, &aklen);
+	cfg.max_clock_skew_s = 1;
+	node_up();
+	stream_init(&s0, 0);
+	rt_base = now - 4 * sec;
+	add_desc(&rs, &s0);				/* 0 */
+	add_sample(&rs, &s0, 2100);			/* 1 */
+	if (why == ORACLE_NODE_EXCL_FUTURE) {
+		rt_base = now + 4 * sec + sec / 2;
+		add_sample(&rs, &s0, 9900);		/* 2: ahead */
+		rt_base = now - 2 * sec;
+		add_sample(&rs, &s0, 2200);		/* 3 */
+		add_cp(&rs, &s0, 1, 1000);		/* 4 */
+	} else {
+		add_cp(&rs, &s0, 1, 1000);		/* 2 */
+		rt_base = now - 3 * sec;
+		add_sample(&rs, &s0, 9900);		/* 3 */
+		add_sample(&rs, &s0, 9800);		/* 4 */
+		add_cp(&rs, &s0, 2, 100000);		/* 5: TPM clock +99 s */
+		rt_base = now - 2 * sec;
+		add_sample(&rs, &s0, 2200);		/* 6 */
+		add_cp(&rs, &s0, 3, 101000);		/* 7 */
+	}
+	publish(&rs);
+	assert_int_equal(2, nreadings(0));
+	assert_int_equal(0, round_init(&rd, &cfg, &st, reg, &signer, no_publish, NULL));
+	round_tick(rd, start + 3 * 10 + 2);
+	assert_int_equal(1, round_stats(rd)->reported);
+	b3 = bundle_of(3, &l3);
+	assert_non_null(b3);
+	if (verify_bundle_of(b3, l3, ak, aklen, &res))
+		fail_msg("round 3's bundle (exclusion %d): %s", why, res.why);
+	assert_int_equal(ORACLE_SETTLED, res.core.status);
+	assert_int_equal(2, res.readings);
+	assert_int_equal(why == ORACLE_NODE_EXCL_FUTURE ? 1 : 2, res.readings_excluded[why]);
+	recs_free(&rs);
+	free(b3);
+	free(ak);
+	round_fini(rd);
+	node_down();
+	cfg.max_clock_skew_s = skew;
+	feed_done();
+}
+
+static void t_future_round(void **state)
+{
+	(void)state;
+	excluded_round(ORACLE_NODE_EXCL_FUTURE);
+}
+
+static void t_drift_round(void **state)
+{
+	(void)state;
+	excluded_round(ORACLE_NODE_EXCL_DRIFT);
+}
+
+
+/*
  * Review 7: a chain whose start (0..3) the gateway declared gone is joined
  * at its checkpoint 4 (resync point 4), without the descriptor: 5 and 6
  * give no readings at the node; the device re-attaches (8, 9) and 10, 11
@@ -2918,6 +3059,9 @@ int main(void)
 		cmocka_unit_test(t_fill_round),
 		cmocka_unit_test(t_gap_round),
 		cmocka_unit_test(t_gap_round_filled),
+		cmocka_unit_test(t_pin_identity_round),
+		cmocka_unit_test(t_future_round),
+		cmocka_unit_test(t_drift_round),
 		cmocka_unit_test_prestate(t_gap_round_join, &prune_no),
 		{ "t_gap_round_join_pruned", t_gap_round_join, NULL, NULL,
 		  &prune_yes },

@@ -242,11 +242,12 @@ int oracle_cfg_parse(const char *text, size_t len, struct oracle_cfg *c,
 			last_stream = true;
 			continue;
 		} else if (!strncmp(l.line, "identity ", 9)) {
-			uint8_t id[32];
+			struct oracle_cfg_stream *s = &c->s[c->nstreams - 1];
 
 			/* a pin of the stream just before (config_feed_text) */
-			if (!after_stream || hex_in(l.line + 9, id, 32))
+			if (!after_stream || hex_in(l.line + 9, s->identity, 32))
 				goto bad;
+			s->pinned = true;
 		} else if (!strncmp(l.line, "gateway ", 8)) {
 			struct oracle_cfg_gw *g = &c->gws[c->ngws];
 			size_t k;
@@ -393,9 +394,10 @@ int oracle_bundle_device_item(const struct oracle_bundle_dev *d, uint8_t *buf,
 	struct cw w = { .buf = buf, .cap = buf ? cap : 0 };
 
 	if (d->nboots > ORACLE_BUNDLE_BOOTS_MAX ||
-	    d->nchains > ORACLE_BUNDLE_CHAINS_MAX)
+	    d->nchains > ORACLE_BUNDLE_CHAINS_MAX ||
+	    d->nexcl > ORACLE_BUNDLE_EXCL_MAX)
 		return -EINVAL;
-	cw_map(&w, 12);
+	cw_map(&w, d->nexcl ? 13 : 12);
 	cw_uint(&w, 1);
 	cw_uint(&w, OBI_DEVICE);
 	cw_uint(&w, 2);
@@ -427,6 +429,16 @@ int oracle_bundle_device_item(const struct oracle_bundle_dev *d, uint8_t *buf,
 	cw_array(&w, d->nchains);
 	for (size_t i = 0; i < d->nchains; i++)
 		cw_bytes(&w, d->chains[i].recs, d->chains[i].len);
+	if (d->nexcl) {
+		cw_uint(&w, 13);
+		cw_array(&w, d->nexcl);
+		for (size_t i = 0; i < d->nexcl; i++) {
+			cw_array(&w, 3);
+			cw_uint(&w, d->excl[i].chain);
+			cw_uint(&w, d->excl[i].seq);
+			cw_uint(&w, d->excl[i].why);
+		}
+	}
 	return done(&w, len);
 }
 
@@ -510,8 +522,10 @@ static void parse_config(struct cr *r, struct oracle_bundle *b)
 
 static void parse_device(struct cr *r, struct oracle_bundle_dev *d)
 {
-	if (cr_count(r, 5, 12) != 12 && !r->why)
-		r->why = "device item: not a map of 12";
+	uint64_t keys = cr_count(r, 5, 13);
+
+	if (keys < 12 && !r->why)
+		r->why = "device item: not a map of 12 or 13";
 	cr_key(r, 1);
 	if (cr_uint(r) != OBI_DEVICE && !r->why)
 		r->why = "items after the first must be device items";
@@ -549,6 +563,39 @@ static void parse_device(struct cr *r, struct oracle_bundle_dev *d)
 	d->nchains = cr_count(r, 4, ORACLE_BUNDLE_CHAINS_MAX);
 	for (size_t i = 0; i < d->nchains && !r->why; i++)
 		d->chains[i].recs = cr_bstr(r, ORACLE_BUNDLE_MAX, &d->chains[i].len);
+	if (keys != 13 || r->why)
+		return;
+	/* the node's exclusions: [chain, seq, why], ascending, unique */
+	cr_key(r, 13);
+	d->nexcl = cr_count(r, 4, ORACLE_BUNDLE_EXCL_MAX);
+	if (!d->nexcl || r->why) {
+		if (!r->why)
+			r->why = "device item: empty exclusions";
+		d->nexcl = 0;
+		return;
+	}
+	d->excl = calloc(d->nexcl, sizeof(*d->excl));
+	if (!d->excl) {
+		r->why = "out of memory";
+		d->nexcl = 0;
+		return;
+	}
+	for (size_t i = 0; i < d->nexcl && !r->why; i++) {
+		struct oracle_bundle_excl *x = &d->excl[i];
+
+		if (cr_count(r, 4, 3) != 3 && !r->why)
+			r->why = "exclusion is not [chain, seq, why]";
+		x->chain = (uint32_t)cr_max(r, ORACLE_BUNDLE_CHAINS_MAX - 1);
+		x->seq = cr_uint(r);
+		x->why = (uint8_t)cr_max(r, ORACLE_NODE_EXCL_DRIFT);
+		if (r->why)
+			break;
+		if (x->chain >= d->nchains || !x->why)
+			r->why = "exclusion names no chain of the item, or no reason";
+		else if (i && (x->chain < x[-1].chain ||
+			       (x->chain == x[-1].chain && x->seq <= x[-1].seq)))
+			r->why = "exclusions not ascending by (chain, seq)";
+	}
 }
 
 static void parse_beacons(struct cr *r, struct oracle_bundle *b)
@@ -576,6 +623,8 @@ static void parse_beacons(struct cr *r, struct oracle_bundle *b)
 
 void oracle_bundle_release(struct oracle_bundle *b)
 {
+	for (size_t i = 0; b->dev && i < b->ndev; i++)
+		free(b->dev[i].excl);
 	free(b->beacon);
 	free(b->beacon_len);
 	free(b->item);

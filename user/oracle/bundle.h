@@ -71,6 +71,8 @@ struct oracle_cfg_stream {
 	uint32_t stream, channel;
 	uint8_t tier;
 	uint8_t site[16];
+	bool pinned;			/* line `identity HEX` after it: */
+	uint8_t identity[32];		/* the descriptor identity pinned */
 };
 
 /* A gateway's pins (line `gateway ID ak HEX|enrolled policy HEX|none`):
@@ -117,6 +119,16 @@ struct oracle_bundle_chain {
 	size_t len;
 };
 
+/* A sample of a bundled chain whose readings the node did not keep for a
+ * reason only the node can judge (protocol.md "Evidence bundle", key 13). */
+enum { ORACLE_NODE_EXCL_FUTURE = 1, ORACLE_NODE_EXCL_DRIFT = 2 };
+#define ORACLE_BUNDLE_EXCL_MAX	65536	/* per device */
+struct oracle_bundle_excl {
+	uint32_t chain;			/* index into chains[] */
+	uint64_t seq;
+	uint8_t why;			/* ORACLE_NODE_EXCL_* */
+};
+
 struct oracle_bundle_dev {
 	uint8_t device[16], gw[16];
 	uint32_t stream, channel;
@@ -131,6 +143,8 @@ struct oracle_bundle_dev {
 	struct oracle_bundle_boot boots[ORACLE_BUNDLE_BOOTS_MAX];
 	size_t nchains;
 	struct oracle_bundle_chain chains[ORACLE_BUNDLE_CHAINS_MAX];
+	size_t nexcl;			/* ascending by (chain, seq), unique */
+	struct oracle_bundle_excl *excl;	/* parsed: malloc'd */
 };
 
 /* Item encoders: -ENOSPC with *len = the size needed (buf may be NULL). */
@@ -184,6 +198,8 @@ struct oracle_vr_result {
 	size_t devices, records_verified, readings;
 	size_t readings_stale;		/* not counted: a stale beacon
 					   (oracle_reading_fresh) */
+	size_t readings_excluded[3];	/* not counted on the node's word
+					   (key 13), by ORACLE_NODE_EXCL_* */
 	size_t kernel_devices;		/* verified under the kernel-exclusive rule */
 	size_t simulated_devices;	/* with records under a simulated AK
 					   (ORACLE_VR_ALLOW_SIMULATED) */

@@ -57,10 +57,32 @@ struct vdev {
 	size_t nval, cap;
 	int dec;
 	int chan_type;			/* the feed's channel_type, -1: none */
+	const uint8_t *identity;	/* the device identity pinned, or NULL */
+	uint32_t chain;			/* index of the chain being verified */
+	size_t excluded[3];		/* readings left out on the node's word */
 	size_t verified;
 	bool cp_verified;
 	char bad[300];
 };
+
+/* The reason device @d's item excludes @seq of chain @chain, or 0. */
+static int excluded(const struct oracle_bundle_dev *d, uint32_t chain, uint64_t seq)
+{
+	size_t lo = 0, hi = d->nexcl;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct oracle_bundle_excl *e = &d->excl[mid];
+
+		if (e->chain == chain && e->seq == seq)
+			return e->why;
+		if (e->chain < chain || (e->chain == chain && e->seq < seq))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
 
 static void vdev_verdict(void *ctx, const struct att_verdict *vd)
 {
@@ -104,10 +126,24 @@ static void vdev_verdict(void *ctx, const struct att_verdict *vd)
 		    x->d->channel >= le16toh(desc->nchannels) ||
 		    att_decode_channel(desc, x->d->channel, scan, sl, &v, NULL))
 			return;
-		/* as the node: a channel of another type gives no reading */
+		/* as the node: a channel of another type, or a device whose
+		 * descriptor is not the one the config pins, gives no reading */
 		if (x->chan_type >= 0 &&
 		    le16toh(desc->chan[x->d->channel].type) != (unsigned int)x->chan_type)
 			return;
+		if (x->identity && memcmp(desc->identity, x->identity, 32))
+			return;
+		/* a reading the node did not keep for a reason only it can
+		 * judge (future capture time, clock drift): its word, counted
+		 * and shown */
+		{
+			int w = excluded(x->d, x->chain, vd->seq);
+
+			if (w) {
+				x->excluded[w]++;
+				return;
+			}
+		}
 		if (x->nval == x->cap) {
 			size_t n = x->cap ? 2 * x->cap : 64;
 			int64_t *a = realloc(x->val, n * sizeof(*a));
@@ -270,6 +306,8 @@ static int verify_dev(const struct oracle_bundle_dev *d, size_t i,
 		fail(res, "device %zu: not a stream of the feed's configuration", i);
 		goto out;
 	}
+	if (cs->pinned)
+		x.identity = cs->identity;
 	memcpy(in->device, d->device, 16);
 	memcpy(in->gateway, d->gw, 16);
 	memcpy(in->site, cs->site, 16);
@@ -383,6 +421,7 @@ static int verify_dev(const struct oracle_bundle_dev *d, size_t i,
 		}
 		x.v = att_verifier_new(&o);
 		x.nfed = 0;
+		x.chain = (uint32_t)c;
 		if (!x.v) {
 			ret = -ENOMEM;
 			goto out;
@@ -511,6 +550,8 @@ static int verify_dev(const struct oracle_bundle_dev *d, size_t i,
 	res->kernel_devices += d->kernel_key && x.cp_verified;
 	res->simulated_devices += ak && att_key_simulated(ak);
 	res->readings += x.nval;
+	for (int k = 0; k < 3; k++)
+		res->readings_excluded[k] += x.excluded[k];
 	ret = 0;
 out:
 	for (size_t k = 0; k < ORACLE_BUNDLE_BOOTS_MAX; k++)

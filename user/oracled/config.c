@@ -757,7 +757,10 @@ static int config_parse(const char *path, const char *text,
 		}
 		digest_feed(c, f);
 	}
-	/* one device, one identity and one channel type, whichever feed reads it */
+	/* one device, one identity and one channel type, whichever feed reads
+	 * it, stated in each feed: the node stores a stream's readings once,
+	 * under every feed's pin and type, and verify-report knows only the
+	 * feed config text of the bundle it checks */
 	for (int i = 0; i < c->nfeeds; i++)
 		for (size_t k = 0; k < c->feed[i].nstreams; k++)
 			for (int j = i; j < c->nfeeds; j++)
@@ -767,17 +770,20 @@ static int config_parse(const char *path, const char *text,
 
 					if (a->gw != b->gw || a->stream != b->stream)
 						continue;
-					REQ(!a->pinned || !b->pinned ||
-					    !memcmp(a->identity, b->identity, 32),
+					REQ(a->pinned == b->pinned && (!a->pinned ||
+					    !memcmp(a->identity, b->identity, 32)),
 					    "%s: feeds %s and %s pin different identities "
-					    "for %s:%u", path, c->feed[i].name,
-					    c->feed[j].name, a->gwid, a->stream);
+					    "for %s:%u (a stream read by several feeds "
+					    "needs the same identity line in each, or none)",
+					    path, c->feed[i].name, c->feed[j].name, a->gwid,
+					    a->stream);
 					REQ(a->channel != b->channel ||
-					    c->feed[i].chan_type < 0 || c->feed[j].chan_type < 0 ||
 					    c->feed[i].chan_type == c->feed[j].chan_type,
 					    "%s: feeds %s and %s expect different channel "
-					    "types for %s:%u:%u", path, c->feed[i].name,
-					    c->feed[j].name, a->gwid, a->stream, a->channel);
+					    "types for %s:%u:%u (a channel read by several "
+					    "feeds needs the same channel_type in each, or "
+					    "none)", path, c->feed[i].name, c->feed[j].name,
+					    a->gwid, a->stream, a->channel);
 				}
 #undef REQ
 	return 0;

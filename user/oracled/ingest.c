@@ -258,6 +258,40 @@ static bool pin_ok(struct gw *g, struct chain *c, const struct attestio_descript
  * CLOCK_REALTIME, which root sets) must not be later than the second its
  * record was received (@received, whole seconds) plus max_clock_skew.
  */
+/*
+ * The samples @from..@to - 1 of @c that have readings (stored, or the one
+ * being stored) are not kept for reason @why (ORACLE_NODE_EXCL_*), which
+ * only this node can judge: noted, so that a round's evidence bundle says
+ * so (round.c) and verify-report leaves them out too.
+ */
+static void exclude(struct gw *g, const struct chain *c, uint64_t from,
+		    uint64_t to, int why)
+{
+	sqlite3_stmt *st;
+
+	if (to == from + 1)
+		st = store_prep(g->in->s, "INSERT OR IGNORE INTO excluded(gw, "
+				"instance, stream, gen, seq, why) VALUES(?4,?2,?1,?3,?5,?6)");
+	else
+		st = store_prep(g->in->s, "INSERT OR IGNORE INTO excluded(gw, "
+				"instance, stream, gen, seq, why) SELECT DISTINCT gw, "
+				"instance, stream, gen, seq, ?6 FROM reading WHERE "
+				"gw=?4 AND stream=?1 AND instance=?2 AND gen=?3 AND "
+				"seq>=?5 AND seq<?7");
+	if (!st)
+		return;
+	sqlite3_bind_int64(st, 1, c->stream);
+	sqlite3_bind_int64(st, 2, (int64_t)c->instance);
+	sqlite3_bind_int64(st, 3, c->gen);
+	sqlite3_bind_text(st, 4, g->reg->conf->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, (int64_t)from);
+	sqlite3_bind_int(st, 6, why);
+	if (to != from + 1)
+		sqlite3_bind_int64(st, 7, (int64_t)to);
+	sqlite3_step(st);
+	sqlite3_finalize(st);
+}
+
 static bool time_ok(struct gw *g, struct chain *c, int64_t realtime_ns,
 		    int64_t received, uint64_t seq)
 {
@@ -268,6 +302,7 @@ static bool time_ok(struct gw *g, struct chain *c, int64_t realtime_ns,
 	if (realtime_ns <= limit)
 		return true;
 	in->st.future++;
+	exclude(g, c, seq, seq + 1, ORACLE_NODE_EXCL_FUTURE);
 	snprintf(why, sizeof(why), "stream %u (load %016" PRIx64 " gen %u, seq %"
 		 PRIu64 "): capture time %" PRId64 ".%09" PRId64 " is %" PRId64
 		 " s after the record's receipt at %" PRId64 " (max_clock_skew %"
@@ -324,6 +359,7 @@ static void check_drift(struct gw *g, struct chain *c, uint64_t seq)
 	    seq > c->tt_seq && clock >= c->tt_clock &&
 	    (drift_ms > (int64_t)in->c->max_clock_skew_s * 1000 ||
 	     drift_ms < -(int64_t)in->c->max_clock_skew_s * 1000)) {
+		exclude(g, c, c->tt_seq + 1, seq, ORACLE_NODE_EXCL_DRIFT);
 		del = store_prep(in->s, "DELETE FROM reading WHERE gw=? AND "
 				 "stream=? AND instance=? AND gen=? AND seq>? AND seq<?");
 		if (del) {
@@ -2295,6 +2331,11 @@ void ingest_prune(struct ingest *in, uint64_t now)
 		sqlite3_step(st);
 		sqlite3_finalize(st);
 	}
+	/* exclusions of records no longer stored */
+	store_exec(in->s, "DELETE FROM excluded WHERE NOT EXISTS (SELECT 1 FROM "
+		   "rec WHERE rec.gw=excluded.gw AND rec.instance=excluded.instance "
+		   "AND rec.stream=excluded.stream AND rec.gen=excluded.gen AND "
+		   "rec.seq=excluded.seq)");
 	/* resync points no stored record of their chain lies below, and
 	 * whose gap is gone (filled): while it is open a fill can still
 	 * bring records below the point (a join gap has none stored until

@@ -526,8 +526,8 @@ static int dev_item(struct round *rd, struct dev *d)
 	struct oracle_bundle_dev *b = calloc(1, sizeof(*b));
 	uint8_t *ev[ORACLE_BUNDLE_BOOTS_MAX] = { 0 };
 	uint8_t *ak = NULL, *pol = NULL;
-	sqlite3_stmt *recs = NULL, *evs = NULL, *size = NULL;
-	size_t len = 0;
+	sqlite3_stmt *recs = NULL, *evs = NULL, *size = NULL, *ex = NULL;
+	size_t len = 0, excap = 0;
 	int ret = -ENOMEM;
 
 	if (!b)
@@ -563,7 +563,10 @@ static int dev_item(struct round *rd, struct dev *d)
 			  "seq<=? AND seq>=?");
 	evs = store_prep(rd->s, "SELECT data FROM evidence WHERE gw=? ORDER BY "
 			 "instance");
-	if (!recs || !evs || !size)
+	ex = store_prep(rd->s, "SELECT seq, why FROM excluded WHERE gw=? AND "
+			"instance=? AND stream=? AND gen=? AND seq<=? AND seq>=? "
+			"ORDER BY seq");
+	if (!recs || !evs || !size || !ex)
 		goto out;
 	sqlite3_bind_text(evs, 1, g->conf->id, -1, SQLITE_STATIC);
 	for (size_t i = 0; g->kernel_key && i < ORACLE_BUNDLE_BOOTS_MAX &&
@@ -591,8 +594,8 @@ static int dev_item(struct round *rd, struct dev *d)
 		 * one covers them */
 		int64_t upto = d->used[i].upto;
 
-		for (int q = 0; q < 2; q++) {
-			sqlite3_stmt *x = q ? recs : size;
+		for (int q = 0; q < 3; q++) {
+			sqlite3_stmt *x = q == 2 ? ex : q ? recs : size;
 
 			sqlite3_reset(x);
 			sqlite3_bind_text(x, 1, g->conf->id, -1, SQLITE_STATIC);
@@ -614,6 +617,30 @@ static int dev_item(struct round *rd, struct dev *d)
 		}
 		if (concat(recs, (uint8_t **)&c->recs, &c->len))
 			goto out;
+		/* the samples of the segment whose readings the node did not
+		 * keep for a reason only it can judge (protocol.md, key 13) */
+		while (sqlite3_step(ex) == SQLITE_ROW) {
+			if (b->nexcl == ORACLE_BUNDLE_EXCL_MAX) {
+				round_log(rd, "gateway %s stream %u: more than %d excluded "
+				       "samples for the evidence bundle", g->conf->id,
+				       d->fs->stream, ORACLE_BUNDLE_EXCL_MAX);
+				break;
+			}
+			if (b->nexcl == excap) {
+				size_t n = excap ? 2 * excap : 64;
+				struct oracle_bundle_excl *x = realloc(b->excl, n * sizeof(*x));
+
+				if (!x)
+					goto out;
+				b->excl = x;
+				excap = n;
+			}
+			b->excl[b->nexcl++] = (struct oracle_bundle_excl){
+				.chain = (uint32_t)b->nchains,
+				.seq = (uint64_t)sqlite3_column_int64(ex, 0),
+				.why = (uint8_t)sqlite3_column_int(ex, 1),
+			};
+		}
 		b->nchains++;
 	}
 	if (oracle_bundle_device_item(b, NULL, 0, &len) != -ENOSPC)
@@ -626,6 +653,8 @@ out:
 	sqlite3_finalize(recs);
 	sqlite3_finalize(evs);
 	sqlite3_finalize(size);
+	sqlite3_finalize(ex);
+	free(b->excl);
 	for (size_t i = 0; i < b->nchains; i++)
 		free((void *)b->chains[i].recs);
 	for (size_t i = 0; i < ORACLE_BUNDLE_BOOTS_MAX; i++)

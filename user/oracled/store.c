@@ -117,6 +117,14 @@ static const char *const migrations[STORE_SCHEMA + 1] = {
 	" stream, gen, seq);"
 	"INSERT INTO resync SELECT gw, instance, stream, gen, known, last + 1,"
 	" id FROM gap;",
+	/* per sample, why its readings were not kept when only this node
+	 * can judge it (1: capture time after its receipt, 2: clock drift
+	 * between two checkpoints): an evidence bundle says so (key 13),
+	 * so that verify-report leaves them out too */
+	[11] =
+	"CREATE TABLE IF NOT EXISTS excluded(gw TEXT, instance INTEGER,"
+	" stream INTEGER, gen INTEGER, seq INTEGER, why INTEGER,"
+	" PRIMARY KEY(gw, instance, stream, gen, seq));",
 };
 
 sqlite3_stmt *store_prep(struct store *s, const char *sql)

@@ -258,12 +258,16 @@ int cmd_verify_report(int argc, char **argv)
 		printf(",\"round\":%" PRIu64 ",\"status\":%u,\"status_name\":\"%s\","
 		       "\"value\":%" PRId64 ",\"decimals\":%d,\"signers\":%zu,\"t\":%zu,"
 		       "\"devices\":%zu,\"records_verified\":%zu,\"readings\":%zu,"
-		       "\"readings_stale\":%zu,\"kernel_key_devices\":%zu,\"simulated_devices\":%zu,"
-		       "\"reason\":", res.core.round,
+		       "\"readings_stale\":%zu,\"readings_excluded_future\":%zu,"
+		       "\"readings_excluded_drift\":%zu,\"kernel_key_devices\":%zu,"
+		       "\"simulated_devices\":%zu,\"reason\":", res.core.round,
 		       res.core.status, oracle_status_name(res.core.status),
 		       res.core.value, res.core.decimals, res.signers, res.t,
 		       res.devices, res.records_verified, res.readings,
-		       res.readings_stale, res.kernel_devices, res.simulated_devices);
+		       res.readings_stale,
+		       res.readings_excluded[ORACLE_NODE_EXCL_FUTURE],
+		       res.readings_excluded[ORACLE_NODE_EXCL_DRIFT],
+		       res.kernel_devices, res.simulated_devices);
 		if (rc)
 			json_str(stdout, res.why);
 		else
@@ -287,6 +291,17 @@ int cmd_verify_report(int argc, char **argv)
 		if (res.readings_stale)
 			printf("%zu readings of the round's window left out: their "
 			       "checkpoint covers a stale beacon\n", res.readings_stale);
+		/* the node's word, not re-derived: say so */
+		if (res.readings_excluded[ORACLE_NODE_EXCL_FUTURE] ||
+		    res.readings_excluded[ORACLE_NODE_EXCL_DRIFT])
+			printf("%zu readings left out as the nodes' evidence says, "
+			       "which only a node can judge: %zu captured after their "
+			       "receipt (gateway clock ahead), %zu between checkpoints "
+			       "whose capture clock moved unlike the TPM clock\n",
+			       res.readings_excluded[ORACLE_NODE_EXCL_FUTURE] +
+			       res.readings_excluded[ORACLE_NODE_EXCL_DRIFT],
+			       res.readings_excluded[ORACLE_NODE_EXCL_FUTURE],
+			       res.readings_excluded[ORACLE_NODE_EXCL_DRIFT]);
 		/* --allow-simulated admitted them: say so, never silently */
 		if (res.simulated_devices)
 			printf("SIMULATED: %zu of the %zu devices have records under a "
