@@ -1752,6 +1752,65 @@ static uint8_t *bundle_of(uint64_t r, size_t *len)
 }
 
 /*
+ * Round 3 of feed f, run now: reported, and its evidence bundle re-verifies
+ * offline to the settled @value from @nread readings (@what: the case).
+ */
+static void round3_verifies(uint64_t start, const uint8_t *ak, size_t aklen,
+			    int64_t value, uint64_t nread, const char *what)
+{
+	struct oracle_vr_result res;
+	struct round *rd;
+	uint8_t *b3;
+	size_t l3 = 0;
+
+	assert_int_equal(0, round_init(&rd, &cfg, &st, reg, &signer, no_publish, NULL));
+	round_tick(rd, start + 3 * 10 + 2);
+	assert_int_equal(1, round_stats(rd)->reported);
+	b3 = bundle_of(3, &l3);
+	assert_non_null(b3);
+	if (verify_bundle_of(b3, l3, ak, aklen, &res))
+		fail_msg("round 3's bundle (%s): %s", what, res.why);
+	assert_int_equal(ORACLE_SETTLED, res.core.status);
+	assert_int_equal(value, res.core.value);
+	assert_int_equal(nread, res.readings);
+	free(b3);
+	round_fini(rd);
+}
+
+/* The end of a round case: its records, AK copy, node and feed go. */
+static void round_case_end(struct recs *rs, uint8_t *ak)
+{
+	recs_free(rs);
+	free(ak);
+	node_down();
+	feed_done();
+}
+
+/*
+ * t_gap_round's chain: samples 1..3 (checkpoint 4), 5 and 6 to be
+ * declared lost, 7 before checkpoint 8 that re-anchors after the gap,
+ * the re-attach (9, 10) and 11, 12 (checkpoint 13).
+ */
+static void gap_recs(struct recs *rs, struct rstream *s0)
+{
+	stream_init(s0, 0);
+	add_desc(rs, s0);			/* 0 */
+	add_sample(rs, s0, 2100);		/* 1 */
+	add_sample(rs, s0, 2200);		/* 2 */
+	add_sample(rs, s0, 2300);		/* 3 */
+	add_cp(rs, s0, 1, 1000);		/* 4 */
+	add_sample(rs, s0, 9900);		/* 5: declared lost */
+	add_sample(rs, s0, 9800);		/* 6: declared lost */
+	add_sample(rs, s0, 2350);		/* 7: before the re-anchor */
+	add_cp(rs, s0, 2, 2000);		/* 8: re-anchors */
+	add_detach(rs, s0);			/* 9 */
+	add_desc(rs, s0);			/* 10: segment 1 */
+	add_sample(rs, s0, 2400);		/* 11 */
+	add_sample(rs, s0, 2500);		/* 12 */
+	add_cp(rs, s0, 3, 3000);		/* 13 */
+}
+
+/*
  * A gap fill does not change a reported round, nor count in one to come:
  * round 3 (one device) settles on samples 1..3 (21, 22, 23: 22) while a
  * forged declaration made the node skip sample 5 (99).  Then 5 is filled:
@@ -1831,31 +1890,15 @@ static void t_fill_round(void **state)
 static void gap_round(bool fill)
 {
 	const uint64_t start = (uint64_t)time(NULL) - 200;
-	struct oracle_vr_result res;
 	struct recs rs = { 0 };
 	struct rstream s0;
-	struct round *rd;
-	uint8_t *ak, *b3;
-	size_t aklen, l3 = 0;
+	uint8_t *ak;
+	size_t aklen;
 
 	feed_one(start, OD_FRESH_OFF, &ak, &aklen);
 	node_up();
 	rt_base = (int64_t)(start + 21) * 1000000000;	/* round 3 */
-	stream_init(&s0, 0);
-	add_desc(&rs, &s0);			/* 0 */
-	add_sample(&rs, &s0, 2100);		/* 1 */
-	add_sample(&rs, &s0, 2200);		/* 2 */
-	add_sample(&rs, &s0, 2300);		/* 3 */
-	add_cp(&rs, &s0, 1, 1000);		/* 4 */
-	add_sample(&rs, &s0, 9900);		/* 5: declared lost */
-	add_sample(&rs, &s0, 9800);		/* 6: declared lost */
-	add_sample(&rs, &s0, 2350);		/* 7: before the re-anchor */
-	add_cp(&rs, &s0, 2, 2000);		/* 8: re-anchors */
-	add_detach(&rs, &s0);			/* 9 */
-	add_desc(&rs, &s0);			/* 10: segment 1 */
-	add_sample(&rs, &s0, 2400);		/* 11 */
-	add_sample(&rs, &s0, 2500);		/* 12 */
-	add_cp(&rs, &s0, 3, 3000);		/* 13 */
+	gap_recs(&rs, &s0);
 	declare(0, 5, 6);
 	publish_except(&rs, 5, 6);
 	if (fill) {
@@ -1864,23 +1907,8 @@ static void gap_round(bool fill)
 	}
 	assert_int_equal(0, nreading_seq(5) + nreading_seq(6) + nreading_seq(7));
 	assert_int_equal(2, nreading_seq(11) + nreading_seq(3));
-	assert_int_equal(0, round_init(&rd, &cfg, &st, reg, &signer, no_publish, NULL));
-	round_tick(rd, start + 3 * 10 + 2);
-	assert_int_equal(1, round_stats(rd)->reported);
-	b3 = bundle_of(3, &l3);
-	assert_non_null(b3);
-	if (verify_bundle_of(b3, l3, ak, aklen, &res))
-		fail_msg("round 3's bundle (gap %s): %s", fill ? "filled" : "open",
-			 res.why);
-	assert_int_equal(ORACLE_SETTLED, res.core.status);
-	assert_int_equal(2300, res.core.value);
-	assert_int_equal(5, res.readings);
-	recs_free(&rs);
-	free(b3);
-	free(ak);
-	round_fini(rd);
-	node_down();
-	feed_done();
+	round3_verifies(start, ak, aklen, 2300, 5, fill ? "gap filled" : "gap open");
+	round_case_end(&rs, ak);
 }
 
 static void t_gap_round(void **state)
@@ -2033,6 +2061,270 @@ static void t_drift_round(void **state)
 {
 	(void)state;
 	excluded_round(ORACLE_NODE_EXCL_DRIFT);
+}
+
+
+/*
+ * Review 7: a chain whose start (0..3) the gateway declared gone is joined
+ * at its checkpoint 4 (resync point 4), without the descriptor: 5 and 6
+ * give no readings at the node; the device re-attaches (8, 9) and 10, 11
+ * count: the node settles round 3 on 24.00, 25.00: 2400.  Then the start
+ * comes again and fills the gap (the gateway held it).  With @prune, the
+ * node's hourly prune ran between the join and the fill: nothing was
+ * stored below the join point then, and the resync row went with it, so
+ * the bundle's segment started at seq 0 after the fill: verify-report
+ * decoded 1..3, 5, 6 with the descriptor of 0 and recomputed 3200.
+ */
+static void gap_round_join(bool prune)
+{
+	const uint64_t start = (uint64_t)time(NULL) - 200;
+	struct recs rs = { 0 };
+	struct rstream s0;
+	uint8_t *ak;
+	size_t aklen;
+
+	feed_one(start, OD_FRESH_OFF, &ak, &aklen);
+	node_up();
+	rt_base = (int64_t)(start + 21) * 1000000000;	/* round 3 */
+	stream_init(&s0, 0);
+	add_desc(&rs, &s0);			/* 0: declared gone */
+	add_sample(&rs, &s0, 3100);		/* 1 */
+	add_sample(&rs, &s0, 3200);		/* 2 */
+	add_sample(&rs, &s0, 3300);		/* 3 */
+	add_cp(&rs, &s0, 1, 1000);		/* 4: first sight, joined */
+	add_sample(&rs, &s0, 9900);		/* 5: no descriptor */
+	add_sample(&rs, &s0, 9800);		/* 6 */
+	add_cp(&rs, &s0, 2, 2000);		/* 7 */
+	add_detach(&rs, &s0);			/* 8 */
+	add_desc(&rs, &s0);			/* 9: segment 1 */
+	add_sample(&rs, &s0, 2400);		/* 10 */
+	add_sample(&rs, &s0, 2500);		/* 11 */
+	add_cp(&rs, &s0, 3, 3000);		/* 12 */
+	declare(0, 0, 3);
+	publish_except(&rs, 0, 3);
+	assert_int_equal(1, query_int("SELECT count(*) FROM resync WHERE gw=? "
+				      "AND seq=4 AND known=1 AND gen=?", 0, 0, -1));
+	if (prune)
+		ingest_prune(in, (uint64_t)time(NULL));
+	publish_only(&rs, 0, 3);		/* the start comes again */
+	assert_int_equal(4, ingest_stats(in)->filled);
+	assert_int_equal(2, nreading_seq(10) + nreading_seq(11));
+	assert_int_equal(0, nreading_seq(2) + nreading_seq(5) + nreading_seq(6));
+	round3_verifies(start, ak, aklen, 2400, 2, prune ? "pruned" : "kept");
+	round_case_end(&rs, ak);
+}
+
+/* t_gap_round_join (state false) and t_gap_round_join_pruned (true) */
+static void t_gap_round_join(void **state)
+{
+	gap_round_join(*(const bool *)*state);
+}
+
+static bool prune_no, prune_yes = true;
+
+/*
+ * Review 7: a late join before the chain is known.  The node first sees
+ * stream 0 at sample 5 and joins there after join_period, its chain
+ * unnamed: 5..8 are stored under instance 0.  Checkpoint 9 names the
+ * chain; its head is 6 (7, 8 were appended while the TPM quoted), and the
+ * node's verifier, holding 5..8, anchors there.  The device re-attaches
+ * (10, 11) and 12, 13 count (checkpoint 14): 24.00, 25.00: 2400.  The
+ * bundle's segment from the join point (5) holds the chain's records
+ * under its name only, 9..14: a verifier joining at 9 cannot anchor there
+ * (its head, 6, is not a record it holds), anchors at 14 and drops the
+ * descriptor 11 with what 14 covers: no reading, while the node counted 2.
+ * (And 5..8 kept no verdict: PENDING under instance 0, never pruned.)
+ */
+static void t_gap_round_join_unnamed(void **state)
+{
+	const uint64_t start = (uint64_t)time(NULL) - 200;
+	struct qopt q = { .key = key1, .clock = 2000, .late = 2 };
+	struct rstream *ss[1];
+	struct recs rs = { 0 };
+	struct rstream s0;
+	uint8_t *ak;
+	size_t aklen;
+
+	(void)state;
+	feed_one(start, OD_FRESH_OFF, &ak, &aklen);
+	cfg.join_period_s = 1;
+	node_up();
+	rt_base = (int64_t)(start + 21) * 1000000000;	/* round 3 */
+	stream_init(&s0, 0);
+	ss[0] = &s0;
+	add_desc(&rs, &s0);			/* 0 */
+	add_sample(&rs, &s0, 3100);		/* 1 */
+	add_sample(&rs, &s0, 3200);		/* 2 */
+	add_sample(&rs, &s0, 3300);		/* 3 */
+	add_cp(&rs, &s0, 1, 1000);		/* 4 */
+	add_sample(&rs, &s0, 9900);		/* 5: first sight */
+	add_sample(&rs, &s0, 9800);		/* 6 */
+	add_checkpoints(&rs, ss, 1, 2, &q);	/* 7, 8 late; 9 (head 6) */
+	add_detach(&rs, &s0);			/* 10 */
+	add_desc(&rs, &s0);			/* 11: segment 1 */
+	add_sample(&rs, &s0, 2400);		/* 12 */
+	add_sample(&rs, &s0, 2500);		/* 13 */
+	add_cp(&rs, &s0, 3, 3000);		/* 14 */
+	publish_only(&rs, 5, 8);		/* first sight: 5 */
+	sleep(2);
+	publish_only(&rs, 5, 8);		/* joins at 5, chain unnamed */
+	publish_only(&rs, 9, 14);		/* 9 names it */
+	assert_int_equal(14, acked(0));
+	assert_int_equal(5, ack_entry(0)->from);
+	assert_int_equal(2, nreading_seq(12) + nreading_seq(13));
+	assert_int_equal(1, query_int("SELECT count(*) FROM resync WHERE gw=? "
+				      "AND seq=5 AND known=1 AND gen=?", 0, 0, -1));
+	/* under the chain's name, with their verdicts */
+	assert_int_equal(ATT_REC_UNVERIFIABLE, rec_state(0, 5));
+	assert_int_equal(ATT_REC_VERIFIED, rec_state(0, 7));
+	/* the start, held by the gateway, fills the join gap: the bundle's
+	 * segment still starts at the join point */
+	publish_only(&rs, 0, 4);
+	assert_int_equal(5, ingest_stats(in)->filled);
+	round3_verifies(start, ak, aklen, 2400, 2, "unnamed join");
+	cfg.join_period_s = 0;
+	round_case_end(&rs, ak);
+}
+
+/*
+ * Review 7: a reading verified through another stream's quote.  Epoch 1's
+ * quote signs the heads of streams 0 and 1; stream 1's checkpoint (4)
+ * comes alone and covers stream 0's samples 1..3 (2100, 2200, 2300): the
+ * node stores their readings.  A broker drops stream 0's own checkpoint
+ * of epoch 1 (its 4) and forges a declaration of it: the node skips it,
+ * re-anchors stream 0 at its checkpoint 7 (epoch 2) without the
+ * descriptor; the device re-attaches (8, 9) and 10 (25.00) counts.  The
+ * bundle can only carry stream 0's records, and the first of its
+ * checkpoints that covers seq 3 is 7, past the gap: the node settled
+ * round 3 on 1..3 and 10 (2200) and verify-report refused the hole
+ * ("expected seq 4: 1 records missing").  Now a reading counts only when
+ * a checkpoint of its own stream in its segment covers it: 2500, and the
+ * bundle re-verifies.
+ */
+static void t_gap_round_other_stream(void **state)
+{
+	const uint64_t start = (uint64_t)time(NULL) - 200;
+	struct qopt q1 = { .key = key1, .clock = 1000 };
+	struct qopt q2 = { .key = key1, .clock = 2000 };
+	struct qopt q3 = { .key = key1, .clock = 3000 };
+	struct recs rs = { 0 }, cp1 = { 0 }, r2 = { 0 };
+	struct rstream s0, s1;
+	uint8_t *ak;
+	size_t aklen;
+
+	(void)state;
+	feed_one(start, OD_FRESH_OFF, &ak, &aklen);
+	node_up();
+	rt_base = (int64_t)(start + 21) * 1000000000;	/* round 3 */
+	stream_init(&s0, 0);
+	stream_init(&s1, 1);
+	add_desc(&rs, &s0);			/* s0 0 */
+	add_sample(&rs, &s0, 2100);		/* s0 1 */
+	add_sample(&rs, &s0, 2200);		/* s0 2 */
+	add_sample(&rs, &s0, 2300);		/* s0 3 */
+	add_desc(&rs, &s1);			/* s1 0 */
+	add_sample(&rs, &s1, 1000);		/* s1 1..3 */
+	add_sample(&rs, &s1, 1000);
+	add_sample(&rs, &s1, 1000);
+	/* epoch 1: stream 0's checkpoint (dropped), stream 1's */
+	add_checkpoints(&cp1, (struct rstream *[]){ &s0, &s1 }, 2, 1, &q1);
+	add_sample(&r2, &s0, 9900);		/* s0 5 */
+	add_sample(&r2, &s0, 9800);		/* s0 6 */
+	add_checkpoints(&r2, (struct rstream *[]){ &s0, &s1 }, 2, 2, &q2);
+						/* s0 7, s1 5 */
+	add_detach(&r2, &s0);			/* s0 8 */
+	add_desc(&r2, &s0);			/* s0 9: segment 1 */
+	add_sample(&r2, &s0, 2500);		/* s0 10 */
+	add_checkpoints(&r2, (struct rstream *[]){ &s0, &s1 }, 2, 3, &q3);
+						/* s0 11, s1 6 */
+	publish(&rs);
+	{					/* stream 1's only */
+		struct recs one = { .n = 1, .r = { cp1.r[1] }, .len = { cp1.len[1] } };
+
+		publish(&one);
+	}
+	assert_int_equal(3, nreading_seq(1) + nreading_seq(2) + nreading_seq(3));
+	declare(0, 4, 4);			/* forged */
+	publish(&r2);
+	assert_int_equal(ATT_REC_VERIFIED, rec_state(0, 7));
+	assert_int_equal(0, nreading_seq(5) + nreading_seq(6));
+	assert_int_equal(1, nreading_seq(10));
+	round3_verifies(start, ak, aklen, 2500, 1, "other stream");
+	recs_free(&cp1);
+	recs_free(&r2);
+	round_case_end(&rs, ak);
+}
+
+/*
+ * Review 7: a database of schema 9 holding t_gap_round's open gap (5..6)
+ * is migrated to schema 10 at start: the resync point (7) comes from the
+ * gap row, so the round's bundle after the upgrade re-verifies (without
+ * it: "expected seq 5: 2 records missing").
+ */
+static void t_gap_round_migrated(void **state)
+{
+	char db[] = "/tmp/test_oracled_ingest_mig.XXXXXX";
+	const uint64_t start = (uint64_t)time(NULL) - 200;
+	struct recs rs = { 0 };
+	struct rstream s0;
+	uint8_t *ak;
+	size_t aklen;
+
+	(void)state;
+	feed_one(start, OD_FRESH_OFF, &ak, &aklen);
+	db_create(db);
+	node_up_at(db);
+	rt_base = (int64_t)(start + 21) * 1000000000;	/* round 3 */
+	gap_recs(&rs, &s0);
+	declare(0, 5, 6);
+	publish_except(&rs, 5, 6);
+	/* back to schema 9: as a node before the upgrade left it */
+	assert_int_equal(0, store_exec(&st, "DROP TABLE resync; "
+				       "PRAGMA user_version=9;"));
+	node_down();
+	node_up_at(db);				/* migrates to 10 */
+	assert_int_equal(7, query_int("SELECT seq FROM resync WHERE gw=? AND "
+				      "known=1 AND gen=?", 0, 0, -1));
+	round3_verifies(start, ak, aklen, 2300, 5, "migrated");
+	recs_free(&rs);
+	free(ak);
+	node_down();
+	db_remove(db);
+	feed_done();
+}
+
+/*
+ * Review 7: the records an unnamed late join stored take the name of the
+ * record that names the chain only when it comes after them.  Stream 0
+ * is joined at sample 5 (generation 0, unnamed); then generation 1 starts
+ * (its descriptor, seq 0): 5 and 6 are not generation 1's records and
+ * must not be stored under its name.
+ */
+static void t_join_unnamed_other_chain(void **state)
+{
+	struct recs rs = { 0 }, r1 = { 0 };
+	struct rstream s0, s1;
+
+	(void)state;
+	rt_base = now_ns();
+	cfg.join_period_s = 1;
+	node_up();
+	stream_init(&s0, 0);
+	add_desc(&rs, &s0);			/* 0 */
+	for (int i = 0; i < 6; i++)
+		add_sample(&rs, &s0, 2150);	/* 1..6 */
+	publish_except(&rs, 0, 4);		/* first sight: 5 */
+	sleep(2);
+	publish_except(&rs, 0, 4);		/* joins at 5, unnamed */
+	stream_init_gen(&s1, 0, 1);
+	add_desc(&r1, &s1);			/* generation 1, seq 0 */
+	publish(&r1);
+	assert_int_equal(0, query_int("SELECT count(*) FROM rec WHERE gw=? AND "
+				      "stream=0 AND gen=? AND seq>=5", 1, 0, -1));
+	recs_free(&rs);
+	recs_free(&r1);
+	cfg.join_period_s = 0;
+	node_down();
 }
 
 /* Node @o's signed beacon of round @round with value byte @v, to @b. */
@@ -2517,6 +2809,121 @@ static void t_resume_late(void **state)
 }
 
 /*
+ * Review 7: the same restart, readings.  Checkpoint 5 was quoted with 4
+ * appended meanwhile (its head is 3); the node restarts before 4 has its
+ * verdict.  It resumes from 4 (resume_row), anchors at 5 and only then
+ * takes 5's descriptor (the resume hint): 4 was chained without one and
+ * gave no reading when 7 verified it, where the node before the restart,
+ * and verify-report, decode it: round 3 settled 31.00 (1, 3, 6), the
+ * bundle recomputed 30.00 (with 4's 0.99).
+ */
+static void t_resume_late_readings(void **state)
+{
+	char db[] = "/tmp/test_oracled_ingest_lr.XXXXXX";
+	const uint64_t start = (uint64_t)time(NULL) - 200;
+	struct qopt q = { .key = key1, .clock = 2000, .late = 1 };
+	struct recs rs = { 0 };
+	struct rstream s0;
+	uint8_t *ak;
+	size_t aklen;
+
+	(void)state;
+	feed_one(start, OD_FRESH_OFF, &ak, &aklen);
+	rt_base = (int64_t)(start + 21) * 1000000000;	/* round 3 */
+	db_create(db);
+	node_up_at(db);
+	stream_init(&s0, 0);
+	add_desc(&rs, &s0);			/* 0 */
+	add_sample(&rs, &s0, 3000);		/* 1 */
+	add_cp(&rs, &s0, 1, 1000);		/* 2 */
+	add_sample(&rs, &s0, 3100);		/* 3 */
+	add_checkpoints(&rs, (struct rstream *[]){ &s0 }, 1, 2, &q);	/* 4 late (0.99), 5 (head 3) */
+	add_sample(&rs, &s0, 3200);		/* 6: pending */
+	publish(&rs);
+	recs_free(&rs);
+	node_down();
+	node_up_at(db);
+	add_cp(&rs, &s0, 3, 3000);		/* 7 */
+	publish(&rs);
+	recs_free(&rs);
+	assert_int_equal(ATT_REC_VERIFIED, rec_state(0, 4));
+	assert_int_equal(ATT_REC_VERIFIED, rec_state(0, 6));
+	assert_int_equal(1, nreading_seq(6));
+	assert_int_equal(1, nreading_seq(4));
+	round3_verifies(start, ak, aklen, 3000, 4, "restarted");
+	free(ak);
+	node_down();
+	db_remove(db);
+	feed_done();
+}
+
+/*
+ * Review 7: the device re-attached while checkpoint 6's quote was taken:
+ * its head is 2, then detach 3, descriptor 4 (segment 1) and sample 5
+ * were appended before it.  A restart before 5 has its verdict resumes
+ * from 3, anchors at 6 and must chain 4 as the descriptor in force (the
+ * stored one at 6 is that same descriptor: taking it before 4 made 4 a
+ * descriptor "not following" its own segment, BAD, and the gateway
+ * quarantined).  5 and 8 give readings; nothing is BAD.
+ */
+static void t_resume_late_attach(void **state)
+{
+	char db[] = "/tmp/test_oracled_ingest_la.XXXXXX";
+	struct attestio_cp_head h0;
+	struct qopt q = { .key = key1, .clock = 2000 };
+	struct recs rs = { 0 }, tmp = { 0 };
+	struct rstream s0, snap;
+
+	(void)state;
+	rt_base = now_ns();
+	db_create(db);
+	node_up_at(db);
+	stream_init(&s0, 0);
+	add_desc(&rs, &s0);			/* 0 */
+	add_sample(&rs, &s0, 3000);		/* 1 */
+	add_sample(&rs, &s0, 3050);		/* 2 */
+	snap = s0;				/* the quote's head: 2 */
+	add_detach(&rs, &s0);			/* 3 */
+	add_desc(&rs, &s0);			/* 4: segment 1 */
+	add_sample(&rs, &s0, 3100);		/* 5 */
+	/* checkpoint 6 over head 2: built on the snapshot, then chained */
+	add_checkpoints(&tmp, (struct rstream *[]){ &snap }, 1, 1, &q);
+	memcpy(&h0, tmp.r[0] + sizeof(struct attestio_rec_hdr) +
+	       sizeof(struct attestio_checkpoint), sizeof(h0));
+	assert_int_equal(2, le64toh(h0.seq));
+	{
+		struct attestio_rec_hdr hh;
+		uint8_t *rec = recs_new(&rs, tmp.len[0]);
+
+		memcpy(rec, tmp.r[0], tmp.len[0]);
+		memcpy(&hh, rec, sizeof(hh));
+		hh.seq = htole64(s0.seq);
+		hh.realtime_ns = htole64(SIGNED_STREAM_REALTIME(&s0));
+		memcpy(rec, &hh, sizeof(hh));
+		attestio_chain_extend(s0.head, rec, tmp.len[0]);
+		s0.seq++;
+	}
+	recs_free(&tmp);
+	add_sample(&rs, &s0, 3200);		/* 7: pending */
+	publish(&rs);
+	recs_free(&rs);
+	assert_int_equal(ATT_REC_VERIFIED, rec_state(0, 6));
+	assert_int_equal(ATT_REC_PENDING, rec_state(0, 5));
+	node_down();
+	node_up_at(db);
+	add_cp(&rs, &s0, 2, 3000);		/* 8 */
+	publish(&rs);
+	recs_free(&rs);
+	assert_int_equal(ATT_REC_VERIFIED, rec_state(0, 5));
+	assert_int_equal(ATT_REC_VERIFIED, rec_state(0, 7));
+	assert_int_equal(GW_ACTIVE, registry_at(reg, 0)->state);
+	assert_int_equal(1, nreading_seq(5));
+	assert_int_equal(1, nreading_seq(7));
+	node_down();
+	db_remove(db);
+}
+
+/*
  * A node without feeds has no [quorum]: the beacons it issued itself (the
  * only ones it stores: others' are refused) count, so after a restart the
  * checkpoints covering them are still fresh (outage.sh scenarios after the
@@ -2655,9 +3062,18 @@ int main(void)
 		cmocka_unit_test(t_pin_identity_round),
 		cmocka_unit_test(t_future_round),
 		cmocka_unit_test(t_drift_round),
+		cmocka_unit_test_prestate(t_gap_round_join, &prune_no),
+		{ "t_gap_round_join_pruned", t_gap_round_join, NULL, NULL,
+		  &prune_yes },
+		cmocka_unit_test(t_gap_round_join_unnamed),
+		cmocka_unit_test(t_join_unnamed_other_chain),
+		cmocka_unit_test(t_gap_round_other_stream),
+		cmocka_unit_test(t_gap_round_migrated),
 		cmocka_unit_test(t_fill_waits),
 		cmocka_unit_test(t_fill_budget),
 		cmocka_unit_test(t_resume_late),
+		cmocka_unit_test(t_resume_late_readings),
+		cmocka_unit_test(t_resume_late_attach),
 	};
 
 	setenv("TSS2_LOG", "all+NONE", 1);

@@ -407,7 +407,10 @@ int att_verifier_quote_time(const struct att_verifier *v, uint32_t stream,
  * att_verifier_descriptor() gave it inside that checkpoint's VERIFIED
  * verdict.  A verifier that anchors there without knowing the descriptor
  * takes this one, so that the samples after it decode (and later calib
- * records apply).  The verifier cannot check it: give it only what the
+ * records apply); anchoring there, it takes it before the records after
+ * the checkpoint's head it held (appended while the quote was taken),
+ * which were chained under it too, unless one of them is a detach,
+ * descriptor or calib record.  The verifier cannot check it: give it only what the
  * caller's own store of verified verdicts holds.  One per stream (the
  * last call wins).  0, or ATT_EINVAL for a malformed @d, ATT_ENOMEM.
  */

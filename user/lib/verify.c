@@ -877,6 +877,23 @@ static int att_chain_plain(struct att_verifier *v, struct att_vstream *s,
 }
 
 /*
+ * At checkpoint @seq of the stream's chain: if a resume hint names it,
+ * its descriptor becomes the one in force (att_verifier_resume_descriptor).
+ */
+static void att_take_hint(struct att_vstream *s, uint64_t seq)
+{
+	if (!s->hint || s->instance != s->hint_instance ||
+	    s->generation != s->hint_gen || seq != s->hint_seq)
+		return;
+	s->ds = s->hint;
+	s->hint = NULL;
+	s->seg_known = true;
+	s->seg_open = true;
+	s->seg_hint = true;
+	s->segment = le32_to_cpu(att_dsnap_desc(s->ds)->segment);
+}
+
+/*
  * A checkpoint that passed att_checkpoint() takes its place in the chain:
  * a verified one covers up to heads[self].seq and is itself VERIFIED; an
  * unsigned one covers provisionally.
@@ -920,15 +937,8 @@ static int att_cp_accept(struct att_verifier *v, struct att_vstream *s,
 	s->next_seq = ri->seq + 1;
 	/* anchored mid-chain at the checkpoint a resume hint names: its
 	 * descriptor, so that the samples after it decode */
-	if (s->hint && !s->ds && !s->seg_known && s->instance == s->hint_instance &&
-	    s->generation == s->hint_gen && ri->seq == s->hint_seq) {
-		s->ds = s->hint;
-		s->hint = NULL;
-		s->seg_known = true;
-		s->seg_open = true;
-		s->seg_hint = true;
-		s->segment = le32_to_cpu(att_dsnap_desc(s->ds)->segment);
-	}
+	if (!s->ds && !s->seg_known)
+		att_take_hint(s, ri->seq);
 	/*
 	 * Not an error by itself: a later verified checkpoint may still
 	 * cover what it covers.  att_verifier_finish() judges what stays
@@ -994,6 +1004,20 @@ static int att_chained(struct att_verifier *v, struct att_vstream *s,
  * heads[self] is the head after record hseq.  Buffered records up to hseq
  * are UNVERIFIABLE; hseq+1 .. seq-1 (all buffered) chain from that head.
  */
+/* Are the buffered records all samples, gaps or checkpoints? */
+static bool att_buf_plain(const struct att_vstream *s)
+{
+	for (size_t i = 0; i < s->buf.n; i++) {
+		const struct att_brec *b = vring_at(&s->buf, i);
+
+		if (b->type == ATTESTIO_REC_DESCRIPTOR ||
+		    b->type == ATTESTIO_REC_DETACH ||
+		    b->type == ATTESTIO_REC_CALIB)
+			return false;
+	}
+	return true;
+}
+
 static int att_anchor(struct att_verifier *v, struct att_vstream *s,
 		      const uint8_t *rec, const struct attestio_rec_info *ri,
 		      const struct att_cp *c, bool unsig, struct att_err *err)
@@ -1021,6 +1045,17 @@ static int att_anchor(struct att_verifier *v, struct att_vstream *s,
 	s->generation = c->hgen;
 	s->anchored_once = true;
 	s->state = ATT_S_CHAINED;
+	/*
+	 * Anchored at the checkpoint a resume hint names: its descriptor
+	 * was in force when the buffered records after its head (appended
+	 * while it was quoted) were chained, so they take it too; set in
+	 * att_cp_accept(), after them, they gave no readings (review 7).
+	 * Unless one of them changed the segment or its scale (detach,
+	 * descriptor, calib): then the hint is what they made of it, and
+	 * they are chained as when the chain is met mid-segment.
+	 */
+	if (att_buf_plain(s))
+		att_take_hint(s, ri->seq);
 	memcpy(s->head, c->hhead, ATTESTIO_HASH_LEN);
 	s->have_last_cov = true;
 	s->last_cov_seq = c->hseq;

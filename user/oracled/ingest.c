@@ -64,6 +64,8 @@ struct chain {
 	int64_t skip_cut;	/* acks state nothing up to here (ack_skips); -1 */
 	int64_t refuted;	/* first of the last gap found refuted, -1 */
 	int64_t gap_id0;	/* unknown: the gap row of its first gap, 0 */
+	int64_t row0;		/* unknown: the rowid of its first stored
+				   record, 0 (rec_known()) */
 	struct fed *q;		/* fed, not yet acked, oldest first */
 	size_t qh, qn, qcap;
 	struct fillrec *fb;	/* records of its gaps that came again, */
@@ -706,6 +708,42 @@ static void gap_known(struct gw *g, const struct chain *c)
 	}
 }
 
+/*
+ * Chain @c was joined before it was known: the records stored meanwhile
+ * went in under instance 0, generation 0.  Named by @rec, which comes
+ * after them, they are its own from its first stored row on (an earlier
+ * unknown chain of the stream, before a restart, has lower rowids): they
+ * take its name, so that their verdicts (given from now on, under the
+ * name) are stored, a gap fill finds them, and an evidence bundle's
+ * segment from the join point holds them (a verifier joining at the
+ * naming checkpoint instead may anchor later and miss what the node's
+ * verifier took: review 7).
+ */
+static void rec_known(struct gw *g, const struct chain *c, const uint8_t *rec)
+{
+	struct attestio_rec_hdr h;
+	sqlite3_stmt *st;
+
+	memcpy(&h, rec, sizeof(h));
+	/* named by a record below those stored (a chain start, say): not
+	 * the chain they are of, they keep no name */
+	if (!c->row0 || (!c->instance && !c->gen) ||
+	    (c->expected >= 0 && (int64_t)le64toh(h.seq) < c->expected))
+		return;
+	st = store_prep(g->in->s, "UPDATE OR IGNORE rec SET instance=?, gen=? "
+			"WHERE gw=? AND stream=? AND instance=0 AND gen=0 AND "
+			"rowid>=?");
+	if (!st)
+		return;
+	sqlite3_bind_int64(st, 1, (int64_t)c->instance);
+	sqlite3_bind_int64(st, 2, c->gen);
+	sqlite3_bind_text(st, 3, g->reg->conf->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, c->stream);
+	sqlite3_bind_int64(st, 5, c->row0);
+	sqlite3_step(st);
+	sqlite3_finalize(st);
+}
+
 static struct chain *chain_of(struct gw *g, const uint8_t *rec, uint32_t len,
 			      uint16_t type, uint32_t stream)
 {
@@ -720,6 +758,7 @@ static struct chain *chain_of(struct gw *g, const uint8_t *rec, uint32_t len,
 			c->instance = inst;
 			c->gen = gen;
 			gap_known(g, c);
+			rec_known(g, c, rec);
 		} else {
 			c = chain_get(g, stream, true, inst, gen);
 			if (!c)
@@ -1505,6 +1544,8 @@ static void one(struct ingest *in, struct gw *g, const uint8_t *rec, uint32_t le
 	if (sqlite3_step(in->ins) == SQLITE_DONE && sqlite3_changes(in->s->db)) {
 		in->st.stored++;
 		rowid = sqlite3_last_insert_rowid(in->s->db);
+		if (!c->known && !c->row0)
+			c->row0 = rowid;
 	}
 	feed(g, rec, len, rowid);
 }
@@ -2295,11 +2336,15 @@ void ingest_prune(struct ingest *in, uint64_t now)
 		   "rec WHERE rec.gw=excluded.gw AND rec.instance=excluded.instance "
 		   "AND rec.stream=excluded.stream AND rec.gen=excluded.gen AND "
 		   "rec.seq=excluded.seq)");
-	/* resync points no stored record of their chain lies below */
+	/* resync points no stored record of their chain lies below, and
+	 * whose gap is gone (filled): while it is open a fill can still
+	 * bring records below the point (a join gap has none stored until
+	 * then), and the bundle's segment must still start there (review 7) */
 	store_exec(in->s, "DELETE FROM resync WHERE NOT EXISTS (SELECT 1 FROM "
 		   "rec WHERE rec.gw=resync.gw AND rec.instance=resync.instance "
 		   "AND rec.stream=resync.stream AND rec.gen=resync.gen AND "
-		   "rec.seq<resync.seq)");
+		   "rec.seq<resync.seq) AND NOT EXISTS (SELECT 1 FROM gap WHERE "
+		   "gap.id=resync.gap)");
 	st = store_prep(in->s, "DELETE FROM bundle WHERE time < ?");
 	if (st) {
 		sqlite3_bind_int64(st, 1, cut);

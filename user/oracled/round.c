@@ -87,10 +87,16 @@ static int bvals_add(struct bvals *b, const void *v)
 
 /* A chain segment the round used readings of: the chain's records from
  * @from (its verifier's last resync point at or below the readings, -1:
- * none) up to the verified checkpoint that covers the newest one (@seq) go
- * into the bundle. */
+ * none) up to @upto, the chain's own verified checkpoint that covers the
+ * newest one (@seq; it covers up to @cov), go into the bundle. */
 struct used {
-	int64_t instance, gen, seq, from;
+	int64_t instance, gen, seq, from, upto, cov;
+};
+
+/* use()'s lookups, gw and stream bound: the last resync point at or
+ * below a seq, the next one after a segment's, and the checkpoints. */
+struct segq {
+	sqlite3_stmt *rs, *nx, *cp;
 };
 
 /* A classified reading's chain and known beacon (gather()). */
@@ -214,37 +220,98 @@ static uint32_t reputation(struct round *rd, const uint8_t dev[16])
 }
 
 /*
- * Note the chain segment of the reading in row @st (columns 2-4:
- * instance, gen, seq) as used; false when the bundle has no room for
- * another segment: the reading then does not count (the verifier never
- * sees it).  A segment starts at the chain's last resync point at or below
- * the reading (table resync, looked up with @rs: gw and stream bound):
- * after a gap, filled or not, the node's verifier went on from there
- * without the descriptor or chain state before it, and verify-report,
- * joining there, decides the same readings (review 6).
+ * The chain's own verified checkpoint that covers @seq, in [@seq, @end):
+ * its seq to *@upto and how far it covers to *@cov; false if none.
  */
-static bool use(struct dev *d, sqlite3_stmt *st, sqlite3_stmt *rs)
+static bool covering(sqlite3_stmt *cp, int64_t inst, int64_t gen, int64_t seq,
+		     int64_t end, int64_t *upto, int64_t *cov)
+{
+	bool found = false;
+
+	sqlite3_reset(cp);
+	sqlite3_bind_int64(cp, 3, inst);
+	sqlite3_bind_int64(cp, 4, gen);
+	sqlite3_bind_int64(cp, 7, seq);
+	sqlite3_bind_int64(cp, 8, end);
+	while (!found && sqlite3_step(cp) == SQLITE_ROW) {
+		*cov = oracle_cp_covers(sqlite3_column_blob(cp, 1),
+					(size_t)sqlite3_column_bytes(cp, 1));
+		if (*cov >= seq) {
+			*upto = sqlite3_column_int64(cp, 0);
+			found = true;
+		}
+	}
+	sqlite3_reset(cp);
+	return found;
+}
+
+/* Resync lookup @q (segq's rs or nx) for chain (@inst, @gen) and @seq:
+ * the seq it finds, or @none. */
+static int64_t resync_at(sqlite3_stmt *q, int64_t inst, int64_t gen,
+			 int64_t seq, int64_t none)
+{
+	int64_t r = none;
+
+	sqlite3_reset(q);
+	sqlite3_bind_int64(q, 3, inst);
+	sqlite3_bind_int64(q, 4, gen);
+	sqlite3_bind_int64(q, 5, seq);
+	if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_type(q, 0) != SQLITE_NULL)
+		r = sqlite3_column_int64(q, 0);
+	sqlite3_reset(q);
+	return r;
+}
+
+/*
+ * Note the chain segment of the reading in row @st (columns 2-4:
+ * instance, gen, seq) as used; false when the bundle could not verify
+ * it: no room for another segment, or no checkpoint of the chain's own
+ * in the segment covers it.  The reading then does not count (the
+ * verifier never sees it).  A segment starts at the chain's last resync
+ * point at or below the reading (table resync): after a gap, filled or
+ * not, the node's verifier went on from there without the descriptor or
+ * chain state before it, and verify-report, joining there, decides the
+ * same readings (review 6).  It ends before the next one: a bundled
+ * segment holds no gap.  The node may have verified the reading through
+ * another stream's quote, whose checkpoint record the bundle (one
+ * stream's records) does not carry: if the stream's own checkpoint of
+ * that epoch is missing (not come yet, or skipped in a gap: a forged
+ * declaration), the reading does not count until one is stored
+ * (review 7).
+ */
+static bool use(struct dev *d, sqlite3_stmt *st, const struct segq *q)
 {
 	int64_t inst = sqlite3_column_int64(st, 2), gen = sqlite3_column_int64(st, 3);
-	int64_t seq = sqlite3_column_int64(st, 4), from = -1;
+	int64_t seq = sqlite3_column_int64(st, 4), from, end;
+	int64_t upto, cov;
+	struct used *u = NULL;
 
-	sqlite3_reset(rs);
-	sqlite3_bind_int64(rs, 3, inst);
-	sqlite3_bind_int64(rs, 4, gen);
-	sqlite3_bind_int64(rs, 5, seq);
-	if (sqlite3_step(rs) == SQLITE_ROW && sqlite3_column_type(rs, 0) != SQLITE_NULL)
-		from = sqlite3_column_int64(rs, 0);
-	sqlite3_reset(rs);
-	for (size_t i = 0; i < d->nused; i++)
+	from = resync_at(q->rs, inst, gen, seq, -1);
+	for (size_t i = 0; i < d->nused && !u; i++)
 		if (d->used[i].instance == inst && d->used[i].gen == gen &&
-		    d->used[i].from == from) {
-			if (seq > d->used[i].seq)
-				d->used[i].seq = seq;
-			return true;
-		}
-	if (d->nused == ORACLE_BUNDLE_CHAINS_MAX)
+		    d->used[i].from == from)
+			u = &d->used[i];
+	if (u && seq <= u->cov) {	/* its checkpoint covers it */
+		if (seq > u->seq)
+			u->seq = seq;
+		return true;
+	}
+	if (!u && d->nused == ORACLE_BUNDLE_CHAINS_MAX)
 		return false;
-	d->used[d->nused++] = (struct used){ inst, gen, seq, from };
+	end = resync_at(q->nx, inst, gen, from, INT64_MAX);
+	if (!covering(q->cp, inst, gen, seq, end, &upto, &cov))
+		return false;
+	if (!u) {
+		d->used[d->nused++] = (struct used){ inst, gen, seq, from, upto, cov };
+		return true;
+	}
+	if (seq > u->seq) {
+		u->seq = seq;
+		if (upto > u->upto) {
+			u->upto = upto;
+			u->cov = cov;
+		}
+	}
 	return true;
 }
 
@@ -302,7 +369,8 @@ static int gather(struct round *rd, const struct od_feed_conf *f, size_t i,
 	uint64_t end = (uint64_t)(t1 / 1000000000);
 	const struct od_feed_stream *fs = &f->s[i];
 	struct reg_gw *g = registry_at(rd->reg, fs->gw);
-	sqlite3_stmt *st, *last, *rs;
+	sqlite3_stmt *st, *last;
+	struct segq q = { 0 };
 	int64_t vals[ORACLE_ROUND_READINGS_MAX], newest = -1;
 	char sql[OD_NODES_SQL_LEN + 400];
 	size_t n = 0;
@@ -333,12 +401,23 @@ static int gather(struct round *rd, const struct od_feed_conf *f, size_t i,
 		 rd->nodes);
 	last = store_prep(rd->s, sql);
 #undef BEACON_ROUND
-	rs = store_prep(rd->s, "SELECT max(seq) FROM resync WHERE gw=? AND "
-			"stream=? AND instance=? AND gen=? AND known=1 AND seq<=?");
-	if (!st || !last || !rs)
+	q.rs = store_prep(rd->s, "SELECT max(seq) FROM resync WHERE gw=? AND "
+			  "stream=? AND instance=? AND gen=? AND known=1 AND seq<=?");
+	q.nx = store_prep(rd->s, "SELECT min(seq) FROM resync WHERE gw=? AND "
+			  "stream=? AND instance=? AND gen=? AND known=1 AND seq>?");
+	q.cp = store_prep(rd->s, "SELECT seq, data FROM rec WHERE gw=? AND "
+			  "stream=? AND instance=? AND gen=? AND type=? AND "
+			  "state=? AND seq>=? AND seq<? ORDER BY seq");
+	if (!st || !last || !q.rs || !q.nx || !q.cp)
 		goto out;
-	sqlite3_bind_text(rs, 1, g->conf->id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(rs, 2, fs->stream);
+	for (int k = 0; k < 3; k++) {
+		sqlite3_stmt *x = k == 0 ? q.rs : k == 1 ? q.nx : q.cp;
+
+		sqlite3_bind_text(x, 1, g->conf->id, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(x, 2, fs->stream);
+	}
+	sqlite3_bind_int(q.cp, 5, ATTESTIO_REC_CHECKPOINT);
+	sqlite3_bind_int(q.cp, 6, ATT_REC_VERIFIED);
 	sqlite3_bind_text(st, 1, g->conf->id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, fs->stream);
 	sqlite3_bind_int64(st, 3, fs->channel);
@@ -351,7 +430,7 @@ static int gather(struct round *rd, const struct od_feed_conf *f, size_t i,
 			d->stale++;
 			continue;
 		}
-		if (!use(d, st, rs))
+		if (!use(d, st, &q))
 			continue;
 		if (note_beacon(d, st))
 			goto out;
@@ -365,7 +444,7 @@ static int gather(struct round *rd, const struct od_feed_conf *f, size_t i,
 	sqlite3_bind_int64(last, 3, fs->channel);
 	sqlite3_bind_int64(last, 4, t0);
 	if (!n && sqlite3_step(last) == SQLITE_ROW && row_fresh(rd, last, end) &&
-	    use(d, last, rs)) {
+	    use(d, last, &q)) {
 		if (note_beacon(d, last))
 			goto out;
 		newest = sqlite3_column_int64(last, 0);
@@ -378,7 +457,9 @@ static int gather(struct round *rd, const struct od_feed_conf *f, size_t i,
 	d->in.time = newest > 0 ? (uint64_t)(newest / 1000000000) : 0;
 	ret = 0;
 out:
-	sqlite3_finalize(rs);
+	sqlite3_finalize(q.rs);
+	sqlite3_finalize(q.nx);
+	sqlite3_finalize(q.cp);
 	sqlite3_finalize(last);
 	sqlite3_finalize(st);
 	return ret;
@@ -445,7 +526,7 @@ static int dev_item(struct round *rd, struct dev *d)
 	struct oracle_bundle_dev *b = calloc(1, sizeof(*b));
 	uint8_t *ev[ORACLE_BUNDLE_BOOTS_MAX] = { 0 };
 	uint8_t *ak = NULL, *pol = NULL;
-	sqlite3_stmt *cp = NULL, *recs = NULL, *evs = NULL, *size = NULL, *ex = NULL;
+	sqlite3_stmt *recs = NULL, *evs = NULL, *size = NULL, *ex = NULL;
 	size_t len = 0, excap = 0;
 	int ret = -ENOMEM;
 
@@ -475,9 +556,6 @@ static int dev_item(struct round *rd, struct dev *d)
 	}
 	b->ak = ak;
 	b->policy = pol;
-	cp = store_prep(rd->s, "SELECT seq, data FROM rec WHERE gw=? "
-			"AND instance=? AND stream=? AND gen=? AND type=? AND "
-			"state=? AND seq>=? ORDER BY seq");
 	recs = store_prep(rd->s, "SELECT data FROM rec WHERE gw=? AND instance=? "
 			  "AND stream=? AND gen=? AND seq<=? AND seq>=? ORDER BY seq");
 	size = store_prep(rd->s, "SELECT coalesce(sum(length(data)), 0) FROM rec "
@@ -488,7 +566,7 @@ static int dev_item(struct round *rd, struct dev *d)
 	ex = store_prep(rd->s, "SELECT seq, why FROM excluded WHERE gw=? AND "
 			"instance=? AND stream=? AND gen=? AND seq<=? AND seq>=? "
 			"ORDER BY seq");
-	if (!cp || !recs || !evs || !size || !ex)
+	if (!recs || !evs || !size || !ex)
 		goto out;
 	sqlite3_bind_text(evs, 1, g->conf->id, -1, SQLITE_STATIC);
 	for (size_t i = 0; g->kernel_key && i < ORACLE_BUNDLE_BOOTS_MAX &&
@@ -510,25 +588,12 @@ static int dev_item(struct round *rd, struct dev *d)
 	}
 	for (size_t i = 0; i < d->nused; i++) {
 		struct oracle_bundle_chain *c = &b->chains[b->nchains];
-		int64_t upto = -1;
+		/* the first checkpoint of the chain's own whose head covers
+		 * the newest reading (use()): records appended while its
+		 * quote was taken come before it in seq but only the next
+		 * one covers them */
+		int64_t upto = d->used[i].upto;
 
-		sqlite3_reset(cp);
-		sqlite3_bind_text(cp, 1, g->conf->id, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(cp, 2, d->used[i].instance);
-		sqlite3_bind_int64(cp, 3, d->fs->stream);
-		sqlite3_bind_int64(cp, 4, d->used[i].gen);
-		sqlite3_bind_int(cp, 5, ATTESTIO_REC_CHECKPOINT);
-		sqlite3_bind_int(cp, 6, ATT_REC_VERIFIED);
-		sqlite3_bind_int64(cp, 7, d->used[i].seq);
-		/* the first checkpoint whose head covers the reading: records
-		 * appended while its quote was taken come before it in seq
-		 * but only the next one covers them */
-		while (upto < 0 && sqlite3_step(cp) == SQLITE_ROW)
-			if (oracle_cp_covers(sqlite3_column_blob(cp, 1),
-				      (size_t)sqlite3_column_bytes(cp, 1)) >= d->used[i].seq)
-				upto = sqlite3_column_int64(cp, 0);
-		if (upto < 0)
-			continue;	/* pruned meanwhile: the bundle won't verify */
 		for (int q = 0; q < 3; q++) {
 			sqlite3_stmt *x = q == 2 ? ex : q ? recs : size;
 
@@ -585,7 +650,6 @@ static int dev_item(struct round *rd, struct dev *d)
 		goto out;
 	ret = 0;
 out:
-	sqlite3_finalize(cp);
 	sqlite3_finalize(recs);
 	sqlite3_finalize(evs);
 	sqlite3_finalize(size);
