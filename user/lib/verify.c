@@ -999,11 +999,6 @@ static int att_chained(struct att_verifier *v, struct att_vstream *s,
 	return ret;
 }
 
-/*
- * Anchor at checkpoint @rec (already checked by att_checkpoint): its signed
- * heads[self] is the head after record hseq.  Buffered records up to hseq
- * are UNVERIFIABLE; hseq+1 .. seq-1 (all buffered) chain from that head.
- */
 /* Are the buffered records all samples, gaps or checkpoints? */
 static bool att_buf_plain(const struct att_vstream *s)
 {
@@ -1018,6 +1013,11 @@ static bool att_buf_plain(const struct att_vstream *s)
 	return true;
 }
 
+/*
+ * Anchor at checkpoint @rec (already checked by att_checkpoint): its signed
+ * heads[self] is the head after record hseq.  Buffered records up to hseq
+ * are UNVERIFIABLE; hseq+1 .. seq-1 (all buffered) chain from that head.
+ */
 static int att_anchor(struct att_verifier *v, struct att_vstream *s,
 		      const uint8_t *rec, const struct attestio_rec_info *ri,
 		      const struct att_cp *c, bool unsig, struct att_err *err)
