@@ -163,7 +163,7 @@ void config_nodes_sql(const struct od_config *c, char buf[OD_NODES_SQL_LEN]);
 
 /* ------------------------------------------------------------- store --- */
 
-#define STORE_SCHEMA	11
+#define STORE_SCHEMA	12
 #define STORE_REP_HIST	200	/* rounds of reputation history kept */
 
 struct store {

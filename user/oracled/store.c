@@ -125,6 +125,11 @@ static const char *const migrations[STORE_SCHEMA + 1] = {
 	"CREATE TABLE IF NOT EXISTS excluded(gw TEXT, instance INTEGER,"
 	" stream INTEGER, gen INTEGER, seq INTEGER, why INTEGER,"
 	" PRIMARY KEY(gw, instance, stream, gen, seq));",
+	/* the gaps of a chain, looked up per record of a gap, per ack and
+	 * per fill (review 7: a scan of the whole table each time) */
+	[12] =
+	"CREATE INDEX IF NOT EXISTS gap_chain ON gap(gw, instance, stream, gen,"
+	" first);",
 };
 
 sqlite3_stmt *store_prep(struct store *s, const char *sql)
