@@ -130,7 +130,7 @@ USER_TARGETS += $(BUILD)/bin/attestiod $(BUILD)/bin/attestio-oracle
 
 # attestio-sim, the fleet simulator (user/sim, Documentation/system.md):
 # attestiod's own spool, link and configuration parts, many gateways.
-SIM_ATTESTIOD := user/attestiod/spool.c user/attestiod/link.c user/attestiod/config.c
+SIM_ATTESTIOD := user/attestiod/spool.c user/attestiod/link.c user/attestiod/rto.c user/attestiod/config.c
 $(BUILD)/bin/attestio-sim: $(wildcard user/sim/*.c user/sim/*.h) $(SIM_ATTESTIOD) user/attestiod/attestiod.h $(UB)/libattestio.a $(UB)/liboracle.a
 	@mkdir -p $(@D)
 	$(CC) $(DAEMON_CFLAGS) -Iuser/attestiod -Iuser/sim $(wildcard user/sim/*.c) $(SIM_ATTESTIOD) -o $@ \

@@ -91,6 +91,7 @@ struct metrics {
 	uint64_t records_read, records_dup, records_holes, records_lost_declared;
 	uint64_t records_spooled, records_published, records_acked;
 	uint64_t records_dropped, batches_published, retransmits;
+	uint64_t ack_rtt_ms, rto_ms;	/* smoothed ack round trip, timeout */
 	uint64_t spool_bytes, spool_records, spool_age_s;
 	uint64_t spool_syncs, spool_errors;
 	uint64_t reconnects, connect_failures, tls_failures;
@@ -175,6 +176,7 @@ bool spool_has_unacked(struct spool *s);
 void spool_rewind(struct spool *s);
 int64_t spool_oldest(struct spool *s);	/* oldest record id, 0 if none */
 bool spool_sent(struct spool *s, int64_t id);
+int64_t spool_cursor(const struct spool *s);	/* the last record id sent */
 /* Apply a verified ack of configured node @node; returns records deleted. */
 struct oracle_ack;
 long spool_ack(struct spool *s, int node, const struct oracle_ack *a);
@@ -219,6 +221,18 @@ void guard_counters(const struct guard *g, uint64_t *open_denied,
 		    uint64_t *connect_denied);
 
 /* ----------------------------------------------------------------- link */
+
+/* rto.c: the records link's retransmission timeout (RFC 6298) */
+struct rto {
+	double srtt, rttvar;	/* ms */
+	uint64_t samples;
+};
+void rto_sample(struct rto *r, uint64_t ms);
+/* srtt + 4 rttvar within [min_ms, max_ms]; min_ms before any sample */
+unsigned int rto_wait(const struct rto *r, unsigned int min_ms,
+		      unsigned int max_ms);
+/* the longest wait, as a multiple of retransmit_ms (timeout and backoff) */
+#define RTX_MAX_FACTOR 32u
 
 struct link;
 int link_init(struct link **lp, const struct config *c, struct spool *spool);

@@ -59,6 +59,10 @@ struct link {
 	int64_t oldest;		/* oldest unacked record id … */
 	uint64_t oldest_since;	/* … and since when it is the oldest */
 	unsigned int rtx_wait;	/* ms before retransmitting it (backs off) */
+	struct rto rto;		/* the measured ack round trip */
+	int64_t rtt_id;		/* the record being timed, 0: none … */
+	uint64_t rtt_sent;	/* … first published then */
+	int64_t high_sent;	/* the highest record id published */
 	char topic_rec[96], topic_ack[96], topic_ev[96];
 	uint8_t *ev;		/* the evidence message (retained) */
 	size_t ev_len;
@@ -192,6 +196,14 @@ static int parse_url(const char *url, char *host, size_t hcap, int *port,
 	return *port > 0 && *port < 65536 ? 0 : -1;
 }
 
+/* The wait before the first retransmission of the oldest record: the
+ * measured round trip's timeout, at least retransmit_ms. */
+static unsigned int rtx_base(const struct link *l)
+{
+	return rto_wait(&l->rto, l->c->retransmit_ms,
+			RTX_MAX_FACTOR * l->c->retransmit_ms);
+}
+
 static void schedule(struct link *l, const char *why)
 {
 	uint64_t d = l->c->backoff_min_ms;
@@ -248,7 +260,8 @@ static void on_connect(struct mosquitto *m, void *ud, int rc)
 	l->fails = 0;
 	l->inflight = 0;
 	l->oldest_since = now_ms();
-	l->rtx_wait = l->c->retransmit_ms;
+	l->rtx_wait = rtx_base(l);
+	l->rtt_id = 0;		/* would time the outage */
 	M.connected = 1;
 	mosquitto_subscribe(m, NULL, l->topic_ack, 1);
 	if (l->beacon)
@@ -736,12 +749,22 @@ static void publish_more(struct link *l)
 	publish_loss(l);	/* and excuse holes with it */
 	while (l->state == L_UP && l->inflight < l->c->max_inflight &&
 	       spool_has_unsent(l->spool)) {
+		/* a first publication of every record in it (Karn: a
+		 * retransmitted batch's ack says nothing of the round trip) */
+		bool fresh = spool_sent(l->spool, l->high_sent);
 		size_t len = 0;
 		unsigned int n = 0;
 		int rc;
 
 		if (spool_next(l->spool, l->batch, l->c->batch_bytes, &len, &n) || !n)
 			return;
+		if (spool_cursor(l->spool) > l->high_sent) {
+			l->high_sent = spool_cursor(l->spool);
+			if (fresh && !l->rtt_id) {
+				l->rtt_id = l->high_sent;
+				l->rtt_sent = now_ms();
+			}
+		}
 		rc = mosquitto_publish(l->m, NULL, l->topic_rec, (int)len, l->batch,
 				       1, false);
 		if (rc) {
@@ -786,28 +809,40 @@ void link_tick(struct link *l, uint64_t now)
 		down(l, "connect timeout");
 	if (l->state != L_UP)
 		return;
-	/* The oldest record sent stayed unacked for retransmit_ms: send
-	 * again from it (go-back-N; the nodes deduplicate).  While the same
-	 * record stays unacked the wait doubles, up to 8 x retransmit_ms: a
-	 * node that is down, or acks that cannot be applied, do not turn the
-	 * whole spool into a retransmission storm. */
+	/* The oldest record sent stayed unacked for the retransmission
+	 * timeout: send again from it (go-back-N; the nodes deduplicate).
+	 * The timeout is the measured ack round trip's (RFC 6298), at least
+	 * retransmit_ms: a backlogged node is not sent its backlog again.
+	 * While the same record stays unacked the wait doubles, up to
+	 * RTX_MAX_FACTOR x retransmit_ms: a node that is down, or acks that
+	 * cannot be applied, do not turn the whole spool into a
+	 * retransmission storm. */
 	{
 		int64_t id = spool_oldest(l->spool);
 
+		if (l->rtt_id && (id == 0 || id > l->rtt_id)) {
+			rto_sample(&l->rto, now - l->rtt_sent);
+			l->rtt_id = 0;
+			M.ack_rtt_ms = (uint64_t)l->rto.srtt;
+			M.rto_ms = rtx_base(l);
+		}
 		if (id != l->oldest) {
 			l->oldest = id;
 			l->oldest_since = now;
-			l->rtx_wait = l->c->retransmit_ms;
+			l->rtx_wait = rtx_base(l);
 		} else if (id > 0 && spool_sent(l->spool, id) &&
 			   now - l->oldest_since >= l->rtx_wait) {
 			M.retransmits++;
 			logmsg(LOG_NOTICE, "link: record %" PRId64 " unacked for %u ms: "
 			       "retransmitting from it", id, l->rtx_wait);
 			spool_rewind(l->spool);
+			l->rtt_id = 0;		/* Karn: its ack would be ambiguous */
 			l->loss_sent = false;	/* with the records again */
 			l->oldest_since = now;
-			if (l->rtx_wait < 8u * l->c->retransmit_ms)
+			if (l->rtx_wait < RTX_MAX_FACTOR * l->c->retransmit_ms)
 				l->rtx_wait *= 2;
+			if (l->rtx_wait > RTX_MAX_FACTOR * l->c->retransmit_ms)
+				l->rtx_wait = RTX_MAX_FACTOR * l->c->retransmit_ms;
 		}
 	}
 	publish_more(l);

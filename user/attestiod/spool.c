@@ -725,6 +725,11 @@ int64_t spool_oldest(struct spool *s)
 	return s->count ? scalar(s, "SELECT min(id) FROM rec", 0) : 0;
 }
 
+int64_t spool_cursor(const struct spool *s)
+{
+	return s->cursor;
+}
+
 bool spool_sent(struct spool *s, int64_t id)
 {
 	return id <= s->cursor;

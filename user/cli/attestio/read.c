@@ -952,21 +952,22 @@ int cmd_read(int argc, char **argv)
 				nsamples++;
 			else if (get_le16(rec + 2) == ATTESTIO_REC_CHECKPOINT)
 				ncp++;
-			if (ofd >= 0) {
-				if (write_all(ofd, rec, len)) {
-					cli_error("read", "writing %s: %s", out,
-						  strerror(errno));
-					rc = EXIT_IO;
-					done = true;
-					break;
-				}
-			} else {
+			if (ofd < 0)
 				render(&rd, rec, len);
-			}
 			if (goal_track(&goal, rec, len))
 				done = true;
 			/* N samples shown: later ones only serve verification */
 			rd.quiet_samples = goal.armed;
+		}
+		/*
+		 * -o: the whole records of this read() in one write (one per
+		 * record cost the reader its pace on slow machines), up to
+		 * the goal or a malformed record.
+		 */
+		if (ofd >= 0 && off && write_all(ofd, buf, off)) {
+			cli_error("read", "writing %s: %s", out, strerror(errno));
+			rc = EXIT_IO;
+			done = true;
 		}
 	}
 	free(buf);
