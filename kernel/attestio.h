@@ -37,10 +37,12 @@ struct attestio_reader {
 	u64 mask;		/* streams this reader wants */
 	struct mutex lock;	/* one read() at a time per file */
 	u8 *bounce;		/* ATTESTIO_REC_MAX_LEN bytes */
-	/* the record last returned, to give it back (attestio_reader_unread) */
+	/*
+	 * Where the records last returned began, to give them back
+	 * (attestio_reader_unread): the cursor and counts before them.
+	 */
 	u64 last_pos;
-	u32 last_stream;
-	u32 last_len;
+	u64 last_index;
 	bool last_lost;
 	/* a lost record given back: returned before anything else */
 	u64 pending_records;
@@ -48,6 +50,8 @@ struct attestio_reader {
 	/* records and bytes of each stream before pos, read or skipped */
 	u64 passed[ATTESTIO_MAX_STREAMS];
 	u64 passed_bytes[ATTESTIO_MAX_STREAMS];
+	u64 last_passed[ATTESTIO_MAX_STREAMS];
+	u64 last_passed_bytes[ATTESTIO_MAX_STREAMS];
 };
 
 struct attestio_log_stats {
