@@ -839,10 +839,8 @@ void link_tick(struct link *l, uint64_t now)
 			l->rtt_id = 0;		/* Karn: its ack would be ambiguous */
 			l->loss_sent = false;	/* with the records again */
 			l->oldest_since = now;
-			if (l->rtx_wait < RTX_MAX_FACTOR * l->c->retransmit_ms)
-				l->rtx_wait *= 2;
-			if (l->rtx_wait > RTX_MAX_FACTOR * l->c->retransmit_ms)
-				l->rtx_wait = RTX_MAX_FACTOR * l->c->retransmit_ms;
+			l->rtx_wait = 2 * l->rtx_wait < RTX_MAX_FACTOR * l->c->retransmit_ms ?
+				      2 * l->rtx_wait : RTX_MAX_FACTOR * l->c->retransmit_ms;
 		}
 	}
 	publish_more(l);
