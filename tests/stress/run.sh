@@ -304,30 +304,19 @@ if [ "$soak_s" -gt 0 ]; then
 	attached || soakfail "not 8 attached at the end"
 	reader_stop
 	echo "# soak: $(tr '\n' ' ' < "$sys/totals")"
-	build/bin/attestio verify --json --allow-unsigned --allow-lost "$work/soak.bin" \
-		> "$work/soak.json" 2> "$work/soak.verr"
-	if ! python3 - "$work/soak.json" "$soak_s" <<'PY'
-import json, sys
-v = json.loads(open(sys.argv[1]).read().splitlines()[-1])
-print("# soak: %d streams, delivered %d samples (%.0f/s) in %d records, "
-      "declared lost: %d samples (gap records), %d records (reader); "
-      "missing %d, unverifiable %d, bad %d, pending %d" % (
-          v["streams"], v["samples"], v["samples"] / float(sys.argv[2]),
-          v["records"], v["gap_lost"], v["lost_records"], v["missing"],
-          v["records_unverifiable"], v["records_bad"], v["records_pending"]))
-# continuous chains: every record there, linked, nothing bad (the module
-# has no key here: checkpoints are unsigned, so UNSIGNED/PENDING states)
-sys.exit(0 if v["streams"] == 8 and v["records"] > 0 and v["missing"] == 0
-         and v["records_unverifiable"] == 0 and v["records_bad"] == 0 else 1)
-PY
-	then
-		soakfail "verify summary"
+	if [ -n "${STRESS_SOAK_OUT:-}" ]; then
+		# verification on the host (tests/stress/stress.sh): under TCG
+		# on the debug kernel it takes about an hour here, 40 s there
+		if ! mkdir -p "$STRESS_SOAK_OUT" || ! cp "$work/soak.bin" "$STRESS_SOAK_OUT/soak.bin"; then
+			soakfail "copy to $STRESS_SOAK_OUT"
+		fi
+		echo "# soak: $(stat -c %s "$work/soak.bin") bytes of records copied to $STRESS_SOAK_OUT/soak.bin, verified on the host"
+		soak_name=soak_8_streams_1kHz_${soak_s}s_capture
+	else
+		tests/stress/soak-verify "$work/soak.bin" "$soak_s" || soakfail "verify summary"
+		soak_name=soak_8_streams_1kHz_${soak_s}s
 	fi
-	[ "$ok" = ok ] || {
-		sed 's/^/# /' "$work/soak.verr" | head -20
-		cut -c1-1000 "$work/soak.json" | sed 's/^/# /'
-	}
-	tap "$ok" "soak_8_streams_1kHz_${soak_s}s" "$why"
+	tap "$ok" "$soak_name" "$why"
 	rmmod attestio
 	testdev_down
 else
