@@ -167,6 +167,7 @@ struct attestio_stream {
 	/* chain state: everything below is under emit_lock */
 	struct mutex emit_lock;
 	u8 head[ATTESTIO_HASH_LEN];
+	struct attestio_seg_state seg_state;	/* what the head commits to */
 	u64 seq;
 	u32 segment;
 	u64 segment_samples;

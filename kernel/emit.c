@@ -20,6 +20,8 @@ void attestio_stream_emit(struct attestio_stream *s,
 	info->seq = s->seq++;
 	attestio_rec_hdr_encode(s->scratch, info);
 	attestio_hash_extend(s->head, s->scratch, info->len);
+	attestio_seg_state_note(&s->seg_state, info->type, s->scratch,
+				info->len);
 	attestio_log_append(s->scratch, info->len);
 	s->since_checkpoint++;
 	atomic64_inc(&s->records);

@@ -118,6 +118,8 @@ static u16 attestio_epoch_collect(void)
 			attestio_ep.heads[n].seq = cpu_to_le64(s->seq - 1);
 			memcpy(attestio_ep.heads[n].head, s->head,
 			       ATTESTIO_HASH_LEN);
+			attestio_seg_state_digest(attestio_ep.heads[n].state,
+						  &s->seg_state);
 			attestio_ep.snap_seq[n] = s->seq;
 			kobject_get(&s->kobj);
 			attestio_ep.streams[n++] = s;

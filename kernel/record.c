@@ -12,6 +12,7 @@ static const u8 attestio_tag_genesis[ATTESTIO_TAG_LEN] = ATTESTIO_TAG_GENESIS;
 static const u8 attestio_tag_chain[ATTESTIO_TAG_LEN] = ATTESTIO_TAG_CHAIN;
 static const u8 attestio_tag_epoch[ATTESTIO_TAG_LEN] = ATTESTIO_TAG_EPOCH;
 static const u8 attestio_tag_identity[ATTESTIO_TAG_LEN] = ATTESTIO_TAG_IDENTITY;
+static const u8 attestio_tag_state[ATTESTIO_TAG_LEN] = ATTESTIO_TAG_STATE;
 
 void attestio_rec_hdr_encode(void *rec, const struct attestio_rec_info *info)
 {
@@ -399,6 +400,41 @@ void attestio_chain_extend(u8 head[ATTESTIO_HASH_LEN], const void *rec,
 	sha256_update(&st, head, ATTESTIO_HASH_LEN);
 	sha256_update(&st, rec, len);
 	sha256_final(&st, head);
+}
+
+/*
+ * Follow the segment state (v4) over a chained record of @type: a
+ * descriptor opens a segment (calib none yet), a calib record replaces
+ * the calibration, a detach closes the segment.  Other records keep it.
+ */
+void attestio_seg_state_note(struct attestio_seg_state *st, u16 type,
+			     const void *rec, u32 len)
+{
+	switch (type) {
+	case ATTESTIO_REC_DESCRIPTOR:
+		sha256(rec, len, st->desc);
+		memset(st->calib, 0, sizeof(st->calib));
+		break;
+	case ATTESTIO_REC_CALIB:
+		sha256(rec, len, st->calib);
+		break;
+	case ATTESTIO_REC_DETACH:
+		memset(st, 0, sizeof(*st));
+		break;
+	}
+}
+
+/* state = SHA-256(state tag || desc || calib), what a head commits to */
+void attestio_seg_state_digest(u8 out[ATTESTIO_HASH_LEN],
+			       const struct attestio_seg_state *st)
+{
+	struct sha256_state sh;
+
+	sha256_init(&sh);
+	sha256_update(&sh, attestio_tag_state, ATTESTIO_TAG_LEN);
+	sha256_update(&sh, st->desc, ATTESTIO_HASH_LEN);
+	sha256_update(&sh, st->calib, ATTESTIO_HASH_LEN);
+	sha256_final(&sh, out);
 }
 
 /*

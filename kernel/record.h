@@ -61,6 +61,20 @@ void attestio_epoch_digest(u8 out[ATTESTIO_HASH_LEN], u64 instance, u64 epoch,
 			   const u8 beacon[ATTESTIO_HASH_LEN],
 			   const struct attestio_cp_head *heads, u16 nheads);
 
+/*
+ * The segment a stream's chain is in (v4): SHA-256 of the bytes of its
+ * descriptor and newest calib record, all zero for none.
+ */
+struct attestio_seg_state {
+	u8 desc[ATTESTIO_HASH_LEN];
+	u8 calib[ATTESTIO_HASH_LEN];
+};
+
+void attestio_seg_state_note(struct attestio_seg_state *st, u16 type,
+			     const void *rec, u32 len);
+void attestio_seg_state_digest(u8 out[ATTESTIO_HASH_LEN],
+			       const struct attestio_seg_state *st);
+
 /* Offsets of the variable parts of a checkpoint record. */
 struct attestio_cp_layout {
 	u32 heads;

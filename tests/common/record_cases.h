@@ -26,9 +26,9 @@ static const u8 kat_genesis[32] = {
 	0xdc, 0xbe, 0x74, 0x2e, 0x4f, 0x31, 0x6d, 0x69, 0x54, 0x68,
 };
 
-/* sample (v3): stream 3, seq 7, boottime 1000, realtime 2000, ts 42, scan 1..6 */
+/* sample (v4): stream 3, seq 7, boottime 1000, realtime 2000, ts 42, scan 1..6 */
 static const u8 kat_sample[64] = {
-	0x03, 0x00, 0x02, 0x00, 0x40, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00,
+	0x04, 0x00, 0x02, 0x00, 0x40, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00,
 	0x00, 0x00, 0x00, 0x00, 0x00, 0x07, 0x00, 0x00, 0x00, 0x00, 0x00,
 	0x00, 0x00, 0xe8, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xd0,
 	0x07, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x2a, 0x00, 0x00, 0x00,
@@ -37,9 +37,9 @@ static const u8 kat_sample[64] = {
 };
 
 static const u8 kat_extend[32] = {
-	0x4c, 0xc1, 0x25, 0xbd, 0x76, 0x1f, 0xaf, 0x77, 0xdb, 0x7d, 0xd0,
-	0x5a, 0x06, 0x81, 0xf3, 0xf5, 0xa2, 0xa2, 0x23, 0x4f, 0x33, 0x6a,
-	0x87, 0x8b, 0xc1, 0x65, 0x21, 0xc0, 0x15, 0x92, 0xdc, 0x08,
+	0x95, 0xe6, 0x66, 0x5d, 0x51, 0x6b, 0x24, 0x40, 0x6a, 0x92, 0x51,
+	0xdc, 0xed, 0x7f, 0x7e, 0x29, 0x5c, 0x63, 0x2d, 0xcd, 0x98, 0x09,
+	0x54, 0x44, 0x22, 0x2c, 0xe1, 0x71, 0xe1, 0x05, 0x9e, 0x05,
 };
 
 /* identity of /devices/platform/attestio-testdev, its driver, IIO name */
@@ -50,20 +50,45 @@ static const u8 kat_identity[32] = {
 };
 
 /*
- * epoch 5 over the single head {stream 3, seq 7, kat_extend}, no beacon
- * (v3; computed independently with Python's hashlib)
+ * segment state (v4) after a descriptor record whose bytes are kat_sample's
+ * (the state hashes record bytes whatever they are), no calib
  */
-static const u8 kat_epoch[32] = {
-	0x38, 0xb0, 0xd8, 0x54, 0x3f, 0xdd, 0x84, 0xad, 0xea, 0x33, 0x75,
-	0xef, 0xdc, 0xdc, 0xdd, 0x37, 0xbf, 0xb7, 0x2d, 0x10, 0xd8, 0x04,
-	0x23, 0xd4, 0x40, 0xbf, 0xf2, 0x0b, 0xcf, 0x07, 0x29, 0xd5,
+static const u8 kat_state[32] = {
+	0x2f, 0x73, 0xcc, 0x50, 0x19, 0x1d, 0xec, 0x18, 0xbe, 0xb0, 0x81,
+	0x4e, 0x74, 0xfe, 0x59, 0x94, 0xbd, 0xf5, 0xe5, 0xf0, 0x94, 0xad,
+	0xc6, 0x89, 0x39, 0xb1, 0x7a, 0x00, 0x15, 0x34, 0x7b, 0x46,
 };
 
-/* the same epoch covering beacon 01 02 ... 20 (v3) */
+/* ... then a calib record whose bytes are kat_sample's first 56 */
+static const u8 kat_state_calib[32] = {
+	0x78, 0x91, 0x92, 0x9b, 0x01, 0x87, 0x22, 0x2e, 0x3f, 0x76, 0x7c,
+	0x48, 0xd3, 0x14, 0x26, 0xe6, 0xe8, 0xad, 0x44, 0x2a, 0xa0, 0x61,
+	0x1b, 0x4c, 0x27, 0x0b, 0xa9, 0x39, 0x46, 0x9a, 0xb4, 0xe3,
+};
+
+/* no segment: before the first descriptor and after a detach */
+static const u8 kat_state_none[32] = {
+	0xbf, 0xe3, 0xce, 0x11, 0xec, 0xc2, 0x63, 0x19, 0x47, 0xf5, 0x53,
+	0x83, 0x3c, 0xb9, 0x08, 0xb9, 0x5d, 0xaf, 0xdc, 0x35, 0x91, 0x2d,
+	0x66, 0x25, 0x88, 0xad, 0x8c, 0xd0, 0x92, 0xbc, 0x85, 0xf6,
+};
+
+/*
+ * epoch 5 over the single head {stream 3, generation 0, seq 7, kat_extend,
+ * state kat_state}, no beacon (v4; computed independently with Python's
+ * hashlib)
+ */
+static const u8 kat_epoch[32] = {
+	0x4b, 0xcf, 0xb0, 0x0d, 0x7a, 0x67, 0x69, 0xe5, 0xf9, 0x03, 0x24,
+	0x8f, 0x40, 0x2a, 0x1c, 0x86, 0xc5, 0x1b, 0x93, 0xcd, 0xd7, 0xe7,
+	0x72, 0x14, 0xff, 0x28, 0x46, 0xe9, 0x59, 0xc6, 0x7b, 0x23,
+};
+
+/* the same epoch covering beacon 01 02 ... 20 (v4) */
 static const u8 kat_epoch_beacon[32] = {
-	0x70, 0xa6, 0x43, 0xe3, 0xf4, 0x8a, 0xfb, 0xa3, 0x45, 0xac, 0x52,
-	0x49, 0xd6, 0xee, 0xc3, 0xe7, 0x37, 0x35, 0xfb, 0xa4, 0x0b, 0x04,
-	0x92, 0xb4, 0x97, 0x80, 0x80, 0xf1, 0x18, 0xcd, 0x46, 0xbc,
+	0xb2, 0x8c, 0x2f, 0xd4, 0xcd, 0xfc, 0x15, 0x39, 0x95, 0x02, 0xf4,
+	0x39, 0x3c, 0x79, 0x3b, 0x65, 0x7c, 0x14, 0xd9, 0xcc, 0x21, 0x09,
+	0x0b, 0x75, 0x08, 0x4a, 0x69, 0xbc, 0xdb, 0xd5, 0x58, 0xa7,
 };
 
 static const struct attestio_rec_info kat_info = {
@@ -99,7 +124,7 @@ CASE(hdr_roundtrip)
 	EXPECT_EQ(out.realtime_ns, in.realtime_ns);
 	/* little endian on the wire whatever the CPU */
 	EXPECT_EQ(buf[0], ATTESTIO_REC_VERSION);
-	EXPECT_EQ(buf[0], 3);
+	EXPECT_EQ(buf[0], 4);
 	EXPECT_EQ(buf[2], ATTESTIO_REC_DETACH);
 	EXPECT_EQ(buf[16], 0x10);
 	EXPECT_EQ(buf[23], 0xfe);
@@ -144,7 +169,8 @@ CASE(bad_headers_rejected)
 	} bad[] = {
 		{ 0, 1 },	/* version 1 */
 		{ 0, 2 },	/* version 2: 40-byte checkpoints */
-		{ 0, 4 },	/* version 4 */
+		{ 0, 3 },	/* version 3: 48-byte heads */
+		{ 0, 5 },	/* version 5 */
 		{ 2, 0 },	/* type 0 */
 		{ 2, 8 },	/* type past max */
 		{ 4, 0x41 },	/* len not aligned */
@@ -182,6 +208,7 @@ CASE(chain_known_answer)
 	head.stream = cpu_to_le32(3);
 	head.seq = cpu_to_le64(7);
 	memcpy(head.head, h, 32);
+	memcpy(head.state, kat_state, 32);
 	attestio_epoch_digest(e, KAT_INSTANCE, 5, zero, &head, 1);
 	EXPECT_MEMEQ(e, kat_epoch, 32);
 	/* the beacon is in the digest, between epoch and heads */
@@ -208,6 +235,39 @@ CASE(chain_known_answer)
 	attestio_identity(h, "/devices/platform/attestio-testdev", "",
 			  "attestio-test");
 	EXPECT_EQ(memcmp(h, kat_identity, 32) != 0, 1);
+}
+
+CASE(segment_state)
+{
+	struct attestio_seg_state st;
+	u8 d[32];
+
+	memset(&st, 0, sizeof(st));
+	attestio_seg_state_digest(d, &st);
+	EXPECT_MEMEQ(d, kat_state_none, 32);
+	attestio_seg_state_note(&st, ATTESTIO_REC_DESCRIPTOR, kat_sample,
+				sizeof(kat_sample));
+	attestio_seg_state_digest(d, &st);
+	EXPECT_MEMEQ(d, kat_state, 32);
+	/* samples, gaps, errors, checkpoints leave it */
+	attestio_seg_state_note(&st, ATTESTIO_REC_SAMPLE, kat_extend, 32);
+	attestio_seg_state_note(&st, ATTESTIO_REC_GAP, kat_extend, 32);
+	attestio_seg_state_note(&st, ATTESTIO_REC_CHECKPOINT, kat_extend, 32);
+	attestio_seg_state_digest(d, &st);
+	EXPECT_MEMEQ(d, kat_state, 32);
+	attestio_seg_state_note(&st, ATTESTIO_REC_CALIB, kat_sample, 56);
+	attestio_seg_state_digest(d, &st);
+	EXPECT_MEMEQ(d, kat_state_calib, 32);
+	/* a detach closes the segment */
+	attestio_seg_state_note(&st, ATTESTIO_REC_DETACH, kat_extend, 32);
+	attestio_seg_state_digest(d, &st);
+	EXPECT_MEMEQ(d, kat_state_none, 32);
+	/* the next descriptor opens one without the old calibration */
+	attestio_seg_state_note(&st, ATTESTIO_REC_CALIB, kat_sample, 56);
+	attestio_seg_state_note(&st, ATTESTIO_REC_DESCRIPTOR, kat_sample,
+				sizeof(kat_sample));
+	attestio_seg_state_digest(d, &st);
+	EXPECT_MEMEQ(d, kat_state, 32);
 }
 
 /* An unsigned checkpoint for stream 5 with heads of streams 2 and 5. */
@@ -240,19 +300,22 @@ CASE(checkpoint_validation)
 	struct attestio_rec_info info;
 	struct attestio_checkpoint *cp;
 	struct attestio_cp_head *heads;
-	u8 buf[256];
+	u8 buf[320];
 	u32 len;
 
 	len = cases_make_checkpoint(buf, sizeof(buf));
-	EXPECT_EQ(len, 40 + 72 + 2 * 48);
+	EXPECT_EQ(len, 40 + 72 + 2 * 80);
 	EXPECT_EQ(attestio_rec_validate(buf, len, &info), 0);
 	cp = attestio_rec_payload(buf);
 	heads = (struct attestio_cp_head *)(buf + 112);
 	/* v3: any beacon value is well-formed (the quote judges it) */
 	memset(cp->beacon, 0xa5, sizeof(cp->beacon));
 	EXPECT_EQ(attestio_rec_validate(buf, len, &info), 0);
-	/* a v2 record (40-byte checkpoint) is refused by version */
-	buf[0] = 2;
+	/* v4: any state value is well-formed (the verifier judges it) */
+	memset(heads[1].state, 0x5a, sizeof(heads[1].state));
+	EXPECT_EQ(attestio_rec_validate(buf, len, &info), 0);
+	/* a v3 record (48-byte heads) is refused by version */
+	buf[0] = 3;
 	EXPECT_EQ(attestio_rec_validate(buf, len, &info) != 0, 1);
 	cases_make_checkpoint(buf, sizeof(buf));
 
@@ -394,6 +457,7 @@ CASE(descriptor_validation)
 	EXPECT_EQ(offsetof(struct attestio_descriptor, parent), 168);
 	EXPECT_EQ(offsetof(struct attestio_descriptor, driver), 232);
 	EXPECT_EQ(sizeof(struct attestio_descriptor), 264);
+	EXPECT_EQ(sizeof(struct attestio_cp_head), 80);
 }
 
 #define RECORD_CASES(X)			\
@@ -402,6 +466,7 @@ CASE(descriptor_validation)
 	X(truncated_records_rejected)	\
 	X(bad_headers_rejected)		\
 	X(chain_known_answer)		\
+	X(segment_state)		\
 	X(checkpoint_validation)	\
 	X(fixed_records)		\
 	X(descriptor_validation)

@@ -56,6 +56,7 @@ struct rstream {
 	uint32_t gen;		/* generation: in the genesis and heads */
 	uint64_t seq;
 	uint8_t head[ATTESTIO_HASH_LEN];
+	struct attestio_seg_state st;	/* what the head commits to (v4) */
 	uint32_t segment;
 };
 
@@ -101,6 +102,7 @@ static inline void finish(struct rstream *s, uint8_t *rec, uint16_t type, uint32
 	attestio_rec_hdr_encode(rec, &info);
 	assert_int_equal(0, attestio_rec_validate(rec, len, &chk));
 	attestio_chain_extend(s->head, rec, len);
+	attestio_seg_state_note(&s->st, type, rec, len);
 	s->seq++;
 }
 
@@ -258,6 +260,7 @@ static inline void add_checkpoints(struct recs *rs, struct rstream **ss, int ns,
 		heads[i].generation = cpu_to_le32(ss[i]->gen);
 		heads[i].seq = cpu_to_le64(ss[i]->seq - 1);
 		memcpy(heads[i].head, ss[i]->head, 32);
+		attestio_seg_state_digest(heads[i].state, &ss[i]->st);
 	}
 	/* records made while the TPM works: not covered by these heads */
 	for (int i = 0; i < q->late; i++)

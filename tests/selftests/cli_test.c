@@ -308,7 +308,7 @@ TEST_F_TIMEOUT(cli, status_and_attach_errors, 60)
 	EXPECT_NE(NULL, strstr(self->out, "no streams"));
 	EXPECT_EQ(0, run(NULL, 0, CLI " status --json | python3 -c "
 			 "'import json,sys; d=json.load(sys.stdin); "
-			 "assert d[\"streams\"]==[] and d[\"rec_version\"]==3'"));
+			 "assert d[\"streams\"]==[] and d[\"rec_version\"]==4'"));
 
 	ASSERT_EQ(0, sensor_start(&self->s, 1, "--rate 50"));
 	EXPECT_EQ(4, run(self->out, OUT_CAP, CLI " attach no-such-sensor 2>&1"));

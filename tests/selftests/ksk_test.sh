@@ -384,7 +384,7 @@ assert last is not None
 p = last + 40
 epoch, inst, status, rc, akh, nh, slf, alen, slen, mask = struct.unpack_from("<QQIIIHHHHI", rec, p)
 heads = p + 72	# struct attestio_checkpoint (v3: with beacon[32])
-attest = heads + nh * 48
+attest = heads + nh * 80	# struct attestio_cp_head (v4: with state[32])
 sig = attest + alen
 sel = ",".join(str(i) for i in range(24) if mask >> i & 1)
 subprocess.run(["tpm2_quote", "-T", rm, "-c", w + "/own.ctx", "-q", "ff" * 32, "-l", "sha256:" + sel,

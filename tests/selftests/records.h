@@ -56,6 +56,8 @@ struct stream_check {
 	u32 generation;		/* of the chain's descriptor */
 	u8 head[ATTESTIO_HASH_LEN];
 	u8 (*heads)[ATTESTIO_HASH_LEN];	/* head after record seq */
+	u8 (*states)[ATTESTIO_HASH_LEN];	/* segment state after it (v4) */
+	struct attestio_seg_state st;
 	size_t nheads;
 	long long *values;	/* first s32 of each sample's scan */
 	size_t nvalues;
@@ -90,6 +92,7 @@ static inline void check_fail(struct stream_check *c, const char *fmt, ...)
 static inline void check_free(struct stream_check *c)
 {
 	free(c->heads);
+	free(c->states);
 	free(c->values);
 }
 
@@ -100,8 +103,10 @@ static inline void check_store_head(struct stream_check *c, u64 seq)
 	if (i >= c->nheads) {
 		c->nheads = (i + 1) * 2;
 		c->heads = realloc(c->heads, c->nheads * ATTESTIO_HASH_LEN);
+		c->states = realloc(c->states, c->nheads * ATTESTIO_HASH_LEN);
 	}
 	memcpy(c->heads[i], c->head, ATTESTIO_HASH_LEN);
+	attestio_seg_state_digest(c->states[i], &c->st);
 }
 
 static inline void check_checkpoint(struct stream_check *c, const u8 *rec,
@@ -132,6 +137,11 @@ static inline void check_checkpoint(struct stream_check *c, const u8 *rec,
 	if (memcmp(c->heads[seq - c->first_seq], heads[self].head,
 		   ATTESTIO_HASH_LEN))
 		check_fail(c, "checkpoint epoch %llu: head of seq %llu differs",
+			   (unsigned long long)c->last_epoch,
+			   (unsigned long long)seq);
+	else if (memcmp(c->states[seq - c->first_seq], heads[self].state,
+			ATTESTIO_HASH_LEN))
+		check_fail(c, "checkpoint epoch %llu: segment state after seq %llu differs from the descriptor and calib records read",
 			   (unsigned long long)c->last_epoch,
 			   (unsigned long long)seq);
 	else
@@ -193,6 +203,7 @@ static inline void check_stream(struct recbuf *rb, struct stream_check *c)
 			return;
 		}
 		attestio_chain_extend(c->head, rec, info.len);
+		attestio_seg_state_note(&c->st, info.type, rec, info.len);
 		check_store_head(c, info.seq);
 		c->next_seq++;
 		switch (info.type) {

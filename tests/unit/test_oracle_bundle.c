@@ -648,7 +648,7 @@ static void duplicate_readings(void **state)
 	len = sim_chain(key, v, 3, 1u | 4u, recs, &cp1);
 	/* honest: one chain, the median of its three readings */
 	d0.nchains = 1;
-	d0.chains[0] = (struct oracle_bundle_chain){ recs, len };
+	d0.chains[0] = (struct oracle_bundle_chain){ .recs = recs, .len = len };
 	d0.time = 1023;
 	d0.value = 200;		/* raw 200 (x10 milli degC), 2 decimals */
 	build_dev0(&b, M_NONE, &d0);
@@ -678,7 +678,7 @@ static void duplicate_readings(void **state)
 	/* the part up to the first checkpoint again, as a second chain: 100
 	 * counted twice, the device's median 100, and the report says so */
 	d0.nchains = 2;
-	d0.chains[1] = (struct oracle_bundle_chain){ recs, cp1 };
+	d0.chains[1] = (struct oracle_bundle_chain){ .recs = recs, .len = cp1 };
 	for (d0.value = 100; d0.value <= 200; d0.value += 100) {
 		build_dev0(&b, M_NONE, &d0);
 		if (!vr_sim(&b, &res))
@@ -691,7 +691,7 @@ static void duplicate_readings(void **state)
 	/* the whole chain twice in one segment: the same */
 	memcpy(recs + len, recs, len);
 	d0.nchains = 1;
-	d0.chains[0] = (struct oracle_bundle_chain){ recs, 2 * len };
+	d0.chains[0] = (struct oracle_bundle_chain){ .recs = recs, .len = 2 * len };
 	build_dev0(&b, M_NONE, &d0);
 	assert_int_equal(vr_sim(&b, &res), -EBADMSG);
 	free(b.bundle);
@@ -700,12 +700,90 @@ static void duplicate_readings(void **state)
 	free(recs);
 }
 
+/*
+ * Record format v4: a chain segment may start at a signed head, with the
+ * segment state in force there (key 14: its descriptor record): the
+ * bundle then holds the round's part of the chain only.  Readings 100,
+ * 200, 300 with a checkpoint after each; the segment from the first
+ * checkpoint on carries 200 and 300 (lower median 200).  With its
+ * descriptor it verifies with 2 readings; without it the samples give no
+ * values and the report's value is refused; a descriptor the head does
+ * not commit to (another chain's), or bytes that are not records, are
+ * refused too.
+ */
+static void chain_from_signed_head(void **state)
+{
+	static const int16_t v[] = { 100, 200, 300 };
+	struct oracle_vr_result res;
+	struct dev0 d0 = { 0 };
+	uint8_t *recs = calloc(1, 16384), *other = calloc(1, 16384);
+	size_t len, from = att_sim_desc_len() + att_sim_sample_len();
+	struct oracle_bundle pb;
+	const char *why;
+	struct built b;
+	EVP_PKEY *key;
+
+	(void)state;
+	d0.ak = sim_ak(&key, &d0.ak_len);
+	memcpy(pin0.id, gws[0], 16);
+	pin0.ak = d0.ak;
+	pin0.ak_len = d0.ak_len;
+	len = sim_chain(key, v, 3, 1u | 2u | 4u, recs, NULL);
+	d0.nchains = 1;
+	d0.chains[0] = (struct oracle_bundle_chain){ recs + from, len - from,
+						     recs, att_sim_desc_len() };
+	d0.time = 1023;
+	d0.value = 200;
+	build_dev0(&b, M_NONE, &d0);
+	assert_int_equal(oracle_bundle_parse(b.bundle, b.blen, &pb, &why), 0);
+	for (size_t i = 0; i < pb.ndev; i++)
+		if (pb.dev[i].nchains)
+			assert_int_equal(pb.dev[i].chains[0].state_len,
+					 att_sim_desc_len());
+	oracle_bundle_release(&pb);
+	if (vr_sim(&b, &res))
+		fail_msg("segment from a signed head: %s", res.why);
+	assert_int_equal(res.readings, 2);
+	free(b.bundle);
+	/* without the state: no values */
+	d0.chains[0].state = NULL;
+	d0.chains[0].state_len = 0;
+	build_dev0(&b, M_NONE, &d0);
+	assert_int_not_equal(vr_sim(&b, &res), 0);
+	assert_int_equal(res.readings, 0);
+	free(b.bundle);
+	/* another chain's descriptor (another instance): not what was signed */
+	{
+		struct att_sim_chain s;
+
+		att_sim_chain_init(&s, 0x99, 0, 0);
+		assert_int_equal(att_sim_desc(&s, other, 1000, 1020000000000ULL), 0);
+	}
+	d0.chains[0].state = other;
+	d0.chains[0].state_len = att_sim_desc_len();
+	build_dev0(&b, M_NONE, &d0);
+	assert_int_not_equal(vr_sim(&b, &res), 0);
+	assert_int_equal(res.readings, 0);
+	free(b.bundle);
+	/* not a descriptor record */
+	d0.chains[0].state = recs + att_sim_desc_len();
+	d0.chains[0].state_len = att_sim_sample_len();
+	build_dev0(&b, M_NONE, &d0);
+	assert_int_not_equal(vr_sim(&b, &res), 0);
+	assert_non_null(strstr(res.why, "segment state"));
+	free(b.bundle);
+	EVP_PKEY_free(key);
+	free((void *)d0.ak);
+	free(recs);
+	free(other);
+}
+
 /* Device gws[0] with one chain: one reading of 900 and a checkpoint. */
 static void one_reading(struct dev0 *d0, EVP_PKEY *key, uint8_t *recs)
 {
 	static const int16_t v[] = { 900 };
 
-	d0->chains[0] = (struct oracle_bundle_chain){ recs,
+	d0->chains[0] = (struct oracle_bundle_chain){ .recs = recs, .len =
 		sim_chain(key, v, 1, 1u, recs, NULL) };
 	d0->nchains = 1;
 	d0->value = 900;
@@ -922,7 +1000,7 @@ static void stale_beacon(void **state)
 	pin0.ak = d0.ak;
 	pin0.ak_len = d0.ak_len;
 	d0.nchains = 1;
-	d0.chains[0] = (struct oracle_bundle_chain){ recs,
+	d0.chains[0] = (struct oracle_bundle_chain){ .recs = recs, .len =
 		sim_chain_b(key, v, 3, 2u | 4u, recs, NULL, (const uint8_t (*)[32])bcn) };
 	d0.time = 1023;
 	cfg_beacon = rule;
@@ -1020,6 +1098,7 @@ int main(void)
 		cmocka_unit_test(merkle_vectors),
 		cmocka_unit_test(config_text),
 		cmocka_unit_test(codec_strict),
+		cmocka_unit_test(chain_from_signed_head),
 		cmocka_unit_test(verify_halted),
 		cmocka_unit_test(tamper_each_byte),
 		cmocka_unit_test(tamper_signed),

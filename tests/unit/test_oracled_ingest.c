@@ -1883,6 +1883,63 @@ static void t_fill_round(void **state)
 }
 
 /*
+ * Limit 1 of the 10-minute 1,000-gateway run (system.md): a bundle's
+ * chain segment started at the first record the node held, so bundles
+ * grew with the chain's age.  A chain of 200 epochs (5 samples and a
+ * checkpoint each, before the round) then 3 samples in round 3's window:
+ * the round's bundle starts at the signed head before them (record format
+ * v4, the descriptor as its state) and stays under 16 KiB (from the
+ * chain's start it would be over 140 KiB); it re-verifies to the value.
+ */
+static void t_bundle_bounded(void **state)
+{
+	const uint64_t start = (uint64_t)time(NULL) - 200;
+	struct oracle_vr_result res;
+	struct recs rs = { 0 };
+	struct rstream s0;
+	struct round *rd;
+	uint8_t *ak, *b3;
+	size_t aklen, l3 = 0;
+
+	(void)state;
+	feed_one(start, OD_FRESH_OFF, &ak, &aklen);
+	node_up();
+	rt_base = (int64_t)(start + 5) * 1000000000;	/* round 1 */
+	stream_init(&s0, 0);
+	add_desc(&rs, &s0);
+	for (uint64_t e = 1; e <= 200; e++) {
+		for (int k = 0; k < 5; k++)
+			add_sample(&rs, &s0, 1000);
+		add_cp(&rs, &s0, e, 1000 + e);	/* TPM clock (ms) */
+		if (e % 40 == 0) {
+			publish(&rs);
+			recs_free(&rs);
+		}
+	}
+	rt_base = (int64_t)(start + 21) * 1000000000 - (int64_t)s0.seq;
+	add_sample(&rs, &s0, 2100);
+	add_sample(&rs, &s0, 2200);
+	add_sample(&rs, &s0, 2300);
+	add_cp(&rs, &s0, 201, 1200 + 16000);	/* 16 s later, as the capture */
+	publish(&rs);
+	assert_int_equal(3, nreading_seq(s0.seq - 4) + nreading_seq(s0.seq - 3) +
+			    nreading_seq(s0.seq - 2));
+	assert_int_equal(0, round_init(&rd, &cfg, &st, reg, &signer, no_publish, NULL));
+	round_tick(rd, start + 3 * 10 + 2);
+	b3 = bundle_of(3, &l3);
+	assert_non_null(b3);
+	if (l3 >= 16384)
+		fail_msg("round 3's bundle is %zu bytes", l3);
+	if (verify_bundle_of(b3, l3, ak, aklen, &res))
+		fail_msg("round 3's bundle: %s", res.why);
+	assert_int_equal(2200, res.core.value);
+	assert_int_equal(3, res.readings);
+	free(b3);
+	round_fini(rd);
+	round_case_end(&rs, ak);
+}
+
+/*
  * Review 6 (HIGH): a round that uses readings after a gap.  Samples 1..3
  * (checkpoint 4) count; 5 and 6 are declared lost (forged: the gateway
  * still holds them); 7 comes after the gap, before checkpoint 8 that
@@ -1915,6 +1972,68 @@ static void gap_round(bool fill)
 	round3_verifies(start, ak, aklen, 2300, 5, fill ? "gap filled" : "gap open");
 	round_case_end(&rs, ak);
 }
+
+/*
+ * Record format v4 (review 7, MEDIUM): after a hole the node's verifier
+ * is anchored again by the next checkpoint; its signed head commits to
+ * the segment state, which the node offers from the descriptor it holds,
+ * so the samples after it give readings at once (before v4: none until
+ * the device re-attached, possibly never).  Samples 1..3 (checkpoint 4)
+ * count; 5 and 6 are declared lost; 7 lies before checkpoint 8's head;
+ * 9 and 10 (checkpoint 11) count in the same segment.  Round 3 settles
+ * on 21, 22, 23, 24, 25: 23, and its bundle, whose second chain segment
+ * starts at checkpoint 8 with the descriptor as its state (key 14),
+ * re-verifies to it.  A node restarted before the records after the
+ * hole takes the state from its store and does the same.
+ */
+static void gap_resume(bool restart)
+{
+	const uint64_t start = (uint64_t)time(NULL) - 200;
+	char db[] = "/tmp/test_oracled_ingest_v4.XXXXXX";
+	struct recs rs = { 0 };
+	struct rstream s0;
+	uint8_t *ak;
+	size_t aklen;
+
+	feed_one(start, OD_FRESH_OFF, &ak, &aklen);
+	db_create(db);
+	node_up_at(db);
+	rt_base = (int64_t)(start + 21) * 1000000000;	/* round 3 */
+	stream_init(&s0, 0);
+	add_desc(&rs, &s0);			/* 0 */
+	add_sample(&rs, &s0, 2100);		/* 1 */
+	add_sample(&rs, &s0, 2200);		/* 2 */
+	add_sample(&rs, &s0, 2300);		/* 3 */
+	add_cp(&rs, &s0, 1, 1000);		/* 4 */
+	add_sample(&rs, &s0, 9900);		/* 5: declared lost */
+	add_sample(&rs, &s0, 9800);		/* 6: declared lost */
+	add_sample(&rs, &s0, 2350);		/* 7: before the re-anchor */
+	add_cp(&rs, &s0, 2, 2000);		/* 8: re-anchors */
+	add_sample(&rs, &s0, 2400);		/* 9 */
+	add_sample(&rs, &s0, 2500);		/* 10 */
+	add_cp(&rs, &s0, 3, 3000);		/* 11 */
+	publish_only(&rs, 0, 4);
+	if (restart) {
+		node_down();
+		node_up_at(db);
+	}
+	declare(0, 5, 6);
+	publish_only(&rs, 7, 11);
+	assert_int_equal(3, nreading_seq(1) + nreading_seq(2) + nreading_seq(3));
+	assert_int_equal(0, nreading_seq(5) + nreading_seq(6) + nreading_seq(7));
+	assert_int_equal(2, nreading_seq(9) + nreading_seq(10));
+	round3_verifies(start, ak, aklen, 2300, 5, "resumed after the hole");
+	round_case_end(&rs, ak);
+	db_remove(db);
+}
+
+/* t_gap_resume_state: live (state false) and after a restart (true) */
+static void t_gap_resume_state(void **state)
+{
+	gap_resume(*(const bool *)*state);
+}
+
+static bool restart_no, restart_yes = true;
 
 static void t_gap_round(void **state)
 {
@@ -3060,6 +3179,9 @@ int main(void)
 		cmocka_unit_test(t_join_acked),
 		cmocka_unit_test(t_fill_round),
 		cmocka_unit_test(t_gap_round),
+		cmocka_unit_test(t_bundle_bounded),
+		cmocka_unit_test_prestate(t_gap_resume_state, &restart_no),
+		cmocka_unit_test_prestate(t_gap_resume_state, &restart_yes),
 		cmocka_unit_test(t_gap_round_filled),
 		cmocka_unit_test(t_pin_identity_round),
 		cmocka_unit_test(t_future_round),

@@ -352,6 +352,114 @@ static void t_resume_descriptor(void **st)
 	recs_free(&rs);
 }
 
+/*
+ * Record format v4: a verifier that meets a chain mid-way decodes the
+ * samples after a signed head with the descriptor and calib records
+ * offered to it (att_verifier_offer_state) only when they hash to the
+ * segment state that head commits to: the right pair decodes with the
+ * calibrated scale; the descriptor without its calib, a calib of another
+ * scale, or no offer leave the samples without values.  Offers that do
+ * not belong together are refused.  A signed checkpoint whose state
+ * differs from the chain's own descriptor and calib records breaks the
+ * chain.
+ */
+static void t_offer_state(void **st)
+{
+	struct recs rs = { 0 }, other = { 0 };
+	struct rstream s, s2;
+	struct {
+		int desc, calib;	/* record indexes, -1: none */
+		bool decodes;
+	} cases[] = { { 0, 2, true }, { 0, -1, false }, { -1, -1, false },
+		      { 0, 100, false } };
+
+	(void)st;
+	stream_init(&s, 0);
+	add_desc(&rs, &s);		/* 0: scale 10 */
+	add_sample(&rs, &s, 2150);	/* 1 */
+	add_calib(&rs, &s, 20);		/* 2: scale 20 */
+	add_sample(&rs, &s, 2150);	/* 3 */
+	add_cp(&rs, &s, 1, 1000);	/* 4 */
+	add_sample(&rs, &s, 2160);	/* 5: 43.2 */
+	add_sample(&rs, &s, 2170);	/* 6: 43.4 */
+	add_cp(&rs, &s, 2, 2000);	/* 7 */
+	/* the same chain with scale 40 instead: its calib record */
+	stream_init(&s2, 0);
+	add_desc(&other, &s2);
+	add_sample(&other, &s2, 2150);
+	add_calib(&other, &s2, 40);
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		struct att_verifier_opts o = opts1();
+		struct vdesc_ctx c = { 0 };
+		struct att_summary sum;
+		struct att_err e;
+		const uint8_t *cal = NULL;
+		size_t clen = 0;
+
+		o.allow_join = true;
+		o.on_verdict = vdesc_verdict;
+		o.ctx = &c;
+		c.rs = &rs;
+		c.v = att_verifier_new(&o);
+		assert_non_null(c.v);
+		if (cases[k].calib == 2) {
+			cal = rs.r[2];
+			clen = rs.len[2];
+		} else if (cases[k].calib == 100) {
+			cal = other.r[2];
+			clen = other.len[2];
+		}
+		if (cases[k].desc >= 0)
+			assert_int_equal(0, att_verifier_offer_state(c.v, 0,
+					 rs.r[0], rs.len[0], cal, clen));
+		/* from the first record after checkpoint 1's head on */
+		for (int i = 4; i < rs.n; i++)
+			assert_int_equal(0, att_verifier_feed(c.v, rs.r[i], rs.len[i], NULL, &e));
+		assert_int_equal(0, att_verifier_finish(c.v, &e));
+		att_verifier_summary(c.v, &sum);
+		assert_int_equal(cases[k].decodes, sum.anchors_state);
+		assert_int_equal(2, c.nverified);
+		assert_true(c.have[5] == cases[k].decodes && c.have[6] == cases[k].decodes);
+		if (cases[k].decodes) {
+			assert_float_equal(43.2, c.val[5], 1e-9);
+			assert_float_equal(43.4, c.val[6], 1e-9);
+		}
+		/* records that do not belong together */
+		assert_int_equal(ATT_EINVAL, att_verifier_offer_state(c.v, 0,
+				 rs.r[1], rs.len[1], NULL, 0));	/* a sample */
+		assert_int_equal(ATT_EINVAL, att_verifier_offer_state(c.v, 1,
+				 rs.r[0], rs.len[0], NULL, 0));	/* other stream */
+		assert_int_equal(ATT_EINVAL, att_verifier_offer_state(c.v, 0,
+				 rs.r[0], rs.len[0] - 8, NULL, 0));
+		assert_int_equal(ATT_EINVAL, att_verifier_offer_state(c.v, 0,
+				 rs.r[2], rs.len[2], rs.r[0], rs.len[0]));
+		assert_int_equal(ATT_EINVAL, att_verifier_offer_state(c.v, 0,
+				 rs.r[0], rs.len[0], rs.r[1], rs.len[1]));
+		att_verifier_free(c.v);
+	}
+	recs_free(&other);
+	recs_free(&rs);
+
+	/* a signed state that is not the chain's: the checkpoint breaks it */
+	{
+		struct att_verifier_opts o = opts1();
+		struct att_err e;
+		int bad;
+
+		stream_init(&s, 0);
+		add_desc(&rs, &s);
+		add_sample(&rs, &s, 2150);
+		add_cp(&rs, &s, 1, 1000);	/* 2: fine */
+		add_sample(&rs, &s, 2150);
+		s.st.calib[0] ^= 1;		/* the kernel says: calibrated */
+		add_cp(&rs, &s, 2, 2000);	/* 4 */
+		assert_int_equal(ATT_ECHAIN, feed_all(&rs, &o, NULL, &bad, &e));
+		assert_int_equal(4, bad);
+		assert_non_null(strstr(e.msg, "segment state"));
+		recs_free(&rs);
+	}
+}
+
 /* Every single byte flipped in the covered part is caught. */
 static void t_flip_every_byte(void **st)
 {
@@ -1329,6 +1437,7 @@ int main(void)
 		cmocka_unit_test(t_states_and_descriptor),
 		cmocka_unit_test(t_verdict_descriptor),
 		cmocka_unit_test(t_resume_descriptor),
+		cmocka_unit_test(t_offer_state),
 		cmocka_unit_test(t_flip_every_byte),
 		cmocka_unit_test(t_flip_classes),
 		cmocka_unit_test(t_drop_swap_replay),

@@ -263,6 +263,8 @@ struct att_summary {
 	uint64_t checkpoints_verified;
 	uint64_t checkpoints_unsigned;
 	uint64_t checkpoints_beacon;	/* verified ones covering a beacon */
+	uint64_t anchors_state;		/* mid-chain anchors that took an
+					   offered segment state (v4) */
 	uint64_t gap_lost;		/* samples declared lost (gap) */
 	uint64_t lost_records;		/* reader-local losses declared */
 	uint32_t events;		/* ATT_EV_* */
@@ -419,6 +421,24 @@ int att_verifier_resume_descriptor(struct att_verifier *v, uint32_t stream,
 				   uint64_t seq,
 				   const struct attestio_descriptor *d,
 				   size_t len);
+
+/*
+ * Offer the segment state of @stream where its chain will be anchored
+ * mid-way (record format v4): the stream's descriptor record @desc and
+ * the newest calib record after it in its segment @calib (NULL: none),
+ * raw as /dev/attestio returned them.  When the verifier anchors the
+ * stream at a checkpoint whose signed head commits to exactly this state
+ * (SHA-256 of these records, uapi "state"), the records after that head
+ * are decoded with this descriptor and calibration, as if the chain had
+ * been followed from the descriptor; otherwise the offer is ignored and
+ * the segment stays unknown (samples give no values).  Nothing needs to
+ * be trusted: a wrong offer never matches a signed state.  One per stream
+ * (the last call wins).  0, or ATT_EINVAL for records that do not
+ * validate or do not belong together, ATT_ENOMEM.
+ */
+int att_verifier_offer_state(struct att_verifier *v, uint32_t stream,
+			     const uint8_t *desc, size_t dlen,
+			     const uint8_t *calib, size_t clen);
 
 /*
  * Channel @ch of @scan as an SI value using descriptor @d: sign/realbits/

@@ -17,6 +17,9 @@
 
 #include "sim.h"
 
+_Static_assert(sizeof(((struct att_sim_chain *)0)->st) ==
+	       sizeof(struct attestio_seg_state), "sim.h: seg state size");
+
 void att_sim_chain_init(struct att_sim_chain *s, uint64_t instance,
 			uint32_t id, uint32_t gen)
 {
@@ -40,6 +43,8 @@ int att_sim_finish(struct att_sim_chain *s, uint8_t *rec, uint16_t type,
 	if (attestio_rec_validate(rec, len, &chk))
 		return -1;
 	attestio_chain_extend(s->head, rec, len);
+	attestio_seg_state_note((struct attestio_seg_state *)s->st, type, rec,
+				len);
 	s->seq++;
 	return 0;
 }
@@ -184,6 +189,8 @@ int att_sim_cp_prepare(struct att_sim_cp *cp, struct att_sim_chain **ss, int ns,
 		heads[i].generation = cpu_to_le32(ss[i]->gen);
 		heads[i].seq = cpu_to_le64(ss[i]->seq - 1);
 		memcpy(heads[i].head, ss[i]->head, 32);
+		attestio_seg_state_digest(heads[i].state,
+					  (const struct attestio_seg_state *)ss[i]->st);
 	}
 	if (q->beacon)
 		memcpy(cp->beacon, q->beacon, sizeof(cp->beacon));

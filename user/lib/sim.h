@@ -29,6 +29,8 @@ struct att_sim_chain {
 	uint32_t gen;		/* generation: in the genesis and heads */
 	uint64_t seq;
 	uint8_t head[32];
+	uint8_t st[64];		/* struct attestio_seg_state: what the head
+				 * commits to besides the records (v4) */
 	uint32_t segment;
 };
 
@@ -54,7 +56,7 @@ struct att_sim_cp {
 	uint32_t status, pcr_mask;
 	uint16_t nheads;
 	uint8_t beacon[32];	/* all zero: none */
-	uint8_t heads[64 * 48];	/* struct attestio_cp_head[nheads] */
+	uint8_t heads[64 * 80];	/* struct attestio_cp_head[nheads] */
 	uint8_t attest[1024], sig[1024];
 	size_t alen, slen;
 	uint32_t heads_off, attest_off, sig_off;

@@ -243,9 +243,39 @@ static int att_map_add(struct att_verifier *v, struct att_vstream *s,
 	e->ds = s->ds;
 	if (e->ds)
 		e->ds->ref++;
+	e->closed = s->seg_known && !s->seg_open;
+	e->sknown = e->closed ||
+		    (s->seg_known && s->ds && s->ds->have_state && !s->seg_hint);
 	if (unsig)
 		s->unsig_n = s->map.n;
 	return 0;
+}
+
+/* The state digest (v4) of no open segment: all-zero hashes. */
+static void att_state_none(uint8_t out[ATTESTIO_HASH_LEN])
+{
+	static const struct attestio_seg_state none;
+
+	attestio_seg_state_digest(out, &none);
+}
+
+/*
+ * The segment state after chained record @seq, when the verifier knows it
+ * (it followed the segment's descriptor and calib records, or took them
+ * from a signed head); false otherwise.
+ */
+static bool att_state_at(struct att_vstream *s, uint64_t seq,
+			 uint8_t out[ATTESTIO_HASH_LEN])
+{
+	const struct att_hent *e = att_map_find(s, seq);
+
+	if (!e || !e->sknown)
+		return false;
+	if (e->closed)
+		att_state_none(out);
+	else
+		memcpy(out, e->ds->state, ATTESTIO_HASH_LEN);
+	return true;
 }
 
 /* ---------------------------------------------- records while unanchored --- */
@@ -497,6 +527,7 @@ static void att_cp_decode(const uint8_t *rec, struct att_cp *c)
 	c->hseq = le64_to_cpu(c->heads[c->self].seq);
 	c->hgen = le32_to_cpu(c->heads[c->self].generation);
 	c->hhead = c->heads[c->self].head;
+	c->hstate = c->heads[c->self].state;
 }
 
 /*
@@ -644,6 +675,11 @@ static int att_checkpoint(struct att_verifier *v, struct att_vstream *s,
 					"head after seq %llu differs from the recomputed chain (a record up to seq %llu was altered, dropped or reordered)",
 					(unsigned long long)c->hseq,
 					(unsigned long long)c->hseq);
+		if (att_state_at(s, c->hseq, digest) &&
+		    memcmp(digest, c->hstate, ATTESTIO_HASH_LEN))
+			return att_rerr(err, ATT_ECHAIN, ri->stream, ri->seq,
+					"segment state after seq %llu differs from the chain's descriptor and calib records",
+					(unsigned long long)c->hseq);
 		if (s->have_epoch && c->epoch <= s->last_epoch)
 			return att_rerr(err, ATT_EREPLAY, ri->stream, ri->seq,
 					"checkpoint epoch %llu is not after this stream's previous checkpoint epoch %llu",
@@ -721,16 +757,58 @@ static struct att_dsnap *att_dsnap_new(const void *d, size_t n)
 		return NULL;
 	p->ref = 1;
 	p->len = n;
+	p->have_state = false;
+	memset(&p->seg, 0, sizeof(p->seg));
+	memset(p->state, 0, sizeof(p->state));
 	memcpy(att_dsnap_desc(p), d, n);
 	return p;
+}
+
+/* A descriptor record's snapshot with its segment state (v4). */
+static struct att_dsnap *att_dsnap_rec(const uint8_t *rec)
+{
+	const struct attestio_rec_hdr *h = (const void *)rec;
+	const struct attestio_descriptor *d = (const void *)(rec + ATTESTIO_HDR_LEN);
+	struct att_dsnap *p = att_dsnap_new(d, sizeof(*d) +
+					    le16_to_cpu(d->nchannels) *
+					    sizeof(struct attestio_channel));
+
+	if (!p)
+		return NULL;
+	attestio_seg_state_note(&p->seg, ATTESTIO_REC_DESCRIPTOR, rec,
+				le32_to_cpu(h->len));
+	attestio_seg_state_digest(p->state, &p->seg);
+	p->have_state = true;
+	return p;
+}
+
+/* Apply calib record @rec (checked against @p's descriptor) to @p. */
+static void att_dsnap_calib(struct att_dsnap *p, const uint8_t *rec)
+{
+	const struct attestio_rec_hdr *h = (const void *)rec;
+	const struct attestio_calib *cal = (const void *)(rec + ATTESTIO_HDR_LEN);
+	const struct attestio_calib_chan *cc = (const void *)(cal + 1);
+	struct attestio_descriptor *sd = att_dsnap_desc(p);
+
+	for (unsigned int i = 0; i < le16_to_cpu(cal->nchannels); i++) {
+		sd->chan[i].scale_type = cc[i].scale_type;
+		sd->chan[i].scale_val = cc[i].scale_val;
+		sd->chan[i].scale_val2 = cc[i].scale_val2;
+		sd->chan[i].offset_type = cc[i].offset_type;
+		sd->chan[i].offset_val = cc[i].offset_val;
+		sd->chan[i].offset_val2 = cc[i].offset_val2;
+	}
+	if (p->have_state) {
+		attestio_seg_state_note(&p->seg, ATTESTIO_REC_CALIB, rec,
+					le32_to_cpu(h->len));
+		attestio_seg_state_digest(p->state, &p->seg);
+	}
 }
 
 static int att_set_desc(struct att_vstream *s, const uint8_t *rec)
 {
 	const struct attestio_descriptor *d = (const void *)(rec + ATTESTIO_HDR_LEN);
-	size_t n = sizeof(*d) + le16_to_cpu(d->nchannels) *
-		   sizeof(struct attestio_channel);
-	struct att_dsnap *copy = att_dsnap_new(d, n);
+	struct att_dsnap *copy = att_dsnap_rec(rec);
 
 	if (!copy)
 		return -1;
@@ -755,9 +833,7 @@ static int att_content(struct att_vstream *s, const uint8_t *rec,
 	const struct attestio_sample *smp = p;
 	const struct attestio_detach *det = p;
 	const struct attestio_calib *cal = p;
-	const struct attestio_calib_chan *cc = (const void *)(cal + 1);
 	struct attestio_descriptor *sd = att_dsnap_desc(s->ds);
-	unsigned int i;
 
 	switch (ri->type) {
 	case ATTESTIO_REC_DESCRIPTOR:
@@ -829,18 +905,12 @@ static int att_content(struct att_vstream *s, const uint8_t *rec,
 				return att_rerr(err, ATT_ENOMEM, ri->stream,
 						ri->seq,
 						"out of memory for the calibration");
+			copy->have_state = s->ds->have_state;
+			copy->seg = s->ds->seg;
 			att_dsnap_put(s->ds);
 			s->ds = copy;
-			sd = att_dsnap_desc(copy);
 		}
-		for (i = 0; i < le16_to_cpu(cal->nchannels); i++) {
-			sd->chan[i].scale_type = cc[i].scale_type;
-			sd->chan[i].scale_val = cc[i].scale_val;
-			sd->chan[i].scale_val2 = cc[i].scale_val2;
-			sd->chan[i].offset_type = cc[i].offset_type;
-			sd->chan[i].offset_val = cc[i].offset_val;
-			sd->chan[i].offset_val2 = cc[i].offset_val2;
-		}
+		att_dsnap_calib(s->ds, rec);
 		return 0;
 	}
 	return 0;
@@ -1046,6 +1116,22 @@ static int att_anchor(struct att_verifier *v, struct att_vstream *s,
 	s->anchored_once = true;
 	s->state = ATT_S_CHAINED;
 	/*
+	 * v4: the signed head commits to the segment state in force there:
+	 * an offered descriptor (and calib) that hashes to it is the one
+	 * the records after the head were chained under.  (No open segment
+	 * says no more than "a descriptor comes next": its segment number
+	 * is not in the state, so the segment stays unknown.)
+	 */
+	if (s->offer && !memcmp(s->offer->state, c->hstate, ATTESTIO_HASH_LEN)) {
+		s->ds = s->offer;
+		s->ds->ref++;
+		s->seg_known = true;
+		s->seg_open = true;
+		s->seg_hint = false;
+		s->segment = le32_to_cpu(att_dsnap_desc(s->ds)->segment);
+		v->sum.anchors_state++;
+	}
+	/*
 	 * Anchored at the checkpoint a resume hint names: its descriptor
 	 * was in force when the buffered records after its head (appended
 	 * while it was quoted) were chained, so they take it too; set in
@@ -1054,7 +1140,7 @@ static int att_anchor(struct att_verifier *v, struct att_vstream *s,
 	 * descriptor, calib): then the hint is what they made of it, and
 	 * they are chained as when the chain is met mid-segment.
 	 */
-	if (att_buf_plain(s))
+	if (!s->ds && att_buf_plain(s))
 		att_take_hint(s, ri->seq);
 	memcpy(s->head, c->hhead, ATTESTIO_HASH_LEN);
 	s->have_last_cov = true;
@@ -1555,6 +1641,7 @@ void att_verifier_free(struct att_verifier *v)
 		vring_free(&s->map);
 		att_dsnap_put(s->ds);
 		att_dsnap_put(s->hint);
+		att_dsnap_put(s->offer);
 	}
 	att_state_free(v);
 	free(v->scratch);
@@ -1646,6 +1733,38 @@ int att_verifier_resume_descriptor(struct att_verifier *v, uint32_t stream,
 	s->hint_instance = instance;
 	s->hint_gen = generation;
 	s->hint_seq = seq;
+	return 0;
+}
+
+int att_verifier_offer_state(struct att_verifier *v, uint32_t stream,
+			     const uint8_t *desc, size_t dlen,
+			     const uint8_t *calib, size_t clen)
+{
+	const struct attestio_descriptor *d;
+	const struct attestio_calib *cal;
+	struct attestio_rec_info di, ci;
+	struct att_dsnap *p;
+
+	if (!v || !desc || stream >= ATTESTIO_MAX_STREAMS ||
+	    attestio_rec_validate(desc, dlen, &di) || di.len != dlen ||
+	    di.type != ATTESTIO_REC_DESCRIPTOR || di.stream != stream)
+		return ATT_EINVAL;
+	d = (const void *)(desc + ATTESTIO_HDR_LEN);
+	if (calib) {
+		cal = (const void *)(calib + ATTESTIO_HDR_LEN);
+		if (attestio_rec_validate(calib, clen, &ci) || ci.len != clen ||
+		    ci.type != ATTESTIO_REC_CALIB || ci.stream != stream ||
+		    ci.seq <= di.seq || cal->segment != d->segment ||
+		    cal->nchannels != d->nchannels)
+			return ATT_EINVAL;
+	}
+	p = att_dsnap_rec(desc);
+	if (!p)
+		return ATT_ENOMEM;
+	if (calib)
+		att_dsnap_calib(p, calib);
+	att_dsnap_put(v->s[stream].offer);
+	v->s[stream].offer = p;
 	return 0;
 }
 

@@ -23,6 +23,14 @@
 struct att_dsnap {
 	size_t ref;
 	size_t len;
+	/*
+	 * v4: the segment state while it is in force: the hashes of its
+	 * descriptor and newest calib record, and their state digest; not
+	 * known for a resume hint (a descriptor without its records).
+	 */
+	bool have_state;
+	struct attestio_seg_state seg;
+	uint8_t state[ATTESTIO_HASH_LEN];
 };
 
 static inline struct attestio_descriptor *att_dsnap_desc(struct att_dsnap *p)
@@ -37,6 +45,8 @@ struct att_hent {
 	uint16_t type;
 	uint8_t done;		/* its final verdict was given */
 	uint8_t unsig;		/* an unsigned checkpoint covers it */
+	uint8_t closed;		/* the segment is detached after it */
+	uint8_t sknown;		/* the segment state after it is known */
 	struct att_dsnap *ds;	/* descriptor in force there (a reference) */
 };
 
@@ -103,6 +113,9 @@ struct att_vstream {
 	struct att_dsnap *hint;
 	uint64_t hint_instance, hint_seq;
 	uint32_t hint_gen;
+	/* att_verifier_offer_state(): a descriptor (and calib) a signed
+	 * head's state may show in force where the chain is anchored */
+	struct att_dsnap *offer;
 
 	struct vring map;		/* struct att_hent, contiguous seqs */
 	size_t unsig_n;			/* map[0..unsig_n) unsigned-covered */
@@ -139,6 +152,7 @@ struct att_cp {
 	uint64_t epoch, instance, hseq;
 	uint32_t hgen;			/* heads[self].generation */
 	const uint8_t *hhead;
+	const uint8_t *hstate;		/* heads[self].state (v4) */
 };
 
 /* State file contents (verify_state.c). */

@@ -392,12 +392,18 @@ int oracle_bundle_device_item(const struct oracle_bundle_dev *d, uint8_t *buf,
 			      size_t cap, size_t *len)
 {
 	struct cw w = { .buf = buf, .cap = buf ? cap : 0 };
+	bool states = false;
 
 	if (d->nboots > ORACLE_BUNDLE_BOOTS_MAX ||
 	    d->nchains > ORACLE_BUNDLE_CHAINS_MAX ||
 	    d->nexcl > ORACLE_BUNDLE_EXCL_MAX)
 		return -EINVAL;
-	cw_map(&w, d->nexcl ? 13 : 12);
+	for (size_t i = 0; i < d->nchains; i++) {
+		if (d->chains[i].state_len > ORACLE_BUNDLE_STATE_MAX)
+			return -EINVAL;
+		states |= d->chains[i].state_len != 0;
+	}
+	cw_map(&w, 12 + (d->nexcl != 0) + states);
 	cw_uint(&w, 1);
 	cw_uint(&w, OBI_DEVICE);
 	cw_uint(&w, 2);
@@ -438,6 +444,12 @@ int oracle_bundle_device_item(const struct oracle_bundle_dev *d, uint8_t *buf,
 			cw_uint(&w, d->excl[i].seq);
 			cw_uint(&w, d->excl[i].why);
 		}
+	}
+	if (states) {
+		cw_uint(&w, 14);
+		cw_array(&w, d->nchains);
+		for (size_t i = 0; i < d->nchains; i++)
+			cw_bytes(&w, d->chains[i].state, d->chains[i].state_len);
 	}
 	return done(&w, len);
 }
@@ -520,12 +532,15 @@ static void parse_config(struct cr *r, struct oracle_bundle *b)
 	st->pending_count = (uint32_t)cr_max(r, UINT32_MAX);
 }
 
+static void parse_states(struct cr *r, struct oracle_bundle_dev *d);
+static void parse_excl(struct cr *r, struct oracle_bundle_dev *d);
+
 static void parse_device(struct cr *r, struct oracle_bundle_dev *d)
 {
-	uint64_t keys = cr_count(r, 5, 13);
+	uint64_t keys = cr_count(r, 5, 14), key = 12;
 
 	if (keys < 12 && !r->why)
-		r->why = "device item: not a map of 12 or 13";
+		r->why = "device item: not a map of 12 to 14";
 	cr_key(r, 1);
 	if (cr_uint(r) != OBI_DEVICE && !r->why)
 		r->why = "items after the first must be device items";
@@ -563,10 +578,43 @@ static void parse_device(struct cr *r, struct oracle_bundle_dev *d)
 	d->nchains = cr_count(r, 4, ORACLE_BUNDLE_CHAINS_MAX);
 	for (size_t i = 0; i < d->nchains && !r->why; i++)
 		d->chains[i].recs = cr_bstr(r, ORACLE_BUNDLE_MAX, &d->chains[i].len);
-	if (keys != 13 || r->why)
-		return;
-	/* the node's exclusions: [chain, seq, why], ascending, unique */
-	cr_key(r, 13);
+	/* the optional keys, ascending: 13 exclusions, 14 segment states */
+	for (uint64_t k = 12; k < keys && !r->why; k++) {
+		uint64_t next = cr_uint(r);
+
+		if (next <= key || next > 14) {
+			if (!r->why)
+				r->why = "device item: keys after 12 are not 13 then 14";
+			return;
+		}
+		key = next;
+		if (key == 13)
+			parse_excl(r, d);
+		else
+			parse_states(r, d);
+	}
+}
+
+/* Key 14: per chain, empty or its descriptor and calib records; not all
+ * empty (then the key is left out). */
+static void parse_states(struct cr *r, struct oracle_bundle_dev *d)
+{
+	bool any = false;
+
+	if (cr_count(r, 4, ORACLE_BUNDLE_CHAINS_MAX) != d->nchains && !r->why)
+		r->why = "device item: segment states are not one per chain";
+	for (size_t i = 0; i < d->nchains && !r->why; i++) {
+		d->chains[i].state = cr_bstr(r, ORACLE_BUNDLE_STATE_MAX,
+					     &d->chains[i].state_len);
+		any |= d->chains[i].state_len != 0;
+	}
+	if (!any && !r->why)
+		r->why = "device item: empty segment states";
+}
+
+/* Key 13: the node's exclusions: [chain, seq, why], ascending, unique. */
+static void parse_excl(struct cr *r, struct oracle_bundle_dev *d)
+{
 	d->nexcl = cr_count(r, 4, ORACLE_BUNDLE_EXCL_MAX);
 	if (!d->nexcl || r->why) {
 		if (!r->why)

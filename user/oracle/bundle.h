@@ -117,7 +117,13 @@ struct oracle_bundle_boot {
 struct oracle_bundle_chain {
 	const uint8_t *recs;		/* raw records, concatenated, seq order */
 	size_t len;
+	/* v4: where the chain starts at a signed head, the segment state in
+	 * force there: its descriptor record, then its newest calib record
+	 * if any, raw (len 0: none; key 14) */
+	const uint8_t *state;
+	size_t state_len;
 };
+#define ORACLE_BUNDLE_STATE_MAX	(2 * 16384)	/* two records at most */
 
 /* A sample of a bundled chain whose readings the node did not keep for a
  * reason only the node can judge (protocol.md "Evidence bundle", key 13). */

@@ -271,6 +271,25 @@ static int dup_reading(const struct vdev *x, uint64_t *seq)
 	return ret;
 }
 
+/* The segment state of a bundled chain (@st: a descriptor record, then
+ * optionally a calib record) offered to @v; ATT_EINVAL if malformed. */
+static int offer_state(struct att_verifier *v, uint32_t stream,
+		       const uint8_t *st, size_t len)
+{
+	struct attestio_rec_hdr h;
+	size_t dlen;
+
+	if (len < sizeof(h))
+		return ATT_EINVAL;
+	memcpy(&h, st, sizeof(h));
+	dlen = le32toh(h.len);
+	if (dlen < sizeof(h) || dlen > len)
+		return ATT_EINVAL;
+	return att_verifier_offer_state(v, stream, st, dlen,
+					dlen < len ? st + dlen : NULL,
+					len - dlen);
+}
+
 /* Verify device @i's chains; its round input into *in.  0 or -EBADMSG. */
 static int verify_dev(const struct oracle_bundle_dev *d, size_t i,
 		      const struct oracle_cfg *cfg, const struct bmap *bm,
@@ -425,6 +444,25 @@ static int verify_dev(const struct oracle_bundle_dev *d, size_t i,
 		if (!x.v) {
 			ret = -ENOMEM;
 			goto out;
+		}
+		/* v4: a chain that starts at a signed head carries the
+		 * segment state in force there; the verifier takes it only
+		 * if that head commits to it */
+		if (d->chains[c].state_len) {
+			int r = offer_state(x.v, d->stream, d->chains[c].state,
+					    d->chains[c].state_len);
+
+			if (r) {
+				att_verifier_free(x.v);
+				if (r == ATT_ENOMEM) {
+					ret = -ENOMEM;
+					goto out;
+				}
+				fail(res, "device %zu chain %zu: its segment state is not "
+				     "a descriptor record and a calib record of the "
+				     "device's stream", i, c);
+				goto out;
+			}
 		}
 		while (left) {
 			struct attestio_rec_hdr h;

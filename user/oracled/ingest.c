@@ -113,6 +113,18 @@ struct gw {
 	uint64_t held_since, held_inst, held_seq;
 	uint32_t held_stream;
 	bool held_timed_out;	/* quarantined for it; still held */
+	/* record format v4: per stream, the newest descriptor record and
+	 * calib record after it the verifier was fed (NULL until a stream
+	 * has one), offered to it: when a hole unanchors the stream, the
+	 * next checkpoint anchors it again, and if its signed head commits
+	 * to this state the samples after it give readings at once instead
+	 * of after the next descriptor (review 7: possibly never) */
+	struct segrec *seg;	/* [ATTESTIO_MAX_STREAMS] */
+};
+
+struct segrec {
+	uint8_t *desc, *cal;
+	uint32_t dlen, clen;
 };
 
 struct ingest {
@@ -804,6 +816,79 @@ static bool must_hold(struct gw *g, const uint8_t *rec, uint32_t len)
 	return true;
 }
 
+/* Offer stream @k's remembered segment state to the verifier. */
+static void seg_offer(struct gw *g, uint32_t k)
+{
+	struct segrec *r = &g->seg[k];
+
+	if (r->desc && att_verifier_offer_state(g->v, k, r->desc, r->dlen, r->cal,
+						r->clen) && r->cal) {
+		/* a calib that does not fit the descriptor: without it */
+		free(r->cal);
+		r->cal = NULL;
+		r->clen = 0;
+		att_verifier_offer_state(g->v, k, r->desc, r->dlen, NULL, 0);
+	}
+}
+
+/*
+ * Remember @rec if it is a descriptor or calib record, and offer the
+ * stream's segment state (a wrong one, from a gateway that lies, never
+ * matches a signed state: it costs that gateway its own readings).
+ */
+static void seg_note(struct gw *g, const uint8_t *rec, size_t len)
+{
+	struct attestio_rec_hdr h;
+	struct segrec *r;
+	uint16_t type;
+	uint32_t k;
+	uint8_t *p;
+
+	if (len < sizeof(h))
+		return;
+	memcpy(&h, rec, sizeof(h));
+	type = le16toh(h.type);
+	k = le32toh(h.stream);
+	if ((type != ATTESTIO_REC_DESCRIPTOR && type != ATTESTIO_REC_CALIB) ||
+	    k >= ATTESTIO_MAX_STREAMS || le32toh(h.len) != len)
+		return;
+	if (!g->seg) {
+		g->seg = calloc(ATTESTIO_MAX_STREAMS, sizeof(*g->seg));
+		if (!g->seg)
+			return;
+	}
+	r = &g->seg[k];
+	if (type == ATTESTIO_REC_CALIB && !r->desc)
+		return;
+	p = malloc(len);
+	if (!p)
+		return;
+	memcpy(p, rec, len);
+	if (type == ATTESTIO_REC_DESCRIPTOR) {
+		free(r->desc);
+		r->desc = p;
+		r->dlen = (uint32_t)len;
+		free(r->cal);
+		r->cal = NULL;
+		r->clen = 0;
+	} else {
+		free(r->cal);
+		r->cal = p;
+		r->clen = (uint32_t)len;
+	}
+	seg_offer(g, k);
+}
+
+static void seg_free(struct gw *g)
+{
+	for (int k = 0; g->seg && k < ATTESTIO_MAX_STREAMS; k++) {
+		free(g->seg[k].desc);
+		free(g->seg[k].cal);
+	}
+	free(g->seg);
+	g->seg = NULL;
+}
+
 /*
  * Feed one record to the verifier, unless a checkpoint is held: then it
  * waits in the store (@rowid: its row; 0 for records that have none) and
@@ -825,6 +910,7 @@ static void feed(struct gw *g, const uint8_t *rec, uint32_t len, int64_t rowid)
 		return;
 	}
 	memset(&g->last, 0, sizeof(g->last));
+	seg_note(g, rec, len);
 	att_verifier_feed(g->v, rec, len, NULL, &g->last);
 }
 
@@ -1796,6 +1882,36 @@ static int resume(struct ingest *in, struct gw *g)
 					       sqlite3_column_blob(st, 4),
 					       (size_t)sqlite3_column_bytes(st, 4));
 	sqlite3_finalize(st);
+	/* v4: each stream's latest chain's segment state, as stored */
+	seg_free(g);
+	for (int k = 0; k < ATTESTIO_MAX_STREAMS; k++) {
+		const struct chain *c = g->cur[k] < 0 ? NULL : &g->ch[g->cur[k]];
+		uint8_t *state;
+		size_t slen;
+		int r;
+
+		if (!c)
+			continue;
+		r = store_seg_state(in->s, id, (int64_t)c->instance, (uint32_t)k,
+				    c->gen, INT64_MAX, &state, &slen);
+		if (r == -ENOMEM || r == -EIO)
+			return r;
+		if (r || slen < sizeof(struct attestio_rec_hdr)) {
+			free(state);
+			continue;
+		}
+		{
+			struct attestio_rec_hdr h;
+			size_t dlen;
+
+			memcpy(&h, state, sizeof(h));
+			dlen = le32toh(h.len);
+			seg_note(g, state, dlen);
+			if (dlen < slen)
+				seg_note(g, state + dlen, slen - dlen);
+		}
+		free(state);
+	}
 	/* Records not acked: back in the queue, final if they have a verdict. */
 	for (size_t i = 0; i < g->nch; i++) {
 		struct chain *c = &g->ch[i];
@@ -1912,6 +2028,7 @@ int ingest_admit(struct ingest *in, const char *gwid)
 	/* a new AK (rotation): start over from what is stored */
 	att_verifier_free(g->v);
 	g->v = NULL;
+	seg_free(g);
 	for (size_t k = 0; k < g->nboot; k++)
 		att_boot_free(g->boot[k]);
 	memset(g->boot, 0, sizeof(g->boot));
@@ -2015,6 +2132,7 @@ void ingest_fini(struct ingest *in)
 		return;
 	for (int i = 0; i < in->ngw; i++) {
 		att_verifier_free(in->gw[i].v);
+		seg_free(&in->gw[i]);
 		for (size_t k = 0; k < in->gw[i].nboot; k++)
 			att_boot_free(in->gw[i].boot[k]);
 		for (size_t k = 0; k < in->gw[i].nch; k++)

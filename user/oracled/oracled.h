@@ -163,7 +163,7 @@ void config_nodes_sql(const struct od_config *c, char buf[OD_NODES_SQL_LEN]);
 
 /* ------------------------------------------------------------- store --- */
 
-#define STORE_SCHEMA	12
+#define STORE_SCHEMA	13
 #define STORE_REP_HIST	200	/* rounds of reputation history kept */
 
 struct store {
@@ -198,6 +198,17 @@ int store_group_end(struct store *s);
 void store_audit(struct store *s, const char *event, const char *subject,
 		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 sqlite3_stmt *store_prep(struct store *s, const char *sql);
+/*
+ * The segment state (record format v4) of chain (@gw, @instance, @stream,
+ * @gen) after its record @upto, from the stored records: *@out (malloc'd,
+ * *@len bytes) gets the descriptor record of the segment then open and
+ * its newest calib record up to @upto, if any; *@len 0 when no segment
+ * is open there (a detach).  -ENOENT when the descriptor is not stored
+ * (pruned, or before the node joined), -ENOMEM, -EIO.
+ */
+int store_seg_state(struct store *s, const char *gw, int64_t instance,
+		    uint32_t stream, int64_t gen, int64_t upto, uint8_t **out,
+		    size_t *len);
 
 /* ---------------------------------------------------------- registry --- */
 

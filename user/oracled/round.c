@@ -91,6 +91,7 @@ static int bvals_add(struct bvals *b, const void *v)
  * newest one (@seq; it covers up to @cov), go into the bundle. */
 struct used {
 	int64_t instance, gen, seq, from, upto, cov;
+	int64_t min;		/* the oldest reading used */
 };
 
 /* use()'s lookups, gw and stream bound: the last resync point at or
@@ -116,6 +117,7 @@ struct dev {
 	bool have;
 	uint64_t stale;		/* readings of the window not counted: their
 				   checkpoint covers a stale beacon */
+	int64_t t0, t1;		/* the round window (ns) */
 	struct rbeacon *rb;	/* the known beacons of the readings gather()
 				   classified, consecutive repeats merged */
 	size_t nrb, caprb;
@@ -294,6 +296,8 @@ static bool use(struct dev *d, sqlite3_stmt *st, const struct segq *q)
 	if (u && seq <= u->cov) {	/* its checkpoint covers it */
 		if (seq > u->seq)
 			u->seq = seq;
+		if (seq < u->min)
+			u->min = seq;
 		return true;
 	}
 	if (!u && d->nused == ORACLE_BUNDLE_CHAINS_MAX)
@@ -302,9 +306,12 @@ static bool use(struct dev *d, sqlite3_stmt *st, const struct segq *q)
 	if (!covering(q->cp, inst, gen, seq, end, &upto, &cov))
 		return false;
 	if (!u) {
-		d->used[d->nused++] = (struct used){ inst, gen, seq, from, upto, cov };
+		d->used[d->nused++] = (struct used){ inst, gen, seq, from, upto, cov,
+						     seq };
 		return true;
 	}
+	if (seq < u->min)
+		u->min = seq;
 	if (seq > u->seq) {
 		u->seq = seq;
 		if (upto > u->upto) {
@@ -384,6 +391,8 @@ static int gather(struct round *rd, const struct od_feed_conf *f, size_t i,
 	d->in.tier = (uint8_t)registry_tier(g);
 	d->in.reputation = reputation(rd, d->in.device);
 	d->fs = fs;
+	d->t0 = t0;
+	d->t1 = t1;
 	d->nused = 0;
 	d->nrb = 0;
 	/* column 5: the earliest round of the reading's beacon among the
@@ -514,6 +523,124 @@ static int concat(sqlite3_stmt *st, uint8_t **buf, size_t *len)
 }
 
 /*
+ * Record format v4: chain segment @u of gateway @gw's stream @stream need
+ * not start at its resync point.  The newest verified checkpoint of the
+ * stream's own before the chain's oldest reading in the round's window
+ * (or the older reading used when the window has none) signs the head
+ * after some record S0 and the segment state there; the segment then starts at S0 + 1
+ * and @state gets that state's records (the descriptor in force and its
+ * newest calib record, as stored), so bundles stay as long as the round,
+ * not the chain (protocol.md, key 14).  Nothing found (no such checkpoint,
+ * or the descriptor is no longer stored): @u and @state stay as they are.
+ * A head after a detach needs no state: the next descriptor follows.
+ */
+/* 1 if a verified sample of segment @u after @s0 up to u->upto has no
+ * reading of @d's channel and no exclusion, 0 if none, -EIO. */
+static int undecoded(struct round *rd, const char *gw, const struct dev *d,
+		     const struct used *u, int64_t s0)
+{
+	sqlite3_stmt *q = store_prep(rd->s, "SELECT 1 FROM rec r WHERE r.gw=?1 "
+				     "AND r.instance=?2 AND r.stream=?3 AND "
+				     "r.gen=?4 AND r.seq>?5 AND r.seq<=?6 AND "
+				     "r.type=?7 AND r.state=?8 AND NOT EXISTS "
+				     "(SELECT 1 FROM reading x WHERE x.gw=?1 AND "
+				     "x.stream=?3 AND x.channel=?9 AND "
+				     "x.instance=?2 AND x.gen=?4 AND x.seq=r.seq) "
+				     "AND NOT EXISTS (SELECT 1 FROM excluded e "
+				     "WHERE e.gw=?1 AND e.instance=?2 AND "
+				     "e.stream=?3 AND e.gen=?4 AND e.seq=r.seq) "
+				     "LIMIT 1");
+	int ret;
+
+	if (!q)
+		return -EIO;
+	sqlite3_bind_text(q, 1, gw, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, u->instance);
+	sqlite3_bind_int64(q, 3, d->fs->stream);
+	sqlite3_bind_int64(q, 4, u->gen);
+	sqlite3_bind_int64(q, 5, s0);
+	sqlite3_bind_int64(q, 6, u->upto);
+	sqlite3_bind_int(q, 7, ATTESTIO_REC_SAMPLE);
+	sqlite3_bind_int(q, 8, ATT_REC_VERIFIED);
+	sqlite3_bind_int64(q, 9, d->fs->channel);
+	ret = sqlite3_step(q);
+	sqlite3_finalize(q);
+	return ret == SQLITE_ROW ? 1 : ret == SQLITE_DONE ? 0 : -EIO;
+}
+
+static int seg_start(struct round *rd, const char *gw, const struct dev *d,
+		     struct used *u, uint8_t **state, size_t *slen)
+{
+	/* the chain's oldest reading of the window, counted or not (stale
+	 * ones too: the verifier must see them to leave them out) */
+	sqlite3_stmt *wq = store_prep(rd->s, "SELECT min(seq) FROM reading WHERE "
+				      "gw=? AND stream=? AND channel=? AND "
+				      "time_ns>=? AND time_ns<? AND instance=? "
+				      "AND gen=? AND seq>=?");
+	/* walks back from there to the checkpoint before it: about an
+	 * epoch of records */
+	sqlite3_stmt *cq = store_prep(rd->s, "SELECT data FROM rec WHERE gw=? AND "
+				      "instance=? AND stream=? AND gen=? AND seq<? "
+				      "AND seq>=? AND type=? AND state=? ORDER BY "
+				      "seq DESC LIMIT 1");
+	uint32_t stream = d->fs->stream;
+	int64_t s0 = -1, min = u->min;
+	int ret;
+
+	if (!cq || !wq) {
+		sqlite3_finalize(wq);
+		sqlite3_finalize(cq);
+		return -EIO;
+	}
+	sqlite3_bind_text(wq, 1, gw, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(wq, 2, stream);
+	sqlite3_bind_int64(wq, 3, d->fs->channel);
+	sqlite3_bind_int64(wq, 4, d->t0);
+	sqlite3_bind_int64(wq, 5, d->t1);
+	sqlite3_bind_int64(wq, 6, u->instance);
+	sqlite3_bind_int64(wq, 7, u->gen);
+	sqlite3_bind_int64(wq, 8, u->from < 0 ? 0 : u->from);
+	if (sqlite3_step(wq) == SQLITE_ROW &&
+	    sqlite3_column_type(wq, 0) != SQLITE_NULL &&
+	    sqlite3_column_int64(wq, 0) < min)
+		min = sqlite3_column_int64(wq, 0);
+	sqlite3_finalize(wq);
+	sqlite3_bind_text(cq, 1, gw, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(cq, 2, u->instance);
+	sqlite3_bind_int64(cq, 3, stream);
+	sqlite3_bind_int64(cq, 4, u->gen);
+	sqlite3_bind_int64(cq, 5, min);
+	sqlite3_bind_int64(cq, 6, u->from < 0 ? 0 : u->from);
+	sqlite3_bind_int(cq, 7, ATTESTIO_REC_CHECKPOINT);
+	sqlite3_bind_int(cq, 8, ATT_REC_VERIFIED);
+	if (sqlite3_step(cq) == SQLITE_ROW)
+		s0 = oracle_cp_covers(sqlite3_column_blob(cq, 0),
+				      (size_t)sqlite3_column_bytes(cq, 0));
+	sqlite3_finalize(cq);
+	if (s0 < 0 || s0 + 1 <= u->from)
+		return 0;	/* no signed head inside the segment */
+	/*
+	 * The verifier must decide the node's readings: from that head on
+	 * with the state it decodes every verified sample, so the node must
+	 * have too (its own verifier may have lacked the state then: a late
+	 * join whose descriptor came afterwards).  A verified sample after
+	 * the head with neither a reading nor an exclusion (key 13): start
+	 * where the node's verifier went on from, as before v4.
+	 */
+	ret = undecoded(rd, gw, d, u, s0);
+	if (ret)
+		return ret < 0 ? ret : 0;
+	ret = store_seg_state(rd->s, gw, u->instance, stream, u->gen, s0, state,
+			      slen);
+	if (ret == -ENOENT)
+		return 0;	/* the descriptor is no longer stored */
+	if (ret)
+		return ret;
+	u->from = s0 + 1;
+	return 0;
+}
+
+/*
  * Device @d's bundle item: its gateway's AK, PCR policy and boot evidence,
  * and, for each chain segment the round used readings of, the chain's
  * stored records from the segment's resync point (use()) up to the
@@ -593,7 +720,13 @@ static int dev_item(struct round *rd, struct dev *d)
 		 * quote was taken come before it in seq but only the next
 		 * one covers them */
 		int64_t upto = d->used[i].upto;
+		uint8_t *state = NULL;
+		size_t slen = 0;
 
+		if (seg_start(rd, g->conf->id, d, &d->used[i], &state, &slen))
+			goto out;
+		c->state = state;
+		c->state_len = slen;
 		for (int q = 0; q < 3; q++) {
 			sqlite3_stmt *x = q == 2 ? ex : q ? recs : size;
 
@@ -613,6 +746,9 @@ static int dev_item(struct round *rd, struct dev *d)
 			       " too long for the evidence bundle (over %d bytes)",
 			       g->conf->id, d->fs->stream,
 			       (uint64_t)d->used[i].instance, OD_BUNDLE_CHAIN_MAX);
+			free(state);
+			c->state = NULL;
+			c->state_len = 0;
 			continue;
 		}
 		if (concat(recs, (uint8_t **)&c->recs, &c->len))
@@ -655,8 +791,11 @@ out:
 	sqlite3_finalize(size);
 	sqlite3_finalize(ex);
 	free(b->excl);
-	for (size_t i = 0; i < b->nchains; i++)
+	/* past nchains: zero, or the segment being built when it failed */
+	for (size_t i = 0; i < ORACLE_BUNDLE_CHAINS_MAX; i++) {
 		free((void *)b->chains[i].recs);
+		free((void *)b->chains[i].state);
+	}
 	for (size_t i = 0; i < ORACLE_BUNDLE_BOOTS_MAX; i++)
 		free(ev[i]);
 	free(ak);

@@ -15,6 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/attestio.h>
+
 #include "oracled.h"
 
 /* Migration N creates schema version N from N-1. */
@@ -130,7 +132,14 @@ static const char *const migrations[STORE_SCHEMA + 1] = {
 	[12] =
 	"CREATE INDEX IF NOT EXISTS gap_chain ON gap(gw, instance, stream, gen,"
 	" first);",
+	/* record format v4: the records that make a chain's segment state
+	 * (descriptor 1, detach 5, calib 8), looked up where an evidence
+	 * bundle's chain starts at a signed head (round.c, seg_start()) */
+	[13] =
+	"CREATE INDEX IF NOT EXISTS rec_state ON rec(gw, instance, stream, gen,"
+	" seq) WHERE type IN (1, 5, 8);",
 };
+
 
 sqlite3_stmt *store_prep(struct store *s, const char *sql)
 {
@@ -321,4 +330,74 @@ void store_fini(struct store *s)
 	if (s->db)
 		sqlite3_close(s->db);
 	s->db = NULL;
+}
+
+_Static_assert(ATTESTIO_REC_DESCRIPTOR == 1 && ATTESTIO_REC_DETACH == 5 &&
+	       ATTESTIO_REC_CALIB == 8, "the types of the index rec_state");
+
+int store_seg_state(struct store *s, const char *gw, int64_t instance,
+		    uint32_t stream, int64_t gen, int64_t upto, uint8_t **out,
+		    size_t *len)
+{
+	/* newest first through the partial index rec_state: the calib in
+	 * force, then its descriptor, or a detach (no segment open) */
+	sqlite3_stmt *q = store_prep(s, "SELECT type, data FROM rec WHERE gw=? "
+				     "AND instance=? AND stream=? AND gen=? AND "
+				     "seq<=? AND type IN (1, 5, 8) ORDER BY seq DESC");
+	uint8_t *desc = NULL, *cal = NULL;
+	size_t dlen = 0, clen = 0;
+	int ret = -ENOENT;
+
+	*out = NULL;
+	*len = 0;
+	if (!q)
+		return -EIO;
+	sqlite3_bind_text(q, 1, gw, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, instance);
+	sqlite3_bind_int64(q, 3, stream);
+	sqlite3_bind_int64(q, 4, gen);
+	sqlite3_bind_int64(q, 5, upto);
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		int type = sqlite3_column_int(q, 0);
+		size_t n = (size_t)sqlite3_column_bytes(q, 1);
+		uint8_t *p;
+
+		if (type == 5) {	/* detach: no segment open */
+			ret = cal ? -ENOENT : 0;	/* calib after it: malformed */
+			goto out;
+		}
+		if (type == 8 && cal)
+			continue;	/* an older calibration */
+		p = malloc(n ? n : 1);
+		if (!p) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		memcpy(p, sqlite3_column_blob(q, 1), n);
+		if (type == 8) {
+			cal = p;
+			clen = n;
+			continue;
+		}
+		desc = p;
+		dlen = n;
+		break;
+	}
+	if (!dlen)
+		goto out;
+	*out = malloc(dlen + clen);
+	if (!*out) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	memcpy(*out, desc, dlen);
+	if (clen)
+		memcpy(*out + dlen, cal, clen);
+	*len = dlen + clen;
+	ret = 0;
+out:
+	free(desc);
+	free(cal);
+	sqlite3_finalize(q);
+	return ret;
 }

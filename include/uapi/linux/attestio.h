@@ -18,7 +18,7 @@
 #include <linux/types.h>
 
 /* Version of the record format below; bumped on any incompatible change. */
-#define ATTESTIO_REC_VERSION		3
+#define ATTESTIO_REC_VERSION		4
 
 #define ATTESTIO_REC_ALIGN		8
 /* Largest record the module ever emits (checkpoints with many streams). */
@@ -42,12 +42,20 @@
  *                     struct attestio_cp_head[nheads])          (v3)
  * where beacon is the value of the oracle beacon the daemon handed to the
  * module before the epoch (ATTESTIO_IOC_SET_BEACON), all zero when none.
+ * state(n)  = SHA-256(TAG_STATE || desc[32] || calib[32])     (v4)
+ * is what a head commits to besides the records: after record n, desc is
+ * SHA-256 of the record bytes of the stream's open segment's descriptor
+ * and calib of its newest calib record (all zero when the segment has
+ * none); both are all zero before the first descriptor and after a
+ * detach.  A verifier that meets a chain mid-way takes a descriptor (and
+ * calib) as in force at a signed head only when they hash to its state.
  */
 #define ATTESTIO_TAG_LEN		16
 #define ATTESTIO_TAG_GENESIS		"attestio/genesis"
 #define ATTESTIO_TAG_CHAIN		"attestio/chain\0\0"
 #define ATTESTIO_TAG_EPOCH		"attestio/epoch\0\0"
 #define ATTESTIO_TAG_IDENTITY		"attestio/identit"
+#define ATTESTIO_TAG_STATE		"attestio/state\0\0"
 
 enum attestio_rec_type {
 	ATTESTIO_REC_DESCRIPTOR		= 1,
@@ -182,12 +190,13 @@ enum attestio_cp_status {
 	ATTESTIO_CP_DISABLED		= 5,	/* signing disabled by admin */
 };
 
-/* 48 bytes: one stream's head as covered by an epoch digest. */
+/* 80 bytes (v3: 48): one stream's head as covered by an epoch digest. */
 struct attestio_cp_head {
 	__le32 stream;
 	__le32 generation;	/* the chain's (its genesis); v2, was 0 */
 	__le64 seq;		/* last record of the stream the head covers */
 	__u8 head[ATTESTIO_HASH_LEN];
+	__u8 state[ATTESTIO_HASH_LEN];	/* v4: state(seq), see above */
 };
 
 /*

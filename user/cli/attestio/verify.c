@@ -420,6 +420,8 @@ static void json_result(const struct att_summary *s, bool ok,
 	       vr ? (unsigned long long)vr->dropped : 0ULL);
 	printf(", \"checkpoints_beacon\": %llu",
 	       (unsigned long long)s->checkpoints_beacon);
+	printf(", \"anchors_state\": %llu",
+	       (unsigned long long)s->anchors_state);
 	json_beacons(vr);
 	if (problem) {
 		printf(", \"error\": {\"code\": \"ATT_EPARSE\", \"record\": %llu, "
