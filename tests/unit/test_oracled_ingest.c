@@ -1072,6 +1072,7 @@ static void t_join_fill(void **state)
 	node_down();
 }
 
+
 /*
  * Review 4 M2: a late node joins a chain the other nodes keep acked.  It
  * first sees stream 0 at 5..7; the gateway, acked by a quorum of other
@@ -2034,6 +2035,74 @@ static void t_gap_resume_state(void **state)
 }
 
 static bool restart_no, restart_yes = true;
+
+/*
+ * Review of v4 (HIGH), at the node: after a declared hole (5) a gateway
+ * sends a descriptor of its own (scale 100) and, in place of a record a
+ * quote does not cover (11, appended while the TPM quoted), an unsigned
+ * checkpoint with the genuine head after 5 and that descriptor's state;
+ * a genuine detach and re-attach (7, 8) come before the next signed head.
+ * The node's verifier anchored at the forged checkpoint took the state
+ * and stored sample 6 as 235 instead of 23.5.  Now it stores no reading
+ * of 6.
+ */
+static void t_forged_unsigned_anchor(void **state)
+{
+	const uint64_t start = (uint64_t)time(NULL) - 200;
+	struct recs rs = { 0 }, fk = { 0 };
+	struct rstream s0, f, fd;
+	struct attestio_seg_state fst = { 0 };
+	struct qopt q2 = { .key = key1, .clock = 2000, .late = 2 };
+	struct qopt qu = { .status = ATTESTIO_CP_NO_TPM };
+	struct rstream *ss = &s0, *ff = &f;
+	struct attestio_rec_info info;
+	uint8_t *ak;
+	size_t aklen;
+
+	(void)state;
+	feed_one(start, OD_FRESH_OFF, &ak, &aklen);
+	node_up();
+	rt_base = (int64_t)(start + 21) * 1000000000;	/* round 3 */
+	stream_init(&s0, 0);
+	add_desc(&rs, &s0);			/* 0 */
+	add_sample(&rs, &s0, 2100);		/* 1 */
+	add_sample(&rs, &s0, 2200);		/* 2 */
+	add_sample(&rs, &s0, 2300);		/* 3 */
+	add_cp(&rs, &s0, 1, 1000);		/* 4 */
+	add_sample(&rs, &s0, 9900);		/* 5: declared lost */
+	f = s0;					/* the head after 5 */
+	add_sample(&rs, &s0, 2350);		/* 6: 23.5 */
+	add_detach(&rs, &s0);			/* 7: root detaches */
+	add_desc(&rs, &s0);			/* 8: and re-attaches */
+	add_sample(&rs, &s0, 2400);		/* 9 */
+	add_checkpoints(&rs, &ss, 1, 2, &q2);	/* 10, 11 late; 12 */
+	add_sample(&rs, &s0, 2500);		/* 13 */
+	add_cp(&rs, &s0, 3, 3000);		/* 14 */
+	stream_init(&fd, 0);
+	fd.seq = 10;				/* the forger's descriptor */
+	add_desc(&fk, &fd);
+	((struct attestio_descriptor *)attestio_rec_payload(fk.r[0]))->chan[0].scale_val =
+		cpu_to_le32(100);
+	attestio_seg_state_note(&fst, ATTESTIO_REC_DESCRIPTOR, fk.r[0], fk.len[0]);
+	f.st = fst;
+	add_checkpoints(&fk, &ff, 1, 1, &qu);	/* unsigned, head after 5 */
+	assert_int_equal(0, attestio_rec_validate(fk.r[1], fk.len[1], &info));
+	info.seq = 11;
+	attestio_rec_hdr_encode(fk.r[1], &info);
+	for (int k = 0; k < 2; k++) {
+		free(rs.r[10 + k]);
+		rs.r[10 + k] = fk.r[k];
+		rs.len[10 + k] = fk.len[k];
+		fk.r[k] = NULL;
+	}
+	fk.n = 0;
+	publish_only(&rs, 0, 4);
+	declare(0, 5, 5);
+	publish_only(&rs, 6, 14);
+	if (nreading_seq(6))
+		fail_msg("sample 6 stored as %g (genuine 23.5)", reading(6));
+	round_case_end(&rs, ak);
+}
 
 static void t_gap_round(void **state)
 {
@@ -3176,6 +3245,7 @@ int main(void)
 		cmocka_unit_test(t_gap_fill),
 		cmocka_unit_test(t_fill_refused),
 		cmocka_unit_test(t_join_fill),
+		cmocka_unit_test(t_forged_unsigned_anchor),
 		cmocka_unit_test(t_join_acked),
 		cmocka_unit_test(t_fill_round),
 		cmocka_unit_test(t_gap_round),

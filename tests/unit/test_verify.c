@@ -460,6 +460,72 @@ static void t_offer_state(void **st)
 	}
 }
 
+/*
+ * Review of v4 (HIGH): a gateway forges an unsigned checkpoint among the
+ * records a later quote does not cover (appended while the TPM quoted),
+ * with a genuine head and the state of a descriptor of its own (scale
+ * 10000), and offers that descriptor.  A verifier met mid-chain anchored
+ * there took the offer, decoded sample 3 with it, and a genuine detach
+ * and descriptor before the next signed head made that head match: 21.5
+ * became 21500, VERIFIED.  States are taken at signed heads only.
+ */
+static void t_offer_state_unsigned(void **st)
+{
+	struct recs rs = { 0 }, fk = { 0 };
+	struct rstream s, f, fd;
+	struct attestio_seg_state fst = { 0 };
+	struct att_verifier_opts o = opts1();
+	struct vdesc_ctx c = { 0 };
+	struct att_err e;
+	struct attestio_rec_info info;
+	struct qopt q2 = { .key = key1, .clock = 2000, .late = 2 };
+	struct qopt qu = { .status = ATTESTIO_CP_NO_TPM };
+	struct rstream *ss = &s, *ff = &f;
+
+	(void)st;
+	stream_init(&s, 0);
+	add_desc(&rs, &s);		/* 0: scale 10 */
+	add_sample(&rs, &s, 2150);	/* 1 */
+	add_cp(&rs, &s, 1, 1000);	/* 2: signed */
+	f = s;				/* the genuine head after 2 */
+	add_sample(&rs, &s, 2150);	/* 3: 21.5 */
+	add_detach(&rs, &s);		/* 4 */
+	add_desc(&rs, &s);		/* 5: segment 1 */
+	add_sample(&rs, &s, 2150);	/* 6 */
+	add_checkpoints(&rs, &ss, 1, 2, &q2);	/* heads cover 6; 7, 8 late */
+	assert_int_equal(10, rs.n);
+	stream_init(&fd, 0);
+	add_desc(&fk, &fd);		/* the forger's descriptor */
+	((struct attestio_descriptor *)attestio_rec_payload(fk.r[0]))->chan[0].scale_val =
+		cpu_to_le32(10000);
+	attestio_seg_state_note(&fst, ATTESTIO_REC_DESCRIPTOR, fk.r[0], fk.len[0]);
+	f.st = fst;
+	add_checkpoints(&fk, &ff, 1, 1, &qu);	/* unsigned, head after 2 */
+	assert_int_equal(0, attestio_rec_validate(fk.r[1], fk.len[1], &info));
+	info.seq = 8;			/* in place of late record 8 */
+	attestio_rec_hdr_encode(fk.r[1], &info);
+	free(rs.r[8]);
+	rs.r[8] = fk.r[1];
+	rs.len[8] = fk.len[1];
+	fk.r[1] = NULL;
+	fk.n = 1;
+	o.allow_join = true;
+	o.on_verdict = vdesc_verdict;
+	o.ctx = &c;
+	c.rs = &rs;
+	c.v = att_verifier_new(&o);
+	assert_non_null(c.v);
+	assert_int_equal(0, att_verifier_offer_state(c.v, 0, fk.r[0], fk.len[0], NULL, 0));
+	for (int i = 3; i < rs.n; i++)	/* met mid-chain */
+		att_verifier_feed(c.v, rs.r[i], rs.len[i], NULL, &e);
+	att_verifier_finish(c.v, &e);
+	if (c.have[3])
+		fail_msg("sample 3 decoded as %g (genuine 21.5)", c.val[3]);
+	att_verifier_free(c.v);
+	recs_free(&fk);
+	recs_free(&rs);
+}
+
 /* Every single byte flipped in the covered part is caught. */
 static void t_flip_every_byte(void **st)
 {
@@ -1438,6 +1504,7 @@ int main(void)
 		cmocka_unit_test(t_verdict_descriptor),
 		cmocka_unit_test(t_resume_descriptor),
 		cmocka_unit_test(t_offer_state),
+		cmocka_unit_test(t_offer_state_unsigned),
 		cmocka_unit_test(t_flip_every_byte),
 		cmocka_unit_test(t_flip_classes),
 		cmocka_unit_test(t_drop_swap_replay),

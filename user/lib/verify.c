@@ -1120,9 +1120,13 @@ static int att_anchor(struct att_verifier *v, struct att_vstream *s,
 	 * an offered descriptor (and calib) that hashes to it is the one
 	 * the records after the head were chained under.  (No open segment
 	 * says no more than "a descriptor comes next": its segment number
-	 * is not in the state, so the segment stays unknown.)
+	 * is not in the state, so the segment stays unknown.)  Only a
+	 * signed head: an unsigned checkpoint's state is anyone's word, and
+	 * a forged one among the records a later quote does not cover would
+	 * make its own descriptor the state (review of v4, HIGH).
 	 */
-	if (s->offer && !memcmp(s->offer->state, c->hstate, ATTESTIO_HASH_LEN)) {
+	if (!unsig && s->offer &&
+	    !memcmp(s->offer->state, c->hstate, ATTESTIO_HASH_LEN)) {
 		s->ds = s->offer;
 		s->ds->ref++;
 		s->seg_known = true;

@@ -822,7 +822,7 @@ static void seg_offer(struct gw *g, uint32_t k)
 	struct segrec *r = &g->seg[k];
 
 	if (r->desc && att_verifier_offer_state(g->v, k, r->desc, r->dlen, r->cal,
-						r->clen) && r->cal) {
+						r->clen) == ATT_EINVAL && r->cal) {
 		/* a calib that does not fit the descriptor: without it */
 		free(r->cal);
 		r->cal = NULL;
@@ -1906,6 +1906,10 @@ static int resume(struct ingest *in, struct gw *g)
 
 			memcpy(&h, state, sizeof(h));
 			dlen = le32toh(h.len);
+			if (dlen > slen) {	/* a corrupt row */
+				free(state);
+				continue;
+			}
 			seg_note(g, state, dlen);
 			if (dlen < slen)
 				seg_note(g, state + dlen, slen - dlen);

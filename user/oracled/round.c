@@ -582,7 +582,7 @@ static int seg_start(struct round *rd, const char *gw, const struct dev *d,
 	sqlite3_stmt *cq = store_prep(rd->s, "SELECT data FROM rec WHERE gw=? AND "
 				      "instance=? AND stream=? AND gen=? AND seq<? "
 				      "AND seq>=? AND type=? AND state=? ORDER BY "
-				      "seq DESC LIMIT 1");
+				      "seq DESC");
 	uint32_t stream = d->fs->stream;
 	int64_t s0 = -1, min = u->min;
 	int ret;
@@ -613,9 +613,19 @@ static int seg_start(struct round *rd, const char *gw, const struct dev *d,
 	sqlite3_bind_int64(cq, 6, u->from < 0 ? 0 : u->from);
 	sqlite3_bind_int(cq, 7, ATTESTIO_REC_CHECKPOINT);
 	sqlite3_bind_int(cq, 8, ATT_REC_VERIFIED);
-	if (sqlite3_step(cq) == SQLITE_ROW)
-		s0 = oracle_cp_covers(sqlite3_column_blob(cq, 0),
-				      (size_t)sqlite3_column_bytes(cq, 0));
+	/* a signed one: verifiers take a state at signed heads only (an
+	 * unsigned checkpoint a later quote covered is VERIFIED too) */
+	while (s0 < 0 && sqlite3_step(cq) == SQLITE_ROW) {
+		const uint8_t *rec = sqlite3_column_blob(cq, 0);
+		size_t n = (size_t)sqlite3_column_bytes(cq, 0);
+		const struct attestio_checkpoint *cp;
+
+		if (n < sizeof(struct attestio_rec_hdr) + sizeof(*cp))
+			continue;
+		cp = (const void *)(rec + sizeof(struct attestio_rec_hdr));
+		if (le32toh(cp->status) == ATTESTIO_CP_SIGNED)
+			s0 = oracle_cp_covers(rec, n);
+	}
 	sqlite3_finalize(cq);
 	if (s0 < 0 || s0 + 1 <= u->from)
 		return 0;	/* no signed head inside the segment */
