@@ -427,7 +427,8 @@ int att_verifier_resume_descriptor(struct att_verifier *v, uint32_t stream,
  * mid-way (record format v4): the stream's descriptor record @desc and
  * the newest calib record after it in its segment @calib (NULL: none),
  * raw as /dev/attestio returned them.  When the verifier anchors the
- * stream at a checkpoint whose signed head commits to exactly this state
+ * stream at a checkpoint whose quote verified (never an unsigned one:
+ * anyone can write its state) and whose head commits to exactly this state
  * (SHA-256 of these records, uapi "state"), the records after that head
  * are decoded with this descriptor and calibration, as if the chain had
  * been followed from the descriptor; otherwise the offer is ignored and
