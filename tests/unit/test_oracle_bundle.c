@@ -744,6 +744,17 @@ static void chain_from_signed_head(void **state)
 	if (vr_sim(&b, &res))
 		fail_msg("segment from a signed head: %s", res.why);
 	assert_int_equal(res.readings, 2);
+	if (getenv("ATTESTIO_FUZZ_SEEDS")) {	/* a fuzz_bundle seed with key 14 */
+		char path[512];
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/segment-state",
+			 getenv("ATTESTIO_FUZZ_SEEDS"));
+		f = fopen(path, "wb");
+		assert_non_null(f);
+		assert_int_equal(fwrite(b.bundle, 1, b.blen, f), b.blen);
+		fclose(f);
+	}
 	free(b.bundle);
 	/* without the state: no values */
 	d0.chains[0].state = NULL;

@@ -1740,6 +1740,26 @@ int att_verifier_resume_descriptor(struct att_verifier *v, uint32_t stream,
 	return 0;
 }
 
+/* @rec (@len bytes, any alignment) validated in an aligned copy *@out
+ * (malloc'd), its info to @ri: 0, ATT_EINVAL (not a record), ATT_ENOMEM. */
+static int att_rec_copy(const uint8_t *rec, size_t len, uint8_t **out,
+			struct attestio_rec_info *ri)
+{
+	*out = NULL;
+	if (!rec || !len || len > ATTESTIO_REC_MAX_LEN)
+		return ATT_EINVAL;
+	*out = malloc(len);
+	if (!*out)
+		return ATT_ENOMEM;
+	memcpy(*out, rec, len);
+	if (attestio_rec_validate(*out, len, ri) || ri->len != len) {
+		free(*out);
+		*out = NULL;
+		return ATT_EINVAL;
+	}
+	return 0;
+}
+
 int att_verifier_offer_state(struct att_verifier *v, uint32_t stream,
 			     const uint8_t *desc, size_t dlen,
 			     const uint8_t *calib, size_t clen)
@@ -1747,29 +1767,44 @@ int att_verifier_offer_state(struct att_verifier *v, uint32_t stream,
 	const struct attestio_descriptor *d;
 	const struct attestio_calib *cal;
 	struct attestio_rec_info di, ci;
+	uint8_t *dc = NULL, *cc = NULL;
 	struct att_dsnap *p;
+	int ret = ATT_EINVAL;
 
-	if (!v || !desc || stream >= ATTESTIO_MAX_STREAMS ||
-	    attestio_rec_validate(desc, dlen, &di) || di.len != dlen ||
-	    di.type != ATTESTIO_REC_DESCRIPTOR || di.stream != stream)
+	if (!v || stream >= ATTESTIO_MAX_STREAMS)
 		return ATT_EINVAL;
-	d = (const void *)(desc + ATTESTIO_HDR_LEN);
+	/* the records may lie anywhere (a CBOR bundle): aligned copies */
+	ret = att_rec_copy(desc, dlen, &dc, &di);
+	if (ret)
+		goto out;
+	ret = ATT_EINVAL;
+	if (di.type != ATTESTIO_REC_DESCRIPTOR || di.stream != stream)
+		goto out;
+	d = (const void *)(dc + ATTESTIO_HDR_LEN);
 	if (calib) {
-		cal = (const void *)(calib + ATTESTIO_HDR_LEN);
-		if (attestio_rec_validate(calib, clen, &ci) || ci.len != clen ||
-		    ci.type != ATTESTIO_REC_CALIB || ci.stream != stream ||
+		ret = att_rec_copy(calib, clen, &cc, &ci);
+		if (ret)
+			goto out;
+		ret = ATT_EINVAL;
+		cal = (const void *)(cc + ATTESTIO_HDR_LEN);
+		if (ci.type != ATTESTIO_REC_CALIB || ci.stream != stream ||
 		    ci.seq <= di.seq || cal->segment != d->segment ||
 		    cal->nchannels != d->nchannels)
-			return ATT_EINVAL;
+			goto out;
 	}
-	p = att_dsnap_rec(desc);
+	ret = ATT_ENOMEM;
+	p = att_dsnap_rec(dc);
 	if (!p)
-		return ATT_ENOMEM;
-	if (calib)
-		att_dsnap_calib(p, calib);
+		goto out;
+	if (cc)
+		att_dsnap_calib(p, cc);
 	att_dsnap_put(v->s[stream].offer);
 	v->s[stream].offer = p;
-	return 0;
+	ret = 0;
+out:
+	free(dc);
+	free(cc);
+	return ret;
 }
 
 int att_verifier_verified_upto(const struct att_verifier *v, uint32_t stream,
