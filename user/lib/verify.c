@@ -244,8 +244,8 @@ static int att_map_add(struct att_verifier *v, struct att_vstream *s,
 	if (e->ds)
 		e->ds->ref++;
 	e->closed = s->seg_known && !s->seg_open;
-	e->sknown = e->closed ||
-		    (s->seg_known && s->ds && s->ds->have_state && !s->seg_hint);
+	/* (a resume hint's descriptor has no state) */
+	e->sknown = e->closed || (s->seg_known && s->ds && s->ds->have_state);
 	if (unsig)
 		s->unsig_n = s->map.n;
 	return 0;

@@ -1886,35 +1886,21 @@ static int resume(struct ingest *in, struct gw *g)
 	seg_free(g);
 	for (int k = 0; k < ATTESTIO_MAX_STREAMS; k++) {
 		const struct chain *c = g->cur[k] < 0 ? NULL : &g->ch[g->cur[k]];
-		uint8_t *state;
-		size_t slen;
+		struct store_seg sg;
 		int r;
 
 		if (!c)
 			continue;
 		r = store_seg_state(in->s, id, (int64_t)c->instance, (uint32_t)k,
-				    c->gen, INT64_MAX, &state, &slen);
+				    c->gen, INT64_MAX, &sg);
 		if (r == -ENOMEM || r == -EIO)
 			return r;
-		if (r || slen < sizeof(struct attestio_rec_hdr)) {
-			free(state);
-			continue;
-		}
-		{
-			struct attestio_rec_hdr h;
-			size_t dlen;
-
-			memcpy(&h, state, sizeof(h));
-			dlen = le32toh(h.len);
-			if (dlen > slen) {	/* a corrupt row */
-				free(state);
-				continue;
-			}
-			seg_note(g, state, dlen);
-			if (dlen < slen)
-				seg_note(g, state + dlen, slen - dlen);
-		}
-		free(state);
+		/* seg_note() checks each record's length against its header */
+		if (sg.desc)
+			seg_note(g, sg.desc, sg.dlen);
+		if (sg.cal)
+			seg_note(g, sg.cal, sg.clen);
+		store_seg_free(&sg);
 	}
 	/* Records not acked: back in the queue, final if they have a verdict. */
 	for (size_t i = 0; i < g->nch; i++) {

@@ -198,17 +198,25 @@ int store_group_end(struct store *s);
 void store_audit(struct store *s, const char *event, const char *subject,
 		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 sqlite3_stmt *store_prep(struct store *s, const char *sql);
+/* A chain's segment state (record format v4): its descriptor record and
+ * the newest calib record after it (malloc'd; NULL, 0: none). */
+struct store_seg {
+	uint8_t *desc, *cal;
+	size_t dlen, clen;
+};
+
 /*
- * The segment state (record format v4) of chain (@gw, @instance, @stream,
- * @gen) after its record @upto, from the stored records: *@out (malloc'd,
- * *@len bytes) gets the descriptor record of the segment then open and
- * its newest calib record up to @upto, if any; *@len 0 when no segment
- * is open there (a detach).  -ENOENT when the descriptor is not stored
- * (pruned, or before the node joined), -ENOMEM, -EIO.
+ * The segment state of chain (@gw, @instance, @stream, @gen) after its
+ * record @upto, from the stored records, into @out: the descriptor of the
+ * segment then open and its newest calib record up to @upto, if any; all
+ * NULL when no segment is open there (a detach).  -ENOENT when the
+ * descriptor is not stored (pruned, or before the node joined), -ENOMEM,
+ * -EIO (@out then empty).  store_seg_free() releases it.
  */
 int store_seg_state(struct store *s, const char *gw, int64_t instance,
-		    uint32_t stream, int64_t gen, int64_t upto, uint8_t **out,
-		    size_t *len);
+		    uint32_t stream, int64_t gen, int64_t upto,
+		    struct store_seg *out);
+void store_seg_free(struct store_seg *seg);
 
 /* ---------------------------------------------------------- registry --- */
 

@@ -522,18 +522,6 @@ static int concat(sqlite3_stmt *st, uint8_t **buf, size_t *len)
 	return 0;
 }
 
-/*
- * Record format v4: chain segment @u of gateway @gw's stream @stream need
- * not start at its resync point.  The newest verified checkpoint of the
- * stream's own before the chain's oldest reading in the round's window
- * (or the older reading used when the window has none) signs the head
- * after some record S0 and the segment state there; the segment then starts at S0 + 1
- * and @state gets that state's records (the descriptor in force and its
- * newest calib record, as stored), so bundles stay as long as the round,
- * not the chain (protocol.md, key 14).  Nothing found (no such checkpoint,
- * or the descriptor is no longer stored): @u and @state stay as they are.
- * A head after a detach needs no state: the next descriptor follows.
- */
 /* 1 if a verified sample of segment @u after @s0 up to u->upto has no
  * reading of @d's channel and no exclusion, 0 if none, -EIO. */
 static int undecoded(struct round *rd, const char *gw, const struct dev *d,
@@ -568,6 +556,18 @@ static int undecoded(struct round *rd, const char *gw, const struct dev *d,
 	return ret == SQLITE_ROW ? 1 : ret == SQLITE_DONE ? 0 : -EIO;
 }
 
+/*
+ * Record format v4: chain segment @u of gateway @gw's stream @stream need
+ * not start at its resync point.  The newest verified checkpoint of the
+ * stream's own before the chain's oldest reading in the round's window
+ * (or the older reading used when the window has none) signs the head
+ * after some record S0 and the segment state there; the segment then
+ * starts at S0 + 1 and @state gets that state's records (the descriptor
+ * in force and its newest calib record, as stored, concatenated), so
+ * bundles stay as long as the round, not the chain (protocol.md, key 14).  Nothing found (no such checkpoint,
+ * or the descriptor is no longer stored): @u and @state stay as they are.
+ * A head after a detach needs no state: the next descriptor follows.
+ */
 static int seg_start(struct round *rd, const char *gw, const struct dev *d,
 		     struct used *u, uint8_t **state, size_t *slen)
 {
@@ -585,6 +585,7 @@ static int seg_start(struct round *rd, const char *gw, const struct dev *d,
 				      "seq DESC");
 	uint32_t stream = d->fs->stream;
 	int64_t s0 = -1, min = u->min;
+	struct store_seg sg;
 	int ret;
 
 	if (!cq || !wq) {
@@ -640,12 +641,23 @@ static int seg_start(struct round *rd, const char *gw, const struct dev *d,
 	ret = undecoded(rd, gw, d, u, s0);
 	if (ret)
 		return ret < 0 ? ret : 0;
-	ret = store_seg_state(rd->s, gw, u->instance, stream, u->gen, s0, state,
-			      slen);
+	ret = store_seg_state(rd->s, gw, u->instance, stream, u->gen, s0, &sg);
 	if (ret == -ENOENT)
 		return 0;	/* the descriptor is no longer stored */
 	if (ret)
 		return ret;
+	if (sg.desc) {		/* else no segment open at the head */
+		*state = malloc(sg.dlen + sg.clen);
+		if (!*state) {
+			store_seg_free(&sg);
+			return -ENOMEM;
+		}
+		memcpy(*state, sg.desc, sg.dlen);
+		if (sg.clen)
+			memcpy(*state + sg.dlen, sg.cal, sg.clen);
+		*slen = sg.dlen + sg.clen;
+	}
+	store_seg_free(&sg);
 	u->from = s0 + 1;
 	return 0;
 }

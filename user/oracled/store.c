@@ -140,7 +140,6 @@ static const char *const migrations[STORE_SCHEMA + 1] = {
 	" seq) WHERE type IN (1, 5, 8);",
 };
 
-
 sqlite3_stmt *store_prep(struct store *s, const char *sql)
 {
 	sqlite3_stmt *st = NULL;
@@ -336,20 +335,17 @@ _Static_assert(ATTESTIO_REC_DESCRIPTOR == 1 && ATTESTIO_REC_DETACH == 5 &&
 	       ATTESTIO_REC_CALIB == 8, "the types of the index rec_state");
 
 int store_seg_state(struct store *s, const char *gw, int64_t instance,
-		    uint32_t stream, int64_t gen, int64_t upto, uint8_t **out,
-		    size_t *len)
+		    uint32_t stream, int64_t gen, int64_t upto,
+		    struct store_seg *out)
 {
 	/* newest first through the partial index rec_state: the calib in
 	 * force, then its descriptor, or a detach (no segment open) */
 	sqlite3_stmt *q = store_prep(s, "SELECT type, data FROM rec WHERE gw=? "
 				     "AND instance=? AND stream=? AND gen=? AND "
 				     "seq<=? AND type IN (1, 5, 8) ORDER BY seq DESC");
-	uint8_t *desc = NULL, *cal = NULL;
-	size_t dlen = 0, clen = 0;
 	int ret = -ENOENT;
 
-	*out = NULL;
-	*len = 0;
+	memset(out, 0, sizeof(*out));
 	if (!q)
 		return -EIO;
 	sqlite3_bind_text(q, 1, gw, -1, SQLITE_STATIC);
@@ -357,47 +353,41 @@ int store_seg_state(struct store *s, const char *gw, int64_t instance,
 	sqlite3_bind_int64(q, 3, stream);
 	sqlite3_bind_int64(q, 4, gen);
 	sqlite3_bind_int64(q, 5, upto);
-	while (sqlite3_step(q) == SQLITE_ROW) {
+	while (!out->desc && sqlite3_step(q) == SQLITE_ROW) {
 		int type = sqlite3_column_int(q, 0);
 		size_t n = (size_t)sqlite3_column_bytes(q, 1);
-		uint8_t *p;
+		uint8_t **dst = type == ATTESTIO_REC_CALIB ? &out->cal : &out->desc;
 
-		if (type == 5) {	/* detach: no segment open */
-			ret = cal ? -ENOENT : 0;	/* calib after it: malformed */
+		if (type == ATTESTIO_REC_DETACH) {
+			/* no segment open; a calib after it: malformed */
+			ret = out->cal ? -ENOENT : 0;
 			goto out;
 		}
-		if (type == 8 && cal)
+		if (*dst)
 			continue;	/* an older calibration */
-		p = malloc(n ? n : 1);
-		if (!p) {
+		*dst = malloc(n ? n : 1);
+		if (!*dst) {
 			ret = -ENOMEM;
 			goto out;
 		}
-		memcpy(p, sqlite3_column_blob(q, 1), n);
-		if (type == 8) {
-			cal = p;
-			clen = n;
-			continue;
-		}
-		desc = p;
-		dlen = n;
-		break;
+		memcpy(*dst, sqlite3_column_blob(q, 1), n);
+		if (type == ATTESTIO_REC_CALIB)
+			out->clen = n;
+		else
+			out->dlen = n;
 	}
-	if (!dlen)
-		goto out;
-	*out = malloc(dlen + clen);
-	if (!*out) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	memcpy(*out, desc, dlen);
-	if (clen)
-		memcpy(*out + dlen, cal, clen);
-	*len = dlen + clen;
-	ret = 0;
+	if (out->desc)
+		ret = 0;
 out:
-	free(desc);
-	free(cal);
 	sqlite3_finalize(q);
+	if (ret || !out->desc)
+		store_seg_free(out);	/* (closed: nothing) */
 	return ret;
+}
+
+void store_seg_free(struct store_seg *seg)
+{
+	free(seg->desc);
+	free(seg->cal);
+	memset(seg, 0, sizeof(*seg));
 }
