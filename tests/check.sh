@@ -7,7 +7,7 @@
 # short stress scenarios (tests/stress/run.sh --short) on each.
 # Last line: "N passed, N failed[, N skipped]"; exit status 1 on any failure.
 # Environment: CHECK_KERNELS="6.1 6.12" selects kernel series,
-#              CHECK_SUITES="unit kunit fuzz tpm attestiod oracle system contracts static
+#              CHECK_SUITES="unit kunit fuzz tpm attestiod outage oracle system vmfleet contracts static
 #              deb harness guest stress" selects
 #              suites; FUZZ_SECONDS sets the time per fuzz target.
 set -uo pipefail
@@ -19,7 +19,7 @@ mkdir -p "$out"
 results=$out/results
 : > "$results"
 kernels=${CHECK_KERNELS:-6.1 6.12}
-suites=${CHECK_SUITES:-unit kunit fuzz tpm attestiod outage oracle system contracts static deb harness guest stress}
+suites=${CHECK_SUITES:-unit kunit fuzz tpm attestiod outage oracle system vmfleet contracts static deb harness guest stress}
 
 want() { case " $suites " in *" $1 "*) return 0 ;; esac; return 1; }
 log() { printf '\n=== %s\n' "$*"; }
@@ -117,6 +117,15 @@ host_suite oracle "oracle scenarios (mosquitto, TLS, 4 attestio-oracle nodes; ho
 	tests/oracle/run.sh
 host_suite system "system scenarios (attestio-sim fleet, 4 oracle nodes, mosquitto; 3-node NATS JetStream cluster; scale; host loopback)" \
 	tests/system/check.sh
+# Three gateway VMs (the real module, each its own swtpm, attestiod over
+# --forward) among simulated gateways, four oracle nodes: every kernel.
+vmfleet_suite() {
+	local k rc=0
+	for k in $kernels; do tests/system/vmfleet.sh --kernel "$k" || rc=1; done
+	return $rc
+}
+host_suite vmfleet "3 gateway VMs with the real module among simulated gateways, 4 oracle nodes (--forward)" \
+	vmfleet_suite
 host_suite contracts "settlement contracts (solc, in-process EVM, liboracle-signed reports)" \
 	tests/contracts/run.sh
 

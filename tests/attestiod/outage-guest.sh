@@ -74,36 +74,12 @@ ctl() {	# command args: ask the host; its answer in $ans (not in a subshell:
 	return 1
 }
 
-gw_conf() {	# scenario spool-dir
+# shellcheck source=tests/attestiod/gwconf.sh
+. "$top/tests/attestiod/gwconf.sh"
+gw_conf() {	# scenario spool-dir [node keys]
 	local id=GW_$1
-	cat > "$work/$1.conf" <<-EOC
-	[gateway]
-	id = ${!id}
-	# a test id, not the TPM's EK's: no enrollment (attestiod.md)
-	[tpm]
-	enroll = off
-	[source]
-	type = bpf
-	[spool]
-	path = $2/spool.db
-	sync_records = 256
-	sync_ms = 50
-	[link]
-	broker = mqtts://vm-host:$GPORT
-	ca = $pki/ca.crt
-	cert = $pki/gw.crt
-	key = $pki/gw.key
-	retransmit_ms = 30000
-	mqtt = 5
-	backoff_min_ms = 100
-	backoff_max_ms = 800
-	keepalive = 5
-	[metrics]
-	listen = 127.0.0.1:$mport
-	[oracle]
-	EOC
 	# shellcheck disable=SC2086  # a list of node keys
-	printf 'node = %s\n' ${3:-$NODEPUB} >> "$work/$1.conf"
+	guest_gw_conf "${!id}" "$2/spool.db" "$pki" "$GPORT" "$mport" ${3:-$NODEPUB} > "$work/$1.conf"
 }
 
 gw_start() {	# scenario

@@ -168,38 +168,6 @@ node_metric() {	# name
 	EOP
 }
 
-# check GW PRODUCED-FILE: what the node stored for gateway GW against what
-# the module produced ("stream records" lines): per stream, stored seqs
-# distinct and verified, the last one stored; produced = stored + declared
-# lost (the module's `lost` records, each counted once).
-check() {
-	"$py" - "$base/node.db" "$1" "$2" <<-'EOP'
-	import sqlite3, sys
-	db = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True, timeout=10)
-	gw = sys.argv[2]
-	prod = {int(a): int(b) for a, b in (l.split() for l in open(sys.argv[3]) if l.strip())}
-	bad = []; stored = 0
-	for st, p in sorted(prod.items()):
-	    rows = db.execute("select instance, gen, count(*), count(distinct seq), max(seq),"
-	                      " sum(state<>0) from rec where gw=? and stream=? group by instance, gen",
-	                      (gw, st)).fetchall()
-	    if len(rows) != 1:
-	        bad.append("stream %d: %d chains stored" % (st, len(rows))); continue
-	    _, _, n, nd, mx, unver = rows[0]
-	    if n != nd: bad.append("stream %d: %d duplicates stored" % (st, n - nd))
-	    if unver: bad.append("stream %d: %d not verified" % (st, unver))
-	    if mx != p - 1: bad.append("stream %d: last seq stored %s, produced %d" % (st, mx, p))
-	    stored += nd
-	lost = sum(r[0] for r in db.execute(
-	    "select records from (select distinct data, records from lost where gw=?)", (gw,)))
-	total = sum(prod.values())
-	if stored + lost != total:
-	    bad.append("produced %d != delivered %d + declared lost %d" % (total, stored, lost))
-	print("%s produced=%d delivered=%d declared_lost=%d%s" % (
-	    "FAIL" if bad else "OK", total, stored, lost, (": " + "; ".join(bad)) if bad else ""))
-	EOP
-}
-
 # ------------------------------------------------------ settle: 4 nodes
 # settle-nodes T0: start nodes 1-4 (their own stores under settle/) with
 # the guest's gateway (its kernel session key, as above) and one feed on
@@ -443,7 +411,7 @@ serve() {
 		# verified checkpoints by the beacon they cover (oracle.md "Beacons")
 		node-beacons) ans=$(for c in fresh none unknown stale; do
 			node_metric "checkpoints_beacon_total{class=\"$c\"}"; done | tr '\n' ' ') ;;
-		check) ans=$(check "$a1" "$a2" 2>&1) ;;
+		check) ans=$(stored_check "$base/node.db" "$a1" "$a2" 2>&1) ;;
 		settle-nodes)	# not in $(): the nodes are this shell's children
 			settle_nodes "$a1" > "$base/settle.ans" 2>&1
 			ans=$(cat "$base/settle.ans") ;;

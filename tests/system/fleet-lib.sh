@@ -2,7 +2,8 @@
 # An attestio-sim fleet in front of attestio-oracle nodes (sourced by
 # tests/system/lib.sh and tests/attestiod/outage.sh, whose settle scenario
 # puts the gateway VM among simulated gateways): node keys, the gateway
-# template, the fleet's gateway ids and the nodes' [gateway] sections.
+# template, the fleet's gateway ids, the nodes' [gateway] sections and
+# what a node stored of a real gateway.
 # Callers set: bin, base ($base/sim is the fleet's directory).
 # shellcheck shell=bash disable=SC2154,SC2034
 # (bin, base are the caller's; nid is for callers)
@@ -41,4 +42,37 @@ streams_gw() { local g; for g in "$@"; do printf 'streams = %s:0\n' "$g"; done; 
 # AK (an "ATTESTIO SIMULATED PUBLIC KEY": allow_simulated = true) and site
 sim_gw_sections() {
 	awk '{ printf "[gateway %s]\nak = %s\nsite = %s\n", $1, $6, $3 }' "$base/sim/gateways.txt"
+}
+
+# stored-check DB GW PRODUCED-FILE: what a node (its store DB) holds of a
+# real gateway GW against what its module produced ("stream records"
+# lines): per stream, stored seqs distinct and verified, the last one
+# stored; produced = stored + declared lost (the module's `lost` records,
+# each counted once).  "OK figures" or "FAIL figures: why".
+stored_check() {	# db gw produced-file
+	"${py:-python3}" - "$1" "$2" "$3" <<-'EOP'
+	import sqlite3, sys
+	db = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True, timeout=10)
+	gw = sys.argv[2]
+	prod = {int(a): int(b) for a, b in (l.split() for l in open(sys.argv[3]) if l.strip())}
+	bad = []; stored = 0
+	for st, p in sorted(prod.items()):
+	    rows = db.execute("select instance, gen, count(*), count(distinct seq), max(seq),"
+	                      " sum(state<>0) from rec where gw=? and stream=? group by instance, gen",
+	                      (gw, st)).fetchall()
+	    if len(rows) != 1:
+	        bad.append("stream %d: %d chains stored" % (st, len(rows))); continue
+	    _, _, n, nd, mx, unver = rows[0]
+	    if n != nd: bad.append("stream %d: %d duplicates stored" % (st, n - nd))
+	    if unver: bad.append("stream %d: %d not verified" % (st, unver))
+	    if mx != p - 1: bad.append("stream %d: last seq stored %s, produced %d" % (st, mx, p))
+	    stored += nd
+	lost = sum(r[0] for r in db.execute(
+	    "select records from (select distinct data, records from lost where gw=?)", (gw,)))
+	total = sum(prod.values())
+	if stored + lost != total:
+	    bad.append("produced %d != delivered %d + declared lost %d" % (total, stored, lost))
+	print("%s produced=%d delivered=%d declared_lost=%d%s" % (
+	    "FAIL" if bad else "OK", total, stored, lost, (": " + "; ".join(bad)) if bad else ""))
+	EOP
 }
