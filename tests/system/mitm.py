@@ -3,6 +3,7 @@
 """A man in the middle on a plain MQTT path (tests only, loopback only).
 
 mitm.py --listen PORT --upstream PORT --topic TOPIC --at UNIX_TIME --log FILE
+mitm.py --listen PORT --upstream PORT --delay-ms MS --log FILE
 
 Relays every TCP connection made to 127.0.0.1:PORT to the broker at
 127.0.0.1:UPSTREAM, byte for byte, in both directions.  From UNIX_TIME on,
@@ -14,6 +15,11 @@ is raised or lowered by one raw unit, and the packet goes on with its
 length unchanged.  This happens once; the log says what was changed.  What
 a broker path without TLS allows any host on it to do: the records' chain
 and quoted checkpoints are what catch it (Documentation/threat-model.md).
+
+With --delay-ms, everything the broker sends to a client reaches it MS
+later, in order (the oracle nodes' acks among it): a path on which the
+end-to-end acks always come late, for the gateways' retransmission timeout
+(Documentation/attestiod.md "Retransmission"; tests/system/lateack.sh).
 """
 import argparse
 import asyncio
@@ -65,7 +71,7 @@ class Mitm:
 
     def packet(self, pkt, body_at, proto):
         """Maybe change one client->broker packet (a bytearray) in place."""
-        if self.done or pkt[0] >> 4 != 3 or time.time() < self.a.at:
+        if self.done or not self.a.topic or pkt[0] >> 4 != 3 or time.time() < self.a.at:
             return
         qos = (pkt[0] >> 1) & 3
         tl = struct.unpack_from(">H", pkt, body_at)[0]
@@ -108,15 +114,28 @@ class Mitm:
             await w.drain()
         w.close()
 
-    @staticmethod
-    async def pipe(r, w):
+    async def pipe(self, r, w):
+        """broker -> client, each chunk --delay-ms after it arrived"""
+        q = asyncio.Queue()
+
+        async def out():
+            while True:
+                due, data = await q.get()
+                if data is None:
+                    break
+                wait = due - time.monotonic()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                w.write(data)
+                await w.drain()
+            w.close()
+        task = asyncio.ensure_future(out())
         while True:
             data = await r.read(65536)
+            await q.put((time.monotonic() + self.a.delay_ms / 1000.0, data or None))
             if not data:
                 break
-            w.write(data)
-            await w.drain()
-        w.close()
+        await task
 
     async def conn(self, cr, cw):
         try:
@@ -135,8 +154,9 @@ class Mitm:
 
     async def main(self):
         srv = await asyncio.start_server(self.conn, "127.0.0.1", self.a.listen)
-        self.say("listening on 127.0.0.1:%d -> 127.0.0.1:%d, target %s from %d" %
-                 (self.a.listen, self.a.upstream, self.a.topic, self.a.at))
+        self.say("listening on 127.0.0.1:%d -> 127.0.0.1:%d, target %s from %d, "
+                 "broker -> client delayed %d ms" % (self.a.listen, self.a.upstream,
+                                                     self.a.topic, self.a.at, self.a.delay_ms))
         async with srv:
             await srv.serve_forever()
 
@@ -145,8 +165,9 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--listen", type=int, required=True)
     p.add_argument("--upstream", type=int, required=True)
-    p.add_argument("--topic", required=True)
-    p.add_argument("--at", type=float, required=True)
+    p.add_argument("--topic", default="")
+    p.add_argument("--at", type=float, default=0)
+    p.add_argument("--delay-ms", type=int, default=0)
     p.add_argument("--log", required=True)
     a = p.parse_args()
     try:

@@ -8,7 +8,8 @@
 # third) and its store's checkpoints run (the WAL never over 32 MiB and
 # larger than the database file).
 # Prints verification latency p50/p99 (sample captured -> verified and
-# stored, from the node's histogram), CPU per gateway and per verified
+# stored, from the node's histogram; and how late the fleet produced its
+# epochs, the simulator's share of it), CPU per gateway and per verified
 # record, RSS, and how long the node and the fleet waited for a CPU
 # (run-queue wait, /proc/PID/schedstat: a share near 1 means the machine,
 # not the node, set the pace).  TAP.
@@ -137,6 +138,13 @@ r = {"gateways": N, "seconds": S, "epoch_ms": E, "produced": a["produced"], "ver
      "p50_ms": round(q(0.5) * 1000, 1), "p99_ms": round(q(0.99) * 1000, 1),
      "node_cpu_cores": round(cpu / span, 3), "sim_cpu_cores": round(simcpu / span, 3),
      "rss_third_kib": int(third["rss_kib"]) if third else 0, "rss_end_kib": int(end["rss_kib"]) if end else 0}
+# how late the fleet produced its epochs (part of the latency above that
+# is the simulator's: a fleet behind its schedule on the shared cores)
+try:
+    sr = json.load(open(base + "/sim/report.json"))
+    r["sim_lag_p50_ms"], r["sim_lag_p99_ms"] = sr.get("lag_p50_ms"), sr.get("lag_p99_ms")
+except (OSError, ValueError):
+    pass
 r["gateways_per_core"] = round(N / r["node_cpu_cores"], 1) if r["node_cpu_cores"] > 0 else None
 # verified records per CPU-second of the node, end to end
 r["records_per_core_s"] = round(a["verified"] / (cpu or 1e-9), 1) if rows and cpu > 0 else None

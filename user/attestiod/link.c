@@ -7,8 +7,9 @@
  * brokers tried in turn with jittered exponential backoff.  TLS: our own
  * OpenSSL 3 SSL_CTX (mutual TLS, PEM key file) handed over with
  * MOSQ_OPT_SSL_CTX.  Publishes spooled records; receives acks, verifies
- * them and lets the spool delete what ack_quorum nodes acknowledged; goes
- * back to the oldest unacked record when acks stop coming.
+ * them and lets the spool delete what ack_quorum nodes acknowledged; when
+ * acks stop coming, resends a burst from the oldest unacked record (all
+ * of it after a reconnect).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -59,6 +60,10 @@ struct link {
 	int64_t oldest;		/* oldest unacked record id … */
 	uint64_t oldest_since;	/* … and since when it is the oldest */
 	unsigned int rtx_wait;	/* ms before retransmitting it (backs off) */
+	bool rtx_backed_off;	/* a timeout since the last round trip sample */
+	struct rtx_episode rtx;	/* the bursts of retransmission timeouts */
+	unsigned int rtx_left;	/* batches left in the current burst … */
+	int64_t rtx_resume;	/* … then the send cursor goes back here */
 	struct rto rto;		/* the measured ack round trip */
 	int64_t rtt_id;		/* the record being timed, 0: none … */
 	uint64_t rtt_sent;	/* … first published then */
@@ -241,7 +246,10 @@ static void down(struct link *l, const char *why)
 	l->state = L_DOWN;
 	M.connected = 0;
 	l->inflight = 0;
-	spool_rewind(l->spool);		/* go back to the oldest unacked */
+	/* everything unacked again: what was in flight may be lost */
+	spool_rewind(l->spool);
+	l->rtx_left = 0;
+	l->rtx_resume = 0;
 	schedule(l, why);
 }
 
@@ -756,6 +764,14 @@ static void publish_more(struct link *l)
 		unsigned int n = 0;
 		int rc;
 
+		/* a timeout's burst is out: on with the records never sent */
+		if (l->rtx_resume && (!l->rtx_left ||
+				      spool_cursor(l->spool) >= l->rtx_resume)) {
+			spool_skip_to(l->spool, l->rtx_resume);
+			l->rtx_resume = 0;
+			l->rtx_left = 0;
+			continue;
+		}
 		if (spool_next(l->spool, l->batch, l->c->batch_bytes, &len, &n) || !n)
 			return;
 		if (spool_cursor(l->spool) > l->high_sent) {
@@ -774,6 +790,10 @@ static void publish_more(struct link *l)
 		l->inflight++;
 		M.batches_published++;
 		M.records_published += n;
+		if (!fresh)
+			M.batches_retransmitted++;
+		if (l->rtx_left)
+			l->rtx_left--;
 	}
 }
 
@@ -810,33 +830,48 @@ void link_tick(struct link *l, uint64_t now)
 	if (l->state != L_UP)
 		return;
 	/* The oldest record sent stayed unacked for the retransmission
-	 * timeout: send again from it (go-back-N; the nodes deduplicate).
-	 * The timeout is the measured ack round trip's (RFC 6298), at least
-	 * retransmit_ms: a backlogged node is not sent its backlog again.
-	 * While the same record stays unacked the wait doubles, up to
-	 * RTX_MAX_FACTOR x retransmit_ms: a node that is down, or acks that
-	 * cannot be applied, do not turn the whole spool into a
-	 * retransmission storm. */
+	 * timeout: send a burst of batches again from it (the nodes
+	 * deduplicate), then go on where sending stood.  The timeout is the
+	 * measured ack round trip's (RFC 6298), at least retransmit_ms: a
+	 * backlogged node is not sent its backlog again.  While the same
+	 * record stays unacked the wait doubles, up to RTX_MAX_FACTOR x
+	 * retransmit_ms, and within one episode the burst doubles, up to
+	 * RTX_MAX_BURST batches (rto.c): a node that is down, or acks that
+	 * cannot be applied, do not turn the spool into a retransmission
+	 * storm, and a run of records lost in transit comes back within a
+	 * few timeouts. */
 	{
 		int64_t id = spool_oldest(l->spool);
 
 		if (l->rtt_id && (id == 0 || id > l->rtt_id)) {
 			rto_sample(&l->rto, now - l->rtt_sent);
 			l->rtt_id = 0;
+			l->rtx_backed_off = false;
 			M.ack_rtt_ms = (uint64_t)l->rto.srtt;
 			M.rto_ms = rtx_base(l);
 		}
 		if (id != l->oldest) {
 			l->oldest = id;
 			l->oldest_since = now;
-			l->rtx_wait = rtx_base(l);
+			/* Karn (RFC 6298 5.5, 5.7): a backed-off wait stays
+			 * until a first publication gives a new sample; going
+			 * back to the old timeout at each ack of a round trip
+			 * longer than it times out again and again and, each
+			 * timeout discarding the sample under way, never
+			 * learns the round trip (tests/system/lateack.sh) */
+			if (!l->rtx_backed_off || l->rtx_wait < rtx_base(l))
+				l->rtx_wait = rtx_base(l);
 		} else if (id > 0 && spool_sent(l->spool, id) &&
 			   now - l->oldest_since >= l->rtx_wait) {
 			M.retransmits++;
 			logmsg(LOG_NOTICE, "link: record %" PRId64 " unacked for %u ms: "
 			       "retransmitting from it", id, l->rtx_wait);
+			if (spool_cursor(l->spool) > l->rtx_resume)
+				l->rtx_resume = spool_cursor(l->spool);
+			l->rtx_left = rtx_burst(&l->rtx, id, l->high_sent);
 			spool_rewind(l->spool);
 			l->rtt_id = 0;		/* Karn: its ack would be ambiguous */
+			l->rtx_backed_off = true;
 			l->loss_sent = false;	/* with the records again */
 			l->oldest_since = now;
 			l->rtx_wait = 2 * l->rtx_wait < RTX_MAX_FACTOR * l->c->retransmit_ms ?

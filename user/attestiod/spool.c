@@ -53,6 +53,8 @@ static const char schema[] =
 	" first INTEGER NOT NULL, last INTEGER NOT NULL,"
 	" PRIMARY KEY(instance, stream, gen, first, kind));";
 
+#define SPOOL_STMTS	40	/* distinct statements (prep()) */
+
 struct pend {
 	struct rec_meta m;
 	uint32_t len;
@@ -99,7 +101,43 @@ struct spool {
 	bool gc_pending;	/* acked records (table ack) left to delete */
 	uint64_t ack_retry_ms;
 	char err[160];		/* the last failed statement's error */
+	struct {		/* prepared statements, by their SQL text */
+		const char *sql;
+		sqlite3_stmt *st;
+	} stmt[SPOOL_STMTS];
 };
+
+/*
+ * The statement of @sql (a string literal: the cache is keyed by its
+ * address), prepared once and reset for reuse: parsing the same SQL again
+ * for every batch, ack and tick cost a gateway more than running it (and
+ * attestio-sim, a thousand spools in one process, most of its time).
+ * Every user resets it when done, which also ends its read transaction.
+ */
+static sqlite3_stmt *prep(struct spool *s, const char *sql)
+{
+	unsigned int i;
+
+	for (i = 0; i < SPOOL_STMTS && s->stmt[i].sql; i++) {
+		if (s->stmt[i].sql == sql) {
+			sqlite3_reset(s->stmt[i].st);
+			sqlite3_clear_bindings(s->stmt[i].st);
+			return s->stmt[i].st;
+		}
+	}
+	if (i == SPOOL_STMTS) {
+		logmsg(LOG_ERR, "spool: more than %d statements", SPOOL_STMTS);
+		return NULL;
+	}
+	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+			       &s->stmt[i].st, NULL) != SQLITE_OK) {
+		snprintf(s->err, sizeof(s->err), "%s", sqlite3_errmsg(s->db));
+		logmsg(LOG_ERR, "spool: %s: %s", sql, s->err);
+		return NULL;
+	}
+	s->stmt[i].sql = sql;
+	return s->stmt[i].st;
+}
 
 static int exec(struct spool *s, const char *sql)
 {
@@ -121,11 +159,11 @@ static int64_t scalar(struct spool *s, const char *sql, int64_t dflt)
 	sqlite3_stmt *st;
 	int64_t v = dflt;
 
-	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+	if (!(st = prep(s, sql)))
 		return dflt;
 	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
 		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return v;
 }
 
@@ -151,8 +189,7 @@ static void ack_purge(struct spool *s)
 	sqlite3_stmt *st;
 	int keep;
 
-	if (sqlite3_prepare_v2(s->db, "SELECT DISTINCT node FROM ack", -1, &st,
-			       NULL) != SQLITE_OK)
+	if (!(st = prep(s, "SELECT DISTINCT node FROM ack")))
 		return;
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		const char *n = (const char *)sqlite3_column_text(st, 0);
@@ -161,16 +198,15 @@ static void ack_purge(struct spool *s)
 		keep = 0;
 		for (int i = 0; n && i < s->c->nnodes; i++)
 			keep |= !strcmp(n, s->c->node_ids[i]);
-		if (keep || sqlite3_prepare_v2(s->db, "DELETE FROM ack WHERE node=?",
-					       -1, &del, NULL) != SQLITE_OK)
+		if (keep || !(del = prep(s, "DELETE FROM ack WHERE node=?")))
 			continue;
 		sqlite3_bind_text(del, 1, n, -1, SQLITE_TRANSIENT);
 		if (sqlite3_step(del) == SQLITE_DONE)
 			logmsg(LOG_NOTICE, "spool: acks of node %s (no longer "
 			       "configured) dropped", n);
-		sqlite3_finalize(del);
+		sqlite3_reset(del);
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 }
 
 int spool_init(struct spool **sp, const struct config *c)
@@ -230,6 +266,8 @@ void spool_fini(struct spool *s)
 	free(s->phole);
 	free(s->sent);
 	free(s->ackq);
+	for (unsigned int i = 0; i < SPOOL_STMTS; i++)
+		sqlite3_finalize(s->stmt[i].st);
 	sqlite3_close(s->db);
 	free(s);
 }
@@ -292,8 +330,7 @@ static int holes_write(struct spool *s)
 
 	if (!s->nphole)
 		return SQLITE_OK;
-	if (sqlite3_prepare_v2(s->db, "INSERT OR IGNORE INTO hole VALUES(?,?,?,?,?,?)",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (!(st = prep(s, "INSERT OR IGNORE INTO hole VALUES(?,?,?,?,?,?)")))
 		return SQLITE_ERROR;
 	for (size_t i = 0; rc == SQLITE_OK && i < s->nphole; i++) {
 		const struct phole *h = &s->phole[i];
@@ -307,7 +344,7 @@ static int holes_write(struct spool *s)
 		sqlite3_bind_int64(st, 6, (int64_t)h->last);
 		rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return rc;
 }
 
@@ -322,9 +359,9 @@ int spool_loss(struct spool *s, struct oracle_loss *l)
 	sqlite3_stmt *st;
 
 	l->n = 0;
-	if (sqlite3_prepare_v2(s->db, "SELECT instance, stream, gen, first, last "
+	if (!(st = prep(s, "SELECT instance, stream, gen, first, last "
 			       "FROM hole WHERE kind=1 ORDER BY instance, stream, "
-			       "gen, first", -1, &st, NULL) != SQLITE_OK)
+			       "gen, first")))
 		return -EIO;
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		struct oracle_hole h = {
@@ -347,7 +384,7 @@ int spool_loss(struct spool *s, struct oracle_loss *l)
 			break;
 		l->h[l->n++] = h;
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return (int)l->n;
 }
 
@@ -378,19 +415,17 @@ static void drop_oldest(struct spool *s, uint64_t need)
 	uint64_t freed = 0, n = 0;
 	int64_t last = 0;
 
-	if (sqlite3_prepare_v2(s->db, "SELECT id, length(data) FROM rec ORDER BY id",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (!(st = prep(s, "SELECT id, length(data) FROM rec ORDER BY id")))
 		return;
 	while (freed < need && sqlite3_step(st) == SQLITE_ROW) {
 		last = sqlite3_column_int64(st, 0);
 		freed += (uint64_t)sqlite3_column_int64(st, 1);
 		n++;
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	if (!n)
 		return;
-	if (sqlite3_prepare_v2(s->db, "DELETE FROM rec WHERE id <= ?", -1, &st,
-			       NULL) != SQLITE_OK)
+	if (!(st = prep(s, "DELETE FROM rec WHERE id <= ?")))
 		return;
 	sqlite3_bind_int64(st, 1, last);
 	if (sqlite3_step(st) == SQLITE_DONE) {
@@ -400,7 +435,7 @@ static void drop_oldest(struct spool *s, uint64_t need)
 		logmsg(LOG_WARNING, "spool: bound hit, dropped the %" PRIu64
 		       " oldest records (on_full = drop-oldest)", n);
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 }
 
 static long ackq_apply(struct spool *s, uint64_t now);
@@ -479,13 +514,11 @@ int spool_sync(struct spool *s)
 		ackq_apply(s, now);
 	if (room_check(s, bytes) || exec(s, "BEGIN IMMEDIATE"))
 		goto fail;
-	rc = sqlite3_prepare_v2(s->db,
-		"INSERT INTO rec(id, kind, instance, stream, gen, seq, t_ms, data) "
-		"VALUES(?,?,?,?,?,?,?,?)", -1, &ins, NULL);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_prepare_v2(s->db,
-			"INSERT INTO chain VALUES(?,?,?,?) ON CONFLICT DO UPDATE "
-			"SET last_seq = max(last_seq, excluded.last_seq)", -1, &ch, NULL);
+	ins = prep(s, "INSERT INTO rec(id, kind, instance, stream, gen, seq, "
+		   "t_ms, data) VALUES(?,?,?,?,?,?,?,?)");
+	ch = prep(s, "INSERT INTO chain VALUES(?,?,?,?) ON CONFLICT DO UPDATE "
+		  "SET last_seq = max(last_seq, excluded.last_seq)");
+	rc = ins && ch ? SQLITE_OK : SQLITE_ERROR;
 	for (unsigned int i = 0; rc == SQLITE_OK && i < s->npend; i++) {
 		const struct pend *p = &s->pend[i];
 
@@ -515,8 +548,8 @@ int spool_sync(struct spool *s)
 		rc = sqlite3_step(ch);
 		rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
 	}
-	sqlite3_finalize(ins);
-	sqlite3_finalize(ch);
+	sqlite3_reset(ins);
+	sqlite3_reset(ch);
 	if (rc == SQLITE_OK)
 		rc = holes_write(s);
 	if (rc != SQLITE_OK || exec(s, "COMMIT")) {
@@ -566,16 +599,15 @@ int64_t spool_chain_last(struct spool *s, uint64_t inst, uint32_t stream,
 		    m->stream == stream && m->gen == gen)
 			return (int64_t)m->seq;
 	}
-	if (sqlite3_prepare_v2(s->db, "SELECT last_seq FROM chain WHERE "
-			       "instance=? AND stream=? AND gen=?", -1, &st,
-			       NULL) != SQLITE_OK)
+	if (!(st = prep(s, "SELECT last_seq FROM chain WHERE "
+			       "instance=? AND stream=? AND gen=?")))
 		return -1;
 	sqlite3_bind_int64(st, 1, (int64_t)inst);
 	sqlite3_bind_int64(st, 2, stream);
 	sqlite3_bind_int64(st, 3, gen);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return v;
 }
 
@@ -620,26 +652,26 @@ int spool_resolve(struct spool *s, uint32_t stream, uint64_t inst, uint32_t gen)
 			"WHERE kind=2 AND stream=?3",
 		};
 
-		if (sqlite3_prepare_v2(s->db, sql[k], -1, &st, NULL) != SQLITE_OK)
+		if (!(st = prep(s, sql[k])))
 			return -EIO;
 		sqlite3_bind_int64(st, 1, (int64_t)inst);
 		sqlite3_bind_int64(st, 2, gen);
 		sqlite3_bind_int64(st, 3, stream);
 		rc = sqlite3_step(st);
-		sqlite3_finalize(st);
+		sqlite3_reset(st);
 		if (rc != SQLITE_DONE)
 			return -EIO;
 		if (sqlite3_changes(s->db))
 			holes_count(s);
 	}
-	if (sqlite3_prepare_v2(s->db, "UPDATE rec SET kind=1, instance=?, gen=? "
-			       "WHERE kind=2 AND stream=?", -1, &st, NULL) != SQLITE_OK)
+	if (!(st = prep(s, "UPDATE rec SET kind=1, instance=?, gen=? "
+			       "WHERE kind=2 AND stream=?")))
 		return -EIO;
 	sqlite3_bind_int64(st, 1, (int64_t)inst);
 	sqlite3_bind_int64(st, 2, gen);
 	sqlite3_bind_int64(st, 3, stream);
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
 		return -EIO;
 	return exec(s, "INSERT INTO chain SELECT instance, stream, gen, max(seq) "
@@ -676,9 +708,8 @@ int spool_next(struct spool *s, uint8_t *buf, size_t cap, size_t *len,
 	size_t off = 0;
 	unsigned int n = 0;
 
-	if (sqlite3_prepare_v2(s->db, "SELECT id, kind, instance, stream, gen, seq, "
-			       "data FROM rec WHERE id > ? ORDER BY id LIMIT 2048",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (!(st = prep(s, "SELECT id, kind, instance, stream, gen, seq, "
+			       "data FROM rec WHERE id > ? ORDER BY id LIMIT 2048")))
 		return -EIO;
 	sqlite3_bind_int64(st, 1, s->cursor);
 	while (sqlite3_step(st) == SQLITE_ROW) {
@@ -699,7 +730,7 @@ int spool_next(struct spool *s, uint8_t *buf, size_t cap, size_t *len,
 		if (se && sqlite3_column_int64(st, 5) > se->max)
 			se->max = sqlite3_column_int64(st, 5);
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	*len = off;
 	*nrec = n;
 	return 0;
@@ -740,6 +771,12 @@ void spool_rewind(struct spool *s)
 	s->cursor = 0;
 }
 
+void spool_skip_to(struct spool *s, int64_t id)
+{
+	if (id > s->cursor)
+		s->cursor = id;
+}
+
 /* The quorum-th highest ack of a chain: every record up to it is acked by
  * ack_quorum distinct nodes. */
 static int64_t quorum_upto(struct spool *s, uint64_t inst, uint32_t stream,
@@ -748,9 +785,9 @@ static int64_t quorum_upto(struct spool *s, uint64_t inst, uint32_t stream,
 	sqlite3_stmt *st;
 	int64_t v = -1;
 
-	if (sqlite3_prepare_v2(s->db, "SELECT upto FROM ack WHERE instance=? AND "
+	if (!(st = prep(s, "SELECT upto FROM ack WHERE instance=? AND "
 			       "stream=? AND gen=? ORDER BY upto DESC LIMIT 1 "
-			       "OFFSET ?", -1, &st, NULL) != SQLITE_OK)
+			       "OFFSET ?")))
 		return -1;
 	sqlite3_bind_int64(st, 1, (int64_t)inst);
 	sqlite3_bind_int64(st, 2, stream);
@@ -758,7 +795,7 @@ static int64_t quorum_upto(struct spool *s, uint64_t inst, uint32_t stream,
 	sqlite3_bind_int64(st, 4, s->c->ack_quorum - 1);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return v;
 }
 
@@ -846,8 +883,8 @@ static int gc_chains(struct spool *s, struct ackq **out, size_t *n)
 		*n = s->nackq;
 		return 0;
 	}
-	if (sqlite3_prepare_v2(s->db, "SELECT DISTINCT instance, stream, gen "
-			       "FROM ack", -1, &st, NULL) != SQLITE_OK)
+	if (!(st = prep(s, "SELECT DISTINCT instance, stream, gen "
+			       "FROM ack")))
 		return -EIO;
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		if (*n == cap) {
@@ -856,7 +893,7 @@ static int gc_chains(struct spool *s, struct ackq **out, size_t *n)
 			cap = cap ? 2 * cap : 16;
 			nv = realloc(v, cap * sizeof(*v));
 			if (!nv) {
-				sqlite3_finalize(st);
+				sqlite3_reset(st);
 				free(v);
 				return -ENOMEM;
 			}
@@ -866,7 +903,7 @@ static int gc_chains(struct spool *s, struct ackq **out, size_t *n)
 					   (uint32_t)sqlite3_column_int64(st, 1),
 					   (uint32_t)sqlite3_column_int64(st, 2), 0 };
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	*out = v;
 	return 0;
 }
@@ -885,10 +922,10 @@ static int spool_gc(struct spool *s, long *deleted)
 
 	if (gc_chains(s, &ch, &n))
 		return -EIO;
-	if (sqlite3_prepare_v2(s->db, "DELETE FROM rec WHERE id IN (SELECT id "
+	if (!(del = prep(s, "DELETE FROM rec WHERE id IN (SELECT id "
 			       "FROM rec WHERE kind=1 AND instance=? AND stream=? "
 			       "AND gen=? AND seq<=? ORDER BY id LIMIT "
-			       STR(GC_CHUNK) ")", -1, &del, NULL) != SQLITE_OK)
+			       STR(GC_CHUNK) ")")))
 		rc = -EIO;
 	for (size_t i = 0; !rc && i < n; i++) {
 		int64_t q = quorum_upto(s, ch[i].instance, ch[i].stream, ch[i].gen);
@@ -896,7 +933,7 @@ static int spool_gc(struct spool *s, long *deleted)
 		if (q >= 0)
 			rc = gc_chain(s, del, &ch[i], q, deleted);
 	}
-	sqlite3_finalize(del);
+	sqlite3_reset(del);
 	if (ch != s->ackq)
 		free(ch);
 	/* A lost record goes once no chained record read before it remains
@@ -926,14 +963,13 @@ static long ackq_apply(struct spool *s, uint64_t now)
 		goto gc;
 	if (exec(s, "BEGIN IMMEDIATE"))
 		goto fail;
-	rc = sqlite3_prepare_v2(s->db, "INSERT INTO ack VALUES(?,?,?,?,?) ON CONFLICT "
-				"DO UPDATE SET upto = max(upto, excluded.upto)", -1, &up, NULL);
+	up = prep(s, "INSERT INTO ack VALUES(?,?,?,?,?) ON CONFLICT "
+		  "DO UPDATE SET upto = max(upto, excluded.upto)");
 	/* a declared hole goes once the chain is acked past it: the nodes
 	 * that acked have it (they never ack past an undeclared hole) */
-	if (rc == SQLITE_OK)
-		rc = sqlite3_prepare_v2(s->db, "DELETE FROM hole WHERE kind=1 AND "
-					"instance=? AND stream=? AND gen=? AND last<?",
-					-1, &hdel, NULL);
+	hdel = prep(s, "DELETE FROM hole WHERE kind=1 AND "
+		    "instance=? AND stream=? AND gen=? AND last<?");
+	rc = up && hdel ? SQLITE_OK : SQLITE_ERROR;
 	for (size_t i = 0; rc == SQLITE_OK && i < s->nackq; i++) {
 		const struct ackq *e = &s->ackq[i];
 		int64_t q;
@@ -952,8 +988,8 @@ static long ackq_apply(struct spool *s, uint64_t now)
 		if (q >= 0 && chain_delete(s, hdel, e, q, &holes))
 			rc = SQLITE_ERROR;
 	}
-	sqlite3_finalize(up);
-	sqlite3_finalize(hdel);
+	sqlite3_reset(up);
+	sqlite3_reset(hdel);
 	if (rc != SQLITE_OK || exec(s, "COMMIT")) {
 		rollback(s);
 		goto fail;
@@ -995,9 +1031,9 @@ static int64_t held_min(struct spool *s, const struct oracle_ack_entry *e,
 
 	if (lo > hi)
 		return -1;
-	if (sqlite3_prepare_v2(s->db, "SELECT min(seq) FROM rec WHERE kind=1 AND "
+	if (!(st = prep(s, "SELECT min(seq) FROM rec WHERE kind=1 AND "
 			       "instance=? AND stream=? AND gen=? AND seq BETWEEN "
-			       "? AND ?", -1, &st, NULL) != SQLITE_OK)
+			       "? AND ?")))
 		return lo;	/* cannot tell: as if @lo were held */
 	sqlite3_bind_int64(st, 1, (int64_t)e->instance);
 	sqlite3_bind_int64(st, 2, e->stream);
@@ -1007,7 +1043,7 @@ static int64_t held_min(struct spool *s, const struct oracle_ack_entry *e,
 	if (sqlite3_step(st) == SQLITE_ROW &&
 	    sqlite3_column_type(st, 0) != SQLITE_NULL)
 		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return v;
 }
 
@@ -1017,9 +1053,8 @@ static int64_t ack_upto(struct spool *s, int node, const struct oracle_ack_entry
 	sqlite3_stmt *st;
 	int64_t v = -1;
 
-	if (sqlite3_prepare_v2(s->db, "SELECT upto FROM ack WHERE node=? AND "
-			       "instance=? AND stream=? AND gen=?", -1, &st,
-			       NULL) != SQLITE_OK)
+	if (!(st = prep(s, "SELECT upto FROM ack WHERE node=? AND "
+			       "instance=? AND stream=? AND gen=?")))
 		return -1;
 	sqlite3_bind_text(st, 1, s->c->node_ids[node], -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, (int64_t)e->instance);
@@ -1027,7 +1062,7 @@ static int64_t ack_upto(struct spool *s, int node, const struct oracle_ack_entry
 	sqlite3_bind_int64(st, 4, e->generation);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return v;
 }
 
@@ -1124,12 +1159,11 @@ bool spool_tick(struct spool *s, uint64_t now)
 		if (s->c->on_full == ON_FULL_DROP_OLDEST) {
 			sqlite3_stmt *st;
 
-			if (sqlite3_prepare_v2(s->db, "DELETE FROM rec WHERE t_ms < ?",
-					       -1, &st, NULL) == SQLITE_OK) {
+			if ((st = prep(s, "DELETE FROM rec WHERE t_ms < ?"))) {
 				sqlite3_bind_int64(st, 1, (int64_t)(now - 1000ull * s->c->max_age_s));
 				sqlite3_step(st);
 				M.records_dropped += (uint64_t)sqlite3_changes(s->db);
-				sqlite3_finalize(st);
+				sqlite3_reset(st);
 			}
 			s->count = (uint64_t)scalar(s, "SELECT count(*) FROM rec", 0);
 			s->bytes = (uint64_t)scalar(s, "SELECT sum(length(data)) FROM rec", 0);
