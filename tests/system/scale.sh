@@ -16,7 +16,8 @@
 # SYSTEM_SCALE_GATEWAYS (CI 50), SYSTEM_SCALE_SECONDS (CI 60),
 # SYSTEM_SCALE_PORT (18882, +1 metrics), SYSTEM_SCALE_CSV: append a CSV line,
 # SYSTEM_SCALE_EPOCH_MS (1000), SYSTEM_SCALE_SIMDIR (the fleet's keys and
-# spools; /dev/shm for 1,000 gateways).
+# spools; /dev/shm for 1,000 gateways), SYSTEM_SCALE_WORKERS (the fleet's
+# processes, 2: one thread saturated at 1,000 gateways).
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
@@ -60,6 +61,7 @@ epochs = $epochs
 epoch_ms = $E
 samples = 10
 drain_s = 60
+workers = ${SYSTEM_SCALE_WORKERS:-2}
 [site A]
 base = 23.15
 amplitude = 0.3
@@ -88,11 +90,15 @@ echo "t,rss_kib,cpu_ticks,sim_cpu_ticks,wal_kib,db_kib,runq_ns,sim_runq_ns" > "$
 while kill -0 "$simpid" 2> /dev/null; do
 	r=$(awk '/^VmRSS/ { print $2 }' "/proc/${node[1]}/status" 2> /dev/null)
 	c=$(awk '{ print $14 + $15 }' "/proc/${node[1]}/stat" 2> /dev/null)
-	sc=$(awk '{ print $14 + $15 }' "/proc/$simpid/stat" 2> /dev/null)
+	# the fleet: its workers (live) and those it reaped (cutime, cstime)
+	mapfile -t kids < <(pgrep -P "$simpid")
+	sc=$(for p in "$simpid" "${kids[@]}"; do cat "/proc/$p/stat"; done 2> /dev/null | sed 's|^.*) ||' |
+		awk 'NR == 1 { t = $12 + $13 + $14 + $15; next } /^[A-Z] / { t += $12 + $13 } END { printf "%.0f\n", t }')
 	w=$(stat -c %s "$base/n1/node.db-wal" 2> /dev/null)
 	d=$(stat -c %s "$base/n1/node.db" 2> /dev/null)
 	q=$(awk '{ print $2 }' "/proc/${node[1]}/schedstat" 2> /dev/null)
-	sq=$(awk '{ print $2 }' "/proc/$simpid/schedstat" 2> /dev/null)
+	sq=$(for p in "$simpid" "${kids[@]}"; do cat "/proc/$p/schedstat"; done 2> /dev/null |
+		awk '{ t += $2 } END { printf "%.0f\n", t }')
 	echo "$(( $(date +%s) - T0 )),${r:-0},${c:-0},${sc:-0},$(( ${w:-0} / 1024 )),$(( ${d:-0} / 1024 )),${q:-0},${sq:-0}" >> "$rss_log"
 	sleep 2
 done

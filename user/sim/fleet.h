@@ -38,6 +38,8 @@ struct sim_group {
 	int target_group;
 };
 
+#define SIM_MAX_WORKERS	16
+
 struct sim_conf {
 	const char *path;
 	char gateway_conf[256];		/* attestiod configuration template */
@@ -46,6 +48,7 @@ struct sim_conf {
 	long epochs, samples;
 	uint64_t seed;
 	unsigned int drain_s;		/* wait this long for acks at the end */
+	int workers;			/* processes sharing the gateways */
 	int nsites, ngroups;
 	struct sim_site site[SIM_MAX_SITES];
 	struct sim_group group[SIM_MAX_GROUPS];

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * attestio-sim: many simulated gateways in one single-threaded epoll loop
- * (Documentation/system.md).  Records: user/lib/sim.c; carried by
+ * attestio-sim: many simulated gateways in single-threaded epoll loops, one
+ * per worker process (Documentation/system.md).  Records: user/lib/sim.c; carried by
  * attestiod's spool.c and link.c, one spool and one MQTT session per
  * gateway, configured from an attestiod configuration file (the template).
  */
@@ -14,10 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
+#include <sys/wait.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -96,6 +99,7 @@ static struct sim_conf sc;
 static struct config tmpl;
 static struct sgw *gws;
 static int ngw, ep;
+static int *mine, nmine;	/* this worker's gateways (indexes into gws) */
 
 static void usage(FILE *f)
 {
@@ -319,32 +323,59 @@ out:
  * sample -> verified latency the node's histogram shows that is the
  * simulator's, not the node's.  100 ms buckets up to 60 s. */
 #define LAG_BUCKETS	601
-static uint64_t lag_hist[LAG_BUCKETS], lag_n, lag_max;
+
+/* What a worker's run adds up to (shared with the parent: MAP_SHARED). */
+struct tally {
+	uint64_t published, acks_ok, acks_bad, retransmits, rtx_batches, reconnects;
+	uint64_t lag_hist[LAG_BUCKETS], lag_n, lag_max;
+	long done;			/* epochs produced */
+	int unacked;			/* gateways with records unacked */
+	int rc;
+};
+static struct tally T;		/* this process's */
 
 static void lag_note(uint64_t ms)
 {
-	lag_hist[ms / 100 < LAG_BUCKETS - 1 ? ms / 100 : LAG_BUCKETS - 1]++;
-	lag_n++;
-	if (ms > lag_max)
-		lag_max = ms;
+	T.lag_hist[ms / 100 < LAG_BUCKETS - 1 ? ms / 100 : LAG_BUCKETS - 1]++;
+	T.lag_n++;
+	if (ms > T.lag_max)
+		T.lag_max = ms;
 }
 
 /* the upper bound (ms) of the bucket holding quantile @q */
-static uint64_t lag_q(double q)
+static uint64_t lag_q(const struct tally *t, double q)
 {
 	uint64_t c = 0;
 
 	for (int i = 0; i < LAG_BUCKETS; i++) {
-		c += lag_hist[i];
-		if (lag_n && (double)c >= q * (double)lag_n)
+		c += t->lag_hist[i];
+		if (t->lag_n && (double)c >= q * (double)t->lag_n)
 			return 100ull * (uint64_t)(i + 1);
 	}
 	return 0;
 }
 
+static void tally_add(struct tally *to, const struct tally *t)
+{
+	to->published += t->published;
+	to->acks_ok += t->acks_ok;
+	to->acks_bad += t->acks_bad;
+	to->retransmits += t->retransmits;
+	to->rtx_batches += t->rtx_batches;
+	to->reconnects += t->reconnects;
+	for (int i = 0; i < LAG_BUCKETS; i++)
+		to->lag_hist[i] += t->lag_hist[i];
+	to->lag_n += t->lag_n;
+	if (t->lag_max > to->lag_max)
+		to->lag_max = t->lag_max;
+	if (t->done > to->done)
+		to->done = t->done;
+	to->unacked += t->unacked;
+}
+
 /* ------------------------------------------------------------- report --- */
 
-static int report(uint64_t started, long epochs, int unacked_gw)
+static int report(uint64_t started, const struct tally *t)
 {
 	char path[512];
 	uint64_t prod = 0, rep = 0;
@@ -365,12 +396,12 @@ static int report(uint64_t started, long epochs, int unacked_gw)
 		", \"reconnects\": %llu, \"unacked_gateways\": %d"
 		", \"lag_p50_ms\": %" PRIu64 ", \"lag_p99_ms\": %" PRIu64
 		", \"lag_max_ms\": %" PRIu64 ", \"produced_by_gateway\": {",
-		ngw, epochs, now_ms() - started, prod, rep,
-		(unsigned long long)M.records_published, (unsigned long long)M.acks_ok,
-		(unsigned long long)M.acks_bad, (unsigned long long)M.retransmits,
-		(unsigned long long)M.batches_retransmitted,
-		(unsigned long long)M.reconnects, unacked_gw, lag_q(0.5), lag_q(0.99),
-		lag_max);
+		ngw, t->done, now_ms() - started, prod, rep,
+		(unsigned long long)t->published, (unsigned long long)t->acks_ok,
+		(unsigned long long)t->acks_bad, (unsigned long long)t->retransmits,
+		(unsigned long long)t->rtx_batches,
+		(unsigned long long)t->reconnects, t->unacked, lag_q(t, 0.5),
+		lag_q(t, 0.99), t->lag_max);
 	for (int i = 0; i < ngw; i++)
 		fprintf(f, "%s\"%s\": %" PRIu64, i ? ", " : "", gws[i].id, gws[i].produced);
 	fprintf(f, "}}\n");
@@ -378,30 +409,24 @@ static int report(uint64_t started, long epochs, int unacked_gw)
 	       "(+%" PRIu64 " replayed), %llu published, %llu acks, %llu retransmits, "
 	       "%d gateways with unacked records; epochs produced after their end "
 	       "by p50 %" PRIu64 " ms, p99 %" PRIu64 " ms, at most %" PRIu64 " ms\n",
-	       ngw, epochs, prod, rep,
-	       (unsigned long long)M.records_published, (unsigned long long)M.acks_ok,
-	       (unsigned long long)M.retransmits, unacked_gw, lag_q(0.5), lag_q(0.99),
-	       lag_max);
+	       ngw, t->done, prod, rep,
+	       (unsigned long long)t->published, (unsigned long long)t->acks_ok,
+	       (unsigned long long)t->retransmits, t->unacked, lag_q(t, 0.5),
+	       lag_q(t, 0.99), t->lag_max);
 	return fclose(f);
 }
 
-static int run(void)
+/* This worker's gateways, produced in real time until the last epoch is
+ * acked or drain_s passed: T, 0 or EX_*. */
+static int loop(void)
 {
 	struct itimerspec its = { { 0, 20000000 }, { 0, 20000000 } };
-	uint64_t started = now_ms(), drain_until = 0, next_tick = 0;
+	uint64_t drain_until = 0, next_tick = 0;
 	int tfd, sfd, ret = EX_OK, unacked = 0, pnext = 0;
 	long done = 0;
 	bool stop = false;
-	struct rlimit rl;
 	sigset_t ss;
 
-	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;	/* one socket and a spool per gateway */
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
-	if (!sc.start_ms)
-		sc.start_ms = (now_ms() / 1000 + 2) * 1000;
-	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&ss);
 	sigaddset(&ss, SIGTERM);
 	sigaddset(&ss, SIGINT);
@@ -418,8 +443,8 @@ static int run(void)
 		e.data.u32 = UINT32_MAX;
 		epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &e);
 	}
-	for (int i = 0; i < ngw; i++) {
-		struct sgw *g = &gws[i];
+	for (int j = 0; j < nmine; j++) {
+		struct sgw *g = &gws[mine[j]];
 		const struct sim_group *gr = &sc.group[g->group];
 		char path[512];
 
@@ -491,7 +516,7 @@ static int run(void)
 					break;
 				done++;
 			}
-			g = &gws[pnext];
+			g = &gws[mine[pnext]];
 			gr = &sc.group[g->group];
 			off = gr->behaviour == B_OFFLINE && sim_active(gr, done);
 			if (off && g->link) {	/* network down: the spool keeps */
@@ -510,33 +535,146 @@ static int run(void)
 			if (g->link)	/* publish now, not at the next tick */
 				link_tick(g->link, now);
 			epoll_sync(g);
-			pnext = (pnext + 1) % ngw;
+			pnext = (pnext + 1) % nmine;
 		}
 		if (now >= next_tick) {	/* links: keepalive, retransmission */
-			for (int i = 0; i < ngw; i++) {
-				if (gws[i].link)
-					link_tick(gws[i].link, now);
-				epoll_sync(&gws[i]);
+			for (int j = 0; j < nmine; j++) {
+				struct sgw *g = &gws[mine[j]];
+
+				if (g->link)
+					link_tick(g->link, now);
+				epoll_sync(g);
 			}
 			next_tick = now + 100;
 		}
 		if (sc.epochs && done >= sc.epochs && !pnext) {
 			unacked = 0;
-			for (int i = 0; i < ngw; i++)
-				unacked += !spool_empty(gws[i].spool);
+			for (int j = 0; j < nmine; j++)
+				unacked += !spool_empty(gws[mine[j]].spool);
 			if (!drain_until)
 				drain_until = now + 1000ull * sc.drain_s;
 			if (!unacked || now >= drain_until)
 				stop = true;
 		}
 	}
-	if (report(started, done, unacked))
-		ret = EX_RUNTIME;
-	for (int i = 0; i < ngw; i++) {
-		link_fini(gws[i].link);
-		spool_fini(gws[i].spool);
+	T.published = M.records_published;
+	T.acks_ok = M.acks_ok;
+	T.acks_bad = M.acks_bad;
+	T.retransmits = M.retransmits;
+	T.rtx_batches = M.batches_retransmitted;
+	T.reconnects = M.reconnects;
+	T.done = done;
+	T.unacked = unacked;
+	for (int j = 0; j < nmine; j++) {
+		link_fini(gws[mine[j]].link);
+		spool_fini(gws[mine[j]].spool);
 	}
-	return ret ? ret : unacked ? EX_UNACKED : EX_OK;
+	return ret;
+}
+
+/*
+ * workers > 1: each of W processes runs the gateways i with i % W == its
+ * index (a single thread saturated at 1,000 gateways: its epochs came up
+ * to a minute late while it applied a burst of acks, system.md).  The
+ * parent forwards SIGTERM/SIGINT, adds up what they report through a
+ * shared mapping and writes the report.
+ */
+static int workers(uint64_t started)
+{
+	int W = sc.workers, left = 0, ret = EX_OK;
+	size_t sz = (size_t)W * sizeof(struct tally) + 2 * (size_t)ngw * sizeof(uint64_t);
+	struct tally *sh, all = { 0 };
+	pid_t pid[SIM_MAX_WORKERS];
+	uint64_t *prod;
+	sigset_t ss;
+
+	sh = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (sh == MAP_FAILED)
+		return EX_RUNTIME;
+	prod = (uint64_t *)(sh + W);
+	sigemptyset(&ss);
+	sigaddset(&ss, SIGTERM);
+	sigaddset(&ss, SIGINT);
+	sigaddset(&ss, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &ss, NULL);
+	fflush(NULL);
+	for (int w = 0; w < W; w++) {
+		pid[w] = fork();
+		if (pid[w] < 0) {
+			ret = EX_RUNTIME;
+			break;
+		}
+		if (!pid[w]) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			nmine = 0;
+			for (int i = w; i < ngw; i += W)
+				mine[nmine++] = i;
+			sh[w].rc = loop();
+			memcpy(&sh[w], &T, offsetof(struct tally, rc));
+			for (int j = 0; j < nmine; j++) {
+				prod[2 * mine[j]] = gws[mine[j]].produced;
+				prod[2 * mine[j] + 1] = gws[mine[j]].replayed;
+			}
+			_exit(0);
+		}
+		left++;
+	}
+	while (left) {
+		struct timespec ts = { 0, 200000000 };
+		int sig = sigtimedwait(&ss, NULL, &ts), st;
+		pid_t p;
+
+		if (sig == SIGTERM || sig == SIGINT)
+			for (int w = 0; w < W; w++)
+				kill(pid[w], sig);
+		while ((p = waitpid(-1, &st, WNOHANG)) > 0) {
+			left--;
+			for (int w = 0; w < W; w++)
+				if (p == pid[w] && (!WIFEXITED(st) || WEXITSTATUS(st))) {
+					logmsg(LOG_ERR, "worker %d failed", w);
+					sh[w].rc = EX_RUNTIME;
+				}
+		}
+	}
+	for (int w = 0; w < W; w++) {
+		tally_add(&all, &sh[w]);
+		if (sh[w].rc && !ret)
+			ret = sh[w].rc;
+	}
+	for (int i = 0; i < ngw; i++) {
+		gws[i].produced = prod[2 * i];
+		gws[i].replayed = prod[2 * i + 1];
+	}
+	munmap(sh, sz);
+	if (report(started, &all))
+		ret = EX_RUNTIME;
+	return ret ? ret : all.unacked ? EX_UNACKED : EX_OK;
+}
+
+static int run(void)
+{
+	uint64_t started = now_ms();
+	struct rlimit rl;
+	int ret;
+
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;	/* one socket and a spool per gateway */
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (!sc.start_ms)
+		sc.start_ms = (now_ms() / 1000 + 2) * 1000;
+	signal(SIGPIPE, SIG_IGN);
+	mine = calloc((size_t)ngw + 1, sizeof(*mine));
+	if (!mine)
+		return EX_RUNTIME;
+	if (sc.workers > 1 && ngw > 1)
+		return workers(started);
+	for (nmine = 0; nmine < ngw; nmine++)
+		mine[nmine] = nmine;
+	ret = loop();
+	if (report(started, &T))
+		ret = EX_RUNTIME;
+	return ret ? ret : T.unacked ? EX_UNACKED : EX_OK;
 }
 
 int main(int argc, char **argv)

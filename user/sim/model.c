@@ -114,6 +114,12 @@ static int handler(void *user, const char *sec, const char *name, const char *va
 			c->drain_s = (unsigned int)x;
 			return 1;
 		}
+		if (!strcmp(name, "workers")) {
+			if (inum(value, 1, SIM_MAX_WORKERS, &x))
+				FAIL("sim.workers must be 1 ... %d (processes)", SIM_MAX_WORKERS);
+			c->workers = (int)x;
+			return 1;
+		}
 		FAIL("unknown key sim.%s", name);
 	}
 	if (!strncmp(sec, "site ", 5)) {
@@ -216,6 +222,7 @@ static void conf_defaults(struct sim_conf *c, const char *path)
 	c->samples = 10;
 	c->seed = 1;
 	c->drain_s = 30;
+	c->workers = 1;
 }
 
 /* After parsing (@line from inih): the cross-section rules. */
