@@ -35,6 +35,10 @@ $(TB)/unit/test_attestiod_%: tests/unit/test_attestiod_%.c user/attestiod/%.c us
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) $(ORACLE_CFLAGS) -Iuser/attestiod -Iinclude/uapi $< user/attestiod/$*.c -o $@ \
 		$(UB)/liboracle.a -lcmocka -lsqlite3 $(ORACLE_LDLIBS)
+# attestio-sim's configuration and value model (user/sim/model.c).
+$(TB)/unit/test_sim_model: tests/unit/test_sim_model.c user/sim/model.c user/sim/fleet.h
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -Iuser/sim $< user/sim/model.c -o $@ -lcmocka -linih -lcrypto -lm
 # Suites named test_cli_* build the attestio command's file of that name
 # (user/cli/attestio/<name>.c) and util.c in.
 $(TB)/unit/test_cli_%: tests/unit/test_cli_%.c user/cli/attestio/%.c user/cli/attestio/util.c \
