@@ -2,8 +2,7 @@
 /*
  * attestiod's retransmission timeout (user/attestiod/rto.c, RFC 6298):
  * the records link waits srtt + 4 rttvar of the measured end-to-end ack
- * round trip, at least retransmit_ms, at most RTX_MAX_FACTOR times it;
- * and a timeout resends a burst that doubles within an episode.
+ * round trip, at least retransmit_ms, at most RTX_MAX_FACTOR times it.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -100,31 +99,6 @@ static void t_cap(void **state)
 			 rto_wait(&r, 10000, RTX_MAX_FACTOR * 10000));
 }
 
-/* The first timeout sends one batch again; further timeouts before the
- * oldest unacked record passes what had been sent then double it, up to
- * RTX_MAX_BURST; past that point a new episode starts at one again. */
-static void t_burst(void **state)
-{
-	struct rtx_episode e = { 0 };
-	unsigned int i;
-
-	(void)state;
-	assert_int_equal(1, rtx_burst(&e, 10, 500));
-	assert_int_equal(500, e.recover);
-	/* the same record still unacked, or a later one up to 500 */
-	assert_int_equal(2, rtx_burst(&e, 10, 520));
-	assert_int_equal(4, rtx_burst(&e, 200, 600));
-	assert_int_equal(8, rtx_burst(&e, 500, 600));
-	assert_int_equal(500, e.recover);	/* set at the episode's start */
-	for (i = 0; i < 20; i++)
-		rtx_burst(&e, 500, 600);
-	assert_int_equal(RTX_MAX_BURST, e.burst);
-	/* everything sent at the first timeout acked: a new episode */
-	assert_int_equal(1, rtx_burst(&e, 501, 900));
-	assert_int_equal(900, e.recover);
-	assert_int_equal(2, rtx_burst(&e, 700, 950));
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -134,7 +108,6 @@ int main(void)
 		cmocka_unit_test(t_steady),
 		cmocka_unit_test(t_backlog),
 		cmocka_unit_test(t_cap),
-		cmocka_unit_test(t_burst),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

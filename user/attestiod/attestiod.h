@@ -175,8 +175,6 @@ int spool_next(struct spool *s, uint8_t *buf, size_t cap, size_t *len,
 bool spool_has_unsent(struct spool *s);
 bool spool_has_unacked(struct spool *s);
 void spool_rewind(struct spool *s);
-/* Move the send cursor forward to @id (the end of a retransmission burst). */
-void spool_skip_to(struct spool *s, int64_t id);
 int64_t spool_oldest(struct spool *s);	/* oldest record id, 0 if none */
 bool spool_sent(struct spool *s, int64_t id);
 int64_t spool_cursor(const struct spool *s);	/* the last record id sent */
@@ -236,16 +234,6 @@ unsigned int rto_wait(const struct rto *r, unsigned int min_ms,
 		      unsigned int max_ms);
 /* the longest wait, as a multiple of retransmit_ms (timeout and backoff) */
 #define RTX_MAX_FACTOR 32u
-/* A retransmission episode: from the first timeout until the oldest
- * unacked record passes @recover, the highest record sent then.  Each
- * timeout resends @burst batches from the oldest unacked record. */
-struct rtx_episode {
-	int64_t recover;
-	unsigned int burst;	/* 0: no episode yet */
-};
-#define RTX_MAX_BURST 64u
-/* the burst of a timeout with @oldest unacked and @high_sent sent */
-unsigned int rtx_burst(struct rtx_episode *e, int64_t oldest, int64_t high_sent);
 
 struct link;
 int link_init(struct link **lp, const struct config *c, struct spool *spool);

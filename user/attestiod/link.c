@@ -7,9 +7,8 @@
  * brokers tried in turn with jittered exponential backoff.  TLS: our own
  * OpenSSL 3 SSL_CTX (mutual TLS, PEM key file) handed over with
  * MOSQ_OPT_SSL_CTX.  Publishes spooled records; receives acks, verifies
- * them and lets the spool delete what ack_quorum nodes acknowledged; when
- * acks stop coming, resends a burst from the oldest unacked record (all
- * of it after a reconnect).
+ * them and lets the spool delete what ack_quorum nodes acknowledged; goes
+ * back to the oldest unacked record when acks stop coming.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -61,9 +60,6 @@ struct link {
 	uint64_t oldest_since;	/* … and since when it is the oldest */
 	unsigned int rtx_wait;	/* ms before retransmitting it (backs off) */
 	bool rtx_backed_off;	/* a timeout since the last round trip sample */
-	struct rtx_episode rtx;	/* the bursts of retransmission timeouts */
-	unsigned int rtx_left;	/* batches left in the current burst … */
-	int64_t rtx_resume;	/* … then the send cursor goes back here */
 	struct rto rto;		/* the measured ack round trip */
 	int64_t rtt_id;		/* the record being timed, 0: none … */
 	uint64_t rtt_sent;	/* … first published then */
@@ -246,10 +242,7 @@ static void down(struct link *l, const char *why)
 	l->state = L_DOWN;
 	M.connected = 0;
 	l->inflight = 0;
-	/* everything unacked again: what was in flight may be lost */
-	spool_rewind(l->spool);
-	l->rtx_left = 0;
-	l->rtx_resume = 0;
+	spool_rewind(l->spool);		/* go back to the oldest unacked */
 	schedule(l, why);
 }
 
@@ -764,14 +757,6 @@ static void publish_more(struct link *l)
 		unsigned int n = 0;
 		int rc;
 
-		/* a timeout's burst is out: on with the records never sent */
-		if (l->rtx_resume && (!l->rtx_left ||
-				      spool_cursor(l->spool) >= l->rtx_resume)) {
-			spool_skip_to(l->spool, l->rtx_resume);
-			l->rtx_resume = 0;
-			l->rtx_left = 0;
-			continue;
-		}
 		if (spool_next(l->spool, l->batch, l->c->batch_bytes, &len, &n) || !n)
 			return;
 		if (spool_cursor(l->spool) > l->high_sent) {
@@ -792,8 +777,6 @@ static void publish_more(struct link *l)
 		M.records_published += n;
 		if (!fresh)
 			M.batches_retransmitted++;
-		if (l->rtx_left)
-			l->rtx_left--;
 	}
 }
 
@@ -830,16 +813,15 @@ void link_tick(struct link *l, uint64_t now)
 	if (l->state != L_UP)
 		return;
 	/* The oldest record sent stayed unacked for the retransmission
-	 * timeout: send a burst of batches again from it (the nodes
-	 * deduplicate), then go on where sending stood.  The timeout is the
-	 * measured ack round trip's (RFC 6298), at least retransmit_ms: a
-	 * backlogged node is not sent its backlog again.  While the same
-	 * record stays unacked the wait doubles, up to RTX_MAX_FACTOR x
-	 * retransmit_ms, and within one episode the burst doubles, up to
-	 * RTX_MAX_BURST batches (rto.c): a node that is down, or acks that
-	 * cannot be applied, do not turn the spool into a retransmission
-	 * storm, and a run of records lost in transit comes back within a
-	 * few timeouts. */
+	 * timeout: send again from it (go-back-N; the nodes deduplicate,
+	 * and drop what follows a hole until it is filled, so everything
+	 * after it goes again: attestiod.md "Retransmission").  The timeout
+	 * is the measured ack round trip's (RFC 6298), at least
+	 * retransmit_ms: a backlogged node is not sent its backlog again.
+	 * While the same record stays unacked the wait doubles, up to
+	 * RTX_MAX_FACTOR x retransmit_ms: a node that is down, or acks that
+	 * cannot be applied, do not turn the whole spool into a
+	 * retransmission storm. */
 	{
 		int64_t id = spool_oldest(l->spool);
 
@@ -866,9 +848,6 @@ void link_tick(struct link *l, uint64_t now)
 			M.retransmits++;
 			logmsg(LOG_NOTICE, "link: record %" PRId64 " unacked for %u ms: "
 			       "retransmitting from it", id, l->rtx_wait);
-			if (spool_cursor(l->spool) > l->rtx_resume)
-				l->rtx_resume = spool_cursor(l->spool);
-			l->rtx_left = rtx_burst(&l->rtx, id, l->high_sent);
 			spool_rewind(l->spool);
 			l->rtt_id = 0;		/* Karn: its ack would be ambiguous */
 			l->rtx_backed_off = true;

@@ -63,7 +63,7 @@ static size_t metrics_text(char *buf)
 	METRIC("enroll_answered_total", "counter", "challenges answered (the TPM activated the credential)", M.enroll_answered);
 	METRIC("enroll_refused_total", "counter", "challenges not answered (unknown node, bad signature, activation failed)", M.enroll_refused);
 	METRIC("batches_published_total", "counter", "MQTT messages published", M.batches_published);
-	METRIC("retransmits_total", "counter", "retransmission timeouts (each resends a burst from the oldest unacked record)", M.retransmits);
+	METRIC("retransmits_total", "counter", "go-back-N retransmissions", M.retransmits);
 	METRIC("batches_retransmitted_total", "counter", "MQTT messages published again (timeouts and reconnects)", M.batches_retransmitted);
 	METRIC("ack_rtt_milliseconds", "gauge", "smoothed round trip from publishing a record to its end-to-end ack (RFC 6298 srtt)", M.ack_rtt_ms);
 	METRIC("retransmit_timeout_milliseconds", "gauge", "wait before retransmitting the oldest unacked record (srtt + 4 rttvar, at least retransmit_ms)", M.rto_ms);

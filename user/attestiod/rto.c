@@ -6,13 +6,7 @@
  * last record (ack_quorum nodes).  A node that is backlogged answers
  * late but answers: waiting at least srtt + 4 rttvar before going back N
  * keeps its backlog from being sent again, which would only deepen it
- * (Documentation/attestiod.md, "Retransmission").  And when the timer
- * fires, only a burst of batches from the oldest unacked record goes
- * again, not everything unacked: the burst doubles at each further
- * timeout of the same episode (slow start), so a record lost in transit
- * comes back at once and a long run of lost ones within a few timeouts,
- * while a node that is only late is sent little twice.  Pure: no clock,
- * no I/O.
+ * (Documentation/attestiod.md, "Retransmission").  Pure: no clock, no I/O.
  */
 #include <stdint.h>
 
@@ -46,17 +40,4 @@ unsigned int rto_wait(const struct rto *r, unsigned int min_ms,
 	if (w > max_ms)
 		return max_ms;
 	return (unsigned int)w;
-}
-
-unsigned int rtx_burst(struct rtx_episode *e, int64_t oldest, int64_t high_sent)
-{
-	/* a new episode once the oldest unacked record passed everything
-	 * that had been sent when the last one began */
-	if (!e->burst || oldest > e->recover) {
-		e->recover = high_sent;
-		e->burst = 1;
-	} else if (e->burst < RTX_MAX_BURST) {
-		e->burst *= 2;
-	}
-	return e->burst;
 }

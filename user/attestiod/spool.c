@@ -53,7 +53,7 @@ static const char schema[] =
 	" first INTEGER NOT NULL, last INTEGER NOT NULL,"
 	" PRIMARY KEY(instance, stream, gen, first, kind));";
 
-#define SPOOL_STMTS	40	/* distinct statements (prep()) */
+#define SPOOL_STMTS	64	/* distinct statements (prep(); 34 today) */
 
 struct pend {
 	struct rec_meta m;
@@ -769,12 +769,6 @@ bool spool_sent(struct spool *s, int64_t id)
 void spool_rewind(struct spool *s)
 {
 	s->cursor = 0;
-}
-
-void spool_skip_to(struct spool *s, int64_t id)
-{
-	if (id > s->cursor)
-		s->cursor = id;
 }
 
 /* The quorum-th highest ack of a chain: every record up to it is acked by
