@@ -16,7 +16,7 @@
 # than 1 s, so a timeout that drops its backoff at each ack times out
 # every epoch (each timeout discards the sample under way, it never
 # learns: 600 timeouts for 20 gateways in 30 epochs), and a fixed 1 s
-# timeout about every other one.  TAP.
+# timeout every third (220).  TAP.
 # SYSTEM_LATEACK_GATEWAYS (20), SYSTEM_LATEACK_EPOCHS (30),
 # SYSTEM_LATEACK_DELAY_MS (4000), SYSTEM_LATEACK_PORT (18893, +1 the
 # relay, +2 the node's metrics).
