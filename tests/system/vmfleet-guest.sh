@@ -9,7 +9,7 @@
 # Talks to the host through files in VMF_DIR (the project tree is shared):
 #   GW.pem    the module load's kernel session key, certified by the AK
 #             (`attestio measurements`): the nodes' pin for this gateway
-#   GW.ready  the daemon is connected to the broker
+#   GW.ready  the daemon is connected to the broker (this clock then)
 #   t0        (the host's) round 1's start: attach the sensor now
 #   GW.done   "records N lost L" once the stream stopped and the spool
 #             drained (every record acked end to end by all four nodes),
@@ -65,7 +65,7 @@ guest_gw_conf "$id" /var/lib/attestiod/spool.db "$pki" "$GPORT" "$mport" $NODES 
 "$bin/attestiod" --foreground --config "$work/gw.conf" 2>> "$work/gw.log" &
 gw=$!
 wait_metric connected 1 300 || fail "attestiod not connected: $(tail -3 "$work/gw.log")"
-put ready ok
+put ready "$(date +%s)"	# this clock, which the host compares with its own
 for _ in $(seq 3000); do [ -f "$VMF_DIR/t0" ] && break; sleep 0.2; done
 [ -f "$VMF_DIR/t0" ] || fail "no round start from the host"
 read -r t0 < "$VMF_DIR/t0"
@@ -80,7 +80,9 @@ read -r dev < "$work/devs" || fail "no sensor: $(tail -2 "$work/sensor.log")"
 echo "$dev" > "$sys/attach" || fail "cannot attach $dev"
 [ -d "$sys/streams/0" ] || fail "the sensor is not stream 0: $(ls "$sys/streams")"
 echo "vmfleet gateway $VMF_K: streaming, $skew s before round 1"
-end=$((t0 + ROUNDS * PERIOD + 1))
+# a period past the last round: a clock a few seconds off the host's
+# still covers every round
+end=$((t0 + (ROUNDS + 1) * PERIOD))
 while [ "$(date +%s)" -lt "$end" ]; do sleep 0.5; done
 # stop the sensor, then wait for the stream's last epoch
 kill -STOP "$sensor"

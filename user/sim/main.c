@@ -581,7 +581,7 @@ static int loop(void)
  */
 static int workers(uint64_t started)
 {
-	int W = sc.workers, left = 0, ret = EX_OK;
+	int W = sc.workers < ngw ? sc.workers : ngw, left = 0, ret = EX_OK;
 	size_t sz = (size_t)W * sizeof(struct tally) + 2 * (size_t)ngw * sizeof(uint64_t);
 	struct tally *sh, all = { 0 };
 	pid_t pid[SIM_MAX_WORKERS];
