@@ -61,6 +61,11 @@ $(TB)/unit/test_oracled_setup: tests/unit/test_oracled_setup.c user/oracled/setu
 	$(CC) $(USER_CFLAGS) $(ORACLE_CFLAGS) -Iuser/oracled -Iuser/firstrun -Iuser/include -Iinclude/uapi $< \
 		user/oracled/setup.c user/oracled/config.c -o $@ \
 		$(UB)/libfirstrun.a $(UB)/liboracle.a $(UB)/libattestio.a -lcmocka -linih $(ORACLE_LDLIBS) $(LIB_LDLIBS)
+# attestio-oracle's store (statement cache, schema), on its own.
+$(TB)/unit/test_oracled_store: tests/unit/test_oracled_store.c user/oracled/store.c user/oracled/oracled.h $(UB)/liboracle.a $(UB)/libattestio.a
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) $(ORACLE_CFLAGS) -Iuser/oracled -Iuser/include -Iinclude/uapi $< user/oracled/store.c -o $@ \
+		$(UB)/liboracle.a $(UB)/libattestio.a -lcmocka -lsqlite3 $(ORACLE_LDLIBS) $(LIB_LDLIBS)
 # Suites named test_oracled_* build attestio-oracle's parts in (config).
 $(TB)/unit/test_oracled_%: tests/unit/test_oracled_%.c user/oracled/%.c user/oracled/oracled.h $(UB)/liboracle.a $(UB)/libattestio.a
 	@mkdir -p $(@D)

@@ -186,6 +186,7 @@ static void test_quorum(void **st)
 	for (int i = 0; i < 10; i++)
 		add(s, 1, (uint64_t)i);
 	assert_int_equal(0, spool_sync(s));
+	assert_int_equal(1, spool_oldest(s));	/* ids from 1: seq + 1 */
 	ack1(s, 0, 1, 4);			/* not sent yet: ignored */
 	assert_int_equal(1, M.acks_unsent);
 	assert_int_equal(10, next(s));
@@ -196,11 +197,14 @@ static void test_quorum(void **st)
 	assert_int_equal(10, M.spool_records);
 	ack1(s, 0, 1, 8);			/* the same node again */
 	assert_int_equal(10, M.spool_records);
+	assert_int_equal(1, spool_oldest(s));
 	ack1(s, 1, 1, 4);			/* quorum up to 4 */
 	assert_int_equal(5, M.spool_records);
 	assert_int_equal(5, M.records_acked);
+	assert_int_equal(6, spool_oldest(s));	/* read again after the delete */
 	ack1(s, 1, 1, 9);			/* node 0 is at 8 */
 	assert_int_equal(1, M.spool_records);
+	assert_int_equal(10, spool_oldest(s));
 	spool_rewind(s);			/* retransmission: what is left */
 	assert_int_equal(1, next(s));
 	assert_int_equal(9, out[0]);
@@ -405,6 +409,31 @@ static void test_gc_at_start(void **st)
 	spool_fini(s);
 }
 
+/* One daemon per spool: a second spool_init() on the same file, while the
+ * first holds it, is refused and changes nothing; another program cannot
+ * write behind the daemon's back either.  After spool_fini() it opens. */
+static void test_spool_exclusive(void **st)
+{
+	struct spool *s, *s2 = NULL;
+	sqlite3 *db;
+
+	(void)st;
+	assert_int_equal(0, spool_init(&s, &cfg));
+	for (int i = 0; i < 10; i++)
+		add(s, 0, (uint64_t)i);
+	assert_int_equal(0, spool_sync(s));
+	assert_int_not_equal(0, spool_init(&s2, &cfg));
+	assert_int_equal(SQLITE_OK, sqlite3_open(cfg.spool_path, &db));
+	sqlite3_busy_timeout(db, 100);
+	assert_int_not_equal(SQLITE_OK, sqlite3_exec(db, "DELETE FROM rec",
+						     NULL, NULL, NULL));
+	sqlite3_close(db);
+	spool_fini(s);
+	assert_int_equal(0, spool_init(&s, &cfg));
+	assert_int_equal(10, M.spool_records);
+	spool_fini(s);
+}
+
 /*
  * Five declared holes: the nodes' acks list four and are cut below the
  * fifth, the next acks state from the cut on (t_ack_cut in
@@ -464,6 +493,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_join_withheld, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gc_chunks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gc_at_start, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_spool_exclusive, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ack_cut, setup, teardown),
 	};
 

@@ -22,6 +22,12 @@
 #include "loss.h"
 
 static const char schema[] =
+	/* one attestiod per spool: the first read takes the lock and it is
+	 * held until close (a second daemon on the same spool would publish
+	 * and delete behind the first's back); it also spares the two
+	 * fcntl() locks of every transaction (8 % of the fleet simulator's
+	 * CPU at 1,000 gateways) and keeps the WAL index in memory */
+	"PRAGMA locking_mode=EXCLUSIVE;"
 	"PRAGMA journal_mode=WAL;"
 	"PRAGMA synchronous=FULL;"
 	/* checkpoint every 256 KiB of WAL and give the file back down to
@@ -101,6 +107,8 @@ struct spool {
 	bool gc_pending;	/* acked records (table ack) left to delete */
 	uint64_t ack_retry_ms;
 	char err[160];		/* the last failed statement's error */
+	int64_t oldest;		/* spool_oldest(), while changes says so */
+	sqlite3_int64 oldest_changes;	/* total changes it was read at, -1 */
 	struct {		/* prepared statements, by their SQL text */
 		const char *sql;
 		sqlite3_stmt *st;
@@ -161,6 +169,26 @@ static int exec(struct spool *s, const char *sql)
 	return 0;
 }
 
+/* A transaction statement (BEGIN IMMEDIATE, COMMIT, ROLLBACK) through the
+ * statement cache: exec() parsed it for every batch and ack (7 % of the
+ * fleet simulator's CPU at 1,000 gateways).  Errors as exec(). */
+static int txn(struct spool *s, const char *sql)
+{
+	sqlite3_stmt *st = prep(s, sql);
+	int rc;
+
+	if (!st)
+		return -EIO;
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE)
+		return 0;
+	snprintf(s->err, sizeof(s->err), "%s", sqlite3_errmsg(s->db));
+	if (sqlite3_errcode(s->db) != SQLITE_FULL)
+		logmsg(LOG_ERR, "spool: %s: %s", sql, s->err);
+	return -EIO;
+}
+
 static int64_t scalar(struct spool *s, const char *sql, int64_t dflt)
 {
 	sqlite3_stmt *st;
@@ -185,7 +213,7 @@ static void rollback(struct spool *s)
 	if (sqlite3_errcode(s->db) != SQLITE_OK)
 		snprintf(s->err, sizeof(s->err), "%s", sqlite3_errmsg(s->db));
 	if (!sqlite3_get_autocommit(s->db))
-		exec(s, "ROLLBACK");
+		txn(s, "ROLLBACK");
 	sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
 }
 
@@ -224,6 +252,7 @@ int spool_init(struct spool **sp, const struct config *c)
 	if (!s)
 		return -ENOMEM;
 	s->c = c;
+	s->oldest_changes = -1;
 	rc = sqlite3_open_v2(c->spool_path, &s->db,
 			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
 	if (rc != SQLITE_OK) {
@@ -234,6 +263,10 @@ int spool_init(struct spool **sp, const struct config *c)
 	}
 	sqlite3_busy_timeout(s->db, 1000);
 	if (exec(s, schema) || exec(s, "PRAGMA quick_check")) {
+		if (sqlite3_errcode(s->db) == SQLITE_BUSY)
+			logmsg(LOG_ERR, "spool %s is in use by another process "
+			       "(another attestiod on the same spool?): stop it, "
+			       "or give this daemon its own spool", c->spool_path);
 		sqlite3_close(s->db);
 		free(s);
 		return -EIO;
@@ -519,7 +552,7 @@ int spool_sync(struct spool *s)
 	/* acks first: they free the room the batch needs */
 	if (s->nackq || s->gc_pending)
 		ackq_apply(s, now);
-	if (room_check(s, bytes) || exec(s, "BEGIN IMMEDIATE"))
+	if (room_check(s, bytes) || txn(s, "BEGIN IMMEDIATE"))
 		goto fail;
 	ins = prep(s, "INSERT INTO rec(id, kind, instance, stream, gen, seq, "
 		   "t_ms, data) VALUES(?,?,?,?,?,?,?,?)");
@@ -559,7 +592,7 @@ int spool_sync(struct spool *s)
 	sqlite3_reset(ch);
 	if (rc == SQLITE_OK)
 		rc = holes_write(s);
-	if (rc != SQLITE_OK || exec(s, "COMMIT")) {
+	if (rc != SQLITE_OK || txn(s, "COMMIT")) {
 		rollback(s);
 		goto fail;
 	}
@@ -758,9 +791,21 @@ bool spool_empty(struct spool *s)
 	return !s->count && !s->npend;
 }
 
+/* The oldest record's id, 0: none.  Asked at every tick of the link: read
+ * again only once this connection changed a row (sqlite3_total_changes64;
+ * the spool's exclusive lock keeps every other writer out), where the
+ * query every tick was 11 % of the fleet simulator's CPU. */
 int64_t spool_oldest(struct spool *s)
 {
-	return s->count ? scalar(s, "SELECT min(id) FROM rec", 0) : 0;
+	sqlite3_int64 ch = sqlite3_total_changes64(s->db);
+
+	if (!s->count)
+		return 0;
+	if (ch != s->oldest_changes) {
+		s->oldest = scalar(s, "SELECT min(id) FROM rec", 0);
+		s->oldest_changes = ch;
+	}
+	return s->oldest;
 }
 
 int64_t spool_cursor(const struct spool *s)
@@ -859,9 +904,9 @@ static int gc_chain(struct spool *s, sqlite3_stmt *del, const struct ackq *e,
 
 	do {
 		got = 0;
-		if (exec(s, "BEGIN IMMEDIATE"))
+		if (txn(s, "BEGIN IMMEDIATE"))
 			return -EIO;
-		if (chain_delete(s, del, e, q, &got) || exec(s, "COMMIT")) {
+		if (chain_delete(s, del, e, q, &got) || txn(s, "COMMIT")) {
 			rollback(s);
 			return -EIO;
 		}
@@ -962,7 +1007,7 @@ static long ackq_apply(struct spool *s, uint64_t now)
 		return 0;
 	if (!s->nackq)
 		goto gc;
-	if (exec(s, "BEGIN IMMEDIATE"))
+	if (txn(s, "BEGIN IMMEDIATE"))
 		goto fail;
 	up = prep(s, "INSERT INTO ack VALUES(?,?,?,?,?) ON CONFLICT "
 		  "DO UPDATE SET upto = max(upto, excluded.upto)");
@@ -991,7 +1036,7 @@ static long ackq_apply(struct spool *s, uint64_t now)
 	}
 	sqlite3_reset(up);
 	sqlite3_reset(hdel);
-	if (rc != SQLITE_OK || exec(s, "COMMIT")) {
+	if (rc != SQLITE_OK || txn(s, "COMMIT")) {
 		rollback(s);
 		goto fail;
 	}

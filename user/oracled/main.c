@@ -97,13 +97,7 @@ struct node {
 	struct mosquitto *m;
 	char node_hex[ORACLE_NODE_ID_HEX];
 	uint8_t ackbuf[ORACLE_ACK_MAX_LEN];
-	bool grouping;		/* in a group commit: acks wait in pend */
-	struct pend_ack {
-		char topic[160];
-		uint8_t *buf;
-		size_t len;
-	} pend[GROUP_MAX];
-	int npend;
+	struct ackq acks;	/* held while a group commit is open */
 };
 
 static int publish(void *ctx, const char *topic, const void *buf, size_t len)
@@ -123,6 +117,7 @@ static int publish_retained(void *ctx, const char *topic, const void *buf,
 	       MOSQ_ERR_SUCCESS ? 0 : -EIO;
 }
 
+/* Ack @ack to gateway @gw: now, or after the open group commit (ackq.c). */
 static void ack_out(void *ctx, const char *gw, const uint8_t *ack, size_t len)
 {
 	struct node *n = ctx;
@@ -130,7 +125,7 @@ static void ack_out(void *ctx, const char *gw, const uint8_t *ack, size_t len)
 
 	snprintf(topic, sizeof(topic), "attestio/v1/gw/%s/ack/%s", gw,
 		 n->node_hex);
-	publish(n, topic, ack, len);
+	ackq_put(&n->acks, topic, ack, len);
 }
 
 /* After an admission: the gateway's verifier, and its retained evidence
@@ -175,7 +170,7 @@ static void on_message(struct mosquitto *m, void *ud,
 {
 	struct node *n = ud;
 	const char *t = msg->topic;
-	char a[72], b[72], topic[160];
+	char a[72], b[72];
 
 	(void)m;
 	if (enroll_message(n, t, msg))
@@ -221,33 +216,19 @@ static void on_message(struct mosquitto *m, void *ud,
 		size_t acklen = 0;
 
 		snprintf(a, sizeof(a), "%.32s", t + 15);
-		if (ingest_message(n->parts.in, a, msg->payload,
-				   (size_t)msg->payloadlen, n->ackbuf,
-				   sizeof(n->ackbuf), &acklen) || !acklen)
-			return;
-		snprintf(topic, sizeof(topic), "attestio/v1/gw/%s/ack/%s", a,
-			 n->node_hex);
-		if (n->grouping && n->npend < GROUP_MAX) {	/* after the commit */
-			struct pend_ack *p = &n->pend[n->npend];
-
-			p->buf = malloc(acklen);
-			if (p->buf) {
-				memcpy(p->buf, n->ackbuf, acklen);
-				p->len = acklen;
-				snprintf(p->topic, sizeof(p->topic), "%s", topic);
-				n->npend++;
-			}
-			return;
-		}
-		publish(n, topic, n->ackbuf, acklen);
+		if (!ingest_message(n->parts.in, a, msg->payload,
+				    (size_t)msg->payloadlen, n->ackbuf,
+				    sizeof(n->ackbuf), &acklen) && acklen)
+			ack_out(n, a, n->ackbuf, acklen);
 	}
 }
 
 /*
  * One pass of the MQTT loop, then every records batch already readable (up
- * to GROUP_MAX) in one transaction: one fsync for all of them; their acks
- * are published only once it committed (dropped if it did not: the
- * gateways retransmit).
+ * to GROUP_MAX acks; one read of libmosquitto may bring many more) in one
+ * transaction: one fsync for all of them; their acks are held (ackq.c) and
+ * published only once it committed (dropped if it did not: the gateways
+ * retransmit).
  */
 static int group_pass(struct node *n)
 {
@@ -255,9 +236,10 @@ static int group_pass(struct node *n)
 	bool grp = !store_group_begin(&n->st);
 	int rc, k;
 
-	n->grouping = grp;
+	if (grp)
+		ackq_open(&n->acks);
 	rc = mosquitto_loop(n->m, 100, 1);
-	for (k = 0; grp && rc == MOSQ_ERR_SUCCESS && n->npend < GROUP_MAX &&
+	for (k = 0; grp && rc == MOSQ_ERR_SUCCESS && n->acks.n < GROUP_MAX &&
 	     k < GROUP_MAX; k++) {
 		pfd.fd = mosquitto_socket(n->m);
 		if (pfd.fd < 0 || poll(&pfd, 1, 0) != 1)
@@ -268,15 +250,15 @@ static int group_pass(struct node *n)
 		if (rc == MOSQ_ERR_SUCCESS && mosquitto_want_write(n->m))
 			rc = mosquitto_loop_write(n->m, 1);
 	}
-	n->grouping = false;
-	if (grp && store_group_end(&n->st))
-		od_log("database: group commit failed; %d acks not sent", n->npend);
-	else
-		for (k = 0; k < n->npend; k++)
-			publish(n, n->pend[k].topic, n->pend[k].buf, n->pend[k].len);
-	for (k = 0; k < n->npend; k++)
-		free(n->pend[k].buf);
-	n->npend = 0;
+	if (grp) {
+		size_t held = n->acks.n;
+		bool ok = !store_group_end(&n->st);
+
+		ackq_close(&n->acks, ok);
+		if (!ok)
+			od_log("database: group commit failed; %zu acks not sent "
+			       "(the gateways retransmit)", held);
+	}
 	return rc;
 }
 
@@ -336,6 +318,7 @@ static void node_fini(struct node *n)
 	if (n->m)
 		mosquitto_destroy(n->m);
 	mosquitto_lib_cleanup();
+	ackq_fini(&n->acks);
 }
 
 static int node_init(struct node *n, bool check_only)
@@ -354,6 +337,8 @@ static int node_init(struct node *n, bool check_only)
 		return OD_EXIT_DB;
 	}
 	n->parts.st = &n->st;
+	ackq_init(&n->acks, publish, n);
+	n->parts.acks = &n->acks;
 	n->parts.cfg = c;
 	n->parts.node_hex = n->node_hex;
 	n->parts.started = time(NULL);

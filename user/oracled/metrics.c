@@ -147,6 +147,10 @@ size_t metrics_render(struct od_parts *p, char *buf, size_t cap)
 	one(&o, "records_fill_dropped_total", "counter", "skipped records that came again and were not kept for a fill (its buffer was full)", is->fill_dropped);
 	one(&o, "records_join_wait_total", "counter", "records dropped while a chain first seen after its start waited for its earlier records", is->join_wait);
 	one(&o, "acks_total", "counter", "signed acks published", is->acks_sent);
+	if (p->acks)
+		one(&o, "acks_dropped_total", "counter", "acks not sent: their "
+		    "group commit failed, or no memory to hold them until it "
+		    "committed (the gateways retransmit)", p->acks->dropped);
 	beacon_metrics(&o, p);
 	head(&o, "verify_seconds", "summary", "time to verify and store one batch");
 	put(&o, "attestio_oracle_verify_seconds_sum %.6f\nattestio_oracle_verify_seconds_count %"

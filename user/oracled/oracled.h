@@ -163,13 +163,17 @@ void config_nodes_sql(const struct od_config *c, char buf[OD_NODES_SQL_LEN]);
 
 /* ------------------------------------------------------------- store --- */
 
-#define STORE_SCHEMA	13
+#define STORE_SCHEMA	14
 #define STORE_REP_HIST	200	/* rounds of reputation history kept */
+
+#define STORE_STMT_CACHE	48	/* hot statements kept prepared */
 
 struct store {
 	sqlite3 *db;
 	char path[OD_PATH];
 	bool group;	/* in a group commit: store_begin/commit are no-ops */
+	sqlite3_stmt *cache[STORE_STMT_CACHE];	/* store_stmt() */
+	uint32_t hash[STORE_STMT_CACHE];
 };
 
 enum store_mode {
@@ -198,6 +202,8 @@ int store_group_end(struct store *s);
 void store_audit(struct store *s, const char *event, const char *subject,
 		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 sqlite3_stmt *store_prep(struct store *s, const char *sql);
+sqlite3_stmt *store_stmt(struct store *s, const char *sql);
+void store_done(struct store *s, sqlite3_stmt *st);
 /* A chain's segment state (record format v4): its descriptor record and
  * the newest calib record after it (malloc'd; NULL, 0: none). */
 struct store_seg {
@@ -217,6 +223,30 @@ int store_seg_state(struct store *s, const char *gw, int64_t instance,
 		    uint32_t stream, int64_t gen, int64_t upto,
 		    struct store_seg *out);
 void store_seg_free(struct store_seg *seg);
+
+/* -------------------------------------------------------------- ackq --- */
+/* Acks held while a group commit is open (ackq.c). */
+typedef int (*ackq_send_fn)(void *ctx, const char *topic, const void *buf,
+			    size_t len);
+
+struct ackq {
+	struct ackq_ent {
+		char topic[160];
+		void *buf;
+		size_t len;
+	} *e;
+	size_t n, cap;
+	bool open;		/* a group commit: acks wait */
+	uint64_t dropped;	/* not sent: no memory, or the commit failed */
+	ackq_send_fn send;
+	void *ctx;
+};
+
+void ackq_init(struct ackq *q, ackq_send_fn send, void *ctx);
+void ackq_open(struct ackq *q);
+void ackq_put(struct ackq *q, const char *topic, const void *buf, size_t len);
+void ackq_close(struct ackq *q, bool committed);
+void ackq_fini(struct ackq *q);
 
 /* ---------------------------------------------------------- registry --- */
 
@@ -516,6 +546,7 @@ struct od_parts {
 	struct registry *reg;
 	struct admission *adm;
 	struct store *st;
+	const struct ackq *acks;	/* held while a group commits */
 	bool connected;
 	const struct od_config *cfg;
 	const char *node_hex;

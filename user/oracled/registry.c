@@ -42,7 +42,7 @@ void device_id(const uint8_t gw[16], uint32_t stream, uint8_t id[16])
 
 static int load_state(struct registry *r, struct reg_gw *g, bool log)
 {
-	sqlite3_stmt *st = store_prep(r->s, "SELECT state, reason FROM gateway "
+	sqlite3_stmt *st = store_stmt(r->s, "SELECT state, reason FROM gateway "
 				      "WHERE id=?");
 	enum gw_state old = g->state;
 
@@ -58,7 +58,7 @@ static int load_state(struct registry *r, struct reg_gw *g, bool log)
 		g->state = GW_ACTIVE;
 		g->reason[0] = 0;
 	}
-	sqlite3_finalize(st);
+	store_done(r->s, st);
 	if (log && old != g->state)
 		od_log("gateway %s is now %s%s%s", g->conf->id,
 		       gw_state_name(g->state), *g->reason ? ": " : "", g->reason);

@@ -403,18 +403,18 @@ static int gather(struct round *rd, const struct od_feed_conf *f, size_t i,
 		 BEACON_ROUND " FROM reading WHERE gw=? AND stream=? AND "
 		 "channel=? AND time_ns>=? AND time_ns<? ORDER BY time_ns, "
 		 "instance, gen, seq", rd->nodes);
-	st = store_prep(rd->s, sql);
+	st = store_stmt(rd->s, sql);
 	snprintf(sql, sizeof(sql), "SELECT time_ns, value, instance, gen, seq, "
 		 BEACON_ROUND " FROM reading WHERE gw=? AND stream=? "
 		 "AND channel=? AND time_ns<? ORDER BY time_ns DESC LIMIT 1",
 		 rd->nodes);
-	last = store_prep(rd->s, sql);
+	last = store_stmt(rd->s, sql);
 #undef BEACON_ROUND
-	q.rs = store_prep(rd->s, "SELECT max(seq) FROM resync WHERE gw=? AND "
+	q.rs = store_stmt(rd->s, "SELECT max(seq) FROM resync WHERE gw=? AND "
 			  "stream=? AND instance=? AND gen=? AND known=1 AND seq<=?");
-	q.nx = store_prep(rd->s, "SELECT min(seq) FROM resync WHERE gw=? AND "
+	q.nx = store_stmt(rd->s, "SELECT min(seq) FROM resync WHERE gw=? AND "
 			  "stream=? AND instance=? AND gen=? AND known=1 AND seq>?");
-	q.cp = store_prep(rd->s, "SELECT seq, data FROM rec WHERE gw=? AND "
+	q.cp = store_stmt(rd->s, "SELECT seq, data FROM rec WHERE gw=? AND "
 			  "stream=? AND instance=? AND gen=? AND type=? AND "
 			  "state=? AND seq>=? AND seq<? ORDER BY seq");
 	if (!st || !last || !q.rs || !q.nx || !q.cp)
@@ -466,11 +466,11 @@ static int gather(struct round *rd, const struct od_feed_conf *f, size_t i,
 	d->in.time = newest > 0 ? (uint64_t)(newest / 1000000000) : 0;
 	ret = 0;
 out:
-	sqlite3_finalize(q.rs);
-	sqlite3_finalize(q.nx);
-	sqlite3_finalize(q.cp);
-	sqlite3_finalize(last);
-	sqlite3_finalize(st);
+	store_done(rd->s, q.rs);
+	store_done(rd->s, q.nx);
+	store_done(rd->s, q.cp);
+	store_done(rd->s, last);
+	store_done(rd->s, st);
 	return ret;
 }
 
