@@ -126,6 +126,17 @@ static void publish(const struct recs *rs)
 	no_busy_statement();
 }
 
+static struct oracle_ack flushed;	/* the ack ingest_flush_acks() made */
+static int nflushed;
+
+static void flush_out(void *ctx, const char *gw, const uint8_t *ack, size_t len)
+{
+	(void)ctx;
+	assert_string_equal(gwid, gw);
+	assert_int_equal(0, oracle_ack_parse(ack, len, &flushed, NULL));
+	nflushed++;
+}
+
 /* The last ack's entry for @stream (generation 0), or fail. */
 static const struct oracle_ack_entry *ack_entry(uint32_t stream)
 {
@@ -183,6 +194,60 @@ static void t_rescale(void **state)
 	assert_float_equal(86.0, reading(3), 1e-9);
 	node_down();
 	recs_free(&rs);
+}
+
+/*
+ * Acks deferred over a group commit: three messages of one gateway give no
+ * ack each, and one at the flush, stating the same as the ack of the last
+ * message made without deferring; nothing more at a second flush.
+ */
+static void t_deferred_acks(void **state)
+{
+	struct recs rs[3] = { 0 };
+	struct rstream s;
+	static struct oracle_ack direct;
+
+	(void)state;
+	rt_base = now_ns();
+	for (int pass = 0; pass < 2; pass++) {
+		node_up();
+		stream_init(&s, 0);
+		for (int m = 0; m < 3; m++) {
+			if (pass == 0) {
+				if (m == 0)
+					add_desc(&rs[m], &s);
+				add_sample(&rs[m], &s, 2150);
+				add_sample(&rs[m], &s, 2160);
+				add_cp(&rs[m], &s, (uint64_t)m + 1, 1000 * ((uint64_t)m + 1));
+			}
+		}
+		ingest_defer_acks(in, pass == 1);
+		memset(&last_ack, 0, sizeof(last_ack));
+		for (int m = 0; m < 3; m++) {
+			publish(&rs[m]);
+			if (pass == 1)
+				assert_int_equal(0, last_ack.n);	/* none yet */
+		}
+		if (pass == 0) {
+			direct = last_ack;
+			assert_int_equal(9, ack_entry(0)->upto);
+		} else {
+			nflushed = 0;
+			assert_int_equal(1, ingest_flush_acks(in, flush_out, NULL));
+			assert_int_equal(1, nflushed);
+			assert_int_equal(direct.n, flushed.n);
+			for (size_t i = 0; i < direct.n; i++) {
+				assert_int_equal(direct.e[i].upto, flushed.e[i].upto);
+				assert_int_equal(direct.e[i].from, flushed.e[i].from);
+				assert_int_equal(direct.e[i].stream, flushed.e[i].stream);
+			}
+			assert_int_equal(0, ingest_flush_acks(in, flush_out, NULL));
+			ingest_defer_acks(in, false);
+		}
+		node_down();
+	}
+	for (int m = 0; m < 3; m++)
+		recs_free(&rs[m]);
 }
 
 /* The stored readings of (@stream, channel 0). */
@@ -3217,6 +3282,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(t_rescale),
+		cmocka_unit_test(t_deferred_acks),
 		cmocka_unit_test(t_pin_identity),
 		cmocka_unit_test(t_pin_type),
 		cmocka_unit_test(t_restart_readings),

@@ -86,6 +86,7 @@ struct chain {
 
 struct gw {
 	struct reg_gw *reg;
+	bool ack_due;		/* a message stored while acks are deferred */
 	struct att_verifier *v;
 	struct chain *ch;	/* all chains seen */
 	size_t nch, capch;
@@ -137,6 +138,8 @@ struct ingest {
 	int ngw;
 	int byid[OD_MAX_GW];	/* gw[] indexes in the order of their ids */
 	struct ingest_stats st;
+	bool defer;		/* acks wait for ingest_flush_acks() */
+	uint8_t ackbuf[ORACLE_ACK_MAX_LEN];	/* ingest_flush_acks() */
 	struct oracle_ack ack;
 	struct fresh *fresh;	/* the beacons the network issued */
 };
@@ -2361,8 +2364,47 @@ int ingest_message(struct ingest *in, const char *gwid, const uint8_t *buf,
 	in->st.latency_us_sum += (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000 +
 					    (t1.tv_nsec - t0.tv_nsec) / 1000);
 	in->st.latency_n++;
+	if (in->defer) {		/* one ack for the group's messages */
+		g->ack_due = true;
+		return 0;
+	}
 	/* Stored and committed: ack. */
 	return make_ack(in, g, ack, cap, acklen);
+}
+
+void ingest_defer_acks(struct ingest *in, bool on)
+{
+	in->defer = on;
+}
+
+/*
+ * The acks deferred (ingest_defer_acks()): one per gateway that sent
+ * messages meanwhile, stating everything they stored, each handed to
+ * @out.  A node that has fallen behind takes several messages of every
+ * gateway in one group commit; an ack (a secp256k1 signature, a
+ * publication, a verification and a spool transaction at the gateway)
+ * for each of them was wasted, since the last one states everything.
+ * Returns how many acks were made.
+ */
+size_t ingest_flush_acks(struct ingest *in, void (*out)(void *ctx,
+			 const char *gw, const uint8_t *ack, size_t len),
+			 void *ctx)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < in->ngw; i++) {
+		struct gw *g = &in->gw[i];
+		size_t len = 0;
+
+		if (!g->ack_due)
+			continue;
+		g->ack_due = false;
+		if (make_ack(in, g, in->ackbuf, sizeof(in->ackbuf), &len) || !len)
+			continue;
+		out(ctx, g->reg->conf->id, in->ackbuf, len);
+		n++;
+	}
+	return n;
 }
 
 /*

@@ -98,6 +98,7 @@ struct node {
 	char node_hex[ORACLE_NODE_ID_HEX];
 	uint8_t ackbuf[ORACLE_ACK_MAX_LEN];
 	struct ackq acks;	/* held while a group commit is open */
+	int gmsgs;		/* records messages in the open group */
 };
 
 static int publish(void *ctx, const char *topic, const void *buf, size_t len)
@@ -216,6 +217,7 @@ static void on_message(struct mosquitto *m, void *ud,
 		size_t acklen = 0;
 
 		snprintf(a, sizeof(a), "%.32s", t + 15);
+		n->gmsgs++;
 		if (!ingest_message(n->parts.in, a, msg->payload,
 				    (size_t)msg->payloadlen, n->ackbuf,
 				    sizeof(n->ackbuf), &acklen) && acklen)
@@ -225,10 +227,10 @@ static void on_message(struct mosquitto *m, void *ud,
 
 /*
  * One pass of the MQTT loop, then every records batch already readable (up
- * to GROUP_MAX acks; one read of libmosquitto may bring many more) in one
- * transaction: one fsync for all of them; their acks are held (ackq.c) and
- * published only once it committed (dropped if it did not: the gateways
- * retransmit).
+ * to GROUP_MAX; one read of libmosquitto may bring many more) in one
+ * transaction: one fsync for all of them.  Their acks, one per gateway
+ * (ingest_flush_acks), are held (ackq.c) and published only once it
+ * committed (dropped if it did not: the gateways retransmit).
  */
 static int group_pass(struct node *n)
 {
@@ -236,10 +238,13 @@ static int group_pass(struct node *n)
 	bool grp = !store_group_begin(&n->st);
 	int rc, k;
 
-	if (grp)
+	if (grp) {
 		ackq_open(&n->acks);
+		ingest_defer_acks(n->parts.in, true);
+	}
 	rc = mosquitto_loop(n->m, 100, 1);
-	for (k = 0; grp && rc == MOSQ_ERR_SUCCESS && n->acks.n < GROUP_MAX &&
+	n->gmsgs = 0;
+	for (k = 0; grp && rc == MOSQ_ERR_SUCCESS && n->gmsgs < GROUP_MAX &&
 	     k < GROUP_MAX; k++) {
 		pfd.fd = mosquitto_socket(n->m);
 		if (pfd.fd < 0 || poll(&pfd, 1, 0) != 1)
@@ -251,8 +256,14 @@ static int group_pass(struct node *n)
 			rc = mosquitto_loop_write(n->m, 1);
 	}
 	if (grp) {
-		size_t held = n->acks.n;
-		bool ok = !store_group_end(&n->st);
+		size_t held;
+		bool ok;
+
+		/* one ack per gateway for its messages of the group */
+		ingest_flush_acks(n->parts.in, ack_out, n);
+		ingest_defer_acks(n->parts.in, false);
+		held = n->acks.n;
+		ok = !store_group_end(&n->st);
 
 		ackq_close(&n->acks, ok);
 		if (!ok)

@@ -402,6 +402,12 @@ struct fresh *ingest_fresh(struct ingest *in);
  * signed) with *acklen > 0 when an ack must be published. */
 int ingest_message(struct ingest *in, const char *gw, const uint8_t *buf,
 		   size_t len, uint8_t *ack, size_t cap, size_t *acklen);
+/* While @on, ingest_message() makes no ack: ingest_flush_acks() makes one
+ * per gateway for all its messages (a group commit's). */
+void ingest_defer_acks(struct ingest *in, bool on);
+size_t ingest_flush_acks(struct ingest *in, void (*out)(void *ctx,
+			 const char *gw, const uint8_t *ack, size_t len),
+			 void *ctx);
 const struct ingest_stats *ingest_stats(const struct ingest *in);
 /* One evidence message of gateway @gw (protocol.md "Evidence"): strict
  * parse, store, check the boot's kernel session key, release checkpoints
