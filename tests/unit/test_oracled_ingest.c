@@ -2104,6 +2104,186 @@ static void t_forged_unsigned_anchor(void **state)
 	round_case_end(&rs, ak);
 }
 
+/* The next record of @s is captured at @t_ns, those after it 1 ns apart. */
+static void capture_at(const struct rstream *s, int64_t t_ns)
+{
+	rt_base = t_ns - (int64_t)s->seq;
+}
+
+/* Rounds 1 to 3 of feed f run now; round 3's bundle re-verified into
+ * *@res (0 or -EBADMSG) and parsed into *@pb (release it), the bundle to
+ * *@bp. */
+static int round3_bundle(uint64_t start, const uint8_t *ak, size_t aklen,
+			 struct oracle_vr_result *res, struct oracle_bundle *pb,
+			 uint8_t **bp)
+{
+	struct round *rd;
+	size_t len = 0;
+	int ret;
+
+	assert_int_equal(0, round_init(&rd, &cfg, &st, reg, &signer, no_publish, NULL));
+	round_tick(rd, start + 3 * 10 + 2);
+	assert_int_equal(3, round_stats(rd)->reported + round_stats(rd)->halted);
+	round_fini(rd);
+	*bp = bundle_of(3, &len);
+	assert_non_null(*bp);
+	assert_int_equal(0, oracle_bundle_parse(*bp, len, pb, NULL));
+	ret = verify_bundle_of(*bp, len, ak, aklen, res);
+	return ret;
+}
+
+/* The seq of the first record of chain segment @c of the bundle's
+ * device with chains. */
+static uint64_t seg_first(const struct oracle_bundle *pb, size_t c)
+{
+	for (size_t i = 0; i < pb->ndev; i++)
+		if (pb->dev[i].nchains > c) {
+			struct attestio_rec_hdr h;
+
+			assert_true(pb->dev[i].chains[c].len >= sizeof(h));
+			memcpy(&h, pb->dev[i].chains[c].recs, sizeof(h));
+			return le64toh(h.seq);
+		}
+	fail_msg("no chain segment %zu in the bundle", c);
+	return 0;
+}
+
+static const struct oracle_bundle_chain *seg(const struct oracle_bundle *pb, size_t c)
+{
+	for (size_t i = 0; i < pb->ndev; i++)
+		if (pb->dev[i].nchains > c)
+			return &pb->dev[i].chains[c];
+	fail_msg("no chain segment %zu in the bundle", c);
+	return NULL;
+}
+
+/* The node of round3_node(); records 0..3 of @s0 to @rs, captured at
+ * start + 15 s (round 2): the descriptor, samples 1 and 2 (15.00, 16.00),
+ * checkpoint 3. */
+static void epoch_before_window(uint64_t start, struct recs *rs, struct rstream *s0,
+				uint8_t **ak, size_t *aklen)
+{
+	round3_node(start, ak, aklen);
+	stream_init(s0, 0);
+	capture_at(s0, (int64_t)(start + 15) * 1000000000);
+	add_desc(rs, s0);			/* 0 */
+	add_sample(rs, s0, 1500);		/* 1 */
+	add_sample(rs, s0, 1600);		/* 2 */
+	add_cp(rs, s0, 1, 1000);		/* 3 */
+}
+
+/*
+ * Issue 11: a bundle's chain segment covers the round's window from its
+ * start, so verify-report can check that no reading of the window was
+ * left out before it.  Samples 1, 2 (checkpoint 3) are captured at
+ * start + 15 s; sample 4 at start + 19.5 s, just before round 3's window
+ * [start + 20, start + 30), and its checkpoint 5 at start + 20.2 s,
+ * inside it; samples 6, 7 (checkpoint 8) at start + 21 s.  The round
+ * settles on 6 and 7 (21.00).  The segment used to start after the
+ * signed head before the oldest reading (checkpoint 5's: record 5,
+ * captured inside the window), which verify-report now refuses: its
+ * records cannot show that the window's first readings are all there.  It
+ * now starts after checkpoint 3's head (record 3, captured before the
+ * window) with the descriptor as its state, declares no resync point, and
+ * re-verifies to 21.00 from 3 readings (4, before the window, 6 and 7).
+ */
+static void t_bundle_window_start(void **state)
+{
+	const uint64_t start = (uint64_t)time(NULL) - 200;
+	const int64_t s = 1000000000;
+	struct oracle_vr_result res;
+	struct oracle_bundle pb;
+	struct recs rs = { 0 };
+	struct rstream s0;
+	uint8_t *ak, *b;
+	size_t aklen;
+
+	(void)state;
+	epoch_before_window(start, &rs, &s0, &ak, &aklen);
+	capture_at(&s0, (int64_t)(start + 19) * s + s / 2);
+	add_sample(&rs, &s0, 1950);		/* 4: before the window */
+	capture_at(&s0, (int64_t)(start + 20) * s + s / 5);
+	add_cp(&rs, &s0, 2, 6200);		/* 5: inside it */
+	capture_at(&s0, (int64_t)(start + 21) * s);
+	add_sample(&rs, &s0, 2100);		/* 6 */
+	add_sample(&rs, &s0, 2200);		/* 7 */
+	add_cp(&rs, &s0, 3, 7000);		/* 8 */
+	publish(&rs);
+	assert_int_equal(2, nreading_seq(6) + nreading_seq(7));
+	if (round3_bundle(start, ak, aklen, &res, &pb, &b))
+		fail_msg("round 3's bundle (segment from %" PRIu64 "): %s",
+			 seg_first(&pb, 0), res.why);
+	assert_int_equal(3, seg_first(&pb, 0));
+	assert_true(seg(&pb, 0)->state_len > 0);
+	assert_false(seg(&pb, 0)->resync);
+	assert_int_equal(ORACLE_SETTLED, res.core.status);
+	assert_int_equal(2100, res.core.value);
+	assert_int_equal(3, res.readings);
+	assert_int_equal(0, res.segments_resync);
+	oracle_bundle_release(&pb);
+	free(b);
+	round_case_end(&rs, ak);
+}
+
+/*
+ * Issue 11, where the node cannot show it: a gap inside the window.
+ * Samples 1, 2 (checkpoint 3) at start + 15 s; sample 4 (checkpoint 5)
+ * at start + 21 s; 6 and 7 declared lost; 8 before checkpoint 9, which
+ * re-anchors the node's verifier after the gap (start + 22.5 s); 10, 11
+ * (checkpoint 12).  The round settles on 4, 10 and 11 (24.00).  Its
+ * bundle's first segment starts after checkpoint 3's head (before the
+ * window: proven complete); the second, after the gap, starts after
+ * checkpoint 9's head with the descriptor as its state, inside the
+ * window: the bundle declares it a resync point (key 15), and
+ * verify-report accepts it on the node's word and counts it.  Without the
+ * declaration it refuses it.
+ */
+static void t_bundle_resync_in_window(void **state)
+{
+	const uint64_t start = (uint64_t)time(NULL) - 200;
+	const int64_t s = 1000000000;
+	struct oracle_vr_result res;
+	struct oracle_bundle pb;
+	struct recs rs = { 0 };
+	struct rstream s0;
+	uint8_t *ak, *b;
+	size_t aklen;
+
+	(void)state;
+	epoch_before_window(start, &rs, &s0, &ak, &aklen);
+	capture_at(&s0, (int64_t)(start + 21) * s);
+	add_sample(&rs, &s0, 2100);		/* 4 */
+	add_cp(&rs, &s0, 2, 7000);		/* 5 */
+	capture_at(&s0, (int64_t)(start + 22) * s);
+	add_sample(&rs, &s0, 9900);		/* 6: declared lost */
+	add_sample(&rs, &s0, 9800);		/* 7: declared lost */
+	capture_at(&s0, (int64_t)(start + 22) * s + s / 2);
+	add_sample(&rs, &s0, 2350);		/* 8: before the re-anchor */
+	add_cp(&rs, &s0, 3, 8500);		/* 9: re-anchors */
+	capture_at(&s0, (int64_t)(start + 23) * s);
+	add_sample(&rs, &s0, 2400);		/* 10 */
+	add_sample(&rs, &s0, 2500);		/* 11 */
+	add_cp(&rs, &s0, 4, 9000);		/* 12 */
+	publish_only(&rs, 0, 5);
+	declare(0, 6, 7);
+	publish_only(&rs, 8, 12);
+	assert_int_equal(3, nreading_seq(4) + nreading_seq(10) + nreading_seq(11));
+	assert_int_equal(0, nreading_seq(8));
+	if (round3_bundle(start, ak, aklen, &res, &pb, &b))
+		fail_msg("round 3's bundle: %s", res.why);
+	assert_int_equal(3, seg_first(&pb, 0));
+	assert_false(seg(&pb, 0)->resync);
+	assert_int_equal(9, seg_first(&pb, 1));
+	assert_true(seg(&pb, 1)->state_len > 0);
+	assert_true(seg(&pb, 1)->resync);
+	assert_int_equal(ORACLE_SETTLED, res.core.status);
+	assert_int_equal(2400, res.core.value);
+	assert_int_equal(1, res.segments_resync);
+	oracle_bundle_release(&pb);
+	free(b);
+	round_case_end(&rs, ak);
+}
+
 static void t_gap_round(void **state)
 {
 	(void)state;
@@ -3250,6 +3430,8 @@ int main(void)
 		cmocka_unit_test(t_fill_round),
 		cmocka_unit_test(t_gap_round),
 		cmocka_unit_test(t_bundle_bounded),
+		cmocka_unit_test(t_bundle_window_start),
+		cmocka_unit_test(t_bundle_resync_in_window),
 		cmocka_unit_test_prestate(t_gap_resume_state, &restart_no),
 		cmocka_unit_test_prestate(t_gap_resume_state, &restart_yes),
 		cmocka_unit_test(t_gap_round_filled),
