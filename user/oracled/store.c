@@ -138,6 +138,13 @@ static const char *const migrations[STORE_SCHEMA + 1] = {
 	[13] =
 	"CREATE INDEX IF NOT EXISTS rec_state ON rec(gw, instance, stream, gen,"
 	" seq) WHERE type IN (1, 5, 8);",
+	/* released records (protocol.md): per chain, the seq up to which
+	 * its gateway declared everything released after ack_quorum nodes
+	 * acked it (gap why 'released') */
+	[14] =
+	"CREATE TABLE IF NOT EXISTS released(gw TEXT, instance INTEGER,"
+	" stream INTEGER, gen INTEGER, last INTEGER, received INTEGER,"
+	" PRIMARY KEY(gw, instance, stream, gen));",
 };
 
 sqlite3_stmt *store_prep(struct store *s, const char *sql)
