@@ -704,6 +704,22 @@ static void declare(uint32_t stream, uint64_t first, uint64_t last)
 	assert_int_equal(0, ingest_loss(in, gwid, b, len));
 }
 
+/* The gateway's loss declaration: stream @stream (generation 0) released
+ * up to @last (protocol.md "Released records"), no hole. */
+static void declare_released(uint32_t stream, uint64_t last)
+{
+	static struct oracle_loss l;
+	static uint8_t b[ORACLE_LOSS_MAX_LEN];
+	size_t len;
+
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(0, oracle_unhex(gwid, l.gw, 16));
+	l.nrel = 1;
+	l.rel[0] = (struct oracle_released){ INSTANCE, stream, 0, last };
+	assert_int_equal(0, oracle_loss_encode(&l, b, sizeof(b), &len));
+	assert_int_equal(0, ingest_loss(in, gwid, b, len));
+}
+
 static int64_t nrec(void)
 {
 	return query_int("SELECT count(*) FROM rec WHERE gw=? AND stream=0 AND gen=?",
@@ -3393,6 +3409,177 @@ static void t_fill_budget(void **state)
 	node_down();
 }
 
+/* Stream 0 from seq @from: samples (@value) up to @cp - 1, checkpoint
+ * @cp (epoch @epoch). */
+static void epoch_to(struct recs *rs, struct rstream *s0, uint64_t cp,
+		     int epoch, int value)
+{
+	while (s0->seq < cp)
+		add_sample(rs, s0, value);
+	add_cp(rs, s0, epoch, (uint32_t)epoch * 1000);
+}
+
+static int64_t gap_rows(const char *why)
+{
+	sqlite3_stmt *q = store_prep(&st, "SELECT coalesce(sum(last - first + 1), 0) "
+				     "FROM gap WHERE gw=? AND why=?");
+	int64_t v = -1;
+
+	assert_non_null(q);
+	sqlite3_bind_text(q, 1, gwid, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, why, -1, SQLITE_STATIC);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		v = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	return v;
+}
+
+/*
+ * Released records (protocol.md; review 8, LOW): a node was away while
+ * ack_quorum other nodes acked stream 0's 6..21 and the gateway deleted
+ * them; the broker dropped what it had queued for the node.  Back, it
+ * sees 22.. only: out of order, nothing taken, and it acks again (its
+ * position, 5) so the gateway can tell it is stuck.  The gateway once
+ * declared 8..9 lost (a hole the node stored; the gateway stopped
+ * declaring it once acked past).  It declares the chain released up to
+ * 21 and sends again from 22: the node skips 6..21, noting 6..7 and
+ * 10..21 'released' and 8..9 'declared' (each seq once, audited), takes
+ * 22.. and acks past the gap naming it; records after the checkpoint that
+ * re-anchors the chain are VERIFIED and give readings.  A release of a
+ * chain the node has passed changes nothing.  Without the release the
+ * node stayed at 5 for good.
+ */
+static void t_released(void **state)
+{
+	const struct ingest_stats *is;
+	struct recs rs = { 0 };
+	struct rstream s0;
+
+	(void)state;
+	rt_base = now_ns();
+	node_up();
+	is = ingest_stats(in);
+	chain_start(&rs, &s0);			/* 0..5 */
+	publish(&rs);
+	recs_free(&rs);
+	assert_int_equal(5, acked(0));
+	declare(0, 8, 9);
+	epoch_to(&rs, &s0, 13, 2, 2150);	/* 6..13: acked by the others */
+	recs_free(&rs);
+	epoch_to(&rs, &s0, 21, 3, 2160);	/* 14..21: deleted as well */
+	recs_free(&rs);
+	epoch_to(&rs, &s0, 29, 4, 2170);	/* 22..29 */
+	for (int i = 0; i < 3; i++)
+		add_sample(&rs, &s0, 2180);	/* 30..32 */
+	add_cp(&rs, &s0, 5, 5000);		/* 33 */
+	memset(&last_ack, 0, sizeof(last_ack));
+	publish(&rs);				/* 22..33: after a hole */
+	assert_int_equal(6, nrec());
+	assert_int_equal(5, acked(0));
+	assert_true(is->reacks >= 1);		/* it says where it stands */
+	assert_int_equal(1, last_ack.n);
+	assert_int_equal(5, ack_entry(0)->upto);
+	declare_released(0, 21);
+	assert_int_equal(1, is->released_new);
+	publish(&rs);				/* sent again after it */
+	assert_int_equal(6 + 12, nrec());
+	assert_int_equal(14, is->released);	/* 6..21 = 14 + 2 */
+	assert_int_equal(2, is->declared_lost);
+	assert_int_equal(14, gap_rows("released"));
+	assert_int_equal(2, gap_rows("declared"));
+	assert_int_equal(3, query_int("SELECT count(*) FROM gap WHERE gw=? AND gen=?",
+				      0, 0, -1));
+	assert_int_equal(2, query_int("SELECT count(*) FROM audit WHERE "
+				      "event='quorum-released' AND subject=? AND ?=0",
+				      0, 0, -1));
+	assert_int_equal(33, acked(0));
+	assert_int_equal(0, ack_entry(0)->from);
+	assert_int_equal(1, ack_entry(0)->nskip);	/* adjacent: merged */
+	assert_int_equal(6, ack_entry(0)->skip[0].first);
+	assert_int_equal(21, ack_entry(0)->skip[0].last);
+	for (uint64_t q = 29; q <= 33; q++)
+		assert_int_equal(ATT_REC_VERIFIED, rec_state(0, q));
+	assert_int_equal(1, nreading_seq(30));
+	assert_int_equal(1, nreading_seq(32));
+	for (uint64_t q = 6; q <= 21; q++)	/* nothing taken for them */
+		assert_int_equal(-1, rec_state(0, q));
+	assert_int_equal(0, query_int("SELECT count(*) FROM released WHERE gw=? "
+				      "AND gen=?", 0, 0, -1));	/* used up */
+	assert_int_equal(0, query_int("SELECT count(*) FROM hole WHERE gw=? "
+				      "AND gen=?", 0, 0, -1));
+	declare_released(0, 30);		/* passed: not stored */
+	assert_int_equal(1, is->released_new);
+	assert_int_equal(0, query_int("SELECT count(*) FROM released WHERE gw=? "
+				      "AND gen=?", 0, 0, -1));
+	assert_int_equal(GW_ACTIVE, registry_at(reg, 0)->state);
+	recs_free(&rs);
+	node_down();
+}
+
+/*
+ * A broker forges a release (it dropped 6..13 towards the node and names
+ * the chain released up to 13): the node skips them as released and acks
+ * past, naming the skip, as with a forged loss declaration; the gateway
+ * still holds them (it counts the entry only below 6) and sends them: the
+ * node sees them come again (skip-refuted), verifies them against the
+ * chain and takes them (gap fill); its ack then skips nothing.  A release
+ * also lets a chain first seen after its start join at once: stream 1,
+ * released up to 6, first seen at its checkpoint 7, joins at 7 without
+ * waiting join_period (its acks say from 7).
+ */
+static void t_released_forged(void **state)
+{
+	const struct ingest_stats *is;
+	struct recs rs = { 0 }, r1 = { 0 };
+	struct rstream s0, s1;
+
+	(void)state;
+	rt_base = now_ns();
+	cfg.join_period_s = 60;
+	node_up();
+	is = ingest_stats(in);
+	chain_start(&rs, &s0);			/* 0..5 */
+	epoch_to(&rs, &s0, 13, 2, 2150);	/* 6..13 */
+	epoch_to(&rs, &s0, 21, 3, 2160);	/* 14..21 */
+	publish_only(&rs, 0, 5);
+	declare_released(0, 13);		/* forged */
+	publish_except(&rs, 6, 13);
+	assert_int_equal(8, is->released);
+	assert_int_equal(21, acked(0));
+	assert_int_equal(1, ack_entry(0)->nskip);
+	assert_int_equal(6, ack_entry(0)->skip[0].first);
+	assert_int_equal(13, ack_entry(0)->skip[0].last);
+	publish_only(&rs, 6, 13);		/* the gateway held them */
+	assert_int_equal(8, is->skip_refuted);
+	assert_int_equal(1, query_int("SELECT count(*) FROM audit WHERE "
+				      "event='skip-refuted' AND subject=? AND ?=0",
+				      0, 0, -1));
+	assert_int_equal(8, is->filled);
+	for (uint64_t q = 6; q <= 13; q++)
+		assert_int_equal(ATT_REC_VERIFIED, rec_state(0, q));
+	assert_int_equal(0, ngap());
+	assert_int_equal(21, ack_entry(0)->upto);
+	assert_int_equal(0, ack_entry(0)->nskip);
+	assert_int_equal(GW_ACTIVE, registry_at(reg, 0)->state);
+	/* stream 1: released up to 3, first seen at 4 (its chain named by
+	 * the checkpoint at 7): joined at once */
+	stream_init(&s1, 1);
+	add_desc(&r1, &s1);			/* 0 */
+	for (int i = 0; i < 6; i++)
+		add_sample(&r1, &s1, 2150);	/* 1..6 */
+	add_cp(&r1, &s1, 4, 4000);		/* 7 */
+	declare_released(1, 6);
+	publish_sel(&r1, 7, 7, true);		/* first sight: 7 */
+	assert_int_equal(7, is->released - 8);
+	assert_int_equal(0, is->join_wait);
+	assert_int_equal(7, ack_entry(1)->from);
+	assert_int_equal(7, ack_entry(1)->upto);
+	recs_free(&rs);
+	recs_free(&r1);
+	cfg.join_period_s = 0;
+	node_down();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -3409,6 +3596,8 @@ int main(void)
 		cmocka_unit_test(t_tiers),
 		cmocka_unit_test(t_declared_lost),
 		cmocka_unit_test(t_late_join),
+		cmocka_unit_test(t_released),
+		cmocka_unit_test(t_released_forged),
 		cmocka_unit_test(t_beacon_one_per_round),
 		cmocka_unit_test(t_beacon_copied),
 		cmocka_unit_test(t_rotation_unproven),

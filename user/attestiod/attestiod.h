@@ -107,6 +107,10 @@ struct metrics {
 	/* loss declarations: holes the gateway declared (and their
 	 * records), holes still declared, declarations published */
 	uint64_t holes_declared, hole_records, holes_open, loss_published;
+	/* released records (protocol.md "Released records"): chains declared
+	 * released to a node stuck below the spool's oldest record, and the
+	 * holds for such nodes in force */
+	uint64_t releases_declared, release_holds;
 	/* guards */
 	uint64_t guard_enforced, guard_open_denied, guard_connect_denied;
 	/* evidence */
@@ -164,11 +168,17 @@ int spool_resolve(struct spool *s, uint32_t stream, uint64_t inst, uint32_t gen)
 int spool_hole(struct spool *s, const struct rec_meta *m, uint64_t first,
 	       uint64_t last);
 /* The declared holes of known chains, in order (at most
- * ORACLE_LOSS_MAX_HOLES, in chain order); spool_loss_ver: a number that
- * changes whenever the set does, 0 while it was empty since the start. */
+ * ORACLE_LOSS_MAX_HOLES, in chain order), and the chains declared
+ * released to a stuck node while it is held for (protocol.md "Released
+ * records"); spool_loss_ver: a number that changes whenever either set
+ * does, 0 while both were empty since the start. */
 struct oracle_loss;
 int spool_loss(struct spool *s, struct oracle_loss *l);
 uint64_t spool_loss_ver(const struct spool *s);
+/* True once after spool_ack() found a node stuck below the spool's oldest
+ * record of a chain and declared it released: the link sends again from
+ * the oldest record (after the declaration). */
+bool spool_restate(struct spool *s);
 /* Next batch of whole records after the send cursor (≤ cap bytes). */
 int spool_next(struct spool *s, uint8_t *buf, size_t cap, size_t *len,
 	       unsigned int *nrec);

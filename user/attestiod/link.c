@@ -73,6 +73,7 @@ struct link {
 	struct oracle_loss *loss;	/* the loss declaration … */
 	uint8_t *lossbuf;
 	uint64_t loss_ver;	/* … of this spool_loss_ver() was published */
+	uint64_t restated;	/* when a release declaration last sent again */
 	bool loss_sent;		/* on this connection, since the last rewind */
 	uint8_t *batch;
 	struct oracle_ack *ack;
@@ -281,9 +282,10 @@ static void publish_evidence(struct link *l)
 
 /*
  * The loss declaration (protocol.md "Loss declarations"): every hole the
- * spool still holds, retained, QoS 1; again whenever the set changes, on
- * every connection and with every retransmission, until the holes are
- * acked past (a set that emptied is published once, empty).
+ * spool still holds and the chains declared released to a stuck node
+ * ("Released records"), retained, QoS 1; again whenever either set
+ * changes, on every connection and with every retransmission, until the
+ * holes are acked past (a set that emptied is published once, empty).
  */
 static void publish_loss(struct link *l)
 {
@@ -306,7 +308,8 @@ static void publish_loss(struct link *l)
 	l->loss_sent = true;
 	l->loss_ver = ver;
 	M.loss_published++;
-	logmsg(LOG_INFO, "link: loss declaration published (%zu holes)", l->loss->n);
+	logmsg(LOG_INFO, "link: loss declaration published (%zu holes, %zu "
+	       "chains released)", l->loss->n, l->loss->nrel);
 }
 
 /* The gateway status report (protocol.md "Gateway status"), retained,
@@ -487,6 +490,22 @@ static void on_message(struct mosquitto *m, void *ud,
 	n = spool_ack(l->spool, node, l->ack);
 	if (n == -ENOMEM)
 		logmsg(LOG_ERR, "link: out of memory queueing an ack");
+	/* a node stuck below the spool's oldest record, told that what it
+	 * lacks was released (protocol.md "Released records"): the records
+	 * from the oldest on go again now, after the declaration
+	 * (publish_more() publishes it first), at most once per
+	 * retransmit_ms; the chain is held for it, so a retransmission
+	 * timeout brings them too */
+	if (spool_restate(l->spool) &&
+	    now_ms() - l->restated >= l->c->retransmit_ms) {
+		l->restated = now_ms();
+		M.retransmits++;
+		logmsg(LOG_NOTICE, "link: a node was declared records released: "
+		       "retransmitting from the oldest record");
+		spool_rewind(l->spool);
+		l->rtt_id = 0;		/* Karn: its ack would be ambiguous */
+		l->oldest_since = l->restated;
+	}
 }
 
 int link_init(struct link **lp, const struct config *c, struct spool *spool)
