@@ -28,7 +28,7 @@ $(TB)/unit/test_oracle_%: tests/unit/test_oracle_%.c $(UB)/liboracle.a
 # verify-report's checks (vreport.c) use libattestio's verifier.
 $(TB)/unit/test_oracle_bundle: tests/unit/test_oracle_bundle.c $(UB)/liboracle.a $(UB)/libattestio.a
 	@mkdir -p $(@D)
-	$(CC) $(USER_CFLAGS) $(ORACLE_CFLAGS) -Iuser/lib $< -o $@ $(UB)/liboracle.a $(UB)/libattestio.a \
+	$(CC) $(USER_CFLAGS) $(ORACLE_CFLAGS) -Iuser/lib -Iinclude/uapi $< -o $@ $(UB)/liboracle.a $(UB)/libattestio.a \
 		-lcmocka $(ORACLE_LDLIBS) $(LIB_LDLIBS)
 # Suites named test_attestiod_* build attestiod's parts in (spool).
 $(TB)/unit/test_attestiod_%: tests/unit/test_attestiod_%.c user/attestiod/%.c user/attestiod/attestiod.h $(UB)/liboracle.a

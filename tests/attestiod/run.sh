@@ -968,6 +968,120 @@ print("; ".join(out))' "$d/n2.db")
 	npids=()
 fi
 
+# quorum_lag (review 8, LOW): three nodes, ack_quorum 2.  Node 3 stops
+# 3 s into a 21 s stream; while it is away the broker drops its queue
+# (its session ends: here a client with its id and a clean session takes
+# it over) and nodes 1 and 2 ack every record, which the daemon deletes.
+# Node 3 comes back 5 s later: it sees only new records, far above where
+# its chains stand, and the daemon no longer holds those in between.  The
+# daemon must find it stuck (its acks repeat a position below the spool's
+# oldest record), declare the records below its oldest held one released
+# after ack_quorum, hold the chain for it and send it again: node 3
+# records the gap (why 'released'), takes every record from the daemon's
+# oldest held one to the end, verifies them from the first checkpoint
+# after the gap on, stores their readings and acks the chains to their
+# ends; the spool drains.  (Before: node 3 stayed where it stopped, its
+# acks never advanced and nothing after the gap was stored.)
+if want quorum_lag; then
+	d=$base/quorum_lag
+	mkdir -p "$d"
+	key2=$(openssl rand -hex 32)
+	key3=$(openssl rand -hex 32)
+	read -r pub2 _ <<< "$("$bin/attestio-oracle" pubkey "$key2")"
+	read -r pub3 id3 <<< "$("$bin/attestio-oracle" pubkey "$key3")"
+	"$gen" "$d/ak.tmp" "$d/ak.pem" 1 1 1 0 && : > "$d/records.bin"
+	broker_start "$d"
+	node_start "$d" n1 "$nodekey"
+	node_start "$d" n2 "$key2"
+	node_start "$d" n3 "$key3"
+	n3pid=${npids[-1]}
+	gw_conf "$d"
+	sed -i "s|^node = .*|node = $nodepub\nnode = $pub2\nnode = $pub3\nack_quorum = 2|" "$d/gw.conf"
+	# 2 streams x (20 samples + 1 checkpoint) x 50 epochs at 100/s: 21 s
+	"$gen" "$d/records.bin" "$d/ak.pem" 2 20 50 100 &
+	genpid=$!
+	pids+=("$genpid")
+	sleep 0.3
+	gw_start "$d"
+	sleep 3
+	kill "$n3pid"
+	wait "$n3pid" 2> /dev/null
+	stopped=$(sqlite3 "$d/n3.db" "select group_concat(stream || ':' || acked, ' ') from (select stream, acked from chain order by stream)" 2> /dev/null)
+	sleep 1
+	# the broker drops node 3's session and what it had queued for it
+	timeout 5 mosquitto_sub -h localhost -p "$port" --cafile "$pki/ca.crt" \
+		--cert "$pki/oracle.crt" --key "$pki/oracle.key" -i "$id3" \
+		-t "attestio/v1/none" -W 1 > /dev/null 2>&1
+	sleep 4
+	node_start "$d" n3 "$key3"
+	wait "$genpid"
+	total=$(file_records "$d/records.bin")
+	# node 3, per stream: its records and gaps make 0 .. the last seq
+	# exactly, every gap 'released', the records after the first
+	# checkpoint after the gap verified and their samples' readings
+	# stored, the chain acked to the last seq
+	lag() {	# -> one line per stream
+		python3 - "$d/n3.db" "$d/n1.db" <<-'EOP'
+		import sqlite3, sys
+		db = sqlite3.connect(sys.argv[1]); ref = sqlite3.connect(sys.argv[2])
+		for st, last in ref.execute("select stream, max(seq) from rec group by stream order by stream"):
+		    seqs = [r[0] for r in db.execute("select seq from rec where stream=? order by seq", (st,))]
+		    gaps = db.execute("select first, last, why from gap where stream=? order by first", (st,)).fetchall()
+		    acked, = db.execute("select coalesce(max(acked), -1) from chain where stream=?", (st,)).fetchone()
+		    have = set(seqs)
+		    for f, l, _ in gaps: have |= set(range(f, l + 1))
+		    whole = have == set(range(last + 1)) and len(have) == len(seqs) + sum(l - f + 1 for f, l, _ in gaps)
+		    end = max((l for _, l, _ in gaps), default=-1)
+		    cp, = db.execute("select coalesce(min(seq), 1 << 62) from rec where stream=? and seq>? and type=4", (st, end)).fetchone()
+		    bad, = db.execute("select count(*) from rec where stream=? and seq>? and state<>0", (st, cp)).fetchone()
+		    rd, = db.execute("select count(distinct seq) from reading where stream=? and seq>?", (st, cp)).fetchone()
+		    print("%d:%s gaps %s%s acked %d/%d unverified-after-cp %d readings-after-cp %d" % (
+		        st, "whole" if whole else "NOT-WHOLE",
+		        ",".join(sorted(set(w for _, _, w in gaps))) or "none",
+		        "" if not gaps else " %d..%d" % (gaps[0][0], end), acked, last, bad, rd))
+		EOP
+	}
+	lag_why() {	# -> "" or why node 3 is not where it should be
+		local line w=''
+		while IFS= read -r line; do
+			[[ "$line" =~ ^([0-9]+):whole\ gaps\ released\ [0-9]+\.\.[0-9]+\ acked\ ([0-9]+)/([0-9]+)\ unverified-after-cp\ 0\ readings-after-cp\ ([0-9]+)$ ]] &&
+				[ "${BASH_REMATCH[2]}" = "${BASH_REMATCH[3]}" ] && [ "${BASH_REMATCH[4]}" -gt 0 ] ||
+				w="${w:+$w; }stream $line"
+		done <<< "$(lag)"
+		echo "$w"
+	}
+	end=$((SECONDS + 40))
+	while [ $SECONDS -lt $end ]; do
+		[ -z "$(check_db "$d" "$total" "$d/n1.db")" ] && [ "$(metric spool_records)" = 0 ] &&
+			[ -z "$(lag_why)" ] && break
+		sleep 0.5
+	done
+	why=''
+	s=$(check_db "$d" "$total" "$d/n1.db")
+	[ -z "$s" ] || why="node 1: $s"
+	s=$(check_db "$d" "$total" "$d/n2.db")
+	[ -z "$s" ] || why="${why:+$why; }node 2: $s"
+	spool=$(metric spool_records)
+	[ "$spool" = 0 ] || why="${why:+$why; }spool $spool (want 0)"
+	s=$(lag_why)
+	[ -z "$s" ] || why="${why:+$why; }node 3: $s"
+	grep -q "released after ack_quorum" "$d/n3.log" || why="${why:+$why; }node 3 logged no released gap"
+	[ "$(sqlite3 "$d/n3.db" "select count(*) from audit where event='quorum-released'" 2> /dev/null)" -ge 1 ] ||
+		why="${why:+$why; }node 3 audited no released gap"
+	stated=$(metric releases_declared_total)
+	[ "${stated:-0}" -ge 1 ] || why="${why:+$why; }daemon: releases_declared_total ${stated:-none}"
+	s3=$(lag | paste -sd ';')
+	if [ -z "$why" ]; then
+		ok "quorum_lag (node 3 stopped at [$stopped], its queue dropped, the others acked on: declared released to it $stated time(s), it went on: $s3; nodes 1, 2 all $total records, spool 0)"
+	else
+		notok "quorum_lag" "$why" "node 3 stopped at [$stopped]; now: $s3" \
+			"$(tail -3 "$d/gw.log")" "$(tail -3 "$d/n3.log")"
+	fi
+	kill "$gw" "$broker" "${npids[@]}" 2> /dev/null
+	wait "$gw" "$broker" "${npids[@]}" 2> /dev/null
+	npids=()
+fi
+
 if want bad_config; then
 	d=$base/badconf
 	mkdir -p "$d"

@@ -2,7 +2,8 @@
 /*
  * libFuzzer target: the loss declaration parser (user/oracle/loss.c).
  * Whatever parses must re-encode to the same bytes and hold only valid,
- * ordered, non-overlapping holes.
+ * ordered, non-overlapping holes and valid, strictly ordered released
+ * chains.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -25,6 +26,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < l.n; i++)
 		if (l.h[i].first > l.h[i].last || l.h[i].stream >= 64 ||
 		    (i && oracle_hole_cmp(&l.h[i - 1], &l.h[i]) >= 0))
+			abort();
+	for (size_t i = 0; i < l.nrel; i++)
+		if (l.rel[i].stream >= 64 || l.rel[i].last > INT64_MAX ||
+		    (i && oracle_released_cmp(&l.rel[i - 1], &l.rel[i]) >= 0))
 			abort();
 	return 0;
 }

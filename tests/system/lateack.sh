@@ -7,11 +7,12 @@
 # run; the gateways' retransmit_ms is 1 s, far below that round trip.  The
 # measured retransmission timeout (RFC 6298) learns the round trip from the
 # first acks: before the first sample the wait is retransmit_ms, then it
-# backs off (1 s, 2 s, and it stays backed off until a sample, Karn), so a
-# gateway times out twice (at 1 s and 3 s; a third time only if the first
-# ack took over 7 s), each time resending the one or two batches it has
-# unacked, and never after.  Checked: every record verified once, at most
-# 3 timeouts and 7 batches sent again per gateway (measured: 2 and 2).
+# backs off (1 s, 2 s, and the next records keep the backoff until a
+# sample, Karn: up to two doublings of it, 4 s, rto.c), so a gateway times
+# out twice (at 1 s and 3 s; a third time only if the first ack took over
+# 7 s), each time resending the one or two batches it has unacked, and
+# never after.  Checked: every record verified once, at most 3 timeouts
+# and 7 batches sent again per gateway (measured: 2 and 2).
 # Epochs of 2 s: between two acks the oldest record stays unacked longer
 # than 1 s, so a timeout that drops its backoff at each ack times out
 # every epoch (each timeout discards the sample under way, it never

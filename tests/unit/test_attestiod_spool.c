@@ -7,7 +7,9 @@
  * chains learned late are resolved, acked records are deleted however
  * many there are (in chunks) and, when acks were recorded before a crash,
  * at the next start; acks past a skip the gateway did not declare count
- * only below the records it still holds.
+ * only below the records it still holds; a node stuck below the oldest
+ * record the quorum let go of is declared what was released, and the
+ * chain held for it until it has the oldest record (or the hold ends).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -24,6 +26,7 @@
 
 #include "ack.h"
 #include "attestiod.h"
+#include "loss.h"
 
 struct metrics M;
 
@@ -479,6 +482,177 @@ static void test_ack_cut(void **st)
 	spool_fini(s);
 }
 
+/* A third node (ack_quorum stays 2), retransmit_ms 50. */
+static void three_nodes(void)
+{
+	cfg.nnodes = 3;
+	strcpy(cfg.node_ids[2], "node2");
+	cfg.retransmit_ms = 50;
+}
+
+/* Stream 1 seqs @from..@to added, written and sent. */
+static void more(struct spool *s, int from, int to)
+{
+	for (int i = from; i <= to; i++)
+		add(s, 1, (uint64_t)i);
+	assert_int_equal(0, spool_sync(s));
+	assert_int_equal(to - from + 1, next(s));
+}
+
+/* Node 2 acked stream 1 to 3; nodes 0 and 1 acked 0..9, deleted; 10..14
+ * sent; node 2 acks 3 again: below the released point 9. */
+static struct spool *lagging(void)
+{
+	struct spool *s;
+
+	three_nodes();
+	s = sent_chain(1, 10);
+	ack1(s, 2, 1, 3);
+	ack1(s, 0, 1, 9);
+	ack1(s, 1, 1, 9);
+	assert_int_equal(0, M.spool_records);
+	more(s, 10, 14);
+	ack1(s, 2, 1, 3);
+	return s;
+}
+
+/*
+ * Released records (protocol.md): three nodes, ack_quorum 2.  Node 2
+ * acked stream 1 to 3; nodes 0 and 1 acked 0..9 and the gateway deleted
+ * them: node 2 lacks 4..9 for good (the broker dropped its queue).  Its
+ * acks repeat 3 (a node acks again when records come after a hole it may
+ * not skip); once that lasted retransmit_ms it is stuck: the chain is
+ * declared released up to 9 (the loss declaration names it, once per
+ * stuck spell), held from 10 for node 2 (the quorum acking 10..14 deletes
+ * nothing), and sent again (spool_restate).  A broker's forged release
+ * past 9 still counts only below what is held; node 2 skipping exactly
+ * 4..9 and taking 10..14 ends the hold: the records go, the declaration
+ * names the chain no more.  Review 8 (LOW): without it node 2 stayed at 3.
+ */
+static void test_release_stuck(void **st)
+{
+	static struct oracle_loss l;
+	struct spool *s;
+	uint64_t ver;
+
+	(void)st;
+	s = lagging();
+	usleep(20000);
+	ack1(s, 2, 1, 3);			/* not for retransmit_ms yet */
+	assert_false(spool_restate(s));
+	assert_int_equal(0, M.releases_declared);
+	usleep(60000);
+	ver = spool_loss_ver(s);
+	ack1(s, 2, 1, 3);			/* stuck */
+	assert_true(spool_restate(s));
+	assert_false(spool_restate(s));
+	assert_int_equal(1, M.releases_declared);
+	assert_int_equal(1, M.release_holds);
+	assert_true(spool_loss_ver(s) != ver);
+	assert_int_equal(0, spool_loss(s, &l));	/* no hole */
+	assert_int_equal(1, l.nrel);
+	assert_int_equal(9, l.rel[0].instance);
+	assert_int_equal(1, l.rel[0].stream);
+	assert_int_equal(1, l.rel[0].generation);
+	assert_int_equal(9, l.rel[0].last);
+	ack1(s, 0, 1, 14);			/* the quorum: held for node 2 */
+	ack1(s, 1, 1, 14);
+	assert_int_equal(5, M.spool_records);
+	assert_int_equal(10, M.records_acked);	/* 0..9 only */
+	spool_rewind(s);			/* sent again */
+	assert_int_equal(5, next(s));
+	assert_int_equal(10, out[0]);
+	usleep(60000);
+	ack1(s, 2, 1, 3);			/* held: declared once */
+	assert_int_equal(1, M.releases_declared);
+	assert_false(spool_restate(s));
+	ackx(s, 2, 1, 14, 0, 4, 11);		/* a forged release past 9 */
+	assert_int_equal(1, M.acks_skip_mismatch);
+	assert_int_equal(5, M.spool_records);	/* counted below 10 only */
+	assert_int_equal(1, M.release_holds);
+	ackx(s, 2, 1, 14, 0, 4, 9);		/* 4..9 released, 10..14 taken */
+	assert_int_equal(1, M.acks_skip_mismatch);
+	assert_int_equal(0, M.spool_records);
+	assert_int_equal(0, M.release_holds);
+	assert_int_equal(0, spool_loss(s, &l));
+	assert_int_equal(0, l.nrel);
+	spool_fini(s);
+}
+
+/*
+ * A hold ends after RTX_MAX_FACTOR x retransmit_ms when the stuck node
+ * does not get there (it went away again): what the quorum acked goes,
+ * and the node, still stuck, is declared the new release point after
+ * retransmit_ms.  A node whose position moves is slow, not stuck: never
+ * declared.  Records dropped unacked (on_full = drop-oldest) were not
+ * released: nothing is declared for them.
+ */
+static void test_release_hold_ends(void **st)
+{
+	static struct oracle_loss l;
+	struct spool *s;
+
+	(void)st;
+	s = lagging();
+	usleep(60000);
+	ack1(s, 2, 1, 3);
+	assert_int_equal(1, M.releases_declared);
+	ack1(s, 0, 1, 14);
+	ack1(s, 1, 1, 14);
+	assert_int_equal(5, M.spool_records);
+	spool_tick(s, now_ms() + RTX_MAX_FACTOR * cfg.retransmit_ms + 1);
+	assert_int_equal(0, M.release_holds);
+	assert_int_equal(0, M.spool_records);	/* the quorum's acks applied */
+	assert_int_equal(0, spool_loss(s, &l));
+	assert_int_equal(0, l.nrel);
+	more(s, 15, 16);
+	ack1(s, 2, 1, 3);
+	assert_int_equal(1, M.releases_declared);	/* not stuck again yet */
+	/* (the tick above was that far ahead: its stuck spell began then) */
+	usleep((RTX_MAX_FACTOR + 2) * cfg.retransmit_ms * 1000);
+	ack1(s, 2, 1, 3);
+	assert_int_equal(2, M.releases_declared);
+	assert_int_equal(0, spool_loss(s, &l));
+	assert_int_equal(14, l.rel[0].last);
+	spool_fini(s);
+
+	/* slow: node 2 moves (3, 5, 7), below what the quorum released */
+	teardown(NULL);
+	setup(NULL);
+	three_nodes();
+	s = sent_chain(1, 10);
+	ack1(s, 0, 1, 9);
+	ack1(s, 1, 1, 9);
+	more(s, 10, 11);
+	for (int p = 3; p <= 7; p += 2) {
+		ack1(s, 2, 1, (uint64_t)p);
+		usleep(60000);
+	}
+	ack1(s, 2, 1, 8);
+	assert_int_equal(0, M.releases_declared);
+	assert_false(spool_restate(s));
+	spool_fini(s);
+
+	/* dropped unacked: 2..3 went for the bound, no quorum acked them */
+	teardown(NULL);
+	setup(NULL);
+	three_nodes();
+	cfg.max_bytes = 10 * sizeof(rec);
+	cfg.on_full = ON_FULL_DROP_OLDEST;
+	s = sent_chain(1, 10);
+	ack1(s, 0, 1, 1);
+	ack1(s, 1, 1, 1);
+	ack1(s, 2, 1, 1);
+	more(s, 10, 13);
+	assert_int_equal(2, M.records_dropped);
+	for (int i = 0; i < 3; i++) {
+		ack1(s, 2, 1, 1);
+		usleep(60000);
+	}
+	assert_int_equal(0, M.releases_declared);
+	spool_fini(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -495,6 +669,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_gc_at_start, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_spool_exclusive, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ack_cut, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_release_stuck, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_release_hold_ends, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -16,6 +16,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <endian.h>
+#include <linux/attestio.h>
+
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -549,12 +552,13 @@ static void codec_strict(void **state)
 
 /* ---------------------------------------------- records of a device --- */
 
-/* A simulated gateway's chain for gws[0]'s stream 0: descriptor, readings
- * @v[] (raw, one a second from 1021 s), a checkpoint after each reading
- * in @cp_after (bit k: after reading k).  Records appended to @buf. */
-static size_t sim_chain_b(EVP_PKEY *key, const int16_t *v, int nv,
+/* A simulated gateway's chain for gws[0]'s stream 0: descriptor (captured
+ * at @first - 1 s), readings @v[] (raw, one a second from @first s), a
+ * checkpoint after each reading in @cp_after (bit k: after reading k,
+ * captured 1 ns after it).  Records appended to @buf. */
+static size_t sim_chain_t(EVP_PKEY *key, const int16_t *v, int nv,
 			  unsigned int cp_after, uint8_t *buf, size_t *cp1_end,
-			  const uint8_t (*bcn)[32])
+			  const uint8_t (*bcn)[32], uint64_t first)
 {
 	struct att_sim_qopt q = { .key = key };
 	struct att_sim_chain s, *ss = &s;
@@ -563,10 +567,10 @@ static size_t sim_chain_b(EVP_PKEY *key, const int16_t *v, int nv,
 	uint64_t epoch = 1;
 
 	att_sim_chain_init(&s, 0x1122334455667788ULL, 0, 0);
-	assert_int_equal(att_sim_desc(&s, buf, 1000, 1020000000000ULL), 0);
+	assert_int_equal(att_sim_desc(&s, buf, 1000, (first - 1) * 1000000000ULL), 0);
 	off += att_sim_desc_len();
 	for (int k = 0; k < nv; k++) {
-		uint64_t real = 1021000000000ULL + (uint64_t)k * 1000000000ULL;
+		uint64_t real = first * 1000000000ULL + (uint64_t)k * 1000000000ULL;
 
 		memset(buf + off, 0, att_sim_sample_len());
 		assert_int_equal(att_sim_sample(&s, buf + off, v[k], 2000 + k, real), 0);
@@ -584,6 +588,14 @@ static size_t sim_chain_b(EVP_PKEY *key, const int16_t *v, int nv,
 			*cp1_end = off;
 	}
 	return off;
+}
+
+/* The same from 1021 s: the descriptor at round 3's start, 1020 s. */
+static size_t sim_chain_b(EVP_PKEY *key, const int16_t *v, int nv,
+			  unsigned int cp_after, uint8_t *buf, size_t *cp1_end,
+			  const uint8_t (*bcn)[32])
+{
+	return sim_chain_t(key, v, nv, cp_after, buf, cp1_end, bcn, 1021);
 }
 
 static size_t sim_chain(EVP_PKEY *key, const int16_t *v, int nv,
@@ -623,6 +635,32 @@ static int vr_sim(const struct built *b, struct oracle_vr_result *res)
 				    &pin0, 1, ORACLE_VR_ALLOW_SIMULATED, res);
 }
 
+/* @d0 gets a fresh simulated AK (its key to *@key), pinned as gws[0]'s. */
+static void sim_pinned(struct dev0 *d0, EVP_PKEY **key)
+{
+	d0->ak = sim_ak(key, &d0->ak_len);
+	memcpy(pin0.id, gws[0], 16);
+	pin0.ak = d0->ak;
+	pin0.ak_len = d0->ak_len;
+}
+
+/* With ATTESTIO_FUZZ_SEEDS set, @b's bundle is written there as seed
+ * @name of fuzz_bundle (tests/fuzz/corpus/bundle). */
+static void fuzz_seed(const char *name, const struct built *b)
+{
+	const char *dir = getenv("ATTESTIO_FUZZ_SEEDS");
+	char path[512];
+	FILE *f;
+
+	if (!dir)
+		return;
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(b->bundle, 1, b->blen, f), b->blen);
+	fclose(f);
+}
+
 /*
  * The device's round input comes from its verified readings, each once:
  * a bundle that repeats a chain segment (here the chain's first part up
@@ -641,10 +679,7 @@ static void duplicate_readings(void **state)
 	size_t cp1 = 0, len;
 
 	(void)state;
-	d0.ak = sim_ak(&key, &d0.ak_len);
-	memcpy(pin0.id, gws[0], 16);
-	pin0.ak = d0.ak;
-	pin0.ak_len = d0.ak_len;
+	sim_pinned(&d0, &key);
 	len = sim_chain(key, v, 3, 1u | 4u, recs, &cp1);
 	/* honest: one chain, the median of its three readings */
 	d0.nchains = 1;
@@ -703,13 +738,14 @@ static void duplicate_readings(void **state)
 /*
  * Record format v4: a chain segment may start at a signed head, with the
  * segment state in force there (key 14: its descriptor record): the
- * bundle then holds the round's part of the chain only.  Readings 100,
- * 200, 300 with a checkpoint after each; the segment from the first
- * checkpoint on carries 200 and 300 (lower median 200).  With its
- * descriptor it verifies with 2 readings; without it the samples give no
- * values and the report's value is refused; a descriptor the head does
- * not commit to (another chain's), or bytes that are not records, are
- * refused too.
+ * bundle then holds the round's part of the chain only.  Readings 100
+ * (1019 s, before round 3's window [1020, 1030)), 200 and 300 with a
+ * checkpoint after each; the segment from the first checkpoint on (the
+ * record after its head was captured at 1019 s: before the window)
+ * carries 200 and 300 (lower median 200).  With its descriptor it
+ * verifies with 2 readings; without it the samples give no values and
+ * the report's value is refused; a descriptor the head does not commit
+ * to (another chain's), or bytes that are not records, are refused too.
  */
 static void chain_from_signed_head(void **state)
 {
@@ -724,15 +760,12 @@ static void chain_from_signed_head(void **state)
 	EVP_PKEY *key;
 
 	(void)state;
-	d0.ak = sim_ak(&key, &d0.ak_len);
-	memcpy(pin0.id, gws[0], 16);
-	pin0.ak = d0.ak;
-	pin0.ak_len = d0.ak_len;
-	len = sim_chain(key, v, 3, 1u | 2u | 4u, recs, NULL);
+	sim_pinned(&d0, &key);
+	len = sim_chain_t(key, v, 3, 1u | 2u | 4u, recs, NULL, NULL, 1019);
 	d0.nchains = 1;
-	d0.chains[0] = (struct oracle_bundle_chain){ recs + from, len - from,
-						     recs, att_sim_desc_len() };
-	d0.time = 1023;
+	d0.chains[0] = (struct oracle_bundle_chain){ .recs = recs + from,
+		.len = len - from, .state = recs, .state_len = att_sim_desc_len() };
+	d0.time = 1021;
 	d0.value = 200;
 	build_dev0(&b, M_NONE, &d0);
 	assert_int_equal(oracle_bundle_parse(b.bundle, b.blen, &pb, &why), 0);
@@ -744,17 +777,7 @@ static void chain_from_signed_head(void **state)
 	if (vr_sim(&b, &res))
 		fail_msg("segment from a signed head: %s", res.why);
 	assert_int_equal(res.readings, 2);
-	if (getenv("ATTESTIO_FUZZ_SEEDS")) {	/* a fuzz_bundle seed with key 14 */
-		char path[512];
-		FILE *f;
-
-		snprintf(path, sizeof(path), "%s/segment-state",
-			 getenv("ATTESTIO_FUZZ_SEEDS"));
-		f = fopen(path, "wb");
-		assert_non_null(f);
-		assert_int_equal(fwrite(b.bundle, 1, b.blen, f), b.blen);
-		fclose(f);
-	}
+	fuzz_seed("segment-state", &b);		/* with key 14 */
 	free(b.bundle);
 	/* without the state: no values */
 	d0.chains[0].state = NULL;
@@ -787,6 +810,204 @@ static void chain_from_signed_head(void **state)
 	free((void *)d0.ak);
 	free(recs);
 	free(other);
+}
+
+static size_t vr_dev0(const struct dev0 *d0, const char *want,
+		      struct oracle_vr_result *res);
+
+/* The byte offset of record @seq in the concatenated records @recs. */
+static size_t rec_off(const uint8_t *recs, size_t len, uint64_t seq)
+{
+	size_t off = 0;
+
+	while (off + sizeof(struct attestio_rec_hdr) <= len) {
+		struct attestio_rec_hdr h;
+
+		memcpy(&h, recs + off, sizeof(h));
+		if (le64toh(h.seq) == seq)
+			return off;
+		off += le32toh(h.len);
+	}
+	fail_msg("no record of seq %" PRIu64, seq);
+	return 0;
+}
+
+/*
+ * Issue 11: completeness at a segment's start.  Readings 100 (1019 s,
+ * before round 3's window [1020, 1030)), 200 (1020 s) and 300 (1021 s),
+ * a checkpoint after each (seq 2, 4, 6; each signs the head after the
+ * reading before it).  The honest round settles on 200 and 300: 200.
+ * t colluding nodes that start the segment at the second checkpoint's
+ * head (seq 4, captured 1 ns after 200, inside the window) leave 200 out
+ * and report 300 from the records that remain; every record of that
+ * segment verifies.  verify-report refuses it, naming the device, chain
+ * and seq, also when the segment begins with records it cannot link
+ * (seq 3: the verifier anchors at seq 4 all the same), unless the bundle
+ * declares the segment a resync point (key 15: after a gap or a late
+ * join, the node's word), which it counts.  Honest segments pass: from
+ * the signed head before the window (seq 2), from the chain's start
+ * (seq 0), and a chain that starts inside the window (descriptor at
+ * 1020 s, seq 0).
+ */
+static void segment_start_in_window(void **state)
+{
+	static const int16_t v[] = { 100, 200, 300 };
+	struct oracle_vr_result res;
+	struct dev0 d0 = { 0 };
+	uint8_t *recs = calloc(1, 16384);
+	struct oracle_bundle pb;
+	const char *why;
+	size_t len, at2, at3, at4;
+	struct built b;
+	EVP_PKEY *key;
+
+	(void)state;
+	sim_pinned(&d0, &key);
+	len = sim_chain_t(key, v, 3, 1u | 2u | 4u, recs, NULL, NULL, 1019);
+	at2 = rec_off(recs, len, 2);
+	at3 = rec_off(recs, len, 3);
+	at4 = rec_off(recs, len, 4);
+	d0.nchains = 1;
+	d0.time = 1021;
+	/* honest: after the signed head before the window, with its state */
+	d0.chains[0] = (struct oracle_bundle_chain){ .recs = recs + at2,
+		.len = len - at2, .state = recs, .state_len = att_sim_desc_len() };
+	d0.value = 200;
+	vr_dev0(&d0, NULL, &res);
+	assert_int_equal(res.readings, 2);
+	assert_int_equal(res.segments_resync, 0);
+	/* honest: the whole chain (100 verified too, before the window) */
+	d0.chains[0] = (struct oracle_bundle_chain){ .recs = recs, .len = len };
+	vr_dev0(&d0, NULL, &res);
+	assert_int_equal(res.readings, 3);
+	assert_int_equal(res.segments_resync, 0);
+	/* the colluders' segment: from seq 4, 200 left out, 300 reported */
+	d0.chains[0] = (struct oracle_bundle_chain){ .recs = recs + at4,
+		.len = len - at4, .state = recs, .state_len = att_sim_desc_len() };
+	d0.value = 300;
+	vr_dev0(&d0, "device 1 chain 0: its segment starts inside the round's "
+		"window: the first record it verifies (seq 4, captured at "
+		"1020.000000001)", &res);
+	assert_non_null(strstr(res.why, "not declare it a resync point"));
+	/* the same with a record it cannot link before: still seq 4 */
+	d0.chains[0].recs = recs + at3;
+	d0.chains[0].len = len - at3;
+	vr_dev0(&d0, "first record it verifies (seq 4,", &res);
+	/* declared a resync point: the node's word, counted */
+	d0.chains[0].recs = recs + at4;
+	d0.chains[0].len = len - at4;
+	d0.chains[0].resync = true;
+	vr_dev0(&d0, NULL, &res);
+	assert_int_equal(res.readings, 1);
+	assert_int_equal(res.segments_resync, 1);
+	/* the declaration is the device item's last key, 15: bit 0 (chain
+	 * 0); a bit past its chains, or none, is refused by the codec */
+	build_dev0(&b, M_NONE, &d0);
+	fuzz_seed("segment-resync", &b);	/* with key 15 */
+	assert_int_equal(oracle_bundle_parse(b.bundle, b.blen, &pb, &why), 0);
+	for (size_t i = 0; i < pb.ndev; i++) {
+		size_t end;
+
+		if (!pb.dev[i].nchains)
+			continue;
+		assert_true(pb.dev[i].chains[0].resync);
+		end = (size_t)(pb.item[i + 1] - b.bundle) + pb.item_len[i + 1];
+		assert_int_equal(b.bundle[end - 2], 0x0f);
+		assert_int_equal(b.bundle[end - 1], 0x01);
+		oracle_bundle_release(&pb);
+		b.bundle[end - 1] = 0x02;
+		assert_int_equal(oracle_bundle_parse(b.bundle, b.blen, &pb, &why), -EBADMSG);
+		assert_non_null(strstr(why, "resync starts empty or naming a chain"));
+		b.bundle[end - 1] = 0x00;
+		assert_int_equal(oracle_bundle_parse(b.bundle, b.blen, &pb, &why), -EBADMSG);
+		assert_non_null(strstr(why, "resync starts empty"));
+		break;
+	}
+	free(b.bundle);
+	/* a declared resync point before the window counts as proven */
+	d0.chains[0] = (struct oracle_bundle_chain){ .recs = recs + at2,
+		.len = len - at2, .state = recs, .state_len = att_sim_desc_len(),
+		.resync = true };
+	d0.value = 200;
+	vr_dev0(&d0, NULL, &res);
+	assert_int_equal(res.segments_resync, 0);
+	/* a chain that starts inside the window: from its seq 0, complete */
+	len = sim_chain_t(key, v, 3, 1u | 2u | 4u, recs, NULL, NULL, 1021);
+	d0.chains[0] = (struct oracle_bundle_chain){ .recs = recs, .len = len };
+	d0.value = 200;
+	d0.time = 1023;
+	vr_dev0(&d0, NULL, &res);
+	assert_int_equal(res.readings, 3);
+	assert_int_equal(res.segments_resync, 0);
+	memset(&pin0, 0, sizeof(pin0));
+	EVP_PKEY_free(key);
+	free((void *)d0.ak);
+	free(recs);
+}
+
+/*
+ * A chain segment is one stretch of one chain.  Readings 100 (before the
+ * window), 200, 300, 400, a checkpoint after each: honest, 200, 300, 400
+ * give 300.  A segment with seqs 3 and 4 (reading 200 and its checkpoint)
+ * cut out behind a reader-local lost record of 2, which excuses the hole
+ * for libattestio (stream 0: the lost record passed the stream check),
+ * verified: after the hole the verifier re-anchors without the
+ * descriptor, the window's readings decode to nothing, and the device
+ * brought the older 100 instead of 300.  Refused now, naming the record;
+ * a plain hole (refused before by libattestio) is refused naming the
+ * seqs.
+ */
+static void segment_hole(void **state)
+{
+	static const int16_t v[] = { 100, 200, 300, 400 };
+	struct oracle_vr_result res;
+	struct dev0 d0 = { 0 };
+	uint8_t *recs = calloc(1, 16384), *cut = calloc(1, 16384);
+	struct attestio_rec_hdr h = { 0 };
+	struct attestio_lost lost = { 0 };
+	size_t len, at3, at5, n;
+	EVP_PKEY *key;
+
+	(void)state;
+	sim_pinned(&d0, &key);
+	len = sim_chain_t(key, v, 4, 0xfu, recs, NULL, NULL, 1019);
+	at3 = rec_off(recs, len, 3);
+	at5 = rec_off(recs, len, 5);
+	d0.nchains = 1;
+	d0.chains[0] = (struct oracle_bundle_chain){ .recs = recs, .len = len };
+	d0.time = 1022;
+	d0.value = 300;
+	vr_dev0(&d0, NULL, &res);
+	assert_int_equal(res.readings, 4);
+	/* seqs 3 and 4 cut out, behind a reader-local lost record of 2 */
+	h.version = htole16(ATTESTIO_REC_VERSION);
+	h.type = htole16(ATTESTIO_REC_LOST);
+	h.len = htole32(sizeof(h) + sizeof(lost));
+	h.flags = htole32(ATTESTIO_RF_UNCHAINED);
+	h.realtime_ns = htole64(1020500000000ULL);
+	lost.records = htole64(2);
+	memcpy(cut, recs, at3);
+	n = at3;
+	memcpy(cut + n, &h, sizeof(h));
+	memcpy(cut + n + sizeof(h), &lost, sizeof(lost));
+	n += sizeof(h) + sizeof(lost);
+	memcpy(cut + n, recs + at5, len - at5);
+	d0.chains[0] = (struct oracle_bundle_chain){ .recs = cut,
+		.len = n + len - at5 };
+	d0.value = 100;
+	d0.time = 1019;
+	vr_dev0(&d0, "device 1 chain 0: an unchained (reader-local lost) record", &res);
+	/* a plain hole (libattestio refused it already: no lost record
+	 * accounts for it) */
+	memcpy(cut + at3, recs + at5, len - at5);
+	d0.chains[0].len = at3 + len - at5;
+	vr_dev0(&d0, "device 1 chain 0: seq 5 follows seq 2: a chain segment "
+		"holds no gap", &res);
+	memset(&pin0, 0, sizeof(pin0));
+	EVP_PKEY_free(key);
+	free((void *)d0.ak);
+	free(recs);
+	free(cut);
 }
 
 /* Device gws[0] with one chain: one reading of 900 and a checkpoint. */
@@ -905,10 +1126,7 @@ static void forged_policy(void **state)
 	EVP_PKEY *key;
 
 	(void)state;
-	d0.ak = sim_ak(&key, &d0.ak_len);
-	memcpy(pin0.id, gws[0], 16);
-	pin0.ak = d0.ak;
-	pin0.ak_len = d0.ak_len;
+	sim_pinned(&d0, &key);
 	pin0.policy = (const uint8_t *)strict;
 	pin0.policy_len = strlen(strict);
 	one_reading(&d0, key, recs);
@@ -1006,10 +1224,7 @@ static void stale_beacon(void **state)
 						      &d0.blen[k]), 0);
 		d0.bmsg[k] = msg[k];
 	}
-	d0.ak = sim_ak(&key, &d0.ak_len);
-	memcpy(pin0.id, gws[0], 16);
-	pin0.ak = d0.ak;
-	pin0.ak_len = d0.ak_len;
+	sim_pinned(&d0, &key);
 	d0.nchains = 1;
 	d0.chains[0] = (struct oracle_bundle_chain){ .recs = recs, .len =
 		sim_chain_b(key, v, 3, 2u | 4u, recs, NULL, (const uint8_t (*)[32])bcn) };
@@ -1110,6 +1325,8 @@ int main(void)
 		cmocka_unit_test(config_text),
 		cmocka_unit_test(codec_strict),
 		cmocka_unit_test(chain_from_signed_head),
+		cmocka_unit_test(segment_start_in_window),
+		cmocka_unit_test(segment_hole),
 		cmocka_unit_test(verify_halted),
 		cmocka_unit_test(tamper_each_byte),
 		cmocka_unit_test(tamper_signed),

@@ -3,7 +3,8 @@
  * cmocka suite for the loss declaration codec (user/oracle/loss.c): the
  * exact canonical bytes, round trip, the empty declaration, and the strict
  * parser's rejections (truncation, trailing bytes, keys, lengths, ranges,
- * order, overlap, non-shortest and indefinite encodings).
+ * order, overlap, non-shortest and indefinite encodings); the released
+ * chains (key 3, only when there are some): bytes, round trip, rejections.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -176,12 +177,116 @@ static void test_rejects(void **st)
 	expect_reject(t, len - 2);
 }
 
+/*
+ * Released chains (protocol.md "Released records"): key 3, an array of
+ * [instance, stream, generation, last], strictly increasing by chain; the
+ * key only when there is one (no key 3 keeps the bytes of a declaration
+ * without).
+ */
+static void test_released(void **st)
+{
+	static const uint8_t want[] = {
+		0xa3, 0x01, 0x50,
+		0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa,
+		0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa,
+		0x02, 0x81,
+		0x85, 0x07, 0x01, 0x01, 0x05, 0x09,
+		0x03, 0x82,
+		0x84, 0x07, 0x01, 0x01, 0x19, 0x02, 0x37,
+		0x84, 0x07, 0x02, 0x01, 0x00,
+	};
+	const char *why = NULL;
+	uint8_t t[128];
+	size_t len;
+
+	(void)st;
+	fill(&a);
+	a.n = 1;
+	memset(&a.h[1], 0, 2 * sizeof(a.h[1]));	/* as the parser leaves them */
+	a.nrel = 2;
+	a.rel[0] = (struct oracle_released){ 7, 1, 1, 567 };
+	a.rel[1] = (struct oracle_released){ 7, 2, 1, 0 };
+	len = enc(&a);
+	assert_int_equal(sizeof(want), len);
+	assert_memory_equal(want, buf, len);
+	assert_int_equal(0, oracle_loss_parse(buf, len, &b, &why));
+	assert_memory_equal(&a, &b, sizeof(a));
+	/* released chains alone, no hole */
+	a.n = 0;
+	len = enc(&a);
+	assert_int_equal(0, oracle_loss_parse(buf, len, &b, &why));
+	assert_int_equal(0, b.n);
+	assert_int_equal(2, b.nrel);
+	assert_int_equal(567, b.rel[0].last);
+	/* the largest: every hole and every released chain, large numbers */
+	a.n = ORACLE_LOSS_MAX_HOLES;
+	for (size_t i = 0; i < a.n; i++)
+		a.h[i] = (struct oracle_hole){ UINT64_MAX, 63, UINT32_MAX,
+					       (uint64_t)INT64_MAX - 2 * a.n + 2 * i,
+					       (uint64_t)INT64_MAX - 2 * a.n + 2 * i };
+	a.nrel = ORACLE_LOSS_MAX_RELEASED;
+	for (size_t i = 0; i < a.nrel; i++)
+		a.rel[i] = (struct oracle_released){ UINT64_MAX - a.nrel + i, 63,
+						     UINT32_MAX, INT64_MAX };
+	len = enc(&a);
+	assert_true(len <= ORACLE_LOSS_MAX_LEN);
+	assert_int_equal(0, oracle_loss_parse(buf, len, &b, &why));
+	assert_int_equal(ORACLE_LOSS_MAX_RELEASED, b.nrel);
+
+	memcpy(t, want, sizeof(want));
+	for (size_t i = 27; i < sizeof(want); i++)	/* every truncation */
+		expect_reject(t, i);
+	t[28] = 0x80;				/* key 3 with no chain */
+	expect_reject(t, 29);
+	memcpy(t, want, sizeof(want));
+	t[0] = 0xa2;				/* key 3 in a map of 2 */
+	expect_reject(t, sizeof(want));
+	memcpy(t, want, sizeof(want));
+	t[0] = 0xa4;				/* a map of 4 */
+	expect_reject(t, sizeof(want));
+	memcpy(t, want, sizeof(want));
+	t[27] = 0x04;				/* another key */
+	expect_reject(t, sizeof(want));
+	memcpy(t, want, sizeof(want));
+	t[29] = 0x85;				/* 5 items */
+	expect_reject(t, sizeof(want));
+	memcpy(t, want, sizeof(want));
+	t[38] = 0x01;				/* streams 1, 1: not increasing */
+	expect_reject(t, sizeof(want));
+	memcpy(t, want, sizeof(want));
+	t[38] = 0x18;				/* stream 64 */
+	t[39] = 64;
+	t[40] = 0x01;
+	t[41] = 0x00;
+	expect_reject(t, sizeof(want) + 1);
+	/* last 2^63: not a seq */
+	memcpy(t, want, 29);
+	memcpy(t + 29, (const uint8_t[]){ 0x84, 0x07, 0x01, 0x01, 0x1b,
+					  0x80, 0, 0, 0, 0, 0, 0, 0 }, 13);
+	memcpy(t + 42, want + 36, 5);
+	expect_reject(t, 47);
+	/* what encode refuses */
+	fill(&a);
+	a.nrel = 2;
+	a.rel[0] = (struct oracle_released){ 7, 2, 1, 5 };
+	a.rel[1] = (struct oracle_released){ 7, 1, 1, 5 };
+	expect_einval(&a);
+	a.rel[1] = a.rel[0];			/* a chain twice */
+	expect_einval(&a);
+	a.nrel = 1;
+	a.rel[0].stream = 64;
+	expect_einval(&a);
+	a.rel[0] = (struct oracle_released){ 7, 1, 1, (uint64_t)INT64_MAX + 1 };
+	expect_einval(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_exact_bytes),
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_rejects),
+		cmocka_unit_test(test_released),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

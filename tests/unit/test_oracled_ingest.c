@@ -769,6 +769,22 @@ static void declare(uint32_t stream, uint64_t first, uint64_t last)
 	assert_int_equal(0, ingest_loss(in, gwid, b, len));
 }
 
+/* The gateway's loss declaration: stream @stream (generation 0) released
+ * up to @last (protocol.md "Released records"), no hole. */
+static void declare_released(uint32_t stream, uint64_t last)
+{
+	static struct oracle_loss l;
+	static uint8_t b[ORACLE_LOSS_MAX_LEN];
+	size_t len;
+
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(0, oracle_unhex(gwid, l.gw, 16));
+	l.nrel = 1;
+	l.rel[0] = (struct oracle_released){ INSTANCE, stream, 0, last };
+	assert_int_equal(0, oracle_loss_encode(&l, b, sizeof(b), &len));
+	assert_int_equal(0, ingest_loss(in, gwid, b, len));
+}
+
 static int64_t nrec(void)
 {
 	return query_int("SELECT count(*) FROM rec WHERE gw=? AND stream=0 AND gen=?",
@@ -2169,6 +2185,186 @@ static void t_forged_unsigned_anchor(void **state)
 	round_case_end(&rs, ak);
 }
 
+/* The next record of @s is captured at @t_ns, those after it 1 ns apart. */
+static void capture_at(const struct rstream *s, int64_t t_ns)
+{
+	rt_base = t_ns - (int64_t)s->seq;
+}
+
+/* Rounds 1 to 3 of feed f run now; round 3's bundle re-verified into
+ * *@res (0 or -EBADMSG) and parsed into *@pb (release it), the bundle to
+ * *@bp. */
+static int round3_bundle(uint64_t start, const uint8_t *ak, size_t aklen,
+			 struct oracle_vr_result *res, struct oracle_bundle *pb,
+			 uint8_t **bp)
+{
+	struct round *rd;
+	size_t len = 0;
+	int ret;
+
+	assert_int_equal(0, round_init(&rd, &cfg, &st, reg, &signer, no_publish, NULL));
+	round_tick(rd, start + 3 * 10 + 2);
+	assert_int_equal(3, round_stats(rd)->reported + round_stats(rd)->halted);
+	round_fini(rd);
+	*bp = bundle_of(3, &len);
+	assert_non_null(*bp);
+	assert_int_equal(0, oracle_bundle_parse(*bp, len, pb, NULL));
+	ret = verify_bundle_of(*bp, len, ak, aklen, res);
+	return ret;
+}
+
+/* The seq of the first record of chain segment @c of the bundle's
+ * device with chains. */
+static uint64_t seg_first(const struct oracle_bundle *pb, size_t c)
+{
+	for (size_t i = 0; i < pb->ndev; i++)
+		if (pb->dev[i].nchains > c) {
+			struct attestio_rec_hdr h;
+
+			assert_true(pb->dev[i].chains[c].len >= sizeof(h));
+			memcpy(&h, pb->dev[i].chains[c].recs, sizeof(h));
+			return le64toh(h.seq);
+		}
+	fail_msg("no chain segment %zu in the bundle", c);
+	return 0;
+}
+
+static const struct oracle_bundle_chain *seg(const struct oracle_bundle *pb, size_t c)
+{
+	for (size_t i = 0; i < pb->ndev; i++)
+		if (pb->dev[i].nchains > c)
+			return &pb->dev[i].chains[c];
+	fail_msg("no chain segment %zu in the bundle", c);
+	return NULL;
+}
+
+/* The node of round3_node(); records 0..3 of @s0 to @rs, captured at
+ * start + 15 s (round 2): the descriptor, samples 1 and 2 (15.00, 16.00),
+ * checkpoint 3. */
+static void epoch_before_window(uint64_t start, struct recs *rs, struct rstream *s0,
+				uint8_t **ak, size_t *aklen)
+{
+	round3_node(start, ak, aklen);
+	stream_init(s0, 0);
+	capture_at(s0, (int64_t)(start + 15) * 1000000000);
+	add_desc(rs, s0);			/* 0 */
+	add_sample(rs, s0, 1500);		/* 1 */
+	add_sample(rs, s0, 1600);		/* 2 */
+	add_cp(rs, s0, 1, 1000);		/* 3 */
+}
+
+/*
+ * Issue 11: a bundle's chain segment covers the round's window from its
+ * start, so verify-report can check that no reading of the window was
+ * left out before it.  Samples 1, 2 (checkpoint 3) are captured at
+ * start + 15 s; sample 4 at start + 19.5 s, just before round 3's window
+ * [start + 20, start + 30), and its checkpoint 5 at start + 20.2 s,
+ * inside it; samples 6, 7 (checkpoint 8) at start + 21 s.  The round
+ * settles on 6 and 7 (21.00).  The segment used to start after the
+ * signed head before the oldest reading (checkpoint 5's: record 5,
+ * captured inside the window), which verify-report now refuses: its
+ * records cannot show that the window's first readings are all there.  It
+ * now starts after checkpoint 3's head (record 3, captured before the
+ * window) with the descriptor as its state, declares no resync point, and
+ * re-verifies to 21.00 from 3 readings (4, before the window, 6 and 7).
+ */
+static void t_bundle_window_start(void **state)
+{
+	const uint64_t start = (uint64_t)time(NULL) - 200;
+	const int64_t s = 1000000000;
+	struct oracle_vr_result res;
+	struct oracle_bundle pb;
+	struct recs rs = { 0 };
+	struct rstream s0;
+	uint8_t *ak, *b;
+	size_t aklen;
+
+	(void)state;
+	epoch_before_window(start, &rs, &s0, &ak, &aklen);
+	capture_at(&s0, (int64_t)(start + 19) * s + s / 2);
+	add_sample(&rs, &s0, 1950);		/* 4: before the window */
+	capture_at(&s0, (int64_t)(start + 20) * s + s / 5);
+	add_cp(&rs, &s0, 2, 6200);		/* 5: inside it */
+	capture_at(&s0, (int64_t)(start + 21) * s);
+	add_sample(&rs, &s0, 2100);		/* 6 */
+	add_sample(&rs, &s0, 2200);		/* 7 */
+	add_cp(&rs, &s0, 3, 7000);		/* 8 */
+	publish(&rs);
+	assert_int_equal(2, nreading_seq(6) + nreading_seq(7));
+	if (round3_bundle(start, ak, aklen, &res, &pb, &b))
+		fail_msg("round 3's bundle (segment from %" PRIu64 "): %s",
+			 seg_first(&pb, 0), res.why);
+	assert_int_equal(3, seg_first(&pb, 0));
+	assert_true(seg(&pb, 0)->state_len > 0);
+	assert_false(seg(&pb, 0)->resync);
+	assert_int_equal(ORACLE_SETTLED, res.core.status);
+	assert_int_equal(2100, res.core.value);
+	assert_int_equal(3, res.readings);
+	assert_int_equal(0, res.segments_resync);
+	oracle_bundle_release(&pb);
+	free(b);
+	round_case_end(&rs, ak);
+}
+
+/*
+ * Issue 11, where the node cannot show it: a gap inside the window.
+ * Samples 1, 2 (checkpoint 3) at start + 15 s; sample 4 (checkpoint 5)
+ * at start + 21 s; 6 and 7 declared lost; 8 before checkpoint 9, which
+ * re-anchors the node's verifier after the gap (start + 22.5 s); 10, 11
+ * (checkpoint 12).  The round settles on 4, 10 and 11 (24.00).  Its
+ * bundle's first segment starts after checkpoint 3's head (before the
+ * window: proven complete); the second, after the gap, starts after
+ * checkpoint 9's head with the descriptor as its state, inside the
+ * window: the bundle declares it a resync point (key 15), and
+ * verify-report accepts it on the node's word and counts it.  Without the
+ * declaration it refuses it.
+ */
+static void t_bundle_resync_in_window(void **state)
+{
+	const uint64_t start = (uint64_t)time(NULL) - 200;
+	const int64_t s = 1000000000;
+	struct oracle_vr_result res;
+	struct oracle_bundle pb;
+	struct recs rs = { 0 };
+	struct rstream s0;
+	uint8_t *ak, *b;
+	size_t aklen;
+
+	(void)state;
+	epoch_before_window(start, &rs, &s0, &ak, &aklen);
+	capture_at(&s0, (int64_t)(start + 21) * s);
+	add_sample(&rs, &s0, 2100);		/* 4 */
+	add_cp(&rs, &s0, 2, 7000);		/* 5 */
+	capture_at(&s0, (int64_t)(start + 22) * s);
+	add_sample(&rs, &s0, 9900);		/* 6: declared lost */
+	add_sample(&rs, &s0, 9800);		/* 7: declared lost */
+	capture_at(&s0, (int64_t)(start + 22) * s + s / 2);
+	add_sample(&rs, &s0, 2350);		/* 8: before the re-anchor */
+	add_cp(&rs, &s0, 3, 8500);		/* 9: re-anchors */
+	capture_at(&s0, (int64_t)(start + 23) * s);
+	add_sample(&rs, &s0, 2400);		/* 10 */
+	add_sample(&rs, &s0, 2500);		/* 11 */
+	add_cp(&rs, &s0, 4, 9000);		/* 12 */
+	publish_only(&rs, 0, 5);
+	declare(0, 6, 7);
+	publish_only(&rs, 8, 12);
+	assert_int_equal(3, nreading_seq(4) + nreading_seq(10) + nreading_seq(11));
+	assert_int_equal(0, nreading_seq(8));
+	if (round3_bundle(start, ak, aklen, &res, &pb, &b))
+		fail_msg("round 3's bundle: %s", res.why);
+	assert_int_equal(3, seg_first(&pb, 0));
+	assert_false(seg(&pb, 0)->resync);
+	assert_int_equal(9, seg_first(&pb, 1));
+	assert_true(seg(&pb, 1)->state_len > 0);
+	assert_true(seg(&pb, 1)->resync);
+	assert_int_equal(ORACLE_SETTLED, res.core.status);
+	assert_int_equal(2400, res.core.value);
+	assert_int_equal(1, res.segments_resync);
+	oracle_bundle_release(&pb);
+	free(b);
+	round_case_end(&rs, ak);
+}
+
 static void t_gap_round(void **state)
 {
 	(void)state;
@@ -3278,6 +3474,177 @@ static void t_fill_budget(void **state)
 	node_down();
 }
 
+/* Stream 0 from seq @from: samples (@value) up to @cp - 1, checkpoint
+ * @cp (epoch @epoch). */
+static void epoch_to(struct recs *rs, struct rstream *s0, uint64_t cp,
+		     int epoch, int value)
+{
+	while (s0->seq < cp)
+		add_sample(rs, s0, value);
+	add_cp(rs, s0, epoch, (uint32_t)epoch * 1000);
+}
+
+static int64_t gap_rows(const char *why)
+{
+	sqlite3_stmt *q = store_prep(&st, "SELECT coalesce(sum(last - first + 1), 0) "
+				     "FROM gap WHERE gw=? AND why=?");
+	int64_t v = -1;
+
+	assert_non_null(q);
+	sqlite3_bind_text(q, 1, gwid, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, why, -1, SQLITE_STATIC);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		v = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	return v;
+}
+
+/*
+ * Released records (protocol.md; review 8, LOW): a node was away while
+ * ack_quorum other nodes acked stream 0's 6..21 and the gateway deleted
+ * them; the broker dropped what it had queued for the node.  Back, it
+ * sees 22.. only: out of order, nothing taken, and it acks again (its
+ * position, 5) so the gateway can tell it is stuck.  The gateway once
+ * declared 8..9 lost (a hole the node stored; the gateway stopped
+ * declaring it once acked past).  It declares the chain released up to
+ * 21 and sends again from 22: the node skips 6..21, noting 6..7 and
+ * 10..21 'released' and 8..9 'declared' (each seq once, audited), takes
+ * 22.. and acks past the gap naming it; records after the checkpoint that
+ * re-anchors the chain are VERIFIED and give readings.  A release of a
+ * chain the node has passed changes nothing.  Without the release the
+ * node stayed at 5 for good.
+ */
+static void t_released(void **state)
+{
+	const struct ingest_stats *is;
+	struct recs rs = { 0 };
+	struct rstream s0;
+
+	(void)state;
+	rt_base = now_ns();
+	node_up();
+	is = ingest_stats(in);
+	chain_start(&rs, &s0);			/* 0..5 */
+	publish(&rs);
+	recs_free(&rs);
+	assert_int_equal(5, acked(0));
+	declare(0, 8, 9);
+	epoch_to(&rs, &s0, 13, 2, 2150);	/* 6..13: acked by the others */
+	recs_free(&rs);
+	epoch_to(&rs, &s0, 21, 3, 2160);	/* 14..21: deleted as well */
+	recs_free(&rs);
+	epoch_to(&rs, &s0, 29, 4, 2170);	/* 22..29 */
+	for (int i = 0; i < 3; i++)
+		add_sample(&rs, &s0, 2180);	/* 30..32 */
+	add_cp(&rs, &s0, 5, 5000);		/* 33 */
+	memset(&last_ack, 0, sizeof(last_ack));
+	publish(&rs);				/* 22..33: after a hole */
+	assert_int_equal(6, nrec());
+	assert_int_equal(5, acked(0));
+	assert_true(is->reacks >= 1);		/* it says where it stands */
+	assert_int_equal(1, last_ack.n);
+	assert_int_equal(5, ack_entry(0)->upto);
+	declare_released(0, 21);
+	assert_int_equal(1, is->released_new);
+	publish(&rs);				/* sent again after it */
+	assert_int_equal(6 + 12, nrec());
+	assert_int_equal(14, is->released);	/* 6..21 = 14 + 2 */
+	assert_int_equal(2, is->declared_lost);
+	assert_int_equal(14, gap_rows("released"));
+	assert_int_equal(2, gap_rows("declared"));
+	assert_int_equal(3, query_int("SELECT count(*) FROM gap WHERE gw=? AND gen=?",
+				      0, 0, -1));
+	assert_int_equal(2, query_int("SELECT count(*) FROM audit WHERE "
+				      "event='quorum-released' AND subject=? AND ?=0",
+				      0, 0, -1));
+	assert_int_equal(33, acked(0));
+	assert_int_equal(0, ack_entry(0)->from);
+	assert_int_equal(1, ack_entry(0)->nskip);	/* adjacent: merged */
+	assert_int_equal(6, ack_entry(0)->skip[0].first);
+	assert_int_equal(21, ack_entry(0)->skip[0].last);
+	for (uint64_t q = 29; q <= 33; q++)
+		assert_int_equal(ATT_REC_VERIFIED, rec_state(0, q));
+	assert_int_equal(1, nreading_seq(30));
+	assert_int_equal(1, nreading_seq(32));
+	for (uint64_t q = 6; q <= 21; q++)	/* nothing taken for them */
+		assert_int_equal(-1, rec_state(0, q));
+	assert_int_equal(0, query_int("SELECT count(*) FROM released WHERE gw=? "
+				      "AND gen=?", 0, 0, -1));	/* used up */
+	assert_int_equal(0, query_int("SELECT count(*) FROM hole WHERE gw=? "
+				      "AND gen=?", 0, 0, -1));
+	declare_released(0, 30);		/* passed: not stored */
+	assert_int_equal(1, is->released_new);
+	assert_int_equal(0, query_int("SELECT count(*) FROM released WHERE gw=? "
+				      "AND gen=?", 0, 0, -1));
+	assert_int_equal(GW_ACTIVE, registry_at(reg, 0)->state);
+	recs_free(&rs);
+	node_down();
+}
+
+/*
+ * A broker forges a release (it dropped 6..13 towards the node and names
+ * the chain released up to 13): the node skips them as released and acks
+ * past, naming the skip, as with a forged loss declaration; the gateway
+ * still holds them (it counts the entry only below 6) and sends them: the
+ * node sees them come again (skip-refuted), verifies them against the
+ * chain and takes them (gap fill); its ack then skips nothing.  A release
+ * also lets a chain first seen after its start join at once: stream 1,
+ * released up to 6, first seen at its checkpoint 7, joins at 7 without
+ * waiting join_period (its acks say from 7).
+ */
+static void t_released_forged(void **state)
+{
+	const struct ingest_stats *is;
+	struct recs rs = { 0 }, r1 = { 0 };
+	struct rstream s0, s1;
+
+	(void)state;
+	rt_base = now_ns();
+	cfg.join_period_s = 60;
+	node_up();
+	is = ingest_stats(in);
+	chain_start(&rs, &s0);			/* 0..5 */
+	epoch_to(&rs, &s0, 13, 2, 2150);	/* 6..13 */
+	epoch_to(&rs, &s0, 21, 3, 2160);	/* 14..21 */
+	publish_only(&rs, 0, 5);
+	declare_released(0, 13);		/* forged */
+	publish_except(&rs, 6, 13);
+	assert_int_equal(8, is->released);
+	assert_int_equal(21, acked(0));
+	assert_int_equal(1, ack_entry(0)->nskip);
+	assert_int_equal(6, ack_entry(0)->skip[0].first);
+	assert_int_equal(13, ack_entry(0)->skip[0].last);
+	publish_only(&rs, 6, 13);		/* the gateway held them */
+	assert_int_equal(8, is->skip_refuted);
+	assert_int_equal(1, query_int("SELECT count(*) FROM audit WHERE "
+				      "event='skip-refuted' AND subject=? AND ?=0",
+				      0, 0, -1));
+	assert_int_equal(8, is->filled);
+	for (uint64_t q = 6; q <= 13; q++)
+		assert_int_equal(ATT_REC_VERIFIED, rec_state(0, q));
+	assert_int_equal(0, ngap());
+	assert_int_equal(21, ack_entry(0)->upto);
+	assert_int_equal(0, ack_entry(0)->nskip);
+	assert_int_equal(GW_ACTIVE, registry_at(reg, 0)->state);
+	/* stream 1: released up to 3, first seen at 4 (its chain named by
+	 * the checkpoint at 7): joined at once */
+	stream_init(&s1, 1);
+	add_desc(&r1, &s1);			/* 0 */
+	for (int i = 0; i < 6; i++)
+		add_sample(&r1, &s1, 2150);	/* 1..6 */
+	add_cp(&r1, &s1, 4, 4000);		/* 7 */
+	declare_released(1, 6);
+	publish_sel(&r1, 7, 7, true);		/* first sight: 7 */
+	assert_int_equal(7, is->released - 8);
+	assert_int_equal(0, is->join_wait);
+	assert_int_equal(7, ack_entry(1)->from);
+	assert_int_equal(7, ack_entry(1)->upto);
+	recs_free(&rs);
+	recs_free(&r1);
+	cfg.join_period_s = 0;
+	node_down();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -3295,6 +3662,8 @@ int main(void)
 		cmocka_unit_test(t_tiers),
 		cmocka_unit_test(t_declared_lost),
 		cmocka_unit_test(t_late_join),
+		cmocka_unit_test(t_released),
+		cmocka_unit_test(t_released_forged),
 		cmocka_unit_test(t_beacon_one_per_round),
 		cmocka_unit_test(t_beacon_copied),
 		cmocka_unit_test(t_rotation_unproven),
@@ -3316,6 +3685,8 @@ int main(void)
 		cmocka_unit_test(t_fill_round),
 		cmocka_unit_test(t_gap_round),
 		cmocka_unit_test(t_bundle_bounded),
+		cmocka_unit_test(t_bundle_window_start),
+		cmocka_unit_test(t_bundle_resync_in_window),
 		cmocka_unit_test_prestate(t_gap_resume_state, &restart_no),
 		cmocka_unit_test_prestate(t_gap_resume_state, &restart_yes),
 		cmocka_unit_test(t_gap_round_filled),

@@ -107,6 +107,10 @@ struct metrics {
 	/* loss declarations: holes the gateway declared (and their
 	 * records), holes still declared, declarations published */
 	uint64_t holes_declared, hole_records, holes_open, loss_published;
+	/* released records (protocol.md "Released records"): chains declared
+	 * released to a node stuck below the spool's oldest record, and the
+	 * holds for such nodes in force */
+	uint64_t releases_declared, release_holds;
 	/* guards */
 	uint64_t guard_enforced, guard_open_denied, guard_connect_denied;
 	/* evidence */
@@ -164,11 +168,17 @@ int spool_resolve(struct spool *s, uint32_t stream, uint64_t inst, uint32_t gen)
 int spool_hole(struct spool *s, const struct rec_meta *m, uint64_t first,
 	       uint64_t last);
 /* The declared holes of known chains, in order (at most
- * ORACLE_LOSS_MAX_HOLES, in chain order); spool_loss_ver: a number that
- * changes whenever the set does, 0 while it was empty since the start. */
+ * ORACLE_LOSS_MAX_HOLES, in chain order), and the chains declared
+ * released to a stuck node while it is held for (protocol.md "Released
+ * records"); spool_loss_ver: a number that changes whenever either set
+ * does, 0 while both were empty since the start. */
 struct oracle_loss;
 int spool_loss(struct spool *s, struct oracle_loss *l);
 uint64_t spool_loss_ver(const struct spool *s);
+/* True once after spool_ack() found a node stuck below the spool's oldest
+ * record of a chain and declared it released: the link sends again from
+ * the oldest record (after the declaration). */
+bool spool_restate(struct spool *s);
 /* Next batch of whole records after the send cursor (≤ cap bytes). */
 int spool_next(struct spool *s, uint8_t *buf, size_t cap, size_t *len,
 	       unsigned int *nrec);
@@ -234,6 +244,42 @@ unsigned int rto_wait(const struct rto *r, unsigned int min_ms,
 		      unsigned int max_ms);
 /* the longest wait, as a multiple of retransmit_ms (timeout and backoff) */
 #define RTX_MAX_FACTOR 32u
+/* the most a record's backed-off wait carries over to the next oldest
+ * record, as a multiple of the wait it started with (two doublings) */
+#define RTX_CARRY_FACTOR 4u
+
+/* rto.c: the retransmission timer (rules and why in rto.c).  Pure: the
+ * link passes the time (ms), the spool's oldest unacked record and its
+ * first publications; min_ms is retransmit_ms. */
+struct rtx {
+	struct rto rto;		/* the measured ack round trip */
+	int64_t oldest;		/* the oldest unacked record, 0: none … */
+	uint64_t since;		/* … since then the oldest, or since its last timeout */
+	unsigned int wait;	/* ms from since to going back N (backs off) */
+	unsigned int start;	/* the wait it was given when it became the oldest */
+	unsigned int carry;	/* backoff carried over to the next oldest, 0: none */
+	bool expired;		/* it timed out since it became the oldest */
+	int64_t timed;		/* the record whose ack is timed, 0: none … */
+	uint64_t timed_at;	/* … first published then */
+};
+/* the measured timeout: srtt + 4 rttvar in [min_ms, RTX_MAX_FACTOR x min_ms] */
+unsigned int rtx_base(const struct rtx *x, unsigned int min_ms);
+/* (re)connected: the oldest record starts again with the measured timeout */
+void rtx_restart(struct rtx *x, uint64_t now, unsigned int min_ms);
+/* records up to @last were published for the first time (Karn: only such
+ * are timed); times them unless a record is being timed or the oldest
+ * record timed out with no ack since */
+void rtx_published(struct rtx *x, int64_t last, uint64_t now);
+/* the spool's oldest unacked record is @id (0: none): takes a round trip
+ * sample when the record timed was acked (returns true then) and, when the
+ * oldest changed, arms the timer for it */
+bool rtx_oldest(struct rtx *x, int64_t id, uint64_t now, unsigned int min_ms);
+/* the oldest record stayed unacked for its wait (the caller checks that
+ * it was sent) */
+bool rtx_due(const struct rtx *x, uint64_t now);
+/* it timed out and is sent again with everything after it: doubles the
+ * wait, drops the record timed (Karn: its ack would be ambiguous) */
+void rtx_expire(struct rtx *x, uint64_t now, unsigned int min_ms);
 
 struct link;
 int link_init(struct link **lp, const struct config *c, struct spool *spool);

@@ -56,13 +56,7 @@ struct link {
 	unsigned int fails;	/* consecutive failures (backoff) */
 	uint64_t next_try;
 	unsigned int inflight;
-	int64_t oldest;		/* oldest unacked record id … */
-	uint64_t oldest_since;	/* … and since when it is the oldest */
-	unsigned int rtx_wait;	/* ms before retransmitting it (backs off) */
-	bool rtx_backed_off;	/* a timeout since the last round trip sample */
-	struct rto rto;		/* the measured ack round trip */
-	int64_t rtt_id;		/* the record being timed, 0: none … */
-	uint64_t rtt_sent;	/* … first published then */
+	struct rtx rtx;		/* the retransmission timer (rto.c) */
 	int64_t high_sent;	/* the highest record id published */
 	char topic_rec[96], topic_ack[96], topic_ev[96];
 	uint8_t *ev;		/* the evidence message (retained) */
@@ -79,6 +73,7 @@ struct link {
 	struct oracle_loss *loss;	/* the loss declaration … */
 	uint8_t *lossbuf;
 	uint64_t loss_ver;	/* … of this spool_loss_ver() was published */
+	uint64_t restated;	/* when a release declaration last sent again */
 	bool loss_sent;		/* on this connection, since the last rewind */
 	uint8_t *batch;
 	struct oracle_ack *ack;
@@ -197,14 +192,6 @@ static int parse_url(const char *url, char *host, size_t hcap, int *port,
 	return *port > 0 && *port < 65536 ? 0 : -1;
 }
 
-/* The wait before the first retransmission of the oldest record: the
- * measured round trip's timeout, at least retransmit_ms. */
-static unsigned int rtx_base(const struct link *l)
-{
-	return rto_wait(&l->rto, l->c->retransmit_ms,
-			RTX_MAX_FACTOR * l->c->retransmit_ms);
-}
-
 static void schedule(struct link *l, const char *why)
 {
 	uint64_t d = l->c->backoff_min_ms;
@@ -260,9 +247,7 @@ static void on_connect(struct mosquitto *m, void *ud, int rc)
 	l->state = L_UP;
 	l->fails = 0;
 	l->inflight = 0;
-	l->oldest_since = now_ms();
-	l->rtx_wait = rtx_base(l);
-	l->rtt_id = 0;		/* would time the outage */
+	rtx_restart(&l->rtx, now_ms(), l->c->retransmit_ms);
 	M.connected = 1;
 	mosquitto_subscribe(m, NULL, l->topic_ack, 1);
 	if (l->beacon)
@@ -297,9 +282,10 @@ static void publish_evidence(struct link *l)
 
 /*
  * The loss declaration (protocol.md "Loss declarations"): every hole the
- * spool still holds, retained, QoS 1; again whenever the set changes, on
- * every connection and with every retransmission, until the holes are
- * acked past (a set that emptied is published once, empty).
+ * spool still holds and the chains declared released to a stuck node
+ * ("Released records"), retained, QoS 1; again whenever either set
+ * changes, on every connection and with every retransmission, until the
+ * holes are acked past (a set that emptied is published once, empty).
  */
 static void publish_loss(struct link *l)
 {
@@ -322,7 +308,8 @@ static void publish_loss(struct link *l)
 	l->loss_sent = true;
 	l->loss_ver = ver;
 	M.loss_published++;
-	logmsg(LOG_INFO, "link: loss declaration published (%zu holes)", l->loss->n);
+	logmsg(LOG_INFO, "link: loss declaration published (%zu holes, %zu "
+	       "chains released)", l->loss->n, l->loss->nrel);
 }
 
 /* The gateway status report (protocol.md "Gateway status"), retained,
@@ -503,6 +490,22 @@ static void on_message(struct mosquitto *m, void *ud,
 	n = spool_ack(l->spool, node, l->ack);
 	if (n == -ENOMEM)
 		logmsg(LOG_ERR, "link: out of memory queueing an ack");
+	/* a node stuck below the spool's oldest record, told that what it
+	 * lacks was released (protocol.md "Released records"): the records
+	 * from the oldest on go again now, after the declaration
+	 * (publish_more() publishes it first), at most once per
+	 * retransmit_ms; the chain is held for it, so a retransmission
+	 * timeout brings them too */
+	if (spool_restate(l->spool) &&
+	    now_ms() - l->restated >= l->c->retransmit_ms) {
+		l->restated = now_ms();
+		M.retransmits++;
+		logmsg(LOG_NOTICE, "link: a node was declared records released: "
+		       "retransmitting from the oldest record");
+		spool_rewind(l->spool);
+		l->rtt_id = 0;		/* Karn: its ack would be ambiguous */
+		l->oldest_since = l->restated;
+	}
 }
 
 int link_init(struct link **lp, const struct config *c, struct spool *spool)
@@ -761,10 +764,8 @@ static void publish_more(struct link *l)
 			return;
 		if (spool_cursor(l->spool) > l->high_sent) {
 			l->high_sent = spool_cursor(l->spool);
-			if (fresh && !l->rtt_id) {
-				l->rtt_id = l->high_sent;
-				l->rtt_sent = now_ms();
-			}
+			if (fresh)
+				rtx_published(&l->rtx, l->high_sent, now_ms());
 		}
 		rc = mosquitto_publish(l->m, NULL, l->topic_rec, (int)len, l->batch,
 				       1, false);
@@ -821,40 +822,23 @@ void link_tick(struct link *l, uint64_t now)
 	 * While the same record stays unacked the wait doubles, up to
 	 * RTX_MAX_FACTOR x retransmit_ms: a node that is down, or acks that
 	 * cannot be applied, do not turn the whole spool into a
-	 * retransmission storm. */
+	 * retransmission storm.  How much of a backoff the next record keeps
+	 * (Karn, bounded): rto.c. */
 	{
 		int64_t id = spool_oldest(l->spool);
+		unsigned int min_ms = l->c->retransmit_ms;
 
-		if (l->rtt_id && (id == 0 || id > l->rtt_id)) {
-			rto_sample(&l->rto, now - l->rtt_sent);
-			l->rtt_id = 0;
-			l->rtx_backed_off = false;
-			M.ack_rtt_ms = (uint64_t)l->rto.srtt;
-			M.rto_ms = rtx_base(l);
+		if (rtx_oldest(&l->rtx, id, now, min_ms)) {
+			M.ack_rtt_ms = (uint64_t)l->rtx.rto.srtt;
+			M.rto_ms = rtx_base(&l->rtx, min_ms);
 		}
-		if (id != l->oldest) {
-			l->oldest = id;
-			l->oldest_since = now;
-			/* Karn (RFC 6298 5.5, 5.7): a backed-off wait stays
-			 * until a first publication gives a new sample; going
-			 * back to the old timeout at each ack of a round trip
-			 * longer than it times out again and again and, each
-			 * timeout discarding the sample under way, never
-			 * learns the round trip (tests/system/lateack.sh) */
-			if (!l->rtx_backed_off || l->rtx_wait < rtx_base(l))
-				l->rtx_wait = rtx_base(l);
-		} else if (id > 0 && spool_sent(l->spool, id) &&
-			   now - l->oldest_since >= l->rtx_wait) {
+		if (id > 0 && spool_sent(l->spool, id) && rtx_due(&l->rtx, now)) {
 			M.retransmits++;
 			logmsg(LOG_NOTICE, "link: record %" PRId64 " unacked for %u ms: "
-			       "retransmitting from it", id, l->rtx_wait);
+			       "retransmitting from it", id, l->rtx.wait);
 			spool_rewind(l->spool);
-			l->rtt_id = 0;		/* Karn: its ack would be ambiguous */
-			l->rtx_backed_off = true;
 			l->loss_sent = false;	/* with the records again */
-			l->oldest_since = now;
-			l->rtx_wait = 2 * l->rtx_wait < RTX_MAX_FACTOR * l->c->retransmit_ms ?
-				      2 * l->rtx_wait : RTX_MAX_FACTOR * l->c->retransmit_ms;
+			rtx_expire(&l->rtx, now, min_ms);
 		}
 	}
 	publish_more(l);

@@ -42,6 +42,8 @@ static size_t metrics_text(char *buf)
 	METRIC("hole_records_total", "counter", "records in the holes declared lost", M.hole_records);
 	METRIC("holes_open", "gauge", "declared holes not yet acked past by ack_quorum nodes", M.holes_open);
 	METRIC("loss_published_total", "counter", "loss declarations published", M.loss_published);
+	METRIC("releases_declared_total", "counter", "chains declared released to a node stuck below the oldest record held (deleted after ack_quorum nodes acked it)", M.releases_declared);
+	METRIC("release_holds", "gauge", "chains held for a stuck node until it acks the oldest record", M.release_holds);
 	METRIC("records_spooled_total", "counter", "records written and fsync'd to the spool", M.records_spooled);
 	METRIC("records_published_total", "counter", "records published (with retransmissions)", M.records_published);
 	METRIC("records_acked_total", "counter", "records deleted after ack_quorum end-to-end acks", M.records_acked);

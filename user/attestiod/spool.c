@@ -59,7 +59,7 @@ static const char schema[] =
 	" first INTEGER NOT NULL, last INTEGER NOT NULL,"
 	" PRIMARY KEY(instance, stream, gen, first, kind));";
 
-#define SPOOL_STMTS	64	/* distinct statements (prep(); 34 today) */
+#define SPOOL_STMTS	64	/* distinct statements (prep(); 36 today) */
 
 struct pend {
 	struct rec_meta m;
@@ -85,11 +85,32 @@ struct phole {
 	uint64_t first, last;
 };
 
+/*
+ * A node whose acks of a chain stand below what the spool still holds of
+ * it, where the records it lacks were deleted after ack_quorum other nodes
+ * acked them (protocol.md "Released records"): its position there, since
+ * when it has not moved, and once it is found stuck the seq from which the
+ * chain's records are held for it (not deleted, whatever the quorum acks)
+ * until its acks pass that seq or the hold ends.
+ */
+struct lag {
+	int node;
+	uint64_t instance;
+	uint32_t stream, gen;
+	int64_t pos;		/* what its acks of the chain count up to */
+	uint64_t since;		/* at pos since (unix ms) */
+	int64_t hold;		/* records from this seq held for it; -1 none */
+	uint64_t until;		/* the hold ends (unix ms) */
+};
+
 struct spool {
 	sqlite3 *db;
 	struct phole *phole;	/* holes declared, written with the batch */
 	size_t nphole, capphole;
-	uint64_t loss_ver;	/* changes with the set of holes */
+	uint64_t loss_ver;	/* changes with the set of holes or releases */
+	struct lag *lag;	/* nodes lagging below released records */
+	size_t nlag, caplag;
+	bool restate;		/* a release declared: send again (link) */
 	const struct config *c;
 	struct pend *pend;
 	unsigned int npend, cap;
@@ -286,12 +307,18 @@ int spool_init(struct spool **sp, const struct config *c)
 	return 0;
 }
 
+static void lag_drop(struct spool *s, struct lag *g);
+
 void spool_reconfig(struct spool *s, const struct config *c)
 {
 	/* queued acks name nodes by their index in the old node list,
 	 * which a reload may reorder or shorten: drop them (the nodes ack
-	 * again when the records are retransmitted) */
+	 * again when the records are retransmitted); so are the lagging
+	 * nodes' entries and their holds (a node still stuck is found
+	 * again) */
 	s->nackq = 0;
+	while (s->nlag)
+		lag_drop(s, &s->lag[s->nlag - 1]);
 	s->c = c;
 	ack_purge(s);
 }
@@ -306,6 +333,7 @@ void spool_fini(struct spool *s)
 	free(s->phole);
 	free(s->sent);
 	free(s->ackq);
+	free(s->lag);
 	for (unsigned int i = 0; i < SPOOL_STMTS; i++)
 		sqlite3_finalize(s->stmt[i].st);
 	sqlite3_close(s->db);
@@ -394,6 +422,10 @@ static void holes_count(struct spool *s)
 	s->loss_ver++;
 }
 
+static int64_t chain_floor(struct spool *s, const struct oracle_ack_entry *e);
+static int64_t released_upto(struct spool *s, const struct oracle_ack_entry *e,
+			     int64_t floor);
+
 int spool_loss(struct spool *s, struct oracle_loss *l)
 {
 	sqlite3_stmt *st;
@@ -425,6 +457,29 @@ int spool_loss(struct spool *s, struct oracle_loss *l)
 		l->h[l->n++] = h;
 	}
 	sqlite3_reset(st);
+	/* the chains declared released to a stuck node, while held for it */
+	l->nrel = 0;
+	for (size_t i = 0; i < s->nlag && l->nrel < ORACLE_LOSS_MAX_RELEASED; i++) {
+		const struct lag *g = &s->lag[i];
+		struct oracle_ack_entry e = { .instance = g->instance,
+					      .stream = g->stream,
+					      .generation = g->gen };
+		int64_t r;
+		size_t k;
+
+		if (g->hold < 0)
+			continue;
+		for (k = 0; k < l->nrel; k++)
+			if (l->rel[k].instance == g->instance &&
+			    l->rel[k].stream == g->stream &&
+			    l->rel[k].generation == g->gen)
+				break;
+		if (k < l->nrel || (r = released_upto(s, &e, chain_floor(s, &e))) < 0)
+			continue;
+		l->rel[l->nrel++] = (struct oracle_released){ g->instance,
+			g->stream, g->gen, (uint64_t)r };
+	}
+	qsort(l->rel, l->nrel, sizeof(l->rel[0]), oracle_released_cmp);
 	return (int)l->n;
 }
 
@@ -823,13 +878,31 @@ void spool_rewind(struct spool *s)
 	s->cursor = 0;
 }
 
+/* The lowest seq of chain (@inst, @stream, @gen) held for a stuck node
+ * (struct lag), -1 none. */
+static int64_t hold_floor(const struct spool *s, uint64_t inst, uint32_t stream,
+			  uint32_t gen)
+{
+	int64_t v = -1;
+
+	for (size_t i = 0; i < s->nlag; i++) {
+		const struct lag *g = &s->lag[i];
+
+		if (g->hold >= 0 && g->instance == inst && g->stream == stream &&
+		    g->gen == gen && (v < 0 || g->hold < v))
+			v = g->hold;
+	}
+	return v;
+}
+
 /* The quorum-th highest ack of a chain: every record up to it is acked by
- * ack_quorum distinct nodes. */
+ * ack_quorum distinct nodes.  Below the records held for a stuck node
+ * (struct lag): those stay until it has them. */
 static int64_t quorum_upto(struct spool *s, uint64_t inst, uint32_t stream,
 			   uint32_t gen)
 {
 	sqlite3_stmt *st;
-	int64_t v = -1;
+	int64_t v = -1, h = hold_floor(s, inst, stream, gen);
 
 	if (!(st = prep(s, "SELECT upto FROM ack WHERE instance=? AND "
 			       "stream=? AND gen=? ORDER BY upto DESC LIMIT 1 "
@@ -842,6 +915,8 @@ static int64_t quorum_upto(struct spool *s, uint64_t inst, uint32_t stream,
 	if (sqlite3_step(st) == SQLITE_ROW)
 		v = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
+	if (h >= 0 && v >= h)
+		v = h - 1;
 	return v;
 }
 
@@ -1120,18 +1195,18 @@ static int64_t ack_upto(struct spool *s, int node, const struct oracle_ack_entry
  * what it deleted, ack_quorum nodes had); a record it still holds there
  * did not reach the node (a broker that dropped it and forged the
  * declaration, or withheld a chain's start past join_period): the entry
- * counts only below it, the record stays and is retransmitted.  Returns
- * the usable upto, -1 for nothing.
+ * counts only below it, the record stays and is retransmitted.  @had:
+ * what the node's acks of the chain counted so far.  Returns the usable
+ * upto, -1 for nothing.
  */
 static int64_t ack_skip_check(struct spool *s, int node,
-			      const struct oracle_ack_entry *e)
+			      const struct oracle_ack_entry *e, int64_t had)
 {
 	static uint64_t logged_ms;
-	int64_t had, bad = -1, h;
+	int64_t bad = -1, h;
 
 	if (!e->from && !e->nskip)
 		return (int64_t)e->upto;	/* the whole chain */
-	had = ack_upto(s, node, e);
 	if (e->from > 0)
 		bad = held_min(s, e, had + 1, (int64_t)(e->from - 1));
 	for (uint32_t k = 0; k < e->nskip && bad < 0; k++) {
@@ -1158,20 +1233,196 @@ static int64_t ack_skip_check(struct spool *s, int node,
 	return bad - 1;
 }
 
+/* Nodes lagging below released records (struct lag) kept at most. */
+#define LAG_MAX 4096
+
+static struct lag *lag_find(struct spool *s, int node,
+			    const struct oracle_ack_entry *e, bool add)
+{
+	for (size_t i = 0; i < s->nlag; i++) {
+		struct lag *g = &s->lag[i];
+
+		if (g->node == node && g->instance == e->instance &&
+		    g->stream == e->stream && g->gen == e->generation)
+			return g;
+	}
+	if (!add || s->nlag == LAG_MAX)
+		return NULL;
+	if (s->nlag == s->caplag) {
+		size_t n = s->caplag ? 2 * s->caplag : 16;
+		struct lag *ng = realloc(s->lag, n * sizeof(*ng));
+
+		if (!ng)
+			return NULL;
+		s->lag = ng;
+		s->caplag = n;
+	}
+	s->lag[s->nlag] = (struct lag){ node, e->instance, e->stream,
+					e->generation, -1, 0, -1, 0 };
+	return &s->lag[s->nlag++];
+}
+
+/* A hold for a stuck node ends: the declaration is published again
+ * without it, and what the quorum acked may go. */
+static void hold_end(struct spool *s, struct lag *g)
+{
+	if (g->hold < 0)
+		return;
+	g->hold = -1;
+	M.release_holds--;
+	s->loss_ver++;
+	s->gc_pending = true;
+}
+
+static void lag_drop(struct spool *s, struct lag *g)
+{
+	hold_end(s, g);
+	*g = s->lag[--s->nlag];
+}
+
+/* The lowest seq of chain @e the spool holds, else the seq after the last
+ * it spooled; -1: a chain it never spooled. */
+static int64_t chain_floor(struct spool *s, const struct oracle_ack_entry *e)
+{
+	sqlite3_stmt *st;
+	int64_t v = held_min(s, e, 0, INT64_MAX);
+
+	if (v >= 0)
+		return v;
+	if (!(st = prep(s, "SELECT last_seq + 1 FROM chain WHERE "
+			       "instance=? AND stream=? AND gen=?")))
+		return -1;
+	sqlite3_bind_int64(st, 1, (int64_t)e->instance);
+	sqlite3_bind_int64(st, 2, e->stream);
+	sqlite3_bind_int64(st, 3, e->generation);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return v;
+}
+
+/* Up to which seq chain @e is released (@floor: chain_floor()): the spool
+ * holds none of those records and ack_quorum nodes acked all of them, so
+ * it deleted them and will never send them again; -1: none. */
+static int64_t released_upto(struct spool *s, const struct oracle_ack_entry *e,
+			     int64_t floor)
+{
+	if (floor <= 0 ||
+	    quorum_upto(s, e->instance, e->stream, e->generation) < floor - 1)
+		return -1;	/* (below it: records dropped unacked, on_full) */
+	return floor - 1;
+}
+
+/* Records of @stream whose chain is not known yet (kind 2) are spooled. */
+static bool stream_unresolved(struct spool *s, uint32_t stream)
+{
+	sqlite3_stmt *st;
+	bool v = true;
+
+	if (!(st = prep(s, "SELECT count(*) FROM rec WHERE kind=2 AND stream=?")))
+		return true;
+	sqlite3_bind_int64(st, 1, stream);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0) > 0;
+	sqlite3_reset(st);
+	return v;
+}
+
+/*
+ * Released records (protocol.md): where node @node's ack entry @e leaves
+ * it on its chain (@upto: what the entry counts to, -1 nothing; @had:
+ * what its acks counted before).  A node below the chain's released point
+ * (the spool's oldest record of the chain less one, everything up to it
+ * acked by ack_quorum nodes and deleted) waits for records nobody will
+ * send again.  Were it only slow, its position would move; when it has
+ * not moved for retransmit_ms while the node keeps acking (a node acks
+ * again when records come after a hole it may not skip), it is stuck.
+ * Then the chain is declared released up to there (in the loss
+ * declaration, published before anything is sent again), its records from
+ * the oldest held one on are held for the node (not deleted whatever the
+ * quorum acks) until its acks pass that record, or RTX_MAX_FACTOR x
+ * retransmit_ms (a node that goes away again does not keep them for
+ * good), and the link sends again from the oldest record: the node skips
+ * the released seqs (a gap its acks name) and goes on from that record.
+ */
+static void lag_note(struct spool *s, int node, const struct oracle_ack_entry *e,
+		     int64_t upto, int64_t had, uint64_t now)
+{
+	int64_t pos = upto > had ? upto : had, floor, rel;
+	struct lag *g = lag_find(s, node, e, false);
+
+	if (g && g->hold >= 0) {
+		if (pos < g->hold)
+			return;		/* held for it: it has not got there */
+		logmsg(LOG_NOTICE, "spool: node %s took stream %u (load %016"
+		       PRIx64 " gen %u) from seq %" PRId64 " on after its release "
+		       "declaration: hold lifted", s->c->node_ids[node],
+		       e->stream, e->instance, e->generation, g->hold);
+		lag_drop(s, g);
+		return;
+	}
+	floor = chain_floor(s, e);
+	if (floor < 0 || pos >= floor - 1 ||
+	    (rel = released_upto(s, e, floor)) < 0 || pos >= rel) {
+		if (g)
+			lag_drop(s, g);	/* not (or no longer) below released */
+		return;
+	}
+	if (!g) {
+		if ((g = lag_find(s, node, e, true))) {
+			g->pos = pos;
+			g->since = now;
+		}
+		return;
+	}
+	if (g->pos != pos) {		/* it moves: slow, not stuck */
+		g->pos = pos;
+		g->since = now;
+		return;
+	}
+	if (now < g->since + s->c->retransmit_ms || stream_unresolved(s, e->stream))
+		return;
+	g->hold = rel + 1;
+	g->until = now + (uint64_t)RTX_MAX_FACTOR * s->c->retransmit_ms;
+	M.releases_declared++;
+	M.release_holds++;
+	s->loss_ver++;
+	s->restate = true;
+	logmsg(LOG_WARNING, "spool: node %s is stuck on stream %u (load %016"
+	       PRIx64 " gen %u) at seq %" PRId64 ": seqs up to %" PRId64 " were "
+	       "deleted after ack_quorum other nodes acked them; declared "
+	       "released, the chain held from seq %" PRId64 " for it (at most "
+	       "%u s) and sent again", s->c->node_ids[node], e->stream,
+	       e->instance, e->generation, pos, rel, g->hold,
+	       RTX_MAX_FACTOR * s->c->retransmit_ms / 1000);
+}
+
+bool spool_restate(struct spool *s)
+{
+	bool v = s->restate;
+
+	s->restate = false;
+	return v;
+}
+
 long spool_ack(struct spool *s, int node, const struct oracle_ack *a)
 {
+	uint64_t now = now_ms();
+
 	for (size_t i = 0; i < a->n; i++) {
 		const struct oracle_ack_entry *e = &a->e[i];
 		struct sent *se = sent_find(s, e->instance, e->stream,
 					    e->generation, false);
 		struct oracle_ack_entry ok;
-		int64_t upto;
+		int64_t upto, had;
 
 		if (!se || (int64_t)e->upto > se->max || e->upto > INT64_MAX) {
 			M.acks_unsent++;	/* a seq this run never sent */
 			continue;
 		}
-		upto = ack_skip_check(s, node, e);
+		had = ack_upto(s, node, e);
+		upto = ack_skip_check(s, node, e, had);
+		lag_note(s, node, e, upto, had, now);
 		if (upto < 0)
 			continue;
 		ok = *e;
@@ -1179,7 +1430,7 @@ long spool_ack(struct spool *s, int node, const struct oracle_ack *a)
 		if (ackq_merge(s, node, &ok))
 			return -ENOMEM;
 	}
-	return ackq_apply(s, now_ms());
+	return ackq_apply(s, now);
 }
 
 static uint64_t pend_bytes(const struct spool *s)
@@ -1224,6 +1475,19 @@ bool spool_tick(struct spool *s, uint64_t now)
 			logmsg(LOG_NOTICE, "spool: back under its bounds");
 		M.alarm_spool_full = 0;
 		s->blocked = false;
+	}
+	for (size_t i = 0; i < s->nlag; i++) {
+		struct lag *g = &s->lag[i];
+
+		if (g->hold < 0 || now < g->until)
+			continue;
+		logmsg(LOG_WARNING, "spool: node %s did not ack stream %u (load "
+		       "%016" PRIx64 " gen %u) past seq %" PRId64 " within %u s of "
+		       "its release declaration: hold ended", s->c->node_ids[g->node],
+		       g->stream, g->instance, g->gen, g->hold,
+		       RTX_MAX_FACTOR * s->c->retransmit_ms / 1000);
+		hold_end(s, g);
+		g->since = now;		/* stuck again after retransmit_ms */
 	}
 	if ((s->nackq || s->gc_pending) && now >= s->ack_retry_ms)
 		ackq_apply(s, now);

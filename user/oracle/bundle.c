@@ -393,6 +393,7 @@ int oracle_bundle_device_item(const struct oracle_bundle_dev *d, uint8_t *buf,
 {
 	struct cw w = { .buf = buf, .cap = buf ? cap : 0 };
 	bool states = false;
+	uint64_t resync = 0;
 
 	if (d->nboots > ORACLE_BUNDLE_BOOTS_MAX ||
 	    d->nchains > ORACLE_BUNDLE_CHAINS_MAX ||
@@ -402,8 +403,10 @@ int oracle_bundle_device_item(const struct oracle_bundle_dev *d, uint8_t *buf,
 		if (d->chains[i].state_len > ORACLE_BUNDLE_STATE_MAX)
 			return -EINVAL;
 		states |= d->chains[i].state_len != 0;
+		if (d->chains[i].resync)
+			resync |= 1ull << i;
 	}
-	cw_map(&w, 12 + (d->nexcl != 0) + states);
+	cw_map(&w, 12 + (d->nexcl != 0) + states + (resync != 0));
 	cw_uint(&w, 1);
 	cw_uint(&w, OBI_DEVICE);
 	cw_uint(&w, 2);
@@ -450,6 +453,10 @@ int oracle_bundle_device_item(const struct oracle_bundle_dev *d, uint8_t *buf,
 		cw_array(&w, d->nchains);
 		for (size_t i = 0; i < d->nchains; i++)
 			cw_bytes(&w, d->chains[i].state, d->chains[i].state_len);
+	}
+	if (resync) {		/* bit i: chains[i] */
+		cw_uint(&w, 15);
+		cw_uint(&w, resync);
 	}
 	return done(&w, len);
 }
@@ -534,13 +541,14 @@ static void parse_config(struct cr *r, struct oracle_bundle *b)
 
 static void parse_states(struct cr *r, struct oracle_bundle_dev *d);
 static void parse_excl(struct cr *r, struct oracle_bundle_dev *d);
+static void parse_resync(struct cr *r, struct oracle_bundle_dev *d);
 
 static void parse_device(struct cr *r, struct oracle_bundle_dev *d)
 {
-	uint64_t keys = cr_count(r, 5, 14), key = 12;
+	uint64_t keys = cr_count(r, 5, 15), key = 12;
 
 	if (keys < 12 && !r->why)
-		r->why = "device item: not a map of 12 to 14";
+		r->why = "device item: not a map of 12 to 15";
 	cr_key(r, 1);
 	if (cr_uint(r) != OBI_DEVICE && !r->why)
 		r->why = "items after the first must be device items";
@@ -578,21 +586,42 @@ static void parse_device(struct cr *r, struct oracle_bundle_dev *d)
 	d->nchains = cr_count(r, 4, ORACLE_BUNDLE_CHAINS_MAX);
 	for (size_t i = 0; i < d->nchains && !r->why; i++)
 		d->chains[i].recs = cr_bstr(r, ORACLE_BUNDLE_MAX, &d->chains[i].len);
-	/* the optional keys, ascending: 13 exclusions, 14 segment states */
+	/* the optional keys, ascending: 13 exclusions, 14 segment states,
+	 * 15 resync starts */
 	for (uint64_t k = 12; k < keys && !r->why; k++) {
 		uint64_t next = cr_uint(r);
 
-		if (next <= key || next > 14) {
+		if (next <= key || next > 15) {
 			if (!r->why)
-				r->why = "device item: keys after 12 are not 13 then 14";
+				r->why = "device item: keys after 12 are not 13, 14, 15 "
+					 "ascending";
 			return;
 		}
 		key = next;
 		if (key == 13)
 			parse_excl(r, d);
-		else
+		else if (key == 14)
 			parse_states(r, d);
+		else
+			parse_resync(r, d);
 	}
+}
+
+/* Key 15: the chains that start at the node's resync point, bit i for
+ * chains[i]; not 0 (then the key is left out), no bit past the chains. */
+static void parse_resync(struct cr *r, struct oracle_bundle_dev *d)
+{
+	uint64_t m = cr_uint(r);
+
+	if (r->why)
+		return;
+	if (!m || (d->nchains < 64 && m >> d->nchains)) {
+		r->why = "device item: resync starts empty or naming a chain it "
+			 "does not have";
+		return;
+	}
+	for (size_t i = 0; i < d->nchains; i++)
+		d->chains[i].resync = m >> i & 1;
 }
 
 /* Key 14: per chain, empty or its descriptor and calib records; not all

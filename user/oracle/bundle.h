@@ -122,6 +122,15 @@ struct oracle_bundle_chain {
 	 * if any, raw (len 0: none; key 14) */
 	const uint8_t *state;
 	size_t state_len;
+	/* key 15: the segment does not start at a signed head whose next
+	 * record was captured before the round's window, nor at the chain's
+	 * start (seq 0), but where the node's verifier went on from after a
+	 * gap (declared, or a late join), at the first record it holds, or
+	 * at a later signed head (no state at an earlier one): that no
+	 * reading of the window lies before it is the node's word
+	 * (verify-report counts such segments that start inside the
+	 * window) */
+	bool resync;
 };
 #define ORACLE_BUNDLE_STATE_MAX	(2 * 16384)	/* two records at most */
 
@@ -206,6 +215,10 @@ struct oracle_vr_result {
 					   (oracle_reading_fresh) */
 	size_t readings_excluded[3];	/* not counted on the node's word
 					   (key 13), by ORACLE_NODE_EXCL_* */
+	size_t segments_resync;		/* chain segments whose first verified
+					   record lies inside the window, at a
+					   resync point the bundle declares
+					   (key 15): complete on the node's word */
 	size_t kernel_devices;		/* verified under the kernel-exclusive rule */
 	size_t simulated_devices;	/* with records under a simulated AK
 					   (ORACLE_VR_ALLOW_SIMULATED) */

@@ -59,6 +59,10 @@ struct vdev {
 	int chan_type;			/* the feed's channel_type, -1: none */
 	const uint8_t *identity;	/* the device identity pinned, or NULL */
 	uint32_t chain;			/* index of the chain being verified */
+	bool first_set;			/* a record of it verified: */
+	uint64_t first_seq;		/* the lowest such seq */
+	uint64_t first_rt;		/* and its capture time (realtime_ns) */
+	size_t resync;			/* segments complete on the node's word */
 	size_t excluded[3];		/* readings left out on the node's word */
 	size_t verified;
 	bool cp_verified;
@@ -105,6 +109,17 @@ static void vdev_verdict(void *ctx, const struct att_verdict *vd)
 	if (vd->state != ATT_REC_VERIFIED)
 		return;
 	x->verified++;
+	/* where the chain segment's verified part starts: fed[] holds its
+	 * records with consecutive seqs (verify_dev) */
+	if (vd->stream == x->d->stream && x->nfed && vd->seq >= x->fed[0].seq &&
+	    vd->seq - x->fed[0].seq < x->nfed && (!x->first_set || vd->seq < x->first_seq)) {
+		const struct fedrec *f = &x->fed[vd->seq - x->fed[0].seq];
+
+		memcpy(&h, f->rec, sizeof(h));
+		x->first_set = true;
+		x->first_seq = vd->seq;
+		x->first_rt = le64toh(h.realtime_ns);
+	}
 	if (vd->type == ATTESTIO_REC_CHECKPOINT)
 		x->cp_verified = true;
 	if (vd->type != ATTESTIO_REC_SAMPLE || vd->stream != x->d->stream)
@@ -441,6 +456,7 @@ static int verify_dev(const struct oracle_bundle_dev *d, size_t i,
 		x.v = att_verifier_new(&o);
 		x.nfed = 0;
 		x.chain = (uint32_t)c;
+		x.first_set = false;
 		if (!x.v) {
 			ret = -ENOMEM;
 			goto out;
@@ -480,6 +496,26 @@ static int verify_dev(const struct oracle_bundle_dev *d, size_t i,
 				     i, c, le32toh(h.stream));
 				goto out;
 			}
+			/* a segment is one stretch of one chain: a hole (even one
+			 * a reader-local lost record would excuse) could hide
+			 * readings of the window */
+			if (le16toh(h.type) == ATTESTIO_REC_LOST ||
+			    (le32toh(h.flags) & ATTESTIO_RF_UNCHAINED)) {
+				att_verifier_free(x.v);
+				fail(res, "device %zu chain %zu: an unchained (reader-local "
+				     "lost) record: a chain segment holds chained "
+				     "records only", i, c);
+				goto out;
+			}
+			if (x.nfed && le64toh(h.seq) != x.fed[x.nfed - 1].seq + 1) {
+				att_verifier_free(x.v);
+				fail(res, "device %zu chain %zu: seq %" PRIu64 " follows "
+				     "seq %" PRIu64 ": a chain segment holds no gap "
+				     "(the records between could be readings of the "
+				     "window left out)", i, c, (uint64_t)le64toh(h.seq),
+				     x.fed[x.nfed - 1].seq);
+				goto out;
+			}
 			x.fed[x.nfed++] = (struct fedrec){ le64toh(h.seq), p, l };
 			memset(&e, 0, sizeof(e));
 			if (att_verifier_feed(x.v, p, l, NULL, &e) && !*x.bad)
@@ -498,6 +534,35 @@ static int verify_dev(const struct oracle_bundle_dev *d, size_t i,
 		if (*x.bad) {
 			fail(res, "device %zu chain %zu: %s", i, c, x.bad);
 			goto out;
+		}
+		/*
+		 * Completeness at the segment's start: its verified part must
+		 * begin at the chain's start (seq 0: nothing before it) or
+		 * with a record captured (a sample) or made (any other) before
+		 * the round's window: the module chains a stream's samples in
+		 * capture order and makes a record after the samples before
+		 * it were captured, so no earlier sample of the chain lies in
+		 * the window (unless the gateway's clock was set back in
+		 * between).  Else t colluding nodes could have cut the
+		 * window's first readings off at a later signed head.  A
+		 * segment the node declares to start at its resync point
+		 * (key 15: after a gap or a late join) is complete on its
+		 * word, and counted.
+		 */
+		if (x.first_set && x.first_seq && x.first_rt >= (uint64_t)t0) {
+			if (!d->chains[c].resync) {
+				fail(res, "device %zu chain %zu: its segment starts inside "
+				     "the round's window: the first record it verifies "
+				     "(seq %" PRIu64 ", captured at %" PRIu64 ".%09" PRIu64
+				     ") is neither the chain's start (seq 0) nor captured "
+				     "before the window's start (%" PRId64 "), and the "
+				     "bundle does not declare it a resync point (key 15): "
+				     "readings of the window before it may have been left "
+				     "out", i, c, x.first_seq, x.first_rt / 1000000000,
+				     x.first_rt % 1000000000, t0 / 1000000000);
+				goto out;
+			}
+			x.resync++;
 		}
 	}
 	{
@@ -588,6 +653,7 @@ static int verify_dev(const struct oracle_bundle_dev *d, size_t i,
 	res->kernel_devices += d->kernel_key && x.cp_verified;
 	res->simulated_devices += ak && att_key_simulated(ak);
 	res->readings += x.nval;
+	res->segments_resync += x.resync;
 	for (int k = 0; k < 3; k++)
 		res->readings_excluded[k] += x.excluded[k];
 	ret = 0;

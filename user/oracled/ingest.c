@@ -3,8 +3,10 @@
  * Ingest: records batches from gateways.  Per gateway one libattestio
  * verifier (allow_join, allow_lost: a node stores every record with its
  * verdict, whatever it is) fed strictly in seq order per chain: a record
- * after a hole that no loss declaration of the gateway names seq by seq
- * is dropped (the gateway retransmits it after the missing ones), a
+ * after a hole that no loss declaration of the gateway names seq by seq,
+ * nor declares released, is dropped (the gateway retransmits it after the
+ * missing ones; the node acks again, so that a gateway that released them
+ * sees it stuck and says so: protocol.md "Released records"), a
  * record already fed is a duplicate (dedup by instance, stream,
  * generation, seq).  A chain first seen after its start waits
  * join_period for the gateway's retransmission of its earliest records
@@ -94,6 +96,7 @@ struct gw {
 	struct ingest *in;
 	bool changed;
 	bool replaying;
+	uint64_t reacked;	/* when an ack was last made again (reack()) */
 	size_t fill_bytes;	/* of all its chains' fb */
 	/* the beacon the checkpoint just verified covers (on_beacon): the
 	 * samples it verifies next store it with their readings */
@@ -1008,9 +1011,10 @@ static sqlite3_stmt *chain_stmt(struct gw *g, const struct chain *c,
 
 /*
  * Seqs @first..@last of @c that this node will never have: declared gone
- * by the gateway ("declared"), or before the point where it joined the
- * chain ("join").  Stored (table gap), audited, logged and counted once:
- * the chain only moves forward past them.
+ * by the gateway ("declared"), released by it after ack_quorum other nodes
+ * acked them ("released"), or before the point where it joined the chain
+ * ("join").  Stored (table gap), audited, logged and counted once: the
+ * chain only moves forward past them.
  */
 static void gap_note(struct gw *g, struct chain *c, uint64_t first,
 		     uint64_t last, const char *why)
@@ -1022,6 +1026,8 @@ static void gap_note(struct gw *g, struct chain *c, uint64_t first,
 
 	if (*why == 'd')
 		in->st.declared_lost += last - first + 1;
+	else if (*why == 'r')
+		in->st.released += last - first + 1;
 	else
 		in->st.join_gap += last - first + 1;
 	if (c->gap_last != -2 && (int64_t)last > c->gap_last)
@@ -1030,11 +1036,15 @@ static void gap_note(struct gw *g, struct chain *c, uint64_t first,
 		 "seq %" PRIu64 "..%" PRIu64 " (%" PRIu64 " records) %s", c->stream,
 		 c->instance, c->gen, first, last, last - first + 1,
 		 *why == 'd' ? "declared lost by the gateway" :
+		 *why == 'r' ? "released after ack_quorum other nodes acked them "
+		 "(the gateway deleted them): never received here, this node's "
+		 "acks skip them" :
 		 "before this node joined the chain: never received, its acks "
 		 "cover the chain from the join point on");
 	od_log("gateway %s: %s", g->reg->conf->id, what);
-	store_audit(in->s, *why == 'd' ? "declared-lost" : "late-join",
-		    g->reg->conf->id, "%s", what);
+	store_audit(in->s, *why == 'd' ? "declared-lost" : *why == 'r' ?
+		    "quorum-released" : "late-join", g->reg->conf->id, "%s",
+		    what);
 	st = chain_prep(g, c, "INSERT INTO gap(gw, instance, stream, gen, known, "
 			"first, last, why, time) VALUES(?,?,?,?,?,?,?,?,?)");
 	if (!st)
@@ -1059,16 +1069,113 @@ static void gap_note(struct gw *g, struct chain *c, uint64_t first,
 	sqlite3_bind_int64(st, 7, id);
 	sqlite3_step(st);
 	sqlite3_finalize(st);
-	if (*why != 'd')
+	if (*why == 'j')
 		return;
-	/* the holes used up: the chain never comes back below @last */
-	st = chain_prep(g, c, "DELETE FROM hole WHERE gw=? AND instance=? AND "
+	/* the holes and releases used up: the chain never comes back below
+	 * @last */
+	st = chain_prep(g, c, *why == 'd' ? "DELETE FROM hole WHERE gw=? AND "
+			"instance=? AND stream=? AND gen=? AND last<=?" :
+			"DELETE FROM released WHERE gw=? AND instance=? AND "
 			"stream=? AND gen=? AND last<=?");
 	if (!st)
 		return;
 	sqlite3_bind_int64(st, 5, (int64_t)last);
 	sqlite3_step(st);
 	sqlite3_finalize(st);
+}
+
+/* Up to which seq @c's gateway declared everything released (table
+ * released, protocol.md "Released records"), -1 none. */
+static int64_t released_last(struct gw *g, const struct chain *c)
+{
+	sqlite3_stmt *st;
+	int64_t v = -1;
+
+	if (!c->known)
+		return -1;
+	st = chain_prep(g, c, "SELECT last FROM released WHERE gw=? AND "
+			"instance=? AND stream=? AND gen=?");
+	if (!st)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* Are seqs @first..@last of @c all gone from the gateway by its own word:
+ * declared lost seq by seq, or released? */
+static bool excused(struct gw *g, const struct chain *c, uint64_t first,
+		    uint64_t last)
+{
+	return declared(g, c, first, last) ||
+	       released_last(g, c) >= (int64_t)last;
+}
+
+/*
+ * Seqs @first..@last of @c, excused (excused()), noted as the gaps they
+ * are, each seq once: what the gateway declared lost "declared", the rest
+ * "released" (it released them after ack_quorum other nodes acked them,
+ * declared holes it stopped declaring once they were acked past
+ * included).
+ */
+static void gap_excuse(struct gw *g, struct chain *c, uint64_t first,
+		       uint64_t last)
+{
+	uint64_t p = first;
+
+	if (declared(g, c, first, last)) {
+		gap_note(g, c, first, last, "declared");
+		return;
+	}
+	while (p <= last) {
+		sqlite3_stmt *st = chain_prep(g, c, "SELECT first, last FROM hole "
+					      "WHERE gw=? AND instance=? AND "
+					      "stream=? AND gen=? AND last>=? AND "
+					      "first<=? ORDER BY first LIMIT 1");
+		int64_t f = -1, l = -1;
+
+		if (!st)
+			return;
+		sqlite3_bind_int64(st, 5, (int64_t)p);
+		sqlite3_bind_int64(st, 6, (int64_t)last);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			f = sqlite3_column_int64(st, 0);
+			l = sqlite3_column_int64(st, 1);
+		}
+		sqlite3_finalize(st);
+		if (f < 0) {
+			gap_note(g, c, p, last, "released");
+			return;
+		}
+		if ((uint64_t)f > p)
+			gap_note(g, c, p, (uint64_t)f - 1, "released");
+		if ((uint64_t)f < p)
+			f = (int64_t)p;
+		if ((uint64_t)l > last)
+			l = (int64_t)last;
+		gap_note(g, c, (uint64_t)f, (uint64_t)l, "declared");
+		p = (uint64_t)l + 1;
+	}
+}
+
+/*
+ * A record came after a hole this node may not skip: ack again, at most
+ * once a second per gateway (the same positions: nothing more is
+ * verified), so that the gateway sees where its chains stand.  A node
+ * stuck below what the gateway still holds (the records it lacks were
+ * deleted after ack_quorum other nodes acked them) is then told so
+ * (protocol.md "Released records").
+ */
+static void reack(struct gw *g)
+{
+	uint64_t now = (uint64_t)time(NULL);
+
+	if (g->changed || g->reacked == now)
+		return;
+	g->reacked = now;
+	g->changed = true;
+	g->in->st.reacks++;
 }
 
 /*
@@ -1112,7 +1219,8 @@ static bool skip_refuted(struct gw *g, struct chain *c, uint64_t seq)
 			 " gen %u): seq %" PRIu64 " came again, but this node "
 			 "skipped seq %" PRId64 "..%" PRId64 " (%s): the gateway "
 			 "still holds it; the skip was not the gateway's (a "
-			 "forged loss declaration or a withheld chain start?)",
+			 "forged loss or release declaration, or a withheld "
+			 "chain start?)",
 			 c->stream, c->instance, c->gen, seq, f, l,
 			 (const char *)sqlite3_column_text(st, 2));
 	}
@@ -1439,30 +1547,31 @@ out:
 	free(x.state);
 }
 
-/* Has the node's chain of @h already gone past its last seq? */
-static bool hole_passed(const struct gw *g, const struct oracle_hole *h)
+/* Has the node's chain (@inst, @stream, @gen) already gone past @last? */
+static bool passed(const struct gw *g, uint64_t inst, uint32_t stream,
+		   uint32_t gen, uint64_t last)
 {
 	for (size_t k = 0; k < g->nch; k++) {
 		const struct chain *c = &g->ch[k];
 
-		if (c->known && c->instance == h->instance &&
-		    c->stream == h->stream && c->gen == h->generation)
-			return c->expected > (int64_t)h->last;
+		if (c->known && c->instance == inst && c->stream == stream &&
+		    c->gen == gen)
+			return c->expected > (int64_t)last;
 	}
 	return false;
 }
 
 /*
  * First sight of chain @c (no stored state) at @seq > 0: join now if the
- * gateway declared seqs 0..seq-1 of it gone (the chain must be known: a
- * first record that is a sample names no chain); else wait join_period (at least the
- * gateways' retransmit interval: the gateway sends again everything not
- * acked, from its oldest record) and join at the lowest seq seen by then,
- * the next time it comes.  When it has not come again within two more
- * join_periods (the gateway's retransmissions back off, doubling), the
- * gateway no longer holds it (ack_quorum other nodes acked it, the
- * gateway deleted it and sends only new records): join at the record
- * that comes then (review 4 M2).  Records before the join
+ * gateway declared seqs 0..seq-1 of it gone or released (the chain must be
+ * known: a first record that is a sample names no chain); else wait
+ * join_period (at least the gateways' retransmit interval: the gateway
+ * sends again everything not acked, from its oldest record) and join at
+ * the lowest seq seen by then, the next time it comes.  When it has not
+ * come again within two more join_periods (the gateway's retransmissions
+ * back off, doubling), the gateway no longer holds it (ack_quorum other
+ * nodes acked it, the gateway deleted it and sends only new records): join
+ * at the record that comes then (review 4 M2).  Records before the join
  * point are noted as a "join" gap; should the gateway still hold some of
  * them, its ack rule keeps them (the entry states from the join point)
  * and sends them again, and they fill the gap (fill_try).
@@ -1471,8 +1580,8 @@ static bool join(struct gw *g, struct chain *c, uint64_t seq)
 {
 	uint64_t now = (uint64_t)time(NULL);
 
-	if (declared(g, c, 0, seq - 1)) {
-		gap_note(g, c, 0, seq - 1, "declared");
+	if (excused(g, c, 0, seq - 1)) {
+		gap_excuse(g, c, 0, seq - 1);
 		return true;
 	}
 	if (!c->join_until) {
@@ -1489,16 +1598,22 @@ static bool join(struct gw *g, struct chain *c, uint64_t seq)
 				    now < c->join_until + 2 * g->in->c->join_period_s))
 		return false;
 	/* the chain may be known by now (a checkpoint came meanwhile) */
-	gap_note(g, c, 0, seq - 1, declared(g, c, 0, seq - 1) ? "declared" : "join");
+	if (excused(g, c, 0, seq - 1))
+		gap_excuse(g, c, 0, seq - 1);
+	else
+		gap_note(g, c, 0, seq - 1, "join");
 	return true;
 }
 
 static struct gw *gw_of(struct ingest *in, const char *gwid, int *ret);
 
-/* How many holes are stored for gateway @gwid; INT64_MAX on error. */
-static int64_t query_count(struct ingest *in, const char *gwid)
+/* How many holes (@released: released chains) are stored for gateway
+ * @gwid; INT64_MAX on error. */
+static int64_t query_count(struct ingest *in, const char *gwid, bool released)
 {
-	sqlite3_stmt *st = store_prep(in->s, "SELECT count(*) FROM hole WHERE gw=?");
+	sqlite3_stmt *st = store_prep(in->s, released ?
+				      "SELECT count(*) FROM released WHERE gw=?" :
+				      "SELECT count(*) FROM hole WHERE gw=?");
 	int64_t n = INT64_MAX;
 
 	if (!st)
@@ -1510,13 +1625,17 @@ static int64_t query_count(struct ingest *in, const char *gwid)
 	return n;
 }
 
-/* The holes one loss declaration names, stored once (by chain and first). */
+/*
+ * The holes one loss declaration names, stored once (by chain and first),
+ * and the chains it declares released, each stored with the highest seq
+ * declared (by chain).  Neither for a chain this node has passed them on.
+ */
 int ingest_loss(struct ingest *in, const char *gwid, const uint8_t *buf,
 		size_t len)
 {
 	static struct oracle_loss l;
 	const char *why = NULL;
-	uint64_t nnew = 0;
+	uint64_t nnew = 0, nrel = 0;
 	sqlite3_stmt *st;
 	struct gw *g;
 	int ret;
@@ -1539,7 +1658,7 @@ int ingest_loss(struct ingest *in, const char *gwid, const uint8_t *buf,
 	for (size_t i = 0; st && i < l.n; i++) {
 		const struct oracle_hole *h = &l.h[i];
 
-		if (hole_passed(g, h))
+		if (passed(g, h->instance, h->stream, h->generation, h->last))
 			continue;	/* changes nothing: not stored */
 		sqlite3_reset(st);
 		sqlite3_bind_text(st, 1, gwid, -1, SQLITE_STATIC);
@@ -1553,22 +1672,49 @@ int ingest_loss(struct ingest *in, const char *gwid, const uint8_t *buf,
 			nnew++;
 	}
 	sqlite3_finalize(st);
-	/* bounded: each message may name 4096 new holes, and whoever can
-	 * publish on the topic (the gateway, the broker) may send many */
-	if (st && query_count(in, gwid) > OD_MAX_HOLES_GW) {
+	st = store_prep(in->s, "INSERT INTO released VALUES(?,?,?,?,?,?) "
+			"ON CONFLICT DO UPDATE SET last=excluded.last, "
+			"received=excluded.received WHERE excluded.last > last");
+	for (size_t i = 0; st && i < l.nrel; i++) {
+		const struct oracle_released *r = &l.rel[i];
+
+		if (passed(g, r->instance, r->stream, r->generation, r->last))
+			continue;	/* changes nothing: not stored */
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, gwid, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, (int64_t)r->instance);
+		sqlite3_bind_int64(st, 3, r->stream);
+		sqlite3_bind_int64(st, 4, r->generation);
+		sqlite3_bind_int64(st, 5, (int64_t)r->last);
+		sqlite3_bind_int64(st, 6, (int64_t)time(NULL));
+		if (sqlite3_step(st) == SQLITE_DONE && sqlite3_changes(in->s->db))
+			nrel++;
+	}
+	sqlite3_finalize(st);
+	/* bounded: each message may name 4096 new holes and 4096 released
+	 * chains, and whoever can publish on the topic (the gateway, the
+	 * broker) may send many */
+	if (query_count(in, gwid, false) > OD_MAX_HOLES_GW ||
+	    query_count(in, gwid, true) > OD_MAX_HOLES_GW) {
 		store_exec(in->s, "ROLLBACK");
 		in->st.loss_bad++;
 		od_log("gateway %s: loss declaration rejected: more than %d holes "
-		       "would be stored for the gateway", gwid, OD_MAX_HOLES_GW);
+		       "or released chains would be stored for the gateway",
+		       gwid, OD_MAX_HOLES_GW);
 		return -EBADMSG;
 	}
 	if (store_commit(in->s))
 		return -EIO;
 	in->st.loss_msgs++;
 	in->st.holes_new += nnew;
+	in->st.released_new += nrel;
 	if (nnew)
 		od_log("gateway %s: declares %" PRIu64 " new hole(s) (%zu named)",
 		       gwid, nnew, l.n);
+	if (nrel)
+		od_log("gateway %s: declares %" PRIu64 " chain(s) released further "
+		       "(deleted after ack_quorum nodes acked them; %zu named)",
+		       gwid, nrel, l.nrel);
 	return 0;
 }
 
@@ -1624,12 +1770,14 @@ static void one(struct ingest *in, struct gw *g, const uint8_t *rec, uint32_t le
 		return;
 	}
 	if (c->expected >= 0 && (int64_t)seq > c->expected) {
-		/* only what the gateway declared gone, seq by seq */
-		if (!declared(g, c, (uint64_t)c->expected, seq - 1)) {
+		/* only what the gateway declared gone, seq by seq, or
+		 * released */
+		if (!excused(g, c, (uint64_t)c->expected, seq - 1)) {
 			in->st.out_of_order++;	/* wait for the retransmission */
+			reack(g);
 			return;
 		}
-		gap_note(g, c, (uint64_t)c->expected, seq - 1, "declared");
+		gap_excuse(g, c, (uint64_t)c->expected, seq - 1);
 	}
 	c->expected = (int64_t)seq + 1;
 	if (q_push(c, seq, 0))
@@ -2537,6 +2685,14 @@ void ingest_prune(struct ingest *in, uint64_t now)
 		   "AND rec.stream=resync.stream AND rec.gen=resync.gen AND "
 		   "rec.seq<resync.seq) AND NOT EXISTS (SELECT 1 FROM gap WHERE "
 		   "gap.id=resync.gap)");
+	/* release declarations not used within retain (the gateway declares
+	 * again to a node it finds stuck) */
+	st = store_prep(in->s, "DELETE FROM released WHERE received < ?");
+	if (st) {
+		sqlite3_bind_int64(st, 1, cut);
+		sqlite3_step(st);
+		sqlite3_finalize(st);
+	}
 	st = store_prep(in->s, "DELETE FROM bundle WHERE time < ?");
 	if (st) {
 		sqlite3_bind_int64(st, 1, cut);

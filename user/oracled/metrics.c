@@ -141,6 +141,9 @@ size_t metrics_render(struct od_parts *p, char *buf, size_t cap)
 	one(&o, "holes_declared_total", "counter", "holes gateways declared that were new to this node", is->holes_new);
 	one(&o, "records_declared_lost_total", "counter", "records a chain skipped because its gateway declared them lost", is->declared_lost);
 	one(&o, "records_before_join_total", "counter", "records before the point where this node joined a chain late (never received)", is->join_gap);
+	one(&o, "releases_declared_total", "counter", "chains gateways declared released further than stored", is->released_new);
+	one(&o, "records_released_total", "counter", "records skipped: their gateway released them after ack_quorum other nodes acked them", is->released);
+	one(&o, "acks_repeated_total", "counter", "acks made again for records after a hole this node may not skip", is->reacks);
 	one(&o, "records_skip_refuted_total", "counter", "records this node skipped (declared lost, before its join point) that the gateway sent again: the skip was not the gateway's", is->skip_refuted);
 	one(&o, "records_filled_total", "counter", "skipped records that came again, verified against the chain (linked, covered by a verified checkpoint) and taken: the gap filled", is->filled);
 	one(&o, "records_fill_refused_total", "counter", "skipped records that came again and did not link to the chain or verify: refused, nothing changed", is->fill_refused);

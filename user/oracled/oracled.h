@@ -163,7 +163,7 @@ void config_nodes_sql(const struct od_config *c, char buf[OD_NODES_SQL_LEN]);
 
 /* ------------------------------------------------------------- store --- */
 
-#define STORE_SCHEMA	14
+#define STORE_SCHEMA	15
 #define STORE_REP_HIST	200	/* rounds of reputation history kept */
 
 #define STORE_STMT_CACHE	48	/* hot statements kept prepared */
@@ -380,6 +380,12 @@ struct ingest_stats {
 	 * records dropped while waiting to join */
 	uint64_t loss_msgs, loss_bad, holes_new;
 	uint64_t declared_lost, join_gap, join_wait;
+	/* released records (protocol.md): chains a declaration named
+	 * released further than stored before, records a chain skipped
+	 * because the gateway released them after ack_quorum nodes acked
+	 * them, acks made again because records came after a hole this
+	 * node may not skip */
+	uint64_t released_new, released, reacks;
 	uint64_t skip_refuted;	/* skipped records the gateway sent again */
 	/* gap fill: skipped records verified against the chain and taken;
 	 * refused (they did not link or verify); not kept (buffer full) */

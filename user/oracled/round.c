@@ -557,91 +557,29 @@ static int undecoded(struct round *rd, const char *gw, const struct dev *d,
 }
 
 /*
- * Record format v4: chain segment @u of gateway @gw's stream @stream need
- * not start at its resync point.  The newest verified checkpoint of the
- * stream's own before the chain's oldest reading in the round's window
- * (or the older reading used when the window has none) signs the head
- * after some record S0 and the segment state there; the segment then
- * starts at S0 + 1 and @state gets that state's records (the descriptor
- * in force and its newest calib record, as stored, concatenated), so
- * bundles stay as long as the round, not the chain (protocol.md, key 14).  Nothing found (no such checkpoint,
- * or the descriptor is no longer stored): @u and @state stay as they are.
- * A head after a detach needs no state: the next descriptor follows.
+ * Chain segment @u starts after signed head @s0 with the segment state
+ * there, if the node can carry that: 1 (then @u->from = @s0 + 1 and
+ * @state holds the state's records, or nothing after a detach), 0 if not
+ * (@u unchanged), or an error.
  */
-static int seg_start(struct round *rd, const char *gw, const struct dev *d,
-		     struct used *u, uint8_t **state, size_t *slen)
+static int seg_at(struct round *rd, const char *gw, const struct dev *d,
+		  struct used *u, int64_t s0, uint8_t **state, size_t *slen)
 {
-	/* the chain's oldest reading of the window, counted or not (stale
-	 * ones too: the verifier must see them to leave them out) */
-	sqlite3_stmt *wq = store_prep(rd->s, "SELECT min(seq) FROM reading WHERE "
-				      "gw=? AND stream=? AND channel=? AND "
-				      "time_ns>=? AND time_ns<? AND instance=? "
-				      "AND gen=? AND seq>=?");
-	/* walks back from there to the checkpoint before it: about an
-	 * epoch of records */
-	sqlite3_stmt *cq = store_prep(rd->s, "SELECT data FROM rec WHERE gw=? AND "
-				      "instance=? AND stream=? AND gen=? AND seq<? "
-				      "AND seq>=? AND type=? AND state=? ORDER BY "
-				      "seq DESC");
-	uint32_t stream = d->fs->stream;
-	int64_t s0 = -1, min = u->min;
 	struct store_seg sg;
 	int ret;
 
-	if (!cq || !wq) {
-		sqlite3_finalize(wq);
-		sqlite3_finalize(cq);
-		return -EIO;
-	}
-	sqlite3_bind_text(wq, 1, gw, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(wq, 2, stream);
-	sqlite3_bind_int64(wq, 3, d->fs->channel);
-	sqlite3_bind_int64(wq, 4, d->t0);
-	sqlite3_bind_int64(wq, 5, d->t1);
-	sqlite3_bind_int64(wq, 6, u->instance);
-	sqlite3_bind_int64(wq, 7, u->gen);
-	sqlite3_bind_int64(wq, 8, u->from < 0 ? 0 : u->from);
-	if (sqlite3_step(wq) == SQLITE_ROW &&
-	    sqlite3_column_type(wq, 0) != SQLITE_NULL &&
-	    sqlite3_column_int64(wq, 0) < min)
-		min = sqlite3_column_int64(wq, 0);
-	sqlite3_finalize(wq);
-	sqlite3_bind_text(cq, 1, gw, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(cq, 2, u->instance);
-	sqlite3_bind_int64(cq, 3, stream);
-	sqlite3_bind_int64(cq, 4, u->gen);
-	sqlite3_bind_int64(cq, 5, min);
-	sqlite3_bind_int64(cq, 6, u->from < 0 ? 0 : u->from);
-	sqlite3_bind_int(cq, 7, ATTESTIO_REC_CHECKPOINT);
-	sqlite3_bind_int(cq, 8, ATT_REC_VERIFIED);
-	/* a signed one: verifiers take a state at signed heads only (an
-	 * unsigned checkpoint a later quote covered is VERIFIED too) */
-	while (s0 < 0 && sqlite3_step(cq) == SQLITE_ROW) {
-		const uint8_t *rec = sqlite3_column_blob(cq, 0);
-		size_t n = (size_t)sqlite3_column_bytes(cq, 0);
-		const struct attestio_checkpoint *cp;
-
-		if (n < sizeof(struct attestio_rec_hdr) + sizeof(*cp))
-			continue;
-		cp = (const void *)(rec + sizeof(struct attestio_rec_hdr));
-		if (le32toh(cp->status) == ATTESTIO_CP_SIGNED)
-			s0 = oracle_cp_covers(rec, n);
-	}
-	sqlite3_finalize(cq);
-	if (s0 < 0 || s0 + 1 <= u->from)
-		return 0;	/* no signed head inside the segment */
 	/*
 	 * The verifier must decide the node's readings: from that head on
 	 * with the state it decodes every verified sample, so the node must
 	 * have too (its own verifier may have lacked the state then: a late
 	 * join whose descriptor came afterwards).  A verified sample after
-	 * the head with neither a reading nor an exclusion (key 13): start
-	 * where the node's verifier went on from, as before v4.
+	 * the head with neither a reading nor an exclusion (key 13): not
+	 * this head.
 	 */
 	ret = undecoded(rd, gw, d, u, s0);
 	if (ret)
 		return ret < 0 ? ret : 0;
-	ret = store_seg_state(rd->s, gw, u->instance, stream, u->gen, s0, &sg);
+	ret = store_seg_state(rd->s, gw, u->instance, d->fs->stream, u->gen, s0, &sg);
 	if (ret == -ENOENT)
 		return 0;	/* the descriptor is no longer stored */
 	if (ret)
@@ -659,7 +597,130 @@ static int seg_start(struct round *rd, const char *gw, const struct dev *d,
 	}
 	store_seg_free(&sg);
 	u->from = s0 + 1;
-	return 0;
+	return 1;
+}
+
+/*
+ * Record format v4: chain segment @u of gateway @gw's stream @stream need
+ * not start at its resync point.  It starts after the signed head S0 of
+ * the newest verified checkpoint of the stream's own before the chain's
+ * oldest reading in the round's window (or the older reading used when
+ * the window has none) whose next record S0 + 1 was captured before the
+ * window's start, so verify-report can check that the segment covers the
+ * window from its start (issue 11: a later head would leave the window's
+ * first readings out, and only the node would know), and @state gets the
+ * segment state there (the descriptor in force and its newest calib
+ * record, as stored, concatenated): bundles stay about as long as the
+ * round, not the chain (protocol.md, keys 12, 14 and 15).  *@pre says
+ * whether it does.  When the segment has no such head (its resync point,
+ * after a gap or a late join, lies inside the window, or the node cannot
+ * carry the state there) it starts, as before, after the newest signed
+ * head before the oldest reading, else at its resync point: the bundle
+ * then declares it (key 15, dev_item()).  A head after a detach needs no
+ * state: the next descriptor follows.
+ */
+static int seg_start(struct round *rd, const char *gw, const struct dev *d,
+		     struct used *u, uint8_t **state, size_t *slen, bool *pre)
+{
+	/* the chain's oldest reading of the window, counted or not (stale
+	 * ones too: the verifier must see them to leave them out) */
+	sqlite3_stmt *wq = store_prep(rd->s, "SELECT min(seq) FROM reading WHERE "
+				      "gw=? AND stream=? AND channel=? AND "
+				      "time_ns>=? AND time_ns<? AND instance=? "
+				      "AND gen=? AND seq>=?");
+	/* walks back from there to the checkpoint before it: about an
+	 * epoch of records, two when that head lies in the window */
+	sqlite3_stmt *cq = store_prep(rd->s, "SELECT data FROM rec WHERE gw=? AND "
+				      "instance=? AND stream=? AND gen=? AND seq<? "
+				      "AND seq>=? AND type=? AND state=? ORDER BY "
+				      "seq DESC");
+	/* the capture time (realtime_ns, header bytes 32..39) of the record
+	 * after a head */
+	sqlite3_stmt *tq = store_prep(rd->s, "SELECT substr(data, 33, 8) FROM rec "
+				      "WHERE gw=? AND instance=? AND stream=? AND "
+				      "gen=? AND seq=?");
+	uint32_t stream = d->fs->stream;
+	int64_t s0 = -1, any = -1, min = u->min;
+	int ret = 0;
+
+	*pre = false;
+	if (!cq || !wq || !tq) {
+		ret = -EIO;
+		goto out;
+	}
+	sqlite3_bind_text(wq, 1, gw, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(wq, 2, stream);
+	sqlite3_bind_int64(wq, 3, d->fs->channel);
+	sqlite3_bind_int64(wq, 4, d->t0);
+	sqlite3_bind_int64(wq, 5, d->t1);
+	sqlite3_bind_int64(wq, 6, u->instance);
+	sqlite3_bind_int64(wq, 7, u->gen);
+	sqlite3_bind_int64(wq, 8, u->from < 0 ? 0 : u->from);
+	if (sqlite3_step(wq) == SQLITE_ROW &&
+	    sqlite3_column_type(wq, 0) != SQLITE_NULL &&
+	    sqlite3_column_int64(wq, 0) < min)
+		min = sqlite3_column_int64(wq, 0);
+	sqlite3_bind_text(cq, 1, gw, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(cq, 2, u->instance);
+	sqlite3_bind_int64(cq, 3, stream);
+	sqlite3_bind_int64(cq, 4, u->gen);
+	sqlite3_bind_int64(cq, 5, min);
+	sqlite3_bind_int64(cq, 6, u->from < 0 ? 0 : u->from);
+	sqlite3_bind_int(cq, 7, ATTESTIO_REC_CHECKPOINT);
+	sqlite3_bind_int(cq, 8, ATT_REC_VERIFIED);
+	sqlite3_bind_text(tq, 1, gw, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(tq, 2, u->instance);
+	sqlite3_bind_int64(tq, 3, stream);
+	sqlite3_bind_int64(tq, 4, u->gen);
+	/* signed ones: verifiers take a state at signed heads only (an
+	 * unsigned checkpoint a later quote covered is VERIFIED too) */
+	while (s0 < 0 && sqlite3_step(cq) == SQLITE_ROW) {
+		const uint8_t *rec = sqlite3_column_blob(cq, 0);
+		size_t n = (size_t)sqlite3_column_bytes(cq, 0);
+		const struct attestio_checkpoint *cp;
+		int64_t h;
+		uint64_t rt;
+
+		if (n < sizeof(struct attestio_rec_hdr) + sizeof(*cp))
+			continue;
+		cp = (const void *)(rec + sizeof(struct attestio_rec_hdr));
+		if (le32toh(cp->status) != ATTESTIO_CP_SIGNED ||
+		    (h = oracle_cp_covers(rec, n)) < 0)
+			continue;
+		if (h + 1 <= u->from)
+			break;	/* no signed head inside the segment */
+		if (any < 0)
+			any = h;
+		sqlite3_reset(tq);
+		sqlite3_bind_int64(tq, 5, h + 1);
+		if (sqlite3_step(tq) == SQLITE_ROW && sqlite3_column_bytes(tq, 0) == 8) {
+			memcpy(&rt, sqlite3_column_blob(tq, 0), 8);
+			if (le64toh(rt) < (uint64_t)d->t0)
+				s0 = h;
+		}
+		sqlite3_reset(tq);
+	}
+	sqlite3_reset(cq);
+	if (s0 >= 0) {
+		ret = seg_at(rd, gw, d, u, s0, state, slen);
+		if (ret)
+			goto out;
+	}
+	if (any >= 0 && any != s0) {
+		ret = seg_at(rd, gw, d, u, any, state, slen);
+		if (ret)
+			goto out;
+	}
+	ret = 0;
+out:
+	if (ret == 1) {
+		*pre = s0 >= 0 && u->from == s0 + 1;
+		ret = 0;
+	}
+	sqlite3_finalize(wq);
+	sqlite3_finalize(cq);
+	sqlite3_finalize(tq);
+	return ret;
 }
 
 /*
@@ -744,8 +805,9 @@ static int dev_item(struct round *rd, struct dev *d)
 		int64_t upto = d->used[i].upto;
 		uint8_t *state = NULL;
 		size_t slen = 0;
+		bool pre;
 
-		if (seg_start(rd, g->conf->id, d, &d->used[i], &state, &slen))
+		if (seg_start(rd, g->conf->id, d, &d->used[i], &state, &slen, &pre))
 			goto out;
 		c->state = state;
 		c->state_len = slen;
@@ -775,6 +837,15 @@ static int dev_item(struct round *rd, struct dev *d)
 		}
 		if (concat(recs, (uint8_t **)&c->recs, &c->len))
 			goto out;
+		/* not after a signed head before the window, nor at the
+		 * chain's start: completeness before it is the node's word,
+		 * and the bundle says so (key 15) */
+		if (!pre && c->len >= sizeof(struct attestio_rec_hdr)) {
+			struct attestio_rec_hdr h;
+
+			memcpy(&h, c->recs, sizeof(h));
+			c->resync = le64toh(h.seq) != 0;
+		}
 		/* the samples of the segment whose readings the node did not
 		 * keep for a reason only it can judge (protocol.md, key 13) */
 		while (sqlite3_step(ex) == SQLITE_ROW) {

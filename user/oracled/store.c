@@ -146,6 +146,13 @@ static const char *const migrations[STORE_SCHEMA + 1] = {
 	"DROP INDEX IF EXISTS rec_state;"
 	"CREATE INDEX rec_state ON rec(gw, instance, stream, gen, seq)"
 	" WHERE type=1 OR type=5 OR type=8;",
+	/* released records (protocol.md): per chain, the seq up to which
+	 * its gateway declared everything released after ack_quorum nodes
+	 * acked it (gap why 'released') */
+	[15] =
+	"CREATE TABLE IF NOT EXISTS released(gw TEXT, instance INTEGER,"
+	" stream INTEGER, gen INTEGER, last INTEGER, received INTEGER,"
+	" PRIMARY KEY(gw, instance, stream, gen));",
 };
 
 sqlite3_stmt *store_prep(struct store *s, const char *sql)

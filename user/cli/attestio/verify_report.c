@@ -260,14 +260,16 @@ int cmd_verify_report(int argc, char **argv)
 		       "\"devices\":%zu,\"records_verified\":%zu,\"readings\":%zu,"
 		       "\"readings_stale\":%zu,\"readings_excluded_future\":%zu,"
 		       "\"readings_excluded_drift\":%zu,\"kernel_key_devices\":%zu,"
-		       "\"simulated_devices\":%zu,\"reason\":", res.core.round,
+		       "\"simulated_devices\":%zu,\"segments_resync\":%zu,"
+		       "\"reason\":", res.core.round,
 		       res.core.status, oracle_status_name(res.core.status),
 		       res.core.value, res.core.decimals, res.signers, res.t,
 		       res.devices, res.records_verified, res.readings,
 		       res.readings_stale,
 		       res.readings_excluded[ORACLE_NODE_EXCL_FUTURE],
 		       res.readings_excluded[ORACLE_NODE_EXCL_DRIFT],
-		       res.kernel_devices, res.simulated_devices);
+		       res.kernel_devices, res.simulated_devices,
+		       res.segments_resync);
 		if (rc)
 			json_str(stdout, res.why);
 		else
@@ -302,6 +304,13 @@ int cmd_verify_report(int argc, char **argv)
 			       res.readings_excluded[ORACLE_NODE_EXCL_DRIFT],
 			       res.readings_excluded[ORACLE_NODE_EXCL_FUTURE],
 			       res.readings_excluded[ORACLE_NODE_EXCL_DRIFT]);
+		/* completeness at a segment's start the bundle cannot prove */
+		if (res.segments_resync)
+			printf("%zu chain segments start inside the round's window at "
+			       "a point the nodes' evidence declares a resync point "
+			       "(key 15: after a gap or a late join, mostly): that no "
+			       "reading of the window lies before them is the nodes' "
+			       "word\n", res.segments_resync);
 		/* --allow-simulated admitted them: say so, never silently */
 		if (res.simulated_devices)
 			printf("SIMULATED: %zu of the %zu devices have records under a "
