@@ -197,6 +197,25 @@ static void t_timer_karn(void **state)
 	assert_int_equal(4020 + 4 * 2010, x.wait);
 }
 
+/* A resend for a release declaration (not a timeout): the record timed is
+ * no longer timed, the oldest's wait (with its backoff) runs from then. */
+static void t_timer_resent(void **state)
+{
+	struct rtx x = { 0 };
+
+	(void)state;
+	rtx_restart(&x, 0, 1000);
+	rtx_published(&x, 5, 0);
+	rtx_oldest(&x, 1, 0, 1000);
+	rtx_expire(&x, 1000, 1000);		/* wait 2000 from 1000 */
+	assert_true(rtx_due(&x, 3000));
+	rtx_resent(&x, 2500);
+	assert_int_equal(0, x.timed);
+	assert_int_equal(2000, x.wait);		/* backoff kept */
+	assert_false(rtx_due(&x, 4000));
+	assert_true(rtx_due(&x, 4500));
+}
+
 /*
  * The review-8 MEDIUM: the node away for 10 minutes, retransmit_ms 10 s.
  * The oldest record times out at 10, 30, 70, 150, 310 s … and its wait
@@ -468,6 +487,7 @@ int main(void)
 		cmocka_unit_test(t_timer_backoff),
 		cmocka_unit_test(t_timer_sample),
 		cmocka_unit_test(t_timer_karn),
+		cmocka_unit_test(t_timer_resent),
 		cmocka_unit_test(t_timer_outage),
 		cmocka_unit_test(t_timer_carry_grows),
 		cmocka_unit_test(t_model_lateack),

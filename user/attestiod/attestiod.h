@@ -262,6 +262,10 @@ struct rtx {
 	int64_t timed;		/* the record whose ack is timed, 0: none … */
 	uint64_t timed_at;	/* … first published then */
 };
+/* everything from the oldest record was published again at @now, not for
+ * a timeout (a release declared: protocol.md "Released records"): nothing
+ * is timed, the oldest record's wait, backoff kept, runs from @now */
+void rtx_resent(struct rtx *x, uint64_t now);
 /* the measured timeout: srtt + 4 rttvar in [min_ms, RTX_MAX_FACTOR x min_ms] */
 unsigned int rtx_base(const struct rtx *x, unsigned int min_ms);
 /* (re)connected: the oldest record starts again with the measured timeout */

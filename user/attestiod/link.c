@@ -503,8 +503,7 @@ static void on_message(struct mosquitto *m, void *ud,
 		logmsg(LOG_NOTICE, "link: a node was declared records released: "
 		       "retransmitting from the oldest record");
 		spool_rewind(l->spool);
-		l->rtt_id = 0;		/* Karn: its ack would be ambiguous */
-		l->oldest_since = l->restated;
+		rtx_resent(&l->rtx, l->restated);
 	}
 }
 

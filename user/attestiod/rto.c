@@ -130,6 +130,12 @@ bool rtx_oldest(struct rtx *x, int64_t id, uint64_t now, unsigned int min_ms)
 	return sampled;
 }
 
+void rtx_resent(struct rtx *x, uint64_t now)
+{
+	x->timed = 0;		/* Karn: its ack would be ambiguous */
+	x->since = now;		/* the oldest's wait runs again from now */
+}
+
 bool rtx_due(const struct rtx *x, uint64_t now)
 {
 	/* now < since: a time taken before the link restarted the timer
