@@ -76,3 +76,25 @@ stored_check() {	# db gw produced-file
 	    "FAIL" if bad else "OK", total, stored, lost, (": " + "; ".join(bad)) if bad else ""))
 	EOP
 }
+
+# $base/sim.conf for N honest gateways of one site (gateway template
+# $base/gw.conf, fleet in $base/sim), and attestio-sim init (bails out)
+honest_fleet() {	# epochs epoch_ms N drain_s
+	cat > "$base/sim.conf" <<-EOC
+	[sim]
+	gateway_conf = $base/gw.conf
+	dir = $base/sim
+	epochs = $1
+	epoch_ms = $2
+	samples = 10
+	drain_s = $4
+	[site A]
+	base = 23.15
+	amplitude = 0.3
+	[group h]
+	count = $3
+	site = A
+	EOC
+	"$bin/attestio-sim" init --config "$base/sim.conf" > "$base/sim-init.log" 2>&1 ||
+		{ echo "Bail out! attestio-sim init: $(cat "$base/sim-init.log")"; exit 1; }
+}

@@ -57,23 +57,7 @@ for _ in $(seq 100); do grep -q listening "$base/relay.log" 2> /dev/null && brea
 make_nodes 1
 sim_template "$base/gw.conf" 1 1 "mqtt://127.0.0.1:$rport"
 sed -i 's/^retransmit_ms = .*/retransmit_ms = 1000/' "$base/gw.conf"
-cat > "$base/sim.conf" <<EOC
-[sim]
-gateway_conf = $base/gw.conf
-dir = $base/sim
-epochs = $E
-epoch_ms = 2000
-samples = 10
-drain_s = 30
-[site A]
-base = 23.15
-amplitude = 0.3
-[group h]
-count = $N
-site = A
-EOC
-"$bin/attestio-sim" init --config "$base/sim.conf" > "$base/sim-init.log" 2>&1 ||
-	{ echo "Bail out! attestio-sim init: $(cat "$base/sim-init.log")"; exit 1; }
+honest_fleet "$E" 2000 "$N" 30
 : > "$base/feeds.conf"
 node_conf 1 1 "$base/feeds.conf" "mqtt://127.0.0.1:$port"
 node_start 1

@@ -3645,11 +3645,58 @@ static void t_released_forged(void **state)
 	node_down();
 }
 
+/*
+ * A loss declaration refused inside a group commit (its released chains
+ * would pass OD_MAX_HOLES_GW) undoes only itself: the group's earlier
+ * message stays stored and the group commits.  It ran ROLLBACK on the
+ * group's own transaction: the records were gone, the chain state had
+ * moved on, and the retransmission was acked as stored (review 9, H1).
+ */
+static void t_group_loss_refused(void **state)
+{
+	static struct oracle_loss l;
+	static uint8_t b[ORACLE_LOSS_MAX_LEN];
+	struct recs rs = { 0 };
+	struct rstream s0;
+	size_t len;
+	int rc = 0;
+
+	(void)state;
+	rt_base = now_ns();
+	node_up();
+	assert_int_equal(0, store_group_begin(&st));
+	ingest_defer_acks(in, true);
+	chain_start(&rs, &s0);			/* 0..5 */
+	publish(&rs);				/* message 1 of the group */
+	assert_int_equal(6, nrec());
+	assert_int_equal(0, oracle_unhex(gwid, l.gw, 16));
+	for (uint64_t m = 0; m <= OD_MAX_HOLES_GW / ORACLE_LOSS_MAX_RELEASED; m++) {
+		l.n = 0;
+		l.nrel = ORACLE_LOSS_MAX_RELEASED;
+		for (size_t i = 0; i < l.nrel; i++)
+			l.rel[i] = (struct oracle_released){ (1ull << 40) + m * 100000 + i,
+							     0, 0, 5 };
+		assert_int_equal(0, oracle_loss_encode(&l, b, sizeof(b), &len));
+		rc = ingest_loss(in, gwid, b, len);	/* messages 2..6 */
+	}
+	assert_int_equal(-EBADMSG, rc);		/* the last one refused */
+	nflushed = 0;
+	assert_int_equal(1, ingest_flush_acks(in, flush_out, NULL));
+	ingest_defer_acks(in, false);
+	assert_int_equal(0, store_group_end(&st));
+	assert_int_equal(6, nrec());		/* still stored */
+	assert_int_equal(5, acked(0));
+	assert_int_equal(5, flushed.e[0].upto);
+	recs_free(&rs);
+	node_down();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(t_rescale),
 		cmocka_unit_test(t_deferred_acks),
+		cmocka_unit_test(t_group_loss_refused),
 		cmocka_unit_test(t_pin_identity),
 		cmocka_unit_test(t_pin_type),
 		cmocka_unit_test(t_restart_readings),

@@ -148,12 +148,44 @@ static void test_stmt_cache(void **st)
 	store_fini(&s);
 }
 
+/* A statement handed out and bound but not stepped yet is the caller's:
+ * the same text asked for again gets another, and a full cache does not
+ * give up its slot (review 9, L1: SQLite does not call it busy). */
+static void test_stmt_held(void **st)
+{
+	const char *q = "SELECT count(*) FROM rec WHERE gw=?";
+	sqlite3_stmt *a, *b, *c;
+	struct store s;
+	char err[256], sql[96];
+
+	(void)st;
+	assert_int_equal(0, store_init(&s, db, STORE_ADMIN, err, sizeof(err)));
+	assert_int_equal(0, store_exec(&s, "INSERT INTO rec(gw, seq) VALUES('g', 0)"));
+	a = store_stmt(&s, q);
+	assert_non_null(a);
+	sqlite3_bind_text(a, 1, "g", -1, SQLITE_STATIC);
+	b = store_stmt(&s, q);			/* not stepped, still held */
+	assert_ptr_not_equal(a, b);
+	store_done(&s, b);
+	for (int i = 0; i < 2 * STORE_STMT_CACHE; i++) {
+		snprintf(sql, sizeof(sql), "SELECT %d", i);
+		c = store_stmt(&s, sql);
+		assert_non_null(c);
+		store_done(&s, c);
+	}
+	assert_int_equal(SQLITE_ROW, sqlite3_step(a));	/* not freed */
+	assert_int_equal(1, sqlite3_column_int(a, 0));	/* nor unbound */
+	store_done(&s, a);
+	store_fini(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_schema_fresh, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_schema_migrated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stmt_cache, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stmt_held, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -858,7 +858,9 @@ int64_t spool_oldest(struct spool *s)
 		return 0;
 	if (ch != s->oldest_changes) {
 		s->oldest = scalar(s, "SELECT min(id) FROM rec", 0);
-		s->oldest_changes = ch;
+		/* a failed query's 0 is not kept (review 9, L2): the timer
+		 * would see no oldest record until the next change */
+		s->oldest_changes = s->oldest > 0 ? ch : -1;
 	}
 	return s->oldest;
 }

@@ -62,7 +62,7 @@ void ackq_put(struct ackq *q, const char *topic, const void *buf, size_t len)
 }
 
 /* The group ended: send what it held, in order, if it @committed; else
- * drop it all (counted: the gateways retransmit). */
+ * drop it all (counted; the node then stops: main.c, group_pass). */
 void ackq_close(struct ackq *q, bool committed)
 {
 	q->open = false;

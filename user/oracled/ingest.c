@@ -1696,7 +1696,7 @@ int ingest_loss(struct ingest *in, const char *gwid, const uint8_t *buf,
 	 * broker) may send many */
 	if (query_count(in, gwid, false) > OD_MAX_HOLES_GW ||
 	    query_count(in, gwid, true) > OD_MAX_HOLES_GW) {
-		store_exec(in->s, "ROLLBACK");
+		store_rollback(in->s);
 		in->st.loss_bad++;
 		od_log("gateway %s: loss declaration rejected: more than %d holes "
 		       "or released chains would be stored for the gateway",

@@ -99,6 +99,7 @@ struct node {
 	uint8_t ackbuf[ORACLE_ACK_MAX_LEN];
 	struct ackq acks;	/* held while a group commit is open */
 	int gmsgs;		/* records messages in the open group */
+	bool failed;		/* a group commit failed: exit 1 */
 };
 
 static int publish(void *ctx, const char *topic, const void *buf, size_t len)
@@ -230,7 +231,7 @@ static void on_message(struct mosquitto *m, void *ud,
  * to GROUP_MAX; one read of libmosquitto may bring many more) in one
  * transaction: one fsync for all of them.  Their acks, one per gateway
  * (ingest_flush_acks), are held (ackq.c) and published only once it
- * committed (dropped if it did not: the gateways retransmit).
+ * committed (dropped if it did not, and the node stops: below).
  */
 static int group_pass(struct node *n)
 {
@@ -266,9 +267,18 @@ static int group_pass(struct node *n)
 		ok = !store_group_end(&n->st);
 
 		ackq_close(&n->acks, ok);
-		if (!ok)
-			od_log("database: group commit failed; %zu acks not sent "
-			       "(the gateways retransmit)", held);
+		if (!ok) {
+			/* The verifiers' chain positions moved on with
+			 * records the store no longer has: a retransmission
+			 * would look like duplicates and be acked (review 9,
+			 * H2).  Stop; a restart resumes from the store. */
+			od_log("database %s: group commit failed (%s); %zu acks "
+			       "not sent; stopping so that the node resumes from "
+			       "its store (systemd restarts it)", n->st.path,
+			       sqlite3_errmsg(n->st.db), held);
+			n->failed = true;
+			stop = 1;
+		}
 	}
 	return rc;
 }
@@ -469,7 +479,7 @@ static int run_main(const char *path, bool check_only)
 	}
 	mosquitto_disconnect(n.m);
 	node_fini(&n);
-	return 0;
+	return n.failed ? OD_EXIT_RUNTIME : OD_EXIT_OK;
 }
 
 /* -------------------------------------------------------------- main --- */

@@ -174,6 +174,7 @@ struct store {
 	bool group;	/* in a group commit: store_begin/commit are no-ops */
 	sqlite3_stmt *cache[STORE_STMT_CACHE];	/* store_stmt() */
 	uint32_t hash[STORE_STMT_CACHE];
+	bool held[STORE_STMT_CACHE];	/* handed out, not given back yet */
 };
 
 enum store_mode {
@@ -190,6 +191,7 @@ void store_fini(struct store *s);
 int store_exec(struct store *s, const char *sql);
 int store_begin(struct store *s);
 int store_commit(struct store *s);
+void store_rollback(struct store *s);
 /*
  * Group commit: one transaction around everything the daemon handles in
  * one pass of its MQTT loop (many records batches, one fsync); inside it

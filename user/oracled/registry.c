@@ -224,7 +224,7 @@ int registry_admit(struct registry *r, struct reg_gw *g, const uint8_t *bundle,
 				    t.tier_proved, t.conf->tier);
 			ret = store_commit(r->s);
 		} else {
-			store_exec(r->s, "ROLLBACK");
+			store_rollback(r->s);
 		}
 	}
 	sqlite3_finalize(q);
@@ -434,7 +434,7 @@ int registry_admin(struct store *s, const char *verb, const char *gw,
 		return OD_EXIT_USAGE;
 	}
 	if (store_begin(s) || set_state(s, gw, st, reason ? reason : "")) {
-		store_exec(s, "ROLLBACK");
+		store_rollback(s);
 		return OD_EXIT_DB;
 	}
 	store_audit(s, st == GW_ACTIVE ? "released" : st == GW_REVOKED ?

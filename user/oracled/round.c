@@ -1240,7 +1240,7 @@ void round_tick(struct round *rd, uint64_t now)
 				return;
 			rd->quiet = fr->fail_round == r && now < fr->fail_quiet;
 			if (run_round(rd, fr, r)) {
-				store_exec(rd->s, "ROLLBACK");
+				store_rollback(rd->s);
 				if (!rd->quiet) {
 					fr->fail_round = r;
 					fr->fail_quiet = now + 60;

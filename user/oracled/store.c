@@ -180,9 +180,10 @@ static uint32_t sql_hash(const char *sql)
  * The cached statement for @sql (found by its text): prepared once, ready
  * to bind, given back with store_done().  Parsing the per-record queries
  * again for every record was 8 % of a node's CPU at 1,000 gateways.  A
- * statement of the same text still stepping (a nested use) gets a fresh
- * one, which store_done() finalizes; a full cache gives up a slot nothing
- * is stepping.
+ * slot is taken from here to store_done(): the same text asked for again
+ * meanwhile (a nested use) gets a fresh statement, which store_done()
+ * finalizes, and a full cache gives up a slot no caller holds (a handed
+ * out statement not yet stepped is not "busy" to SQLite: review 9, L1).
  */
 sqlite3_stmt *store_stmt(struct store *s, const char *sql)
 {
@@ -198,11 +199,12 @@ sqlite3_stmt *store_stmt(struct store *s, const char *sql)
 			continue;
 		}
 		if (s->hash[i] == h && !strcmp(sqlite3_sql(st), sql)) {
-			if (sqlite3_stmt_busy(st))
+			if (s->held[i])
 				return store_prep(s, sql);
+			s->held[i] = true;
 			return st;
 		}
-		if (idle < 0 && !sqlite3_stmt_busy(st))
+		if (idle < 0 && !s->held[i])
 			idle = i;
 	}
 	st = store_prep(s, sql);
@@ -216,6 +218,7 @@ sqlite3_stmt *store_stmt(struct store *s, const char *sql)
 	if (free_slot >= 0) {
 		s->cache[free_slot] = st;
 		s->hash[free_slot] = h;
+		s->held[free_slot] = true;
 	}
 	return st;
 }
@@ -231,6 +234,7 @@ void store_done(struct store *s, sqlite3_stmt *st)
 		if (s->cache[i] == st) {
 			sqlite3_reset(st);
 			sqlite3_clear_bindings(st);
+			s->held[i] = false;
 			return;
 		}
 	sqlite3_finalize(st);
@@ -248,20 +252,57 @@ int store_exec(struct store *s, const char *sql)
 	return 0;
 }
 
+/* A cached statement that returns no rows (SAVEPOINT, RELEASE, ...). */
+static int store_run(struct store *s, const char *sql)
+{
+	sqlite3_stmt *st = store_stmt(s, sql);
+	int rc;
+
+	if (!st)
+		return -EIO;
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE)
+		od_log("database %s: %s: %s", s->path, sql, sqlite3_errmsg(s->db));
+	store_done(s, st);
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+/*
+ * One operation's transaction.  Inside a group commit it is a savepoint of
+ * the group's transaction, so that store_rollback() undoes that operation
+ * only: a ROLLBACK there (a loss declaration over its bound, a failed
+ * admission) undid every message stored earlier in the group, whose
+ * verifier state had moved on, and the node then acked records it no
+ * longer had (review 9, H1).
+ */
 int store_begin(struct store *s)
 {
-	return s->group ? 0 : store_exec(s, "BEGIN IMMEDIATE");
+	return s->group ? store_run(s, "SAVEPOINT op") :
+	       store_exec(s, "BEGIN IMMEDIATE");
 }
 
 int store_commit(struct store *s)
 {
 	if (s->group)
-		return 0;
+		return store_run(s, "RELEASE op");
 	if (store_exec(s, "COMMIT")) {
 		store_exec(s, "ROLLBACK");
 		return -EIO;
 	}
 	return 0;
+}
+
+/* Undo the operation store_begin() started (nothing when none is open). */
+void store_rollback(struct store *s)
+{
+	if (sqlite3_get_autocommit(s->db))
+		return;
+	if (s->group) {
+		if (!store_run(s, "ROLLBACK TO op"))
+			store_run(s, "RELEASE op");
+		return;
+	}
+	store_exec(s, "ROLLBACK");
 }
 
 int store_group_begin(struct store *s)
