@@ -22,8 +22,9 @@ kernels=${CHECK_KERNELS:-6.1 6.12}
 suites=${CHECK_SUITES:-unit kunit fuzz tpm attestiod outage oracle system vmfleet contracts static deb harness guest stress}
 
 want() { case " $suites " in *" $1 "*) return 0 ;; esac; return 1; }
-log() { printf '\n=== %s\n' "$*"; }
-record() { echo "$1 $2" >> "$results"; }	# PASS|FAIL|SKIP name
+log() { printf '\n=== %s [%s, %d s in]\n' "$*" "$(date +%T)" "$SECONDS"; }
+# A lane running beside others sets lane_results to a file of its own.
+record() { echo "$1 $2" >> "${lane_results:-$results}"; }	# PASS|FAIL|SKIP name
 
 # Fold TAP lines ("ok N - name", "not ok N name # SKIP why") of a log into
 # results under a prefix.  Indented (nested) lines are ignored.
@@ -40,7 +41,7 @@ tap_collect() {
 			gsub(/ /, "_", line)
 			if (line == "") line = cur	# kselftest: "ok N # SKIP why"
 			print st, p "/" line
-		}' "$file" >> "$results"
+		}' "$file" >> "${lane_results:-$results}"
 }
 
 log "deps"
@@ -223,63 +224,75 @@ if want guest; then
 	guest_vm_opt=
 	# attestiod: BPF ring overflow and backfill, guards
 	guest_each "attestiod in the guest" attestiod tests/attestiod/guest.sh
-	# Kernel-exclusive key use (tests/selftests/ksk_test.sh), in a fresh
-	# boot each, with the TPM traffic logged for the bus-interposer case;
-	# then a reboot on the same TPM state: the module regains key use with
-	# no secret on disk.
-	for k in $kernels; do
-		log "kernel-exclusive key, bus interposer, reboot on $k"
+fi
+
+# One VM at a time per kernel series, the series side by side (each VM is
+# one vCPU): kernel-exclusive key use and a reboot (guest), then the short
+# stress and TPM fault scenarios (stress).  A lane writes its own results
+# file; they are folded in, in order, when every lane has ended.
+# lane_vm NAME VM-OPTION... -- CMD...: one VM, its log and results.
+lane_vm() {
+	local name=$1 rc
+	shift
+	tests/vm/run "$@" > "$out/$name.log" 2>&1
+	rc=$?
+	tap_collect "$name" "$out/$name.log"
+	[ $rc -eq 0 ] || record FAIL "$name/vm(rc=$rc)"
+}
+
+kernel_lane() {
+	local k=$1 st traffic
+	if want guest; then
+		# Kernel-exclusive key use (tests/selftests/ksk_test.sh) in a fresh
+		# boot, with the TPM traffic logged for the bus-interposer case;
+		# then a reboot on the same TPM state: the module regains key use
+		# with no secret on disk.
 		st=$(mktemp -d /tmp/attestio-tpmstate.XXXXXX)
 		traffic=$PWD/build/tpm-traffic-$k.log
 		rm -f "$traffic"
-		tests/vm/run --kernel "$k" --timeout 1200 --tpm-state "$st" --tpm-traffic "$traffic" -- \
-			env ATTESTIO_TPM_TRAFFIC="$traffic" tests/selftests/ksk_test.sh \
-			> "$out/ksk-$k.log" 2>&1
-		rc=$?
-		cat "$out/ksk-$k.log"
-		tap_collect "ksk-$k" "$out/ksk-$k.log"
-		[ $rc -eq 0 ] || record FAIL "ksk-$k/vm(rc=$rc)"
-		tests/vm/run --kernel "$k" --timeout 600 --tpm-state "$st" -- \
-			tests/selftests/ksk_test.sh reboot > "$out/reboot-$k.log" 2>&1
-		rc=$?
+		lane_vm "ksk-$k" --kernel "$k" --timeout 1200 --tpm-state "$st" --tpm-traffic "$traffic" -- \
+			env ATTESTIO_TPM_TRAFFIC="$traffic" tests/selftests/ksk_test.sh
+		lane_vm "reboot-$k" --kernel "$k" --timeout 600 --tpm-state "$st" -- \
+			tests/selftests/ksk_test.sh reboot
 		rm -rf "$st" "$traffic"
-		cat "$out/reboot-$k.log"
-		tap_collect "reboot-$k" "$out/reboot-$k.log"
-		[ $rc -eq 0 ] || record FAIL "reboot-$k/vm(rc=$rc)"
-	done
-	# Without a TPM: streams flow, checkpoints say plainly they are unsigned.
-	k=${kernels%% *}
-	log "in-guest capture selftests on $k without a TPM"
-	tests/vm/run --kernel "$k" --no-tpm -- env ATTESTIO_EXPECT_TPM=0 \
-		build/tests/selftests/capture_test > "$out/guest-notpm.log" 2>&1
-	rc=$?
-	cat "$out/guest-notpm.log"
-	tap_collect "guest-$k-notpm" "$out/guest-notpm.log"
-	[ $rc -eq 0 ] || record FAIL "guest-$k-notpm/vm(rc=$rc)"
-fi
+		# Without a TPM: streams flow, checkpoints say plainly they are
+		# unsigned (the first series, in the last lane).
+		if [ "$k" = "${kernels##* }" ]; then
+			lane_vm "guest-${kernels%% *}-notpm" --kernel "${kernels%% *}" --no-tpm -- \
+				env ATTESTIO_EXPECT_TPM=0 build/tests/selftests/capture_test
+		fi
+	fi
+	if want stress; then
+		# The short stress scenarios (make stress runs the full ones on
+		# the debug kernel), then TPM faults injected between QEMU and
+		# swtpm (~2.5 min).
+		lane_vm "stress-$k" --kernel "$k" --timeout 900 -- tests/stress/run.sh --short
+		lane_vm "tpm-faults-$k" --kernel "$k" --timeout 600 --tpm-faults "$out/tpm-faults-$k" \
+			-- tests/stress/tpm-faults.sh --short
+	fi
+}
 
-if want stress; then
-	# The short stress scenarios (make stress runs the full ones on the
-	# debug kernel); one VM at a time.
+if want guest || want stress; then
+	lanes=()
 	for k in $kernels; do
-		log "stress scenarios (short) on $k"
-		tests/vm/run --kernel "$k" --timeout 900 -- tests/stress/run.sh --short \
-			> "$out/stress-$k.log" 2>&1
-		rc=$?
-		cat "$out/stress-$k.log"
-		tap_collect "stress-$k" "$out/stress-$k.log"
-		[ $rc -eq 0 ] || record FAIL "stress-$k/vm(rc=$rc)"
-		# TPM faults injected between QEMU and swtpm (~2.5 min)
-		log "TPM fault scenarios (short) on $k"
-		tests/vm/run --kernel "$k" --timeout 600 --tpm-faults "$out/tpm-faults-$k" \
-			-- tests/stress/tpm-faults.sh --short > "$out/tpm-faults-$k.log" 2>&1
-		rc=$?
-		cat "$out/tpm-faults-$k.log"
-		tap_collect "tpm-faults-$k" "$out/tpm-faults-$k.log"
-		[ $rc -eq 0 ] || record FAIL "tpm-faults-$k/vm(rc=$rc)"
+		log "kernel-exclusive key, reboot, short stress and TPM faults on $k (started)"
+		(lane_results=$out/results-lane-$k; : > "$lane_results"; kernel_lane "$k") &
+		lanes+=($!)
+	done
+	i=0
+	for k in $kernels; do
+		wait "${lanes[$i]}"
+		i=$((i + 1))
+		names="ksk-$k reboot-$k"
+		[ "$k" = "${kernels##* }" ] && names="$names guest-${kernels%% *}-notpm"
+		for n in $names stress-$k tpm-faults-$k; do
+			[ -f "$out/$n.log" ] || continue
+			log "$n"
+			cat "$out/$n.log"
+		done
+		cat "$out/results-lane-$k" >> "$results" 2>/dev/null
 	done
 fi
-
 log "summary"
 pass=$(grep -c '^PASS' "$results")
 fail=$(grep -c '^FAIL' "$results")
