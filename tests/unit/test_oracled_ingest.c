@@ -1155,6 +1155,67 @@ static void t_join_fill(void **state)
 
 
 /*
+ * Review 6 MEDIUM: a join gap filled from above the chain's start.  The
+ * node joins stream 0 at 11; the gateway still held 3..10 (not 0..2) and
+ * sends them again.  The fill verifier joins at 3 as the node did at 11:
+ * 3 and 4 lie before the first checkpoint among them (5, head 4) and
+ * cannot be proven (taken UNVERIFIABLE, as a node that first saw them
+ * would have), 5..10 chain from its head and checkpoint 10 covers them
+ * (VERIFIED).  The join point moves down to 3, so the gateway, holding
+ * nothing below 3, counts the ack.  Before, nothing was taken: the fill
+ * fed from seq 0, which neither the node nor the gateway had.
+ */
+static void t_join_fill_below(void **state)
+{
+	const struct ingest_stats *is;
+	struct recs rs = { 0 };
+	struct rstream s0;
+
+	(void)state;
+	rt_base = now_ns();
+	cfg.join_period_s = 1;
+	node_up();
+	is = ingest_stats(in);
+	chain_start(&rs, &s0);			/* 0..5 */
+	for (int i = 0; i < 4; i++)
+		add_sample(&rs, &s0, 2150);	/* 6..9 */
+	add_cp(&rs, &s0, 2, 2000);		/* 10 */
+	for (int i = 0; i < 3; i++)
+		add_sample(&rs, &s0, 2150);	/* 11..13 */
+	add_cp(&rs, &s0, 3, 3000);		/* 14 */
+	publish_except(&rs, 0, 10);		/* first sight: 11 */
+	sleep(2);
+	publish_except(&rs, 0, 10);		/* joins at 11 */
+	assert_int_equal(14, acked(0));
+	assert_int_equal(11, ack_entry(0)->from);
+	publish_only(&rs, 3, 10);		/* the gateway held 3..10 */
+	assert_int_equal(6, is->filled);
+	assert_int_equal(2, is->fill_joined);
+	assert_int_equal(0, is->fill_refused);
+	assert_int_equal(ATT_REC_UNVERIFIABLE, rec_state(0, 3));
+	assert_int_equal(ATT_REC_UNVERIFIABLE, rec_state(0, 4));
+	assert_int_equal(ATT_REC_VERIFIED, rec_state(0, 5));
+	assert_int_equal(ATT_REC_VERIFIED, rec_state(0, 10));
+	assert_int_equal(1, ngap());
+	assert_int_equal(2, query_int("SELECT last FROM gap WHERE gw=? AND "
+				      "first=0 AND gen=?", 0, 0, -1));
+	assert_int_equal(14, ack_entry(0)->upto);
+	assert_int_equal(3, ack_entry(0)->from);
+	assert_int_equal(0, ack_entry(0)->nskip);
+	assert_int_equal(12, nrec());		/* 3..14 */
+	assert_int_equal(1, naudit("gap-filled", "join point moved down"));
+	/* the chain's start comes too: the rest of the gap fills */
+	publish_only(&rs, 0, 2);
+	assert_int_equal(0, ngap());
+	assert_int_equal(0, ack_entry(0)->from);
+	assert_int_equal(15, nrec());
+	recs_free(&rs);
+	cfg.join_period_s = 0;
+	node_down();
+}
+
+
+/*
  * Review 4 M2: a late node joins a chain the other nodes keep acked.  It
  * first sees stream 0 at 5..7; the gateway, acked by a quorum of other
  * nodes, deleted them and sends only new records (8..): the lowest seq
@@ -3400,7 +3461,9 @@ static void t_beacon_no_quorum(void **state)
  * Review 6: kept records that can never get a verdict held the
  * per-gateway fill budget for good.  Stream 0 is joined late at 300 (the
  * gateway no longer holds 0..299); the broker sends 256 records of 16 KiB
- * with seqs in that join gap: nothing anchors them.  Then a forged
+ * with seqs in that join gap behind a genuine record 1 and a hole at 2:
+ * the join-gap fill feeds from 1 and stops at the hole (t_join_fill_below),
+ * so nothing judges or anchors them.  Then a forged
  * declaration on stream 1: the gateway's genuine records come again and
  * are not kept (budget full).  After OD_FILL_KEEP_S the junk is dropped,
  * and the next retransmission fills the gap.
@@ -3408,7 +3471,7 @@ static void t_beacon_no_quorum(void **state)
 static void t_fill_budget(void **state)
 {
 	const struct ingest_stats *is;
-	struct recs rs = { 0 }, r1 = { 0 };
+	struct recs rs = { 0 }, r1 = { 0 }, one = { 0 };
 	struct rstream s0, s1;
 	static uint8_t batch[15 * ATTESTIO_REC_MAX_LEN], ack[ORACLE_ACK_MAX_LEN];
 	size_t acklen;
@@ -3420,8 +3483,10 @@ static void t_fill_budget(void **state)
 	is = ingest_stats(in);
 	stream_init(&s0, 0);
 	add_desc(&rs, &s0);
-	for (int i = 0; i < 299; i++) {
-		add_sample(&rs, &s0, 2150);	/* 1..299: gone */
+	add_sample(&rs, &s0, 2150);		/* 1: held */
+	memcpy(recs_new(&one, rs.len[1]), rs.r[1], rs.len[1]);
+	for (int i = 0; i < 298; i++) {
+		add_sample(&rs, &s0, 2150);	/* 2..299: gone */
 		if (rs.n > 200)
 			recs_free(&rs);
 	}
@@ -3433,20 +3498,24 @@ static void t_fill_budget(void **state)
 	sleep(2);
 	publish(&rs);				/* joins at 300 */
 	assert_int_equal(306, acked(0));
-	for (uint64_t q = 1; q <= 256;) {
+	publish(&one);
+	for (uint64_t q = 3; q <= 258;) {
 		size_t n = 0;
 
 		memset(batch, 0, sizeof(batch));
-		for (int k = 0; k < 15 && q <= 256; k++, q++) {
+		for (int k = 0; k < 15 && q <= 258; k++, q++) {
 			struct attestio_rec_hdr h = { 0 };
+			/* the last one leaves the held record's room: full */
+			uint32_t len = ATTESTIO_REC_MAX_LEN -
+				       (q == 258 ? one.len[0] : 0);
 
 			h.version = htole16(3);
 			h.type = htole16(ATTESTIO_REC_SAMPLE);
-			h.len = htole32(ATTESTIO_REC_MAX_LEN);
+			h.len = htole32(len);
 			h.stream = htole32(0);
 			h.seq = htole64(q);
 			memcpy(batch + n, &h, sizeof(h));
-			n += ATTESTIO_REC_MAX_LEN;
+			n += len;
 		}
 		assert_int_equal(0, ingest_message(in, gwid, batch, n, ack,
 						   sizeof(ack), &acklen));
@@ -3470,6 +3539,7 @@ static void t_fill_budget(void **state)
 	assert_int_equal(2, is->filled);
 	recs_free(&rs);
 	recs_free(&r1);
+	recs_free(&one);
 	cfg.join_period_s = 0;
 	node_down();
 }
@@ -3727,6 +3797,7 @@ int main(void)
 		cmocka_unit_test(t_gap_fill),
 		cmocka_unit_test(t_fill_refused),
 		cmocka_unit_test(t_join_fill),
+		cmocka_unit_test(t_join_fill_below),
 		cmocka_unit_test(t_forged_unsigned_anchor),
 		cmocka_unit_test(t_join_acked),
 		cmocka_unit_test(t_fill_round),

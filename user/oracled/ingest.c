@@ -1277,15 +1277,29 @@ static void fill_add(struct gw *g, struct chain *c, const uint8_t *rec,
 	c->fdirty = true;
 }
 
-/* The verdicts a fill verifier gives the kept records. */
+/*
+ * The verdicts a fill verifier gives the kept records.  FILL_BEFORE_ANCHOR:
+ * a kept record of the chain-start gap before the first checkpoint the
+ * fill verifier anchored at (UNVERIFIABLE, excused as at a late join).
+ */
+#define FILL_BEFORE_ANCHOR	(-2)
+
 struct fillctx {
 	struct chain *c;
 	int *state;		/* per fb entry: -1 none yet */
 	size_t fed;		/* fb[0..fed) were fed */
 	size_t judged;		/* of them, with a verdict */
 	int64_t bad_seq;	/* the first kept record refused, -1 */
+	bool join;		/* fed from the first kept record (a join) */
 	char why[300];
 };
+
+/* Is kept record @k taken (stored, its gap shrinks)? */
+static bool fill_taken(const struct fillctx *x, size_t k)
+{
+	return k < x->fed && (x->state[k] == ATT_REC_VERIFIED ||
+			      x->state[k] == FILL_BEFORE_ANCHOR);
+}
 
 static void fill_verdict(void *ctx, const struct att_verdict *vd)
 {
@@ -1302,7 +1316,10 @@ static void fill_verdict(void *ctx, const struct att_verdict *vd)
 			continue;
 		x->state[i] = (int)vd->state;
 		x->judged++;
-		if (vd->state != ATT_REC_VERIFIED && x->bad_seq < 0) {
+		if (x->join && vd->state == ATT_REC_UNVERIFIABLE &&
+		    vd->cause == ATT_CAUSE_JOIN && vd->excused && x->bad_seq < 0)
+			x->state[i] = FILL_BEFORE_ANCHOR;
+		else if (vd->state != ATT_REC_VERIFIED && x->bad_seq < 0) {
 			x->bad_seq = (int64_t)vd->seq;
 			snprintf(x->why, sizeof(x->why), "%s, %s: %s",
 				 vd->state == ATT_REC_BAD ? "BAD" :
@@ -1353,6 +1370,22 @@ static void gap_take(struct gw *g, struct chain *c, uint64_t q)
 	store_exec(g->in->s, sql);
 }
 
+/* Does a gap of @c from seq 0 (a late join, a declared start) hold @seq? */
+static bool in_start_gap(struct gw *g, struct chain *c, uint64_t seq)
+{
+	sqlite3_stmt *st = chain_prep(g, c, "SELECT 1 FROM gap WHERE gw=? AND "
+				      "instance=? AND stream=? AND gen=? AND "
+				      "first=0 AND last>=?");
+	bool yes;
+
+	if (!st)
+		return false;
+	sqlite3_bind_int64(st, 5, (int64_t)seq);
+	yes = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return yes;
+}
+
 /*
  * Gap fill (protocol.md "Acks"): the records of @c's gaps that came again
  * (the gateway still held them: the skip was forged) are verified against
@@ -1361,8 +1394,14 @@ static void gap_take(struct gw *g, struct chain *c, uint64_t q)
  * checkpoint before the first kept record (its own head: the records
  * appended while it was quoted first), or from the chain's start, to the
  * first seq neither stored nor kept, or until every kept record fed has
- * its verdict.  A kept record is taken only when that verifier gives it
- * VERIFIED: it links to the records before and after it and a verified
+ * its verdict.  Kept records inside the chain-start gap above seq 0 (a
+ * late join whose earlier records the gateway still held) are fed from the
+ * first of them, the fill verifier joining there as the node's own did at
+ * its join point: those before the first checkpoint they hold cannot be
+ * proven (UNVERIFIABLE, excused, exactly what a node that first saw them
+ * would have stored: they move the join point down), the ones after its
+ * head chain from it.  A kept record is taken only when that verifier gives
+ * it VERIFIED: it links to the records before and after it and a verified
  * checkpoint covers it, exactly as the node's own verifier requires.  It is
  * stored VERIFIED, its gap shrinks (or goes), the chain is acked again
  * (the entry no longer skips it: the gateway can delete it).  Its
@@ -1385,7 +1424,7 @@ static void fill_try(struct gw *g, struct chain *c)
 	};
 	struct att_verifier *v = NULL;
 	sqlite3_stmt *st = NULL, *ins = NULL;
-	uint64_t p = 0, after = 0, taken = 0, lo = 0, hi = 0;
+	uint64_t p = 0, after = 0, taken = 0, joined = 0, lo = 0, hi = 0;
 	size_t i = 0;
 	bool row = false;
 	int64_t rseq = -1;
@@ -1412,6 +1451,9 @@ static void fill_try(struct gw *g, struct chain *c)
 					     (size_t)sqlite3_column_bytes(st, 1));
 
 		p = (uint64_t)(h >= 0 && h < a ? h + 1 : a);
+	} else if (c->fb[0].seq > 0 && in_start_gap(g, c, c->fb[0].seq)) {
+		p = c->fb[0].seq;	/* nothing below them: join there */
+		x.join = true;
 	}
 	sqlite3_finalize(st);
 	st = NULL;
@@ -1474,7 +1516,7 @@ static void fill_try(struct gw *g, struct chain *c)
 		const struct fillrec *f = &c->fb[k];
 		struct attestio_rec_hdr h;
 
-		if (x.state[k] != ATT_REC_VERIFIED)
+		if (!fill_taken(&x, k))
 			continue;
 		memcpy(&h, f->rec, sizeof(h));
 		sqlite3_reset(ins);
@@ -1484,30 +1526,37 @@ static void fill_try(struct gw *g, struct chain *c)
 		sqlite3_bind_int64(ins, 4, c->gen);
 		sqlite3_bind_int64(ins, 5, (int64_t)f->seq);
 		sqlite3_bind_int(ins, 6, le16toh(h.type));
-		sqlite3_bind_int(ins, 7, ATT_REC_VERIFIED);
+		sqlite3_bind_int(ins, 7, x.state[k] == ATT_REC_VERIFIED ?
+				 ATT_REC_VERIFIED : ATT_REC_UNVERIFIABLE);
 		sqlite3_bind_blob(ins, 8, f->rec, (int)f->len, SQLITE_STATIC);
 		sqlite3_bind_int64(ins, 9, (int64_t)time(NULL));
 		if (sqlite3_step(ins) != SQLITE_DONE || !sqlite3_changes(in->s->db))
 			continue;
 		gap_take(g, c, f->seq);
+		if (x.state[k] == FILL_BEFORE_ANCHOR)
+			joined++;
 		if (!taken++)
 			lo = f->seq;
 		hi = f->seq;
 	}
 	sqlite3_finalize(ins);
 	if (taken) {
-		char what[300];
+		char what[400];
 
-		in->st.filled += taken;
+		in->st.filled += taken - joined;
+		in->st.fill_joined += joined;
 		c->gap_last = -2;	/* read again */
 		c->refuted = -1;
 		c->skip_cut = -1;	/* list from the join point again */
 		g->changed = true;	/* re-ack without the skip */
 		snprintf(what, sizeof(what), "stream %u (load %016" PRIx64 " gen %u): "
 			 "%" PRIu64 " skipped record(s) in seq %" PRIu64 "..%" PRIu64
-			 " came again and verified against the chain: gap filled "
-			 "(stored, acked; their readings count in no round)",
-			 c->stream, c->instance, c->gen, taken, lo, hi);
+			 " came again, %" PRIu64 " verified against the chain: gap "
+			 "filled (stored, acked; their readings count in no round)%s",
+			 c->stream, c->instance, c->gen, taken, lo, hi,
+			 taken - joined, joined ? "; the join point moved down "
+			 "to the first of them, those before the first checkpoint "
+			 "among them stored UNVERIFIABLE, as at a late join" : "");
 		od_log("gateway %s: %s", g->reg->conf->id, what);
 		store_audit(in->s, "gap-filled", g->reg->conf->id, "%s", what);
 	}
@@ -1515,7 +1564,7 @@ static void fill_try(struct gw *g, struct chain *c)
 		char what[500];
 		size_t k = 0;
 
-		while (k < c->fn && x.state[k] == ATT_REC_VERIFIED)
+		while (k < c->fn && fill_taken(&x, k))
 			k++;
 		in->st.fill_refused += c->fn - k;
 		snprintf(what, sizeof(what), "stream %u (load %016" PRIx64 " gen %u): "
@@ -1532,7 +1581,7 @@ static void fill_try(struct gw *g, struct chain *c)
 		size_t w = 0;
 
 		for (size_t k = 0; k < c->fn; k++) {
-			if (k < x.fed && x.state[k] == ATT_REC_VERIFIED) {
+			if (fill_taken(&x, k)) {
 				g->fill_bytes -= c->fb[k].len;
 				free(c->fb[k].rec);
 			} else {

@@ -146,6 +146,7 @@ size_t metrics_render(struct od_parts *p, char *buf, size_t cap)
 	one(&o, "acks_repeated_total", "counter", "acks made again for records after a hole this node may not skip", is->reacks);
 	one(&o, "records_skip_refuted_total", "counter", "records this node skipped (declared lost, before its join point) that the gateway sent again: the skip was not the gateway's", is->skip_refuted);
 	one(&o, "records_filled_total", "counter", "skipped records that came again, verified against the chain (linked, covered by a verified checkpoint) and taken: the gap filled", is->filled);
+	one(&o, "records_fill_joined_total", "counter", "records of a late join's gap that came again before the first checkpoint among them: taken UNVERIFIABLE, the join point moved down to them", is->fill_joined);
 	one(&o, "records_fill_refused_total", "counter", "skipped records that came again and did not link to the chain or verify: refused, nothing changed", is->fill_refused);
 	one(&o, "records_fill_dropped_total", "counter", "skipped records that came again and were not kept for a fill (its buffer was full)", is->fill_dropped);
 	one(&o, "records_join_wait_total", "counter", "records dropped while a chain first seen after its start waited for its earlier records", is->join_wait);

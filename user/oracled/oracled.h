@@ -390,8 +390,10 @@ struct ingest_stats {
 	uint64_t released_new, released, reacks;
 	uint64_t skip_refuted;	/* skipped records the gateway sent again */
 	/* gap fill: skipped records verified against the chain and taken;
-	 * refused (they did not link or verify); not kept (buffer full) */
-	uint64_t filled, fill_refused, fill_dropped;
+	 * refused (they did not link or verify); not kept (buffer full);
+	 * taken before the first checkpoint of a join-gap fill (the join
+	 * point moved down, stored UNVERIFIABLE) */
+	uint64_t filled, fill_refused, fill_dropped, fill_joined;
 	uint64_t latency_us_sum, latency_n;
 	/* sample captured -> verified and stored here (record realtime to
 	 * now): a histogram over OD_LAT_BOUNDS_MS, the last bucket +Inf */
