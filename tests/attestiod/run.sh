@@ -477,11 +477,13 @@ on_full = $mode"
 			sleep 1
 			b=$(metric spool_bytes)
 			dr=$(metric records_dropped_total)
+			ho=$(metric holes_open)	# dropped: declared lost
 			if [ "$(metric alarm_spool_full)" = 1 ] && [ "${dr:-0}" -gt 0 ] &&
-			   [ "${b:-999999}" -le 65536 ] && [ "$(metric source_paused)" = 0 ]; then
-				ok "spool_bound_drop_oldest (alarm, $dr oldest dropped, $b bytes)"
+			   [ "${b:-999999}" -le 65536 ] && [ "$(metric source_paused)" = 0 ] &&
+			   [ "${ho:-0}" -gt 0 ]; then
+				ok "spool_bound_drop_oldest (alarm, $dr oldest dropped and declared lost in $ho holes, $b bytes)"
 			else
-				notok "spool_bound_drop_oldest" "alarm $(metric alarm_spool_full) dropped $dr bytes $b paused $(metric source_paused)"
+				notok "spool_bound_drop_oldest" "alarm $(metric alarm_spool_full) dropped $dr holes $ho bytes $b paused $(metric source_paused)"
 			fi
 		fi
 		kill "$gw" "$broker" 2> /dev/null

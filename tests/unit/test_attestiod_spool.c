@@ -257,6 +257,91 @@ static void test_bound_drop_oldest(void **st)
 	spool_fini(s);
 }
 
+/* The one hole of @l: stream @stream, seqs @first..@last. */
+static void one_hole(const struct oracle_loss *l, uint32_t stream,
+		     uint64_t first, uint64_t last)
+{
+	assert_int_equal(1, l->n);
+	assert_int_equal(stream, l->h[0].stream);
+	assert_int_equal(9, l->h[0].instance);
+	assert_int_equal(1, l->h[0].generation);
+	assert_int_equal(first, l->h[0].first);
+	assert_int_equal(last, l->h[0].last);
+}
+
+/*
+ * Records dropped unacked (on_full = drop-oldest) are declared lost by
+ * seq, so a node lacking them skips them instead of waiting for good:
+ * spooled ones at the size bound, the oldest of a batch too large alone
+ * (one hole for adjacent seqs), and spooled ones past max_age.  The
+ * declaration changes (published again); the holes survive a restart.
+ */
+static void test_drop_declared(void **st)
+{
+	static struct oracle_loss l;
+	struct spool *s;
+	uint64_t ver;
+
+	(void)st;
+	cfg.max_bytes = 10 * sizeof(rec);
+	cfg.on_full = ON_FULL_DROP_OLDEST;
+	assert_int_equal(0, spool_init(&s, &cfg));
+	for (int i = 0; i < 8; i++)
+		add(s, 0, (uint64_t)i);
+	assert_int_equal(0, spool_sync(s));
+	ver = spool_loss_ver(s);
+	for (int i = 8; i < 12; i++)
+		add(s, 0, (uint64_t)i);
+	assert_int_equal(0, spool_sync(s));
+	assert_int_equal(2, M.records_dropped);
+	assert_true(spool_loss_ver(s) != ver);
+	assert_int_equal(1, spool_loss(s, &l));
+	one_hole(&l, 0, 0, 1);
+	spool_fini(s);
+	assert_int_equal(0, spool_init(&s, &cfg));	/* kept on disk */
+	assert_int_equal(1, spool_loss(s, &l));
+	one_hole(&l, 0, 0, 1);
+	for (int i = 12; i < 15; i++)		/* the next drop: one hole */
+		add(s, 0, (uint64_t)i);
+	assert_int_equal(0, spool_sync(s));
+	assert_int_equal(5, M.records_dropped);
+	assert_int_equal(1, spool_loss(s, &l));
+	one_hole(&l, 0, 0, 4);
+	assert_int_equal(1, M.holes_open);
+	spool_fini(s);
+	teardown(NULL);
+	setup(NULL);
+
+	/* a batch too large alone: its 3 oldest go */
+	cfg.max_bytes = 4 * sizeof(rec);
+	cfg.on_full = ON_FULL_DROP_OLDEST;
+	assert_int_equal(0, spool_init(&s, &cfg));
+	for (int i = 0; i < 7; i++)
+		add(s, 3, (uint64_t)i);
+	assert_int_equal(0, spool_sync(s));
+	assert_int_equal(3, M.records_dropped);
+	assert_int_equal(4, M.spool_records);
+	assert_int_equal(1, spool_loss(s, &l));
+	one_hole(&l, 3, 0, 2);
+	spool_fini(s);
+	teardown(NULL);
+	setup(NULL);
+
+	/* past max_age */
+	cfg.max_age_s = 1;
+	cfg.on_full = ON_FULL_DROP_OLDEST;
+	assert_int_equal(0, spool_init(&s, &cfg));
+	for (int i = 0; i < 5; i++)
+		add(s, 2, (uint64_t)i);
+	assert_int_equal(0, spool_sync(s));
+	spool_tick(s, now_ms() + 2500);
+	assert_int_equal(5, M.records_dropped);
+	assert_int_equal(0, M.spool_records);
+	assert_int_equal(1, spool_loss(s, &l));
+	one_hole(&l, 2, 0, 4);
+	spool_fini(s);
+}
+
 static void test_resolve(void **st)
 {
 	struct spool *s;
@@ -580,12 +665,43 @@ static void test_release_stuck(void **st)
 }
 
 /*
+ * A node that had records of the chain but none with a final verdict
+ * (its entry states nothing, from = upto + 1 = 4: fed 0..3) is found stuck
+ * like one that acked: nodes 0 and 1 acked 0..9, deleted; its position 3
+ * does not move; the chain is declared released up to 9.  While the
+ * gateway still held 0..3 such an entry counted nothing.
+ */
+static void test_release_stuck_unacked(void **st)
+{
+	static struct oracle_loss l;
+	struct spool *s;
+
+	(void)st;
+	three_nodes();
+	s = sent_chain(1, 10);
+	ackx(s, 2, 1, 3, 4, 0, -1);		/* fed 0..3, nothing final */
+	assert_int_equal(10, M.spool_records);	/* counted nothing */
+	ack1(s, 0, 1, 9);
+	ack1(s, 1, 1, 9);
+	assert_int_equal(0, M.spool_records);
+	more(s, 10, 14);
+	ackx(s, 2, 1, 3, 4, 0, -1);
+	usleep(60000);
+	ackx(s, 2, 1, 3, 4, 0, -1);		/* stuck */
+	assert_int_equal(1, M.releases_declared);
+	assert_int_equal(0, spool_loss(s, &l));
+	assert_int_equal(1, l.nrel);
+	assert_int_equal(9, l.rel[0].last);
+	spool_fini(s);
+}
+
+/*
  * A hold ends after RTX_MAX_FACTOR x retransmit_ms when the stuck node
  * does not get there (it went away again): what the quorum acked goes,
  * and the node, still stuck, is declared the new release point after
  * retransmit_ms.  A node whose position moves is slow, not stuck: never
  * declared.  Records dropped unacked (on_full = drop-oldest) were not
- * released: nothing is declared for them.
+ * released: they are declared lost instead (test_drop_declared).
  */
 static void test_release_hold_ends(void **st)
 {
@@ -650,6 +766,9 @@ static void test_release_hold_ends(void **st)
 		usleep(60000);
 	}
 	assert_int_equal(0, M.releases_declared);
+	assert_int_equal(1, spool_loss(s, &l));
+	one_hole(&l, 1, 2, 3);
+	assert_int_equal(0, l.nrel);
 	spool_fini(s);
 }
 
@@ -657,6 +776,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_publish_after_sync, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_drop_declared, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_publish_after_drained, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart_resumes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_quorum, setup, teardown),
@@ -671,6 +791,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ack_cut, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_release_stuck, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_release_hold_ends, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_release_stuck_unacked, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3652,6 +3652,65 @@ static void t_released(void **state)
 }
 
 /*
+ * Released records for a node that acked nothing of the chain: it got
+ * stream 0's 0..3 (no checkpoint yet: no final verdict) and went away;
+ * the others acked 4..21 and the gateway deleted them.  Back, it sees
+ * 22.. after a hole: its ack has an entry that states nothing (from =
+ * upto + 1 = 4) but says where it stands, so the gateway finds it stuck
+ * and declares the chain released up to 21; the node skips 4..21 and
+ * takes 22.. .  Before, it sent no entry for the chain and stayed there.
+ */
+static void t_released_unacked(void **state)
+{
+	const struct ingest_stats *is;
+	struct recs rs = { 0 };
+	struct rstream s0;
+
+	(void)state;
+	rt_base = now_ns();
+	node_up();
+	is = ingest_stats(in);
+	stream_init(&s0, 0);
+	add_desc(&rs, &s0);			/* 0 */
+	for (int i = 0; i < 3; i++)
+		add_sample(&rs, &s0, 2150);	/* 1..3 */
+	publish(&rs);
+	recs_free(&rs);
+	assert_int_equal(4, nrec());
+	assert_true(acked(0) < 0);
+	epoch_to(&rs, &s0, 5, 1, 2150);		/* 4..5: acked by the others */
+	recs_free(&rs);
+	epoch_to(&rs, &s0, 21, 2, 2150);	/* 6..21 */
+	recs_free(&rs);
+	epoch_to(&rs, &s0, 29, 3, 2170);	/* 22..29 */
+	for (int i = 0; i < 3; i++)
+		add_sample(&rs, &s0, 2180);	/* 30..32 */
+	add_cp(&rs, &s0, 4, 4000);		/* 33 */
+	memset(&last_ack, 0, sizeof(last_ack));
+	publish(&rs);				/* 22..33: after a hole */
+	assert_int_equal(4, nrec());
+	assert_true(is->reacks >= 1);
+	assert_int_equal(1, last_ack.n);	/* where it stands */
+	assert_int_equal(3, ack_entry(0)->upto);
+	assert_int_equal(4, ack_entry(0)->from);
+	assert_int_equal(0, ack_entry(0)->nskip);
+	declare_released(0, 21);
+	publish(&rs);				/* sent again after it */
+	assert_int_equal(4 + 12, nrec());
+	assert_int_equal(18, is->released);	/* 4..21 */
+	assert_int_equal(33, acked(0));
+	assert_int_equal(0, ack_entry(0)->from);
+	assert_int_equal(1, ack_entry(0)->nskip);
+	assert_int_equal(4, ack_entry(0)->skip[0].first);
+	assert_int_equal(21, ack_entry(0)->skip[0].last);
+	for (uint64_t q = 29; q <= 33; q++)
+		assert_int_equal(ATT_REC_VERIFIED, rec_state(0, q));
+	assert_int_equal(GW_ACTIVE, registry_at(reg, 0)->state);
+	recs_free(&rs);
+	node_down();
+}
+
+/*
  * A broker forges a release (it dropped 6..13 towards the node and names
  * the chain released up to 13): the node skips them as released and acks
  * past, naming the skip, as with a forged loss declaration; the gateway
@@ -3780,6 +3839,7 @@ int main(void)
 		cmocka_unit_test(t_declared_lost),
 		cmocka_unit_test(t_late_join),
 		cmocka_unit_test(t_released),
+		cmocka_unit_test(t_released_unacked),
 		cmocka_unit_test(t_released_forged),
 		cmocka_unit_test(t_beacon_one_per_round),
 		cmocka_unit_test(t_beacon_copied),

@@ -370,8 +370,17 @@ int spool_add(struct spool *s, const struct rec_meta *m, const uint8_t *rec,
 int spool_hole(struct spool *s, const struct rec_meta *m, uint64_t first,
 	       uint64_t last)
 {
+	struct phole *p = s->nphole ? &s->phole[s->nphole - 1] : NULL;
+
 	if (first > last || last > INT64_MAX)
 		return 0;
+	if (p && p->m.kind == m->kind && p->m.instance == m->instance &&
+	    p->m.stream == m->stream && p->m.gen == m->gen &&
+	    p->last + 1 == first) {
+		p->last = last;		/* adjacent: one hole */
+		M.hole_records += last - first + 1;
+		return 0;
+	}
 	if (s->nphole == s->capphole) {
 		size_t n = s->capphole ? 2 * s->capphole : 16;
 		struct phole *np = realloc(s->phole, n * sizeof(*np));
@@ -445,9 +454,9 @@ int spool_loss(struct spool *s, struct oracle_loss *l)
 		struct oracle_hole *p = l->n ? &l->h[l->n - 1] : NULL;
 
 		/* overlapping holes of one chain (declared again after a
-		 * restart): one */
+		 * restart), or adjacent ones: one */
 		if (p && p->instance == h.instance && p->stream == h.stream &&
-		    p->generation == h.generation && h.first <= p->last) {
+		    p->generation == h.generation && h.first <= p->last + 1) {
 			if (h.last > p->last)
 				p->last = h.last;
 			continue;
@@ -504,6 +513,74 @@ static bool over_bound(struct spool *s, uint64_t extra)
 	return s->bytes + extra > s->c->max_bytes;
 }
 
+/*
+ * on_full = drop-oldest: the records up to spool id @last go unacked
+ * (@why: which bound).  The gateway declares them lost (protocol.md "Loss
+ * declarations"), per chain the seqs from its oldest dropped record to
+ * its newest: below the oldest, ack_quorum nodes acked and the spool
+ * deleted; between, every record is dropped now (a chain's records are
+ * spooled in seq order).  A node that lacked them skips them exactly
+ * instead of waiting for records nobody will send again.  The holes and
+ * the delete commit together.  Returns the records dropped.
+ */
+static uint64_t drop_upto(struct spool *s, int64_t last, const char *why)
+{
+	/* a hole the last drop left just below grows (a gateway dropping
+	 * for hours declares one hole per chain, not one per drop), else a
+	 * new one */
+	static const char *const sql[] = {
+		"UPDATE hole SET last = (SELECT max(seq) FROM rec r WHERE "
+		"r.id <= ?1 AND r.kind = hole.kind AND r.instance = hole.instance "
+		"AND r.stream = hole.stream AND r.gen = hole.gen) WHERE EXISTS "
+		"(SELECT 1 FROM rec r WHERE r.id <= ?1 AND r.kind = hole.kind AND "
+		"r.instance = hole.instance AND r.stream = hole.stream AND "
+		"r.gen = hole.gen AND r.seq = hole.last + 1)",
+		"INSERT OR IGNORE INTO hole SELECT * FROM (SELECT kind, instance, "
+		"stream, gen, min(seq) AS f, max(seq) AS l FROM rec WHERE "
+		"id <= ?1 AND kind IN (1, 2) GROUP BY kind, instance, stream, "
+		"gen) d WHERE NOT EXISTS (SELECT 1 FROM hole h WHERE "
+		"h.kind = d.kind AND h.instance = d.instance AND "
+		"h.stream = d.stream AND h.gen = d.gen AND h.first <= d.f AND "
+		"h.last >= d.l)",
+		"DELETE FROM rec WHERE id <= ?1",
+	};
+	uint64_t cnt[3] = { 0 };	/* holes grown, holes new, dropped */
+	int rc = SQLITE_DONE;
+
+	if (txn(s, "BEGIN IMMEDIATE"))
+		return 0;
+	for (int k = 0; k < 3 && rc == SQLITE_DONE; k++) {
+		sqlite3_stmt *st = prep(s, sql[k]);
+
+		if (!st) {
+			rc = SQLITE_ERROR;
+			break;
+		}
+		sqlite3_bind_int64(st, 1, last);
+		rc = sqlite3_step(st);
+		cnt[k] = (uint64_t)sqlite3_changes(s->db);
+		sqlite3_reset(st);
+	}
+	if (rc != SQLITE_DONE || txn(s, "COMMIT")) {
+		txn(s, "ROLLBACK");
+		logmsg(LOG_ERR, "spool: dropping the oldest records failed: %s",
+		       sqlite3_errmsg(s->db));
+		return 0;
+	}
+	s->count = (uint64_t)scalar(s, "SELECT count(*) FROM rec", 0);
+	s->bytes = (uint64_t)scalar(s, "SELECT coalesce(sum(length(data)), 0) FROM rec", 0);
+	M.spool_bytes = s->bytes;
+	M.spool_records = s->count;
+	M.records_dropped += cnt[2];
+	M.holes_declared += cnt[1];
+	if (cnt[0] || cnt[1])
+		holes_count(s);
+	logmsg(LOG_WARNING, "spool: %s: dropped the %" PRIu64 " oldest records "
+	       "unacked (on_full = drop-oldest), declared lost (%" PRIu64
+	       " new hole(s), %" PRIu64 " grown)", why, cnt[2], cnt[1], cnt[0]);
+	return cnt[2];
+}
+
 static void drop_oldest(struct spool *s, uint64_t need)
 {
 	sqlite3_stmt *st;
@@ -518,19 +595,8 @@ static void drop_oldest(struct spool *s, uint64_t need)
 		n++;
 	}
 	sqlite3_reset(st);
-	if (!n)
-		return;
-	if (!(st = prep(s, "DELETE FROM rec WHERE id <= ?")))
-		return;
-	sqlite3_bind_int64(st, 1, last);
-	if (sqlite3_step(st) == SQLITE_DONE) {
-		s->bytes -= freed;
-		s->count -= n;
-		M.records_dropped += n;
-		logmsg(LOG_WARNING, "spool: bound hit, dropped the %" PRIu64
-		       " oldest records (on_full = drop-oldest)", n);
-	}
-	sqlite3_reset(st);
+	if (n)
+		drop_upto(s, last, "size bound hit");
 }
 
 static long ackq_apply(struct spool *s, uint64_t now);
@@ -591,8 +657,13 @@ int spool_sync(struct spool *s)
 		M.alarm_spool_full = 1;
 		if (s->c->on_full == ON_FULL_DROP_OLDEST) {
 			drop_oldest(s, s->bytes + bytes - s->c->max_bytes);
-			/* the batch alone is too large: its oldest go too */
+			/* the batch alone is too large: its oldest go too,
+			 * declared lost */
 			while (s->npend && over_bound(s, bytes)) {
+				const struct rec_meta *m = &s->pend[0].m;
+
+				if (m->kind != RK_UNCHAINED)
+					spool_hole(s, m, m->seq, m->seq);
 				bytes -= s->pend[0].len;
 				free(s->pend[0].data);
 				memmove(s->pend, s->pend + 1, --s->npend * sizeof(*s->pend));
@@ -1457,17 +1528,17 @@ bool spool_tick(struct spool *s, uint64_t now)
 		M.alarm_spool_full = 1;
 		if (s->c->on_full == ON_FULL_DROP_OLDEST) {
 			sqlite3_stmt *st;
+			int64_t last = -1;
 
-			if ((st = prep(s, "DELETE FROM rec WHERE t_ms < ?"))) {
+			if ((st = prep(s, "SELECT coalesce(max(id), -1) FROM rec "
+					  "WHERE t_ms < ?"))) {
 				sqlite3_bind_int64(st, 1, (int64_t)(now - 1000ull * s->c->max_age_s));
-				sqlite3_step(st);
-				M.records_dropped += (uint64_t)sqlite3_changes(s->db);
+				if (sqlite3_step(st) == SQLITE_ROW)
+					last = sqlite3_column_int64(st, 0);
 				sqlite3_reset(st);
 			}
-			s->count = (uint64_t)scalar(s, "SELECT count(*) FROM rec", 0);
-			s->bytes = (uint64_t)scalar(s, "SELECT sum(length(data)) FROM rec", 0);
-			M.spool_bytes = s->bytes;
-			M.spool_records = s->count;
+			if (last >= 0)
+				drop_upto(s, last, "max_age passed");
 		} else {
 			s->blocked = true;
 		}

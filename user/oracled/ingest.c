@@ -2676,14 +2676,23 @@ static int make_ack(struct ingest *in, struct gw *g, uint8_t *ack, size_t cap,
 	memcpy(in->ack.gw, g->reg->bin, 16);
 	for (size_t i = 0; i < g->nch && in->ack.n < ORACLE_ACK_MAX_ENTRIES; i++) {
 		struct chain *c = &g->ch[i];
+		struct oracle_ack_entry *e;
 
-		if (c->known && c->frontier >= 0) {
-			struct oracle_ack_entry *e = &in->ack.e[in->ack.n++];
-
-			*e = (struct oracle_ack_entry){
-				.instance = c->instance, .stream = c->stream,
-				.generation = c->gen, .upto = (uint64_t)c->frontier };
+		if (!c->known || (c->frontier < 0 && c->expected <= 0))
+			continue;
+		e = &in->ack.e[in->ack.n++];
+		*e = (struct oracle_ack_entry){
+			.instance = c->instance, .stream = c->stream,
+			.generation = c->gen, .upto = (uint64_t)c->frontier };
+		if (c->frontier >= 0) {
 			ack_skips(g, c, e);
+		} else {
+			/* records fed, none final yet: an entry that states
+			 * nothing (from = upto + 1) but where the node stands,
+			 * so a gateway that deleted what it waits for can tell
+			 * it is stuck (protocol.md "Released records") */
+			e->upto = (uint64_t)c->expected - 1;
+			e->from = (uint64_t)c->expected;
 		}
 	}
 	if (!in->ack.n || oracle_ack_sort(&in->ack) ||
