@@ -3652,6 +3652,45 @@ static void t_released(void **state)
 }
 
 /*
+ * Review 12: a hole the gateway grows (on_full = drop-oldest: "one growing
+ * hole per chain", spool.c drop_upto(), and adjacent holes merged in
+ * spool_loss()) is declared again with the same first and a higher last.
+ * A node that stored the first version (it lacked those records: a queue
+ * the broker dropped) must take the growth: ignoring it (INSERT OR IGNORE
+ * on (gw, chain, first)) left it waiting for seqs nobody will send again,
+ * for good, and with ack_quorum = the nodes the gateway then never deleted
+ * a record of the chain on its acks (it only drops them, unacked).
+ */
+static void t_hole_grows(void **state)
+{
+	const struct ingest_stats *is;
+	struct recs rs = { 0 };
+	struct rstream s0;
+
+	(void)state;
+	rt_base = now_ns();
+	node_up();
+	is = ingest_stats(in);
+	chain_start(&rs, &s0);			/* 0..5 */
+	publish(&rs);
+	recs_free(&rs);
+	assert_int_equal(5, acked(0));
+	for (int i = 0; i < 6; i++)
+		add_sample(&rs, &s0, 2150);	/* 6..11 */
+	add_cp(&rs, &s0, 2, 2000);		/* 12 */
+	declare(0, 6, 7);			/* the first drop */
+	declare(0, 6, 9);			/* the next: the hole grew */
+	publish_except(&rs, 6, 9);		/* 10..12, sent again */
+	assert_int_equal(4, is->declared_lost);	/* 6..9 */
+	assert_int_equal(12, acked(0));
+	assert_int_equal(1, ack_entry(0)->nskip);
+	assert_int_equal(6, ack_entry(0)->skip[0].first);
+	assert_int_equal(9, ack_entry(0)->skip[0].last);
+	recs_free(&rs);
+	node_down();
+}
+
+/*
  * Released records for a node that acked nothing of the chain: it got
  * stream 0's 0..3 (no checkpoint yet: no final verdict) and went away;
  * the others acked 4..21 and the gateway deleted them.  Back, it sees
@@ -3840,6 +3879,7 @@ int main(void)
 		cmocka_unit_test(t_late_join),
 		cmocka_unit_test(t_released),
 		cmocka_unit_test(t_released_unacked),
+		cmocka_unit_test(t_hole_grows),
 		cmocka_unit_test(t_released_forged),
 		cmocka_unit_test(t_beacon_one_per_round),
 		cmocka_unit_test(t_beacon_copied),

@@ -399,15 +399,20 @@ int spool_hole(struct spool *s, const struct rec_meta *m, uint64_t first,
 	return 0;
 }
 
-/* Write the declared holes (in the batch's transaction). */
+/* Write the declared holes (in the batch's transaction).  A chained
+ * one also takes the chain's last seq to its end: the records of a batch
+ * too large alone that were dropped may be all the batch had of the chain,
+ * and a restart must not spool again what is declared gone (review 12). */
 static int holes_write(struct spool *s)
 {
-	sqlite3_stmt *st;
+	sqlite3_stmt *st, *ch;
 	int rc = SQLITE_OK;
 
 	if (!s->nphole)
 		return SQLITE_OK;
-	if (!(st = prep(s, "INSERT OR IGNORE INTO hole VALUES(?,?,?,?,?,?)")))
+	if (!(st = prep(s, "INSERT OR IGNORE INTO hole VALUES(?,?,?,?,?,?)")) ||
+	    !(ch = prep(s, "INSERT INTO chain VALUES(?,?,?,?) ON CONFLICT DO "
+			"UPDATE SET last_seq = max(last_seq, excluded.last_seq)")))
 		return SQLITE_ERROR;
 	for (size_t i = 0; rc == SQLITE_OK && i < s->nphole; i++) {
 		const struct phole *h = &s->phole[i];
@@ -420,8 +425,17 @@ static int holes_write(struct spool *s)
 		sqlite3_bind_int64(st, 5, (int64_t)h->first);
 		sqlite3_bind_int64(st, 6, (int64_t)h->last);
 		rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+		if (rc != SQLITE_OK || h->m.kind != RK_CHAINED)
+			continue;
+		sqlite3_reset(ch);
+		sqlite3_bind_int64(ch, 1, (int64_t)h->m.instance);
+		sqlite3_bind_int64(ch, 2, h->m.stream);
+		sqlite3_bind_int64(ch, 3, h->m.gen);
+		sqlite3_bind_int64(ch, 4, (int64_t)h->last);
+		rc = sqlite3_step(ch) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
 	}
 	sqlite3_reset(st);
+	sqlite3_reset(ch);
 	return rc;
 }
 

@@ -1703,7 +1703,14 @@ int ingest_loss(struct ingest *in, const char *gwid, const uint8_t *buf,
 	}
 	if (store_begin(in->s))
 		return -EIO;
-	st = store_prep(in->s, "INSERT OR IGNORE INTO hole VALUES(?,?,?,?,?,?,?)");
+	/* a hole declared again with the same first and a higher last grew
+	 * (the gateway's drop-oldest hole, adjacent holes merged): taken,
+	 * else a node that stored the first version waits for good for seqs
+	 * nobody sends (review 12); a lower last changes nothing.  A forged
+	 * growth gives no more than a forged adjacent hole would. */
+	st = store_prep(in->s, "INSERT INTO hole VALUES(?,?,?,?,?,?,?) ON "
+			"CONFLICT DO UPDATE SET last=excluded.last, "
+			"received=excluded.received WHERE excluded.last > last");
 	for (size_t i = 0; st && i < l.n; i++) {
 		const struct oracle_hole *h = &l.h[i];
 
