@@ -95,14 +95,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < a.n; i++) {
 		sqlite3_stmt *q = store_prep(&st, "SELECT count(*) FROM rec WHERE "
 					     "gw=? AND instance=? AND stream=? AND "
-					     "gen=? AND seq<=? AND state=1");
+					     "gen=? AND seq<=? AND seq>=? AND state=1");
 
-		/* acked means final: no record up to upto is still pending */
+		/* acked means final: no record the entry states (from ..
+		 * upto; an entry with from = upto + 1 states nothing) is
+		 * still pending */
 		sqlite3_bind_text(q, 1, gwid, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(q, 2, (int64_t)a.e[i].instance);
 		sqlite3_bind_int64(q, 3, a.e[i].stream);
 		sqlite3_bind_int64(q, 4, a.e[i].generation);
 		sqlite3_bind_int64(q, 5, (int64_t)a.e[i].upto);
+		sqlite3_bind_int64(q, 6, (int64_t)a.e[i].from);
 		if (sqlite3_step(q) != SQLITE_ROW || sqlite3_column_int(q, 0))
 			abort();
 		sqlite3_finalize(q);
