@@ -223,6 +223,21 @@ static int64_t scalar(struct spool *s, const char *sql, int64_t dflt)
 	return v;
 }
 
+/* One integer of @sql with ?1 bound to @v; -1 on an error. */
+static int64_t scalar_id(struct spool *s, const char *sql, int64_t v)
+{
+	sqlite3_stmt *st = prep(s, sql);
+	int64_t r = -1;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, v);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		r = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return r;
+}
+
 /*
  * After a failed statement or COMMIT.  SQLite may have rolled back by
  * itself (SQLITE_FULL does); then there is nothing to roll back.  A full
@@ -535,9 +550,9 @@ static bool over_bound(struct spool *s, uint64_t extra)
  * deleted; between, every record is dropped now (a chain's records are
  * spooled in seq order).  A node that lacked them skips them exactly
  * instead of waiting for records nobody will send again.  The holes and
- * the delete commit together.  Returns the records dropped.
+ * the delete commit together.
  */
-static uint64_t drop_upto(struct spool *s, int64_t last, const char *why)
+static void drop_upto(struct spool *s, int64_t last, const char *why)
 {
 	/* a hole the last drop left just below grows (a gateway dropping
 	 * for hours declares one hole per chain, not one per drop), else a
@@ -559,10 +574,12 @@ static uint64_t drop_upto(struct spool *s, int64_t last, const char *why)
 		"DELETE FROM rec WHERE id <= ?1",
 	};
 	uint64_t cnt[3] = { 0 };	/* holes grown, holes new, dropped */
+	int64_t freed = scalar_id(s, "SELECT coalesce(sum(length(data)), 0) "
+				  "FROM rec WHERE id <= ?1", last);
 	int rc = SQLITE_DONE;
 
-	if (txn(s, "BEGIN IMMEDIATE"))
-		return 0;
+	if (freed < 0 || txn(s, "BEGIN IMMEDIATE"))
+		return;
 	for (int k = 0; k < 3 && rc == SQLITE_DONE; k++) {
 		sqlite3_stmt *st = prep(s, sql[k]);
 
@@ -579,10 +596,10 @@ static uint64_t drop_upto(struct spool *s, int64_t last, const char *why)
 		txn(s, "ROLLBACK");
 		logmsg(LOG_ERR, "spool: dropping the oldest records failed: %s",
 		       sqlite3_errmsg(s->db));
-		return 0;
+		return;
 	}
-	s->count = (uint64_t)scalar(s, "SELECT count(*) FROM rec", 0);
-	s->bytes = (uint64_t)scalar(s, "SELECT coalesce(sum(length(data)), 0) FROM rec", 0);
+	s->count -= cnt[2];
+	s->bytes -= (uint64_t)freed;
 	M.spool_bytes = s->bytes;
 	M.spool_records = s->count;
 	M.records_dropped += cnt[2];
@@ -592,24 +609,22 @@ static uint64_t drop_upto(struct spool *s, int64_t last, const char *why)
 	logmsg(LOG_WARNING, "spool: %s: dropped the %" PRIu64 " oldest records "
 	       "unacked (on_full = drop-oldest), declared lost (%" PRIu64
 	       " new hole(s), %" PRIu64 " grown)", why, cnt[2], cnt[1], cnt[0]);
-	return cnt[2];
 }
 
 static void drop_oldest(struct spool *s, uint64_t need)
 {
 	sqlite3_stmt *st;
-	uint64_t freed = 0, n = 0;
-	int64_t last = 0;
+	uint64_t freed = 0;
+	int64_t last = -1;
 
 	if (!(st = prep(s, "SELECT id, length(data) FROM rec ORDER BY id")))
 		return;
 	while (freed < need && sqlite3_step(st) == SQLITE_ROW) {
 		last = sqlite3_column_int64(st, 0);
 		freed += (uint64_t)sqlite3_column_int64(st, 1);
-		n++;
 	}
 	sqlite3_reset(st);
-	if (n)
+	if (last >= 0)
 		drop_upto(s, last, "size bound hit");
 }
 
@@ -1541,16 +1556,10 @@ bool spool_tick(struct spool *s, uint64_t now)
 			       " s old (max_age %u s)", M.spool_age_s, s->c->max_age_s);
 		M.alarm_spool_full = 1;
 		if (s->c->on_full == ON_FULL_DROP_OLDEST) {
-			sqlite3_stmt *st;
-			int64_t last = -1;
+			int64_t last = scalar_id(s, "SELECT coalesce(max(id), -1) "
+						 "FROM rec WHERE t_ms < ?1",
+						 (int64_t)(now - 1000ull * s->c->max_age_s));
 
-			if ((st = prep(s, "SELECT coalesce(max(id), -1) FROM rec "
-					  "WHERE t_ms < ?"))) {
-				sqlite3_bind_int64(st, 1, (int64_t)(now - 1000ull * s->c->max_age_s));
-				if (sqlite3_step(st) == SQLITE_ROW)
-					last = sqlite3_column_int64(st, 0);
-				sqlite3_reset(st);
-			}
 			if (last >= 0)
 				drop_upto(s, last, "max_age passed");
 		} else {
